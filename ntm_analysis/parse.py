@@ -1,0 +1,358 @@
+"""Parse cell values, target texts and self-assessments written in Vietnamese conventions.
+
+Vietnamese writes a decimal comma and a thousands dot ("54,03", "4.122", "1.250,5"), percentages
+as "95,6%", and yes/no as words ("Có", "Chưa có", "Không"). Targets are short legal phrases
+("≥ 90%", "Không có hộ nghèo", "≥ 01 mô hình", "≥ 1,1 lần"). A target that cannot be reduced to a
+comparison keeps its text and is judged by the unit's self-assessment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass
+
+from ntm_analysis.text import fold, nfc
+
+# Comparators a parsed target may carry.
+GE, GT, LE, LT, EQ, TRUE, TEXT = ">=", ">", "<=", "<", "==", "is_true", "text"
+
+PERCENT = "%"
+BOOL = "bool"
+
+_NUMBER = re.compile(r"[-+]?\d[\d.,]*")
+_GROUPED_DOT = re.compile(r"^\d{1,3}(\.\d{3})+$")
+_GROUPED_COMMA = re.compile(r"^\d{1,3}(,\d{3})+$")
+
+# Words, after ``fold``, that mean yes / no when they are the whole cell.
+_YES = {"co", "dat", "x", "v", "yes", "true", "da co", "da dat", "ok", "✓", "✔", "roi", "da"}
+_NO = {"khong", "chua", "chua co", "khong co", "chua dat", "khong dat", "no", "false",
+       "chua hoan thanh", "khong dam bao", "chua dam bao"}
+_NA = {"", "-", "--", "—", "…", "...", "n a", "na", "khong ap dung", "kxd", "k x d"}
+
+
+@dataclass(frozen=True)
+class Value:
+    """A parsed cell value: ``number`` for numbers, percentages (in percent) and booleans (1/0)."""
+
+    kind: str  # "number" | "percent" | "bool" | "text" | "empty" | "date"
+    number: float | None = None
+    unit: str | None = None
+    text: str = ""
+
+    @property
+    def judgeable(self) -> bool:
+        return self.number is not None
+
+
+@dataclass(frozen=True)
+class Target:
+    """A parsed target: ``comparator`` is one of >=, >, <=, <, ==, is_true or text."""
+
+    comparator: str
+    value: float | None = None
+    unit: str | None = None
+    text: str = ""
+
+    @property
+    def judgeable(self) -> bool:
+        return self.comparator != TEXT
+
+
+def parse_number(text: str) -> float | None:
+    """Parse a number written in Vietnamese (or plain) conventions; ``None`` if it is not one.
+
+    Examples
+    --------
+    >>> parse_number("54,03"), parse_number("4.122"), parse_number("1.250,5")
+    (54.03, 4122.0, 1250.5)
+    >>> parse_number("3.432.000"), parse_number("0.95"), parse_number("abc") is None
+    (3432000.0, 0.95, True)
+    """
+    s = nfc(text).replace(" ", "").replace("\u202f", "")
+    if not s:
+        return None
+    sign = -1.0 if s[0] == "-" else 1.0
+    s = s.lstrip("+-")
+    if not s or not s[0].isdigit() or not re.fullmatch(r"[\d.,]+", s):
+        return None
+    if "." in s and "," in s:
+        # the later separator is the decimal mark
+        if s.rfind(",") > s.rfind("."):
+            s = s.replace(".", "").replace(",", ".")
+        else:
+            s = s.replace(",", "")
+    elif "." in s:
+        if _GROUPED_DOT.match(s):
+            s = s.replace(".", "")
+        elif s.count(".") > 1:
+            return None
+    elif "," in s:
+        if s.count(",") > 1 and _GROUPED_COMMA.match(s):
+            s = s.replace(",", "")
+        elif s.count(",") == 1:
+            s = s.replace(",", ".")
+        else:
+            return None
+    try:
+        out = sign * float(s)
+    except ValueError:
+        return None
+    return out if math.isfinite(out) else None
+
+
+def _unit_after(text: str, end: int) -> str | None:
+    rest = text[end:].strip().strip(".;:")
+    if not rest:
+        return None
+    if rest.startswith("%"):
+        return PERCENT
+    return nfc(rest)[:60] or None
+
+
+def parse_value(raw: object) -> Value:
+    """Parse a result cell ("Hiện trạng") into a number, percentage, yes/no or text.
+
+    Examples
+    --------
+    >>> parse_value("95,6%")
+    Value(kind='percent', number=95.6, unit='%', text='95,6%')
+    >>> parse_value("Chưa có").number, parse_value(" CÓ ").number
+    (0.0, 1.0)
+    >>> parse_value("54,03 triệu đồng").unit
+    'triệu đồng'
+    >>> parse_value(12).kind, parse_value(None).kind
+    ('number', 'empty')
+    """
+    if raw is None:
+        return Value("empty")
+    if isinstance(raw, bool):
+        return Value(BOOL, 1.0 if raw else 0.0, BOOL, str(raw))
+    if isinstance(raw, int | float):
+        number = float(raw)
+        if not math.isfinite(number):
+            return Value("text", None, None, str(raw))
+        return Value("number", number, None, repr(raw) if isinstance(raw, float) else str(raw))
+    if isinstance(raw, dt.datetime | dt.date | dt.time):
+        return Value("date", None, None, raw.isoformat())
+    text = nfc(str(raw))
+    key = fold(text)
+    if key in _NA:
+        return Value("empty", None, None, text)
+    if key in _YES:
+        return Value(BOOL, 1.0, BOOL, text)
+    if key in _NO or key.startswith(("khong co ", "chua co ", "chua dat", "khong dat")):
+        if key.startswith(("khong co ", "chua co ")) and _NUMBER.search(text):
+            pass  # e.g. "Không có 2 hộ" is odd; fall through to the number
+        else:
+            return Value(BOOL, 0.0, BOOL, text)
+    match = _NUMBER.search(text)
+    if match:
+        number = parse_number(match.group(0).rstrip(".,"))
+        if number is not None:
+            unit = _unit_after(text, match.end())
+            # a number must lead the cell, or follow a short word ("Đạt 95%", "Có 02 mô hình")
+            prefix = fold(text[: match.start()])
+            if len(prefix.split()) <= 2:
+                if unit == PERCENT:
+                    return Value("percent", number, PERCENT, text)
+                if unit and unit.startswith("/"):
+                    denominator = parse_number(unit[1:].split()[0]) if unit[1:].split() else None
+                    if denominator:
+                        return Value("percent", 100.0 * number / denominator, PERCENT, text)
+                return Value("number", number, unit, text)
+    if key.startswith(("co ", "da co ")):
+        return Value(BOOL, 1.0, BOOL, text)
+    if key.startswith("dat "):
+        return Value(BOOL, 1.0, BOOL, text)
+    return Value("text", None, None, text)
+
+
+_CMP_WORDS = [
+    # (folded prefix, comparator) — longest first
+    ("tu", GE),  # "Từ 90% trở lên"
+    ("toi thieu", GE),
+    ("it nhat", GE),
+    ("khong it hon", GE),
+    ("khong duoi", GE),
+    ("tren", GT),
+    ("lon hon", GT),
+    ("khong qua", LE),
+    ("khong vuot qua", LE),
+    ("toi da", LE),
+    ("duoi", LT),
+    ("nho hon", LT),
+]
+_SYMBOLS = {"≥": GE, ">=": GE, "=>": GE, ">": GT, "≤": LE, "<=": LE, "=<": LE, "<": LT, "=": EQ}
+
+
+def parse_target(raw: object) -> Target:
+    """Parse a target text ("Chỉ tiêu theo quy định") into a comparison.
+
+    Compound or relative texts ("Hoàn thành tiểu học 100%; tốt nghiệp THCS ≥ 98%", "Cao hơn 10%
+    so với ...") keep their text with comparator ``text``.
+
+    Examples
+    --------
+    >>> parse_target("≥ 90%")
+    Target(comparator='>=', value=90.0, unit='%', text='≥ 90%')
+    >>> parse_target("Không có hộ nghèo").comparator, parse_target("Không có hộ nghèo").value
+    ('==', 0.0)
+    >>> parse_target("≥ 1,1 lần").value, parse_target("Đạt").comparator
+    (1.1, 'is_true')
+    >>> parse_target("≥ 70 triệu đồng/người/năm").unit
+    'triệu đồng/người/năm'
+    """
+    if raw is None:
+        return Target(TEXT, None, None, "")
+    if isinstance(raw, bool):
+        return Target(TRUE, 1.0, BOOL, str(raw))
+    if isinstance(raw, int | float):
+        return Target(GE, float(raw), None, str(raw)) if math.isfinite(raw) else Target(TEXT)
+    text = nfc(str(raw))
+    key = fold(text)
+    if not key:
+        return Target(TEXT, None, None, text)
+    if key in _YES or key in {"dat chuan", "co dat", "hoan thanh", "dat yeu cau"}:
+        return Target(TRUE, 1.0, BOOL, text)
+    # compound legal texts: judged by the self-assessment
+    if ";" in text or "\n" in text or re.search(r"\bso voi\b", key) or key.count("%") > 1:
+        return Target(TEXT, None, None, text)
+    if key.startswith(("khong co", "khong con", "khong phat sinh")) and not _NUMBER.search(text):
+        unit = _unit_after(text, len(text.split()[0]) + len(text.split()[1]) + 1)
+        words = text.split()[2:]
+        unit = words[0] if words else None
+        return Target(EQ, 0.0, unit, text)
+
+    comparator = EQ
+    body = text
+    for symbol in sorted(_SYMBOLS, key=len, reverse=True):
+        if body.startswith(symbol):
+            comparator = _SYMBOLS[symbol]
+            body = body[len(symbol):].strip()
+            break
+    else:
+        for words, cmp_ in _CMP_WORDS:
+            if key == words or key.startswith(words + " "):
+                comparator = cmp_
+                n_words = len(words.split())
+                body = " ".join(text.split()[n_words:])
+                break
+    match = _NUMBER.match(body.strip())
+    if not match:
+        return Target(TEXT, None, None, text)
+    number = parse_number(match.group(0).rstrip(".,"))
+    if number is None:
+        return Target(TEXT, None, None, text)
+    rest = body.strip()[match.end():].strip()
+    rest_key = fold(rest)
+    if rest_key.endswith("tro len"):
+        comparator = GE
+        rest = rest[: rest.lower().rfind("trở lên")].strip() if "trở lên" in rest.lower() else rest
+    elif rest_key.endswith("tro xuong"):
+        comparator = LE
+        rest = rest[: rest.lower().rfind("trở xuống")].strip() if "trở xuống" in rest.lower() else rest
+    unit: str | None
+    if rest.startswith("%"):
+        unit = PERCENT
+        extra = fold(rest[1:])
+        if extra and extra not in {"tro len", "tro xuong"}:
+            return Target(TEXT, None, None, text)  # "100% đạt chuẩn ..." is compound
+    else:
+        unit = nfc(rest).strip(" .") or None
+    return Target(comparator, number, unit, text)
+
+
+_ASSESS_MET = {"dat", "da dat", "dat chuan", "x dat", "hoan thanh", "d", "co"}
+_ASSESS_NOT = {"chua dat", "khong dat", "chua", "chua hoan thanh", "cd", "kd", "khong"}
+
+
+def parse_assessment(raw: object) -> str | None:
+    """Parse a self-assessment ("Đánh giá") cell into "met", "not_met" or ``None``.
+
+    Examples
+    --------
+    >>> parse_assessment(" ĐẠT "), parse_assessment("Chưa  đạt"), parse_assessment("Không đạt")
+    ('met', 'not_met', 'not_met')
+    >>> parse_assessment("") is None
+    True
+    """
+    if raw is None:
+        return None
+    if isinstance(raw, bool):
+        return "met" if raw else "not_met"
+    key = fold(nfc(str(raw)))
+    if not key:
+        return None
+    if key in _ASSESS_NOT or key.startswith(("chua dat", "khong dat", "chua hoan thanh")):
+        return "not_met"
+    if key in _ASSESS_MET or key.startswith(("dat ", "da dat", "dat chuan")):
+        return "met"
+    return None
+
+
+def is_mark(raw: object) -> bool:
+    """True when a cell holds a tick mark ("x", "X", "✓", "1") as used in "Đạt | Chưa đạt" columns.
+
+    Examples
+    --------
+    >>> is_mark(" x "), is_mark("✓"), is_mark(""), is_mark(None)
+    (True, True, False, False)
+    """
+    if raw is None:
+        return False
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, int | float):
+        return raw == 1
+    return fold(nfc(str(raw))) in {"x", "v", "1", "✓", "✔", "dat", "chua dat", "co", "+"} or \
+        nfc(str(raw)) in {"✓", "✔", "☑", "●", "•"}
+
+
+def judge(value: Value, target: Target) -> tuple[str | None, float | None]:
+    """Judge a value against a target: ("met" | "not_met" | None, gap to the target).
+
+    The gap is how far the value is from the target in the target's units (0 when met);
+    ``None`` when the pair cannot be judged.
+
+    Examples
+    --------
+    >>> judge(parse_value("85%"), parse_target("≥ 90%"))
+    ('not_met', 5.0)
+    >>> judge(parse_value("Chưa có"), parse_target("Có"))
+    ('not_met', 1.0)
+    >>> judge(parse_value("0 hộ"), parse_target("Không có hộ nghèo"))
+    ('met', 0.0)
+    """
+    if not target.judgeable or value.number is None:
+        return None, None
+    return compare(value.number, target.comparator, target.value)
+
+
+def compare(v: float, comparator: str, t: float | None) -> tuple[str | None, float | None]:
+    """Compare one number with a target; see ``judge``."""
+    if comparator == TRUE:
+        met = v >= 1.0 or (v > 0 and v != 0.0)
+        return ("met", 0.0) if met else ("not_met", 1.0)
+    if t is None:
+        return None, None
+    eps = 1e-9 * max(1.0, abs(t))
+    if comparator == GE:
+        ok = v >= t - eps
+        gap = max(0.0, t - v)
+    elif comparator == GT:
+        ok = v > t + eps
+        gap = 0.0 if ok else t - v
+    elif comparator == LE:
+        ok = v <= t + eps
+        gap = max(0.0, v - t)
+    elif comparator == LT:
+        ok = v < t - eps
+        gap = 0.0 if ok else v - t
+    elif comparator == EQ:
+        ok = abs(v - t) <= eps
+        gap = abs(v - t)
+    else:
+        return None, None
+    return ("met" if ok else "not_met"), (0.0 if ok else gap)

@@ -1,0 +1,230 @@
+"""Column names and dtypes of every table the suite produces, defined once.
+
+Code refers to columns through these classes (``Ind.unit``), never through scattered literals.
+``empty_frame`` builds a typed empty table and ``conform`` puts any frame into schema order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+
+class _Schema:
+    """A table's columns in order with their pandas dtypes."""
+
+    dtypes: Mapping[str, str] = {}
+
+    @classmethod
+    def columns(cls) -> list[str]:
+        return list(cls.dtypes)
+
+
+class Prov:
+    """Provenance columns carried by every loaded row."""
+
+    source_file = "source_file"
+    source_sheet = "source_sheet"
+    source_row = "source_row"
+
+
+class Ind(_Schema):
+    """The tidy indicator table: one row per unit × indicator × year."""
+
+    source_file = Prov.source_file
+    source_sheet = Prov.source_sheet
+    source_row = Prov.source_row
+    unit = "unit"
+    unit_id = "unit_id"
+    level = "level"
+    commune = "commune"
+    year = "year"
+    criteria_set = "criteria_set"
+    criterion_no = "criterion_no"
+    criterion_name = "criterion_name"
+    indicator_no = "indicator_no"
+    indicator_name = "indicator_name"
+    target_text = "target_text"
+    value_text = "value_text"
+    value = "value"
+    value_unit = "value_unit"
+    self_assessment = "self_assessment"
+    note = "note"
+
+    dtypes = {
+        source_file: "string",
+        source_sheet: "string",
+        source_row: "Int64",
+        unit: "string",
+        unit_id: "string",
+        level: "string",
+        commune: "string",
+        year: "Int64",
+        criteria_set: "string",
+        criterion_no: "string",
+        criterion_name: "string",
+        indicator_no: "string",
+        indicator_name: "string",
+        target_text: "string",
+        value_text: "string",
+        value: "Float64",
+        value_unit: "string",
+        self_assessment: "string",
+        note: "string",
+    }
+
+
+class Att(_Schema):
+    """The attainment table: the indicator table plus every value used to judge it."""
+
+    catalogue_status = "catalogue_status"
+    target_comparator = "target_comparator"
+    target_value = "target_value"
+    target_unit = "target_unit"
+    computed_status = "computed_status"
+    status = "status"
+    status_basis = "status_basis"
+    gap = "gap"
+    discrepancy = "discrepancy"
+
+    dtypes = {
+        **Ind.dtypes,
+        catalogue_status: "string",
+        target_comparator: "string",
+        target_value: "Float64",
+        target_unit: "string",
+        computed_status: "string",
+        status: "string",
+        status_basis: "string",
+        gap: "Float64",
+        discrepancy: "boolean",
+    }
+
+
+class Summ(_Schema):
+    """One row per unit × criteria set × year: what ``ntm summary`` prints."""
+
+    unit = Ind.unit
+    level = Ind.level
+    criteria_set = Ind.criteria_set
+    year = Ind.year
+    criteria_met = "criteria_met"
+    criteria_total = "criteria_total"
+    indicators_met = "indicators_met"
+    indicators_total = "indicators_total"
+    indicators_unknown = "indicators_unknown"
+    discrepancies = "discrepancies"
+    source_file = Prov.source_file
+    commune = Ind.commune
+    unit_id = Ind.unit_id
+
+    dtypes = {
+        unit: "string",
+        level: "string",
+        criteria_set: "string",
+        year: "Int64",
+        criteria_met: "int64",
+        criteria_total: "int64",
+        indicators_met: "int64",
+        indicators_total: "int64",
+        indicators_unknown: "int64",
+        discrepancies: "int64",
+        source_file: "string",
+        commune: "string",
+        unit_id: "string",
+    }
+
+
+class Crit(_Schema):
+    """One row per unit × criterion: met when every indicator is met."""
+
+    dtypes = {
+        Ind.unit: "string",
+        Ind.unit_id: "string",
+        Ind.level: "string",
+        Ind.commune: "string",
+        Ind.year: "Int64",
+        Ind.criteria_set: "string",
+        Ind.criterion_no: "string",
+        Ind.criterion_name: "string",
+        "indicators_met": "int64",
+        "indicators_total": "int64",
+        "indicators_unknown": "int64",
+        "met": "boolean",
+        Ind.source_file: "string",
+        Ind.source_sheet: "string",
+    }
+
+
+class Iss(_Schema):
+    """The issues table: every problem found, errors and warnings alike."""
+
+    source_file = Prov.source_file
+    source_sheet = Prov.source_sheet
+    source_row = Prov.source_row
+    column = "column"
+    value = "value"
+    problem = "problem"
+    severity = "severity"
+    code = "code"
+
+    dtypes = {
+        source_file: "string",
+        source_sheet: "string",
+        source_row: "Int64",
+        column: "string",
+        value: "string",
+        problem: "string",
+        severity: "string",
+        code: "string",
+    }
+
+
+class Status:
+    """Indicator and assessment statuses (stable machine words; reports translate them)."""
+
+    met = "met"
+    not_met = "not_met"
+    unknown = "unknown"
+
+
+class Basis:
+    """Why an indicator has its final status."""
+
+    value = "value"  # the value was compared with the parsed target
+    self_assessment = "self_assessment"  # the target or value could not be judged
+    missing = "missing"  # the indicator is in the catalogue but not in the workbook
+    none = "none"  # nothing to judge with
+
+
+class Level:
+    commune = "commune"
+    hamlet = "hamlet"
+
+
+class Severity:
+    error = "error"
+    warning = "warning"
+
+
+def empty_frame(schema: type[_Schema]) -> pd.DataFrame:
+    """Return an empty frame with the schema's columns and dtypes."""
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in schema.dtypes.items()})
+
+
+def conform(df: pd.DataFrame, schema: type[_Schema]) -> pd.DataFrame:
+    """Return ``df`` with exactly the schema's columns, in order, with the schema's dtypes.
+
+    Missing columns are added empty; extra columns are dropped.
+    """
+    out = pd.DataFrame(index=df.index)
+    for col, dtype in schema.dtypes.items():
+        if col in df.columns:
+            series = df[col]
+            if dtype == "string":
+                series = series.astype("object").where(series.notna(), None).astype("string")
+            out[col] = series.astype(dtype)  # type: ignore[call-overload]
+        else:
+            out[col] = pd.Series([pd.NA] * len(df), index=df.index, dtype=dtype)  # type: ignore[call-overload]
+    return out.reset_index(drop=True)

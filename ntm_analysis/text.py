@@ -1,0 +1,62 @@
+"""Text helpers: Unicode NFC, whitespace, and accent-free keys for matching header words."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACE = re.compile(r"\s+")
+
+
+def nfc(text: str) -> str:
+    """Normalise to Unicode NFC and collapse runs of white space.
+
+    Examples
+    --------
+    >>> nfc("  Ha\u0300 \\n Nội ") == "Hà Nội"
+    True
+    """
+    text = unicodedata.normalize("NFC", text).replace("\u00a0", " ")
+    return _SPACE.sub(" ", text).strip()
+
+
+def fold(text: str) -> str:
+    """Return a matching key: lower case, no diacritics (đ → d), only letters, digits, spaces.
+
+    Examples
+    --------
+    >>> fold("Tự đánh giá ")
+    'tu danh gia'
+    >>> fold("Tiêu chí / chỉ tiêu")
+    'tieu chi chi tieu'
+    """
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    text = re.sub(r"[^0-9a-z%]+", " ", text)
+    return text.strip()
+
+
+def slug(text: str) -> str:
+    """Return a file-name-safe slug.
+
+    Examples
+    --------
+    >>> slug("Xóm Cạm Phước")
+    'xom-cam-phuoc'
+    """
+    return re.sub(r"[^0-9a-z]+", "-", fold(text)).strip("-")
+
+
+def cell_text(value: object) -> str:
+    """Return the NFC text of a cell value ('' for empty); floats that are integers lose '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return ""
+        if value.is_integer():
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    return nfc(str(value))
