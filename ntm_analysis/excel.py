@@ -26,7 +26,7 @@ from ntm_analysis.style import STATUS_FILLS
 log = logging.getLogger(__name__)
 
 #: First characters that make Excel (or LibreOffice) read a text as a formula.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 #: Columns whose values are statuses (``met``/``not_met``/``unknown``) and get a fill.
 STATUS_COLUMNS = (Att.status, Att.computed_status, Att.catalogue_status)
 #: Boolean columns coloured like statuses (True met, False not met, missing unknown).
@@ -210,7 +210,9 @@ def _set_value(cell: Any, raw: object) -> object:
     """Write one value; text never becomes a formula. Returns the value written."""
     value = _plain(raw)
     if isinstance(value, str):
-        text = unicodedata.normalize("NFC", value)
+        # XML turns a bare CR into LF on reading; write line ends as LF so what is read back
+        # is what was written.
+        text = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n")
         text = _ILLEGAL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
         if len(text) > MAX_CELL_CHARS:
             log.warning("cell %s: text of %d characters cut to Excel's limit of %d",
