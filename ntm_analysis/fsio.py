@@ -23,7 +23,8 @@ from ntm_analysis.outputs import atomic_path
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LockError", "RunLock", "atomic_path", "file_sha256", "pid_alive"]
+__all__ = ["LockError", "RunLock", "atomic_path", "file_sha256", "pid_alive",
+           "remove_temporaries"]
 
 CHUNK = 1 << 20
 
@@ -63,6 +64,25 @@ def pid_alive(pid: int) -> bool:
     except PermissionError:
         return True  # it exists, owned by someone else
     return True
+
+
+def remove_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
+    """Delete the temporary files that interrupted atomic writes left under ``folder``.
+
+    ``atomic_path`` names them ``.NAME.RANDOM.tmp``; call this while holding the
+    :class:`RunLock` of the outputs, so no live writer's file is removed. Returns what was
+    removed, sorted.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        return []
+    removed = sorted(p for p in root.rglob(".*.tmp") if p.is_file())
+    for path in removed:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+    if removed:
+        log.info("removed %d temporary file(s) left by an interrupted run", len(removed))
+    return removed
 
 
 class RunLock:
