@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import subprocess
 import sys
 import zipfile
@@ -80,7 +81,13 @@ def test_corpus_regenerates_the_same_verdicts(tmp_path: Path) -> None:
         if name in REFUSED:
             with pytest.raises(InputError) as info:
                 check_workbook_file(tmp_path / name)
-            assert str(info.value) == f"{name}: {REFUSED[name]}"
+            expected = f"{name}: {REFUSED[name]}"
+            if name == "zip-bomb.xlsx":  # the ratio depends on the zlib build
+                expected = re.sub(r"compressed [\d,]+ to 1", "compressed N to 1", expected)
+                assert re.sub(r"compressed [\d,]+ to 1", "compressed N to 1",
+                              str(info.value)) == expected
+            else:
+                assert str(info.value) == expected
         else:
             assert check_workbook_file(tmp_path / name) == ACCEPTED[name]
 
