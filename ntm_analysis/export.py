@@ -130,6 +130,8 @@ def display_table(df: pd.DataFrame, *, lang: str = "vi", digits: int = 2) -> Sty
     >>> "&lt;b&gt;Xóm&lt;/b&gt;" in html and "Đạt" in html and "<b>" not in html
     True
     """
+    import pandas as pd
+
     check_lang(lang)
     labels = STATUS_LABELS[lang]
     fills = {labels[k]: v for k, v in STATUS_FILLS.items() if k in labels}
@@ -150,8 +152,12 @@ def display_table(df: pd.DataFrame, *, lang: str = "vi", digits: int = 2) -> Sty
         {"selector": "th", "props": "background: #f0f0f0; text-align: left; padding: 3px 6px;"
                                     " border: 1px solid #cccccc;"},
         {"selector": "td", "props": "padding: 3px 6px; border: 1px solid #cccccc;"
-                                    " vertical-align: top;"},
+                                    " vertical-align: top; text-align: left;"},
     ])
+    numeric = [c for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])
+               and not pd.api.types.is_bool_dtype(shown[c])]
+    if numeric:
+        styler = styler.set_properties(subset=numeric, **{"text-align": "right"})
     if STATUS_COLUMN in shown.columns:
         styler = styler.map(
             lambda v: f"background-color: {fills[v]};" if v in fills else "",

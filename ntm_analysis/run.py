@@ -678,3 +678,58 @@ def _finish(manifest: dict[str, Any], run_dir: Path, partial: Path, out_nb: Path
         "html": f"{out_nb.stem}.html" if (run_dir / f"{out_nb.stem}.html").is_file() else None,
     }
     return write_manifest(manifest, run_dir)
+
+
+#: The yearly readiness report notebook (``notebooks/10_readiness.ipynb``).
+READINESS_NOTEBOOK = "10_readiness"
+#: File endings of workbooks taken from a folder given to :func:`build_report`.
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+
+
+def workbook_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """Return the workbook files named by ``paths`` (folders give their workbooks), absolute.
+
+    Raises :class:`ParameterError` when a path does not exist or nothing is found.
+    """
+    found: list[Path] = []
+    for item in paths:
+        path = Path(item).expanduser()
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*")
+                                if p.suffix.lower() in WORKBOOK_SUFFIXES and _is_input_file(p)))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise ParameterError(f"{os.fspath(item)}: no such file or folder")
+    unique = list(dict.fromkeys(p.resolve() for p in found))
+    if not unique:
+        raise ParameterError("no workbook found in the given paths "
+                             f"(looked for {', '.join(WORKBOOK_SUFFIXES)})")
+    return unique
+
+
+def build_report(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    out_dir: str | os.PathLike[str],
+    year: int | None = None,
+    lang: str = "vi",
+    notebook: str | os.PathLike[str] = READINESS_NOTEBOOK,
+    kernel_name: str = "python3",
+    progress: bool = False,
+) -> RunResult:
+    """Run the readiness report on the given workbooks (any layout the loader reads).
+
+    The workbooks go to the notebook's ``paths`` parameter as absolute paths, so the report does
+    not depend on ``data/raw``; the run folder ``out_dir`` receives the HTML, the Excel tables,
+    the figures and the manifest.
+    """
+    from ntm_analysis.export import check_lang
+
+    check_lang(lang)
+    files = workbook_paths(paths)
+    parameters: dict[str, Any] = {PATHS_PARAM: [str(p) for p in files], "lang": lang}
+    if year is not None:
+        parameters["year"] = year
+    return run_notebook(notebook, parameters=parameters, out_dir=out_dir, inputs=files,
+                        kernel_name=kernel_name, progress=progress)
