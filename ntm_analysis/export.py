@@ -213,9 +213,8 @@ def render_html(nb_path_or_node: str | os.PathLike[str] | nbformat.NotebookNode,
         theme="light",
         language_code=lang,
     )
-    name = title
-    if name is None:
-        name = nb.metadata.get("title") or "ntm-analysis"
+    name = title or nb.metadata.get("title") or "ntm-analysis"
+    nb.metadata["title"] = name
     resources = {"metadata": {"name": name}}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     return unicodedata.normalize("NFC", body)
