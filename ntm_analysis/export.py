@@ -154,7 +154,7 @@ def display_table(df: pd.DataFrame, *, lang: str = "vi", digits: int = 2) -> Sty
         {"selector": "td", "props": "padding: 3px 6px; border: 1px solid #cccccc;"
                                     " vertical-align: top; text-align: left;"},
     ])
-    numeric = [c for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])
+    numeric: list[Any] = [c for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])
                and not pd.api.types.is_bool_dtype(shown[c])]
     if numeric:
         styler = styler.set_properties(subset=numeric, **{"text-align": "right"})

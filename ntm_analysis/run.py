@@ -250,9 +250,9 @@ def coerce_value(value: Any, type_name: str, *, name: str) -> Any:
         raise bad()
     if not isinstance(value, allowed):
         raise bad()
-    if kind == "float":
+    if kind == "float" and isinstance(value, int | float):
         return float(value)
-    if kind in {"list", "tuple"}:
+    if kind in {"list", "tuple"} and isinstance(value, list | tuple):
         return [os.fspath(v) if isinstance(v, os.PathLike) else v for v in value]
     return value
 
@@ -555,7 +555,7 @@ def run_notebook(
         given[OUT_DIR_PARAM] = str(run_dir)
         effective[OUT_DIR_PARAM] = str(run_dir)
     input_files = collect_inputs(effective, inputs=inputs, root=root)
-    lang = effective.get("lang") if effective.get("lang") in ("vi", "en") else "vi"
+    lang = str(effective["lang"]) if effective.get("lang") in ("vi", "en") else "vi"
 
     since = time.time() - 1.0
     run_dir.mkdir(parents=True, exist_ok=True)
