@@ -196,6 +196,16 @@ def demo(raw_dir: Path, processed_dir: Path) -> None:
 _DEMO_STEPS: list[Callable[[Path, Path], None]] = []
 
 
+def _register() -> None:
+    from ntm_analysis.cli_report import COMMANDS as REPORT_COMMANDS
+
+    for command in REPORT_COMMANDS:
+        cli.add_command(command)
+
+
+_register()
+
+
 def main() -> None:
     """Entry point of the ``ntm`` script."""
     cli(prog_name="ntm")
