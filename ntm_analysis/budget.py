@@ -703,7 +703,8 @@ def _line_record(table: _Table, row: _Row, context: list[_Row],
                 break
     hamlet = None
     if texts.get("hamlet"):  # a bare name in a "Xóm" column is a hamlet of the commune
-        hamlet = parse_hamlet(texts["hamlet"]) or parse_hamlet("Xóm " + texts["hamlet"])
+        named = fold(texts["hamlet"]).startswith(("xom ", "thon "))
+        hamlet = parse_hamlet(texts["hamlet"] if named else "Xóm " + texts["hamlet"])
     if hamlet is None:
         hamlet = next((h for h in map(parse_hamlet, chain) if h), None)
     level = level_of(texts.get("level", "")) if texts.get("level") else None
