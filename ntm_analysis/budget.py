@@ -860,3 +860,27 @@ def load_budget(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
     lines = lines.sort_values([Bud.source_file, Bud.source_sheet, Bud.source_row],
                               kind="stable").reset_index(drop=True)
     return BudgetResult(lines=lines, issues=issues_frame(issues))
+
+
+def read_attainment(path: str | os.PathLike[str] | None) -> pd.DataFrame | None:
+    """Read an attainment table saved as Parquet or CSV; ``None`` for an empty path.
+
+    Raises
+    ------
+    InputError
+        When the file is missing or cannot be read.
+    """
+    if path is None or str(path) == "":
+        return None
+    from ntm_analysis.paths import resolve
+
+    p = resolve(path)
+    if not p.is_file():
+        raise InputError(Location(file=str(path)), "attainment table not found")
+    try:
+        if p.suffix.lower() == ".csv":
+            return pd.read_csv(p, dtype={"criterion_no": "string", "indicator_no": "string"})
+        return pd.read_parquet(p)
+    except Exception as exc:
+        raise InputError(Location(file=str(path)),
+                         f"cannot read the attainment table (Parquet or CSV): {exc}") from exc

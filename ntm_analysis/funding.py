@@ -13,11 +13,14 @@ that no source column covers (the 330 million of report 46/BC-UBND).
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
 from ntm_analysis.budget import NON_STATE_SOURCES, SOURCES, STATE_SOURCES, Bud, Budget
+from ntm_analysis.errors import ParameterError
 from ntm_analysis.schema import Att, Ind, Status
 from ntm_analysis.text import fold
 
@@ -366,3 +369,42 @@ def readiness_section(lines: pd.DataFrame, attainment: pd.DataFrame | None = Non
                    f"{_money(g[UNASSIGNED], lang)}; {tail}")
     return FundingSection(summary, split_by_level(lines), split_by_source(lines), by_crit, gaps,
                           finding)
+
+
+def lines_for_year(lines: pd.DataFrame, *, year: int) -> pd.DataFrame:
+    """Return the lines of ``year`` and those with no year (a plan table often has none).
+
+    Examples
+    --------
+    >>> lines = pd.DataFrame({"year": pd.array([2024, None, 2023], dtype="Int64")})
+    >>> len(lines_for_year(lines, year=2024))
+    2
+    """
+    keep = lines[Bud.year].isna() | (lines[Bud.year] == year)
+    return lines[keep.astype(bool)].reset_index(drop=True)
+
+
+def check_parameters(*, raw_dir: str | os.PathLike[str], year: int, lang: str,
+                     out_dir: str | os.PathLike[str] = "") -> list[Path]:
+    """Validate the money notebooks' parameters; return the workbooks found in ``raw_dir``.
+
+    Raises
+    ------
+    ParameterError
+        With a message naming the parameter, its value and what was expected.
+    """
+    from ntm_analysis.paths import resolve
+
+    if lang not in LABELS:
+        raise ParameterError(f"lang must be one of {sorted(LABELS)}, got {lang!r}")
+    if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100:
+        raise ParameterError(f"year must be a year such as 2024, got {year!r}")
+    folder = resolve(raw_dir)
+    if not folder.is_dir():
+        raise ParameterError(f"raw_dir {str(raw_dir)!r} is not a folder (resolved to {folder})")
+    files = sorted(p for p in folder.glob("*.xlsx") if not p.name.startswith(("~$", ".")))
+    if not files:
+        raise ParameterError(f"raw_dir {str(raw_dir)!r} holds no .xlsx workbook ({folder})")
+    if out_dir and resolve(out_dir).exists() and not resolve(out_dir).is_dir():
+        raise ParameterError(f"out_dir {str(out_dir)!r} exists and is not a folder")
+    return files

@@ -448,6 +448,21 @@ def _progress_one(unit: str, level: str, observed: pd.DataFrame, targets: pd.Dat
     return row
 
 
+def check_direction(direction: object) -> str:
+    """Return ``direction`` if it is "positive" or "negative"; raise ``ParameterError`` otherwise.
+
+    Examples
+    --------
+    >>> check_direction("positive")
+    'positive'
+    """
+    if direction not in (POSITIVE, NEGATIVE):
+        raise ParameterError(
+            f"direction must be 'positive' or 'negative' (got {direction!r}); say which way "
+            "is better, it is never assumed")
+    return str(direction)
+
+
 def compute_progress(series: pd.DataFrame, *, direction: str, base_year: int | None = None,
                      target_year: int | None = None) -> pd.DataFrame:
     """Return the Open SDG progress measure per unit, with every intermediate value.
@@ -487,10 +502,7 @@ def compute_progress(series: pd.DataFrame, *, direction: str, base_year: int | N
     >>> float(round(p["required_annual_growth"], 4))
     0.4463
     """
-    if direction not in (POSITIVE, NEGATIVE):
-        raise ParameterError(
-            f"direction must be 'positive' or 'negative' (got {direction!r}); say which way "
-            "is better, it is never assumed")
+    check_direction(direction)
     rows = []
     for (unit, level), part in series.groupby([S.unit, S.level], sort=True, dropna=False):
         observed = part[(part[S.kind] == OBSERVED) & part[S.value].notna()]
@@ -609,13 +621,15 @@ def _num(value: float, lang: str) -> str:
 
 
 def readiness_section(series: pd.DataFrame, *, year: int, lang: str = "vi",
+                      direction: str = POSITIVE,
                       thresholds: pd.DataFrame | None = None) -> IncomeSection:
     """Return the progress table, the threshold test and a one-sentence finding.
 
     The finding is about the commune (the first commune unit); ``thresholds`` defaults to the
-    package table.
+    package table. ``direction`` is "positive" here because more income is better; pass it to
+    say so explicitly.
     """
-    progress = compute_progress(series, direction=POSITIVE)
+    progress = compute_progress(series, direction=direction)
     table = thresholds if thresholds is not None else load_income_thresholds()
     tests = threshold_test(series, table, year=year, progress=progress)
     communes = progress[progress["level"] == "commune"]
