@@ -175,7 +175,7 @@ def _read_calamine(p: Path) -> list[Grid]:
     grids = []
     for sheet_name in book.sheet_names:
         sheet = book.get_sheet_by_name(sheet_name)
-        rows = [list(r) for r in sheet.to_python(skip_empty_area=False)]
+        rows: list[list[object]] = [list(r) for r in sheet.to_python(skip_empty_area=False)]
         merged = sheet.merged_cell_ranges
         grids.append(_grid(p.name, sheet_name, rows,
                            [tuple(map(tuple, m)) for m in merged] if merged else merged))
@@ -292,7 +292,7 @@ def column_roles(grid: Grid, rows: Sequence[int], table: str) -> dict[int, str]:
                     texts[i][c] = texts[i][c - 1]
     roles: dict[int, str] = {}
     for c in range(grid.width):
-        stack = []
+        stack: list[str] = []
         for i in range(len(rows)):
             t = texts[i][c]
             if t and (not stack or stack[-1] != t):
@@ -652,8 +652,8 @@ def _check(table: _Table, row: _Row, lines: list[dict[str, object]], what: str,
     for role, stated in row.amounts.items():
         if stated is None or role == "state_total":
             continue
-        computed = math.fsum(float(x) for x in (line.get(role) for line in lines)
-                             if x is not None and not pd.isna(x))
+        computed = math.fsum(x for x in (line.get(role) for line in lines)
+                             if isinstance(x, float | int) and not math.isnan(x))
         if not _close(stated, computed):
             header = cell_text(table.grid.cell(table.header_rows[0], by_role[role])) or role
             shown = cell_text(table.grid.cell(table.header_rows[-1], by_role[role]))

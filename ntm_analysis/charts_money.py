@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from ntm_analysis import funding, income
 from ntm_analysis.style import SERIES_COLOURS, STATUS_COLOURS, apply_style
@@ -163,6 +164,6 @@ def plot_income_trends(series: pd.DataFrame, progress: pd.DataFrame | None = Non
     ax.set_xlabel(income.label("year", lang))
     ax.set_ylabel(income.label("income", lang))
     ax.set_title(_TITLES.get(lang, _TITLES["vi"])["income"])
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(frameon=False, fontsize=8)
     return ax

@@ -23,7 +23,7 @@ def _clean(value: object) -> object:
     if value is None or value is pd.NA:
         return None
     if hasattr(value, "item"):
-        value = value.item()  # type: ignore[union-attr]
+        value = value.item()
     if isinstance(value, float) and math.isnan(value):
         return None
     return value
