@@ -133,6 +133,44 @@ SINGLE_CASES = {
         spec=Spec(SMART, [(None, UNIT_A)], titles=TITLE_SMART, assess_style="spaced",
                   words={"number": "STT", "result": "Thực trạng"}),
         units=["Xóm Phai Đá"], year=2024),
+    # criteria I, II… with indicators "1.1" in the number column
+    "roman-dotted": dict(
+        spec=Spec(SMART, [(None, UNIT_A)], titles=TITLE_SMART, criteria="roman",
+                  column_numbers=True),
+        units=["Xóm Phai Đá"], year=2024),
+    # merged criteria with indicators restarting 1, 2, 3
+    "merged-criteria-restart": dict(
+        spec=Spec(SMART, [(None, UNIT_A)], titles=TITLE_SMART, criteria="merged",
+                  numbers="restart", header=1,
+                  words={"criterion": "Tên tiêu chí", "name": "Nội dung tiêu chí/chỉ tiêu",
+                         "target": "Yêu cầu đạt chuẩn", "result": "Thực trạng",
+                         "assessment": "Tự đánh giá"}),
+        units=["Xóm Phai Đá"], year=2024),
+    # "Tiêu chí 1: …" rows above indicators numbered "1.1" in the number column
+    "named-criteria-dotted": dict(
+        spec=Spec(SMART, [(None, UNIT_A)], titles=TITLE_SMART, criteria="named"),
+        units=["Xóm Phai Đá"], year=2024),
+    # a "thôn" named in the title keeps its own word
+    "thon-in-title": dict(
+        spec=Spec(SMART, [(None, UNIT_A)],
+                  titles=["BIỂU RÀ SOÁT TIÊU CHÍ THÔN THÔNG MINH NĂM 2024",
+                          "Thôn Nà Ca, xã Tân Lập"]),
+        units=["Thôn Nà Ca"], year=2024),
+    # the sheet carries the full unit name; the title only the commune
+    "sheet-with-prefix-title-commune": dict(
+        spec=Spec(SMART, [(None, UNIT_B)], sheet="Xóm Nà Ca",
+                  titles=["UBND XÃ KIM PHƯỢNG", "KẾT QUẢ RÀ SOÁT TIÊU CHÍ XÓM THÔNG MINH"],
+                  numbers="prefix"),
+        units=["Xóm Nà Ca"], year=2024, file_name="ra_soat_nam_2024.xlsx"),
+    # criteria rows 1, 2… with unnumbered indicators
+    "arabic-criteria-unnumbered": dict(
+        spec=Spec(SMART, [(None, UNIT_A)], titles=TITLE_SMART, numbers="none"),
+        units=["Xóm Phai Đá"], year=2024),
+    # criteria rows I, II… with unnumbered indicators, NFD text, one-row header
+    "roman-criteria-unnumbered-nfd": dict(
+        spec=Spec(SMART, [(None, UNIT_A)], titles=TITLE_SMART, numbers="none",
+                  criteria="roman", nfd=True, header=1),
+        units=["Xóm Phai Đá"], year=2024),
     # a note and signature below the table are not data
     "footer-rows": dict(
         spec=Spec(SMART, [(None, UNIT_A)], titles=TITLE_SMART,
@@ -174,6 +212,14 @@ def test_wide_table_of_hamlets_with_marks_and_no_prefix(tmp_path: Path) -> None:
     spec = Spec(SMART, [("Cạm Phước", UNIT_A), ("Bản Lác", UNIT_B)], header=2,
                 titles=["KẾT QUẢ RÀ SOÁT XÓM THÔNG MINH NĂM 2024"],
                 words={"number": "STT", "result": "Kết quả", "assessment": "Đánh giá"})
+    check(tmp_path, spec, units=["Xóm Cạm Phước", "Xóm Bản Lác"], level="hamlet", year=2024,
+          criteria_set=SMART_SET)
+
+
+def test_wide_table_with_marks_per_unit(tmp_path: Path) -> None:
+    spec = Spec(SMART, [("Xóm Cạm Phước", UNIT_A), ("Xóm Bản Lác", UNIT_B)], header=3,
+                assessment="marks", criteria="roman", numbers="restart",
+                titles=["KẾT QUẢ RÀ SOÁT TIÊU CHÍ XÓM THÔNG MINH NĂM 2024"])
     check(tmp_path, spec, units=["Xóm Cạm Phước", "Xóm Bản Lác"], level="hamlet", year=2024,
           criteria_set=SMART_SET)
 
@@ -336,3 +382,13 @@ def test_error_same_indicator_twice(tmp_path: Path) -> None:
     assert list(errors[Iss.code]) == ["duplicate_indicator"] * 2
     assert sorted(errors[Iss.source_row]) == [6, 7]
     assert (errors[Iss.severity] == Severity.error).all()
+
+
+def test_no_year_anywhere_is_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "phu_bieu.xlsx"
+    save(path, [Spec(SMART, [(None, UNIT_A)], sheet="Phai Đá", header=1)])
+    result = load_workbook(path)
+    assert result.errors.empty
+    assert "no_year" in set(result.issues[Iss.code])
+    assert result.indicators[Ind.year].isna().all()
+    assert load_workbook(path, year=2023).indicators[Ind.year].eq(2023).all()
