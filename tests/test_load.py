@@ -171,6 +171,13 @@ SINGLE_CASES = {
         spec=Spec(SMART, [(None, UNIT_A)], titles=TITLE_SMART, numbers="none",
                   criteria="roman", nfd=True, header=1),
         units=["Xóm Phai Đá"], year=2024),
+    # titles merged across the table; criterion names merged across the whole row;
+    # a "Đơn vị tính" column
+    "merged-titles-and-criterion-rows": dict(
+        spec=Spec(SMART, [(None, UNIT_A)], titles=TITLE_SMART, merge_titles=True,
+                  merge_criterion_rows=True, unit_column=True, column_numbers=True,
+                  words={"number": "Số TT", "name": "Nội dung tiêu chí"}),
+        units=["Xóm Phai Đá"], year=2024),
     # a note and signature below the table are not data
     "footer-rows": dict(
         spec=Spec(SMART, [(None, UNIT_A)], titles=TITLE_SMART,

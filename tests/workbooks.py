@@ -181,9 +181,13 @@ class Spec:
     nfd: bool = False
     note: bool = True
     footer: list[str] = field(default_factory=list)
+    merge_titles: bool = False  # title cells merged across the table's width
+    merge_criterion_rows: bool = False  # a criterion's name merged across the whole row
+    unit_column: bool = False  # a "Đơn vị tính" column after the name
 
 
-WORDS = {"number": "TT", "criterion": "Tên tiêu chí", "name": "Nội dung", "target": "Chỉ tiêu",
+WORDS = {"value_unit": "Đơn vị tính", "number": "TT", "criterion": "Tên tiêu chí",
+         "name": "Nội dung", "target": "Chỉ tiêu",
          "result": "Hiện trạng", "assessment": "Đánh giá", "group": "Kết quả rà soát",
          "note": "Ghi chú", "met": "Đạt", "not_met": "Chưa đạt"}
 
@@ -218,7 +222,8 @@ def draw(ws, spec: Spec) -> list[int]:  # type: ignore[no-untyped-def]
     if spec.titles:
         r += 1
     wide = len(spec.units) > 1
-    fixed = ["number"] + (["criterion"] if spec.criteria == "merged" else []) + ["name", "target"]
+    fixed = ["number"] + (["criterion"] if spec.criteria == "merged" else []) + ["name"] + \
+        (["value_unit"] if spec.unit_column else []) + ["target"]
     marks = spec.assessment == "marks"
     per_unit = ["result", "met", "not_met"] if marks else ["result", "assessment"]
     h = spec.header
@@ -262,6 +267,10 @@ def draw(ws, spec: Spec) -> list[int]:  # type: ignore[no-untyped-def]
         for k in range((note_col if note_col is not None else c - 1) + 1):
             put(r, k, f"({k + 1})")
         r += 1
+    last_col = note_col if note_col is not None else c - 1
+    if spec.merge_titles:
+        for k in range(len(spec.titles)):
+            merge(spec.top + k, 0, spec.top + k, last_col)
     rows_out: list[int] = []
     crits = list(dict.fromkeys(row.criterion_no for row in spec.rows))
     for k, crit in enumerate(crits):
@@ -271,6 +280,8 @@ def draw(ws, spec: Spec) -> list[int]:  # type: ignore[no-untyped-def]
         if spec.criteria == "arabic":
             put(r, 0, int(crit) if spec.numbers == "float" else crit)
             put(r, 1, name)
+            if spec.merge_criterion_rows:
+                merge(r, 1, r, last_col)
             r += 1
         elif spec.criteria == "roman":
             put(r, 0, ROMAN[k])
@@ -292,6 +303,9 @@ def draw(ws, spec: Spec) -> list[int]:  # type: ignore[no-untyped-def]
                     put(r, c, f"{crit}. {name}")
                 c += 1
             put(r, c, text)
+            if spec.unit_column:
+                c += 1
+                put(r, c, "%" if "%" in row.target else None)
             put(r, c + 1, row.target)
             c += 2
             for _, cells in spec.units:
