@@ -399,3 +399,55 @@ def test_no_year_anywhere_is_a_warning(tmp_path: Path) -> None:
     assert "no_year" in set(result.issues[Iss.code])
     assert result.indicators[Ind.year].isna().all()
     assert load_workbook(path, year=2023).indicators[Ind.year].eq(2023).all()
+
+
+def test_wide_table_three_header_rows_written_cell_by_cell(tmp_path: Path) -> None:
+    """A group header over the unit names over each unit's (result, assessment) pair."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Tổng hợp"
+    ws["A1"] = "TỔNG HỢP KẾT QUẢ RÀ SOÁT TIÊU CHÍ XÓM THÔNG MINH NĂM 2024"
+    ws.merge_cells("A1:H1")
+    for col, word in zip("ABCH", ["STT", "Nội dung", "Yêu cầu đạt chuẩn", "Ghi chú"],
+                         strict=True):
+        ws[f"{col}3"] = word
+        ws.merge_cells(f"{col}3:{col}5")
+    ws["D3"] = "Kết quả rà soát"
+    ws.merge_cells("D3:G3")
+    ws["D4"], ws["F4"] = "Xóm Cạm Phước", "Xóm Bản Lác"
+    ws.merge_cells("D4:E4")
+    ws.merge_cells("F4:G4")
+    ws["D5"], ws["E5"], ws["F5"], ws["G5"] = "Hiện trạng", "Đánh giá", "Hiện trạng", "Đánh giá"
+    r = 6
+    rows_of: dict[str, int] = {}
+    for k, crit in enumerate(dict.fromkeys(row.criterion_no for row in SMART)):
+        ws.cell(r, 1, ["I", "II", "III"][k])
+        ws.cell(r, 2, next(row.criterion_name for row in SMART if row.criterion_no == crit))
+        r += 1
+        for i, row in enumerate(SMART):
+            if row.criterion_no != crit:
+                continue
+            ws.cell(r, 1, row.indicator_no)
+            ws.cell(r, 2, row.indicator_name)
+            ws.cell(r, 3, row.target)
+            ws.cell(r, 4, UNIT_A[i].value)
+            ws.cell(r, 5, UNIT_A[i].assessment)
+            ws.cell(r, 6, UNIT_B[i].value)
+            ws.cell(r, 7, UNIT_B[i].assessment)
+            rows_of[row.indicator_no] = r
+            r += 1
+    path = tmp_path / "tong_hop.xlsx"
+    wb.save(path)
+    result = load_workbook(path)
+    assert result.errors.empty
+    expected = [
+        {"unit": unit, "level": "hamlet", "year": 2024, "criteria_set": SMART_SET,
+         "criterion_no": row.criterion_no, "indicator_no": row.indicator_no,
+         "value": cells[i].expected, "self_assessment": cells[i].self_assessment,
+         "source_sheet": "Tổng hợp", "source_row": rows_of[row.indicator_no]}
+        for unit, cells in (("Xóm Bản Lác", UNIT_B), ("Xóm Cạm Phước", UNIT_A))
+        for i, row in enumerate(SMART)
+    ]
+    assert records(result.indicators) == expected
+    assert counts_of(summary_json(path)) == {"Xóm Cạm Phước": counts(SMART, UNIT_A),
+                                            "Xóm Bản Lác": counts(SMART, UNIT_B)}
