@@ -172,6 +172,25 @@ def unit_names(text: str) -> list[tuple[str, str]]:
     return out
 
 
+def canonical_unit(label: str) -> tuple[str, str]:
+    """Return a unit label in the suite's convention, with its level.
+
+    Communes are named without their prefix ("Kim Phượng"), hamlets with it ("Xóm Ao Sen"), as
+    in the indicator table; a label without a prefix is taken for a commune.
+
+    Examples
+    --------
+    >>> canonical_unit("XÃ KIM PHƯỢNG"), canonical_unit("Xóm Ao Sen"), canonical_unit("Kim Phượng")
+    (('Kim Phượng', 'commune'), ('Xóm Ao Sen', 'hamlet'), ('Kim Phượng', 'commune'))
+    """
+    found = unit_names(label)
+    if not found:
+        return nfc(label), Level.commune
+    prefix, name = found[0]
+    level = Level.commune if fold(prefix) in _COMMUNE_WORDS else Level.hamlet
+    return _display(prefix, name, level), level
+
+
 # --------------------------------------------------------------------------- sheet reading
 
 
@@ -867,9 +886,7 @@ def _loc(p: Path):  # type: ignore[no-untyped-def]
 
 
 def _check_file(p: Path) -> None:
-    """Refuse files that are not workbooks before handing them to a reader."""
-    try:
-        from ntm_analysis.sniff import check_workbook_file
-    except ImportError:  # the sniffing module is optional during development
-        return
+    """Refuse files that are not workbooks (or are hostile) before handing them to a reader."""
+    from ntm_analysis.sniff import check_workbook_file
+
     check_workbook_file(p)
