@@ -14,4 +14,27 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+from ntm_analysis.attainment import (  # noqa: E402
+    compute_attainment,
+    list_discrepancies,
+    list_gaps,
+    summarise_attainment,
+    summarise_criteria,
+)
+from ntm_analysis.catalogue import load_catalogue  # noqa: E402
+from ntm_analysis.errors import NtmError  # noqa: E402
+from ntm_analysis.load import LoadResult, load_workbook, load_workbooks  # noqa: E402
+
+__all__ = [
+    "LoadResult",
+    "NtmError",
+    "__version__",
+    "compute_attainment",
+    "list_discrepancies",
+    "list_gaps",
+    "load_catalogue",
+    "load_workbook",
+    "load_workbooks",
+    "summarise_attainment",
+    "summarise_criteria",
+]

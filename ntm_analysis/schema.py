@@ -204,8 +204,9 @@ class Level:
 
 
 class Severity:
-    error = "error"
-    warning = "warning"
+    error = "error"  # the input cannot be used as it is; commands exit non-zero
+    warning = "warning"  # the run goes on; the report shows it
+    info = "info"  # a row or sheet deliberately not read as data (notes, signatures, budgets)
 
 
 def empty_frame(schema: type[_Schema]) -> pd.DataFrame:

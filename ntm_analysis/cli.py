@@ -1,0 +1,201 @@
+"""The ``ntm`` command line: a thin layer over the library.
+
+Each command parses its arguments, calls one library function and turns ``NtmError`` into a
+one- or two-line message on stderr with a non-zero exit code (``--debug`` keeps the traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+import pandas as pd
+
+from ntm_analysis import __version__
+from ntm_analysis.errors import NtmError, ValidationError, format_issue
+from ntm_analysis.schema import Iss, Severity, Summ
+
+log = logging.getLogger(__name__)
+
+#: How many warnings are printed before "... and N more".
+MAX_WARNINGS = 20
+
+
+class NtmGroup(click.Group):
+    """A click group that turns the suite's errors into short messages and exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NtmError as error:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            _print_error(error)
+            ctx.exit(error.exit_code)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except Exception as error:  # noqa: BLE001 - last resort: still no traceback
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"error: unexpected {type(error).__name__}: {error}", err=True)
+            click.echo("(run with --debug for the traceback)", err=True)
+            ctx.exit(1)
+
+
+def _print_error(error: NtmError) -> None:
+    if isinstance(error, ValidationError) and len(error.issues):
+        errors = error.issues[error.issues[Iss.severity] == Severity.error]
+        for _, row in errors.head(MAX_WARNINGS).iterrows():
+            click.echo(f"error: {format_issue(row)}", err=True)
+        if len(errors) > MAX_WARNINGS:
+            click.echo(f"error: ... and {len(errors) - MAX_WARNINGS} more", err=True)
+    else:
+        click.echo(f"error: {error}", err=True)
+
+
+def print_warnings(issues: pd.DataFrame, *, limit: int = MAX_WARNINGS) -> None:
+    """Print warning rows of an issues table to stderr (info rows are not printed)."""
+    warnings = issues[issues[Iss.severity] == Severity.warning]
+    for _, row in warnings.head(limit).iterrows():
+        click.echo(f"warning: {format_issue(row)}", err=True)
+    if len(warnings) > limit:
+        click.echo(f"warning: ... and {len(warnings) - limit} more (see the issues table)",
+                   err=True)
+
+
+@click.group(cls=NtmGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ntm")
+@click.option("--debug", is_flag=True, help="Show Python tracebacks on errors.")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, verbose: int) -> None:
+    """ntm-analysis: NTM appendix workbooks to tidy tables, attainment and reports.
+
+    \b
+    Example:
+      ntm summary data/raw/*.xlsx
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _summary_records(summary: pd.DataFrame) -> list[dict[str, Any]]:
+    keys = [Summ.unit, Summ.level, Summ.criteria_set, Summ.year, Summ.criteria_met,
+            Summ.criteria_total, Summ.indicators_met, Summ.indicators_total,
+            Summ.indicators_unknown, Summ.discrepancies, Summ.source_file, Summ.commune]
+    out = []
+    for rec in summary[keys].to_dict("records"):
+        out.append({k: (None if v is pd.NA or (isinstance(v, float) and v != v) else
+                        (int(v) if hasattr(v, "__int__") and not isinstance(v, str) else v))
+                    for k, v in rec.items()})
+    return out
+
+
+def _format_summary(summary: pd.DataFrame) -> str:
+    if summary.empty:
+        return "no units found"
+    rows = [("unit", "level", "year", "criteria", "indicators", "unknown", "disc.", "set")]
+    for r in summary.itertuples():
+        rows.append((str(r.unit), str(r.level), "" if pd.isna(r.year) else str(r.year),
+                     f"{r.criteria_met}/{r.criteria_total}",
+                     f"{r.indicators_met}/{r.indicators_total}", str(r.indicators_unknown),
+                     str(r.discrepancies), str(r.criteria_set or "?")))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+             for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per unit.")
+@click.option("--year", type=int, default=None, help="Year to use where a workbook names none.")
+@click.option("--strict", is_flag=True, help="Exit non-zero on warnings too.")
+def summary(paths: tuple[Path, ...], as_json: bool, year: int | None, strict: bool) -> None:
+    """Criteria and indicators met per unit, read from appendix workbooks.
+
+    \b
+    Examples:
+      ntm summary data/raw/*.xlsx
+      ntm summary data/raw/kim_phuong_2024_xa_kieu_mau.xlsx --json
+    """
+    from ntm_analysis.attainment import compute_attainment, summarise_attainment
+    from ntm_analysis.load import load_workbooks
+
+    result = load_workbooks(paths, year=year)
+    print_warnings(result.issues)
+    result.raise_for_errors()
+    table = summarise_attainment(compute_attainment(result.indicators))
+    if as_json:
+        click.echo(json.dumps(_summary_records(table), ensure_ascii=False, indent=2))
+    else:
+        click.echo(_format_summary(table))
+    if strict and (result.issues[Iss.severity] == Severity.warning).any():
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("raw_dir", required=False, default="data/raw",
+                type=click.Path(path_type=Path))
+@click.option("--out", "processed_dir", default="data/processed", show_default=True,
+              type=click.Path(path_type=Path), help="Where the Parquet tables go.")
+@click.option("--year", type=int, default=None, help="Year to use where a workbook names none.")
+def ingest(raw_dir: Path, processed_dir: Path, year: int | None) -> None:
+    """Load every workbook under RAW_DIR into Parquet tables, skipping unchanged files.
+
+    \b
+    Example:
+      ntm ingest data/raw --out data/processed
+    """
+    from ntm_analysis.ingest import load_raw_dir
+
+    report = load_raw_dir(raw_dir, processed_dir=processed_dir, year=year, progress=True)
+    print_warnings(report.result.issues)
+    errors = report.result.errors
+    click.echo(f"read {len(report.parsed)} workbook(s), {len(report.cached)} unchanged; "
+               f"{len(report.result.indicators)} indicator rows, "
+               f"{len(report.result.issues)} issue(s) ({len(errors)} error(s))")
+    for path in report.written:
+        click.echo(f"wrote {path}")
+    report.result.raise_for_errors()
+
+
+@cli.command()
+@click.option("--raw", "raw_dir", default="data/raw", show_default=True,
+              type=click.Path(path_type=Path))
+@click.option("--processed", "processed_dir", default="data/processed", show_default=True,
+              type=click.Path(path_type=Path))
+def demo(raw_dir: Path, processed_dir: Path) -> None:
+    """Run the main job on the bundled sample data (what `make demo` calls).
+
+    \b
+    Example:
+      ntm demo
+    """
+    from ntm_analysis.attainment import compute_attainment, summarise_attainment
+    from ntm_analysis.ingest import load_raw_dir
+
+    report = load_raw_dir(raw_dir, processed_dir=processed_dir)
+    print_warnings(report.result.issues)
+    report.result.raise_for_errors()
+    table = summarise_attainment(compute_attainment(report.result.indicators))
+    click.echo(_format_summary(table))
+    for hook in _DEMO_STEPS:
+        hook(raw_dir, processed_dir)
+
+
+#: Further demo steps registered by other modules (the readiness report).
+_DEMO_STEPS: list[Callable[[Path, Path], None]] = []
+
+
+def main() -> None:
+    """Entry point of the ``ntm`` script."""
+    cli(prog_name="ntm")

@@ -1,0 +1,128 @@
+"""Ingest: load every workbook under ``data/raw/`` into ``data/processed/`` as Parquet.
+
+The processed folder is a cache keyed by each raw file's content hash (SHA-256): an unchanged
+workbook is never parsed twice; a changed one is re-read. Raw files are only ever read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ntm_analysis import __version__
+from ntm_analysis.errors import InputError, Location
+from ntm_analysis.load import LoadResult, _concat_issues, _error_frame, load_workbook
+from ntm_analysis.outputs import atomic_path
+from ntm_analysis.schema import Ind, Iss, conform, empty_frame
+
+log = logging.getLogger(__name__)
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+INDICATORS_FILE = "indicators.parquet"
+ISSUES_FILE = "issues.parquet"
+CACHE_DIR = "cache"
+
+
+def find_workbooks(raw_dir: str | os.PathLike[str]) -> list[Path]:
+    """Return the workbooks under ``raw_dir`` (recursively, sorted; Excel lock files skipped)."""
+    root = Path(raw_dir)
+    if not root.is_dir():
+        raise InputError(Location(file=str(raw_dir)), "folder not found")
+    return sorted(p for p in root.rglob("*") if p.suffix.lower() in WORKBOOK_SUFFIXES
+                  and p.is_file() and not p.name.startswith(("~$", ".")))
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """Return the SHA-256 of a file, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did: files read, files served from the cache, rows and issues."""
+
+    result: LoadResult
+    parsed: list[str]
+    cached: list[str]
+    written: list[Path]
+
+
+def _cache_key(digest: str, year: int | None) -> str:
+    return f"{digest[:32]}-{year or 'auto'}-{__version__}"
+
+
+def load_raw_dir(raw_dir: str | os.PathLike[str], *,
+                 processed_dir: str | os.PathLike[str] | None = None,
+                 year: int | None = None, progress: bool = False) -> IngestReport:
+    """Load every workbook under ``raw_dir``, using and refreshing the Parquet cache.
+
+    With ``processed_dir`` the combined tables are written there as ``indicators.parquet`` and
+    ``issues.parquet`` (atomically), and each workbook's tables are cached under
+    ``processed_dir/cache/`` keyed by its content hash.
+    """
+    paths = find_workbooks(raw_dir)
+    cache = Path(processed_dir) / CACHE_DIR if processed_dir else None
+    frames: list[pd.DataFrame] = []
+    issues: list[pd.DataFrame] = []
+    parsed, cached = [], []
+    iterator = paths
+    if progress and len(paths) > 1:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(paths, desc="workbooks", unit="file")
+    for path in iterator:
+        digest = file_sha256(path)
+        key = _cache_key(digest, year)
+        if cache is not None and (cache / f"{key}.ind.parquet").exists() and \
+                (cache / f"{key}.iss.parquet").exists():
+            ind = pd.read_parquet(cache / f"{key}.ind.parquet")
+            iss = pd.read_parquet(cache / f"{key}.iss.parquet")
+            # provenance names the file as found now (a renamed copy keeps its rows)
+            ind[Ind.source_file] = path.name
+            if len(iss):
+                iss[Iss.source_file] = path.name
+            cached.append(path.name)
+        else:
+            try:
+                result = load_workbook(path, year=year)
+                ind, iss = result.indicators, result.issues
+            except InputError as error:
+                ind, iss = empty_frame(Ind), _error_frame(error)
+            parsed.append(path.name)
+            if cache is not None:
+                for suffix, frame in (("ind", ind), ("iss", iss)):
+                    with atomic_path(cache / f"{key}.{suffix}.parquet") as tmp:
+                        frame.to_parquet(tmp, index=False)
+        frames.append(conform(ind, Ind))
+        issues.append(conform(iss, Iss))
+    indicators = pd.concat(frames, ignore_index=True) if frames else empty_frame(Ind)
+    from ntm_analysis.load import _check_duplicates
+
+    indicators, dup = _check_duplicates(conform(indicators, Ind))
+    result = LoadResult(indicators, _concat_issues([*issues, dup]))
+    written: list[Path] = []
+    if processed_dir is not None:
+        out = Path(processed_dir)
+        for name, frame in ((INDICATORS_FILE, result.indicators), (ISSUES_FILE, result.issues)):
+            with atomic_path(out / name) as tmp:
+                frame.to_parquet(tmp, index=False)
+            written.append(out / name)
+        manifest = {
+            "version": __version__,
+            "files": {p.name: file_sha256(p) for p in paths},
+            "rows": len(result.indicators), "issues": len(result.issues),
+        }
+        with atomic_path(out / "ingest.json") as tmp:
+            tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+        written.append(out / "ingest.json")
+    return IngestReport(result, parsed, cached, written)

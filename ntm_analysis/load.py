@@ -1,0 +1,853 @@
+"""Load NTM appendix workbooks ("phụ biểu") into the tidy indicator table.
+
+One loader reads the whole family of layouts that commune offices produce, without per-file code:
+
+* title rows above the header naming the unit, year and criteria set (or the sheet name does);
+* one- to three-row headers with merged cells and an optional column-number row ``(1) (2) (3)``;
+* header words that vary ("TT"/"STT", "Hiện trạng"/"Thực trạng"/"Kết quả"...), mapped to roles by
+  the table ``data/header_words.csv``;
+* criteria as their own rows (1, 2… or I, II…) or as vertically merged cells beside their
+  indicators; indicators numbered "1.1", prefixed "1.1. …", restarting 1, 2, 3, or not numbered;
+* the assessment as one column of words or two columns "Đạt" | "Chưa đạt" of x marks;
+* wide tables with a (result, assessment) pair of columns per unit under a merged unit header.
+
+Every row that carries data ends up in the tidy table (one row per unit × indicator × year, with
+``source_file``, ``source_sheet``, ``source_row``) or in the issues table; nothing is dropped
+silently.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ntm_analysis import catalogue as cat
+from ntm_analysis.cells import SheetGrid, read_sheets
+from ntm_analysis.errors import InputError, ValidationError
+from ntm_analysis.parse import PERCENT, parse_assessment, parse_target, parse_value
+from ntm_analysis.schema import Ind, Iss, Level, Severity, conform, empty_frame
+from ntm_analysis.text import cell_text, fold, nfc, slug
+
+log = logging.getLogger(__name__)
+
+#: How many rows from the top of a sheet are searched for the header.
+HEADER_SEARCH_ROWS = 40
+#: Roles that hold one unit's figures (a wide table repeats them per unit).
+UNIT_ROLES = ("result", "assessment", "mark_met", "mark_not_met")
+
+_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9,
+          "X": 10, "XI": 11, "XII": 12, "XIII": 13, "XIV": 14, "XV": 15}
+_DOTTED = re.compile(r"^(\d{1,2})((?:\.\d{1,2})+)\.?$")
+_INT = re.compile(r"^(\d{1,2})\.?$")
+_LETTER = re.compile(r"^[a-zđ][).]?$")
+_NAME_DOTTED = re.compile(r"^(\d{1,2}(?:\.\d{1,2})+)\.?[\s:)–-]+(.*)$", re.S)
+_NAME_CRITERION = re.compile(r"^(?:tiêu chí|tc)\s*(?:số\s*)?(\d{1,2}|[IVX]{1,4})\s*[:.)–-]*\s*(.*)$",
+                             re.I | re.S)
+_NAME_INT = re.compile(r"^(\d{1,2}|[IVX]{1,4})[.)]\s+(.*)$", re.S)
+_COLUMN_NUMBER = re.compile(r"^\(?\s*(\d{1,2}|[A-Za-z])\s*\)?$")
+_YEAR_WORD = re.compile(r"\bnam\s+(19\d\d|20\d\d)\b")
+_YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
+_UNIT = re.compile(
+    r"(?<![\w])(xã|xóm|thôn|bản|tổ dân phố|khu dân cư|ấp|làng|phường|thị trấn|tdp)\s+"
+    r"([^\-–,;:()\[\]\n/]+)",
+    re.I,
+)
+_UNIT_STOP = re.compile(
+    r"\s+(?:năm|huyện|tỉnh|thành phố|tp\.?|giai đoạn|đạt|theo|của|thuộc|đến|tính đến|xây dựng)\b.*$",
+    re.I,
+)
+_NOT_A_NAME = ("nong thon moi", "ntm", "kieu mau", "thong minh", "dat chuan", "nang cao",
+               "tieu chi", "chi tieu", "nong thon", "da ", "hoan thanh")
+_COMMUNE_WORDS = {"xa", "phuong", "thi tran"}
+_GENERIC_SHEETS = re.compile(r"^(sheet|trang|bieu|phu bieu|pb|pl|phu luc|tong hop|th)\s*\d*\b")
+_BUDGET_WORDS = ("kinh phi", "nguon von", "tong muc", "ngan sach", "du toan", "von dau tu")
+_INCOME_WORDS = ("thu nhap binh quan", "thu nhap")
+
+
+@dataclass
+class LoadResult:
+    """What loading produced: the tidy ``indicators`` table and the ``issues`` table."""
+
+    indicators: pd.DataFrame
+    issues: pd.DataFrame
+
+    @property
+    def errors(self) -> pd.DataFrame:
+        return self.issues[self.issues[Iss.severity] == Severity.error].reset_index(drop=True)
+
+    def raise_for_errors(self) -> LoadResult:
+        """Return ``self``, or raise ``ValidationError`` carrying every issue when there are errors."""
+        if len(self.errors):
+            raise ValidationError(self.issues)
+        return self
+
+
+# --------------------------------------------------------------------------- header words
+
+
+@lru_cache(maxsize=1)
+def header_roles() -> dict[str, str]:
+    """Return the mapping folded header text → role, from ``data/header_words.csv``."""
+    with resources.files("ntm_analysis").joinpath("data", "header_words.csv").open(
+        "r", encoding="utf-8"
+    ) as fh:
+        table = pd.read_csv(fh, dtype=str, keep_default_na=False)
+    return {fold(h): r for h, r in zip(table["header"], table["role"], strict=True)}
+
+
+@lru_cache(maxsize=1)
+def _footer_starts() -> tuple[str, ...]:
+    with resources.files("ntm_analysis").joinpath("data", "footer_words.csv").open(
+        "r", encoding="utf-8"
+    ) as fh:
+        table = pd.read_csv(fh, dtype=str, keep_default_na=False)
+    return tuple(nfc(s).lower() for s in table["start"])
+
+
+_STRIP_TAIL = re.compile(r"\s*(\(.*\)|năm\s+\d{4}.*|đến\s+.*|tại\s+.*)$", re.I)
+
+
+def role_of(text: str) -> str | None:
+    """Return the role of a header cell ("number", "name", "result"...), or ``None``.
+
+    Examples
+    --------
+    >>> role_of("Tự đánh giá"), role_of("STT"), role_of("Hiện trạng năm 2023")
+    ('assessment', 'number', 'result')
+    >>> role_of("Xóm Cạm Phước") is None
+    True
+    """
+    if not text:
+        return None
+    roles = header_roles()
+    key = fold(text)
+    if key in roles:
+        return roles[key]
+    stripped = fold(_STRIP_TAIL.sub("", nfc(text)))
+    if stripped in roles:
+        return roles[stripped]
+    # "Hiện trạng 2023", "Đánh giá (Đạt/Chưa đạt)"
+    words = key.split()
+    for n in range(len(words) - 1, 0, -1):
+        head = " ".join(words[:n])
+        if head in roles and len(head.split()) >= 2 or (head in roles and n == 1 and
+                                                         words[1:] and words[1].isdigit()):
+            return roles[head]
+    return None
+
+
+def unit_names(text: str) -> list[tuple[str, str]]:
+    """Find unit names in a title: a list of (prefix word, name) like ("Xóm", "Phai Đá").
+
+    Examples
+    --------
+    >>> unit_names("XÓM PHAI ĐÁ - XÃ KIM PHƯỢNG")
+    [('Xóm', 'Phai Đá'), ('Xã', 'Kim Phượng')]
+    >>> unit_names("KẾT QUẢ RÀ SOÁT XÃ NÔNG THÔN MỚI KIỂU MẪU NĂM 2024")
+    []
+    """
+    out: list[tuple[str, str]] = []
+    matches = [m for line in text.splitlines() for m in _UNIT.finditer(nfc(line))]
+    for match in matches:
+        prefix, name = match.group(1), match.group(2)
+        name = _UNIT_STOP.sub("", name).strip(" .")
+        key = fold(name)
+        if not key or key.startswith(_NOT_A_NAME) or len(key.split()) > 5:
+            continue
+        if name.isupper() or name.islower():
+            name = name.title()
+        out.append((prefix[:1].upper() + prefix[1:].lower(), name))
+    return out
+
+
+# --------------------------------------------------------------------------- sheet reading
+
+
+@dataclass
+class _UnitColumns:
+    label: str | None
+    result: int | None = None
+    assessment: int | None = None
+    mark_met: int | None = None
+    mark_not_met: int | None = None
+
+
+@dataclass
+class _Layout:
+    header_rows: list[int]
+    first_data_row: int
+    number: int | None
+    criterion: int | None
+    name: int
+    target: int | None
+    note: int | None
+    value_unit: int | None
+    units: list[_UnitColumns]
+    header_text: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Record:
+    row: int  # 0-based
+    kind: str  # "criterion" | "indicator"
+    number: str | None
+    name: str
+    criterion_text: str | None
+    has_data: bool
+    no_kind: str
+
+
+class _SheetLoader:
+    """Turns one sheet grid into tidy rows and issues."""
+
+    def __init__(self, grid: SheetGrid, file_name: str, default_year: int | None) -> None:
+        self.grid = grid
+        self.file = file_name
+        self.default_year = default_year
+        self.rows: list[dict[str, Any]] = []
+        self.issues: list[dict[str, Any]] = []
+        self.n_cols = grid.n_cols
+        self.cells = [list(r) + [""] * (self.n_cols - len(r)) for r in grid.rows]
+        self.filled_from: dict[tuple[int, int], tuple[int, int]] = {}
+        for (r0, c0), (r1, c1) in grid.merged:
+            if r0 >= len(self.cells):
+                continue
+            value = self.cells[r0][c0] if c0 < self.n_cols else ""
+            for r in range(r0, min(r1, len(self.cells) - 1) + 1):
+                for c in range(c0, min(c1, self.n_cols - 1) + 1):
+                    if (r, c) != (r0, c0):
+                        self.cells[r][c] = value
+                        self.filled_from[(r, c)] = (r0, c0)
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def text(self, r: int, c: int | None) -> str:
+        if c is None or r >= len(self.cells) or c >= self.n_cols:
+            return ""
+        return cell_text(self.cells[r][c])
+
+    def raw(self, r: int, c: int | None) -> Any:
+        if c is None or r >= len(self.cells) or c >= self.n_cols:
+            return None
+        v = self.cells[r][c]
+        if isinstance(v, str):
+            v = nfc(v)
+            return v or None
+        return v
+
+    def issue(self, row: int | None, column: str | None, value: object, problem: str,
+              severity: str, code: str) -> None:
+        self.issues.append({
+            Iss.source_file: self.file, Iss.source_sheet: self.grid.name,
+            Iss.source_row: None if row is None else row + 1, Iss.column: column,
+            Iss.value: None if value is None or value == "" else str(value)[:200],
+            Iss.problem: problem, Iss.severity: severity, Iss.code: code,
+        })
+
+    def row_roles(self, r: int) -> dict[int, str]:
+        return {c: role for c in range(self.n_cols) if (role := role_of(self.text(r, c)))}
+
+    # -- layout ------------------------------------------------------------------------------
+
+    def find_layout(self) -> _Layout | None:
+        limit = min(len(self.cells), HEADER_SEARCH_ROWS)
+        roles = [self.row_roles(r) for r in range(limit)]
+        for h in range(limit):
+            block = [h]
+            for nxt in (h + 1, h + 2):
+                if nxt < limit and self._continues_header(nxt, block, roles[nxt]):
+                    block.append(nxt)
+                else:
+                    break
+            merged_roles: dict[int, str] = {}
+            for r in block:
+                for c, role in roles[r].items():
+                    if role != "group":
+                        merged_roles[c] = role
+            kinds = set(merged_roles.values())
+            if not ({"name", "criterion"} & kinds and set(UNIT_ROLES) & kinds):
+                continue
+            return self._build_layout(block, merged_roles, roles)
+        return None
+
+    def _continues_header(self, r: int, block: list[int], roles: dict[int, str]) -> bool:
+        """True when row ``r`` is a further header row (sub-header) of the header ``block``."""
+        if not roles:
+            return False
+        for c in range(self.n_cols):
+            t = self.text(r, c)
+            if not t:
+                continue
+            origin = self.filled_from.get((r, c))
+            if origin is not None and origin[0] in block:
+                continue
+            if c in roles or unit_names(t) or t == self.text(block[-1], c):
+                continue
+            return False
+        return True
+
+    def _build_layout(self, block: list[int], col_roles: dict[int, str],
+                      roles: list[dict[int, str]]) -> _Layout | None:
+        def first(role: str) -> int | None:
+            return min((c for c, r in col_roles.items() if r == role), default=None)
+
+        name = first("name")
+        criterion = first("criterion")
+        if name is None:
+            name, criterion = criterion, None
+        assert name is not None
+        if criterion is not None and criterion == name:
+            criterion = None
+        # group labels: non-role header text above a unit column
+        units: list[_UnitColumns] = []
+        by_label: dict[str | None, _UnitColumns] = {}
+        for c in sorted(col_roles):
+            role = col_roles[c]
+            if role not in UNIT_ROLES:
+                continue
+            label = None
+            for r in block:
+                t = self.text(r, c)
+                if t and c not in roles[r] and unit_names(t):
+                    label = t
+                elif t and c not in roles[r] and not role_of(t) and len(block) > 1 and r != block[-1]:
+                    label = label or t
+            uc = by_label.get(label)
+            if uc is None or getattr(uc, role) is not None:
+                uc = _UnitColumns(label)
+                by_label[label] = uc
+                units.append(uc)
+            setattr(uc, role, c)
+        labelled = [u for u in units if u.label]
+        if len({u.label for u in labelled}) < 2:
+            # one unit: group labels such as "Kết quả rà soát" are not unit names
+            for u in units:
+                if u.label and not unit_names(u.label):
+                    u.label = None
+            merged = _UnitColumns(None)
+            for u in units:
+                for role in UNIT_ROLES:
+                    if getattr(merged, role) is None and getattr(u, role) is not None:
+                        setattr(merged, role, getattr(u, role))
+            units = [merged] if not labelled or len({u.label for u in units}) <= 1 else units
+        first_data = block[-1] + 1
+        while first_data < len(self.cells) and self._is_column_number_row(first_data):
+            first_data += 1
+        header_text = {c: " / ".join(dict.fromkeys(t for r in block if (t := self.text(r, c))))
+                       for c in range(self.n_cols)}
+        return _Layout(
+            header_rows=block, first_data_row=first_data, number=first("number"),
+            criterion=criterion, name=name, target=first("target"), note=first("note"),
+            value_unit=first("value_unit"), units=units, header_text=header_text,
+        )
+
+    def _is_column_number_row(self, r: int) -> bool:
+        texts = [t for c in range(self.n_cols) if (t := self.text(r, c))]
+        if len(texts) < 2 or not all(_COLUMN_NUMBER.match(t) for t in texts):
+            return False
+        digits = [int(m.group(1)) for t in texts if (m := _COLUMN_NUMBER.match(t))
+                  and m.group(1).isdigit()]
+        return len(digits) < 2 or digits == sorted(digits) and len(set(digits)) == len(digits)
+
+    # -- title metadata -----------------------------------------------------------------------
+
+    def title_text(self, layout: _Layout | None) -> str:
+        end = layout.header_rows[0] if layout else min(len(self.cells), 8)
+        parts = []
+        for r in range(end):
+            for c in range(self.n_cols):
+                if (r, c) in self.filled_from:
+                    continue
+                t = self.text(r, c)
+                if t:
+                    parts.append(t)
+        return "\n".join(parts)
+
+    def find_year(self, title: str) -> int | None:
+        for source in (title, self.grid.name):
+            key = fold(source)
+            if m := _YEAR_WORD.search(key):
+                return int(m.group(1))
+        for source in (title, self.grid.name, self.file):
+            if m := _YEAR.search(source):
+                return int(m.group(1))
+        return self.default_year
+
+    # -- rows ---------------------------------------------------------------------------------
+
+    def classify(self, layout: _Layout) -> list[_Record]:
+        raw: list[dict[str, Any]] = []
+        footer = False
+        starts = _footer_starts()
+        data_cols = [c for u in layout.units for c in
+                     (u.result, u.assessment, u.mark_met, u.mark_not_met) if c is not None]
+        if layout.target is not None:
+            data_cols.append(layout.target)
+        for r in range(layout.first_data_row, len(self.cells)):
+            texts = [self.text(r, c) for c in range(self.n_cols)]
+            if not any(texts):
+                continue
+            own = [t for c, t in enumerate(texts) if t and (r, c) not in self.filled_from]
+            first_text = next((t for t in texts if t), "")
+            has_data = any(self.text(r, c) for c in data_cols)
+            if footer or (not has_data and first_text.lower().startswith(starts)) or (
+                    own and own[0].lower().startswith(starts) and not has_data):
+                footer = True
+                if own:
+                    self.issue(r, None, " | ".join(own)[:200],
+                               "row below the table (note or signature) was not read as data",
+                               Severity.info, "footer_row")
+                continue
+            if not own:
+                continue  # a row made only of merged cells continuing from above
+            no_text = self.text(r, layout.number)
+            if layout.number is not None and (r, layout.number) in self.filled_from and \
+                    layout.criterion is not None:
+                no_text = ""  # vertically merged criterion number beside its indicators
+            name = self.text(r, layout.name)
+            crit_text = self.text(r, layout.criterion) if layout.criterion is not None else None
+            no_kind, no_val = _number_kind(no_text)
+            name_kind, name_no, name_clean = _name_number(name)
+            raw.append(dict(row=r, no_text=no_text, no_kind=no_kind, no_val=no_val, name=name,
+                            name_kind=name_kind, name_no=name_no, name_clean=name_clean,
+                            crit_text=crit_text, has_data=has_data))
+        has_roman = any(x["no_kind"] == "roman" or x["name_kind"] == "roman" for x in raw)
+        has_dotted = any(x["no_kind"] == "dotted" or x["name_kind"] == "dotted" for x in raw)
+        has_unnumbered_data = any(x["no_kind"] in ("none", "letter", "bullet")
+                                  and x["name_kind"] in ("none", "int") and x["has_data"]
+                                  for x in raw)
+        records: list[_Record] = []
+        for x in raw:
+            kind, number, name = "indicator", None, x["name_clean"]
+            if layout.criterion is not None:
+                if x["no_kind"] == "dotted":
+                    number = x["no_val"]
+                elif x["name_kind"] == "dotted":
+                    number = x["name_no"]
+                if not x["name"] and not x["has_data"]:
+                    kind = "criterion"
+                    number, name = None, x["crit_text"] or ""
+            elif x["name_kind"] == "criterion" or x["no_kind"] == "roman" or x["name_kind"] == "roman":
+                kind = "criterion"
+                number = x["no_val"] if x["no_kind"] == "roman" else x["name_no"]
+            elif x["no_kind"] == "dotted" or x["name_kind"] == "dotted":
+                number = x["no_val"] if x["no_kind"] == "dotted" else x["name_no"]
+            elif x["no_kind"] == "int":
+                if has_roman:
+                    number = None  # ordinal under a roman-numbered criterion
+                elif has_dotted or has_unnumbered_data or not x["has_data"]:
+                    kind, number = "criterion", x["no_val"]
+            elif x["name_kind"] == "int" and (has_dotted or has_unnumbered_data or not x["has_data"]):
+                kind, number = "criterion", x["name_no"]
+            records.append(_Record(x["row"], kind, number, name, x["crit_text"], x["has_data"],
+                                   x["no_kind"]))
+        return records
+
+    def load(self) -> bool:
+        """Read the sheet; return False when it holds no indicator table."""
+        layout = self.find_layout()
+        if layout is None:
+            return False
+        units_cols_ok = any(u.result is not None or u.assessment is not None
+                            or u.mark_met is not None for u in layout.units)
+        if not units_cols_ok:
+            self.issue(layout.header_rows[-1], None, None,
+                       "no result or assessment column: expected a header such as 'Hiện trạng', "
+                       "'Kết quả' or 'Đánh giá'", Severity.error, "no_result_column")
+            return True
+        title = self.title_text(layout)
+        year = self.find_year(title)
+        if year is None:
+            self.issue(None, None, None, "no year found in the title, sheet name or file name; "
+                       "pass --year", Severity.warning, "no_year")
+        cset = cat.detect_set_from_text(f"{title}\n{self.grid.name}", year=year)
+        named = unit_names(f"{title}\n{self.grid.name}")
+        records = self.classify(layout)
+        # walk the records: attach indicators to criteria and number them
+        indicators: list[tuple[_Record, str | None, str | None, str]] = []
+        crit_no: str | None = None
+        crit_name: str | None = None
+        crit_rows: dict[str | None, _Record] = {}
+        ordinal = 0
+        crit_seq = 0
+        crit_text_seen: dict[str, str] = {}
+        for rec in records:
+            if rec.kind == "criterion":
+                crit_seq += 1
+                crit_no = rec.number or str(crit_seq)
+                crit_name = _strip_criterion_prefix(rec.name)
+                crit_rows[crit_no] = rec
+                ordinal = 0
+                continue
+            if layout.criterion is not None and rec.criterion_text:
+                ct = rec.criterion_text
+                if ct not in crit_text_seen:
+                    crit_seq += 1
+                    m = _NAME_CRITERION.match(ct) or _NAME_INT.match(ct)
+                    crit_text_seen[ct] = _roman_or_int(m.group(1)) if m else str(crit_seq)
+                    ordinal = 0
+                crit_no, crit_name = crit_text_seen[ct], _strip_criterion_prefix(ct)
+            ordinal += 1
+            number = rec.number
+            if number is not None:
+                head = number.split(".")[0]
+                if crit_no is None or head != crit_no:
+                    if layout.criterion is None and not crit_rows:
+                        crit_no, crit_name = head, None
+                    elif crit_no is not None and head != crit_no:
+                        self.issue(rec.row, layout.header_text.get(layout.number or 0), number,
+                                   f"indicator number {number} does not belong to criterion "
+                                   f"{crit_no}; kept as {number}", Severity.warning,
+                                   "number_mismatch")
+            elif crit_no is not None:
+                number = f"{crit_no}.{ordinal}"
+            if crit_no is None:
+                self.issue(rec.row, None, rec.name, "indicator under no criterion: expected a "
+                           "criterion row (1, 2… or I, II…) above it", Severity.warning,
+                           "no_criterion")
+                number = number or str(ordinal)
+            indicators.append((rec, crit_no, crit_name, number))
+        # criterion rows that carry data and have no indicators become their own indicator
+        used = {c for _, c, _, _ in indicators}
+        for no, rec in crit_rows.items():
+            if no not in used and rec.has_data:
+                indicators.append((rec, no, _strip_criterion_prefix(rec.name), f"{no}.1"))
+        indicators.sort(key=lambda t: t[0].row)
+        if not indicators:
+            self.issue(layout.first_data_row, None, None,
+                       "the indicator table has a header but no indicator rows", Severity.error,
+                       "empty_table")
+            return True
+        if cset is None:
+            level_hint = Level.hamlet if any(fold(p) not in _COMMUNE_WORDS for p, _ in named) \
+                else (Level.commune if named else None)
+            cset = cat.detect_set_from_indicators([n for *_, n in indicators if n],
+                                                   level=level_hint, year=year)
+        # units
+        wide = len(layout.units) > 1
+        commune = next((n for p, n in named if fold(p) in _COMMUNE_WORDS), None)
+        hamlet = next(((p, n) for p, n in named if fold(p) not in _COMMUNE_WORDS), None)
+        unit_specs: list[tuple[_UnitColumns, str | None, str | None]] = []
+        for uc in layout.units:
+            if wide and uc.label:
+                found = unit_names(uc.label)
+                if found:
+                    prefix, name = found[0]
+                else:
+                    prefix, name = (cset.unit_prefix if cset else "Xóm"), nfc(uc.label)
+                level = Level.commune if fold(prefix) in _COMMUNE_WORDS else Level.hamlet
+                unit_specs.append((uc, _display(prefix, name, level), level))
+            else:
+                unit_specs.append((uc, None, None))
+        level_default = cset.level if cset else (Level.hamlet if hamlet else Level.commune)
+        for i, (uc, unit, level) in enumerate(unit_specs):
+            if unit is None:
+                level = level_default
+                if level == Level.hamlet and hamlet:
+                    unit = _display(hamlet[0], hamlet[1], level)
+                elif level == Level.commune and commune:
+                    unit = commune
+                elif not _GENERIC_SHEETS.match(fold(self.grid.name)):
+                    name = self.grid.name.strip()
+                    prefix = cset.unit_prefix if (cset and level == Level.hamlet) else ""
+                    unit = _display(prefix, name, level) if prefix else name
+                else:
+                    unit = None
+                    self.issue(None, None, self.grid.name, "no unit name found in the title or "
+                               "sheet name (expected e.g. 'XÃ KIM PHƯỢNG' or 'XÓM PHAI ĐÁ')",
+                               Severity.warning, "no_unit")
+                unit_specs[i] = (uc, unit, level)
+        for rec, crit_no, crit_name, number in indicators:
+            for uc, unit, level in unit_specs:
+                self._emit(layout, rec, uc, unit, level, commune if level == Level.hamlet else
+                           (unit if level == Level.commune else commune), year, cset, crit_no,
+                           crit_name, number)
+        return True
+
+    def _emit(self, layout: _Layout, rec: _Record, uc: _UnitColumns, unit: str | None,
+              level: str | None, commune: str | None, year: int | None,
+              cset: cat.CriteriaSet | None, crit_no: str | None, crit_name: str | None,
+              number: str | None) -> None:
+        r = rec.row
+        result_raw = self.raw(r, uc.result)
+        value = parse_value(result_raw)
+        assessment = parse_assessment(self.raw(r, uc.assessment)) if uc.assessment is not None \
+            else None
+        if uc.assessment is not None and assessment is None and self.text(r, uc.assessment):
+            self.issue(r, layout.header_text.get(uc.assessment), self.text(r, uc.assessment),
+                       "self-assessment not understood: expected 'Đạt' or 'Chưa đạt'",
+                       Severity.warning, "bad_assessment")
+        if uc.mark_met is not None or uc.mark_not_met is not None:
+            from ntm_analysis.parse import is_mark
+
+            met_mark = is_mark(self.raw(r, uc.mark_met))
+            not_mark = is_mark(self.raw(r, uc.mark_not_met))
+            if met_mark and not_mark:
+                self.issue(r, "Đạt / Chưa đạt", None, "both 'Đạt' and 'Chưa đạt' are marked; "
+                           "self-assessment left empty", Severity.warning, "conflicting_marks")
+            elif met_mark or not_mark:
+                mark_assessment = "met" if met_mark else "not_met"
+                if assessment is not None and assessment != mark_assessment:
+                    self.issue(r, "Đánh giá", None, "the assessment column and the x marks "
+                               "disagree; the marks were used", Severity.warning,
+                               "conflicting_marks")
+                assessment = mark_assessment
+        if value.kind == "date":
+            self.issue(r, layout.header_text.get(uc.result or 0), value.text,
+                       "expected a number, a percentage or a yes/no word, got a date",
+                       Severity.warning, "date_value")
+        elif value.kind == "text" and result_raw is not None:
+            self.issue(r, layout.header_text.get(uc.result or 0), value.text,
+                       "value not understood as a number, percentage or yes/no; the "
+                       "self-assessment decides", Severity.info, "text_value")
+        target_text = self.text(r, layout.target) or None
+        number_value = value.number
+        unit_of_value = value.unit
+        if layout.value_unit is not None and not unit_of_value:
+            unit_of_value = self.text(r, layout.value_unit) or None
+        self.rows.append({
+            Ind.source_file: self.file, Ind.source_sheet: self.grid.name, Ind.source_row: r + 1,
+            Ind.unit: unit, Ind.level: level, Ind.commune: commune, Ind.year: year,
+            Ind.unit_id: _unit_id(commune, unit, level),
+            Ind.criteria_set: cset.set_id if cset else None,
+            Ind.criterion_no: crit_no, Ind.criterion_name: crit_name,
+            Ind.indicator_no: number, Ind.indicator_name: rec.name or None,
+            Ind.target_text: target_text, Ind.value_text: value.text or None,
+            Ind.value: number_value, Ind.value_unit: unit_of_value,
+            Ind.self_assessment: assessment, Ind.note: self.text(r, layout.note) or None,
+        })
+
+
+def _display(prefix: str, name: str, level: str | None) -> str:
+    if level == Level.commune:
+        return name
+    return f"{prefix} {name}".strip()
+
+
+def _unit_id(commune: str | None, unit: str | None, level: str | None) -> str | None:
+    if unit is None:
+        return None
+    if level == Level.hamlet and commune:
+        return f"{slug(commune)}/{slug(unit)}"
+    return slug(unit)
+
+
+def _roman_or_int(token: str) -> str:
+    token = token.strip().upper()
+    return str(_ROMAN[token]) if token in _ROMAN else str(int(token))
+
+
+def _number_kind(text: str) -> tuple[str, str | None]:
+    """Classify a number-column cell: roman, int, dotted, letter, bullet or none."""
+    t = text.strip().rstrip(".") if text.strip() not in ("-", "+", "*", "•") else text.strip()
+    if not t:
+        return "none", None
+    if t.upper() in _ROMAN and t.isupper():
+        return "roman", str(_ROMAN[t.upper()])
+    if m := _DOTTED.match(t):
+        parts = [m.group(1), *m.group(2).strip(".").split(".")]
+        return "dotted", ".".join(str(int(p)) for p in parts)
+    if m := _INT.match(t):
+        return "int", str(int(m.group(1)))
+    if _LETTER.match(t.lower()):
+        return "letter", None
+    if t in ("-", "+", "*", "•"):
+        return "bullet", None
+    return "other", None
+
+
+def _name_number(name: str) -> tuple[str, str | None, str]:
+    """Split a numbering prefix off an indicator or criterion name."""
+    if m := _NAME_DOTTED.match(name):
+        parts = m.group(1).split(".")
+        return "dotted", ".".join(str(int(p)) for p in parts), m.group(2).strip()
+    if m := _NAME_CRITERION.match(name):
+        return "criterion", _roman_or_int(m.group(1)), name
+    if m := _NAME_INT.match(name):
+        token = m.group(1)
+        kind = "roman" if token.upper() in _ROMAN and not token.isdigit() else "int"
+        return kind, _roman_or_int(token), m.group(2).strip()
+    return "none", None, name
+
+
+def _strip_criterion_prefix(name: str) -> str:
+    if m := _NAME_CRITERION.match(name):
+        return m.group(2).strip() or name
+    if m := _NAME_INT.match(name):
+        return m.group(2).strip()
+    return name
+
+
+def _sheet_kind(grid: SheetGrid) -> str | None:
+    """Name the kind of a sheet that holds no indicator table (budget, income), if recognisable."""
+    head = " ".join(fold(cell_text(v)) for row in grid.rows[:HEADER_SEARCH_ROWS] for v in row[:30]
+                    if v not in ("", None))
+    if any(w in head for w in _BUDGET_WORDS):
+        return "budget"
+    if any(w in head for w in _INCOME_WORDS):
+        return "income"
+    return None
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def load_workbook(path: str | os.PathLike[str], *, sheets: Sequence[str] | None = None,
+                  year: int | None = None) -> LoadResult:
+    """Load one workbook (every sheet, or the sheets named) into the tidy indicator table.
+
+    Problems are collected in ``issues`` (file, sheet, row, column, value, problem, severity);
+    only a file that cannot be opened at all raises.
+
+    Parameters
+    ----------
+    path
+        The ``.xlsx`` (or ``.xls``/``.ods``) workbook.
+    sheets
+        Sheet names to read; default: all visible and hidden sheets.
+    year
+        Year to use where the workbook names none.
+
+    Raises
+    ------
+    InputError
+        When the file is missing or is not a readable workbook.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError(_loc(p), "file not found")
+    if p.is_dir():
+        raise InputError(_loc(p), "is a folder, expected an Excel workbook")
+    _check_file(p)
+    grids = read_sheets(p, sheets=sheets)
+    rows: list[dict[str, Any]] = []
+    issues: list[dict[str, Any]] = []
+    found = 0
+    other_kinds = 0
+    for grid in grids:
+        loader = _SheetLoader(grid, p.name, year)
+        if grid.hidden:
+            loader.issue(None, None, None, "hidden sheet was read", Severity.warning,
+                         "hidden_sheet")
+        if not grid.rows:
+            loader.issue(None, None, None, "sheet is empty", Severity.info, "empty_sheet")
+        elif loader.load():
+            found += 1
+        else:
+            kind = _sheet_kind(grid)
+            if kind:
+                other_kinds += 1
+                loader.issue(None, None, None, f"sheet holds a {kind} table, not an indicator "
+                             f"table; read it with `ntm {'funding' if kind == 'budget' else 'income'}`",
+                             Severity.info, f"{kind}_sheet")
+            elif grid.n_rows:
+                loader.issue(None, None, None, "no indicator table found in this sheet",
+                             Severity.info, "no_table")
+        rows.extend(loader.rows)
+        issues.extend(loader.issues)
+    if not found and not other_kinds:
+        issues.append({
+            Iss.source_file: p.name, Iss.source_sheet: None, Iss.source_row: None,
+            Iss.column: None, Iss.value: None,
+            Iss.problem: "no recognisable indicator table: expected a header row with 'TT', "
+                         "'Nội dung' (or 'Tên tiêu chí') and 'Hiện trạng' or 'Đánh giá'",
+            Iss.severity: Severity.error, Iss.code: "no_table",
+        })
+    indicators = conform(pd.DataFrame(rows), Ind) if rows else empty_frame(Ind)
+    issue_frame = conform(pd.DataFrame(issues), Iss) if issues else empty_frame(Iss)
+    indicators, more = _check_duplicates(indicators)
+    return LoadResult(indicators, _concat_issues([issue_frame, more]))
+
+
+def load_workbooks(paths: Iterable[str | os.PathLike[str]], *, year: int | None = None,
+                   progress: bool = False) -> LoadResult:
+    """Load many workbooks; a file that cannot be opened becomes an error row, not an exception.
+
+    Examples
+    --------
+    >>> result = load_workbooks([])
+    >>> len(result.indicators), len(result.issues)
+    (0, 0)
+    """
+    paths = list(paths)
+    frames, issues = [], []
+    iterator: Iterable[str | os.PathLike[str]] = paths
+    if progress and len(paths) > 1:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(paths, desc="workbooks", unit="file")
+    for path in iterator:
+        try:
+            result = load_workbook(path, year=year)
+        except InputError as error:
+            issues.append(_error_frame(error))
+            continue
+        frames.append(result.indicators)
+        issues.append(result.issues)
+    indicators = pd.concat(frames, ignore_index=True) if frames else empty_frame(Ind)
+    indicators, more = _check_duplicates(indicators)
+    return LoadResult(conform(indicators, Ind), _concat_issues([*issues, more]))
+
+
+def _concat_issues(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return empty_frame(Iss)
+    return conform(pd.concat(frames, ignore_index=True), Iss).drop_duplicates(
+        ignore_index=True)
+
+
+def _error_frame(error: InputError) -> pd.DataFrame:
+    loc = error.location
+    return conform(pd.DataFrame([{
+        Iss.source_file: loc.file, Iss.source_sheet: loc.sheet, Iss.source_row: loc.row,
+        Iss.column: loc.column, Iss.value: None, Iss.problem: error.problem,
+        Iss.severity: Severity.error, Iss.code: "unreadable",
+    }]), Iss)
+
+
+def _check_duplicates(indicators: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Report the same indicator number twice for one unit, set and year (an error)."""
+    if indicators.empty:
+        return indicators, empty_frame(Iss)
+    keys = [Ind.unit, Ind.year, Ind.criteria_set, Ind.indicator_no]
+    dup = indicators.duplicated(keys, keep=False) & indicators[Ind.indicator_no].notna()
+    if not dup.any():
+        return indicators, empty_frame(Iss)
+    d = indicators[dup]
+    rows = []
+    for _, group in d.groupby(keys, dropna=False, sort=True):
+        where = ", ".join(f"{r.source_sheet}!{r.source_row}" for r in group.itertuples())
+        for r in group.itertuples():
+            rows.append({
+                Iss.source_file: r.source_file, Iss.source_sheet: r.source_sheet,
+                Iss.source_row: r.source_row, Iss.column: "TT", Iss.value: r.indicator_no,
+                Iss.problem: f"indicator {r.indicator_no} appears more than once for "
+                             f"{r.unit or 'the same unit'} ({where})",
+                Iss.severity: Severity.error, Iss.code: "duplicate_indicator",
+            })
+    return indicators, conform(pd.DataFrame(rows), Iss)
+
+
+def _loc(p: Path):  # type: ignore[no-untyped-def]
+    from ntm_analysis.errors import Location
+
+    return Location(file=p.name)
+
+
+def _check_file(p: Path) -> None:
+    """Refuse files that are not workbooks before handing them to a reader."""
+    try:
+        from ntm_analysis.sniff import check_workbook_file
+    except ImportError:  # the sniffing module is optional during development
+        return
+    check_workbook_file(p)
