@@ -236,7 +236,7 @@ def register(messages: Mapping[str, Mapping[str, str]], *, replace: bool = False
         _MESSAGES[key] = dict(texts)
 
 
-def keys() -> list[str]:
+def known_keys() -> list[str]:
     """Return every registered key, sorted."""
     return sorted(_MESSAGES)
 

@@ -16,6 +16,7 @@ official. Money logic (funding, income trends) lives in ``funding`` and ``income
 from __future__ import annotations
 
 import logging
+import math
 import re
 from functools import lru_cache
 from importlib import resources
@@ -277,15 +278,20 @@ def _income(income: float | None, year: int, thresholds: pd.DataFrame,
     if income is None or pd.isna(income):
         status, evidence = Status.unknown, t("ev.income_missing", lang, readings=text)
     else:
-        if income >= required.max():
+        if _at_least(income, float(required.max())):
             status = Status.met
-        elif income < required.min():
+        elif not _at_least(income, float(required.min())):
             status = Status.not_met
         else:  # the two readings disagree
             status = Status.unknown
         evidence = t("ev.income_value", lang, income=float(income), readings=text)
     return _condition(2, "income", status, evidence, source_file=THRESHOLD_SOURCE,
                       basis=INFERRED, lang=lang)
+
+
+def _at_least(value: float, required: float) -> bool:
+    # 1.1 × 50 is 55.000000000000007 in binary floating point: compare with a relative tolerance
+    return value >= required or math.isclose(value, required, rel_tol=1e-9)
 
 
 def _counts_text(counts: pd.DataFrame, lang: str) -> str:
