@@ -183,6 +183,112 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "criteria found: {found}; inferred: {inferred}",
     },
     "prov.none": {"vi": "không có", "en": "none"},
+    # data quality
+    "quality.none": {
+        "vi": "Không phát hiện lỗi số liệu hay chênh lệch với kết quả tự đánh giá "
+              "({files} tệp, {rows} dòng chỉ tiêu).",
+        "en": "No data error or self-assessment discrepancy found ({files} files, "
+              "{rows} indicator rows).",
+    },
+    "quality.some": {
+        "vi": "⚠ Số liệu có {errors} lỗi, {warnings} cảnh báo và {discrepancies} chỉ tiêu mà "
+              "kết quả tính khác kết quả tự đánh giá ({files} tệp, {rows} dòng chỉ tiêu). "
+              "Xem các bảng dưới đây trước khi đọc kết quả.",
+        "en": "⚠ The data has {errors} errors, {warnings} warnings and {discrepancies} "
+              "indicators whose computed status differs from the self-assessment ({files} "
+              "files, {rows} indicator rows). Read the tables below before the results.",
+    },
+    # table headers
+    "col.unit": {"vi": "Đơn vị", "en": "Unit"},
+    "col.criteria_set": {"vi": "Bộ tiêu chí", "en": "Criteria set"},
+    "col.criterion_no": {"vi": "TC", "en": "Crit."},
+    "col.criterion_name": {"vi": "Tiêu chí", "en": "Criterion"},
+    "col.indicator_no": {"vi": "Số", "en": "No."},
+    "col.indicator_name": {"vi": "Chỉ tiêu", "en": "Indicator"},
+    "col.target_text": {"vi": "Mục tiêu", "en": "Target"},
+    "col.value_text": {"vi": "Hiện trạng", "en": "Current value"},
+    "col.value": {"vi": "Giá trị", "en": "Value"},
+    "col.gap": {"vi": "Còn thiếu", "en": "Distance to target"},
+    "col.relative_gap": {"vi": "Còn thiếu (tỷ lệ mục tiêu)", "en": "Distance (share of target)"},
+    "col.rank": {"vi": "Thứ tự", "en": "Rank"},
+    "col.status": {"vi": "Kết quả", "en": "Status"},
+    "col.computed_status": {"vi": "Kết quả tính", "en": "Computed status"},
+    "col.self_assessment": {"vi": "Tự đánh giá", "en": "Self-assessment"},
+    "col.catalogue_status": {"vi": "Nguồn tiêu chí", "en": "Criterion basis"},
+    "col.met": {"vi": "Kết quả", "en": "Status"},
+    "col.indicators_met": {"vi": "CT đạt", "en": "Ind. met"},
+    "col.indicators_total": {"vi": "Tổng CT", "en": "Ind. total"},
+    "col.indicators_unknown": {"vi": "CT chưa rõ", "en": "Ind. unknown"},
+    "col.criteria_met": {"vi": "TC đạt", "en": "Crit. met"},
+    "col.criteria_total": {"vi": "Tổng TC", "en": "Crit. total"},
+    "col.source_file": {"vi": "Tệp", "en": "File"},
+    "col.source_sheet": {"vi": "Trang", "en": "Sheet"},
+    "col.source_row": {"vi": "Dòng", "en": "Row"},
+    "col.column": {"vi": "Cột", "en": "Column"},
+    "col.problem": {"vi": "Vấn đề", "en": "Problem"},
+    "col.severity": {"vi": "Mức độ", "en": "Severity"},
+    "col.others_met": {"vi": "Số xóm khác đạt", "en": "Other hamlets meeting it"},
+    "col.condition_no": {"vi": "ĐK", "en": "Cond."},
+    "col.condition": {"vi": "Điều kiện (QĐ 319/QĐ-TTg)", "en": "Condition (QĐ 319/QĐ-TTg)"},
+    "col.evidence": {"vi": "Căn cứ", "en": "Evidence"},
+    "col.basis": {"vi": "Cơ sở", "en": "Basis"},
+    # notebook headings and narrative
+    "nb.title_readiness": {
+        "vi": "# {commune}: sẵn sàng công nhận xã NTM kiểu mẫu năm {year}?",
+        "en": "# {commune}: ready for model NTM commune recognition in {year}?",
+    },
+    "nb.title_hamlet": {
+        "vi": "# {hamlet} ({commune}), năm {year}: các chỉ tiêu còn thiếu",
+        "en": "# {hamlet} ({commune}), {year}: the indicators still to meet",
+    },
+    "nb.h_quality": {"vi": "## Chất lượng số liệu", "en": "## Data quality"},
+    "nb.h_issues": {"vi": "### Vấn đề khi đọc số liệu", "en": "### Problems found in the data"},
+    "nb.h_discrepancies": {
+        "vi": "### Chênh lệch giữa kết quả tính và tự đánh giá",
+        "en": "### Computed status differs from the self-assessment",
+    },
+    "nb.h_readiness": {
+        "vi": "## 1. Điều kiện công nhận xã NTM kiểu mẫu (QĐ 319/QĐ-TTg)",
+        "en": "## 1. Conditions for model NTM commune recognition (QĐ 319/QĐ-TTg)",
+    },
+    "nb.h_commune": {
+        "vi": "## 2. Bộ tiêu chí xã NTM kiểu mẫu",
+        "en": "## 2. The model-commune criteria set",
+    },
+    "nb.h_commune_criteria": {"vi": "### Các tiêu chí", "en": "### Criteria"},
+    "nb.h_commune_gaps": {
+        "vi": "### Chỉ tiêu chưa đạt (xếp theo khoảng cách tới mục tiêu)",
+        "en": "### Unmet indicators (furthest from target first)",
+    },
+    "nb.h_hamlets": {
+        "vi": "## 3. Xóm NTM kiểu mẫu và xóm thông minh",
+        "en": "## 3. Model hamlets and the smart hamlet",
+    },
+    "nb.h_hamlet_compare": {
+        "vi": "### So sánh các xóm theo tiêu chí",
+        "en": "### Hamlets side by side, criterion by criterion",
+    },
+    "nb.h_hamlet_gaps": {
+        "vi": "### Chỉ tiêu còn thiếu của từng xóm",
+        "en": "### Each hamlet's missing indicators",
+    },
+    "nb.h_hamlet_detail": {
+        "vi": "## Chỉ tiêu chưa đạt, xa mục tiêu nhất trước",
+        "en": "## Unmet indicators, furthest from target first",
+    },
+    "nb.h_hamlet_others": {
+        "vi": "## So với các xóm khác",
+        "en": "## Compared with the other hamlets",
+    },
+    "nb.h_sources": {"vi": "## Nguồn số liệu và lưu ý", "en": "## Sources and caveats"},
+    "nb.caveat": {
+        "vi": "Các dòng “suy luận” dựa trên bộ tiêu chí dựng lại từ văn bản liên quan, vì chưa "
+              "có văn bản chính thức của tỉnh Thái Nguyên; ngưỡng thu nhập là hai cách đọc "
+              "QĐ 318/QĐ-TTg chưa được kiểm chứng. Đây không phải kết quả thẩm định chính thức.",
+        "en": "“Inferred” rows rest on a criteria set rebuilt from related official texts, as "
+              "the Thái Nguyên text could not be obtained; the income thresholds are two "
+              "unverified readings of QĐ 318/QĐ-TTg. This is not an official appraisal.",
+    },
     # parameters
     "param.hamlet_unknown": {
         "vi": "Không có xóm {hamlet!r} trong số liệu năm {year}; các xóm có: {known}",

@@ -586,3 +586,61 @@ def describe_provenance(frame: pd.DataFrame, *, lang: str = "vi") -> str:
     ].agg(lambda s: FOUND if set(s.dropna()) == {FOUND} else INFERRED)
     found = int(per_crit.eq(FOUND).sum())
     return f"{sources}; " + t("prov.criteria", lang, found=found, inferred=len(per_crit) - found)
+
+
+def primary_set(frame: pd.DataFrame, *, unit: str) -> str | None:
+    """Return the criteria set with most rows for ``unit`` (ties: the smaller id), or ``None``.
+
+    >>> primary_set(pd.DataFrame({"unit": ["A", "A", "A"], "criteria_set": ["S", "T", "T"]}),
+    ...             unit="A")
+    'T'
+    """
+    rows = frame[frame[Ind.unit].astype("string").fillna("").map(fold).eq(fold(unit))]
+    counts = rows[Ind.criteria_set].dropna().value_counts()
+    if counts.empty:
+        return None
+    best = counts[counts == counts.max()].index
+    return str(sorted(best)[0])
+
+
+def gap_comparison(attainment: pd.DataFrame, *, unit: str) -> pd.DataFrame:
+    """Compare one unit's unmet indicators with the other units assessed on the same set.
+
+    One row per unmet or unknown indicator of ``unit``, in the order of ``gaps_by_unit`` (furthest
+    from target first), with the unit's value, its relative gap, then each other unit's value
+    text (or status word when it has no value) and how many other units meet the indicator.
+
+    Examples
+    --------
+    >>> att = pd.DataFrame({"unit": ["Xóm A", "Xóm B", "Xóm A", "Xóm B"], "criteria_set": "S",
+    ...     "year": 2024, "indicator_no": ["1.1", "1.1", "1.2", "1.2"],
+    ...     "indicator_name": ["Đường", "Đường", "Nhà", "Nhà"],
+    ...     "status": ["not_met", "met", "met", "met"], "value_text": ["60%", "95%", "1", "1"],
+    ...     "target_value": [90.0, 90.0, 1.0, 1.0], "gap": [30.0, 0.0, 0.0, 0.0]})
+    >>> gap_comparison(att, unit="Xóm A")[["indicator_no", "Xóm B", "others_met"]].values.tolist()
+    [['1.1', '95%', 1]]
+    """
+    gaps = gaps_by_unit(attainment)
+    mine = gaps[gaps[Ind.unit].astype("string").fillna("").map(fold).eq(fold(unit))]
+    columns = [Ind.indicator_no, Ind.indicator_name, Ind.target_text, Ind.value_text,
+               Gap.relative_gap, Att.status]
+    if mine.empty:
+        return pd.DataFrame(columns=[*columns, "others_met"])
+    sets = set(mine[Ind.criteria_set].dropna())
+    years = set(mine[Ind.year].dropna())
+    name = str(mine[Ind.unit].iloc[0])
+    others = attainment[attainment[Ind.criteria_set].isin(sets)
+                        & attainment[Ind.unit].ne(name).fillna(False).astype(bool)]
+    if years:
+        others = others[others[Ind.year].isin(years)]
+    others = others.assign(_shown=others[Ind.value_text].astype("string").where(
+        others[Ind.value_text].notna() & others[Ind.value_text].astype("string").ne(""),
+        others[Att.status].astype("string")))
+    wide = others.pivot_table(index=Ind.indicator_no, columns=Ind.unit, values="_shown",
+                              aggfunc="first")
+    met = others[others[Att.status] == Status.met].groupby(Ind.indicator_no).size()
+    out = mine[[c for c in columns if c in mine.columns]].copy()
+    for col in sorted(wide.columns, key=number_key):
+        out[col] = out[Ind.indicator_no].map(wide[col]).astype("string")
+    out["others_met"] = out[Ind.indicator_no].map(met).fillna(0).astype("int64")
+    return out.reset_index(drop=True)
