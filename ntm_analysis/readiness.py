@@ -644,3 +644,23 @@ def gap_comparison(attainment: pd.DataFrame, *, unit: str) -> pd.DataFrame:
         out[col] = out[Ind.indicator_no].map(wide[col]).astype("string")
     out["others_met"] = out[Ind.indicator_no].map(met).fillna(0).astype("int64")
     return out.reset_index(drop=True)
+
+
+def attainment_sentences(summary: pd.DataFrame, *, lang: str = "vi") -> str:
+    """Say for each unit of a summary (schema ``Summ``) how many criteria and indicators it meets.
+
+    One Markdown bullet per unit, in unit order (the chart titles say the same).
+
+    >>> summ = pd.DataFrame({"unit": ["Kim Phượng"], "criteria_met": [3], "criteria_total": [6],
+    ...                      "indicators_met": [25], "indicators_total": [35]})
+    >>> attainment_sentences(summ)
+    '- Kim Phượng đạt 3/6 tiêu chí, 25/35 chỉ tiêu'
+    """
+    check_lang(lang)
+    counts = ["criteria_met", "criteria_total", "indicators_met", "indicators_total"]
+    rows = _sort_numbered(summary, [Ind.unit])
+    return "\n".join(
+        "- " + t("title.unit_attainment_one", lang, unit=r[Ind.unit],
+                 **{k: int(r[k]) for k in counts})
+        for _, r in rows.iterrows()
+    )
