@@ -24,6 +24,7 @@ from importlib import resources
 import pandas as pd
 
 from ntm_analysis import catalogue
+from ntm_analysis.errors import ParameterError
 from ntm_analysis.i18n import check_lang, status_label, t
 from ntm_analysis.schema import Att, Ind, Level, Status
 from ntm_analysis.text import fold
@@ -39,6 +40,7 @@ OUTSTANDING_WORDS = "linh vuc noi troi"
 #: Source named for values that come from parameters rather than a workbook.
 PARAMETER_SOURCE = "parameters"
 THRESHOLD_SOURCE = "ntm_analysis/data/income_thresholds.csv"
+RECOGNITION_SOURCE = "ntm_analysis/data/recognitions.csv"
 
 FOUND = "found"
 INFERRED = "inferred"
@@ -225,6 +227,38 @@ def _package_thresholds() -> pd.DataFrame:
         return pd.read_csv(fh, dtype=str, keep_default_na=False)
 
 
+@lru_cache(maxsize=1)
+def _package_recognitions() -> pd.DataFrame:
+    with resources.files("ntm_analysis").joinpath("data", "recognitions.csv").open(
+        "r", encoding="utf-8"
+    ) as fh:
+        return pd.read_csv(fh, dtype=str, keep_default_na=False)
+
+
+def recognitions() -> pd.DataFrame:
+    """Return the packaged list of public recognition decisions (a copy), one row per decision.
+
+    >>> recognitions().loc[0, ["commune", "level"]].tolist()
+    ['Kim Phượng', 'xa_NTM_nang_cao']
+    """
+    return _package_recognitions().copy()
+
+
+def find_recognition(commune: str, *, year: int, level: str = ADVANCED_INCOME_LEVEL,
+                     table: pd.DataFrame | None = None) -> pd.Series | None:
+    """Return the latest decision recognising ``commune`` at ``level`` by the end of ``year``.
+
+    >>> find_recognition("kim phuong", year=2024)["decision"][:16]
+    'QĐ 3261/QĐ-UBND '
+    >>> find_recognition("Kim Phượng", year=2022) is None
+    True
+    """
+    df = recognitions() if table is None else table
+    years = pd.to_numeric(df["date"].str[:4], errors="coerce")
+    hits = df[df["commune"].map(fold).eq(fold(commune)) & df["level"].eq(level) & years.le(year)]
+    return None if hits.empty else hits.sort_values("date").iloc[-1]
+
+
 def income_thresholds() -> pd.DataFrame:
     """Return the packaged income thresholds (a copy), ``threshold_million_vnd`` as float."""
     df = _package_thresholds().copy()
@@ -245,7 +279,8 @@ def _condition(no: int, cid: str, status: str, evidence: str, *, source_file: st
     }
 
 
-def _advanced(recognised: bool | None, decision: str | None, lang: str) -> dict[str, object]:
+def _advanced(recognised: bool | str | None, decision: str | None, lang: str, *,
+              source: str = PARAMETER_SOURCE) -> dict[str, object]:
     detail = f" ({decision})" if decision else ""
     if recognised is None:
         return _condition(1, "advanced_ntm", Status.unknown, t("ev.advanced_unknown", lang),
@@ -253,7 +288,7 @@ def _advanced(recognised: bool | None, decision: str | None, lang: str) -> dict[
     key, status = ("ev.advanced_yes", Status.met) if recognised else ("ev.advanced_no",
                                                                       Status.not_met)
     return _condition(1, "advanced_ntm", status, t(key, lang, detail=detail),
-                      source_file=PARAMETER_SOURCE, basis=FOUND if decision else INFERRED,
+                      source_file=source, basis=FOUND if decision else INFERRED,
                       lang=lang)
 
 
@@ -377,7 +412,7 @@ def assess_readiness(
     year: int,
     commune: str,
     income_per_capita: float | None = None,
-    advanced_ntm_recognised: bool | None = None,
+    advanced_ntm_recognised: bool | str | None = None,
     advanced_ntm_decision: str | None = None,
     outstanding_criterion: str | None = None,
     thresholds: pd.DataFrame | None = None,
@@ -393,8 +428,10 @@ def assess_readiness(
         The year judged and the commune's name (matched without accents or case).
     income_per_capita : float, optional
         Per-capita income in million VND/person/year; ``None`` leaves condition 2 unknown.
-    advanced_ntm_recognised : bool, optional
-        Whether the commune is recognised as advanced NTM; ``None`` leaves condition 1 unknown.
+    advanced_ntm_recognised : bool or "auto", optional
+        Whether the commune is recognised as advanced NTM; ``None`` leaves condition 1 unknown;
+        ``"auto"`` looks the commune up in the packaged ``data/recognitions.csv`` (public
+        decisions, each with its source) and is unknown when it is not listed.
     advanced_ntm_decision : str, optional
         The recognising decision (e.g. "QĐ 3261/QĐ-UBND 20/12/2023"), quoted as evidence.
     outstanding_criterion : str, optional
@@ -429,8 +466,18 @@ def assess_readiness(
     selected = _select(attainment, year=year, commune=commune)
     kinds = _with_kind(selected)
     table = income_thresholds() if thresholds is None else thresholds
+    advanced_source = PARAMETER_SOURCE
+    if advanced_ntm_recognised == "auto":
+        advanced_source = RECOGNITION_SOURCE
+        found = find_recognition(commune, year=year)
+        advanced_ntm_recognised = None if found is None else True
+        if found is not None and not advanced_ntm_decision:
+            advanced_ntm_decision = f"{found['decision']}; {found['source']}"
+    elif isinstance(advanced_ntm_recognised, str):
+        raise ParameterError(f"advanced_ntm_recognised must be True, False, None or 'auto'; "
+                             f"got {advanced_ntm_recognised!r}")
     rows = [
-        _advanced(advanced_ntm_recognised, advanced_ntm_decision, lang),
+        _advanced(advanced_ntm_recognised, advanced_ntm_decision, lang, source=advanced_source),
         _income(income_per_capita, year, table, lang),
         _smart(selected, kinds, lang),
         _outstanding(selected, kinds, outstanding_criterion, commune, lang),

@@ -103,10 +103,10 @@ def _read(params: Mapping[str, Any], year: int) -> tuple[list[Path], Any]:
 def load_report_data(params: Mapping[str, Any]) -> ReportData:
     """Load the workbooks named by validated notebook parameters and compute attainment.
 
-    ``params`` is what ``validate_parameters`` returned: ``year``, ``commune`` and either
-    ``paths`` (explicit workbooks, which win) or ``raw_dir`` (with an optional
-    ``processed_dir`` cache). Raises ``ParameterError`` when the commune is not in the data,
-    naming the communes that are.
+    ``params`` is what ``validate_parameters`` returned: ``year``, ``commune`` (empty: the one
+    commune of the data) and either ``paths`` (explicit workbooks, which win) or ``raw_dir``
+    (with an optional ``processed_dir`` cache). Raises ``ParameterError`` when the commune is
+    not in the data, or is not named and the data holds several, naming the communes found.
     """
     year = int(params["year"])
     commune = str(params.get("commune") or "")
@@ -114,8 +114,15 @@ def load_report_data(params: Mapping[str, Any]) -> ReportData:
     attainment = att_mod.compute_attainment(result.indicators)
     years = attainment[Ind.year].astype("Int64")
     attainment = attainment[years.eq(year).fillna(True).astype(bool)]
+    communes = attainment[Ind.commune].astype("string").fillna("")
+    if not commune:  # the one commune of the data
+        found = sorted(set(communes) - {""})
+        if len(found) != 1:
+            raise ParameterError(
+                f"the {len(inputs)} workbook(s) hold {len(found)} communes for {year} "
+                f"({', '.join(found) or 'none'}); name one with the 'commune' parameter")
+        commune = found[0]
     if commune:
-        communes = attainment[Ind.commune].astype("string").fillna("")
         mask = communes.map(fold).eq(fold(commune)).astype(bool)
         if not mask.any():
             known = sorted(set(communes) - {""})
@@ -216,7 +223,9 @@ def keep_figure(ax: Any, name: str, *, out_dir: str | os.PathLike[str] | None) -
         return None
     from ntm_analysis.outputs import save_figure
 
-    return save_figure(ax.figure, name, out_dir=out_dir)
+    path = save_figure(ax.figure, name, out_dir=out_dir)
+    _expect(path, out_dir)
+    return path
 
 
 def keep_table(frame: pd.DataFrame, name: str, *,
@@ -226,4 +235,25 @@ def keep_table(frame: pd.DataFrame, name: str, *,
         return None
     from ntm_analysis.outputs import save_table
 
-    return save_table(frame, name, out_dir=out_dir)
+    path = save_table(frame, name, out_dir=out_dir)
+    _expect(path, out_dir)
+    return path
+
+
+def _expect(path: Path, out_dir: str | os.PathLike[str]) -> None:
+    from ntm_analysis.run import record_facts
+
+    record_facts(out_dir, expected=[path.relative_to(Path(out_dir)).as_posix()])
+
+
+def record_report_facts(data: ReportData, *, out_dir: str | os.PathLike[str] | None) -> None:
+    """Record rows read, issues found and input files for the run manifest (if saving)."""
+    if not out_dir:
+        return
+    from ntm_analysis.run import record_facts
+
+    severity = data.issues[Iss.severity] if len(data.issues) else pd.Series(dtype="string")
+    record_facts(out_dir, rows_read=data.rows_read, issues_found=int(len(data.issues)),
+                 errors_found=int(severity.eq("error").sum()),
+                 discrepancies_found=int(len(data.discrepancies)), commune=data.commune,
+                 year=data.year, workbooks=[p.name for p in data.inputs])

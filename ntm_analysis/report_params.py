@@ -31,6 +31,8 @@ _YES_NO: dict[str, bool | None] = {
     "no": False, "khong": False, "false": False, "0": False,
     "unknown": None, "": None, "chua ro": None,
 }
+#: ``advanced_ntm_recognised`` value that looks the commune up in ``data/recognitions.csv``.
+AUTO = "auto"
 
 _TEXT = {"commune", "hamlet", "advanced_ntm_decision"}
 _DIRS = {"raw_dir", "processed_dir", "out_dir"}
@@ -60,7 +62,7 @@ def _yes_no(name: str, value: Any) -> bool | None:
         return value
     key = fold(str(value))
     if key not in _YES_NO:
-        raise ParameterError(f"{name} must be yes, no or unknown; got {value!r}")
+        raise ParameterError(f"{name} must be yes, no, unknown or auto; got {value!r}")
     return _YES_NO[key]
 
 
@@ -110,7 +112,7 @@ def validate_parameters(**params: Any) -> dict[str, Any]:
         if not isinstance(value, str):
             raise ParameterError(f"{name} must be text; got {value!r}")
         out[name] = nfc(value)
-        if name != "advanced_ntm_decision" and not out[name]:
+        if name == "hamlet" and not out[name]:
             raise ParameterError(f"{name} must not be empty")
     if "paths" in params:
         out["paths"] = _paths(params["paths"])
@@ -141,7 +143,7 @@ def validate_parameters(**params: Any) -> dict[str, Any]:
             if value < 0 or value != value:
                 raise ParameterError(f"income_per_capita must be positive; got {income!r}")
             out["income_per_capita"] = value
-    if "advanced_ntm_recognised" in params:
+    if "advanced_ntm_recognised" in params and params["advanced_ntm_recognised"] != AUTO:
         out["advanced_ntm_recognised"] = _yes_no("advanced_ntm_recognised",
                                                  params["advanced_ntm_recognised"])
     if "top" in params:

@@ -123,7 +123,7 @@ def write_fixture_commune(folder: Path, *, year: int) -> list[Path]:
 @pytest.mark.slow
 def test_readiness_report_on_the_sample(tmp_path: Path, sample_paths: list[Path]) -> None:
     out_dir = tmp_path / "run"
-    nb = execute("10_readiness.ipynb", tmp_path / "10.ipynb", year=2024, commune="Kim Phượng",
+    nb = execute("10_readiness.ipynb", tmp_path / "10.ipynb", year=2024,
                  raw_dir="data/raw", processed_dir=str(tmp_path / "processed"),
                  out_dir=str(out_dir))
     att = compute_attainment(load_workbooks(sample_paths, year=2024).indicators)
@@ -136,10 +136,13 @@ def test_readiness_report_on_the_sample(tmp_path: Path, sample_paths: list[Path]
     for hamlet in summary[summary.level == "hamlet"].unit:
         assert hamlet in text
     conditions = assess_readiness(att, year=2024, commune="Kim Phượng",
-                                  advanced_ntm_recognised=True)
+                                  advanced_ntm_recognised="auto")
     for label in conditions.condition:
         assert label in text
-    assert "QĐ 3261/QĐ-UBND" in text
+    assert "QĐ 3261/QĐ-UBND" in text  # found through the packaged recognitions
+    facts = json.loads((out_dir / "run_facts.json").read_text(encoding="utf-8"))
+    assert facts["rows_read"] == len(load_workbooks(sample_paths, year=2024).indicators)
+    assert "figures/model_hamlet_heatmap.png" in facts["expected"]
     figures = sorted(p.name for p in (out_dir / "figures").glob("*.png"))
     assert figures == ["commune_attainment.png", "hamlet_attainment.png",
                        "model_hamlet_heatmap.png", "smart_hamlet_heatmap.png"]

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from ntm_analysis import catalogue, readiness
+from ntm_analysis.errors import ParameterError
 from ntm_analysis.readiness import Cond, Gap
 from ntm_analysis.schema import Att, conform
 
@@ -244,3 +245,23 @@ def test_describe_provenance_counts_found_and_inferred_criteria() -> None:
     assert text == (f"Source: {HAMLET_SET.lower()}.xlsx (sheet 'Phụ biểu 02'); "
                     f"criteria found: {int(per_crit.sum())}; "
                     f"inferred: {int((~per_crit).sum())}")
+
+
+def test_auto_recognition_uses_the_packaged_public_decisions() -> None:
+    listed = readiness.recognitions().iloc[0]
+    since = int(listed["date"][:4])
+    table = readiness.assess_readiness(attainment(), year=since + 1, commune=listed["commune"],
+                                       advanced_ntm_recognised="auto")
+    row = table.iloc[0]
+    assert row[Cond.status] == "met" and row[Cond.basis] == "found"
+    assert listed["decision"] in row[Cond.evidence] and listed["source"] in row[Cond.evidence]
+    assert row[Cond.source_file] == readiness.RECOGNITION_SOURCE
+    before = readiness.assess_readiness(attainment(), year=since - 1,
+                                        commune=listed["commune"], advanced_ntm_recognised="auto")
+    assert before[Cond.status].iloc[0] == "unknown"
+    other = readiness.assess_readiness(attainment(), year=since + 1, commune="Bảo Cường",
+                                       advanced_ntm_recognised="auto")
+    assert other[Cond.status].iloc[0] == "unknown"
+    with pytest.raises(ParameterError, match="must be True, False, None or 'auto'"):
+        readiness.assess_readiness(attainment(), year=2024, commune="X",
+                                   advanced_ntm_recognised="maybe")

@@ -27,6 +27,8 @@ def test_normalises_values(tmp_path: Path) -> None:
     assert validate_parameters(advanced_ntm_recognised="unknown")["advanced_ntm_recognised"] \
         is None
     assert validate_parameters(income_per_capita=0.0)["income_per_capita"] is None
+    assert validate_parameters(advanced_ntm_recognised="auto")["advanced_ntm_recognised"] == "auto"
+    assert validate_parameters(commune="")["commune"] == ""  # the one commune of the data
 
 
 def test_relative_paths_resolve_against_the_project_root(tmp_path: Path, monkeypatch) -> None:
@@ -49,7 +51,7 @@ def test_relative_paths_resolve_against_the_project_root(tmp_path: Path, monkeyp
         ({"hamlet": "  "}, "hamlet must not be empty"),
         ({"income_per_capita": "nhiều"}, "income_per_capita must be a number"),
         ({"income_per_capita": -3}, "income_per_capita must be positive"),
-        ({"advanced_ntm_recognised": "maybe"}, "must be yes, no or unknown; got 'maybe'"),
+        ({"advanced_ntm_recognised": "maybe"}, "must be yes, no, unknown or auto; got 'maybe'"),
         ({"top": -1}, "top must be a whole number"),
         ({"yaer": 2024}, "unknown parameter(s) yaer; known: year, "),
     ],
