@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import textwrap
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -40,11 +40,11 @@ def _axes(ax: Axes | None, *, size: tuple[float, float]) -> Axes:
     return new_ax
 
 
-def _legend(ax: Axes, statuses: list[str], lang: str, **kwargs: object) -> None:
+def _legend(ax: Axes, statuses: list[str], lang: str, **kwargs: Any) -> None:
     from matplotlib.patches import Patch
 
     handles = [Patch(facecolor=STATUS_COLOURS[s], label=status_label(s, lang)) for s in statuses]
-    ax.legend(handles=handles, frameon=False, **kwargs)  # type: ignore[arg-type]
+    ax.legend(handles=handles, frameon=False, **kwargs)
 
 
 def _require(df: pd.DataFrame, columns: list[str], what: str) -> None:
@@ -117,7 +117,7 @@ def plot_unit_attainment(summary: pd.DataFrame, *, ax: Axes | None = None, lang:
             title = t("title.unit_attainment_one", lang, unit=row[Summ.unit],
                       **{k: int(row[k]) for k in cols[1:]})
         else:
-            best = data.loc[share.idxmax()]
+            best = data.iloc[int(share.to_numpy().argmax())]
             title = t("title.unit_attainment_many", lang, complete=int(complete.sum()),
                       units=len(data), best=best[Summ.unit],
                       indicators_met=int(best[Summ.indicators_met]),

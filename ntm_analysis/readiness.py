@@ -126,7 +126,12 @@ def number_key(text: object) -> str:
     >>> sorted(["1.10", "1.2", "10", "2"], key=number_key)
     ['1.2', '1.10', '2', '10']
     """
-    s = "" if text is None or (not isinstance(text, str) and pd.isna(text)) else str(text)
+    if isinstance(text, str):
+        s = text
+    elif text is None or text is pd.NA or (isinstance(text, float) and math.isnan(text)):
+        s = ""
+    else:
+        s = str(text)
     return re.sub(r"\d+", lambda m: m.group(0).zfill(6), s)
 
 

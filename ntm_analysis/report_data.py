@@ -214,7 +214,9 @@ def show_table(view: pd.DataFrame, *, lang: str = "vi") -> Any:
         return f"background-color: {fill}" if fill else ""
 
     styler = view.style.hide(axis="index").format(escape="html", na_rep="—", precision=2)
-    return styler.set_properties(**{"text-align": "left"}).map(colour)
+    styler = styler.set_table_styles([{"selector": "td, th", "props": "text-align: left;"}],
+                                      overwrite=False)
+    return styler.map(colour)
 
 
 def keep_figure(ax: Any, name: str, *, out_dir: str | os.PathLike[str] | None) -> Path | None:
