@@ -288,7 +288,7 @@ def find_notebook(notebook: str | os.PathLike[str], *, root: Path | None = None)
     """
     root = root or project_root()
     given = Path(notebook).expanduser()
-    candidates = [given, root / given] if not given.is_absolute() else [given]
+    candidates = [root / given, given] if not given.is_absolute() else [given]
     if given.suffix != ".ipynb":
         candidates += [root / NOTEBOOKS_DIR / f"{given.name}.ipynb"]
     candidates += [root / NOTEBOOKS_DIR / given.name]
