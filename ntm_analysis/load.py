@@ -536,8 +536,8 @@ class _SheetLoader:
         title = self.title_text(layout)
         year = self.find_year(title)
         if year is None:
-            self.issue(None, None, None, "no year found in the title, sheet name or file name; "
-                       "pass --year", Severity.warning, "no_year")
+            self.issue(None, None, None, "no year found: expected one such as 'NĂM 2024' in the "
+                       "title, sheet name or file name; pass --year", Severity.warning, "no_year")
         cset = cat.detect_set_from_text(f"{title}\n{self.grid.name}", year=year)
         named = unit_names(f"{title}\n{self.grid.name}")
         records = self.classify(layout)
@@ -662,14 +662,18 @@ class _SheetLoader:
             met_mark = is_mark(self.raw(r, uc.mark_met))
             not_mark = is_mark(self.raw(r, uc.mark_not_met))
             if met_mark and not_mark:
-                self.issue(r, "Đạt / Chưa đạt", None, "both 'Đạt' and 'Chưa đạt' are marked; "
-                           "self-assessment left empty", Severity.warning, "conflicting_marks")
+                self.issue(r, "Đạt / Chưa đạt", None, "both 'Đạt' and 'Chưa đạt' are marked: "
+                           "expected one mark; self-assessment left empty", Severity.warning,
+                           "conflicting_marks")
             elif met_mark or not_mark:
                 mark_assessment = "met" if met_mark else "not_met"
                 if assessment is not None and assessment != mark_assessment:
-                    self.issue(r, "Đánh giá", None, "the assessment column and the x marks "
-                               "disagree; the marks were used", Severity.warning,
-                               "conflicting_marks")
+                    said = "Đạt" if assessment == "met" else "Chưa đạt"
+                    marked = "Đạt" if met_mark else "Chưa đạt"
+                    self.issue(r, layout.header_text.get(uc.assessment or 0) or "Đánh giá",
+                               self.text(r, uc.assessment), f"the assessment column says "
+                               f"'{said}' but the x mark is under '{marked}': expected them to "
+                               "agree; the mark was used", Severity.warning, "conflicting_marks")
                 assessment = mark_assessment
         if value.kind in ("number", "percent") and _LETTER_IN_NUMBER.search(value.text):
             self.issue(r, layout.header_text.get(uc.result or 0), value.text,
@@ -821,8 +825,8 @@ def load_workbook(path: str | os.PathLike[str], *, sheets: Sequence[str] | None 
     for grid in grids:
         loader = _SheetLoader(grid, p.name, year)
         if grid.hidden:
-            loader.issue(None, None, None, "hidden sheet was read", Severity.warning,
-                         "hidden_sheet")
+            loader.issue(None, None, None, "hidden sheet was read as data (expected visible "
+                         "sheets; unhide it in Excel to check)", Severity.warning, "hidden_sheet")
         if not grid.rows:
             loader.issue(None, None, None, "sheet is empty", Severity.info, "empty_sheet")
         elif loader.load():
