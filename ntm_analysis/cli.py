@@ -98,15 +98,21 @@ def _summary_records(summary: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
+def _shown(value: object, missing: str = "?") -> str:
+    """Text of a table cell for the terminal; ``missing`` for NA (a unit with no name found)."""
+    return missing if value is None or value is pd.NA or (
+        isinstance(value, float) and value != value) else str(value)
+
+
 def _format_summary(summary: pd.DataFrame) -> str:
     if summary.empty:
         return "no units found"
     rows = [("unit", "level", "year", "criteria", "indicators", "unknown", "disc.", "set")]
     for r in summary.itertuples():
-        rows.append((str(r.unit), str(r.level), "" if pd.isna(r.year) else str(r.year),
+        rows.append((_shown(r.unit), _shown(r.level), _shown(r.year, ""),
                      f"{r.criteria_met}/{r.criteria_total}",
                      f"{r.indicators_met}/{r.indicators_total}", str(r.indicators_unknown),
-                     str(r.discrepancies), str(r.criteria_set or "?")))
+                     str(r.discrepancies), _shown(r.criteria_set)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
              for row in rows]
