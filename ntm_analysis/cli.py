@@ -203,9 +203,8 @@ _DEMO_STEPS: list[Callable[[Path, Path], None]] = []
 
 
 def _register() -> None:
-    from ntm_analysis.cli_report import COMMANDS as REPORT_COMMANDS
-
     from ntm_analysis.cli_money import funding, income
+    from ntm_analysis.cli_report import COMMANDS as REPORT_COMMANDS
 
     for command in [*REPORT_COMMANDS, funding, income]:
         cli.add_command(command)

@@ -33,7 +33,7 @@ import pandas as pd
 from ntm_analysis import catalogue as cat
 from ntm_analysis.cells import SheetGrid, read_sheets
 from ntm_analysis.errors import InputError, ValidationError
-from ntm_analysis.parse import parse_assessment, parse_value
+from ntm_analysis.parse import PERCENT, is_mark, parse_assessment, parse_target, parse_value
 from ntm_analysis.schema import Ind, Iss, Level, Severity, conform, empty_frame
 from ntm_analysis.sheetxml import SheetExtras, column_letters, scan_sheets
 from ntm_analysis.text import cell_text, fold, nfc, slug
@@ -685,8 +685,6 @@ class _SheetLoader:
                        "self-assessment not understood: expected 'Đạt' or 'Chưa đạt'",
                        Severity.warning, "bad_assessment")
         if uc.mark_met is not None or uc.mark_not_met is not None:
-            from ntm_analysis.parse import is_mark
-
             met_mark = is_mark(self.raw(r, uc.mark_met))
             not_mark = is_mark(self.raw(r, uc.mark_not_met))
             if met_mark and not_mark:
