@@ -143,7 +143,7 @@ def compute_attainment(indicators: pd.DataFrame, *, catalogue: pd.DataFrame | No
             default=np.nan,
         )
     gap = np.where(met, 0.0, np.maximum(gap, 0.0))
-    computed = np.where(judgeable, np.where(met, Status.met, Status.not_met), None)
+    computed = np.where(judgeable, np.where(met, Status.met, Status.not_met), np.array(None))
     selfa = out[Ind.self_assessment].to_numpy(dtype=object, na_value=None)
     has_self = pd.notna(selfa)
     status = np.where(judgeable, computed, np.where(has_self, selfa, Status.unknown))

@@ -93,7 +93,7 @@ def format_number(value: object, *, lang: str = "vi", digits: int = 2) -> str:
     try:
         import pandas as pd
 
-        if pd.isna(value):  # type: ignore[call-overload]
+        if pd.isna(value):
             return ""
     except (TypeError, ValueError):
         pass

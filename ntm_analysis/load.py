@@ -32,7 +32,7 @@ import pandas as pd
 
 from ntm_analysis import catalogue as cat
 from ntm_analysis.cells import SheetGrid, read_sheets
-from ntm_analysis.errors import InputError, ValidationError
+from ntm_analysis.errors import InputError, Location, ValidationError
 from ntm_analysis.parse import PERCENT, is_mark, parse_assessment, parse_target, parse_value
 from ntm_analysis.schema import Ind, Iss, Level, Severity, conform, empty_frame
 from ntm_analysis.sheetxml import SheetExtras, column_letters, scan_sheets
@@ -610,8 +610,7 @@ class _SheetLoader:
                 self.issue(rec.row, None, rec.name, "indicator under no criterion: expected a "
                            "criterion row (1, 2… or I, II…) above it", Severity.warning,
                            "no_criterion")
-                number = number or str(ordinal)
-            indicators.append((rec, crit_no, crit_name, number))
+            indicators.append((rec, crit_no, crit_name, number or str(ordinal)))
         # criterion rows that carry data and have no indicators become their own indicator
         used = {c for _, c, _, _ in indicators}
         for no, rec in crit_rows.items():
@@ -642,8 +641,8 @@ class _SheetLoader:
                     prefix, name = _name_as_written(*found[0], cset)
                 else:
                     prefix, name = (cset.unit_prefix if cset else "Xóm"), nfc(uc.label)
-                level = Level.commune if fold(prefix) in _COMMUNE_WORDS else Level.hamlet
-                unit_specs.append((uc, _display(prefix, name, level), level))
+                wide_level = Level.commune if fold(prefix) in _COMMUNE_WORDS else Level.hamlet
+                unit_specs.append((uc, _display(prefix, name, wide_level), wide_level))
             else:
                 unit_specs.append((uc, None, None))
         level_default = cset.level if cset else (Level.hamlet if hamlet else Level.commune)
@@ -983,9 +982,7 @@ def _check_duplicates(indicators: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFr
     return indicators, conform(pd.DataFrame(rows), Iss)
 
 
-def _loc(p: Path):  # type: ignore[no-untyped-def]
-    from ntm_analysis.errors import Location
-
+def _loc(p: Path) -> Location:
     return Location(file=p.name)
 
 

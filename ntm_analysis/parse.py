@@ -149,8 +149,9 @@ def parse_value(raw: object) -> Value:
             return Value(BOOL, 0.0, BOOL, text)
     match = _NUMBER.search(text)
     if match:
-        number = parse_number(match.group(0).rstrip(".,"))
-        if number is not None:
+        found = parse_number(match.group(0).rstrip(".,"))
+        if found is not None:
+            number = found
             unit = _unit_after(text, match.end())
             # a number must lead the cell, or follow a short word ("Đạt 95%", "Có 02 mô hình")
             prefix = fold(text[: match.start()])
@@ -222,10 +223,8 @@ def parse_target(raw: object) -> Target:
     if ";" in text or "\n" in text or re.search(r"\bso voi\b", key) or key.count("%") > 1:
         return Target(TEXT, None, None, text)
     if key.startswith(("khong co", "khong con", "khong phat sinh")) and not _NUMBER.search(text):
-        unit = _unit_after(text, len(text.split()[0]) + len(text.split()[1]) + 1)
-        words = text.split()[2:]
-        unit = words[0] if words else None
-        return Target(EQ, 0.0, unit, text)
+        tail = text.split()[2:]
+        return Target(EQ, 0.0, tail[0] if tail else None, text)
 
     comparator = EQ
     body = text

@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import os
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ntm_analysis.catalogue import load_catalogue
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"]
 
@@ -63,7 +67,7 @@ def _t(text: object, nfd: bool) -> object:
     return text
 
 
-def write_appendix(ws, titles: Sequence[str], units: Sequence[UnitTable],  # type: ignore[no-untyped-def]
+def write_appendix(ws: Worksheet, titles: Sequence[str], units: Sequence[UnitTable],
                    layout: Layout) -> None:
     """Draw an appendix table for one unit, or a wide table for several, on worksheet ``ws``."""
     from openpyxl.styles import Alignment, Font
@@ -179,8 +183,8 @@ def write_appendix(ws, titles: Sequence[str], units: Sequence[UnitTable],  # typ
     ws.column_dimensions["B"].width = 50
 
 
-def unit_rows(set_id: str, values: dict[str, object], assessments: dict[str, str | None]
-              ) -> pd.DataFrame:
+def unit_rows(set_id: str, values: Mapping[str, object],
+              assessments: Mapping[str, str | None]) -> pd.DataFrame:
     """Return a set's catalogue rows with the given values and self-assessments per indicator."""
     cat = load_catalogue(set_id=set_id)
     rows = cat[["criterion_no", "criterion_name_vi", "indicator_no", "indicator_name_vi",

@@ -225,7 +225,7 @@ def conform(df: pd.DataFrame, schema: type[_Schema]) -> pd.DataFrame:
             series = df[col]
             if dtype == "string":
                 series = series.astype("object").where(series.notna(), None).astype("string")
-            out[col] = series.astype(dtype)  # type: ignore[call-overload]
+            out[col] = series.astype(dtype)
         else:
-            out[col] = pd.Series([pd.NA] * len(df), index=df.index, dtype=dtype)  # type: ignore[call-overload]
+            out[col] = pd.Series([pd.NA] * len(df), index=df.index, dtype=dtype)
     return out.reset_index(drop=True)
