@@ -6,7 +6,6 @@ workbook is never parsed twice; a changed one is re-read. Raw files are only eve
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -17,6 +16,7 @@ import pandas as pd
 
 from ntm_analysis import __version__
 from ntm_analysis.errors import InputError, Location
+from ntm_analysis.fsio import file_sha256
 from ntm_analysis.load import LoadResult, _concat_issues, _error_frame, load_workbook
 from ntm_analysis.outputs import atomic_path
 from ntm_analysis.schema import Ind, Iss, conform, empty_frame
@@ -36,15 +36,6 @@ def find_workbooks(raw_dir: str | os.PathLike[str]) -> list[Path]:
         raise InputError(Location(file=str(raw_dir)), "folder not found")
     return sorted(p for p in root.rglob("*") if p.suffix.lower() in WORKBOOK_SUFFIXES
                   and p.is_file() and not p.name.startswith(("~$", ".")))
-
-
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    """Return the SHA-256 of a file, read in 1 MiB blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 @dataclass

@@ -26,7 +26,6 @@ from __future__ import annotations
 import ast
 import contextlib
 import datetime as dt
-import hashlib
 import io
 import json
 import logging
@@ -41,6 +40,7 @@ from typing import Any
 
 from ntm_analysis import __version__
 from ntm_analysis.errors import ParameterError, RunError
+from ntm_analysis.fsio import file_sha256
 from ntm_analysis.outputs import FIGURES, TABLES, atomic_path
 from ntm_analysis.paths import ROOT_ENV, project_root, resolve
 from ntm_analysis.text import slug
@@ -369,15 +369,6 @@ def read_facts(out_dir: str | os.PathLike[str]) -> dict[str, Any]:
     except (OSError, json.JSONDecodeError) as exc:
         raise RunError(f"{path}: cannot read the run facts: {exc}") from exc
     return data if isinstance(data, dict) else {}
-
-
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    """Return the SHA-256 hex digest of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _is_input_file(path: Path) -> bool:
