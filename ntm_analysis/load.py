@@ -128,6 +128,11 @@ def role_of(text: str) -> str | None:
     """
     if not text:
         return None
+    return _role_of(text)
+
+
+@lru_cache(maxsize=1 << 14)
+def _role_of(text: str) -> str | None:
     roles = header_roles()
     key = fold(text)
     if key in roles:
@@ -206,6 +211,22 @@ class _Record:
     no_kind: str
 
 
+class _LazyRows:
+    """``rows[r]`` computed on first use (the header is usually found in the first rows)."""
+
+    def __init__(self, compute: Any, limit: int) -> None:
+        self._compute = compute
+        self._limit = limit
+        self._done: dict[int, dict[int, str]] = {}
+
+    def __getitem__(self, r: int) -> dict[int, str]:
+        if not 0 <= r < self._limit:
+            raise IndexError(r)
+        if r not in self._done:
+            self._done[r] = self._compute(r)
+        return self._done[r]
+
+
 class _SheetLoader:
     """Turns one sheet grid into tidy rows and issues."""
 
@@ -260,7 +281,7 @@ class _SheetLoader:
 
     def find_layout(self) -> _Layout | None:
         limit = min(len(self.cells), HEADER_SEARCH_ROWS)
-        roles = [self.row_roles(r) for r in range(limit)]
+        roles = _LazyRows(self.row_roles, limit)
         for h in range(limit):
             block = [h]
             for nxt in (h + 1, h + 2):
@@ -296,7 +317,7 @@ class _SheetLoader:
         return True
 
     def _build_layout(self, block: list[int], col_roles: dict[int, str],
-                      roles: list[dict[int, str]]) -> _Layout | None:
+                      roles: _LazyRows) -> _Layout | None:
         def first(role: str) -> int | None:
             return min((c for c, r in col_roles.items() if r == role), default=None)
 
