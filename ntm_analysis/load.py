@@ -248,13 +248,15 @@ class _SheetLoader:
                     if (r, c) != (r0, c0):
                         self.cells[r][c] = value
                         self.filled_from[(r, c)] = (r0, c0)
+        # each cell's text once: the layout search and row classification read cells many times
+        self.texts = [[cell_text(v) for v in row] for row in self.cells]
 
     # -- helpers -----------------------------------------------------------------------------
 
     def text(self, r: int, c: int | None) -> str:
         if c is None or r >= len(self.cells) or c >= self.n_cols:
             return ""
-        return cell_text(self.cells[r][c])
+        return self.texts[r][c]
 
     def raw(self, r: int, c: int | None) -> Any:
         if c is None or r >= len(self.cells) or c >= self.n_cols:
