@@ -158,3 +158,42 @@ def test_bad_notebook_and_lang(tmp_path) -> None:
         run_batch([], notebook=tmp_path / "none.ipynb", out_dir=tmp_path)
     with pytest.raises(ParameterError, match="lang"):
         run_batch([], notebook=NOTEBOOK, out_dir=tmp_path, lang="fr")
+
+
+@pytest.mark.slow
+def test_cli_batch_command(province, tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from ntm_analysis.cli_batch import batch
+
+    raw, communes = province
+    c = communes[2]
+    listing = tmp_path / "one.yaml"
+    listing.write_text(f"runs:\n  - unit: {c.name}\n    year: 2024\n    inputs: [{c.path}]\n",
+                       encoding="utf-8")
+    out = tmp_path / "cli"
+    args = [str(NOTEBOOK), "--list", str(listing), "--out", str(out), "-j", "1",
+            "-p", f"fail_for={c.name}"]
+    result = CliRunner().invoke(batch, args)
+    assert result.exit_code == 1
+    assert "requested failure" in result.output
+    args[-1] = "fail_for=nobody"
+    result = CliRunner().invoke(batch, args)
+    assert result.exit_code == 0, result.output
+    assert "1 run(s): 1 ok" in result.output
+    bad = CliRunner().invoke(batch, [str(NOTEBOOK), "--list", str(listing), "-p", "oops"])
+    assert isinstance(bad.exception, ParameterError)
+
+
+@pytest.mark.slow
+def test_dask_local_cluster(province, tmp_path) -> None:
+    distributed = pytest.importorskip("distributed")
+    raw, communes = province
+    plan = plan_from_raw_dir(raw, parameters={"fail_for": ""})
+    plan.runs = plan.runs[:2]
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        result = run_batch(plan, notebook=NOTEBOOK, out_dir=tmp_path / "d",
+                           executor=client.get_executor())
+    assert [o.status for o in result.outcomes] == [STATUS_OK, STATUS_OK]
