@@ -842,7 +842,8 @@ def _check_duplicates(indicators: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFr
     """Report the same indicator number twice for one unit, set and year (an error)."""
     if indicators.empty:
         return indicators, empty_frame(Iss)
-    keys = [Ind.unit, Ind.year, Ind.criteria_set, Ind.indicator_no]
+    # hamlet names repeat across communes ("Xóm Trung Tâm"): the commune is part of the key
+    keys = [Ind.commune, Ind.unit, Ind.year, Ind.criteria_set, Ind.indicator_no]
     dup = indicators.duplicated(keys, keep=False) & indicators[Ind.indicator_no].notna()
     if not dup.any():
         return indicators, empty_frame(Iss)

@@ -61,3 +61,16 @@ def test_layouts_vary_across_sheets(tmp_path) -> None:
     merged_counts = {len(ws.merged_cells.ranges) for ws in wb.worksheets}
     assert len(merged_counts) > 1
     assert len(LAYOUTS) >= 4
+
+
+def test_same_hamlet_name_in_two_communes_is_no_duplicate(tmp_path) -> None:
+    from ntm_analysis.ingest import load_raw_dir
+
+    communes = write_province(tmp_path / "raw", communes=2, hamlets=(14, 15), seed=4)
+    shared = set(communes[0].hamlets) & set(communes[1].hamlets)
+    assert shared  # 14+ of 20 names each: some hamlet names repeat across the two communes
+    result = load_raw_dir(tmp_path / "raw").result
+    assert not (result.issues[Iss.code] == "duplicate_indicator").any()
+    ind = result.indicators
+    name = sorted(shared)[0]
+    assert set(ind.loc[ind[Ind.unit] == name, Ind.commune]) == {c.name for c in communes}
