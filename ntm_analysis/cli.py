@@ -196,6 +196,18 @@ def demo(raw_dir: Path, processed_dir: Path) -> None:
 _DEMO_STEPS: list[Callable[[Path, Path], None]] = []
 
 
+def _register() -> None:
+    from ntm_analysis.cli_report import COMMANDS as REPORT_COMMANDS
+
+    from ntm_analysis.cli_money import funding, income
+
+    for command in [*REPORT_COMMANDS, funding, income]:
+        cli.add_command(command)
+
+
+_register()
+
+
 def main() -> None:
     """Entry point of the ``ntm`` script."""
     cli(prog_name="ntm")

@@ -1,16 +1,231 @@
 """Formatted Excel export of result tables (header, widths, frozen panes, status colours).
 
-Workbook text is never written as a formula: cells whose text starts with ``=``, ``+``, ``-`` or
-``@`` are stored as text (OWASP's CSV/formula-injection advice).
+Workbook text is never written as a formula: cells whose text starts with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return are stored as text cells with Excel's quote prefix (OWASP's
+CSV/formula-injection advice), so Excel shows the text and never evaluates it. Numbers stay
+numbers. Files are written to a temporary name and renamed into place.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import math
 import os
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from ntm_analysis.schema import Att, Status
+from ntm_analysis.style import STATUS_FILLS
 
-def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *, sheet_name: str = "Sheet1") -> None:
-    """Write ``df`` to ``path`` as one formatted sheet."""
-    df.to_excel(path, sheet_name=sheet_name, index=False, engine="openpyxl")
+log = logging.getLogger(__name__)
+
+#: First characters that make Excel (or LibreOffice) read a text as a formula.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+#: Columns whose values are statuses (``met``/``not_met``/``unknown``) and get a fill.
+STATUS_COLUMNS = (Att.status, Att.computed_status, Att.catalogue_status)
+#: Boolean columns coloured like statuses (True met, False not met, missing unknown).
+MET_COLUMNS = ("met",)
+#: Column-name endings that mark fractions shown as percentages.
+PERCENT_SUFFIXES = ("_pct", "_share", "_rate")
+#: Excel's limit on the characters of one cell.
+MAX_CELL_CHARS = 32_767
+MAX_WIDTH = 60
+MIN_WIDTH = 6
+HEADER_FILL = "DDE4EE"
+INT_FORMAT = "#,##0"
+FLOAT_FORMAT = "#,##0.0##"
+PERCENT_FORMAT = "0.0%"
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+
+
+def is_formula_like(text: str) -> bool:
+    """Return True when Excel would read ``text`` as a formula if typed into a cell.
+
+    Examples
+    --------
+    >>> is_formula_like("=1+1"), is_formula_like("-5%"), is_formula_like("Xóm Ao Sen")
+    (True, True, False)
+    """
+    return text.startswith(FORMULA_TRIGGERS)
+
+
+def sheet_title(name: str, *, taken: Iterable[str] = ()) -> str:
+    """Return a valid, unique Excel sheet name for ``name`` (31 characters, no ``[]:*?/\\``).
+
+    Examples
+    --------
+    >>> sheet_title("Xã/Thôn [2024]")
+    'Xã_Thôn _2024_'
+    >>> sheet_title("tables", taken=["tables"])
+    'tables (2)'
+    """
+    base = _BAD_SHEET_CHARS.sub("_", unicodedata.normalize("NFC", str(name))).strip("'") or "Sheet"
+    base = base[:31]
+    used = {t.lower() for t in taken}
+    title, n = base, 1
+    while title.lower() in used:
+        n += 1
+        suffix = f" ({n})"
+        title = base[: 31 - len(suffix)] + suffix
+    return title
+
+
+def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *,
+                sheet_name: str = "Sheet1") -> None:
+    """Write ``df`` to ``path`` as one formatted sheet (see :func:`write_tables`)."""
+    write_tables({sheet_name: df}, path)
+
+
+def write_tables(tables: Mapping[str, pd.DataFrame], path: str | os.PathLike[str], *,
+                 percent_columns: Iterable[str] = ()) -> None:
+    """Write each frame of ``tables`` to its own formatted sheet of one workbook at ``path``.
+
+    Every sheet gets a bold header with a fill, column widths from the content (capped),
+    a frozen header row (and first column when it holds labels), an autofilter, number formats
+    (thousands separators, percentages for ``percent_columns`` and columns ending in ``_pct``,
+    ``_share`` or ``_rate``, which hold fractions) and status fills on ``status`` columns and
+    boolean ``met`` columns. Text that Excel would take for a formula stays text.
+
+    Parameters
+    ----------
+    tables
+        Sheet name → frame, in sheet order. Names are made valid and unique for Excel.
+    path
+        The ``.xlsx`` file to write; written to a temporary name and renamed into place.
+    percent_columns
+        More columns holding fractions to show as percentages.
+    """
+    from openpyxl import Workbook
+
+    from ntm_analysis.outputs import atomic_path
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    taken: list[str] = []
+    extra_pct = set(percent_columns)
+    for name, df in tables.items():
+        title = sheet_title(name, taken=taken)
+        taken.append(title)
+        _write_sheet(wb.create_sheet(title), df, extra_pct)
+    if not tables:
+        wb.create_sheet("Sheet1")
+    with atomic_path(path) as tmp:
+        wb.save(tmp)
+
+
+def _write_sheet(ws: Any, df: pd.DataFrame, extra_pct: set[str]) -> None:
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    header_font = Font(bold=True)
+    header_fill = PatternFill("solid", start_color=HEADER_FILL, end_color=HEADER_FILL)
+    status_fills = {k: PatternFill("solid", start_color=v.lstrip("#"), end_color=v.lstrip("#"))
+                    for k, v in STATUS_FILLS.items()}
+    columns = [str(c) for c in df.columns]
+    widths = [len(c) for c in columns]
+    for j, name in enumerate(columns, start=1):
+        cell = ws.cell(row=1, column=j)
+        _set_value(cell, name)
+        cell.font = header_font
+        cell.fill = header_fill
+    for j, (name, series) in enumerate(zip(columns, (df.iloc[:, k] for k in range(df.shape[1])),
+                                          strict=True), start=1):
+        fmt = _number_format(name, series, extra_pct)
+        is_status = name in STATUS_COLUMNS
+        is_met = name in MET_COLUMNS
+        for i, raw in enumerate(series.tolist(), start=2):
+            cell = ws.cell(row=i, column=j)
+            value = _set_value(cell, raw)
+            if fmt and value is not None and not isinstance(value, str | bool):
+                cell.number_format = fmt
+            if is_status and isinstance(value, str) and value in status_fills:
+                cell.fill = status_fills[value]
+            elif is_met:
+                key = (Status.unknown if value is None or not isinstance(value, bool)
+                       else Status.met if value else Status.not_met)
+                cell.fill = status_fills[key]
+            if i <= 1001 and value is not None:
+                widths[j - 1] = max(widths[j - 1], _display_len(value))
+    for j, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = max(MIN_WIDTH, min(MAX_WIDTH, w + 2))
+    if columns:
+        first_is_label = len(df.columns) > 1 and _is_text(df.iloc[:, 0])
+        ws.freeze_panes = "B2" if first_is_label else "A2"
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(len(df) + 1, 1)}"
+
+
+def _display_len(value: object) -> int:
+    text = str(value)
+    return max((len(line) for line in text.splitlines()), default=0)
+
+
+def _is_text(series: pd.Series) -> bool:
+    return bool(pd.api.types.is_string_dtype(series.dtype) or series.dtype == object) and not \
+        pd.api.types.is_bool_dtype(series.dtype)
+
+
+def _number_format(name: str, series: pd.Series, extra_pct: set[str]) -> str | None:
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return None
+    if name in extra_pct or name.endswith(PERCENT_SUFFIXES):
+        return PERCENT_FORMAT
+    if pd.api.types.is_integer_dtype(dtype):
+        return INT_FORMAT
+    if pd.api.types.is_float_dtype(dtype):
+        return FLOAT_FORMAT
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return DATETIME_FORMAT
+    return None
+
+
+def _plain(value: object) -> object:
+    """Turn pandas/numpy scalars into what openpyxl writes; missing values into None."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None if math.isnan(value) else str(value)
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        value = value.replace(tzinfo=None)
+    if isinstance(value, str | int | float | bool | dt.datetime | dt.date | dt.time):
+        return value
+    return str(value)
+
+
+def _set_value(cell: Any, raw: object) -> object:
+    """Write one value; text never becomes a formula. Returns the value written."""
+    value = _plain(raw)
+    if isinstance(value, str):
+        # XML turns a bare CR into LF on reading; write line ends as LF so what is read back
+        # is what was written.
+        text = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n")
+        text = _ILLEGAL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+        if len(text) > MAX_CELL_CHARS:
+            log.warning("cell %s: text of %d characters cut to Excel's limit of %d",
+                        cell.coordinate, len(text), MAX_CELL_CHARS)
+            text = text[: MAX_CELL_CHARS - 1] + "…"
+        cell.value = text
+        if is_formula_like(text):
+            cell.data_type = "s"
+            cell.quotePrefix = True
+        return text
+    if isinstance(value, dt.date | dt.datetime) and not isinstance(value, dt.datetime):
+        cell.value = value
+        cell.number_format = DATE_FORMAT
+        return value
+    cell.value = value
+    return value

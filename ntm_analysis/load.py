@@ -33,7 +33,7 @@ import pandas as pd
 from ntm_analysis import catalogue as cat
 from ntm_analysis.cells import SheetGrid, read_sheets
 from ntm_analysis.errors import InputError, ValidationError
-from ntm_analysis.parse import PERCENT, parse_assessment, parse_target, parse_value
+from ntm_analysis.parse import parse_assessment, parse_value
 from ntm_analysis.schema import Ind, Iss, Level, Severity, conform, empty_frame
 from ntm_analysis.text import cell_text, fold, nfc, slug
 
@@ -50,8 +50,8 @@ _DOTTED = re.compile(r"^(\d{1,2})((?:\.\d{1,2})+)\.?$")
 _INT = re.compile(r"^(\d{1,2})\.?$")
 _LETTER = re.compile(r"^[a-zđ][).]?$")
 _NAME_DOTTED = re.compile(r"^(\d{1,2}(?:\.\d{1,2})+)\.?[\s:)–-]+(.*)$", re.S)
-_NAME_CRITERION = re.compile(r"^(?:tiêu chí|tc)\s*(?:số\s*)?(\d{1,2}|[IVX]{1,4})\s*[:.)–-]*\s*(.*)$",
-                             re.I | re.S)
+_NAME_CRITERION = re.compile(
+    r"^(?:tiêu chí|tc)\s*(?:số\s*)?(\d{1,2}|[IVX]{1,4})\s*[:.)–-]*\s*(.*)$", re.I | re.S)
 _NAME_INT = re.compile(r"^(\d{1,2}|[IVX]{1,4})[.)]\s+(.*)$", re.S)
 _COLUMN_NUMBER = re.compile(r"^\(?\s*(\d{1,2}|[A-Za-z])\s*\)?$")
 _YEAR_WORD = re.compile(r"\bnam\s+(19\d\d|20\d\d)\b")
@@ -62,12 +62,15 @@ _UNIT = re.compile(
     re.I,
 )
 _UNIT_STOP = re.compile(
-    r"\s+(?:năm|huyện|tỉnh|thành phố|tp\.?|giai đoạn|đạt|theo|của|thuộc|đến|tính đến|xây dựng)\b.*$",
+    r"\s+(?:năm|huyện|tỉnh|thành phố|tp\.?|giai đoạn|đạt|theo|của|thuộc|đến|tính đến"
+    r"|xây dựng)\b.*$",
     re.I,
 )
 _NOT_A_NAME = ("nong thon moi", "ntm", "kieu mau", "thong minh", "dat chuan", "nang cao",
                "tieu chi", "chi tieu", "nong thon", "da ", "hoan thanh")
 _COMMUNE_WORDS = {"xa", "phuong", "thi tran"}
+#: Unit-type words that also start hamlet names ("Bản Lác", "Làng Mới").
+_NAME_START_WORDS = {"ban", "lang"}
 _GENERIC_SHEETS = re.compile(r"^(sheet|trang|bieu|phu bieu|pb|pl|phu luc|tong hop|th)\s*\d*\b")
 _BUDGET_WORDS = ("kinh phi", "nguon von", "tong muc", "ngan sach", "du toan", "von dau tu")
 _INCOME_WORDS = ("thu nhap binh quan", "thu nhap")
@@ -85,7 +88,7 @@ class LoadResult:
         return self.issues[self.issues[Iss.severity] == Severity.error].reset_index(drop=True)
 
     def raise_for_errors(self) -> LoadResult:
-        """Return ``self``, or raise ``ValidationError`` carrying every issue when there are errors."""
+        """Return ``self``, or raise ``ValidationError`` carrying every issue if any is an error."""
         if len(self.errors):
             raise ValidationError(self.issues)
         return self
@@ -285,6 +288,8 @@ class _SheetLoader:
         limit = min(len(self.cells), HEADER_SEARCH_ROWS)
         roles = _LazyRows(self.row_roles, limit)
         for h in range(limit):
+            if not roles[h]:
+                continue  # a header starts on a row of header words, not on a blank row
             block = [h]
             for nxt in (h + 1, h + 2):
                 if nxt < limit and self._continues_header(nxt, block, roles[nxt]):
@@ -342,7 +347,8 @@ class _SheetLoader:
                 t = self.text(r, c)
                 if t and c not in roles[r] and unit_names(t):
                     label = t
-                elif t and c not in roles[r] and not role_of(t) and len(block) > 1 and r != block[-1]:
+                elif (t and c not in roles[r] and not role_of(t) and len(block) > 1
+                      and r != block[-1]):
                     label = label or t
             uc = by_label.get(label)
             if uc is None or getattr(uc, role) is not None:
@@ -459,7 +465,7 @@ class _SheetLoader:
                 if not x["name"] and not x["has_data"]:
                     kind = "criterion"
                     number, name = None, x["crit_text"] or ""
-            elif x["name_kind"] == "criterion" or x["no_kind"] == "roman" or x["name_kind"] == "roman":
+            elif x["name_kind"] == "criterion" or "roman" in (x["no_kind"], x["name_kind"]):
                 kind = "criterion"
                 number = x["no_val"] if x["no_kind"] == "roman" else x["name_no"]
             elif x["no_kind"] == "dotted" or x["name_kind"] == "dotted":
@@ -469,7 +475,8 @@ class _SheetLoader:
                     number = None  # ordinal under a roman-numbered criterion
                 elif has_dotted or has_unnumbered_data or not x["has_data"]:
                     kind, number = "criterion", x["no_val"]
-            elif x["name_kind"] == "int" and (has_dotted or has_unnumbered_data or not x["has_data"]):
+            elif x["name_kind"] == "int" and (has_dotted or has_unnumbered_data
+                                              or not x["has_data"]):
                 kind, number = "criterion", x["name_no"]
             records.append(_Record(x["row"], kind, number, name, x["crit_text"], x["has_data"],
                                    x["no_kind"]))
@@ -559,12 +566,14 @@ class _SheetLoader:
         wide = len(layout.units) > 1
         commune = next((n for p, n in named if fold(p) in _COMMUNE_WORDS), None)
         hamlet = next(((p, n) for p, n in named if fold(p) not in _COMMUNE_WORDS), None)
+        if hamlet is not None:
+            hamlet = _name_as_written(*hamlet, cset)
         unit_specs: list[tuple[_UnitColumns, str | None, str | None]] = []
         for uc in layout.units:
             if wide and uc.label:
                 found = unit_names(uc.label)
                 if found:
-                    prefix, name = found[0]
+                    prefix, name = _name_as_written(*found[0], cset)
                 else:
                     prefix, name = (cset.unit_prefix if cset else "Xóm"), nfc(uc.label)
                 level = Level.commune if fold(prefix) in _COMMUNE_WORDS else Level.hamlet
@@ -648,6 +657,18 @@ class _SheetLoader:
             Ind.value: number_value, Ind.value_unit: unit_of_value,
             Ind.self_assessment: assessment, Ind.note: self.text(r, layout.note) or None,
         })
+
+
+def _name_as_written(prefix: str, name: str, cset: cat.CriteriaSet | None) -> tuple[str, str]:
+    """Keep "Bản Lác" whole when "Bản"/"Làng" starts a name rather than naming the unit type.
+
+    Hamlets called "Bản Lác" or "Làng Mới" are common; where the criteria set calls its units
+    something else ("Xóm"), a capitalised "Bản"/"Làng" is read as part of the name.
+    """
+    if (fold(prefix) in _NAME_START_WORDS and cset is not None and cset.level == Level.hamlet
+            and fold(cset.unit_prefix) != fold(prefix)):
+        return cset.unit_prefix, f"{prefix} {name}"
+    return prefix, name
 
 
 def _display(prefix: str, name: str, level: str | None) -> str:
@@ -769,8 +790,9 @@ def load_workbook(path: str | os.PathLike[str], *, sheets: Sequence[str] | None 
             kind = _sheet_kind(grid)
             if kind:
                 other_kinds += 1
+                command = "funding" if kind == "budget" else "income"
                 loader.issue(None, None, None, f"sheet holds a {kind} table, not an indicator "
-                             f"table; read it with `ntm {'funding' if kind == 'budget' else 'income'}`",
+                             f"table; read it with `ntm {command}`",
                              Severity.info, f"{kind}_sheet")
             elif grid.n_rows:
                 loader.issue(None, None, None, "no indicator table found in this sheet",

@@ -216,6 +216,8 @@ def parse_target(raw: object) -> Target:
         return Target(TEXT, None, None, text)
     if key in _YES or key in {"dat chuan", "co dat", "hoan thanh", "dat yeu cau"}:
         return Target(TRUE, 1.0, BOOL, text)
+    if key in {"khong", "khong co"}:  # "must be none": "Không" (0) meets it, "Có" does not
+        return Target(EQ, 0.0, BOOL, text)
     # compound legal texts: judged by the self-assessment
     if ";" in text or "\n" in text or re.search(r"\bso voi\b", key) or key.count("%") > 1:
         return Target(TEXT, None, None, text)
@@ -252,7 +254,8 @@ def parse_target(raw: object) -> Target:
         rest = rest[: rest.lower().rfind("trở lên")].strip() if "trở lên" in rest.lower() else rest
     elif rest_key.endswith("tro xuong"):
         comparator = LE
-        rest = rest[: rest.lower().rfind("trở xuống")].strip() if "trở xuống" in rest.lower() else rest
+        if "trở xuống" in rest.lower():
+            rest = rest[: rest.lower().rfind("trở xuống")].strip()
     unit: str | None
     if rest.startswith("%"):
         unit = PERCENT

@@ -1,0 +1,886 @@
+"""Read budget tables ("Kinh phí thực hiện") into one tidy table of line items.
+
+A budget appendix lists what a commune plans to spend: one row per line item (content, level,
+hamlet, linked criterion), the total and the amount per source (state budget — central,
+province, district, commune —, people's contribution, integrated programmes, enterprises and
+other), under group rows (I, II, III with their subtotals) and a grand-total row ("Tổng cộng",
+above or below the lines). ``load_budget`` recognises group, subtotal, parent and total rows,
+counts every line item once, checks each subtotal against the sum of its lines and reports every
+mismatch as a row of the issues table. Amounts are in million VND ("triệu đồng").
+
+Header words map to column roles through ``data/money_headers.csv``, not through code.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from ntm_analysis.errors import InputError, Location
+from ntm_analysis.parse import parse_number
+from ntm_analysis.schema import Iss, Severity, _Schema, conform, empty_frame
+from ntm_analysis.text import cell_text, fold, nfc
+
+log = logging.getLogger(__name__)
+
+#: Amount columns of a line item, in million VND.
+STATE_SOURCES = ["state_central", "state_province", "state_district", "state_commune",
+                 "state_unsplit"]
+NON_STATE_SOURCES = ["people", "integrated", "enterprise_other"]
+SOURCES = STATE_SOURCES + NON_STATE_SOURCES
+AMOUNTS = ["total", *SOURCES]
+
+
+class Budget:
+    """Budget levels and statuses (stable machine words; reports translate them)."""
+
+    commune = "commune"
+    model_hamlet = "model_hamlet"
+    smart_hamlet = "smart_hamlet"
+    unspecified = "unspecified"
+    levels = (commune, model_hamlet, smart_hamlet, unspecified)
+
+    planned = "planned"
+    committed = "committed"
+    requested = "requested"
+
+
+class Bud(_Schema):
+    """The tidy budget table: one row per line item, amounts in million VND."""
+
+    source_file = "source_file"
+    source_sheet = "source_sheet"
+    source_row = "source_row"
+    item_no = "item_no"
+    group_no = "group_no"
+    group_name = "group_name"
+    content = "content"
+    level = "level"
+    hamlet = "hamlet"
+    criterion_no = "criterion_no"
+    indicator_no = "indicator_no"
+    year = "year"
+    status = "status"
+    total = "total"
+    state_central = "state_central"
+    state_province = "state_province"
+    state_district = "state_district"
+    state_commune = "state_commune"
+    state_unsplit = "state_unsplit"
+    people = "people"
+    integrated = "integrated"
+    enterprise_other = "enterprise_other"
+    state = "state"
+    non_state = "non_state"
+    unassigned = "unassigned"
+    note = "note"
+
+    dtypes = {
+        source_file: "string",
+        source_sheet: "string",
+        source_row: "Int64",
+        item_no: "string",
+        group_no: "string",
+        group_name: "string",
+        content: "string",
+        level: "string",
+        hamlet: "string",
+        criterion_no: "string",
+        indicator_no: "string",
+        year: "Int64",
+        status: "string",
+        total: "Float64",
+        state_central: "Float64",
+        state_province: "Float64",
+        state_district: "Float64",
+        state_commune: "Float64",
+        state_unsplit: "Float64",
+        people: "Float64",
+        integrated: "Float64",
+        enterprise_other: "Float64",
+        state: "Float64",
+        non_state: "Float64",
+        unassigned: "Float64",
+        note: "string",
+    }
+
+
+@dataclass
+class BudgetResult:
+    """What ``load_budget`` returns: the line items and every issue found."""
+
+    lines: pd.DataFrame
+    issues: pd.DataFrame
+
+
+# --------------------------------------------------------------------------- workbook reading
+
+
+@dataclass
+class Grid:
+    """One sheet as a rectangular list of rows, with its merged ranges (0-based, inclusive)."""
+
+    file: str
+    sheet: str
+    rows: list[list[object]]
+    merged: list[tuple[tuple[int, int], tuple[int, int]]] | None = None
+    width: int = 0
+
+    def cell(self, r: int, c: int) -> object:
+        if 0 <= r < len(self.rows) and 0 <= c < len(self.rows[r]):
+            value = self.rows[r][c]
+            return None if value == "" else value
+        return None
+
+
+def read_grids(path: str | os.PathLike[str]) -> list[Grid]:
+    """Read every sheet of a workbook as a ``Grid`` (calamine first, openpyxl as fallback).
+
+    Raises
+    ------
+    InputError
+        When the file is missing or is not a workbook; the message names the file.
+    """
+    p = Path(path)
+    name = p.name
+    if not p.exists():
+        raise InputError(Location(file=str(path)), "file not found")
+    if not p.is_file():
+        raise InputError(Location(file=str(path)), "expected a workbook file, got a folder")
+    try:
+        return _read_calamine(p)
+    except Exception as exc:  # calamine raises its own types; fall back to openpyxl
+        log.debug("calamine could not read %s (%s); trying openpyxl", name, exc)
+    try:
+        return _read_openpyxl(p)
+    except Exception as exc:
+        raise InputError(Location(file=str(path)),
+                         f"not a readable Excel workbook (.xlsx): {exc}") from exc
+
+
+def _read_calamine(p: Path) -> list[Grid]:
+    import python_calamine as pc
+
+    book = pc.CalamineWorkbook.from_path(str(p))
+    grids = []
+    for sheet_name in book.sheet_names:
+        sheet = book.get_sheet_by_name(sheet_name)
+        rows: list[list[object]] = [list(r) for r in sheet.to_python(skip_empty_area=False)]
+        merged = sheet.merged_cell_ranges
+        grids.append(_grid(p.name, sheet_name, rows,
+                           [tuple(map(tuple, m)) for m in merged] if merged else merged))
+    return grids
+
+
+def _read_openpyxl(p: Path) -> list[Grid]:
+    import openpyxl
+
+    book = openpyxl.load_workbook(p, read_only=False, data_only=True)
+    grids = []
+    for ws in book.worksheets:
+        rows = [list(r) for r in ws.iter_rows(values_only=True)]
+        merged = [((m.min_row - 1, m.min_col - 1), (m.max_row - 1, m.max_col - 1))
+                  for m in ws.merged_cells.ranges]
+        grids.append(_grid(p.name, ws.title, rows, merged))
+    book.close()
+    return grids
+
+
+def _grid(file: str, sheet: str, rows: list[list[object]], merged: list | None) -> Grid:
+    width = max((len(r) for r in rows), default=0)
+    if merged:
+        width = max(width, *(m[1][1] + 1 for m in merged))
+    rows = [r + [None] * (width - len(r)) for r in rows]
+    return Grid(file=file, sheet=sheet, rows=rows, merged=merged, width=width)
+
+
+# --------------------------------------------------------------------------- header mapping
+
+
+def plain(text: str) -> str:
+    """Lower-case text without diacritics (đ → d), punctuation kept.
+
+    Examples
+    --------
+    >>> plain("TC 6 - Giáo dục; chỉ tiêu 6.1")
+    'tc 6 - giao duc; chi tieu 6.1'
+    """
+    text = unicodedata.normalize("NFD", nfc(text).replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+
+
+@lru_cache(maxsize=4)
+def header_roles(table: str) -> dict[str, str]:
+    """Return the mapping folded header text → column role for ``table`` ("budget"/"income")."""
+    with resources.files("ntm_analysis").joinpath("data", "money_headers.csv").open(
+        "r", encoding="utf-8"
+    ) as fh:
+        frame = pd.read_csv(fh, dtype=str, keep_default_na=False)
+    out: dict[str, str] = {}
+    for header, role, tbl in frame.itertuples(index=False):
+        if tbl == table:
+            out.setdefault(fold(header), role)
+    return out
+
+
+_PAREN = re.compile(r"\([^)]*\)")
+
+
+def role_of(text: str, table: str) -> str | None:
+    """Return the role of one header cell, or ``None``.
+
+    Parenthesised units are ignored; an exact folded match wins, then the longest known header
+    the text starts with.
+
+    Examples
+    --------
+    >>> role_of("Tổng kinh phí (triệu đồng)", "budget"), role_of("Nhân dân đóng góp", "budget")
+    ('total', 'people')
+    >>> role_of("Ngân sách tỉnh hỗ trợ", "budget")
+    'state_province'
+    """
+    key = fold(_PAREN.sub(" ", text))
+    if not key:
+        return None
+    roles = header_roles(table)
+    if key in roles:
+        return roles[key]
+    best = None
+    for known, role in roles.items():
+        if key.startswith(known + " ") and (best is None or len(known) > len(best[0])):
+            best = (known, role)
+    return best[1] if best else None
+
+
+def _filled_header(grid: Grid, rows: Sequence[int]) -> list[list[str]]:
+    """Header texts of ``rows``, with merged cells filled from their top-left cell."""
+    texts = [[cell_text(grid.cell(r, c)) for c in range(grid.width)] for r in rows]
+    if grid.merged:
+        index = {r: i for i, r in enumerate(rows)}
+        for (r0, c0), (r1, c1) in grid.merged:
+            value = cell_text(grid.cell(r0, c0))
+            for r in range(r0, r1 + 1):
+                if r in index:
+                    for c in range(c0, c1 + 1):
+                        if c < grid.width and not texts[index[r]][c]:
+                            texts[index[r]][c] = value
+    return texts
+
+
+_PARENT_ROLES = {"state_unsplit", "source_parent"}
+
+
+def column_roles(grid: Grid, rows: Sequence[int], table: str) -> dict[int, str]:
+    """Map column index → role from a (possibly multi-row) header block."""
+    texts = _filled_header(grid, rows)
+    if not grid.merged and len(rows) > 1:
+        # no merge information: a parent header spans to the right over empty cells
+        for i in range(len(rows) - 1):
+            for c in range(1, grid.width):
+                below = any(texts[j][c] for j in range(i + 1, len(rows)))
+                if not texts[i][c] and below and role_of(texts[i][c - 1], table) in _PARENT_ROLES:
+                    texts[i][c] = texts[i][c - 1]
+    roles: dict[int, str] = {}
+    for c in range(grid.width):
+        stack: list[str] = []
+        for i in range(len(rows)):
+            t = texts[i][c]
+            if t and (not stack or stack[-1] != t):
+                stack.append(t)
+        if not stack:
+            continue
+        bottom = role_of(stack[-1], table)
+        parents = [role_of(t, table) for t in stack[:-1]]
+        role = bottom
+        if table == "budget":
+            if bottom in {"total", "subtotal_word"} and "state_unsplit" in parents:
+                role = "state_total"
+            elif bottom == "subtotal_word":
+                role = "total"
+            elif bottom is None and parents:
+                role = next((p for p in reversed(parents) if p not in _PARENT_ROLES), None)
+        elif bottom is None and parents:
+            role = parents[-1]
+        if role and role not in {"source_parent", "subtotal_word"} and role not in roles.values():
+            roles[c] = role
+    return roles
+
+
+_NUMBERING = re.compile(r"^\(?[0-9]{1,2}\)?$|^\(?[A-Z]\)?$")
+
+
+def _is_numbering_row(values: Sequence[object]) -> bool:
+    cells = [cell_text(v) for v in values if cell_text(v)]
+    return len(cells) >= 3 and all(_NUMBERING.match(c) for c in cells)
+
+
+# --------------------------------------------------------------------------- classification
+
+_ROMAN = re.compile(r"^(?=[IVXL])(L?X{0,3})(IX|IV|V?I{0,3})$")
+_GROUP_LETTER = re.compile(r"^[A-H]$")
+_LEAD_GROUP = re.compile(r"^\s*([IVXL]+|[A-H])\s*[.)/:-]\s+(.*)$")
+_GRAND = ("tong cong", "tong so", "tong", "tong kinh phi", "tong cong kinh phi", "tong toan xa",
+          "cong toan xa", "tong cong toan xa")
+_NOTE_PREFIX = ("ghi chu", "luu y", "nguon so lieu", "chu thich", "don vi tinh", "dvt")
+
+_HAMLET_WORD = re.compile(r"\b(xóm|thôn|bản|làng)\s+", re.IGNORECASE)
+_SKIP_HAMLET = {"NTM", "KM", "TM"}
+_CRIT = [
+    re.compile(r"\bchi tieu\s*(?:so\s*)?(\d{1,2}(?:\.\d{1,2})+)"),
+    re.compile(r"\btc\s*(?:so\s*)?(\d{1,2}(?:\.\d{1,2})?)\b"),
+    re.compile(r"\btieu chi\s*(?:so\s*)?(\d{1,2}(?:\.\d{1,2})?)\b"),
+]
+_BARE_CRIT = re.compile(r"^\s*(\d{1,2}(?:\.\d{1,2})?)\s*(?:[-–:.]|$)")
+
+
+def is_roman(text: str) -> bool:
+    """True for Roman numerals used as group numbers (I … L).
+
+    Examples
+    --------
+    >>> is_roman("IV"), is_roman("VI"), is_roman("1"), is_roman("")
+    (True, True, False, False)
+    """
+    return bool(text) and bool(_ROMAN.match(text))
+
+
+def parse_criterion(text: str, *, bare: bool = False) -> tuple[str | None, str | None]:
+    """Return (criterion_no, indicator_no) named in a text ("TC 6 - Giáo dục", "6.1").
+
+    ``bare`` allows a leading bare number (a cell of a "Tiêu chí" column).
+
+    Examples
+    --------
+    >>> parse_criterion("TC 6 - Giáo dục"), parse_criterion("Tiêu chí 2")
+    (('6', None), ('2', None))
+    >>> parse_criterion("6.1", bare=True), parse_criterion("Sửa trường (chỉ tiêu 6.2)")
+    (('6', '6.1'), ('6', '6.2'))
+    >>> parse_criterion("Lắp đặt 06 bộ dụng cụ")
+    (None, None)
+    """
+    key = plain(text)
+    found = None
+    for pattern in _CRIT:
+        m = pattern.search(key)
+        if m:
+            found = m.group(1)
+            break
+    if found is None and bare:
+        m = _BARE_CRIT.match(key)
+        if m:
+            found = m.group(1)
+    if found is None:
+        return None, None
+    if "." in found:
+        return found.split(".")[0].lstrip("0") or "0", found
+    return found.lstrip("0") or "0", None
+
+
+def parse_hamlet(text: str) -> str | None:
+    """Return the hamlet named in a text as "Xóm Name" ("Xóm Cạm Phước"), or ``None``.
+
+    Examples
+    --------
+    >>> parse_hamlet("Nâng cấp nhà văn hóa xóm Cạm Phước, lát sân")
+    'Xóm Cạm Phước'
+    >>> parse_hamlet("II. Xóm NTM kiểu mẫu") is None, parse_hamlet("hỗ trợ 06 xóm") is None
+    (True, True)
+    """
+    text = nfc(text)
+    for m in _HAMLET_WORD.finditer(text):
+        words = []
+        for word in re.split(r"\s+", text[m.end():]):
+            clean = word.strip(",;:.()")
+            if not clean or not clean[0].isupper() or clean in _SKIP_HAMLET or clean.isdigit():
+                break
+            words.append(clean)
+            if clean != word:
+                break
+        if words:
+            return m.group(1).capitalize() + " " + " ".join(words)
+    return None
+
+
+def level_of(text: str) -> str | None:
+    """Return the budget level a text names (commune / model hamlet / smart hamlet), or ``None``.
+
+    Examples
+    --------
+    >>> level_of("I. Xã NTM kiểu mẫu"), level_of("Xóm thông minh"), level_of("Xóm kiểu mẫu")
+    ('commune', 'smart_hamlet', 'model_hamlet')
+    >>> level_of("Kinh phí khác") is None
+    True
+    """
+    key = fold(text)
+    if "thong minh" in key:
+        return Budget.smart_hamlet
+    for token in key.split():
+        if token in {"xom", "thon", "ban", "lang"}:
+            return Budget.model_hamlet
+        if token == "xa":
+            return Budget.commune
+    return None
+
+
+_STATUS_WORDS = [
+    (("de nghi", "de xuat", "xin ho tro", "kien nghi"), Budget.requested),
+    (("da bo tri", "da phan bo", "cam ket", "da giao", "da co", "da duoc bo tri"),
+     Budget.committed),
+    (("ke hoach", "du kien", "du toan", "dang ky"), Budget.planned),
+]
+
+
+def status_of(text: str) -> str | None:
+    """Return the funding status named in a text (planned / committed / requested), or ``None``.
+
+    Examples
+    --------
+    >>> status_of("Đề nghị huyện hỗ trợ"), status_of("Đã bố trí"), status_of("Kế hoạch")
+    ('requested', 'committed', 'planned')
+    """
+    key = fold(text)
+    for words, status in _STATUS_WORDS:
+        if any(key == w or key.startswith(w + " ") for w in words):
+            return status
+    return None
+
+
+def _scale_of(texts: Iterable[str]) -> float | None:
+    """Multiplier to million VND named in a unit text ("ĐVT: triệu đồng", "(nghìn đồng)")."""
+    for text in texts:
+        key = fold(text)
+        if "trieu dong" in key or "tr dong" in key or "trieu" in key.split():
+            return 1.0
+        if "nghin dong" in key or "ngan dong" in key:
+            return 1e-3
+        if "ty dong" in key:
+            return 1e3
+        if key.endswith("dong") and ("dvt" in key or "don vi" in key):
+            return 1e-6
+    return None
+
+
+# --------------------------------------------------------------------------- the loader
+
+
+@dataclass
+class _Table:
+    grid: Grid
+    header_rows: list[int]
+    roles: dict[int, str]
+    title: str
+    scale: float = 1.0
+    year: int | None = None
+    issues: list[dict[str, object]] = field(default_factory=list)
+
+
+def _find_header(grid: Grid, table: str, required: set[str], *, max_rows: int = 25) -> int | None:
+    for r in range(min(max_rows, len(grid.rows))):
+        roles = {role_of(cell_text(v), table) for v in grid.rows[r] if cell_text(v)}
+        if required <= roles:
+            return r
+    return None
+
+
+def _header_block(grid: Grid, start: int, table: str) -> list[int]:
+    """The header row and the sub-header rows below it (no item, no content, no numbers)."""
+    rows = [start]
+    first_roles = {c: role_of(cell_text(v), table) for c, v in enumerate(grid.rows[start])}
+    key_cols = [c for c, role in first_roles.items() if role in {"item_no", "content", "unit"}]
+    for r in range(start + 1, min(start + 4, len(grid.rows))):
+        values = grid.rows[r]
+        if _is_numbering_row(values):
+            break
+        if any(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+            break
+        if any(cell_text(values[c]) for c in key_cols):
+            break
+        texts = [cell_text(v) for v in values if cell_text(v)]
+        if not texts:
+            break
+        if not any(role_of(t, table) for t in texts):
+            break
+        rows.append(r)
+    return rows
+
+
+def _title_text(grid: Grid, upto: int) -> list[str]:
+    return [cell_text(v) for r in range(upto) for v in grid.rows[r] if cell_text(v)]
+
+
+_YEAR = re.compile(r"\b(20\d{2})\b")
+
+
+def find_budget_table(grid: Grid) -> _Table | None:
+    """Return the budget table of a sheet (header rows and column roles), or ``None``."""
+    start = _find_header(grid, "budget", {"content", "total"})
+    if start is None:
+        return None
+    rows = _header_block(grid, start, "budget")
+    roles = column_roles(grid, rows, "budget")
+    if "content" not in roles.values() or "total" not in roles.values():
+        return None
+    title = _title_text(grid, start)
+    header_texts = [cell_text(grid.cell(r, c)) for r in rows for c in range(grid.width)]
+    scale = _scale_of(title + header_texts) or 1.0
+    years = [int(y) for t in [*title, grid.sheet] for y in _YEAR.findall(t)]
+    return _Table(grid, rows, roles, " ".join(title), scale, max(years) if years else None)
+
+
+def _issue(table: _Table, row: int | None, column: str | None, value: object, problem: str,
+           severity: str, code: str) -> dict[str, object]:
+    return {Iss.source_file: table.grid.file, Iss.source_sheet: table.grid.sheet,
+            Iss.source_row: row, Iss.column: column,
+            Iss.value: None if value is None else str(value), Iss.problem: problem,
+            Iss.severity: severity, Iss.code: code}
+
+
+def _amount(table: _Table, r: int, c: int, role: str) -> float | None:
+    raw = table.grid.cell(r, c)
+    if raw is None:
+        return None
+    if isinstance(raw, bool):
+        number = None
+    elif isinstance(raw, int | float):
+        number = float(raw) if math.isfinite(raw) else None
+    else:
+        text = cell_text(raw)
+        if fold(text) in {"", "-", "x"} or text in {"-", "–", "—"}:
+            return None
+        number = parse_number(text.replace("đ", "").strip())
+    if number is None:
+        header = cell_text(table.grid.cell(table.header_rows[0], c)) or role
+        table.issues.append(_issue(table, r + 1, header, raw,
+                                   "expected an amount in million VND", Severity.error,
+                                   "bad_amount"))
+        return None
+    return number * table.scale
+
+
+@dataclass
+class _Row:
+    r: int
+    kind: str  # line | group | subtotal | grand | heading | parent
+    item_no: str
+    content: str
+    amounts: dict[str, float | None]
+    texts: dict[str, str]
+
+
+def _classify(table: _Table) -> list[_Row]:
+    grid = table.grid
+    by_role = {role: c for c, role in table.roles.items()}
+    start = table.header_rows[-1] + 1
+    out: list[_Row] = []
+    amount_roles = [r for r in [*AMOUNTS, "state_total"] if r in by_role]
+    for r in range(start, len(grid.rows)):
+        values = grid.rows[r]
+        if not any(cell_text(v) for v in values) or _is_numbering_row(values):
+            continue
+        texts = {role: cell_text(grid.cell(r, c)) for role, c in by_role.items()
+                 if role not in amount_roles}
+        item = texts.get("item_no", "")
+        content = texts.get("content", "")
+        if not content and not item:
+            # a note or unit row written in another column
+            other = " ".join(cell_text(v) for v in values if cell_text(v))
+            if fold(other).startswith(_NOTE_PREFIX) or not any(
+                    isinstance(grid.cell(r, by_role[a]), int | float) for a in amount_roles):
+                continue
+        key = fold(content)
+        if not content and fold(item).startswith(_NOTE_PREFIX):
+            continue
+        if key.startswith(_NOTE_PREFIX) and not item:
+            continue
+        amounts = {a: _amount(table, r, by_role[a], a) for a in amount_roles}
+        has_amount = any(v is not None for v in amounts.values())
+        item_clean = item.strip().rstrip(".")
+        lead = _LEAD_GROUP.match(content) if not item_clean else None
+        if not item_clean and (key in _GRAND or key.startswith(("tong cong", "tong so kinh phi"))):
+            kind = "grand"
+        elif key == "cong" or key.startswith(("cong muc", "cong nhom", "cong phan", "tong muc",
+                                              "cong ")):
+            kind = "subtotal"
+        elif is_roman(item_clean) or _GROUP_LETTER.match(item_clean) or lead:
+            kind = "group"
+            if lead:
+                item_clean, content = lead.group(1), lead.group(2)
+        elif not has_amount:
+            kind = "heading"
+        else:
+            kind = "line"
+        out.append(_Row(r, kind, item_clean, content, amounts, texts))
+    # numbered rows whose number prefixes following numbers (1 → 1.1, 1.2) are parents
+    # (numbering restarts in each group, so look only within the row's group)
+    segments: list[list[_Row]] = [[]]
+    for row in out:
+        if row.kind in {"group", "grand"}:
+            segments.append([])
+        elif row.kind in {"line", "heading"}:
+            segments[-1].append(row)
+    for segment in segments:
+        numbers = [row.item_no for row in segment]
+        for row in segment:
+            if row.item_no and any(n.startswith(row.item_no + ".") for n in numbers):
+                row.kind = "parent"
+    return out
+
+
+def _sum(values: Iterable[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return math.fsum(present) if present else None
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-6 * max(1.0, abs(a), abs(b))
+
+
+def _check(table: _Table, row: _Row, lines: list[dict[str, object]], what: str,
+           code: str) -> None:
+    """Compare a subtotal row's amounts with the sum of ``lines``; record each mismatch."""
+    by_role = {role: c for c, role in table.roles.items()}
+    for role, stated in row.amounts.items():
+        if stated is None or role == "state_total":
+            continue
+        computed = math.fsum(x for x in (line.get(role) for line in lines)
+                             if isinstance(x, float | int) and not math.isnan(x))
+        if not _close(stated, computed):
+            header = cell_text(table.grid.cell(table.header_rows[0], by_role[role])) or role
+            shown = cell_text(table.grid.cell(table.header_rows[-1], by_role[role]))
+            if shown and shown != header:
+                header = f"{header} / {shown}"
+            table.issues.append(_issue(
+                table, row.r + 1, header, table.grid.cell(row.r, by_role[role]),
+                f"{what} {stated:g} does not equal the sum of its {len(lines)} line(s) "
+                f"{computed:g} (difference {stated - computed:g} million VND)",
+                Severity.error, code))
+
+
+def _line_record(table: _Table, row: _Row, context: list[_Row],
+                 group: _Row | None) -> dict[str, object]:
+    amounts = dict(row.amounts)
+    state_total = amounts.pop("state_total", None)
+    split = [amounts.get(s) for s in STATE_SOURCES[:-1]]
+    if state_total is not None:
+        split_sum = _sum(split)
+        if amounts.get("state_unsplit") is None:
+            amounts["state_unsplit"] = state_total - (split_sum or 0.0)
+        if split_sum is not None and state_total + 1e-6 < split_sum:
+            table.issues.append(_issue(table, row.r + 1, "state budget", state_total,
+                                       f"state budget total is less than its parts "
+                                       f"({split_sum:g})", Severity.error, "state_split"))
+    state = _sum(amounts.get(s) for s in STATE_SOURCES)
+    non_state = _sum(amounts.get(s) for s in NON_STATE_SOURCES)
+    total = amounts.get("total")
+    sources = (state or 0.0) + (non_state or 0.0)
+    if total is None:
+        total = sources if (state is not None or non_state is not None) else None
+        table.issues.append(_issue(table, row.r + 1, "total", None,
+                                   "no total given; the sum of the sources is used",
+                                   Severity.warning, "total_missing"))
+    elif sources > total + 1e-6 * max(1.0, abs(total)):
+        table.issues.append(_issue(table, row.r + 1, "total", total,
+                                   f"the sources add up to {sources:g}, more than the total",
+                                   Severity.error, "sources_exceed_total"))
+    unassigned = None if total is None else max(0.0, total - sources)
+    texts = row.texts
+    crit, ind = parse_criterion(texts.get("criterion", ""), bare=True)
+    chain = [row.content, *(c.content for c in reversed(context))]
+    if crit is None:
+        for text in chain:
+            crit, ind = parse_criterion(text)
+            if crit:
+                break
+    hamlet = None
+    if texts.get("hamlet"):  # a bare name in a "Xóm" column is a hamlet of the commune
+        named = fold(texts["hamlet"]).startswith(("xom ", "thon "))
+        hamlet = parse_hamlet(texts["hamlet"] if named else "Xóm " + texts["hamlet"])
+    if hamlet is None:
+        hamlet = next((h for h in map(parse_hamlet, chain) if h), None)
+    level = level_of(texts.get("level", "")) if texts.get("level") else None
+    if level is None and group is not None:
+        level = level_of(group.content)
+    if level is None:
+        level = next((lv for lv in map(level_of, [c.content for c in context]) if lv), None)
+    if level is None:
+        level = level_of(row.content) if "thong minh" in fold(row.content) else None
+    if level is None:
+        level = Budget.model_hamlet if hamlet else Budget.unspecified
+    status = status_of(texts.get("status", "")) if texts.get("status") else None
+    if status is None:
+        status = status_of(row.content) or Budget.planned
+    year = None
+    if texts.get("year"):
+        m = _YEAR.search(texts["year"])
+        year = int(m.group(1)) if m else None
+    return {
+        Bud.source_file: table.grid.file, Bud.source_sheet: table.grid.sheet,
+        Bud.source_row: row.r + 1, Bud.item_no: row.item_no or None,
+        Bud.group_no: group.item_no if group else None,
+        Bud.group_name: group.content if group else None,
+        Bud.content: row.content or None, Bud.level: level, Bud.hamlet: hamlet,
+        Bud.criterion_no: crit, Bud.indicator_no: ind,
+        Bud.year: year if year is not None else table.year, Bud.status: status,
+        Bud.total: total, **{s: amounts.get(s) for s in SOURCES},
+        Bud.state: state, Bud.non_state: non_state, Bud.unassigned: unassigned,
+        Bud.note: texts.get("note") or None,
+    }
+
+
+def read_budget_table(table: _Table) -> list[dict[str, object]]:
+    """Turn one recognised budget table into line records; issues go to ``table.issues``."""
+    rows = _classify(table)
+    records: list[dict[str, object]] = []
+    group: _Row | None = None
+    group_lines: list[dict[str, object]] = []
+    groups: list[tuple[_Row, list[dict[str, object]]]] = []
+    subtotals: list[tuple[_Row, list[dict[str, object]]]] = []
+    parents: list[tuple[_Row, list[dict[str, object]]]] = []
+    grand_rows: list[_Row] = []
+    context: list[_Row] = []  # headings and parents above the current line
+    open_parents: list[tuple[_Row, list[dict[str, object]]]] = []  # parents in this group
+    for row in rows:
+        if row.kind == "grand":
+            grand_rows.append(row)
+            continue
+        if row.kind == "group":
+            group_lines = []
+            group = row
+            groups.append((row, group_lines))
+            context = []
+            open_parents = []
+            continue
+        if row.kind == "subtotal":
+            subtotals.append((row, group_lines if group is not None else records))
+            continue
+        if row.kind in {"heading", "parent"}:
+            depth = row.item_no.count(".") if row.item_no else 0
+            context = [c for c in context if c.item_no and c.item_no.count(".") < depth]
+            context.append(row)
+            if row.kind == "parent":
+                parents.append((row, []))
+                open_parents.append(parents[-1])
+            continue
+        record = _line_record(table, row, context, group)
+        records.append(record)
+        group_lines.append(record)
+        for parent, children in open_parents:
+            if row.item_no.startswith(parent.item_no + "."):
+                children.append(record)
+    for row, lines in groups:
+        if any(v is not None for v in row.amounts.values()):
+            _check(table, row, lines, f"group {row.item_no} subtotal", "subtotal_mismatch")
+    for row, lines in subtotals:
+        _check(table, row, lines, "subtotal", "subtotal_mismatch")
+    for row, lines in parents:
+        if any(v is not None for v in row.amounts.values()):
+            _check(table, row, lines, f"item {row.item_no} total", "subtotal_mismatch")
+    for row in grand_rows:
+        _check(table, row, records, "grand total", "grand_total_mismatch")
+    if not records:
+        table.issues.append(_issue(table, table.header_rows[0] + 1, None, None,
+                                   "budget table has no line items", Severity.warning,
+                                   "no_lines"))
+    return records
+
+
+def issues_frame(records: list[dict[str, object]]) -> pd.DataFrame:
+    """Return issue records as a frame in ``schema.Iss`` order."""
+    if not records:
+        return empty_frame(Iss)
+    return conform(pd.DataFrame(records), Iss)
+
+
+def _as_paths(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> list[Path]:
+    if isinstance(paths, str | os.PathLike):
+        return [Path(paths)]
+    return [Path(p) for p in paths]
+
+
+def load_budget(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,
+                sheets: Sequence[str] | None = None) -> BudgetResult:
+    """Read the budget tables of one or more workbooks into line items and issues.
+
+    Sheets that hold no budget table are skipped with an ``info`` issue row.
+
+    Parameters
+    ----------
+    paths
+        Workbook paths (``.xlsx``).
+    sheets
+        Only read sheets with these names (default: every sheet).
+
+    Returns
+    -------
+    BudgetResult
+        ``lines`` (``Bud`` columns, sorted by file, sheet, row) and ``issues`` (``Iss``).
+
+    Raises
+    ------
+    InputError
+        A file is missing or not a workbook, or no budget table was found in any file.
+    """
+    files = _as_paths(paths)
+    if not files:
+        raise InputError(Location(), "no workbook given")
+    records: list[dict[str, object]] = []
+    issues: list[dict[str, object]] = []
+    tables = 0
+    for path in files:
+        for grid in read_grids(path):
+            if sheets is not None and grid.sheet not in sheets:
+                continue
+            table = find_budget_table(grid)
+            if table is None:
+                issues.append({Iss.source_file: grid.file, Iss.source_sheet: grid.sheet,
+                               Iss.problem: "not a budget table (no 'Nội dung' and 'Tổng kinh "
+                               "phí' header); sheet skipped", Iss.severity: "info",
+                               Iss.code: "not_budget"})
+                continue
+            tables += 1
+            records.extend(read_budget_table(table))
+            issues.extend(table.issues)
+            log.info("%s, sheet '%s': budget table read", grid.file, grid.sheet)
+    if tables == 0:
+        names = ", ".join(p.name for p in files)
+        raise InputError(Location(file=names),
+                         "no budget table found (expected a header row with 'Nội dung' and "
+                         "'Tổng kinh phí')")
+    lines = conform(pd.DataFrame(records), Bud) if records else empty_frame(Bud)
+    lines = lines.sort_values([Bud.source_file, Bud.source_sheet, Bud.source_row],
+                              kind="stable").reset_index(drop=True)
+    return BudgetResult(lines=lines, issues=issues_frame(issues))
+
+
+def read_attainment(path: str | os.PathLike[str] | None) -> pd.DataFrame | None:
+    """Read an attainment table saved as Parquet or CSV; ``None`` for an empty path.
+
+    Raises
+    ------
+    InputError
+        When the file is missing or cannot be read.
+    """
+    if path is None or str(path) == "":
+        return None
+    from ntm_analysis.paths import resolve
+
+    p = resolve(path)
+    if not p.is_file():
+        raise InputError(Location(file=str(path)), "attainment table not found")
+    try:
+        if p.suffix.lower() == ".csv":
+            return pd.read_csv(p, dtype={"criterion_no": "string", "indicator_no": "string"})
+        return pd.read_parquet(p)
+    except Exception as exc:
+        raise InputError(Location(file=str(path)),
+                         f"cannot read the attainment table (Parquet or CSV): {exc}") from exc

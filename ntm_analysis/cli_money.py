@@ -1,0 +1,104 @@
+"""The ``ntm funding`` and ``ntm income`` commands (registered by ``ntm_analysis.cli``).
+
+Each command parses its arguments, calls one library function and prints. Errors are
+``NtmError`` subclasses, left for the ``ntm`` group to turn into messages and exit codes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import click
+import pandas as pd
+
+from ntm_analysis import funding as funding_lib
+from ntm_analysis import income as income_lib
+from ntm_analysis.budget import load_budget
+from ntm_analysis.errors import format_issue
+
+
+def _clean(value: object) -> object:
+    """JSON-ready scalar: NA/NaN → None, numpy numbers → Python numbers."""
+    if value is None or value is pd.NA:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _echo_issues(issues: pd.DataFrame) -> None:
+    shown = issues[issues["severity"].isin(["error", "warning"])]
+    for _, issue in shown.iterrows():
+        click.echo(f"{issue['severity']}: {format_issue(issue)}", err=True)
+
+
+@click.command("funding")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
+              help="Language of the text output.")
+def funding(paths: tuple[str, ...], as_json: bool, lang: str) -> None:
+    """Split a budget (million VND) by level and source; check subtotals.
+
+    Reads every budget table in PATHS (other sheets are skipped).
+
+    Example: ntm funding data/raw/*.xlsx --json
+    """
+    result = load_budget(list(paths))
+    summary = funding_lib.summarise_funding(result.lines)
+    if as_json:
+        data = summary.as_dict()
+        errors = result.issues[result.issues["severity"] == "error"]
+        data["issues"] = [
+            {k: _clean(v) for k, v in row.items()} for row in errors.to_dict("records")]
+        data["by_level_detail"] = [
+            {k: _clean(v) for k, v in row.items()}
+            for row in funding_lib.split_by_level(result.lines).to_dict("records")]
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    _echo_issues(result.issues)
+    unit = funding_lib.label("million", lang)
+    click.echo(f"{funding_lib.label('total', lang)}: {summary.total_million_vnd:,.0f} {unit} "
+               f"({summary.lines} lines)")
+    for level, amount in summary.by_level.items():
+        click.echo(f"  {funding_lib.label(level, lang)}: {amount:,.0f}")
+    for group, amount in summary.by_source_group.items():
+        click.echo(f"  {funding_lib.label(group, lang)}: {amount:,.0f}")
+
+
+@click.command("income")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per unit.")
+@click.option("--direction", type=click.Choice(["positive", "negative"]), default="positive",
+              show_default=True, help="Which way is better (income: positive).")
+@click.option("--base-year", type=int, default=None, help="First year of the observed growth.")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
+              help="Language of the text output.")
+def income(paths: tuple[str, ...], as_json: bool, direction: str, base_year: int | None,
+           lang: str) -> None:
+    """Income per person per unit: observed and required growth, Open SDG progress status.
+
+    Reads every income table in PATHS (wide "Năm 2019 … | Mục tiêu năm 2024" or tall).
+
+    Example: ntm income data/raw/*.xlsx --json
+    """
+    result = income_lib.load_income(list(paths))
+    progress = income_lib.compute_progress(result.series, direction=direction,
+                                           base_year=base_year)
+    if as_json:
+        records = [{k: _clean(v) for k, v in row.items()}
+                   for row in progress.to_dict("records")]
+        click.echo(json.dumps(records, ensure_ascii=False, indent=2))
+        return
+    _echo_issues(result.issues)
+    for _, p in progress.iterrows():
+        line = f"{p['unit']}: {p['latest_value']:.2f} ({p['latest_year']})"
+        if pd.notna(p["target_value"]):
+            line += (f" → {p['target_value']:g} ({p['target_year']}): "
+                     f"needs {p['required_annual_growth']:.1%}/yr, "
+                     f"observed {p['observed_annual_growth']:.1%}/yr")
+        line += f" · {income_lib.label(p['progress_status'], lang)}"
+        click.echo(line)

@@ -1,0 +1,248 @@
+"""HTML export of executed notebooks for the steering committee: no code, no scripts, printable.
+
+The report is one self-contained file: charts are embedded as base64 PNG, nothing is loaded from
+the internet (the lab template's require.js, MathJax, Mermaid and widget scripts are dropped by
+``templates/ntm_report.html.j2``), and it carries a print style for A4 paper.
+
+Text that comes from workbooks is escaped where it is displayed: notebooks show tables through
+:func:`display_table` (a pandas ``Styler`` with ``escape="html"``) or ``DataFrame.to_html``, which
+escape by default; the exporter passes outputs through unchanged and never un-escapes them.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import os
+import unicodedata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ntm_analysis.errors import ParameterError, RunError
+from ntm_analysis.outputs import atomic_path
+from ntm_analysis.schema import Status
+from ntm_analysis.style import STATUS_FILLS
+
+if TYPE_CHECKING:
+    import nbformat
+    import pandas as pd
+    from pandas.io.formats.style import Styler
+
+logger = logging.getLogger(__name__)
+
+#: Folder holding the report template (package data).
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+#: File name of the report template inside ``TEMPLATE_DIR``.
+TEMPLATE_FILE = "ntm_report.html.j2"
+#: Report languages.
+LANGUAGES = ("vi", "en")
+#: Column that :func:`display_table` colours by status.
+STATUS_COLUMN = "status"
+#: Cell tags whose whole cell is left out of the HTML.
+REMOVE_CELL_TAGS = frozenset({"remove_cell", "remove-cell", "hide"})
+
+#: How statuses read in each report language.
+STATUS_LABELS: dict[str, dict[str, str]] = {
+    "vi": {Status.met: "Đạt", Status.not_met: "Chưa đạt", Status.unknown: "Chưa rõ"},
+    "en": {Status.met: "Met", Status.not_met: "Not met", Status.unknown: "Unknown"},
+}
+
+
+def check_lang(lang: str) -> str:
+    """Return ``lang`` if it is a report language, else raise :class:`ParameterError`.
+
+    Examples
+    --------
+    >>> check_lang("vi")
+    'vi'
+    """
+    if lang not in LANGUAGES:
+        raise ParameterError(f"lang: expected one of {', '.join(LANGUAGES)}, got {lang!r}")
+    return lang
+
+
+def format_number(value: object, *, lang: str = "vi", digits: int = 2) -> str:
+    """Format a number for a report: Vietnamese ``1.250,5`` or English ``1,250.5``.
+
+    At most ``digits`` decimals are shown and trailing zeros are dropped; text is returned as it
+    is and missing values as an empty string.
+
+    Examples
+    --------
+    >>> format_number(1250.5)
+    '1.250,5'
+    >>> format_number(1250.5, lang="en")
+    '1,250.5'
+    >>> format_number(25.0)
+    '25'
+    >>> format_number(None)
+    ''
+    """
+    if value is None or isinstance(value, bool):
+        return "" if value is None else str(value)
+    if isinstance(value, int | float):
+        if isinstance(value, float) and math.isnan(value):
+            return ""
+        text = f"{value:,.{digits}f}" if isinstance(value, float) else f"{value:,d}"
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        if lang == "vi":
+            text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+        return text
+    try:
+        import pandas as pd
+
+        if pd.isna(value):  # type: ignore[call-overload]
+            return ""
+    except (TypeError, ValueError):
+        pass
+    if hasattr(value, "item"):  # numpy scalars
+        return format_number(value.item(), lang=lang, digits=digits)
+    return str(value)
+
+
+def display_table(df: pd.DataFrame, *, lang: str = "vi", digits: int = 2) -> Styler:
+    """Return a readable, escaped ``Styler`` for a report table.
+
+    Every cell, column header and index label is HTML-escaped (workbook text may hold ``<`` or
+    ``&``), numbers are formatted for ``lang``, values of a ``status`` column are translated and
+    filled with the house status colours, and the index is hidden. The frame is not modified.
+
+    Parameters
+    ----------
+    df : DataFrame
+        The table to show.
+    lang : {"vi", "en"}
+        Language of status labels and number format.
+    digits : int
+        Maximum number of decimals shown.
+
+    Returns
+    -------
+    Styler
+        Display it as the last expression of a notebook cell.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> html = display_table(pd.DataFrame({"tên": ["<b>Xóm</b>"], "status": ["met"]})).to_html()
+    >>> "&lt;b&gt;Xóm&lt;/b&gt;" in html and "Đạt" in html and "<b>" not in html
+    True
+    """
+    import pandas as pd
+
+    check_lang(lang)
+    labels = STATUS_LABELS[lang]
+    fills = {labels[k]: v for k, v in STATUS_FILLS.items() if k in labels}
+
+    def fmt(value: object) -> str:
+        return format_number(value, lang=lang, digits=digits)
+
+    shown = df.copy()
+    if STATUS_COLUMN in shown.columns:
+        shown[STATUS_COLUMN] = shown[STATUS_COLUMN].map(
+            lambda v: labels.get(v, v) if isinstance(v, str) else v
+        )
+    styler = shown.style.format(fmt, escape="html", na_rep="")
+    styler = styler.format_index(escape="html", axis=0).format_index(escape="html", axis=1)
+    styler = styler.hide(axis="index")
+    styler = styler.set_table_styles([
+        {"selector": "", "props": "border-collapse: collapse; font-size: 0.9em;"},
+        {"selector": "th", "props": "background: #f0f0f0; text-align: left; padding: 3px 6px;"
+                                    " border: 1px solid #cccccc;"},
+        {"selector": "td", "props": "padding: 3px 6px; border: 1px solid #cccccc;"
+                                    " vertical-align: top; text-align: left;"},
+    ])
+    numeric: list[Any] = [c for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])
+               and not pd.api.types.is_bool_dtype(shown[c])]
+    if numeric:
+        styler = styler.set_properties(subset=numeric, **{"text-align": "right"})
+    if STATUS_COLUMN in shown.columns:
+        styler = styler.map(
+            lambda v: f"background-color: {fills[v]};" if v in fills else "",
+            subset=[STATUS_COLUMN],
+        )
+    return styler
+
+
+def _read_notebook(nb_path_or_node: str | os.PathLike[str] | nbformat.NotebookNode) -> Any:
+    import nbformat
+
+    if isinstance(nb_path_or_node, str | os.PathLike):
+        path = Path(nb_path_or_node)
+        try:
+            return nbformat.read(path, as_version=4)
+        except (OSError, ValueError) as exc:
+            raise RunError(f"{path}: cannot read the executed notebook: {exc}") from exc
+    return copy.deepcopy(nb_path_or_node)
+
+
+def _strip_for_report(nb: Any) -> Any:
+    """Drop what a reader should not see: stderr streams, error tracebacks, removed cells."""
+    kept = []
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & REMOVE_CELL_TAGS or "injected-parameters" in tags:
+            continue
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = [
+                out for out in cell.get("outputs", [])
+                if not (out.get("output_type") == "stream" and out.get("name") == "stderr")
+            ]
+        kept.append(cell)
+    nb.cells = kept
+    return nb
+
+
+def render_html(nb_path_or_node: str | os.PathLike[str] | nbformat.NotebookNode, *,
+                title: str | None = None, lang: str = "vi") -> str:
+    """Return the report HTML of an executed notebook as text (see :func:`export_html`)."""
+    from nbconvert import HTMLExporter
+
+    check_lang(lang)
+    nb = _strip_for_report(_read_notebook(nb_path_or_node))
+    exporter = HTMLExporter(
+        template_name="lab",
+        extra_template_paths=[str(TEMPLATE_DIR)],
+        template_file=TEMPLATE_FILE,
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+        theme="light",
+        language_code=lang,
+    )
+    name = title or nb.metadata.get("title") or "ntm-analysis"
+    nb.metadata["title"] = name
+    resources = {"metadata": {"name": name}}
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    return unicodedata.normalize("NFC", body)
+
+
+def export_html(nb_path_or_node: str | os.PathLike[str] | nbformat.NotebookNode,
+                html_path: str | os.PathLike[str], *, title: str | None = None,
+                lang: str = "vi") -> Path:
+    """Write an executed notebook as a self-contained report HTML file and return its path.
+
+    No code and no prompts are shown; charts are embedded; no script is loaded from anywhere;
+    ``<html lang=...>`` is ``lang``; stderr output and cells tagged ``remove_cell`` are left out.
+    The file is written atomically in UTF-8.
+
+    Parameters
+    ----------
+    nb_path_or_node : path or NotebookNode
+        The executed notebook.
+    html_path : path
+        Where to write the HTML.
+    title : str, optional
+        The page title (default: the notebook's ``title`` metadata).
+    lang : {"vi", "en"}
+        The report language.
+    """
+    html = render_html(nb_path_or_node, title=title, lang=lang)
+    target = Path(html_path)
+    with atomic_path(target) as tmp:
+        tmp.write_text(html, encoding="utf-8")
+    logger.info("wrote %s", target)
+    return target

@@ -1,0 +1,215 @@
+"""Crash safety on disk: content hashes of raw files and a lock for batch runs.
+
+Writing files atomically (temporary name, then rename) is done by
+:func:`ntm_analysis.outputs.atomic_path`, re-exported here so that callers find every file
+safety helper in one place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import errno
+import hashlib
+import json
+import logging
+import os
+import socket
+from pathlib import Path
+from types import TracebackType
+
+from ntm_analysis.errors import NtmError
+from ntm_analysis.outputs import atomic_path
+
+log = logging.getLogger(__name__)
+
+__all__ = ["LockError", "RunLock", "atomic_path", "file_sha256", "pid_alive",
+           "remove_temporaries"]
+
+CHUNK = 1 << 20
+
+
+class LockError(NtmError):
+    """Another live run holds the lock on the same outputs."""
+
+    exit_code = 7
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """Return the SHA-256 hex digest of a file, read in 1 MiB chunks.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+    >>> _ = p.write_bytes(b"abc")
+    >>> file_sha256(p)[:16]
+    'ba7816bf8f01cfea'
+    """
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def pid_alive(pid: int) -> bool:
+    """Return True when a process with ``pid`` exists on this machine."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, owned by someone else
+    return True
+
+
+def remove_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
+    """Delete the temporary files that interrupted atomic writes left under ``folder``.
+
+    ``atomic_path`` names them ``.NAME.RANDOM.tmp``; call this while holding the
+    :class:`RunLock` of the outputs, so no live writer's file is removed. Returns what was
+    removed, sorted.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        return []
+    removed = sorted(p for p in root.rglob(".*.tmp") if p.is_file())
+    for path in removed:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+    if removed:
+        log.info("removed %d temporary file(s) left by an interrupted run", len(removed))
+    return removed
+
+
+class RunLock:
+    """Hold an exclusive lock file for the length of a batch run.
+
+    The lock file is created atomically (``O_CREAT | O_EXCL``) and holds the holder's pid, host
+    and start time. When another live process holds it, entering raises :class:`LockError`
+    naming that process; a lock left by a process that no longer runs (on this host) is stale
+    and taken over.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> lock_path = pathlib.Path(tempfile.mkdtemp()) / ".ntm.lock"
+    >>> with RunLock(lock_path):
+    ...     lock_path.exists()
+    True
+    >>> lock_path.exists()
+    False
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._held = False
+
+    def __enter__(self) -> RunLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.release()
+
+    def _payload(self) -> bytes:
+        info = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
+        return json.dumps(info).encode("utf-8")
+
+    def read_holder(self) -> dict[str, object] | None:
+        """Return what the lock file says about its holder, or None when there is none."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        try:
+            info = json.loads(text)
+        except ValueError:
+            return {}
+        return info if isinstance(info, dict) else {}
+
+    def acquire(self) -> None:
+        """Take the lock or raise ``LockError`` when a live process holds it."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(3):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                holder = self.read_holder()
+                if holder is None:
+                    continue  # released meanwhile; try again
+                if self._is_stale(holder):
+                    log.warning("%s: taking over a stale lock left by pid %s",
+                                self.path, holder.get("pid"))
+                    self._remove_stale(holder)
+                    continue
+                raise LockError(self._busy_message(holder)) from None
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(self._payload())
+                fh.flush()
+                os.fsync(fh.fileno())
+            self._held = True
+            return
+        raise LockError(f"{self.path}: could not take the lock (it keeps changing hands);"
+                        " try again")
+
+    def _is_stale(self, holder: dict[str, object]) -> bool:
+        pid = holder.get("pid")
+        if not isinstance(pid, int):
+            # Empty or unreadable: a holder died while writing it, or is writing it now.
+            try:
+                age = dt.datetime.now().timestamp() - self.path.stat().st_mtime
+            except FileNotFoundError:
+                return False
+            return age > 10
+        if holder.get("host") not in (None, socket.gethostname()):
+            return False  # cannot check a process on another machine
+        return not pid_alive(pid)
+
+    def _remove_stale(self, holder: dict[str, object]) -> None:
+        # Rename first, so two processes taking over the same stale lock cannot both win.
+        grave = self.path.with_name(f"{self.path.name}.stale.{os.getpid()}")
+        try:
+            os.rename(self.path, grave)
+        except OSError as exc:
+            if exc.errno != errno.ENOENT:
+                raise
+            return
+        moved = RunLock(grave).read_holder() or {}
+        if moved.get("pid") != holder.get("pid"):
+            # Another process took the stale lock over first and we moved its fresh lock:
+            # put it back (link fails if someone holds the path already) and let the loop retry.
+            with contextlib.suppress(FileExistsError):
+                os.link(grave, self.path)
+        with contextlib.suppress(FileNotFoundError):
+            grave.unlink()
+
+    def _busy_message(self, holder: dict[str, object]) -> str:
+        who = f"process {holder.get('pid', '?')}"
+        if holder.get("host"):
+            who += f" on {holder['host']}"
+        if holder.get("started"):
+            who += f", started {holder['started']}"
+        return (f"{self.path}: another run is using these outputs ({who}); wait for it to"
+                f" finish, or delete the lock file if that process is gone")
+
+    def release(self) -> None:
+        """Remove the lock file if this object holds it."""
+        if not self._held:
+            return
+        holder = self.read_holder()
+        if holder and holder.get("pid") not in (None, os.getpid()):
+            log.warning("%s: the lock is now held by pid %s; leaving it", self.path,
+                        holder.get("pid"))
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+        self._held = False

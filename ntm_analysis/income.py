@@ -1,0 +1,668 @@
+"""Income series: per-capita income per unit and year, its growth, progress and thresholds.
+
+``load_income`` reads income tables in two layouts of the appendix family:
+
+* wide — one row per unit, one column per year ("Năm 2019 … Năm 2023 | Mục tiêu năm 2024");
+* tall — one row per unit × year ("Đơn vị | Năm | Thu nhập | Mục tiêu" or a "Loại" column saying
+  "Thực hiện"/"Mục tiêu").
+
+``compute_progress`` implements the Open SDG progress measure (sdg-build's ``ProgressMeasure``,
+methodology 2 with a target, methodology 1 without) and keeps every intermediate value.
+``threshold_test`` compares income with each unverified reading of the model-commune threshold.
+Values are million VND per person per year.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+
+import pandas as pd
+
+from ntm_analysis.budget import (
+    Grid,
+    _as_paths,
+    _find_header,
+    _header_block,
+    column_roles,
+    issues_frame,
+    read_grids,
+    role_of,
+)
+from ntm_analysis.errors import InputError, Location, ParameterError
+from ntm_analysis.parse import parse_number
+from ntm_analysis.schema import Iss, Severity, _Schema, conform, empty_frame
+from ntm_analysis.text import cell_text, fold
+
+log = logging.getLogger(__name__)
+
+OBSERVED, TARGET = "observed", "target"
+POSITIVE, NEGATIVE = "positive", "negative"
+
+#: Open SDG default thresholds (methodology 2: ratio of growths; methodology 1: growth itself).
+THRESHOLDS_WITH_TARGET = {"high": 0.95, "med": 0.6, "low": 0.0}
+THRESHOLDS_WITHOUT_TARGET = {"high": 0.015, "med": 0.005, "low": 0.0}
+
+TARGET_ACHIEVED = "target_achieved"
+SUBSTANTIAL = "substantial_progress"
+MODERATE = "moderate_progress"
+LIMITED = "limited_progress"
+DETERIORATION = "deterioration"
+NOT_AVAILABLE = "not_available"
+
+#: Report-facing labels (vi / en).
+LABELS: dict[str, dict[str, str]] = {
+    "vi": {
+        TARGET_ACHIEVED: "Đã đạt mục tiêu", SUBSTANTIAL: "Tiến bộ rõ rệt",
+        MODERATE: "Tiến bộ vừa phải", LIMITED: "Tiến bộ hạn chế", DETERIORATION: "Đi xuống",
+        NOT_AVAILABLE: "Không đủ số liệu", OBSERVED: "Thực hiện", TARGET: "Mục tiêu",
+        "projection": "Dự báo theo xu hướng",
+        "income": "Thu nhập bình quân (triệu đồng/người/năm)",
+        "year": "Năm", "passes": "đạt", "fails": "chưa đạt",
+    },
+    "en": {
+        TARGET_ACHIEVED: "Target achieved", SUBSTANTIAL: "Substantial progress",
+        MODERATE: "Moderate progress", LIMITED: "Limited progress",
+        DETERIORATION: "Deterioration", NOT_AVAILABLE: "Not enough data",
+        OBSERVED: "Observed", TARGET: "Target", "projection": "Projection on observed trend",
+        "income": "Income per person (million VND/year)", "year": "Year", "passes": "passes",
+        "fails": "fails",
+    },
+}
+
+
+def label(key: str, lang: str = "vi") -> str:
+    """Return the report label of a status or word in ``lang`` ("vi" or "en")."""
+    return LABELS.get(lang, LABELS["vi"]).get(key, key)
+
+
+class IncomeSeries(_Schema):
+    """The tidy income table: one row per unit × year × kind (observed or target)."""
+
+    source_file = "source_file"
+    source_sheet = "source_sheet"
+    source_row = "source_row"
+    unit = "unit"
+    level = "level"
+    year = "year"
+    kind = "kind"
+    value = "value"
+    note = "note"
+
+    dtypes = {
+        source_file: "string", source_sheet: "string", source_row: "Int64", unit: "string",
+        level: "string", year: "Int64", kind: "string", value: "Float64", note: "string",
+    }
+
+
+S = IncomeSeries
+
+
+@dataclass
+class IncomeResult:
+    """What ``load_income`` returns: the series and every issue found."""
+
+    series: pd.DataFrame
+    issues: pd.DataFrame
+
+
+# --------------------------------------------------------------------------- loading
+
+_YEAR_HEAD = re.compile(r"^(?:nam\s+)?(20\d{2}|19\d{2})$")
+_TARGET_HEAD = re.compile(r"^(?:muc tieu|ke hoach|chi tieu|kh|mt|phan dau)\b.*?(20\d{2})")
+_TARGET_KIND = ("muc tieu", "ke hoach", "chi tieu", "phan dau", "kh", "mt")
+
+
+def _year_column(text: str) -> tuple[str, int] | None:
+    """Return (kind, year) of a wide-table year header, or ``None``.
+
+    Examples
+    --------
+    >>> _year_column("Năm 2019"), _year_column("Mục tiêu năm 2024"), _year_column("2021")
+    (('observed', 2019), ('target', 2024), ('observed', 2021))
+    >>> _year_column("Ghi chú") is None
+    True
+    """
+    key = fold(text)
+    m = _YEAR_HEAD.match(key)
+    if m:
+        return OBSERVED, int(m.group(1))
+    m = _TARGET_HEAD.match(key)
+    if m:
+        return TARGET, int(m.group(1))
+    return None
+
+
+def unit_level(unit: str) -> str:
+    """Return "commune" or "hamlet" for a unit name ("Xã Kim Phượng", "Xóm Ao Sen").
+
+    Examples
+    --------
+    >>> unit_level("Xã Kim Phượng"), unit_level("Xóm Ao Sen"), unit_level("Kim Phượng")
+    ('commune', 'hamlet', 'commune')
+    """
+    first = fold(unit).split()[:1]
+    return "hamlet" if first and first[0] in {"xom", "thon", "ban", "lang"} else "commune"
+
+
+def _value(raw: object) -> float | None:
+    if raw is None or isinstance(raw, bool):
+        return None
+    if isinstance(raw, int | float):
+        return float(raw) if math.isfinite(raw) else None
+    text = cell_text(raw)
+    match = re.match(r"^\s*[\d.,]+", text)
+    return parse_number(match.group(0).strip()) if match else None
+
+
+def _is_income_sheet(grid: Grid, upto: int) -> bool:
+    texts = [grid.sheet] + [cell_text(v) for r in range(min(upto + 1, len(grid.rows)))
+                            for v in grid.rows[r]]
+    return any("thu nhap" in fold(t) for t in texts if t)
+
+
+def _issue(grid: Grid, row: int | None, column: str | None, value: object, problem: str,
+           severity: str, code: str) -> dict[str, object]:
+    return {Iss.source_file: grid.file, Iss.source_sheet: grid.sheet, Iss.source_row: row,
+            Iss.column: column, Iss.value: None if value is None else str(value),
+            Iss.problem: problem, Iss.severity: severity, Iss.code: code}
+
+
+def _read_wide(grid: Grid, header: int, unit_col: int, note_col: int | None,
+               years: dict[int, tuple[str, int]], issues: list[dict[str, object]]) -> list[dict]:
+    records = []
+    for r in range(header + 1, len(grid.rows)):
+        unit = cell_text(grid.cell(r, unit_col))
+        if not unit or fold(unit).startswith(("ghi chu", "nguon", "luu y")):
+            continue
+        if not any(grid.cell(r, c) is not None for c in years):
+            continue
+        for c, (kind, year) in years.items():
+            raw = grid.cell(r, c)
+            if raw is None or cell_text(raw) in {"", "-"}:
+                continue
+            value = _value(raw)
+            if value is None:
+                issues.append(_issue(grid, r + 1, cell_text(grid.cell(header, c)), raw,
+                                     "expected an income in million VND per person",
+                                     Severity.error, "bad_income"))
+                continue
+            records.append({S.source_file: grid.file, S.source_sheet: grid.sheet,
+                            S.source_row: r + 1, S.unit: unit, S.level: unit_level(unit),
+                            S.year: year, S.kind: kind, S.value: value,
+                            S.note: (cell_text(grid.cell(r, note_col)) or None)
+                            if note_col is not None else None})
+    return records
+
+
+def _read_tall(grid: Grid, header: int, roles: dict[int, str],
+               issues: list[dict[str, object]]) -> list[dict]:
+    col = {role: c for c, role in roles.items()}
+    title = " ".join(cell_text(v) for r in range(header) for v in grid.rows[r] if cell_text(v))
+    m = re.search(r"\b(xã|xóm|thôn)\s+([A-ZĐÀ-Ỹ][^\s(,;]*(?:\s+[A-ZĐÀ-Ỹ][^\s(,;]*)*)", title,
+                  re.IGNORECASE)
+    default_unit = f"{m.group(1).capitalize()} {m.group(2)}" if m else grid.sheet
+    records = []
+    for r in range(header + 1, len(grid.rows)):
+        year_text = cell_text(grid.cell(r, col["year"]))
+        ym = re.search(r"(19|20)\d{2}", year_text)
+        if not ym:
+            continue
+        year = int(ym.group(0))
+        unit = cell_text(grid.cell(r, col["unit"])) if "unit" in col else default_unit
+        kind_text = fold(cell_text(grid.cell(r, col["kind"]))) if "kind" in col else ""
+        base_kind = TARGET if kind_text.startswith(_TARGET_KIND) else OBSERVED
+        note = cell_text(grid.cell(r, col["note"])) if "note" in col else ""
+        for role, kind in (("value", base_kind), ("target", TARGET)):
+            if role not in col:
+                continue
+            raw = grid.cell(r, col[role])
+            if raw is None or cell_text(raw) in {"", "-"}:
+                continue
+            value = _value(raw)
+            if value is None:
+                issues.append(_issue(grid, r + 1, cell_text(grid.cell(header, col[role])), raw,
+                                     "expected an income in million VND per person",
+                                     Severity.error, "bad_income"))
+                continue
+            records.append({S.source_file: grid.file, S.source_sheet: grid.sheet,
+                            S.source_row: r + 1, S.unit: unit or default_unit,
+                            S.level: unit_level(unit or default_unit), S.year: year,
+                            S.kind: kind, S.value: value, S.note: note or None})
+    return records
+
+
+def read_income_sheet(grid: Grid, issues: list[dict[str, object]]) -> list[dict] | None:
+    """Return the income records of one sheet, or ``None`` when it holds no income table."""
+    for r in range(min(25, len(grid.rows))):
+        texts = [cell_text(v) for v in grid.rows[r]]
+        years = {c: y for c, t in enumerate(texts) if t and (y := _year_column(t))}
+        if len(years) >= 2 and _is_income_sheet(grid, r):
+            unit_col = next((c for c, t in enumerate(texts)
+                             if t and role_of(t, "income") == "unit"), None)
+            if unit_col is None:
+                unit_col = next((c for c, t in enumerate(texts) if t and c not in years
+                                 and role_of(t, "income") != "item_no"), None)
+            if unit_col is None:
+                continue
+            note_col = next((c for c, t in enumerate(texts)
+                             if t and role_of(t, "income") == "note"), None)
+            return _read_wide(grid, r, unit_col, note_col, years, issues)
+    start = _find_header(grid, "income", {"year"})
+    if start is None or not _is_income_sheet(grid, start):
+        return None
+    rows = _header_block(grid, start, "income")
+    roles = column_roles(grid, rows, "income")
+    if not {"year"} <= set(roles.values()) or not {"value", "target"} & set(roles.values()):
+        return None
+    tall = dict(roles)
+    return _read_tall(grid, rows[-1], tall, issues)
+
+
+def load_income(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,
+                sheets: Sequence[str] | None = None) -> IncomeResult:
+    """Read the income tables (wide or tall) of one or more workbooks.
+
+    Sheets with no income table are skipped with an ``info`` issue row.
+
+    Raises
+    ------
+    InputError
+        A file is missing or not a workbook, or no income table was found in any file.
+    """
+    files = _as_paths(paths)
+    if not files:
+        raise InputError(Location(), "no workbook given")
+    records: list[dict] = []
+    issues: list[dict[str, object]] = []
+    tables = 0
+    for path in files:
+        for grid in read_grids(path):
+            if sheets is not None and grid.sheet not in sheets:
+                continue
+            found = read_income_sheet(grid, issues)
+            if found is None:
+                issues.append({Iss.source_file: grid.file, Iss.source_sheet: grid.sheet,
+                               Iss.problem: "not an income table (no 'Thu nhập' title with year "
+                               "columns or a 'Năm' column); sheet skipped",
+                               Iss.severity: "info", Iss.code: "not_income"})
+                continue
+            tables += 1
+            records.extend(found)
+    if tables == 0:
+        raise InputError(Location(file=", ".join(p.name for p in files)),
+                         "no income table found (expected 'Thu nhập' with 'Năm 2019 … Năm 2023' "
+                         "columns or 'Đơn vị | Năm | Thu nhập' columns)")
+    series = conform(pd.DataFrame(records), S) if records else empty_frame(S)
+    series = series.sort_values([S.unit, S.kind, S.year, S.source_file, S.source_row],
+                                kind="stable").reset_index(drop=True)
+    dupes = series.duplicated([S.unit, S.kind, S.year], keep=False)
+    for _, row in series[dupes].iterrows():
+        issues.append({Iss.source_file: row[S.source_file], Iss.source_sheet: row[S.source_sheet],
+                       Iss.source_row: row[S.source_row], Iss.column: str(row[S.year]),
+                       Iss.value: str(row[S.value]),
+                       Iss.problem: f"{row[S.unit]} has more than one {row[S.kind]} value for "
+                       f"{row[S.year]}", Iss.severity: Severity.error, Iss.code: "duplicate_year"})
+    return IncomeResult(series=series, issues=issues_frame(issues))
+
+
+# --------------------------------------------------------------------------- progress measure
+
+
+def growth(current: float, base: float, current_year: float, base_year: float) -> float:
+    """Compound annual growth rate from ``base`` in ``base_year`` to ``current``.
+
+    Examples
+    --------
+    >>> round(growth(70, 54.03, 2024, 2023), 4)
+    0.2956
+    >>> growth(121, 100, 2022, 2020)
+    0.10000000000000009
+    """
+    return (current / base) ** (1.0 / (current_year - base_year)) - 1.0
+
+
+def progress_status(value: float | None, thresholds: dict[str, float], *,
+                    target_achieved: bool = False) -> str:
+    """Return the Open SDG status of a progress value against ``{'high', 'med', 'low'}``.
+
+    Examples
+    --------
+    >>> t = THRESHOLDS_WITH_TARGET
+    >>> [progress_status(v, t)
+    ...  for v in (1.2, 0.95, 0.7, 0.0, -0.1, None)]  # doctest: +NORMALIZE_WHITESPACE
+    ['substantial_progress', 'substantial_progress', 'moderate_progress', 'limited_progress',
+     'deterioration', 'not_available']
+    """
+    if target_achieved:
+        return TARGET_ACHIEVED
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return NOT_AVAILABLE
+    if value >= thresholds["high"]:
+        return SUBSTANTIAL
+    if value >= thresholds["med"]:
+        return MODERATE
+    if value >= thresholds["low"]:
+        return LIMITED
+    return DETERIORATION
+
+
+def _score(value: float | None, method: int, achieved: bool) -> float | None:
+    """The Open SDG score in [-5, 5] for methodology 2 (None for methodology 1)."""
+    if achieved:
+        return 5.0
+    if value is None or method != 2:
+        return None
+    if value >= THRESHOLDS_WITH_TARGET["med"]:
+        return min(7.1429 * value - 4.2857, 5.0)
+    return max(4.1667 * value - 2.5, -5.0)
+
+
+PROGRESS_COLUMNS = [
+    "unit", "level", "method", "direction", "direction_sign", "sign",
+    "base_year", "base_value", "latest_year", "latest_value", "target_year", "target_value",
+    "years_observed", "cagr_observed", "cagr_required_from_base", "progress_value",
+    "threshold_high", "threshold_med", "threshold_low", "target_achieved", "progress_status",
+    "score", "observed_annual_growth", "required_annual_growth", "projected_value",
+    "projected_gap", "note",
+]
+
+
+def _progress_one(unit: str, level: str, observed: pd.DataFrame, targets: pd.DataFrame, *,
+                  direction: str, base_year: int | None,
+                  target_year: int | None) -> dict[str, object]:
+    obs = observed.sort_values(S.year)
+    years = [int(y) for y in obs[S.year]]
+    values = [float(v) for v in obs[S.value]]
+    row: dict[str, object] = {c: None for c in PROGRESS_COLUMNS}
+    d = 1 if direction == POSITIVE else -1
+    row.update(unit=unit, level=level, direction=direction, direction_sign=d,
+               years_observed=len(years))
+    if not years:
+        row.update(progress_status=NOT_AVAILABLE, note="no observed value")
+        return row
+    latest_year, latest_value = years[-1], values[-1]
+    # base year: the one asked for, else the next available year (as sdg-build), else the first
+    by = years[0] if base_year is None else next((y for y in years if y >= base_year), None)
+    row.update(latest_year=latest_year, latest_value=latest_value)
+    # target: the one for the asked year, else the first after the latest year, else the last
+    tgt = targets.sort_values(S.year)
+    if target_year is not None:
+        tgt = tgt[tgt[S.year] == target_year]
+    later = tgt[tgt[S.year] > latest_year]
+    chosen = later.iloc[0] if len(later) else (tgt.iloc[-1] if len(tgt) else None)
+    target_value = float(chosen[S.value]) if chosen is not None else None
+    t_year = int(chosen[S.year]) if chosen is not None else None
+    method = 2 if target_value is not None else 1
+    thresholds = THRESHOLDS_WITH_TARGET if method == 2 else THRESHOLDS_WITHOUT_TARGET
+    row.update(method=method, target_year=t_year, target_value=target_value,
+               threshold_high=thresholds["high"], threshold_med=thresholds["med"],
+               threshold_low=thresholds["low"])
+    achieved = target_value is not None and (
+        latest_value >= target_value if d == 1 else latest_value <= target_value)
+    notes = []
+    if by is None or by >= latest_year:
+        notes.append("need at least two observed years after the base year")
+        row.update(base_year=by, target_achieved=achieved,
+                   progress_status=progress_status(None, thresholds, target_achieved=achieved))
+    else:
+        base_value = values[years.index(by)]
+        if base_value == 0:
+            notes.append("base value 0 replaced by 0.001 (as sdg-build)")
+            base_value = 0.001
+        sign = -1 if base_value < 0 else 1
+        row.update(base_year=by, base_value=base_value, sign=sign)
+        if (base_value > 0) != (latest_value > 0):
+            notes.append("base and latest values have different signs")
+            row.update(progress_status=NOT_AVAILABLE)
+        else:
+            cagr_o = growth(latest_value, base_value, latest_year, by)
+            row.update(cagr_observed=cagr_o, observed_annual_growth=cagr_o)
+            if method == 2:
+                assert target_value is not None and t_year is not None
+                t = 0.001 if target_value == 0 else target_value
+                cagr_r = growth(t, base_value, t_year, by) if t_year != by else float("nan")
+                value = (sign * d * cagr_o / abs(cagr_r)
+                         if cagr_r and not math.isnan(cagr_r) else None)
+                row.update(cagr_required_from_base=cagr_r)
+            else:
+                value = sign * d * cagr_o
+            row.update(progress_value=value, target_achieved=achieved,
+                       progress_status=progress_status(value, thresholds,
+                                                       target_achieved=achieved),
+                       score=_score(value, method, achieved))
+            if t_year is not None and t_year > latest_year:
+                projected = latest_value * (1 + cagr_o) ** (t_year - latest_year)
+                row.update(projected_value=projected,
+                           projected_gap=(projected - target_value
+                                          if target_value is not None else None))
+    if target_value is not None and t_year is not None and t_year > latest_year \
+            and latest_value > 0 and target_value > 0:
+        row["required_annual_growth"] = growth(target_value, latest_value, t_year, latest_year)
+    row["note"] = "; ".join(notes) or None
+    return row
+
+
+def check_direction(direction: object) -> str:
+    """Return ``direction`` if it is "positive" or "negative"; raise ``ParameterError`` otherwise.
+
+    Examples
+    --------
+    >>> check_direction("positive")
+    'positive'
+    """
+    if direction not in (POSITIVE, NEGATIVE):
+        raise ParameterError(
+            f"direction must be 'positive' or 'negative' (got {direction!r}); say which way "
+            "is better, it is never assumed")
+    return str(direction)
+
+
+def compute_progress(series: pd.DataFrame, *, direction: str, base_year: int | None = None,
+                     target_year: int | None = None) -> pd.DataFrame:
+    """Return the Open SDG progress measure per unit, with every intermediate value.
+
+    Methodology 2 (a target exists): ``progress_value = sign × direction × CAGR_observed /
+    |CAGR_required|``, where CAGR_observed runs from the base year to the latest year and
+    CAGR_required from the base year to the target year; statuses: ``target_achieved`` when the
+    latest value already meets the target, else ``substantial_progress`` (≥ 0.95),
+    ``moderate_progress`` (0.6–0.95), ``limited_progress`` (0–0.6), ``deterioration`` (< 0).
+    Methodology 1 (no target): the signed CAGR against 0.015 / 0.005 / 0.
+
+    Also: ``required_annual_growth`` from the latest year to the target year, and a projection
+    of the latest value to the target year on the observed CAGR.
+
+    Parameters
+    ----------
+    series
+        ``IncomeSeries`` rows (kinds ``observed`` and ``target``).
+    direction
+        ``"positive"`` (higher is better, as for income) or ``"negative"``; required, never
+        defaulted.
+    base_year
+        First year of the observed growth (default: each unit's first year).
+    target_year
+        Use the target of this year (default: the first target after the latest year).
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"unit": ["Xã K"] * 3, "level": ["commune"] * 3,
+    ...     "year": [2021, 2023, 2024], "kind": ["observed", "observed", "target"],
+    ...     "value": [40.0, 48.4, 70.0]})
+    >>> p = compute_progress(s, direction="positive").iloc[0]
+    >>> float(round(p["cagr_observed"], 4)), float(round(p["cagr_required_from_base"], 4))
+    (0.1, 0.2051)
+    >>> float(round(p["progress_value"], 4)), p["progress_status"]
+    (0.4876, 'limited_progress')
+    >>> float(round(p["required_annual_growth"], 4))
+    0.4463
+    """
+    check_direction(direction)
+    rows = []
+    for (unit, level), part in series.groupby([S.unit, S.level], sort=True, dropna=False):
+        observed = part[(part[S.kind] == OBSERVED) & part[S.value].notna()]
+        targets = part[(part[S.kind] == TARGET) & part[S.value].notna()]
+        rows.append(_progress_one(str(unit), str(level), observed, targets, direction=direction,
+                                  base_year=base_year, target_year=target_year))
+    out = pd.DataFrame(rows, columns=PROGRESS_COLUMNS)
+    for col in _PROGRESS_INTS:
+        out[col] = out[col].astype("Int64")
+    for col in _PROGRESS_FLOATS:
+        out[col] = pd.to_numeric(out[col].astype("object"), errors="coerce").astype("float64")
+    out["target_achieved"] = out["target_achieved"].astype("boolean")
+    return out.reset_index(drop=True)
+
+
+_PROGRESS_INTS = ["method", "direction_sign", "sign", "base_year", "latest_year", "target_year",
+                  "years_observed"]
+_PROGRESS_FLOATS = ["base_value", "latest_value", "target_value", "cagr_observed",
+                    "cagr_required_from_base", "progress_value", "threshold_high",
+                    "threshold_med", "threshold_low", "score", "observed_annual_growth",
+                    "required_annual_growth", "projected_value", "projected_gap"]
+
+
+# --------------------------------------------------------------------------- thresholds
+
+MODEL_COMMUNE = "xa_NTM_kieu_mau"
+
+
+def load_income_thresholds() -> pd.DataFrame:
+    """Return the package's income thresholds (both unverified readings, status per row)."""
+    with resources.files("ntm_analysis").joinpath("data", "income_thresholds.csv").open(
+        "r", encoding="utf-8"
+    ) as fh:
+        frame = pd.read_csv(fh, dtype={"year": "Int64", "threshold_million_vnd": "Float64"})
+    return frame
+
+
+THRESHOLD_COLUMNS = [
+    "unit", "scenario", "threshold_level", "region", "threshold_year", "threshold_million_vnd",
+    "value_year", "value", "value_basis", "margin", "ratio", "passes", "rule_text",
+    "threshold_status", "source",
+]
+
+
+def threshold_test(series: pd.DataFrame, thresholds: pd.DataFrame, *, year: int,
+                   level: str = MODEL_COMMUNE, unit_level_name: str = "commune",
+                   progress: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Compare commune income with every reading of the threshold of ``level`` in ``year``.
+
+    For each commune unit and each threshold reading (``scenario``) of ``year`` this gives up to
+    three rows: the observed value of ``year`` (or of the latest year before it), the projected
+    value for ``year`` (from ``progress``) and the target for ``year``. ``passes`` is
+    ``value ≥ threshold``; ``threshold_status`` says whether the reading is found or inferred.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"unit": ["Xã K"], "level": ["commune"], "year": [2023],
+    ...     "kind": ["observed"], "value": [54.03]})
+    >>> t = pd.DataFrame({"level": ["xa_NTM_kieu_mau"] * 2, "region": ["R"] * 2,
+    ...     "year": [2023, 2023], "scenario": ["A", "B"], "threshold_million_vnd": [49.5, 55.0],
+    ...     "rule_text": ["", ""], "status": ["inferred"] * 2, "source": ["", ""]})
+    >>> threshold_test(s, t, year=2023)[["scenario", "value", "passes"]]
+      scenario  value  passes
+    0        A  54.03    True
+    1        B  54.03   False
+    """
+    readings = thresholds[(thresholds["level"] == level) & (thresholds["year"] == year)]
+    units = series[series[S.level] == unit_level_name]
+    rows = []
+    for unit, part in units.groupby(S.unit, sort=True):
+        obs = part[(part[S.kind] == OBSERVED) & (part[S.year] <= year)].sort_values(S.year)
+        candidates: list[tuple[str, int, float]] = []
+        if len(obs):
+            candidates.append((OBSERVED, int(obs.iloc[-1][S.year]), float(obs.iloc[-1][S.value])))
+        if progress is not None:
+            prog = progress[(progress["unit"] == unit) & (progress["target_year"] == year)]
+            if len(prog) and pd.notna(prog.iloc[0]["projected_value"]):
+                candidates.append(("projection", year, float(prog.iloc[0]["projected_value"])))
+        tgt = part[(part[S.kind] == TARGET) & (part[S.year] == year)]
+        if len(tgt):
+            candidates.append((TARGET, year, float(tgt.iloc[0][S.value])))
+        for _, reading in readings.sort_values("scenario").iterrows():
+            limit = float(reading["threshold_million_vnd"])
+            for basis, vyear, value in candidates:
+                rows.append({
+                    "unit": unit, "scenario": reading["scenario"], "threshold_level": level,
+                    "region": reading["region"], "threshold_year": year,
+                    "threshold_million_vnd": limit, "value_year": vyear, "value": value,
+                    "value_basis": basis, "margin": value - limit, "ratio": value / limit,
+                    "passes": value >= limit, "rule_text": reading["rule_text"],
+                    "threshold_status": reading["status"], "source": reading["source"],
+                })
+    return pd.DataFrame(rows, columns=THRESHOLD_COLUMNS).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- report section
+
+
+@dataclass(frozen=True)
+class IncomeSection:
+    """What the readiness report's income section shows."""
+
+    progress: pd.DataFrame
+    thresholds: pd.DataFrame
+    finding: str
+
+
+def _pct(value: float, lang: str) -> str:
+    text = f"{value * 100:.1f}%"
+    return text.replace(".", ",") if lang == "vi" else text
+
+
+def _num(value: float, lang: str) -> str:
+    text = f"{value:.2f}"
+    return text.replace(".", ",") if lang == "vi" else text
+
+
+def readiness_section(series: pd.DataFrame, *, year: int, lang: str = "vi",
+                      direction: str = POSITIVE,
+                      thresholds: pd.DataFrame | None = None) -> IncomeSection:
+    """Return the progress table, the threshold test and a one-sentence finding.
+
+    The finding is about the commune (the first commune unit); ``thresholds`` defaults to the
+    package table. ``direction`` is "positive" here because more income is better; pass it to
+    say so explicitly.
+    """
+    progress = compute_progress(series, direction=direction)
+    table = thresholds if thresholds is not None else load_income_thresholds()
+    tests = threshold_test(series, table, year=year, progress=progress)
+    communes = progress[progress["level"] == "commune"]
+    if not len(communes):
+        finding = ("Không có số liệu thu nhập của xã." if lang != "en"
+                   else "No commune income series.")
+        return IncomeSection(progress, tests, finding)
+    p = communes.iloc[0]
+    obs = tests[(tests["unit"] == p["unit"]) & (tests["value_basis"] == OBSERVED)]
+    parts = [f"{r['scenario']} {_num(r['threshold_million_vnd'], lang)}"
+             for _, r in obs.iterrows()]
+    if lang == "en":
+        finding = (f"{p['unit']}: {_num(p['latest_value'], lang)} million VND per person in "
+                   f"{p['latest_year']}")
+        if p["target_value"] is not None and not pd.isna(p["target_value"]):
+            finding += (f"; reaching {_num(p['target_value'], lang)} in {p['target_year']} needs "
+                        f"{_pct(p['required_annual_growth'], lang)} a year against "
+                        f"{_pct(p['observed_annual_growth'], lang)} observed "
+                        f"({label(p['progress_status'], lang).lower()})")
+        if parts:
+            finding += (f"; model-commune threshold {year} (unverified readings: "
+                        f"{', '.join(parts)})")
+        finding += "."
+    else:
+        finding = (f"{p['unit']}: thu nhập {_num(p['latest_value'], lang)} triệu đồng/người năm "
+                   f"{p['latest_year']}")
+        if p["target_value"] is not None and not pd.isna(p["target_value"]):
+            finding += (f"; để đạt {_num(p['target_value'], lang)} năm {p['target_year']} cần "
+                        f"tăng {_pct(p['required_annual_growth'], lang)}/năm, so với "
+                        f"{_pct(p['observed_annual_growth'], lang)}/năm đã đạt "
+                        f"({label(p['progress_status'], lang).lower()})")
+        if parts:
+            finding += (f"; ngưỡng xã NTM kiểu mẫu năm {year} (hai cách đọc chưa kiểm chứng: "
+                        f"{', '.join(parts)})")
+        finding += "."
+    return IncomeSection(progress, tests, finding)

@@ -1,0 +1,372 @@
+"""Detect and convert text typed in legacy Vietnamese encodings (TCVN3/ABC and VNI).
+
+Old government files were typed before Unicode with fonts that draw Vietnamese letters in place
+of Latin-1 characters. Read as Unicode they look like noise:
+
+* **TCVN3** (ABC, fonts ``.VnTime``, ``.VnArial``; ``.VnTimeH`` is the capitals-only twin): one
+  byte per letter, e.g. ``"KÕt qu¶"`` for "Kết quả", ``"®¹t"`` for "đạt", ``"ng­êi"`` for
+  "người". TCVN3 has codes for the capitals Ă Â Đ Ê Ô Ơ Ư only; capitals with a tone were typed
+  with the lower-case codes in a ``...H`` font, so they convert to lower case unless the font
+  name is given to :func:`fix_text`.
+* **VNI** (VNI-Windows, fonts ``VNI-Times``, ``VNI-Helve``): a base letter followed by a mark
+  character, e.g. ``"Vieät Nam"`` for "Việt Nam", ``"Thöôïng"`` for "Thượng", ``"ñ"`` for "đ",
+  ``"Ñ"`` for "Đ".
+
+:func:`detect_legacy` guesses the encoding of a text, :func:`to_unicode` converts it,
+:func:`from_unicode` encodes Unicode back (for tests and for building sample files),
+:func:`fix_text` does both for one cell (trusting the cell's font name when there is one) and
+:func:`scan_workbook` lists every cell of a workbook that looks legacy-encoded, as issues.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from ntm_analysis.schema import Iss
+
+log = logging.getLogger(__name__)
+
+TCVN3 = "tcvn3"
+VNI = "vni"
+ENCODINGS = (TCVN3, VNI)
+#: How each encoding is named in messages.
+ENCODING_NAMES = {TCVN3: "TCVN3 (ABC, .VnTime fonts)", VNI: "VNI (VNI-Times fonts)"}
+#: Issue code for cells found in a legacy encoding.
+CODE = "legacy_encoding"
+
+# Tone order used in the tables below: none, huyền, hỏi, ngã, sắc, nặng.
+_TONE_MARKS = ("", "\u0300", "\u0309", "\u0303", "\u0301", "\u0323")
+_BASES = "aăâeêioôơuưy"
+
+
+def _toned(base: str, tone: int) -> str:
+    return unicodedata.normalize("NFC", base + _TONE_MARKS[tone])
+
+
+# ---------------------------------------------------------------------------------- TCVN3
+# Codes (as Latin-1 characters) for each base vowel with tones in the order above.
+_TCVN3_VOWELS: dict[str, tuple[int | str, ...]] = {
+    "a": ("a", 0xB5, 0xB6, 0xB7, 0xB8, 0xB9),
+    "ă": (0xA8, 0xBB, 0xBC, 0xBD, 0xBE, 0xC6),
+    "â": (0xA9, 0xC7, 0xC8, 0xC9, 0xCA, 0xCB),
+    "e": ("e", 0xCC, 0xCE, 0xCF, 0xD0, 0xD1),
+    "ê": (0xAA, 0xD2, 0xD3, 0xD4, 0xD5, 0xD6),
+    "i": ("i", 0xD7, 0xD8, 0xDC, 0xDD, 0xDE),
+    "o": ("o", 0xDF, 0xE1, 0xE2, 0xE3, 0xE4),
+    "ô": (0xAB, 0xE5, 0xE6, 0xE7, 0xE8, 0xE9),
+    "ơ": (0xAC, 0xEA, 0xEB, 0xEC, 0xED, 0xEE),
+    "u": ("u", 0xEF, 0xF1, 0xF2, 0xF3, 0xF4),
+    "ư": (0xAD, 0xF5, 0xF6, 0xF7, 0xF8, 0xF9),
+    "y": ("y", 0xFA, 0xFB, 0xFC, 0xFD, 0xFE),
+}
+_TCVN3_OTHERS = {"đ": 0xAE, "Ă": 0xA1, "Â": 0xA2, "Ê": 0xA3, "Ô": 0xA4, "Ơ": 0xA5, "Ư": 0xA6,
+                 "Đ": 0xA7}
+
+
+def _build_tcvn3() -> tuple[dict[str, str], dict[str, str]]:
+    encode: dict[str, str] = {}
+    for base, codes in _TCVN3_VOWELS.items():
+        for tone, code in enumerate(codes):
+            if isinstance(code, int):
+                encode[_toned(base, tone)] = chr(code)
+    for letter, code in _TCVN3_OTHERS.items():
+        encode[letter] = chr(code)
+    decode = {v: k for k, v in encode.items()}
+    # Capitals with a tone have no code of their own: write them with the lower-case code.
+    for base in _BASES:
+        for tone in range(6):
+            upper = _toned(base, tone).upper()
+            lower = _toned(base, tone)
+            if upper not in encode and lower in encode:
+                encode[upper] = encode[lower]
+    return encode, decode
+
+
+_TCVN3_ENCODE, _TCVN3_DECODE = _build_tcvn3()
+
+# ------------------------------------------------------------------------------------ VNI
+_VNI_TONE = ("", "ø", "û", "õ", "ù", "ï")
+_VNI_HAT = ("â", "à", "å", "ã", "á", "ä")  # â ê ô with tones
+_VNI_BREVE = ("ê", "è", "ú", "ü", "é", "ë")  # ă with tones
+_VNI_I = ("i", "ì", "æ", "ó", "í", "ò")  # i with tones: one character each
+
+
+def _build_vni() -> tuple[dict[str, str], dict[str, str]]:
+    lower: dict[str, str] = {}
+    for tone in range(6):
+        for base in "aeouy":
+            lower[_toned(base, tone)] = base + _VNI_TONE[tone]
+        for hatted, base in (("â", "a"), ("ê", "e"), ("ô", "o")):
+            lower[_toned(hatted, tone)] = base + _VNI_HAT[tone]
+        lower[_toned("ă", tone)] = "a" + _VNI_BREVE[tone]
+        lower[_toned("i", tone)] = _VNI_I[tone]
+        lower[_toned("ơ", tone)] = "ô" + _VNI_TONE[tone]
+        lower[_toned("ư", tone)] = "ö" + _VNI_TONE[tone]
+    lower["ỵ"] = "î"
+    lower["đ"] = "ñ"
+    encode: dict[str, str] = {}
+    for uni, enc in lower.items():
+        if uni in "aeiouy":
+            continue  # plain letters are themselves
+        encode[uni] = enc
+        encode[uni.upper()] = enc.upper()
+    decode: dict[str, str] = {}
+    for uni, enc in encode.items():
+        decode[enc] = uni
+        if len(enc) == 2:
+            # Tolerate a mark typed in the other case than its base letter.
+            decode.setdefault(enc[0] + enc[1].swapcase(), uni)
+    return encode, decode
+
+
+_VNI_ENCODE, _VNI_DECODE = _build_vni()
+
+#: Every Vietnamese letter, lower and upper case, NFC.
+VIETNAMESE_LETTERS = frozenset(
+    [_toned(b, t) for b in _BASES for t in range(6)]
+    + [_toned(b, t).upper() for b in _BASES for t in range(6)]
+    + ["đ", "Đ"]
+)
+_VIET_BEYOND_LATIN1 = frozenset(c for c in VIETNAMESE_LETTERS if ord(c) > 0xFF)
+_VIET_LATIN1 = frozenset(c for c in VIETNAMESE_LETTERS if 0x7F < ord(c) <= 0xFF)
+#: Characters that legacy text uses and Unicode Vietnamese never does.
+_SUSPECT = frozenset(
+    c for c in (set(_TCVN3_DECODE) | {ch for k in _VNI_DECODE for ch in k})
+    if ord(c) > 0x7F and c not in _VIET_LATIN1
+)
+
+#: A Latin-1 letter right after a or e: VNI writes "eá" for ế, Unicode never has such a pair.
+_VNI_PAIR = re.compile("[aeAE][\u00c0-\u00ff]")
+_SPLIT = re.compile(r"[\s0-9!-/:-@\[-`{-~]+")
+_ONSETS = "ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|b|c|d|đ|g|h|k|l|m|n|p|r|s|t|v|x"
+_NUCLEI_TEXT = (
+    "a ă â e ê i o ô ơ u ư y ai ao au ay âu ây eo êu ia iu oi ôi ơi ui ưi ưu ua ưa iê yê uô ươ"
+    " oa oă oe oo uâ uê uy uơ iêu yêu uôi ươi ươu oai oay oao oeo uây uya uyê uyu"
+)
+_NUCLEI = sorted(_NUCLEI_TEXT.split(), key=len, reverse=True)
+_SYLLABLE = re.compile(
+    rf"^(?:{_ONSETS})?(?:{'|'.join(_NUCLEI)})(?:ch|ng|nh|c|m|n|p|t)?$"
+)
+_TONE_SET = frozenset(_TONE_MARKS[1:])
+
+
+def is_vietnamese_syllable(word: str) -> bool:
+    """Return True when ``word`` is spelled like one Vietnamese syllable (at most one tone).
+
+    Examples
+    --------
+    >>> is_vietnamese_syllable("người"), is_vietnamese_syllable("Straße")
+    (True, False)
+    """
+    nfd = unicodedata.normalize("NFD", word.lower())
+    if sum(ch in _TONE_SET for ch in nfd) > 1:
+        return False
+    toneless = unicodedata.normalize("NFC", "".join(ch for ch in nfd if ch not in _TONE_SET))
+    return bool(_SYLLABLE.match(toneless))
+
+
+def _decode(text: str, table: dict[str, str]) -> str:
+    out: list[str] = []
+    i = 0
+    n = len(text)
+    while i < n:
+        two = text[i:i + 2]
+        if len(two) == 2 and two in table:
+            out.append(table[two])
+            i += 2
+            continue
+        out.append(table.get(text[i], text[i]))
+        i += 1
+    return unicodedata.normalize("NFC", "".join(out))
+
+
+def to_unicode(text: str, encoding: str) -> str:
+    """Convert ``text`` typed in a legacy ``encoding`` (``"tcvn3"`` or ``"vni"``) to Unicode NFC.
+
+    Examples
+    --------
+    >>> to_unicode("KÕt qu¶ rµ so¸t", "tcvn3")
+    'Kết quả rà soát'
+    >>> to_unicode("Xoùm Caïm Phöôùc", "vni")
+    'Xóm Cạm Phước'
+    """
+    if encoding == TCVN3:
+        return _decode(text, _TCVN3_DECODE)
+    if encoding == VNI:
+        return _decode(text, _VNI_DECODE)
+    raise ValueError(f"unknown legacy encoding {encoding!r}; expected one of {ENCODINGS}")
+
+
+def from_unicode(text: str, encoding: str) -> str:
+    """Encode Unicode ``text`` as it would have been typed with a legacy ``encoding``.
+
+    TCVN3 has no capitals with a tone; they are written with the lower-case codes (as in a
+    ``.VnTimeH`` font), so they do not come back as capitals.
+
+    Examples
+    --------
+    >>> from_unicode("Chưa đạt", "tcvn3")
+    'Ch\\xada ®¹t'
+    >>> from_unicode("Việt Nam", "vni")
+    'Vieät Nam'
+    """
+    if encoding == TCVN3:
+        table = _TCVN3_ENCODE
+    elif encoding == VNI:
+        table = _VNI_ENCODE
+    else:
+        raise ValueError(f"unknown legacy encoding {encoding!r}; expected one of {ENCODINGS}")
+    return "".join(table.get(ch, ch) for ch in unicodedata.normalize("NFC", text))
+
+
+def detect_legacy(text: str) -> str | None:
+    """Guess whether ``text`` is typed in TCVN3 or VNI; None for Unicode, English or unsure.
+
+    The guess is made on words that contain characters Unicode Vietnamese never uses: each
+    candidate encoding converts them, and it wins when at least half of them become real
+    Vietnamese syllables. Text holding any Unicode-only Vietnamese letter (ă, đ, ơ, ư, ạ, ...)
+    is Unicode. Short texts can be undecidable (``"Cã"`` is "Có" in TCVN3 but looks like a
+    name); pass many cells joined together for a surer guess.
+
+    Examples
+    --------
+    >>> detect_legacy("KÕt qu¶ thùc hiÖn"), detect_legacy("Vieät Nam"), detect_legacy("Kết quả")
+    ('tcvn3', 'vni', None)
+    """
+    if not text or text.isascii():
+        return None
+    if any(ch in _VIET_BEYOND_LATIN1 for ch in text):
+        return None
+    words = [w for w in _SPLIT.split(text)
+             if (any(ch in _SUSPECT for ch in w) or _VNI_PAIR.search(w))
+             and any(ch.isascii() and ch.isalpha() for ch in w)]
+    if not words:
+        return None
+    best: tuple[int, int, str] | None = None
+    for encoding in ENCODINGS:
+        converted = [to_unicode(w, encoding) for w in words]
+        valid = sum(is_vietnamese_syllable(w) for w in converted)
+        leftover = sum(ch in _SUSPECT for w in converted for ch in w)
+        if valid == 0 or 2 * valid < len(words):
+            continue
+        score = (valid, -leftover, encoding)
+        if best is None or score[:2] > best[:2]:
+            best = score
+    return best[2] if best else None
+
+
+def encoding_of_font(font_name: str | None) -> str | None:
+    """Return the legacy encoding a font name implies (``.VnTime`` → tcvn3, ``VNI-Times`` → vni).
+
+    Examples
+    --------
+    >>> encoding_of_font(".VnTimeH"), encoding_of_font("VNI-Times"), encoding_of_font("Arial")
+    ('tcvn3', 'vni', None)
+    """
+    if not font_name:
+        return None
+    name = font_name.strip().lower()
+    if name.startswith(".vn") or name.startswith("vn") and not name.startswith("vni"):
+        return TCVN3
+    if name.startswith("vni"):
+        return VNI
+    return None
+
+
+def fix_text(text: str, *, font_name: str | None = None) -> tuple[str, str | None]:
+    """Return ``(unicode_text, encoding)`` for one cell; ``encoding`` is None when unchanged.
+
+    A legacy font name (``.VnTime``, ``VNI-Times``) settles the encoding when the text has
+    non-ASCII characters; otherwise :func:`detect_legacy` decides. Text in a capitals-only
+    TCVN3 font (``.VnTimeH``) comes back in capitals.
+
+    Examples
+    --------
+    >>> fix_text("Ch\\xada ®¹t")
+    ('Chưa đạt', 'tcvn3')
+    >>> fix_text("b¸o c¸o", font_name=".VnTimeH")
+    ('BÁO CÁO', 'tcvn3')
+    >>> fix_text("Đạt")
+    ('Đạt', None)
+    """
+    if text.isascii():
+        return text, None
+    by_font = encoding_of_font(font_name)
+    if by_font is not None and not any(ch in _VIET_BEYOND_LATIN1 for ch in text):
+        encoding: str | None = by_font
+    else:
+        encoding = detect_legacy(text)
+    if encoding is None:
+        return text, None
+    converted = to_unicode(text, encoding)
+    if encoding == TCVN3 and font_name and font_name.strip().lower().rstrip().endswith("h"):
+        converted = converted.upper()
+    if converted == text:
+        return text, None
+    return converted, encoding
+
+
+def scan_workbook(path: str | os.PathLike[str], *, label: str | None = None) -> pd.DataFrame:
+    """List every text cell of a workbook that looks legacy-encoded, as warning issues.
+
+    Each issue names the sheet, row and cell, the encoding and the text read as Unicode, so a
+    report can show it and a person can check the conversion.
+
+    Parameters
+    ----------
+    path
+        An .xlsx/.xlsm workbook (check it first with ``sniff.check_workbook_file``).
+    label
+        File name used in the issues (default: the file's name).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Issues in the ``Iss`` schema (``column`` holds the cell, e.g. ``"B7"``), sorted by
+        sheet order, row and column.
+    """
+    import openpyxl
+
+    from ntm_analysis.safety import assert_defused
+
+    assert_defused()
+    name = label or Path(path).name
+    records: list[dict[str, object]] = []
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        for ws in wb.worksheets:
+            for row in ws.iter_rows():
+                for cell in row:
+                    value = getattr(cell, "value", None)
+                    if not isinstance(value, str) or value.isascii():
+                        continue
+                    font = getattr(cell, "font", None)
+                    converted, encoding = fix_text(value, font_name=getattr(font, "name", None))
+                    if encoding is None:
+                        continue
+                    records.append({
+                        Iss.source_file: name,
+                        Iss.source_sheet: ws.title,
+                        Iss.source_row: cell.row,
+                        Iss.column: cell.coordinate,
+                        Iss.value: value,
+                        Iss.problem: (f"text typed in the legacy {ENCODING_NAMES[encoding]}"
+                                      f" encoding; read as '{converted}'"),
+                        Iss.severity: "warning",
+                        Iss.code: CODE,
+                    })
+    finally:
+        wb.close()
+    return _issues_frame(records)
+
+
+def _issues_frame(records: Iterable[dict[str, object]]) -> pd.DataFrame:
+    frame = pd.DataFrame(list(records), columns=Iss.columns())
+    return frame.astype(dict(Iss.dtypes)).reset_index(drop=True)

@@ -1,0 +1,735 @@
+"""Running the suite's notebooks with papermill, one folder per run, with a manifest.
+
+A run folder (e.g. ``outputs/2024/kim-phuong/``) holds::
+
+    <name>.ipynb      the executed notebook (kept, partial, when the run fails)
+    <name>.html       the report, no code (only when the run succeeded)
+    figures/          charts as PNG (written by the notebook through ``ntm_analysis.outputs``)
+    tables/           tables as formatted Excel workbooks
+    run_facts.json    facts the notebook recorded with :func:`record_facts`
+    manifest.json     parameters, input hashes, versions, files written, status
+
+A run is ``"failed"`` unless the kernel finished without error and every expected output exists
+(the HTML and the files the notebook declared with ``record_facts(out_dir, expected=[...])``).
+
+Examples
+--------
+>>> from ntm_analysis.run import coerce_value
+>>> coerce_value("2024", "int", name="year")
+2024
+>>> coerce_value("a.xlsx", "list[str]", name="paths")
+['a.xlsx']
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import datetime as dt
+import hashlib
+import io
+import json
+import logging
+import os
+import platform
+import time
+import tokenize
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ntm_analysis import __version__
+from ntm_analysis.errors import ParameterError, RunError
+from ntm_analysis.outputs import FIGURES, TABLES, atomic_path
+from ntm_analysis.paths import ROOT_ENV, project_root, resolve
+from ntm_analysis.text import slug
+
+logger = logging.getLogger(__name__)
+
+#: Folder of the suite's notebooks, relative to the project root.
+NOTEBOOKS_DIR = "notebooks"
+#: Folder of run folders, relative to the project root.
+OUTPUTS_DIR = "outputs"
+#: File names inside a run folder.
+MANIFEST = "manifest.json"
+FACTS = "run_facts.json"
+#: Environment variable naming the run folder inside the kernel (for :func:`record_facts`).
+RUN_DIR_ENV = "NTM_RUN_DIR"
+#: Parameter through which a notebook receives its run folder, when it declares it.
+OUT_DIR_PARAM = "out_dir"
+#: Parameters whose values name input files (hashed into the manifest).
+PATHS_PARAM = "paths"
+RAW_DIR_PARAM = "raw_dir"
+#: Status words of a run.
+STATUS_OK = "ok"
+STATUS_FAILED = "failed"
+
+_TRUE = {"true", "yes", "1", "on", "có", "co"}
+_FALSE = {"false", "no", "0", "off", "không", "khong"}
+_NONE = {"", "none", "null"}
+
+
+@dataclass(frozen=True)
+class NotebookParameter:
+    """One line of a notebook's ``parameters`` cell: ``name: type = default  # help``."""
+
+    name: str
+    type: str
+    default: Any
+    help: str
+
+
+@dataclass
+class RunResult:
+    """What :func:`run_notebook` produced; ``manifest`` is the content of ``manifest.json``."""
+
+    status: str
+    out_dir: Path
+    notebook_path: Path
+    html_path: Path | None
+    manifest_path: Path
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when the run succeeded."""
+        return self.status == STATUS_OK
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def _parameters_cell(nb: Any) -> Any | None:
+    for cell in nb.cells:
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            return cell
+    return None
+
+
+def parse_parameters_source(
+    source: str, *, where: str = "parameters cell"
+) -> list[NotebookParameter]:
+    """Parse the text of a parameters cell into :class:`NotebookParameter` items.
+
+    Only annotated assignments are read (``name: type = default  # help``); the default is a
+    Python literal, or its source text when it is not one.
+
+    Examples
+    --------
+    >>> [p.name for p in parse_parameters_source('year: int = 2024  # năm\\nlang: str = "vi"')]
+    ['year', 'lang']
+    >>> parse_parameters_source('hamlet: str | None = None  # xóm')[0].type
+    'str | None'
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise ParameterError(f"{where}: cannot parse line {exc.lineno}: {exc.msg}") from exc
+    comments: dict[int, str] = {}
+    with contextlib.suppress(tokenize.TokenError):
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type == tokenize.COMMENT:
+                comments[tok.start[0]] = tok.string.lstrip("#").strip()
+    params: list[NotebookParameter] = []
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            annotation = ast.unparse(node.annotation).strip("'\"")
+            default: Any = None
+            if node.value is not None:
+                try:
+                    default = ast.literal_eval(node.value)
+                except ValueError:
+                    default = ast.unparse(node.value)
+            params.append(NotebookParameter(
+                name=node.target.id, type=annotation, default=default,
+                help=comments.get(node.end_lineno or node.lineno, ""),
+            ))
+    return params
+
+
+def notebook_parameters(notebook: str | os.PathLike[str]) -> dict[str, NotebookParameter]:
+    """Return the parameters a notebook declares in its cell tagged ``parameters``, by name.
+
+    The types are read with Python's own parser rather than papermill's ``inspect_notebook``,
+    whose pattern does not read annotations such as ``str | None``.
+    """
+    import nbformat
+
+    path = Path(notebook)
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except (OSError, ValueError) as exc:
+        raise ParameterError(f"{path}: cannot read the notebook: {exc}") from exc
+    cell = _parameters_cell(nb)
+    if cell is None:
+        return {}
+    return {p.name: p for p in parse_parameters_source(cell.source, where=f"{path.name}, "
+                                                                          "parameters cell")}
+
+
+def _split_optional(type_name: str) -> tuple[str, bool]:
+    parts = [p.strip() for p in type_name.replace("Optional[", "").rstrip("]").split("|")] \
+        if type_name.startswith("Optional[") else [p.strip() for p in type_name.split("|")]
+    optional = "None" in parts
+    rest = [p for p in parts if p != "None"]
+    return (rest[0] if rest else "str"), optional
+
+
+def coerce_value(value: Any, type_name: str, *, name: str) -> Any:
+    """Convert ``value`` (a CLI string or a Python value) to the declared ``type_name``.
+
+    Strings are converted: ``int``, ``float``, ``bool`` (true/false, yes/no, 1/0, có/không),
+    ``list``/``dict`` (JSON; a list also takes one plain string as a one-item list),
+    ``X | None`` (``none``/``null``/empty mean None). Other values are checked against the type.
+
+    Examples
+    --------
+    >>> coerce_value("1,5", "float", name="x")
+    Traceback (most recent call last):
+    ...
+    ntm_analysis.errors.ParameterError: parameter 'x': expected float, got '1,5'
+    >>> coerce_value('["a.xlsx", "b.xlsx"]', "list[str]", name="paths")
+    ['a.xlsx', 'b.xlsx']
+    >>> coerce_value("none", "str | None", name="hamlet") is None
+    True
+    """
+    base, optional = _split_optional(type_name)
+    kind = base.split("[", 1)[0].strip().lower()
+
+    def bad() -> ParameterError:
+        return ParameterError(f"parameter '{name}': expected {type_name}, got {value!r}")
+
+    if value is None:
+        if optional or kind in {"any", "object"}:
+            return None
+        raise bad()
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if optional and text.lower() in _NONE:
+            return None
+        if kind == "str":
+            return value
+        if kind == "int":
+            try:
+                return int(text)
+            except ValueError:
+                raise bad() from None
+        if kind == "float":
+            try:
+                return float(text)
+            except ValueError:
+                raise bad() from None
+        if kind == "bool":
+            if text.lower() in _TRUE:
+                return True
+            if text.lower() in _FALSE:
+                return False
+            raise bad()
+        if kind in {"list", "dict", "tuple"}:
+            if text[:1] in "[{":
+                try:
+                    loaded = json.loads(text)
+                except json.JSONDecodeError:
+                    raise bad() from None
+                return coerce_value(loaded, type_name, name=name)
+            if kind in {"list", "tuple"}:
+                return [value]
+            raise bad()
+        return value
+    checks: dict[str, tuple[type, ...]] = {
+        "str": (str,), "int": (int,), "float": (int, float), "bool": (bool,),
+        "list": (list, tuple), "tuple": (list, tuple), "dict": (dict,),
+    }
+    allowed = checks.get(kind)
+    if allowed is None:
+        return value
+    if isinstance(value, bool) and kind in {"int", "float"}:
+        raise bad()
+    if not isinstance(value, allowed):
+        raise bad()
+    if kind == "float" and isinstance(value, int | float):
+        return float(value)
+    if kind in {"list", "tuple"} and isinstance(value, list | tuple):
+        return [os.fspath(v) if isinstance(v, os.PathLike) else v for v in value]
+    return value
+
+
+def coerce_parameters(declared: Mapping[str, NotebookParameter], given: Mapping[str, Any], *,
+                      notebook: str = "notebook") -> dict[str, Any]:
+    """Check ``given`` names against the ``declared`` parameters and convert the values.
+
+    Raises :class:`ParameterError` naming the valid parameters when a name is unknown.
+    """
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        valid = ", ".join(sorted(declared)) or "(none)"
+        raise ParameterError(
+            f"{notebook}: unknown parameter(s) {', '.join(unknown)}; valid parameters: {valid}"
+        )
+    out: dict[str, Any] = {}
+    for name, value in given.items():
+        try:
+            out[name] = coerce_value(value, declared[name].type, name=name)
+        except ParameterError as exc:
+            raise ParameterError(f"{notebook}: {exc}") from None
+    return out
+
+
+# --------------------------------------------------------------------------- locations
+
+
+def find_notebook(notebook: str | os.PathLike[str], *, root: Path | None = None) -> Path:
+    """Return the path of ``notebook``: a path, or a bare name like ``10_readiness``.
+
+    Bare names are looked up in ``notebooks/`` of the project root.
+    """
+    root = root or project_root()
+    given = Path(notebook).expanduser()
+    candidates = [given, root / given] if not given.is_absolute() else [given]
+    if given.suffix != ".ipynb":
+        candidates += [root / NOTEBOOKS_DIR / f"{given.name}.ipynb"]
+    candidates += [root / NOTEBOOKS_DIR / given.name]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate.resolve()
+    found = sorted(p.stem for p in (root / NOTEBOOKS_DIR).glob("*.ipynb"))
+    hint = f"; the suite has: {', '.join(found)}" if found else ""
+    raise ParameterError(f"notebook {os.fspath(notebook)!r} not found{hint}")
+
+
+def default_run_dir(notebook: str | os.PathLike[str], parameters: Mapping[str, Any], *,
+                    root: Path | None = None) -> Path:
+    """Return the default run folder: ``outputs/<year>/<commune slug>/`` when the parameters
+    hold a year and a commune, else ``outputs/<notebook name>/``.
+
+    Examples
+    --------
+    >>> default_run_dir("10_readiness.ipynb", {"year": 2024, "commune": "Kim Phượng"},
+    ...                 root=Path("/p")).as_posix()
+    '/p/outputs/2024/kim-phuong'
+    """
+    root = root or project_root()
+    year, commune = parameters.get("year"), parameters.get("commune")
+    if year not in (None, "") and commune:
+        return root / OUTPUTS_DIR / str(year) / slug(str(commune))
+    return root / OUTPUTS_DIR / Path(notebook).stem
+
+
+# --------------------------------------------------------------------------- facts and hashes
+
+
+def record_facts(out_dir: str | os.PathLike[str] | None = None, **facts: Any) -> Path:
+    """Record facts about a run (rows read, issues found, expected outputs) in ``run_facts.json``.
+
+    Notebooks call it; the runner copies the facts into the manifest. Facts merge with earlier
+    calls; ``expected`` (paths relative to the run folder) accumulates. ``out_dir`` defaults to
+    the run folder the runner set in ``$NTM_RUN_DIR``. Values must be JSON-able.
+
+    Examples
+    --------
+    >>> import tempfile, json
+    >>> d = tempfile.mkdtemp()
+    >>> _ = record_facts(d, rows_read=12, expected=["tables/a.xlsx"])
+    >>> _ = record_facts(d, issues_found=0, expected=["figures/b.png"])
+    >>> sorted(read_facts(d).items())
+    [('expected', ['figures/b.png', 'tables/a.xlsx']), ('issues_found', 0), ('rows_read', 12)]
+    """
+    if out_dir is None:
+        env = os.environ.get(RUN_DIR_ENV)
+        if not env:
+            raise ParameterError(f"record_facts: no out_dir given and ${RUN_DIR_ENV} is not set")
+        out_dir = env
+    current = read_facts(out_dir)
+    expected = set(current.get("expected", []))
+    for item in facts.pop("expected", None) or []:
+        expected.add(Path(os.fspath(item)).as_posix())
+    current.update(facts)
+    if expected:
+        current["expected"] = sorted(expected)
+    path = Path(out_dir) / FACTS
+    try:
+        text = json.dumps(current, ensure_ascii=False, indent=2, sort_keys=True, default=str)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(f"record_facts: facts must be JSON-able: {exc}") from exc
+    with atomic_path(path) as tmp:
+        tmp.write_text(text + "\n", encoding="utf-8")
+    return path
+
+
+def read_facts(out_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """Return the facts recorded in ``out_dir`` (empty when there are none)."""
+    path = Path(out_dir) / FACTS
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise RunError(f"{path}: cannot read the run facts: {exc}") from exc
+    return data if isinstance(data, dict) else {}
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """Return the SHA-256 hex digest of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _is_input_file(path: Path) -> bool:
+    name = path.name
+    return path.is_file() and not name.startswith((".", "~$"))
+
+
+def collect_inputs(parameters: Mapping[str, Any], *, inputs: Iterable[str | os.PathLike[str]] |
+                   None = None, root: Path) -> list[Path]:
+    """Return the input files of a run: ``inputs`` if given, else the files named by the
+    ``paths`` parameter and the files under the ``raw_dir`` parameter, sorted, without repeats.
+    """
+    found: set[Path] = set()
+    named: list[Any] = list(inputs) if inputs is not None else []
+    if inputs is None:
+        paths = parameters.get(PATHS_PARAM)
+        if isinstance(paths, str | os.PathLike):
+            paths = [paths]
+        named.extend(paths or [])
+    for item in named:
+        path = resolve(item, root=root)
+        if path.is_dir():
+            found.update(p for p in path.rglob("*") if _is_input_file(p))
+        elif path.is_file():
+            found.add(path)
+        else:
+            raise ParameterError(f"input file not found: {os.fspath(item)}")
+    raw_dir = parameters.get(RAW_DIR_PARAM)
+    if inputs is None and raw_dir:
+        path = resolve(raw_dir, root=root)
+        if path.is_dir():
+            found.update(p for p in path.rglob("*") if _is_input_file(p))
+        else:
+            logger.warning("raw_dir %s does not exist; no input files hashed", path)
+    return sorted(p.resolve() for p in found)
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.resolve().as_posix()
+
+
+def _describe_files(paths: Iterable[Path], *, base: Path) -> list[dict[str, Any]]:
+    return [
+        {"path": _shown(p, base), "bytes": p.stat().st_size, "sha256": file_sha256(p)}
+        for p in sorted(paths)
+    ]
+
+
+def _count_issue_rows(out_dir: Path) -> int | None:
+    path = out_dir / TABLES / "issues.xlsx"
+    if not path.is_file():
+        return None
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        ws = wb.worksheets[0]
+        return max(sum(1 for row in ws.iter_rows(values_only=True)
+                       if any(v not in (None, "") for v in row)) - 1, 0)
+    finally:
+        wb.close()
+
+
+@contextlib.contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables for the kernel process, restoring them afterwards."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"ntm_analysis": __version__, "python": platform.python_version()}
+    for dist in ("papermill", "nbconvert", "pandas"):
+        try:
+            out[dist] = version(dist)
+        except PackageNotFoundError:  # pragma: no cover
+            out[dist] = "unknown"
+    return out
+
+
+def write_manifest(manifest: Mapping[str, Any], out_dir: str | os.PathLike[str]) -> Path:
+    """Write ``manifest.json`` in ``out_dir`` atomically and return its path."""
+    path = Path(out_dir) / MANIFEST
+    text = json.dumps(manifest, ensure_ascii=False, indent=2, default=str)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text + "\n", encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------- running
+
+
+def run_notebook(
+    notebook: str | os.PathLike[str],
+    *,
+    parameters: Mapping[str, Any] | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
+    kernel_name: str = "python3",
+    cwd: str | os.PathLike[str] | None = None,
+    progress: bool = False,
+    inputs: Iterable[str | os.PathLike[str]] | None = None,
+    export: bool = True,
+    timeout: int | None = None,
+    title: str | None = None,
+) -> RunResult:
+    """Execute a notebook of the suite with papermill and write its run folder.
+
+    Parameters
+    ----------
+    notebook : path or name
+        A notebook path, or a bare name of a notebook in ``notebooks/`` (``10_readiness``).
+    parameters : mapping, optional
+        Parameter values; names must be declared in the notebook's ``parameters`` cell, strings
+        are converted to the declared types. ``out_dir`` is passed when the notebook declares it.
+    out_dir : path, optional
+        The run folder (default: :func:`default_run_dir`).
+    kernel_name : str
+        The Jupyter kernel to use (explicit, never taken from the notebook).
+    cwd : path, optional
+        Working directory of the kernel (default: the project root).
+    progress : bool
+        Show papermill's progress bar.
+    inputs : paths, optional
+        Input files to hash in the manifest (default: the ``paths`` and ``raw_dir`` parameters).
+    export : bool
+        Write the HTML report beside the executed notebook.
+    timeout : int, optional
+        Seconds allowed per cell (default: no limit).
+    title : str, optional
+        Title of the HTML page.
+
+    Returns
+    -------
+    RunResult
+        The run's status, paths and manifest.
+
+    Raises
+    ------
+    ParameterError
+        Unknown parameter names, values of the wrong type, missing input files.
+    RunError
+        The kernel raised an error or an expected output is missing; the partial notebook and a
+        manifest with status ``"failed"`` are kept in the run folder.
+    """
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    root = project_root()
+    nb_path = find_notebook(notebook, root=root)
+    name = nb_path.stem
+    declared = notebook_parameters(nb_path)
+    given = coerce_parameters(declared, dict(parameters or {}), notebook=nb_path.name)
+    effective = {n: p.default for n, p in declared.items()} | given
+    run_dir = Path(out_dir) if out_dir is not None else default_run_dir(nb_path, effective,
+                                                                        root=root)
+    run_dir = resolve(run_dir, root=root).resolve()
+    if OUT_DIR_PARAM in declared:
+        given[OUT_DIR_PARAM] = str(run_dir)
+        effective[OUT_DIR_PARAM] = str(run_dir)
+    input_files = collect_inputs(effective, inputs=inputs, root=root)
+    lang = str(effective["lang"]) if effective.get("lang") in ("vi", "en") else "vi"
+
+    since = time.time() - 1.0
+    run_dir.mkdir(parents=True, exist_ok=True)
+    out_nb = run_dir / f"{name}.ipynb"
+    html_path = run_dir / f"{name}.html"
+    partial = run_dir / f".{name}.partial.ipynb"
+    for stale in (run_dir / FACTS, html_path, partial):
+        stale.unlink(missing_ok=True)
+    (run_dir / FIGURES).mkdir(exist_ok=True)
+    (run_dir / TABLES).mkdir(exist_ok=True)
+
+    manifest: dict[str, Any] = {
+        "notebook": _shown(nb_path, root),
+        "run_dir": _shown(run_dir, root),
+        "parameters": effective,
+        "parameters_given": given,
+        "kernel_name": kernel_name,
+        "inputs": _describe_files(input_files, base=root),
+        "versions": _versions(),
+        "library_version": __version__,
+        "python_version": platform.python_version(),
+        "started": _now(),
+        "finished": None,
+        "status": STATUS_FAILED,
+        "error": None,
+        "failed_cell": None,
+    }
+    logger.info("running %s into %s", nb_path.name, run_dir)
+    env = {ROOT_ENV: str(root), RUN_DIR_ENV: str(run_dir)}
+    error: str | None = None
+    failed_cell: int | None = None
+    try:
+        with _environment(env):
+            pm.execute_notebook(
+                str(nb_path), str(partial), parameters=given, kernel_name=kernel_name,
+                cwd=str(resolve(cwd, root=root) if cwd is not None else root),
+                progress_bar=progress, log_output=False, report_mode=False,
+                execution_timeout=timeout, shutdown_kernel="immediate",
+            )
+    except PapermillExecutionError as exc:
+        failed_cell = _source_cell_index(exc.cell_index, nb_path, injected=bool(given))
+        error = f"{exc.ename}: {exc.evalue}".strip().rstrip(":")
+        manifest["error_name"] = exc.ename
+        manifest["execution_count"] = exc.exec_count
+    except KeyboardInterrupt:
+        error = "interrupted"
+        _finish(manifest, run_dir, partial, out_nb, error, None, since)
+        raise
+    except Exception as exc:  # kernel died, timed out, could not start
+        error = f"{type(exc).__name__}: {exc}"
+    if partial.exists():
+        os.replace(partial, out_nb)
+
+    if error is None and export:
+        from ntm_analysis.export import export_html
+
+        try:
+            export_html(out_nb, html_path, title=title or f"{name}", lang=lang)
+        except Exception as exc:  # the notebook ran, but the report cannot be written
+            error = f"HTML export failed: {type(exc).__name__}: {exc}"
+    facts = read_facts(run_dir)
+    if error is None:
+        expected = [out_nb] + ([html_path] if export else [])
+        expected += [run_dir / p for p in facts.get("expected", [])]
+        missing = [_shown(p, run_dir) for p in expected if not p.is_file()]
+        if missing:
+            error = f"expected output(s) missing: {', '.join(missing)}"
+            manifest["missing"] = missing
+    manifest.update({k: v for k, v in facts.items() if k not in manifest})
+    if "issues_found" not in manifest:
+        counted = _count_issue_rows(run_dir)
+        if counted is not None:
+            manifest["issues_found"] = counted
+    manifest_path = _finish(manifest, run_dir, partial, out_nb, error, failed_cell, since)
+
+    result = RunResult(
+        status=manifest["status"], out_dir=run_dir, notebook_path=out_nb,
+        html_path=html_path if html_path.is_file() else None,
+        manifest_path=manifest_path, manifest=manifest,
+    )
+    if error is not None:
+        where = f"cell {failed_cell}" if failed_cell is not None else "the run"
+        raise RunError(
+            f"notebook {nb_path.name}: {where} failed: {error}; partial notebook kept at {out_nb}",
+            output_path=str(out_nb), cell=failed_cell,
+        )
+    logger.info("run ok: %s", html_path)
+    return result
+
+
+def _source_cell_index(cell_index: int, nb_path: Path, *, injected: bool) -> int:
+    """Map papermill's cell index (which counts the injected-parameters cell) to the index of
+    the cell in the notebook as written."""
+    if not injected:
+        return cell_index
+    import nbformat
+
+    nb = nbformat.read(nb_path, as_version=4)
+    params_at = next((i for i, c in enumerate(nb.cells)
+                      if "parameters" in c.get("metadata", {}).get("tags", [])), -1)
+    injected_at = params_at + 1 if params_at >= 0 else 0
+    return cell_index - 1 if cell_index > injected_at else cell_index
+
+
+def _finish(manifest: dict[str, Any], run_dir: Path, partial: Path, out_nb: Path,
+            error: str | None, failed_cell: int | None, since: float) -> Path:
+    """Complete and write the manifest; only files changed since ``since`` count as written."""
+    if partial.exists():
+        os.replace(partial, out_nb)
+    manifest["status"] = STATUS_OK if error is None else STATUS_FAILED
+    manifest["error"] = error
+    manifest["failed_cell"] = failed_cell
+    manifest["finished"] = _now()
+    written = [p for p in run_dir.rglob("*")
+               if p.is_file() and p.name != MANIFEST and not p.name.startswith(".")
+               and p.stat().st_mtime >= since]
+    manifest["files"] = _describe_files(written, base=run_dir)
+    manifest["outputs"] = {
+        "notebook": out_nb.name if out_nb.is_file() else None,
+        "html": f"{out_nb.stem}.html" if (run_dir / f"{out_nb.stem}.html").is_file() else None,
+    }
+    return write_manifest(manifest, run_dir)
+
+
+#: The yearly readiness report notebook (``notebooks/10_readiness.ipynb``).
+READINESS_NOTEBOOK = "10_readiness"
+#: File endings of workbooks taken from a folder given to :func:`build_report`.
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+
+
+def workbook_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """Return the workbook files named by ``paths`` (folders give their workbooks), absolute.
+
+    Raises :class:`ParameterError` when a path does not exist or nothing is found.
+    """
+    found: list[Path] = []
+    for item in paths:
+        path = Path(item).expanduser()
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*")
+                                if p.suffix.lower() in WORKBOOK_SUFFIXES and _is_input_file(p)))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise ParameterError(f"{os.fspath(item)}: no such file or folder")
+    unique = list(dict.fromkeys(p.resolve() for p in found))
+    if not unique:
+        raise ParameterError("no workbook found in the given paths "
+                             f"(looked for {', '.join(WORKBOOK_SUFFIXES)})")
+    return unique
+
+
+def build_report(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    out_dir: str | os.PathLike[str],
+    year: int | None = None,
+    lang: str = "vi",
+    notebook: str | os.PathLike[str] = READINESS_NOTEBOOK,
+    kernel_name: str = "python3",
+    progress: bool = False,
+) -> RunResult:
+    """Run the readiness report on the given workbooks (any layout the loader reads).
+
+    The workbooks go to the notebook's ``paths`` parameter as absolute paths, so the report does
+    not depend on ``data/raw``; the run folder ``out_dir`` receives the HTML, the Excel tables,
+    the figures and the manifest.
+    """
+    from ntm_analysis.export import check_lang
+
+    check_lang(lang)
+    files = workbook_paths(paths)
+    parameters: dict[str, Any] = {PATHS_PARAM: [str(p) for p in files], "lang": lang}
+    if year is not None:
+        parameters["year"] = year
+    return run_notebook(notebook, parameters=parameters, out_dir=out_dir, inputs=files,
+                        kernel_name=kernel_name, progress=progress)

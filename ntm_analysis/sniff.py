@@ -1,0 +1,322 @@
+"""Check that a file is a workbook we can safely read, before any reader touches it.
+
+``check_workbook_file`` looks at a file's first bytes and, for zip-based workbooks, at the zip's
+central directory; it never reads the whole file into memory. It returns the real format
+(``"xlsx"``, ``"xlsm"``, ``"xls"`` or ``"ods"``, whatever the file's extension says) or raises
+:class:`~ntm_analysis.errors.InputError` with a message that says what the file looks like
+instead: a PDF, a CSV, an HTML page, random bytes, a password-protected workbook, a zip bomb, a
+workbook carrying XML entity declarations (billion laughs, external entities).
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import os
+import struct
+import zipfile
+from pathlib import Path
+
+from ntm_analysis.errors import InputError, Location
+
+log = logging.getLogger(__name__)
+
+#: Formats ``check_workbook_file`` can return.
+FORMATS = ("xlsx", "xlsm", "xls", "ods")
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+#: Members smaller than this are never judged by their compression ratio alone.
+RATIO_MIN_MEMBER = 1_000_000
+#: Bytes read from the head of the file to recognise text formats.
+HEAD_BYTES = 4096
+#: Chunk size for streamed reads.
+CHUNK = 1 << 16
+
+PASSWORD_PROBLEM = "the workbook is password-protected; remove the password in Excel and save again"
+ENTITY_PROBLEM = (
+    "the workbook contains XML entity declarations (possible XML attack); refusing to read it"
+)
+
+#: Magic numbers of common non-workbook files and what to call them.
+_MAGICS: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"{\\rtf", "an RTF document"),
+)
+
+
+def _fail(label: str, problem: str) -> InputError:
+    return InputError(Location(file=label), problem)
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1_000_000:,.1f} MB"
+
+
+def check_workbook_file(
+    path: str | os.PathLike[str],
+    *,
+    max_bytes: int = 50_000_000,
+    max_uncompressed: int = 500_000_000,
+    max_ratio: float = 200,
+) -> str:
+    """Return the real format of the workbook at ``path`` or raise a located ``InputError``.
+
+    Parameters
+    ----------
+    path
+        The file to check.
+    max_bytes
+        Largest file size accepted, in bytes.
+    max_uncompressed
+        Largest total of the uncompressed sizes of a zip workbook's members (from the zip's
+        directory, checked before anything is decompressed).
+    max_ratio
+        Largest compression ratio accepted for a member of more than 1 MB uncompressed.
+
+    Returns
+    -------
+    str
+        ``"xlsx"``, ``"xlsm"``, ``"xls"`` or ``"ods"``.
+
+    Raises
+    ------
+    InputError
+        Naming the file and saying what it is instead of a readable workbook.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "report.xlsx"
+    >>> _ = p.write_bytes(b"%PDF-1.7 ...")
+    >>> check_workbook_file(p)
+    Traceback (most recent call last):
+    ...
+    ntm_analysis.errors.InputError: report.xlsx: this is a PDF document, not an Excel workbook
+    """
+    p = Path(path)
+    label = p.name or str(p)
+    if not p.exists():
+        raise _fail(label, f"file not found (looked for '{p}')")
+    if p.is_dir():
+        raise _fail(label, "this is a folder, not a workbook file")
+    size = p.stat().st_size
+    if size == 0:
+        raise _fail(label, "the file is empty (0 bytes); expected an Excel workbook")
+    if size > max_bytes:
+        raise _fail(label, f"the file is {_mb(size)}, larger than the limit of {_mb(max_bytes)};"
+                           " refusing to read it")
+    with p.open("rb") as fh:
+        head = fh.read(HEAD_BYTES)
+    if head.startswith(ZIP_MAGICS):
+        fmt = _check_zip(p, label, max_uncompressed=max_uncompressed, max_ratio=max_ratio,
+                         size=size)
+    elif head.startswith(OLE2_MAGIC):
+        fmt = _check_ole2(p, label)
+    else:
+        raise _fail(label, _describe_other(head))
+    log.debug("%s: format %s", label, fmt)
+    return fmt
+
+
+# --------------------------------------------------------------------------------------- zip
+def _check_zip(p: Path, label: str, *, max_uncompressed: int, max_ratio: float,
+               size: int) -> str:
+    try:
+        zf = zipfile.ZipFile(p)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise _fail(label, "the file starts like a zip-based workbook but is damaged or"
+                           " truncated; save it again from Excel") from None
+    with zf:
+        infos = zf.infolist()
+        names = {i.filename for i in infos}
+        total = sum(i.file_size for i in infos)
+        if total > max_uncompressed:
+            raise _fail(label, f"the workbook would unpack to {_mb(total)}, more than the limit of"
+                               f" {_mb(max_uncompressed)} (possible zip bomb); refusing to read it")
+        for info in infos:
+            if info.file_size > RATIO_MIN_MEMBER:
+                ratio = info.file_size / max(info.compress_size, 1)
+                if ratio > max_ratio:
+                    raise _fail(label, f"part '{info.filename}' is compressed {ratio:,.0f} to 1,"
+                                       f" more than the limit of {max_ratio:,.0f} to 1 (possible"
+                                       " zip bomb); refusing to read it")
+        if any(i.flag_bits & 0x1 for i in infos):
+            raise _fail(label, PASSWORD_PROBLEM)
+        fmt = _zip_kind(zf, names, label)
+        _scan_xml_parts(zf, infos, label)
+    return fmt
+
+
+def _zip_kind(zf: zipfile.ZipFile, names: set[str], label: str) -> str:
+    if "mimetype" in names:
+        mime = zf.read("mimetype")[:200].strip()
+        if mime == ODS_MIMETYPE:
+            return "ods"
+        kind = mime.decode("ascii", "replace")
+        raise _fail(label, f"this is an OpenDocument file of type '{kind}', not a spreadsheet")
+    if "[Content_Types].xml" not in names:
+        raise _fail(label, "this is a zip archive, not an Excel workbook (it has no"
+                           " [Content_Types].xml)")
+    if "word/document.xml" in names:
+        raise _fail(label, "this is a Word document (.docx), not an Excel workbook")
+    if "ppt/presentation.xml" in names:
+        raise _fail(label, "this is a PowerPoint presentation (.pptx), not an Excel workbook")
+    if "xl/workbook.bin" in names:
+        raise _fail(label, "this is a binary Excel workbook (.xlsb), which cannot be read;"
+                           " save it as .xlsx in Excel")
+    if "xl/workbook.xml" not in names:
+        raise _fail(label, "this is an Office zip package without a workbook part"
+                           " (xl/workbook.xml); expected an Excel workbook")
+    return "xlsm" if "xl/vbaProject.bin" in names else "xlsx"
+
+
+def _scan_xml_parts(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], label: str) -> None:
+    """Refuse a package whose XML parts declare a DOCTYPE or entities (streamed, bounded)."""
+    for info in infos:
+        name = info.filename.lower()
+        if not name.endswith((".xml", ".rels", ".vml")) or info.is_dir():
+            continue
+        if _part_declares_entities(zf, info):
+            raise _fail(label, f"{ENTITY_PROBLEM} (part '{info.filename}')")
+
+
+_NEEDLES = ("<!doctype", "<!entity")
+
+
+def _part_declares_entities(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    limit = info.file_size + 1  # never read more than the directory promised
+    seen = 0
+    tail = ""
+    decoder = None
+    try:
+        with zf.open(info) as fh:
+            first = True
+            while seen < limit:
+                chunk = fh.read(min(CHUNK, limit - seen))
+                if not chunk:
+                    break
+                seen += len(chunk)
+                if first:
+                    decoder = _decoder_for(chunk)
+                    first = False
+                text = decoder.decode(chunk) if decoder else chunk.decode("latin-1")
+                window = (tail + text).lower()
+                if any(n in window for n in _NEEDLES):
+                    return True
+                tail = window[-16:]
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError):
+        # A damaged part is reported by the reader with its own message; here we only look
+        # for declarations.
+        return False
+    return False
+
+
+def _decoder_for(chunk: bytes) -> codecs.IncrementalDecoder | None:
+    """UTF-16/32 XML would hide ASCII needles from a byte scan; decode those."""
+    boms = (
+        (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
+    )
+    for bom, enc in boms:
+        if chunk.startswith(bom):
+            return codecs.getincrementaldecoder(enc)(errors="replace")
+    if chunk.startswith(b"<\x00?\x00"):
+        return codecs.getincrementaldecoder("utf-16-le")(errors="replace")
+    if chunk.startswith(b"\x00<\x00?"):
+        return codecs.getincrementaldecoder("utf-16-be")(errors="replace")
+    return None
+
+
+# -------------------------------------------------------------------------------------- OLE2
+def _check_ole2(p: Path, label: str) -> str:
+    import olefile
+
+    try:
+        ole = olefile.OleFileIO(str(p))
+    except (OSError, ValueError, struct.error, EOFError):
+        raise _fail(label, "the file starts like an old Excel (.xls) or Office document but is"
+                           " damaged; save it again from Excel") from None
+    with ole:
+        streams = {"/".join(s) for s in ole.listdir(streams=True, storages=False)}
+        if "EncryptionInfo" in streams or "EncryptedPackage" in streams:
+            raise _fail(label, PASSWORD_PROBLEM)
+        book = "Workbook" if "Workbook" in streams else "Book" if "Book" in streams else None
+        if book is not None:
+            with ole.openstream(book) as fh:
+                head = fh.read(CHUNK)
+            if _biff_has_filepass(head):
+                raise _fail(label, PASSWORD_PROBLEM)
+            return "xls"
+        if "WordDocument" in streams:
+            raise _fail(label, "this is an old Word document (.doc), not an Excel workbook")
+        if "PowerPoint Document" in streams:
+            raise _fail(label, "this is an old PowerPoint presentation (.ppt), not an Excel"
+                               " workbook")
+    raise _fail(label, "this is an Office compound file that holds no workbook")
+
+
+def _biff_has_filepass(data: bytes) -> bool:
+    """True when the BIFF globals announce encryption (a FILEPASS record before EOF)."""
+    pos = 0
+    while pos + 4 <= len(data):
+        rtype, rlen = struct.unpack_from("<HH", data, pos)
+        if rtype == 0x002F:
+            return True
+        if rtype == 0x000A:  # EOF of the globals substream
+            return False
+        pos += 4 + rlen
+    return False
+
+
+# ------------------------------------------------------------------------------------- other
+def _describe_other(head: bytes) -> str:
+    for magic, what in _MAGICS:
+        if head.startswith(magic):
+            return f"this is {what}, not an Excel workbook"
+    text = _as_text(head)
+    if text is not None:
+        low = text.lstrip("\ufeff \t\r\n").lower()
+        if low.startswith(("<!doctype html", "<html", "<table", "<head", "<body", "<meta")):
+            return ("this is an HTML page, not an Excel workbook (some systems export HTML with"
+                    " an Excel name; open it in Excel and save it as .xlsx)")
+        if low.startswith("<?xml"):
+            if "urn:schemas-microsoft-com:office:spreadsheet" in low:
+                return ("this is an Excel 2003 XML spreadsheet, which cannot be read; open it in"
+                        " Excel and save it as .xlsx")
+            return "this is an XML file, not an Excel workbook"
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        if lines and any(sep in lines[0] for sep in (",", ";", "\t")):
+            return ("this is a CSV text file, not an Excel workbook (open it in Excel and save it"
+                    " as .xlsx)")
+        return "this is a plain text file, not an Excel workbook"
+    shown = " ".join(f"{b:02x}" for b in head[:8])
+    return (f"the file is not an Excel workbook: its content is not a known format (it starts"
+            f" with bytes {shown})")
+
+
+def _as_text(head: bytes) -> str | None:
+    """Decode ``head`` as text when it looks like text, else None."""
+    for enc in ("utf-8-sig", "utf-16"):
+        if enc == "utf-16" and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            continue
+        try:
+            text = head.decode(enc)
+        except UnicodeDecodeError as exc:
+            # the head may cut a multi-byte character in two
+            if exc.start < len(head) - 4:
+                continue
+            text = head[: exc.start].decode(enc)
+        if not text:
+            return None
+        printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text)
+        if printable / len(text) > 0.95:
+            return text
+    return None

@@ -1,0 +1,43 @@
+"""Shared inputs for the runner, export and CLI tests: a project folder and a hamlet workbook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+
+#: Fixture notebooks committed with the tests.
+NOTEBOOKS = Path(__file__).parent / "data" / "notebooks"
+CHART_TABLE = NOTEBOOKS / "chart_table.ipynb"
+FAILING = NOTEBOOKS / "failing.ipynb"
+
+#: Workbook text an attacker (or a careless copy-paste) could put in a cell.
+SCRIPT_TEXT = "<script>document.documentElement.setAttribute('data-pwned','1')</script>"
+IMG_TEXT = "<img src=x onerror=\"document.title='PWNED'\">"
+#: Rows of the hamlet workbook: name, value, status.
+HAMLET_ROWS = [
+    ("Xóm Ao Sen", 80.5, "met"),
+    (SCRIPT_TEXT, 1250.5, "not_met"),
+    (IMG_TEXT, 3, "unknown"),
+    ("Xóm Đồng Nhân", 42.25, "not_met"),
+]
+
+
+def make_project(root: Path) -> Path:
+    """Create an empty project layout (``data/``, ``notebooks/``) under ``root``."""
+    (root / "data" / "raw").mkdir(parents=True, exist_ok=True)
+    (root / "notebooks").mkdir(exist_ok=True)
+    return root
+
+
+def write_hamlets(path: Path, rows: list[tuple[str, float, str]] = HAMLET_ROWS) -> Path:
+    """Write the hamlet workbook (header row then ``rows``) with openpyxl."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Xóm"
+    ws.append(["name", "value", "status"])
+    for row in rows:
+        ws.append(list(row))
+    wb.save(path)
+    return path

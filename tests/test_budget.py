@@ -1,0 +1,211 @@
+"""Tests for ntm_analysis.budget: budget tables in several layouts of the appendix family."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from ntm_analysis.budget import (
+    Bud,
+    Budget,
+    load_budget,
+    parse_criterion,
+    parse_hamlet,
+    read_grids,
+)
+from ntm_analysis.errors import InputError
+from ntm_analysis.sample_money import write_budget_sample
+
+
+def write_sheet(path: Path, rows: list[list[object]], *, title: str = "Kinh phí",
+                merges: tuple[str, ...] = (), extra: dict[str, list[list[object]]] | None = None
+                ) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = title
+    for row in rows:
+        ws.append(row)
+    for rng in merges:
+        ws.merge_cells(rng)
+    for name, other in (extra or {}).items():
+        sheet = wb.create_sheet(name)
+        for row in other:
+            sheet.append(row)
+    wb.save(path)
+    return path
+
+
+INDICATOR_SHEET = [
+    ["BIỂU TỔNG HỢP KẾT QUẢ THỰC HIỆN BỘ TIÊU CHÍ XÓM NTM KIỂU MẪU"],
+    ["TT", "Tên tiêu chí", "Nội dung tiêu chí", "Chỉ tiêu", "Hiện trạng", "Đánh giá"],
+    [1, "Quy hoạch", "Có sơ đồ khu dân cư", "Có", "Có", "Đạt"],
+]
+
+# total at the bottom, one header row split by state level, a level column, "Cộng" subtotals
+BOTTOM_TOTAL = [
+    ["KẾ HOẠCH VỐN XÂY DỰNG NTM KIỂU MẪU NĂM 2025"],
+    ["Đơn vị tính: nghìn đồng"],
+    ["STT", "Nội dung đầu tư", "Cấp", "Thôn", "Tiêu chí liên quan", "Tổng kinh phí",
+     "NS tỉnh", "NS huyện", "NS xã", "Nhân dân đóng góp", "Lồng ghép", "Doanh nghiệp",
+     "Trạng thái"],
+    ["A", "Cấp xã", None, None, None, None, None, None, None, None, None, None, None],
+    ["1", "Nhà văn hóa trung tâm", "Xã", None, "Tiêu chí 2", "1.500.000", "1.000.000",
+     "300.000", "100.000", "100.000", None, None, "Đã bố trí"],
+    ["2", "Đường trục xã", "Xã", None, "TC 3", "2.000.000", "1.200.000", None, None,
+     "300.000", "500.000", None, "Đề nghị"],
+    [None, "Cộng", None, None, None, "3.500.000", "2.200.000", "300.000", "100.000", "400.000",
+     "500.000", None, None],
+    ["B", "Cấp thôn", None, None, None, None, None, None, None, None, None, None, None],
+    ["1", "Sân thể thao", "Thôn kiểu mẫu", "Đồng Tâm", "3.1", "250.000", None, "150.000", None,
+     "60.000", None, "40.000", "Kế hoạch"],
+    ["2", "Wifi công cộng", "Thôn thông minh", "Đồng Tâm", "Tiêu chí 1", "50.000", None,
+     None, "50.000", None, None, None, "Kế hoạch"],
+    [None, "Cộng", None, None, None, "300.000", None, "150.000", "50.000", "60.000", None,
+     "40.000", None],
+    [None, "TỔNG CỘNG", None, None, None, "3.800.000", "2.200.000", "450.000", "150.000",
+     "460.000", "500.000", "40.000", None],
+]
+
+
+def test_sample_budget_matches_the_report(tmp_path: Path) -> None:
+    path = write_budget_sample(tmp_path / "kinh_phi.xlsx")
+    result = load_budget([path])
+    lines = result.lines
+    assert len(result.issues[result.issues["severity"] == "error"]) == 0
+    assert math.isclose(lines[Bud.total].sum(), 4122)
+    assert math.isclose(lines[Bud.state].sum(), 3792)
+    assert math.isclose(lines[Bud.unassigned].sum(), 330)
+    by_level = lines.groupby(Bud.level)[Bud.total].sum().to_dict()
+    assert by_level == {Budget.commune: 3432, Budget.model_hamlet: 320,
+                        Budget.smart_hamlet: 40, Budget.unspecified: 330}
+    # group rows, the grand total and parent items (1 → 1.1, 1.2) are not counted
+    assert not lines[Bud.content].str.contains("Tổng cộng").any()
+    assert "1.1" in set(lines[Bud.item_no]) and not (
+        (lines[Bud.group_no] == "II") & (lines[Bud.item_no] == "1")).any()
+    row = lines[lines[Bud.indicator_no] == "6.1"].iloc[0]
+    assert (row[Bud.criterion_no], row[Bud.total], row[Bud.source_row]) == ("6", 1250.0, 12)
+    assert set(lines.loc[lines[Bud.level] == Budget.model_hamlet, Bud.hamlet]) == {
+        "Xóm Bản Lác", "Xóm Cạm Phước", "Xóm Ao Sen"}
+    assert (lines[Bud.year] == 2024).all()
+
+
+def test_total_at_bottom_split_state_sources_and_scale(tmp_path: Path) -> None:
+    path = write_sheet(tmp_path / "von.xlsx", BOTTOM_TOTAL)
+    result = load_budget(path)
+    lines = result.lines
+    assert list(result.issues["severity"]) == []
+    assert len(lines) == 4
+    # nghìn đồng → million VND
+    assert math.isclose(lines[Bud.total].sum(), 3800.0)
+    assert math.isclose(lines[Bud.state_province].sum(), 2200.0)
+    assert math.isclose(lines[Bud.state].sum(), 2200 + 450 + 150)
+    assert math.isclose(lines[Bud.non_state].sum(), 460 + 500 + 40)
+    assert math.isclose(lines[Bud.unassigned].sum(), 0.0)
+    assert list(lines[Bud.level]) == [Budget.commune, Budget.commune, Budget.model_hamlet,
+                                      Budget.smart_hamlet]
+    assert list(lines[Bud.status]) == [Budget.committed, Budget.requested, Budget.planned,
+                                       Budget.planned]
+    assert list(lines[Bud.indicator_no].fillna("")) == ["", "", "3.1", ""]
+    assert list(lines[Bud.criterion_no]) == ["2", "3", "3", "1"]
+    assert list(lines[Bud.hamlet].fillna("")) == ["", "", "Xóm Đồng Tâm", "Xóm Đồng Tâm"]
+    assert (lines[Bud.year] == 2025).all()  # from the title
+
+
+def test_state_total_column_with_split_below_it(tmp_path: Path) -> None:
+    rows = [
+        ["TT", "Nội dung", "Tổng kinh phí", "Ngân sách nhà nước", None, None, "Nhân dân"],
+        [None, None, None, "Tổng số", "Trung ương", "Tỉnh", None],
+        ["1", "Kênh mương", 100, 80, 50, 20, 20],
+    ]
+    path = write_sheet(tmp_path / "b.xlsx", rows, merges=("D1:F1", "A1:A2", "B1:B2", "C1:C2",
+                                                          "G1:G2"))
+    line = load_budget(path).lines.iloc[0]
+    assert (line[Bud.state_central], line[Bud.state_province]) == (50.0, 20.0)
+    assert line[Bud.state_unsplit] == pytest.approx(10.0)  # 80 - 50 - 20, not split by level
+    assert line[Bud.state] == pytest.approx(80.0)
+    assert line[Bud.people] == 20.0 and line[Bud.unassigned] == pytest.approx(0.0)
+
+
+def test_subtotal_mismatch_is_an_issue_not_a_silent_choice(tmp_path: Path) -> None:
+    rows = [row[:] for row in BOTTOM_TOTAL]
+    rows[6][5] = "3.600.000"  # the commune "Cộng" says 3,600 but its lines add to 3,500
+    path = write_sheet(tmp_path / "sai.xlsx", rows)
+    result = load_budget(path)
+    errors = result.issues[result.issues["severity"] == "error"]
+    assert list(errors["code"]) == ["subtotal_mismatch"]
+    issue = errors.iloc[0]
+    assert (issue["source_file"], issue["source_row"], issue["column"]) == (
+        "sai.xlsx", 7, "Tổng kinh phí")
+    assert "3500" in issue["problem"] and "3600" in issue["problem"]
+    # lines are still counted once each, from the lines themselves
+    assert math.isclose(result.lines[Bud.total].sum(), 3800.0)
+
+
+def test_grand_total_mismatch_and_bad_amount(tmp_path: Path) -> None:
+    rows = [
+        ["TT", "Nội dung", "Tổng kinh phí", "Ngân sách nhà nước"],
+        [None, "Tổng cộng", "1.000", "900"],
+        ["1", "Đường", "600", "600"],
+        ["2", "Trường", "n/a", None],
+        ["3", "Chợ", "300", "300"],
+    ]
+    result = load_budget(write_sheet(tmp_path / "g.xlsx", rows))
+    codes = sorted(result.issues["code"])
+    assert "bad_amount" in codes and "grand_total_mismatch" in codes
+    bad = result.issues[result.issues["code"] == "bad_amount"].iloc[0]
+    assert (bad["source_row"], bad["value"]) == (4, "n/a")
+
+
+def test_other_sheets_are_skipped_with_info(tmp_path: Path) -> None:
+    path = write_sheet(tmp_path / "kp.xlsx", BOTTOM_TOTAL, extra={"Xóm": INDICATOR_SHEET})
+    result = load_budget(path)
+    info = result.issues[result.issues["severity"] == "info"]
+    assert list(info["source_sheet"]) == ["Xóm"]
+    assert len(result.lines) == 4
+
+
+def test_no_budget_table_anywhere_is_an_input_error(tmp_path: Path) -> None:
+    path = write_sheet(tmp_path / "chi_tieu.xlsx", INDICATOR_SHEET)
+    with pytest.raises(InputError, match="chi_tieu.xlsx: no budget table found"):
+        load_budget([path])
+
+
+def test_missing_file_and_not_a_workbook(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="khong_co.xlsx: file not found"):
+        load_budget([tmp_path / "khong_co.xlsx"])
+    junk = tmp_path / "rac.xlsx"
+    junk.write_text("not a workbook", encoding="utf-8")
+    with pytest.raises(InputError, match="rac.xlsx: not a readable Excel workbook"):
+        read_grids(junk)
+
+
+def test_input_files_are_not_changed(tmp_path: Path) -> None:
+    path = write_sheet(tmp_path / "von.xlsx", BOTTOM_TOTAL)
+    before = path.read_bytes()
+    load_budget(path)
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(("text", "bare", "expected"), [
+    ("TC 6 - Giáo dục", False, ("6", None)),
+    ("Tiêu chí số 02", False, ("2", None)),
+    ("6.1", True, ("6", "6.1")),
+    ("10.2 - Thu nhập", True, ("10", "10.2")),
+    ("Kiên cố hóa 1,5 km kênh", False, (None, None)),
+    ("6.1", False, (None, None)),
+])
+def test_parse_criterion(text: str, bare: bool, expected: tuple[str | None, str | None]) -> None:
+    assert parse_criterion(text, bare=bare) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Bê tông hóa đường xóm Cạm Phước", "Xóm Cạm Phước"),
+    ("Xóm Phai Đá: mô hình chuyển đổi số", "Xóm Phai Đá"),
+    ("Hỗ trợ 06 xóm lắp dụng cụ thể thao", None),
+    ("III. Xóm thông minh", None),
+])
+def test_parse_hamlet(text: str, expected: str | None) -> None:
+    assert parse_hamlet(text) == expected

@@ -1,0 +1,117 @@
+"""The ``ntm`` command line on the bundled sample and on broken workbooks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from ntm_analysis.cli import cli
+
+RAW = Path(__file__).resolve().parents[1] / "data" / "raw"
+SAMPLE = sorted(RAW.glob("*.xlsx"))
+
+# Report 46/BC-UBND: criteria met/total and indicators met/total per unit.
+REPORT = {
+    "Kim Phượng": ("commune", 3, 6, 25, 35),
+    "Xóm Cạm Phước": ("hamlet", 3, 10, 23, 31),
+    "Xóm Bản Lác": ("hamlet", 3, 10, 23, 31),
+    "Xóm Ao Sen": ("hamlet", 3, 10, 22, 31),
+    "Xóm Phai Đá": ("hamlet", 1, 3, 6, 10),
+}
+
+
+def run(*args: str) -> object:
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_summary_json_reproduces_the_report() -> None:
+    result = run("summary", *map(str, SAMPLE), "--json")
+    assert result.exit_code == 0, result.stderr
+    units = json.loads(result.stdout)
+    got = {u["unit"]: (u["level"], u["criteria_met"], u["criteria_total"], u["indicators_met"],
+                       u["indicators_total"]) for u in units}
+    assert got == REPORT
+    for u in units:
+        assert u["year"] == 2024
+        assert u["indicators_unknown"] == 0 and u["discrepancies"] == 0
+        assert u["source_file"].endswith(".xlsx") and u["criteria_set"]
+    assert {"unit", "level", "criteria_set", "year", "criteria_met", "criteria_total",
+            "indicators_met", "indicators_total", "indicators_unknown", "discrepancies",
+            "source_file"} <= set(units[0])
+
+
+def test_summary_table_is_readable() -> None:
+    result = run("summary", *map(str, SAMPLE))
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:3] == ["unit", "level", "year"]
+    for unit, (_, cm, ct, im, it) in REPORT.items():
+        line = next(x for x in lines if x.startswith(unit + " "))
+        assert f"{cm}/{ct}" in line.split() and f"{im}/{it}" in line.split()
+
+
+def _one_line_error(result: object, file_name: str) -> None:
+    assert result.exit_code != 0
+    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout
+    errors = [x for x in result.stderr.splitlines() if x.startswith("error:")]
+    assert 1 <= len(errors) <= 2
+    assert file_name in errors[0]
+
+
+def _workbook(path: Path, rows: list[list[object]]) -> Path:
+    wb = openpyxl.Workbook()
+    for row in rows:
+        wb.active.append(row)
+    wb.save(path)
+    return path
+
+
+@pytest.mark.parametrize(("name", "rows", "words"), [
+    ("no_table.xlsx", [["Báo cáo"], ["Nội dung"]], "no recognisable indicator table"),
+    ("duplicate.xlsx", [
+        ["BIỂU RÀ SOÁT TIÊU CHÍ XÓM THÔNG MINH NĂM 2024"], ["XÓM PHAI ĐÁ"],
+        ["TT", "Nội dung", "Chỉ tiêu", "Hiện trạng", "Đánh giá"],
+        ["1", "Hạ tầng số"], ["1.1", "Internet", "≥ 80%", "86%", "Đạt"],
+        ["1.1", "Internet", "≥ 80%", "86%", "Đạt"]], "more than once"),
+])
+def test_validation_errors_exit_non_zero(tmp_path: Path, name: str, rows: list[list[object]],
+                                         words: str) -> None:
+    path = _workbook(tmp_path / name, rows)
+    result = run("summary", str(path))
+    _one_line_error(result, name)
+    assert words in result.stderr
+
+
+def test_missing_and_unreadable_files(tmp_path: Path) -> None:
+    _one_line_error(run("summary", str(tmp_path / "missing.xlsx")), "missing.xlsx")
+    bad = tmp_path / "not_excel.xlsx"
+    bad.write_text("this is not a workbook", encoding="utf-8")
+    _one_line_error(run("summary", str(bad)), "not_excel.xlsx")
+
+
+def test_debug_keeps_the_traceback(tmp_path: Path) -> None:
+    result = run("--debug", "summary", str(tmp_path / "missing.xlsx"))
+    assert result.exit_code != 0 and result.exception is not None
+
+
+def test_ingest_writes_parquet_and_skips_unchanged_files(tmp_path: Path) -> None:
+    raw, out = tmp_path / "raw", tmp_path / "processed"
+    raw.mkdir()
+    for path in SAMPLE:
+        (raw / path.name).write_bytes(path.read_bytes())
+    first = run("ingest", str(raw), "--out", str(out))
+    assert first.exit_code == 0, first.stderr
+    assert f"read {len(SAMPLE)} workbook(s), 0 unchanged" in first.stdout
+    indicators = pd.read_parquet(out / "indicators.parquet")
+    assert len(indicators) == sum(v[4] for v in REPORT.values())
+    assert set(indicators["unit"]) == set(REPORT)
+    assert (out / "issues.parquet").exists()
+    second = run("ingest", str(raw), "--out", str(out))
+    assert second.exit_code == 0
+    assert f"read 0 workbook(s), {len(SAMPLE)} unchanged" in second.stdout
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "indicators.parquet"), indicators)

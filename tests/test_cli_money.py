@@ -1,0 +1,79 @@
+"""Tests for the ``ntm funding`` and ``ntm income`` commands (click's CliRunner)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from ntm_analysis.cli_money import funding, income
+from ntm_analysis.errors import InputError
+from ntm_analysis.sample_money import write_budget_sample, write_income_sample
+
+
+@pytest.fixture
+def raw(tmp_path: Path) -> Path:
+    write_budget_sample(tmp_path / "kim_phuong_2024_kinh_phi.xlsx")
+    write_income_sample(tmp_path / "kim_phuong_2024_thu_nhap.xlsx")
+    wb = openpyxl.Workbook()
+    wb.active.append(["TT", "Tên tiêu chí", "Chỉ tiêu", "Hiện trạng", "Đánh giá"])
+    wb.active.append([1, "Quy hoạch", "Có", "Có", "Đạt"])
+    wb.save(tmp_path / "kim_phuong_2024_xa.xlsx")
+    return tmp_path
+
+
+def files(raw: Path) -> list[str]:
+    return sorted(str(p) for p in raw.glob("*.xlsx"))
+
+
+def test_funding_json_on_the_sample(raw: Path) -> None:
+    result = CliRunner().invoke(funding, [*files(raw), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["total_million_vnd"] == 4122
+    assert data["by_source_group"] == {"state": 3792, "non_state": 0, "unassigned": 330}
+    assert {k: data["by_level"][k] for k in ("commune", "model_hamlet", "smart_hamlet")} == {
+        "commune": 3432, "model_hamlet": 320, "smart_hamlet": 40}
+    assert data["lines"] == 15
+    assert data["issues"] == []
+
+
+def test_funding_text_output(raw: Path) -> None:
+    result = CliRunner().invoke(funding, [str(raw / "kim_phuong_2024_kinh_phi.xlsx"),
+                                          "--lang", "en"])
+    assert result.exit_code == 0
+    assert "Total budget: 4,122 million VND (15 lines)" in result.output
+    assert "Source not given: 330" in result.output
+
+
+def test_income_json_on_the_sample(raw: Path) -> None:
+    result = CliRunner().invoke(income, [*files(raw), "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {r["unit"]: r for r in json.loads(result.output)}
+    kp = rows["Xã Kim Phượng"]
+    assert (kp["latest_year"], kp["latest_value"], kp["target_year"], kp["target_value"]) == (
+        2023, 54.03, 2024, 70)
+    assert round(kp["required_annual_growth"], 4) == round(70 / 54.03 - 1, 4) == 0.2956
+    assert kp["progress_status"] == "moderate_progress"
+    for key in ("base_year", "base_value", "cagr_observed", "cagr_required_from_base",
+                "progress_value", "threshold_high", "direction"):
+        assert key in kp
+    assert "Xã Kim Phượng" in result.output  # ensure_ascii=False keeps Vietnamese readable
+
+
+def test_errors_are_left_to_the_group(raw: Path) -> None:
+    result = CliRunner().invoke(funding, [str(raw / "kim_phuong_2024_xa.xlsx")])
+    assert isinstance(result.exception, InputError)
+    assert "kim_phuong_2024_xa.xlsx" in str(result.exception)
+    result = CliRunner().invoke(income, [str(raw / "nothing.xlsx"), "--json"])
+    assert isinstance(result.exception, InputError)
+    assert "nothing.xlsx: file not found" in str(result.exception)
+
+
+def test_help_has_an_example() -> None:
+    for command in (funding, income):
+        result = CliRunner().invoke(command, ["--help"])
+        assert "Example: ntm" in result.output

@@ -1,0 +1,108 @@
+"""Tests of the ``ntm run`` and ``ntm report`` click commands (the lead's group adds them)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from notebook_fixtures import CHART_TABLE, HAMLET_ROWS, make_project, write_hamlets
+
+from ntm_analysis.cli_report import COMMANDS, _collect, report_command, run_command
+from ntm_analysis.errors import ParameterError, RunError
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = make_project(tmp_path / "proj")
+    monkeypatch.setenv("NTM_PROJECT_ROOT", str(root))
+    # The readiness notebook is stood in for by the fixture notebook: same parameters
+    # (year, commune, paths, lang, out_dir), so the machinery is tested, not the report.
+    shutil.copy(CHART_TABLE, root / "notebooks" / "10_readiness.ipynb")
+    return root
+
+
+def test_commands_have_names_and_help_with_examples() -> None:
+    assert [c.name for c in COMMANDS] == ["run", "report"]
+    for command in COMMANDS:
+        result = CliRunner().invoke(command, ["--help"])
+        assert result.exit_code == 0, result.output
+        assert "Example:" in result.output and f"ntm {command.name} " in result.output
+
+
+def test_collect_makes_lists_of_repeated_names() -> None:
+    pairs = (("year", "2024"), ("paths", "a.xlsx"), ("paths", "b.xlsx"), ("paths", "c.xlsx"))
+    assert _collect(pairs) == {"year": "2024", "paths": ["a.xlsx", "b.xlsx", "c.xlsx"]}
+
+
+def test_run_refuses_unknown_parameter(project: Path) -> None:
+    result = CliRunner().invoke(run_command, ["10_readiness", "-p", "communes", "X"])
+    assert isinstance(result.exception, ParameterError)
+    assert "communes" in str(result.exception) and "commune" in str(result.exception)
+
+
+def test_run_refuses_unknown_notebook(project: Path) -> None:
+    result = CliRunner().invoke(run_command, ["30_funding"])
+    assert isinstance(result.exception, ParameterError)
+    assert "the suite has: 10_readiness" in str(result.exception)
+
+
+def test_report_refuses_a_folder_without_workbooks(project: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = CliRunner().invoke(report_command, [str(empty), "--out", str(tmp_path / "o")])
+    assert isinstance(result.exception, ParameterError)
+    assert "no workbook found" in str(result.exception)
+
+
+@pytest.mark.slow
+def test_run_by_bare_name_writes_default_run_folder(project: Path) -> None:
+    write_hamlets(project / "data" / "raw" / "hamlets.xlsx")
+    result = CliRunner().invoke(run_command, [
+        "10_readiness", "-p", "year", "2023", "-p", "commune", "Kim Phượng",
+        "-p", "paths", "data/raw/hamlets.xlsx",
+    ])
+    assert result.exception is None, result.output
+    run_dir = project / "outputs" / "2023" / "kim-phuong"
+    assert result.output.strip() == str(run_dir / "10_readiness.html")
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["status"] == "ok"
+    assert manifest["parameters"]["year"] == 2023
+    assert manifest["notebook"] == "notebooks/10_readiness.ipynb"
+
+
+@pytest.mark.slow
+def test_report_on_a_folder_and_a_file_in_english(project: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "received"
+    first = write_hamlets(folder / "b_hamlets.xlsx")
+    second = write_hamlets(folder / "nested" / "a_hamlets.xlsx", HAMLET_ROWS[:2])
+    (folder / "notes.txt").write_text("not a workbook", encoding="utf-8")
+    out = tmp_path / "report"
+    result = CliRunner().invoke(report_command, [str(folder), str(first), "--out", str(out),
+                                                 "--year", "2025", "--lang", "en"])
+    assert result.exception is None, result.output
+    html_path = out / "10_readiness.html"
+    assert result.output.strip() == str(html_path.resolve())
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    expected_paths = [str(first.resolve()), str(second.resolve())]
+    assert manifest["parameters"]["paths"] == expected_paths  # no repeat of `first`
+    assert [i["path"] for i in manifest["inputs"]] == sorted(expected_paths)
+    assert manifest["parameters"]["year"] == 2025 and manifest["parameters"]["lang"] == "en"
+    assert manifest["rows_read"] == len(HAMLET_ROWS)  # the notebook read paths[0] = `first`
+    for name in ("figures/hamlets.png", "tables/hamlets.xlsx", "10_readiness.ipynb"):
+        assert (out / name).is_file(), name
+    assert re.search(r'<html[^>]*\blang="en"', html_path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.slow
+def test_report_failure_raises_run_error(project: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(b"this is not a zip file")
+    result = CliRunner().invoke(report_command, [str(bad), "--out", str(tmp_path / "o")])
+    assert isinstance(result.exception, RunError)
+    assert "10_readiness.ipynb: cell 4 failed" in str(result.exception)
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["status"] == "failed" and manifest["failed_cell"] == 4

@@ -1,0 +1,137 @@
+"""Tests of ntm_analysis.excel: formatted export and formula-injection safety."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from python_calamine import CalamineWorkbook
+
+from ntm_analysis.excel import (
+    FLOAT_FORMAT,
+    INT_FORMAT,
+    PERCENT_FORMAT,
+    is_formula_like,
+    write_table,
+    write_tables,
+)
+from ntm_analysis.outputs import save_table
+from ntm_analysis.style import STATUS_FILLS
+
+HOSTILE = [
+    "=1+1", "=HYPERLINK(\"http://example.invalid\",\"bấm\")", "+SUM(A1:A9)", "-2+3",
+    "@SUM(1)", "=cmd|' /C calc'!A0", "\t=1+1", "\n=1+1", "-", "Xóm Ao Sen", "a=b",
+]
+
+
+def _read(path: Path, sheet: str) -> openpyxl.worksheet.worksheet.Worksheet:
+    return openpyxl.load_workbook(path)[sheet]
+
+
+def test_hostile_text_stays_text(tmp_path: Path) -> None:
+    frame = pd.DataFrame({
+        "unit": HOSTILE,
+        "value": [float(i) - 3.5 for i in range(len(HOSTILE))],
+    })
+    path = tmp_path / "out.xlsx"
+    write_table(frame, path, sheet_name="Bảng")
+    ws = _read(path, "Bảng")
+    for i, text in enumerate(HOSTILE, start=2):
+        cell = ws.cell(row=i, column=1)
+        assert cell.value == text
+        assert cell.data_type == "s"
+        assert cell.quotePrefix is is_formula_like(text)
+        number = ws.cell(row=i, column=2)
+        assert number.data_type == "n" and number.value == frame["value"].iloc[i - 2]
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Bảng").to_python()
+    assert [r[0] for r in rows[1:]] == HOSTILE
+    assert [r[1] for r in rows[1:]] == frame["value"].tolist()
+
+
+def test_no_formula_element_in_the_sheet_xml(tmp_path: Path) -> None:
+    import zipfile
+
+    write_table(pd.DataFrame({"note": HOSTILE}), tmp_path / "x.xlsx")
+    xml = zipfile.ZipFile(tmp_path / "x.xlsx").read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in xml and "<f " not in xml
+
+
+def test_hostile_header_and_sheet_names(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"=evil()": ["x"], "ok": [1]})
+    write_tables({"Thôn/[1]": frame, "thôn/[1]": frame}, tmp_path / "x.xlsx")
+    wb = openpyxl.load_workbook(tmp_path / "x.xlsx")
+    assert wb.sheetnames == ["Thôn__1_", "thôn__1_ (2)"]
+    assert wb["Thôn__1_"]["A1"].value == "=evil()"
+    assert wb["Thôn__1_"]["A1"].data_type == "s"
+
+
+def test_formatting(tmp_path: Path) -> None:
+    frame = pd.DataFrame({
+        "unit": ["Xóm Ao Sen", "Xóm Cạm Phước có tên rất dài " * 5, None],
+        "households": pd.array([1250, 980, None], dtype="Int64"),
+        "value": [95.5, 1250000.25, float("nan")],
+        "poor_share": [0.032, 0.5, 0.0],
+        "status": ["met", "not_met", "unknown"],
+        "met": pd.array([True, False, None], dtype="boolean"),
+    })
+    path = tmp_path / "f.xlsx"
+    write_tables({"Chỉ tiêu": frame}, path)
+    ws = _read(path, "Chỉ tiêu")
+    assert ws.freeze_panes == "B2"  # header row and label column
+    assert ws.auto_filter.ref == "A1:F4"
+    assert all(ws.cell(row=1, column=j).font.b for j in range(1, 7))
+    assert ws["A3"].value == frame["unit"].iloc[1].rstrip() or ws["A3"].value == frame[
+        "unit"].iloc[1]
+    assert ws.column_dimensions["A"].width == 60  # capped
+    assert 6 <= ws.column_dimensions["B"].width < 20
+    assert ws["B2"].number_format == INT_FORMAT and ws["B2"].value == 1250
+    assert ws["C3"].number_format == FLOAT_FORMAT and ws["C3"].value == 1250000.25
+    assert ws["C4"].value is None and ws["A4"].value is None and ws["B4"].value is None
+    assert ws["D2"].number_format == PERCENT_FORMAT and ws["D2"].value == pytest.approx(0.032)
+    for row, status in ((2, "met"), (3, "not_met"), (4, "unknown")):
+        expected = STATUS_FILLS[status].lstrip("#").upper()
+        assert ws.cell(row=row, column=5).fill.start_color.rgb.endswith(expected)
+        assert ws.cell(row=row, column=6).fill.start_color.rgb.endswith(expected)
+    assert ws["F2"].value is True and ws["F3"].value is False
+
+
+def test_numeric_first_column_freezes_header_only(tmp_path: Path) -> None:
+    write_table(pd.DataFrame({"year": [2023, 2024], "value": [1.0, 2.0]}), tmp_path / "y.xlsx")
+    assert _read(tmp_path / "y.xlsx", "Sheet1").freeze_panes == "A2"
+
+
+def test_carriage_return_first_is_text(tmp_path: Path) -> None:
+    write_table(pd.DataFrame({"note": ["\r=1+1", "a\r\nb"]}), tmp_path / "r.xlsx")
+    ws = _read(tmp_path / "r.xlsx", "Sheet1")
+    assert ws["A2"].value == "\n=1+1" and ws["A2"].data_type == "s" and ws["A2"].quotePrefix
+    assert ws["A3"].value == "a\nb"
+
+
+def test_control_characters_are_kept_visible(tmp_path: Path) -> None:
+    write_table(pd.DataFrame({"note": ["a\x07b", "dòng 1\ndòng 2"]}), tmp_path / "c.xlsx")
+    ws = _read(tmp_path / "c.xlsx", "Sheet1")
+    assert ws["A2"].value == "a\\x07b"
+    assert ws["A3"].value == "dòng 1\ndòng 2"
+
+
+def test_write_is_atomic_on_error(tmp_path: Path) -> None:
+    path = tmp_path / "keep.xlsx"
+    path.write_bytes(b"old content")
+
+    class Boom:
+        def __str__(self) -> str:
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        write_table(pd.DataFrame({"x": [Boom()]}), path)
+    assert path.read_bytes() == b"old content"
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.xlsx"]
+
+
+def test_save_table_goes_through_the_formatted_export(tmp_path: Path) -> None:
+    out = save_table(pd.DataFrame({"unit": ["=1"], "status": ["met"]}), "kq", out_dir=tmp_path)
+    ws = _read(out, "kq")
+    assert ws["A2"].data_type == "s" and ws["A2"].value == "=1"
+    assert ws.freeze_panes == "B2"

@@ -1,0 +1,170 @@
+"""Tests of ntm_analysis.export: escaped tables, code-free offline HTML, checked in Chromium."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from browser import render_dom, require_chromium, screenshot
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from notebook_fixtures import (
+    CHART_TABLE,
+    HAMLET_ROWS,
+    SCRIPT_TEXT,
+    make_project,
+    write_hamlets,
+)
+
+from ntm_analysis.errors import ParameterError
+from ntm_analysis.export import display_table, export_html, format_number, render_html
+from ntm_analysis.run import run_notebook
+from ntm_analysis.style import STATUS_FILLS
+
+# A 1x1 PNG.
+PNG_B64 = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU"
+           "5ErkJggg==")
+REMOTE = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//|@import|url\(\s*["']?https?:""",
+                    re.IGNORECASE)
+
+
+def test_format_number_by_language() -> None:
+    assert format_number(1250.5, lang="vi") == "1.250,5"
+    assert format_number(1250.5, lang="en") == "1,250.5"
+    assert format_number(2_000_000, lang="vi") == "2.000.000"
+    assert format_number(0.125, lang="vi", digits=2) == "0,12"
+    assert format_number(float("nan")) == ""
+    assert format_number(pd.NA) == ""
+    assert format_number("Xóm 1") == "Xóm 1"
+
+
+def test_display_table_escapes_translates_and_colours() -> None:
+    table = pd.DataFrame({
+        "<th>name</th>": [row[0] for row in HAMLET_ROWS],
+        "value": [row[1] for row in HAMLET_ROWS],
+        "status": [row[2] for row in HAMLET_ROWS],
+    })
+    before = table.copy()
+    html = display_table(table, lang="vi").to_html()
+    assert "<script>" not in html and "<img" not in html and "<th>name</th>" not in html
+    assert "&lt;script&gt;" in html and "&lt;img src=x onerror=" in html
+    assert "&lt;th&gt;name&lt;/th&gt;" in html
+    assert "1.250,5" in html and "Xóm Đồng Nhân" in html
+    assert html.count(">Chưa đạt<") == 2 and html.count(">Đạt<") == 1
+    for colour in STATUS_FILLS.values():
+        assert f"background-color: {colour}" in html
+    pd.testing.assert_frame_equal(table, before)  # input not mutated
+
+    english = display_table(table, lang="en").to_html()
+    assert ">Not met<" in english and "1,250.5" in english
+    with pytest.raises(ParameterError, match="lang"):
+        display_table(table, lang="fr")
+
+
+def _notebook() -> object:
+    nb = new_notebook()
+    nb.metadata["title"] = "Báo cáo Kim Phượng"
+    table_html = display_table(pd.DataFrame({"tên": [SCRIPT_TEXT], "status": ["met"]})).to_html()
+    nb.cells = [
+        new_markdown_cell("# Mức độ sẵn sàng của xã Kim Phượng"),
+        new_code_cell("secret_code_marker = 1\nprint('Xin chào')", execution_count=1, outputs=[
+            new_output("stream", name="stdout", text="Xin chào Kim Phượng\n"),
+            new_output("stream", name="stderr", text="DeprecationWarning: noise\n"),
+        ]),
+        new_code_cell("table", execution_count=2, outputs=[
+            new_output("execute_result", data={"text/html": table_html, "text/plain": "t"},
+                       execution_count=2),
+        ]),
+        new_code_cell("chart", execution_count=3, outputs=[
+            new_output("display_data", data={"image/png": PNG_B64, "text/plain": "<Figure>"}),
+        ]),
+    ]
+    hidden = new_code_cell("hidden_cell_marker = 1", execution_count=4, outputs=[
+        new_output("stream", name="stdout", text="hidden output\n")])
+    hidden.metadata["tags"] = ["remove_cell"]
+    nb.cells.append(hidden)
+    return nb
+
+
+def test_render_html_has_no_code_prompts_or_remote_resources() -> None:
+    html = render_html(_notebook(), lang="vi")
+    assert re.search(r'<html[^>]*\blang="vi"', html)
+    assert re.search(r'<meta charset="utf-8"', html, re.IGNORECASE)
+    assert "<title>Báo cáo Kim Phượng</title>" in html
+    assert "secret_code_marker" not in html and "hidden_cell_marker" not in html
+    assert "hidden output" not in html and "DeprecationWarning" not in html
+    code_or_prompt = r'class="[^"]*(?:jp-InputPrompt|jp-OutputPrompt|jp-CodeMirrorEditor|highlight)'
+    assert not re.search(code_or_prompt, html)
+    assert "In&nbsp;[" not in html and not re.search(r">\s*Out\[", html)
+    assert "<script" not in html.lower()
+    assert not REMOTE.search(html), REMOTE.search(html)
+    images = re.findall(r"<img[^>]*>", html)
+    assert len(images) == 1
+    assert f'src="data:image/png;base64,{PNG_B64}"' in images[0] and 'alt="Biểu đồ"' in images[0]
+    assert "Xin chào Kim Phượng" in html
+    assert "&lt;script&gt;" in html
+    assert "@media print" in html and "size: A4" in html
+    assert html == unicodedata.normalize("NFC", html)
+
+
+def test_export_html_writes_utf8_file_and_english_lang(tmp_path: Path) -> None:
+    path = export_html(_notebook(), tmp_path / "r" / "report.html", title="Readiness", lang="en")
+    html = path.read_text(encoding="utf-8")
+    assert re.search(r'<html[^>]*\blang="en"', html)
+    assert "<title>Readiness</title>" in html
+    assert "Mức độ sẵn sàng của xã Kim Phượng" in html
+    assert [p.name for p in path.parent.iterdir()] == ["report.html"]
+
+
+@pytest.fixture(scope="module")
+def report_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The HTML of a real papermill run of the chart/table fixture notebook."""
+    root = make_project(tmp_path_factory.mktemp("export") / "proj")
+    workbook = write_hamlets(root / "data" / "raw" / "hamlets.xlsx")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NTM_PROJECT_ROOT", str(root))
+        result = run_notebook(CHART_TABLE, parameters={"paths": [str(workbook)]},
+                              out_dir=root / "outputs" / "fixture")
+    assert result.html_path is not None
+    return result.html_path
+
+
+@pytest.mark.slow
+def test_exported_run_html_is_self_contained(report_html: Path) -> None:
+    html = report_html.read_text(encoding="utf-8")
+    assert "<script" not in html.lower()
+    assert not REMOTE.search(html)
+    assert "read_excel" not in html and "record_facts" not in html  # no code
+    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', html)) == 1
+    assert "Báo cáo thử: xã Kim Phượng" in html
+    assert html == unicodedata.normalize("NFC", html)
+
+
+@pytest.mark.slow
+def test_chromium_runs_inline_scripts_in_a_control_page(tmp_path: Path) -> None:
+    """Control: the browser check below can fail, because Chromium does run inline scripts."""
+    require_chromium()
+    page = tmp_path / "control.html"
+    page.write_text("<html><body><script>document.documentElement.setAttribute("
+                    "'data-pwned','1')</script></body></html>", encoding="utf-8")
+    assert re.search(r"<html[^>]*data-pwned=\"1\"", render_dom(page))
+
+
+@pytest.mark.slow
+def test_report_in_chromium_shows_markup_as_text_and_runs_nothing(report_html: Path,
+                                                                  tmp_path: Path) -> None:
+    require_chromium()
+    dom = render_dom(report_html)
+    assert not re.search(r"<html[^>]*data-pwned", dom)  # the injected script did not run
+    assert "<title>PWNED" not in dom  # the injected onerror handler did not run
+    assert "&lt;script&gt;document.documentElement" in dom  # shown as text
+    assert "&lt;img src=x onerror=" in dom
+    assert "Xóm Ao Sen" in dom and "Xóm Đồng Nhân" in dom and "1.250,5" in dom
+    assert "Kim Phượng: tỷ lệ đạt theo xóm" not in dom or "<img" in dom
+    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', dom)) == 1
+    assert "read_excel" not in dom
+    shot = screenshot(report_html, tmp_path / "report.png", width=900, height=900)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert shot.stat().st_size > 5000  # a rendered page, not an empty canvas

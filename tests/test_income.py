@@ -1,0 +1,226 @@
+"""Tests for ntm_analysis.income: wide and tall tables, the progress measure, thresholds."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from ntm_analysis.errors import InputError, ParameterError
+from ntm_analysis.income import (
+    DETERIORATION,
+    LIMITED,
+    MODERATE,
+    NOT_AVAILABLE,
+    SUBSTANTIAL,
+    TARGET_ACHIEVED,
+    IncomeSeries,
+    compute_progress,
+    load_income,
+    load_income_thresholds,
+    readiness_section,
+    threshold_test,
+)
+from ntm_analysis.sample_money import write_income_sample
+
+S = IncomeSeries
+
+
+def write_sheet(path: Path, rows: list[list[object]], title: str = "Thu nhập") -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = title
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+    return path
+
+
+def series(unit: str, observed: dict[int, float], targets: dict[int, float] | None = None,
+           level: str = "commune") -> pd.DataFrame:
+    rows = [{S.unit: unit, S.level: level, S.year: y, S.kind: "observed", S.value: v}
+            for y, v in observed.items()]
+    rows += [{S.unit: unit, S.level: level, S.year: y, S.kind: "target", S.value: v}
+             for y, v in (targets or {}).items()]
+    return pd.DataFrame(rows)
+
+
+def test_wide_sample_gives_the_required_growth(tmp_path: Path) -> None:
+    path = write_income_sample(tmp_path / "thu_nhap.xlsx")
+    result = load_income(path)
+    commune = result.series[result.series[S.unit] == "Xã Kim Phượng"]
+    assert dict(zip(commune[S.year], commune[S.kind], strict=True))[2024] == "target"
+    progress = compute_progress(result.series, direction="positive")
+    row = progress[progress["unit"] == "Xã Kim Phượng"].iloc[0]
+    assert (row["latest_year"], row["latest_value"]) == (2023, 54.03)
+    assert (row["target_year"], row["target_value"]) == (2024, 70.0)
+    assert row["required_annual_growth"] == pytest.approx(70 / 54.03 - 1)
+    assert round(row["required_annual_growth"], 3) == 0.296
+    assert row["observed_annual_growth"] == pytest.approx((54.03 / 38.5) ** (1 / 4) - 1)
+    assert set(progress["unit"]) == {"Xã Kim Phượng", "Xóm Bản Lác", "Xóm Cạm Phước",
+                                     "Xóm Ao Sen", "Xóm Phai Đá"}
+    assert len(result.issues) == 0
+
+
+def test_tall_table_with_target_column(tmp_path: Path) -> None:
+    rows = [
+        ["THU NHẬP BÌNH QUÂN ĐẦU NGƯỜI CÁC XÓM (triệu đồng/người/năm)"],
+        ["STT", "Xóm", "Năm", "Thu nhập bình quân", "Mục tiêu", "Ghi chú"],
+        [1, "Xóm Na Mao", 2021, "40,0", None, None],
+        [2, "Xóm Na Mao", 2022, "44,0", None, None],
+        [3, "Xóm Na Mao", "Năm 2023", "48,4", "60", None],
+        [4, "Xóm Na Mao", 2025, None, "64", "kế hoạch"],
+    ]
+    result = load_income(write_sheet(tmp_path / "tall.xlsx", rows))
+    s = result.series
+    assert sorted(zip(s[S.year], s[S.kind], s[S.value], strict=True)) == [
+        (2021, "observed", 40.0), (2022, "observed", 44.0), (2023, "observed", 48.4),
+        (2023, "target", 60.0), (2025, "target", 64.0)]
+    assert set(s[S.level]) == {"hamlet"}
+    row = compute_progress(s, direction="positive").iloc[0]
+    # the first target after the latest observed year is 2025
+    assert (row["target_year"], row["target_value"]) == (2025, 64.0)
+    assert row["cagr_observed"] == pytest.approx(0.1)
+    assert row["required_annual_growth"] == pytest.approx((64 / 48.4) ** 0.5 - 1)
+    assert row["projected_value"] == pytest.approx(48.4 * 1.1 ** 2)
+
+
+def test_tall_table_with_kind_column_and_unit_from_title(tmp_path: Path) -> None:
+    rows = [
+        ["Thu nhập bình quân đầu người xã Tân Dương"],
+        ["Năm", "Loại", "Thu nhập (triệu đồng)"],
+        [2022, "Thực hiện", 50],
+        [2023, "Thực hiện", 55],
+        [2024, "Mục tiêu", 66],
+    ]
+    s = load_income(write_sheet(tmp_path / "t.xlsx", rows)).series
+    assert set(s[S.unit]) == {"Xã Tân Dương"}
+    assert list(s.sort_values(S.year)[S.kind]) == ["observed", "observed", "target"]
+
+
+def test_sheets_without_income_are_skipped_and_none_is_an_error(tmp_path: Path) -> None:
+    budget_rows = [["TT", "Nội dung", "Tổng kinh phí"], ["1", "Đường", 100]]
+    wb = openpyxl.Workbook()
+    wb.active.title = "Kinh phí"
+    for row in budget_rows:
+        wb.active.append(row)
+    wb.save(tmp_path / "kp.xlsx")
+    with pytest.raises(InputError, match="kp.xlsx: no income table found"):
+        load_income([tmp_path / "kp.xlsx"])
+    write_income_sample(tmp_path / "tn.xlsx")
+    result = load_income([tmp_path / "kp.xlsx", tmp_path / "tn.xlsx"])
+    assert list(result.issues["severity"]) == ["info"]
+    assert list(result.issues["source_file"]) == ["kp.xlsx"]
+
+
+# ------------------------------------------------------------ progress measure, by hand
+# base 2020 = 100, latest 2022, target 2030 = 200 → CAGR required = 2^(1/10) - 1 = 0.071773
+
+
+@pytest.mark.parametrize(("latest", "status"), [
+    (100 * 1.08 ** 2, SUBSTANTIAL),  # ratio 0.08 / 0.071773 = 1.1146 ≥ 0.95
+    (100 * 1.05 ** 2, MODERATE),  # 0.05 / 0.071773 = 0.6966
+    (100 * 1.02 ** 2, LIMITED),  # 0.02 / 0.071773 = 0.2787
+    (100 * 0.98 ** 2, DETERIORATION),  # -0.02 / 0.071773 = -0.2787
+    (210.0, TARGET_ACHIEVED),  # already above 200
+])
+def test_progress_status_by_hand(latest: float, status: str) -> None:
+    s = series("Xã A", {2020: 100.0, 2022: latest}, {2030: 200.0})
+    row = compute_progress(s, direction="positive").iloc[0]
+    cagr_o = (latest / 100) ** 0.5 - 1
+    cagr_r = 2 ** 0.1 - 1
+    assert row["cagr_observed"] == pytest.approx(cagr_o)
+    assert row["cagr_required_from_base"] == pytest.approx(cagr_r)
+    assert row["progress_value"] == pytest.approx(cagr_o / cagr_r)
+    assert row["progress_status"] == status
+    assert bool(row["target_achieved"]) is (status == TARGET_ACHIEVED)
+    assert (row["base_year"], row["latest_year"], row["method"]) == (2020, 2022, 2)
+
+
+def test_boundaries_are_inclusive_like_sdg_build() -> None:
+    cagr_r = 2 ** 0.1 - 1
+    for ratio, status in ((0.95, SUBSTANTIAL), (0.6, MODERATE)):
+        latest = 100 * (1 + ratio * cagr_r) ** 2
+        s = series("Xã A", {2020: 100.0, 2022: latest}, {2030: 200.0})
+        assert compute_progress(s, direction="positive").iloc[0]["progress_status"] == status
+
+
+def test_negative_direction() -> None:
+    # poverty rate 10% → 8.1% in two years, target 5% in 2030: improvement
+    s = series("Xã A", {2020: 10.0, 2022: 8.1}, {2030: 5.0})
+    row = compute_progress(s, direction="negative").iloc[0]
+    cagr_o = 0.9 - 1
+    cagr_r = 0.5 ** 0.1 - 1
+    assert row["progress_value"] == pytest.approx(-1 * cagr_o / abs(cagr_r))
+    assert row["progress_status"] == SUBSTANTIAL  # 0.1 / 0.067 = 1.49
+    assert row["direction_sign"] == -1
+    # read as "higher is better", 8.1 is already above the target of 5
+    assert compute_progress(s, direction="positive").iloc[0]["progress_status"] == TARGET_ACHIEVED
+    # and a falling series with a higher target deteriorates
+    up = series("Xã A", {2020: 10.0, 2022: 8.1}, {2030: 20.0})
+    assert compute_progress(up, direction="positive").iloc[0]["progress_status"] == DETERIORATION
+
+
+def test_without_target_uses_methodology_1() -> None:
+    s = series("Xóm B", {2020: 100.0, 2022: 101.0}, level="hamlet")
+    row = compute_progress(s, direction="positive").iloc[0]
+    assert row["method"] == 1
+    assert row["progress_value"] == pytest.approx(1.01 ** 0.5 - 1)  # 0.004988 < 0.005
+    assert row["progress_status"] == LIMITED
+    assert pd.isna(row["required_annual_growth"])
+
+
+def test_one_year_is_not_enough_and_base_year_moves_forward() -> None:
+    one = compute_progress(series("Xã A", {2023: 54.03}, {2024: 70.0}), direction="positive")
+    assert one.iloc[0]["progress_status"] == NOT_AVAILABLE
+    assert one.iloc[0]["required_annual_growth"] == pytest.approx(70 / 54.03 - 1)
+    s = series("Xã A", {2019: 40.0, 2021: 44.0, 2023: 48.4}, {2025: 60.0})
+    row = compute_progress(s, direction="positive", base_year=2020).iloc[0]
+    assert row["base_year"] == 2021  # 2020 missing: the next available year, as sdg-build
+    assert row["cagr_observed"] == pytest.approx((48.4 / 44.0) ** 0.5 - 1)
+
+
+def test_direction_is_never_defaulted() -> None:
+    s = series("Xã A", {2020: 1.0, 2021: 2.0})
+    with pytest.raises(ParameterError, match="direction must be"):
+        compute_progress(s, direction="up")
+    with pytest.raises(TypeError):
+        compute_progress(s)  # type: ignore[call-arg]
+
+
+def test_input_not_mutated_and_output_sorted() -> None:
+    s = pd.concat([series("Xóm Z", {2020: 1.0, 2021: 2.0}, level="hamlet"),
+                   series("Xã A", {2020: 1.0, 2021: 2.0})], ignore_index=True)
+    before = s.copy()
+    out = compute_progress(s, direction="positive")
+    pd.testing.assert_frame_equal(s, before)
+    assert list(out["unit"]) == ["Xã A", "Xóm Z"] and list(out.index) == [0, 1]
+
+
+def test_threshold_test_shows_both_readings() -> None:
+    thresholds = load_income_thresholds()
+    s = series("Xã Kim Phượng", {2022: 49.1, 2023: 54.03}, {2024: 70.0})
+    progress = compute_progress(s, direction="positive")
+    out = threshold_test(s, thresholds, year=2024, progress=progress)
+    readings = thresholds[(thresholds["level"] == "xa_NTM_kieu_mau")
+                          & (thresholds["year"] == 2024)]
+    assert sorted(set(out["scenario"])) == sorted(readings["scenario"])
+    assert set(out["threshold_status"]) == {"inferred"}
+    assert set(out["value_basis"]) == {"observed", "projection", "target"}
+    for _, row in out.iterrows():
+        limit = float(readings.set_index("scenario").loc[row["scenario"],
+                                                         "threshold_million_vnd"])
+        assert row["passes"] == (row["value"] >= limit)
+        assert math.isclose(row["margin"], row["value"] - limit)
+
+
+def test_readiness_section_sentence() -> None:
+    s = series("Xã Kim Phượng", {2019: 38.5, 2023: 54.03}, {2024: 70.0})
+    vi = readiness_section(s, year=2024, lang="vi")
+    en = readiness_section(s, year=2024, lang="en")
+    assert "29,6%" in vi.finding and "54,03" in vi.finding
+    assert "29.6%" in en.finding and "unverified" in en.finding
+    assert len(vi.thresholds) > 0 and len(vi.progress) == 1

@@ -1,0 +1,453 @@
+"""The loader on hand-built appendix workbooks of every layout variant (issue 2, item 3)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from workbooks import (
+    COMMUNE_SET,
+    HAMLET_SET,
+    SMART,
+    SMART_SET,
+    UNIT_A,
+    UNIT_B,
+    UNIT_NUMERIC,
+    Cell,
+    Spec,
+    catalogue_rows,
+    cells_for,
+    counts,
+    expected_rows,
+    save,
+)
+
+from ntm_analysis.attainment import compute_attainment
+from ntm_analysis.cli import cli
+from ntm_analysis.load import load_workbook, role_of, unit_names
+from ntm_analysis.schema import Ind, Iss, Severity
+
+KEYS = ["unit", "level", "year", "criteria_set", "criterion_no", "indicator_no", "value",
+        "self_assessment", "source_sheet", "source_row"]
+
+TITLE_SMART = ["ỦY BAN NHÂN DÂN XÃ KIM PHƯỢNG", "Phụ biểu số 03",
+               "BIỂU RÀ SOÁT TIÊU CHÍ XÓM THÔNG MINH NĂM 2024", "XÓM PHAI ĐÁ - XÃ KIM PHƯỢNG"]
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, object]]:
+    """Key columns as plain Python values, in a stable order."""
+    out = frame[KEYS].astype(object).where(frame[KEYS].notna(), None)
+    out = out.sort_values(["source_sheet", "unit", "source_row"], kind="stable")
+    return [{k: (int(v) if k in ("year", "source_row") and v is not None else v)
+             for k, v in r.items()} for r in out.to_dict("records")]
+
+
+def summary_json(*paths: Path) -> list[dict[str, object]]:
+    result = CliRunner().invoke(cli, ["summary", *map(str, paths), "--json"])
+    assert result.exit_code == 0, result.output + str(result.exception)
+    return json.loads(result.stdout)
+
+
+def counts_of(summary: list[dict[str, object]]) -> dict[str, tuple[object, ...]]:
+    return {s["unit"]: (s["criteria_met"], s["criteria_total"], s["indicators_met"],
+                        s["indicators_total"]) for s in summary}
+
+
+def check(tmp_path: Path, spec: Spec, *, units: list[str], level: str, year: int | None,
+          criteria_set: str | None, file_name: str = "phu_bieu.xlsx") -> pd.DataFrame:
+    path = tmp_path / file_name
+    rows_out = save(path, [spec])[spec.sheet]
+    result = load_workbook(path)
+    assert result.errors.empty, result.errors.to_dict("records")
+    expected = expected_rows(spec, rows_out, units=units, level=level, year=year,
+                             criteria_set=criteria_set)
+    assert records(result.indicators) == sorted(
+        expected, key=lambda r: (r["source_sheet"], r["unit"], r["source_row"]))
+    got = counts_of(summary_json(path))
+    assert got == {u: counts(spec.rows, cells) for u, (_, cells) in zip(units, spec.units,
+                                                                          strict=True)}
+    return result.indicators
+
+
+# --------------------------------------------------------------------------- one unit per sheet
+
+SINGLE_CASES = {
+    # title rows name the unit, year and set; two-row header under "Kết quả rà soát"; (1) (2) row
+    "title-rows-two-row-header": dict(
+        spec=Spec(SMART, [(None, UNIT_A)], titles=TITLE_SMART, column_numbers=True),
+        units=["Xóm Phai Đá"], year=2024),
+    # no title at all: hamlet named only by the sheet, year by the file name; one-row header
+    "sheet-name-only": dict(
+        spec=Spec(SMART, [(None, UNIT_A)], sheet="Cạm Phước", header=1, words={
+            "number": "STT", "name": "Nội dung tiêu chí/chỉ tiêu",
+            "target": "Yêu cầu đạt chuẩn", "result": "Thực trạng", "assessment": "Tự đánh giá"}),
+        units=["Xóm Cạm Phước"], year=2024, file_name="ra_soat_2024.xlsx"),
+    # three header rows: group over (result, "Đánh giá" over "Đạt" | "Chưa đạt" x marks)
+    "three-row-header-marks": dict(
+        spec=Spec(SMART, [(None, UNIT_A)], titles=TITLE_SMART, header=3, assessment="marks",
+                  words={"result": "Kết quả thực hiện", "assessment": "Kết quả đánh giá"}),
+        units=["Xóm Phai Đá"], year=2024),
+    # criteria I, II…; indicators restarting 1, 2, 3; other header words
+    "roman-restart": dict(
+        spec=Spec(SMART, [(None, UNIT_A)], titles=TITLE_SMART, criteria="roman",
+                  numbers="restart", words={"name": "Tiêu chí / chỉ tiêu", "target": "Mục tiêu",
+                                            "result": "Kết quả",
+                                            "assessment": "Kết quả đánh giá"}),
+        units=["Xóm Phai Đá"], year=2024),
+    # "Tiêu chí 1: …" rows and "1.1. …" prefixes in the name column; no number column values
+    "named-criteria-prefix": dict(
+        spec=Spec(SMART, [(None, UNIT_A)], titles=TITLE_SMART, criteria="named",
+                  numbers="prefix", header=1,
+                  words={"name": "Nội dung tiêu chí/chỉ tiêu",
+                         "target": "Chỉ tiêu theo quy định", "result": "Kết quả thực hiện",
+                         "assessment": "Tự đánh giá"}),
+        units=["Xóm Phai Đá"], year=2024),
+    # criteria as vertically merged cells, indicators unnumbered, x marks, NFD text
+    "merged-criteria-unnumbered-marks-nfd": dict(
+        spec=Spec(SMART, [(None, UNIT_A)], titles=TITLE_SMART, criteria="merged",
+                  numbers="none", assessment="marks", nfd=True,
+                  words={"criterion": "Tên tiêu chí", "name": "Nội dung chỉ tiêu"}),
+        units=["Xóm Phai Đá"], year=2024),
+    # criteria merged, indicators "1.1" in the number column
+    "merged-criteria-dotted": dict(
+        spec=Spec(SMART, [(None, UNIT_A)], titles=TITLE_SMART, criteria="merged",
+                  numbers="dotted", header=1, column_numbers=True,
+                  words={"criterion": "Tiêu chí", "name": "Nội dung"}),
+        units=["Xóm Phai Đá"], year=2024),
+    # numeric cells: 1.1 floats in TT, 1/2/3 ints for criteria, fractions for %, 1/0 yes/no;
+    # header at column B, row 8
+    "numeric-cells-offset": dict(
+        spec=Spec(SMART, [(None, UNIT_NUMERIC)], titles=TITLE_SMART, top=3, left=2,
+                  numbers="float", column_numbers=True),
+        units=["Xóm Phai Đá"], year=2024),
+    # self-assessment words in capitals and odd spacing; only "Tên tiêu chí" names the rows
+    "assessment-case-spacing": dict(
+        spec=Spec(SMART, [(None, UNIT_A)], titles=TITLE_SMART, assess_style="upper", header=1,
+                  words={"name": "Tên tiêu chí", "target": "Chỉ tiêu theo quy định"}),
+        units=["Xóm Phai Đá"], year=2024),
+    "assessment-lower-spaced": dict(
+        spec=Spec(SMART, [(None, UNIT_A)], titles=TITLE_SMART, assess_style="spaced",
+                  words={"number": "STT", "result": "Thực trạng"}),
+        units=["Xóm Phai Đá"], year=2024),
+    # criteria I, II… with indicators "1.1" in the number column
+    "roman-dotted": dict(
+        spec=Spec(SMART, [(None, UNIT_A)], titles=TITLE_SMART, criteria="roman",
+                  column_numbers=True),
+        units=["Xóm Phai Đá"], year=2024),
+    # merged criteria with indicators restarting 1, 2, 3
+    "merged-criteria-restart": dict(
+        spec=Spec(SMART, [(None, UNIT_A)], titles=TITLE_SMART, criteria="merged",
+                  numbers="restart", header=1,
+                  words={"criterion": "Tên tiêu chí", "name": "Nội dung tiêu chí/chỉ tiêu",
+                         "target": "Yêu cầu đạt chuẩn", "result": "Thực trạng",
+                         "assessment": "Tự đánh giá"}),
+        units=["Xóm Phai Đá"], year=2024),
+    # "Tiêu chí 1: …" rows above indicators numbered "1.1" in the number column
+    "named-criteria-dotted": dict(
+        spec=Spec(SMART, [(None, UNIT_A)], titles=TITLE_SMART, criteria="named"),
+        units=["Xóm Phai Đá"], year=2024),
+    # a "thôn" named in the title keeps its own word
+    "thon-in-title": dict(
+        spec=Spec(SMART, [(None, UNIT_A)],
+                  titles=["BIỂU RÀ SOÁT TIÊU CHÍ THÔN THÔNG MINH NĂM 2024",
+                          "Thôn Nà Ca, xã Tân Lập"]),
+        units=["Thôn Nà Ca"], year=2024),
+    # the sheet carries the full unit name; the title only the commune
+    "sheet-with-prefix-title-commune": dict(
+        spec=Spec(SMART, [(None, UNIT_B)], sheet="Xóm Nà Ca",
+                  titles=["UBND XÃ KIM PHƯỢNG", "KẾT QUẢ RÀ SOÁT TIÊU CHÍ XÓM THÔNG MINH"],
+                  numbers="prefix"),
+        units=["Xóm Nà Ca"], year=2024, file_name="ra_soat_nam_2024.xlsx"),
+    # criteria rows 1, 2… with unnumbered indicators
+    "arabic-criteria-unnumbered": dict(
+        spec=Spec(SMART, [(None, UNIT_A)], titles=TITLE_SMART, numbers="none"),
+        units=["Xóm Phai Đá"], year=2024),
+    # criteria rows I, II… with unnumbered indicators, NFD text, one-row header
+    "roman-criteria-unnumbered-nfd": dict(
+        spec=Spec(SMART, [(None, UNIT_A)], titles=TITLE_SMART, numbers="none",
+                  criteria="roman", nfd=True, header=1),
+        units=["Xóm Phai Đá"], year=2024),
+    # titles merged across the table; criterion names merged across the whole row;
+    # a "Đơn vị tính" column
+    "merged-titles-and-criterion-rows": dict(
+        spec=Spec(SMART, [(None, UNIT_A)], titles=TITLE_SMART, merge_titles=True,
+                  merge_criterion_rows=True, unit_column=True, column_numbers=True,
+                  words={"number": "Số TT", "name": "Nội dung tiêu chí"}),
+        units=["Xóm Phai Đá"], year=2024),
+    # a note and signature below the table are not data
+    "footer-rows": dict(
+        spec=Spec(SMART, [(None, UNIT_A)], titles=TITLE_SMART,
+                  footer=["Ghi chú: số liệu minh họa.", "Người lập biểu", "TM. UBND XÃ"]),
+        units=["Xóm Phai Đá"], year=2024),
+}
+
+
+@pytest.mark.parametrize("case", list(SINGLE_CASES), ids=list(SINGLE_CASES))
+def test_single_unit_layouts(tmp_path: Path, case: str) -> None:
+    kw = SINGLE_CASES[case]
+    check(tmp_path, kw["spec"], units=kw["units"], level="hamlet", year=kw["year"],
+          criteria_set=SMART_SET, file_name=kw.get("file_name", "phu_bieu.xlsx"))
+
+
+def test_numeric_fraction_values_are_judged_as_percentages(tmp_path: Path) -> None:
+    spec = Spec(SMART, [(None, UNIT_NUMERIC)], titles=TITLE_SMART)
+    path = tmp_path / "pb.xlsx"
+    save(path, [spec])
+    att = compute_attainment(load_workbook(path).indicators)
+    row = att[att[Ind.indicator_no] == "1.1"].iloc[0]
+    assert (row["value"], row["status"], row["status_basis"]) == (86.0, "met", "value")
+    assert not att["discrepancy"].any()
+
+
+# --------------------------------------------------------------------------- wide tables
+
+def test_wide_table_of_hamlets(tmp_path: Path) -> None:
+    spec = Spec(SMART, [("Xóm Cạm Phước", UNIT_A), ("Xóm Bản Lác", UNIT_B)],
+                titles=["ỦY BAN NHÂN DÂN XÃ KIM PHƯỢNG",
+                        "TỔNG HỢP KẾT QUẢ RÀ SOÁT TIÊU CHÍ XÓM THÔNG MINH NĂM 2024"],
+                column_numbers=True)
+    ind = check(tmp_path, spec, units=["Xóm Cạm Phước", "Xóm Bản Lác"], level="hamlet",
+                year=2024, criteria_set=SMART_SET)
+    assert set(ind[Ind.commune]) == {"Kim Phượng"}
+
+
+def test_wide_table_of_hamlets_with_marks_and_no_prefix(tmp_path: Path) -> None:
+    spec = Spec(SMART, [("Cạm Phước", UNIT_A), ("Bản Lác", UNIT_B)], header=2,
+                titles=["KẾT QUẢ RÀ SOÁT XÓM THÔNG MINH NĂM 2024"],
+                words={"number": "STT", "result": "Kết quả", "assessment": "Đánh giá"})
+    check(tmp_path, spec, units=["Xóm Cạm Phước", "Xóm Bản Lác"], level="hamlet", year=2024,
+          criteria_set=SMART_SET)
+
+
+def test_wide_table_with_marks_per_unit(tmp_path: Path) -> None:
+    spec = Spec(SMART, [("Xóm Cạm Phước", UNIT_A), ("Xóm Bản Lác", UNIT_B)], header=3,
+                assessment="marks", criteria="roman", numbers="restart",
+                titles=["KẾT QUẢ RÀ SOÁT TIÊU CHÍ XÓM THÔNG MINH NĂM 2024"])
+    check(tmp_path, spec, units=["Xóm Cạm Phước", "Xóm Bản Lác"], level="hamlet", year=2024,
+          criteria_set=SMART_SET)
+
+
+def test_wide_table_of_communes(tmp_path: Path) -> None:
+    rows = catalogue_rows(COMMUNE_SET)
+    a = cells_for(COMMUNE_SET, {"1.2", "3.4", "5.1"})
+    b = cells_for(COMMUNE_SET, {"2.6"})
+    spec = Spec(rows, [("Xã Tân Lập", a), ("Xã Hợp Tiến", b)], criteria="roman",
+                titles=["KẾT QUẢ RÀ SOÁT CÁC TIÊU CHÍ XÃ NÔNG THÔN MỚI KIỂU MẪU NĂM 2024"])
+    check(tmp_path, spec, units=["Tân Lập", "Hợp Tiến"], level="commune", year=2024,
+          criteria_set=COMMUNE_SET)
+
+
+# --------------------------------------------------------------------------- several sheets
+
+def test_commune_workbook_with_one_sheet_per_hamlet(tmp_path: Path) -> None:
+    rows = catalogue_rows(HAMLET_SET)
+    title = ["ỦY BAN NHÂN DÂN XÃ KIM PHƯỢNG",
+             "KẾT QUẢ RÀ SOÁT TIÊU CHÍ XÓM NÔNG THÔN MỚI KIỂU MẪU NĂM 2024"]
+    specs = [
+        Spec(rows, [(None, cells_for(HAMLET_SET, {"1.1", "4.4", "10.1"}))], sheet="Cạm Phước",
+             titles=title),
+        Spec(rows, [(None, cells_for(HAMLET_SET, {"6.3"}))], sheet="Bản Lác", titles=title,
+             criteria="roman", numbers="restart", header=1),
+        Spec(rows, [(None, cells_for(HAMLET_SET, set()))], sheet="Xóm Ao Sen", titles=title,
+             criteria="merged", numbers="none", assessment="marks"),
+    ]
+    path = tmp_path / "kim_phuong_xom.xlsx"
+    rows_out = save(path, specs)
+    result = load_workbook(path)
+    assert result.errors.empty
+    expected = []
+    for spec, unit in zip(specs, ["Xóm Cạm Phước", "Xóm Bản Lác", "Xóm Ao Sen"], strict=True):
+        expected += expected_rows(spec, rows_out[spec.sheet], units=[unit], level="hamlet",
+                                  year=2024, criteria_set=HAMLET_SET)
+    assert records(result.indicators) == sorted(
+        expected, key=lambda r: (r["source_sheet"], r["unit"], r["source_row"]))
+    assert set(result.indicators[Ind.commune]) == {"Kim Phượng"}
+    assert counts_of(summary_json(path)) == {
+        "Xóm Cạm Phước": counts(rows, specs[0].units[0][1]),
+        "Xóm Bản Lác": counts(rows, specs[1].units[0][1]),
+        "Xóm Ao Sen": counts(rows, specs[2].units[0][1]),
+    }
+
+
+def test_tables_beside_a_budget_sheet_and_a_blank_sheet(tmp_path: Path) -> None:
+    path = tmp_path / "bao_cao_2024.xlsx"
+    specs = [Spec(SMART, [(None, UNIT_A)], sheet="Phai Đá", titles=TITLE_SMART),
+             Spec(SMART, [(None, UNIT_B)], sheet="Xóm Nà Ca",
+                  titles=["BIỂU RÀ SOÁT TIÊU CHÍ XÓM THÔNG MINH NĂM 2024"])]
+    save(path, specs)
+    wb = openpyxl.load_workbook(path)
+    ws = wb.create_sheet("Kinh phí")
+    ws.append(["TT", "Nội dung", "Tổng kinh phí (triệu đồng)", "Nguồn vốn"])
+    ws.append([1, "Đường giao thông", "1.250,5", "Ngân sách tỉnh"])
+    wb.create_sheet("Sheet3")
+    wb.save(path)
+    result = load_workbook(path)
+    assert result.errors.empty
+    assert sorted(result.indicators[Ind.unit].unique()) == ["Xóm Nà Ca", "Xóm Phai Đá"]
+    codes = dict(zip(result.issues[Iss.source_sheet], result.issues[Iss.code], strict=True))
+    assert codes["Kinh phí"] == "budget_sheet"
+    assert counts_of(summary_json(path)) == {"Xóm Phai Đá": counts(SMART, UNIT_A),
+                                            "Xóm Nà Ca": counts(SMART, UNIT_B)}
+
+
+def test_named_sheets_only(tmp_path: Path) -> None:
+    path = tmp_path / "pb_2024.xlsx"
+    save(path, [Spec(SMART, [(None, UNIT_A)], sheet="Phai Đá", titles=TITLE_SMART),
+                Spec(SMART, [(None, UNIT_B)], sheet="Nà Ca", titles=TITLE_SMART[2:3])])
+    result = load_workbook(path, sheets=["Nà Ca"])
+    assert list(result.indicators[Ind.unit].unique()) == ["Xóm Nà Ca"]
+
+
+# --------------------------------------------------------------------------- text details
+
+def test_stray_spaces_and_numbers_as_text(tmp_path: Path) -> None:
+    cells = [Cell(f"  {c.value}  " if isinstance(c.value, str) else c.value, c.expected,
+                  c.assessment, c.met) for c in UNIT_A]
+    spec = Spec(SMART, [(None, cells)], titles=[f"  {t}  " for t in TITLE_SMART],
+                words={"number": " STT ", "result": "Hiện  trạng", "assessment": "Tự  đánh giá "})
+    check(tmp_path, spec, units=["Xóm Phai Đá"], level="hamlet", year=2024,
+          criteria_set=SMART_SET)
+
+
+def test_missing_assessment_is_empty_not_guessed(tmp_path: Path) -> None:
+    cells = [Cell(c.value, c.expected, None, c.met) for c in UNIT_A]
+    spec = Spec(SMART, [(None, cells)], titles=TITLE_SMART)
+    check(tmp_path, spec, units=["Xóm Phai Đá"], level="hamlet", year=2024,
+          criteria_set=SMART_SET)
+
+
+@pytest.mark.parametrize(("text", "role"), [
+    ("TT", "number"), ("STT", "number"), ("Tên tiêu chí", "criterion"), ("Nội dung", "name"),
+    ("Tiêu chí / chỉ tiêu", "name"), ("Nội dung tiêu chí/chỉ tiêu", "name"),
+    ("Chỉ tiêu theo quy định", "target"), ("Yêu cầu đạt chuẩn", "target"),
+    ("Chỉ tiêu", "target"), ("Mục tiêu", "target"), ("Hiện trạng", "result"),
+    ("Thực trạng", "result"), ("Kết quả", "result"), ("Kết quả thực hiện", "result"),
+    ("Đánh giá", "assessment"), ("Tự đánh giá", "assessment"),
+    ("Kết quả đánh giá", "assessment"), ("Ghi chú", "note"), ("Đạt", "mark_met"),
+    ("Chưa đạt", "mark_not_met"), ("HIỆN TRẠNG NĂM 2024", "result"),
+    ("Xóm Cạm Phước", None),
+])
+def test_header_words_map_to_roles(text: str, role: str | None) -> None:
+    assert role_of(text) == role
+
+
+@pytest.mark.parametrize(("title", "names"), [
+    ("XÓM PHAI ĐÁ - XÃ KIM PHƯỢNG", [("Xóm", "Phai Đá"), ("Xã", "Kim Phượng")]),
+    ("KẾT QUẢ RÀ SOÁT XÃ NÔNG THÔN MỚI KIỂU MẪU NĂM 2024", []),
+    ("Thôn Nà Ca, xã Tân Lập, huyện Định Hóa", [("Thôn", "Nà Ca"), ("Xã", "Tân Lập")]),
+])
+def test_unit_names_in_titles(title: str, names: list[tuple[str, str]]) -> None:
+    assert unit_names(title) == names
+
+
+# --------------------------------------------------------------------------- validation errors
+
+def _write(path: Path, rows: list[list[object]]) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Phụ biểu"
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+    return path
+
+
+def test_error_no_indicator_table(tmp_path: Path) -> None:
+    path = _write(tmp_path / "no_table.xlsx", [["Báo cáo tình hình"], ["Nội dung văn bản"]])
+    result = load_workbook(path)
+    assert result.indicators.empty
+    assert list(result.errors[Iss.code]) == ["no_table"]
+
+
+def test_error_no_result_or_assessment_column(tmp_path: Path) -> None:
+    path = _write(tmp_path / "no_result.xlsx", [
+        ["BIỂU RÀ SOÁT TIÊU CHÍ XÓM THÔNG MINH NĂM 2024"], [],
+        ["TT", "Nội dung", "Chỉ tiêu", "Ghi chú"],
+        ["1", "Hạ tầng số", None, None],
+        ["1.1", "Tỷ lệ hộ có Internet", "≥ 80%", None],
+    ])
+    result = load_workbook(path)
+    codes = list(result.errors[Iss.code])
+    assert codes in (["no_result_column"], ["no_table"])
+    assert result.errors[Iss.source_file].tolist() == ["no_result.xlsx"]
+
+
+def test_error_same_indicator_twice(tmp_path: Path) -> None:
+    path = _write(tmp_path / "duplicate.xlsx", [
+        ["BIỂU RÀ SOÁT TIÊU CHÍ XÓM THÔNG MINH NĂM 2024"], ["XÓM PHAI ĐÁ"], [],
+        ["TT", "Nội dung", "Chỉ tiêu", "Hiện trạng", "Đánh giá"],
+        ["1", "Hạ tầng số", None, None, None],
+        ["1.1", "Tỷ lệ hộ có Internet", "≥ 80%", "86%", "Đạt"],
+        ["1.1", "Tỷ lệ hộ có Internet", "≥ 80%", "86%", "Đạt"],
+    ])
+    result = load_workbook(path)
+    errors = result.errors
+    assert list(errors[Iss.code]) == ["duplicate_indicator"] * 2
+    assert sorted(errors[Iss.source_row]) == [6, 7]
+    assert (errors[Iss.severity] == Severity.error).all()
+
+
+def test_no_year_anywhere_is_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "phu_bieu.xlsx"
+    save(path, [Spec(SMART, [(None, UNIT_A)], sheet="Phai Đá", header=1)])
+    result = load_workbook(path)
+    assert result.errors.empty
+    assert "no_year" in set(result.issues[Iss.code])
+    assert result.indicators[Ind.year].isna().all()
+    assert load_workbook(path, year=2023).indicators[Ind.year].eq(2023).all()
+
+
+def test_wide_table_three_header_rows_written_cell_by_cell(tmp_path: Path) -> None:
+    """A group header over the unit names over each unit's (result, assessment) pair."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Tổng hợp"
+    ws["A1"] = "TỔNG HỢP KẾT QUẢ RÀ SOÁT TIÊU CHÍ XÓM THÔNG MINH NĂM 2024"
+    ws.merge_cells("A1:H1")
+    for col, word in zip("ABCH", ["STT", "Nội dung", "Yêu cầu đạt chuẩn", "Ghi chú"],
+                         strict=True):
+        ws[f"{col}3"] = word
+        ws.merge_cells(f"{col}3:{col}5")
+    ws["D3"] = "Kết quả rà soát"
+    ws.merge_cells("D3:G3")
+    ws["D4"], ws["F4"] = "Xóm Cạm Phước", "Xóm Bản Lác"
+    ws.merge_cells("D4:E4")
+    ws.merge_cells("F4:G4")
+    ws["D5"], ws["E5"], ws["F5"], ws["G5"] = "Hiện trạng", "Đánh giá", "Hiện trạng", "Đánh giá"
+    r = 6
+    rows_of: dict[str, int] = {}
+    for k, crit in enumerate(dict.fromkeys(row.criterion_no for row in SMART)):
+        ws.cell(r, 1, ["I", "II", "III"][k])
+        ws.cell(r, 2, next(row.criterion_name for row in SMART if row.criterion_no == crit))
+        r += 1
+        for i, row in enumerate(SMART):
+            if row.criterion_no != crit:
+                continue
+            ws.cell(r, 1, row.indicator_no)
+            ws.cell(r, 2, row.indicator_name)
+            ws.cell(r, 3, row.target)
+            ws.cell(r, 4, UNIT_A[i].value)
+            ws.cell(r, 5, UNIT_A[i].assessment)
+            ws.cell(r, 6, UNIT_B[i].value)
+            ws.cell(r, 7, UNIT_B[i].assessment)
+            rows_of[row.indicator_no] = r
+            r += 1
+    path = tmp_path / "tong_hop.xlsx"
+    wb.save(path)
+    result = load_workbook(path)
+    assert result.errors.empty
+    expected = [
+        {"unit": unit, "level": "hamlet", "year": 2024, "criteria_set": SMART_SET,
+         "criterion_no": row.criterion_no, "indicator_no": row.indicator_no,
+         "value": cells[i].expected, "self_assessment": cells[i].self_assessment,
+         "source_sheet": "Tổng hợp", "source_row": rows_of[row.indicator_no]}
+        for unit, cells in (("Xóm Bản Lác", UNIT_B), ("Xóm Cạm Phước", UNIT_A))
+        for i, row in enumerate(SMART)
+    ]
+    assert records(result.indicators) == expected
+    assert counts_of(summary_json(path)) == {"Xóm Cạm Phước": counts(SMART, UNIT_A),
+                                            "Xóm Bản Lác": counts(SMART, UNIT_B)}

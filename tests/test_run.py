@@ -1,0 +1,231 @@
+"""Tests of ntm_analysis.run: parameters, inputs, facts, and real papermill runs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from notebook_fixtures import CHART_TABLE, FAILING, HAMLET_ROWS, make_project, write_hamlets
+
+from ntm_analysis import __version__
+from ntm_analysis.errors import ParameterError, RunError
+from ntm_analysis.run import (
+    coerce_parameters,
+    coerce_value,
+    collect_inputs,
+    default_run_dir,
+    find_notebook,
+    notebook_parameters,
+    parse_parameters_source,
+    read_facts,
+    record_facts,
+    run_notebook,
+)
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = make_project(tmp_path / "proj")
+    monkeypatch.setenv("NTM_PROJECT_ROOT", str(root))
+    return root
+
+
+# ------------------------------------------------------------------ parameters (fast)
+
+
+def test_parse_parameters_source_reads_type_default_and_help() -> None:
+    source = ('year: int = 2024  # năm báo cáo\n'
+              'hamlet: str | None = None  # xóm\n'
+              'paths: list[str] = ["a.xlsx"]  # workbooks\n'
+              'plain = 3\n')
+    params = parse_parameters_source(source)
+    assert [(p.name, p.type, p.default, p.help) for p in params] == [
+        ("year", "int", 2024, "năm báo cáo"),
+        ("hamlet", "str | None", None, "xóm"),
+        ("paths", "list[str]", ["a.xlsx"], "workbooks"),
+    ]
+
+
+def test_parse_parameters_source_reports_syntax_errors() -> None:
+    with pytest.raises(ParameterError, match="line 2"):
+        parse_parameters_source("year: int = 2024\nlang: str = 'vi", where="x.ipynb")
+
+
+@pytest.mark.parametrize(("value", "type_name", "expected"), [
+    ("2024", "int", 2024),
+    ("0.5", "float", 0.5),
+    (3, "float", 3.0),
+    ("yes", "bool", True),
+    ("không", "bool", False),
+    ("Kim Phượng", "str", "Kim Phượng"),
+    ('["a.xlsx", "b.xlsx"]', "list[str]", ["a.xlsx", "b.xlsx"]),
+    ("a.xlsx", "list[str]", ["a.xlsx"]),
+    (("a", "b"), "list", ["a", "b"]),
+    ("null", "str | None", None),
+    ("Xóm 1", "str | None", "Xóm 1"),
+    ('{"a": 1}', "dict", {"a": 1}),
+])
+def test_coerce_value_converts_cli_strings(value: object, type_name: str,
+                                           expected: object) -> None:
+    assert coerce_value(value, type_name, name="p") == expected
+
+
+@pytest.mark.parametrize(("value", "type_name"), [
+    ("hai nghìn", "int"), ("maybe", "bool"), (True, "int"), ("x", "dict"), (None, "str"),
+    ("[1,", "list"), (2024, "str"),
+])
+def test_coerce_value_refuses_wrong_values(value: object, type_name: str) -> None:
+    with pytest.raises(ParameterError, match=r"parameter 'p': expected"):
+        coerce_value(value, type_name, name="p")
+
+
+def test_unknown_parameter_names_the_valid_ones() -> None:
+    declared = notebook_parameters(CHART_TABLE)
+    with pytest.raises(ParameterError) as info:
+        coerce_parameters(declared, {"yaer": "2024"}, notebook="chart_table.ipynb")
+    message = str(info.value)
+    assert "yaer" in message
+    for name in ("commune", "lang", "out_dir", "paths", "year"):
+        assert name in message
+
+
+def test_run_notebook_refuses_unknown_parameter_before_running(project: Path) -> None:
+    with pytest.raises(ParameterError, match="valid parameters: divisor, out_dir"):
+        run_notebook(FAILING, parameters={"divisr": 1}, out_dir=project / "out")
+    assert not (project / "out").exists()
+
+
+def test_find_notebook_by_bare_name_and_path(project: Path) -> None:
+    shutil.copy(CHART_TABLE, project / "notebooks" / "10_readiness.ipynb")
+    expected = (project / "notebooks" / "10_readiness.ipynb").resolve()
+    assert find_notebook("10_readiness") == expected
+    assert find_notebook("notebooks/10_readiness.ipynb") == expected
+    assert find_notebook(CHART_TABLE) == CHART_TABLE.resolve()
+    with pytest.raises(ParameterError, match="the suite has: 10_readiness"):
+        find_notebook("99_missing")
+
+
+def test_default_run_dir(tmp_path: Path) -> None:
+    params = {"year": 2024, "commune": "Kim Phượng"}
+    assert default_run_dir("10_readiness.ipynb", params, root=tmp_path) == (
+        tmp_path / "outputs" / "2024" / "kim-phuong")
+    assert default_run_dir("20_hamlet_gaps.ipynb", {"year": 2024}, root=tmp_path) == (
+        tmp_path / "outputs" / "20_hamlet_gaps")
+
+
+def test_record_facts_merges_and_accumulates_expected(tmp_path: Path) -> None:
+    record_facts(tmp_path, rows_read=10, expected=["tables/a.xlsx"])
+    record_facts(tmp_path, rows_read=12, issues_found=2, expected=[Path("figures/b.png")])
+    assert read_facts(tmp_path) == {
+        "rows_read": 12, "issues_found": 2, "expected": ["figures/b.png", "tables/a.xlsx"],
+    }
+
+
+def test_record_facts_uses_run_dir_from_environment(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NTM_RUN_DIR", str(tmp_path))
+    record_facts(rows_read=1)
+    assert read_facts(tmp_path) == {"rows_read": 1}
+    monkeypatch.delenv("NTM_RUN_DIR")
+    with pytest.raises(ParameterError, match="NTM_RUN_DIR"):
+        record_facts(rows_read=1)
+
+
+def test_collect_inputs_from_paths_and_raw_dir(project: Path) -> None:
+    a = write_hamlets(project / "data" / "raw" / "a.xlsx")
+    b = write_hamlets(project / "data" / "raw" / "sub" / "b.xlsx")
+    (project / "data" / "raw" / "~$a.xlsx").write_bytes(b"lock")
+    extra = write_hamlets(project / "other.xlsx")
+    found = collect_inputs({"raw_dir": "data/raw", "paths": ["other.xlsx"]}, root=project)
+    assert found == sorted([a.resolve(), b.resolve(), extra.resolve()])
+    with pytest.raises(ParameterError, match="input file not found: nope.xlsx"):
+        collect_inputs({"paths": ["nope.xlsx"]}, root=project)
+
+
+# ------------------------------------------------------------------ real runs (slow)
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.slow
+def test_run_writes_run_folder_and_manifest(project: Path) -> None:
+    workbook = write_hamlets(project / "data" / "raw" / "hamlets.xlsx")
+    out = project / "outputs" / "2024" / "kim-phuong"
+    parameters = {"year": "2024", "paths": "data/raw/hamlets.xlsx"}
+    result = run_notebook(CHART_TABLE, parameters=parameters, out_dir=out)
+    assert result.ok
+    assert result.out_dir == out.resolve()
+    assert result.notebook_path == out.resolve() / "chart_table.ipynb"
+    assert result.html_path == out.resolve() / "chart_table.html"
+
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest == result.manifest | {"files": manifest["files"]}
+    assert manifest["status"] == "ok"
+    assert manifest["error"] is None and manifest["failed_cell"] is None
+    assert manifest["parameters"]["year"] == 2024  # coerced from the string "2024"
+    assert manifest["parameters"]["paths"] == ["data/raw/hamlets.xlsx"]
+    assert manifest["parameters"]["commune"] == "Kim Phượng"  # the notebook's default
+    assert manifest["parameters"]["out_dir"] == str(out.resolve())
+    assert manifest["inputs"] == [{"path": "data/raw/hamlets.xlsx",
+                                   "bytes": workbook.stat().st_size, "sha256": _sha(workbook)}]
+    assert manifest["rows_read"] == len(HAMLET_ROWS)
+    assert manifest["issues_found"] == 0
+    assert manifest["library_version"] == __version__
+    assert manifest["python_version"].startswith("3.")
+    assert manifest["started"] <= manifest["finished"]
+    files = {f["path"]: f for f in manifest["files"]}
+    for name in ("chart_table.ipynb", "chart_table.html", "figures/hamlets.png",
+                 "tables/hamlets.xlsx", "run_facts.json"):
+        assert files[name]["sha256"] == _sha(out / name), name
+        assert files[name]["bytes"] == (out / name).stat().st_size
+    assert manifest["outputs"] == {"notebook": "chart_table.ipynb", "html": "chart_table.html"}
+
+    executed = nbformat.read(out / "chart_table.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code"
+                      for o in c.outputs)
+    assert f"Năm 2024: Kim Phượng, {len(HAMLET_ROWS)} xóm" in printed
+    assert not list(out.glob(".*"))  # no temporary files left behind
+
+
+@pytest.mark.slow
+def test_failed_run_keeps_partial_notebook_and_names_the_cell(project: Path) -> None:
+    out = project / "outputs" / "failing"
+    (out).mkdir(parents=True)
+    (out / "failing.html").write_text("stale report from an earlier run", encoding="utf-8")
+    with pytest.raises(RunError) as info:
+        run_notebook(FAILING, parameters={"divisor": "0"}, out_dir=out)
+    err = info.value
+    assert err.cell == 3
+    assert "failing.ipynb" in str(err) and "cell 3" in str(err)
+    assert "ZeroDivisionError" in str(err)
+    assert err.output_path == str(out.resolve() / "failing.ipynb")
+
+    partial = nbformat.read(out / "failing.ipynb", as_version=4)
+    outputs = [o for c in partial.cells if c.cell_type == "code" for o in c.outputs]
+    assert any("cell 2 ran" in o.get("text", "") for o in outputs)
+    assert any(o.get("ename") == "ZeroDivisionError" for o in outputs)
+    assert not (out / "failing.html").exists()  # no report for a failed run, not even a stale one
+
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["status"] == "failed"
+    assert manifest["failed_cell"] == 3
+    assert manifest["error"] == "ZeroDivisionError: division by zero"
+    assert manifest["rows_read"] == 3  # recorded by cell 2 before the failure
+    assert manifest["outputs"] == {"notebook": "failing.ipynb", "html": None}
+
+
+@pytest.mark.slow
+def test_run_fails_when_a_declared_output_is_missing(project: Path) -> None:
+    out = project / "outputs" / "missing"
+    with pytest.raises(RunError, match="tables/never_written.xlsx"):
+        run_notebook(FAILING, parameters={"divisor": 1}, out_dir=out)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["status"] == "failed"
+    assert manifest["failed_cell"] is None
+    assert manifest["missing"] == ["tables/never_written.xlsx"]

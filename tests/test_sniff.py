@@ -1,0 +1,209 @@
+"""Tests of ntm_analysis.sniff and ntm_analysis.safety: file-level defects and XML attacks."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from ntm_analysis.errors import InputError, NtmError
+from ntm_analysis.safety import UnsafeEnvironmentError, assert_defused
+from ntm_analysis.sniff import ENTITY_PROBLEM, PASSWORD_PROBLEM, check_workbook_file
+
+CORPUS = Path(__file__).parent / "data" / "with-problems"
+_spec = importlib.util.spec_from_file_location("make_corpus", CORPUS / "make_corpus.py")
+assert _spec and _spec.loader
+make_corpus = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(make_corpus)
+
+ENTITY = f"{ENTITY_PROBLEM} (part 'xl/sharedStrings.xml')"
+REFUSED = {
+    "empty-file.xlsx": "the file is empty (0 bytes); expected an Excel workbook",
+    "not-a-workbook-random-bytes.xlsx": (
+        "the file is not an Excel workbook: its content is not a known format (it starts with"
+        " bytes 8f 3a 14 75 4d 10 0f 23)"),
+    "pdf-renamed.xlsx": "this is a PDF document, not an Excel workbook",
+    "png-renamed.xlsx": "this is a PNG image, not an Excel workbook",
+    "csv-renamed.xlsx": ("this is a CSV text file, not an Excel workbook (open it in Excel and"
+                         " save it as .xlsx)"),
+    "html-renamed.xls": ("this is an HTML page, not an Excel workbook (some systems export HTML"
+                         " with an Excel name; open it in Excel and save it as .xlsx)"),
+    "excel-2003-xml.xls": ("this is an Excel 2003 XML spreadsheet, which cannot be read; open it"
+                           " in Excel and save it as .xlsx"),
+    "zip-not-a-workbook.xlsx": ("this is a zip archive, not an Excel workbook (it has no"
+                                " [Content_Types].xml)"),
+    "word-document-renamed.xlsx": "this is a Word document (.docx), not an Excel workbook",
+    "truncated-workbook.xlsx": ("the file starts like a zip-based workbook but is damaged or"
+                                " truncated; save it again from Excel"),
+    "password-protected.xlsx": PASSWORD_PROBLEM,
+    "xml-entity-expansion.xlsx": ENTITY,
+    "xml-external-entity.xlsx": ENTITY,
+    "xml-external-entity-utf16.xlsx": ENTITY,
+    "zip-bomb.xlsx": ("part 'xl/worksheets/sheet1.xml' is compressed 1,018 to 1, more than the"
+                      " limit of 200 to 1 (possible zip bomb); refusing to read it"),
+}
+ACCEPTED = {
+    "valid-minimal.xlsx": "xlsx",
+    "legacy-tcvn3.xlsx": "xlsx",
+    "legacy-vni.xlsx": "xlsx",
+    "legacy-format.xls": "xls",
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_corpus_file_is_refused_with_located_message(name: str) -> None:
+    with pytest.raises(InputError) as info:
+        check_workbook_file(CORPUS / name)
+    assert str(info.value) == f"{name}: {REFUSED[name]}"
+    assert info.value.location.file == name
+    assert info.value.exit_code != 0
+
+
+@pytest.mark.parametrize("name", sorted(ACCEPTED))
+def test_corpus_workbook_is_accepted(name: str) -> None:
+    assert check_workbook_file(CORPUS / name) == ACCEPTED[name]
+
+
+def test_every_corpus_file_is_covered() -> None:
+    on_disk = {p.name for p in CORPUS.iterdir() if p.suffix in {".xlsx", ".xls"}}
+    assert on_disk == set(REFUSED) | set(ACCEPTED)
+
+
+def test_corpus_regenerates_the_same_verdicts(tmp_path: Path) -> None:
+    names = make_corpus.build(tmp_path)
+    for name in names:
+        if name in REFUSED:
+            with pytest.raises(InputError) as info:
+                check_workbook_file(tmp_path / name)
+            expected = f"{name}: {REFUSED[name]}"
+            if name == "zip-bomb.xlsx":  # the ratio depends on the zlib build
+                expected = re.sub(r"compressed [\d,]+ to 1", "compressed N to 1", expected)
+                assert re.sub(r"compressed [\d,]+ to 1", "compressed N to 1",
+                              str(info.value)) == expected
+            else:
+                assert str(info.value) == expected
+        else:
+            assert check_workbook_file(tmp_path / name) == ACCEPTED[name]
+
+
+def test_legacy_xls_is_readable_with_calamine() -> None:
+    from python_calamine import CalamineWorkbook
+
+    rows = CalamineWorkbook.from_path(str(CORPUS / "legacy-format.xls")).get_sheet_by_name(
+        "Xa").to_python()
+    assert rows[1][1] == "Tỷ lệ hộ nghèo đa chiều"
+    assert rows[1][2] == pytest.approx(3.2)
+
+
+def test_missing_file_and_folder(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"^nope\.xlsx: file not found"):
+        check_workbook_file(tmp_path / "nope.xlsx")
+    folder = tmp_path / "thu-muc.xlsx"
+    folder.mkdir()
+    with pytest.raises(InputError) as info:
+        check_workbook_file(folder)
+    assert str(info.value) == "thu-muc.xlsx: this is a folder, not a workbook file"
+
+
+def test_size_limit_is_checked_before_reading(tmp_path: Path) -> None:
+    path = tmp_path / "big.xlsx"
+    make_corpus.minimal_xlsx(path)
+    size = path.stat().st_size
+    with pytest.raises(InputError) as info:
+        check_workbook_file(path, max_bytes=size - 1)
+    assert "larger than the limit" in str(info.value)
+    assert check_workbook_file(path, max_bytes=size) == "xlsx"
+
+
+def test_total_uncompressed_limit_from_zip_directory(tmp_path: Path) -> None:
+    path = tmp_path / "inflated.xlsx"
+    make_corpus.minimal_xlsx(path, sheet_pad=" " * 3_000_000)
+    total = sum(i.file_size for i in zipfile.ZipFile(path).infolist())
+    with pytest.raises(InputError) as info:
+        check_workbook_file(path, max_uncompressed=2_000_000, max_ratio=10_000)
+    assert str(info.value) == (
+        f"inflated.xlsx: the workbook would unpack to {total / 1e6:,.1f} MB, more than the limit"
+        " of 2.0 MB (possible zip bomb); refusing to read it")
+    # with generous limits the same well-formed workbook passes
+    assert check_workbook_file(path, max_ratio=10_000) == "xlsx"
+
+
+def test_real_openpyxl_workbook_and_xlsm_and_ods(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "Xóm Ao Sen"
+    wb.save(tmp_path / "ok.xlsx")
+    assert check_workbook_file(tmp_path / "ok.xlsx") == "xlsx"
+    # the real format wins over the extension
+    (tmp_path / "ok.xls").write_bytes((tmp_path / "ok.xlsx").read_bytes())
+    assert check_workbook_file(tmp_path / "ok.xls") == "xlsx"
+    with zipfile.ZipFile(tmp_path / "ok.xlsx") as src, \
+            zipfile.ZipFile(tmp_path / "macro.xlsm", "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info, src.read(info))
+        dst.writestr("xl/vbaProject.bin", b"\x00" * 16)
+    assert check_workbook_file(tmp_path / "macro.xlsm") == "xlsm"
+    with zipfile.ZipFile(tmp_path / "calc.ods", "w") as zf:
+        zf.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        zf.writestr("content.xml", "<office:document-content/>")
+    assert check_workbook_file(tmp_path / "calc.ods") == "ods"
+
+
+def test_plain_text_file(tmp_path: Path) -> None:
+    path = tmp_path / "ghi-chu.xlsx"
+    path.write_text("Báo cáo kết quả thực hiện\nxây dựng nông thôn mới\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        check_workbook_file(path)
+    assert str(info.value) == "ghi-chu.xlsx: this is a plain text file, not an Excel workbook"
+
+
+# ------------------------------------------------------------------------------ XML attacks
+def test_openpyxl_uses_defusedxml() -> None:
+    assert openpyxl.DEFUSEDXML is True
+    assert_defused()
+
+
+def test_assert_defused_refuses_unprotected_openpyxl() -> None:
+    code = (
+        "import os; os.environ['OPENPYXL_DEFUSEDXML'] = 'False'\n"
+        "from ntm_analysis.safety import assert_defused, UnsafeEnvironmentError\n"
+        "try:\n    assert_defused()\n"
+        "except UnsafeEnvironmentError as e:\n    print('refused:', e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=60)
+    assert out.stdout.startswith("refused: openpyxl is not using defusedxml")
+    assert issubclass(UnsafeEnvironmentError, NtmError)
+
+
+@pytest.mark.parametrize("name", ["xml-entity-expansion.xlsx", "xml-external-entity.xlsx"])
+def test_openpyxl_refuses_entity_workbooks(name: str) -> None:
+    import defusedxml
+
+    with pytest.raises(ValueError) as info:
+        openpyxl.load_workbook(CORPUS / name)
+    chain: list[BaseException] = []
+    exc: BaseException | None = info.value
+    while exc is not None:
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    assert any(isinstance(e, defusedxml.DefusedXmlException) for e in chain)
+
+
+@pytest.mark.parametrize("name", ["xml-entity-expansion.xlsx", "xml-external-entity.xlsx"])
+def test_calamine_expands_and_leaks_nothing(name: str) -> None:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        rows = CalamineWorkbook.from_path(str(CORPUS / name)).get_sheet_by_index(0).to_python()
+    except Exception as exc:  # refusing is fine too  # noqa: BLE001
+        assert "root:" not in str(exc)
+        return
+    text = " ".join(str(v) for row in rows for v in row)
+    assert "root:" not in text  # no /etc/passwd content
+    assert "lollollol" not in text and len(text) < 1000  # no expansion
