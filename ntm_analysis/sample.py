@@ -316,3 +316,10 @@ def write_kim_phuong_sample(out_dir: str | os.PathLike[str]) -> list[Path]:
         wb.save(path)
         paths.append(path)
     return paths
+
+
+def write_sample_data(out_dir: str | os.PathLike[str]) -> list[Path]:
+    """Write every bundled sample workbook (indicator appendices, budget, income) to ``out_dir``."""
+    from ntm_analysis.sample_money import write_money_samples
+
+    return [*write_kim_phuong_sample(out_dir), *write_money_samples(out_dir)]

@@ -8,9 +8,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ntm_analysis.sample import write_kim_phuong_sample
+from ntm_analysis.sample import write_sample_data
 
 if __name__ == "__main__":
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "data/raw")
-    for path in write_kim_phuong_sample(out):
+    for path in write_sample_data(out):
         print(path)
