@@ -82,10 +82,13 @@ def commune_names(n: int, *, seed: int = 0) -> list[str]:
     """
     rng = random.Random(seed)
     pairs = [f"{a} {b}" for a in SYLLABLES for b in SYLLABLES if a != b]
-    if n > len(pairs):
-        raise ValueError(f"at most {len(pairs)} distinct commune names, asked for {n}")
     rng.shuffle(pairs)
-    return pairs[:n]
+    # "Thanh Sơn" and "Thành Sơn" share a file name: keep one name per slug
+    by_slug = {slug(p): p for p in reversed(pairs)}
+    names = [p for p in pairs if by_slug[slug(p)] == p]
+    if n > len(names):
+        raise ValueError(f"at most {len(names)} distinct commune names, asked for {n}")
+    return names[:n]
 
 
 def _commune_table(name: str, rng: random.Random, met_share: float) -> UnitTable:

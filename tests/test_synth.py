@@ -9,13 +9,14 @@ from ntm_analysis.load import load_workbook
 from ntm_analysis.sample import COMMUNE_SET, HAMLET_SET
 from ntm_analysis.schema import Ind, Iss, Level, Severity
 from ntm_analysis.synth import LAYOUTS, commune_names, plan_province, write_province
+from ntm_analysis.text import slug
 
 
 def test_commune_names_distinct_and_deterministic() -> None:
-    names = commune_names(50, seed=3)
-    assert len(set(names)) == 50
-    assert names == commune_names(50, seed=3)
-    assert names != commune_names(50, seed=4)
+    names = commune_names(300, seed=3)
+    assert len({slug(n) for n in names}) == 300  # distinct file names too
+    assert names == commune_names(300, seed=3)
+    assert names != commune_names(300, seed=4)
 
 
 def test_plan_respects_hamlet_range() -> None:
