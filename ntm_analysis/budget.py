@@ -17,19 +17,21 @@ import logging
 import math
 import os
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from ntm_analysis.cells import read_sheets
 from ntm_analysis.errors import InputError, Location
 from ntm_analysis.parse import parse_number
 from ntm_analysis.schema import Iss, Severity, _Schema, conform, empty_frame
-from ntm_analysis.text import cell_text, fold, nfc
+from ntm_analysis.sniff import check_workbook_file
+from ntm_analysis.text import cell_text, fold, nfc, unaccent
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +146,7 @@ class Grid:
 
 
 def read_grids(path: str | os.PathLike[str]) -> list[Grid]:
-    """Read every sheet of a workbook as a ``Grid`` (calamine first, openpyxl as fallback).
+    """Read every sheet of a workbook as a ``Grid`` (through ``ntm_analysis.cells``).
 
     Raises
     ------
@@ -152,51 +154,15 @@ def read_grids(path: str | os.PathLike[str]) -> list[Grid]:
         When the file is missing or is not a workbook; the message names the file.
     """
     p = Path(path)
-    name = p.name
     if not p.exists():
         raise InputError(Location(file=str(path)), "file not found")
     if not p.is_file():
         raise InputError(Location(file=str(path)), "expected a workbook file, got a folder")
-    try:
-        return _read_calamine(p)
-    except Exception as exc:  # calamine raises its own types; fall back to openpyxl
-        log.debug("calamine could not read %s (%s); trying openpyxl", name, exc)
-    try:
-        return _read_openpyxl(p)
-    except Exception as exc:
-        raise InputError(Location(file=str(path)),
-                         f"not a readable Excel workbook (.xlsx): {exc}") from exc
+    check_workbook_file(p)
+    return [_grid(p.name, g.name, g.rows, g.merged) for g in read_sheets(p)]
 
 
-def _read_calamine(p: Path) -> list[Grid]:
-    import python_calamine as pc
-
-    book = pc.CalamineWorkbook.from_path(str(p))
-    grids = []
-    for sheet_name in book.sheet_names:
-        sheet = book.get_sheet_by_name(sheet_name)
-        rows: list[list[object]] = [list(r) for r in sheet.to_python(skip_empty_area=False)]
-        merged = sheet.merged_cell_ranges
-        grids.append(_grid(p.name, sheet_name, rows,
-                           [tuple(map(tuple, m)) for m in merged] if merged else merged))
-    return grids
-
-
-def _read_openpyxl(p: Path) -> list[Grid]:
-    import openpyxl
-
-    book = openpyxl.load_workbook(p, read_only=False, data_only=True)
-    grids = []
-    for ws in book.worksheets:
-        rows = [list(r) for r in ws.iter_rows(values_only=True)]
-        merged = [((m.min_row - 1, m.min_col - 1), (m.max_row - 1, m.max_col - 1))
-                  for m in ws.merged_cells.ranges]
-        grids.append(_grid(p.name, ws.title, rows, merged))
-    book.close()
-    return grids
-
-
-def _grid(file: str, sheet: str, rows: list[list[object]], merged: list | None) -> Grid:
+def _grid(file: str, sheet: str, rows: list[list[Any]], merged: list | None) -> Grid:
     width = max((len(r) for r in rows), default=0)
     if merged:
         width = max(width, *(m[1][1] + 1 for m in merged))
@@ -207,16 +173,8 @@ def _grid(file: str, sheet: str, rows: list[list[object]], merged: list | None) 
 # --------------------------------------------------------------------------- header mapping
 
 
-def plain(text: str) -> str:
-    """Lower-case text without diacritics (đ → d), punctuation kept.
-
-    Examples
-    --------
-    >>> plain("TC 6 - Giáo dục; chỉ tiêu 6.1")
-    'tc 6 - giao duc; chi tieu 6.1'
-    """
-    text = unicodedata.normalize("NFD", nfc(text).replace("đ", "d").replace("Đ", "D"))
-    return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+#: Lower-case text without diacritics, punctuation kept (kept under its old name here).
+plain = unaccent
 
 
 @lru_cache(maxsize=4)

@@ -50,7 +50,8 @@ def _trim(rows: list[list[Any]]) -> list[list[Any]]:
     return rows[:end]
 
 
-def read_sheets(path: str | os.PathLike[str], *, sheets: Sequence[str] | None = None) -> list[SheetGrid]:
+def read_sheets(path: str | os.PathLike[str], *,
+                sheets: Sequence[str] | None = None) -> list[SheetGrid]:
     """Return the grids of a workbook's sheets (all of them, or those named, in file order).
 
     Raises

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -98,15 +97,21 @@ def _summary_records(summary: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
+def _shown(value: object, missing: str = "?") -> str:
+    """Text of a table cell for the terminal; ``missing`` for NA (a unit with no name found)."""
+    return missing if value is None or value is pd.NA or (
+        isinstance(value, float) and value != value) else str(value)
+
+
 def _format_summary(summary: pd.DataFrame) -> str:
     if summary.empty:
         return "no units found"
     rows = [("unit", "level", "year", "criteria", "indicators", "unknown", "disc.", "set")]
     for r in summary.itertuples():
-        rows.append((str(r.unit), str(r.level), "" if pd.isna(r.year) else str(r.year),
+        rows.append((_shown(r.unit), _shown(r.level), _shown(r.year, ""),
                      f"{r.criteria_met}/{r.criteria_total}",
                      f"{r.indicators_met}/{r.indicators_total}", str(r.indicators_unknown),
-                     str(r.discrepancies), str(r.criteria_set or "?")))
+                     str(r.discrepancies), _shown(r.criteria_set)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
              for row in rows]
@@ -173,8 +178,12 @@ def ingest(raw_dir: Path, processed_dir: Path, year: int | None) -> None:
               type=click.Path(path_type=Path))
 @click.option("--processed", "processed_dir", default="data/processed", show_default=True,
               type=click.Path(path_type=Path))
-def demo(raw_dir: Path, processed_dir: Path) -> None:
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+def demo(raw_dir: Path, processed_dir: Path, lang: str) -> None:
     """Run the main job on the bundled sample data (what `make demo` calls).
+
+    Ingests RAW into PROCESSED, prints the attainment summary, then runs the readiness report of
+    each commune found and prints the path of its HTML.
 
     \b
     Example:
@@ -182,24 +191,26 @@ def demo(raw_dir: Path, processed_dir: Path) -> None:
     """
     from ntm_analysis.attainment import compute_attainment, summarise_attainment
     from ntm_analysis.ingest import load_raw_dir
+    from ntm_analysis.run import default_run_dir, run_notebook
 
     report = load_raw_dir(raw_dir, processed_dir=processed_dir)
     print_warnings(report.result.issues)
     report.result.raise_for_errors()
     table = summarise_attainment(compute_attainment(report.result.indicators))
     click.echo(_format_summary(table))
-    for hook in _DEMO_STEPS:
-        hook(raw_dir, processed_dir)
-
-
-#: Further demo steps registered by other modules (the readiness report).
-_DEMO_STEPS: list[Callable[[Path, Path], None]] = []
+    communes = table[[Summ.commune, Summ.year]].dropna().drop_duplicates()
+    for commune, year in communes.itertuples(index=False):
+        parameters = {"year": int(year), "commune": str(commune), "raw_dir": str(raw_dir),
+                      "processed_dir": str(processed_dir), "lang": lang}
+        out_dir = default_run_dir("10_readiness", parameters)
+        click.echo(f"running the readiness report for {commune} {year} ...")
+        result = run_notebook("10_readiness", parameters=parameters, out_dir=out_dir)
+        click.echo(f"readiness report: {result.html_path}")
 
 
 def _register() -> None:
-    from ntm_analysis.cli_report import COMMANDS as REPORT_COMMANDS
-
     from ntm_analysis.cli_money import funding, income
+    from ntm_analysis.cli_report import COMMANDS as REPORT_COMMANDS
 
     for command in [*REPORT_COMMANDS, funding, income]:
         cli.add_command(command)

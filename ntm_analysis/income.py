@@ -35,6 +35,7 @@ from ntm_analysis.budget import (
     role_of,
 )
 from ntm_analysis.errors import InputError, Location, ParameterError
+from ntm_analysis.load import canonical_unit
 from ntm_analysis.parse import parse_number
 from ntm_analysis.schema import Iss, Severity, _Schema, conform, empty_frame
 from ntm_analysis.text import cell_text, fold
@@ -146,8 +147,7 @@ def unit_level(unit: str) -> str:
     >>> unit_level("Xã Kim Phượng"), unit_level("Xóm Ao Sen"), unit_level("Kim Phượng")
     ('commune', 'hamlet', 'commune')
     """
-    first = fold(unit).split()[:1]
-    return "hamlet" if first and first[0] in {"xom", "thon", "ban", "lang"} else "commune"
+    return canonical_unit(unit)[1]
 
 
 def _value(raw: object) -> float | None:
@@ -193,7 +193,8 @@ def _read_wide(grid: Grid, header: int, unit_col: int, note_col: int | None,
                                      Severity.error, "bad_income"))
                 continue
             records.append({S.source_file: grid.file, S.source_sheet: grid.sheet,
-                            S.source_row: r + 1, S.unit: unit, S.level: unit_level(unit),
+                            S.source_row: r + 1, S.unit: canonical_unit(unit)[0],
+                            S.level: unit_level(unit),
                             S.year: year, S.kind: kind, S.value: value,
                             S.note: (cell_text(grid.cell(r, note_col)) or None)
                             if note_col is not None else None})
@@ -231,7 +232,7 @@ def _read_tall(grid: Grid, header: int, roles: dict[int, str],
                                      Severity.error, "bad_income"))
                 continue
             records.append({S.source_file: grid.file, S.source_sheet: grid.sheet,
-                            S.source_row: r + 1, S.unit: unit or default_unit,
+                            S.source_row: r + 1, S.unit: canonical_unit(unit or default_unit)[0],
                             S.level: unit_level(unit or default_unit), S.year: year,
                             S.kind: kind, S.value: value, S.note: note or None})
     return records

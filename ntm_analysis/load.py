@@ -33,8 +33,9 @@ import pandas as pd
 from ntm_analysis import catalogue as cat
 from ntm_analysis.cells import SheetGrid, read_sheets
 from ntm_analysis.errors import InputError, ValidationError
-from ntm_analysis.parse import parse_assessment, parse_value
+from ntm_analysis.parse import PERCENT, is_mark, parse_assessment, parse_target, parse_value
 from ntm_analysis.schema import Ind, Iss, Level, Severity, conform, empty_frame
+from ntm_analysis.sheetxml import SheetExtras, column_letters, scan_sheets
 from ntm_analysis.text import cell_text, fold, nfc, slug
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,10 @@ log = logging.getLogger(__name__)
 HEADER_SEARCH_ROWS = 40
 #: Roles that hold one unit's figures (a wide table repeats them per unit).
 UNIT_ROLES = ("result", "assessment", "mark_met", "mark_not_met")
+#: Longest text expected in one table cell; longer cells are kept and reported.
+MAX_CELL_CHARS = 1000
+#: A letter O (Latin or Cyrillic) typed next to a digit, as in "9O%".
+_LETTER_IN_NUMBER = re.compile(r"(?<=\d)[OoОо]|[OoОо](?=\d)")
 
 _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9,
           "X": 10, "XI": 11, "XII": 12, "XIII": 13, "XIV": 14, "XV": 15}
@@ -177,6 +182,25 @@ def unit_names(text: str) -> list[tuple[str, str]]:
     return out
 
 
+def canonical_unit(label: str) -> tuple[str, str]:
+    """Return a unit label in the suite's convention, with its level.
+
+    Communes are named without their prefix ("Kim Phượng"), hamlets with it ("Xóm Ao Sen"), as
+    in the indicator table; a label without a prefix is taken for a commune.
+
+    Examples
+    --------
+    >>> canonical_unit("XÃ KIM PHƯỢNG"), canonical_unit("Xóm Ao Sen"), canonical_unit("Kim Phượng")
+    (('Kim Phượng', 'commune'), ('Xóm Ao Sen', 'hamlet'), ('Kim Phượng', 'commune'))
+    """
+    found = unit_names(label)
+    if not found:
+        return nfc(label), Level.commune
+    prefix, name = found[0]
+    level = Level.commune if fold(prefix) in _COMMUNE_WORDS else Level.hamlet
+    return _display(prefix, name, level), level
+
+
 # --------------------------------------------------------------------------- sheet reading
 
 
@@ -239,6 +263,7 @@ class _SheetLoader:
         self.default_year = default_year
         self.rows: list[dict[str, Any]] = []
         self.issues: list[dict[str, Any]] = []
+        self.layout: _Layout | None = None
         self.n_cols = grid.n_cols
         self.cells = [list(r) + [""] * (self.n_cols - len(r)) for r in grid.rows]
         self.filled_from: dict[tuple[int, int], tuple[int, int]] = {}
@@ -281,6 +306,62 @@ class _SheetLoader:
 
     def row_roles(self, r: int) -> dict[int, str]:
         return {c: role for c in range(self.n_cols) if (role := role_of(self.text(r, c)))}
+
+    def column_label(self, c: int) -> str:
+        """Name a 0-based column by its header text, or by its letter outside a table."""
+        if self.layout is not None and (t := self.layout.header_text.get(c)):
+            return t
+        return column_letters(c + 1)
+
+    def find_partial_header(self) -> int | None:
+        """Return the 0-based row of a header naming content and target but no result column."""
+        for r in range(min(len(self.cells), HEADER_SEARCH_ROWS)):
+            kinds = set(self.row_roles(r).values())
+            if {"name", "criterion"} & kinds and {"number", "target"} & kinds:
+                return r
+        return None
+
+    def check_extras(self, extras: SheetExtras | None) -> None:
+        """Report what the cell values hide: hidden rows that hold data, stale formulas."""
+        if extras is None:
+            return
+        hidden = [r for r in extras.hidden_rows if r - 1 < len(self.cells)
+                  and any(self.text(r - 1, c) for c in range(self.n_cols))]
+        if hidden:
+            shown = ", ".join(str(r) for r in hidden[:10]) + (" …" if len(hidden) > 10 else "")
+            self.issue(hidden[0] - 1, None, None,
+                       f"{len(hidden)} hidden row(s) hold data and were read: {shown} "
+                       "(expected visible rows; unhide them in Excel to check)",
+                       Severity.warning, "hidden_rows")
+        for row, col, formula in extras.stale_formulas:
+            self.issue(row - 1, self.column_label(col - 1), formula,
+                       f"formula in cell {column_letters(col)}{row} has no saved result: "
+                       "expected a value (open the file in Excel and save it again); "
+                       "the cell was read as empty", Severity.warning, "formula_no_value")
+
+    def check_cells(self, layout: _Layout, records: list[_Record]) -> None:
+        """Report data cells that are suspiciously long and merges across data rows."""
+        for rec in records:
+            for c in range(self.n_cols):
+                if (rec.row, c) in self.filled_from:
+                    continue
+                n = len(self.text(rec.row, c))
+                if n > MAX_CELL_CHARS:
+                    self.issue(rec.row, self.column_label(c), None,
+                               f"cell {column_letters(c + 1)}{rec.row + 1} holds {n:,} "
+                               f"characters: expected at most {MAX_CELL_CHARS:,} in a table "
+                               "cell (pasted text?); kept in full", Severity.warning,
+                               "long_cell")
+        data_cols = {c for u in layout.units for c in
+                     (u.result, u.assessment, u.mark_met, u.mark_not_met) if c is not None}
+        for (r0, c0), (r1, c1) in sorted(self.grid.merged):
+            if r1 <= r0 or r0 < layout.first_data_row or not data_cols & set(range(c0, c1 + 1)):
+                continue
+            ref = f"{column_letters(c0 + 1)}{r0 + 1}:{column_letters(c1 + 1)}{r1 + 1}"
+            self.issue(r0, self.column_label(c0), self.text(r0, c0),
+                       f"merged cell {ref} spans data rows {r0 + 1}–{r1 + 1}: expected one "
+                       f"value per row; its value was read for each of the {r1 - r0 + 1} rows",
+                       Severity.warning, "merged_data")
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -487,6 +568,7 @@ class _SheetLoader:
         layout = self.find_layout()
         if layout is None:
             return False
+        self.layout = layout
         units_cols_ok = any(u.result is not None or u.assessment is not None
                             or u.mark_met is not None for u in layout.units)
         if not units_cols_ok:
@@ -494,14 +576,21 @@ class _SheetLoader:
                        "no result or assessment column: expected a header such as 'Hiện trạng', "
                        "'Kết quả' or 'Đánh giá'", Severity.error, "no_result_column")
             return True
+        if not any(u.assessment is not None or u.mark_met is not None
+                   or u.mark_not_met is not None for u in layout.units):
+            self.issue(layout.header_rows[-1], None, None,
+                       "no self-assessment column: expected 'Tự đánh giá' or 'Đánh giá' (or "
+                       "'Đạt' | 'Chưa đạt' marks); statuses come from the values alone",
+                       Severity.warning, "no_assessment_column")
         title = self.title_text(layout)
         year = self.find_year(title)
         if year is None:
-            self.issue(None, None, None, "no year found in the title, sheet name or file name; "
-                       "pass --year", Severity.warning, "no_year")
+            self.issue(None, None, None, "no year found: expected one such as 'NĂM 2024' in the "
+                       "title, sheet name or file name; pass --year", Severity.warning, "no_year")
         cset = cat.detect_set_from_text(f"{title}\n{self.grid.name}", year=year)
         named = unit_names(f"{title}\n{self.grid.name}")
         records = self.classify(layout)
+        self.check_cells(layout, records)
         # walk the records: attach indicators to criteria and number them
         indicators: list[tuple[_Record, str | None, str | None, str]] = []
         crit_no: str | None = None
@@ -619,23 +708,38 @@ class _SheetLoader:
                        "self-assessment not understood: expected 'Đạt' or 'Chưa đạt'",
                        Severity.warning, "bad_assessment")
         if uc.mark_met is not None or uc.mark_not_met is not None:
-            from ntm_analysis.parse import is_mark
-
             met_mark = is_mark(self.raw(r, uc.mark_met))
             not_mark = is_mark(self.raw(r, uc.mark_not_met))
             if met_mark and not_mark:
-                self.issue(r, "Đạt / Chưa đạt", None, "both 'Đạt' and 'Chưa đạt' are marked; "
-                           "self-assessment left empty", Severity.warning, "conflicting_marks")
+                self.issue(r, "Đạt / Chưa đạt", None, "both 'Đạt' and 'Chưa đạt' are marked: "
+                           "expected one mark; self-assessment left empty", Severity.warning,
+                           "conflicting_marks")
             elif met_mark or not_mark:
                 mark_assessment = "met" if met_mark else "not_met"
                 if assessment is not None and assessment != mark_assessment:
-                    self.issue(r, "Đánh giá", None, "the assessment column and the x marks "
-                               "disagree; the marks were used", Severity.warning,
-                               "conflicting_marks")
+                    said = "Đạt" if assessment == "met" else "Chưa đạt"
+                    marked = "Đạt" if met_mark else "Chưa đạt"
+                    self.issue(r, layout.header_text.get(uc.assessment or 0) or "Đánh giá",
+                               self.text(r, uc.assessment), f"the assessment column says "
+                               f"'{said}' but the x mark is under '{marked}': expected them to "
+                               "agree; the mark was used", Severity.warning, "conflicting_marks")
                 assessment = mark_assessment
+        if value.kind in ("number", "percent") and _LETTER_IN_NUMBER.search(value.text):
+            self.issue(r, layout.header_text.get(uc.result or 0), value.text,
+                       "expected a number, found a letter O among the digits; the value was "
+                       "not used", Severity.warning, "letter_in_number")
+            value = type(value)("text", None, None, value.text)
+        elif value.kind == "number" and value.unit is None and value.number is not None and \
+                0 < value.number <= 1 and layout.target is not None:
+            target = parse_target(self.raw(r, layout.target))
+            if target.unit == PERCENT and (target.value or 0) > 1:
+                self.issue(r, layout.header_text.get(uc.result or 0), value.text,
+                           f"expected a percentage such as '{value.number * 100:g}%', found a "
+                           f"fraction; read as {value.number * 100:g}%", Severity.warning,
+                           "percent_fraction")
         if value.kind == "date":
             self.issue(r, layout.header_text.get(uc.result or 0), value.text,
-                       "expected a number, a percentage or a yes/no word, got a date",
+                       "expected a number, a percentage or a yes/no word, found a date",
                        Severity.warning, "date_value")
         elif value.kind == "text" and result_raw is not None:
             self.issue(r, layout.header_text.get(uc.result or 0), value.text,
@@ -773,39 +877,58 @@ def load_workbook(path: str | os.PathLike[str], *, sheets: Sequence[str] | None 
         raise InputError(_loc(p), "is a folder, expected an Excel workbook")
     _check_file(p)
     grids = read_sheets(p, sheets=sheets)
+    extras = scan_sheets(p) if p.suffix.lower() in (".xlsx", ".xlsm") else {}
     rows: list[dict[str, Any]] = []
     issues: list[dict[str, Any]] = []
     found = 0
     other_kinds = 0
+    searched: list[str] = []
     for grid in grids:
         loader = _SheetLoader(grid, p.name, year)
         if grid.hidden:
-            loader.issue(None, None, None, "hidden sheet was read", Severity.warning,
-                         "hidden_sheet")
+            loader.issue(None, None, None, "hidden sheet was read as data (expected visible "
+                         "sheets; unhide it in Excel to check)", Severity.warning, "hidden_sheet")
         if not grid.rows:
             loader.issue(None, None, None, "sheet is empty", Severity.info, "empty_sheet")
         elif loader.load():
             found += 1
         else:
             kind = _sheet_kind(grid)
+            partial = loader.find_partial_header() if kind is None else None
             if kind:
                 other_kinds += 1
                 command = "funding" if kind == "budget" else "income"
                 loader.issue(None, None, None, f"sheet holds a {kind} table, not an indicator "
                              f"table; read it with `ntm {command}`",
                              Severity.info, f"{kind}_sheet")
+            elif partial is not None:
+                found += 1
+                loader.issue(partial, None, None, "the header has no result or assessment "
+                             "column: expected a header such as 'Hiện trạng', 'Kết quả' or "
+                             "'Đánh giá'", Severity.error, "no_result_column")
             elif grid.n_rows:
+                searched.append(grid.name)
                 loader.issue(None, None, None, "no indicator table found in this sheet",
                              Severity.info, "no_table")
+        if grid.rows:
+            loader.check_extras(extras.get(grid.name))
         rows.extend(loader.rows)
         issues.extend(loader.issues)
     if not found and not other_kinds:
+        if searched:
+            where = ", ".join(f"'{n}'" for n in searched)
+            problem = (f"no recognisable indicator table in sheet(s) {where} (first "
+                       f"{HEADER_SEARCH_ROWS} rows searched): expected a header row with 'TT', "
+                       "'Nội dung' (or 'Tên tiêu chí') and 'Hiện trạng' or 'Đánh giá'")
+            code = "no_table"
+        else:
+            problem = ("the workbook is empty: no sheet has any cells; expected an indicator "
+                       "table with a header row such as 'TT', 'Nội dung', 'Hiện trạng'")
+            code = "empty_workbook"
         issues.append({
             Iss.source_file: p.name, Iss.source_sheet: None, Iss.source_row: None,
-            Iss.column: None, Iss.value: None,
-            Iss.problem: "no recognisable indicator table: expected a header row with 'TT', "
-                         "'Nội dung' (or 'Tên tiêu chí') and 'Hiện trạng' or 'Đánh giá'",
-            Iss.severity: Severity.error, Iss.code: "no_table",
+            Iss.column: None, Iss.value: None, Iss.problem: problem,
+            Iss.severity: Severity.error, Iss.code: code,
         })
     indicators = conform(pd.DataFrame(rows), Ind) if rows else empty_frame(Ind)
     issue_frame = conform(pd.DataFrame(issues), Iss) if issues else empty_frame(Iss)
@@ -891,9 +1014,7 @@ def _loc(p: Path):  # type: ignore[no-untyped-def]
 
 
 def _check_file(p: Path) -> None:
-    """Refuse files that are not workbooks before handing them to a reader."""
-    try:
-        from ntm_analysis.sniff import check_workbook_file
-    except ImportError:  # the sniffing module is optional during development
-        return
+    """Refuse files that are not workbooks (or are hostile) before handing them to a reader."""
+    from ntm_analysis.sniff import check_workbook_file
+
     check_workbook_file(p)

@@ -49,7 +49,7 @@ def save_figure(fig: Figure, name: str, *, out_dir: str | os.PathLike[str]) -> P
 
 
 def save_table(df: pd.DataFrame, name: str, *, out_dir: str | os.PathLike[str]) -> Path:
-    """Save ``df`` as a formatted Excel workbook ``OUT_DIR/tables/NAME.xlsx`` and return the path."""
+    """Save ``df`` as a formatted workbook ``OUT_DIR/tables/NAME.xlsx`` and return the path."""
     from ntm_analysis import excel
 
     path = Path(out_dir) / TABLES / f"{name}.xlsx"

@@ -288,7 +288,7 @@ def find_notebook(notebook: str | os.PathLike[str], *, root: Path | None = None)
     """
     root = root or project_root()
     given = Path(notebook).expanduser()
-    candidates = [given, root / given] if not given.is_absolute() else [given]
+    candidates = [root / given, given] if not given.is_absolute() else [given]
     if given.suffix != ".ipynb":
         candidates += [root / NOTEBOOKS_DIR / f"{given.name}.ipynb"]
     candidates += [root / NOTEBOOKS_DIR / given.name]
@@ -594,6 +594,8 @@ def run_notebook(
                 cwd=str(resolve(cwd, root=root) if cwd is not None else root),
                 progress_bar=progress, log_output=False, report_mode=False,
                 execution_timeout=timeout, shutdown_kernel="immediate",
+                # the kernel's own start-up chatter (e.g. its TCP notice) is not the user's concern
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
             )
     except PapermillExecutionError as exc:
         failed_cell = _source_cell_index(exc.cell_index, nb_path, injected=bool(given))

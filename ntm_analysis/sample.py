@@ -96,7 +96,7 @@ def write_appendix(ws, titles: Sequence[str], units: Sequence[UnitTable],  # typ
             ws.merge_cells(start_row=r, start_column=c, end_row=r + 1, end_column=c)
     c = n_fixed + 1
     if wide:
-        for i, u in enumerate(units):
+        for u in units:
             ws.cell(r, c, _t(u.label, nfd))
             ws.merge_cells(start_row=r, start_column=c, end_row=r, end_column=c + 1)
             ws.cell(r + 1, c, _t(h["result"], nfd))

@@ -27,6 +27,18 @@ def _nfc(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+def unaccent(text: str) -> str:
+    """Return lower-case NFC text without diacritics (đ → d), punctuation kept.
+
+    Examples
+    --------
+    >>> unaccent("TC 6 - Giáo dục; chỉ tiêu 6.1")
+    'tc 6 - giao duc; chi tieu 6.1'
+    """
+    text = unicodedata.normalize("NFD", nfc(text).replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+
+
 def fold(text: str) -> str:
     """Return a matching key: lower case, no diacritics (đ → d), only letters, digits, spaces.
 

@@ -178,7 +178,7 @@ def test_missing_file_and_not_a_workbook(tmp_path: Path) -> None:
         load_budget([tmp_path / "khong_co.xlsx"])
     junk = tmp_path / "rac.xlsx"
     junk.write_text("not a workbook", encoding="utf-8")
-    with pytest.raises(InputError, match="rac.xlsx: not a readable Excel workbook"):
+    with pytest.raises(InputError, match="rac.xlsx: this is a plain text file, not an Excel"):
         read_grids(junk)
 
 

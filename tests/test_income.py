@@ -51,16 +51,16 @@ def series(unit: str, observed: dict[int, float], targets: dict[int, float] | No
 def test_wide_sample_gives_the_required_growth(tmp_path: Path) -> None:
     path = write_income_sample(tmp_path / "thu_nhap.xlsx")
     result = load_income(path)
-    commune = result.series[result.series[S.unit] == "Xã Kim Phượng"]
+    commune = result.series[result.series[S.unit] == "Kim Phượng"]
     assert dict(zip(commune[S.year], commune[S.kind], strict=True))[2024] == "target"
     progress = compute_progress(result.series, direction="positive")
-    row = progress[progress["unit"] == "Xã Kim Phượng"].iloc[0]
+    row = progress[progress["unit"] == "Kim Phượng"].iloc[0]
     assert (row["latest_year"], row["latest_value"]) == (2023, 54.03)
     assert (row["target_year"], row["target_value"]) == (2024, 70.0)
     assert row["required_annual_growth"] == pytest.approx(70 / 54.03 - 1)
     assert round(row["required_annual_growth"], 3) == 0.296
     assert row["observed_annual_growth"] == pytest.approx((54.03 / 38.5) ** (1 / 4) - 1)
-    assert set(progress["unit"]) == {"Xã Kim Phượng", "Xóm Bản Lác", "Xóm Cạm Phước",
+    assert set(progress["unit"]) == {"Kim Phượng", "Xóm Bản Lác", "Xóm Cạm Phước",
                                      "Xóm Ao Sen", "Xóm Phai Đá"}
     assert len(result.issues) == 0
 
@@ -97,7 +97,7 @@ def test_tall_table_with_kind_column_and_unit_from_title(tmp_path: Path) -> None
         [2024, "Mục tiêu", 66],
     ]
     s = load_income(write_sheet(tmp_path / "t.xlsx", rows)).series
-    assert set(s[S.unit]) == {"Xã Tân Dương"}
+    assert set(s[S.unit]) == {"Tân Dương"}
     assert list(s.sort_values(S.year)[S.kind]) == ["observed", "observed", "target"]
 
 

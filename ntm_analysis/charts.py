@@ -1,0 +1,268 @@
+"""House-style charts of attainment: units met, unit × criterion grid, one unit's gaps.
+
+Every function takes its data first and an optional matplotlib ``Axes``, draws on it and returns
+it; none saves or shows (``ntm_analysis.outputs.save_figure`` saves). Colours for met / not met /
+unknown come from ``ntm_analysis.style.STATUS_COLOURS``; all text goes through
+``ntm_analysis.i18n`` so a chart reads in Vietnamese (default) or English. Titles state the
+finding ("Kim Phượng đạt 3/6 tiêu chí, 25/35 chỉ tiêu").
+"""
+
+from __future__ import annotations
+
+import logging
+import textwrap
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ntm_analysis.errors import ParameterError
+from ntm_analysis.i18n import check_lang, status_label, t
+from ntm_analysis.readiness import Gap, criterion_status, number_key
+from ntm_analysis.schema import Att, Ind, Status, Summ
+from ntm_analysis.style import STATUS_COLOURS, apply_style
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+logger = logging.getLogger(__name__)
+
+#: Characters per line of wrapped tick labels.
+LABEL_WIDTH = 18
+
+
+def _axes(ax: Axes | None, *, size: tuple[float, float]) -> Axes:
+    apply_style()
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, new_ax = plt.subplots(figsize=size)
+    return new_ax
+
+
+def _legend(ax: Axes, statuses: list[str], lang: str, **kwargs: Any) -> None:
+    from matplotlib.patches import Patch
+
+    handles = [Patch(facecolor=STATUS_COLOURS[s], label=status_label(s, lang)) for s in statuses]
+    ax.legend(handles=handles, frameon=False, **kwargs)
+
+
+def _require(df: pd.DataFrame, columns: list[str], what: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ParameterError(f"{what} lacks column(s) {', '.join(missing)}")
+
+
+def _one_set(df: pd.DataFrame, criteria_set: str | None, what: str) -> pd.DataFrame:
+    if criteria_set is not None:
+        return df[df[Ind.criteria_set] == criteria_set]
+    sets = sorted(df[Ind.criteria_set].dropna().unique())
+    if len(sets) > 1:
+        raise ParameterError(
+            f"{what} mixes criteria sets ({', '.join(sets)}); pass criteria_set= to choose one"
+        )
+    return df
+
+
+def plot_unit_attainment(summary: pd.DataFrame, *, ax: Axes | None = None, lang: str = "vi",
+                         title: str | None = None) -> Axes:
+    """Draw one horizontal bar per unit: the share of indicators met, labelled "25/35".
+
+    Parameters
+    ----------
+    summary : DataFrame
+        Rows of schema ``Summ`` (one per unit × criteria set × year).
+    ax : Axes, optional
+        Where to draw; a new figure is made when omitted.
+    lang : {"vi", "en"}
+    title : str, optional
+        Overrides the computed title, which states the finding.
+
+    Returns
+    -------
+    Axes
+    """
+    check_lang(lang)
+    cols = [Summ.unit, Summ.criteria_met, Summ.criteria_total, Summ.indicators_met,
+            Summ.indicators_total]
+    _require(summary, cols, "summary")
+    data = summary.sort_values([Summ.unit], key=lambda s: s.map(number_key)).reset_index(drop=True)
+    ax = _axes(ax, size=(7.5, 0.6 * max(len(data), 1) + 1.4))
+    if data.empty:
+        ax.set_title(title or t("title.gaps_none", lang, unit="—"))
+        return ax
+    total = data[Summ.indicators_total].astype(float)
+    met = data[Summ.indicators_met].astype(float)
+    share = (met / total.where(total > 0)).fillna(0.0)
+    complete = data[Summ.criteria_met].eq(data[Summ.criteria_total]) & data[
+        Summ.criteria_total].gt(0)
+    colours = [STATUS_COLOURS[Status.met] if c else STATUS_COLOURS[Status.not_met]
+               for c in complete]
+    positions = list(range(len(data)))[::-1]  # first unit on top
+    ax.barh(positions, [1.0] * len(data), color=STATUS_COLOURS[Status.unknown], alpha=0.25,
+            height=0.6)
+    bars = ax.barh(positions, share, color=colours, height=0.6)
+    labels = [
+        t("chart.bar_label", lang, **{k: int(r[k]) for k in cols[1:]})
+        for _, r in data.iterrows()
+    ]
+    ax.bar_label(bars, labels=labels, padding=4, fontsize=9)
+    ax.set_yticks(positions, labels=list(data[Summ.unit]))
+    ax.set_xlim(0, 1.45)
+    ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0], labels=["0%", "25%", "50%", "75%", "100%"])
+    ax.set_xlabel(t("chart.indicators_met_share", lang))
+    if title is None:
+        if len(data) == 1:
+            row = data.iloc[0]
+            title = t("title.unit_attainment_one", lang, unit=row[Summ.unit],
+                      **{k: int(row[k]) for k in cols[1:]})
+        else:
+            best = data.iloc[int(share.to_numpy().argmax())]
+            title = t("title.unit_attainment_many", lang, complete=int(complete.sum()),
+                      units=len(data), best=best[Summ.unit],
+                      indicators_met=int(best[Summ.indicators_met]),
+                      indicators_total=int(best[Summ.indicators_total]))
+    ax.set_title(title, loc="left")
+    _legend(ax, [Status.met, Status.not_met], lang, loc="lower right", fontsize=8)
+    return ax
+
+
+def plot_criteria_heatmap(criteria: pd.DataFrame, *, ax: Axes | None = None, lang: str = "vi",
+                          criteria_set: str | None = None, title: str | None = None) -> Axes:
+    """Draw a unit × criterion grid coloured met / not met / unknown, each cell "met/total".
+
+    Parameters
+    ----------
+    criteria : DataFrame
+        Rows of schema ``Crit`` (one per unit × criterion) of one criteria set.
+    ax : Axes, optional
+    lang : {"vi", "en"}
+    criteria_set : str, optional
+        The set to draw when ``criteria`` holds several (otherwise ``ParameterError``).
+    title : str, optional
+        Overrides the computed title.
+
+    Returns
+    -------
+    Axes
+        Its first image holds the cell colours (RGB), rows in the order of the y tick labels.
+    """
+    import numpy as np
+    from matplotlib.colors import to_rgb
+
+    check_lang(lang)
+    _require(criteria, [Ind.unit, Ind.criteria_set, Ind.criterion_no, Ind.criterion_name, "met",
+                        "indicators_met", "indicators_total", "indicators_unknown"], "criteria")
+    data = _one_set(criteria, criteria_set, "criteria").copy()
+    data["_status"] = criterion_status(data)
+    units = sorted(data[Ind.unit].dropna().unique(), key=number_key)
+    numbers = sorted(data[Ind.criterion_no].dropna().unique(), key=number_key)
+    names = data.drop_duplicates(Ind.criterion_no).set_index(Ind.criterion_no)[Ind.criterion_name]
+    cells = data.set_index([Ind.unit, Ind.criterion_no])
+    grid = np.ones((max(len(units), 1), max(len(numbers), 1), 3))
+    ax = _axes(ax, size=(max(6.0, 1.15 * len(numbers) + 2.5), 0.7 * len(units) + 2.2))
+    for i, unit in enumerate(units):
+        for j, no in enumerate(numbers):
+            if (unit, no) not in cells.index:
+                continue
+            cell = cells.loc[(unit, no)]
+            cell = cell.iloc[0] if isinstance(cell, pd.DataFrame) else cell
+            grid[i, j] = to_rgb(STATUS_COLOURS[str(cell["_status"])])
+            ax.text(j, i, f"{int(cell['indicators_met'])}/{int(cell['indicators_total'])}",
+                    ha="center", va="center", color="white", fontsize=9, fontweight="bold")
+    ax.imshow(grid, aspect="auto", interpolation="nearest")
+    ax.set_yticks(range(len(units)), labels=units)
+    xlabels = [textwrap.fill(f"{no}. {names.get(no, '')}", LABEL_WIDTH) for no in numbers]
+    ax.set_xticks(range(len(numbers)), labels=xlabels, fontsize=8)
+    ax.tick_params(axis="x", bottom=False, top=False, labelbottom=False, labeltop=True)
+    ax.tick_params(axis="y", left=False)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_xticks(np.arange(-0.5, len(numbers), 1), minor=True)
+    ax.set_yticks(np.arange(-0.5, len(units), 1), minor=True)
+    ax.grid(which="minor", color="white", linewidth=2)
+    ax.tick_params(which="minor", length=0)
+    if title is None:
+        per_unit = data.groupby(Ind.unit)["_status"].agg(lambda s: bool(s.eq(Status.met).all()))
+        complete = int(per_unit.sum())
+        unmet = data[data["_status"] != Status.met]
+        if unmet.empty:
+            title = t("title.heatmap_all_met", lang, units=len(units),
+                      criteria_total=len(numbers))
+        else:
+            counts = unmet.groupby(Ind.criterion_no).size()
+            top = max(counts.index, key=lambda n: (counts[n], -numbers.index(n)))
+            title = t("title.heatmap", lang, complete=complete, units=len(units),
+                      criteria_total=len(numbers), worst=f"{top}. {names.get(top, '')}")
+    ax.set_title(textwrap.fill(title, 90), loc="left", pad=12)
+    _legend(ax, [Status.met, Status.not_met, Status.unknown], lang, loc="upper left",
+            bbox_to_anchor=(0, -0.02), ncol=3, fontsize=8)
+    return ax
+
+
+def _gap_label(row: pd.Series) -> str:
+    return textwrap.shorten(f"{row[Ind.indicator_no]} {row[Ind.indicator_name] or ''}",
+                            width=60, placeholder="…")
+
+
+def plot_gaps(gaps: pd.DataFrame, *, unit: str | None = None, ax: Axes | None = None,
+              lang: str = "vi", top: int | None = None, title: str | None = None) -> Axes:
+    """Draw one unit's unmet indicators ranked by relative distance to their target.
+
+    Parameters
+    ----------
+    gaps : DataFrame
+        The output of ``readiness.gaps_by_unit`` (columns ``Gap``).
+    unit : str, optional
+        The unit to draw; needed when ``gaps`` holds several units.
+    ax : Axes, optional
+    lang : {"vi", "en"}
+    top : int, optional
+        Draw only the ``top`` furthest indicators.
+    title : str, optional
+        Overrides the computed title.
+
+    Returns
+    -------
+    Axes
+        One bar per indicator, furthest first (top); unknown indicators are grey stubs.
+    """
+    check_lang(lang)
+    _require(gaps, [Ind.unit, Ind.indicator_no, Ind.indicator_name, Att.status,
+                    Gap.relative_gap, Gap.rank], "gaps")
+    units = sorted(gaps[Ind.unit].dropna().unique())
+    if unit is None:
+        if len(units) > 1:
+            raise ParameterError(f"gaps holds several units ({', '.join(units)}); pass unit=")
+        unit = units[0] if units else ""
+    data = gaps[gaps[Ind.unit] == unit].sort_values(Gap.rank).reset_index(drop=True)
+    n_unmet = int(data[Att.status].eq(Status.not_met).sum())
+    if top is not None:
+        data = data.head(top)
+    ax = _axes(ax, size=(8.0, 0.38 * max(len(data), 1) + 1.6))
+    if data.empty:
+        ax.set_title(title or t("title.gaps_none", lang, unit=unit), loc="left")
+        ax.set_axis_off()
+        return ax
+    rel = data[Gap.relative_gap].astype("Float64")
+    unknown = data[Att.status].ne(Status.not_met)
+    widths = [0.02 if u else float(r) * 100 for r, u in zip(rel.fillna(0), unknown, strict=True)]
+    colours = [STATUS_COLOURS[Status.unknown] if u else STATUS_COLOURS[Status.not_met]
+               for u in unknown]
+    positions = list(range(len(data)))[::-1]
+    bars = ax.barh(positions, widths, color=colours, height=0.6)
+    notes = [
+        t("chart.gap_unknown", lang) if u else f"{float(r) * 100:.0f}%"
+        for r, u in zip(rel.fillna(0), unknown, strict=True)
+    ]
+    ax.bar_label(bars, labels=notes, padding=3, fontsize=8)
+    ax.set_yticks(positions, labels=[_gap_label(r) for _, r in data.iterrows()], fontsize=8)
+    ax.set_xlabel(t("chart.relative_gap", lang))
+    ax.set_xlim(0, max(max(widths) * 1.2, 10))
+    if title is None:
+        known = data[~unknown]
+        worst = _gap_label(known.iloc[0]) if len(known) else t("chart.gap_unknown", lang)
+        title = t("title.gaps", lang, unit=unit, n=n_unmet, worst=worst)
+    ax.set_title(textwrap.fill(title, 80), loc="left")
+    _legend(ax, [Status.not_met, Status.unknown], lang, loc="lower right", fontsize=8)
+    return ax

@@ -1,0 +1,357 @@
+"""Report and chart wording in Vietnamese (default) and English, kept in one mapping.
+
+Every user-facing label of charts and reports goes through :func:`t`. Other modules (funding,
+income, the runner) add their own keys with :func:`register` instead of writing literals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ntm_analysis.errors import ParameterError
+
+#: Languages a report can be written in; the first is the default.
+LANGS: tuple[str, ...] = ("vi", "en")
+DEFAULT_LANG = "vi"
+
+_MESSAGES: dict[str, dict[str, str]] = {
+    # statuses
+    "status.met": {"vi": "Đạt", "en": "Met"},
+    "status.not_met": {"vi": "Chưa đạt", "en": "Not met"},
+    "status.unknown": {"vi": "Chưa rõ", "en": "Unknown"},
+    "basis.found": {"vi": "có nguồn", "en": "found"},
+    "basis.inferred": {"vi": "suy luận", "en": "inferred"},
+    # chart axes and legends
+    "chart.indicators_met_share": {"vi": "Tỷ lệ chỉ tiêu đạt", "en": "Share of indicators met"},
+    "chart.criteria": {"vi": "Tiêu chí", "en": "Criterion"},
+    "chart.unit": {"vi": "Đơn vị", "en": "Unit"},
+    "chart.relative_gap": {
+        "vi": "Khoảng cách tới mục tiêu (% mục tiêu)",
+        "en": "Distance to target (% of target)",
+    },
+    "chart.bar_label": {
+        "vi": "{criteria_met}/{criteria_total} TC · {indicators_met}/{indicators_total} CT",
+        "en": "{criteria_met}/{criteria_total} crit. · {indicators_met}/{indicators_total} ind.",
+    },
+    "chart.gap_unknown": {"vi": "chưa rõ", "en": "unknown"},
+    "chart.gap_no_numeric": {"vi": "chưa đạt (không có số)", "en": "not met (no number)"},
+    # titles that state the finding
+    "title.unit_attainment_one": {
+        "vi": "{unit} đạt {criteria_met}/{criteria_total} tiêu chí, "
+              "{indicators_met}/{indicators_total} chỉ tiêu",
+        "en": "{unit} meets {criteria_met}/{criteria_total} criteria, "
+              "{indicators_met}/{indicators_total} indicators",
+    },
+    "title.unit_attainment_many": {
+        "vi": "{complete}/{units} đơn vị đạt đủ tiêu chí; cao nhất: {best} "
+              "({indicators_met}/{indicators_total} chỉ tiêu)",
+        "en": "{complete}/{units} units meet every criterion; best: {best} "
+              "({indicators_met}/{indicators_total} indicators)",
+    },
+    "title.heatmap": {
+        "vi": "{complete}/{units} đơn vị đạt đủ {criteria_total} tiêu chí; "
+              "chưa đạt nhiều nhất: {worst}",
+        "en": "{complete}/{units} units meet all {criteria_total} criteria; "
+              "most often unmet: {worst}",
+    },
+    "title.heatmap_all_met": {
+        "vi": "Cả {units} đơn vị đạt đủ {criteria_total} tiêu chí",
+        "en": "All {units} units meet all {criteria_total} criteria",
+    },
+    "title.gaps": {
+        "vi": "{unit}: {n} chỉ tiêu chưa đạt; xa mục tiêu nhất: {worst}",
+        "en": "{unit}: {n} indicators not met; furthest from target: {worst}",
+    },
+    "title.gaps_none": {
+        "vi": "{unit}: không còn chỉ tiêu chưa đạt",
+        "en": "{unit}: no unmet indicator",
+    },
+    # readiness (Decision 319/QĐ-TTg)
+    "cond.advanced_ntm": {
+        "vi": "Đạt chuẩn xã NTM nâng cao",
+        "en": "Recognised as an advanced NTM commune",
+    },
+    "cond.income": {
+        "vi": "Thu nhập bình quân đầu người cao hơn ít nhất 10% mức xã NTM nâng cao cùng năm",
+        "en": "Per-capita income at least 10% above the advanced-NTM level of the same year",
+    },
+    "cond.smart_hamlet": {
+        "vi": "Có ít nhất một xóm thông minh",
+        "en": "At least one smart hamlet",
+    },
+    "cond.outstanding": {
+        "vi": "Đạt tiêu chí lĩnh vực nổi trội",
+        "en": "Outstanding field criterion met",
+    },
+    "ev.advanced_yes": {
+        "vi": "Đã được công nhận đạt chuẩn NTM nâng cao{detail}",
+        "en": "Recognised as advanced NTM{detail}",
+    },
+    "ev.advanced_no": {
+        "vi": "Chưa được công nhận đạt chuẩn NTM nâng cao{detail}",
+        "en": "Not recognised as advanced NTM{detail}",
+    },
+    "ev.advanced_unknown": {
+        "vi": "Chưa có thông tin công nhận NTM nâng cao (tham số advanced_ntm_recognised)",
+        "en": "No information on advanced-NTM recognition (parameter advanced_ntm_recognised)",
+    },
+    "ev.income_reading": {
+        "vi": "cách đọc {scenario}: mức NTM nâng cao {threshold:g} → cần ≥ {required:g} triệu "
+              "đồng/người/năm",
+        "en": "reading {scenario}: advanced-NTM level {threshold:g} → needs ≥ {required:g} "
+              "million VND/person/year",
+    },
+    "ev.income_value": {
+        "vi": "Thu nhập {income:g} triệu đồng/người/năm; {readings}. Ngưỡng chưa được kiểm "
+              "chứng với văn bản chính thức",
+        "en": "Income {income:g} million VND/person/year; {readings}. Thresholds not verified "
+              "against the official text",
+    },
+    "ev.income_missing": {
+        "vi": "Chưa có số liệu thu nhập; {readings}. Ngưỡng chưa được kiểm chứng với văn bản "
+              "chính thức",
+        "en": "No income figure; {readings}. Thresholds not verified against the official text",
+    },
+    "ev.income_no_threshold": {
+        "vi": "Không có ngưỡng thu nhập xã NTM nâng cao cho năm {year}",
+        "en": "No advanced-NTM income threshold for {year}",
+    },
+    "ev.smart_met": {
+        "vi": "{units} đạt đủ bộ tiêu chí xóm thông minh",
+        "en": "{units} meet(s) the smart-hamlet set",
+    },
+    "ev.smart_not_met": {
+        "vi": "Chưa xóm nào đạt bộ tiêu chí xóm thông minh: {details}",
+        "en": "No hamlet meets the smart-hamlet set: {details}",
+    },
+    "ev.smart_unknown": {
+        "vi": "Chưa đủ số liệu để kết luận: {details}",
+        "en": "Not enough data to decide: {details}",
+    },
+    "ev.smart_none": {
+        "vi": "Không có số liệu rà soát xóm thông minh",
+        "en": "No smart-hamlet assessment in the data",
+    },
+    "ev.unit_counts": {
+        "vi": "{unit} {criteria_met}/{criteria_total} tiêu chí, "
+              "{indicators_met}/{indicators_total} chỉ tiêu",
+        "en": "{unit} {criteria_met}/{criteria_total} criteria, "
+              "{indicators_met}/{indicators_total} indicators",
+    },
+    "ev.outstanding": {
+        "vi": "Tiêu chí {criterion_no} \u201c{criterion_name}\u201d: {indicators_met}/"
+              "{indicators_total} chỉ tiêu đạt, {indicators_unknown} chưa rõ",
+        "en": "Criterion {criterion_no} \u201c{criterion_name}\u201d: {indicators_met}/"
+              "{indicators_total} indicators met, {indicators_unknown} unknown",
+    },
+    "ev.outstanding_missing": {
+        "vi": "Không tìm thấy tiêu chí lĩnh vực nổi trội của {commune} trong số liệu",
+        "en": "The outstanding-field criterion of {commune} is not in the data",
+    },
+    "verdict.ready": {
+        "vi": "{commune} đáp ứng cả {n} điều kiện công nhận xã NTM kiểu mẫu năm {year} "
+              "(QĐ 319/QĐ-TTg).",
+        "en": "{commune} meets all {n} conditions for recognition as a model NTM commune in "
+              "{year} (Decision 319/QĐ-TTg).",
+    },
+    "verdict.blocked": {
+        "vi": "{commune} chưa đủ điều kiện công nhận xã NTM kiểu mẫu năm {year}. "
+              "Vướng ở: {blocking}.",
+        "en": "{commune} is not yet ready for recognition as a model NTM commune in {year}. "
+              "Blocked by: {blocking}.",
+    },
+    "verdict.undecided": {
+        "vi": "Chưa thể kết luận {commune} đủ điều kiện công nhận xã NTM kiểu mẫu năm {year}: "
+              "còn thiếu số liệu về {unknown}.",
+        "en": "Cannot yet tell whether {commune} is ready for recognition as a model NTM "
+              "commune in {year}: data missing on {unknown}.",
+    },
+    "verdict.also_unknown": {
+        "vi": " Chưa rõ: {unknown}.",
+        "en": " Still unknown: {unknown}.",
+    },
+    "verdict.inferred": {
+        "vi": " Lưu ý: các điều kiện {conditions} dựa trên số liệu suy luận, chưa phải "
+              "văn bản chính thức.",
+        "en": " Note: conditions {conditions} rest on inferred figures, not the official text.",
+    },
+    # provenance captions
+    "prov.sources": {"vi": "Nguồn: {sources}", "en": "Source: {sources}"},
+    "prov.sheet": {"vi": "{file} (trang '{sheet}')", "en": "{file} (sheet '{sheet}')"},
+    "prov.criteria": {
+        "vi": "tiêu chí có nguồn: {found}; suy luận: {inferred}",
+        "en": "criteria found: {found}; inferred: {inferred}",
+    },
+    "prov.none": {"vi": "không có", "en": "none"},
+    # data quality
+    "quality.none": {
+        "vi": "Không phát hiện lỗi số liệu hay chênh lệch với kết quả tự đánh giá "
+              "({files} tệp, {rows} dòng chỉ tiêu).",
+        "en": "No data error or self-assessment discrepancy found ({files} files, "
+              "{rows} indicator rows).",
+    },
+    "quality.some": {
+        "vi": "⚠ Số liệu có {errors} lỗi, {warnings} cảnh báo và {discrepancies} chỉ tiêu mà "
+              "kết quả tính khác kết quả tự đánh giá ({files} tệp, {rows} dòng chỉ tiêu). "
+              "Xem các bảng dưới đây trước khi đọc kết quả.",
+        "en": "⚠ The data has {errors} errors, {warnings} warnings and {discrepancies} "
+              "indicators whose computed status differs from the self-assessment ({files} "
+              "files, {rows} indicator rows). Read the tables below before the results.",
+    },
+    # table headers
+    "col.unit": {"vi": "Đơn vị", "en": "Unit"},
+    "col.criteria_set": {"vi": "Bộ tiêu chí", "en": "Criteria set"},
+    "col.criterion_no": {"vi": "TC", "en": "Crit."},
+    "col.criterion_name": {"vi": "Tiêu chí", "en": "Criterion"},
+    "col.indicator_no": {"vi": "Số", "en": "No."},
+    "col.indicator_name": {"vi": "Chỉ tiêu", "en": "Indicator"},
+    "col.target_text": {"vi": "Mục tiêu", "en": "Target"},
+    "col.value_text": {"vi": "Hiện trạng", "en": "Current value"},
+    "col.value": {"vi": "Giá trị", "en": "Value"},
+    "col.gap": {"vi": "Còn thiếu", "en": "Distance to target"},
+    "col.relative_gap": {"vi": "Còn thiếu (tỷ lệ mục tiêu)", "en": "Distance (share of target)"},
+    "col.rank": {"vi": "Thứ tự", "en": "Rank"},
+    "col.status": {"vi": "Kết quả", "en": "Status"},
+    "col.computed_status": {"vi": "Kết quả tính", "en": "Computed status"},
+    "col.self_assessment": {"vi": "Tự đánh giá", "en": "Self-assessment"},
+    "col.catalogue_status": {"vi": "Nguồn tiêu chí", "en": "Criterion basis"},
+    "col.met": {"vi": "Kết quả", "en": "Status"},
+    "col.indicators_met": {"vi": "CT đạt", "en": "Ind. met"},
+    "col.indicators_total": {"vi": "Tổng CT", "en": "Ind. total"},
+    "col.indicators_unknown": {"vi": "CT chưa rõ", "en": "Ind. unknown"},
+    "col.criteria_met": {"vi": "TC đạt", "en": "Crit. met"},
+    "col.criteria_total": {"vi": "Tổng TC", "en": "Crit. total"},
+    "col.source_file": {"vi": "Tệp", "en": "File"},
+    "col.source_sheet": {"vi": "Trang", "en": "Sheet"},
+    "col.source_row": {"vi": "Dòng", "en": "Row"},
+    "col.column": {"vi": "Cột", "en": "Column"},
+    "col.problem": {"vi": "Vấn đề", "en": "Problem"},
+    "col.severity": {"vi": "Mức độ", "en": "Severity"},
+    "col.others_met": {"vi": "Số xóm khác đạt", "en": "Other hamlets meeting it"},
+    "col.condition_no": {"vi": "ĐK", "en": "Cond."},
+    "col.condition": {"vi": "Điều kiện (QĐ 319/QĐ-TTg)", "en": "Condition (QĐ 319/QĐ-TTg)"},
+    "col.evidence": {"vi": "Căn cứ", "en": "Evidence"},
+    "col.basis": {"vi": "Cơ sở", "en": "Basis"},
+    # notebook headings and narrative
+    "nb.title_readiness": {
+        "vi": "# {commune}: sẵn sàng công nhận xã NTM kiểu mẫu năm {year}?",
+        "en": "# {commune}: ready for model NTM commune recognition in {year}?",
+    },
+    "nb.title_hamlet": {
+        "vi": "# {hamlet} ({commune}), năm {year}: các chỉ tiêu còn thiếu",
+        "en": "# {hamlet} ({commune}), {year}: the indicators still to meet",
+    },
+    "nb.h_quality": {"vi": "## Chất lượng số liệu", "en": "## Data quality"},
+    "nb.h_issues": {"vi": "### Vấn đề khi đọc số liệu", "en": "### Problems found in the data"},
+    "nb.h_discrepancies": {
+        "vi": "### Chênh lệch giữa kết quả tính và tự đánh giá",
+        "en": "### Computed status differs from the self-assessment",
+    },
+    "nb.h_readiness": {
+        "vi": "## 1. Điều kiện công nhận xã NTM kiểu mẫu (QĐ 319/QĐ-TTg)",
+        "en": "## 1. Conditions for model NTM commune recognition (QĐ 319/QĐ-TTg)",
+    },
+    "nb.h_commune": {
+        "vi": "## 2. Bộ tiêu chí xã NTM kiểu mẫu",
+        "en": "## 2. The model-commune criteria set",
+    },
+    "nb.h_commune_criteria": {"vi": "### Các tiêu chí", "en": "### Criteria"},
+    "nb.h_commune_gaps": {
+        "vi": "### Chỉ tiêu chưa đạt (xếp theo khoảng cách tới mục tiêu)",
+        "en": "### Unmet indicators (furthest from target first)",
+    },
+    "nb.h_hamlets": {
+        "vi": "## 3. Xóm NTM kiểu mẫu và xóm thông minh",
+        "en": "## 3. Model hamlets and the smart hamlet",
+    },
+    "nb.h_hamlet_compare": {
+        "vi": "### So sánh các xóm theo tiêu chí",
+        "en": "### Hamlets side by side, criterion by criterion",
+    },
+    "nb.h_hamlet_gaps": {
+        "vi": "### Chỉ tiêu còn thiếu của từng xóm",
+        "en": "### Each hamlet's missing indicators",
+    },
+    "nb.h_hamlet_detail": {
+        "vi": "## Chỉ tiêu chưa đạt, xa mục tiêu nhất trước",
+        "en": "## Unmet indicators, furthest from target first",
+    },
+    "nb.h_hamlet_others": {
+        "vi": "## So với các xóm khác",
+        "en": "## Compared with the other hamlets",
+    },
+    "nb.h_sources": {"vi": "## Nguồn số liệu và lưu ý", "en": "## Sources and caveats"},
+    "nb.caveat": {
+        "vi": "Các dòng “suy luận” dựa trên bộ tiêu chí dựng lại từ văn bản liên quan, vì chưa "
+              "có văn bản chính thức của tỉnh Thái Nguyên; ngưỡng thu nhập là hai cách đọc "
+              "QĐ 318/QĐ-TTg chưa được kiểm chứng. Đây không phải kết quả thẩm định chính thức.",
+        "en": "“Inferred” rows rest on a criteria set rebuilt from related official texts, as "
+              "the Thái Nguyên text could not be obtained; the income thresholds are two "
+              "unverified readings of QĐ 318/QĐ-TTg. This is not an official appraisal.",
+    },
+    # parameters
+    "param.hamlet_unknown": {
+        "vi": "Không có xóm {hamlet!r} trong số liệu năm {year}; các xóm có: {known}",
+        "en": "Hamlet {hamlet!r} is not in the {year} data; known hamlets: {known}",
+    },
+}
+
+
+def check_lang(lang: str) -> str:
+    """Return ``lang`` when it is a supported language, else raise ``ParameterError``.
+
+    Examples
+    --------
+    >>> check_lang("en")
+    'en'
+    """
+    if lang not in LANGS:
+        raise ParameterError(f"lang must be one of {', '.join(LANGS)}; got {lang!r}")
+    return lang
+
+
+def t(key: str, lang: str = DEFAULT_LANG, /, **values: object) -> str:
+    """Return the text for ``key`` in ``lang``, formatted with ``values``.
+
+    Examples
+    --------
+    >>> t("status.not_met")
+    'Chưa đạt'
+    >>> t("title.gaps_none", "en", unit="Xóm Ao Sen")
+    'Xóm Ao Sen: no unmet indicator'
+    """
+    check_lang(lang)
+    try:
+        entry = _MESSAGES[key]
+    except KeyError:
+        raise KeyError(f"no text for key {key!r}; register it in ntm_analysis.i18n") from None
+    text = entry.get(lang) or entry[DEFAULT_LANG]
+    return text.format(**values) if values else text
+
+
+def register(messages: Mapping[str, Mapping[str, str]], *, replace: bool = False) -> None:
+    """Add keys (``{"key": {"vi": ..., "en": ...}}``); an existing key needs ``replace=True``.
+
+    Every entry needs the default language ("vi").
+    """
+    for key, texts in messages.items():
+        if key in _MESSAGES and not replace and dict(texts) != _MESSAGES[key]:
+            raise ValueError(f"text key {key!r} already exists; pass replace=True to change it")
+        if DEFAULT_LANG not in texts:
+            raise ValueError(f"text key {key!r} has no {DEFAULT_LANG!r} text")
+        _MESSAGES[key] = dict(texts)
+
+
+def known_keys() -> list[str]:
+    """Return every registered key, sorted."""
+    return sorted(_MESSAGES)
+
+
+def status_label(status: object, lang: str = DEFAULT_LANG) -> str:
+    """Return the label of a status word ("met", "not_met", "unknown"); missing is unknown.
+
+    >>> status_label("met", "en")
+    'Met'
+    """
+    word = status if isinstance(status, str) and f"status.{status}" in _MESSAGES else "unknown"
+    return t(f"status.{word}", lang)

@@ -1,0 +1,261 @@
+"""What the readiness and hamlet-gap notebooks call: load once, then tables ready to show.
+
+The notebooks stay thin (STYLE.md §2): every step that would need a branch or a loop lives here.
+``load_report_data`` reads the workbooks (a folder through the Parquet cache, or explicit paths),
+computes attainment and keeps the rows of one commune and year. ``table_view`` picks and
+translates columns for people; ``show_table`` styles a table with the met / not met colours (or
+says "none" for an empty one); ``keep_figure`` / ``keep_table`` save to the run folder only when
+the notebook was given one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ntm_analysis import attainment as att_mod
+from ntm_analysis import catalogue
+from ntm_analysis.errors import ParameterError
+from ntm_analysis.i18n import status_label, t
+from ntm_analysis.schema import Att, Ind, Iss, Level, Status
+from ntm_analysis.style import STATUS_FILLS
+from ntm_analysis.text import fold
+
+logger = logging.getLogger(__name__)
+
+#: Columns whose values are status words, translated in views.
+STATUS_COLUMNS = ("status", "computed_status")
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything a report shows, for one commune and one year (all frames are tidy)."""
+
+    year: int
+    commune: str
+    inputs: list[Path]
+    indicators: pd.DataFrame
+    issues: pd.DataFrame
+    attainment: pd.DataFrame
+    summary: pd.DataFrame
+    criteria: pd.DataFrame
+    discrepancies: pd.DataFrame
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.indicators)
+
+    @property
+    def hamlets(self) -> list[str]:
+        rows = self.summary[self.summary[Ind.level] == Level.hamlet]
+        return sorted(rows[Ind.unit].dropna().unique())
+
+
+def select_kind(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """Keep the rows whose criteria set is of ``kind`` ("model_commune", "model_hamlet",
+    "smart_hamlet").
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"criteria_set": ["TN_XOM_THONG_MINH", "TN_XA_NTM_KIEUMAU_2022_2025"]})
+    >>> select_kind(df, "smart_hamlet")["criteria_set"].tolist()
+    ['TN_XOM_THONG_MINH']
+    """
+    kinds = {s.set_id: s.set_kind for s in catalogue.criteria_sets()}
+    mask = frame[Ind.criteria_set].map(kinds).eq(kind).fillna(False).astype(bool)
+    return frame[mask].reset_index(drop=True)
+
+
+def select_level(frame: pd.DataFrame, level: str) -> pd.DataFrame:
+    """Keep the rows of one level ("commune" or "hamlet")."""
+    return frame[frame[Ind.level].eq(level).fillna(False).astype(bool)].reset_index(drop=True)
+
+
+def select_unit(frame: pd.DataFrame, unit: str) -> pd.DataFrame:
+    """Keep the rows of one unit (matched without accents or case)."""
+    mask = frame[Ind.unit].astype("string").fillna("").map(fold).eq(fold(unit))
+    return frame[mask.astype(bool)].reset_index(drop=True)
+
+
+def _read(params: Mapping[str, Any], year: int) -> tuple[list[Path], Any]:
+    from ntm_analysis.ingest import find_workbooks, load_raw_dir
+    from ntm_analysis.load import load_workbooks
+
+    paths = [Path(p) for p in params.get("paths") or []]
+    if paths:
+        return paths, load_workbooks(paths, year=year)
+    raw_dir = params.get("raw_dir")
+    if raw_dir is None:
+        raise ParameterError("give raw_dir (a folder of workbooks) or paths")
+    processed = params.get("processed_dir")
+    report = load_raw_dir(raw_dir, processed_dir=processed, year=year)
+    return find_workbooks(raw_dir), report.result
+
+
+def load_report_data(params: Mapping[str, Any]) -> ReportData:
+    """Load the workbooks named by validated notebook parameters and compute attainment.
+
+    ``params`` is what ``validate_parameters`` returned: ``year``, ``commune`` (empty: the one
+    commune of the data) and either ``paths`` (explicit workbooks, which win) or ``raw_dir``
+    (with an optional ``processed_dir`` cache). Raises ``ParameterError`` when the commune is
+    not in the data, or is not named and the data holds several, naming the communes found.
+    """
+    year = int(params["year"])
+    commune = str(params.get("commune") or "")
+    inputs, result = _read(params, year)
+    attainment = att_mod.compute_attainment(result.indicators)
+    years = attainment[Ind.year].astype("Int64")
+    attainment = attainment[years.eq(year).fillna(True).astype(bool)]
+    communes = attainment[Ind.commune].astype("string").fillna("")
+    if not commune:  # the one commune of the data
+        found = sorted(set(communes) - {""})
+        if len(found) != 1:
+            raise ParameterError(
+                f"the {len(inputs)} workbook(s) hold {len(found)} communes for {year} "
+                f"({', '.join(found) or 'none'}); name one with the 'commune' parameter")
+        commune = found[0]
+    if commune:
+        mask = communes.map(fold).eq(fold(commune)).astype(bool)
+        if not mask.any():
+            known = sorted(set(communes) - {""})
+            raise ParameterError(
+                f"commune {commune!r} has no rows for {year} in {len(inputs)} workbook(s); "
+                f"communes found: {', '.join(known) or 'none'}")
+        attainment = attainment[mask]
+        commune = str(communes[mask].iloc[0])
+    attainment = attainment.reset_index(drop=True)
+    logger.info("report data: %d indicator rows, %d issues", len(result.indicators),
+                len(result.issues))
+    return ReportData(
+        year=year, commune=commune, inputs=inputs, indicators=result.indicators,
+        issues=result.issues, attainment=attainment,
+        summary=att_mod.summarise_attainment(attainment),
+        criteria=att_mod.summarise_criteria(attainment),
+        discrepancies=att_mod.list_discrepancies(attainment),
+    )
+
+
+def quality_note(data: ReportData, *, lang: str = "vi") -> str:
+    """Say in one line how many data problems and self-assessment discrepancies were found."""
+    severity = data.issues[Iss.severity] if len(data.issues) else pd.Series(dtype="string")
+    errors = int(severity.eq("error").sum())
+    warnings = int(severity.eq("warning").sum())
+    n_disc = len(data.discrepancies)
+    if errors + warnings + n_disc == 0:
+        return t("quality.none", lang, files=len(data.inputs), rows=data.rows_read)
+    return t("quality.some", lang, errors=errors, warnings=warnings, discrepancies=n_disc,
+             files=len(data.inputs), rows=data.rows_read)
+
+
+def issues_view(issues: pd.DataFrame) -> pd.DataFrame:
+    """Return the issues table, errors first, then warnings, then notes; file/sheet/row order."""
+    order = issues[Iss.severity].map(_SEVERITY_ORDER).fillna(3)
+    keys = [Iss.source_file, Iss.source_sheet, Iss.source_row]
+    out = issues.assign(_o=order).sort_values(["_o", *keys], na_position="last", kind="stable")
+    return out.drop(columns="_o").reset_index(drop=True)
+
+
+def table_view(frame: pd.DataFrame, columns: Sequence[str], *, lang: str = "vi") -> pd.DataFrame:
+    """Pick ``columns`` and give them people's headers; status words become labels.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"indicator_no": ["1.1"], "status": ["not_met"], "x": [1]})
+    >>> table_view(df, ["indicator_no", "status"], lang="en").to_dict("records")
+    [{'No.': '1.1', 'Status': 'Not met'}]
+    """
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ParameterError(f"table lacks column(s) {', '.join(missing)}")
+    out = frame[list(columns)].copy()
+    for col in STATUS_COLUMNS:
+        if col in out.columns:
+            out[col] = out[col].map(lambda s: status_label(s, lang)).astype("string")
+    if "met" in out.columns:
+        out["met"] = out["met"].map(
+            lambda m: status_label(Status.unknown if pd.isna(m) else
+                                   Status.met if m else Status.not_met, lang)).astype("string")
+    if Att.catalogue_status in out.columns:
+        out[Att.catalogue_status] = out[Att.catalogue_status].map(
+            lambda s: t(f"basis.{s}", lang) if s in ("found", "inferred") else s)
+    if "basis" in out.columns:
+        out["basis"] = out["basis"].map(
+            lambda s: t(f"basis.{s}", lang) if s in ("found", "inferred") else s)
+    headers = {c: _header(c, lang) for c in out.columns}
+    return out.rename(columns=headers).reset_index(drop=True)
+
+
+def _header(column: str, lang: str) -> str:
+    try:
+        return t(f"col.{column}", lang)
+    except KeyError:
+        return column
+
+
+def show_table(view: pd.DataFrame, *, lang: str = "vi") -> Any:
+    """Return something Jupyter displays: a styled table (status cells coloured, text escaped,
+    no index) or, for an empty table, a short "none" note."""
+    from IPython.display import Markdown
+
+    if view.empty:
+        return Markdown(f"*{t('prov.none', lang).capitalize()}.*")
+    fills = {status_label(s, lang): colour for s, colour in STATUS_FILLS.items()}
+
+    def colour(value: object) -> str:
+        fill = fills.get(value) if isinstance(value, str) else None
+        return f"background-color: {fill}" if fill else ""
+
+    styler = view.style.hide(axis="index").format(escape="html", na_rep="—", precision=2)
+    styler = styler.set_table_styles([{"selector": "td, th", "props": "text-align: left;"}],
+                                      overwrite=False)
+    return styler.map(colour)
+
+
+def keep_figure(ax: Any, name: str, *, out_dir: str | os.PathLike[str] | None) -> Path | None:
+    """Save the figure of ``ax`` as ``figures/NAME.png`` in the run folder, if there is one."""
+    if not out_dir:
+        return None
+    from ntm_analysis.outputs import save_figure
+
+    path = save_figure(ax.figure, name, out_dir=out_dir)
+    _expect(path, out_dir)
+    return path
+
+
+def keep_table(frame: pd.DataFrame, name: str, *,
+               out_dir: str | os.PathLike[str] | None) -> Path | None:
+    """Save ``frame`` as ``tables/NAME.xlsx`` in the run folder, if there is one."""
+    if not out_dir:
+        return None
+    from ntm_analysis.outputs import save_table
+
+    path = save_table(frame, name, out_dir=out_dir)
+    _expect(path, out_dir)
+    return path
+
+
+def _expect(path: Path, out_dir: str | os.PathLike[str]) -> None:
+    from ntm_analysis.run import record_facts
+
+    record_facts(out_dir, expected=[path.relative_to(Path(out_dir)).as_posix()])
+
+
+def record_report_facts(data: ReportData, *, out_dir: str | os.PathLike[str] | None) -> None:
+    """Record rows read, issues found and input files for the run manifest (if saving)."""
+    if not out_dir:
+        return
+    from ntm_analysis.run import record_facts
+
+    severity = data.issues[Iss.severity] if len(data.issues) else pd.Series(dtype="string")
+    record_facts(out_dir, rows_read=data.rows_read, issues_found=int(len(data.issues)),
+                 errors_found=int(severity.eq("error").sum()),
+                 discrepancies_found=int(len(data.discrepancies)), commune=data.commune,
+                 year=data.year, workbooks=[p.name for p in data.inputs])

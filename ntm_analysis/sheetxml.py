@@ -1,0 +1,150 @@
+"""What python-calamine does not report about an ``.xlsx`` sheet: hidden rows, stale formulas.
+
+calamine reads cell values fast but says nothing about row visibility, and it reads a formula that
+was never calculated (openpyxl and some generators save formulas without a cached result) as an
+empty cell. Both would lose information silently, so this module scans each sheet's XML part
+directly, as text: no XML parser runs (so no entity expansion can happen), parts larger than
+``MAX_PART_BYTES`` are skipped, and any failure only means "nothing extra known" (the scan is
+advisory; the cell values come from ``cells.read_sheets``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+#: Largest uncompressed sheet part that is scanned (bytes).
+MAX_PART_BYTES = 64 * 1024 * 1024
+
+_SHEET = re.compile(r"<(?:\w+:)?sheet\b([^>]*)/?>")
+_REL = re.compile(r"<(?:\w+:)?Relationship\b([^>]*)/?>")
+_ATTR = re.compile(r"([\w:]+)\s*=\s*\"([^\"]*)\"")
+_ROW = re.compile(r"<(?:\w+:)?row\b([^>]*?)/?>")
+_CELL = re.compile(r"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
+_FORMULA = re.compile(r"<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)", re.S)
+_VALUE = re.compile(r"<(?:\w+:)?v\b[^>]*>(.+?)</(?:\w+:)?v>", re.S)
+_CELL_REF = re.compile(r"^([A-Z]{1,3})(\d+)$")
+_ENTITIES = {"&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'", "&amp;": "&"}
+
+
+@dataclass
+class SheetExtras:
+    """Facts about one sheet that the cell values do not carry."""
+
+    hidden_rows: list[int] = field(default_factory=list)  # Excel row numbers (1-based)
+    #: cells holding a formula without a cached result: (row 1-based, column 1-based, formula)
+    stale_formulas: list[tuple[int, int, str]] = field(default_factory=list)
+
+
+def _unescape(text: str) -> str:
+    return re.sub(r"&(lt|gt|quot|apos|amp);", lambda m: _ENTITIES[m.group(0)], text)
+
+
+def column_index(letters: str) -> int:
+    """Return the 1-based index of a column given by its letters.
+
+    Examples
+    --------
+    >>> column_index("A"), column_index("Z"), column_index("AA")
+    (1, 26, 27)
+    """
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def column_letters(index: int) -> str:
+    """Return the letters of a 1-based column index.
+
+    Examples
+    --------
+    >>> column_letters(1), column_letters(28)
+    ('A', 'AB')
+    """
+    out = ""
+    while index > 0:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Map sheet name → zip member of its XML part."""
+    workbook = zf.read("xl/workbook.xml").decode("utf-8", "replace")
+    rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    targets = {}
+    for m in _REL.finditer(rels):
+        a = dict(_ATTR.findall(m.group(1)))
+        if "Id" in a and "Target" in a:
+            targets[a["Id"]] = a["Target"]
+    out = {}
+    for m in _SHEET.finditer(workbook):
+        a = dict(_ATTR.findall(m.group(1)))
+        rid = next((v for k, v in a.items() if k.endswith(":id")), None)
+        if "name" not in a or rid not in targets:
+            continue
+        target = targets[rid]
+        member = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+            posixpath.join("xl", target))
+        out[_unescape(a["name"])] = member
+    return out
+
+
+def _scan_part(text: str) -> SheetExtras:
+    extras = SheetExtras()
+    for m in _ROW.finditer(text):
+        a = dict(_ATTR.findall(m.group(1)))
+        if a.get("hidden") in ("1", "true") and a.get("r", "").isdigit():
+            extras.hidden_rows.append(int(a["r"]))
+    if "<f" in text or ":f" in text:
+        for m in _CELL.finditer(text):
+            body = m.group(2) or ""
+            f = _FORMULA.search(body)
+            if f is None or _VALUE.search(body):
+                continue
+            ref = dict(_ATTR.findall(m.group(1))).get("r", "")
+            if rm := _CELL_REF.match(ref):
+                formula = _unescape(f.group(1) or "").strip()
+                extras.stale_formulas.append((int(rm.group(2)), column_index(rm.group(1)),
+                                              f"={formula}" if formula else "(shared formula)"))
+    return extras
+
+
+def scan_sheets(path: str | os.PathLike[str]) -> dict[str, SheetExtras]:
+    """Return hidden rows and formulas without cached values per sheet name of an ``.xlsx``.
+
+    Files that are not zip packages (``.xls``, ``.ods`` read otherwise), parts that are too large
+    and any unreadable structure give an empty answer, never an exception.
+    """
+    p = Path(path)
+    try:
+        if not zipfile.is_zipfile(p):
+            return {}
+        with zipfile.ZipFile(p) as zf:
+            parts = _sheet_parts(zf)
+            out: dict[str, SheetExtras] = {}
+            for name, member in parts.items():
+                try:
+                    info = zf.getinfo(member)
+                except KeyError:
+                    continue
+                if info.file_size > MAX_PART_BYTES:
+                    log.debug("%s: sheet %r part too large to scan (%d bytes)", p.name, name,
+                              info.file_size)
+                    continue
+                text = zf.read(member).decode("utf-8", "replace")
+                extras = _scan_part(text)
+                if extras.hidden_rows or extras.stale_formulas:
+                    out[name] = extras
+            return out
+    except Exception as error:  # noqa: BLE001 - advisory scan: never fail a load
+        log.debug("%s: sheet XML scan skipped (%s)", p.name, error)
+        return {}

@@ -1,0 +1,162 @@
+"""Tests of the house-style charts on real matplotlib (Agg) figures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.colors import to_rgb  # noqa: E402
+
+from ntm_analysis import charts, readiness  # noqa: E402
+from ntm_analysis.errors import ParameterError  # noqa: E402
+from ntm_analysis.style import STATUS_COLOURS  # noqa: E402
+
+HAMLET_SET = "TN_XOM_NTM_KIEUMAU_2021_2025"
+
+
+@pytest.fixture(autouse=True)
+def close_figures() -> Iterator[None]:
+    yield
+    plt.close("all")
+
+
+def summary_frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "unit": ["Xóm Cạm Phước", "Kim Phượng", "Xóm Ao Sen"],
+        "level": ["hamlet", "commune", "hamlet"],
+        "criteria_set": [HAMLET_SET, "TN_XA_NTM_KIEUMAU_2022_2025", HAMLET_SET],
+        "year": [2024, 2024, 2024],
+        "criteria_met": [3, 3, 10], "criteria_total": [10, 6, 10],
+        "indicators_met": [23, 25, 31], "indicators_total": [31, 35, 31],
+    })
+
+
+def criteria_frame() -> pd.DataFrame:
+    rows = []
+    statuses = {  # unit -> criterion -> (met, unknown, total)
+        "Xóm Bản Lác": {"1": (2, 0, 2), "2": (1, 0, 4), "10": (1, 1, 2)},
+        "Xóm Ao Sen": {"1": (1, 0, 2), "2": (4, 0, 4), "10": (0, 0, 2)},
+    }
+    names = {"1": "Quy hoạch", "2": "Giao thông", "10": "Thu nhập"}
+    for unit, crits in statuses.items():
+        for no, (met, unknown, total) in crits.items():
+            rows.append({"unit": unit, "criteria_set": HAMLET_SET, "criterion_no": no,
+                         "criterion_name": names[no], "indicators_met": met,
+                         "indicators_unknown": unknown, "indicators_total": total,
+                         "met": met == total})
+    return pd.DataFrame(rows)
+
+
+def test_unit_attainment_bars_and_titles() -> None:
+    summary = summary_frame()
+    fig, ax = plt.subplots()
+    assert charts.plot_unit_attainment(summary, ax=ax) is ax
+    ticks = sorted(zip(ax.get_yticks(), ax.get_yticklabels(), strict=True), key=lambda p: -p[0])
+    assert [label.get_text() for _, label in ticks] == sorted(summary["unit"])  # top first
+    bar_texts = [t.get_text() for t in ax.texts]
+    for r in summary.itertuples():
+        label = f"{r.criteria_met}/{r.criteria_total} TC · {r.indicators_met}/{r.indicators_total}"
+        assert f"{label} CT" in bar_texts
+    # one bar per unit over a grey background bar; widths are shares of indicators met
+    shares = sorted(p.get_width() for p in ax.patches[len(summary):len(summary) * 2])
+    assert shares == pytest.approx(sorted(summary.indicators_met / summary.indicators_total))
+    complete = summary[summary.criteria_met == summary.criteria_total]
+    assert ax.get_title(loc="left").startswith(f"{len(complete)}/{len(summary)} đơn vị")
+
+    one = summary[summary.unit == "Kim Phượng"]
+    ax = charts.plot_unit_attainment(one)
+    r = one.iloc[0]
+    assert ax.get_title(loc="left") == (
+        f"Kim Phượng đạt {r.criteria_met}/{r.criteria_total} tiêu chí, "
+        f"{r.indicators_met}/{r.indicators_total} chỉ tiêu")
+    ax = charts.plot_unit_attainment(one, lang="en")
+    assert ax.get_title(loc="left").startswith("Kim Phượng meets ")
+    colour = ax.patches[1].get_facecolor()[:3]
+    assert colour == pytest.approx(to_rgb(STATUS_COLOURS["not_met"]))
+
+
+def test_heatmap_cell_colours_follow_statuses() -> None:
+    crit = criteria_frame()
+    ax = charts.plot_criteria_heatmap(crit)
+    units = [t.get_text() for t in ax.get_yticklabels()]
+    numbers = [t.get_text().split(".")[0] for t in ax.get_xticklabels()]
+    assert units == ["Xóm Ao Sen", "Xóm Bản Lác"]
+    assert numbers == ["1", "2", "10"]  # natural order, not "1", "10", "2"
+    grid = ax.images[0].get_array()
+    expected = dict(zip(crit.index, readiness.criterion_status(crit), strict=True))
+    for idx, row in crit.iterrows():
+        i, j = units.index(row["unit"]), numbers.index(row["criterion_no"])
+        assert tuple(grid[i, j]) == pytest.approx(to_rgb(STATUS_COLOURS[expected[idx]]))
+    texts = {t.get_text() for t in ax.texts}
+    assert {f"{r.indicators_met}/{r.indicators_total}" for r in crit.itertuples()} <= texts
+    # Vietnamese labels survive, NFC, and the title names the most often unmet criterion
+    assert "Xóm Bản Lác" in units
+    assert "Thu nhập" in ax.get_xticklabels()[2].get_text()
+    title = ax.get_title(loc="left")
+    assert title.startswith("0/2 đơn vị đạt đủ 3 tiêu chí")
+    assert "10. Thu nhập" in title  # unmet in both hamlets
+
+
+def test_heatmap_needs_one_set_and_draws_vietnamese_glyphs() -> None:
+    crit = pd.concat([criteria_frame(),
+                      criteria_frame().assign(criteria_set="TN_XOM_THONG_MINH")])
+    with pytest.raises(ParameterError, match="mixes criteria sets"):
+        charts.plot_criteria_heatmap(crit)
+    ax = charts.plot_criteria_heatmap(crit, criteria_set=HAMLET_SET, lang="en")
+    assert ax.get_title(loc="left").startswith("0/2 units meet all 3 criteria")
+    # drawing with the house fonts raises no missing-glyph warning (warnings are errors here)
+    ax.figure.canvas.draw()
+    all_met = criteria_frame().assign(met=True, indicators_unknown=0)
+    all_met["indicators_met"] = all_met["indicators_total"]
+    ax = charts.plot_criteria_heatmap(all_met)
+    assert ax.get_title(loc="left") == "Cả 2 đơn vị đạt đủ 3 tiêu chí"
+
+
+def test_gaps_chart_ranks_bars_by_relative_distance() -> None:
+    att = pd.DataFrame({
+        "unit": ["Xóm Ao Sen"] * 4 + ["Xóm Bản Lác"],
+        "criteria_set": HAMLET_SET, "year": 2024,
+        "indicator_no": ["2.1", "6.2", "3.1", "1.1", "2.1"],
+        "indicator_name": ["Đường trục xóm được cứng hóa", "Tỷ lệ hộ có nhà tiêu hợp vệ sinh",
+                           "Nhà văn hóa xóm", "Quy hoạch xóm", "Đường trục xóm"],
+        "status": ["not_met", "not_met", "unknown", "met", "not_met"],
+        "target_value": [100.0, 90.0, 1.0, 1.0, 100.0],
+        "gap": [20.0, 45.0, None, 0.0, 5.0],
+    })
+    gaps = readiness.gaps_by_unit(att)
+    with pytest.raises(ParameterError, match="several units"):
+        charts.plot_gaps(gaps)
+    ax = charts.plot_gaps(gaps, unit="Xóm Ao Sen")
+    ticks = sorted(zip(ax.get_yticks(), ax.get_yticklabels(), strict=True), key=lambda p: -p[0])
+    labels = [label.get_text() for _, label in ticks]  # top first
+    assert [label.split()[0] for label in labels] == ["6.2", "2.1", "3.1"]
+    widths = [p.get_width() for p in ax.patches[:3]]
+    assert widths[:2] == pytest.approx([45 / 90 * 100, 20 / 100 * 100])
+    assert ax.patches[2].get_facecolor()[:3] == pytest.approx(to_rgb(STATUS_COLOURS["unknown"]))
+    assert ax.get_title(loc="left").startswith("Xóm Ao Sen: 2 chỉ tiêu chưa đạt")
+    assert "6.2 Tỷ lệ hộ có nhà tiêu" in ax.get_title(loc="left")
+    ax = charts.plot_gaps(gaps, unit="Xóm Ao Sen", top=1, lang="en")
+    assert len(ax.get_yticklabels()) == 1
+    assert ax.get_title(loc="left").startswith("Xóm Ao Sen: 2 indicators not met")
+    ax = charts.plot_gaps(gaps.iloc[0:0], unit="Xóm Phai Đá")
+    assert ax.get_title(loc="left") == "Xóm Phai Đá: không còn chỉ tiêu chưa đạt"
+
+
+def test_charts_draw_on_given_axes_and_never_save(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    fig, axes = plt.subplots(1, 2)
+    assert charts.plot_unit_attainment(summary_frame(), ax=axes[0]) is axes[0]
+    assert charts.plot_criteria_heatmap(criteria_frame(), ax=axes[1]) is axes[1]
+    fig.canvas.draw()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_columns_are_named() -> None:
+    with pytest.raises(ParameterError, match="summary lacks column"):
+        charts.plot_unit_attainment(pd.DataFrame({"unit": ["A"]}))
