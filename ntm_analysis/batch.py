@@ -181,7 +181,7 @@ def plan_from_raw_dir(raw_dir: str | os.PathLike[str], *,
                                 parameters=parameters, parent=parent)
     fixed = []
     for run in runs:
-        inputs = tuple(str(by_name[Path(p).name]) for p in run.inputs)
+        inputs = tuple(str(by_name[Path(p).name].resolve()) for p in run.inputs)
         params = dict(run.parameters)
         if params.get("paths") == list(run.inputs):
             params["paths"] = list(inputs)
