@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -146,10 +146,11 @@ def plan_from_indicators(indicators: pd.DataFrame, *, raw_dir: str | os.PathLike
     if years:
         df = df[df[Ind.year].isin(list(years))]
     groups = (df.groupby([Ind.commune, Ind.year], dropna=False, sort=True)[Ind.source_file]
-                .agg(lambda s: tuple(sorted(set(s.dropna())))))
+                .agg(lambda s: sorted(set(s.dropna()))))
     runs = []
-    for (commune, year), files in groups.items():
-        year_v = None if pd.isna(year) else int(year)
+    for key, files in groups.items():
+        commune, year = cast("tuple[Any, Any]", key)
+        year_v: int | None = None if pd.isna(year) else int(year)
         inputs = tuple(str(root / f) for f in files)
         params = {"commune": str(commune), "year": year_v, "paths": list(inputs)}
         params.update(parameters or {})
@@ -562,7 +563,8 @@ def render_index(summary: pd.DataFrame, *, lang: str = "vi") -> str:
         f"<h1>{e(t['title'])}</h1>",
     ]
     n_runs = summary[Bat.run_id].nunique() if len(summary) else 0
-    counts = summary.drop_duplicates(Bat.run_id)[Bat.status].value_counts() if n_runs else {}
+    counts: dict[Any, int] = (
+        summary.drop_duplicates(Bat.run_id)[Bat.status].value_counts().to_dict() if n_runs else {})
     parts.append("<p>" + e(f"{n_runs} {t['runs']}: " + ", ".join(
         f"{t.get(str(k), str(k))} {int(v)}" for k, v in dict(counts).items())) + "</p>")
     for (level, parent), group in summary.groupby([Bat.level, Bat.parent], sort=False,

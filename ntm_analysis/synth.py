@@ -95,7 +95,7 @@ def _commune_table(name: str, rng: random.Random, met_share: float) -> UnitTable
     numbers = list(load_catalogue(set_id=COMMUNE_SET)["indicator_no"])
     unmet = {n for n in numbers if rng.random() > met_share} | (
         COMMUNE_UNMET if rng.random() < 0.2 else set())
-    assess = {n: ("Chưa đạt" if n in unmet else "Đạt") for n in numbers}
+    assess: dict[str, str | None] = {n: ("Chưa đạt" if n in unmet else "Đạt") for n in numbers}
     return UnitTable(f"Xã {name}", unit_rows(COMMUNE_SET, COMMUNE_VALUES, assess))
 
 
@@ -103,7 +103,7 @@ def _hamlet_table(label: str, rng: random.Random, met_share: float) -> UnitTable
     numbers = list(load_catalogue(set_id=HAMLET_SET)["indicator_no"])
     unmet = {n for n in numbers if rng.random() > met_share}
     values = {n: HAMLET_VALUES[n][1 if n in unmet else 0] for n in numbers if n in HAMLET_VALUES}
-    assess = {n: ("Chưa đạt" if n in unmet else "Đạt") for n in numbers}
+    assess: dict[str, str | None] = {n: ("Chưa đạt" if n in unmet else "Đạt") for n in numbers}
     return UnitTable(label, unit_rows(HAMLET_SET, values, assess))
 
 
