@@ -48,3 +48,11 @@ sample-data: $(VENV)/.installed
 clean:
 	rm -rf data/processed/* outputs/*
 	@touch data/processed/.gitkeep outputs/.gitkeep
+
+## bench: the benchmark suite at full size (200 communes; several minutes on 2 cores)
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/run.py
+
+## bench-quick: the benchmark suite at reduced size (under 2 minutes on 2 cores)
+bench-quick: $(VENV)/.installed
+	$(BIN)/python benchmarks/run.py --quick

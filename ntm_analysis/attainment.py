@@ -27,15 +27,17 @@ _GROUP = [Ind.unit, Ind.unit_id, Ind.level, Ind.commune, Ind.year, Ind.criteria_
 
 def _parse_targets(texts: pd.Series) -> pd.DataFrame:
     """Parse each distinct target text once; return comparator, value and unit per row."""
-    uniques = texts.dropna().unique()
-    parsed = {t: parse_target(t) for t in uniques}
-    comparator = texts.map(lambda t: parsed[t].comparator if t in parsed else TEXT)
-    value = texts.map(lambda t: parsed[t].value if t in parsed else None)
-    unit = texts.map(lambda t: parsed[t].unit if t in parsed else None)
+    codes, uniques = pd.factorize(texts, use_na_sentinel=True)
+    parsed = [parse_target(t) for t in uniques]
+    # one extra slot at the end for missing texts (code -1)
+    comparator = np.array([p.comparator for p in parsed] + [TEXT], dtype=object)
+    value = pd.to_numeric(pd.Series([p.value for p in parsed] + [None], dtype=object),
+                          errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    unit = np.array([p.unit for p in parsed] + [None], dtype=object)
     return pd.DataFrame({
-        Att.target_comparator: comparator.astype("string"),
-        Att.target_value: pd.to_numeric(value, errors="coerce").astype("Float64"),
-        Att.target_unit: unit.astype("string"),
+        Att.target_comparator: pd.array(comparator[codes], dtype="string"),
+        Att.target_value: pd.array(value[codes], dtype="Float64"),
+        Att.target_unit: pd.array(unit[codes], dtype="string"),
     }, index=texts.index)
 
 
@@ -161,9 +163,12 @@ def compute_attainment(indicators: pd.DataFrame, *, catalogue: pd.DataFrame | No
 
 
 def _sort(df: pd.DataFrame) -> pd.DataFrame:
-    key = df[Ind.indicator_no].fillna("").str.split(".")
-    order = key.map(lambda parts: tuple(int(p) if p.isdigit() else 0 for p in parts))
-    return (df.assign(_k=order)
+    codes, uniques = pd.factorize(df[Ind.indicator_no].fillna(""))
+    # the numeric key of each distinct number "1.10" → (1, 10), ranked once, spread by code
+    keys = [tuple(int(p) if p.isdigit() else 0 for p in str(u).split(".")) for u in uniques]
+    dense = {k: i for i, k in enumerate(sorted(set(keys)))}  # equal keys share a rank
+    rank = np.array([dense[k] for k in keys], dtype="int64")
+    return (df.assign(_k=rank[codes])
               .sort_values([Ind.level, Ind.commune, Ind.unit, Ind.year, Ind.criteria_set, "_k"],
                            na_position="last", kind="stable")
               .drop(columns="_k").reset_index(drop=True))

@@ -136,6 +136,11 @@ def role_of(text: str) -> str | None:
     """
     if not text:
         return None
+    return _role_of(text)
+
+
+@lru_cache(maxsize=1 << 14)
+def _role_of(text: str) -> str | None:
     roles = header_roles()
     key = fold(text)
     if key in roles:
@@ -233,6 +238,22 @@ class _Record:
     no_kind: str
 
 
+class _LazyRows:
+    """``rows[r]`` computed on first use (the header is usually found in the first rows)."""
+
+    def __init__(self, compute: Any, limit: int) -> None:
+        self._compute = compute
+        self._limit = limit
+        self._done: dict[int, dict[int, str]] = {}
+
+    def __getitem__(self, r: int) -> dict[int, str]:
+        if not 0 <= r < self._limit:
+            raise IndexError(r)
+        if r not in self._done:
+            self._done[r] = self._compute(r)
+        return self._done[r]
+
+
 class _SheetLoader:
     """Turns one sheet grid into tidy rows and issues."""
 
@@ -255,13 +276,15 @@ class _SheetLoader:
                     if (r, c) != (r0, c0):
                         self.cells[r][c] = value
                         self.filled_from[(r, c)] = (r0, c0)
+        # each cell's text once: the layout search and row classification read cells many times
+        self.texts = [[cell_text(v) for v in row] for row in self.cells]
 
     # -- helpers -----------------------------------------------------------------------------
 
     def text(self, r: int, c: int | None) -> str:
         if c is None or r >= len(self.cells) or c >= self.n_cols:
             return ""
-        return cell_text(self.cells[r][c])
+        return self.texts[r][c]
 
     def raw(self, r: int, c: int | None) -> Any:
         if c is None or r >= len(self.cells) or c >= self.n_cols:
@@ -344,7 +367,7 @@ class _SheetLoader:
 
     def find_layout(self) -> _Layout | None:
         limit = min(len(self.cells), HEADER_SEARCH_ROWS)
-        roles = [self.row_roles(r) for r in range(limit)]
+        roles = _LazyRows(self.row_roles, limit)
         for h in range(limit):
             if not roles[h]:
                 continue  # a header starts on a row of header words, not on a blank row
@@ -382,7 +405,7 @@ class _SheetLoader:
         return True
 
     def _build_layout(self, block: list[int], col_roles: dict[int, str],
-                      roles: list[dict[int, str]]) -> _Layout | None:
+                      roles: _LazyRows) -> _Layout | None:
         def first(role: str) -> int | None:
             return min((c for c, r in col_roles.items() if r == role), default=None)
 
@@ -963,7 +986,8 @@ def _check_duplicates(indicators: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFr
     """Report the same indicator number twice for one unit, set and year (an error)."""
     if indicators.empty:
         return indicators, empty_frame(Iss)
-    keys = [Ind.unit, Ind.year, Ind.criteria_set, Ind.indicator_no]
+    # hamlet names repeat across communes ("Xóm Trung Tâm"): the commune is part of the key
+    keys = [Ind.commune, Ind.unit, Ind.year, Ind.criteria_set, Ind.indicator_no]
     dup = indicators.duplicated(keys, keep=False) & indicators[Ind.indicator_no].notna()
     if not dup.any():
         return indicators, empty_frame(Iss)

@@ -7,6 +7,7 @@ Code refers to columns through these classes (``Ind.unit``), never through scatt
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 
 import pandas as pd
 
@@ -211,6 +212,11 @@ class Severity:
 
 def empty_frame(schema: type[_Schema]) -> pd.DataFrame:
     """Return an empty frame with the schema's columns and dtypes."""
+    return _empty_template(schema).copy()  # type: ignore[arg-type]
+
+
+@cache
+def _empty_template(schema: type[_Schema]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=t) for c, t in schema.dtypes.items()})
 
 
@@ -219,13 +225,19 @@ def conform(df: pd.DataFrame, schema: type[_Schema]) -> pd.DataFrame:
 
     Missing columns are added empty; extra columns are dropped.
     """
-    out = pd.DataFrame(index=df.index)
+    columns: dict[str, pd.Series] = {}
+    n = len(df)
     for col, dtype in schema.dtypes.items():
         if col in df.columns:
             series = df[col]
+            if str(series.dtype) == dtype:
+                columns[col] = series.reset_index(drop=True)  # already right: no conversion
+                continue
             if dtype == "string":
                 series = series.astype("object").where(series.notna(), None).astype("string")
-            out[col] = series.astype(dtype)
+            columns[col] = series.astype(dtype).reset_index(drop=True)
         else:
-            out[col] = pd.Series([pd.NA] * len(df), index=df.index, dtype=dtype)
-    return out.reset_index(drop=True)
+            columns[col] = pd.Series(pd.array([pd.NA] * n, dtype=dtype))
+    if not columns:
+        return pd.DataFrame(index=pd.RangeIndex(n))
+    return pd.DataFrame(columns, index=pd.RangeIndex(n))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _SPACE = re.compile(r"\s+")
 
@@ -16,6 +17,12 @@ def nfc(text: str) -> str:
     >>> nfc("  Ha\u0300 \\n Nội ") == "Hà Nội"
     True
     """
+    return _nfc(text)
+
+
+@lru_cache(maxsize=1 << 16)
+def _nfc(text: str) -> str:
+    # workbooks repeat the same header, criterion and target texts: normalise each once
     text = unicodedata.normalize("NFC", text).replace("\u00a0", " ")
     return _SPACE.sub(" ", text).strip()
 
@@ -42,10 +49,17 @@ def fold(text: str) -> str:
     >>> fold("Tiêu chí / chỉ tiêu")
     'tieu chi chi tieu'
     """
+    return _fold(text)
+
+
+_NOT_KEY = re.compile(r"[^0-9a-z%]+")
+
+
+@lru_cache(maxsize=1 << 16)
+def _fold(text: str) -> str:
     text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    text = re.sub(r"[^0-9a-z%]+", " ", text)
-    return text.strip()
+    return _NOT_KEY.sub(" ", text).strip()
 
 
 def slug(text: str) -> str:
@@ -71,4 +85,4 @@ def cell_text(value: object) -> str:
         return repr(value)
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
-    return nfc(str(value))
+    return _nfc(value) if type(value) is str else nfc(str(value))

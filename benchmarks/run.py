@@ -1,0 +1,200 @@
+"""Benchmark suite: ingest, attainment and batch reports on synthetic province-scale input.
+
+Usage::
+
+    python benchmarks/run.py            # full size: 200 communes, 1,000,000 attainment rows
+    python benchmarks/run.py --quick    # reduced size, within 2 minutes on 2 cores
+    python benchmarks/run.py --json     # print one JSON object (figures below)
+
+Generated input goes to a temporary folder (``--work DIR`` to keep it), never into the repo.
+The figures (seconds are wall-clock, best of one run):
+
+* ``ingest``: ``workbooks``, ``rows``, ``seconds`` (``load_raw_dir`` with a cold Parquet cache),
+  ``raw_calamine_seconds`` (only reading the same cells with python-calamine: the floor),
+  ``openpyxl_pandas_seconds`` (``pd.read_excel(engine="openpyxl")`` of the same sheets),
+  ``peak_rss_mb`` (peak resident memory of this process after ingest);
+* ``attainment``: ``rows`` and ``seconds`` of ``compute_attainment``;
+* ``batch``: ``reports``, ``workers``, ``seconds`` and ``serial_seconds`` (one worker).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE_NOTEBOOK = ROOT / "tests" / "data" / "notebooks" / "batch_fixture.ipynb"
+READINESS_NOTEBOOK = ROOT / "notebooks" / "10_readiness.ipynb"
+
+SIZES = {
+    "full": {"communes": 200, "attainment_rows": 1_000_000, "reports": 12},
+    "quick": {"communes": 20, "attainment_rows": 1_000_000, "reports": 6},
+}
+
+
+def machine() -> dict[str, object]:
+    """Describe the machine: cores, CPU model, memory, Python and platform."""
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        cpu = platform.processor()
+    mem_gb = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    return {"cores": os.cpu_count(), "cpu": cpu, "memory_gb": mem_gb,
+            "python": platform.python_version(), "platform": platform.platform()}
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def bench_ingest(raw: Path, work: Path) -> tuple[dict[str, object], object]:
+    from ntm_analysis.catalogue import load_catalogue
+    from ntm_analysis.ingest import find_workbooks, load_raw_dir
+    from ntm_analysis.load import header_roles
+
+    load_catalogue()
+    header_roles()  # package data read once per process, not per workbook
+    paths = find_workbooks(raw)
+    start = time.perf_counter()
+    report = load_raw_dir(raw, processed_dir=work / "processed")
+    seconds = time.perf_counter() - start
+    rss = peak_rss_mb()
+    import python_calamine as pc
+
+    start = time.perf_counter()
+    cells = 0
+    for p in paths:
+        wb = pc.CalamineWorkbook.from_path(str(p))
+        for name in wb.sheet_names:
+            sheet = wb.get_sheet_by_name(name)
+            rows = sheet.to_python(skip_empty_area=False)
+            _ = sheet.merged_cell_ranges
+            cells += sum(len(r) for r in rows)
+        wb.close()
+    raw_seconds = time.perf_counter() - start
+    import pandas as pd
+
+    start = time.perf_counter()
+    for p in paths:
+        pd.read_excel(p, sheet_name=None, header=None, engine="openpyxl")
+    openpyxl_seconds = time.perf_counter() - start
+    return {
+        "workbooks": len(paths), "rows": len(report.result.indicators),
+        "seconds": round(seconds, 3), "raw_calamine_seconds": round(raw_seconds, 3),
+        "openpyxl_pandas_seconds": round(openpyxl_seconds, 3), "peak_rss_mb": round(rss, 1),
+        "cells": cells,
+    }, report.result.indicators
+
+
+def bench_attainment(indicators, rows: int) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    from ntm_analysis.attainment import compute_attainment
+    from ntm_analysis.schema import Ind
+
+    copies = max(1, -(-rows // max(len(indicators), 1)))
+    # the same province observed over many years: distinct units × years, realistic texts
+    big = pd.concat([indicators.assign(**{Ind.year: indicators[Ind.year] + i})
+                     for i in range(copies)], ignore_index=True).iloc[:rows]
+    big = big.reset_index(drop=True)
+    start = time.perf_counter()
+    att = compute_attainment(big)
+    seconds = time.perf_counter() - start
+    return {"rows": len(big), "seconds": round(seconds, 3), "output_rows": len(att)}
+
+
+def bench_batch(raw: Path, work: Path, reports: int, workers: int,
+                notebook: Path) -> dict[str, object]:
+    from ntm_analysis.batch import plan_from_raw_dir, run_batch
+
+    plan = plan_from_raw_dir(raw, processed_dir=work / "processed")
+    plan.runs = plan.runs[:reports]
+    timings = {}
+    for label, n in (("parallel", workers), ("serial", 1)):
+        start = time.perf_counter()
+        result = run_batch(plan, notebook=notebook, out_dir=work / f"batch_{label}", workers=n,
+                           resume=False)
+        timings[label] = time.perf_counter() - start
+        failed = [o for o in result.outcomes if o.status != "ok"]
+        if failed:
+            raise SystemExit(f"batch run failed: {failed[0].run_id}: {failed[0].error}")
+    return {"reports": len(plan.runs), "workers": workers,
+            "seconds": round(timings["parallel"], 3),
+            "serial_seconds": round(timings["serial"], 3),
+            "seconds_per_report": round(timings["parallel"] / max(len(plan.runs), 1), 3),
+            "notebook": notebook.name}
+
+
+def main(argv: list[str] | None = None) -> dict[str, object]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="reduced size (under 2 minutes)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--communes", type=int, help="override the number of communes")
+    parser.add_argument("--attainment-rows", type=int, help="override the attainment rows")
+    parser.add_argument("--reports", type=int, help="override the number of batch reports")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--notebook", type=Path, default=None,
+                        help="notebook of the batch (default: 10_readiness if present)")
+    parser.add_argument("--work", type=Path, default=None, help="keep generated files here")
+    args = parser.parse_args(argv)
+    size = dict(SIZES["quick" if args.quick else "full"])
+    for key in ("communes", "attainment_rows", "reports"):
+        if getattr(args, key) is not None:
+            size[key] = getattr(args, key)
+    notebook = args.notebook or (READINESS_NOTEBOOK if READINESS_NOTEBOOK.is_file()
+                                 else FIXTURE_NOTEBOOK)
+    from ntm_analysis.synth import write_province
+
+    def log(msg: str) -> None:
+        if not args.json:
+            print(msg, file=sys.stderr, flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="ntm-bench-") as tmp:
+        work = args.work or Path(tmp)
+        raw = work / "raw"
+        log(f"generating {size['communes']} commune workbooks in {raw} ...")
+        start = time.perf_counter()
+        if not (raw.is_dir() and len(list(raw.glob("*.xlsx"))) == size["communes"]):
+            write_province(raw, communes=size["communes"], seed=2024, workers=args.workers)
+        log(f"  {time.perf_counter() - start:.1f} s")
+        out: dict[str, object] = {"size": "quick" if args.quick else "full", **size,
+                                  "machine": machine()}
+        (work / "processed").mkdir(parents=True, exist_ok=True)
+        for f in (work / "processed").rglob("*.parquet"):
+            f.unlink()  # a cold cache every time
+        log("ingest ...")
+        out["ingest"], indicators = bench_ingest(raw, work)
+        log(f"  {out['ingest']}")
+        log("attainment ...")
+        out["attainment"] = bench_attainment(indicators, size["attainment_rows"])
+        log(f"  {out['attainment']}")
+        if size["reports"] > 0:
+            log(f"batch with {notebook.name} ...")
+            out["batch"] = bench_batch(raw, work, size["reports"], args.workers, notebook)
+            log(f"  {out['batch']}")
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False))
+    else:
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+    return out
+
+
+if __name__ == "__main__":
+    main()

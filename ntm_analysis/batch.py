@@ -1,0 +1,613 @@
+"""Province-scale batch runs: one notebook for many units and years, in a pool of workers.
+
+A batch is a list of :class:`BatchRun` (one commune × year each), planned from every commune found
+in a raw folder (:func:`plan_from_raw_dir`) or from a YAML list (:func:`plan_from_yaml`). The
+runs execute in any ``concurrent.futures.Executor`` — by default a process pool with one worker
+per core, or a Dask cluster's executor — each into its own folder::
+
+    <out_dir>/<run_id>/<notebook>.ipynb   executed notebook (kept, partial, when it fails)
+    <out_dir>/<run_id>/<notebook>.html    the report without code (when it succeeds)
+    <out_dir>/<run_id>/manifest.json      parameters, input hashes, status, seconds, error
+
+A failed run is recorded and the others go on. A run whose notebook, parameters and input hashes
+equal those of an existing manifest with status ``ok`` is skipped (resume). The batch ends with a
+summary table (``batch_summary.csv`` and ``.xlsx``) and an HTML index page (``index.html``)
+linking every report, units ranked within their parent unit.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+import pandas as pd
+
+from ntm_analysis import __version__
+from ntm_analysis.errors import InputError, Location, ParameterError
+from ntm_analysis.ingest import file_sha256
+from ntm_analysis.outputs import atomic_path
+from ntm_analysis.schema import Ind, Level, Summ
+from ntm_analysis.text import nfc, slug
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+SUMMARY = "batch_summary"
+INDEX = "index.html"
+STATUS_OK = "ok"
+STATUS_FAILED = "failed"
+STATUS_SKIPPED = "skipped"
+
+
+class Bat:
+    """Columns of the batch summary table (one row per unit; communes link their report)."""
+
+    parent = "parent"
+    rank = "rank"
+    unit = Summ.unit
+    level = Summ.level
+    commune = Summ.commune
+    year = Summ.year
+    criteria_set = Summ.criteria_set
+    criteria_met = Summ.criteria_met
+    criteria_total = Summ.criteria_total
+    indicators_met = Summ.indicators_met
+    indicators_total = Summ.indicators_total
+    run_id = "run_id"
+    status = "status"
+    seconds = "seconds"
+    report = "report"
+    error = "error"
+
+    columns = [parent, rank, unit, level, commune, year, criteria_set, criteria_met,
+               criteria_total, indicators_met, indicators_total, run_id, status, seconds,
+               report, error]
+
+
+@dataclass(frozen=True)
+class BatchRun:
+    """One run of the batch: a unit and year, the notebook's parameters and its input files."""
+
+    run_id: str
+    unit: str
+    year: int | None
+    parameters: Mapping[str, Any]
+    inputs: tuple[str, ...]
+    parent: str | None = None
+
+
+@dataclass
+class RunOutcome:
+    """What became of one run: ``ok``, ``failed`` or ``skipped`` (unchanged since last time)."""
+
+    run_id: str
+    status: str
+    seconds: float
+    out_dir: str
+    report: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class BatchResult:
+    """The outcome of every run, the summary table and the files written."""
+
+    outcomes: list[RunOutcome]
+    summary: pd.DataFrame
+    index_path: Path | None = None
+    written: list[Path] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[RunOutcome]:
+        return [o for o in self.outcomes if o.status == STATUS_FAILED]
+
+
+@dataclass
+class BatchPlan:
+    """The runs of a batch and the indicator table their units come from (for the summary)."""
+
+    runs: list[BatchRun]
+    indicators: pd.DataFrame
+
+
+# --------------------------------------------------------------------------- planning
+
+
+def _run_id(unit: str, year: int | None) -> str:
+    return f"{slug(unit)}_{year if year is not None else 'all'}"
+
+
+def plan_from_indicators(indicators: pd.DataFrame, *, raw_dir: str | os.PathLike[str],
+                         years: Sequence[int] | None = None,
+                         parameters: Mapping[str, Any] | None = None,
+                         parent: str | None = None) -> list[BatchRun]:
+    """Plan one run per commune × year found in a loaded indicator table.
+
+    The workbooks of a commune are those whose rows name it (its own sheet and its hamlets').
+
+    Examples
+    --------
+    >>> ind = pd.DataFrame({"commune": ["Kim Phượng", "Kim Phượng", "Tân Dương"],
+    ...                     "year": [2024, 2024, 2024],
+    ...                     "source_file": ["a.xlsx", "b.xlsx", "c.xlsx"]})
+    >>> [(r.run_id, r.inputs) for r in plan_from_indicators(ind, raw_dir="raw")]
+    [('kim-phuong_2024', ('raw/a.xlsx', 'raw/b.xlsx')), ('tan-duong_2024', ('raw/c.xlsx',))]
+    """
+    root = Path(raw_dir)
+    df = indicators[indicators[Ind.commune].notna()]
+    if years:
+        df = df[df[Ind.year].isin(list(years))]
+    groups = (df.groupby([Ind.commune, Ind.year], dropna=False, sort=True)[Ind.source_file]
+                .agg(lambda s: sorted(set(s.dropna()))))
+    runs = []
+    for key, files in groups.items():
+        commune, year = cast("tuple[Any, Any]", key)
+        year_v: int | None = None if pd.isna(year) else int(year)
+        inputs = tuple(str(root / f) for f in files)
+        params = {"commune": str(commune), "year": year_v, "paths": list(inputs)}
+        params.update(parameters or {})
+        runs.append(BatchRun(_run_id(str(commune), year_v), str(commune), year_v, params,
+                             inputs, parent))
+    return runs
+
+
+def plan_from_raw_dir(raw_dir: str | os.PathLike[str], *,
+                      processed_dir: str | os.PathLike[str] | None = None,
+                      years: Sequence[int] | None = None,
+                      parameters: Mapping[str, Any] | None = None,
+                      parent: str | None = None) -> BatchPlan:
+    """Plan one run for every commune (and year) found in the workbooks under ``raw_dir``.
+
+    Workbooks are read through the Parquet cache of :func:`ntm_analysis.ingest.load_raw_dir`
+    when ``processed_dir`` is given, so a repeat batch does not re-parse them.
+    """
+    from ntm_analysis.ingest import find_workbooks, load_raw_dir
+
+    files = find_workbooks(raw_dir)
+    if not files:
+        raise InputError(Location(file=str(raw_dir)), "no workbooks (.xlsx, .xls, .ods) found")
+    report = load_raw_dir(raw_dir, processed_dir=processed_dir)
+    indicators = report.result.indicators
+    # provenance keeps file names; map each back to its path under raw_dir
+    by_name = {p.name: p for p in files}
+    runs = plan_from_indicators(indicators, raw_dir=raw_dir, years=years,
+                                parameters=parameters, parent=parent)
+    fixed = []
+    for run in runs:
+        inputs = tuple(str(by_name[Path(p).name].resolve()) for p in run.inputs)
+        params = dict(run.parameters)
+        if params.get("paths") == list(run.inputs):
+            params["paths"] = list(inputs)
+        fixed.append(BatchRun(run.run_id, run.unit, run.year, params, inputs, run.parent))
+    return BatchPlan(fixed, indicators)
+
+
+def plan_from_yaml(path: str | os.PathLike[str]) -> BatchPlan:
+    """Plan the runs listed in a YAML file.
+
+    The file holds ``parameters`` shared by every run (optional) and ``runs``, a list of
+    mappings with ``unit``, ``year`` (optional), ``parent`` (optional), ``inputs`` (workbook
+    paths, relative to the YAML file) and ``parameters`` (optional)::
+
+        parameters: {lang: vi}
+        runs:
+          - unit: Kim Phượng
+            parent: Định Hóa
+            year: 2024
+            inputs: [raw/kim_phuong_2024_xa_kieu_mau.xlsx]
+
+    Raises
+    ------
+    ParameterError
+        When the file is not such a list (naming the entry and what was expected).
+    """
+    import yaml
+
+    from ntm_analysis.load import load_workbooks
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(Location(file=str(p)), "batch list not found")
+    try:
+        doc = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        raise ParameterError(f"{p.name}: not valid YAML ({str(error).splitlines()[0]})") from error
+    entries = doc.get("runs") if isinstance(doc, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise ParameterError(f"{p.name}: expected a key 'runs' holding a list of units")
+    shared = doc.get("parameters") or {}
+    runs = []
+    for i, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict) or not entry.get("unit") or not entry.get("inputs"):
+            raise ParameterError(f"{p.name}, run {i}: expected a mapping with 'unit' and "
+                                 f"'inputs' (a list of workbook paths), got {entry!r}")
+        unit = nfc(str(entry["unit"]))
+        year = entry.get("year")
+        if year is not None and not isinstance(year, int):
+            raise ParameterError(f"{p.name}, run {i} ({unit}): 'year' must be a whole number, "
+                                 f"got {year!r}")
+        raw_inputs = entry["inputs"] if isinstance(entry["inputs"], list) else [entry["inputs"]]
+        inputs = tuple(str((p.parent / str(x)).resolve()) for x in raw_inputs)
+        for x in inputs:
+            if not Path(x).is_file():
+                raise InputError(Location(file=p.name, row=i), f"input {x} of {unit} not found")
+        params = {"commune": unit, "year": year, "paths": list(inputs)}
+        params.update(shared)
+        params.update(entry.get("parameters") or {})
+        parent = entry.get("parent")
+        runs.append(BatchRun(_run_id(unit, year), unit, year, params, inputs,
+                             None if parent is None else nfc(str(parent))))
+    ids = [r.run_id for r in runs]
+    dup = sorted({x for x in ids if ids.count(x) > 1})
+    if dup:
+        raise ParameterError(f"{p.name}: the same unit and year appear twice: {', '.join(dup)}")
+    all_inputs = sorted({x for r in runs for x in r.inputs})
+    return BatchPlan(runs, load_workbooks(all_inputs).indicators)
+
+
+# --------------------------------------------------------------------------- one run
+
+
+def _fingerprint(run: BatchRun, notebook: Path) -> dict[str, Any]:
+    return {
+        "notebook": notebook.name,
+        "notebook_sha256": file_sha256(notebook),
+        "parameters": json.loads(json.dumps(dict(run.parameters), default=str)),
+        "inputs": {str(x): file_sha256(x) for x in run.inputs},
+        "version": __version__,
+    }
+
+
+def _is_unchanged(out_dir: Path, fingerprint: Mapping[str, Any]) -> bool:
+    manifest = out_dir / MANIFEST
+    if not manifest.is_file():
+        return False
+    try:
+        old = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return old.get("status") == STATUS_OK and all(old.get(k) == v for k, v in fingerprint.items())
+
+
+def execute_run(run: BatchRun, notebook: str, out_dir: str, kernel_name: str = "python3",
+                timeout: int | None = None, html_report: bool = True) -> RunOutcome:
+    """Execute one run into ``out_dir`` and write its manifest; never raises for a failed run.
+
+    It runs in a worker process (or on a Dask worker), so it takes and returns plain values.
+    The kernel is shut down immediately at the end (no graceful wait) to keep runs short.
+    """
+    import papermill as pm
+
+    start = time.perf_counter()
+    nb = Path(notebook)
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    fingerprint = _fingerprint(run, nb)
+    executed = folder / nb.name
+    params = dict(run.parameters)
+    params.setdefault("out_dir", str(folder))
+    status, error, report = STATUS_OK, None, None
+    try:
+        pm.execute_notebook(
+            str(nb), str(executed), parameters=params, kernel_name=kernel_name,
+            progress_bar=False, log_output=False, execution_timeout=timeout,
+            cwd=str(nb.parent), shutdown_kernel="immediate",
+        )
+        if html_report:
+            report = str(_export_html(executed, title=run.unit))
+    except Exception as exc:  # noqa: BLE001 - a failed run is recorded, the batch goes on
+        status = STATUS_FAILED
+        error = _error_text(exc)
+    seconds = time.perf_counter() - start
+    manifest = dict(fingerprint, run_id=run.run_id, unit=run.unit, year=run.year,
+                    parent=run.parent, status=status, error=error, seconds=round(seconds, 3),
+                    executed=executed.name, report=Path(report).name if report else None)
+    with atomic_path(folder / MANIFEST) as tmp:
+        tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    return RunOutcome(run.run_id, status, seconds, str(folder), report, error)
+
+
+def _error_text(exc: BaseException) -> str:
+    ename = getattr(exc, "ename", None)
+    evalue = getattr(exc, "evalue", None)
+    if ename:
+        return f"{ename}: {evalue}"[:500]
+    return f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+
+
+def _export_html(executed: Path, *, title: str) -> Path:
+    """Export the executed notebook to HTML without code, through nbconvert's Python API."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(executed, as_version=4)
+    nb.metadata["title"] = title
+    body, _ = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
+                           exclude_output_prompt=True).from_notebook_node(nb)
+    out = executed.with_suffix(".html")
+    with atomic_path(out) as tmp:
+        tmp.write_text(body, encoding="utf-8")
+    return out
+
+
+# --------------------------------------------------------------------------- the batch
+
+
+def run_batch(plan: BatchPlan | Sequence[BatchRun], *, notebook: str | os.PathLike[str],
+              out_dir: str | os.PathLike[str], workers: int | None = None,
+              executor: Executor | None = None, kernel_name: str = "python3",
+              resume: bool = True, progress: bool = False, timeout: int | None = None,
+              html_report: bool = True, lang: str = "vi") -> BatchResult:
+    """Run ``notebook`` once per planned run, in parallel, then write the summary and index.
+
+    Parameters
+    ----------
+    plan
+        A :class:`BatchPlan` (or a list of runs: the summary then has no attainment figures).
+    notebook
+        The notebook to execute.
+    out_dir
+        Folder of the run folders, the summary table and ``index.html``.
+    workers
+        Processes of the default pool (default: ``os.cpu_count()``); ignored with ``executor``.
+    executor
+        Any ``concurrent.futures.Executor`` (e.g. ``distributed.Client(...).get_executor()``).
+    resume
+        Skip runs whose notebook, parameters and input hashes match an ``ok`` manifest.
+    progress
+        Show a progress bar across runs.
+    lang
+        Language of the index page: ``"vi"`` or ``"en"``.
+    """
+    if lang not in TEXT:
+        raise ParameterError(f"lang must be one of {', '.join(TEXT)}, got {lang!r}")
+    nb = Path(notebook).resolve()
+    if not nb.is_file():
+        raise InputError(Location(file=str(notebook)), "notebook not found")
+    if isinstance(plan, BatchPlan):
+        runs, indicators = plan.runs, plan.indicators
+    else:
+        runs, indicators = list(plan), None
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    outcomes: dict[str, RunOutcome] = {}
+    todo: list[BatchRun] = []
+    for run in runs:
+        folder = out / run.run_id
+        if resume and _is_unchanged(folder, _fingerprint(run, nb)):
+            old = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+            report = str(folder / old["report"]) if old.get("report") else None
+            outcomes[run.run_id] = RunOutcome(run.run_id, STATUS_SKIPPED, 0.0, str(folder),
+                                              report)
+        else:
+            todo.append(run)
+    if todo:
+        own = executor is None
+        pool: Executor = executor if executor is not None else ProcessPoolExecutor(
+            max_workers=max(1, min(workers or os.cpu_count() or 1, len(todo))))
+        try:
+            futures: dict[Future[RunOutcome], BatchRun] = {
+                pool.submit(execute_run, run, str(nb), str(out / run.run_id), kernel_name,
+                            timeout, html_report): run for run in todo}
+            bar = _progress(len(futures), enabled=progress)
+            for future in as_completed(futures):
+                run = futures[future]
+                try:
+                    outcome = future.result()
+                except Exception as exc:  # noqa: BLE001 - a lost worker fails its run only
+                    outcome = RunOutcome(run.run_id, STATUS_FAILED, 0.0, str(out / run.run_id),
+                                         None, _error_text(exc))
+                if outcome.status == STATUS_FAILED:
+                    log.warning("run %s failed: %s", run.run_id, outcome.error)
+                outcomes[run.run_id] = outcome
+                bar(run.run_id)
+        finally:
+            if own:
+                pool.shutdown()
+    ordered = [outcomes[r.run_id] for r in runs]
+    summary = summarise_batch(runs, ordered, indicators, out_dir=out)
+    written = []
+    for suffix in ("csv", "xlsx"):
+        path = out / f"{SUMMARY}.{suffix}"
+        with atomic_path(path) as tmp:
+            if suffix == "csv":
+                summary.to_csv(tmp, index=False, encoding="utf-8")
+            else:
+                summary.to_excel(tmp, index=False, engine="openpyxl")
+        written.append(path)
+    index = out / INDEX
+    with atomic_path(index) as tmp:
+        tmp.write_text(render_index(summary, lang=lang), encoding="utf-8")
+    written.append(index)
+    return BatchResult(ordered, summary, index, written)
+
+
+def _progress(total: int, *, enabled: bool) -> Callable[[str], None]:
+    if not enabled:
+        return lambda _: None
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, desc="runs", unit="run")
+
+    def step(run_id: str) -> None:
+        bar.set_postfix_str(run_id)
+        bar.update(1)
+        if bar.n >= total:
+            bar.close()
+
+    return step
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def summarise_batch(runs: Sequence[BatchRun], outcomes: Sequence[RunOutcome],
+                    indicators: pd.DataFrame | None, *, out_dir: str | os.PathLike[str]
+                    ) -> pd.DataFrame:
+    """Return the batch summary (columns ``Bat.columns``), units ranked within their parent.
+
+    A commune's parent is the run's ``parent`` (or ``""``); a hamlet's parent is its commune.
+    Rank 1 has the most criteria met, then the largest share of indicators met.
+    """
+    from ntm_analysis.attainment import compute_attainment, summarise_attainment
+
+    out = Path(out_dir)
+    by_id = {o.run_id: o for o in outcomes}
+    run_of = {(slug(r.unit), r.year): r for r in runs}
+    records: list[dict[str, Any]] = []
+    summ = (summarise_attainment(compute_attainment(indicators))
+            if indicators is not None and len(indicators) else None)
+    if summ is not None:
+        for row in summ.to_dict("records"):
+            commune = row[Summ.commune] if row[Summ.commune] is not pd.NA else None
+            year = None if pd.isna(row[Summ.year]) else int(row[Summ.year])
+            run = run_of.get((slug(str(commune or row[Summ.unit])), year))
+            if run is None:
+                continue
+            is_commune = row[Summ.level] == Level.commune
+            records.append({**{k: row[k] for k in (
+                Bat.unit, Bat.level, Bat.commune, Bat.year, Bat.criteria_set, Bat.criteria_met,
+                Bat.criteria_total, Bat.indicators_met, Bat.indicators_total)},
+                Bat.parent: (run.parent or "") if is_commune else str(commune),
+                Bat.run_id: run.run_id})
+    covered = {r[Bat.run_id] for r in records}
+    for run in runs:
+        if run.run_id not in covered:  # no figures (plain list of runs, or nothing loaded)
+            records.append({Bat.unit: run.unit, Bat.level: Level.commune, Bat.commune: run.unit,
+                            Bat.year: run.year, Bat.parent: run.parent or "",
+                            Bat.run_id: run.run_id})
+    df = pd.DataFrame.from_records(records, columns=[c for c in Bat.columns if c != Bat.rank])
+    for col in (Bat.status, Bat.seconds, Bat.report, Bat.error):
+        df[col] = df[Bat.run_id].map(lambda i, c=col: _outcome_field(by_id.get(i), c, out))
+    for col in (Bat.criteria_met, Bat.criteria_total, Bat.indicators_met, Bat.indicators_total,
+                Bat.year):
+        df[col] = pd.to_numeric(df[col], errors="coerce").astype("Int64")
+    df[Bat.seconds] = pd.to_numeric(df[Bat.seconds], errors="coerce").astype("Float64")
+    share = (df[Bat.indicators_met] / df[Bat.indicators_total].where(
+        df[Bat.indicators_total] > 0)).astype("Float64")
+    crit = df[Bat.criteria_met].astype("Float64")
+    df = df.assign(_c=crit.fillna(-1.0), _s=share.fillna(-1.0))
+    keys = [Bat.parent, Bat.level, Bat.year, Bat.criteria_set]
+    df[Bat.rank] = (df.sort_values(["_c", "_s"], ascending=False, kind="stable")
+                      .groupby(keys, dropna=False, sort=False).cumcount() + 1)
+    # equal figures share the best rank of their group
+    best = df.groupby([*keys, "_c", "_s"], dropna=False)[Bat.rank].transform("min")
+    df[Bat.rank] = best.astype("Int64")
+    level_order = df[Bat.level].map({Level.commune: 0, Level.hamlet: 1}).fillna(2)
+    df = df.assign(_l=level_order).sort_values(
+        ["_l", Bat.parent, Bat.year, Bat.criteria_set, Bat.rank, Bat.unit],
+        na_position="last", kind="stable")
+    return df[Bat.columns].reset_index(drop=True)
+
+
+def _outcome_field(outcome: RunOutcome | None, column: str, out: Path) -> Any:
+    if outcome is None:
+        return None
+    if column == Bat.report:
+        return os.path.relpath(outcome.report, out) if outcome.report else None
+    return getattr(outcome, column)
+
+
+# --------------------------------------------------------------------------- index page
+
+TEXT = {
+    "vi": {"title": "Kết quả chạy hàng loạt", "parent": "Đơn vị cấp trên", "rank": "Hạng",
+           "unit": "Đơn vị", "level": "Cấp", "year": "Năm", "criteria": "Tiêu chí đạt",
+           "indicators": "Chỉ tiêu đạt", "status": "Trạng thái", "report": "Báo cáo",
+           "open": "Mở", "none": "(chưa xác định)", "commune": "Xã", "hamlet": "Xóm/thôn",
+           "ok": "xong", "failed": "lỗi", "skipped": "không đổi", "runs": "lượt chạy",
+           "generated": "Tạo bởi ntm-analysis"},
+    "en": {"title": "Batch run results", "parent": "Parent unit", "rank": "Rank",
+           "unit": "Unit", "level": "Level", "year": "Year", "criteria": "Criteria met",
+           "indicators": "Indicators met", "status": "Status", "report": "Report",
+           "open": "Open", "none": "(none)", "commune": "Commune", "hamlet": "Hamlet",
+           "ok": "done", "failed": "failed", "skipped": "unchanged", "runs": "runs",
+           "generated": "Generated by ntm-analysis"},
+}
+
+
+def _frac(a: Any, b: Any) -> str:
+    return "" if pd.isna(a) or pd.isna(b) else f"{int(a)}/{int(b)}"
+
+
+def render_index(summary: pd.DataFrame, *, lang: str = "vi") -> str:
+    """Return the HTML index page of a batch: one table per parent unit, every text escaped.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame([{"parent": "", "rank": 1, "unit": "<b>X</b>", "level": "commune",
+    ...     "year": 2024, "criteria_met": 3, "criteria_total": 6, "indicators_met": 20,
+    ...     "indicators_total": 35, "run_id": "x_2024", "status": "ok", "report": "x/r.html",
+    ...     "error": None, "seconds": 1.0, "commune": "X", "criteria_set": "S"}])
+    >>> page = render_index(df, lang="en")
+    >>> "&lt;b&gt;X&lt;/b&gt;" in page and "<b>X</b>" not in page
+    True
+    """
+    t = TEXT[lang]
+    e = html.escape
+    parts = [
+        "<!DOCTYPE html>", f'<html lang="{lang}"><head><meta charset="utf-8">',
+        f"<title>{e(t['title'])}</title>",
+        "<style>body{font-family:'Noto Sans','DejaVu Sans',Arial,sans-serif;margin:2em}"
+        "table{border-collapse:collapse;margin-bottom:2em}th,td{border:1px solid #bbb;"
+        "padding:4px 8px;text-align:left}td.n{text-align:right}.failed{color:#b00020}"
+        "</style></head><body>",
+        f"<h1>{e(t['title'])}</h1>",
+    ]
+    n_runs = summary[Bat.run_id].nunique() if len(summary) else 0
+    counts: dict[Any, int] = (
+        summary.drop_duplicates(Bat.run_id)[Bat.status].value_counts().to_dict() if n_runs else {})
+    parts.append("<p>" + e(f"{n_runs} {t['runs']}: " + ", ".join(
+        f"{t.get(str(k), str(k))} {int(v)}" for k, v in dict(counts).items())) + "</p>")
+    for (level, parent), group in summary.groupby([Bat.level, Bat.parent], sort=False,
+                                                 dropna=False):
+        label = t.get(str(level), str(level))
+        heading = f"{label} — {t['parent']}: {parent or t['none']}"
+        parts.append(f"<h2>{e(heading)}</h2><table><thead><tr>")
+        for key in ("rank", "unit", "year", "criteria", "indicators", "status", "report"):
+            parts.append(f"<th>{e(t[key])}</th>")
+        parts.append("</tr></thead><tbody>")
+        for row in group.to_dict("records"):
+            status = str(row[Bat.status]) if row[Bat.status] is not None else ""
+            link = row[Bat.report]
+            cell = (f'<a href="{e(str(link).replace(os.sep, "/"), quote=True)}">{e(t["open"])}</a>'
+                    if isinstance(link, str) and link else "")
+            err = row[Bat.error]
+            status_html = e(t.get(status, status))
+            if isinstance(err, str) and err:
+                status_html = f'<span class="failed" title="{e(err, quote=True)}">' \
+                              f"{status_html}</span>"
+            parts.append(
+                "<tr>"
+                f"<td class=n>{'' if pd.isna(row[Bat.rank]) else int(row[Bat.rank])}</td>"
+                f"<td>{e(str(row[Bat.unit]))}</td>"
+                f"<td class=n>{'' if pd.isna(row[Bat.year]) else int(row[Bat.year])}</td>"
+                f"<td class=n>{_frac(row[Bat.criteria_met], row[Bat.criteria_total])}</td>"
+                f"<td class=n>{_frac(row[Bat.indicators_met], row[Bat.indicators_total])}</td>"
+                f"<td>{status_html}</td><td>{cell}</td></tr>")
+        parts.append("</tbody></table>")
+    parts.append(f"<p><small>{e(t['generated'])} {e(__version__)}</small></p></body></html>")
+    return "\n".join(parts)
+
+
+def outcome_records(outcomes: Sequence[RunOutcome]) -> list[dict[str, Any]]:
+    """Return the outcomes as plain dicts (for JSON output)."""
+    return [asdict(o) for o in outcomes]
+
+
+def dask_executor(address: str) -> Executor:
+    """Return the executor of a Dask distributed cluster at ``address`` (extra ``[dask]``)."""
+    try:
+        from distributed import Client
+    except ImportError as error:
+        raise ParameterError("--scheduler needs the optional extra: pip install "
+                             "'ntm-analysis[dask]'") from error
+    return Client(address).get_executor()

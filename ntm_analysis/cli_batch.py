@@ -1,0 +1,92 @@
+"""The ``ntm batch`` command: run a notebook for every commune and year, in parallel.
+
+A ``click.Command`` that the main group registers (``cli.add_command(batch)``); errors are the
+suite's ``NtmError`` subclasses, turned into messages by the group.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import click
+
+from ntm_analysis.errors import ParameterError
+
+
+def _parse_params(items: tuple[str, ...]) -> dict[str, object]:
+    import yaml
+
+    out: dict[str, object] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ParameterError(f"--param expects NAME=VALUE, got {item!r}")
+        out[name.strip()] = yaml.safe_load(value) if value else ""
+    return out
+
+
+@click.command()
+@click.argument("notebook", type=click.Path(path_type=Path))
+@click.option("--raw", "raw_dir", default="data/raw", show_default=True,
+              type=click.Path(path_type=Path), help="Run every commune found in this folder.")
+@click.option("--list", "listing", type=click.Path(path_type=Path), default=None,
+              help="A YAML list of runs instead of --raw (see ntm_analysis.batch).")
+@click.option("--processed", "processed_dir", default="data/processed", show_default=True,
+              type=click.Path(path_type=Path), help="Parquet cache of the loaded workbooks.")
+@click.option("--out", "out_dir", default="outputs/batch", show_default=True,
+              type=click.Path(path_type=Path), help="Folder of the run folders and the index.")
+@click.option("--year", "years", type=int, multiple=True, help="Only these years (repeatable).")
+@click.option("--parent", default=None, help="Parent unit of the communes (e.g. the district).")
+@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="A notebook parameter for every run (repeatable; values read as YAML).")
+@click.option("-j", "--workers", type=int, default=None,
+              help="Worker processes (default: the number of cores).")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Run on a Dask distributed cluster (needs the [dask] extra).")
+@click.option("--kernel", "kernel_name", default="python3", show_default=True)
+@click.option("--no-resume", is_flag=True, help="Run again even when nothing changed.")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
+              help="Language of the index page.")
+def batch(notebook: Path, raw_dir: Path, listing: Path | None, processed_dir: Path,
+          out_dir: Path, years: tuple[int, ...], parent: str | None, params: tuple[str, ...],
+          workers: int | None, scheduler: str | None, kernel_name: str, no_resume: bool,
+          lang: str) -> None:
+    """Run NOTEBOOK once per commune and year, in parallel, with a summary and an index page.
+
+    A failed run is reported and the others go on; runs whose inputs and parameters are
+    unchanged since their last successful run are skipped. The exit code is 1 when a run failed.
+
+    \b
+    Examples:
+      ntm batch notebooks/10_readiness.ipynb --raw data/raw --out outputs/batch
+      ntm batch notebooks/10_readiness.ipynb --list communes.yaml -j 2 -p lang=en
+      ntm batch notebooks/10_readiness.ipynb --scheduler tcp://127.0.0.1:8786
+    """
+    from ntm_analysis.batch import dask_executor, plan_from_raw_dir, plan_from_yaml, run_batch
+
+    if workers is not None and workers < 1:
+        raise ParameterError(f"--workers must be at least 1, got {workers}")
+    extra = _parse_params(params)
+    if listing is not None:
+        plan = plan_from_yaml(listing)
+        if extra:
+            plan.runs = [replace(run, parameters={**run.parameters, **extra})
+                         for run in plan.runs]
+    else:
+        plan = plan_from_raw_dir(raw_dir, processed_dir=processed_dir, years=years or None,
+                                 parameters=extra, parent=parent)
+    executor = dask_executor(scheduler) if scheduler else None
+    result = run_batch(plan, notebook=notebook, out_dir=out_dir, workers=workers,
+                       executor=executor, kernel_name=kernel_name, resume=not no_resume,
+                       progress=True, lang=lang)
+    counts: dict[str, int] = {}
+    for outcome in result.outcomes:
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    for outcome in result.failed:
+        click.echo(f"failed: {outcome.run_id}: {outcome.error}", err=True)
+    click.echo(f"{len(result.outcomes)} run(s): " +
+               ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    click.echo(f"index: {result.index_path}")
+    if result.failed:
+        raise click.exceptions.Exit(1)

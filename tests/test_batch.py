@@ -1,0 +1,199 @@
+"""Tests of batch runs: real papermill runs of a fixture notebook on synthetic communes."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ntm_analysis.batch import (
+    INDEX,
+    MANIFEST,
+    STATUS_FAILED,
+    STATUS_OK,
+    STATUS_SKIPPED,
+    Bat,
+    BatchRun,
+    plan_from_raw_dir,
+    plan_from_yaml,
+    render_index,
+    run_batch,
+)
+from ntm_analysis.errors import InputError, ParameterError
+from ntm_analysis.load import load_workbook
+from ntm_analysis.schema import Ind, Level
+from ntm_analysis.synth import write_province
+
+NOTEBOOK = Path(__file__).parent / "data" / "notebooks" / "batch_fixture.ipynb"
+
+
+@pytest.fixture(scope="module")
+def province(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
+    raw = tmp_path_factory.mktemp("raw")
+    communes = write_province(raw, communes=3, hamlets=(2, 3), year=2024, seed=21)
+    return raw, communes
+
+
+def test_plan_from_raw_dir_groups_workbooks_by_commune(province, tmp_path) -> None:
+    raw, communes = province
+    plan = plan_from_raw_dir(raw, processed_dir=tmp_path / "processed", parent="Huyện X")
+    assert sorted(r.unit for r in plan.runs) == sorted(c.name for c in communes)
+    for run in plan.runs:
+        (c,) = [c for c in communes if c.name == run.unit]
+        assert run.inputs == (str(c.path),)
+        assert run.parameters["paths"] == [str(c.path)]
+        assert run.year == 2024 and run.parent == "Huyện X"
+    # the ingest cache was filled: a second plan reads Parquet
+    assert list((tmp_path / "processed" / "cache").glob("*.ind.parquet"))
+
+
+def test_plan_from_raw_dir_empty_folder(tmp_path) -> None:
+    with pytest.raises(InputError, match="no workbooks"):
+        plan_from_raw_dir(tmp_path)
+
+
+@pytest.mark.slow
+def test_batch_runs_fail_alone_resume_and_index(province, tmp_path) -> None:
+    raw, communes = province
+    failing = communes[1].name
+    plan = plan_from_raw_dir(raw, parameters={"fail_for": failing})
+    out = tmp_path / "out"
+    result = run_batch(plan, notebook=NOTEBOOK, out_dir=out, workers=2)
+    status = {o.run_id: o.status for o in result.outcomes}
+    failed_id = next(r.run_id for r in plan.runs if r.unit == failing)
+    assert status.pop(failed_id) == STATUS_FAILED
+    assert set(status.values()) == {STATUS_OK}
+    (failed,) = result.failed
+    assert "requested failure" in (failed.error or "")
+    # every run has its folder and manifest; the executed notebook shows the row count
+    for run in plan.runs:
+        manifest = json.loads((out / run.run_id / MANIFEST).read_text(encoding="utf-8"))
+        assert manifest["parameters"]["commune"] == run.unit
+        assert set(manifest["inputs"]) == set(run.inputs)
+        if run.unit != failing:
+            n = len(load_workbook(run.inputs[0]).indicators)
+            executed = (out / run.run_id / NOTEBOOK.name).read_text(encoding="utf-8")
+            assert f"{run.unit} 2024: {n} indicator rows" in executed
+            assert (out / run.run_id / "batch_fixture.html").is_file()
+    # summary: communes ranked together, hamlets ranked within their commune
+    summary = pd.read_csv(out / "batch_summary.csv", keep_default_na=False)
+    n_units = sum(1 + len(c.hamlets) for c in communes)
+    assert len(summary) == n_units == len(result.summary)
+    communes_rows = result.summary[result.summary[Bat.level] == Level.commune]
+    expected = communes_rows.sort_values(
+        [Bat.criteria_met], ascending=False)[Bat.criteria_met].tolist()
+    assert communes_rows[Bat.criteria_met].tolist() == expected
+    assert communes_rows[Bat.rank].min() == 1
+    hamlets = result.summary[result.summary[Bat.level] == Level.hamlet]
+    assert set(hamlets[Bat.parent]) == {c.name for c in communes}
+    index = (out / INDEX).read_text(encoding="utf-8")
+    for run in plan.runs:
+        if run.unit != failing:
+            assert f'href="{run.run_id}/batch_fixture.html"' in index
+    # resume: nothing changed, so every ok run is skipped and the failed one runs again
+    again = run_batch(plan, notebook=NOTEBOOK, out_dir=out, workers=2)
+    status2 = {o.run_id: o.status for o in again.outcomes}
+    assert status2.pop(failed_id) == STATUS_FAILED
+    assert set(status2.values()) == {STATUS_SKIPPED}
+    # a changed parameter re-runs everything
+    plan3 = plan_from_raw_dir(raw, parameters={"fail_for": "nobody"})
+    third = run_batch(plan3, notebook=NOTEBOOK, out_dir=out, workers=2)
+    assert {o.status for o in third.outcomes} == {STATUS_OK}
+
+
+@pytest.mark.slow
+def test_any_executor_and_yaml_list(province, tmp_path) -> None:
+    raw, communes = province
+    c = communes[0]
+    listing = tmp_path / "units.yaml"
+    listing.write_text(
+        "parameters: {fail_for: ''}\n"
+        "runs:\n"
+        f"  - unit: {c.name}\n    parent: Huyện Y\n    year: 2024\n"
+        f"    inputs: [{c.path}]\n", encoding="utf-8")
+    plan = plan_from_yaml(listing)
+    (run,) = plan.runs
+    assert run.parent == "Huyện Y" and run.inputs == (str(c.path),)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        result = run_batch(plan, notebook=NOTEBOOK, out_dir=tmp_path / "o", executor=pool,
+                           lang="en")
+    assert [o.status for o in result.outcomes] == [STATUS_OK]
+    row = result.summary[result.summary[Bat.level] == Level.commune].iloc[0]
+    assert row[Bat.parent] == "Huyện Y" and row[Bat.rank] == 1
+    loaded = load_workbook(c.path).indicators
+    mine = loaded[(loaded[Ind.unit] == c.name)]
+    assert row[Bat.indicators_total] == mine[Ind.indicator_no].nunique()
+
+
+def test_yaml_errors_name_the_entry(tmp_path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("runs:\n  - unit: Kim Phượng\n", encoding="utf-8")
+    with pytest.raises(ParameterError, match=r"bad.yaml, run 1: expected a mapping"):
+        plan_from_yaml(bad)
+    bad.write_text("units: []\n", encoding="utf-8")
+    with pytest.raises(ParameterError, match="'runs'"):
+        plan_from_yaml(bad)
+
+
+def test_index_escapes_text(tmp_path) -> None:
+    run = BatchRun('x"><script>alert(1)</script>', "<script>alert(1)</script>", 2024, {}, ())
+    summary = pd.DataFrame([{Bat.parent: "<i>P</i>", Bat.rank: 1, Bat.unit: run.unit,
+                             Bat.level: Level.commune, Bat.commune: run.unit, Bat.year: 2024,
+                             Bat.criteria_set: None, Bat.criteria_met: 2, Bat.criteria_total: 6,
+                             Bat.indicators_met: 10, Bat.indicators_total: 35,
+                             Bat.run_id: run.run_id, Bat.status: "failed", Bat.seconds: 1.0,
+                             Bat.report: 'a"b.html', Bat.error: "<err>"}])
+    page = render_index(summary)
+    assert "<script>" not in page and "<i>" not in page and "<err>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert 'href="a&quot;b.html"' in page
+    assert "Xã — Đơn vị cấp trên: &lt;i&gt;P&lt;/i&gt;" in page
+
+
+def test_bad_notebook_and_lang(tmp_path) -> None:
+    with pytest.raises(InputError, match="notebook not found"):
+        run_batch([], notebook=tmp_path / "none.ipynb", out_dir=tmp_path)
+    with pytest.raises(ParameterError, match="lang"):
+        run_batch([], notebook=NOTEBOOK, out_dir=tmp_path, lang="fr")
+
+
+@pytest.mark.slow
+def test_cli_batch_command(province, tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from ntm_analysis.cli_batch import batch
+
+    raw, communes = province
+    c = communes[2]
+    listing = tmp_path / "one.yaml"
+    listing.write_text(f"runs:\n  - unit: {c.name}\n    year: 2024\n    inputs: [{c.path}]\n",
+                       encoding="utf-8")
+    out = tmp_path / "cli"
+    args = [str(NOTEBOOK), "--list", str(listing), "--out", str(out), "-j", "1",
+            "-p", f"fail_for={c.name}"]
+    result = CliRunner().invoke(batch, args)
+    assert result.exit_code == 1
+    assert "requested failure" in result.output
+    args[-1] = "fail_for=nobody"
+    result = CliRunner().invoke(batch, args)
+    assert result.exit_code == 0, result.output
+    assert "1 run(s): 1 ok" in result.output
+    bad = CliRunner().invoke(batch, [str(NOTEBOOK), "--list", str(listing), "-p", "oops"])
+    assert isinstance(bad.exception, ParameterError)
+
+
+@pytest.mark.slow
+def test_dask_local_cluster(province, tmp_path) -> None:
+    distributed = pytest.importorskip("distributed")
+    raw, communes = province
+    plan = plan_from_raw_dir(raw, parameters={"fail_for": ""})
+    plan.runs = plan.runs[:2]
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        result = run_batch(plan, notebook=NOTEBOOK, out_dir=tmp_path / "d",
+                           executor=client.get_executor())
+    assert [o.status for o in result.outcomes] == [STATUS_OK, STATUS_OK]

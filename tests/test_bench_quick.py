@@ -1,0 +1,28 @@
+"""The benchmark script runs end to end at a tiny size and prints the documented JSON keys."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_benchmark_tiny_json(tmp_path) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--json", "--communes", "2",
+         "--attainment-rows", "5000", "--reports", "0", "--work", str(tmp_path)],
+        capture_output=True, text=True, timeout=120, check=True)
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    ingest = out["ingest"]
+    assert set(ingest) >= {"workbooks", "rows", "seconds", "raw_calamine_seconds",
+                           "openpyxl_pandas_seconds", "peak_rss_mb"}
+    assert ingest["workbooks"] == 2 == len(list((tmp_path / "raw").glob("*.xlsx")))
+    assert ingest["rows"] > 0 and ingest["peak_rss_mb"] > 0
+    assert out["attainment"]["rows"] == 5000
+    assert out["machine"]["cores"] >= 1
+    assert "batch" not in out  # --reports 0
+    # generated input stays in the work folder, nothing in the repository
+    assert not (ROOT / "raw").exists()
