@@ -184,9 +184,11 @@ def plot_criteria_heatmap(criteria: pd.DataFrame, *, ax: Axes | None = None, lan
     ax.tick_params(which="minor", length=0)
     if title is None:
         per_unit = data.groupby(Ind.unit)["_status"].agg(lambda s: bool(s.eq(Status.met).all()))
-        complete = int(per_unit.sum())
+        complete = sum(bool(v) for v in per_unit)
         unmet = data[data["_status"] != Status.met]
-        if unmet.empty:
+        if data.empty:
+            title = t("title.heatmap_empty", lang)
+        elif unmet.empty:
             title = t("title.heatmap_all_met", lang, units=len(units),
                       criteria_total=len(numbers))
         else:

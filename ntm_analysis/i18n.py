@@ -54,6 +54,10 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "{complete}/{units} units meet all {criteria_total} criteria; "
               "most often unmet: {worst}",
     },
+    "title.heatmap_empty": {
+        "vi": "Không có đơn vị nào được rà soát theo bộ tiêu chí này",
+        "en": "No unit was reviewed against this criteria set",
+    },
     "title.heatmap_all_met": {
         "vi": "Cả {units} đơn vị đạt đủ {criteria_total} tiêu chí",
         "en": "All {units} units meet all {criteria_total} criteria",

@@ -160,3 +160,18 @@ def test_charts_draw_on_given_axes_and_never_save(tmp_path, monkeypatch) -> None
 def test_missing_columns_are_named() -> None:
     with pytest.raises(ParameterError, match="summary lacks column"):
         charts.plot_unit_attainment(pd.DataFrame({"unit": ["A"]}))
+
+
+def test_heatmap_of_a_set_with_no_units_says_so() -> None:
+    """A commune without smart hamlets still gets a (blank) chart and a plain title."""
+    import matplotlib.pyplot as plt
+
+    from ntm_analysis.schema import Crit, conform
+
+    empty = conform(pd.DataFrame(columns=Crit.columns()), Crit)
+    fig, ax = plt.subplots()
+    try:
+        ax = charts.plot_criteria_heatmap(empty, ax=ax, lang="en")
+        assert ax.get_title(loc="left") == "No unit was reviewed against this criteria set"
+    finally:
+        plt.close(fig)
