@@ -96,17 +96,18 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "No information on advanced-NTM recognition (parameter advanced_ntm_recognised)",
     },
     "ev.income_reading": {
-        "vi": "cách đọc {scenario}: mức NTM nâng cao {threshold:g} → cần ≥ {required:g} triệu "
+        "vi": "cách đọc {scenario}: mức NTM nâng cao {threshold} → cần ≥ {required} triệu "
               "đồng/người/năm",
-        "en": "reading {scenario}: advanced-NTM level {threshold:g} → needs ≥ {required:g} "
+        "en": "reading {scenario}: advanced-NTM level {threshold} → needs ≥ {required} "
               "million VND/person/year",
     },
     "ev.income_value": {
-        "vi": "Thu nhập {income:g} triệu đồng/người/năm; {readings}. Ngưỡng chưa được kiểm "
+        "vi": "Thu nhập {income} triệu đồng/người/năm; {readings}. Ngưỡng chưa được kiểm "
               "chứng với văn bản chính thức",
-        "en": "Income {income:g} million VND/person/year; {readings}. Thresholds not verified "
+        "en": "Income {income} million VND/person/year; {readings}. Thresholds not verified "
               "against the official text",
     },
+    "ev.income_source": {"vi": "Nguồn số thu nhập: {source}. ", "en": "Income from {source}. "},
     "ev.income_missing": {
         "vi": "Chưa có số liệu thu nhập; {readings}. Ngưỡng chưa được kiểm chứng với văn bản "
               "chính thức",
