@@ -253,8 +253,8 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "## 1. Conditions for model NTM commune recognition (QĐ 319/QĐ-TTg)",
     },
     "nb.h_commune": {
-        "vi": "## 2. Bộ tiêu chí xã NTM kiểu mẫu",
-        "en": "## 2. The model-commune criteria set",
+        "vi": "## 4. Bộ tiêu chí xã NTM kiểu mẫu",
+        "en": "## 4. The model-commune criteria set",
     },
     "nb.h_commune_criteria": {"vi": "### Các tiêu chí", "en": "### Criteria"},
     "nb.h_commune_gaps": {
@@ -262,8 +262,8 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "### Unmet indicators (furthest from target first)",
     },
     "nb.h_hamlets": {
-        "vi": "## 3. Xóm NTM kiểu mẫu và xóm thông minh",
-        "en": "## 3. Model hamlets and the smart hamlet",
+        "vi": "## 5. Xóm NTM kiểu mẫu và xóm thông minh",
+        "en": "## 5. Model hamlets and the smart hamlet",
     },
     "nb.h_hamlet_compare": {
         "vi": "### So sánh các xóm theo tiêu chí",

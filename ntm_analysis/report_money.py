@@ -44,8 +44,8 @@ INCOME_WORDS = "thu nhap binh quan"
 RATIO_WORDS = "so voi"
 
 register({
-    "money.h_funding": {"vi": "## 4. Kinh phí thực hiện: kế hoạch đã đủ nguồn chưa?",
-                        "en": "## 4. Funding: is the plan funded?"},
+    "money.h_funding": {"vi": "## 2. Kinh phí thực hiện: kế hoạch đã đủ nguồn chưa?",
+                        "en": "## 2. Funding: is the plan funded?"},
     "money.h_funding_level": {"vi": "### Theo cấp", "en": "### By level"},
     "money.h_funding_source": {"vi": "### Theo nguồn", "en": "### By source"},
     "money.h_funding_criteria": {
@@ -53,8 +53,8 @@ register({
         "en": "### Funding for the unmet criteria"},
     "money.h_unfunded": {"vi": "### Tiêu chí chưa đạt chưa có kinh phí",
                          "en": "### Unmet criteria with no funding line"},
-    "money.h_income": {"vi": "## 5. Thu nhập bình quân đầu người: có đạt mục tiêu không?",
-                       "en": "## 5. Income per person: will it reach the target?"},
+    "money.h_income": {"vi": "## 3. Thu nhập bình quân đầu người: có đạt mục tiêu không?",
+                       "en": "## 3. Income per person: will it reach the target?"},
     "money.h_income_series": {"vi": "### Chuỗi số liệu (triệu đồng/người/năm)",
                               "en": "### The series (million VND per person per year)"},
     "money.h_income_progress": {
