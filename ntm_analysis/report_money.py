@@ -320,7 +320,7 @@ def _int(value: object) -> int | None:
     if value is None or value is pd.NA:
         return None
     try:
-        return None if pd.isna(value) else int(value)  # type: ignore[call-overload,arg-type]
+        return None if pd.isna(value) else int(value)  # type: ignore[call-overload]
     except (TypeError, ValueError):
         return None
 
@@ -339,9 +339,10 @@ def _n(value: object, lang: str, digits: int = 2) -> str:
 
 
 def _pct(value: object, lang: str) -> str:
-    if value is None or value is pd.NA or pd.isna(value):  # type: ignore[arg-type]
+    if value is None or value is pd.NA:
         return "—"
-    return format_number(float(value) * 100, lang=lang, digits=1) + "%"  # type: ignore[arg-type]
+    number = float(value)  # type: ignore[arg-type]
+    return "—" if pd.isna(number) else format_number(number * 100, lang=lang, digits=1) + "%"
 
 
 def _col(key: str, lang: str, **values: object) -> str:
