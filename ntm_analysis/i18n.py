@@ -100,17 +100,18 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "No information on advanced-NTM recognition (parameter advanced_ntm_recognised)",
     },
     "ev.income_reading": {
-        "vi": "cách đọc {scenario}: mức NTM nâng cao {threshold:g} → cần ≥ {required:g} triệu "
+        "vi": "cách đọc {scenario}: mức NTM nâng cao {threshold} → cần ≥ {required} triệu "
               "đồng/người/năm",
-        "en": "reading {scenario}: advanced-NTM level {threshold:g} → needs ≥ {required:g} "
+        "en": "reading {scenario}: advanced-NTM level {threshold} → needs ≥ {required} "
               "million VND/person/year",
     },
     "ev.income_value": {
-        "vi": "Thu nhập {income:g} triệu đồng/người/năm; {readings}. Ngưỡng chưa được kiểm "
+        "vi": "Thu nhập {income} triệu đồng/người/năm; {readings}. Ngưỡng chưa được kiểm "
               "chứng với văn bản chính thức",
-        "en": "Income {income:g} million VND/person/year; {readings}. Thresholds not verified "
+        "en": "Income {income} million VND/person/year; {readings}. Thresholds not verified "
               "against the official text",
     },
+    "ev.income_source": {"vi": "Nguồn số thu nhập: {source}. ", "en": "Income from {source}. "},
     "ev.income_missing": {
         "vi": "Chưa có số liệu thu nhập; {readings}. Ngưỡng chưa được kiểm chứng với văn bản "
               "chính thức",
@@ -256,8 +257,8 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "## 1. Conditions for model NTM commune recognition (QĐ 319/QĐ-TTg)",
     },
     "nb.h_commune": {
-        "vi": "## 2. Bộ tiêu chí xã NTM kiểu mẫu",
-        "en": "## 2. The model-commune criteria set",
+        "vi": "## 4. Bộ tiêu chí xã NTM kiểu mẫu",
+        "en": "## 4. The model-commune criteria set",
     },
     "nb.h_commune_criteria": {"vi": "### Các tiêu chí", "en": "### Criteria"},
     "nb.h_commune_gaps": {
@@ -265,8 +266,8 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "### Unmet indicators (furthest from target first)",
     },
     "nb.h_hamlets": {
-        "vi": "## 3. Xóm NTM kiểu mẫu và xóm thông minh",
-        "en": "## 3. Model hamlets and the smart hamlet",
+        "vi": "## 5. Xóm NTM kiểu mẫu và xóm thông minh",
+        "en": "## 5. Model hamlets and the smart hamlet",
     },
     "nb.h_hamlet_compare": {
         "vi": "### So sánh các xóm theo tiêu chí",

@@ -25,6 +25,7 @@ import pandas as pd
 
 from ntm_analysis import catalogue
 from ntm_analysis.errors import ParameterError
+from ntm_analysis.export import format_number
 from ntm_analysis.i18n import check_lang, status_label, t
 from ntm_analysis.schema import Att, Ind, Level, Status
 from ntm_analysis.text import fold
@@ -297,16 +298,16 @@ def _advanced(recognised: bool | str | None, decision: str | None, lang: str, *,
                       lang=lang)
 
 
-def _income(income: float | None, year: int, thresholds: pd.DataFrame,
-            lang: str) -> dict[str, object]:
+def _income(income: float | None, year: int, thresholds: pd.DataFrame, lang: str, *,
+            source: str | None = None, source_file: str | None = None) -> dict[str, object]:
     rows = thresholds[
         (thresholds["level"] == ADVANCED_INCOME_LEVEL)
         & pd.to_numeric(thresholds["year"], errors="coerce").eq(year)
     ].sort_values("scenario")
     values = pd.to_numeric(rows["threshold_million_vnd"], errors="coerce")
     readings = [
-        t("ev.income_reading", lang, scenario=sc, threshold=float(v),
-          required=float(v) * INCOME_MARGIN)
+        t("ev.income_reading", lang, scenario=sc, threshold=format_number(float(v), lang=lang),
+          required=format_number(float(v) * INCOME_MARGIN, lang=lang))
         for sc, v in zip(rows["scenario"], values, strict=True) if pd.notna(v)
     ]
     if not readings:
@@ -324,9 +325,13 @@ def _income(income: float | None, year: int, thresholds: pd.DataFrame,
             status = Status.not_met
         else:  # the two readings disagree
             status = Status.unknown
-        evidence = t("ev.income_value", lang, income=float(income), readings=text)
-    return _condition(2, "income", status, evidence, source_file=THRESHOLD_SOURCE,
-                      basis=INFERRED, lang=lang)
+        evidence = t("ev.income_value", lang, income=format_number(float(income), lang=lang),
+                     readings=text)
+        if source:
+            evidence = t("ev.income_source", lang, source=source) + evidence
+    files = "; ".join(f for f in (source_file, THRESHOLD_SOURCE) if f)
+    return _condition(2, "income", status, evidence, source_file=files, basis=INFERRED,
+                      lang=lang)
 
 
 def _at_least(value: float, required: float) -> bool:
@@ -417,6 +422,8 @@ def assess_readiness(
     year: int,
     commune: str,
     income_per_capita: float | None = None,
+    income_source: str | None = None,
+    income_source_file: str | None = None,
     advanced_ntm_recognised: bool | str | None = None,
     advanced_ntm_decision: str | None = None,
     outstanding_criterion: str | None = None,
@@ -433,6 +440,10 @@ def assess_readiness(
         The year judged and the commune's name (matched without accents or case).
     income_per_capita : float, optional
         Per-capita income in million VND/person/year; ``None`` leaves condition 2 unknown.
+    income_source, income_source_file : str, optional
+        Where the income figure comes from (e.g. "income table kp.xlsx, sheet 'Thu nhập', row
+        5, year 2023"), put at the head of condition 2's evidence; and the file it was read
+        from, listed with the threshold table in ``source_file``.
     advanced_ntm_recognised : bool or "auto", optional
         Whether the commune is recognised as advanced NTM; ``None`` leaves condition 1 unknown;
         ``"auto"`` looks the commune up in the packaged ``data/recognitions.csv`` (public
@@ -483,7 +494,8 @@ def assess_readiness(
                              f"got {advanced_ntm_recognised!r}")
     rows = [
         _advanced(advanced_ntm_recognised, advanced_ntm_decision, lang, source=advanced_source),
-        _income(income_per_capita, year, table, lang),
+        _income(income_per_capita, year, table, lang, source=income_source,
+                source_file=income_source_file),
         _smart(selected, kinds, lang),
         _outstanding(selected, kinds, outstanding_criterion, commune, lang),
     ]

@@ -23,6 +23,7 @@ from ntm_analysis import attainment as att_mod
 from ntm_analysis import catalogue
 from ntm_analysis.errors import ParameterError
 from ntm_analysis.i18n import status_label, t
+from ntm_analysis.report_money import MoneyData, load_money
 from ntm_analysis.schema import Att, Ind, Iss, Level, Status
 from ntm_analysis.style import STATUS_FILLS
 from ntm_analysis.text import fold
@@ -48,6 +49,7 @@ class ReportData:
     criteria: pd.DataFrame
     discrepancies: pd.DataFrame
     extra: dict[str, Any] = field(default_factory=dict)
+    money: MoneyData = field(default_factory=MoneyData)
 
     @property
     def rows_read(self) -> int:
@@ -105,7 +107,9 @@ def load_report_data(params: Mapping[str, Any]) -> ReportData:
 
     ``params`` is what ``validate_parameters`` returned: ``year``, ``commune`` (empty: the one
     commune of the data) and either ``paths`` (explicit workbooks, which win) or ``raw_dir``
-    (with an optional ``processed_dir`` cache). Raises ``ParameterError`` when the commune is
+    (with an optional ``processed_dir`` cache). The budget and income tables of the same
+    workbooks are read too (``ReportData.money``; ``None`` tables when there are none), and
+    their problems join ``issues``. Raises ``ParameterError`` when the commune is
     not in the data, or is not named and the data holds several, naming the communes found.
     """
     year = int(params["year"])
@@ -132,11 +136,16 @@ def load_report_data(params: Mapping[str, Any]) -> ReportData:
         attainment = attainment[mask]
         commune = str(communes[mask].iloc[0])
     attainment = attainment.reset_index(drop=True)
+    money = load_money(inputs, year=year)
+    issues = result.issues
+    if len(money.issues):  # budget subtotal mismatches etc. belong in the quality section
+        issues = (pd.concat([issues, money.issues], ignore_index=True) if len(issues)
+                  else money.issues)
     logger.info("report data: %d indicator rows, %d issues", len(result.indicators),
-                len(result.issues))
+                len(issues))
     return ReportData(
         year=year, commune=commune, inputs=inputs, indicators=result.indicators,
-        issues=result.issues, attainment=attainment,
+        issues=issues, attainment=attainment, money=money,
         summary=att_mod.summarise_attainment(attainment),
         criteria=att_mod.summarise_criteria(attainment),
         discrepancies=att_mod.list_discrepancies(attainment),
