@@ -184,7 +184,7 @@ def plot_criteria_heatmap(criteria: pd.DataFrame, *, ax: Axes | None = None, lan
     ax.tick_params(which="minor", length=0)
     if title is None:
         per_unit = data.groupby(Ind.unit)["_status"].agg(lambda s: bool(s.eq(Status.met).all()))
-        complete = int(per_unit.sum())
+        complete = int(per_unit.astype(bool).sum())  # an empty agg is object-typed
         unmet = data[data["_status"] != Status.met]
         if unmet.empty:
             title = t("title.heatmap_all_met", lang, units=len(units),
