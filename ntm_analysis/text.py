@@ -74,7 +74,9 @@ def cell_text(value: object) -> str:
     return nfc(str(value))
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|$~])")
+#: Characters Markdown or MathJax act on; "_" only where it could open or close emphasis
+#: (CommonMark ignores it inside a word, so file names like kim_phuong.xlsx stay as they are).
+_MD_SPECIAL = re.compile(r"([\\`*\[\]|$~]|(?<!\w)_|_(?!\w))")
 
 
 def escape_md(text: object) -> str:
@@ -90,8 +92,8 @@ def escape_md(text: object) -> str:
     --------
     >>> escape_md('Xóm <img src=x onerror="alert(1)">')
     'Xóm &lt;img src=x onerror="alert(1)"&gt;'
-    >>> escape_md("kim_phuong [1] $5 *x*")
-    'kim\\\\_phuong \\\\[1\\\\] \\\\$5 \\\\*x\\\\*'
+    >>> escape_md("kim_phuong.xlsx [1] $5 *x* _y_")
+    'kim_phuong.xlsx \\\\[1\\\\] \\\\$5 \\\\*x\\\\* \\\\_y\\\\_'
     """
     import html
 
