@@ -22,7 +22,7 @@ import logging
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -31,6 +31,7 @@ from typing import Any
 import pandas as pd
 
 from ntm_analysis import catalogue as cat
+from ntm_analysis import legacy
 from ntm_analysis.cells import SheetGrid, read_sheets
 from ntm_analysis.errors import InputError, Location, ValidationError
 from ntm_analysis.parse import PERCENT, is_mark, parse_assessment, parse_target, parse_value
@@ -882,8 +883,13 @@ def load_workbook(path: str | os.PathLike[str], *, sheets: Sequence[str] | None 
     found = 0
     other_kinds = 0
     searched: list[str] = []
+    font_encoding = (legacy.workbook_font_encoding(p)
+                     if p.suffix.lower() in (".xlsx", ".xlsm") else None)
     for grid in grids:
+        grid, legacy_issues = _fix_legacy_text(grid, font_encoding)
         loader = _SheetLoader(grid, p.name, year)
+        for problem in legacy_issues:
+            loader.issue(None, None, None, problem, Severity.warning, legacy.CODE)
         if grid.hidden:
             loader.issue(None, None, None, "hidden sheet was read as data (expected visible "
                          "sheets; unhide it in Excel to check)", Severity.warning, "hidden_sheet")
@@ -1004,6 +1010,43 @@ def _check_duplicates(indicators: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFr
                 Iss.severity: Severity.error, Iss.code: "duplicate_indicator",
             })
     return indicators, conform(pd.DataFrame(rows), Iss)
+
+
+#: How many cell references a legacy-encoding warning lists before "… and N more".
+MAX_LISTED_CELLS = 30
+
+
+def _listed(cells: list[tuple[int, int]]) -> str:
+    refs = legacy.cell_ranges(cells)
+    shown = ", ".join(refs[:MAX_LISTED_CELLS])
+    return shown + (f" … and {len(refs) - MAX_LISTED_CELLS} more" if len(refs) >
+                    MAX_LISTED_CELLS else "")
+
+
+def _fix_legacy_text(grid: SheetGrid, font_encoding: str | None) -> tuple[SheetGrid, list[str]]:
+    """Convert a sheet's TCVN3/VNI text to Unicode before any header matching or parsing.
+
+    Returns the grid to read (a new one when cells changed) and the warnings to report: one per
+    encoding found, naming every converted cell, and one naming the cells that look legacy but
+    could not be read (kept as written).
+    """
+    fix = legacy.fix_grid(grid.rows, font_encoding=font_encoding)
+    problems: list[str] = []
+    for encoding, cells in sorted(fix.converted.items()):
+        r, c = cells[0]
+        before, after = cell_text(grid.rows[r][c]), cell_text(fix.rows[r][c])
+        problems.append(
+            f"{len(cells)} cell(s) typed in the legacy {legacy.ENCODING_NAMES[encoding]} "
+            f"encoding were converted to Unicode (expected Unicode text; e.g. '{before[:60]}' "
+            f"read as '{after[:60]}'): cells {_listed(cells)}")
+    if fix.unsure:
+        problems.append(
+            f"{len(fix.unsure)} cell(s) hold characters of a legacy Vietnamese encoding "
+            "(TCVN3 or VNI) but could not be read in either: expected Unicode text; kept as "
+            f"written: cells {_listed(fix.unsure)}")
+    if fix.converted:
+        grid = replace(grid, rows=fix.rows)
+    return grid, problems
 
 
 def _loc(p: Path) -> Location:

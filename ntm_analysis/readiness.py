@@ -28,7 +28,7 @@ from ntm_analysis.errors import ParameterError
 from ntm_analysis.export import format_number
 from ntm_analysis.i18n import check_lang, status_label, t
 from ntm_analysis.schema import Att, Ind, Level, Status
-from ntm_analysis.text import fold
+from ntm_analysis.text import escape_md, fold
 
 logger = logging.getLogger(__name__)
 
@@ -520,9 +520,11 @@ def readiness_verdict(conditions: pd.DataFrame, *, commune: str, year: int,
 
     def listed(status: str) -> str:
         part = ordered[ordered[Cond.status] == status]
-        return "; ".join(f"({r.condition_no}) {r.condition}" for r in part.itertuples())
+        return "; ".join(f"({r.condition_no}) {escape_md(r.condition)}"
+                         for r in part.itertuples())
 
     blocking, unknown = listed(Status.not_met), listed(Status.unknown)
+    commune = escape_md(commune)  # workbook text inside Markdown: shown, never rendered
     if blocking:
         text = t("verdict.blocked", lang, commune=commune, year=year, blocking=blocking)
         if unknown:
@@ -639,7 +641,8 @@ def describe_provenance(frame: pd.DataFrame, *, lang: str = "vi") -> str:
     check_lang(lang)
     pairs = frame[[Ind.source_file, Ind.source_sheet]].drop_duplicates().dropna(how="all")
     shown = sorted(
-        t("prov.sheet", lang, file=f, sheet=s) if isinstance(s, str) and s else str(f)
+        t("prov.sheet", lang, file=escape_md(f), sheet=escape_md(s))
+        if isinstance(s, str) and s else escape_md(f)
         for f, s in pairs.itertuples(index=False)
     )
     sources = t("prov.sources", lang, sources="; ".join(shown) or t("prov.none", lang))
@@ -724,7 +727,7 @@ def attainment_sentences(summary: pd.DataFrame, *, lang: str = "vi") -> str:
     counts = ["criteria_met", "criteria_total", "indicators_met", "indicators_total"]
     rows = _sort_numbered(summary, [Ind.unit])
     return "\n".join(
-        "- " + t("title.unit_attainment_one", lang, unit=r[Ind.unit],
+        "- " + t("title.unit_attainment_one", lang, unit=escape_md(r[Ind.unit]),
                  **{k: int(r[k]) for k in counts})
         for _, r in rows.iterrows()
     )

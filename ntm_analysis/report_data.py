@@ -223,6 +223,8 @@ def show_table(view: pd.DataFrame, *, lang: str = "vi") -> Any:
         return f"background-color: {fill}" if fill else ""
 
     styler = view.style.hide(axis="index").format(escape="html", na_rep="—", precision=2)
+    # column headers can be workbook text too (units side by side in compare_units)
+    styler = styler.format_index(escape="html", axis=1)
     styler = styler.set_table_styles([{"selector": "td, th", "props": "text-align: left;"}],
                                       overwrite=False)
     return styler.map(colour)
