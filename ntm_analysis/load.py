@@ -153,9 +153,13 @@ def _role_of(text: str) -> str | None:
     words = key.split()
     for n in range(len(words) - 1, 0, -1):
         head = " ".join(words[:n])
-        if head in roles and len(head.split()) >= 2 or (head in roles and n == 1 and
-                                                         words[1:] and words[1].isdigit()):
-            return roles[head]
+        if head not in roles:
+            continue
+        rest = words[n]
+        if re.fullmatch(r"\d{1,2}|[ivx]{1,4}", rest):
+            return None  # "Tiêu chí 1: Quy hoạch" is a criterion row, not a header
+        if n >= 2 or re.fullmatch(r"(19|20)\d\d", rest):
+            return roles[head]  # "Hiện trạng năm 2023", "Hiện trạng 2023"
     return None
 
 
@@ -264,6 +268,7 @@ class _SheetLoader:
         self.default_year = default_year
         self.rows: list[dict[str, Any]] = []
         self.issues: list[dict[str, Any]] = []
+        self.percent_written = 0  # result cells written with "%" in percentage rows
         self.layout: _Layout | None = None
         self.n_cols = grid.n_cols
         self.cells = [list(r) + [""] * (self.n_cols - len(r)) for r in grid.rows]
@@ -379,10 +384,20 @@ class _SheetLoader:
                 else:
                     break
             merged_roles: dict[int, str] = {}
+            groups: list[int] = []
             for r in block:
                 for c, role in roles[r].items():
                     if role != "group":
                         merged_roles[c] = role
+                    else:
+                        groups.append(c)
+            # "Kết quả rà soát" heads a group of columns, or is itself the result column when
+            # nothing below it says "Hiện trạng" and the table has no other result column
+            if "result" not in merged_roles.values():
+                for c in groups:
+                    if c not in merged_roles:
+                        merged_roles[c] = "result"
+                        break
             kinds = set(merged_roles.values())
             if not ({"name", "criterion"} & kinds and set(UNIT_ROLES) & kinds):
                 continue
@@ -527,6 +542,9 @@ class _SheetLoader:
             name = self.text(r, layout.name)
             crit_text = self.text(r, layout.criterion) if layout.criterion is not None else None
             no_kind, no_val = _number_kind(no_text)
+            if not name and no_kind == "other":
+                # a criterion written across the row from the number column ("Tiêu chí 1: …")
+                name, no_text, no_kind, no_val = no_text, "", "none", None
             name_kind, name_no, name_clean = _name_number(name)
             raw.append(dict(row=r, no_text=no_text, no_kind=no_kind, no_val=no_val, name=name,
                             name_kind=name_kind, name_no=name_no, name_clean=name_clean,
@@ -692,6 +710,11 @@ class _SheetLoader:
                 self._emit(layout, rec, uc, unit, level, commune if level == Level.hamlet else
                            (unit if level == Level.commune else commune), year, cset, crit_no,
                            crit_name, number)
+        if not self.percent_written:
+            # every percentage of the sheet is a fraction: Excel's percent format, not a slip
+            for issue in self.issues:
+                if issue[Iss.code] == "percent_fraction":
+                    issue[Iss.severity] = Severity.info
         return True
 
     def _emit(self, layout: _Layout, rec: _Record, uc: _UnitColumns, unit: str | None,
@@ -724,6 +747,8 @@ class _SheetLoader:
                                f"'{said}' but the x mark is under '{marked}': expected them to "
                                "agree; the mark was used", Severity.warning, "conflicting_marks")
                 assessment = mark_assessment
+        if value.kind == "percent":
+            self.percent_written += 1
         if value.kind in ("number", "percent") and _LETTER_IN_NUMBER.search(value.text):
             self.issue(r, layout.header_text.get(uc.result or 0), value.text,
                        "expected a number, found a letter O among the digits; the value was "
