@@ -6,7 +6,10 @@ income, the runner) add their own keys with :func:`register` instead of writing 
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Mapping
+from functools import lru_cache
+from importlib import resources
 
 from ntm_analysis.errors import ParameterError
 
@@ -54,6 +57,9 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "{complete}/{units} units meet all {criteria_total} criteria; "
               "most often unmet: {worst}",
     },
+    "severity.error": {"vi": "Lỗi", "en": "Error"},
+    "severity.warning": {"vi": "Cảnh báo", "en": "Warning"},
+    "severity.info": {"vi": "Ghi nhận", "en": "Note"},
     "title.heatmap_empty": {
         "vi": "Không có đơn vị nào được rà soát theo bộ tiêu chí này",
         "en": "No unit was reviewed against this criteria set",
@@ -345,6 +351,30 @@ def register(messages: Mapping[str, Mapping[str, str]], *, replace: bool = False
         if DEFAULT_LANG not in texts:
             raise ValueError(f"text key {key!r} has no {DEFAULT_LANG!r} text")
         _MESSAGES[key] = dict(texts)
+
+
+@lru_cache(maxsize=1)
+def _issue_texts() -> dict[str, dict[str, str]]:
+    with resources.files("ntm_analysis").joinpath("data", "issue_codes.csv").open(
+        "r", encoding="utf-8", newline=""
+    ) as fh:
+        return {row["code"]: {"vi": row["vi"], "en": row["en"]} for row in csv.DictReader(fh)}
+
+
+def issue_label(code: object, lang: str = DEFAULT_LANG) -> str | None:
+    """Return a short description of an issue code in ``lang`` (``None`` for unknown codes).
+
+    The descriptions live in ``data/issue_codes.csv``, so that Vietnamese reports explain the
+    loader's (English) messages.
+
+    >>> issue_label("footer_row")
+    'Dòng ghi chú hoặc chữ ký dưới bảng (không phải số liệu)'
+    >>> issue_label("no_such_code") is None
+    True
+    """
+    check_lang(lang)
+    entry = _issue_texts().get(str(code)) if isinstance(code, str) else None
+    return entry[lang] if entry else None
 
 
 def known_keys() -> list[str]:

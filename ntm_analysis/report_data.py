@@ -22,7 +22,7 @@ import pandas as pd
 from ntm_analysis import attainment as att_mod
 from ntm_analysis import catalogue
 from ntm_analysis.errors import ParameterError
-from ntm_analysis.i18n import status_label, t
+from ntm_analysis.i18n import issue_label, status_label, t
 from ntm_analysis.report_money import MoneyData, load_money
 from ntm_analysis.schema import Att, Ind, Iss, Level, Status
 from ntm_analysis.style import STATUS_FILLS
@@ -164,12 +164,23 @@ def quality_note(data: ReportData, *, lang: str = "vi") -> str:
              files=len(data.inputs), rows=data.rows_read)
 
 
-def issues_view(issues: pd.DataFrame) -> pd.DataFrame:
-    """Return the issues table, errors first, then warnings, then notes; file/sheet/row order."""
+def issues_view(issues: pd.DataFrame, *, lang: str | None = None) -> pd.DataFrame:
+    """Return the issues table, errors first, then warnings, then notes; file/sheet/row order.
+
+    With ``lang`` the ``problem`` column speaks the report's language: the description of the
+    issue's code (``data/issue_codes.csv``) replaces the loader's English message where one
+    exists, and ``severity`` is translated; the English detail stays in the saved table.
+    """
     order = issues[Iss.severity].map(_SEVERITY_ORDER).fillna(3)
     keys = [Iss.source_file, Iss.source_sheet, Iss.source_row]
     out = issues.assign(_o=order).sort_values(["_o", *keys], na_position="last", kind="stable")
-    return out.drop(columns="_o").reset_index(drop=True)
+    out = out.drop(columns="_o").reset_index(drop=True)
+    if lang is not None and len(out):
+        labels = out[Iss.code].map(lambda c: issue_label(c, lang))
+        out[Iss.problem] = labels.where(labels.notna(), out[Iss.problem]).astype("string")
+        out[Iss.severity] = out[Iss.severity].map(
+            lambda s: t(f"severity.{s}", lang) if s in _SEVERITY_ORDER else s).astype("string")
+    return out
 
 
 def table_view(frame: pd.DataFrame, columns: Sequence[str], *, lang: str = "vi") -> pd.DataFrame:
