@@ -427,6 +427,11 @@ class _SheetLoader:
 
         name = first("name")
         criterion = first("criterion")
+        targets = sorted(c for c, r in col_roles.items() if r == "target")
+        if name is None and len(targets) > 1:
+            # "Tiêu chí | Chỉ tiêu | Yêu cầu đạt chuẩn": the first "Chỉ tiêu" names indicators
+            name = targets[0]
+            col_roles = {**col_roles, name: "name"}
         if name is None:
             name, criterion = criterion, None
         assert name is not None

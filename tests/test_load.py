@@ -495,3 +495,26 @@ def test_fractions_in_percent_formatted_cells_are_info_not_warnings(tmp_path: Pa
     assert set(formatted.loc[formatted["code"] == "percent_fraction", "severity"]) == {"info"}
     mixed = load_workbook(write([0.85, "90%"], "mixed.xlsx")).issues
     assert set(mixed.loc[mixed["code"] == "percent_fraction", "severity"]) == {"warning"}
+
+
+def test_chi_tieu_column_names_indicators_when_a_target_column_follows(tmp_path: Path) -> None:
+    """'Tiêu chí' (merged down) | 'Chỉ tiêu' (indicator names) | 'Yêu cầu đạt chuẩn' (targets)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Xóm Nà Ca"
+    ws.append(["KẾT QUẢ RÀ SOÁT TIÊU CHÍ XÓM THÔNG MINH NĂM 2024"])
+    ws.append(["TT", "Tiêu chí", "Chỉ tiêu", "Yêu cầu đạt chuẩn", "Hiện trạng", "Đánh giá"])
+    ws.append([1, "Hạ tầng số", "Tỷ lệ hộ có Internet cáp quang", "≥ 80%", "86%", "Đạt"])
+    ws.append([None, None, "Phủ sóng 4G/5G", "100%", "95%", "Chưa đạt"])
+    ws.merge_cells("A3:A4")
+    ws.merge_cells("B3:B4")
+    ws.append([2, "Xã hội số", "Người dân dùng điện thoại thông minh", "≥ 70%", "62%", "Chưa đạt"])
+    path = tmp_path / "chi_tieu.xlsx"
+    wb.save(path)
+    ind = load_workbook(path).indicators
+    assert ind["indicator_name"].tolist() == ["Tỷ lệ hộ có Internet cáp quang", "Phủ sóng 4G/5G",
+                                              "Người dân dùng điện thoại thông minh"]
+    assert ind["target_text"].tolist() == ["≥ 80%", "100%", "≥ 70%"]
+    assert ind["criterion_no"].tolist() == ["1", "1", "2"]
+    assert ind["indicator_no"].tolist() == ["1.1", "1.2", "2.1"]
+    assert ind["criterion_name"].tolist() == ["Hạ tầng số", "Hạ tầng số", "Xã hội số"]
