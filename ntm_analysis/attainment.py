@@ -285,7 +285,24 @@ def _sort(df: pd.DataFrame) -> pd.DataFrame:
     """Sort by unit keys then indicator number (stable; missing keys last); index reset."""
     keys = [_sort_codes(df[c]) for c in _SORT] + [_indicator_rank(df[Ind.indicator_no])]
     order = np.lexsort(keys[::-1])  # the last key given to lexsort is the primary one
-    return df.take(order).reset_index(drop=True)
+    return _take_rows(df, order)
+
+
+def _take_rows(df: pd.DataFrame, order: np.ndarray) -> pd.DataFrame:
+    """``df.take(order).reset_index(drop=True)``, faster for string columns.
+
+    Gathering 10⁶ Arrow strings in random order is slow; numbering the distinct texts and
+    gathering the numbers gives the same column in a fraction of the time.
+    """
+    columns = {}
+    for name, series in df.items():
+        if isinstance(series.dtype, pd.StringDtype):
+            codes, uniques = pd.factorize(series)
+            small = pd.array(np.asarray(uniques, dtype=object), dtype=series.dtype)
+            columns[name] = pd.Series(small.take(codes[order], allow_fill=True))
+        else:
+            columns[name] = series.take(order).reset_index(drop=True)
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(order)))
 
 
 def summarise_criteria(attainment: pd.DataFrame) -> pd.DataFrame:
@@ -300,26 +317,51 @@ def summarise_criteria(attainment: pd.DataFrame) -> pd.DataFrame:
      {'criterion_no': '2', 'indicators_met': 1, 'met': True}]
     """
     df = conform(attainment, Att)
-    df = df[df[Ind.criterion_no].notna()]
+    df = df[df[Ind.criterion_no].notna()].reset_index(drop=True)
     keys = _GROUP + [Ind.criterion_no]
-    g = df.assign(
-        _met=df[Att.status].eq(Status.met).fillna(False),
-        _unknown=df[Att.status].eq(Status.unknown).fillna(False),
-    ).groupby(keys, dropna=False, sort=False)
-    out = g.agg(
-        criterion_name=(Ind.criterion_name, "first"),
-        indicators_met=("_met", "sum"),
-        indicators_total=(Att.status, "size"),
-        indicators_unknown=("_unknown", "sum"),
-        source_file=(Ind.source_file, "first"),
-        source_sheet=(Ind.source_sheet, "first"),
-    ).reset_index()
-    out["met"] = out["indicators_met"] == out["indicators_total"]
+    codes, first = _group_codes(df, keys)
+    n_groups = len(first)
+    out = df[keys].take(first).reset_index(drop=True)
+    out[Ind.criterion_name] = _first_valid(df[Ind.criterion_name], codes, n_groups)
+    met, total, unknown = _status_counts(df, codes, n_groups)
+    out["indicators_met"] = met
+    out["indicators_total"] = total
+    out["indicators_unknown"] = unknown
+    out[Ind.source_file] = _first_valid(df[Ind.source_file], codes, n_groups)
+    out[Ind.source_sheet] = _first_valid(df[Ind.source_sheet], codes, n_groups)
+    out["met"] = met == total
     out = conform(out, Crit)
-    num = out[Ind.criterion_no].map(lambda s: int(s) if str(s).isdigit() else 10**6)
-    return (out.assign(_n=num).sort_values([Ind.level, Ind.commune, Ind.unit, Ind.year, "_n"],
-                                           na_position="last", kind="stable")
-               .drop(columns="_n").reset_index(drop=True))
+    no_codes, no_uniques = pd.factorize(out[Ind.criterion_no])
+    no_rank = np.array([int(s) if str(s).isdigit() else 10**6 for s in no_uniques] + [10**6],
+                       dtype="int64")[no_codes]
+    keys_ = [_sort_codes(out[c]) for c in (Ind.level, Ind.commune, Ind.unit, Ind.year)]
+    return _take_rows(out, np.lexsort([no_rank, *keys_[::-1]]))
+
+
+def _status_counts(df: pd.DataFrame, codes: np.ndarray,
+                   n_groups: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per group: indicators met, indicators in all, indicators unknown."""
+    status = df[Att.status]
+    met = status.eq(Status.met).fillna(False).to_numpy(dtype=bool)
+    unknown = status.eq(Status.unknown).fillna(False).to_numpy(dtype=bool)
+    return (np.bincount(codes, weights=met, minlength=n_groups).astype("int64"),
+            np.bincount(codes, minlength=n_groups).astype("int64"),
+            np.bincount(codes, weights=unknown, minlength=n_groups).astype("int64"))
+
+
+def _joined_files(files: pd.Series, codes: np.ndarray, n_groups: int) -> list[str]:
+    """Per group, its distinct non-missing file names sorted and joined by '; '."""
+    valid = files.notna().to_numpy()
+    file_codes, names = pd.factorize(files)
+    width = len(names) + 1
+    pairs = np.unique(codes[valid] * width + file_codes[valid])  # sorted: group, then file
+    groups, which = pairs // width, pairs % width
+    texts = np.asarray(names, dtype=object)
+    joined = [""] * n_groups
+    bounds = np.flatnonzero(np.diff(groups)) + 1
+    for part_groups, part in zip(np.split(groups, bounds), np.split(which, bounds), strict=True):
+        joined[int(part_groups[0])] = "; ".join(sorted(texts[part]))
+    return joined
 
 
 def summarise_attainment(attainment: pd.DataFrame) -> pd.DataFrame:
@@ -331,23 +373,30 @@ def summarise_attainment(attainment: pd.DataFrame) -> pd.DataFrame:
     df = conform(attainment, Att)
     if df.empty:
         return conform(pd.DataFrame(columns=Summ.columns()), Summ)
-    crit = summarise_criteria(df)
-    by_unit = df.assign(
-        _met=df[Att.status].eq(Status.met).fillna(False),
-        _unknown=df[Att.status].eq(Status.unknown).fillna(False),
-        _disc=df[Att.discrepancy].fillna(False),
-    ).groupby(_GROUP, dropna=False, sort=False).agg(
-        indicators_met=("_met", "sum"), indicators_total=(Att.status, "size"),
-        indicators_unknown=("_unknown", "sum"), discrepancies=("_disc", "sum"),
-        source_file=(Ind.source_file, lambda s: "; ".join(sorted(set(s.dropna())))),
-    ).reset_index()
-    crit_counts = crit.groupby(_GROUP, dropna=False, sort=False).agg(
-        criteria_met=("met", "sum"), criteria_total=("met", "size")).reset_index()
-    out = by_unit.merge(crit_counts, on=_GROUP, how="left")
-    out[["criteria_met", "criteria_total"]] = out[["criteria_met", "criteria_total"]].fillna(0)
+    codes, first = _group_codes(df, _GROUP)
+    n_groups = len(first)
+    out = df[_GROUP].take(first).reset_index(drop=True)
+    met, total, unknown = _status_counts(df, codes, n_groups)
+    disc = df[Att.discrepancy].fillna(False).to_numpy(dtype=bool)
+    out["indicators_met"] = met
+    out["indicators_total"] = total
+    out["indicators_unknown"] = unknown
+    out["discrepancies"] = np.bincount(codes, weights=disc, minlength=n_groups).astype("int64")
+    out[Ind.source_file] = _joined_files(df[Ind.source_file], codes, n_groups)
+    # criteria: met when every indicator of the unit's criterion is met
+    has_no = df[Ind.criterion_no].notna().to_numpy()
+    crit_keys = pd.DataFrame({"unit": codes[has_no],
+                              "no": df[Ind.criterion_no][has_no].reset_index(drop=True)})
+    crit_codes, crit_first = _group_codes(crit_keys, ["unit", "no"])
+    crit_met, crit_total, _ = _status_counts(df[has_no].reset_index(drop=True), crit_codes,
+                                             len(crit_first))
+    crit_unit = crit_keys["unit"].to_numpy()[crit_first]
+    out["criteria_met"] = np.bincount(crit_unit, weights=crit_met == crit_total,
+                                      minlength=n_groups).astype("int64")
+    out["criteria_total"] = np.bincount(crit_unit, minlength=n_groups).astype("int64")
     out = conform(out, Summ)
-    return out.sort_values([Summ.level, Summ.commune, Summ.unit, Summ.year],
-                           na_position="last", kind="stable").reset_index(drop=True)
+    keys = [_sort_codes(out[c]) for c in (Summ.level, Summ.commune, Summ.unit, Summ.year)]
+    return _take_rows(out, np.lexsort(keys[::-1]))
 
 
 def list_discrepancies(attainment: pd.DataFrame) -> pd.DataFrame:
