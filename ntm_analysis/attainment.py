@@ -35,6 +35,50 @@ from ntm_analysis.parse import (
 from ntm_analysis.schema import Att, Basis, Crit, Ind, Status, Summ, conform
 
 _GROUP = [Ind.unit, Ind.unit_id, Ind.level, Ind.commune, Ind.year, Ind.criteria_set]
+#: Sort keys of the attainment table (then the indicator number, numerically).
+_SORT = [Ind.level, Ind.commune, Ind.unit, Ind.year, Ind.criteria_set]
+
+
+def _group_codes(df: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Number the distinct key combinations of ``columns`` in order of first appearance.
+
+    Missing values are keys like any other (as ``groupby(dropna=False)`` and ``merge`` treat
+    them). Returns each row's group code and, per code, the position of its first row: the
+    same groups, in the same order, as ``groupby(columns, dropna=False, sort=False)``.
+    """
+    n = len(df)
+    codes = np.zeros(n, dtype="int64")
+    for col in columns:
+        c, uniques = pd.factorize(df[col], use_na_sentinel=False)
+        codes, _ = pd.factorize(codes * (len(uniques) + 1) + c)  # kept dense: no overflow
+        codes = codes.astype("int64", copy=False)
+    if not columns:
+        return codes, np.zeros(min(n, 1), dtype="int64")
+    _, first = np.unique(codes, return_index=True)  # codes number groups by first appearance
+    return codes, first
+
+
+def _sort_codes(values: pd.Series) -> np.ndarray:
+    """Integer keys that sort like ``values`` (``sort_values``, missing values last)."""
+    codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
+    return np.where(codes < 0, len(uniques), codes)
+
+
+def _string_take(labels: list[str | None], codes: np.ndarray) -> pd.arrays.StringArray:
+    """A string array holding ``labels[code]`` per row (a code of -1, or a None label, is NA)."""
+    small = pd.array(labels, dtype="string")
+    return small.take(codes, allow_fill=True)
+
+
+def _first_valid(values: pd.Series, codes: np.ndarray, n_groups: int) -> pd.Series:
+    """Per group, the first non-missing value (what ``groupby(...).first()`` returns)."""
+    valid = values.notna().to_numpy()
+    positions = np.flatnonzero(valid)
+    taken = np.full(n_groups, -1, dtype="int64")
+    groups, first = np.unique(codes[positions], return_index=True)
+    taken[groups] = positions[first]
+    array = values.array.take(taken, allow_fill=True)
+    return pd.Series(array)
 
 
 def _parse_targets(texts: pd.Series) -> pd.DataFrame:
@@ -54,24 +98,53 @@ def _parse_targets(texts: pd.Series) -> pd.DataFrame:
 
 
 def _add_missing(indicators: pd.DataFrame, catalogue: pd.DataFrame) -> pd.DataFrame:
-    """Add an empty row for each catalogue indicator a recognised unit's table lacks."""
+    """Add an empty row for each catalogue indicator a recognised unit's table lacks.
+
+    Units are numbered by first appearance and (unit, indicator number) pairs encoded as
+    integers, so finding the missing pairs is one ``np.isin`` rather than two merges.
+    """
     known = indicators[indicators[Ind.criteria_set].notna() & indicators[Ind.unit].notna()]
     if known.empty:
         return indicators
-    units = known.groupby(_GROUP, dropna=False, sort=False).agg(
-        source_file=(Ind.source_file, "first"), source_sheet=(Ind.source_sheet, "first"),
-    ).reset_index()
+    known = known.reset_index(drop=True)
+    codes, first = _group_codes(known, _GROUP)
+    units = known[_GROUP].take(first).reset_index(drop=True)
+    for col in (Ind.source_file, Ind.source_sheet):
+        units[col] = _first_valid(known[col], codes, len(first))
     cat_rows = catalogue.rename(columns={
         "set_id": Ind.criteria_set, "criterion_name_vi": Ind.criterion_name,
         "indicator_name_vi": Ind.indicator_name,
     })[[Ind.criteria_set, Ind.criterion_no, Ind.criterion_name, Ind.indicator_no,
         Ind.indicator_name, "target_text"]].rename(columns={"target_text": Ind.target_text})
-    expected = units.merge(cat_rows, on=Ind.criteria_set, how="inner")
-    present = known[_GROUP + [Ind.indicator_no]].drop_duplicates()
-    merged = expected.merge(present, on=_GROUP + [Ind.indicator_no], how="left", indicator=True)
-    missing = merged[merged["_merge"] == "left_only"].drop(columns="_merge")
-    if missing.empty:
+    cat_rows = cat_rows.reset_index(drop=True)
+    # expected pairs: each unit × the catalogue rows of its set, in catalogue order
+    cat_set = cat_rows[Ind.criteria_set].astype("object").to_numpy()
+    unit_set = units[Ind.criteria_set].astype("object").to_numpy()
+    by_set = {key: np.flatnonzero(cat_set == key) for key in pd.unique(cat_set)}
+    empty = np.zeros(0, dtype="int64")
+    rows_of = [by_set.get(key, empty) for key in unit_set]
+    counts = np.array([len(r) for r in rows_of], dtype="int64")
+    if not counts.sum():
         return indicators
+    exp_unit = np.repeat(np.arange(len(units)), counts)
+    exp_cat = np.concatenate(rows_of)
+    # indicator numbers of the table and of the catalogue, numbered together
+    numbers = pd.concat([known[Ind.indicator_no].astype("object"),
+                         cat_rows[Ind.indicator_no].astype("object")], ignore_index=True)
+    no_codes, no_uniques = pd.factorize(numbers, use_na_sentinel=False)
+    width = len(no_uniques) + 1
+    present = codes * width + no_codes[:len(known)]
+    expected = exp_unit * width + no_codes[len(known):][exp_cat]
+    lacking = ~np.isin(expected, present)
+    if not lacking.any():
+        return indicators
+    unit_part = units.take(exp_unit[lacking]).reset_index(drop=True)
+    cat_part = cat_rows.drop(columns=Ind.criteria_set).take(exp_cat[lacking]).reset_index(
+        drop=True)
+    missing = pd.concat([unit_part, cat_part], axis=1)
+    missing = missing[_GROUP + [Ind.source_file, Ind.source_sheet, Ind.criterion_no,
+                                Ind.criterion_name, Ind.indicator_no, Ind.indicator_name,
+                                Ind.target_text]]
     missing = missing.assign(**{Att.status_basis: Basis.missing})
     return pd.concat([indicators, missing], ignore_index=True)
 
@@ -111,50 +184,60 @@ def compute_attainment(indicators: pd.DataFrame, *, catalogue: pd.DataFrame | No
     lookup = cat.rename(columns={"set_id": Ind.criteria_set})[
         [Ind.criteria_set, Ind.indicator_no, "status", "target_text", "criterion_name_vi",
          "indicator_name_vi"]
-    ].drop_duplicates([Ind.criteria_set, Ind.indicator_no])
-    merged = df[[Ind.criteria_set, Ind.indicator_no]].merge(
-        lookup, on=[Ind.criteria_set, Ind.indicator_no], how="left")
-    merged.index = df.index
+    ].drop_duplicates([Ind.criteria_set, Ind.indicator_no]).reset_index(drop=True)
+    row_of = _catalogue_rows(df, lookup)
     out = df.copy()
-    out[Att.catalogue_status] = merged["status"].astype("string")
-    out[Ind.target_text] = out[Ind.target_text].fillna(merged["target_text"].astype("string"))
+
+    def fact(column: str) -> pd.api.extensions.ExtensionArray:
+        return pd.array(lookup[column].astype("object").tolist(), dtype="string").take(
+            row_of, allow_fill=True)
+
+    out[Att.catalogue_status] = fact("status")
+    out[Ind.target_text] = out[Ind.target_text].fillna(pd.Series(fact("target_text")))
     out[Ind.criterion_name] = out[Ind.criterion_name].fillna(
-        merged["criterion_name_vi"].astype("string"))
+        pd.Series(fact("criterion_name_vi")))
     out[Ind.indicator_name] = out[Ind.indicator_name].fillna(
-        merged["indicator_name_vi"].astype("string"))
+        pd.Series(fact("indicator_name_vi")))
     targets = _parse_targets(out[Ind.target_text])
     out = pd.concat([out, targets], axis=1)
 
     value = out[Ind.value].astype("float64").to_numpy(na_value=np.nan)
     tval = out[Att.target_value].astype("float64").to_numpy(na_value=np.nan)
-    cmp_ = out[Att.target_comparator].fillna(TEXT).to_numpy(dtype=object)
-    vunit = out[Ind.value_unit].fillna("").to_numpy(dtype=object)
-    tunit = out[Att.target_unit].fillna("").to_numpy(dtype=object)
+    # comparators and units as small integer codes: comparisons on 10⁶ Python strings are slow
+    cmp_codes, cmp_uniques = pd.factorize(out[Att.target_comparator].fillna(TEXT))
+    cmp_names = list(cmp_uniques)
+
+    def is_cmp(name: str) -> np.ndarray:
+        return cmp_codes == (cmp_names.index(name) if name in cmp_names else -2)
+
+    ge, gt, le, lt, eq, true, text = (is_cmp(c) for c in (GE, GT, LE, LT, EQ, TRUE, TEXT))
+    vunit = out[Ind.value_unit].fillna("")
+    v_percent = vunit.eq(PERCENT).to_numpy(dtype=bool)
+    is_bool = vunit.eq(BOOL).to_numpy(dtype=bool)
+    t_percent = out[Att.target_unit].fillna("").eq(PERCENT).to_numpy(dtype=bool)
     # a fraction (0.95) in a percentage row means 95%
-    compliance = vunit == COMPLIANCE
-    fraction = (tunit == PERCENT) & (vunit != PERCENT) & (vunit != BOOL) & ~compliance & \
-        (value > 0) & \
-        (value <= 1) & (tval > 1) & np.isin(cmp_, [GE, GT, EQ])
+    compliance = vunit.eq(COMPLIANCE).to_numpy(dtype=bool)
+    fraction = t_percent & ~v_percent & ~is_bool & ~compliance & (value > 0) & \
+        (value <= 1) & (tval > 1) & (ge | gt | eq)
     value = np.where(fraction, value * 100.0, value)
     # a yes/no value against a count target: "Chưa có" is 0 and "Có" is at least 1; against a
     # percentage it says nothing, so the self-assessment decides
-    is_bool = vunit == BOOL
-    bool_ok = (cmp_ == TRUE) | ((tunit != PERCENT) & (
-        (value == 0) | ((value == 1) & (cmp_ == GE) & (tval <= 1)) | ((cmp_ == EQ) & (tval == 0))))
+    bool_ok = true | (~t_percent & (
+        (value == 0) | ((value == 1) & ge & (tval <= 1)) | (eq & (tval == 0))))
     bool_vs_number = is_bool & ~bool_ok
     # "Đạt" / "Chưa đạt" written as the result states compliance with whatever the target is
-    judgeable = (~np.isnan(value) & (cmp_ != TEXT) & ~bool_vs_number &
-                 ((cmp_ == TRUE) | ~np.isnan(tval))) | (compliance & ~np.isnan(value))
+    judgeable = (~np.isnan(value) & ~text & ~bool_vs_number & (true | ~np.isnan(tval))) | \
+        (compliance & ~np.isnan(value))
     eps = 1e-9 * np.maximum(1.0, np.abs(np.nan_to_num(tval)))
     with np.errstate(invalid="ignore"):
         met = np.select(
-            [cmp_ == GE, cmp_ == GT, cmp_ == LE, cmp_ == LT, cmp_ == EQ, cmp_ == TRUE],
+            [ge, gt, le, lt, eq, true],
             [value >= tval - eps, value > tval + eps, value <= tval + eps, value < tval - eps,
              np.abs(value - tval) <= eps, value > 0],
             default=False,
         )
         gap = np.select(
-            [cmp_ == GE, cmp_ == GT, cmp_ == LE, cmp_ == LT, cmp_ == EQ, cmp_ == TRUE],
+            [ge, gt, le, lt, eq, true],
             [tval - value, tval - value, value - tval, value - tval, np.abs(value - tval),
              np.ones_like(value)],
             default=np.nan,
@@ -162,33 +245,83 @@ def compute_attainment(indicators: pd.DataFrame, *, catalogue: pd.DataFrame | No
     met = np.where(compliance, value > 0, met)
     gap = np.where(compliance, np.where(met, 0.0, np.nan), gap)
     gap = np.where(met, 0.0, np.maximum(gap, 0.0))
-    computed = np.where(judgeable, np.where(met, Status.met, Status.not_met), np.array(None))
-    selfa = out[Ind.self_assessment].to_numpy(dtype=object, na_value=None)
-    has_self = pd.notna(selfa)
-    status = np.where(judgeable, computed, np.where(has_self, selfa, Status.unknown))
-    basis = np.where(judgeable, Basis.value, np.where(has_self, Basis.self_assessment, Basis.none))
-    basis = np.where(basis_missing.to_numpy(), Basis.missing, basis)
-    out[Ind.value] = pd.array(np.where(np.isnan(value), None, value), dtype="Float64")
-    out[Att.computed_status] = pd.array(computed, dtype="string")
-    out[Att.status] = pd.array(status, dtype="string")
-    out[Att.status_basis] = pd.array(basis, dtype="string")
+    # statuses as codes into one small label list, turned into strings once at the end
+    labels: list[str | None] = [Status.met, Status.not_met, Status.unknown, Basis.value,
+                                Basis.self_assessment, Basis.none, Basis.missing]
+    code = {label: i for i, label in enumerate(labels)}
+    computed = np.where(judgeable, np.where(met, code[Status.met], code[Status.not_met]), -1)
+    # self-assessments: the known words share the codes above; any other text keeps its own
+    self_codes, self_uniques = pd.factorize(out[Ind.self_assessment])
+    has_self = self_codes >= 0
+    self_labels = [str(u) for u in self_uniques]
+    all_labels = labels + [u for u in dict.fromkeys(self_labels) if u not in code]
+    index = {label: i for i, label in enumerate(all_labels)}
+    self_as = np.array([index[u] for u in self_labels] + [-1], dtype="int64")
+    self_code = self_as[self_codes]  # code -1 takes the last slot: no self-assessment
+    status = np.where(judgeable, computed, np.where(has_self, self_code, code[Status.unknown]))
+    basis = np.where(judgeable, code[Basis.value],
+                     np.where(has_self, code[Basis.self_assessment], code[Basis.none]))
+    basis = np.where(basis_missing.to_numpy(), code[Basis.missing], basis)
+    out[Ind.value] = pd.array(value, dtype="Float64")  # NaN → NA
+    out[Att.computed_status] = _string_take(all_labels, computed)
+    out[Att.status] = _string_take(all_labels, status)
+    out[Att.status_basis] = _string_take(all_labels, basis)
     out[Att.gap] = pd.array(np.where(judgeable, gap, np.nan), dtype="Float64")
-    out.loc[~judgeable, Att.gap] = pd.NA
-    out[Att.discrepancy] = pd.array(judgeable & has_self & (computed != selfa), dtype="boolean")
+    out[Att.discrepancy] = pd.array(judgeable & has_self & (computed != self_code),
+                                    dtype="boolean")
     out = conform(out, Att)
     return _sort(out)
 
 
-def _sort(df: pd.DataFrame) -> pd.DataFrame:
-    codes, uniques = pd.factorize(df[Ind.indicator_no].fillna(""))
+def _catalogue_rows(df: pd.DataFrame, lookup: pd.DataFrame) -> np.ndarray:
+    """Row of ``lookup`` matching each row's (criteria set, indicator number), or -1."""
+    keys = pd.concat([df[[Ind.criteria_set, Ind.indicator_no]].astype("object"),
+                      lookup[[Ind.criteria_set, Ind.indicator_no]].astype("object")],
+                     ignore_index=True)
+    codes, _ = _group_codes(keys, [Ind.criteria_set, Ind.indicator_no])
+    n = len(df)
+    where = np.full(int(codes.max()) + 1 if len(codes) else 0, -1, dtype="int64")
+    lookup_codes = codes[n:]
+    valid = lookup[Ind.criteria_set].notna().to_numpy() & \
+        lookup[Ind.indicator_no].notna().to_numpy()  # a missing key never matches
+    where[lookup_codes[valid][::-1]] = np.flatnonzero(valid)[::-1]  # first row wins
+    return where[codes[:n]]
+
+
+def _indicator_rank(numbers: pd.Series) -> np.ndarray:
+    """Numeric rank of indicator numbers: "1.10" after "1.9"; equal numbers share a rank."""
+    codes, uniques = pd.factorize(numbers.fillna(""))
     # the numeric key of each distinct number "1.10" → (1, 10), ranked once, spread by code
     keys = [tuple(int(p) if p.isdigit() else 0 for p in str(u).split(".")) for u in uniques]
     dense = {k: i for i, k in enumerate(sorted(set(keys)))}  # equal keys share a rank
     rank = np.array([dense[k] for k in keys], dtype="int64")
-    return (df.assign(_k=rank[codes])
-              .sort_values([Ind.level, Ind.commune, Ind.unit, Ind.year, Ind.criteria_set, "_k"],
-                           na_position="last", kind="stable")
-              .drop(columns="_k").reset_index(drop=True))
+    return rank[codes]
+
+
+def _sort(df: pd.DataFrame) -> pd.DataFrame:
+    """Sort by unit keys then indicator number (stable; missing keys last); index reset."""
+    keys = [_sort_codes(df[c]) for c in _SORT] + [_indicator_rank(df[Ind.indicator_no])]
+    order = np.lexsort(keys[::-1])  # the last key given to lexsort is the primary one
+    return _take_rows(df, order)
+
+
+def _take_rows(df: pd.DataFrame, order: np.ndarray) -> pd.DataFrame:
+    """``df.take(order).reset_index(drop=True)``, faster for string columns.
+
+    Gathering 10⁶ Arrow strings in random order is slow; numbering the distinct texts and
+    gathering the numbers gives the same column in a fraction of the time.
+    """
+    if len(order) == len(df) and bool(np.all(order == np.arange(len(order)))):
+        return df.reset_index(drop=True)  # already in order: nothing to gather
+    columns = {}
+    for name, series in df.items():
+        if isinstance(series.dtype, pd.StringDtype):
+            codes, uniques = pd.factorize(series)
+            small = pd.array(np.asarray(uniques, dtype=object), dtype=series.dtype)
+            columns[name] = pd.Series(small.take(codes[order], allow_fill=True))
+        else:
+            columns[name] = series.take(order).reset_index(drop=True)
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(order)))
 
 
 def summarise_criteria(attainment: pd.DataFrame) -> pd.DataFrame:
@@ -203,26 +336,51 @@ def summarise_criteria(attainment: pd.DataFrame) -> pd.DataFrame:
      {'criterion_no': '2', 'indicators_met': 1, 'met': True}]
     """
     df = conform(attainment, Att)
-    df = df[df[Ind.criterion_no].notna()]
+    df = df[df[Ind.criterion_no].notna()].reset_index(drop=True)
     keys = _GROUP + [Ind.criterion_no]
-    g = df.assign(
-        _met=df[Att.status].eq(Status.met).fillna(False),
-        _unknown=df[Att.status].eq(Status.unknown).fillna(False),
-    ).groupby(keys, dropna=False, sort=False)
-    out = g.agg(
-        criterion_name=(Ind.criterion_name, "first"),
-        indicators_met=("_met", "sum"),
-        indicators_total=(Att.status, "size"),
-        indicators_unknown=("_unknown", "sum"),
-        source_file=(Ind.source_file, "first"),
-        source_sheet=(Ind.source_sheet, "first"),
-    ).reset_index()
-    out["met"] = out["indicators_met"] == out["indicators_total"]
+    codes, first = _group_codes(df, keys)
+    n_groups = len(first)
+    out = df[keys].take(first).reset_index(drop=True)
+    out[Ind.criterion_name] = _first_valid(df[Ind.criterion_name], codes, n_groups)
+    met, total, unknown = _status_counts(df, codes, n_groups)
+    out["indicators_met"] = met
+    out["indicators_total"] = total
+    out["indicators_unknown"] = unknown
+    out[Ind.source_file] = _first_valid(df[Ind.source_file], codes, n_groups)
+    out[Ind.source_sheet] = _first_valid(df[Ind.source_sheet], codes, n_groups)
+    out["met"] = met == total
     out = conform(out, Crit)
-    num = out[Ind.criterion_no].map(lambda s: int(s) if str(s).isdigit() else 10**6)
-    return (out.assign(_n=num).sort_values([Ind.level, Ind.commune, Ind.unit, Ind.year, "_n"],
-                                           na_position="last", kind="stable")
-               .drop(columns="_n").reset_index(drop=True))
+    no_codes, no_uniques = pd.factorize(out[Ind.criterion_no])
+    no_rank = np.array([int(s) if str(s).isdigit() else 10**6 for s in no_uniques] + [10**6],
+                       dtype="int64")[no_codes]
+    keys_ = [_sort_codes(out[c]) for c in (Ind.level, Ind.commune, Ind.unit, Ind.year)]
+    return _take_rows(out, np.lexsort([no_rank, *keys_[::-1]]))
+
+
+def _status_counts(df: pd.DataFrame, codes: np.ndarray,
+                   n_groups: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per group: indicators met, indicators in all, indicators unknown."""
+    status = df[Att.status]
+    met = status.eq(Status.met).fillna(False).to_numpy(dtype=bool)
+    unknown = status.eq(Status.unknown).fillna(False).to_numpy(dtype=bool)
+    return (np.bincount(codes, weights=met, minlength=n_groups).astype("int64"),
+            np.bincount(codes, minlength=n_groups).astype("int64"),
+            np.bincount(codes, weights=unknown, minlength=n_groups).astype("int64"))
+
+
+def _joined_files(files: pd.Series, codes: np.ndarray, n_groups: int) -> list[str]:
+    """Per group, its distinct non-missing file names sorted and joined by '; '."""
+    valid = files.notna().to_numpy()
+    file_codes, names = pd.factorize(files)
+    width = len(names) + 1
+    pairs = np.unique(codes[valid] * width + file_codes[valid])  # sorted: group, then file
+    groups, which = pairs // width, pairs % width
+    texts = np.asarray(names, dtype=object)
+    joined = [""] * n_groups
+    bounds = np.flatnonzero(np.diff(groups)) + 1
+    for part_groups, part in zip(np.split(groups, bounds), np.split(which, bounds), strict=True):
+        joined[int(part_groups[0])] = "; ".join(sorted(texts[part]))
+    return joined
 
 
 def summarise_attainment(attainment: pd.DataFrame) -> pd.DataFrame:
@@ -234,23 +392,30 @@ def summarise_attainment(attainment: pd.DataFrame) -> pd.DataFrame:
     df = conform(attainment, Att)
     if df.empty:
         return conform(pd.DataFrame(columns=Summ.columns()), Summ)
-    crit = summarise_criteria(df)
-    by_unit = df.assign(
-        _met=df[Att.status].eq(Status.met).fillna(False),
-        _unknown=df[Att.status].eq(Status.unknown).fillna(False),
-        _disc=df[Att.discrepancy].fillna(False),
-    ).groupby(_GROUP, dropna=False, sort=False).agg(
-        indicators_met=("_met", "sum"), indicators_total=(Att.status, "size"),
-        indicators_unknown=("_unknown", "sum"), discrepancies=("_disc", "sum"),
-        source_file=(Ind.source_file, lambda s: "; ".join(sorted(set(s.dropna())))),
-    ).reset_index()
-    crit_counts = crit.groupby(_GROUP, dropna=False, sort=False).agg(
-        criteria_met=("met", "sum"), criteria_total=("met", "size")).reset_index()
-    out = by_unit.merge(crit_counts, on=_GROUP, how="left")
-    out[["criteria_met", "criteria_total"]] = out[["criteria_met", "criteria_total"]].fillna(0)
+    codes, first = _group_codes(df, _GROUP)
+    n_groups = len(first)
+    out = df[_GROUP].take(first).reset_index(drop=True)
+    met, total, unknown = _status_counts(df, codes, n_groups)
+    disc = df[Att.discrepancy].fillna(False).to_numpy(dtype=bool)
+    out["indicators_met"] = met
+    out["indicators_total"] = total
+    out["indicators_unknown"] = unknown
+    out["discrepancies"] = np.bincount(codes, weights=disc, minlength=n_groups).astype("int64")
+    out[Ind.source_file] = _joined_files(df[Ind.source_file], codes, n_groups)
+    # criteria: met when every indicator of the unit's criterion is met
+    has_no = df[Ind.criterion_no].notna().to_numpy()
+    crit_keys = pd.DataFrame({"unit": codes[has_no],
+                              "no": df[Ind.criterion_no][has_no].reset_index(drop=True)})
+    crit_codes, crit_first = _group_codes(crit_keys, ["unit", "no"])
+    crit_met, crit_total, _ = _status_counts(df[has_no].reset_index(drop=True), crit_codes,
+                                             len(crit_first))
+    crit_unit = crit_keys["unit"].to_numpy()[crit_first]
+    out["criteria_met"] = np.bincount(crit_unit, weights=crit_met == crit_total,
+                                      minlength=n_groups).astype("int64")
+    out["criteria_total"] = np.bincount(crit_unit, minlength=n_groups).astype("int64")
     out = conform(out, Summ)
-    return out.sort_values([Summ.level, Summ.commune, Summ.unit, Summ.year],
-                           na_position="last", kind="stable").reset_index(drop=True)
+    keys = [_sort_codes(out[c]) for c in (Summ.level, Summ.commune, Summ.unit, Summ.year)]
+    return _take_rows(out, np.lexsort(keys[::-1]))
 
 
 def list_discrepancies(attainment: pd.DataFrame) -> pd.DataFrame:

@@ -356,7 +356,7 @@ def register(messages: Mapping[str, Mapping[str, str]], *, replace: bool = False
 @lru_cache(maxsize=1)
 def _issue_texts() -> dict[str, dict[str, str]]:
     with resources.files("ntm_analysis").joinpath("data", "issue_codes.csv").open(
-        "r", encoding="utf-8", newline=""
+        "r", encoding="utf-8"
     ) as fh:
         return {row["code"]: {"vi": row["vi"], "en": row["en"]} for row in csv.DictReader(fh)}
 

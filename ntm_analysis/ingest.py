@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,28 +54,61 @@ def _cache_key(digest: str, year: int | None) -> str:
     return f"{digest[:32]}-{year or 'auto'}-{__version__}"
 
 
+#: Fewest workbooks to parse before a pool of worker processes pays for itself.
+POOL_MIN_FILES = 16
+
+
+def _parse(path: Path, year: int | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Parse one workbook; a file that cannot be opened becomes one error row."""
+    try:
+        result = load_workbook(path, year=year)
+        return result.indicators, result.issues
+    except InputError as error:
+        return empty_frame(Ind), _error_frame(error)
+
+
+def _parse_all(paths: list[Path], year: int | None,
+               workers: int) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """Parse workbooks in order, in ``workers`` forked processes when there are enough of them.
+
+    Results come back in the order of ``paths`` whatever the pool does, so the output is the
+    same as a serial run. Without ``fork`` (or with one worker) the parse stays in-process.
+    """
+    if workers > 1 and len(paths) >= POOL_MIN_FILES and \
+            "fork" in multiprocessing.get_all_start_methods():
+        from concurrent.futures import ProcessPoolExecutor
+
+        context = multiprocessing.get_context("fork")  # the parent's imports are reused
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            yield from pool.map(_parse, paths, [year] * len(paths),
+                                chunksize=max(1, len(paths) // (workers * 4)))
+        return
+    for path in paths:
+        yield _parse(path, year)
+
+
 def load_raw_dir(raw_dir: str | os.PathLike[str], *,
                  processed_dir: str | os.PathLike[str] | None = None,
-                 year: int | None = None, progress: bool = False) -> IngestReport:
+                 year: int | None = None, progress: bool = False,
+                 workers: int | None = None) -> IngestReport:
     """Load every workbook under ``raw_dir``, using and refreshing the Parquet cache.
 
     With ``processed_dir`` the combined tables are written there as ``indicators.parquet`` and
     ``issues.parquet`` (atomically), and each workbook's tables are cached under
-    ``processed_dir/cache/`` keyed by its content hash.
+    ``processed_dir/cache/`` keyed by its content hash. Workbooks not in the cache are parsed
+    in ``workers`` processes (default: the number of cores) when there are at least
+    ``POOL_MIN_FILES`` of them; the result does not depend on ``workers``.
     """
     paths = find_workbooks(raw_dir)
     cache = Path(processed_dir) / CACHE_DIR if processed_dir else None
     frames: list[pd.DataFrame] = []
     issues: list[pd.DataFrame] = []
     parsed, cached = [], []
-    iterator = paths
-    if progress and len(paths) > 1:
-        from tqdm.auto import tqdm
-
-        iterator = tqdm(paths, desc="workbooks", unit="file")
-    for path in iterator:
-        digest = file_sha256(path)
-        key = _cache_key(digest, year)
+    digests = {path: file_sha256(path) for path in paths}
+    found: dict[Path, tuple[pd.DataFrame, pd.DataFrame]] = {}
+    to_parse: list[Path] = []
+    for path in paths:
+        key = _cache_key(digests[path], year)
         if cache is not None and (cache / f"{key}.ind.parquet").exists() and \
                 (cache / f"{key}.iss.parquet").exists():
             ind = pd.read_parquet(cache / f"{key}.ind.parquet")
@@ -83,17 +118,25 @@ def load_raw_dir(raw_dir: str | os.PathLike[str], *,
             if len(iss):
                 iss[Iss.source_file] = path.name
             cached.append(path.name)
+            found[path] = (ind, iss)
         else:
-            try:
-                result = load_workbook(path, year=year)
-                ind, iss = result.indicators, result.issues
-            except InputError as error:
-                ind, iss = empty_frame(Ind), _error_frame(error)
-            parsed.append(path.name)
-            if cache is not None:
-                for suffix, frame in (("ind", ind), ("iss", iss)):
-                    with atomic_path(cache / f"{key}.{suffix}.parquet") as tmp:
-                        frame.to_parquet(tmp, index=False)
+            to_parse.append(path)
+    results: Iterable[tuple[pd.DataFrame, pd.DataFrame]] = _parse_all(
+        to_parse, year, workers if workers is not None else (os.cpu_count() or 1))
+    if progress and len(to_parse) > 1:
+        from tqdm.auto import tqdm
+
+        results = tqdm(results, total=len(to_parse), desc="workbooks", unit="file")
+    for path, (ind, iss) in zip(to_parse, results, strict=True):
+        parsed.append(path.name)
+        if cache is not None:
+            key = _cache_key(digests[path], year)
+            for suffix, frame in (("ind", ind), ("iss", iss)):
+                with atomic_path(cache / f"{key}.{suffix}.parquet") as tmp:
+                    frame.to_parquet(tmp, index=False)
+        found[path] = (ind, iss)
+    for path in paths:
+        ind, iss = found[path]
         frames.append(conform(ind, Ind))
         issues.append(conform(iss, Iss))
     indicators = pd.concat(frames, ignore_index=True) if frames else empty_frame(Ind)
@@ -110,7 +153,7 @@ def load_raw_dir(raw_dir: str | os.PathLike[str], *,
             written.append(out / name)
         manifest = {
             "version": __version__,
-            "files": {p.name: file_sha256(p) for p in paths},
+            "files": {p.name: digests[p] for p in paths},
             "rows": len(result.indicators), "issues": len(result.issues),
         }
         with atomic_path(out / "ingest.json") as tmp:

@@ -35,7 +35,15 @@ from ntm_analysis import legacy
 from ntm_analysis.cells import SheetGrid, read_sheets
 from ntm_analysis.errors import InputError, Location, ValidationError
 from ntm_analysis.parse import PERCENT, is_mark, parse_assessment, parse_target, parse_value
-from ntm_analysis.schema import Ind, Iss, Level, Severity, conform, empty_frame
+from ntm_analysis.schema import (
+    Ind,
+    Iss,
+    Level,
+    Severity,
+    conform,
+    empty_frame,
+    frame_from_records,
+)
 from ntm_analysis.sheetxml import SheetExtras, column_letters, scan_sheets
 from ntm_analysis.text import cell_text, fold, nfc, slug
 
@@ -348,11 +356,9 @@ class _SheetLoader:
     def check_cells(self, layout: _Layout, records: list[_Record]) -> None:
         """Report data cells that are suspiciously long and merges across data rows."""
         for rec in records:
-            for c in range(self.n_cols):
-                if (rec.row, c) in self.filled_from:
-                    continue
-                n = len(self.text(rec.row, c))
-                if n > MAX_CELL_CHARS:
+            for c, t in enumerate(self.texts[rec.row]):
+                n = len(t)
+                if n > MAX_CELL_CHARS and (rec.row, c) not in self.filled_from:
                     self.issue(rec.row, self.column_label(c), None,
                                f"cell {column_letters(c + 1)}{rec.row + 1} holds {n:,} "
                                f"characters: expected at most {MAX_CELL_CHARS:,} in a table "
@@ -524,12 +530,12 @@ class _SheetLoader:
         if layout.target is not None:
             data_cols.append(layout.target)
         for r in range(layout.first_data_row, len(self.cells)):
-            texts = [self.text(r, c) for c in range(self.n_cols)]
+            texts = self.texts[r]  # padded to n_cols: the same as text(r, c) for each column
             if not any(texts):
                 continue
             own = [t for c, t in enumerate(texts) if t and (r, c) not in self.filled_from]
             first_text = next((t for t in texts if t), "")
-            has_data = any(self.text(r, c) for c in data_cols)
+            has_data = any(texts[c] for c in data_cols if c < self.n_cols)
             if footer or (not has_data and first_text.lower().startswith(starts)) or (
                     own and own[0].lower().startswith(starts) and not has_data):
                 footer = True
@@ -811,6 +817,7 @@ def _display(prefix: str, name: str, level: str | None) -> str:
     return f"{prefix} {name}".strip()
 
 
+@lru_cache(maxsize=1 << 14)
 def _unit_id(commune: str | None, unit: str | None, level: str | None) -> str | None:
     if unit is None:
         return None
@@ -965,8 +972,8 @@ def load_workbook(path: str | os.PathLike[str], *, sheets: Sequence[str] | None 
             Iss.column: None, Iss.value: None, Iss.problem: problem,
             Iss.severity: Severity.error, Iss.code: code,
         })
-    indicators = conform(pd.DataFrame(rows), Ind) if rows else empty_frame(Ind)
-    issue_frame = conform(pd.DataFrame(issues), Iss) if issues else empty_frame(Iss)
+    indicators = frame_from_records(rows, Ind)
+    issue_frame = frame_from_records(issues, Iss)
     indicators, more = _check_duplicates(indicators)
     return LoadResult(indicators, _concat_issues([issue_frame, more]))
 
@@ -1024,6 +1031,9 @@ def _check_duplicates(indicators: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFr
         return indicators, empty_frame(Iss)
     # hamlet names repeat across communes ("Xóm Trung Tâm"): the commune is part of the key
     keys = [Ind.commune, Ind.unit, Ind.year, Ind.criteria_set, Ind.indicator_no]
+    # cheap exact gate: distinct key tuples (NA equals NA, as in ``duplicated``) mean no duplicate
+    if len(set(zip(*(indicators[k].tolist() for k in keys), strict=True))) == len(indicators):
+        return indicators, empty_frame(Iss)
     dup = indicators.duplicated(keys, keep=False) & indicators[Ind.indicator_no].notna()
     if not dup.any():
         return indicators, empty_frame(Iss)

@@ -12,6 +12,7 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ntm_analysis.text import fold, nfc
 
@@ -140,7 +141,13 @@ def parse_value(raw: object) -> Value:
         return Value("number", number, None, repr(raw) if isinstance(raw, float) else str(raw))
     if isinstance(raw, dt.datetime | dt.date | dt.time):
         return Value("date", None, None, raw.isoformat())
-    text = nfc(str(raw))
+    return _parse_value_text(str(raw))
+
+
+@lru_cache(maxsize=1 << 14)
+def _parse_value_text(raw: str) -> Value:
+    # result cells repeat ("Đạt", "Có", "100%") across hamlets: parse each distinct text once
+    text = nfc(raw)
     key = fold(text)
     if key in _NA:
         return Value("empty", None, None, text)

@@ -6,7 +6,7 @@ Code refers to columns through these classes (``Ind.unit``), never through scatt
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache
 
 import pandas as pd
@@ -220,13 +220,45 @@ def _empty_template(schema: type[_Schema]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=t) for c, t in schema.dtypes.items()})
 
 
+def frame_from_records(records: Sequence[Mapping[str, object]],
+                       schema: type[_Schema]) -> pd.DataFrame:
+    """Build a schema-conforming frame straight from row dicts, one typed array per column.
+
+    The same frame as ``conform(pd.DataFrame(records), schema)`` without building an untyped
+    frame first (keys outside the schema are ignored, missing keys are empty).
+
+    Examples
+    --------
+    >>> df = frame_from_records([{"problem": "x", "source_row": 3}, {"problem": None}], Iss)
+    >>> df["source_row"].tolist(), str(df["problem"].dtype), list(df.columns) == Iss.columns()
+    ([3, <NA>], 'string', True)
+    """
+    if not records:
+        return empty_frame(schema)
+    columns = {}
+    for col, dtype in schema.dtypes.items():
+        values = [r.get(col) for r in records]
+        if dtype == "string":
+            values = [v if v is None or type(v) is str else _as_string(v) for v in values]
+        columns[col] = pd.array(values, dtype=dtype)
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(records)))
+
+
+def _as_string(value: object) -> object:
+    """What ``conform`` makes of a non-string value in a string column (missing → None)."""
+    return None if pd.isna(value) else str(value)
+
+
 def conform(df: pd.DataFrame, schema: type[_Schema]) -> pd.DataFrame:
     """Return ``df`` with exactly the schema's columns, in order, with the schema's dtypes.
 
-    Missing columns are added empty; extra columns are dropped.
+    Missing columns are added empty; extra columns are dropped. The result never shares
+    writable data with ``df`` (under copy-on-write a shallow copy already guarantees that).
     """
-    columns: dict[str, pd.Series] = {}
     n = len(df)
+    if _conforms(df, schema):
+        return df.copy(deep=not _COPY_ON_WRITE)  # already right: nothing to convert
+    columns: dict[str, pd.Series] = {}
     for col, dtype in schema.dtypes.items():
         if col in df.columns:
             series = df[col]
@@ -234,10 +266,34 @@ def conform(df: pd.DataFrame, schema: type[_Schema]) -> pd.DataFrame:
                 columns[col] = series.reset_index(drop=True)  # already right: no conversion
                 continue
             if dtype == "string":
-                series = series.astype("object").where(series.notna(), None).astype("string")
+                if isinstance(series.dtype, pd.StringDtype):
+                    series = series.astype("string")  # missing → NA, texts kept
+                else:
+                    series = series.astype("object").where(series.notna(), None).astype(
+                        "string")
             columns[col] = series.astype(dtype).reset_index(drop=True)
         else:
-            columns[col] = pd.Series(pd.array([pd.NA] * n, dtype=dtype))
+            columns[col] = pd.Series(pd.NA, index=pd.RangeIndex(n), dtype=dtype)
     if not columns:
         return pd.DataFrame(index=pd.RangeIndex(n))
     return pd.DataFrame(columns, index=pd.RangeIndex(n))
+
+
+def _copy_on_write() -> bool:
+    """True when pandas copies on write (always from pandas 3, optional in 2.x)."""
+    if int(pd.__version__.split(".")[0]) >= 3:
+        return True
+    return bool(pd.get_option("mode.copy_on_write") is True)
+
+
+_COPY_ON_WRITE = _copy_on_write()
+
+
+def _conforms(df: pd.DataFrame, schema: type[_Schema]) -> bool:
+    """True when ``df`` has exactly the schema's columns and dtypes and a default index."""
+    index = df.index
+    if not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1):
+        return False
+    if list(df.columns) != list(schema.dtypes):
+        return False
+    return all(str(t) == want for t, want in zip(df.dtypes, schema.dtypes.values(), strict=True))

@@ -98,6 +98,23 @@ def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
+def _may_hold_extras(data: bytes) -> bool:
+    """Cheap byte test: False when the part can hold neither a hidden row nor a formula.
+
+    Only a part containing the word ``hidden`` or a formula element needs the full scan; most
+    sheets have neither, and a plain substring search is far cheaper than the regular
+    expressions of ``_scan_part``.
+
+    Examples
+    --------
+    >>> _may_hold_extras(b'<row r="1"><c r="A1"><v>1</v></c></row>')
+    False
+    >>> _may_hold_extras(b'<row r="2" hidden="1"/>'), _may_hold_extras(b'<c><f>A1</f></c>')
+    (True, True)
+    """
+    return b"hidden" in data or b"<f" in data or b":f" in data
+
+
 def _scan_part(text: str) -> SheetExtras:
     extras = SheetExtras()
     for m in _ROW.finditer(text):
@@ -140,8 +157,10 @@ def scan_sheets(path: str | os.PathLike[str]) -> dict[str, SheetExtras]:
                     log.debug("%s: sheet %r part too large to scan (%d bytes)", p.name, name,
                               info.file_size)
                     continue
-                text = zf.read(member).decode("utf-8", "replace")
-                extras = _scan_part(text)
+                data = zf.read(member)
+                if not _may_hold_extras(data):
+                    continue
+                extras = _scan_part(data.decode("utf-8", "replace"))
                 if extras.hidden_rows or extras.stale_formulas:
                     out[name] = extras
             return out

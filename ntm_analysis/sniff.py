@@ -189,12 +189,14 @@ def _scan_xml_parts(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], label: st
 
 
 _NEEDLES = ("<!doctype", "<!entity")
+_BYTE_NEEDLES = tuple(n.encode("ascii") for n in _NEEDLES)
 
 
 def _part_declares_entities(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
     limit = info.file_size + 1  # never read more than the directory promised
     seen = 0
     tail = ""
+    tail_bytes = b""
     decoder = None
     try:
         with zf.open(info) as fh:
@@ -207,8 +209,15 @@ def _part_declares_entities(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
                 if first:
                     decoder = _decoder_for(chunk)
                     first = False
-                text = decoder.decode(chunk) if decoder else chunk.decode("latin-1")
-                window = (tail + text).lower()
+                if decoder is None:
+                    # single-byte view: both needles start with "<!", which most parts lack,
+                    # so the case-folding copy is made only where "<!" occurs
+                    raw = tail_bytes + chunk
+                    if b"<!" in raw and any(n in raw.lower() for n in _BYTE_NEEDLES):
+                        return True
+                    tail_bytes = raw[-16:]
+                    continue
+                window = (tail + decoder.decode(chunk)).lower()
                 if any(n in window for n in _NEEDLES):
                     return True
                 tail = window[-16:]

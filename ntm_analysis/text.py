@@ -74,7 +74,15 @@ def slug(text: str) -> str:
 
 
 def cell_text(value: object) -> str:
-    """Return the NFC text of a cell value ('' for empty); floats that are integers lose '.0'."""
+    """Return the NFC text of a cell value ('' for empty); floats that are integers lose '.0'.
+
+    Examples
+    --------
+    >>> cell_text(" Xóm  Ao Sen "), cell_text(3.0), cell_text(2.5), cell_text(None)
+    ('Xóm Ao Sen', '3', '2.5', '')
+    """
+    if type(value) is str:  # the common case first: most cells are text
+        return _nfc(value)
     if value is None:
         return ""
     if isinstance(value, float):

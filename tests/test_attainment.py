@@ -157,3 +157,135 @@ def test_result_written_as_dat_states_compliance_whatever_the_target() -> None:
     got = dict(zip(att["indicator_no"], att["status"], strict=True))
     assert got == {"9.1": "met", "9.2": "not_met", "3.2": "met"}
     assert set(att["status_basis"]) == {"value"}
+
+
+# ----------------------------------------------------------------------------------------------
+# Equivalence with the merge/groupby implementation the vectorised code replaced (issue 5). The
+# reference functions below are the previous code, kept verbatim as the specification.
+
+from ntm_analysis.attainment import _GROUP, _add_missing, _sort  # noqa: E402
+from ntm_analysis.schema import Basis, Crit, Status, conform  # noqa: E402
+
+
+def reference_add_missing(ind: pd.DataFrame, catalogue: pd.DataFrame) -> pd.DataFrame:
+    known = ind[ind[Ind.criteria_set].notna() & ind[Ind.unit].notna()]
+    if known.empty:
+        return ind
+    units = known.groupby(_GROUP, dropna=False, sort=False).agg(
+        source_file=(Ind.source_file, "first"), source_sheet=(Ind.source_sheet, "first"),
+    ).reset_index()
+    cat_rows = catalogue.rename(columns={
+        "set_id": Ind.criteria_set, "criterion_name_vi": Ind.criterion_name,
+        "indicator_name_vi": Ind.indicator_name,
+    })[[Ind.criteria_set, Ind.criterion_no, Ind.criterion_name, Ind.indicator_no,
+        Ind.indicator_name, "target_text"]].rename(columns={"target_text": Ind.target_text})
+    expected = units.merge(cat_rows, on=Ind.criteria_set, how="inner")
+    present = known[_GROUP + [Ind.indicator_no]].drop_duplicates()
+    merged = expected.merge(present, on=_GROUP + [Ind.indicator_no], how="left", indicator=True)
+    missing = merged[merged["_merge"] == "left_only"].drop(columns="_merge")
+    if missing.empty:
+        return ind
+    missing = missing.assign(**{Att.status_basis: Basis.missing})
+    return pd.concat([ind, missing], ignore_index=True)
+
+
+def reference_sort(df: pd.DataFrame) -> pd.DataFrame:
+    key = [tuple(int(p) if p.isdigit() else 0 for p in str(u).split("."))
+           for u in df[Ind.indicator_no].fillna("")]
+    ranks = {k: i for i, k in enumerate(sorted(set(key)))}
+    return (df.assign(_k=[ranks[k] for k in key])
+              .sort_values([Ind.level, Ind.commune, Ind.unit, Ind.year, Ind.criteria_set, "_k"],
+                           na_position="last", kind="stable")
+              .drop(columns="_k").reset_index(drop=True))
+
+
+def reference_summarise_criteria(attainment: pd.DataFrame) -> pd.DataFrame:
+    df = conform(attainment, Att)
+    df = df[df[Ind.criterion_no].notna()]
+    g = df.assign(_met=df[Att.status].eq(Status.met).fillna(False),
+                  _unknown=df[Att.status].eq(Status.unknown).fillna(False),
+                  ).groupby(_GROUP + [Ind.criterion_no], dropna=False, sort=False)
+    out = g.agg(criterion_name=(Ind.criterion_name, "first"),
+                indicators_met=("_met", "sum"), indicators_total=(Att.status, "size"),
+                indicators_unknown=("_unknown", "sum"),
+                source_file=(Ind.source_file, "first"),
+                source_sheet=(Ind.source_sheet, "first")).reset_index()
+    out["met"] = out["indicators_met"] == out["indicators_total"]
+    out = conform(out, Crit)
+    num = out[Ind.criterion_no].map(lambda s: int(s) if str(s).isdigit() else 10**6)
+    return (out.assign(_n=num).sort_values([Ind.level, Ind.commune, Ind.unit, Ind.year, "_n"],
+                                           na_position="last", kind="stable")
+               .drop(columns="_n").reset_index(drop=True))
+
+
+def reference_summarise_attainment(attainment: pd.DataFrame) -> pd.DataFrame:
+    df = conform(attainment, Att)
+    crit = reference_summarise_criteria(df)
+    by_unit = df.assign(
+        _met=df[Att.status].eq(Status.met).fillna(False),
+        _unknown=df[Att.status].eq(Status.unknown).fillna(False),
+        _disc=df[Att.discrepancy].fillna(False),
+    ).groupby(_GROUP, dropna=False, sort=False).agg(
+        indicators_met=("_met", "sum"), indicators_total=(Att.status, "size"),
+        indicators_unknown=("_unknown", "sum"), discrepancies=("_disc", "sum"),
+        source_file=(Ind.source_file, lambda s: "; ".join(sorted(set(s.dropna())))),
+    ).reset_index()
+    crit_counts = crit.groupby(_GROUP, dropna=False, sort=False).agg(
+        criteria_met=("met", "sum"), criteria_total=("met", "size")).reset_index()
+    out = by_unit.merge(crit_counts, on=_GROUP, how="left")
+    out[["criteria_met", "criteria_total"]] = out[["criteria_met", "criteria_total"]].fillna(0)
+    out = conform(out, Summ)
+    return out.sort_values([Summ.level, Summ.commune, Summ.unit, Summ.year],
+                           na_position="last", kind="stable").reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def province_indicators(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    """Three synthetic communes over three years, rows shuffled, some keys and rows removed."""
+    from ntm_analysis.ingest import load_raw_dir
+    from ntm_analysis.synth import write_province
+
+    raw = tmp_path_factory.mktemp("province")
+    write_province(raw, communes=3, hamlets=(2, 3), seed=7)
+    ind = load_raw_dir(raw).result.indicators
+    years = pd.concat([ind.assign(**{Ind.year: ind[Ind.year] + i}) for i in range(3)],
+                      ignore_index=True)
+    shuffled = years.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    shuffled = shuffled.drop(index=shuffled.index[::7]).reset_index(drop=True)  # gaps to fill
+    # keys that are missing or odd: no commune, no criteria set, a second file for one unit
+    shuffled.loc[shuffled.index[:5], Ind.commune] = pd.NA
+    shuffled.loc[shuffled.index[5:9], Ind.criteria_set] = pd.NA
+    shuffled.loc[shuffled.index[9:12], Ind.source_file] = "zz_other.xlsx"
+    shuffled.loc[shuffled.index[12:14], Ind.source_file] = pd.NA
+    shuffled.loc[shuffled.index[14:16], Ind.indicator_no] = pd.NA
+    shuffled.loc[shuffled.index[16:18], Ind.self_assessment] = "chưa rõ"
+    return shuffled
+
+
+def test_vectorised_missing_rows_equal_the_merge_version(province_indicators: pd.DataFrame
+                                                         ) -> None:
+    ind = conform(province_indicators, Ind)
+    catalogue = load_catalogue()
+    new = _add_missing(ind, catalogue)
+    old = reference_add_missing(ind, catalogue)
+    assert len(new) > len(ind)  # the dropped rows came back as missing
+    pd.testing.assert_frame_equal(conform(new, Att), conform(old, Att))
+    assert new[Att.status_basis].eq(Basis.missing).sum() == \
+        old[Att.status_basis].eq(Basis.missing).sum()
+
+
+def test_vectorised_sort_equals_sort_values(province_indicators: pd.DataFrame) -> None:
+    att = compute_attainment(province_indicators)
+    shuffled = att.sample(frac=1.0, random_state=11).reset_index(drop=True)
+    pd.testing.assert_frame_equal(_sort(shuffled), reference_sort(shuffled))
+    pd.testing.assert_frame_equal(att, reference_sort(att))  # the output is already sorted
+
+
+def test_vectorised_summaries_equal_the_groupby_version(province_indicators: pd.DataFrame
+                                                        ) -> None:
+    att = compute_attainment(province_indicators)
+    pd.testing.assert_frame_equal(summarise_criteria(att), reference_summarise_criteria(att))
+    summary = summarise_attainment(att)
+    pd.testing.assert_frame_equal(summary, reference_summarise_attainment(att))
+    assert summary[Summ.source_file].str.contains("; ").any()  # joined file names compared
+    assert summary[Summ.criteria_total].gt(0).all()
