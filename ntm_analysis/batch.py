@@ -310,7 +310,12 @@ def _error_text(exc: BaseException) -> str:
 LOCK = ".ntm-batch.lock"
 
 
-def run_batch(plan: BatchPlan | Sequence[BatchRun], *, notebook: str | os.PathLike[str],
+#: The notebook a batch runs unless told otherwise: the yearly readiness report.
+DEFAULT_NOTEBOOK = "10_readiness"
+
+
+def run_batch(plan: BatchPlan | Sequence[BatchRun], *,
+              notebook: str | os.PathLike[str] = DEFAULT_NOTEBOOK,
               out_dir: str | os.PathLike[str], workers: int | None = None,
               executor: Executor | None = None, kernel_name: str = "python3",
               resume: bool = True, progress: bool = False, timeout: int | None = None,
@@ -328,7 +333,8 @@ def run_batch(plan: BatchPlan | Sequence[BatchRun], *, notebook: str | os.PathLi
     plan
         A :class:`BatchPlan` (or a list of runs: the summary then has no attainment figures).
     notebook
-        The notebook to execute (a path, or a bare name of a notebook in ``notebooks/``).
+        The notebook to execute (a path, or a bare name of a notebook in ``notebooks/``); by
+        default the readiness report ``notebooks/10_readiness.ipynb``.
     out_dir
         Folder of the run folders, the summary table and ``index.html``.
     workers

@@ -209,10 +209,11 @@ def demo(raw_dir: Path, processed_dir: Path, lang: str) -> None:
 
 
 def _register() -> None:
+    from ntm_analysis.cli_batch import batch
     from ntm_analysis.cli_money import funding, income
     from ntm_analysis.cli_report import COMMANDS as REPORT_COMMANDS
 
-    for command in [*REPORT_COMMANDS, funding, income]:
+    for command in [*REPORT_COMMANDS, funding, income, batch]:
         cli.add_command(command)
 
 
