@@ -204,3 +204,36 @@ def test_dask_local_cluster(province, tmp_path) -> None:
         result = run_batch(plan, notebook=NOTEBOOK, out_dir=tmp_path / "d",
                            executor=client.get_executor())
     assert [o.status for o in result.outcomes] == [STATUS_OK, STATUS_OK]
+
+
+@pytest.mark.slow
+def test_batch_runs_the_readiness_report_by_default(province, tmp_path) -> None:
+    import base64
+
+    import nbformat
+
+    raw, communes = province
+    plan = plan_from_raw_dir(raw, processed_dir=tmp_path / "processed")
+    plan.runs = plan.runs[:2]
+    out = tmp_path / "readiness"
+    result = run_batch(plan, out_dir=out, workers=2)  # no notebook given: 10_readiness
+    assert [o.status for o in result.outcomes] == [STATUS_OK, STATUS_OK], result.failed
+    for run in plan.runs:
+        folder = out / run.run_id
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        assert manifest["notebook"] == "notebooks/10_readiness.ipynb"
+        assert manifest["parameters"]["commune"] == run.unit
+        assert manifest["parameters"]["processed_dir"] == str((tmp_path / "processed").resolve())
+        html = (folder / "10_readiness.html").read_text(encoding="utf-8")
+        assert html.rstrip().endswith("</html>") and run.unit in html
+        # each chart is drawn once: the report shows exactly the saved PNG, titled as alt text
+        executed = nbformat.read(folder / "10_readiness.ipynb", as_version=4)
+        shown = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs
+                 if "image/png" in o.get("data", {})]
+        saved = sorted((folder / "figures").glob("*.png"))
+        assert len(shown) == len(saved) == 4
+        assert {base64.b64decode(o["data"]["image/png"]) for o in shown} == {
+            p.read_bytes() for p in saved}
+        assert all(o["metadata"].get("alt") for o in shown)
+    index = (out / INDEX).read_text(encoding="utf-8")
+    assert all(f'href="{r.run_id}/10_readiness.html"' in index for r in plan.runs)
