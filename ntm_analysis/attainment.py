@@ -19,7 +19,19 @@ import numpy as np
 import pandas as pd
 
 from ntm_analysis.catalogue import load_catalogue
-from ntm_analysis.parse import EQ, GE, GT, LE, LT, PERCENT, TEXT, TRUE, parse_target
+from ntm_analysis.parse import (
+    BOOL,
+    COMPLIANCE,
+    EQ,
+    GE,
+    GT,
+    LE,
+    LT,
+    PERCENT,
+    TEXT,
+    TRUE,
+    parse_target,
+)
 from ntm_analysis.schema import Att, Basis, Crit, Ind, Status, Summ, conform
 
 _GROUP = [Ind.unit, Ind.unit_id, Ind.level, Ind.commune, Ind.year, Ind.criteria_set]
@@ -119,17 +131,20 @@ def compute_attainment(indicators: pd.DataFrame, *, catalogue: pd.DataFrame | No
     vunit = out[Ind.value_unit].fillna("").to_numpy(dtype=object)
     tunit = out[Att.target_unit].fillna("").to_numpy(dtype=object)
     # a fraction (0.95) in a percentage row means 95%
-    fraction = (tunit == PERCENT) & (vunit != PERCENT) & (vunit != "bool") & (value > 0) & \
+    compliance = vunit == COMPLIANCE
+    fraction = (tunit == PERCENT) & (vunit != PERCENT) & (vunit != BOOL) & ~compliance & \
+        (value > 0) & \
         (value <= 1) & (tval > 1) & np.isin(cmp_, [GE, GT, EQ])
     value = np.where(fraction, value * 100.0, value)
     # a yes/no value against a count target: "Chưa có" is 0 and "Có" is at least 1; against a
     # percentage it says nothing, so the self-assessment decides
-    is_bool = vunit == "bool"
+    is_bool = vunit == BOOL
     bool_ok = (cmp_ == TRUE) | ((tunit != PERCENT) & (
         (value == 0) | ((value == 1) & (cmp_ == GE) & (tval <= 1)) | ((cmp_ == EQ) & (tval == 0))))
     bool_vs_number = is_bool & ~bool_ok
-    judgeable = ~np.isnan(value) & (cmp_ != TEXT) & ~bool_vs_number & \
-        ((cmp_ == TRUE) | ~np.isnan(tval))
+    # "Đạt" / "Chưa đạt" written as the result states compliance with whatever the target is
+    judgeable = (~np.isnan(value) & (cmp_ != TEXT) & ~bool_vs_number &
+                 ((cmp_ == TRUE) | ~np.isnan(tval))) | (compliance & ~np.isnan(value))
     eps = 1e-9 * np.maximum(1.0, np.abs(np.nan_to_num(tval)))
     with np.errstate(invalid="ignore"):
         met = np.select(
@@ -144,6 +159,8 @@ def compute_attainment(indicators: pd.DataFrame, *, catalogue: pd.DataFrame | No
              np.ones_like(value)],
             default=np.nan,
         )
+    met = np.where(compliance, value > 0, met)
+    gap = np.where(compliance, np.where(met, 0.0, np.nan), gap)
     gap = np.where(met, 0.0, np.maximum(gap, 0.0))
     computed = np.where(judgeable, np.where(met, Status.met, Status.not_met), np.array(None))
     selfa = out[Ind.self_assessment].to_numpy(dtype=object, na_value=None)

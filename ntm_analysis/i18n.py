@@ -6,7 +6,10 @@ income, the runner) add their own keys with :func:`register` instead of writing 
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Mapping
+from functools import lru_cache
+from importlib import resources
 
 from ntm_analysis.errors import ParameterError
 
@@ -54,6 +57,9 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "{complete}/{units} units meet all {criteria_total} criteria; "
               "most often unmet: {worst}",
     },
+    "severity.error": {"vi": "Lỗi", "en": "Error"},
+    "severity.warning": {"vi": "Cảnh báo", "en": "Warning"},
+    "severity.info": {"vi": "Ghi nhận", "en": "Note"},
     "title.heatmap_empty": {
         "vi": "Không có đơn vị nào được rà soát theo bộ tiêu chí này",
         "en": "No unit was reviewed against this criteria set",
@@ -100,17 +106,18 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "No information on advanced-NTM recognition (parameter advanced_ntm_recognised)",
     },
     "ev.income_reading": {
-        "vi": "cách đọc {scenario}: mức NTM nâng cao {threshold:g} → cần ≥ {required:g} triệu "
+        "vi": "cách đọc {scenario}: mức NTM nâng cao {threshold} → cần ≥ {required} triệu "
               "đồng/người/năm",
-        "en": "reading {scenario}: advanced-NTM level {threshold:g} → needs ≥ {required:g} "
+        "en": "reading {scenario}: advanced-NTM level {threshold} → needs ≥ {required} "
               "million VND/person/year",
     },
     "ev.income_value": {
-        "vi": "Thu nhập {income:g} triệu đồng/người/năm; {readings}. Ngưỡng chưa được kiểm "
+        "vi": "Thu nhập {income} triệu đồng/người/năm; {readings}. Ngưỡng chưa được kiểm "
               "chứng với văn bản chính thức",
-        "en": "Income {income:g} million VND/person/year; {readings}. Thresholds not verified "
+        "en": "Income {income} million VND/person/year; {readings}. Thresholds not verified "
               "against the official text",
     },
+    "ev.income_source": {"vi": "Nguồn số thu nhập: {source}. ", "en": "Income from {source}. "},
     "ev.income_missing": {
         "vi": "Chưa có số liệu thu nhập; {readings}. Ngưỡng chưa được kiểm chứng với văn bản "
               "chính thức",
@@ -256,8 +263,8 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "## 1. Conditions for model NTM commune recognition (QĐ 319/QĐ-TTg)",
     },
     "nb.h_commune": {
-        "vi": "## 2. Bộ tiêu chí xã NTM kiểu mẫu",
-        "en": "## 2. The model-commune criteria set",
+        "vi": "## 4. Bộ tiêu chí xã NTM kiểu mẫu",
+        "en": "## 4. The model-commune criteria set",
     },
     "nb.h_commune_criteria": {"vi": "### Các tiêu chí", "en": "### Criteria"},
     "nb.h_commune_gaps": {
@@ -265,8 +272,8 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "### Unmet indicators (furthest from target first)",
     },
     "nb.h_hamlets": {
-        "vi": "## 3. Xóm NTM kiểu mẫu và xóm thông minh",
-        "en": "## 3. Model hamlets and the smart hamlet",
+        "vi": "## 5. Xóm NTM kiểu mẫu và xóm thông minh",
+        "en": "## 5. Model hamlets and the smart hamlet",
     },
     "nb.h_hamlet_compare": {
         "vi": "### So sánh các xóm theo tiêu chí",
@@ -344,6 +351,30 @@ def register(messages: Mapping[str, Mapping[str, str]], *, replace: bool = False
         if DEFAULT_LANG not in texts:
             raise ValueError(f"text key {key!r} has no {DEFAULT_LANG!r} text")
         _MESSAGES[key] = dict(texts)
+
+
+@lru_cache(maxsize=1)
+def _issue_texts() -> dict[str, dict[str, str]]:
+    with resources.files("ntm_analysis").joinpath("data", "issue_codes.csv").open(
+        "r", encoding="utf-8", newline=""
+    ) as fh:
+        return {row["code"]: {"vi": row["vi"], "en": row["en"]} for row in csv.DictReader(fh)}
+
+
+def issue_label(code: object, lang: str = DEFAULT_LANG) -> str | None:
+    """Return a short description of an issue code in ``lang`` (``None`` for unknown codes).
+
+    The descriptions live in ``data/issue_codes.csv``, so that Vietnamese reports explain the
+    loader's (English) messages.
+
+    >>> issue_label("footer_row")
+    'Dòng ghi chú hoặc chữ ký dưới bảng (không phải số liệu)'
+    >>> issue_label("no_such_code") is None
+    True
+    """
+    check_lang(lang)
+    entry = _issue_texts().get(str(code)) if isinstance(code, str) else None
+    return entry[lang] if entry else None
 
 
 def known_keys() -> list[str]:

@@ -25,7 +25,9 @@ import os
 import re
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -370,3 +372,162 @@ def scan_workbook(path: str | os.PathLike[str], *, label: str | None = None) -> 
 def _issues_frame(records: Iterable[dict[str, object]]) -> pd.DataFrame:
     frame = pd.DataFrame(list(records), columns=Iss.columns())
     return frame.astype(dict(Iss.dtypes)).reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------ whole sheets
+
+
+@dataclass
+class GridFix:
+    """What :func:`fix_grid` did to one sheet's cells.
+
+    ``rows`` is a new grid (the input is not modified); ``converted`` maps each encoding to the
+    0-based ``(row, column)`` cells converted from it; ``unsure`` lists cells that hold
+    characters Unicode Vietnamese never uses but could not be read in either legacy encoding
+    (kept as written).
+    """
+
+    rows: list[list[Any]]
+    converted: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    unsure: list[tuple[int, int]] = field(default_factory=list)
+
+
+def _may_be_legacy(text: str) -> bool:
+    return not text.isascii() and not any(ch in _VIET_BEYOND_LATIN1 for ch in text)
+
+
+def _words_valid(text: str) -> bool:
+    words = [w for w in _SPLIT.split(text) if w and not w.isascii()]
+    return bool(words) and all(is_vietnamese_syllable(w) for w in words)
+
+
+def fix_grid(rows: list[list[Any]], *, font_encoding: str | None = None) -> GridFix:
+    """Convert the legacy-encoded text cells of one sheet grid to Unicode.
+
+    Each text cell is first judged alone (:func:`detect_legacy`). The sheet's encoding is then
+    the one most cells were found in, else the guess on all its candidate cells together, else
+    ``font_encoding`` (a legacy font the workbook declares, see :func:`workbook_font_encoding`)
+    when no cell of the sheet is plainly Unicode and converting loses no Vietnamese word. Cells
+    too short to judge alone ("Cã" for "Có") are converted with the sheet's encoding when every
+    word they hold becomes a Vietnamese syllable. Cells holding Unicode-only Vietnamese letters
+    are never touched.
+
+    Examples
+    --------
+    >>> fix = fix_grid([["TT", "Tªn chØ tiªu", "KÕt qu¶"], ["1", "Cã", 5]])
+    >>> fix.rows
+    [['TT', 'Tên chỉ tiêu', 'Kết quả'], ['1', 'Có', 5]]
+    >>> fix.converted, fix.unsure
+    ({'tcvn3': [(0, 1), (0, 2), (1, 1)]}, [])
+    >>> fix_grid([["Kết quả", "Có"]]).converted
+    {}
+    """
+    candidates: list[tuple[int, int, str]] = []
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if isinstance(value, str) and _may_be_legacy(value):
+                candidates.append((r, c, value))
+    if not candidates:
+        return GridFix(rows)
+    found = {(r, c): detect_legacy(text) for r, c, text in candidates}
+    counts = {enc: sum(1 for e in found.values() if e == enc) for enc in ENCODINGS}
+    sheet: str | None = max(ENCODINGS, key=lambda e: counts[e]) if any(counts.values()) else None
+    if sheet is None:
+        sheet = detect_legacy(" ".join(text for *_, text in candidates))
+    if sheet is None and font_encoding in ENCODINGS and not any(
+            isinstance(v, str) and any(ch in _VIET_BEYOND_LATIN1 for ch in v)
+            for row in rows for v in row):
+        before = sum(_words_valid(t) for *_, t in candidates)
+        after = sum(_words_valid(to_unicode(t, font_encoding)) for *_, t in candidates)
+        sheet = font_encoding if after and after >= before else None
+    out = [list(row) for row in rows]
+    fix = GridFix(out)
+    for r, c, text in candidates:
+        encoding = found[(r, c)]
+        if encoding is None and sheet is not None:
+            trial = to_unicode(text, sheet)
+            encoding = sheet if trial != text and _words_valid(trial) else None
+        if encoding is not None:
+            converted = to_unicode(text, encoding)
+            if encoding == TCVN3:
+                converted = _restore_capitals(converted)
+            if converted != text:
+                out[r][c] = converted
+                fix.converted.setdefault(encoding, []).append((r, c))
+                continue
+        if any(ch in _SUSPECT for ch in text):
+            fix.unsure.append((r, c))
+    return fix
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _restore_capitals(text: str) -> str:
+    """Write words typed in capitals wholly in capitals ("PHƯợNG" → "PHƯỢNG").
+
+    TCVN3 has no codes for capitals with a tone; titles typed in a ``.VnTimeH`` font use the
+    lower-case codes. A word with at least two ASCII capitals and no ASCII lower-case letter
+    was typed in capitals.
+    """
+    def fix(match: re.Match[str]) -> str:
+        word = match.group(0)
+        ascii_letters = [ch for ch in word if ch.isascii() and ch.isalpha()]
+        if sum(ch.isupper() for ch in ascii_letters) >= 2 and not any(
+                ch.islower() for ch in ascii_letters):
+            return word.upper()
+        return word
+
+    return _WORD.sub(fix, text)
+
+
+_FONT_NAME = re.compile(rb"<(?:\w+:)?name\s+val=\"([^\"]{1,64})\"")
+#: Largest styles part read for font names (bytes).
+MAX_STYLES_BYTES = 8 * 1024 * 1024
+
+
+def workbook_font_encoding(path: str | os.PathLike[str]) -> str | None:
+    """Return the legacy encoding implied by the fonts an .xlsx declares, if exactly one is.
+
+    The styles part is read as bytes and searched with a regular expression (no XML parser, so
+    nothing in it is expanded); any failure means "no hint".
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            info = zf.getinfo("xl/styles.xml")
+            if info.file_size > MAX_STYLES_BYTES:
+                return None
+            data = zf.read(info)
+    except (OSError, KeyError, zipfile.BadZipFile, RuntimeError, ValueError) as error:
+        log.debug("no font names read from %s: %s", path, error)
+        return None
+    encodings = {encoding_of_font(m.decode("utf-8", "replace"))
+                 for m in _FONT_NAME.findall(data)} - {None}
+    return encodings.pop() if len(encodings) == 1 else None
+
+
+def cell_ranges(cells: Iterable[tuple[int, int]]) -> list[str]:
+    """Name 0-based cells as Excel references, joining runs along a row into ranges.
+
+    Examples
+    --------
+    >>> cell_ranges([(0, 0), (0, 1), (0, 2), (3, 1), (4, 1)])
+    ['A1:C1', 'B4', 'B5']
+    """
+    from ntm_analysis.sheetxml import column_letters
+
+    out: list[str] = []
+    ordered = sorted(set(cells))
+    i = 0
+    while i < len(ordered):
+        r, c = ordered[i]
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1] == (r, ordered[j][1] + 1):
+            j += 1
+        start = f"{column_letters(c + 1)}{r + 1}"
+        end = f"{column_letters(ordered[j][1] + 1)}{r + 1}"
+        out.append(start if j == i else f"{start}:{end}")
+        i = j + 1
+    return out

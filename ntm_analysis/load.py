@@ -22,7 +22,7 @@ import logging
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -31,6 +31,7 @@ from typing import Any
 import pandas as pd
 
 from ntm_analysis import catalogue as cat
+from ntm_analysis import legacy
 from ntm_analysis.cells import SheetGrid, read_sheets
 from ntm_analysis.errors import InputError, Location, ValidationError
 from ntm_analysis.parse import PERCENT, is_mark, parse_assessment, parse_target, parse_value
@@ -152,9 +153,13 @@ def _role_of(text: str) -> str | None:
     words = key.split()
     for n in range(len(words) - 1, 0, -1):
         head = " ".join(words[:n])
-        if head in roles and len(head.split()) >= 2 or (head in roles and n == 1 and
-                                                         words[1:] and words[1].isdigit()):
-            return roles[head]
+        if head not in roles:
+            continue
+        rest = words[n]
+        if re.fullmatch(r"\d{1,2}|[ivx]{1,4}", rest):
+            return None  # "Tiêu chí 1: Quy hoạch" is a criterion row, not a header
+        if n >= 2 or re.fullmatch(r"(19|20)\d\d", rest):
+            return roles[head]  # "Hiện trạng năm 2023", "Hiện trạng 2023"
     return None
 
 
@@ -263,6 +268,7 @@ class _SheetLoader:
         self.default_year = default_year
         self.rows: list[dict[str, Any]] = []
         self.issues: list[dict[str, Any]] = []
+        self.percent_written = 0  # result cells written with "%" in percentage rows
         self.layout: _Layout | None = None
         self.n_cols = grid.n_cols
         self.cells = [list(r) + [""] * (self.n_cols - len(r)) for r in grid.rows]
@@ -378,10 +384,20 @@ class _SheetLoader:
                 else:
                     break
             merged_roles: dict[int, str] = {}
+            groups: list[int] = []
             for r in block:
                 for c, role in roles[r].items():
                     if role != "group":
                         merged_roles[c] = role
+                    else:
+                        groups.append(c)
+            # "Kết quả rà soát" heads a group of columns, or is itself the result column when
+            # nothing below it says "Hiện trạng" and the table has no other result column
+            if "result" not in merged_roles.values():
+                for c in groups:
+                    if c not in merged_roles:
+                        merged_roles[c] = "result"
+                        break
             kinds = set(merged_roles.values())
             if not ({"name", "criterion"} & kinds and set(UNIT_ROLES) & kinds):
                 continue
@@ -411,6 +427,11 @@ class _SheetLoader:
 
         name = first("name")
         criterion = first("criterion")
+        targets = sorted(c for c, r in col_roles.items() if r == "target")
+        if name is None and len(targets) > 1:
+            # "Tiêu chí | Chỉ tiêu | Yêu cầu đạt chuẩn": the first "Chỉ tiêu" names indicators
+            name = targets[0]
+            col_roles = {**col_roles, name: "name"}
         if name is None:
             name, criterion = criterion, None
         assert name is not None
@@ -526,6 +547,9 @@ class _SheetLoader:
             name = self.text(r, layout.name)
             crit_text = self.text(r, layout.criterion) if layout.criterion is not None else None
             no_kind, no_val = _number_kind(no_text)
+            if not name and no_kind == "other":
+                # a criterion written across the row from the number column ("Tiêu chí 1: …")
+                name, no_text, no_kind, no_val = no_text, "", "none", None
             name_kind, name_no, name_clean = _name_number(name)
             raw.append(dict(row=r, no_text=no_text, no_kind=no_kind, no_val=no_val, name=name,
                             name_kind=name_kind, name_no=name_no, name_clean=name_clean,
@@ -691,6 +715,11 @@ class _SheetLoader:
                 self._emit(layout, rec, uc, unit, level, commune if level == Level.hamlet else
                            (unit if level == Level.commune else commune), year, cset, crit_no,
                            crit_name, number)
+        if not self.percent_written:
+            # every percentage of the sheet is a fraction: Excel's percent format, not a slip
+            for issue in self.issues:
+                if issue[Iss.code] == "percent_fraction":
+                    issue[Iss.severity] = Severity.info
         return True
 
     def _emit(self, layout: _Layout, rec: _Record, uc: _UnitColumns, unit: str | None,
@@ -723,6 +752,8 @@ class _SheetLoader:
                                f"'{said}' but the x mark is under '{marked}': expected them to "
                                "agree; the mark was used", Severity.warning, "conflicting_marks")
                 assessment = mark_assessment
+        if value.kind == "percent":
+            self.percent_written += 1
         if value.kind in ("number", "percent") and _LETTER_IN_NUMBER.search(value.text):
             self.issue(r, layout.header_text.get(uc.result or 0), value.text,
                        "expected a number, found a letter O among the digits; the value was "
@@ -882,8 +913,13 @@ def load_workbook(path: str | os.PathLike[str], *, sheets: Sequence[str] | None 
     found = 0
     other_kinds = 0
     searched: list[str] = []
+    font_encoding = (legacy.workbook_font_encoding(p)
+                     if p.suffix.lower() in (".xlsx", ".xlsm") else None)
     for grid in grids:
+        grid, legacy_issues = _fix_legacy_text(grid, font_encoding)
         loader = _SheetLoader(grid, p.name, year)
+        for problem in legacy_issues:
+            loader.issue(None, None, None, problem, Severity.warning, legacy.CODE)
         if grid.hidden:
             loader.issue(None, None, None, "hidden sheet was read as data (expected visible "
                          "sheets; unhide it in Excel to check)", Severity.warning, "hidden_sheet")
@@ -1004,6 +1040,43 @@ def _check_duplicates(indicators: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFr
                 Iss.severity: Severity.error, Iss.code: "duplicate_indicator",
             })
     return indicators, conform(pd.DataFrame(rows), Iss)
+
+
+#: How many cell references a legacy-encoding warning lists before "… and N more".
+MAX_LISTED_CELLS = 30
+
+
+def _listed(cells: list[tuple[int, int]]) -> str:
+    refs = legacy.cell_ranges(cells)
+    shown = ", ".join(refs[:MAX_LISTED_CELLS])
+    return shown + (f" … and {len(refs) - MAX_LISTED_CELLS} more" if len(refs) >
+                    MAX_LISTED_CELLS else "")
+
+
+def _fix_legacy_text(grid: SheetGrid, font_encoding: str | None) -> tuple[SheetGrid, list[str]]:
+    """Convert a sheet's TCVN3/VNI text to Unicode before any header matching or parsing.
+
+    Returns the grid to read (a new one when cells changed) and the warnings to report: one per
+    encoding found, naming every converted cell, and one naming the cells that look legacy but
+    could not be read (kept as written).
+    """
+    fix = legacy.fix_grid(grid.rows, font_encoding=font_encoding)
+    problems: list[str] = []
+    for encoding, cells in sorted(fix.converted.items()):
+        r, c = cells[0]
+        before, after = cell_text(grid.rows[r][c]), cell_text(fix.rows[r][c])
+        problems.append(
+            f"{len(cells)} cell(s) typed in the legacy {legacy.ENCODING_NAMES[encoding]} "
+            f"encoding were converted to Unicode (expected Unicode text; e.g. '{before[:60]}' "
+            f"read as '{after[:60]}'): cells {_listed(cells)}")
+    if fix.unsure:
+        problems.append(
+            f"{len(fix.unsure)} cell(s) hold characters of a legacy Vietnamese encoding "
+            "(TCVN3 or VNI) but could not be read in either: expected Unicode text; kept as "
+            f"written: cells {_listed(fix.unsure)}")
+    if fix.converted:
+        grid = replace(grid, rows=fix.rows)
+    return grid, problems
 
 
 def _loc(p: Path) -> Location:

@@ -20,6 +20,10 @@ GE, GT, LE, LT, EQ, TRUE, TEXT = ">=", ">", "<=", "<", "==", "is_true", "text"
 
 PERCENT = "%"
 BOOL = "bool"
+#: Unit of a result cell that states compliance ("Đạt", "Chưa đạt") rather than a quantity.
+COMPLIANCE = "compliance"
+_COMPLIANT = {"dat", "da dat", "dat chuan", "dat yeu cau"}
+_NOT_COMPLIANT = {"chua dat", "khong dat", "chua dat chuan", "chua dat yeu cau"}
 
 _NUMBER = re.compile(r"[-+]?\d[\d.,]*")
 _GROUPED_DOT = re.compile(r"^\d{1,3}(\.\d{3})+$")
@@ -140,6 +144,10 @@ def parse_value(raw: object) -> Value:
     key = fold(text)
     if key in _NA:
         return Value("empty", None, None, text)
+    if key in _COMPLIANT:
+        return Value(BOOL, 1.0, COMPLIANCE, text)
+    if key in _NOT_COMPLIANT:
+        return Value(BOOL, 0.0, COMPLIANCE, text)
     if key in _YES:
         return Value(BOOL, 1.0, BOOL, text)
     if key in _NO or key.startswith(("khong co ", "chua co ", "chua dat", "khong dat")):

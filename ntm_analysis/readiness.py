@@ -25,9 +25,10 @@ import pandas as pd
 
 from ntm_analysis import catalogue
 from ntm_analysis.errors import ParameterError
+from ntm_analysis.export import format_number
 from ntm_analysis.i18n import check_lang, status_label, t
 from ntm_analysis.schema import Att, Ind, Level, Status
-from ntm_analysis.text import fold
+from ntm_analysis.text import escape_md, fold
 
 logger = logging.getLogger(__name__)
 
@@ -297,16 +298,16 @@ def _advanced(recognised: bool | str | None, decision: str | None, lang: str, *,
                       lang=lang)
 
 
-def _income(income: float | None, year: int, thresholds: pd.DataFrame,
-            lang: str) -> dict[str, object]:
+def _income(income: float | None, year: int, thresholds: pd.DataFrame, lang: str, *,
+            source: str | None = None, source_file: str | None = None) -> dict[str, object]:
     rows = thresholds[
         (thresholds["level"] == ADVANCED_INCOME_LEVEL)
         & pd.to_numeric(thresholds["year"], errors="coerce").eq(year)
     ].sort_values("scenario")
     values = pd.to_numeric(rows["threshold_million_vnd"], errors="coerce")
     readings = [
-        t("ev.income_reading", lang, scenario=sc, threshold=float(v),
-          required=float(v) * INCOME_MARGIN)
+        t("ev.income_reading", lang, scenario=sc, threshold=format_number(float(v), lang=lang),
+          required=format_number(float(v) * INCOME_MARGIN, lang=lang))
         for sc, v in zip(rows["scenario"], values, strict=True) if pd.notna(v)
     ]
     if not readings:
@@ -324,9 +325,13 @@ def _income(income: float | None, year: int, thresholds: pd.DataFrame,
             status = Status.not_met
         else:  # the two readings disagree
             status = Status.unknown
-        evidence = t("ev.income_value", lang, income=float(income), readings=text)
-    return _condition(2, "income", status, evidence, source_file=THRESHOLD_SOURCE,
-                      basis=INFERRED, lang=lang)
+        evidence = t("ev.income_value", lang, income=format_number(float(income), lang=lang),
+                     readings=text)
+        if source:
+            evidence = t("ev.income_source", lang, source=source) + evidence
+    files = "; ".join(f for f in (source_file, THRESHOLD_SOURCE) if f)
+    return _condition(2, "income", status, evidence, source_file=files, basis=INFERRED,
+                      lang=lang)
 
 
 def _at_least(value: float, required: float) -> bool:
@@ -417,6 +422,8 @@ def assess_readiness(
     year: int,
     commune: str,
     income_per_capita: float | None = None,
+    income_source: str | None = None,
+    income_source_file: str | None = None,
     advanced_ntm_recognised: bool | str | None = None,
     advanced_ntm_decision: str | None = None,
     outstanding_criterion: str | None = None,
@@ -433,6 +440,10 @@ def assess_readiness(
         The year judged and the commune's name (matched without accents or case).
     income_per_capita : float, optional
         Per-capita income in million VND/person/year; ``None`` leaves condition 2 unknown.
+    income_source, income_source_file : str, optional
+        Where the income figure comes from (e.g. "income table kp.xlsx, sheet 'Thu nhập', row
+        5, year 2023"), put at the head of condition 2's evidence; and the file it was read
+        from, listed with the threshold table in ``source_file``.
     advanced_ntm_recognised : bool or "auto", optional
         Whether the commune is recognised as advanced NTM; ``None`` leaves condition 1 unknown;
         ``"auto"`` looks the commune up in the packaged ``data/recognitions.csv`` (public
@@ -483,7 +494,8 @@ def assess_readiness(
                              f"got {advanced_ntm_recognised!r}")
     rows = [
         _advanced(advanced_ntm_recognised, advanced_ntm_decision, lang, source=advanced_source),
-        _income(income_per_capita, year, table, lang),
+        _income(income_per_capita, year, table, lang, source=income_source,
+                source_file=income_source_file),
         _smart(selected, kinds, lang),
         _outstanding(selected, kinds, outstanding_criterion, commune, lang),
     ]
@@ -508,9 +520,11 @@ def readiness_verdict(conditions: pd.DataFrame, *, commune: str, year: int,
 
     def listed(status: str) -> str:
         part = ordered[ordered[Cond.status] == status]
-        return "; ".join(f"({r.condition_no}) {r.condition}" for r in part.itertuples())
+        return "; ".join(f"({r.condition_no}) {escape_md(r.condition)}"
+                         for r in part.itertuples())
 
     blocking, unknown = listed(Status.not_met), listed(Status.unknown)
+    commune = escape_md(commune)  # workbook text inside Markdown: shown, never rendered
     if blocking:
         text = t("verdict.blocked", lang, commune=commune, year=year, blocking=blocking)
         if unknown:
@@ -627,7 +641,8 @@ def describe_provenance(frame: pd.DataFrame, *, lang: str = "vi") -> str:
     check_lang(lang)
     pairs = frame[[Ind.source_file, Ind.source_sheet]].drop_duplicates().dropna(how="all")
     shown = sorted(
-        t("prov.sheet", lang, file=f, sheet=s) if isinstance(s, str) and s else str(f)
+        t("prov.sheet", lang, file=escape_md(f), sheet=escape_md(s))
+        if isinstance(s, str) and s else escape_md(f)
         for f, s in pairs.itertuples(index=False)
     )
     sources = t("prov.sources", lang, sources="; ".join(shown) or t("prov.none", lang))
@@ -712,7 +727,7 @@ def attainment_sentences(summary: pd.DataFrame, *, lang: str = "vi") -> str:
     counts = ["criteria_met", "criteria_total", "indicators_met", "indicators_total"]
     rows = _sort_numbered(summary, [Ind.unit])
     return "\n".join(
-        "- " + t("title.unit_attainment_one", lang, unit=r[Ind.unit],
+        "- " + t("title.unit_attainment_one", lang, unit=escape_md(r[Ind.unit]),
                  **{k: int(r[k]) for k in counts})
         for _, r in rows.iterrows()
     )

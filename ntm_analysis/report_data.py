@@ -22,7 +22,8 @@ import pandas as pd
 from ntm_analysis import attainment as att_mod
 from ntm_analysis import catalogue
 from ntm_analysis.errors import ParameterError
-from ntm_analysis.i18n import status_label, t
+from ntm_analysis.i18n import issue_label, status_label, t
+from ntm_analysis.report_money import MoneyData, load_money
 from ntm_analysis.schema import Att, Ind, Iss, Level, Status
 from ntm_analysis.style import STATUS_FILLS
 from ntm_analysis.text import fold
@@ -48,6 +49,7 @@ class ReportData:
     criteria: pd.DataFrame
     discrepancies: pd.DataFrame
     extra: dict[str, Any] = field(default_factory=dict)
+    money: MoneyData = field(default_factory=MoneyData)
 
     @property
     def rows_read(self) -> int:
@@ -105,7 +107,9 @@ def load_report_data(params: Mapping[str, Any]) -> ReportData:
 
     ``params`` is what ``validate_parameters`` returned: ``year``, ``commune`` (empty: the one
     commune of the data) and either ``paths`` (explicit workbooks, which win) or ``raw_dir``
-    (with an optional ``processed_dir`` cache). Raises ``ParameterError`` when the commune is
+    (with an optional ``processed_dir`` cache). The budget and income tables of the same
+    workbooks are read too (``ReportData.money``; ``None`` tables when there are none), and
+    their problems join ``issues``. Raises ``ParameterError`` when the commune is
     not in the data, or is not named and the data holds several, naming the communes found.
     """
     year = int(params["year"])
@@ -132,11 +136,16 @@ def load_report_data(params: Mapping[str, Any]) -> ReportData:
         attainment = attainment[mask]
         commune = str(communes[mask].iloc[0])
     attainment = attainment.reset_index(drop=True)
+    money = load_money(inputs, year=year)
+    issues = result.issues
+    if len(money.issues):  # budget subtotal mismatches etc. belong in the quality section
+        issues = (pd.concat([issues, money.issues], ignore_index=True) if len(issues)
+                  else money.issues)
     logger.info("report data: %d indicator rows, %d issues", len(result.indicators),
-                len(result.issues))
+                len(issues))
     return ReportData(
         year=year, commune=commune, inputs=inputs, indicators=result.indicators,
-        issues=result.issues, attainment=attainment,
+        issues=issues, attainment=attainment, money=money,
         summary=att_mod.summarise_attainment(attainment),
         criteria=att_mod.summarise_criteria(attainment),
         discrepancies=att_mod.list_discrepancies(attainment),
@@ -155,12 +164,23 @@ def quality_note(data: ReportData, *, lang: str = "vi") -> str:
              files=len(data.inputs), rows=data.rows_read)
 
 
-def issues_view(issues: pd.DataFrame) -> pd.DataFrame:
-    """Return the issues table, errors first, then warnings, then notes; file/sheet/row order."""
+def issues_view(issues: pd.DataFrame, *, lang: str | None = None) -> pd.DataFrame:
+    """Return the issues table, errors first, then warnings, then notes; file/sheet/row order.
+
+    With ``lang`` the ``problem`` column speaks the report's language: the description of the
+    issue's code (``data/issue_codes.csv``) replaces the loader's English message where one
+    exists, and ``severity`` is translated; the English detail stays in the saved table.
+    """
     order = issues[Iss.severity].map(_SEVERITY_ORDER).fillna(3)
     keys = [Iss.source_file, Iss.source_sheet, Iss.source_row]
     out = issues.assign(_o=order).sort_values(["_o", *keys], na_position="last", kind="stable")
-    return out.drop(columns="_o").reset_index(drop=True)
+    out = out.drop(columns="_o").reset_index(drop=True)
+    if lang is not None and len(out):
+        labels = out[Iss.code].map(lambda c: issue_label(c, lang))
+        out[Iss.problem] = labels.where(labels.notna(), out[Iss.problem]).astype("string")
+        out[Iss.severity] = out[Iss.severity].map(
+            lambda s: t(f"severity.{s}", lang) if s in _SEVERITY_ORDER else s).astype("string")
+    return out
 
 
 def table_view(frame: pd.DataFrame, columns: Sequence[str], *, lang: str = "vi") -> pd.DataFrame:
@@ -214,6 +234,8 @@ def show_table(view: pd.DataFrame, *, lang: str = "vi") -> Any:
         return f"background-color: {fill}" if fill else ""
 
     styler = view.style.hide(axis="index").format(escape="html", na_rep="—", precision=2)
+    # column headers can be workbook text too (units side by side in compare_units)
+    styler = styler.format_index(escape="html", axis=1)
     styler = styler.set_table_styles([{"selector": "td, th", "props": "text-align: left;"}],
                                       overwrite=False)
     return styler.map(colour)

@@ -86,3 +86,29 @@ def cell_text(value: object) -> str:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     return _nfc(value) if type(value) is str else nfc(str(value))
+
+
+#: Characters Markdown or MathJax act on; "_" only where it could open or close emphasis
+#: (CommonMark ignores it inside a word, so file names like kim_phuong.xlsx stay as they are).
+_MD_SPECIAL = re.compile(r"([\\`*\[\]|$~]|(?<!\w)_|_(?!\w))")
+
+
+def escape_md(text: object) -> str:
+    """Make workbook text safe to put in Markdown that a notebook renders as HTML.
+
+    ``<``, ``>`` and ``&`` become HTML entities (so ``<script>`` or ``<img onerror=…>`` is
+    shown, never run) and the characters that Markdown or MathJax would act on (``\\ ` * _ [ ]
+    | $ ~``) get a backslash, so a name shows exactly as typed. Use it for every piece of
+    workbook text (unit, criterion and indicator names, file and sheet names, notes) inserted
+    into a ``Markdown(...)`` string; tables go through ``show_table``, which escapes its cells.
+
+    Examples
+    --------
+    >>> escape_md('Xóm <img src=x onerror="alert(1)">')
+    'Xóm &lt;img src=x onerror="alert(1)"&gt;'
+    >>> escape_md("kim_phuong.xlsx [1] $5 *x* _y_")
+    'kim_phuong.xlsx \\\\[1\\\\] \\\\$5 \\\\*x\\\\* \\\\_y\\\\_'
+    """
+    import html
+
+    return html.escape(_MD_SPECIAL.sub(r"\\\1", str(text)), quote=False)

@@ -141,3 +141,19 @@ def test_units_are_summarised_separately() -> None:
     s = summarise_attainment(compute_attainment(both, add_missing=False))
     assert s[[Summ.unit, Summ.criteria_met, Summ.indicators_met]].values.tolist() == [
         ["Xóm A", 1, 1], ["Xóm B", 0, 0]]
+
+
+def test_result_written_as_dat_states_compliance_whatever_the_target() -> None:
+    """'Đạt' in the result column means the target is met, even for "Không có hộ nghèo"."""
+    ind = pd.DataFrame({
+        "unit": ["Xóm A"] * 3, "criterion_no": ["9", "9", "3"],
+        "indicator_no": ["9.1", "9.2", "3.2"],
+        "target_text": ["Không có hộ nghèo", "≤ 3%", "≥ 03 năm liên tục"],
+        "value_text": ["Đạt", "Chưa đạt", "Đạt"],
+        "value": [1.0, 0.0, 1.0], "value_unit": ["compliance"] * 3,
+        "self_assessment": [None, None, None],
+    })
+    att = compute_attainment(ind, add_missing=False)
+    got = dict(zip(att["indicator_no"], att["status"], strict=True))
+    assert got == {"9.1": "met", "9.2": "not_met", "3.2": "met"}
+    assert set(att["status_basis"]) == {"value"}

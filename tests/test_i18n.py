@@ -56,3 +56,20 @@ def test_register_adds_keys_and_protects_existing_ones() -> None:
     # an English-less key falls back to Vietnamese
     i18n.register({"test.only_vi": {"vi": "Chỉ tiếng Việt"}})
     assert i18n.t("test.only_vi", "en") == "Chỉ tiếng Việt"
+
+
+def test_every_issue_code_the_package_emits_has_a_vietnamese_description() -> None:
+    """A new issue code without a description would show English in a Vietnamese report."""
+    import re
+    from pathlib import Path
+
+    from ntm_analysis.i18n import issue_label
+
+    src = "\n".join(p.read_text(encoding="utf-8")
+                    for p in (Path(__file__).parents[1] / "ntm_analysis").glob("*.py"))
+    codes = set(re.findall(r'Severity\.\w+,\s*(?:f?"[^"]*"\s*)?"([a-z_]+)"\)', src))
+    codes |= set(re.findall(r'Severity\.\w+,\s*\n\s*"([a-z_]+)"\)', src))
+    codes |= set(re.findall(r'Iss\.code: "([a-z_]+)"', src))
+    assert len(codes) > 20
+    missing = sorted(c for c in codes if issue_label(c, "vi") is None)
+    assert not missing, f"describe these codes in data/issue_codes.csv: {missing}"

@@ -451,3 +451,70 @@ def test_wide_table_three_header_rows_written_cell_by_cell(tmp_path: Path) -> No
     assert records(result.indicators) == expected
     assert counts_of(summary_json(path)) == {"Xóm Cạm Phước": counts(SMART, UNIT_A),
                                             "Xóm Bản Lác": counts(SMART, UNIT_B)}
+
+
+def test_result_column_headed_ket_qua_ra_soat_in_a_one_row_header(tmp_path: Path) -> None:
+    """'Kết quả rà soát' usually heads a group; alone in a one-row header it is the result."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Biểu 01"
+    ws.append(["BẢNG RÀ SOÁT XÓM THÔNG MINH NĂM 2025"])
+    ws.append(["Xóm Nà Ca - xã Tân Lập"])
+    ws.append(["STT", "Tên tiêu chí", "Nội dung tiêu chí", "Chỉ tiêu", "Kết quả rà soát",
+               "Đánh giá"])
+    ws.append([1, "Hạ tầng số"])
+    ws.append(["1.1", None, "Tỷ lệ hộ có Internet cáp quang", "≥ 80%", "86%", "Đạt"])
+    ws.append(["1.2", None, "Phủ sóng 4G/5G", "100%", "95%", "Chưa đạt"])
+    path = tmp_path / "ket_qua_ra_soat.xlsx"
+    wb.save(path)
+    ind = load_workbook(path).indicators
+    assert ind["value_text"].tolist() == ["86%", "95%"]
+    assert ind["value"].tolist() == [86.0, 95.0]
+    assert ind["self_assessment"].tolist() == ["met", "not_met"]
+    assert ind["unit"].unique().tolist() == ["Xóm Nà Ca"]
+
+
+def test_fractions_in_percent_formatted_cells_are_info_not_warnings(tmp_path: Path) -> None:
+    """A column of 0.95-style cells (Excel's % format) is normal; mixed with '95%' it is a slip."""
+    def write(values: list[object], name: str) -> Path:
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws.title = "Xóm A"
+        ws.append(["BIỂU RÀ SOÁT XÓM THÔNG MINH NĂM 2024 - XÓM A"])
+        ws.append(["TT", "Nội dung", "Chỉ tiêu", "Hiện trạng", "Đánh giá"])
+        ws.append(["1", "Hạ tầng số"])
+        for i, v in enumerate(values, start=1):
+            ws.append([f"1.{i}", f"Chỉ tiêu {i}", "≥ 80%", v, None])
+            if isinstance(v, float):
+                ws.cell(ws.max_row, 4).number_format = "0%"
+        path = tmp_path / name
+        wb.save(path)
+        return path
+
+    formatted = load_workbook(write([0.85, 0.9], "formatted.xlsx")).issues
+    assert set(formatted.loc[formatted["code"] == "percent_fraction", "severity"]) == {"info"}
+    mixed = load_workbook(write([0.85, "90%"], "mixed.xlsx")).issues
+    assert set(mixed.loc[mixed["code"] == "percent_fraction", "severity"]) == {"warning"}
+
+
+def test_chi_tieu_column_names_indicators_when_a_target_column_follows(tmp_path: Path) -> None:
+    """'Tiêu chí' (merged down) | 'Chỉ tiêu' (indicator names) | 'Yêu cầu đạt chuẩn' (targets)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Xóm Nà Ca"
+    ws.append(["KẾT QUẢ RÀ SOÁT TIÊU CHÍ XÓM THÔNG MINH NĂM 2024"])
+    ws.append(["TT", "Tiêu chí", "Chỉ tiêu", "Yêu cầu đạt chuẩn", "Hiện trạng", "Đánh giá"])
+    ws.append([1, "Hạ tầng số", "Tỷ lệ hộ có Internet cáp quang", "≥ 80%", "86%", "Đạt"])
+    ws.append([None, None, "Phủ sóng 4G/5G", "100%", "95%", "Chưa đạt"])
+    ws.merge_cells("A3:A4")
+    ws.merge_cells("B3:B4")
+    ws.append([2, "Xã hội số", "Người dân dùng điện thoại thông minh", "≥ 70%", "62%", "Chưa đạt"])
+    path = tmp_path / "chi_tieu.xlsx"
+    wb.save(path)
+    ind = load_workbook(path).indicators
+    assert ind["indicator_name"].tolist() == ["Tỷ lệ hộ có Internet cáp quang", "Phủ sóng 4G/5G",
+                                              "Người dân dùng điện thoại thông minh"]
+    assert ind["target_text"].tolist() == ["≥ 80%", "100%", "≥ 70%"]
+    assert ind["criterion_no"].tolist() == ["1", "1", "2"]
+    assert ind["indicator_no"].tolist() == ["1.1", "1.2", "2.1"]
+    assert ind["criterion_name"].tolist() == ["Hạ tầng số", "Hạ tầng số", "Xã hội số"]

@@ -17,8 +17,9 @@ import nbformat
 import pandas as pd
 import pytest
 
-from ntm_analysis import sample
+from ntm_analysis import funding, income, report_money, sample
 from ntm_analysis.attainment import compute_attainment, summarise_attainment
+from ntm_analysis.export import format_number
 from ntm_analysis.load import load_workbooks
 from ntm_analysis.readiness import assess_readiness
 
@@ -135,26 +136,66 @@ def test_readiness_report_on_the_sample(tmp_path: Path, sample_paths: list[Path]
            f"{counts} chỉ tiêu" in text
     for hamlet in summary[summary.level == "hamlet"].unit:
         assert hamlet in text
+    money = report_money.load_money(sample_paths, year=2024)
+    figure = report_money.commune_income(money.income, att, commune="Kim Phượng", year=2024)
+    assert figure.origin == "income_table" and figure.year == 2023
     conditions = assess_readiness(att, year=2024, commune="Kim Phượng",
-                                  advanced_ntm_recognised="auto")
+                                  advanced_ntm_recognised="auto",
+                                  income_per_capita=figure.value,
+                                  income_source=figure.describe(lang="vi"),
+                                  income_source_file=figure.source_file)
     for label in conditions.condition:
         assert label in text
     assert "QĐ 3261/QĐ-UBND" in text  # found through the packaged recognitions
+    # condition 2 is judged on the commune's latest income from the income table (54,03)
+    income_row = conditions.set_index("condition_id").loc["income"]
+    shown = format_number(figure.value)
+    assert shown == "54,03"
+    assert income_row["status"] == "unknown"  # reading A not met, reading B met
+    assert f"Thu nhập {shown} triệu đồng/người/năm" in income_row["evidence"]
+    assert income_row["evidence"].replace("'", "&#39;") in text
+    # funding section: the figures as displayed (Vietnamese thousands)
+    assert money.budget is not None and money.income is not None
+    split = funding.summarise_funding(money.budget)
+    assert f"Tổng kinh phí {format_number(split.total_million_vnd)} triệu đồng" in text
+    for amount in (split.by_source_group["state"], split.by_source_group["unassigned"],
+                   *split.by_level.values()):
+        assert f">{format_number(amount)}<" in text  # a table cell
+    assert [format_number(split.total_million_vnd), format_number(split.by_source_group[
+        "state"]), format_number(split.by_source_group["unassigned"])] == ["4.122", "3.792", "330"]
+    # income section: required growth and both threshold readings, labelled unverified
+    progress = income.compute_progress(money.income, direction="positive")
+    kp = progress.set_index("unit").loc["Kim Phượng"]
+    required = format_number(kp["required_annual_growth"] * 100, digits=1) + "%"
+    assert required == "29,6%" and f">{required}<" in text
+    for reading in income.load_income_thresholds().query(
+            "level == 'xa_NTM_kieu_mau' and year == 2024").itertuples():
+        assert f"cách đọc {reading.scenario} ≥ {format_number(reading.threshold_million_vnd)}" \
+            in text
+    assert "suy luận chưa kiểm chứng" in text and "Không dùng như ngưỡng chính thức" in text
     facts = json.loads((out_dir / "run_facts.json").read_text(encoding="utf-8"))
     assert facts["rows_read"] == len(load_workbooks(sample_paths, year=2024).indicators)
     assert "figures/model_hamlet_heatmap.png" in facts["expected"]
+    assert {"figures/funding_split.png", "figures/income_trends.png",
+            "tables/funding_by_level.xlsx", "tables/income_progress.xlsx"} <= set(
+        facts["expected"])
     figures = sorted(p.name for p in (out_dir / "figures").glob("*.png"))
-    assert figures == ["commune_attainment.png", "hamlet_attainment.png",
+    assert figures == ["commune_attainment.png", "funding_by_criterion.png",
+                       "funding_split.png", "hamlet_attainment.png", "income_trends.png",
                        "model_hamlet_heatmap.png", "smart_hamlet_heatmap.png"]
     tables = {p.stem for p in (out_dir / "tables").glob("*.xlsx")}
-    assert {"readiness", "commune_gaps", "hamlet_gaps", "issues"} <= tables
+    assert {"readiness", "commune_gaps", "hamlet_gaps", "issues", "budget_lines",
+            "funding_by_level", "funding_by_source", "funding_by_criterion", "unfunded_gaps",
+            "income_series", "income_progress", "income_thresholds"} <= tables
+    saved_levels = pd.read_excel(out_dir / "tables" / "funding_by_level.xlsx", engine="openpyxl")
+    assert saved_levels["total"].sum() == pytest.approx(split.total_million_vnd)
     saved = pd.read_excel(out_dir / "tables" / "readiness.xlsx", engine="openpyxl")
     assert saved["status"].tolist() == conditions["status"].tolist()
 
     html_path = tmp_path / "report.html"
     html = to_html(nb, html_path)
     assert "validate_parameters" not in html and "import " not in html
-    assert html.count("data:image/png;base64") >= 4
+    assert html.count("data:image/png;base64") >= 7
     chromium = shutil.which("chromium")
     if chromium is None:
         pytest.skip("chromium is not installed")
@@ -162,6 +203,7 @@ def test_readiness_report_on_the_sample(tmp_path: Path, sample_paths: list[Path]
         [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
          html_path.as_uri()], capture_output=True, text=True, timeout=60, check=True).stdout
     assert counts in dom and "Xóm Cạm Phước" in dom and "load_report_data" not in dom
+    assert "Tổng kinh phí 4.122 triệu đồng" in dom and "29,6%" in dom
 
 
 @pytest.mark.slow
@@ -181,6 +223,12 @@ def test_readiness_report_in_english_on_fixture_workbooks(tmp_path: Path) -> Non
     for r in summary.itertuples():
         assert f"{r.unit} meets {r.criteria_met}/{r.criteria_total} criteria" in text
     assert {"Xóm Nà Pục", "Xóm Bãi Lềnh", "Xóm Đồng Tâm"} <= set(summary.unit)
+    # no budget or income workbook among the fixtures: the sections say so, the run is ok
+    assert f"No budget table was given ({len(paths)} files read)" in text
+    assert f"No income table was given ({len(paths)} files read)" in text
+    income_row = conditions.set_index("condition_id").loc["income"]
+    assert "Income from the income_per_capita parameter. Income 80 " in text
+    assert income_row["status"] == "met"
 
 
 @pytest.mark.slow

@@ -8,6 +8,7 @@ import pytest
 
 from ntm_analysis.parse import (
     BOOL,
+    COMPLIANCE,
     EQ,
     GE,
     LE,
@@ -63,8 +64,8 @@ def test_parse_number(text: str, number: float | None) -> None:
     ("Chưa có", BOOL, 0.0, BOOL),
     ("Không", BOOL, 0.0, BOOL),
     ("không có", BOOL, 0.0, BOOL),
-    ("Đạt", BOOL, 1.0, BOOL),
-    ("Chưa đạt", BOOL, 0.0, BOOL),
+    ("Đạt", BOOL, 1.0, COMPLIANCE),
+    ("Chưa đạt", BOOL, 0.0, COMPLIANCE),
     ("n/a", "empty", None, None),
     ("-", "empty", None, None),
     (None, "empty", None, None),

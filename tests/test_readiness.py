@@ -7,6 +7,7 @@ import pytest
 
 from ntm_analysis import catalogue, readiness
 from ntm_analysis.errors import ParameterError
+from ntm_analysis.export import format_number
 from ntm_analysis.readiness import Cond, Gap
 from ntm_analysis.schema import Att, conform
 
@@ -162,7 +163,8 @@ def test_income_with_the_packaged_readings() -> None:
     row = table.set_index(Cond.condition_id).loc["income"]
     assert row[Cond.status] == "unknown"
     for value in shipped["threshold_million_vnd"]:
-        assert f"mức NTM nâng cao {value:g} →" in row[Cond.evidence]
+        shown = format_number(float(value), lang="vi")  # Vietnamese decimals: 46,2
+        assert f"mức NTM nâng cao {shown} →" in row[Cond.evidence]
     none = readiness.assess_readiness(attainment(), year=1990, commune="Kim Phượng", lang="en")
     assert none[Cond.evidence].iloc[1] == "No advanced-NTM income threshold for 1990"
 
@@ -265,3 +267,19 @@ def test_auto_recognition_uses_the_packaged_public_decisions() -> None:
     with pytest.raises(ParameterError, match="must be True, False, None or 'auto'"):
         readiness.assess_readiness(attainment(), year=2024, commune="X",
                                    advanced_ntm_recognised="maybe")
+
+
+def test_income_evidence_names_its_source_and_uses_vietnamese_decimals() -> None:
+    thresholds = pd.DataFrame({"level": ["xa_NTM_nang_cao"] * 2, "year": [2024, 2024],
+                               "scenario": ["A", "B"], "threshold_million_vnd": [50.0, 46.2]})
+    source = "kp_thu_nhap.xlsx, trang 'Thu nhập', dòng 5, năm 2023"
+    table = readiness.assess_readiness(attainment(), year=2024, commune="Kim Phượng",
+                                       income_per_capita=54.03, income_source=source,
+                                       income_source_file="kp_thu_nhap.xlsx",
+                                       thresholds=thresholds)
+    row = table.set_index(Cond.condition_id).loc["income"]
+    # 54.03 is below 1.1 × 50 = 55 (reading A) and above 1.1 × 46.2 = 50.82 (reading B)
+    assert row[Cond.status] == "unknown"
+    assert row[Cond.evidence].startswith(f"Nguồn số thu nhập: {source}. Thu nhập 54,03 ")
+    assert "cần ≥ 55 " in row[Cond.evidence] and "cần ≥ 50,82 " in row[Cond.evidence]
+    assert row[Cond.source_file] == f"kp_thu_nhap.xlsx; {readiness.THRESHOLD_SOURCE}"

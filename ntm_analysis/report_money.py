@@ -1,0 +1,659 @@
+"""The money sections of the readiness report: funding (is the plan funded?) and income.
+
+``load_money`` reads the budget lines and the income series from the same workbooks as the
+indicator appendices (a workbook without such a table is simply not one of them; no table at all
+is not an error). ``commune_income`` picks the income figure that condition 2 of Decision
+319/QĐ-TTg is judged on, and says where it comes from. ``funding_report`` and ``income_report``
+turn the loaded tables into what notebook 10 shows: a finding in words, tables formatted for
+people (Vietnamese ``4.122`` / English ``4,122``), the raw tables to save, and provenance. The
+``plot_*`` functions draw the section charts, or a short note when no table was given, so that
+the notebook needs no branch.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from ntm_analysis import funding, income
+from ntm_analysis.budget import Bud, load_budget
+from ntm_analysis.errors import InputError
+from ntm_analysis.export import format_number
+from ntm_analysis.i18n import check_lang, register, t
+from ntm_analysis.schema import Ind, Iss, Level, Severity, empty_frame
+from ntm_analysis.text import fold
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+logger = logging.getLogger(__name__)
+
+S = income.IncomeSeries
+
+#: Where the income figure of condition 2 comes from, in order of preference.
+FROM_TABLE, FROM_INDICATOR, FROM_PARAMETER, FROM_NONE = (
+    "income_table", "indicator", "parameter", "none")
+#: Accent-free words naming the per-capita income indicator; ratios ("so với") are left out.
+INCOME_WORDS = "thu nhap binh quan"
+RATIO_WORDS = "so voi"
+
+register({
+    "money.h_funding": {"vi": "## 2. Kinh phí thực hiện: kế hoạch đã đủ nguồn chưa?",
+                        "en": "## 2. Funding: is the plan funded?"},
+    "money.h_funding_level": {"vi": "### Theo cấp", "en": "### By level"},
+    "money.h_funding_source": {"vi": "### Theo nguồn", "en": "### By source"},
+    "money.h_funding_criteria": {
+        "vi": "### Kinh phí cho các tiêu chí chưa đạt",
+        "en": "### Funding for the unmet criteria"},
+    "money.h_unfunded": {"vi": "### Tiêu chí chưa đạt chưa có kinh phí",
+                         "en": "### Unmet criteria with no funding line"},
+    "money.h_income": {"vi": "## 3. Thu nhập bình quân đầu người: có đạt mục tiêu không?",
+                       "en": "## 3. Income per person: will it reach the target?"},
+    "money.h_income_series": {"vi": "### Chuỗi số liệu (triệu đồng/người/năm)",
+                              "en": "### The series (million VND per person per year)"},
+    "money.h_income_progress": {
+        "vi": "### Tăng trưởng đã đạt và cần thiết (thước đo tiến độ Open SDG)",
+        "en": "### Observed and required growth (Open SDG progress measure)"},
+    "money.h_income_threshold": {
+        "vi": "### Ngưỡng thu nhập xã NTM kiểu mẫu: hai cách đọc (suy luận, chưa kiểm chứng)",
+        "en": "### Model-commune income threshold: two readings (inferred, unverified)"},
+    "money.no_budget": {
+        "vi": "Không có bảng kinh phí trong {files} tệp đã đọc, nên không đánh giá được nguồn "
+              "kinh phí.",
+        "en": "No budget table was given ({files} files read), so the funding cannot be "
+              "assessed."},
+    "money.no_income": {
+        "vi": "Không có bảng thu nhập trong {files} tệp đã đọc, nên không đánh giá được xu "
+              "hướng thu nhập.",
+        "en": "No income table was given ({files} files read), so the income trend cannot be "
+              "assessed."},
+    "money.by_level": {"vi": "Theo cấp: {parts}.", "en": "By level: {parts}."},
+    "money.lines": {"vi": "{n} dòng kinh phí", "en": "{n} budget lines"},
+    "money.notes": {"vi": "ghi chú của bảng: {notes}", "en": "table notes: {notes}"},
+    "money.threshold_caveat": {
+        "vi": "Ngưỡng thu nhập xã NTM kiểu mẫu năm {year} có hai cách đọc, cả hai đều là suy "
+              "luận chưa kiểm chứng với văn bản chính thức: {readings}. Không dùng như ngưỡng "
+              "chính thức.",
+        "en": "The {year} model-commune income threshold has two readings, both inferred and "
+              "not verified against the official text: {readings}. Not an official threshold."},
+    "money.reading": {
+        "vi": "cách đọc {scenario} ≥ {threshold}: {value} ({basis} {value_year}) {verdict}",
+        "en": "reading {scenario} ≥ {threshold}: {value} ({basis} {value_year}) {verdict}"},
+    "money.readings_disagree": {
+        "vi": "Hai cách đọc cho kết quả khác nhau, nên điều kiện thu nhập chưa kết luận được.",
+        "en": "The two readings disagree, so the income condition cannot be decided."},
+    "money.no_threshold": {"vi": "Không có ngưỡng xã NTM kiểu mẫu cho năm {year}.",
+                           "en": "No model-commune threshold for {year}."},
+    "money.src.income_table": {
+        "vi": "bảng thu nhập {file} (trang '{sheet}', dòng {row}), năm {year}",
+        "en": "the income table {file} (sheet '{sheet}', row {row}), year {year}"},
+    "money.src.indicator": {
+        "vi": "chỉ tiêu {indicator_no} của bảng đánh giá {file} (trang '{sheet}', dòng {row})",
+        "en": "indicator {indicator_no} of the assessment {file} (sheet '{sheet}', row {row})"},
+    "money.src.parameter": {"vi": "tham số income_per_capita",
+                            "en": "the income_per_capita parameter"},
+    "money.src.none": {
+        "vi": "không có (không có bảng thu nhập, chỉ tiêu thu nhập hay tham số "
+              "income_per_capita)",
+        "en": "none (no income table, income indicator or income_per_capita parameter)"},
+    "money.col.level": {"vi": "Cấp", "en": "Level"},
+    "money.col.total": {"vi": "Tổng (triệu đồng)", "en": "Total (million VND)"},
+    "money.col.state": {"vi": "Ngân sách nhà nước", "en": "State budget"},
+    "money.col.non_state": {"vi": "Nguồn khác", "en": "Other sources"},
+    "money.col.unassigned": {"vi": "Chưa xác định nguồn", "en": "Source not given"},
+    "money.col.lines": {"vi": "Số dòng", "en": "Lines"},
+    "money.col.share": {"vi": "Tỷ trọng", "en": "Share"},
+    "money.col.source": {"vi": "Nguồn", "en": "Source"},
+    "money.col.source_group": {"vi": "Nhóm nguồn", "en": "Source group"},
+    "money.col.amount": {"vi": "Số tiền (triệu đồng)", "en": "Amount (million VND)"},
+    "money.col.indicators_not_met": {"vi": "CT chưa đạt", "en": "Ind. not met"},
+    "money.col.funding_total": {"vi": "Kinh phí (triệu đồng)", "en": "Funding (million VND)"},
+    "money.col.funding_direct": {"vi": "trong đó riêng của đơn vị", "en": "of which own"},
+    "money.col.funding_shared": {"vi": "trong đó dùng chung", "en": "of which shared"},
+    "money.col.funded": {"vi": "Có kinh phí", "en": "Funded"},
+    "money.col.note": {"vi": "Ghi chú", "en": "Note"},
+    "money.col.target": {"vi": "Mục tiêu {year}", "en": "Target {year}"},
+    "money.col.base": {"vi": "Năm gốc → gần nhất", "en": "Base → latest year"},
+    "money.col.latest_value": {"vi": "Giá trị gần nhất", "en": "Latest value"},
+    "money.col.target_value": {"vi": "Mục tiêu", "en": "Target"},
+    "money.col.observed_growth": {"vi": "Tăng đã đạt (/năm)", "en": "Observed growth (/yr)"},
+    "money.col.required_growth": {"vi": "Tăng cần thiết (/năm)", "en": "Required growth (/yr)"},
+    "money.col.progress_value": {"vi": "Tỷ số tiến độ", "en": "Progress ratio"},
+    "money.col.progress_status": {"vi": "Mức tiến độ", "en": "Progress"},
+    "money.col.projected_value": {"vi": "Dự báo theo xu hướng", "en": "Projected on trend"},
+    "money.col.scenario": {"vi": "Cách đọc", "en": "Reading"},
+    "money.col.threshold": {"vi": "Ngưỡng", "en": "Threshold"},
+    "money.col.compared": {"vi": "So với", "en": "Compared value"},
+    "money.col.value": {"vi": "Giá trị", "en": "Value"},
+    "money.col.margin": {"vi": "Chênh lệch", "en": "Margin"},
+    "money.col.passes": {"vi": "Kết quả", "en": "Result"},
+    "money.col.basis": {"vi": "Cơ sở", "en": "Basis"},
+    "money.col.rule": {"vi": "Quy tắc", "en": "Rule"},
+    "money.yes": {"vi": "có", "en": "yes"},
+    "money.no": {"vi": "không", "en": "no"},
+    "money.inferred_unverified": {"vi": "suy luận, chưa kiểm chứng",
+                                  "en": "inferred, unverified"},
+    "money.found": {"vi": "có nguồn", "en": "found"},
+    "money.basis.observed": {"vi": "thực hiện", "en": "observed"},
+    "money.basis.projection": {"vi": "dự báo", "en": "projected"},
+    "money.basis.target": {"vi": "mục tiêu", "en": "target"},
+})
+
+
+# --------------------------------------------------------------------------- loading
+
+
+@dataclass(frozen=True)
+class MoneyData:
+    """The budget lines and the income series found beside the indicator appendices.
+
+    ``budget`` / ``income`` are ``None`` when no workbook holds such a table; ``issues`` holds
+    the problems (not the "sheet skipped" notes) found while reading them.
+    """
+
+    budget: pd.DataFrame | None = None
+    income: pd.DataFrame | None = None
+    issues: pd.DataFrame = field(default_factory=lambda: empty_frame(Iss))
+    files_read: int = 0
+
+    @property
+    def budget_files(self) -> list[str]:
+        return _files(self.budget, Bud.source_file)
+
+    @property
+    def income_files(self) -> list[str]:
+        return _files(self.income, S.source_file)
+
+
+def _files(frame: pd.DataFrame | None, column: str) -> list[str]:
+    if frame is None or column not in frame.columns:
+        return []
+    return sorted({str(f) for f in frame[column].dropna()})
+
+
+def load_money(paths: Iterable[str | os.PathLike[str]], *, year: int) -> MoneyData:
+    """Read the budget and income tables of ``paths``; a workbook without one is skipped.
+
+    Each workbook is tried on its own, so one that holds only indicators (or cannot be read:
+    the indicator loader reports that) never stops the others. Budget lines of other years than
+    ``year`` are left out (lines with no year are kept, as a plan table often gives none).
+    """
+    files = [Path(p) for p in paths]
+    lines: list[pd.DataFrame] = []
+    series: list[pd.DataFrame] = []
+    issues: list[pd.DataFrame] = []
+    for path in files:
+        try:
+            found = load_budget([path])
+        except InputError as error:
+            logger.debug("%s: no budget table (%s)", path.name, error)
+        else:
+            lines.append(found.lines)
+            issues.append(found.issues)
+        try:
+            read = income.load_income([path])
+        except InputError as error:
+            logger.debug("%s: no income table (%s)", path.name, error)
+        else:
+            series.append(read.series)
+            issues.append(read.issues)
+    budget = None
+    if lines:
+        budget = funding.lines_for_year(pd.concat(lines, ignore_index=True), year=year)
+    table = pd.concat(series, ignore_index=True).reset_index(drop=True) if series else None
+    kept = [i[i[Iss.severity].ne(Severity.info).fillna(True).astype(bool)] for i in issues]
+    kept = [i for i in kept if len(i)]
+    problems = pd.concat(kept, ignore_index=True) if kept else empty_frame(Iss)
+    logger.info("money tables: %s budget lines, %s income rows, %d issues",
+                "no" if budget is None else len(budget), "no" if table is None else len(table),
+                len(problems))
+    return MoneyData(budget=budget, income=table, issues=problems.reset_index(drop=True),
+                     files_read=len(files))
+
+
+# --------------------------------------------------------------------------- condition 2
+
+
+@dataclass(frozen=True)
+class IncomeFigure:
+    """The commune's per-capita income used for condition 2, and where it comes from."""
+
+    value: float | None
+    year: int | None
+    origin: str
+    source_file: str | None = None
+    source_sheet: str | None = None
+    source_row: int | None = None
+    indicator_no: str | None = None
+
+    def describe(self, *, lang: str = "vi") -> str:
+        """Say where the figure comes from, in ``lang``.
+
+        >>> IncomeFigure(54.03, 2023, "income_table", "kp.xlsx", "Thu nhập", 5).describe()
+        "bảng thu nhập kp.xlsx (trang 'Thu nhập', dòng 5), năm 2023"
+        """
+        return t(f"money.src.{self.origin}", lang, file=self.source_file, sheet=self.source_sheet,
+                 row=self.source_row, year=self.year, indicator_no=self.indicator_no)
+
+
+def _unit_key(name: object) -> str:
+    key = fold(str(name)) if isinstance(name, str) else ""
+    for prefix in ("xa ", "phuong ", "thi tran "):
+        if key.startswith(prefix):
+            return key[len(prefix):]
+    return key
+
+
+def commune_series(series: pd.DataFrame, *, commune: str) -> pd.DataFrame:
+    """Keep the rows of ``commune`` (matched without accents, case or "Xã") and of hamlets.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"unit": ["Kim Phượng", "Xóm Ao Sen", "Bảo Cường"],
+    ...                   "level": ["commune", "hamlet", "commune"]})
+    >>> commune_series(s, commune="xã kim phuong")["unit"].tolist()
+    ['Kim Phượng', 'Xóm Ao Sen']
+    """
+    key = _unit_key(commune)
+    units = series[S.unit].astype("object").map(_unit_key)
+    keep = series[S.level].eq(Level.hamlet).fillna(False).astype(bool) | units.eq(key)
+    return series[keep.astype(bool)].reset_index(drop=True)
+
+
+def commune_income(series: pd.DataFrame | None, attainment: pd.DataFrame, *, commune: str,
+                   year: int, parameter: float | None = None) -> IncomeFigure:
+    """Pick the income figure for condition 2: income table, else indicator, else parameter.
+
+    1. the commune's latest observed value up to ``year`` in the income table;
+    2. else the numeric value of the commune's per-capita income indicator (name containing
+       "Thu nhập bình quân", not a ratio "so với") in the attainment table;
+    3. else ``parameter`` (``None`` or 0: no figure).
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"source_file": ["kp.xlsx"] * 3, "source_sheet": ["Thu nhập"] * 3,
+    ...     "source_row": [5] * 3, "unit": ["Kim Phượng"] * 3, "level": ["commune"] * 3,
+    ...     "year": [2022, 2023, 2024], "kind": ["observed", "observed", "target"],
+    ...     "value": [49.1, 54.03, 70.0]})
+    >>> f = commune_income(s, pd.DataFrame(), commune="Kim Phượng", year=2024, parameter=60.0)
+    >>> f.value, f.year, f.origin
+    (54.03, 2023, 'income_table')
+    >>> commune_income(None, pd.DataFrame(), commune="Kim Phượng", year=2024,
+    ...                parameter=60.0).origin
+    'parameter'
+    """
+    if series is not None and len(series):
+        key = _unit_key(commune)
+        mine = series[series[S.unit].astype("object").map(_unit_key).eq(key)
+                      & series[S.kind].eq(income.OBSERVED).fillna(False)
+                      & series[S.value].notna() & series[S.year].le(year).fillna(False)]
+        if len(mine):
+            row = mine.sort_values([S.year, S.source_file, S.source_row], kind="stable").iloc[-1]
+            return IncomeFigure(float(row[S.value]), int(row[S.year]), FROM_TABLE,
+                                str(row[S.source_file]), str(row[S.source_sheet]),
+                                _int(row[S.source_row]))
+    if len(attainment) and {Ind.indicator_name, Ind.value, Ind.level} <= set(attainment.columns):
+        names = attainment[Ind.indicator_name].astype("object").map(
+            lambda n: fold(n) if isinstance(n, str) else "")
+        hits = attainment[names.str.contains(INCOME_WORDS, regex=False)
+                          & ~names.str.contains(RATIO_WORDS, regex=False)
+                          & attainment[Ind.level].eq(Level.commune).fillna(False).astype(bool)
+                          & pd.to_numeric(attainment[Ind.value], errors="coerce").notna()]
+        if len(hits):
+            row = hits.iloc[0]
+            found_year = row[Ind.year] if Ind.year in hits.columns else None
+            return IncomeFigure(float(row[Ind.value]), _int(found_year), FROM_INDICATOR,
+                                str(row.get(Ind.source_file)), str(row.get(Ind.source_sheet)),
+                                _int(row.get(Ind.source_row)), str(row.get(Ind.indicator_no)))
+    if parameter is not None and not pd.isna(parameter) and parameter > 0:
+        return IncomeFigure(float(parameter), None, FROM_PARAMETER)
+    return IncomeFigure(None, None, FROM_NONE)
+
+
+def _int(value: object) -> int | None:
+    if value is None or value is pd.NA:
+        return None
+    try:
+        return None if pd.isna(value) else int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _n(value: object, lang: str, digits: int = 2) -> str:
+    if value is None or value is pd.NA:
+        return "—"
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(value)
+    return "—" if pd.isna(number) else format_number(number, lang=lang, digits=digits)
+
+
+def _pct(value: object, lang: str) -> str:
+    if value is None or value is pd.NA:
+        return "—"
+    number = float(value)  # type: ignore[arg-type]
+    return "—" if pd.isna(number) else format_number(number * 100, lang=lang, digits=1) + "%"
+
+
+def _col(key: str, lang: str, **values: object) -> str:
+    return t(f"money.col.{key}", lang, **values)
+
+
+def _provenance(frame: pd.DataFrame, *, lang: str, extra: Sequence[str] = ()) -> str:
+    pairs = frame[["source_file", "source_sheet"]].drop_duplicates().dropna(how="all")
+    shown = sorted(t("prov.sheet", lang, file=f, sheet=s) for f, s in pairs.itertuples(index=False))
+    text = t("prov.sources", lang, sources="; ".join(shown) or t("prov.none", lang))
+    return "; ".join([text, *extra])
+
+
+# --------------------------------------------------------------------------- funding
+
+
+@dataclass(frozen=True)
+class FundingReport:
+    """What notebook 10's funding section shows (tables ``*_view`` are formatted text)."""
+
+    given: bool
+    finding: str
+    by_level: pd.DataFrame
+    by_source: pd.DataFrame
+    by_criterion: pd.DataFrame
+    gaps: pd.DataFrame
+    level_view: pd.DataFrame
+    source_view: pd.DataFrame
+    criterion_view: pd.DataFrame
+    gaps_view: pd.DataFrame
+    lines: pd.DataFrame
+    provenance: str
+
+
+def funding_report(money: MoneyData, attainment: pd.DataFrame, *,
+                   lang: str = "vi") -> FundingReport:
+    """Return the funding section: the split by level and source, money against unmet criteria.
+
+    Without a budget table every table is empty and the finding says that none was given.
+
+    Examples
+    --------
+    >>> lines = pd.DataFrame({"source_file": ["kp.xlsx"] * 2, "source_sheet": ["KP"] * 2,
+    ...     "level": ["commune", "unspecified"], "hamlet": [None, None],
+    ...     "criterion_no": ["6", None], "total": [3432.0, 330.0], "state": [3432.0, None],
+    ...     "non_state": [None, None], "unassigned": [0.0, 330.0],
+    ...     "state_unsplit": [3432.0, None]})
+    >>> r = funding_report(MoneyData(budget=lines, files_read=1), pd.DataFrame(), lang="vi")
+    >>> r.finding.split(":")[0], r.finding.split(", ")[-1].split(";")[0]
+    ('Tổng kinh phí 3.762 triệu đồng', 'chưa xác định nguồn 330')
+    >>> funding_report(MoneyData(files_read=3), pd.DataFrame(), lang="en").finding
+    'No budget table was given (3 files read), so the funding cannot be assessed.'
+    """
+    check_lang(lang)
+    lines = money.budget
+    if lines is None:
+        empty = pd.DataFrame()
+        crit = pd.DataFrame(columns=funding.FUNDING_COLUMNS)
+        return FundingReport(False, t("money.no_budget", lang, files=money.files_read), empty,
+                             empty, crit, crit, empty, empty, empty, empty, empty,
+                             t("prov.sources", lang, sources=t("prov.none", lang)))
+    section = funding.readiness_section(lines, attainment if len(attainment) else None,
+                                        lang=lang)
+    levels = section.by_level
+    parts = "; ".join(f"{funding.label(r['level'], lang)} {_n(r['total'], lang)}"
+                      for _, r in levels.iterrows() if r["total"] or r["lines"])
+    finding = f"{section.finding} {t('money.by_level', lang, parts=parts)}"
+    level_view = pd.DataFrame({
+        _col("level", lang): [funding.label(v, lang) for v in levels["level"]],
+        _col("total", lang): [_n(v, lang) for v in levels["total"]],
+        _col("state", lang): [_n(v, lang) for v in levels[funding.STATE]],
+        _col("non_state", lang): [_n(v, lang) for v in levels[funding.NON_STATE]],
+        _col("unassigned", lang): [_n(v, lang) for v in levels[funding.UNASSIGNED]],
+        _col("lines", lang): [int(v) for v in levels["lines"]],
+        _col("share", lang): [_pct(v, lang) for v in levels["share"]],
+    })
+    sources = section.by_source
+    source_view = pd.DataFrame({
+        _col("source", lang): [funding.label(v, lang) for v in sources["source"]],
+        _col("source_group", lang): [funding.label(v, lang) for v in sources["source_group"]],
+        _col("amount", lang): [_n(v, lang) for v in sources["amount"]],
+        _col("share", lang): [_pct(v, lang) for v in sources["share"]],
+    })
+    by_crit = section.by_criterion
+    criterion_view = _criterion_view(by_crit, lang=lang, money=True)
+    gaps_view = _criterion_view(section.gaps, lang=lang, money=False)
+    notes = [t("money.lines", lang, n=len(lines))]
+    return FundingReport(True, finding, levels, sources, by_crit, section.gaps, level_view,
+                         source_view, criterion_view, gaps_view, lines,
+                         _provenance(lines, lang=lang, extra=notes))
+
+
+def _criterion_view(table: pd.DataFrame, *, lang: str, money: bool) -> pd.DataFrame:
+    out = {
+        t("col.unit", lang): table["unit"].astype("object").tolist(),
+        t("col.criterion_no", lang): table["criterion_no"].astype("object").tolist(),
+        t("col.criterion_name", lang): table["criterion_name"].astype("object").tolist(),
+        _col("indicators_not_met", lang): [int(v) for v in table["indicators_not_met"]],
+    }
+    if money:
+        out[_col("funding_total", lang)] = [_n(v, lang) for v in table["funding_total"]]
+        out[_col("funding_direct", lang)] = [_n(v, lang) for v in table["funding_direct"]]
+        out[_col("funding_shared", lang)] = [_n(v, lang) for v in table["funding_shared"]]
+        out[_col("funded", lang)] = [t("money.yes" if bool(v) else "money.no", lang)
+                                     for v in table["funded"]]
+    return pd.DataFrame(out)
+
+
+# --------------------------------------------------------------------------- income
+
+
+@dataclass(frozen=True)
+class IncomeReport:
+    """What notebook 10's income section shows (tables ``*_view`` are formatted text)."""
+
+    given: bool
+    finding: str
+    series: pd.DataFrame
+    progress: pd.DataFrame
+    thresholds: pd.DataFrame
+    series_view: pd.DataFrame
+    progress_view: pd.DataFrame
+    threshold_view: pd.DataFrame
+    threshold_note: str
+    provenance: str
+
+
+def income_report(money: MoneyData, *, commune: str, year: int, lang: str = "vi",
+                  thresholds: pd.DataFrame | None = None) -> IncomeReport:
+    """Return the income section: series, observed vs required growth, progress, thresholds.
+
+    The progress measure runs with ``direction="positive"`` (more income is better). The
+    model-commune test shows every reading of ``year`` (both unverified) and says when they
+    disagree. Without an income table the finding says that none was given.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"source_file": ["kp.xlsx"] * 3, "source_sheet": ["TN"] * 3,
+    ...     "source_row": [5] * 3, "unit": ["Kim Phượng"] * 3, "level": ["commune"] * 3,
+    ...     "year": [2019, 2023, 2024], "kind": ["observed", "observed", "target"],
+    ...     "value": [38.5, 54.03, 70.0], "note": [None] * 3})
+    >>> r = income_report(MoneyData(income=s), commune="Kim Phượng", year=2024, lang="vi")
+    >>> r.progress_view.iloc[0, 5]  # required growth, from 54,03 to 70 in one year
+    '29,6%'
+    """
+    check_lang(lang)
+    if money.income is None:
+        empty = pd.DataFrame()
+        return IncomeReport(False, t("money.no_income", lang, files=money.files_read), empty,
+                            empty, empty, empty, empty, empty, "",
+                            t("prov.sources", lang, sources=t("prov.none", lang)))
+    series = commune_series(money.income, commune=commune)
+    section = income.readiness_section(series, year=year, lang=lang, direction=income.POSITIVE,
+                                       thresholds=thresholds)
+    progress, tests = section.progress, section.thresholds
+    notes = sorted({str(n) for n in series[S.note].dropna() if str(n).strip()}) \
+        if S.note in series.columns else []
+    extra = [t("money.notes", lang, notes=" | ".join(notes))] if notes else []
+    return IncomeReport(
+        True, section.finding, series, progress, tests, _series_view(series, lang=lang),
+        _progress_view(progress, lang=lang), _threshold_view(tests, lang=lang),
+        threshold_note(tests, year=year, lang=lang), _provenance(series, lang=lang, extra=extra))
+
+
+def _series_view(series: pd.DataFrame, *, lang: str) -> pd.DataFrame:
+    obs = series[series[S.kind] == income.OBSERVED]
+    tgt = series[series[S.kind] == income.TARGET]
+    units = sorted(set(series[S.unit].dropna()), key=lambda u: (
+        series.loc[series[S.unit] == u, S.level].iloc[0] != Level.commune, u))
+    columns: dict[str, list[str]] = {t("col.unit", lang): units}
+    for y in sorted({int(v) for v in obs[S.year].dropna()}):
+        columns[str(y)] = [_n(_value(obs, u, y), lang) for u in units]
+    for y in sorted({int(v) for v in tgt[S.year].dropna()}):
+        columns[_col("target", lang, year=y)] = [_n(_value(tgt, u, y), lang) for u in units]
+    columns[_col("note", lang)] = [
+        "; ".join(sorted({str(n) for n in series.loc[series[S.unit] == u, S.note].dropna()}))
+        for u in units]
+    return pd.DataFrame(columns)
+
+
+def _value(rows: pd.DataFrame, unit: str, year: int) -> float | None:
+    hit = rows[(rows[S.unit] == unit) & (rows[S.year] == year)]
+    return float(hit[S.value].iloc[0]) if len(hit) else None
+
+
+def _progress_view(progress: pd.DataFrame, *, lang: str) -> pd.DataFrame:
+    def span(r: pd.Series) -> str:
+        base, latest = _int(r["base_year"]), _int(r["latest_year"])
+        return f"{base} → {latest}" if base is not None else str(latest or "—")
+
+    def target(r: pd.Series) -> str:
+        if pd.isna(r["target_value"]):
+            return "—"
+        return f"{_n(r['target_value'], lang)} ({_int(r['target_year'])})"
+
+    return pd.DataFrame({
+        t("col.unit", lang): progress["unit"].astype("object").tolist(),
+        _col("base", lang): [span(r) for _, r in progress.iterrows()],
+        _col("latest_value", lang): [_n(v, lang) for v in progress["latest_value"]],
+        _col("target_value", lang): [target(r) for _, r in progress.iterrows()],
+        _col("observed_growth", lang): [_pct(v, lang) for v in progress["observed_annual_growth"]],
+        _col("required_growth", lang): [_pct(v, lang) for v in progress["required_annual_growth"]],
+        _col("progress_value", lang): [_n(v, lang, 3) for v in progress["progress_value"]],
+        _col("progress_status", lang): [income.label(str(v), lang)
+                                        for v in progress["progress_status"]],
+        _col("projected_value", lang): [_n(v, lang) for v in progress["projected_value"]],
+    })
+
+
+def _basis(status: object, lang: str) -> str:
+    return t("money.found" if status == "found" else "money.inferred_unverified", lang)
+
+
+def _threshold_view(tests: pd.DataFrame, *, lang: str) -> pd.DataFrame:
+    return pd.DataFrame({
+        t("col.unit", lang): tests["unit"].astype("object").tolist(),
+        _col("scenario", lang): tests["scenario"].astype("object").tolist(),
+        _col("threshold", lang): [_n(v, lang) for v in tests["threshold_million_vnd"]],
+        _col("compared", lang): [f"{t('money.basis.' + str(b), lang)} {y}"
+                                 for b, y in zip(tests["value_basis"], tests["value_year"],
+                                                 strict=True)],
+        _col("value", lang): [_n(v, lang) for v in tests["value"]],
+        _col("margin", lang): [_n(v, lang) for v in tests["margin"]],
+        _col("passes", lang): [income.label("passes" if bool(v) else "fails", lang)
+                               for v in tests["passes"]],
+        _col("basis", lang): [_basis(s, lang) for s in tests["threshold_status"]],
+        _col("rule", lang): tests["rule_text"].astype("object").tolist(),
+    })
+
+
+def threshold_note(tests: pd.DataFrame, *, year: int, lang: str = "vi") -> str:
+    """Say, for the latest observed income, what each threshold reading gives, and whether
+    they disagree; every reading is labelled inferred/unverified, never official.
+
+    Examples
+    --------
+    >>> tests = pd.DataFrame({"unit": ["K", "K"], "scenario": ["A", "B"],
+    ...     "threshold_million_vnd": [55.0, 50.82], "value_basis": ["observed"] * 2,
+    ...     "value_year": [2023, 2023], "value": [54.03, 54.03], "passes": [False, True],
+    ...     "threshold_status": ["inferred"] * 2})
+    >>> print(threshold_note(tests, year=2024, lang="en"))  # doctest: +NORMALIZE_WHITESPACE
+    The 2024 model-commune income threshold has two readings, both inferred and not verified
+    against the official text: reading A ≥ 55: 54.03 (observed 2023) fails; reading B ≥ 50.82:
+    54.03 (observed 2023) passes. Not an official threshold. The two readings disagree, so the
+    income condition cannot be decided.
+    """
+    observed = tests[tests["value_basis"] == income.OBSERVED]
+    if observed.empty:
+        return t("money.no_threshold", lang, year=year)
+    first = observed[observed["unit"] == observed["unit"].iloc[0]]
+    readings = "; ".join(
+        t("money.reading", lang, scenario=r["scenario"],
+          threshold=_n(r["threshold_million_vnd"], lang), value=_n(r["value"], lang),
+          basis=t("money.basis.observed", lang), value_year=_int(r["value_year"]),
+          verdict=income.label("passes" if bool(r["passes"]) else "fails", lang))
+        for _, r in first.iterrows())
+    text = t("money.threshold_caveat", lang, year=year, readings=readings)
+    if first["passes"].astype(bool).nunique() > 1:
+        text += " " + t("money.readings_disagree", lang)
+    return text
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def _note_axes(text: str, ax: Axes | None) -> Axes:
+    from ntm_analysis.style import apply_style
+
+    apply_style()
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(8, 1.5))
+    ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True, transform=ax.transAxes)
+    ax.set_axis_off()
+    return ax
+
+
+def plot_funding_split(report: FundingReport, *, ax: Axes | None = None,
+                       lang: str = "vi") -> Axes:
+    """Draw the waterfall from the total to each level (or say that no budget was given)."""
+    from ntm_analysis import charts_money
+
+    if not report.given:
+        return _note_axes(report.finding, ax)
+    return charts_money.plot_funding_split(report.lines, ax=ax, lang=lang)
+
+
+def plot_funding_gaps(report: FundingReport, *, ax: Axes | None = None,
+                      lang: str = "vi") -> Axes:
+    """Draw funding against each unmet criterion (or say that no budget was given)."""
+    from ntm_analysis import charts_money
+
+    if not report.given:
+        return _note_axes(report.finding, ax)
+    return charts_money.plot_funding_by_criterion(report.by_criterion, ax=ax, lang=lang)
+
+
+def plot_income(report: IncomeReport, *, ax: Axes | None = None, lang: str = "vi") -> Axes:
+    """Draw the series, the projection and the target line (or say no income table was given)."""
+    from ntm_analysis import charts_money
+
+    if not report.given:
+        return _note_axes(report.finding, ax)
+    return charts_money.plot_income_trends(report.series, report.progress, ax=ax, lang=lang,
+                                           thresholds=report.thresholds)
+
+
+__all__ = [
+    "FROM_INDICATOR", "FROM_NONE", "FROM_PARAMETER", "FROM_TABLE", "FundingReport",
+    "IncomeFigure", "IncomeReport", "MoneyData", "commune_income", "commune_series",
+    "funding_report", "income_report", "load_money", "plot_funding_gaps", "plot_funding_split",
+    "plot_income", "threshold_note",
+]
