@@ -258,7 +258,10 @@ def keep_figure(ax: Any, name: str, *, out_dir: str | os.PathLike[str] | None,
     path = save_figure(fig, name, out_dir=out_dir)
     _expect(path, out_dir)
     if show and _in_kernel():
-        _show_png(path, alt=ax.get_title(loc="left") or ax.get_title() or None)
+        suptitle = getattr(fig, "_suptitle", None)
+        alt = (ax.get_title(loc="left") or ax.get_title()
+               or (suptitle.get_text() if suptitle is not None else "") or None)
+        _show_png(path, alt=alt)
         import matplotlib.pyplot as plt
 
         plt.close(fig)
