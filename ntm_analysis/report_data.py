@@ -246,9 +246,9 @@ def keep_figure(ax: Any, name: str, *, out_dir: str | os.PathLike[str] | None,
     """Save the figure of ``ax`` as ``figures/NAME.png`` in the run folder, if there is one.
 
     In a notebook kernel (and with ``show``), the saved PNG itself is displayed, at the size the
-    inline backend would give it, with the chart's title as its alternative text, and the figure
-    is closed: it is drawn once instead of once for the file and again for the notebook (charts
-    are most of the time a report takes), and the report shows exactly the saved picture.
+    inline backend would give it, and the figure is closed: it is drawn once instead of once for
+    the file and again for the notebook (charts are most of the time a report takes), and the
+    report shows exactly the saved picture.
     """
     if not out_dir:
         return None
@@ -258,10 +258,7 @@ def keep_figure(ax: Any, name: str, *, out_dir: str | os.PathLike[str] | None,
     path = save_figure(fig, name, out_dir=out_dir)
     _expect(path, out_dir)
     if show and _in_kernel():
-        suptitle = getattr(fig, "_suptitle", None)
-        alt = (ax.get_title(loc="left") or ax.get_title()
-               or (suptitle.get_text() if suptitle is not None else "") or None)
-        _show_png(path, alt=alt)
+        _show_png(path)
         import matplotlib.pyplot as plt
 
         plt.close(fig)
@@ -278,7 +275,7 @@ def _in_kernel() -> bool:
     return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
 
 
-def _show_png(path: Path, *, alt: str | None) -> None:
+def _show_png(path: Path) -> None:
     import matplotlib as mpl
     from IPython.display import Image, display
 
@@ -287,7 +284,9 @@ def _show_png(path: Path, *, alt: str | None) -> None:
     save_dpi = mpl.rcParams["savefig.dpi"]
     scale = 1.0 if save_dpi == "figure" else mpl.rcParams["figure.dpi"] / float(save_dpi)
     image = Image(data=data, format="png", width=max(1, round(width_px * scale)))
-    display(image, metadata={"alt": alt} if alt else None)
+    # no alt text from the chart title: it holds workbook text (unit names), which the report
+    # keeps out of attributes; the template gives a generic word instead
+    display(image)
 
 
 def keep_table(frame: pd.DataFrame, name: str, *,
