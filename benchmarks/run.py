@@ -30,7 +30,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURE_NOTEBOOK = ROOT / "tests" / "data" / "notebooks" / "batch_fixture.ipynb"
 READINESS_NOTEBOOK = ROOT / "notebooks" / "10_readiness.ipynb"
 
 SIZES = {
@@ -139,6 +138,7 @@ def bench_batch(raw: Path, work: Path, reports: int, workers: int,
             "seconds": round(timings["parallel"], 3),
             "serial_seconds": round(timings["serial"], 3),
             "seconds_per_report": round(timings["parallel"] / max(len(plan.runs), 1), 3),
+            "speedup": round(timings["serial"] / max(timings["parallel"], 1e-9), 2),
             "notebook": notebook.name}
 
 
@@ -150,16 +150,16 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--attainment-rows", type=int, help="override the attainment rows")
     parser.add_argument("--reports", type=int, help="override the number of batch reports")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--notebook", type=Path, default=None,
-                        help="notebook of the batch (default: 10_readiness if present)")
+    parser.add_argument("--notebook", type=Path, default=READINESS_NOTEBOOK,
+                        help="notebook of the batch (default: the readiness report"
+                             " notebooks/10_readiness.ipynb)")
     parser.add_argument("--work", type=Path, default=None, help="keep generated files here")
     args = parser.parse_args(argv)
     size = dict(SIZES["quick" if args.quick else "full"])
     for key in ("communes", "attainment_rows", "reports"):
         if getattr(args, key) is not None:
             size[key] = getattr(args, key)
-    notebook = args.notebook or (READINESS_NOTEBOOK if READINESS_NOTEBOOK.is_file()
-                                 else FIXTURE_NOTEBOOK)
+    notebook = args.notebook.resolve()
     from ntm_analysis.synth import write_province
 
     def log(msg: str) -> None:

@@ -31,19 +31,17 @@ from typing import Any, cast
 import pandas as pd
 
 from ntm_analysis import __version__
-from ntm_analysis.errors import InputError, Location, ParameterError
-from ntm_analysis.ingest import file_sha256
+from ntm_analysis.errors import InputError, Location, NtmError, ParameterError
 from ntm_analysis.outputs import atomic_path
+from ntm_analysis.run import MANIFEST, STATUS_FAILED, STATUS_OK
 from ntm_analysis.schema import Ind, Level, Summ
 from ntm_analysis.text import nfc, slug
 
 log = logging.getLogger(__name__)
 
-MANIFEST = "manifest.json"
 SUMMARY = "batch_summary"
 INDEX = "index.html"
-STATUS_OK = "ok"
-STATUS_FAILED = "failed"
+#: Outcome of a run skipped because nothing changed since its last successful run.
 STATUS_SKIPPED = "skipped"
 
 
@@ -152,7 +150,9 @@ def plan_from_indicators(indicators: pd.DataFrame, *, raw_dir: str | os.PathLike
         commune, year = cast("tuple[Any, Any]", key)
         year_v: int | None = None if pd.isna(year) else int(year)
         inputs = tuple(str(root / f) for f in files)
-        params = {"commune": str(commune), "year": year_v, "paths": list(inputs)}
+        params: dict[str, Any] = {"commune": str(commune), "paths": list(inputs)}
+        if year_v is not None:
+            params["year"] = year_v
         params.update(parameters or {})
         runs.append(BatchRun(_run_id(str(commune), year_v), str(commune), year_v, params,
                              inputs, parent))
@@ -186,6 +186,8 @@ def plan_from_raw_dir(raw_dir: str | os.PathLike[str], *,
         params = dict(run.parameters)
         if params.get("paths") == list(run.inputs):
             params["paths"] = list(inputs)
+        if processed_dir is not None:
+            params.setdefault("processed_dir", str(Path(processed_dir).resolve()))
         fixed.append(BatchRun(run.run_id, run.unit, run.year, params, inputs, run.parent))
     return BatchPlan(fixed, indicators)
 
@@ -239,7 +241,9 @@ def plan_from_yaml(path: str | os.PathLike[str]) -> BatchPlan:
         for x in inputs:
             if not Path(x).is_file():
                 raise InputError(Location(file=p.name, row=i), f"input {x} of {unit} not found")
-        params = {"commune": unit, "year": year, "paths": list(inputs)}
+        params: dict[str, Any] = {"commune": unit, "paths": list(inputs)}
+        if year is not None:
+            params["year"] = year
         params.update(shared)
         params.update(entry.get("parameters") or {})
         parent = entry.get("parent")
@@ -255,179 +259,198 @@ def plan_from_yaml(path: str | os.PathLike[str]) -> BatchPlan:
 
 # --------------------------------------------------------------------------- one run
 
-
-def _fingerprint(run: BatchRun, notebook: Path) -> dict[str, Any]:
-    return {
-        "notebook": notebook.name,
-        "notebook_sha256": file_sha256(notebook),
-        "parameters": json.loads(json.dumps(dict(run.parameters), default=str)),
-        "inputs": {str(x): file_sha256(x) for x in run.inputs},
-        "version": __version__,
-    }
+#: Parameters a plan fills in for every run; left out for a notebook that does not declare them.
+PLANNED_PARAMS = ("commune", "year", "paths", "processed_dir")
 
 
-def _is_unchanged(out_dir: Path, fingerprint: Mapping[str, Any]) -> bool:
-    manifest = out_dir / MANIFEST
-    if not manifest.is_file():
-        return False
-    try:
-        old = json.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return old.get("status") == STATUS_OK and all(old.get(k) == v for k, v in fingerprint.items())
+def _run_parameters(run: BatchRun, declared: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in run.parameters.items()
+            if k in declared or k not in PLANNED_PARAMS}
+
+
+def _run_extra(run: BatchRun) -> dict[str, Any]:
+    return {"run_id": run.run_id, "unit": run.unit, "year": run.year, "parent": run.parent}
 
 
 def execute_run(run: BatchRun, notebook: str, out_dir: str, kernel_name: str = "python3",
-                timeout: int | None = None, html_report: bool = True) -> RunOutcome:
-    """Execute one run into ``out_dir`` and write its manifest; never raises for a failed run.
+                timeout: int | None = None, html_report: bool = True,
+                root: str | None = None) -> RunOutcome:
+    """Execute one run with :func:`ntm_analysis.run.run_notebook`; never raises for a failed run.
 
     It runs in a worker process (or on a Dask worker), so it takes and returns plain values.
-    The kernel is shut down immediately at the end (no graceful wait) to keep runs short.
+    The run folder and its manifest are the runner's (one format for ``ntm run`` and batches);
+    a failure is returned as an outcome with status ``failed`` and the error text.
     """
-    import papermill as pm
+    from ntm_analysis.run import notebook_parameters, run_notebook
 
     start = time.perf_counter()
-    nb = Path(notebook)
-    folder = Path(out_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    fingerprint = _fingerprint(run, nb)
-    executed = folder / nb.name
-    params = dict(run.parameters)
-    params.setdefault("out_dir", str(folder))
-    status, error, report = STATUS_OK, None, None
     try:
-        pm.execute_notebook(
-            str(nb), str(executed), parameters=params, kernel_name=kernel_name,
-            progress_bar=False, log_output=False, execution_timeout=timeout,
-            cwd=str(nb.parent), shutdown_kernel="immediate",
-        )
-        if html_report:
-            report = str(_export_html(executed, title=run.unit))
+        declared = notebook_parameters(notebook)
+        result = run_notebook(notebook, parameters=_run_parameters(run, declared),
+                              out_dir=out_dir, kernel_name=kernel_name, inputs=run.inputs,
+                              export=html_report, timeout=timeout, title=run.unit,
+                              root=root, extra=_run_extra(run))
     except Exception as exc:  # noqa: BLE001 - a failed run is recorded, the batch goes on
-        status = STATUS_FAILED
-        error = _error_text(exc)
-    seconds = time.perf_counter() - start
-    manifest = dict(fingerprint, run_id=run.run_id, unit=run.unit, year=run.year,
-                    parent=run.parent, status=status, error=error, seconds=round(seconds, 3),
-                    executed=executed.name, report=Path(report).name if report else None)
-    with atomic_path(folder / MANIFEST) as tmp:
-        tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    return RunOutcome(run.run_id, status, seconds, str(folder), report, error)
+        return RunOutcome(run.run_id, STATUS_FAILED, time.perf_counter() - start, out_dir,
+                          None, _error_text(exc))
+    report = str(result.html_path) if result.html_path else None
+    return RunOutcome(run.run_id, STATUS_OK, time.perf_counter() - start, out_dir, report)
 
 
 def _error_text(exc: BaseException) -> str:
-    ename = getattr(exc, "ename", None)
-    evalue = getattr(exc, "evalue", None)
-    if ename:
-        return f"{ename}: {evalue}"[:500]
-    return f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
-
-
-def _export_html(executed: Path, *, title: str) -> Path:
-    """Export the executed notebook to HTML without code, through nbconvert's Python API."""
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    nb = nbformat.read(executed, as_version=4)
-    nb.metadata["title"] = title
-    body, _ = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
-                           exclude_output_prompt=True).from_notebook_node(nb)
-    out = executed.with_suffix(".html")
-    with atomic_path(out) as tmp:
-        tmp.write_text(body, encoding="utf-8")
-    return out
+    text = str(exc).strip() or type(exc).__name__
+    if not isinstance(exc, NtmError):
+        text = f"{type(exc).__name__}: {text}"
+    return text.splitlines()[0][:500]
 
 
 # --------------------------------------------------------------------------- the batch
 
+#: Lock file that keeps two batch runs off the same output folder.
+LOCK = ".ntm-batch.lock"
 
-def run_batch(plan: BatchPlan | Sequence[BatchRun], *, notebook: str | os.PathLike[str],
+
+#: The notebook a batch runs unless told otherwise: the yearly readiness report.
+DEFAULT_NOTEBOOK = "10_readiness"
+
+
+def run_batch(plan: BatchPlan | Sequence[BatchRun], *,
+              notebook: str | os.PathLike[str] = DEFAULT_NOTEBOOK,
               out_dir: str | os.PathLike[str], workers: int | None = None,
               executor: Executor | None = None, kernel_name: str = "python3",
               resume: bool = True, progress: bool = False, timeout: int | None = None,
               html_report: bool = True, lang: str = "vi") -> BatchResult:
     """Run ``notebook`` once per planned run, in parallel, then write the summary and index.
 
+    The output folder is locked for the length of the batch (:class:`ntm_analysis.fsio.RunLock`):
+    a second batch on the same folder raises :class:`ntm_analysis.fsio.LockError` naming the
+    first. Temporary files left by an interrupted batch are removed first; every file is written
+    under a temporary name and renamed, so a killed batch leaves whole files only, and the next
+    batch redoes the runs that did not finish.
+
     Parameters
     ----------
     plan
         A :class:`BatchPlan` (or a list of runs: the summary then has no attainment figures).
     notebook
-        The notebook to execute.
+        The notebook to execute (a path, or a bare name of a notebook in ``notebooks/``); by
+        default the readiness report ``notebooks/10_readiness.ipynb``.
     out_dir
         Folder of the run folders, the summary table and ``index.html``.
     workers
         Processes of the default pool (default: ``os.cpu_count()``); ignored with ``executor``.
     executor
         Any ``concurrent.futures.Executor`` (e.g. ``distributed.Client(...).get_executor()``).
+        A thread pool shares one working directory and environment between its runs: use
+        processes to run in parallel.
     resume
-        Skip runs whose notebook, parameters and input hashes match an ``ok`` manifest.
+        Skip runs whose notebook, parameters and input hashes match an ``ok`` manifest and whose
+        recorded files are intact.
     progress
         Show a progress bar across runs.
     lang
         Language of the index page: ``"vi"`` or ``"en"``.
+
+    Raises
+    ------
+    ParameterError
+        A parameter the notebook does not declare, or of the wrong type (before any run starts).
+    LockError
+        Another live batch is writing to ``out_dir``.
     """
+    from ntm_analysis.fsio import RunLock, remove_temporaries
+    from ntm_analysis.paths import project_root
+    from ntm_analysis.run import find_notebook, is_up_to_date, notebook_parameters, prepare_run
+
     if lang not in TEXT:
         raise ParameterError(f"lang must be one of {', '.join(TEXT)}, got {lang!r}")
-    nb = Path(notebook).resolve()
-    if not nb.is_file():
-        raise InputError(Location(file=str(notebook)), "notebook not found")
+    root = project_root()
+    try:
+        nb = find_notebook(notebook, root=root)
+    except ParameterError:
+        raise InputError(Location(file=str(notebook)), "notebook not found") from None
+    declared = notebook_parameters(nb)
     if isinstance(plan, BatchPlan):
         runs, indicators = plan.runs, plan.indicators
     else:
         runs, indicators = list(plan), None
-    out = Path(out_dir)
+    out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    outcomes: dict[str, RunOutcome] = {}
-    todo: list[BatchRun] = []
-    for run in runs:
-        folder = out / run.run_id
-        if resume and _is_unchanged(folder, _fingerprint(run, nb)):
-            old = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-            report = str(folder / old["report"]) if old.get("report") else None
-            outcomes[run.run_id] = RunOutcome(run.run_id, STATUS_SKIPPED, 0.0, str(folder),
-                                              report)
-        else:
-            todo.append(run)
-    if todo:
-        own = executor is None
-        pool: Executor = executor if executor is not None else ProcessPoolExecutor(
-            max_workers=max(1, min(workers or os.cpu_count() or 1, len(todo))))
-        try:
-            futures: dict[Future[RunOutcome], BatchRun] = {
-                pool.submit(execute_run, run, str(nb), str(out / run.run_id), kernel_name,
-                            timeout, html_report): run for run in todo}
-            bar = _progress(len(futures), enabled=progress)
-            for future in as_completed(futures):
-                run = futures[future]
-                try:
-                    outcome = future.result()
-                except Exception as exc:  # noqa: BLE001 - a lost worker fails its run only
-                    outcome = RunOutcome(run.run_id, STATUS_FAILED, 0.0, str(out / run.run_id),
-                                         None, _error_text(exc))
-                if outcome.status == STATUS_FAILED:
-                    log.warning("run %s failed: %s", run.run_id, outcome.error)
-                outcomes[run.run_id] = outcome
-                bar(run.run_id)
-        finally:
-            if own:
-                pool.shutdown()
-    ordered = [outcomes[r.run_id] for r in runs]
-    summary = summarise_batch(runs, ordered, indicators, out_dir=out)
-    written = []
-    for suffix in ("csv", "xlsx"):
-        path = out / f"{SUMMARY}.{suffix}"
-        with atomic_path(path) as tmp:
-            if suffix == "csv":
-                summary.to_csv(tmp, index=False, encoding="utf-8")
+    with RunLock(out / LOCK):
+        remove_temporaries(out)
+        outcomes: dict[str, RunOutcome] = {}
+        todo: list[BatchRun] = []
+        for run in runs:
+            folder = out / run.run_id
+            # checks every run's parameters and inputs before the first one starts
+            checked = prepare_run(nb, parameters=_run_parameters(run, declared), out_dir=folder,
+                                  inputs=run.inputs, kernel_name=kernel_name, root=root)
+            if resume and is_up_to_date(folder, checked.fingerprint):
+                old = _read_json(folder / MANIFEST)
+                html_name = (old.get("outputs") or {}).get("html")
+                report = str(folder / html_name) if html_name else None
+                outcomes[run.run_id] = RunOutcome(run.run_id, STATUS_SKIPPED, 0.0, str(folder),
+                                                  report)
             else:
-                summary.to_excel(tmp, index=False, engine="openpyxl")
-        written.append(path)
-    index = out / INDEX
-    with atomic_path(index) as tmp:
-        tmp.write_text(render_index(summary, lang=lang), encoding="utf-8")
-    written.append(index)
+                todo.append(run)
+        if todo:
+            _execute_all(todo, nb=nb, out=out, root=root, workers=workers, executor=executor,
+                         kernel_name=kernel_name, timeout=timeout, html_report=html_report,
+                         progress=progress, outcomes=outcomes)
+        ordered = [outcomes[r.run_id] for r in runs]
+        summary = summarise_batch(runs, ordered, indicators, out_dir=out)
+        written = []
+        for suffix in ("csv", "xlsx"):
+            path = out / f"{SUMMARY}.{suffix}"
+            with atomic_path(path) as tmp:
+                if suffix == "csv":
+                    summary.to_csv(tmp, index=False, encoding="utf-8")
+                else:
+                    from ntm_analysis.excel import write_table
+
+                    write_table(summary, tmp, sheet_name=SUMMARY)
+            written.append(path)
+        index = out / INDEX
+        with atomic_path(index) as tmp:
+            tmp.write_text(render_index(summary, lang=lang), encoding="utf-8")
+        written.append(index)
     return BatchResult(ordered, summary, index, written)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
+                 workers: int | None, executor: Executor | None, kernel_name: str,
+                 timeout: int | None, html_report: bool, progress: bool,
+                 outcomes: dict[str, RunOutcome]) -> None:
+    own = executor is None
+    pool: Executor = executor if executor is not None else ProcessPoolExecutor(
+        max_workers=max(1, min(workers or os.cpu_count() or 1, len(todo))))
+    try:
+        futures: dict[Future[RunOutcome], BatchRun] = {
+            pool.submit(execute_run, run, str(nb), str(out / run.run_id), kernel_name,
+                        timeout, html_report, str(root)): run for run in todo}
+        bar = _progress(len(futures), enabled=progress)
+        for future in as_completed(futures):
+            run = futures[future]
+            try:
+                outcome = future.result()
+            except Exception as exc:  # noqa: BLE001 - a lost worker fails its run only
+                outcome = RunOutcome(run.run_id, STATUS_FAILED, 0.0, str(out / run.run_id),
+                                     None, _error_text(exc))
+            if outcome.status == STATUS_FAILED:
+                log.warning("run %s failed: %s", run.run_id, outcome.error)
+            outcomes[run.run_id] = outcome
+            bar(run.run_id)
+    finally:
+        if own:
+            pool.shutdown()
 
 
 def _progress(total: int, *, enabled: bool) -> Callable[[str], None]:

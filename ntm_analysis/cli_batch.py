@@ -27,7 +27,7 @@ def _parse_params(items: tuple[str, ...]) -> dict[str, object]:
 
 
 @click.command()
-@click.argument("notebook", type=click.Path(path_type=Path))
+@click.argument("notebook", required=False, default="10_readiness")
 @click.option("--raw", "raw_dir", default="data/raw", show_default=True,
               type=click.Path(path_type=Path), help="Run every commune found in this folder.")
 @click.option("--list", "listing", type=click.Path(path_type=Path), default=None,
@@ -48,17 +48,21 @@ def _parse_params(items: tuple[str, ...]) -> dict[str, object]:
 @click.option("--no-resume", is_flag=True, help="Run again even when nothing changed.")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
               help="Language of the index page.")
-def batch(notebook: Path, raw_dir: Path, listing: Path | None, processed_dir: Path,
+def batch(notebook: str, raw_dir: Path, listing: Path | None, processed_dir: Path,
           out_dir: Path, years: tuple[int, ...], parent: str | None, params: tuple[str, ...],
           workers: int | None, scheduler: str | None, kernel_name: str, no_resume: bool,
           lang: str) -> None:
-    """Run NOTEBOOK once per commune and year, in parallel, with a summary and an index page.
+    """Run NOTEBOOK (default: the readiness report 10_readiness) once per commune and year, in
+    parallel, with a summary table and an index page.
 
     A failed run is reported and the others go on; runs whose inputs and parameters are
-    unchanged since their last successful run are skipped. The exit code is 1 when a run failed.
+    unchanged since their last successful run are skipped. The output folder is locked while
+    the batch runs: a second batch on it stops with a message naming the first (exit code 7).
+    The exit code is 1 when a run failed.
 
     \b
     Examples:
+      ntm batch --raw data/raw --out outputs/batch
       ntm batch notebooks/10_readiness.ipynb --raw data/raw --out outputs/batch
       ntm batch notebooks/10_readiness.ipynb --list communes.yaml -j 2 -p lang=en
       ntm batch notebooks/10_readiness.ipynb --scheduler tcp://127.0.0.1:8786

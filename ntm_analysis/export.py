@@ -12,6 +12,7 @@ escape by default; the exporter passes outputs through unchanged and never un-es
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import math
 import os
@@ -195,14 +196,13 @@ def _strip_for_report(nb: Any) -> Any:
     return nb
 
 
-def render_html(nb_path_or_node: str | os.PathLike[str] | nbformat.NotebookNode, *,
-                title: str | None = None, lang: str = "vi") -> str:
-    """Return the report HTML of an executed notebook as text (see :func:`export_html`)."""
+@functools.lru_cache(maxsize=4)
+def _exporter(lang: str) -> Any:
+    """One HTML exporter per language and process: its templates compile once, not per report
+    (a batch worker exports many)."""
     from nbconvert import HTMLExporter
 
-    check_lang(lang)
-    nb = _strip_for_report(_read_notebook(nb_path_or_node))
-    exporter = HTMLExporter(
+    return HTMLExporter(
         template_name="lab",
         extra_template_paths=[str(TEMPLATE_DIR)],
         template_file=TEMPLATE_FILE,
@@ -213,6 +213,14 @@ def render_html(nb_path_or_node: str | os.PathLike[str] | nbformat.NotebookNode,
         theme="light",
         language_code=lang,
     )
+
+
+def render_html(nb_path_or_node: str | os.PathLike[str] | nbformat.NotebookNode, *,
+                title: str | None = None, lang: str = "vi") -> str:
+    """Return the report HTML of an executed notebook as text (see :func:`export_html`)."""
+    check_lang(lang)
+    nb = _strip_for_report(_read_notebook(nb_path_or_node))
+    exporter = _exporter(lang)
     name = title or nb.metadata.get("title") or "ntm-analysis"
     nb.metadata["title"] = name
     resources = {"metadata": {"name": name}}

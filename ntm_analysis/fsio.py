@@ -27,6 +27,8 @@ __all__ = ["LockError", "RunLock", "atomic_path", "file_sha256", "pid_alive",
            "remove_temporaries"]
 
 CHUNK = 1 << 20
+#: Names of files that only exist while a write is in progress.
+TEMPORARY_PATTERNS = (".*.tmp", ".*.partial.ipynb")
 
 
 class LockError(NtmError):
@@ -69,14 +71,16 @@ def pid_alive(pid: int) -> bool:
 def remove_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
     """Delete the temporary files that interrupted atomic writes left under ``folder``.
 
-    ``atomic_path`` names them ``.NAME.RANDOM.tmp``; call this while holding the
+    ``atomic_path`` names them ``.NAME.RANDOM.tmp``; papermill's notebook in progress is
+    ``.NAME.partial.ipynb`` (renamed into place when the run ends). Call this while holding the
     :class:`RunLock` of the outputs, so no live writer's file is removed. Returns what was
     removed, sorted.
     """
     root = Path(folder)
     if not root.is_dir():
         return []
-    removed = sorted(p for p in root.rglob(".*.tmp") if p.is_file())
+    removed = sorted(p for pattern in TEMPORARY_PATTERNS for p in root.rglob(pattern)
+                     if p.is_file())
     for path in removed:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()

@@ -241,15 +241,52 @@ def show_table(view: pd.DataFrame, *, lang: str = "vi") -> Any:
     return styler.map(colour)
 
 
-def keep_figure(ax: Any, name: str, *, out_dir: str | os.PathLike[str] | None) -> Path | None:
-    """Save the figure of ``ax`` as ``figures/NAME.png`` in the run folder, if there is one."""
+def keep_figure(ax: Any, name: str, *, out_dir: str | os.PathLike[str] | None,
+                show: bool = True) -> Path | None:
+    """Save the figure of ``ax`` as ``figures/NAME.png`` in the run folder, if there is one.
+
+    In a notebook kernel (and with ``show``), the saved PNG itself is displayed, at the size the
+    inline backend would give it, and the figure is closed: it is drawn once instead of once for
+    the file and again for the notebook (charts are most of the time a report takes), and the
+    report shows exactly the saved picture.
+    """
     if not out_dir:
         return None
     from ntm_analysis.outputs import save_figure
 
-    path = save_figure(ax.figure, name, out_dir=out_dir)
+    fig = ax.figure
+    path = save_figure(fig, name, out_dir=out_dir)
     _expect(path, out_dir)
+    if show and _in_kernel():
+        _show_png(path)
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
     return path
+
+
+def _in_kernel() -> bool:
+    """Return True inside a Jupyter kernel (where figures are shown inline)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipykernel
+        return False
+    shell = get_ipython()
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def _show_png(path: Path) -> None:
+    import matplotlib as mpl
+    from IPython.display import Image, display
+
+    data = path.read_bytes()
+    width_px = int.from_bytes(data[16:20], "big")  # the PNG header's IHDR width
+    save_dpi = mpl.rcParams["savefig.dpi"]
+    scale = 1.0 if save_dpi == "figure" else mpl.rcParams["figure.dpi"] / float(save_dpi)
+    image = Image(data=data, format="png", width=max(1, round(width_px * scale)))
+    # no alt text from the chart title: it holds workbook text (unit names), which the report
+    # keeps out of attributes; the template gives a generic word instead
+    display(image)
 
 
 def keep_table(frame: pd.DataFrame, name: str, *,

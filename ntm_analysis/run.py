@@ -64,6 +64,8 @@ RAW_DIR_PARAM = "raw_dir"
 #: Status words of a run.
 STATUS_OK = "ok"
 STATUS_FAILED = "failed"
+#: Status of a manifest written when a run starts; a run killed midway keeps it.
+STATUS_RUNNING = "running"
 
 _TRUE = {"true", "yes", "1", "on", "có", "co"}
 _FALSE = {"false", "no", "0", "off", "không", "khong"}
@@ -475,6 +477,106 @@ def write_manifest(manifest: Mapping[str, Any], out_dir: str | os.PathLike[str])
     return path
 
 
+# --------------------------------------------------------------------------- fingerprints
+
+#: Fields the runner writes in every manifest (``extra`` fields never replace them).
+_OWN_FIELDS = frozenset({
+    "notebook", "notebook_sha256", "run_dir", "parameters", "parameters_given", "kernel_name",
+    "inputs", "fingerprint", "versions", "library_version", "python_version", "started",
+    "finished", "seconds", "status", "error", "failed_cell", "files", "outputs", "missing",
+    "error_name", "execution_count",
+})
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """A run checked before it starts: notebook, folder, parameters, inputs and fingerprint."""
+
+    notebook: Path
+    run_dir: Path
+    given: dict[str, Any]
+    effective: dict[str, Any]
+    inputs: list[dict[str, Any]]
+    fingerprint: dict[str, Any]
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, ensure_ascii=False, default=str, sort_keys=True))
+
+
+def prepare_run(notebook: str | os.PathLike[str], *,
+                parameters: Mapping[str, Any] | None = None,
+                out_dir: str | os.PathLike[str] | None = None,
+                inputs: Iterable[str | os.PathLike[str]] | None = None,
+                kernel_name: str = "python3", root: Path | None = None) -> RunPlan:
+    """Check a run without executing it: find the notebook, convert the parameters, hash inputs.
+
+    The result's ``fingerprint`` (notebook hash, kernel, parameters given, input hashes, library
+    version) is what :func:`run_notebook` records in the manifest and what
+    :func:`is_up_to_date` compares, so a batch can skip a run that would do the same work again.
+
+    Raises
+    ------
+    ParameterError
+        Unknown parameter names, values of the wrong type, missing input files.
+    """
+    root = root or project_root()
+    nb_path = find_notebook(notebook, root=root)
+    declared = notebook_parameters(nb_path)
+    given = coerce_parameters(declared, dict(parameters or {}), notebook=nb_path.name)
+    effective = {n: p.default for n, p in declared.items()} | given
+    run_dir = Path(out_dir) if out_dir is not None else default_run_dir(nb_path, effective,
+                                                                        root=root)
+    run_dir = resolve(run_dir, root=root).resolve()
+    if OUT_DIR_PARAM in declared:
+        given[OUT_DIR_PARAM] = str(run_dir)
+        effective[OUT_DIR_PARAM] = str(run_dir)
+    described = _describe_files(collect_inputs(effective, inputs=inputs, root=root), base=root)
+    fingerprint = {
+        "notebook_sha256": file_sha256(nb_path),
+        "kernel_name": kernel_name,
+        "parameters": _jsonable(given),
+        "inputs": {f["path"]: f["sha256"] for f in described},
+        "library_version": __version__,
+    }
+    return RunPlan(nb_path, run_dir, given, effective, described, fingerprint)
+
+
+def read_manifest(out_dir: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """Return the manifest of a run folder, or None when it is missing or unreadable."""
+    path = Path(out_dir) / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def is_up_to_date(out_dir: str | os.PathLike[str], fingerprint: Mapping[str, Any]) -> bool:
+    """Return True when ``out_dir`` holds a successful run with this ``fingerprint`` whose files
+    are all still there, unchanged (so running it again would only redo the same work).
+
+    A folder whose manifest says ``running`` or ``failed``, whose fingerprint differs, or one of
+    whose recorded files is missing or altered (e.g. a run killed while replacing it) is not.
+    """
+    folder = Path(out_dir)
+    manifest = read_manifest(folder)
+    if manifest is None or manifest.get("status") != STATUS_OK:
+        return False
+    if manifest.get("fingerprint") != _jsonable(dict(fingerprint)):
+        return False
+    for item in manifest.get("files") or []:
+        path = folder / str(item.get("path", ""))
+        try:
+            if path.stat().st_size != item.get("bytes") or file_sha256(path) != item.get(
+                    "sha256"):
+                return False
+        except OSError:
+            return False
+    outputs = manifest.get("outputs") or {}
+    return all((folder / str(name)).is_file() for name in outputs.values() if name)
+
+
 # --------------------------------------------------------------------------- running
 
 
@@ -490,6 +592,8 @@ def run_notebook(
     export: bool = True,
     timeout: int | None = None,
     title: str | None = None,
+    root: str | os.PathLike[str] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> RunResult:
     """Execute a notebook of the suite with papermill and write its run folder.
 
@@ -516,6 +620,12 @@ def run_notebook(
         Seconds allowed per cell (default: no limit).
     title : str, optional
         Title of the HTML page.
+    root : path, optional
+        The project root (default: :func:`ntm_analysis.paths.project_root`); batch workers get
+        it explicitly, since their working directory may differ.
+    extra : mapping, optional
+        More JSON-able fields for the manifest (a batch adds ``run_id``, ``unit``, ``parent``);
+        they never replace the runner's own fields.
 
     Returns
     -------
@@ -533,19 +643,12 @@ def run_notebook(
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
-    root = project_root()
-    nb_path = find_notebook(notebook, root=root)
+    clock = time.perf_counter()
+    root = Path(root).resolve() if root is not None else project_root()
+    plan = prepare_run(notebook, parameters=parameters, out_dir=out_dir, inputs=inputs,
+                       kernel_name=kernel_name, root=root)
+    nb_path, run_dir, given, effective = plan.notebook, plan.run_dir, plan.given, plan.effective
     name = nb_path.stem
-    declared = notebook_parameters(nb_path)
-    given = coerce_parameters(declared, dict(parameters or {}), notebook=nb_path.name)
-    effective = {n: p.default for n, p in declared.items()} | given
-    run_dir = Path(out_dir) if out_dir is not None else default_run_dir(nb_path, effective,
-                                                                        root=root)
-    run_dir = resolve(run_dir, root=root).resolve()
-    if OUT_DIR_PARAM in declared:
-        given[OUT_DIR_PARAM] = str(run_dir)
-        effective[OUT_DIR_PARAM] = str(run_dir)
-    input_files = collect_inputs(effective, inputs=inputs, root=root)
     lang = str(effective["lang"]) if effective.get("lang") in ("vi", "en") else "vi"
 
     since = time.time() - 1.0
@@ -553,27 +656,34 @@ def run_notebook(
     out_nb = run_dir / f"{name}.ipynb"
     html_path = run_dir / f"{name}.html"
     partial = run_dir / f".{name}.partial.ipynb"
-    for stale in (run_dir / FACTS, html_path, partial):
-        stale.unlink(missing_ok=True)
-    (run_dir / FIGURES).mkdir(exist_ok=True)
-    (run_dir / TABLES).mkdir(exist_ok=True)
 
     manifest: dict[str, Any] = {
+        **{k: v for k, v in (extra or {}).items() if k not in _OWN_FIELDS},
         "notebook": _shown(nb_path, root),
+        "notebook_sha256": plan.fingerprint["notebook_sha256"],
         "run_dir": _shown(run_dir, root),
         "parameters": effective,
         "parameters_given": given,
         "kernel_name": kernel_name,
-        "inputs": _describe_files(input_files, base=root),
+        "inputs": plan.inputs,
+        "fingerprint": plan.fingerprint,
         "versions": _versions(),
         "library_version": __version__,
         "python_version": platform.python_version(),
         "started": _now(),
         "finished": None,
-        "status": STATUS_FAILED,
+        "seconds": None,
+        "status": STATUS_RUNNING,
         "error": None,
         "failed_cell": None,
     }
+    # First the manifest says "running": a run killed from here on is never taken for done,
+    # whatever its folder still holds from an earlier run.
+    write_manifest(manifest, run_dir)
+    for stale in (run_dir / FACTS, html_path, partial):
+        stale.unlink(missing_ok=True)
+    (run_dir / FIGURES).mkdir(exist_ok=True)
+    (run_dir / TABLES).mkdir(exist_ok=True)
     logger.info("running %s into %s", nb_path.name, run_dir)
     env = {ROOT_ENV: str(root), RUN_DIR_ENV: str(run_dir)}
     error: str | None = None
@@ -595,7 +705,7 @@ def run_notebook(
         manifest["execution_count"] = exc.exec_count
     except KeyboardInterrupt:
         error = "interrupted"
-        _finish(manifest, run_dir, partial, out_nb, error, None, since)
+        _finish(manifest, run_dir, partial, out_nb, error, None, since, clock)
         raise
     except Exception as exc:  # kernel died, timed out, could not start
         error = f"{type(exc).__name__}: {exc}"
@@ -622,7 +732,7 @@ def run_notebook(
         counted = _count_issue_rows(run_dir)
         if counted is not None:
             manifest["issues_found"] = counted
-    manifest_path = _finish(manifest, run_dir, partial, out_nb, error, failed_cell, since)
+    manifest_path = _finish(manifest, run_dir, partial, out_nb, error, failed_cell, since, clock)
 
     result = RunResult(
         status=manifest["status"], out_dir=run_dir, notebook_path=out_nb,
@@ -654,7 +764,7 @@ def _source_cell_index(cell_index: int, nb_path: Path, *, injected: bool) -> int
 
 
 def _finish(manifest: dict[str, Any], run_dir: Path, partial: Path, out_nb: Path,
-            error: str | None, failed_cell: int | None, since: float) -> Path:
+            error: str | None, failed_cell: int | None, since: float, clock: float) -> Path:
     """Complete and write the manifest; only files changed since ``since`` count as written."""
     if partial.exists():
         os.replace(partial, out_nb)
@@ -662,6 +772,7 @@ def _finish(manifest: dict[str, Any], run_dir: Path, partial: Path, out_nb: Path
     manifest["error"] = error
     manifest["failed_cell"] = failed_cell
     manifest["finished"] = _now()
+    manifest["seconds"] = round(time.perf_counter() - clock, 3)
     written = [p for p in run_dir.rglob("*")
                if p.is_file() and p.name != MANIFEST and not p.name.startswith(".")
                and p.stat().st_mtime >= since]

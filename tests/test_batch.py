@@ -23,6 +23,7 @@ from ntm_analysis.batch import (
     run_batch,
 )
 from ntm_analysis.errors import InputError, ParameterError
+from ntm_analysis.fsio import file_sha256
 from ntm_analysis.load import load_workbook
 from ntm_analysis.schema import Ind, Level
 from ntm_analysis.synth import write_province
@@ -72,7 +73,13 @@ def test_batch_runs_fail_alone_resume_and_index(province, tmp_path) -> None:
     for run in plan.runs:
         manifest = json.loads((out / run.run_id / MANIFEST).read_text(encoding="utf-8"))
         assert manifest["parameters"]["commune"] == run.unit
-        assert set(manifest["inputs"]) == set(run.inputs)
+        # one manifest format (the runner's), with the batch's own fields beside it
+        assert {i["path"] for i in manifest["inputs"]} == set(run.inputs)
+        assert set(manifest["fingerprint"]["inputs"]) == set(run.inputs)
+        assert manifest["notebook_sha256"] == file_sha256(NOTEBOOK)
+        assert (manifest["run_id"], manifest["unit"], manifest["year"]) == (
+            run.run_id, run.unit, 2024)
+        assert manifest["status"] == (STATUS_FAILED if run.unit == failing else STATUS_OK)
         if run.unit != failing:
             n = len(load_workbook(run.inputs[0]).indicators)
             executed = (out / run.run_id / NOTEBOOK.name).read_text(encoding="utf-8")
@@ -192,8 +199,40 @@ def test_dask_local_cluster(province, tmp_path) -> None:
     plan = plan_from_raw_dir(raw, parameters={"fail_for": ""})
     plan.runs = plan.runs[:2]
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0", scheduler_port=0) as cluster, \
             distributed.Client(cluster) as client:
         result = run_batch(plan, notebook=NOTEBOOK, out_dir=tmp_path / "d",
                            executor=client.get_executor())
     assert [o.status for o in result.outcomes] == [STATUS_OK, STATUS_OK]
+
+
+@pytest.mark.slow
+def test_batch_runs_the_readiness_report_by_default(province, tmp_path) -> None:
+    import base64
+
+    import nbformat
+
+    raw, communes = province
+    plan = plan_from_raw_dir(raw, processed_dir=tmp_path / "processed")
+    plan.runs = plan.runs[:2]
+    out = tmp_path / "readiness"
+    result = run_batch(plan, out_dir=out, workers=2)  # no notebook given: 10_readiness
+    assert [o.status for o in result.outcomes] == [STATUS_OK, STATUS_OK], result.failed
+    for run in plan.runs:
+        folder = out / run.run_id
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        assert manifest["notebook"] == "notebooks/10_readiness.ipynb"
+        assert manifest["parameters"]["commune"] == run.unit
+        assert manifest["parameters"]["processed_dir"] == str((tmp_path / "processed").resolve())
+        html = (folder / "10_readiness.html").read_text(encoding="utf-8")
+        assert html.rstrip().endswith("</html>") and run.unit in html
+        # each chart is drawn once: the report shows exactly the saved PNG
+        executed = nbformat.read(folder / "10_readiness.ipynb", as_version=4)
+        shown = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs
+                 if "image/png" in o.get("data", {})]
+        saved = sorted((folder / "figures").glob("*.png"))
+        assert len(shown) == len(saved) >= 4  # commune, hamlets, two heat maps, money charts
+        assert {base64.b64decode(o["data"]["image/png"]) for o in shown} == {
+            p.read_bytes() for p in saved}
+    index = (out / INDEX).read_text(encoding="utf-8")
+    assert all(f'href="{r.run_id}/10_readiness.html"' in index for r in plan.runs)

@@ -1,0 +1,170 @@
+"""Crash safety of batch runs, with real processes: a lock against a second batch on the same
+outputs, a batch killed with SIGKILL mid-run leaving no torn file, and the next batch repairing
+the rest. Raw workbooks are never written."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ntm_analysis.batch import INDEX, LOCK, MANIFEST
+from ntm_analysis.fsio import RunLock, file_sha256, remove_temporaries
+from ntm_analysis.synth import write_province
+
+NOTEBOOK = Path(__file__).parent / "data" / "notebooks" / "batch_fixture.ipynb"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _batch_command(listing: Path, out: Path) -> list[str]:
+    return [sys.executable, "-m", "ntm_analysis", "batch", str(NOTEBOOK), "--list", str(listing),
+            "--out", str(out), "-j", "1", "-p", "fail_for=nobody"]
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "NTM_PROJECT_ROOT": str(ROOT), "PYTHONWARNINGS": "ignore"}
+
+
+def _wait_for(condition, *, seconds: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _manifests(out: Path) -> dict[str, dict]:
+    found = {}
+    for path in out.glob(f"*/{MANIFEST}"):
+        found[path.parent.name] = json.loads(path.read_text(encoding="utf-8"))  # never torn
+    return found
+
+
+def _ok_runs(out: Path) -> set[str]:
+    try:
+        return {k for k, m in _manifests(out).items() if m.get("status") == "ok"}
+    except (ValueError, OSError):  # a manifest being renamed into place this instant
+        return set()
+
+
+def _raw_hashes(raw: Path) -> dict[str, str]:
+    return {p.name: file_sha256(p) for p in sorted(raw.iterdir()) if p.is_file()}
+
+
+@pytest.mark.slow
+def test_lock_kill_and_repair_with_real_processes(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    communes = write_province(raw, communes=5, hamlets=(1, 2), year=2024, seed=7)
+    listing = tmp_path / "units.yaml"
+    listing.write_text("runs:\n" + "".join(
+        f"  - unit: {c.name}\n    year: 2024\n    inputs: [{c.path}]\n" for c in communes),
+        encoding="utf-8")
+    raw_before = _raw_hashes(raw)
+    out = tmp_path / "out"
+    command = _batch_command(listing, out)
+
+    first = subprocess.Popen(command, env=_env(), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        _wait_for(lambda: (out / LOCK).is_file() or first.poll() is not None, seconds=60,
+                  what="the first batch to take the lock")
+        assert first.poll() is None, first.communicate()[1].decode()
+        # a second batch on the same outputs refuses, naming the first; it writes nothing
+        second = subprocess.run(command, env=_env(), capture_output=True, text=True,
+                                timeout=120)
+        assert second.returncode == 7, second.stderr
+        assert "another run is using these outputs" in second.stderr
+        assert f"process {first.pid}" in second.stderr
+        assert "Traceback" not in second.stderr
+        assert first.poll() is None, "the first batch ended before it could be killed"
+        # kill the first batch (its worker too) with SIGKILL once a run has finished
+        _wait_for(lambda: bool(_ok_runs(out)), seconds=120, what="a first finished run")
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(timeout=30)
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+            first.wait(timeout=30)
+    assert first.returncode == -signal.SIGKILL
+
+    # what the killed batch left: whole files only (temporaries aside), never a torn one
+    done_before = _ok_runs(out)
+    assert done_before and len(done_before) < len(communes)
+    manifests = _manifests(out)
+    assert {m["status"] for m in manifests.values()} <= {"ok", "running"}
+    for path in out.rglob("*"):
+        if not path.is_file() or path.name.startswith("."):
+            continue
+        if path.suffix == ".html":
+            assert path.read_text(encoding="utf-8").rstrip().endswith("</html>"), path
+        elif path.suffix in {".ipynb", ".json"}:
+            json.loads(path.read_text(encoding="utf-8"))
+    for run_id in done_before:
+        assert (out / run_id / "batch_fixture.html").is_file()
+    started = {k: manifests[k]["started"] for k in done_before}
+    assert (out / LOCK).is_file()  # left behind by the killed batch
+
+    # the next batch takes over the stale lock, keeps finished runs and completes the rest
+    third = subprocess.run(command, env=_env(), capture_output=True, text=True, timeout=300)
+    assert third.returncode == 0, third.stderr
+    assert f"{len(communes)} run(s)" in third.stdout
+    assert f"{len(done_before)} skipped" in third.stdout
+    after = _manifests(out)
+    assert len(after) == len(communes)
+    assert {m["status"] for m in after.values()} == {"ok"}
+    assert {k: after[k]["started"] for k in done_before} == started  # not run again
+    for run_id in after:
+        html = (out / run_id / "batch_fixture.html").read_text(encoding="utf-8")
+        assert html.rstrip().endswith("</html>")
+    assert (out / INDEX).read_text(encoding="utf-8").rstrip().endswith("</html>")
+    assert not list(out.rglob(".*.tmp")) and not list(out.rglob(".*.partial.ipynb"))
+    assert not (out / LOCK).exists()
+    assert _raw_hashes(raw) == raw_before  # raw workbooks are read, never written
+
+
+def test_second_batch_refuses_while_a_live_process_holds_the_lock(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time\n"
+         "from ntm_analysis.fsio import RunLock\n"
+         f"with RunLock({str(out / LOCK)!r}):\n"
+         "    print('held', flush=True)\n"
+         "    time.sleep(60)\n"],
+        env=_env(), stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        from ntm_analysis.batch import run_batch
+        from ntm_analysis.fsio import LockError
+
+        with pytest.raises(LockError, match=f"process {holder.pid}"):
+            run_batch([], notebook=NOTEBOOK, out_dir=out)
+        assert not (out / INDEX).exists()
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+    # the holder is gone: its lock is stale, and the batch runs
+    result = run_batch([], notebook=NOTEBOOK, out_dir=out)
+    assert result.index_path is not None and result.index_path.is_file()
+    assert not (out / LOCK).exists()
+
+
+def test_remove_temporaries_cleans_interrupted_writes(tmp_path: Path) -> None:
+    run = tmp_path / "kim-phuong_2024"
+    (run / "figures").mkdir(parents=True)
+    leftovers = [run / ".manifest.json.a1b2.tmp", run / "figures" / ".x.png.c3.tmp",
+                 run / ".10_readiness.partial.ipynb"]
+    for path in leftovers:
+        path.write_text("{", encoding="utf-8")
+    kept = run / "manifest.json"
+    kept.write_text("{}", encoding="utf-8")
+    with RunLock(tmp_path / LOCK):
+        assert remove_temporaries(tmp_path) == sorted(leftovers)
+    assert kept.is_file() and not any(p.exists() for p in leftovers)
