@@ -26,16 +26,21 @@ def _parse_params(items: tuple[str, ...]) -> dict[str, object]:
     return out
 
 
+#: Paths on the command line are relative to the working directory (library paths are relative
+#: to the project root), so they are made absolute here.
+CWD_PATH = click.Path(path_type=Path, resolve_path=True)
+
+
 @click.command()
 @click.argument("notebook", required=False, default="10_readiness")
 @click.option("--raw", "raw_dir", default="data/raw", show_default=True,
-              type=click.Path(path_type=Path), help="Run every commune found in this folder.")
-@click.option("--list", "listing", type=click.Path(path_type=Path), default=None,
+              type=CWD_PATH, help="Run every commune found in this folder.")
+@click.option("--list", "listing", type=CWD_PATH, default=None,
               help="A YAML list of runs instead of --raw (see ntm_analysis.batch).")
 @click.option("--processed", "processed_dir", default="data/processed", show_default=True,
-              type=click.Path(path_type=Path), help="Parquet cache of the loaded workbooks.")
+              type=CWD_PATH, help="Parquet cache of the loaded workbooks.")
 @click.option("--out", "out_dir", default="outputs/batch", show_default=True,
-              type=click.Path(path_type=Path), help="Folder of the run folders and the index.")
+              type=CWD_PATH, help="Folder of the run folders and the index.")
 @click.option("--year", "years", type=int, multiple=True, help="Only these years (repeatable).")
 @click.option("--parent", default=None, help="Parent unit of the communes (e.g. the district).")
 @click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE",

@@ -29,12 +29,18 @@ def _collect(pairs: tuple[tuple[str, str], ...]) -> dict[str, object]:
     return out
 
 
+#: Paths on the command line are relative to the working directory (library paths are relative
+#: to the project root), so they are made absolute here.
+CWD_DIR = click.Path(file_okay=False, path_type=Path, resolve_path=True)
+CWD_EXISTING = click.Path(exists=True, path_type=Path, resolve_path=True)
+
+
 @click.command("run")
 @click.argument("notebook")
 @click.option("-p", "--parameter", "parameters", type=(str, str), multiple=True,
               metavar="NAME VALUE",
               help="Set a notebook parameter (repeatable; a repeated name makes a list).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "out_dir", type=CWD_DIR,
               help="Run folder (default: outputs/<year>/<commune>/ or outputs/<notebook>/).")
 @click.option("--kernel", "kernel_name", default="python3", show_default=True,
               help="Jupyter kernel to run the notebook with.")
@@ -57,9 +63,9 @@ def run_command(notebook: str, parameters: tuple[tuple[str, str], ...], out_dir:
 
 @click.command("report")
 @click.argument("paths", nargs=-1, required=True,
-                type=click.Path(exists=True, path_type=Path))
+                type=CWD_EXISTING)
 @click.option("--out", "out_dir", required=True,
-              type=click.Path(file_okay=False, path_type=Path), help="Run folder to write.")
+              type=CWD_DIR, help="Run folder to write.")
 @click.option("--year", type=int, help="Year of the report (default: the notebook's).")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
               help="Language of the report.")

@@ -15,16 +15,25 @@ ROOT_ENV = "NTM_PROJECT_ROOT"
 
 def project_root(start: str | os.PathLike[str] | None = None) -> Path:
     """Return the project root: ``$NTM_PROJECT_ROOT``, else the nearest folder holding ``data/``
-    and ``notebooks/`` above ``start`` (default: the working directory), else ``start`` itself.
+    and ``notebooks/`` above ``start`` (default: the working directory), else the checkout this
+    package was installed from (so ``ntm report`` finds the suite's notebooks from any folder),
+    else ``start`` itself.
     """
     env = os.environ.get(ROOT_ENV)
     if env:
         return Path(env).resolve()
     here = Path(start or os.getcwd()).resolve()
     for candidate in (here, *here.parents):
-        if (candidate / "data").is_dir() and (candidate / "notebooks").is_dir():
+        if _is_root(candidate):
             return candidate
+    suite = Path(__file__).resolve().parents[1]
+    if _is_root(suite):
+        return suite
     return here
+
+
+def _is_root(folder: Path) -> bool:
+    return (folder / "data").is_dir() and (folder / "notebooks").is_dir()
 
 
 def resolve(path: str | os.PathLike[str], *, root: Path | None = None) -> Path:

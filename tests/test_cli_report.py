@@ -106,3 +106,24 @@ def test_report_failure_raises_run_error(project: Path, tmp_path: Path) -> None:
     assert "10_readiness.ipynb: cell 4 failed" in str(result.exception)
     manifest = json.loads((tmp_path / "o" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["status"] == "failed" and manifest["failed_cell"] == 4
+
+
+@pytest.mark.slow
+def test_report_from_another_folder_writes_where_the_user_is(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Relative paths on the command line are the user's: not the project root's."""
+    from ntm_analysis.cli import cli
+
+    root = Path(__file__).resolve().parents[1]
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    for name in ("kim_phuong_2024_xa_kieu_mau.xlsx", "kim_phuong_2024_xom_thong_minh.xlsx"):
+        shutil.copy(root / "data" / "raw" / name, work / name)
+    monkeypatch.chdir(work)
+    result = CliRunner().invoke(cli, ["report", "kim_phuong_2024_xa_kieu_mau.xlsx",
+                                      "kim_phuong_2024_xom_thong_minh.xlsx", "--out", "bao-cao"])
+    assert result.exit_code == 0, result.output
+    html = work / "bao-cao" / "10_readiness.html"
+    assert html.is_file()
+    assert result.output.strip().endswith(str(html))
+    assert not (root / "bao-cao").exists()
