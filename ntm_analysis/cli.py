@@ -16,7 +16,7 @@ import click
 import pandas as pd
 
 from ntm_analysis import __version__
-from ntm_analysis.errors import NtmError, ValidationError, format_issue
+from ntm_analysis.errors import InputError, Location, NtmError, ValidationError, format_issue
 from ntm_analysis.schema import Iss, Severity, Summ
 
 log = logging.getLogger(__name__)
@@ -138,6 +138,13 @@ def summary(paths: tuple[Path, ...], as_json: bool, year: int | None, strict: bo
     result = load_workbooks(paths, year=year)
     print_warnings(result.issues)
     result.raise_for_errors()
+    if result.indicators.empty:
+        others = result.issues[result.issues[Iss.code].isin(["budget_sheet", "income_sheet"])]
+        hint = "; ".join(f"{r.source_file}, sheet '{r.source_sheet}': {r.problem}"
+                         for r in others.head(3).itertuples())
+        raise InputError(Location(file=", ".join(p.name for p in paths)),
+                         "no indicator table found (expected an appendix with 'Nội dung' and "
+                         "'Hiện trạng' or 'Đánh giá' columns)" + (f"; {hint}" if hint else ""))
     table = summarise_attainment(compute_attainment(result.indicators))
     if as_json:
         click.echo(json.dumps(_summary_records(table), ensure_ascii=False, indent=2))

@@ -115,3 +115,14 @@ def test_ingest_writes_parquet_and_skips_unchanged_files(tmp_path: Path) -> None
     assert second.exit_code == 0
     assert f"read 0 workbook(s), {len(SAMPLE)} unchanged" in second.stdout
     pd.testing.assert_frame_equal(pd.read_parquet(out / "indicators.parquet"), indicators)
+
+
+def test_summary_of_a_budget_workbook_says_there_is_no_indicator_table() -> None:
+    from pathlib import Path
+
+    raw = Path(__file__).resolve().parents[1] / "data" / "raw"
+    result = CliRunner().invoke(cli, ["summary", str(raw / "kim_phuong_2024_kinh_phi.xlsx")])
+    assert result.exit_code == 2
+    assert "kim_phuong_2024_kinh_phi.xlsx: no indicator table found" in result.output
+    assert "ntm funding" in result.output
+    assert "Traceback" not in result.output
