@@ -71,7 +71,8 @@ _COLUMN_NUMBER = re.compile(r"^\(?\s*(\d{1,2}|[A-Za-z])\s*\)?$")
 _YEAR_WORD = re.compile(r"\bnam\s+(19\d\d|20\d\d)\b")
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
 _UNIT = re.compile(
-    r"(?<![\w])(xã|xóm|thôn|bản|tổ dân phố|khu dân cư|ấp|làng|phường|thị trấn|tdp)\s+"
+    r"(?<![\w])(?<!các )(?<!những )(?<!mỗi )"
+    r"(xã|xóm|thôn|bản|tổ dân phố|khu dân cư|ấp|làng|phường|thị trấn|tdp)\s+"
     r"([^\-–,;:()\[\]\n/]+)",
     re.I,
 )
@@ -81,7 +82,10 @@ _UNIT_STOP = re.compile(
     re.I,
 )
 _NOT_A_NAME = ("nong thon moi", "ntm", "kieu mau", "thong minh", "dat chuan", "nang cao",
-               "tieu chi", "chi tieu", "nong thon", "da ", "hoan thanh")
+               "tieu chi", "chi tieu", "nong thon", "da ", "hoan thanh",
+               # "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "các xóm trên địa bàn xã"
+               "hoi ", "tren dia ban", "trong ", "tren ", "cua ", "thuoc ", "va ")
+_NOT_A_NAME_EXACT = {"hoi", "nay", "do", "tren", "trong", "khac"}
 _COMMUNE_WORDS = {"xa", "phuong", "thi tran"}
 #: Unit-type words that also start hamlet names ("Bản Lác", "Làng Mới").
 _NAME_START_WORDS = {"ban", "lang"}
@@ -187,7 +191,8 @@ def unit_names(text: str) -> list[tuple[str, str]]:
         prefix, name = match.group(1), match.group(2)
         name = _UNIT_STOP.sub("", name).strip(" .")
         key = fold(name)
-        if not key or key.startswith(_NOT_A_NAME) or len(key.split()) > 5:
+        if (not key or key.startswith(_NOT_A_NAME) or key in _NOT_A_NAME_EXACT
+                or len(key.split()) > 5):
             continue
         if name.isupper() or name.islower():
             name = name.title()

@@ -518,3 +518,22 @@ def test_chi_tieu_column_names_indicators_when_a_target_column_follows(tmp_path:
     assert ind["criterion_no"].tolist() == ["1", "1", "2"]
     assert ind["indicator_no"].tolist() == ["1.1", "1.2", "2.1"]
     assert ind["criterion_name"].tolist() == ["Hạ tầng số", "Hạ tầng số", "Xã hội số"]
+
+
+def test_national_motto_header_is_not_a_commune(tmp_path: Path) -> None:
+    """Official documents open with "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM": 'XÃ HỘI' is no commune."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "PB01"
+    ws.append(["UBND XÃ TÂN LẬP", None, None, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"])
+    ws.append(["BAN CHỈ ĐẠO XÂY DỰNG NTM", None, None, "Độc lập - Tự do - Hạnh phúc"])
+    ws.append(["KẾT QUẢ RÀ SOÁT TIÊU CHÍ XÃ NÔNG THÔN MỚI KIỂU MẪU NĂM 2024 "
+               "(tổng hợp từ các xóm trên địa bàn xã)"])
+    ws.append(["TT", "Nội dung", "Chỉ tiêu", "Hiện trạng", "Đánh giá"])
+    ws.append([1, "Sản xuất - Thu nhập - Hộ nghèo"])
+    ws.append(["1.1", "Vùng sản xuất hàng hóa tập trung", "Có", "Có", "Đạt"])
+    path = tmp_path / "quoc_hieu.xlsx"
+    wb.save(path)
+    ind = load_workbook(path).indicators
+    assert ind[["unit", "commune", "level"]].drop_duplicates().values.tolist() == [
+        ["Tân Lập", "Tân Lập", "commune"]]
