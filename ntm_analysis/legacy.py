@@ -244,7 +244,7 @@ def detect_legacy(text: str) -> str | None:
     """
     if not text or text.isascii():
         return None
-    if any(ch in _VIET_BEYOND_LATIN1 for ch in text):
+    if not _VIET_BEYOND_LATIN1.isdisjoint(text):
         return None
     words = [w for w in _SPLIT.split(text)
              if (any(ch in _SUSPECT for ch in w) or _VNI_PAIR.search(w))
@@ -301,7 +301,7 @@ def fix_text(text: str, *, font_name: str | None = None) -> tuple[str, str | Non
     if text.isascii():
         return text, None
     by_font = encoding_of_font(font_name)
-    if by_font is not None and not any(ch in _VIET_BEYOND_LATIN1 for ch in text):
+    if by_font is not None and _VIET_BEYOND_LATIN1.isdisjoint(text):
         encoding: str | None = by_font
     else:
         encoding = detect_legacy(text)
@@ -393,7 +393,8 @@ class GridFix:
 
 
 def _may_be_legacy(text: str) -> bool:
-    return not text.isascii() and not any(ch in _VIET_BEYOND_LATIN1 for ch in text)
+    # set.isdisjoint walks the string in C: this runs once per text cell of every sheet
+    return not text.isascii() and _VIET_BEYOND_LATIN1.isdisjoint(text)
 
 
 def _words_valid(text: str) -> bool:
@@ -435,7 +436,7 @@ def fix_grid(rows: list[list[Any]], *, font_encoding: str | None = None) -> Grid
     if sheet is None:
         sheet = detect_legacy(" ".join(text for *_, text in candidates))
     if sheet is None and font_encoding in ENCODINGS and not any(
-            isinstance(v, str) and any(ch in _VIET_BEYOND_LATIN1 for ch in v)
+            isinstance(v, str) and not _VIET_BEYOND_LATIN1.isdisjoint(v)
             for row in rows for v in row):
         before = sum(_words_valid(t) for *_, t in candidates)
         after = sum(_words_valid(to_unicode(t, font_encoding)) for *_, t in candidates)
@@ -455,7 +456,7 @@ def fix_grid(rows: list[list[Any]], *, font_encoding: str | None = None) -> Grid
                 out[r][c] = converted
                 fix.converted.setdefault(encoding, []).append((r, c))
                 continue
-        if any(ch in _SUSPECT for ch in text):
+        if not _SUSPECT.isdisjoint(text):
             fix.unsure.append((r, c))
     return fix
 
