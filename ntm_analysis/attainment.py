@@ -81,36 +81,48 @@ def _first_valid(values: pd.Series, codes: np.ndarray, n_groups: int) -> pd.Seri
     return pd.Series(array)
 
 
-def _parse_targets(texts: pd.Series) -> pd.DataFrame:
-    """Parse each distinct target text once; return comparator, value and unit per row."""
-    codes, uniques = pd.factorize(texts, use_na_sentinel=True)
-    parsed = [parse_target(t) for t in uniques]
-    # one extra slot at the end for missing texts (code -1)
-    comparator = np.array([p.comparator for p in parsed] + [TEXT], dtype=object)
-    value = pd.to_numeric(pd.Series([p.value for p in parsed] + [None], dtype=object),
-                          errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    unit = np.array([p.unit for p in parsed] + [None], dtype=object)
-    return pd.DataFrame({
-        Att.target_comparator: pd.array(comparator[codes], dtype="string"),
-        Att.target_value: pd.array(value[codes], dtype="Float64"),
-        Att.target_unit: pd.array(unit[codes], dtype="string"),
-    }, index=texts.index)
+def _combine_codes(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """``_group_codes`` from each column's factorize codes (-1 for a missing value).
+
+    Number the distinct combinations in order of first appearance; return each row's group
+    code and, per code, the position of its first row.
+    """
+    codes = np.zeros(len(columns[0]) if columns else 0, dtype="int64")
+    for col in columns:
+        width = int(col.max()) + 2 if len(col) else 1
+        codes, _ = pd.factorize(codes * width + (col.astype("int64") + 1))  # kept dense
+        codes = codes.astype("int64", copy=False)
+    _, first = np.unique(codes, return_index=True)
+    return codes, first
 
 
-def _add_missing(indicators: pd.DataFrame, catalogue: pd.DataFrame) -> pd.DataFrame:
+def _first_valid_at(values: pd.Series, rows: np.ndarray, codes: np.ndarray,
+                    n_groups: int) -> pd.Series:
+    """``_first_valid(values.take(rows), codes, n_groups)`` without gathering ``values``."""
+    positions = np.flatnonzero(values.notna().to_numpy()[rows])
+    taken = np.full(n_groups, -1, dtype="int64")
+    groups, first = np.unique(codes[positions], return_index=True)
+    taken[groups] = rows[positions[first]]
+    return pd.Series(values.array.take(taken, allow_fill=True))
+
+
+def _add_missing(indicators: pd.DataFrame, catalogue: pd.DataFrame, *,
+                 codes: _Codes | None = None) -> pd.DataFrame:
     """Add an empty row for each catalogue indicator a recognised unit's table lacks.
 
     Units are numbered by first appearance and (unit, indicator number) pairs encoded as
-    integers, so finding the missing pairs is one ``np.isin`` rather than two merges.
+    integers, so finding the missing pairs is one ``np.isin`` rather than two merges. ``codes``
+    (each column's factorize) is reused when the caller has it. Returns ``indicators`` itself
+    when nothing is missing.
     """
-    known = indicators[indicators[Ind.criteria_set].notna() & indicators[Ind.unit].notna()]
-    if known.empty:
+    codes = _Codes(indicators) if codes is None else codes
+    known_rows = np.flatnonzero((codes(Ind.criteria_set)[0] >= 0) & (codes(Ind.unit)[0] >= 0))
+    if not len(known_rows):
         return indicators
-    known = known.reset_index(drop=True)
-    codes, first = _group_codes(known, _GROUP)
-    units = known[_GROUP].take(first).reset_index(drop=True)
+    group, first = _combine_codes([codes(c)[0][known_rows] for c in _GROUP])
+    units = indicators[_GROUP].take(known_rows[first]).reset_index(drop=True)
     for col in (Ind.source_file, Ind.source_sheet):
-        units[col] = _first_valid(known[col], codes, len(first))
+        units[col] = _first_valid_at(indicators[col], known_rows, group, len(first))
     cat_rows = catalogue.rename(columns={
         "set_id": Ind.criteria_set, "criterion_name_vi": Ind.criterion_name,
         "indicator_name_vi": Ind.indicator_name,
@@ -129,12 +141,20 @@ def _add_missing(indicators: pd.DataFrame, catalogue: pd.DataFrame) -> pd.DataFr
     exp_unit = np.repeat(np.arange(len(units)), counts)
     exp_cat = np.concatenate(rows_of)
     # indicator numbers of the table and of the catalogue, numbered together
-    numbers = pd.concat([known[Ind.indicator_no].astype("object"),
-                         cat_rows[Ind.indicator_no].astype("object")], ignore_index=True)
-    no_codes, no_uniques = pd.factorize(numbers, use_na_sentinel=False)
-    width = len(no_uniques) + 1
-    present = codes * width + no_codes[:len(known)]
-    expected = exp_unit * width + no_codes[len(known):][exp_cat]
+    # (the table's from its factorize; the catalogue's few looked up, new ones numbered on)
+    no_codes, no_uniques = codes(Ind.indicator_no)
+    number_code = {v: i for i, v in enumerate(np.asarray(no_uniques, dtype=object).tolist())}
+    na_code = len(number_code)  # every missing number is one key, as in a merge
+    cat_codes = np.empty(len(cat_rows), dtype="int64")
+    for i, number in enumerate(cat_rows[Ind.indicator_no].astype("object").tolist()):
+        if pd.isna(number):
+            cat_codes[i] = na_code
+        else:
+            cat_codes[i] = number_code.setdefault(number, len(number_code) + 1)
+    width = len(number_code) + 2
+    table_codes = no_codes[known_rows]
+    present = group * width + np.where(table_codes < 0, na_code, table_codes)
+    expected = exp_unit * width + cat_codes[exp_cat]
     lacking = ~np.isin(expected, present)
     if not lacking.any():
         return indicators
@@ -248,12 +268,15 @@ def compute_attainment(indicators: pd.DataFrame, *, catalogue: pd.DataFrame | No
     """
     cat = load_catalogue() if catalogue is None else catalogue
     df = conform(indicators, Ind)
-    if add_missing:
-        df = _add_missing(df, cat)
-    basis_missing = df.get(Att.status_basis, pd.Series(pd.NA, index=df.index)).eq(Basis.missing)
-    basis_missing = basis_missing.fillna(False).to_numpy(dtype=bool)
-    df = conform(df, Ind)
     codes = _Codes(df)
+    basis_missing = np.zeros(len(df), dtype=bool)
+    if add_missing:
+        added = _add_missing(df, cat, codes=codes)
+        if added is not df:  # rows were added: number the longer table's columns again
+            basis_missing = added[Att.status_basis].eq(Basis.missing).fillna(False).to_numpy(
+                dtype=bool)
+            df = conform(added, Ind)
+            codes = _Codes(df)
     # the output order first, from integer keys; every column is gathered once, at the end
     keys = [codes.sort_key(c) for c in _SORT] + [codes.indicator_rank()]
     order: np.ndarray | None = np.lexsort(keys[::-1])  # the last key is the primary one
@@ -374,21 +397,6 @@ def compute_attainment(indicators: pd.DataFrame, *, catalogue: pd.DataFrame | No
             columns[name] = _take(df[name], order)
     out = pd.DataFrame(columns, index=pd.RangeIndex(len(df)), copy=False)
     return conform(out, Att)
-
-
-def _catalogue_rows(df: pd.DataFrame, lookup: pd.DataFrame) -> np.ndarray:
-    """Row of ``lookup`` matching each row's (criteria set, indicator number), or -1."""
-    keys = pd.concat([df[[Ind.criteria_set, Ind.indicator_no]].astype("object"),
-                      lookup[[Ind.criteria_set, Ind.indicator_no]].astype("object")],
-                     ignore_index=True)
-    codes, _ = _group_codes(keys, [Ind.criteria_set, Ind.indicator_no])
-    n = len(df)
-    where = np.full(int(codes.max()) + 1 if len(codes) else 0, -1, dtype="int64")
-    lookup_codes = codes[n:]
-    valid = lookup[Ind.criteria_set].notna().to_numpy() & \
-        lookup[Ind.indicator_no].notna().to_numpy()  # a missing key never matches
-    where[lookup_codes[valid][::-1]] = np.flatnonzero(valid)[::-1]  # first row wins
-    return where[codes[:n]]
 
 
 def _indicator_rank(numbers: pd.Series) -> np.ndarray:
