@@ -392,6 +392,21 @@ class GridFix:
     unsure: list[tuple[int, int]] = field(default_factory=list)
 
 
+_DETECTED: dict[str, str | None] = {}
+_DETECTED_MAX = 100_000
+
+
+def _detect_memo(text: str) -> str | None:
+    """``detect_legacy(text)``, remembered: the same cell texts recur on every sheet."""
+    try:
+        return _DETECTED[text]
+    except KeyError:
+        if len(_DETECTED) >= _DETECTED_MAX:
+            _DETECTED.clear()
+        guess = _DETECTED[text] = detect_legacy(text)
+        return guess
+
+
 def _may_be_legacy(text: str) -> bool:
     # set.isdisjoint walks the string in C: this runs once per text cell of every sheet
     return not text.isascii() and _VIET_BEYOND_LATIN1.isdisjoint(text)
@@ -430,7 +445,7 @@ def fix_grid(rows: list[list[Any]], *, font_encoding: str | None = None) -> Grid
                 candidates.append((r, c, value))
     if not candidates:
         return GridFix(rows)
-    found = {(r, c): detect_legacy(text) for r, c, text in candidates}
+    found = {(r, c): _detect_memo(text) for r, c, text in candidates}
     counts = {enc: sum(1 for e in found.values() if e == enc) for enc in ENCODINGS}
     sheet: str | None = max(ENCODINGS, key=lambda e: counts[e]) if any(counts.values()) else None
     if sheet is None:
