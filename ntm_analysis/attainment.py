@@ -119,7 +119,9 @@ def _add_missing(indicators: pd.DataFrame, catalogue: pd.DataFrame, *,
     known_rows = np.flatnonzero((codes(Ind.criteria_set)[0] >= 0) & (codes(Ind.unit)[0] >= 0))
     if not len(known_rows):
         return indicators
-    group, first = _combine_codes([codes(c)[0][known_rows] for c in _GROUP])
+    everyone = len(known_rows) == len(indicators)  # the usual case: no gather of the codes
+    group, first = _combine_codes([codes(c)[0] if everyone else codes(c)[0][known_rows]
+                                   for c in _GROUP])
     units = indicators[_GROUP].take(known_rows[first]).reset_index(drop=True)
     for col in (Ind.source_file, Ind.source_sheet):
         units[col] = _first_valid_at(indicators[col], known_rows, group, len(first))
@@ -152,7 +154,7 @@ def _add_missing(indicators: pd.DataFrame, catalogue: pd.DataFrame, *,
         else:
             cat_codes[i] = number_code.setdefault(number, len(number_code) + 1)
     width = len(number_code) + 2
-    table_codes = no_codes[known_rows]
+    table_codes = no_codes if everyone else no_codes[known_rows]
     present = group * width + np.where(table_codes < 0, na_code, table_codes)
     expected = exp_unit * width + cat_codes[exp_cat]
     lacking = ~np.isin(expected, present)
@@ -172,14 +174,38 @@ def _add_missing(indicators: pd.DataFrame, catalogue: pd.DataFrame, *,
 class _Codes:
     """Each column's ``pd.factorize`` (missing values coded -1), computed once per call."""
 
-    def __init__(self, df: pd.DataFrame) -> None:
+    def __init__(self, df: pd.DataFrame, *, head: _Codes | None = None) -> None:
         self._df = df
+        self._head = head  # the codes of the first rows of ``df``, when already known
         self._memo: dict[str, tuple[np.ndarray, pd.Index | np.ndarray]] = {}
 
     def __call__(self, column: str) -> tuple[np.ndarray, pd.Index | np.ndarray]:
         if column not in self._memo:
-            self._memo[column] = pd.factorize(self._df[column], use_na_sentinel=True)
+            if self._head is None:
+                self._memo[column] = pd.factorize(self._df[column], use_na_sentinel=True)
+            else:
+                self._memo[column] = self._extend(column, self._head)
         return self._memo[column]
+
+    def _extend(self, column: str, head: _Codes) -> tuple[np.ndarray, pd.Index | np.ndarray]:
+        """The head's codes, continued over the rows appended after it (few, in practice).
+
+        Values already seen keep their code and new ones are numbered on, so the result is
+        what ``pd.factorize`` of the whole column returns (codes by first appearance).
+        """
+        head_codes, head_uniques = head(column)
+        tail_codes, tail_uniques = pd.factorize(self._df[column].iloc[len(head_codes):],
+                                                use_na_sentinel=True)
+        known = {v: i for i, v in enumerate(np.asarray(head_uniques, dtype=object).tolist())}
+        fresh = [v for v in np.asarray(tail_uniques, dtype=object).tolist() if v not in known]
+        for v in fresh:
+            known[v] = len(known)
+        mapping = np.array([known[v] for v in np.asarray(tail_uniques, dtype=object).tolist()]
+                           + [-1], dtype="int64")
+        codes = np.concatenate([head_codes.astype("int64", copy=False), mapping[tail_codes]])
+        uniques = pd.array(np.asarray(head_uniques, dtype=object).tolist() + fresh,
+                           dtype=self._df[column].dtype)
+        return codes, uniques
 
     def sort_key(self, column: str) -> np.ndarray:
         """Integer keys that sort like the column (as ``_sort_codes``: missing values last)."""
@@ -276,7 +302,7 @@ def compute_attainment(indicators: pd.DataFrame, *, catalogue: pd.DataFrame | No
             basis_missing = added[Att.status_basis].eq(Basis.missing).fillna(False).to_numpy(
                 dtype=bool)
             df = conform(added, Ind)
-            codes = _Codes(df)
+            codes = _Codes(df, head=codes)
     # the output order first, from integer keys; every column is gathered once, at the end
     keys = [codes.sort_key(c) for c in _SORT] + [codes.indicator_rank()]
     order: np.ndarray | None = np.lexsort(keys[::-1])  # the last key is the primary one

@@ -315,12 +315,14 @@ def odd_values(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("add_missing", [True, False])
-@pytest.mark.parametrize("variant", ["shuffled", "odd", "sorted"])
+@pytest.mark.parametrize("variant", ["shuffled", "odd", "sorted", "all_keys_known"])
 def test_compute_attainment_equals_the_previous_implementation(
         province_indicators: pd.DataFrame, variant: str, add_missing: bool) -> None:
     ind = province_indicators
     if variant == "odd":
         ind = odd_values(ind)
+    elif variant == "all_keys_known":  # every row names its unit and criteria set
+        ind = ind[ind[Ind.criteria_set].notna() & ind[Ind.unit].notna()].reset_index(drop=True)
     elif variant == "sorted":  # already in output order: the gather is skipped
         ind = conform(reference_attainment.compute_attainment(ind, add_missing=False), Ind)
     before = ind.copy()
@@ -332,3 +334,19 @@ def test_compute_attainment_equals_the_previous_implementation(
     if variant == "odd":  # the special texts reached the judge
         assert new[Att.status_basis].eq(Basis.self_assessment).any()
         assert new[Att.catalogue_status].isna().any()
+
+
+def test_codes_continued_over_appended_rows_equal_factorize_of_the_whole_column() -> None:
+    from ntm_analysis.attainment import _Codes
+
+    head = pd.DataFrame({"t": pd.array(["b", None, "a", "b"], dtype="string"),
+                         "y": pd.array([2024, 2025, None, 2024], dtype="Int64")})
+    tail = pd.DataFrame({"t": pd.array(["c", "a", None, "c"], dtype="string"),
+                         "y": pd.array([2026, 2024, 2026, None], dtype="Int64")})
+    whole = pd.concat([head, tail], ignore_index=True)
+    continued = _Codes(whole, head=_Codes(head))
+    for column in ("t", "y"):
+        codes, uniques = continued(column)
+        want_codes, want_uniques = pd.factorize(whole[column], use_na_sentinel=True)
+        assert codes.tolist() == want_codes.tolist()
+        assert list(uniques) == list(want_uniques) and uniques.dtype == whole[column].dtype
