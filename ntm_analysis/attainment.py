@@ -81,36 +81,50 @@ def _first_valid(values: pd.Series, codes: np.ndarray, n_groups: int) -> pd.Seri
     return pd.Series(array)
 
 
-def _parse_targets(texts: pd.Series) -> pd.DataFrame:
-    """Parse each distinct target text once; return comparator, value and unit per row."""
-    codes, uniques = pd.factorize(texts, use_na_sentinel=True)
-    parsed = [parse_target(t) for t in uniques]
-    # one extra slot at the end for missing texts (code -1)
-    comparator = np.array([p.comparator for p in parsed] + [TEXT], dtype=object)
-    value = pd.to_numeric(pd.Series([p.value for p in parsed] + [None], dtype=object),
-                          errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    unit = np.array([p.unit for p in parsed] + [None], dtype=object)
-    return pd.DataFrame({
-        Att.target_comparator: pd.array(comparator[codes], dtype="string"),
-        Att.target_value: pd.array(value[codes], dtype="Float64"),
-        Att.target_unit: pd.array(unit[codes], dtype="string"),
-    }, index=texts.index)
+def _combine_codes(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """``_group_codes`` from each column's factorize codes (-1 for a missing value).
+
+    Number the distinct combinations in order of first appearance; return each row's group
+    code and, per code, the position of its first row.
+    """
+    codes = np.zeros(len(columns[0]) if columns else 0, dtype="int64")
+    for col in columns:
+        width = int(col.max()) + 2 if len(col) else 1
+        codes, _ = pd.factorize(codes * width + (col.astype("int64") + 1))  # kept dense
+        codes = codes.astype("int64", copy=False)
+    _, first = np.unique(codes, return_index=True)
+    return codes, first
 
 
-def _add_missing(indicators: pd.DataFrame, catalogue: pd.DataFrame) -> pd.DataFrame:
+def _first_valid_at(values: pd.Series, rows: np.ndarray, codes: np.ndarray,
+                    n_groups: int) -> pd.Series:
+    """``_first_valid(values.take(rows), codes, n_groups)`` without gathering ``values``."""
+    positions = np.flatnonzero(values.notna().to_numpy()[rows])
+    taken = np.full(n_groups, -1, dtype="int64")
+    groups, first = np.unique(codes[positions], return_index=True)
+    taken[groups] = rows[positions[first]]
+    return pd.Series(values.array.take(taken, allow_fill=True))
+
+
+def _add_missing(indicators: pd.DataFrame, catalogue: pd.DataFrame, *,
+                 codes: _Codes | None = None) -> pd.DataFrame:
     """Add an empty row for each catalogue indicator a recognised unit's table lacks.
 
     Units are numbered by first appearance and (unit, indicator number) pairs encoded as
-    integers, so finding the missing pairs is one ``np.isin`` rather than two merges.
+    integers, so finding the missing pairs is one ``np.isin`` rather than two merges. ``codes``
+    (each column's factorize) is reused when the caller has it. Returns ``indicators`` itself
+    when nothing is missing.
     """
-    known = indicators[indicators[Ind.criteria_set].notna() & indicators[Ind.unit].notna()]
-    if known.empty:
+    codes = _Codes(indicators) if codes is None else codes
+    known_rows = np.flatnonzero((codes(Ind.criteria_set)[0] >= 0) & (codes(Ind.unit)[0] >= 0))
+    if not len(known_rows):
         return indicators
-    known = known.reset_index(drop=True)
-    codes, first = _group_codes(known, _GROUP)
-    units = known[_GROUP].take(first).reset_index(drop=True)
+    everyone = len(known_rows) == len(indicators)  # the usual case: no gather of the codes
+    group, first = _combine_codes([codes(c)[0] if everyone else codes(c)[0][known_rows]
+                                   for c in _GROUP])
+    units = indicators[_GROUP].take(known_rows[first]).reset_index(drop=True)
     for col in (Ind.source_file, Ind.source_sheet):
-        units[col] = _first_valid(known[col], codes, len(first))
+        units[col] = _first_valid_at(indicators[col], known_rows, group, len(first))
     cat_rows = catalogue.rename(columns={
         "set_id": Ind.criteria_set, "criterion_name_vi": Ind.criterion_name,
         "indicator_name_vi": Ind.indicator_name,
@@ -129,12 +143,20 @@ def _add_missing(indicators: pd.DataFrame, catalogue: pd.DataFrame) -> pd.DataFr
     exp_unit = np.repeat(np.arange(len(units)), counts)
     exp_cat = np.concatenate(rows_of)
     # indicator numbers of the table and of the catalogue, numbered together
-    numbers = pd.concat([known[Ind.indicator_no].astype("object"),
-                         cat_rows[Ind.indicator_no].astype("object")], ignore_index=True)
-    no_codes, no_uniques = pd.factorize(numbers, use_na_sentinel=False)
-    width = len(no_uniques) + 1
-    present = codes * width + no_codes[:len(known)]
-    expected = exp_unit * width + no_codes[len(known):][exp_cat]
+    # (the table's from its factorize; the catalogue's few looked up, new ones numbered on)
+    no_codes, no_uniques = codes(Ind.indicator_no)
+    number_code = {v: i for i, v in enumerate(np.asarray(no_uniques, dtype=object).tolist())}
+    na_code = len(number_code)  # every missing number is one key, as in a merge
+    cat_codes = np.empty(len(cat_rows), dtype="int64")
+    for i, number in enumerate(cat_rows[Ind.indicator_no].astype("object").tolist()):
+        if pd.isna(number):
+            cat_codes[i] = na_code
+        else:
+            cat_codes[i] = number_code.setdefault(number, len(number_code) + 1)
+    width = len(number_code) + 2
+    table_codes = no_codes if everyone else no_codes[known_rows]
+    present = group * width + np.where(table_codes < 0, na_code, table_codes)
+    expected = exp_unit * width + cat_codes[exp_cat]
     lacking = ~np.isin(expected, present)
     if not lacking.any():
         return indicators
@@ -147,6 +169,103 @@ def _add_missing(indicators: pd.DataFrame, catalogue: pd.DataFrame) -> pd.DataFr
                                 Ind.target_text]]
     missing = missing.assign(**{Att.status_basis: Basis.missing})
     return pd.concat([indicators, missing], ignore_index=True)
+
+
+class _Codes:
+    """Each column's ``pd.factorize`` (missing values coded -1), computed once per call."""
+
+    def __init__(self, df: pd.DataFrame, *, head: _Codes | None = None) -> None:
+        self._df = df
+        self._head = head  # the codes of the first rows of ``df``, when already known
+        self._memo: dict[str, tuple[np.ndarray, pd.Index | np.ndarray]] = {}
+
+    def __call__(self, column: str) -> tuple[np.ndarray, pd.Index | np.ndarray]:
+        if column not in self._memo:
+            if self._head is None:
+                self._memo[column] = pd.factorize(self._df[column], use_na_sentinel=True)
+            else:
+                self._memo[column] = self._extend(column, self._head)
+        return self._memo[column]
+
+    def _extend(self, column: str, head: _Codes) -> tuple[np.ndarray, pd.Index | np.ndarray]:
+        """The head's codes, continued over the rows appended after it (few, in practice).
+
+        Values already seen keep their code and new ones are numbered on, so the result is
+        what ``pd.factorize`` of the whole column returns (codes by first appearance).
+        """
+        head_codes, head_uniques = head(column)
+        tail_codes, tail_uniques = pd.factorize(self._df[column].iloc[len(head_codes):],
+                                                use_na_sentinel=True)
+        known = {v: i for i, v in enumerate(np.asarray(head_uniques, dtype=object).tolist())}
+        fresh = [v for v in np.asarray(tail_uniques, dtype=object).tolist() if v not in known]
+        for v in fresh:
+            known[v] = len(known)
+        mapping = np.array([known[v] for v in np.asarray(tail_uniques, dtype=object).tolist()]
+                           + [-1], dtype="int64")
+        codes = np.concatenate([head_codes.astype("int64", copy=False), mapping[tail_codes]])
+        uniques = pd.array(np.asarray(head_uniques, dtype=object).tolist() + fresh,
+                           dtype=self._df[column].dtype)
+        return codes, uniques
+
+    def sort_key(self, column: str) -> np.ndarray:
+        """Integer keys that sort like the column (as ``_sort_codes``: missing values last)."""
+        codes, uniques = self(column)
+        rank, _ = pd.factorize(uniques, sort=True)  # distinct values: the code is the rank
+        return np.append(rank.astype("int64"), len(uniques))[codes]
+
+    def indicator_rank(self) -> np.ndarray:
+        """``_indicator_rank`` of the indicator numbers, from their distinct values."""
+        codes, uniques = self(Ind.indicator_no)
+        texts = [str(u) for u in uniques] + [""]  # a missing number ranks as ""
+        keys = [tuple(int(p) if p.isdigit() else 0 for p in t.split(".")) for t in texts]
+        dense = {k: i for i, k in enumerate(sorted(set(keys)))}
+        return np.array([dense[k] for k in keys], dtype="int64")[codes]
+
+
+def _lookup_rows(codes: _Codes, lookup: pd.DataFrame) -> np.ndarray:
+    """Row of ``lookup`` matching each row's (criteria set, indicator number), or -1.
+
+    The distinct (set, number) pairs of the table are few: each is looked up once in a dict
+    of the catalogue's pairs (first row wins; a missing key never matches).
+    """
+    set_codes, set_uniques = codes(Ind.criteria_set)
+    no_codes, no_uniques = codes(Ind.indicator_no)
+    pairs: dict[tuple[object, object], int] = {}
+    sets = lookup[Ind.criteria_set].astype("object").tolist()
+    numbers = lookup[Ind.indicator_no].astype("object").tolist()
+    for i in range(len(lookup) - 1, -1, -1):
+        if not (pd.isna(sets[i]) or pd.isna(numbers[i])):
+            pairs[(sets[i], numbers[i])] = i
+    width = len(no_uniques) + 1
+    pair_codes, distinct = pd.factorize(set_codes.astype("int64") * width + no_codes)
+    set_list = list(np.asarray(set_uniques, dtype=object))
+    no_list = list(np.asarray(no_uniques, dtype=object))
+    rows = np.full(len(distinct) + 1, -1, dtype="int64")
+    for k, pair in enumerate(np.asarray(distinct)):
+        s, no = divmod(int(pair), width)
+        if s >= 0 and no < len(no_list):  # -1 codes: a missing set or number
+            rows[k] = pairs.get((set_list[s], no_list[no]), -1)
+    return rows[pair_codes]
+
+
+def _filled(codes: _Codes, column: str, fallback: list[object],
+            row_of: np.ndarray) -> tuple[pd.api.extensions.ExtensionArray, np.ndarray]:
+    """The column's texts with gaps filled from ``fallback[row_of]``, as labels and codes.
+
+    Returns the labels (the column's distinct texts, then the fallback texts, then NA) and each
+    row's code into them; nothing is materialised per row.
+    """
+    col_codes, uniques = codes(column)
+    labels = pd.array(list(np.asarray(uniques, dtype=object)) + fallback + [None],
+                      dtype="string")
+    na_slot = len(labels) - 1
+    from_fallback = np.where(row_of >= 0, len(uniques) + row_of, na_slot)
+    return labels, np.where(col_codes >= 0, col_codes, from_fallback)
+
+
+def _take(series: pd.Series, order: np.ndarray | None) -> pd.api.extensions.ExtensionArray:
+    """The series' values in ``order`` (all of them when ``order`` is None)."""
+    return series.array if order is None else series.array.take(order)
 
 
 def compute_attainment(indicators: pd.DataFrame, *, catalogue: pd.DataFrame | None = None,
@@ -175,48 +294,63 @@ def compute_attainment(indicators: pd.DataFrame, *, catalogue: pd.DataFrame | No
     """
     cat = load_catalogue() if catalogue is None else catalogue
     df = conform(indicators, Ind)
+    codes = _Codes(df)
+    basis_missing = np.zeros(len(df), dtype=bool)
     if add_missing:
-        df = _add_missing(df, cat)
-    basis_missing = df.get(Att.status_basis, pd.Series(pd.NA, index=df.index)).eq(Basis.missing)
-    basis_missing = basis_missing.fillna(False).astype(bool)
-    df = conform(df, Ind)
+        added = _add_missing(df, cat, codes=codes)
+        if added is not df:  # rows were added: number the longer table's columns again
+            basis_missing = added[Att.status_basis].eq(Basis.missing).fillna(False).to_numpy(
+                dtype=bool)
+            df = conform(added, Ind)
+            codes = _Codes(df, head=codes)
+    # the output order first, from integer keys; every column is gathered once, at the end
+    keys = [codes.sort_key(c) for c in _SORT] + [codes.indicator_rank()]
+    order: np.ndarray | None = np.lexsort(keys[::-1])  # the last key is the primary one
+    if bool(np.all(order == np.arange(len(df)))):
+        order = None  # already in order: nothing to gather
+
+    def ordered(values: np.ndarray) -> np.ndarray:
+        return values if order is None else values[order]
+
     # catalogue facts: found/inferred status, fallback names and targets
     lookup = cat.rename(columns={"set_id": Ind.criteria_set})[
         [Ind.criteria_set, Ind.indicator_no, "status", "target_text", "criterion_name_vi",
          "indicator_name_vi"]
     ].drop_duplicates([Ind.criteria_set, Ind.indicator_no]).reset_index(drop=True)
-    row_of = _catalogue_rows(df, lookup)
-    out = df.copy()
+    row_of = _lookup_rows(codes, lookup)
 
-    def fact(column: str) -> pd.api.extensions.ExtensionArray:
-        return pd.array(lookup[column].astype("object").tolist(), dtype="string").take(
-            row_of, allow_fill=True)
+    def fact(column: str) -> list[object]:
+        return lookup[column].astype("object").tolist()
 
-    out[Att.catalogue_status] = fact("status")
-    out[Ind.target_text] = out[Ind.target_text].fillna(pd.Series(fact("target_text")))
-    out[Ind.criterion_name] = out[Ind.criterion_name].fillna(
-        pd.Series(fact("criterion_name_vi")))
-    out[Ind.indicator_name] = out[Ind.indicator_name].fillna(
-        pd.Series(fact("indicator_name_vi")))
-    targets = _parse_targets(out[Ind.target_text])
-    out = pd.concat([out, targets], axis=1)
-
-    value = out[Ind.value].astype("float64").to_numpy(na_value=np.nan)
-    tval = out[Att.target_value].astype("float64").to_numpy(na_value=np.nan)
-    # comparators and units as small integer codes: comparisons on 10⁶ Python strings are slow
-    cmp_codes, cmp_uniques = pd.factorize(out[Att.target_comparator].fillna(TEXT))
-    cmp_names = list(cmp_uniques)
+    status_labels = pd.array(fact("status") + [None], dtype="string")
+    catalogue_status = status_labels.take(ordered(np.where(row_of >= 0, row_of, len(lookup))))
+    text_labels, text_codes = _filled(codes, Ind.target_text, fact("target_text"), row_of)
+    crit_labels, crit_codes = _filled(codes, Ind.criterion_name, fact("criterion_name_vi"),
+                                      row_of)
+    name_labels, name_codes = _filled(codes, Ind.indicator_name, fact("indicator_name_vi"),
+                                      row_of)
+    # each distinct target text parsed once; a missing text is "text" with no value or unit
+    parsed = [parse_target(t) if t is not pd.NA else None for t in text_labels]
+    slot_cmp = [p.comparator if p is not None else TEXT for p in parsed]
+    slot_value = pd.to_numeric(
+        pd.Series([p.value if p is not None else None for p in parsed], dtype=object),
+        errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    slot_unit = [p.unit if p is not None else None for p in parsed]
+    tval = slot_value[text_codes]
 
     def is_cmp(name: str) -> np.ndarray:
-        return cmp_codes == (cmp_names.index(name) if name in cmp_names else -2)
+        return np.array([c == name for c in slot_cmp], dtype=bool)[text_codes]
 
     ge, gt, le, lt, eq, true, text = (is_cmp(c) for c in (GE, GT, LE, LT, EQ, TRUE, TEXT))
-    vunit = out[Ind.value_unit].fillna("")
-    v_percent = vunit.eq(PERCENT).to_numpy(dtype=bool)
-    is_bool = vunit.eq(BOOL).to_numpy(dtype=bool)
-    t_percent = out[Att.target_unit].fillna("").eq(PERCENT).to_numpy(dtype=bool)
+    t_percent = np.array([u == PERCENT for u in slot_unit], dtype=bool)[text_codes]
+    value = df[Ind.value].astype("float64").to_numpy(na_value=np.nan)
+    unit_codes, unit_uniques = codes(Ind.value_unit)
+
+    def is_unit(name: str) -> np.ndarray:
+        return np.array([u == name for u in unit_uniques] + [False], dtype=bool)[unit_codes]
+
+    v_percent, is_bool, compliance = is_unit(PERCENT), is_unit(BOOL), is_unit(COMPLIANCE)
     # a fraction (0.95) in a percentage row means 95%
-    compliance = vunit.eq(COMPLIANCE).to_numpy(dtype=bool)
     fraction = t_percent & ~v_percent & ~is_bool & ~compliance & (value > 0) & \
         (value <= 1) & (tval > 1) & (ge | gt | eq)
     value = np.where(fraction, value * 100.0, value)
@@ -251,7 +385,7 @@ def compute_attainment(indicators: pd.DataFrame, *, catalogue: pd.DataFrame | No
     code = {label: i for i, label in enumerate(labels)}
     computed = np.where(judgeable, np.where(met, code[Status.met], code[Status.not_met]), -1)
     # self-assessments: the known words share the codes above; any other text keeps its own
-    self_codes, self_uniques = pd.factorize(out[Ind.self_assessment])
+    self_codes, self_uniques = codes(Ind.self_assessment)
     has_self = self_codes >= 0
     self_labels = [str(u) for u in self_uniques]
     all_labels = labels + [u for u in dict.fromkeys(self_labels) if u not in code]
@@ -261,31 +395,34 @@ def compute_attainment(indicators: pd.DataFrame, *, catalogue: pd.DataFrame | No
     status = np.where(judgeable, computed, np.where(has_self, self_code, code[Status.unknown]))
     basis = np.where(judgeable, code[Basis.value],
                      np.where(has_self, code[Basis.self_assessment], code[Basis.none]))
-    basis = np.where(basis_missing.to_numpy(), code[Basis.missing], basis)
-    out[Ind.value] = pd.array(value, dtype="Float64")  # NaN → NA
-    out[Att.computed_status] = _string_take(all_labels, computed)
-    out[Att.status] = _string_take(all_labels, status)
-    out[Att.status_basis] = _string_take(all_labels, basis)
-    out[Att.gap] = pd.array(np.where(judgeable, gap, np.nan), dtype="Float64")
-    out[Att.discrepancy] = pd.array(judgeable & has_self & (computed != self_code),
-                                    dtype="boolean")
-    out = conform(out, Att)
-    return _sort(out)
-
-
-def _catalogue_rows(df: pd.DataFrame, lookup: pd.DataFrame) -> np.ndarray:
-    """Row of ``lookup`` matching each row's (criteria set, indicator number), or -1."""
-    keys = pd.concat([df[[Ind.criteria_set, Ind.indicator_no]].astype("object"),
-                      lookup[[Ind.criteria_set, Ind.indicator_no]].astype("object")],
-                     ignore_index=True)
-    codes, _ = _group_codes(keys, [Ind.criteria_set, Ind.indicator_no])
-    n = len(df)
-    where = np.full(int(codes.max()) + 1 if len(codes) else 0, -1, dtype="int64")
-    lookup_codes = codes[n:]
-    valid = lookup[Ind.criteria_set].notna().to_numpy() & \
-        lookup[Ind.indicator_no].notna().to_numpy()  # a missing key never matches
-    where[lookup_codes[valid][::-1]] = np.flatnonzero(valid)[::-1]  # first row wins
-    return where[codes[:n]]
+    basis = np.where(basis_missing, code[Basis.missing], basis)
+    filled = {Ind.target_text: text_labels.take(ordered(text_codes)),
+              Ind.criterion_name: crit_labels.take(ordered(crit_codes)),
+              Ind.indicator_name: name_labels.take(ordered(name_codes)),
+              Ind.value: pd.array(ordered(value), dtype="Float64")}  # NaN → NA
+    slot_units = pd.array(slot_unit, dtype="string")
+    computed_cols = {
+        Att.catalogue_status: catalogue_status,
+        Att.target_comparator: pd.array(slot_cmp, dtype="string").take(ordered(text_codes)),
+        Att.target_value: pd.array(ordered(tval), dtype="Float64"),
+        Att.target_unit: slot_units.take(ordered(text_codes)),
+        Att.computed_status: _string_take(all_labels, ordered(computed)),
+        Att.status: _string_take(all_labels, ordered(status)),
+        Att.status_basis: _string_take(all_labels, ordered(basis)),
+        Att.gap: pd.array(ordered(np.where(judgeable, gap, np.nan)), dtype="Float64"),
+        Att.discrepancy: pd.array(ordered(judgeable & has_self & (computed != self_code)),
+                                  dtype="boolean"),
+    }
+    columns = {}
+    for name in Att.columns():
+        if name in filled:
+            columns[name] = filled[name]
+        elif name in computed_cols:
+            columns[name] = computed_cols[name]
+        else:
+            columns[name] = _take(df[name], order)
+    out = pd.DataFrame(columns, index=pd.RangeIndex(len(df)), copy=False)
+    return conform(out, Att)
 
 
 def _indicator_rank(numbers: pd.Series) -> np.ndarray:

@@ -58,21 +58,45 @@ def _cache_key(digest: str, year: int | None) -> str:
 POOL_MIN_FILES = 16
 
 
-def _parse(path: Path, year: int | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Parse one workbook; a file that cannot be opened becomes one error row."""
+def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` (without its index) to ``path`` atomically, through pyarrow directly.
+
+    The same file ``DataFrame.to_parquet`` writes (pandas metadata included, so dtypes come
+    back), without the pandas I/O layer's per-call overhead.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
+
+
+def _parse(path: Path, year: int | None,
+           cache_stem: Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Parse one workbook; a file that cannot be opened becomes one error row.
+
+    With ``cache_stem`` the tables are also written to the cache (``<stem>.ind.parquet`` and
+    ``<stem>.iss.parquet``), in the process that parsed them.
+    """
     try:
         result = load_workbook(path, year=year)
-        return result.indicators, result.issues
+        ind, iss = result.indicators, result.issues
     except InputError as error:
-        return empty_frame(Ind), _error_frame(error)
+        ind, iss = empty_frame(Ind), _error_frame(error)
+    if cache_stem is not None:
+        for suffix, frame in (("ind", ind), ("iss", iss)):
+            _write_parquet(frame, cache_stem.with_name(f"{cache_stem.name}.{suffix}.parquet"))
+    return ind, iss
 
 
-def _parse_all(paths: list[Path], year: int | None,
-               workers: int) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+def _parse_all(paths: list[Path], year: int | None, workers: int,
+               stems: list[Path | None]) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     """Parse workbooks in order, in ``workers`` forked processes when there are enough of them.
 
     Results come back in the order of ``paths`` whatever the pool does, so the output is the
     same as a serial run. Without ``fork`` (or with one worker) the parse stays in-process.
+    Each workbook's cache files (``stems``) are written by the process that parsed it.
     """
     if workers > 1 and len(paths) >= POOL_MIN_FILES and \
             "fork" in multiprocessing.get_all_start_methods():
@@ -80,11 +104,11 @@ def _parse_all(paths: list[Path], year: int | None,
 
         context = multiprocessing.get_context("fork")  # the parent's imports are reused
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            yield from pool.map(_parse, paths, [year] * len(paths),
+            yield from pool.map(_parse, paths, [year] * len(paths), stems,
                                 chunksize=max(1, len(paths) // (workers * 4)))
         return
-    for path in paths:
-        yield _parse(path, year)
+    for path, stem in zip(paths, stems, strict=True):
+        yield _parse(path, year, stem)
 
 
 def load_raw_dir(raw_dir: str | os.PathLike[str], *,
@@ -121,19 +145,17 @@ def load_raw_dir(raw_dir: str | os.PathLike[str], *,
             found[path] = (ind, iss)
         else:
             to_parse.append(path)
+    stems: list[Path | None] = [
+        cache / _cache_key(digests[path], year) if cache is not None else None
+        for path in to_parse]
     results: Iterable[tuple[pd.DataFrame, pd.DataFrame]] = _parse_all(
-        to_parse, year, workers if workers is not None else (os.cpu_count() or 1))
+        to_parse, year, workers if workers is not None else (os.cpu_count() or 1), stems)
     if progress and len(to_parse) > 1:
         from tqdm.auto import tqdm
 
         results = tqdm(results, total=len(to_parse), desc="workbooks", unit="file")
     for path, (ind, iss) in zip(to_parse, results, strict=True):
         parsed.append(path.name)
-        if cache is not None:
-            key = _cache_key(digests[path], year)
-            for suffix, frame in (("ind", ind), ("iss", iss)):
-                with atomic_path(cache / f"{key}.{suffix}.parquet") as tmp:
-                    frame.to_parquet(tmp, index=False)
         found[path] = (ind, iss)
     for path in paths:
         ind, iss = found[path]
@@ -148,8 +170,7 @@ def load_raw_dir(raw_dir: str | os.PathLike[str], *,
     if processed_dir is not None:
         out = Path(processed_dir)
         for name, frame in ((INDICATORS_FILE, result.indicators), (ISSUES_FILE, result.issues)):
-            with atomic_path(out / name) as tmp:
-                frame.to_parquet(tmp, index=False)
+            _write_parquet(frame, out / name)
             written.append(out / name)
         manifest = {
             "version": __version__,

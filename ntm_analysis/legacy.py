@@ -244,7 +244,7 @@ def detect_legacy(text: str) -> str | None:
     """
     if not text or text.isascii():
         return None
-    if any(ch in _VIET_BEYOND_LATIN1 for ch in text):
+    if not _VIET_BEYOND_LATIN1.isdisjoint(text):
         return None
     words = [w for w in _SPLIT.split(text)
              if (any(ch in _SUSPECT for ch in w) or _VNI_PAIR.search(w))
@@ -301,7 +301,7 @@ def fix_text(text: str, *, font_name: str | None = None) -> tuple[str, str | Non
     if text.isascii():
         return text, None
     by_font = encoding_of_font(font_name)
-    if by_font is not None and not any(ch in _VIET_BEYOND_LATIN1 for ch in text):
+    if by_font is not None and _VIET_BEYOND_LATIN1.isdisjoint(text):
         encoding: str | None = by_font
     else:
         encoding = detect_legacy(text)
@@ -392,8 +392,24 @@ class GridFix:
     unsure: list[tuple[int, int]] = field(default_factory=list)
 
 
+_DETECTED: dict[str, str | None] = {}
+_DETECTED_MAX = 100_000
+
+
+def _detect_memo(text: str) -> str | None:
+    """``detect_legacy(text)``, remembered: the same cell texts recur on every sheet."""
+    try:
+        return _DETECTED[text]
+    except KeyError:
+        if len(_DETECTED) >= _DETECTED_MAX:
+            _DETECTED.clear()
+        guess = _DETECTED[text] = detect_legacy(text)
+        return guess
+
+
 def _may_be_legacy(text: str) -> bool:
-    return not text.isascii() and not any(ch in _VIET_BEYOND_LATIN1 for ch in text)
+    # set.isdisjoint walks the string in C: this runs once per text cell of every sheet
+    return not text.isascii() and _VIET_BEYOND_LATIN1.isdisjoint(text)
 
 
 def _words_valid(text: str) -> bool:
@@ -429,13 +445,13 @@ def fix_grid(rows: list[list[Any]], *, font_encoding: str | None = None) -> Grid
                 candidates.append((r, c, value))
     if not candidates:
         return GridFix(rows)
-    found = {(r, c): detect_legacy(text) for r, c, text in candidates}
+    found = {(r, c): _detect_memo(text) for r, c, text in candidates}
     counts = {enc: sum(1 for e in found.values() if e == enc) for enc in ENCODINGS}
     sheet: str | None = max(ENCODINGS, key=lambda e: counts[e]) if any(counts.values()) else None
     if sheet is None:
         sheet = detect_legacy(" ".join(text for *_, text in candidates))
     if sheet is None and font_encoding in ENCODINGS and not any(
-            isinstance(v, str) and any(ch in _VIET_BEYOND_LATIN1 for ch in v)
+            isinstance(v, str) and not _VIET_BEYOND_LATIN1.isdisjoint(v)
             for row in rows for v in row):
         before = sum(_words_valid(t) for *_, t in candidates)
         after = sum(_words_valid(to_unicode(t, font_encoding)) for *_, t in candidates)
@@ -455,7 +471,7 @@ def fix_grid(rows: list[list[Any]], *, font_encoding: str | None = None) -> Grid
                 out[r][c] = converted
                 fix.converted.setdefault(encoding, []).append((r, c))
                 continue
-        if any(ch in _SUSPECT for ch in text):
+        if not _SUSPECT.isdisjoint(text):
             fix.unsure.append((r, c))
     return fix
 

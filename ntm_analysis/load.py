@@ -836,6 +836,7 @@ def _roman_or_int(token: str) -> str:
     return str(_ROMAN[token]) if token in _ROMAN else str(int(token))
 
 
+@lru_cache(maxsize=65536)  # pure, and the same few texts come back on every sheet
 def _number_kind(text: str) -> tuple[str, str | None]:
     """Classify a number-column cell: roman, int, dotted, letter, bullet or none."""
     t = text.strip().rstrip(".") if text.strip() not in ("-", "+", "*", "•") else text.strip()
@@ -855,6 +856,7 @@ def _number_kind(text: str) -> tuple[str, str | None]:
     return "other", None
 
 
+@lru_cache(maxsize=65536)  # pure, and indicator names repeat across units and workbooks
 def _name_number(name: str) -> tuple[str, str | None, str]:
     """Split a numbering prefix off an indicator or criterion name."""
     if m := _NAME_DOTTED.match(name):

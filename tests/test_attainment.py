@@ -289,3 +289,64 @@ def test_vectorised_summaries_equal_the_groupby_version(province_indicators: pd.
     pd.testing.assert_frame_equal(summary, reference_summarise_attainment(att))
     assert summary[Summ.source_file].str.contains("; ").any()  # joined file names compared
     assert summary[Summ.criteria_total].gt(0).all()
+
+
+# ----------------------------------------------------------------------------------------------
+# compute_attainment against the previous implementation (tests/reference_attainment.py), which
+# sorted first and gathered every column; the current code gathers once from integer codes.
+
+import reference_attainment  # noqa: E402
+
+
+def odd_values(frame: pd.DataFrame) -> pd.DataFrame:
+    """The same rows with texts the judge treats specially: fractions, yes/no, 'Đạt', gaps."""
+    odd = frame.copy()
+    n = len(odd)
+    odd.loc[odd.index[0:n:11], Ind.target_text] = pd.NA  # filled from the catalogue
+    odd.loc[odd.index[1:n:13], Ind.criterion_name] = pd.NA
+    odd.loc[odd.index[2:n:17], Ind.indicator_name] = pd.NA
+    odd.loc[odd.index[3:n:19], [Ind.value, Ind.value_unit]] = [0.95, pd.NA]  # a fraction
+    odd.loc[odd.index[4:n:23], [Ind.value, Ind.value_unit]] = [1.0, "bool"]
+    odd.loc[odd.index[5:n:29], [Ind.value, Ind.value_unit]] = [1.0, "compliance"]
+    odd.loc[odd.index[6:n:31], Ind.target_text] = "theo quy định"  # not judgeable
+    odd.loc[odd.index[7:n:37], Ind.self_assessment] = "met"
+    odd.loc[odd.index[8:n:41], Ind.indicator_no] = "9.99"  # not in the catalogue
+    return odd
+
+
+@pytest.mark.parametrize("add_missing", [True, False])
+@pytest.mark.parametrize("variant", ["shuffled", "odd", "sorted", "all_keys_known"])
+def test_compute_attainment_equals_the_previous_implementation(
+        province_indicators: pd.DataFrame, variant: str, add_missing: bool) -> None:
+    ind = province_indicators
+    if variant == "odd":
+        ind = odd_values(ind)
+    elif variant == "all_keys_known":  # every row names its unit and criteria set
+        ind = ind[ind[Ind.criteria_set].notna() & ind[Ind.unit].notna()].reset_index(drop=True)
+    elif variant == "sorted":  # already in output order: the gather is skipped
+        ind = conform(reference_attainment.compute_attainment(ind, add_missing=False), Ind)
+    before = ind.copy()
+    new = compute_attainment(ind, add_missing=add_missing)
+    old = reference_attainment.compute_attainment(ind, add_missing=add_missing)
+    pd.testing.assert_frame_equal(new, old)
+    pd.testing.assert_frame_equal(ind, before)  # input untouched
+    assert {Status.met, Status.not_met} <= set(new[Att.status].dropna())
+    if variant == "odd":  # the special texts reached the judge
+        assert new[Att.status_basis].eq(Basis.self_assessment).any()
+        assert new[Att.catalogue_status].isna().any()
+
+
+def test_codes_continued_over_appended_rows_equal_factorize_of_the_whole_column() -> None:
+    from ntm_analysis.attainment import _Codes
+
+    head = pd.DataFrame({"t": pd.array(["b", None, "a", "b"], dtype="string"),
+                         "y": pd.array([2024, 2025, None, 2024], dtype="Int64")})
+    tail = pd.DataFrame({"t": pd.array(["c", "a", None, "c"], dtype="string"),
+                         "y": pd.array([2026, 2024, 2026, None], dtype="Int64")})
+    whole = pd.concat([head, tail], ignore_index=True)
+    continued = _Codes(whole, head=_Codes(head))
+    for column in ("t", "y"):
+        codes, uniques = continued(column)
+        want_codes, want_uniques = pd.factorize(whole[column], use_na_sentinel=True)
+        assert codes.tolist() == want_codes.tolist()
+        assert list(uniques) == list(want_uniques) and uniques.dtype == whole[column].dtype
