@@ -1,0 +1,35 @@
+"""Every notebook of the suite runs through the runner on the sample data: manifest and HTML."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ntm_analysis.run import run_notebook
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs_with_its_defaults_and_writes_a_complete_run_folder(
+        notebook: Path, tmp_path: Path) -> None:
+    result = run_notebook(notebook, parameters={}, out_dir=tmp_path / "run")
+    assert result.ok
+    manifest = json.loads(result.manifest_path.read_text(encoding="utf-8"))
+    assert manifest["status"] == "ok"
+    assert manifest["notebook"].endswith(notebook.name)
+    # the inputs are the sample workbooks, each with its hash
+    inputs = {Path(i["path"]).name: i["sha256"] for i in manifest["inputs"]}
+    assert "kim_phuong_2024_xa_kieu_mau.xlsx" in inputs or "kim_phuong_2024_thu_nhap.xlsx" in inputs
+    assert all(len(h) == 64 for h in inputs.values())
+    written = {Path(f["path"]).name for f in manifest["files"]}
+    assert f"{notebook.stem}.html" in written
+    html = result.html_path.read_text(encoding="utf-8") if result.html_path else ""
+    assert "<html" in html
+    assert "from ntm_analysis" not in html and "import " not in html  # no code cells
+    assert "data:image/png;base64" in html
+    assert "<script src=" not in html
