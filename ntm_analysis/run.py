@@ -643,6 +643,8 @@ def run_notebook(
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
+    from ntm_analysis.engine import register_engine
+
     clock = time.perf_counter()
     root = Path(root).resolve() if root is not None else project_root()
     plan = prepare_run(notebook, parameters=parameters, out_dir=out_dir, inputs=inputs,
@@ -692,6 +694,9 @@ def run_notebook(
         with _environment(env):
             pm.execute_notebook(
                 str(nb_path), str(partial), parameters=given, kernel_name=kernel_name,
+                # one save of the output notebook at the end (also when the kernel dies),
+                # instead of two per cell
+                engine_name=register_engine(),
                 cwd=str(resolve(cwd, root=root) if cwd is not None else root),
                 progress_bar=progress, log_output=False, report_mode=False,
                 execution_timeout=timeout, shutdown_kernel="immediate",
