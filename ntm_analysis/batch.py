@@ -274,12 +274,14 @@ def _run_extra(run: BatchRun) -> dict[str, Any]:
 
 def execute_run(run: BatchRun, notebook: str, out_dir: str, kernel_name: str = "python3",
                 timeout: int | None = None, html_report: bool = True,
-                root: str | None = None) -> RunOutcome:
+                root: str | None = None, warm_kernel: bool = True) -> RunOutcome:
     """Execute one run with :func:`ntm_analysis.run.run_notebook`; never raises for a failed run.
 
     It runs in a worker process (or on a Dask worker), so it takes and returns plain values.
     The run folder and its manifest are the runner's (one format for ``ntm run`` and batches);
-    a failure is returned as an outcome with status ``failed`` and the error text.
+    a failure is returned as an outcome with status ``failed`` and the error text. With
+    ``warm_kernel`` the run uses the worker's spare kernel (:mod:`ntm_analysis.kernels`),
+    started while the worker's previous run executed.
     """
     from ntm_analysis.run import notebook_parameters, run_notebook
 
@@ -289,7 +291,7 @@ def execute_run(run: BatchRun, notebook: str, out_dir: str, kernel_name: str = "
         result = run_notebook(notebook, parameters=_run_parameters(run, declared),
                               out_dir=out_dir, kernel_name=kernel_name, inputs=run.inputs,
                               export=html_report, timeout=timeout, title=run.unit,
-                              root=root, extra=_run_extra(run))
+                              root=root, extra=_run_extra(run), warm_kernel=warm_kernel)
     except Exception as exc:  # noqa: BLE001 - a failed run is recorded, the batch goes on
         return RunOutcome(run.run_id, STATUS_FAILED, time.perf_counter() - start, out_dir,
                           None, _error_text(exc))

@@ -69,4 +69,21 @@ def _engine_class() -> type:
                 nb_man.notebook_complete()
             return nb_man.nb
 
+        @classmethod
+        def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, **kwargs: Any) -> Any:
+            km = kwargs.get("km")
+            if km is None:
+                return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+            # a kernel started for this run (ntm_analysis.kernels): nbclient would leave it
+            # running, since it did not start it; shut it down and close the channels here
+            from papermill.clientwrap import PapermillNotebookClient
+            from papermill.utils import merge_kwargs, remove_args
+
+            timeout = kwargs.pop("execution_timeout", None) or kwargs.get("timeout")
+            start_timeout = kwargs.pop("start_timeout", 60)
+            kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
+            final = merge_kwargs(kwargs, timeout=timeout, startup_timeout=start_timeout,
+                                 kernel_name=kernel_name, log=logger)
+            return PapermillNotebookClient(nb_man, **final).execute(cleanup_kc=True)
+
     return FinalSaveEngine
