@@ -107,3 +107,18 @@ def test_run_notebook_in_warm_kernels_writes_the_same_run_folders(
         texts.append([o.get("text") for c in cells if c.cell_type == "code" for o in c.outputs
                       if o.get("name") == "stdout"])
     assert texts[0] == texts[1] == texts[2] == [f"Năm 2024: Kim Phượng, {len(HAMLET_ROWS)} xóm\n"]
+
+
+def test_warm_up_fills_caches_and_leaves_settings_as_they_were() -> None:
+    import matplotlib as mpl
+    import matplotlib.pyplot as plt
+
+    from ntm_analysis import catalogue
+    from ntm_analysis.kernels import warm_up
+
+    before = dict(mpl.rcParams)
+    figures = plt.get_fignums()
+    assert warm_up(["json", "ntm_analysis.no_such_module"]) == ["ntm_analysis.no_such_module"]
+    assert dict(mpl.rcParams) == before  # the house style is applied by charts, not by warm-up
+    assert plt.get_fignums() == figures  # its figure is closed
+    assert catalogue.criteria_sets.cache_info().currsize == 1
