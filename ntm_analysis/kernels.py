@@ -214,13 +214,14 @@ class KernelPool:
         return spare
 
     def take(self, *, kernel_name: str, cwd: str, env: Mapping[str, str],
-             extra_arguments: Sequence[str] = ()) -> Any | None:
-        """Return a warm kernel manager for one run (or None), and start the next spare."""
+             extra_arguments: Sequence[str] = (), spare_next: bool = True) -> Any | None:
+        """Return a warm kernel manager for one run (or None), and start the next spare
+        (unless ``spare_next`` is false: no run is known to follow)."""
         with self._taking:
-            return self._take(kernel_name, cwd, env, extra_arguments)
+            return self._take(kernel_name, cwd, env, extra_arguments, spare_next)
 
     def _take(self, kernel_name: str, cwd: str, env: Mapping[str, str],
-              extra_arguments: Sequence[str]) -> Any | None:
+              extra_arguments: Sequence[str], spare_next: bool) -> Any | None:
         spare = self._pop()
         key = (kernel_name, cwd, tuple(extra_arguments))
         km = None
@@ -234,7 +235,8 @@ class KernelPool:
             except Exception as exc:  # noqa: BLE001 - a broken spare is dropped
                 logger.debug("spare kernel not usable: %s", exc)
                 spare.shutdown()
-        self._start_spare(kernel_name, cwd, extra_arguments)
+        if spare_next:
+            self._start_spare(kernel_name, cwd, extra_arguments)
         return km
 
     def close(self) -> None:

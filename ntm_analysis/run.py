@@ -597,6 +597,7 @@ def run_notebook(
     root: str | os.PathLike[str] | None = None,
     extra: Mapping[str, Any] | None = None,
     warm_kernel: bool = False,
+    spare_next: bool = True,
 ) -> RunResult:
     """Execute a notebook of the suite with papermill and write its run folder.
 
@@ -632,6 +633,8 @@ def run_notebook(
     warm_kernel : bool
         Run in this process's spare kernel (:mod:`ntm_analysis.kernels`), started and warmed
         while the previous run executed, and start the next spare; batch workers use it.
+    spare_next : bool
+        With ``warm_kernel``, start a spare for a next run (false for a worker's last run).
 
     Returns
     -------
@@ -704,7 +707,8 @@ def run_notebook(
                 from ntm_analysis.kernels import process_pool
 
                 km = process_pool().take(kernel_name=kernel_name, cwd=kernel_cwd, env=env,
-                                         extra_arguments=KERNEL_ARGUMENTS)
+                                         extra_arguments=KERNEL_ARGUMENTS,
+                                         spare_next=spare_next)
             pm.execute_notebook(
                 str(nb_path), str(partial), parameters=given, kernel_name=kernel_name,
                 # one save of the output notebook at the end (also when the kernel dies),

@@ -122,3 +122,15 @@ def test_warm_up_fills_caches_and_leaves_settings_as_they_were() -> None:
     assert dict(mpl.rcParams) == before  # the house style is applied by charts, not by warm-up
     assert plt.get_fignums() == figures  # its figure is closed
     assert catalogue.criteria_sets.cache_info().currsize == 1
+
+
+def test_no_spare_after_the_last_run(tmp_path: Path) -> None:
+    pool = KernelPool(modules=["wave"])
+    try:
+        assert pool.take(kernel_name="python3", cwd=str(tmp_path), env={}) is None
+        km = pool.take(kernel_name="python3", cwd=str(tmp_path), env={}, spare_next=False)
+        assert km is not None and km.is_alive()  # the spare, handed over
+        assert pool._pop() is None  # and none started after it
+        km.shutdown_kernel(now=True)
+    finally:
+        pool.close()
