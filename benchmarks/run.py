@@ -14,7 +14,9 @@ The figures (seconds are wall-clock, best of one run):
   ``openpyxl_pandas_seconds`` (``pd.read_excel(engine="openpyxl")`` of the same sheets),
   ``peak_rss_mb`` (peak resident memory of this process after ingest);
 * ``attainment``: ``rows`` and ``seconds`` of ``compute_attainment``;
-* ``batch``: ``reports``, ``workers``, ``seconds`` and ``serial_seconds`` (one worker).
+* ``batch``: ``reports``, ``workers``, ``seconds`` and ``serial_seconds`` (one worker), and
+  ``cpu_seconds_per_report`` (CPU of this process, its workers and their kernels, which a busy
+  machine does not inflate as it does wall-clock time) with the ``load_average`` at the end.
 """
 
 from __future__ import annotations
@@ -119,18 +121,27 @@ def bench_attainment(indicators, rows: int) -> dict[str, object]:  # type: ignor
     return {"rows": len(big), "seconds": round(seconds, 3), "output_rows": len(att)}
 
 
+def _cpu_since(before: os.times_result) -> float:
+    """CPU seconds used since ``before`` by this process and its finished descendants."""
+    now = os.times()
+    return ((now.user - before.user) + (now.system - before.system)
+            + (now.children_user - before.children_user)
+            + (now.children_system - before.children_system))
+
+
 def bench_batch(raw: Path, work: Path, reports: int, workers: int,
                 notebook: Path) -> dict[str, object]:
     from ntm_analysis.batch import plan_from_raw_dir, run_batch
 
     plan = plan_from_raw_dir(raw, processed_dir=work / "processed")
     plan.runs = plan.runs[:reports]
-    timings = {}
+    timings, cpu = {}, {}
     for label, n in (("parallel", workers), ("serial", 1)):
-        start = time.perf_counter()
+        start, times = time.perf_counter(), os.times()
         result = run_batch(plan, notebook=notebook, out_dir=work / f"batch_{label}", workers=n,
                            resume=False)
         timings[label] = time.perf_counter() - start
+        cpu[label] = _cpu_since(times)
         failed = [o for o in result.outcomes if o.status != "ok"]
         if failed:
             raise SystemExit(f"batch run failed: {failed[0].run_id}: {failed[0].error}")
@@ -139,6 +150,11 @@ def bench_batch(raw: Path, work: Path, reports: int, workers: int,
             "serial_seconds": round(timings["serial"], 3),
             "seconds_per_report": round(timings["parallel"] / max(len(plan.runs), 1), 3),
             "speedup": round(timings["serial"] / max(timings["parallel"], 1e-9), 2),
+            # CPU seconds of the batch (this process, its workers and their kernels): what a
+            # report costs whatever else the machine is doing
+            "cpu_seconds_per_report": round(cpu["parallel"] / max(len(plan.runs), 1), 3),
+            "serial_cpu_seconds_per_report": round(cpu["serial"] / max(len(plan.runs), 1), 3),
+            "load_average": [round(x, 2) for x in os.getloadavg()],
             "notebook": notebook.name}
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import html
 import json
 import logging
+import multiprocessing
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -274,12 +275,16 @@ def _run_extra(run: BatchRun) -> dict[str, Any]:
 
 def execute_run(run: BatchRun, notebook: str, out_dir: str, kernel_name: str = "python3",
                 timeout: int | None = None, html_report: bool = True,
-                root: str | None = None) -> RunOutcome:
+                root: str | None = None, warm_kernel: bool = True,
+                spare_next: bool = True) -> RunOutcome:
     """Execute one run with :func:`ntm_analysis.run.run_notebook`; never raises for a failed run.
 
     It runs in a worker process (or on a Dask worker), so it takes and returns plain values.
     The run folder and its manifest are the runner's (one format for ``ntm run`` and batches);
-    a failure is returned as an outcome with status ``failed`` and the error text.
+    a failure is returned as an outcome with status ``failed`` and the error text. With
+    ``warm_kernel`` the run uses the worker's spare kernel (:mod:`ntm_analysis.kernels`),
+    started while the worker's previous run executed; ``spare_next`` false starts no spare
+    after it (the batch's last runs, one per worker).
     """
     from ntm_analysis.run import notebook_parameters, run_notebook
 
@@ -289,7 +294,8 @@ def execute_run(run: BatchRun, notebook: str, out_dir: str, kernel_name: str = "
         result = run_notebook(notebook, parameters=_run_parameters(run, declared),
                               out_dir=out_dir, kernel_name=kernel_name, inputs=run.inputs,
                               export=html_report, timeout=timeout, title=run.unit,
-                              root=root, extra=_run_extra(run))
+                              root=root, extra=_run_extra(run), warm_kernel=warm_kernel,
+                              spare_next=spare_next)
     except Exception as exc:  # noqa: BLE001 - a failed run is recorded, the batch goes on
         return RunOutcome(run.run_id, STATUS_FAILED, time.perf_counter() - start, out_dir,
                           None, _error_text(exc))
@@ -430,12 +436,19 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
                  timeout: int | None, html_report: bool, progress: bool,
                  outcomes: dict[str, RunOutcome]) -> None:
     own = executor is None
+    n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
+    # workers are spawned, not forked: a fork copies a parent that may have run kernels
+    # (zmq and asyncio state, helper threads) and can hang; spawning costs one import per worker
     pool: Executor = executor if executor is not None else ProcessPoolExecutor(
-        max_workers=max(1, min(workers or os.cpu_count() or 1, len(todo))))
+        max_workers=n_workers, mp_context=multiprocessing.get_context("spawn"))
+    # runs are taken in order: the last n_workers runs need no spare kernel after them (with
+    # another executor the number of workers is unknown, and a spare too many is only wasted)
+    last = len(todo) - n_workers if own else len(todo)
     try:
         futures: dict[Future[RunOutcome], BatchRun] = {
             pool.submit(execute_run, run, str(nb), str(out / run.run_id), kernel_name,
-                        timeout, html_report, str(root)): run for run in todo}
+                        timeout, html_report, str(root), True, i < last): run
+            for i, run in enumerate(todo)}
         bar = _progress(len(futures), enabled=progress)
         for future in as_completed(futures):
             run = futures[future]

@@ -66,6 +66,8 @@ STATUS_OK = "ok"
 STATUS_FAILED = "failed"
 #: Status of a manifest written when a run starts; a run killed midway keeps it.
 STATUS_RUNNING = "running"
+#: Kernel options: its own start-up chatter (e.g. its TCP notice) is not the user's concern.
+KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=ERROR",)
 
 _TRUE = {"true", "yes", "1", "on", "có", "co"}
 _FALSE = {"false", "no", "0", "off", "không", "khong"}
@@ -594,6 +596,8 @@ def run_notebook(
     title: str | None = None,
     root: str | os.PathLike[str] | None = None,
     extra: Mapping[str, Any] | None = None,
+    warm_kernel: bool = False,
+    spare_next: bool = True,
 ) -> RunResult:
     """Execute a notebook of the suite with papermill and write its run folder.
 
@@ -626,6 +630,11 @@ def run_notebook(
     extra : mapping, optional
         More JSON-able fields for the manifest (a batch adds ``run_id``, ``unit``, ``parent``);
         they never replace the runner's own fields.
+    warm_kernel : bool
+        Run in this process's spare kernel (:mod:`ntm_analysis.kernels`), started and warmed
+        while the previous run executed, and start the next spare; batch workers use it.
+    spare_next : bool
+        With ``warm_kernel``, start a spare for a next run (false for a worker's last run).
 
     Returns
     -------
@@ -642,6 +651,8 @@ def run_notebook(
     """
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
+
+    from ntm_analysis.engine import register_engine
 
     clock = time.perf_counter()
     root = Path(root).resolve() if root is not None else project_root()
@@ -688,15 +699,25 @@ def run_notebook(
     env = {ROOT_ENV: str(root), RUN_DIR_ENV: str(run_dir)}
     error: str | None = None
     failed_cell: int | None = None
+    kernel_cwd = str(resolve(cwd, root=root) if cwd is not None else root)
+    km: Any = None
     try:
         with _environment(env):
+            if warm_kernel:
+                from ntm_analysis.kernels import process_pool
+
+                km = process_pool().take(kernel_name=kernel_name, cwd=kernel_cwd, env=env,
+                                         extra_arguments=KERNEL_ARGUMENTS,
+                                         spare_next=spare_next)
             pm.execute_notebook(
                 str(nb_path), str(partial), parameters=given, kernel_name=kernel_name,
-                cwd=str(resolve(cwd, root=root) if cwd is not None else root),
-                progress_bar=progress, log_output=False, report_mode=False,
+                # one save of the output notebook at the end (also when the kernel dies),
+                # instead of two per cell
+                engine_name=register_engine(),
+                cwd=kernel_cwd, progress_bar=progress, log_output=False, report_mode=False,
                 execution_timeout=timeout, shutdown_kernel="immediate",
-                # the kernel's own start-up chatter (e.g. its TCP notice) is not the user's concern
-                extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                extra_arguments=list(KERNEL_ARGUMENTS),
+                **({"km": km} if km is not None else {}),
             )
     except PapermillExecutionError as exc:
         failed_cell = _source_cell_index(exc.cell_index, nb_path, injected=bool(given))
@@ -709,6 +730,9 @@ def run_notebook(
         raise
     except Exception as exc:  # kernel died, timed out, could not start
         error = f"{type(exc).__name__}: {exc}"
+    finally:
+        if km is not None and km.has_kernel:  # the run's own kernel, whatever happened
+            km.shutdown_kernel(now=True)
     if partial.exists():
         os.replace(partial, out_nb)
 

@@ -1,0 +1,264 @@
+"""Pre-started kernels for batch workers: the next run's kernel starts while this run executes.
+
+A papermill run spends about a second starting its kernel and importing pandas, matplotlib and the
+library in it before the notebook's first line does any work. A batch worker keeps one *spare*
+kernel: started in the background, with those imports already sent to it (``WARM_IMPORTS``),
+while the current run executes. Each kernel runs exactly one notebook and is then shut down, so
+no state passes from one run to the next; only modules are already imported, as they would be
+after the notebook's own import cell.
+
+When a run takes the spare, its run-specific settings (environment variables such as
+``$NTM_RUN_DIR`` and the working directory) are applied in the kernel before the notebook runs,
+silently (no execution count is used). A spare that died, or whose warm-up failed, is shut down
+and the run starts a kernel of its own as usual: the pool only ever saves time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+#: Modules a spare kernel imports ahead of its run (those of the readiness report).
+WARM_IMPORTS: tuple[str, ...] = (
+    "pandas", "matplotlib.pyplot", "IPython.display", "ntm_analysis.report_data",
+    "ntm_analysis.charts", "ntm_analysis.report_money", "ntm_analysis.readiness",
+    "ntm_analysis.report_params", "ntm_analysis.excel", "openpyxl", "pandas.io.formats.style",
+)
+#: Seconds a run waits for its spare kernel to finish the warm-up imports.
+WARM_TIMEOUT = 60.0
+
+
+def warm_code(modules: Sequence[str] = WARM_IMPORTS) -> str:
+    """Return the code a spare kernel runs first: :func:`warm_up` of ``modules``.
+
+    Examples
+    --------
+    >>> print(warm_code(["json"]))
+    from ntm_analysis.kernels import warm_up as _w
+    _w(['json'])
+    del _w
+    """
+    return f"from ntm_analysis.kernels import warm_up as _w\n_w({list(modules)!r})\ndel _w"
+
+
+def warm_up(modules: Sequence[str] = WARM_IMPORTS) -> list[str]:
+    """Import ``modules`` and fill caches that depend on no run's input; return what failed.
+
+    Run in a spare kernel before its notebook. Besides imports it reads the package's own
+    tables (criteria catalogue, header words, issue texts, thresholds), loads matplotlib's fonts
+    by drawing a small figure (inside ``rc_context``, so no setting stays changed), compiles
+    the pandas Styler template and writes a small workbook in memory: what every report's first
+    chart, table and Excel file would otherwise pay. Nothing of a run's input is read; a failing
+    step is skipped (the notebook then pays for it itself, as without a spare).
+    """
+    import importlib
+
+    failed = []
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - the notebook will report its own import errors
+            failed.append(name)
+    for step in (_warm_package_tables, _warm_matplotlib, _warm_styler, _warm_openpyxl):
+        if step.__name__.removeprefix("_warm_") in failed:
+            continue
+        try:
+            step()
+        except Exception:  # noqa: BLE001 - a cache left cold only costs time
+            failed.append(step.__name__)
+    return failed
+
+
+def _warm_package_tables() -> None:
+    from ntm_analysis import catalogue, i18n, load, readiness
+
+    catalogue.criteria_sets()
+    catalogue.load_catalogue()
+    load.header_roles()
+    i18n._issue_texts()
+    readiness._package_thresholds()
+    readiness._package_recognitions()
+
+
+def _warm_matplotlib() -> None:
+    import io
+
+    import matplotlib as mpl
+    import matplotlib.pyplot as plt
+
+    from ntm_analysis.style import apply_style
+
+    with mpl.rc_context():
+        apply_style()
+        fig, ax = plt.subplots(figsize=(2, 1))
+        ax.set_title("Tiêu chí đạt", loc="left")
+        ax.text(0.5, 0.5, "Xóm Ao Sen 1/2", fontweight="bold")
+        fig.savefig(io.BytesIO(), format="png")
+        plt.close(fig)
+
+
+def _warm_styler() -> None:
+    import pandas as pd
+
+    pd.DataFrame({"a": ["x"]}).style.hide(axis="index").format(escape="html").to_html()
+
+
+def _warm_openpyxl() -> None:
+    import io
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(["x", 1])
+    wb.save(io.BytesIO())
+
+
+def prologue_code(env: Mapping[str, str], cwd: str) -> str:
+    """Return the code that gives a taken kernel its run's environment and working directory.
+
+    Examples
+    --------
+    >>> print(prologue_code({"A": "1"}, "/tmp"))
+    import os as _o
+    _o.environ.update({"A": "1"})
+    _o.chdir("/tmp")
+    del _o
+    """
+    return ("import os as _o\n"
+            f"_o.environ.update({json.dumps(dict(env), ensure_ascii=False)})\n"
+            f"_o.chdir({json.dumps(cwd, ensure_ascii=False)})\n"
+            "del _o")
+
+
+class _Spare:
+    """A kernel started ahead of its run, with the warm-up imports sent to it."""
+
+    def __init__(self, kernel_name: str, cwd: str, extra_arguments: Sequence[str],
+                 modules: Sequence[str]) -> None:
+        from jupyter_client.manager import KernelManager
+
+        self.key = (kernel_name, cwd, tuple(extra_arguments))
+        self.km = KernelManager(kernel_name=kernel_name)
+        self.km.start_kernel(cwd=cwd, extra_arguments=list(extra_arguments))
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        self.warm_id = self.kc.execute(warm_code(modules), silent=True, store_history=False)
+
+    def _wait(self, msg_id: str, timeout: float) -> bool:
+        while True:
+            reply = self.kc.get_shell_msg(timeout=timeout)
+            if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                return bool(reply["content"].get("status") == "ok")
+
+    def ready(self, env: Mapping[str, str], cwd: str, timeout: float) -> bool:
+        """Wait for the warm-up, then apply the run's environment; True when all went well."""
+        if not self.km.is_alive() or not self._wait(self.warm_id, timeout):
+            return False
+        msg_id = self.kc.execute(prologue_code(env, cwd), silent=True, store_history=False)
+        return self._wait(msg_id, timeout) and bool(self.km.is_alive())
+
+    def release_client(self) -> None:
+        self.kc.stop_channels()
+
+    def shutdown(self) -> None:
+        try:
+            self.kc.stop_channels()
+        finally:
+            if self.km.has_kernel:
+                self.km.shutdown_kernel(now=True)
+
+
+class KernelPool:
+    """One spare kernel per process, started in the background while the current run executes.
+
+    :meth:`take` returns a started kernel manager (warm, with the run's environment applied) or
+    ``None`` when no usable spare was there; either way it starts the next spare. The caller
+    owns the returned kernel and shuts it down after its one run. :meth:`close` shuts the spare
+    down (also registered for process exit, including ``multiprocessing`` workers).
+    """
+
+    def __init__(self, *, modules: Sequence[str] = WARM_IMPORTS,
+                 timeout: float = WARM_TIMEOUT) -> None:
+        self.modules = tuple(modules)
+        self.timeout = timeout
+        self._spare: _Spare | None = None
+        self._starting: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._taking = threading.Lock()  # runs in threads of one process take one at a time
+
+    def _start_spare(self, kernel_name: str, cwd: str, extra_arguments: Sequence[str]) -> None:
+        def start() -> None:
+            try:
+                spare = _Spare(kernel_name, cwd, extra_arguments, self.modules)
+            except Exception as exc:  # noqa: BLE001 - no spare: the next run starts its own
+                logger.debug("spare kernel did not start: %s", exc)
+                return
+            with self._lock:
+                self._spare = spare
+
+        self._starting = threading.Thread(target=start, name="ntm-spare-kernel", daemon=True)
+        self._starting.start()
+
+    def _pop(self) -> _Spare | None:
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
+        with self._lock:
+            spare, self._spare = self._spare, None
+        return spare
+
+    def take(self, *, kernel_name: str, cwd: str, env: Mapping[str, str],
+             extra_arguments: Sequence[str] = (), spare_next: bool = True) -> Any | None:
+        """Return a warm kernel manager for one run (or None), and start the next spare
+        (unless ``spare_next`` is false: no run is known to follow)."""
+        with self._taking:
+            return self._take(kernel_name, cwd, env, extra_arguments, spare_next)
+
+    def _take(self, kernel_name: str, cwd: str, env: Mapping[str, str],
+              extra_arguments: Sequence[str], spare_next: bool) -> Any | None:
+        spare = self._pop()
+        key = (kernel_name, cwd, tuple(extra_arguments))
+        km = None
+        if spare is not None:
+            try:
+                if spare.key == key and spare.ready(env, cwd, self.timeout):
+                    spare.release_client()
+                    km = spare.km
+                else:
+                    spare.shutdown()
+            except Exception as exc:  # noqa: BLE001 - a broken spare is dropped
+                logger.debug("spare kernel not usable: %s", exc)
+                spare.shutdown()
+        if spare_next:
+            self._start_spare(kernel_name, cwd, extra_arguments)
+        return km
+
+    def close(self) -> None:
+        """Shut the spare kernel down, if there is one."""
+        spare = self._pop()
+        if spare is not None:
+            spare.shutdown()
+
+
+_POOL: KernelPool | None = None
+
+
+def process_pool() -> KernelPool:
+    """Return this process's kernel pool, created on first use and closed at exit."""
+    global _POOL
+    if _POOL is None:
+        import atexit
+        from multiprocessing import util
+
+        _POOL = KernelPool()
+        atexit.register(_POOL.close)
+        # worker processes of multiprocessing leave through os._exit: no atexit there
+        util.Finalize(_POOL, _POOL.close, exitpriority=10)
+        logger.debug("kernel pool in process %d", os.getpid())
+    return _POOL

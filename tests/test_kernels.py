@@ -1,0 +1,136 @@
+"""Spare kernels for batch workers: warm, fresh for every run, shut down after it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+from notebook_fixtures import CHART_TABLE, HAMLET_ROWS, make_project, write_hamlets
+
+from ntm_analysis.engine import register_engine
+from ntm_analysis.kernels import KernelPool, process_pool
+from ntm_analysis.run import run_notebook
+
+PROBE = ("import os, sys\n"
+         "print(sorted(m for m in ('colorsys', 'wave') if m in sys.modules))\n"
+         "print(os.environ.get('NTM_TEST_VALUE'), os.getcwd())\n"
+         "print('leaked' if 'left_behind' in globals() else 'fresh')\n"
+         "left_behind = 1")
+
+
+def _notebook(path: Path) -> Path:
+    nb = new_notebook(cells=[new_code_cell(PROBE)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def _run(pool: KernelPool, nb: Path, out: Path, *, value: str, cwd: Path) -> tuple[object, list]:
+    km = pool.take(kernel_name="python3", cwd=str(cwd), env={"NTM_TEST_VALUE": value})
+    kwargs = {"km": km} if km is not None else {}
+    pm.execute_notebook(str(nb), str(out), engine_name=register_engine(), kernel_name="python3",
+                        progress_bar=False, cwd=str(cwd), **kwargs)
+    cell = nbformat.read(out, as_version=4).cells[0]
+    return km, [cell.execution_count, cell.outputs[0]["text"].splitlines()]
+
+
+def test_spare_kernel_is_warm_fresh_and_gets_the_runs_environment(tmp_path: Path) -> None:
+    nb = _notebook(tmp_path / "probe.ipynb")
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    pool = KernelPool(modules=["colorsys", "wave"])
+    try:
+        km1, out1 = _run(pool, nb, tmp_path / "1.ipynb", value="one", cwd=first)
+        assert km1 is None  # nothing was started ahead of the first run
+        assert out1[1][0] == "[]"  # papermill's own kernel: nothing imported ahead
+        km2, out2 = _run(pool, nb, tmp_path / "2.ipynb", value="two", cwd=first)
+        km3, out3 = _run(pool, nb, tmp_path / "3.ipynb", value="three", cwd=first)
+        for km, out, value in ((km2, out2, "two"), (km3, out3, "three")):
+            assert km is not None and not km.is_alive()  # shut down after its one run
+            assert out == [1, ["['colorsys', 'wave']", f"{value} {first}", "fresh"]]
+        assert km2 is not km3
+        # a spare started for another working directory is not used
+        km4, out4 = _run(pool, nb, tmp_path / "4.ipynb", value="four", cwd=second)
+        assert km4 is None and out4[1][1] == f"None {second}"
+    finally:
+        spare = pool._pop()
+        assert spare is not None and spare.km.is_alive()
+        spare.shutdown()
+        assert not spare.km.is_alive()
+    pool.close()  # nothing left: a no-op
+    assert os.environ.get("NTM_TEST_VALUE") is None  # the test process is untouched
+
+
+def test_dead_spare_is_replaced_by_a_kernel_of_the_runs_own(tmp_path: Path) -> None:
+    nb = _notebook(tmp_path / "probe.ipynb")
+    pool = KernelPool(modules=["wave"])
+    try:
+        assert pool.take(kernel_name="python3", cwd=str(tmp_path), env={}) is None
+        spare = pool._pop()
+        assert spare is not None
+        spare.km.shutdown_kernel(now=True)  # the spare died while waiting
+        with pool._lock:
+            pool._spare = spare
+        km, out = _run(pool, nb, tmp_path / "1.ipynb", value="x", cwd=tmp_path)
+        # no spare used: the run's own kernel inherits the caller's environment as usual
+        assert km is None and out[1][1] == f"None {tmp_path}"
+    finally:
+        pool.close()
+
+
+def test_run_notebook_in_warm_kernels_writes_the_same_run_folders(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_project(tmp_path / "proj")
+    monkeypatch.setenv("NTM_PROJECT_ROOT", str(root))
+    book = write_hamlets(root / "data" / "raw" / "xom.xlsx")
+    pool = process_pool()
+    try:
+        results = [run_notebook(CHART_TABLE, parameters={"paths": [str(book)]},
+                                out_dir=root / "outputs" / name, warm_kernel=True, root=root)
+                   for name in ("cold", "warm1", "warm2")]
+    finally:
+        pool.close()
+    texts = []
+    for result in results:
+        assert result.ok, result.manifest["error"]
+        assert result.manifest["rows_read"] == len(HAMLET_ROWS)
+        assert (result.out_dir / "figures" / "hamlets.png").is_file()
+        cells = nbformat.read(result.notebook_path, as_version=4).cells
+        counts = [c.execution_count for c in cells if c.cell_type == "code"]
+        assert counts == list(range(1, len(counts) + 1))  # the warm-up left no count behind
+        texts.append([o.get("text") for c in cells if c.cell_type == "code" for o in c.outputs
+                      if o.get("name") == "stdout"])
+    assert texts[0] == texts[1] == texts[2] == [f"Năm 2024: Kim Phượng, {len(HAMLET_ROWS)} xóm\n"]
+
+
+def test_warm_up_fills_caches_and_leaves_settings_as_they_were() -> None:
+    import matplotlib as mpl
+    import matplotlib.pyplot as plt
+
+    from ntm_analysis import catalogue
+    from ntm_analysis.kernels import warm_up
+
+    before = dict(mpl.rcParams)
+    figures = plt.get_fignums()
+    assert warm_up(["json", "ntm_analysis.no_such_module"]) == ["ntm_analysis.no_such_module"]
+    assert dict(mpl.rcParams) == before  # the house style is applied by charts, not by warm-up
+    assert plt.get_fignums() == figures  # its figure is closed
+    assert catalogue.criteria_sets.cache_info().currsize == 1
+
+
+def test_no_spare_after_the_last_run(tmp_path: Path) -> None:
+    pool = KernelPool(modules=["wave"])
+    try:
+        assert pool.take(kernel_name="python3", cwd=str(tmp_path), env={}) is None
+        km = pool.take(kernel_name="python3", cwd=str(tmp_path), env={}, spare_next=False)
+        assert km is not None and km.is_alive()  # the spare, handed over
+        assert pool._pop() is None  # and none started after it
+        km.shutdown_kernel(now=True)
+    finally:
+        pool.close()
