@@ -17,7 +17,7 @@ import logging
 import math
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -765,6 +765,24 @@ def _as_paths(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) 
     return [Path(p) for p in paths]
 
 
+def iter_grids(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,
+               sheets: Sequence[str] | None = None) -> Iterator[Grid]:
+    """Yield the sheets (all, or those named) of every workbook in ``paths``, in order.
+
+    Raises
+    ------
+    InputError
+        When no workbook is given, or one is missing or not a workbook.
+    """
+    files = _as_paths(paths)
+    if not files:
+        raise InputError(Location(), "no workbook given")
+    for path in files:
+        for grid in read_grids(path):
+            if sheets is None or grid.sheet in sheets:
+                yield grid
+
+
 def load_budget(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,
                 sheets: Sequence[str] | None = None) -> BudgetResult:
     """Read the budget tables of one or more workbooks into line items and issues.
@@ -788,27 +806,22 @@ def load_budget(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
     InputError
         A file is missing or not a workbook, or no budget table was found in any file.
     """
-    files = _as_paths(paths)
-    if not files:
-        raise InputError(Location(), "no workbook given")
     records: list[dict[str, object]] = []
     issues: list[dict[str, object]] = []
     tables = 0
-    for path in files:
-        for grid in read_grids(path):
-            if sheets is not None and grid.sheet not in sheets:
-                continue
-            table = find_budget_table(grid)
-            if table is None:
-                issues.append({Iss.source_file: grid.file, Iss.source_sheet: grid.sheet,
-                               Iss.problem: "not a budget table (no 'Nội dung' and 'Tổng kinh "
-                               "phí' header); sheet skipped", Iss.severity: "info",
-                               Iss.code: "not_budget"})
-                continue
-            tables += 1
-            records.extend(read_budget_table(table))
-            issues.extend(table.issues)
-            log.info("%s, sheet '%s': budget table read", grid.file, grid.sheet)
+    files = _as_paths(paths)
+    for grid in iter_grids(files, sheets=sheets):
+        table = find_budget_table(grid)
+        if table is None:
+            issues.append({Iss.source_file: grid.file, Iss.source_sheet: grid.sheet,
+                           Iss.problem: "not a budget table (no 'Nội dung' and 'Tổng kinh "
+                           "phí' header); sheet skipped", Iss.severity: "info",
+                           Iss.code: "not_budget"})
+            continue
+        tables += 1
+        records.extend(read_budget_table(table))
+        issues.extend(table.issues)
+        log.info("%s, sheet '%s': budget table read", grid.file, grid.sheet)
     if tables == 0:
         names = ", ".join(p.name for p in files)
         raise InputError(Location(file=names),

@@ -31,7 +31,7 @@ from ntm_analysis.budget import (
     _header_block,
     column_roles,
     issues_frame,
-    read_grids,
+    iter_grids,
     role_of,
 )
 from ntm_analysis.errors import InputError, Location, ParameterError
@@ -276,25 +276,20 @@ def load_income(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
     InputError
         A file is missing or not a workbook, or no income table was found in any file.
     """
-    files = _as_paths(paths)
-    if not files:
-        raise InputError(Location(), "no workbook given")
     records: list[dict] = []
     issues: list[dict[str, object]] = []
     tables = 0
-    for path in files:
-        for grid in read_grids(path):
-            if sheets is not None and grid.sheet not in sheets:
-                continue
-            found = read_income_sheet(grid, issues)
-            if found is None:
-                issues.append({Iss.source_file: grid.file, Iss.source_sheet: grid.sheet,
-                               Iss.problem: "not an income table (no 'Thu nhập' title with year "
-                               "columns or a 'Năm' column); sheet skipped",
-                               Iss.severity: "info", Iss.code: "not_income"})
-                continue
-            tables += 1
-            records.extend(found)
+    files = _as_paths(paths)
+    for grid in iter_grids(files, sheets=sheets):
+        found = read_income_sheet(grid, issues)
+        if found is None:
+            issues.append({Iss.source_file: grid.file, Iss.source_sheet: grid.sheet,
+                           Iss.problem: "not an income table (no 'Thu nhập' title with year "
+                           "columns or a 'Năm' column); sheet skipped",
+                           Iss.severity: "info", Iss.code: "not_income"})
+            continue
+        tables += 1
+        records.extend(found)
     if tables == 0:
         raise InputError(Location(file=", ".join(p.name for p in files)),
                          "no income table found (expected 'Thu nhập' with 'Năm 2019 … Năm 2023' "
