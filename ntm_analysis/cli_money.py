@@ -16,6 +16,7 @@ from ntm_analysis import funding as funding_lib
 from ntm_analysis import income as income_lib
 from ntm_analysis.budget import load_budget
 from ntm_analysis.errors import format_issue
+from ntm_analysis.i18n import t, term
 
 
 def _clean(value: object) -> object:
@@ -60,13 +61,13 @@ def funding(paths: tuple[str, ...], as_json: bool, lang: str) -> None:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     _echo_issues(result.issues)
-    unit = funding_lib.label("million", lang)
-    click.echo(f"{funding_lib.label('total', lang)}: {summary.total_million_vnd:,.0f} {unit} "
+    unit = t("funding.million", lang)
+    click.echo(f"{t('funding.total', lang)}: {summary.total_million_vnd:,.0f} {unit} "
                f"({summary.lines} lines)")
     for level, amount in summary.by_level.items():
-        click.echo(f"  {funding_lib.label(level, lang)}: {amount:,.0f}")
+        click.echo(f"  {term('funding.level', level, lang)}: {amount:,.0f}")
     for group, amount in summary.by_source_group.items():
-        click.echo(f"  {funding_lib.label(group, lang)}: {amount:,.0f}")
+        click.echo(f"  {term('funding.source', group, lang)}: {amount:,.0f}")
 
 
 @click.command("income")
@@ -100,5 +101,5 @@ def income(paths: tuple[str, ...], as_json: bool, direction: str, base_year: int
             line += (f" → {p['target_value']:g} ({p['target_year']}): "
                      f"needs {p['required_annual_growth']:.1%}/yr, "
                      f"observed {p['observed_annual_growth']:.1%}/yr")
-        line += f" · {income_lib.label(p['progress_status'], lang)}"
+        line += f" · {term('income.status', p['progress_status'], lang)}"
         click.echo(line)

@@ -27,37 +27,6 @@ from ntm_analysis.text import fold
 STATE, NON_STATE, UNASSIGNED = "state", "non_state", "unassigned"
 MAIN_LEVELS = (Budget.commune, Budget.model_hamlet, Budget.smart_hamlet)
 
-#: Report-facing labels (vi / en).
-LABELS: dict[str, dict[str, str]] = {
-    "vi": {
-        Budget.commune: "Xã NTM kiểu mẫu", Budget.model_hamlet: "Xóm NTM kiểu mẫu",
-        Budget.smart_hamlet: "Xóm thông minh", Budget.unspecified: "Chưa xác định cấp",
-        STATE: "Ngân sách nhà nước", NON_STATE: "Nguồn khác (dân, lồng ghép, DN)",
-        UNASSIGNED: "Chưa xác định nguồn", "total": "Tổng kinh phí",
-        "state_central": "NS Trung ương", "state_province": "NS tỉnh",
-        "state_district": "NS huyện", "state_commune": "NS xã",
-        "state_unsplit": "NSNN (chưa chia cấp)", "people": "Nhân dân đóng góp",
-        "integrated": "Lồng ghép", "enterprise_other": "Doanh nghiệp và khác",
-        "million": "triệu đồng", "funded": "có kinh phí", "unfunded": "chưa có kinh phí",
-    },
-    "en": {
-        Budget.commune: "Model commune", Budget.model_hamlet: "Model hamlets",
-        Budget.smart_hamlet: "Smart hamlet", Budget.unspecified: "Level not given",
-        STATE: "State budget", NON_STATE: "Other sources (people, integrated, enterprises)",
-        UNASSIGNED: "Source not given", "total": "Total budget",
-        "state_central": "Central budget", "state_province": "Province budget",
-        "state_district": "District budget", "state_commune": "Commune budget",
-        "state_unsplit": "State budget (not split)", "people": "People's contribution",
-        "integrated": "Integrated programmes", "enterprise_other": "Enterprises and other",
-        "million": "million VND", "funded": "funded", "unfunded": "no funding line",
-    },
-}
-
-
-def label(key: str, lang: str = "vi") -> str:
-    """Return the report label of a level, source or word in ``lang`` ("vi" or "en")."""
-    return LABELS.get(lang, LABELS["vi"]).get(key, key)
-
 
 def _sum(series: pd.Series) -> float:
     return math.fsum(float(v) for v in series.dropna())
@@ -393,10 +362,10 @@ def check_parameters(*, raw_dir: str | os.PathLike[str], year: int, lang: str,
     ParameterError
         With a message naming the parameter, its value and what was expected.
     """
+    from ntm_analysis.i18n import check_lang
     from ntm_analysis.paths import resolve
 
-    if lang not in LABELS:
-        raise ParameterError(f"lang must be one of {sorted(LABELS)}, got {lang!r}")
+    check_lang(lang)
     if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100:
         raise ParameterError(f"year must be a year such as 2024, got {year!r}")
     folder = resolve(raw_dir)

@@ -35,6 +35,7 @@ from ntm_analysis.budget import (
     role_of,
 )
 from ntm_analysis.errors import InputError, Location, ParameterError
+from ntm_analysis.i18n import term
 from ntm_analysis.load import canonical_unit
 from ntm_analysis.parse import parse_number
 from ntm_analysis.schema import Iss, Severity, _Schema, conform, empty_frame
@@ -55,32 +56,6 @@ MODERATE = "moderate_progress"
 LIMITED = "limited_progress"
 DETERIORATION = "deterioration"
 NOT_AVAILABLE = "not_available"
-
-#: Report-facing labels (vi / en).
-LABELS: dict[str, dict[str, str]] = {
-    "vi": {
-        TARGET_ACHIEVED: "Đã đạt mục tiêu", SUBSTANTIAL: "Tiến bộ rõ rệt",
-        MODERATE: "Tiến bộ vừa phải", LIMITED: "Tiến bộ hạn chế", DETERIORATION: "Đi xuống",
-        NOT_AVAILABLE: "Không đủ số liệu", OBSERVED: "Thực hiện", TARGET: "Mục tiêu",
-        "projection": "Dự báo theo xu hướng",
-        "income": "Thu nhập bình quân (triệu đồng/người/năm)",
-        "year": "Năm", "passes": "đạt", "fails": "chưa đạt",
-    },
-    "en": {
-        TARGET_ACHIEVED: "Target achieved", SUBSTANTIAL: "Substantial progress",
-        MODERATE: "Moderate progress", LIMITED: "Limited progress",
-        DETERIORATION: "Deterioration", NOT_AVAILABLE: "Not enough data",
-        OBSERVED: "Observed", TARGET: "Target", "projection": "Projection on observed trend",
-        "income": "Income per person (million VND/year)", "year": "Year", "passes": "passes",
-        "fails": "fails",
-    },
-}
-
-
-def label(key: str, lang: str = "vi") -> str:
-    """Return the report label of a status or word in ``lang`` ("vi" or "en")."""
-    return LABELS.get(lang, LABELS["vi"]).get(key, key)
-
 
 class IncomeSeries(_Schema):
     """The tidy income table: one row per unit × year × kind (observed or target)."""
@@ -644,7 +619,7 @@ def readiness_section(series: pd.DataFrame, *, year: int, lang: str = "vi",
             finding += (f"; reaching {_num(p['target_value'], lang)} in {p['target_year']} needs "
                         f"{_pct(p['required_annual_growth'], lang)} a year against "
                         f"{_pct(p['observed_annual_growth'], lang)} observed "
-                        f"({label(p['progress_status'], lang).lower()})")
+                        f"({term('income.status', p['progress_status'], lang).lower()})")
         if parts:
             finding += (f"; model-commune threshold {year} (unverified readings: "
                         f"{', '.join(parts)})")
@@ -656,7 +631,7 @@ def readiness_section(series: pd.DataFrame, *, year: int, lang: str = "vi",
             finding += (f"; để đạt {_num(p['target_value'], lang)} năm {p['target_year']} cần "
                         f"tăng {_pct(p['required_annual_growth'], lang)}/năm, so với "
                         f"{_pct(p['observed_annual_growth'], lang)}/năm đã đạt "
-                        f"({label(p['progress_status'], lang).lower()})")
+                        f"({term('income.status', p['progress_status'], lang).lower()})")
         if parts:
             finding += (f"; ngưỡng xã NTM kiểu mẫu năm {year} (hai cách đọc chưa kiểm chứng: "
                         f"{', '.join(parts)})")

@@ -25,7 +25,7 @@ from ntm_analysis import funding, income
 from ntm_analysis.budget import Bud, load_budget
 from ntm_analysis.errors import InputError
 from ntm_analysis.export import format_number
-from ntm_analysis.i18n import check_lang, register, t
+from ntm_analysis.i18n import check_lang, register, t, term
 from ntm_analysis.schema import Ind, Iss, Level, Severity, empty_frame
 from ntm_analysis.text import fold
 
@@ -407,11 +407,11 @@ def funding_report(money: MoneyData, attainment: pd.DataFrame, *,
     section = funding.readiness_section(lines, attainment if len(attainment) else None,
                                         lang=lang)
     levels = section.by_level
-    parts = "; ".join(f"{funding.label(r['level'], lang)} {_n(r['total'], lang)}"
+    parts = "; ".join(f"{term('funding.level', r['level'], lang)} {_n(r['total'], lang)}"
                       for _, r in levels.iterrows() if r["total"] or r["lines"])
     finding = f"{section.finding} {t('money.by_level', lang, parts=parts)}"
     level_view = pd.DataFrame({
-        _col("level", lang): [funding.label(v, lang) for v in levels["level"]],
+        _col("level", lang): [term("funding.level", v, lang) for v in levels["level"]],
         _col("total", lang): [_n(v, lang) for v in levels["total"]],
         _col("state", lang): [_n(v, lang) for v in levels[funding.STATE]],
         _col("non_state", lang): [_n(v, lang) for v in levels[funding.NON_STATE]],
@@ -421,8 +421,9 @@ def funding_report(money: MoneyData, attainment: pd.DataFrame, *,
     })
     sources = section.by_source
     source_view = pd.DataFrame({
-        _col("source", lang): [funding.label(v, lang) for v in sources["source"]],
-        _col("source_group", lang): [funding.label(v, lang) for v in sources["source_group"]],
+        _col("source", lang): [term("funding.source", v, lang) for v in sources["source"]],
+        _col("source_group", lang): [term("funding.source", v, lang)
+                                         for v in sources["source_group"]],
         _col("amount", lang): [_n(v, lang) for v in sources["amount"]],
         _col("share", lang): [_pct(v, lang) for v in sources["share"]],
     })
@@ -546,7 +547,7 @@ def _progress_view(progress: pd.DataFrame, *, lang: str) -> pd.DataFrame:
         _col("observed_growth", lang): [_pct(v, lang) for v in progress["observed_annual_growth"]],
         _col("required_growth", lang): [_pct(v, lang) for v in progress["required_annual_growth"]],
         _col("progress_value", lang): [_n(v, lang, 3) for v in progress["progress_value"]],
-        _col("progress_status", lang): [income.label(str(v), lang)
+        _col("progress_status", lang): [term("income.status", v, lang)
                                         for v in progress["progress_status"]],
         _col("projected_value", lang): [_n(v, lang) for v in progress["projected_value"]],
     })
@@ -566,7 +567,7 @@ def _threshold_view(tests: pd.DataFrame, *, lang: str) -> pd.DataFrame:
                                                  strict=True)],
         _col("value", lang): [_n(v, lang) for v in tests["value"]],
         _col("margin", lang): [_n(v, lang) for v in tests["margin"]],
-        _col("passes", lang): [income.label("passes" if bool(v) else "fails", lang)
+        _col("passes", lang): [t("income.passes" if bool(v) else "income.fails", lang)
                                for v in tests["passes"]],
         _col("basis", lang): [_basis(s, lang) for s in tests["threshold_status"]],
         _col("rule", lang): tests["rule_text"].astype("object").tolist(),
@@ -597,7 +598,7 @@ def threshold_note(tests: pd.DataFrame, *, year: int, lang: str = "vi") -> str:
         t("money.reading", lang, scenario=r["scenario"],
           threshold=_n(r["threshold_million_vnd"], lang), value=_n(r["value"], lang),
           basis=t("money.basis.observed", lang), value_year=_int(r["value_year"]),
-          verdict=income.label("passes" if bool(r["passes"]) else "fails", lang))
+          verdict=t("income.passes" if bool(r["passes"]) else "income.fails", lang))
         for _, r in first.iterrows())
     text = t("money.threshold_caveat", lang, year=year, readings=readings)
     if first["passes"].astype(bool).nunique() > 1:

@@ -17,6 +17,7 @@ from test_budget import BOTTOM_TOTAL, write_sheet
 from ntm_analysis import funding, income, readiness, report_money
 from ntm_analysis.budget import load_budget
 from ntm_analysis.export import format_number
+from ntm_analysis.i18n import term
 from ntm_analysis.report_money import MoneyData, commune_income, load_money
 from ntm_analysis.sample_money import write_budget_sample, write_income_sample
 
@@ -189,7 +190,7 @@ def test_income_report_on_the_sample(raw: list[Path]) -> None:
     assert required == "29,6%"
     row = report.progress_view.set_index("Đơn vị").loc["Kim Phượng"]
     assert row["Tăng cần thiết (/năm)"] == required
-    assert row["Mức tiến độ"] == income.label(str(kp["progress_status"]), "vi")
+    assert row["Mức tiến độ"] == term("income.status", kp["progress_status"], "vi")
     assert set(report.thresholds["scenario"]) == {"A_fixed_table", "B_ratio_1.1_of_NTM"}
     assert "A_fixed_table" in report.threshold_note and "B_ratio_1.1_of_NTM" in \
         report.threshold_note
