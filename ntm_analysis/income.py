@@ -30,9 +30,13 @@ from ntm_analysis.budget import (
     _find_header,
     _header_block,
     column_roles,
+    commune_key,
     issues_frame,
     iter_grids,
+    only_commune,
     role_of,
+    select_commune,
+    title_communes,
 )
 from ntm_analysis.errors import InputError, Location, ParameterError
 from ntm_analysis.i18n import term
@@ -65,6 +69,7 @@ class IncomeSeries(_Schema):
     source_row = "source_row"
     unit = "unit"
     level = "level"
+    commune = "commune"
     year = "year"
     kind = "kind"
     value = "value"
@@ -72,7 +77,8 @@ class IncomeSeries(_Schema):
 
     dtypes = {
         source_file: "string", source_sheet: "string", source_row: "Int64", unit: "string",
-        level: "string", year: "Int64", kind: "string", value: "Float64", note: "string",
+        level: "string", commune: "string", year: "Int64", kind: "string", value: "Float64",
+        note: "string",
     }
 
 
@@ -213,8 +219,27 @@ def _read_tall(grid: Grid, header: int, roles: dict[int, str],
     return records
 
 
+def _with_communes(grid: Grid, header: int, records: list[dict]) -> list[dict]:
+    """Give each record its commune: a commune row its own name; a hamlet row the one commune
+    of its table (its commune row, else the title), or none when that is not one commune."""
+    communes = {commune_key(r[S.unit]): r[S.unit] for r in records if r[S.level] == "commune"}
+    if len(communes) != 1:
+        title = [cell_text(v) for row in grid.rows[:header] for v in row if cell_text(v)]
+        found = title_communes([*title, grid.sheet])
+        communes = communes or {commune_key(n): n for n in found}
+    table_commune = next(iter(communes.values())) if len(communes) == 1 else None
+    for record in records:
+        record[S.commune] = (record[S.unit] if record[S.level] == "commune"
+                             else table_commune)
+    return records
+
+
 def read_income_sheet(grid: Grid, issues: list[dict[str, object]]) -> list[dict] | None:
-    """Return the income records of one sheet, or ``None`` when it holds no income table."""
+    """Return the income records of one sheet, or ``None`` when it holds no income table.
+
+    Each record names its commune (see ``_with_communes``), so that one commune's series can be
+    kept when a folder holds several.
+    """
     for r in range(min(25, len(grid.rows))):
         texts = [cell_text(v) for v in grid.rows[r]]
         years = {c: y for c, t in enumerate(texts) if t and (y := _year_column(t))}
@@ -228,7 +253,8 @@ def read_income_sheet(grid: Grid, issues: list[dict[str, object]]) -> list[dict]
                 continue
             note_col = next((c for c, t in enumerate(texts)
                              if t and role_of(t, "income") == "note"), None)
-            return _read_wide(grid, r, unit_col, note_col, years, issues)
+            return _with_communes(grid, r,
+                                  _read_wide(grid, r, unit_col, note_col, years, issues))
     start = _find_header(grid, "income", {"year"})
     if start is None or not _is_income_sheet(grid, start):
         return None
@@ -237,19 +263,23 @@ def read_income_sheet(grid: Grid, issues: list[dict[str, object]]) -> list[dict]
     if not {"year"} <= set(roles.values()) or not {"value", "target"} & set(roles.values()):
         return None
     tall = dict(roles)
-    return _read_tall(grid, rows[-1], tall, issues)
+    return _with_communes(grid, start, _read_tall(grid, rows[-1], tall, issues))
 
 
 def load_income(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,
-                sheets: Sequence[str] | None = None) -> IncomeResult:
+                sheets: Sequence[str] | None = None, commune: str | None = None) -> IncomeResult:
     """Read the income tables (wide or tall) of one or more workbooks.
 
-    Sheets with no income table are skipped with an ``info`` issue row.
+    Sheets with no income table are skipped with an ``info`` issue row. ``commune`` keeps only
+    that commune's rows (its own and its hamlets', see ``budget.select_commune``); ``""``: the
+    one commune the tables name (an error when they name several); ``None`` (default): every
+    row.
 
     Raises
     ------
     InputError
-        A file is missing or not a workbook, or no income table was found in any file.
+        A file is missing or not a workbook, no income table was found in any file, the tables
+        name several communes and ``commune`` is ``""``, or none is of ``commune``.
     """
     records: list[dict] = []
     issues: list[dict[str, object]] = []
@@ -272,7 +302,17 @@ def load_income(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
     series = conform(pd.DataFrame(records), S) if records else empty_frame(S)
     series = series.sort_values([S.unit, S.kind, S.year, S.source_file, S.source_row],
                                 kind="stable").reset_index(drop=True)
-    dupes = series.duplicated([S.unit, S.kind, S.year], keep=False)
+    if commune is not None:
+        wanted = commune or only_commune(series, what="income")
+        if wanted:
+            series, left_out = select_commune(series, commune=wanted, what="income")
+            if not len(series):
+                raise InputError(Location(file=", ".join(p.name for p in files)),
+                                 f"no income table of commune {wanted}: "
+                                 + "; ".join(left_out[Iss.problem].tail(1)))
+            issues.extend(left_out.to_dict("records"))
+    # hamlet names repeat across communes ("Xóm Trung Tâm"): the commune is part of the key
+    dupes = series.duplicated([S.commune, S.unit, S.kind, S.year], keep=False)
     for _, row in series[dupes].iterrows():
         issues.append({Iss.source_file: row[S.source_file], Iss.source_sheet: row[S.source_sheet],
                        Iss.source_row: row[S.source_row], Iss.column: str(row[S.year]),

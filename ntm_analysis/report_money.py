@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ntm_analysis import funding, income
-from ntm_analysis.budget import Bud, load_budget
+from ntm_analysis.budget import Bud, commune_key, load_budget, select_commune
 from ntm_analysis.errors import InputError
 from ntm_analysis.export import format_number
 from ntm_analysis.i18n import check_lang, register, t, term
@@ -177,12 +177,16 @@ def _files(frame: pd.DataFrame | None, column: str) -> list[str]:
     return sorted({str(f) for f in frame[column].dropna()})
 
 
-def load_money(paths: Iterable[str | os.PathLike[str]], *, year: int) -> MoneyData:
+def load_money(paths: Iterable[str | os.PathLike[str]], *, year: int,
+               commune: str | None = None) -> MoneyData:
     """Read the budget and income tables of ``paths``; a workbook without one is skipped.
 
     Each workbook is tried on its own, so one that holds only indicators (or cannot be read:
     the indicator loader reports that) never stops the others. Budget lines of other years than
     ``year`` are left out (lines with no year are kept, as a plan table often gives none).
+    With ``commune``, only the tables of that commune are kept (``budget.select_commune``):
+    another commune's tables are left out, and so are tables whose title names no commune when
+    other communes' tables are present, each with an issue row naming the file.
     """
     files = [Path(p) for p in paths]
     lines: list[pd.DataFrame] = []
@@ -207,6 +211,14 @@ def load_money(paths: Iterable[str | os.PathLike[str]], *, year: int) -> MoneyDa
     if lines:
         budget = funding.lines_for_year(pd.concat(lines, ignore_index=True), year=year)
     table = pd.concat(series, ignore_index=True).reset_index(drop=True) if series else None
+    if commune and budget is not None:
+        budget, left_out = select_commune(budget, commune=commune, what="budget")
+        issues.append(left_out)
+        budget = budget if len(budget) else None
+    if commune and table is not None:
+        table, left_out = select_commune(table, commune=commune, what="income")
+        issues.append(left_out)
+        table = table if len(table) else None
     kept = [i[i[Iss.severity].ne(Severity.info).fillna(True).astype(bool)] for i in issues]
     kept = [i for i in kept if len(i)]
     problems = pd.concat(kept, ignore_index=True) if kept else empty_frame(Iss)
@@ -251,7 +263,10 @@ def _unit_key(name: object) -> str:
 
 
 def commune_series(series: pd.DataFrame, *, commune: str) -> pd.DataFrame:
-    """Keep the rows of ``commune`` (matched without accents, case or "Xã") and of hamlets.
+    """Keep the rows of ``commune`` (matched without accents, case or "Xã") and of its hamlets.
+
+    A series from ``income.load_income`` names each row's commune, so another commune's hamlets
+    are left out; in a series without that column every hamlet row is kept.
 
     Examples
     --------
@@ -262,7 +277,11 @@ def commune_series(series: pd.DataFrame, *, commune: str) -> pd.DataFrame:
     """
     key = _unit_key(commune)
     units = series[S.unit].astype("object").map(_unit_key)
-    keep = series[S.level].eq(Level.hamlet).fillna(False).astype(bool) | units.eq(key)
+    hamlets = series[S.level].eq(Level.hamlet).fillna(False).astype(bool)
+    if S.commune in series.columns:
+        named = series[S.commune].astype("object").map(commune_key)
+        hamlets &= named.eq(key) | (named.eq("") & ~(named.ne("") & named.ne(key)).any())
+    keep = hamlets | units.eq(key)
     return series[keep.astype(bool)].reset_index(drop=True)
 
 
