@@ -858,17 +858,33 @@ _WHAT = {"budget": "budget", "income": "income"}
 
 def _tables_of(frame: pd.DataFrame, keys: pd.Series) -> dict[str, list[str]]:
     """Map each commune named in ``frame`` to the files that name it (display names)."""
-    out: dict[str, set[str]] = {}
-    names = frame[Bud.commune].astype("object")
-    for key, name, file in zip(keys, names, frame[Bud.source_file].astype("object"),
-                               strict=True):
+    names: dict[str, str] = {}
+    files: dict[str, set[str]] = {}
+    for key, name, file in zip(keys, frame[Bud.commune].astype("object"),
+                               frame[Bud.source_file].astype("object"), strict=True):
         if key:
-            out.setdefault(str(name), set()).add(str(file))
-    return {name: sorted(files) for name, files in sorted(out.items())}
+            names.setdefault(key, str(name))  # the first spelling met names the commune
+            files.setdefault(key, set()).add(str(file))
+    return {names[k]: sorted(files[k]) for k in sorted(names, key=lambda k: names[k])}
 
 
 def _describe(found: dict[str, list[str]]) -> str:
     return ", ".join(f"{name} ({', '.join(files)})" for name, files in found.items())
+
+
+def communes_of(frame: pd.DataFrame) -> list[str]:
+    """Return the communes named by the rows of ``frame`` (budget lines or income series), sorted.
+
+    Examples
+    --------
+    >>> communes_of(pd.DataFrame({"source_file": ["a", "b", "c"],
+    ...                           "commune": ["Kim Phượng", "KIM PHUONG", None]}))
+    ['Kim Phượng']
+    """
+    if Bud.commune not in frame.columns or not len(frame):
+        return []
+    keys = frame[Bud.commune].astype("object").map(commune_key)
+    return list(_tables_of(frame, keys))
 
 
 def only_commune(frame: pd.DataFrame, *, what: str = "budget") -> str:
@@ -895,7 +911,7 @@ def only_commune(frame: pd.DataFrame, *, what: str = "budget") -> str:
         files = sorted({f for fs in found.values() for f in fs})
         raise InputError(Location(file=", ".join(files)),
                          f"{_WHAT.get(what, what)} tables of {len(found)} communes: "
-                         f"{_describe(found)}; name the commune to use")
+                         f"{_describe(found)}; choose one with --commune")
     return next(iter(found), "")
 
 
@@ -963,6 +979,20 @@ def select_commune(frame: pd.DataFrame, *, commune: str,
     return kept, issues_frame(records)
 
 
+def raise_if_not_found(issues: pd.DataFrame) -> None:
+    """Raise the "no table of this commune" row of ``select_commune``'s issues, if there is one.
+
+    Raises
+    ------
+    InputError
+        Naming the files of the other communes' tables and the communes found.
+    """
+    missing = issues[issues[Iss.code].eq("commune_not_found").fillna(False).astype(bool)]
+    if len(missing):
+        row = missing.iloc[0]
+        raise InputError(Location(file=str(row[Iss.source_file])), str(row[Iss.problem]))
+
+
 def load_budget(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,
                 sheets: Sequence[str] | None = None, commune: str | None = None) -> BudgetResult:
     """Read the budget tables of one or more workbooks into line items and issues.
@@ -1019,10 +1049,7 @@ def load_budget(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
         wanted = commune or only_commune(lines)
         if wanted:
             lines, left_out = select_commune(lines, commune=wanted)
-            if not len(lines):
-                raise InputError(Location(file=", ".join(p.name for p in files)),
-                                 f"no budget table of commune {wanted}: "
-                                 + "; ".join(left_out[Iss.problem].tail(1)))
+            raise_if_not_found(left_out)
             found = pd.concat([found, left_out], ignore_index=True) if len(left_out) else found
     return BudgetResult(lines=lines, issues=found)
 

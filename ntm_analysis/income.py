@@ -31,9 +31,11 @@ from ntm_analysis.budget import (
     _header_block,
     column_roles,
     commune_key,
+    communes_of,
     issues_frame,
     iter_grids,
     only_commune,
+    raise_if_not_found,
     role_of,
     select_commune,
     title_communes,
@@ -306,19 +308,21 @@ def load_income(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
         wanted = commune or only_commune(series, what="income")
         if wanted:
             series, left_out = select_commune(series, commune=wanted, what="income")
-            if not len(series):
-                raise InputError(Location(file=", ".join(p.name for p in files)),
-                                 f"no income table of commune {wanted}: "
-                                 + "; ".join(left_out[Iss.problem].tail(1)))
+            raise_if_not_found(left_out)
             issues.extend(left_out.to_dict("records"))
-    # hamlet names repeat across communes ("Xóm Trung Tâm"): the commune is part of the key
-    dupes = series.duplicated([S.commune, S.unit, S.kind, S.year], keep=False)
-    for _, row in series[dupes].iterrows():
-        issues.append({Iss.source_file: row[S.source_file], Iss.source_sheet: row[S.source_sheet],
-                       Iss.source_row: row[S.source_row], Iss.column: str(row[S.year]),
-                       Iss.value: str(row[S.value]),
-                       Iss.problem: f"{row[S.unit]} has more than one {row[S.kind]} value for "
-                       f"{row[S.year]}", Iss.severity: Severity.error, Iss.code: "duplicate_year"})
+    dupes = series.duplicated([S.unit, S.kind, S.year], keep=False)
+    for _, group in series[dupes].groupby([S.unit, S.kind, S.year], sort=True):
+        # hamlet names repeat across communes ("Xóm Ao Sen" of two communes): say so
+        named = communes_of(group)
+        hint = (f" (tables of communes {', '.join(named)}: keep one commune)"
+                if len(named) > 1 else "")
+        for _, row in group.iterrows():
+            issues.append({
+                Iss.source_file: row[S.source_file], Iss.source_sheet: row[S.source_sheet],
+                Iss.source_row: row[S.source_row], Iss.column: str(row[S.year]),
+                Iss.value: str(row[S.value]),
+                Iss.problem: f"{row[S.unit]} has more than one {row[S.kind]} value for "
+                f"{row[S.year]}{hint}", Iss.severity: Severity.error, Iss.code: "duplicate_year"})
     return IncomeResult(series=series, issues=issues_frame(issues))
 
 
