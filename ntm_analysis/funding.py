@@ -354,8 +354,10 @@ def lines_for_year(lines: pd.DataFrame, *, year: int) -> pd.DataFrame:
 
 
 def check_parameters(*, raw_dir: str | os.PathLike[str], year: int, lang: str,
-                     out_dir: str | os.PathLike[str] = "") -> list[Path]:
+                     out_dir: str | os.PathLike[str] = "", commune: str = "") -> list[Path]:
     """Validate the money notebooks' parameters; return the workbooks found in ``raw_dir``.
+
+    ``commune`` is the commune whose tables the notebook keeps (``""``: the one the tables name).
 
     Raises
     ------
@@ -366,6 +368,8 @@ def check_parameters(*, raw_dir: str | os.PathLike[str], year: int, lang: str,
     from ntm_analysis.paths import resolve
 
     check_lang(lang)
+    if not isinstance(commune, str):
+        raise ParameterError(f"commune must be text such as 'Kim Phượng', got {commune!r}")
     if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100:
         raise ParameterError(f"year must be a year such as 2024, got {year!r}")
     folder = resolve(raw_dir)
