@@ -21,6 +21,7 @@ import pandas as pd
 
 from ntm_analysis.budget import NON_STATE_SOURCES, SOURCES, STATE_SOURCES, Bud, Budget
 from ntm_analysis.errors import ParameterError
+from ntm_analysis.i18n import t
 from ntm_analysis.schema import Att, Ind, Status
 from ntm_analysis.text import fold
 
@@ -319,23 +320,16 @@ def readiness_section(lines: pd.DataFrame, attainment: pd.DataFrame | None = Non
         by_crit = pd.DataFrame(columns=FUNDING_COLUMNS)
     gaps = by_crit[~by_crit["funded"].astype(bool)].reset_index(drop=True)
     g = summary.by_source_group
-    share = summary.state_share * 100
-    if lang == "en":
-        tail = (f"{len(gaps)} of {len(by_crit)} unmet criteria have no funding line."
-                if attainment is not None and len(attainment) else "no attainment table given.")
-        finding = (f"Budget {_money(summary.total_million_vnd, lang)} million VND: state budget "
-                   f"{_money(g[STATE], lang)} ({share:.1f}%), other sources "
-                   f"{_money(g[NON_STATE], lang)}, source not given "
-                   f"{_money(g[UNASSIGNED], lang)}; {tail}")
+    share = f"{summary.state_share * 100:.1f}"
+    if attainment is not None and len(attainment):
+        tail = t("funding.finding_gaps", lang, gaps=len(gaps), unmet=len(by_crit))
     else:
-        tail = (f"{len(gaps)}/{len(by_crit)} tiêu chí chưa đạt chưa có dòng kinh phí."
-                if attainment is not None and len(attainment)
-                else "chưa có bảng đánh giá tiêu chí.")
-        pct = f"{share:.1f}".replace(".", ",")
-        finding = (f"Tổng kinh phí {_money(summary.total_million_vnd, lang)} triệu đồng: ngân "
-                   f"sách nhà nước {_money(g[STATE], lang)} ({pct}%), nguồn khác "
-                   f"{_money(g[NON_STATE], lang)}, chưa xác định nguồn "
-                   f"{_money(g[UNASSIGNED], lang)}; {tail}")
+        tail = t("funding.finding_no_attainment", lang)
+    finding = t("funding.finding", lang, total=_money(summary.total_million_vnd, lang),
+                state=_money(g[STATE], lang),
+                share=share.replace(".", ",") if lang == "vi" else share,
+                non_state=_money(g[NON_STATE], lang), unassigned=_money(g[UNASSIGNED], lang),
+                tail=tail)
     return FundingSection(summary, split_by_level(lines), split_by_source(lines), by_crit, gaps,
                           finding)
 

@@ -333,6 +333,18 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "funding.million": {"vi": "triệu đồng", "en": "million VND"},
     "funding.funded": {"vi": "có kinh phí", "en": "funded"},
     "funding.unfunded": {"vi": "chưa có kinh phí", "en": "no funding line"},
+    "funding.finding": {
+        "vi": "Tổng kinh phí {total} triệu đồng: ngân sách nhà nước {state} ({share}%), nguồn "
+              "khác {non_state}, chưa xác định nguồn {unassigned}; {tail}",
+        "en": "Budget {total} million VND: state budget {state} ({share}%), other sources "
+              "{non_state}, source not given {unassigned}; {tail}",
+    },
+    "funding.finding_gaps": {
+        "vi": "{gaps}/{unmet} tiêu chí chưa đạt chưa có dòng kinh phí.",
+        "en": "{gaps} of {unmet} unmet criteria have no funding line.",
+    },
+    "funding.finding_no_attainment": {
+        "vi": "chưa có bảng đánh giá tiêu chí.", "en": "no attainment table given."},
     "chart.funding_split": {
         "vi": "Kinh phí theo cấp và nguồn (triệu đồng)",
         "en": "Budget by level and source (million VND)",
@@ -363,6 +375,22 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "income.passes": {"vi": "đạt", "en": "passes"},
     "income.fails": {"vi": "chưa đạt", "en": "fails"},
     "chart.income": {"vi": "Thu nhập bình quân đầu người", "en": "Income per person"},
+    "income.finding_none": {
+        "vi": "Không có số liệu thu nhập của xã.", "en": "No commune income series."},
+    "income.finding": {
+        "vi": "{unit}: thu nhập {latest} triệu đồng/người năm {latest_year}",
+        "en": "{unit}: {latest} million VND per person in {latest_year}",
+    },
+    "income.finding_target": {
+        "vi": "; để đạt {target} năm {target_year} cần tăng {required}/năm, so với "
+              "{observed}/năm đã đạt ({status})",
+        "en": "; reaching {target} in {target_year} needs {required} a year against "
+              "{observed} observed ({status})",
+    },
+    "income.finding_thresholds": {
+        "vi": "; ngưỡng xã NTM kiểu mẫu năm {year} (hai cách đọc chưa kiểm chứng: {readings})",
+        "en": "; model-commune threshold {year} (unverified readings: {readings})",
+    },
 }
 
 

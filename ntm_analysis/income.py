@@ -41,7 +41,7 @@ from ntm_analysis.budget import (
     title_communes,
 )
 from ntm_analysis.errors import InputError, Location, ParameterError
-from ntm_analysis.i18n import term
+from ntm_analysis.i18n import t, term
 from ntm_analysis.load import canonical_unit
 from ntm_analysis.parse import parse_number
 from ntm_analysis.schema import Iss, Severity, _Schema, conform, empty_frame
@@ -649,9 +649,23 @@ def readiness_section(series: pd.DataFrame, *, year: int, lang: str = "vi",
     tests = threshold_test(series, table, year=year, progress=progress)
     communes = progress[progress["level"] == "commune"]
     if not len(communes):
-        finding = ("Không có số liệu thu nhập của xã." if lang != "en"
-                   else "No commune income series.")
-        return IncomeSection(progress, tests, finding)
+        return IncomeSection(progress, tests, t("income.finding_none", lang))
+    p = communes.iloc[0]
+    obs = tests[(tests["unit"] == p["unit"]) & (tests["value_basis"] == OBSERVED)]
+    parts = [f"{r['scenario']} {_num(r['threshold_million_vnd'], lang)}"
+             for _, r in obs.iterrows()]
+    finding = t("income.finding", lang, unit=p["unit"], latest=_num(p["latest_value"], lang),
+                latest_year=p["latest_year"])
+    if p["target_value"] is not None and not pd.isna(p["target_value"]):
+        finding += t("income.finding_target", lang, target=_num(p["target_value"], lang),
+                     target_year=p["target_year"],
+                     required=_pct(p["required_annual_growth"], lang),
+                     observed=_pct(p["observed_annual_growth"], lang),
+                     status=term("income.status", p["progress_status"], lang).lower())
+    if parts:
+        finding += t("income.finding_thresholds", lang, year=year, readings=", ".join(parts))
+    finding += "."
+    return IncomeSection(progress, tests, finding)
     p = communes.iloc[0]
     obs = tests[(tests["unit"] == p["unit"]) & (tests["value_basis"] == OBSERVED)]
     parts = [f"{r['scenario']} {_num(r['threshold_million_vnd'], lang)}"
