@@ -942,13 +942,15 @@ def select_commune(frame: pd.DataFrame, *, commune: str,
         frame = frame.assign(**{Bud.commune: None})
     keys = frame[Bud.commune].astype("object").map(commune_key)
     mine = keys.eq(wanted)
+    if mine.all():  # the common case: every table is of this commune
+        return frame.reset_index(drop=True), empty_frame(Iss)
     others = keys.ne("") & ~mine
     unnamed = keys.eq("")
     other_found = _tables_of(frame[others], keys[others])
     keep = mine | (unnamed if not other_found else False)
     noun = _WHAT.get(what, what)
     records: list[dict[str, object]] = []
-    tables = frame.assign(_others=others, _unnamed=unnamed)
+    tables = frame.assign(_others=others, _unnamed=unnamed)[~mine]
     for (file, sheet), part in tables.groupby([Bud.source_file, Bud.source_sheet],
                                                 sort=True, dropna=False):
         left = part[part["_others"]]
