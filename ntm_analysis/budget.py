@@ -852,10 +852,6 @@ def iter_grids(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
 
 # --------------------------------------------------------------------------- communes
 
-#: What a table holds, in messages ("budget" or "income").
-_WHAT = {"budget": "budget", "income": "income"}
-
-
 def _tables_of(frame: pd.DataFrame, keys: pd.Series) -> dict[str, list[str]]:
     """Map each commune named in ``frame`` to the files that name it (display names)."""
     names: dict[str, str] = {}
@@ -890,7 +886,8 @@ def communes_of(frame: pd.DataFrame) -> list[str]:
 def only_commune(frame: pd.DataFrame, *, what: str = "budget") -> str:
     """Return the one commune ``frame``'s tables name ('' when none names one).
 
-    ``frame`` has ``source_file`` and ``commune`` columns (budget lines or an income series).
+    ``frame`` has ``source_file`` and ``commune`` columns (budget lines or an income series);
+    ``what`` ("budget" or "income") names the tables in the message.
 
     Raises
     ------
@@ -910,8 +907,8 @@ def only_commune(frame: pd.DataFrame, *, what: str = "budget") -> str:
     if len(found) > 1:
         files = sorted({f for fs in found.values() for f in fs})
         raise InputError(Location(file=", ".join(files)),
-                         f"{_WHAT.get(what, what)} tables of {len(found)} communes: "
-                         f"{_describe(found)}; choose one with --commune")
+                         f"{what} tables of {len(found)} communes: {_describe(found)}; "
+                         "choose one with --commune (in a notebook: the commune parameter)")
     return next(iter(found), "")
 
 
@@ -920,7 +917,8 @@ def select_commune(frame: pd.DataFrame, *, commune: str,
     """Keep the rows of ``commune``; return them and the issues that say what was left out.
 
     ``frame`` has ``source_file``, ``source_sheet`` and ``commune`` columns (budget lines or an
-    income series). Communes match without accents, case or their "Xã" word (``text.fold``).
+    income series; ``what`` names them in messages). Communes match without accents, case or
+    their "Xã" word (``text.fold``).
     A row of another commune is left out (an ``info`` row per table). A row whose table names
     no commune is kept while no table names another commune (nothing can be mixed); otherwise
     it is left out with a ``warning`` row naming its file, as it cannot be told apart. When no
@@ -948,7 +946,7 @@ def select_commune(frame: pd.DataFrame, *, commune: str,
     unnamed = keys.eq("")
     other_found = _tables_of(frame[others], keys[others])
     keep = mine | (unnamed if not other_found else False)
-    noun = _WHAT.get(what, what)
+    noun = what
     records: list[dict[str, object]] = []
     tables = frame.assign(_others=others, _unnamed=unnamed)[~mine]
     for (file, sheet), part in tables.groupby([Bud.source_file, Bud.source_sheet],
