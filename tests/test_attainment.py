@@ -191,7 +191,7 @@ def reference_add_missing(ind: pd.DataFrame, catalogue: pd.DataFrame) -> pd.Data
 
 def reference_sort(df: pd.DataFrame) -> pd.DataFrame:
     key = [tuple(int(p) if p.isdigit() else 0 for p in str(u).split("."))
-           for u in df[Ind.indicator_no].fillna("")]
+           for u in df[Ind.indicator_no].astype("object").fillna("")]
     ranks = {k: i for i, k in enumerate(sorted(set(key)))}
     return (df.assign(_k=[ranks[k] for k in key])
               .sort_values([Ind.level, Ind.commune, Ind.unit, Ind.year, Ind.criteria_set, "_k"],
@@ -298,6 +298,19 @@ def test_vectorised_summaries_equal_the_groupby_version(province_indicators: pd.
 import reference_attainment  # noqa: E402
 
 
+def assert_att_dtypes(att: pd.DataFrame) -> None:
+    """Every column has its ``Att`` dtype; texts are categoricals of sorted string categories."""
+    assert list(att.columns) == Att.columns()
+    for column, dtype in Att.dtypes.items():
+        series = att[column]
+        assert str(series.dtype) == dtype, column
+        if dtype == "category":
+            labels = list(series.cat.categories)
+            assert labels == sorted(labels) and all(isinstance(x, str) for x in labels)
+            assert not series.cat.ordered
+    assert conform(att, Att) is not att and conform(att, Att).equals(att)
+
+
 def odd_values(frame: pd.DataFrame) -> pd.DataFrame:
     """The same rows with texts the judge treats specially: fractions, yes/no, 'Đạt', gaps."""
     odd = frame.copy()
@@ -328,7 +341,9 @@ def test_compute_attainment_equals_the_previous_implementation(
     before = ind.copy()
     new = compute_attainment(ind, add_missing=add_missing)
     old = reference_attainment.compute_attainment(ind, add_missing=add_missing)
-    pd.testing.assert_frame_equal(new, old)
+    # the same values; the texts are sorted categoricals instead of strings
+    pd.testing.assert_frame_equal(conform(new, reference_attainment.StringAtt), old)
+    assert_att_dtypes(new)
     pd.testing.assert_frame_equal(ind, before)  # input untouched
     assert {Status.met, Status.not_met} <= set(new[Att.status].dropna())
     if variant == "odd":  # the special texts reached the judge
@@ -344,9 +359,27 @@ def test_codes_continued_over_appended_rows_equal_factorize_of_the_whole_column(
     tail = pd.DataFrame({"t": pd.array(["c", "a", None, "c"], dtype="string"),
                          "y": pd.array([2026, 2024, 2026, None], dtype="Int64")})
     whole = pd.concat([head, tail], ignore_index=True)
-    continued = _Codes(whole, head=_Codes(head))
+    continued = _Codes(head, tail=tail)
+    assert len(continued) == len(whole)
     for column in ("t", "y"):
+        assert continued.values(column).tolist() == whole[column].tolist()
         codes, uniques = continued(column)
         want_codes, want_uniques = pd.factorize(whole[column], use_na_sentinel=True)
         assert codes.tolist() == want_codes.tolist()
         assert list(uniques) == list(want_uniques) and uniques.dtype == whole[column].dtype
+
+
+def test_text_columns_are_sorted_categoricals_of_the_texts_present(
+        province_indicators: pd.DataFrame) -> None:
+    att = compute_attainment(odd_values(province_indicators))
+    assert_att_dtypes(att)
+    strings = conform(att, reference_attainment.StringAtt)
+    for column, dtype in Att.dtypes.items():
+        if dtype == "category":  # exactly what astype("category") makes of the texts
+            assert list(att[column].cat.categories) == sorted(strings[column].dropna().unique())
+    # the categorical table behaves like the strings: sorting, comparing with a word, grouping
+    assert att.sort_values(Ind.unit, kind="stable").index.tolist() == \
+        strings.sort_values(Ind.unit, kind="stable").index.tolist()
+    assert att[Att.status].eq(Status.met).tolist() == \
+        strings[Att.status].eq(Status.met).fillna(False).tolist()
+    assert conform(strings, Att).equals(att)  # conform turns the strings into the same table
