@@ -681,7 +681,8 @@ def list_discrepancies(attainment: pd.DataFrame) -> pd.DataFrame:
 def list_gaps(attainment: pd.DataFrame) -> pd.DataFrame:
     """Return the indicators that are not met (including unknown), largest relative gap first."""
     df = conform(attainment, Att)
-    gaps = df[df[Att.status] != Status.met].copy()
+    status = df[Att.status]
+    gaps = df[(status.notna() & status.ne(Status.met)).to_numpy(dtype=bool)].copy()
     rel = (gaps[Att.gap] / gaps[Att.target_value].where(gaps[Att.target_value] != 0)).astype(
         "Float64")
     gaps["relative_gap"] = rel
