@@ -56,18 +56,19 @@ def _group_codes(df: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, np.n
 
     Missing values are keys like any other (as ``groupby(dropna=False)`` and ``merge`` treat
     them). Returns each row's group code and, per code, the position of its first row: the
-    same groups, in the same order, as ``groupby(columns, dropna=False, sort=False)``.
+    same groups, in the same order, as ``groupby(columns, dropna=False, sort=False)``. A
+    categorical column's own codes are used as they are (no factorize).
     """
-    n = len(df)
-    codes = np.zeros(n, dtype="int64")
-    for col in columns:
-        c, uniques = pd.factorize(df[col], use_na_sentinel=False)
-        codes, _ = pd.factorize(codes * (len(uniques) + 1) + c)  # kept dense: no overflow
-        codes = codes.astype("int64", copy=False)
     if not columns:
-        return codes, np.zeros(min(n, 1), dtype="int64")
-    _, first = np.unique(codes, return_index=True)  # codes number groups by first appearance
-    return codes, first
+        return np.zeros(len(df), dtype="int64"), np.zeros(min(len(df), 1), dtype="int64")
+    return _combine_codes([_key_codes(df[c]) for c in columns])
+
+
+def _key_codes(values: pd.Series) -> np.ndarray:
+    """Integer codes of a key column, -1 for a missing value (any numbering will do)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy()
+    return pd.factorize(values, use_na_sentinel=True)[0]
 
 
 def _sort_codes(values: pd.Series) -> np.ndarray:
@@ -581,6 +582,9 @@ def _take_rows(df: pd.DataFrame, order: np.ndarray) -> pd.DataFrame:
 def summarise_criteria(attainment: pd.DataFrame) -> pd.DataFrame:
     """Return one row per unit × criterion (schema ``Crit``): met only when all indicators are.
 
+    Groups are numbered from the categorical codes of the keys; the few summary rows are sorted
+    while still categorical, then turned into the schema's strings.
+
     Examples
     --------
     >>> att = pd.DataFrame({"unit": ["A", "A", "A"], "criterion_no": ["1", "1", "2"],
@@ -590,7 +594,7 @@ def summarise_criteria(attainment: pd.DataFrame) -> pd.DataFrame:
      {'criterion_no': '2', 'indicators_met': 1, 'met': True}]
     """
     df = conform(attainment, Att)
-    df = df[df[Ind.criterion_no].notna()].reset_index(drop=True)
+    df = df[df[Ind.criterion_no].notna().to_numpy()].reset_index(drop=True)
     keys = _GROUP + [Ind.criterion_no]
     codes, first = _group_codes(df, keys)
     n_groups = len(first)
@@ -603,38 +607,55 @@ def summarise_criteria(attainment: pd.DataFrame) -> pd.DataFrame:
     out[Ind.source_file] = _first_valid(df[Ind.source_file], codes, n_groups)
     out[Ind.source_sheet] = _first_valid(df[Ind.source_sheet], codes, n_groups)
     out["met"] = met == total
-    out = conform(out, Crit)
     no_codes, no_uniques = pd.factorize(out[Ind.criterion_no])
     no_rank = np.array([int(s) if str(s).isdigit() else 10**6 for s in no_uniques] + [10**6],
                        dtype="int64")[no_codes]
     keys_ = [_sort_codes(out[c]) for c in (Ind.level, Ind.commune, Ind.unit, Ind.year)]
-    return _take_rows(out, np.lexsort([no_rank, *keys_[::-1]]))
+    return conform(_take_rows(out, np.lexsort([no_rank, *keys_[::-1]])), Crit)
 
 
 def _status_counts(df: pd.DataFrame, codes: np.ndarray,
                    n_groups: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per group: indicators met, indicators in all, indicators unknown."""
-    status = df[Att.status]
-    met = status.eq(Status.met).fillna(False).to_numpy(dtype=bool)
-    unknown = status.eq(Status.unknown).fillna(False).to_numpy(dtype=bool)
+    met, unknown = _is_status(df, Status.met), _is_status(df, Status.unknown)
     return (np.bincount(codes, weights=met, minlength=n_groups).astype("int64"),
             np.bincount(codes, minlength=n_groups).astype("int64"),
             np.bincount(codes, weights=unknown, minlength=n_groups).astype("int64"))
 
 
+def _is_status(df: pd.DataFrame, word: str) -> np.ndarray:
+    """True where the row's status is ``word`` (False where it is missing)."""
+    return df[Att.status].eq(word).fillna(False).to_numpy(dtype=bool)
+
+
 def _joined_files(files: pd.Series, codes: np.ndarray, n_groups: int) -> list[str]:
-    """Per group, its distinct non-missing file names sorted and joined by '; '."""
-    valid = files.notna().to_numpy()
-    file_codes, names = pd.factorize(files)
-    width = len(names) + 1
-    pairs = np.unique(codes[valid] * width + file_codes[valid])  # sorted: group, then file
-    groups, which = pairs // width, pairs % width
+    """Per group, its distinct non-missing file names sorted and joined by '; '.
+
+    The (group, file) pairs are numbered with the files ranked by name, so one ``np.unique``
+    sorts them; a group with one file (the usual case) takes its name without a Python loop.
+    """
+    file_codes = _key_codes(files)
+    names = (files.cat.categories if isinstance(files.dtype, pd.CategoricalDtype)
+             else pd.Index(pd.unique(files.dropna())))
     texts = np.asarray(names, dtype=object)
-    joined = [""] * n_groups
-    bounds = np.flatnonzero(np.diff(groups)) + 1
-    for part_groups, part in zip(np.split(groups, bounds), np.split(which, bounds), strict=True):
-        joined[int(part_groups[0])] = "; ".join(sorted(texts[part]))
-    return joined
+    by_name = np.argsort(texts.astype(str), kind="stable")
+    rank = np.empty(len(texts), dtype="int64")
+    rank[by_name] = np.arange(len(texts))
+    valid = file_codes >= 0
+    width = len(texts) + 1
+    pairs = np.unique(codes[valid] * width + rank[file_codes[valid]])  # group, then name
+    groups, which = pairs // width, texts[by_name][pairs % width]
+    joined = np.full(n_groups, "", dtype=object)
+    per_group = np.bincount(groups, minlength=n_groups)
+    single = per_group[groups] == 1
+    joined[groups[single]] = which[single]
+    several = ~single
+    if several.any():
+        bounds = np.flatnonzero(np.diff(groups[several])) + 1
+        for part_groups, part in zip(np.split(groups[several], bounds),
+                                     np.split(which[several], bounds), strict=True):
+            joined[int(part_groups[0])] = "; ".join(part)
+    return list(joined)
 
 
 def summarise_attainment(attainment: pd.DataFrame) -> pd.DataFrame:
@@ -657,13 +678,13 @@ def summarise_attainment(attainment: pd.DataFrame) -> pd.DataFrame:
     out["discrepancies"] = np.bincount(codes, weights=disc, minlength=n_groups).astype("int64")
     out[Ind.source_file] = _joined_files(df[Ind.source_file], codes, n_groups)
     # criteria: met when every indicator of the unit's criterion is met
-    has_no = df[Ind.criterion_no].notna().to_numpy()
-    crit_keys = pd.DataFrame({"unit": codes[has_no],
-                              "no": df[Ind.criterion_no][has_no].reset_index(drop=True)})
-    crit_codes, crit_first = _group_codes(crit_keys, ["unit", "no"])
-    crit_met, crit_total, _ = _status_counts(df[has_no].reset_index(drop=True), crit_codes,
-                                             len(crit_first))
-    crit_unit = crit_keys["unit"].to_numpy()[crit_first]
+    no_codes = _key_codes(df[Ind.criterion_no])
+    has_no = np.flatnonzero(no_codes >= 0)
+    crit_codes, crit_first = _combine_codes([codes[has_no], no_codes[has_no]])
+    crit_met = np.bincount(crit_codes, weights=_is_status(df, Status.met)[has_no],
+                           minlength=len(crit_first))
+    crit_total = np.bincount(crit_codes, minlength=len(crit_first))
+    crit_unit = codes[has_no][crit_first]
     out["criteria_met"] = np.bincount(crit_unit, weights=crit_met == crit_total,
                                       minlength=n_groups).astype("int64")
     out["criteria_total"] = np.bincount(crit_unit, minlength=n_groups).astype("int64")

@@ -306,6 +306,10 @@ def _as_string_series(series: pd.Series) -> pd.Series:
     """The series as ``"string"``: texts kept, any missing value NA, other values ``str()``."""
     if isinstance(series.dtype, pd.StringDtype):
         return series.astype("string")  # missing → NA, texts kept
+    if isinstance(series.dtype, pd.CategoricalDtype):  # the few labels, then taken by code
+        labels = _as_string_series(series.cat.categories.to_series()).array
+        return pd.Series(labels.take(series.cat.codes.to_numpy(), allow_fill=True),
+                         index=series.index, name=series.name)
     return series.astype("object").where(series.notna(), None).astype("string")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -383,3 +384,19 @@ def test_text_columns_are_sorted_categoricals_of_the_texts_present(
     assert att[Att.status].eq(Status.met).tolist() == \
         strings[Att.status].eq(Status.met).fillna(False).tolist()
     assert conform(strings, Att).equals(att)  # conform turns the strings into the same table
+
+
+def test_summaries_of_categorical_and_string_tables_are_equal(
+        province_indicators: pd.DataFrame) -> None:
+    """The summaries read categorical codes directly; from string texts they must agree."""
+    att = compute_attainment(odd_values(province_indicators))
+    # a unit whose rows come from two files: the joined names are sorted
+    two_files = att[Ind.unit].eq(att[Ind.unit].iloc[0]).to_numpy()
+    att[Ind.source_file] = att[Ind.source_file].cat.add_categories("aa_first.xlsx")
+    att.loc[np.flatnonzero(two_files)[:3], Ind.source_file] = "aa_first.xlsx"
+    strings = conform(att, reference_attainment.StringAtt)
+    for summarise in (summarise_attainment, summarise_criteria):
+        pd.testing.assert_frame_equal(summarise(att), summarise(strings))
+    pd.testing.assert_frame_equal(summarise_attainment(att),
+                                  reference_summarise_attainment(strings))
+    assert summarise_attainment(att)[Summ.source_file].str.startswith("aa_first.xlsx; ").any()
