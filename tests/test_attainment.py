@@ -400,3 +400,16 @@ def test_summaries_of_categorical_and_string_tables_are_equal(
     pd.testing.assert_frame_equal(summarise_attainment(att),
                                   reference_summarise_attainment(strings))
     assert summarise_attainment(att)[Summ.source_file].str.startswith("aa_first.xlsx; ").any()
+
+
+def test_continued_codes_widen_when_new_texts_overflow_the_small_type() -> None:
+    from ntm_analysis.attainment import _Codes
+
+    head = pd.DataFrame({"t": pd.array([f"x{i:03d}" for i in range(127)], dtype="string")})
+    tail = pd.DataFrame({"t": pd.array(["new1", "x000", "new2", None], dtype="string")})
+    whole = pd.concat([head, tail], ignore_index=True)
+    assert _Codes(head)("t")[0].dtype == np.int8  # 127 texts: the smallest type
+    codes, uniques = _Codes(head, tail=tail)("t")
+    want_codes, want_uniques = pd.factorize(whole["t"], use_na_sentinel=True)
+    assert codes.tolist() == want_codes.tolist() and list(uniques) == list(want_uniques)
+    assert codes.max() == 128  # beyond int8
