@@ -82,13 +82,29 @@ def _sort_codes(values: pd.Series) -> np.ndarray:
 
 def _first_valid(values: pd.Series, codes: np.ndarray, n_groups: int) -> pd.Series:
     """Per group, the first non-missing value (what ``groupby(...).first()`` returns)."""
-    valid = values.notna().to_numpy()
-    positions = np.flatnonzero(valid)
+    positions = np.flatnonzero(values.notna().to_numpy())
     taken = np.full(n_groups, -1, dtype="int64")
-    groups, first = np.unique(codes[positions], return_index=True)
+    groups, first = _first_of(codes[positions])
     taken[groups] = positions[first]
     array = values.array.take(taken, allow_fill=True)
     return pd.Series(array)
+
+
+def _first_of(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct codes and the position of each one's first occurrence (by hashing)."""
+    first = np.flatnonzero(~pd.Series(codes).duplicated(keep="first").to_numpy())
+    return codes[first], first
+
+
+def _first_rows(codes: np.ndarray) -> np.ndarray:
+    """Per code, its first row, for codes numbered by first appearance (0, 1, 2, ... in order).
+
+    A row holds a new code exactly where the running maximum grows: no sort, no hash.
+    """
+    if not len(codes):
+        return np.zeros(0, dtype="int64")
+    running = np.maximum.accumulate(codes)
+    return np.flatnonzero(np.concatenate([[True], running[1:] != running[:-1]]))
 
 
 def _combine_codes(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -98,6 +114,10 @@ def _combine_codes(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     code and, per code, the position of its first row. The columns' codes are combined into
     one integer key (numbered densely again only when the key would overflow), then numbered
     once.
+
+    >>> codes, first = _combine_codes([np.array([1, 0, 1, -1, 0]), np.array([0, 0, 0, 0, 1])])
+    >>> codes.tolist(), first.tolist()
+    ([0, 1, 0, 2, 3], [0, 1, 3, 4])
     """
     codes = np.zeros(len(columns[0]) if columns else 0, dtype="int64")
     span = 1  # the key's values are below span
@@ -110,8 +130,7 @@ def _combine_codes(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         span *= width
     codes, _ = pd.factorize(codes)  # numbered by first appearance
     codes = codes.astype("int64", copy=False)
-    _, first = np.unique(codes, return_index=True)
-    return codes, first
+    return codes, _first_rows(codes)
 
 
 def _first_valid_at(column: tuple[np.ndarray, ExtensionArray],
@@ -122,10 +141,14 @@ def _first_valid_at(column: tuple[np.ndarray, ExtensionArray],
     ``codes`` (None: every row). Only codes are looked at; the few values are taken at the end.
     """
     col_codes = column[0] if rows is None else column[0][rows]
-    positions = np.flatnonzero(col_codes >= 0)
+    valid = col_codes >= 0
     taken = np.full(n_groups, -1, dtype="int64")
-    groups, first = np.unique(codes[positions], return_index=True)
-    taken[groups] = col_codes[positions[first]]
+    if valid.all():  # every row has a value: each group's first row (codes by appearance)
+        taken[:] = col_codes[_first_rows(codes)]
+    else:
+        positions = np.flatnonzero(valid)
+        groups, first = _first_of(codes[positions])
+        taken[groups] = col_codes[positions[first]]
     return pd.Series(column[1].take(taken, allow_fill=True))
 
 

@@ -360,7 +360,8 @@ def remap_codes(codes: np.ndarray, labels: Sequence[object], *,
     """
     slots = [lab if isinstance(lab, str) else None for lab in labels]
     if not unused and len(slots):
-        used = np.bincount(codes[codes >= 0], minlength=len(slots)) > 0
+        counted = codes if codes.min(initial=0) >= 0 else codes[codes >= 0]
+        used = np.bincount(counted, minlength=len(slots)) > 0
         slots = [lab if use else None for lab, use in zip(slots, used.tolist(), strict=True)]
     distinct = sorted({lab for lab in slots if lab is not None})
     rank = {lab: i for i, lab in enumerate(distinct)}
