@@ -133,6 +133,22 @@ def _combine_codes(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return codes, _first_rows(codes)
 
 
+def _isin(values: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """``np.isin`` for non-negative integer keys: a table of the keys seen when it is small.
+
+    >>> _isin(np.array([3, 0, 7]), np.array([7, 1, 3])).tolist()
+    [True, False, True]
+    >>> _isin(np.array([3, 2**40]), np.array([2**40])).tolist()  # sparse: np.isin
+    [False, True]
+    """
+    size = int(max(values.max(initial=-1), present.max(initial=-1))) + 1
+    if size > 8 * (len(values) + len(present)) + 1024:  # sparse keys: sort them instead
+        return np.isin(values, present)
+    seen = np.zeros(size, dtype=bool)
+    seen[present] = True
+    return seen[values]
+
+
 def _first_valid_at(column: tuple[np.ndarray, ExtensionArray],
                     rows: np.ndarray | None, codes: np.ndarray, n_groups: int) -> pd.Series:
     """Per group, the first non-missing value of a factorized column (``_first_valid``).
@@ -212,7 +228,7 @@ def _missing_rows(indicators: pd.DataFrame, catalogue: pd.DataFrame, *,
     table_codes = no_codes if everyone else no_codes[known_rows]
     present = group * width + np.where(table_codes < 0, na_code, table_codes)
     expected = exp_unit * width + cat_codes[exp_cat]
-    lacking = ~np.isin(expected, present)
+    lacking = ~_isin(expected, present)
     if not lacking.any():
         return None
     unit_part = units.take(exp_unit[lacking]).reset_index(drop=True)
