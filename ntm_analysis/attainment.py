@@ -331,6 +331,8 @@ def _factorize(values: pd.Series) -> tuple[np.ndarray, ExtensionArray]:
     array = values.array
     if isinstance(array, pd.arrays.ArrowStringArray) and len(array):
         chunks = array._pa_array  # noqa: SLF001 - the Arrow data, read only
+        if chunks.null_count == len(chunks):  # an empty column (notes, often): nothing to hash
+            return np.full(len(chunks), -1, dtype=np.int8), pd.array([], dtype=values.dtype)
         encoded = chunks.dictionary_encode().combine_chunks()
         indices = encoded.indices
         codes = (indices.fill_null(-1) if indices.null_count else indices).to_numpy(

@@ -368,6 +368,9 @@ def remap_codes(codes: np.ndarray, labels: Sequence[object], *,
     small = np.int8 if len(distinct) < 127 else np.int16 if len(distinct) < 32767 else np.int32
     mapping = np.array([rank[lab] if lab is not None else -1 for lab in slots] + [-1],
                        dtype=small)
+    if len(mapping) == len(distinct) + 1 and codes.dtype == small and \
+            bool((mapping[:-1] == np.arange(len(distinct))).all()):
+        return codes.copy(), distinct  # the labels are already sorted: the codes, as they are
     return mapping[codes], distinct
 
 
