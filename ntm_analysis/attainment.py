@@ -329,8 +329,8 @@ def _factorize(values: pd.Series) -> tuple[np.ndarray, ExtensionArray]:
     later gather reads.
     """
     array = values.array
-    if isinstance(array, pd.arrays.ArrowStringArray) and len(array):
-        chunks = array._pa_array  # noqa: SLF001 - the Arrow data, read only
+    chunks = getattr(array, "_pa_array", None)  # the Arrow data, read only (pandas-internal)
+    if isinstance(array, pd.arrays.ArrowStringArray) and chunks is not None and len(array):
         if chunks.null_count == len(chunks):  # an empty column (notes, often): nothing to hash
             return np.full(len(chunks), -1, dtype=np.int8), pd.array([], dtype=values.dtype)
         encoded = chunks.dictionary_encode().combine_chunks()
