@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from ntm_analysis import catalogue as cat
 from ntm_analysis import legacy
@@ -40,9 +41,11 @@ from ntm_analysis.schema import (
     Iss,
     Level,
     Severity,
+    arrow_schema,
     conform,
     empty_frame,
     frame_from_records,
+    table_from_records,
 )
 from ntm_analysis.sheetxml import SheetExtras, column_letters, scan_sheets
 from ntm_analysis.text import cell_text, fold, nfc, slug
@@ -914,7 +917,54 @@ def load_workbook(path: str | os.PathLike[str], *, sheets: Sequence[str] | None 
     InputError
         When the file is missing or is not a readable workbook.
     """
-    p = Path(path)
+    rows, issues = _load_records(Path(path), sheets=sheets, year=year)
+    indicators = frame_from_records(rows, Ind)
+    issue_frame = frame_from_records(issues, Iss)
+    indicators, more = _check_duplicates(indicators)
+    return LoadResult(indicators, _concat_issues([issue_frame, more]))
+
+
+def load_workbook_tables(path: str | os.PathLike[str], *,
+                         year: int | None = None) -> tuple[pa.Table, pa.Table]:
+    """Load one workbook into Arrow tables (indicators, issues), as ``load_workbook`` would.
+
+    ``frame_from_table`` of the two tables gives exactly ``load_workbook(path, year=year)``'s
+    frames; no pandas frame is built unless the workbook repeats an indicator (then the
+    duplicate check of ``load_workbook`` runs). This is what the ingest's worker processes
+    call: Arrow tables are cheap to cache as Parquet and to send between processes.
+
+    Raises
+    ------
+    InputError
+        When the file is missing or is not a readable workbook.
+    """
+    rows, issues = _load_records(Path(path), year=year)
+    if _distinct_keys(rows):
+        issue_table = table_from_records(issues, Iss)
+        seen = dict.fromkeys(zip(*(c.to_pylist() for c in issue_table.columns), strict=True))
+        if len(seen) < issue_table.num_rows:
+            # the same issue twice: keep the first, as load_workbook's drop_duplicates does
+            issue_table = table_from_records(
+                [dict(zip(Iss.dtypes, key, strict=True)) for key in seen], Iss)
+        return table_from_records(rows, Ind), issue_table
+    result = load_workbook(path, year=year)  # rare: the frame path reports the duplicates
+    return (pa.Table.from_pandas(result.indicators, schema=arrow_schema(Ind), preserve_index=False),
+            pa.Table.from_pandas(result.issues, schema=arrow_schema(Iss), preserve_index=False))
+
+
+#: Columns that identify one indicator observation (the duplicate check's key).
+_DUPLICATE_KEYS = (Ind.commune, Ind.unit, Ind.year, Ind.criteria_set, Ind.indicator_no)
+
+
+def _distinct_keys(rows: list[dict[str, Any]]) -> bool:
+    """True when no two rows share a duplicate-check key (so no duplicate can be reported)."""
+    keys = {tuple(r.get(k) for k in _DUPLICATE_KEYS) for r in rows}
+    return len(keys) == len(rows)
+
+
+def _load_records(p: Path, *, sheets: Sequence[str] | None = None,
+                  year: int | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Read a workbook into tidy row dicts and issue dicts (see ``load_workbook``)."""
     if not p.exists():
         raise InputError(_loc(p), "file not found")
     if p.is_dir():
@@ -979,10 +1029,7 @@ def load_workbook(path: str | os.PathLike[str], *, sheets: Sequence[str] | None 
             Iss.column: None, Iss.value: None, Iss.problem: problem,
             Iss.severity: Severity.error, Iss.code: code,
         })
-    indicators = frame_from_records(rows, Ind)
-    issue_frame = frame_from_records(issues, Iss)
-    indicators, more = _check_duplicates(indicators)
-    return LoadResult(indicators, _concat_issues([issue_frame, more]))
+    return rows, issues
 
 
 def load_workbooks(paths: Iterable[str | os.PathLike[str]], *, year: int | None = None,
@@ -1037,7 +1084,7 @@ def _check_duplicates(indicators: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFr
     if indicators.empty:
         return indicators, empty_frame(Iss)
     # hamlet names repeat across communes ("Xóm Trung Tâm"): the commune is part of the key
-    keys = [Ind.commune, Ind.unit, Ind.year, Ind.criteria_set, Ind.indicator_no]
+    keys = list(_DUPLICATE_KEYS)
     # cheap exact gate: distinct key tuples (NA equals NA, as in ``duplicated``) mean no duplicate
     if len(set(zip(*(indicators[k].tolist() for k in keys), strict=True))) == len(indicators):
         return indicators, empty_frame(Iss)

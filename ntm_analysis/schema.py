@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import cache
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 class _Schema:
@@ -242,6 +246,61 @@ def frame_from_records(records: Sequence[Mapping[str, object]],
             values = [v if v is None or type(v) is str else _as_string(v) for v in values]
         columns[col] = pd.array(values, dtype=dtype)
     return pd.DataFrame(columns, index=pd.RangeIndex(len(records)))
+
+
+#: Arrow type of each schema dtype (pandas' ``string`` dtype is stored as ``large_string``).
+_ARROW_TYPES = {"string": "large_string", "Int64": "int64", "Float64": "float64"}
+
+
+@cache
+def arrow_schema(schema: type[_Schema]) -> pa.Schema:
+    """Return the Arrow schema of a table schema (its columns in order, nullable)."""
+    import pyarrow as pa
+
+    return pa.schema([(col, getattr(pa, _ARROW_TYPES[dtype])())
+                      for col, dtype in schema.dtypes.items()])
+
+
+def table_from_records(records: Sequence[Mapping[str, object]],
+                       schema: type[_Schema]) -> pa.Table:
+    """Build an Arrow table straight from row dicts, one typed array per column.
+
+    ``frame_from_table(table_from_records(records, schema), schema)`` is the same frame as
+    ``frame_from_records(records, schema)``; the Arrow form is what the ingest cache writes and
+    what worker processes send back, with no pandas frame built per workbook.
+
+    Examples
+    --------
+    >>> t = table_from_records([{"problem": "x", "source_row": 3}, {"problem": None}], Iss)
+    >>> t.column("source_row").to_pylist(), t.num_rows, t.column_names == Iss.columns()
+    ([3, None], 2, True)
+    """
+    import pyarrow as pa
+
+    arrow = arrow_schema(schema)  # type: ignore[arg-type]
+    arrays = []
+    for col, dtype in schema.dtypes.items():
+        values = [r.get(col) for r in records]
+        if dtype == "string":
+            values = [v if v is None or type(v) is str else _as_string(v) for v in values]
+        arrays.append(pa.array(values, type=arrow.field(col).type, from_pandas=True))
+    return pa.Table.from_arrays(arrays, schema=arrow)
+
+
+def frame_from_table(table: pa.Table, schema: type[_Schema]) -> pd.DataFrame:
+    """Return the schema-conforming frame of an Arrow table built with ``arrow_schema``."""
+    if table.num_rows == 0:
+        return empty_frame(schema)
+    frame = table.to_pandas(types_mapper=_pandas_types().get)
+    return conform(frame, schema)
+
+
+@cache
+def _pandas_types() -> dict[pa.DataType, object]:
+    import pyarrow as pa
+
+    return {pa.large_string(): pd.StringDtype("pyarrow"), pa.string(): pd.StringDtype("pyarrow"),
+            pa.int64(): pd.Int64Dtype(), pa.float64(): pd.Float64Dtype()}
 
 
 def _as_string(value: object) -> object:
