@@ -95,13 +95,24 @@ def _write_cache(path: Path, ind: pa.Table, iss: pa.Table) -> None:
     """Write one workbook's tables to one cache file: the indicator rows as the Parquet table,
     the issues as an Arrow IPC stream in the file's key-value metadata (one file, one write)."""
     import pyarrow as pa
+    import pyarrow.parquet as pq
 
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, iss.schema) as writer:
         writer.write_table(iss)
     meta = dict(ind.schema.metadata or {})
     meta[_ISSUES_KEY] = sink.getvalue().to_pybytes()
-    _write_table(ind.replace_schema_metadata(meta), path)
+    out = pa.BufferOutputStream()
+    pq.write_table(ind.replace_schema_metadata(meta), out)
+    # the file is serialised in memory and written in one call under a name private to this
+    # process, then renamed into place: readers never see half a file, and no temporary-name
+    # search (mkstemp) runs per workbook; the cache folder exists already
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(out.getvalue().to_pybytes())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _read_cache(path: Path) -> tuple[pa.Table, pa.Table] | None:
@@ -200,6 +211,8 @@ def load_raw_dir(raw_dir: str | os.PathLike[str], *,
             cached.append(path.name)
         else:
             to_parse.append(path)
+    if cache is not None and to_parse:
+        cache.mkdir(parents=True, exist_ok=True)
     stems: list[Path | None] = [
         cache / f"{_cache_key(digests[path], year)}.parquet" if cache is not None else None
         for path in to_parse]
