@@ -407,11 +407,6 @@ def _detect_memo(text: str) -> str | None:
         return guess
 
 
-def _may_be_legacy(text: str) -> bool:
-    # set.isdisjoint walks the string in C: this runs once per text cell of every sheet
-    return not text.isascii() and _VIET_BEYOND_LATIN1.isdisjoint(text)
-
-
 def _words_valid(text: str) -> bool:
     words = [w for w in _SPLIT.split(text) if w and not w.isascii()]
     return bool(words) and all(is_vietnamese_syllable(w) for w in words)
@@ -439,10 +434,12 @@ def fix_grid(rows: list[list[Any]], *, font_encoding: str | None = None) -> Grid
     {}
     """
     candidates: list[tuple[int, int, str]] = []
+    # a candidate is a text cell with non-ASCII characters none of which is a Vietnamese letter
+    # beyond Latin-1; set.isdisjoint walks the text in C, and this visits every cell
+    plain = _VIET_BEYOND_LATIN1.isdisjoint
     for r, row in enumerate(rows):
-        for c, value in enumerate(row):
-            if isinstance(value, str) and _may_be_legacy(value):
-                candidates.append((r, c, value))
+        candidates.extend((r, c, value) for c, value in enumerate(row)
+                          if isinstance(value, str) and not value.isascii() and plain(value))
     if not candidates:
         return GridFix(rows)
     found = {(r, c): _detect_memo(text) for r, c, text in candidates}

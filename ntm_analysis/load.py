@@ -48,7 +48,7 @@ from ntm_analysis.schema import (
     table_from_records,
 )
 from ntm_analysis.sheetxml import SheetExtras, column_letters, scan_sheets
-from ntm_analysis.text import cell_text, fold, nfc, slug
+from ntm_analysis.text import cell_text, cell_texts, fold, nfc, slug
 
 log = logging.getLogger(__name__)
 
@@ -299,7 +299,7 @@ class _SheetLoader:
                         self.cells[r][c] = value
                         self.filled_from[(r, c)] = (r0, c0)
         # each cell's text once: the layout search and row classification read cells many times
-        self.texts = [[cell_text(v) for v in row] for row in self.cells]
+        self.texts = [cell_texts(row) for row in self.cells]
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -537,13 +537,36 @@ class _SheetLoader:
                      (u.result, u.assessment, u.mark_met, u.mark_not_met) if c is not None]
         if layout.target is not None:
             data_cols.append(layout.target)
+        n_cols = self.n_cols
+        data_cols = [c for c in data_cols if c < n_cols]
+        # merged-cell fillings per row: most rows have none, and then every text is the row's own
+        filled_cols: dict[int, set[int]] = {}
+        for fr, fc in self.filled_from:
+            filled_cols.setdefault(fr, set()).add(fc)
+
+        def column(c: int | None) -> int | None:
+            return c if c is not None and c < n_cols else None
+
+        number_col, name_col = column(layout.number), column(layout.name)
+        crit_col = column(layout.criterion)
         for r in range(layout.first_data_row, len(self.cells)):
             texts = self.texts[r]  # padded to n_cols: the same as text(r, c) for each column
-            if not any(texts):
-                continue
-            own = [t for c, t in enumerate(texts) if t and (r, c) not in self.filled_from]
-            first_text = next((t for t in texts if t), "")
-            has_data = any(texts[c] for c in data_cols if c < self.n_cols)
+            filled = filled_cols.get(r)
+            if filled is None:
+                own = [t for t in texts if t]
+                if not own:
+                    continue
+                first_text = own[0]
+            else:
+                if not any(texts):
+                    continue
+                own = [t for c, t in enumerate(texts) if t and c not in filled]
+                first_text = next(t for t in texts if t)
+            has_data = False
+            for c in data_cols:
+                if texts[c]:
+                    has_data = True
+                    break
             if footer or (not has_data and first_text.lower().startswith(starts)) or (
                     own and own[0].lower().startswith(starts) and not has_data):
                 footer = True
@@ -554,12 +577,13 @@ class _SheetLoader:
                 continue
             if not own:
                 continue  # a row made only of merged cells continuing from above
-            no_text = self.text(r, layout.number)
-            if layout.number is not None and (r, layout.number) in self.filled_from and \
-                    layout.criterion is not None:
+            no_text = texts[number_col] if number_col is not None else ""
+            if layout.number is not None and filled is not None and layout.number in filled \
+                    and layout.criterion is not None:
                 no_text = ""  # vertically merged criterion number beside its indicators
-            name = self.text(r, layout.name)
-            crit_text = self.text(r, layout.criterion) if layout.criterion is not None else None
+            name = texts[name_col] if name_col is not None else ""
+            crit_text = (texts[crit_col] if crit_col is not None else "") \
+                if layout.criterion is not None else None
             no_kind, no_val = _number_kind(no_text)
             if not name and no_kind == "other":
                 # a criterion written across the row from the number column ("Tiêu chí 1: …")
