@@ -438,8 +438,9 @@ def fix_grid(rows: list[list[Any]], *, font_encoding: str | None = None) -> Grid
     # beyond Latin-1; set.isdisjoint walks the text in C, and this visits every cell
     plain = _VIET_BEYOND_LATIN1.isdisjoint
     for r, row in enumerate(rows):
-        candidates.extend((r, c, value) for c, value in enumerate(row)
-                          if isinstance(value, str) and not value.isascii() and plain(value))
+        for c, value in enumerate(row):
+            if isinstance(value, str) and not value.isascii() and plain(value):
+                candidates.append((r, c, value))
     if not candidates:
         return GridFix(rows)
     found = {(r, c): _detect_memo(text) for r, c, text in candidates}

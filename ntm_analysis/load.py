@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -982,8 +983,7 @@ _DUPLICATE_KEYS = (Ind.commune, Ind.unit, Ind.year, Ind.criteria_set, Ind.indica
 
 def _distinct_keys(rows: list[dict[str, Any]]) -> bool:
     """True when no two rows share a duplicate-check key (so no duplicate can be reported)."""
-    keys = {tuple(r.get(k) for k in _DUPLICATE_KEYS) for r in rows}
-    return len(keys) == len(rows)
+    return len(set(map(itemgetter(*_DUPLICATE_KEYS), rows))) == len(rows)
 
 
 def _load_records(p: Path, *, sheets: Sequence[str] | None = None,

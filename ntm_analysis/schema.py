@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import cache
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -274,16 +275,31 @@ def table_from_records(records: Sequence[Mapping[str, object]],
     >>> t = table_from_records([{"problem": "x", "source_row": 3}, {"problem": None}], Iss)
     >>> t.column("source_row").to_pylist(), t.num_rows, t.column_names == Iss.columns()
     ([3, None], 2, True)
+    >>> table_from_records([{"value": 3.5}, {"value": "n/a"}], Iss).column("value").to_pylist()
+    ['3.5', 'n/a']
     """
     import pyarrow as pa
 
     arrow = arrow_schema(schema)  # type: ignore[arg-type]
+    names = list(schema.dtypes)
+    try:  # rows that name every column (the loader's do) are transposed in C
+        columns: list[Sequence[object]] = list(zip(*map(itemgetter(*names), records),
+                                                   strict=True))
+    except KeyError:
+        columns = [[r.get(col) for r in records] for col in names]
+    if not columns:
+        columns = [[] for _ in names]
     arrays = []
-    for col, dtype in schema.dtypes.items():
-        values = [r.get(col) for r in records]
-        if dtype == "string":
-            values = [v if v is None or type(v) is str else _as_string(v) for v in values]
-        arrays.append(pa.array(values, type=arrow.field(col).type, from_pandas=True))
+    for values, (col, dtype) in zip(columns, schema.dtypes.items(), strict=True):
+        kind = arrow.field(col).type
+        try:
+            arrays.append(pa.array(values, type=kind, from_pandas=True))
+        except (pa.ArrowTypeError, pa.ArrowInvalid):
+            if dtype != "string":
+                raise
+            # a number or date in a text column: the text ``conform`` would make of it
+            arrays.append(pa.array([v if v is None or type(v) is str else _as_string(v)
+                                    for v in values], type=kind, from_pandas=True))
     return pa.Table.from_arrays(arrays, schema=arrow)
 
 
