@@ -103,7 +103,10 @@ def _write_cache(path: Path, ind: pa.Table, iss: pa.Table) -> None:
     meta = dict(ind.schema.metadata or {})
     meta[_ISSUES_KEY] = sink.getvalue().to_pybytes()
     out = pa.BufferOutputStream()
-    pq.write_table(ind.replace_schema_metadata(meta), out)
+    # a cache file is only read back whole: no statistics; dictionary pages keep it small
+    # (the texts repeat) without the cost of compression
+    pq.write_table(ind.replace_schema_metadata(meta), out, compression="none",
+                   write_statistics=False)
     # the file is serialised in memory and written in one call under a name private to this
     # process, then renamed into place: readers never see half a file, and no temporary-name
     # search (mkstemp) runs per workbook; the cache folder exists already

@@ -1109,10 +1109,10 @@ def _check_duplicates(indicators: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFr
         return indicators, empty_frame(Iss)
     # hamlet names repeat across communes ("Xóm Trung Tâm"): the commune is part of the key
     keys = list(_DUPLICATE_KEYS)
-    # cheap exact gate: distinct key tuples (NA equals NA, as in ``duplicated``) mean no duplicate
-    if len(set(zip(*(indicators[k].tolist() for k in keys), strict=True))) == len(indicators):
+    dup = indicators.duplicated(keys, keep=False)  # hashed per column in C, NA equals NA
+    if not dup.any():
         return indicators, empty_frame(Iss)
-    dup = indicators.duplicated(keys, keep=False) & indicators[Ind.indicator_no].notna()
+    dup &= indicators[Ind.indicator_no].notna()
     if not dup.any():
         return indicators, empty_frame(Iss)
     d = indicators[dup]
