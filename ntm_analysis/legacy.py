@@ -24,7 +24,7 @@ import logging
 import os
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -500,14 +500,20 @@ _FONT_NAME = re.compile(rb"<(?:\w+:)?name\s+val=\"([^\"]{1,64})\"")
 MAX_STYLES_BYTES = 8 * 1024 * 1024
 
 
-def workbook_font_encoding(path: str | os.PathLike[str]) -> str | None:
+def workbook_font_encoding(path: str | os.PathLike[str], *,
+                           parts: Mapping[str, bytes] | None = None) -> str | None:
     """Return the legacy encoding implied by the fonts an .xlsx declares, if exactly one is.
 
     The styles part is read as bytes and searched with a regular expression (no XML parser, so
-    nothing in it is expanded); any failure means "no hint".
+    nothing in it is expanded); any failure means "no hint". ``parts`` holds decompressed parts
+    already read (see ``sniff.check_workbook_file``); the zip is opened only when the styles
+    part is not among them.
     """
     import zipfile
 
+    data = parts.get("xl/styles.xml") if parts is not None else None
+    if data is not None:
+        return None if len(data) > MAX_STYLES_BYTES else _font_encoding(data)
     try:
         with zipfile.ZipFile(path) as zf:
             info = zf.getinfo("xl/styles.xml")
@@ -517,6 +523,10 @@ def workbook_font_encoding(path: str | os.PathLike[str]) -> str | None:
     except (OSError, KeyError, zipfile.BadZipFile, RuntimeError, ValueError) as error:
         log.debug("no font names read from %s: %s", path, error)
         return None
+    return _font_encoding(data)
+
+
+def _font_encoding(data: bytes) -> str | None:
     encodings = {encoding_of_font(m.decode("utf-8", "replace"))
                  for m in _FONT_NAME.findall(data)} - {None}
     return encodings.pop() if len(encodings) == 1 else None

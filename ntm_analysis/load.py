@@ -993,16 +993,18 @@ def _load_records(p: Path, *, sheets: Sequence[str] | None = None,
         raise InputError(_loc(p), "file not found")
     if p.is_dir():
         raise InputError(_loc(p), "is a folder, expected an Excel workbook")
-    _check_file(p)
+    parts: dict[str, bytes] = {}  # XML parts the file check decompressed, for the scans below
+    _check_file(p, parts)
     grids = read_sheets(p, sheets=sheets)
-    extras = scan_sheets(p) if p.suffix.lower() in (".xlsx", ".xlsm") else {}
+    extras = scan_sheets(p, parts=parts) if p.suffix.lower() in (".xlsx", ".xlsm") else {}
     rows: list[dict[str, Any]] = []
     issues: list[dict[str, Any]] = []
     found = 0
     other_kinds = 0
     searched: list[str] = []
-    font_encoding = (legacy.workbook_font_encoding(p)
+    font_encoding = (legacy.workbook_font_encoding(p, parts=parts)
                      if p.suffix.lower() in (".xlsx", ".xlsm") else None)
+    parts.clear()
     for grid in grids:
         grid, legacy_issues = _fix_legacy_text(grid, font_encoding)
         loader = _SheetLoader(grid, p.name, year)
@@ -1171,8 +1173,11 @@ def _loc(p: Path) -> Location:
     return Location(file=p.name)
 
 
-def _check_file(p: Path) -> None:
-    """Refuse files that are not workbooks (or are hostile) before handing them to a reader."""
+def _check_file(p: Path, parts: dict[str, bytes] | None = None) -> None:
+    """Refuse files that are not workbooks (or are hostile) before handing them to a reader.
+
+    The XML parts the check reads whole are kept in ``parts`` for the sheet and style scans.
+    """
     from ntm_analysis.sniff import check_workbook_file
 
-    check_workbook_file(p)
+    check_workbook_file(p, parts=parts)

@@ -221,3 +221,48 @@ def test_calamine_expands_and_leaks_nothing(name: str) -> None:
     text = " ".join(str(v) for row in rows for v in row)
     assert "root:" not in text  # no /etc/passwd content
     assert "lollollol" not in text and len(text) < 1000  # no expansion
+
+
+@pytest.mark.parametrize("name", ["hidden-rows.xlsx", "formulas-without-cached-values.xlsx",
+                                  "legacy-tcvn3.xlsx", "valid-minimal.xlsx"])
+def test_parts_kept_by_the_check_are_the_zip_parts_and_serve_the_scans(
+        name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file check hands its decompressed XML parts on; the scans then give the same answers
+    as reading the zip again, also when the check kept nothing (budget exhausted)."""
+    from ntm_analysis import sniff
+    from ntm_analysis.legacy import workbook_font_encoding
+    from ntm_analysis.sheetxml import scan_sheets
+
+    path = CORPUS / name
+    parts: dict[str, bytes] = {}
+    check_workbook_file(path, parts=parts)
+    with zipfile.ZipFile(path) as zf:
+        xml = [i.filename for i in zf.infolist() if i.filename.endswith((".xml", ".rels"))]
+        assert sorted(parts) == sorted(xml)
+        assert all(parts[n] == zf.read(n) for n in parts)
+    assert scan_sheets(path, parts=parts) == scan_sheets(path)
+    assert workbook_font_encoding(path, parts=parts) == workbook_font_encoding(path)
+    monkeypatch.setattr(sniff, "KEEP_PART_BYTES", 0)
+    none: dict[str, bytes] = {}
+    check_workbook_file(path, parts=none)
+    assert none == {}
+    assert scan_sheets(path, parts=none) == scan_sheets(path)
+    assert workbook_font_encoding(path, parts=none) == workbook_font_encoding(path)
+
+
+def test_scan_results_are_not_trivial() -> None:
+    """The workbooks above do exercise the scans (so the equalities are not all empty)."""
+    from ntm_analysis.legacy import workbook_font_encoding
+    from ntm_analysis.sheetxml import scan_sheets
+
+    parts: dict[str, bytes] = {}
+    check_workbook_file(CORPUS / "hidden-rows.xlsx", parts=parts)
+    assert any(e.hidden_rows for e in scan_sheets(CORPUS / "hidden-rows.xlsx",
+                                                  parts=parts).values())
+    parts = {}
+    check_workbook_file(CORPUS / "formulas-without-cached-values.xlsx", parts=parts)
+    assert any(e.stale_formulas for e in scan_sheets(
+        CORPUS / "formulas-without-cached-values.xlsx", parts=parts).values())
+    parts = {}
+    check_workbook_file(CORPUS / "legacy-tcvn3.xlsx", parts=parts)
+    assert workbook_font_encoding(CORPUS / "legacy-tcvn3.xlsx", parts=parts) == "tcvn3"
