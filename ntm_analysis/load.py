@@ -314,8 +314,7 @@ class _SheetLoader:
             return None
         v = self.cells[r][c]
         if isinstance(v, str):
-            v = nfc(v)
-            return v or None
+            return self.texts[r][c] or None  # the cell's NFC text, computed once
         return v
 
     def issue(self, row: int | None, column: str | None, value: object, problem: str,
@@ -328,7 +327,9 @@ class _SheetLoader:
         })
 
     def row_roles(self, r: int) -> dict[int, str]:
-        return {c: role for c in range(self.n_cols) if (role := role_of(self.text(r, c)))}
+        if r >= len(self.texts):
+            return {}
+        return {c: role for c, t in enumerate(self.texts[r]) if t and (role := _role_of(t))}
 
     def column_label(self, c: int) -> str:
         """Name a 0-based column by its header text, or by its letter outside a table."""
@@ -365,7 +366,10 @@ class _SheetLoader:
     def check_cells(self, layout: _Layout, records: list[_Record]) -> None:
         """Report data cells that are suspiciously long and merges across data rows."""
         for rec in records:
-            for c, t in enumerate(self.texts[rec.row]):
+            texts = self.texts[rec.row]
+            if max(map(len, texts), default=0) <= MAX_CELL_CHARS:
+                continue  # the common case, tested in C
+            for c, t in enumerate(texts):
                 n = len(t)
                 if n > MAX_CELL_CHARS and (rec.row, c) not in self.filled_from:
                     self.issue(rec.row, self.column_label(c), None,
@@ -766,9 +770,10 @@ class _SheetLoader:
               cset: cat.CriteriaSet | None, crit_no: str | None, crit_name: str | None,
               number: str | None) -> None:
         r = rec.row
-        result_raw = self.raw(r, uc.result)
+        raw = self.raw
+        result_raw = raw(r, uc.result)
         value = parse_value(result_raw)
-        assessment = parse_assessment(self.raw(r, uc.assessment)) if uc.assessment is not None \
+        assessment = parse_assessment(raw(r, uc.assessment)) if uc.assessment is not None \
             else None
         if uc.assessment is not None and assessment is None and self.text(r, uc.assessment):
             self.issue(r, layout.header_text.get(uc.assessment), self.text(r, uc.assessment),
@@ -814,11 +819,16 @@ class _SheetLoader:
             self.issue(r, layout.header_text.get(uc.result or 0), value.text,
                        "value not understood as a number, percentage or yes/no; the "
                        "self-assessment decides", Severity.info, "text_value")
-        target_text = self.text(r, layout.target) or None
+        texts = self.texts[r]
+        n_cols = self.n_cols
+        target_text = (texts[layout.target] or None) if layout.target is not None and \
+            layout.target < n_cols else None
         number_value = value.number
         unit_of_value = value.unit
         if layout.value_unit is not None and not unit_of_value:
             unit_of_value = self.text(r, layout.value_unit) or None
+        note = (texts[layout.note] or None) if layout.note is not None and \
+            layout.note < n_cols else None
         self.rows.append({
             Ind.source_file: self.file, Ind.source_sheet: self.grid.name, Ind.source_row: r + 1,
             Ind.unit: unit, Ind.level: level, Ind.commune: commune, Ind.year: year,
@@ -828,7 +838,7 @@ class _SheetLoader:
             Ind.indicator_no: number, Ind.indicator_name: rec.name or None,
             Ind.target_text: target_text, Ind.value_text: value.text or None,
             Ind.value: number_value, Ind.value_unit: unit_of_value,
-            Ind.self_assessment: assessment, Ind.note: self.text(r, layout.note) or None,
+            Ind.self_assessment: assessment, Ind.note: note,
         })
 
 
