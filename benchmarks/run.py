@@ -12,7 +12,9 @@ The figures (seconds are wall-clock, best of one run):
 * ``ingest``: ``workbooks``, ``rows``, ``seconds`` (``load_raw_dir`` with a cold Parquet cache),
   ``raw_calamine_seconds`` (only reading the same cells with python-calamine: the floor),
   ``openpyxl_pandas_seconds`` (``pd.read_excel(engine="openpyxl")`` of the same sheets),
-  ``peak_rss_mb`` (peak resident memory of this process after ingest);
+  ``peak_rss_mb`` (peak resident memory of this process after ingest), ``cpu_seconds`` and
+  ``raw_calamine_cpu_seconds`` (CPU time, the ingest's including its pool workers), ``ratio``
+  and ``cpu_ratio`` (ingest over the raw read, wall and CPU) and the ``load_average``;
 * ``attainment``: ``rows`` and ``seconds`` of ``compute_attainment``;
 * ``batch``: ``reports``, ``workers``, ``seconds`` and ``serial_seconds`` (one worker), and
   ``cpu_seconds_per_report`` (CPU of this process, its workers and their kernels, which a busy
@@ -73,13 +75,14 @@ def bench_ingest(raw: Path, work: Path) -> tuple[dict[str, object], object]:
     load_catalogue()
     header_roles()  # package data read once per process, not per workbook
     paths = find_workbooks(raw)
-    start = time.perf_counter()
+    start, times = time.perf_counter(), os.times()
     report = load_raw_dir(raw, processed_dir=work / "processed")
     seconds = time.perf_counter() - start
+    cpu = _cpu_since(times)  # this process and its pool workers
     rss = peak_rss_mb()
     import python_calamine as pc
 
-    start = time.perf_counter()
+    start, times = time.perf_counter(), os.times()
     cells = 0
     for p in paths:
         wb = pc.CalamineWorkbook.from_path(str(p))
@@ -90,6 +93,7 @@ def bench_ingest(raw: Path, work: Path) -> tuple[dict[str, object], object]:
             cells += sum(len(r) for r in rows)
         wb.close()
     raw_seconds = time.perf_counter() - start
+    raw_cpu = _cpu_since(times)
     import pandas as pd
 
     start = time.perf_counter()
@@ -101,6 +105,13 @@ def bench_ingest(raw: Path, work: Path) -> tuple[dict[str, object], object]:
         "seconds": round(seconds, 3), "raw_calamine_seconds": round(raw_seconds, 3),
         "openpyxl_pandas_seconds": round(openpyxl_seconds, 3), "peak_rss_mb": round(rss, 1),
         "cells": cells,
+        # CPU seconds (ingest: this process and its pool workers), which a busy machine does
+        # not inflate as it does wall-clock time; the raw read is serial, the ingest may use
+        # two cores, so the wall ratio can be better than the CPU ratio
+        "cpu_seconds": round(cpu, 3), "raw_calamine_cpu_seconds": round(raw_cpu, 3),
+        "ratio": round(seconds / max(raw_seconds, 1e-9), 2),
+        "cpu_ratio": round(cpu / max(raw_cpu, 1e-9), 2),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }, report.result.indicators
 
 
