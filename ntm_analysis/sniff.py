@@ -202,11 +202,16 @@ def _scan_xml_parts(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], label: st
         keep: list[bytes] | None = [] if info.file_size <= room else None
         if _part_declares_entities(zf, info, keep):
             raise _fail(label, f"{ENTITY_PROBLEM} (part '{info.filename}')")
-        if keep is not None and parts is not None:
-            data = b"".join(keep)
-            if len(data) == info.file_size:  # read to its end, CRC checked by zipfile
-                parts[info.filename] = data
-                room -= len(data)
+        if parts is None:
+            continue
+        data = b"".join(keep) if keep else b""
+        if keep and len(data) == info.file_size:  # read to its end, CRC checked by zipfile
+            parts[info.filename] = data
+            room -= len(data)
+        else:
+            # not kept (too large, empty, damaged): a reader goes to the zip, and an earlier
+            # member of the same name must not stand in for this one (zipfile reads the last)
+            parts.pop(info.filename, None)
 
 
 _NEEDLES = ("<!doctype", "<!entity")

@@ -266,3 +266,40 @@ def test_scan_results_are_not_trivial() -> None:
     parts = {}
     check_workbook_file(CORPUS / "legacy-tcvn3.xlsx", parts=parts)
     assert workbook_font_encoding(CORPUS / "legacy-tcvn3.xlsx", parts=parts) == "tcvn3"
+
+
+def test_parts_of_a_repeated_member_name_are_the_ones_zipfile_reads(tmp_path: Path) -> None:
+    """A zip may hold two members of one name; zipfile reads the last, and so must the scans."""
+    import warnings
+
+    from ntm_analysis import sniff
+
+    src = CORPUS / "hidden-rows.xlsx"
+    path = tmp_path / "twice.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        names = zin.namelist()
+        for name in names:
+            zout.writestr(name, zin.read(name))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Duplicate name"
+            zout.writestr("xl/styles.xml", zin.read("xl/styles.xml") + b" " * 64)
+    parts: dict[str, bytes] = {}
+    check_workbook_file(path, parts=parts)
+    with zipfile.ZipFile(path) as zf:
+        assert parts["xl/styles.xml"] == zf.read("xl/styles.xml")
+    # when the last copy is not kept, no earlier copy stands in for it: room for every
+    # member but the last (the second copy) keeps the first copy, then drops it
+    with zipfile.ZipFile(path) as zf:
+        infos = zf.infolist()
+        assert infos[-1].filename == "xl/styles.xml"
+        room = sum(i.file_size for i in infos[:-1] if i.filename.endswith((".xml", ".rels")))
+        last = zf.read("xl/styles.xml")
+    original = sniff.KEEP_PART_BYTES
+    try:
+        sniff.KEEP_PART_BYTES = room
+        parts = {}
+        check_workbook_file(path, parts=parts)
+    finally:
+        sniff.KEEP_PART_BYTES = original
+    assert "[Content_Types].xml" in parts  # the room was used
+    assert parts.get("xl/styles.xml", last) == last
