@@ -46,7 +46,9 @@ from ntm_analysis.schema import (
     conform,
     empty_frame,
     frame_from_records,
+    frame_from_table,
     table_from_records,
+    table_from_rows,
 )
 from ntm_analysis.sheetxml import SheetExtras, column_letters, scan_sheets
 from ntm_analysis.text import cell_text, cell_texts, fold, nfc, slug
@@ -283,7 +285,7 @@ class _SheetLoader:
         self.grid = grid
         self.file = file_name
         self.default_year = default_year
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[tuple[Any, ...]] = []  # in the order of _ROW_COLUMNS
         self.issues: list[dict[str, Any]] = []
         self.percent_written = 0  # result cells written with "%" in percentage rows
         self.layout: _Layout | None = None
@@ -829,17 +831,12 @@ class _SheetLoader:
             unit_of_value = self.text(r, layout.value_unit) or None
         note = (texts[layout.note] or None) if layout.note is not None and \
             layout.note < n_cols else None
-        self.rows.append({
-            Ind.source_file: self.file, Ind.source_sheet: self.grid.name, Ind.source_row: r + 1,
-            Ind.unit: unit, Ind.level: level, Ind.commune: commune, Ind.year: year,
-            Ind.unit_id: _unit_id(commune, unit, level),
-            Ind.criteria_set: cset.set_id if cset else None,
-            Ind.criterion_no: crit_no, Ind.criterion_name: crit_name,
-            Ind.indicator_no: number, Ind.indicator_name: rec.name or None,
-            Ind.target_text: target_text, Ind.value_text: value.text or None,
-            Ind.value: number_value, Ind.value_unit: unit_of_value,
-            Ind.self_assessment: assessment, Ind.note: note,
-        })
+        self.rows.append((  # _ROW_COLUMNS
+            self.file, self.grid.name, r + 1, unit, _unit_id(commune, unit, level), level,
+            commune, year, cset.set_id if cset else None, crit_no, crit_name, number,
+            rec.name or None, target_text, value.text or None, number_value, unit_of_value,
+            assessment, note,
+        ))
 
 
 def _name_as_written(prefix: str, name: str, cset: cat.CriteriaSet | None) -> tuple[str, str]:
@@ -953,7 +950,7 @@ def load_workbook(path: str | os.PathLike[str], *, sheets: Sequence[str] | None 
         When the file is missing or is not a readable workbook.
     """
     rows, issues = _load_records(Path(path), sheets=sheets, year=year)
-    indicators = frame_from_records(rows, Ind)
+    indicators = frame_from_table(table_from_rows(rows, Ind), Ind)
     issue_frame = frame_from_records(issues, Iss)
     indicators, more = _check_duplicates(indicators)
     return LoadResult(indicators, _concat_issues([issue_frame, more]))
@@ -981,7 +978,7 @@ def load_workbook_tables(path: str | os.PathLike[str], *,
             # the same issue twice: keep the first, as load_workbook's drop_duplicates does
             issue_table = table_from_records(
                 [dict(zip(Iss.dtypes, key, strict=True)) for key in seen], Iss)
-        return table_from_records(rows, Ind), issue_table
+        return table_from_rows(rows, Ind), issue_table
     result = load_workbook(path, year=year)  # rare: the frame path reports the duplicates
     return (pa.Table.from_pandas(result.indicators, schema=arrow_schema(Ind), preserve_index=False),
             pa.Table.from_pandas(result.issues, schema=arrow_schema(Iss), preserve_index=False))
@@ -991,13 +988,25 @@ def load_workbook_tables(path: str | os.PathLike[str], *,
 _DUPLICATE_KEYS = (Ind.commune, Ind.unit, Ind.year, Ind.criteria_set, Ind.indicator_no)
 
 
-def _distinct_keys(rows: list[dict[str, Any]]) -> bool:
+def _distinct_keys(rows: list[tuple[Any, ...]]) -> bool:
     """True when no two rows share a duplicate-check key (so no duplicate can be reported)."""
-    return len(set(map(itemgetter(*_DUPLICATE_KEYS), rows))) == len(rows)
+    positions = [_ROW_COLUMNS.index(k) for k in _DUPLICATE_KEYS]
+    return len(set(map(itemgetter(*positions), rows))) == len(rows)
+
+
+#: The order of the values in a loader row tuple: the indicator table's columns.
+_ROW_COLUMNS = (
+    Ind.source_file, Ind.source_sheet, Ind.source_row, Ind.unit, Ind.unit_id, Ind.level,
+    Ind.commune, Ind.year, Ind.criteria_set, Ind.criterion_no, Ind.criterion_name,
+    Ind.indicator_no, Ind.indicator_name, Ind.target_text, Ind.value_text, Ind.value,
+    Ind.value_unit, Ind.self_assessment, Ind.note,
+)
+if tuple(Ind.dtypes) != _ROW_COLUMNS:  # the loader's row tuples follow the schema
+    raise RuntimeError("_ROW_COLUMNS is out of step with the indicator schema")
 
 
 def _load_records(p: Path, *, sheets: Sequence[str] | None = None,
-                  year: int | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+                  year: int | None = None) -> tuple[list[tuple[Any, ...]], list[dict[str, Any]]]:
     """Read a workbook into tidy row dicts and issue dicts (see ``load_workbook``)."""
     if not p.exists():
         raise InputError(_loc(p), "file not found")
@@ -1007,7 +1016,7 @@ def _load_records(p: Path, *, sheets: Sequence[str] | None = None,
     _check_file(p, parts)
     grids = read_sheets(p, sheets=sheets)
     extras = scan_sheets(p, parts=parts) if p.suffix.lower() in (".xlsx", ".xlsm") else {}
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
     issues: list[dict[str, Any]] = []
     found = 0
     other_kinds = 0

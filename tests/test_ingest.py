@@ -39,8 +39,8 @@ DEFECTS = Path(__file__).parent / "data" / "with-problems"
 def test_arrow_tables_are_load_workbooks_frames(path: Path) -> None:
     """The workers' Arrow path gives exactly ``load_workbook``'s frames (or the same error)."""
     from ntm_analysis.errors import InputError
-    from ntm_analysis.load import load_workbook, load_workbook_tables
-    from ntm_analysis.schema import Ind, Iss, frame_from_table
+    from ntm_analysis.load import _load_records, load_workbook, load_workbook_tables
+    from ntm_analysis.schema import Ind, Iss, frame_from_records, frame_from_table
 
     try:
         expected = load_workbook(path)
@@ -52,6 +52,10 @@ def test_arrow_tables_are_load_workbooks_frames(path: Path) -> None:
     ind, iss = load_workbook_tables(path)
     pd.testing.assert_frame_equal(frame_from_table(ind, Ind), expected.indicators)
     pd.testing.assert_frame_equal(frame_from_table(iss, Iss), expected.issues)
+    # the row tuples through Arrow give the frame the row-dict builder gives
+    rows, _ = _load_records(path)
+    dicts = [dict(zip(Ind.dtypes, row, strict=True)) for row in rows]
+    pd.testing.assert_frame_equal(frame_from_records(dicts, Ind), expected.indicators)
 
 
 def test_cache_serves_renamed_copies_and_ignores_damaged_files(tmp_path: Path) -> None:
