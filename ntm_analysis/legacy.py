@@ -24,6 +24,7 @@ import logging
 import os
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -443,8 +444,9 @@ def fix_grid(rows: list[list[Any]], *, font_encoding: str | None = None) -> Grid
                 candidates.append((r, c, value))
     if not candidates:
         return GridFix(rows)
-    found = {(r, c): _detect_memo(text) for r, c, text in candidates}
-    counts = {enc: sum(1 for e in found.values() if e == enc) for enc in ENCODINGS}
+    guesses = [_detect_memo(text) for *_, text in candidates]
+    tally = Counter(guesses)
+    counts = {enc: tally.get(enc, 0) for enc in ENCODINGS}
     sheet: str | None = max(ENCODINGS, key=lambda e: counts[e]) if any(counts.values()) else None
     if sheet is None:
         sheet = detect_legacy(" ".join(text for *_, text in candidates))
@@ -454,10 +456,14 @@ def fix_grid(rows: list[list[Any]], *, font_encoding: str | None = None) -> Grid
         before = sum(_words_valid(t) for *_, t in candidates)
         after = sum(_words_valid(to_unicode(t, font_encoding)) for *_, t in candidates)
         sheet = font_encoding if after and after >= before else None
+    if sheet is None and not any(counts.values()):
+        # nothing to convert (the common case: Unicode text with Latin-1 letters, "Có"): only
+        # cells with characters Unicode Vietnamese never uses are reported; no copy of the grid
+        return GridFix(rows, unsure=[(r, c) for r, c, text in candidates
+                                     if not _SUSPECT.isdisjoint(text)])
     out = [list(row) for row in rows]
     fix = GridFix(out)
-    for r, c, text in candidates:
-        encoding = found[(r, c)]
+    for (r, c, text), encoding in zip(candidates, guesses, strict=True):
         if encoding is None and sheet is not None:
             trial = to_unicode(text, sheet)
             encoding = sheet if trial != text and _words_valid(trial) else None
