@@ -23,7 +23,13 @@ if TYPE_CHECKING:
 from ntm_analysis import __version__
 from ntm_analysis.errors import InputError, Location
 from ntm_analysis.fsio import file_sha256
-from ntm_analysis.load import LoadResult, _concat_issues, _error_frame, load_workbook_tables
+from ntm_analysis.load import (
+    LoadResult,
+    _concat_issues,
+    _error_frame,
+    load_workbook_tables,
+    warm_package_tables,
+)
 from ntm_analysis.outputs import atomic_path
 from ntm_analysis.schema import (
     Ind,
@@ -165,6 +171,7 @@ def _parse_all(paths: list[Path], year: int | None, workers: int,
         from concurrent.futures import ProcessPoolExecutor
 
         context = multiprocessing.get_context("fork")  # the parent's imports are reused
+        warm_package_tables()  # and its package tables, read once here
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             yield from pool.map(_parse, paths, [year] * len(paths), stems,
                                 chunksize=max(1, len(paths) // (workers * 4)))

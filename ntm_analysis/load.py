@@ -225,6 +225,18 @@ def canonical_unit(label: str) -> tuple[str, str]:
     return _display(prefix, name, level), level
 
 
+def warm_package_tables() -> None:
+    """Read the package tables every workbook needs (header words, footers, catalogue) now.
+
+    They are cached per process; calling this before forking worker processes lets every
+    worker inherit them instead of reading the CSV files again.
+    """
+    header_roles()
+    _footer_starts()
+    cat.load_catalogue()
+    cat.criteria_sets()
+
+
 # --------------------------------------------------------------------------- sheet reading
 
 
