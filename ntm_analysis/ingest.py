@@ -6,6 +6,7 @@ workbook is never parsed twice; a changed one is re-read. Raw files are only eve
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import multiprocessing
@@ -172,9 +173,15 @@ def _parse_all(paths: list[Path], year: int | None, workers: int,
 
         context = multiprocessing.get_context("fork")  # the parent's imports are reused
         warm_package_tables()  # and its package tables, read once here
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            yield from pool.map(_parse, paths, [year] * len(paths), stems,
-                                chunksize=max(1, len(paths) // (workers * 4)))
+        # objects the workers inherit are left out of their garbage collections: otherwise each
+        # collection walks (and so copies, page by page) the parent's whole heap in every worker
+        gc.freeze()
+        try:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                yield from pool.map(_parse, paths, [year] * len(paths), stems,
+                                    chunksize=max(1, len(paths) // (workers * 4)))
+        finally:
+            gc.unfreeze()
         return
     for path, stem in zip(paths, stems, strict=True):
         yield _parse(path, year, stem)
