@@ -12,7 +12,9 @@ The figures (seconds are wall-clock, best of one run):
 * ``ingest``: ``workbooks``, ``rows``, ``seconds`` (``load_raw_dir`` with a cold Parquet cache),
   ``raw_calamine_seconds`` (only reading the same cells with python-calamine: the floor),
   ``openpyxl_pandas_seconds`` (``pd.read_excel(engine="openpyxl")`` of the same sheets),
-  ``peak_rss_mb`` (peak resident memory of this process after ingest);
+  ``peak_rss_mb`` (peak resident memory of this process after ingest), ``cpu_seconds`` and
+  ``raw_calamine_cpu_seconds`` (CPU time, the ingest's including its pool workers), ``ratio``
+  and ``cpu_ratio`` (ingest over the raw read, wall and CPU) and the ``load_average``;
 * ``attainment``: ``rows``, ``seconds`` and ``cpu_seconds`` (CPU of this process, which a busy
   machine inflates less than wall-clock time) of the first ``compute_attainment`` call;
 * ``batch``: ``reports``, ``workers``, ``seconds`` and ``serial_seconds`` (one worker), and
@@ -74,13 +76,14 @@ def bench_ingest(raw: Path, work: Path) -> tuple[dict[str, object], object]:
     load_catalogue()
     header_roles()  # package data read once per process, not per workbook
     paths = find_workbooks(raw)
-    start = time.perf_counter()
+    start, times = time.perf_counter(), _cpu_now()
     report = load_raw_dir(raw, processed_dir=work / "processed")
     seconds = time.perf_counter() - start
+    cpu = _cpu_since(times)  # this process and its pool workers
     rss = peak_rss_mb()
     import python_calamine as pc
 
-    start = time.perf_counter()
+    start, times = time.perf_counter(), _cpu_now()
     cells = 0
     for p in paths:
         wb = pc.CalamineWorkbook.from_path(str(p))
@@ -91,6 +94,7 @@ def bench_ingest(raw: Path, work: Path) -> tuple[dict[str, object], object]:
             cells += sum(len(r) for r in rows)
         wb.close()
     raw_seconds = time.perf_counter() - start
+    raw_cpu = _cpu_since(times)
     import pandas as pd
 
     start = time.perf_counter()
@@ -102,6 +106,13 @@ def bench_ingest(raw: Path, work: Path) -> tuple[dict[str, object], object]:
         "seconds": round(seconds, 3), "raw_calamine_seconds": round(raw_seconds, 3),
         "openpyxl_pandas_seconds": round(openpyxl_seconds, 3), "peak_rss_mb": round(rss, 1),
         "cells": cells,
+        # CPU seconds (ingest: this process and its pool workers), which a busy machine does
+        # not inflate as it does wall-clock time; the raw read is serial, the ingest may use
+        # two cores, so the wall ratio can be better than the CPU ratio
+        "cpu_seconds": round(cpu, 3), "raw_calamine_cpu_seconds": round(raw_cpu, 3),
+        "ratio": round(seconds / max(raw_seconds, 1e-9), 2),
+        "cpu_ratio": round(cpu / max(raw_cpu, 1e-9), 2),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }, report.result.indicators
 
 
@@ -123,12 +134,20 @@ def bench_attainment(indicators, rows: int) -> dict[str, object]:  # type: ignor
             "output_rows": len(att)}
 
 
-def _cpu_since(before: os.times_result) -> float:
-    """CPU seconds used since ``before`` by this process and its finished descendants."""
-    now = os.times()
-    return ((now.user - before.user) + (now.system - before.system)
-            + (now.children_user - before.children_user)
-            + (now.children_system - before.children_system))
+def _cpu_now() -> float:
+    """CPU seconds used so far by this process and its finished (waited-for) descendants.
+
+    From ``getrusage`` (microsecond resolution; ``os.times`` counts in 10 ms ticks, too coarse
+    for the quick benchmark's fraction of a second).
+    """
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _cpu_since(before: float) -> float:
+    """CPU seconds used since ``before`` (a ``_cpu_now()``) by this process and descendants."""
+    return _cpu_now() - before
 
 
 def bench_batch(raw: Path, work: Path, reports: int, workers: int,
@@ -139,7 +158,7 @@ def bench_batch(raw: Path, work: Path, reports: int, workers: int,
     plan.runs = plan.runs[:reports]
     timings, cpu = {}, {}
     for label, n in (("parallel", workers), ("serial", 1)):
-        start, times = time.perf_counter(), os.times()
+        start, times = time.perf_counter(), _cpu_now()
         result = run_batch(plan, notebook=notebook, out_dir=work / f"batch_{label}", workers=n,
                            resume=False)
         timings[label] = time.perf_counter() - start

@@ -6,6 +6,7 @@ workbook is never parsed twice; a changed one is re-read. Raw files are only eve
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import multiprocessing
@@ -13,15 +14,32 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 from ntm_analysis import __version__
 from ntm_analysis.errors import InputError, Location
 from ntm_analysis.fsio import file_sha256
-from ntm_analysis.load import LoadResult, _concat_issues, _error_frame, load_workbook
+from ntm_analysis.load import (
+    LoadResult,
+    _concat_issues,
+    _error_frame,
+    load_workbook_tables,
+    warm_package_tables,
+)
 from ntm_analysis.outputs import atomic_path
-from ntm_analysis.schema import Ind, Iss, conform, empty_frame
+from ntm_analysis.schema import (
+    Ind,
+    Iss,
+    Prov,
+    arrow_schema,
+    frame_from_table,
+    table_from_records,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,50 +83,119 @@ def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
     back), without the pandas I/O layer's per-call overhead.
     """
     import pyarrow as pa
+
+    _write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
+
+
+def _write_table(table: pa.Table, path: Path) -> None:
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pandas(frame, preserve_index=False)
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
 
 
-def _parse(path: Path, year: int | None,
-           cache_stem: Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Parse one workbook; a file that cannot be opened becomes one error row.
+#: Key of the cache file's metadata that holds the workbook's issues (an Arrow IPC stream).
+_ISSUES_KEY = b"ntm_analysis.issues"
 
-    With ``cache_stem`` the tables are also written to the cache (``<stem>.ind.parquet`` and
-    ``<stem>.iss.parquet``), in the process that parsed them.
+
+def _write_cache(path: Path, ind: pa.Table, iss: pa.Table) -> None:
+    """Write one workbook's tables to one cache file: the indicator rows as the Parquet table,
+    the issues as an Arrow IPC stream in the file's key-value metadata (one file, one write)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, iss.schema) as writer:
+        writer.write_table(iss)
+    meta = dict(ind.schema.metadata or {})
+    meta[_ISSUES_KEY] = sink.getvalue().to_pybytes()
+    out = pa.BufferOutputStream()
+    # a cache file is only read back whole: no statistics; dictionary pages keep it small
+    # (the texts repeat) without the cost of compression
+    pq.write_table(ind.replace_schema_metadata(meta), out, compression="none",
+                   write_statistics=False)
+    # the file is serialised in memory and written in one call under a name private to this
+    # process, then renamed into place: readers never see half a file, and no temporary-name
+    # search (mkstemp) runs per workbook; the cache folder exists already
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(out.getvalue().to_pybytes())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _read_cache(path: Path) -> tuple[pa.Table, pa.Table] | None:
+    """Return the tables of a cache file written by ``_write_cache``, or None if unusable."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        ind = pq.read_table(path)
+        blob = (ind.schema.metadata or {})[_ISSUES_KEY]
+        iss = pa.ipc.open_stream(blob).read_all()
+    except (OSError, KeyError, pa.ArrowInvalid) as error:
+        log.debug("cache file %s unusable (%s); parsing again", path.name, error)
+        return None
+    if ind.schema.remove_metadata() != arrow_schema(Ind) or iss.schema != arrow_schema(Iss):
+        return None
+    return ind.replace_schema_metadata(None), iss
+
+
+def _parse(path: Path, year: int | None,
+           cache_file: Path | None = None) -> tuple[pa.Table, pa.Table]:
+    """Parse one workbook into Arrow tables; a file that cannot be opened is one error row.
+
+    With ``cache_file`` the tables are also written to the cache, in the process that parsed
+    them.
     """
     try:
-        result = load_workbook(path, year=year)
-        ind, iss = result.indicators, result.issues
+        ind, iss = load_workbook_tables(path, year=year)
     except InputError as error:
-        ind, iss = empty_frame(Ind), _error_frame(error)
-    if cache_stem is not None:
-        for suffix, frame in (("ind", ind), ("iss", iss)):
-            _write_parquet(frame, cache_stem.with_name(f"{cache_stem.name}.{suffix}.parquet"))
+        ind = table_from_records([], Ind)
+        iss = table_from_records(_error_frame(error).to_dict("records"), Iss)
+    if cache_file is not None:
+        _write_cache(cache_file, ind, iss)
     return ind, iss
 
 
 def _parse_all(paths: list[Path], year: int | None, workers: int,
-               stems: list[Path | None]) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+               stems: list[Path | None]) -> Iterator[tuple[pa.Table, pa.Table]]:
     """Parse workbooks in order, in ``workers`` forked processes when there are enough of them.
 
     Results come back in the order of ``paths`` whatever the pool does, so the output is the
     same as a serial run. Without ``fork`` (or with one worker) the parse stays in-process.
-    Each workbook's cache files (``stems``) are written by the process that parsed it.
+    Each workbook's cache file (``stems``) is written by the process that parsed it.
     """
     if workers > 1 and len(paths) >= POOL_MIN_FILES and \
             "fork" in multiprocessing.get_all_start_methods():
         from concurrent.futures import ProcessPoolExecutor
 
         context = multiprocessing.get_context("fork")  # the parent's imports are reused
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            yield from pool.map(_parse, paths, [year] * len(paths), stems,
-                                chunksize=max(1, len(paths) // (workers * 4)))
+        warm_package_tables()  # and its package tables, read once here
+        # objects the workers inherit are left out of their garbage collections: otherwise each
+        # collection walks (and so copies, page by page) the parent's whole heap in every worker
+        gc.freeze()
+        try:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                yield from pool.map(_parse, paths, [year] * len(paths), stems,
+                                    chunksize=max(1, len(paths) // (workers * 4)))
+        finally:
+            gc.unfreeze()
         return
     for path, stem in zip(paths, stems, strict=True):
         yield _parse(path, year, stem)
+
+
+def _with_source_file(table: pa.Table, name: str) -> pa.Table:
+    """Return ``table`` with every row's ``source_file`` set to ``name``."""
+    import pyarrow as pa
+
+    if table.num_rows == 0:
+        return table
+    i = table.schema.get_field_index(Prov.source_file)
+    return table.set_column(i, table.schema.field(i),
+                            pa.array([name] * table.num_rows, table.schema.field(i).type))
 
 
 def load_raw_dir(raw_dir: str | os.PathLike[str], *,
@@ -125,47 +212,46 @@ def load_raw_dir(raw_dir: str | os.PathLike[str], *,
     """
     paths = find_workbooks(raw_dir)
     cache = Path(processed_dir) / CACHE_DIR if processed_dir else None
-    frames: list[pd.DataFrame] = []
-    issues: list[pd.DataFrame] = []
     parsed, cached = [], []
     digests = {path: file_sha256(path) for path in paths}
-    found: dict[Path, tuple[pd.DataFrame, pd.DataFrame]] = {}
+    found: dict[Path, tuple[pa.Table, pa.Table]] = {}
     to_parse: list[Path] = []
     for path in paths:
-        key = _cache_key(digests[path], year)
-        if cache is not None and (cache / f"{key}.ind.parquet").exists() and \
-                (cache / f"{key}.iss.parquet").exists():
-            ind = pd.read_parquet(cache / f"{key}.ind.parquet")
-            iss = pd.read_parquet(cache / f"{key}.iss.parquet")
+        hit = None
+        if cache is not None and (file := cache / f"{_cache_key(digests[path], year)}.parquet"
+                                  ).exists():
+            hit = _read_cache(file)
+        if hit is not None:
             # provenance names the file as found now (a renamed copy keeps its rows)
-            ind[Ind.source_file] = path.name
-            if len(iss):
-                iss[Iss.source_file] = path.name
+            found[path] = (_with_source_file(hit[0], path.name),
+                           _with_source_file(hit[1], path.name))
             cached.append(path.name)
-            found[path] = (ind, iss)
         else:
             to_parse.append(path)
+    if cache is not None and to_parse:
+        cache.mkdir(parents=True, exist_ok=True)
     stems: list[Path | None] = [
-        cache / _cache_key(digests[path], year) if cache is not None else None
+        cache / f"{_cache_key(digests[path], year)}.parquet" if cache is not None else None
         for path in to_parse]
-    results: Iterable[tuple[pd.DataFrame, pd.DataFrame]] = _parse_all(
+    results: Iterable[tuple[pa.Table, pa.Table]] = _parse_all(
         to_parse, year, workers if workers is not None else (os.cpu_count() or 1), stems)
     if progress and len(to_parse) > 1:
         from tqdm.auto import tqdm
 
         results = tqdm(results, total=len(to_parse), desc="workbooks", unit="file")
-    for path, (ind, iss) in zip(to_parse, results, strict=True):
+    for path, tables in zip(to_parse, results, strict=True):
         parsed.append(path.name)
-        found[path] = (ind, iss)
-    for path in paths:
-        ind, iss = found[path]
-        frames.append(conform(ind, Ind))
-        issues.append(conform(iss, Iss))
-    indicators = pd.concat(frames, ignore_index=True) if frames else empty_frame(Ind)
+        found[path] = tables
+    import pyarrow as pa
+
+    indicators = frame_from_table(
+        pa.concat_tables([found[p][0] for p in paths] or [table_from_records([], Ind)]), Ind)
+    issues = frame_from_table(
+        pa.concat_tables([found[p][1] for p in paths] or [table_from_records([], Iss)]), Iss)
     from ntm_analysis.load import _check_duplicates
 
-    indicators, dup = _check_duplicates(conform(indicators, Ind))
-    result = LoadResult(indicators, _concat_issues([*issues, dup]))
+    indicators, dup = _check_duplicates(indicators)
+    result = LoadResult(indicators, _concat_issues([issues, dup]))
     written: list[Path] = []
     if processed_dir is not None:
         out = Path(processed_dir)

@@ -24,7 +24,8 @@ import logging
 import os
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -407,11 +408,6 @@ def _detect_memo(text: str) -> str | None:
         return guess
 
 
-def _may_be_legacy(text: str) -> bool:
-    # set.isdisjoint walks the string in C: this runs once per text cell of every sheet
-    return not text.isascii() and _VIET_BEYOND_LATIN1.isdisjoint(text)
-
-
 def _words_valid(text: str) -> bool:
     words = [w for w in _SPLIT.split(text) if w and not w.isascii()]
     return bool(words) and all(is_vietnamese_syllable(w) for w in words)
@@ -439,14 +435,18 @@ def fix_grid(rows: list[list[Any]], *, font_encoding: str | None = None) -> Grid
     {}
     """
     candidates: list[tuple[int, int, str]] = []
+    # a candidate is a text cell with non-ASCII characters none of which is a Vietnamese letter
+    # beyond Latin-1; set.isdisjoint walks the text in C, and this visits every cell
+    plain = _VIET_BEYOND_LATIN1.isdisjoint
     for r, row in enumerate(rows):
         for c, value in enumerate(row):
-            if isinstance(value, str) and _may_be_legacy(value):
+            if isinstance(value, str) and not value.isascii() and plain(value):
                 candidates.append((r, c, value))
     if not candidates:
         return GridFix(rows)
-    found = {(r, c): _detect_memo(text) for r, c, text in candidates}
-    counts = {enc: sum(1 for e in found.values() if e == enc) for enc in ENCODINGS}
+    guesses = [_detect_memo(text) for *_, text in candidates]
+    tally = Counter(guesses)
+    counts = {enc: tally.get(enc, 0) for enc in ENCODINGS}
     sheet: str | None = max(ENCODINGS, key=lambda e: counts[e]) if any(counts.values()) else None
     if sheet is None:
         sheet = detect_legacy(" ".join(text for *_, text in candidates))
@@ -456,10 +456,14 @@ def fix_grid(rows: list[list[Any]], *, font_encoding: str | None = None) -> Grid
         before = sum(_words_valid(t) for *_, t in candidates)
         after = sum(_words_valid(to_unicode(t, font_encoding)) for *_, t in candidates)
         sheet = font_encoding if after and after >= before else None
+    if sheet is None and not any(counts.values()):
+        # nothing to convert (the common case: Unicode text with Latin-1 letters, "Có"): only
+        # cells with characters Unicode Vietnamese never uses are reported; no copy of the grid
+        return GridFix(rows, unsure=[(r, c) for r, c, text in candidates
+                                     if not _SUSPECT.isdisjoint(text)])
     out = [list(row) for row in rows]
     fix = GridFix(out)
-    for r, c, text in candidates:
-        encoding = found[(r, c)]
+    for (r, c, text), encoding in zip(candidates, guesses, strict=True):
         if encoding is None and sheet is not None:
             trial = to_unicode(text, sheet)
             encoding = sheet if trial != text and _words_valid(trial) else None
@@ -502,14 +506,20 @@ _FONT_NAME = re.compile(rb"<(?:\w+:)?name\s+val=\"([^\"]{1,64})\"")
 MAX_STYLES_BYTES = 8 * 1024 * 1024
 
 
-def workbook_font_encoding(path: str | os.PathLike[str]) -> str | None:
+def workbook_font_encoding(path: str | os.PathLike[str], *,
+                           parts: Mapping[str, bytes] | None = None) -> str | None:
     """Return the legacy encoding implied by the fonts an .xlsx declares, if exactly one is.
 
     The styles part is read as bytes and searched with a regular expression (no XML parser, so
-    nothing in it is expanded); any failure means "no hint".
+    nothing in it is expanded); any failure means "no hint". ``parts`` holds decompressed parts
+    already read (see ``sniff.check_workbook_file``); the zip is opened only when the styles
+    part is not among them.
     """
     import zipfile
 
+    data = parts.get("xl/styles.xml") if parts is not None else None
+    if data is not None:
+        return None if len(data) > MAX_STYLES_BYTES else _font_encoding(data)
     try:
         with zipfile.ZipFile(path) as zf:
             info = zf.getinfo("xl/styles.xml")
@@ -519,6 +529,10 @@ def workbook_font_encoding(path: str | os.PathLike[str]) -> str | None:
     except (OSError, KeyError, zipfile.BadZipFile, RuntimeError, ValueError) as error:
         log.debug("no font names read from %s: %s", path, error)
         return None
+    return _font_encoding(data)
+
+
+def _font_encoding(data: bytes) -> str | None:
     encodings = {encoding_of_font(m.decode("utf-8", "replace"))
                  for m in _FONT_NAME.findall(data)} - {None}
     return encodings.pop() if len(encodings) == 1 else None

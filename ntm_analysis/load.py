@@ -25,10 +25,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from ntm_analysis import catalogue as cat
 from ntm_analysis import legacy
@@ -40,12 +42,16 @@ from ntm_analysis.schema import (
     Iss,
     Level,
     Severity,
+    arrow_schema,
     conform,
     empty_frame,
     frame_from_records,
+    frame_from_table,
+    table_from_records,
+    table_from_rows,
 )
 from ntm_analysis.sheetxml import SheetExtras, column_letters, scan_sheets
-from ntm_analysis.text import cell_text, fold, nfc, slug
+from ntm_analysis.text import cell_text, cell_texts, fold, nfc, slug
 
 log = logging.getLogger(__name__)
 
@@ -219,6 +225,18 @@ def canonical_unit(label: str) -> tuple[str, str]:
     return _display(prefix, name, level), level
 
 
+def warm_package_tables() -> None:
+    """Read the package tables every workbook needs (header words, footers, catalogue) now.
+
+    They are cached per process; calling this before forking worker processes lets every
+    worker inherit them instead of reading the CSV files again.
+    """
+    header_roles()
+    _footer_starts()
+    cat.load_catalogue()
+    cat.criteria_sets()
+
+
 # --------------------------------------------------------------------------- sheet reading
 
 
@@ -279,7 +297,7 @@ class _SheetLoader:
         self.grid = grid
         self.file = file_name
         self.default_year = default_year
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[tuple[Any, ...]] = []  # in the order of _ROW_COLUMNS
         self.issues: list[dict[str, Any]] = []
         self.percent_written = 0  # result cells written with "%" in percentage rows
         self.layout: _Layout | None = None
@@ -296,7 +314,7 @@ class _SheetLoader:
                         self.cells[r][c] = value
                         self.filled_from[(r, c)] = (r0, c0)
         # each cell's text once: the layout search and row classification read cells many times
-        self.texts = [[cell_text(v) for v in row] for row in self.cells]
+        self.texts = [cell_texts(row) for row in self.cells]
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -310,8 +328,7 @@ class _SheetLoader:
             return None
         v = self.cells[r][c]
         if isinstance(v, str):
-            v = nfc(v)
-            return v or None
+            return self.texts[r][c] or None  # the cell's NFC text, computed once
         return v
 
     def issue(self, row: int | None, column: str | None, value: object, problem: str,
@@ -324,7 +341,9 @@ class _SheetLoader:
         })
 
     def row_roles(self, r: int) -> dict[int, str]:
-        return {c: role for c in range(self.n_cols) if (role := role_of(self.text(r, c)))}
+        if r >= len(self.texts):
+            return {}
+        return {c: role for c, t in enumerate(self.texts[r]) if t and (role := _role_of(t))}
 
     def column_label(self, c: int) -> str:
         """Name a 0-based column by its header text, or by its letter outside a table."""
@@ -361,7 +380,10 @@ class _SheetLoader:
     def check_cells(self, layout: _Layout, records: list[_Record]) -> None:
         """Report data cells that are suspiciously long and merges across data rows."""
         for rec in records:
-            for c, t in enumerate(self.texts[rec.row]):
+            texts = self.texts[rec.row]
+            if max(map(len, texts), default=0) <= MAX_CELL_CHARS:
+                continue  # the common case, tested in C
+            for c, t in enumerate(texts):
                 n = len(t)
                 if n > MAX_CELL_CHARS and (rec.row, c) not in self.filled_from:
                     self.issue(rec.row, self.column_label(c), None,
@@ -534,13 +556,36 @@ class _SheetLoader:
                      (u.result, u.assessment, u.mark_met, u.mark_not_met) if c is not None]
         if layout.target is not None:
             data_cols.append(layout.target)
+        n_cols = self.n_cols
+        data_cols = [c for c in data_cols if c < n_cols]
+        # merged-cell fillings per row: most rows have none, and then every text is the row's own
+        filled_cols: dict[int, set[int]] = {}
+        for fr, fc in self.filled_from:
+            filled_cols.setdefault(fr, set()).add(fc)
+
+        def column(c: int | None) -> int | None:
+            return c if c is not None and c < n_cols else None
+
+        number_col, name_col = column(layout.number), column(layout.name)
+        crit_col = column(layout.criterion)
         for r in range(layout.first_data_row, len(self.cells)):
             texts = self.texts[r]  # padded to n_cols: the same as text(r, c) for each column
-            if not any(texts):
-                continue
-            own = [t for c, t in enumerate(texts) if t and (r, c) not in self.filled_from]
-            first_text = next((t for t in texts if t), "")
-            has_data = any(texts[c] for c in data_cols if c < self.n_cols)
+            filled = filled_cols.get(r)
+            if filled is None:
+                own = [t for t in texts if t]
+                if not own:
+                    continue
+                first_text = own[0]
+            else:
+                if not any(texts):
+                    continue
+                own = [t for c, t in enumerate(texts) if t and c not in filled]
+                first_text = next(t for t in texts if t)
+            has_data = False
+            for c in data_cols:
+                if texts[c]:
+                    has_data = True
+                    break
             if footer or (not has_data and first_text.lower().startswith(starts)) or (
                     own and own[0].lower().startswith(starts) and not has_data):
                 footer = True
@@ -551,12 +596,13 @@ class _SheetLoader:
                 continue
             if not own:
                 continue  # a row made only of merged cells continuing from above
-            no_text = self.text(r, layout.number)
-            if layout.number is not None and (r, layout.number) in self.filled_from and \
-                    layout.criterion is not None:
+            no_text = texts[number_col] if number_col is not None else ""
+            if layout.number is not None and filled is not None and layout.number in filled \
+                    and layout.criterion is not None:
                 no_text = ""  # vertically merged criterion number beside its indicators
-            name = self.text(r, layout.name)
-            crit_text = self.text(r, layout.criterion) if layout.criterion is not None else None
+            name = texts[name_col] if name_col is not None else ""
+            crit_text = (texts[crit_col] if crit_col is not None else "") \
+                if layout.criterion is not None else None
             no_kind, no_val = _number_kind(no_text)
             if not name and no_kind == "other":
                 # a criterion written across the row from the number column ("Tiêu chí 1: …")
@@ -738,9 +784,10 @@ class _SheetLoader:
               cset: cat.CriteriaSet | None, crit_no: str | None, crit_name: str | None,
               number: str | None) -> None:
         r = rec.row
-        result_raw = self.raw(r, uc.result)
+        raw = self.raw
+        result_raw = raw(r, uc.result)
         value = parse_value(result_raw)
-        assessment = parse_assessment(self.raw(r, uc.assessment)) if uc.assessment is not None \
+        assessment = parse_assessment(raw(r, uc.assessment)) if uc.assessment is not None \
             else None
         if uc.assessment is not None and assessment is None and self.text(r, uc.assessment):
             self.issue(r, layout.header_text.get(uc.assessment), self.text(r, uc.assessment),
@@ -786,22 +833,22 @@ class _SheetLoader:
             self.issue(r, layout.header_text.get(uc.result or 0), value.text,
                        "value not understood as a number, percentage or yes/no; the "
                        "self-assessment decides", Severity.info, "text_value")
-        target_text = self.text(r, layout.target) or None
+        texts = self.texts[r]
+        n_cols = self.n_cols
+        target_text = (texts[layout.target] or None) if layout.target is not None and \
+            layout.target < n_cols else None
         number_value = value.number
         unit_of_value = value.unit
         if layout.value_unit is not None and not unit_of_value:
             unit_of_value = self.text(r, layout.value_unit) or None
-        self.rows.append({
-            Ind.source_file: self.file, Ind.source_sheet: self.grid.name, Ind.source_row: r + 1,
-            Ind.unit: unit, Ind.level: level, Ind.commune: commune, Ind.year: year,
-            Ind.unit_id: _unit_id(commune, unit, level),
-            Ind.criteria_set: cset.set_id if cset else None,
-            Ind.criterion_no: crit_no, Ind.criterion_name: crit_name,
-            Ind.indicator_no: number, Ind.indicator_name: rec.name or None,
-            Ind.target_text: target_text, Ind.value_text: value.text or None,
-            Ind.value: number_value, Ind.value_unit: unit_of_value,
-            Ind.self_assessment: assessment, Ind.note: self.text(r, layout.note) or None,
-        })
+        note = (texts[layout.note] or None) if layout.note is not None and \
+            layout.note < n_cols else None
+        self.rows.append((  # _ROW_COLUMNS
+            self.file, self.grid.name, r + 1, unit, _unit_id(commune, unit, level), level,
+            commune, year, cset.set_id if cset else None, crit_no, crit_name, number,
+            rec.name or None, target_text, value.text or None, number_value, unit_of_value,
+            assessment, note,
+        ))
 
 
 def _name_as_written(prefix: str, name: str, cset: cat.CriteriaSet | None) -> tuple[str, str]:
@@ -914,21 +961,81 @@ def load_workbook(path: str | os.PathLike[str], *, sheets: Sequence[str] | None 
     InputError
         When the file is missing or is not a readable workbook.
     """
-    p = Path(path)
+    rows, issues = _load_records(Path(path), sheets=sheets, year=year)
+    indicators = frame_from_table(table_from_rows(rows, Ind), Ind)
+    issue_frame = frame_from_records(issues, Iss)
+    indicators, more = _check_duplicates(indicators)
+    return LoadResult(indicators, _concat_issues([issue_frame, more]))
+
+
+def load_workbook_tables(path: str | os.PathLike[str], *,
+                         year: int | None = None) -> tuple[pa.Table, pa.Table]:
+    """Load one workbook into Arrow tables (indicators, issues), as ``load_workbook`` would.
+
+    ``frame_from_table`` of the two tables gives exactly ``load_workbook(path, year=year)``'s
+    frames; no pandas frame is built unless the workbook repeats an indicator (then the
+    duplicate check of ``load_workbook`` runs). This is what the ingest's worker processes
+    call: Arrow tables are cheap to cache as Parquet and to send between processes.
+
+    Raises
+    ------
+    InputError
+        When the file is missing or is not a readable workbook.
+    """
+    rows, issues = _load_records(Path(path), year=year)
+    if _distinct_keys(rows):
+        issue_table = table_from_records(issues, Iss)
+        seen = dict.fromkeys(zip(*(c.to_pylist() for c in issue_table.columns), strict=True))
+        if len(seen) < issue_table.num_rows:
+            # the same issue twice: keep the first, as load_workbook's drop_duplicates does
+            issue_table = table_from_records(
+                [dict(zip(Iss.dtypes, key, strict=True)) for key in seen], Iss)
+        return table_from_rows(rows, Ind), issue_table
+    result = load_workbook(path, year=year)  # rare: the frame path reports the duplicates
+    return (pa.Table.from_pandas(result.indicators, schema=arrow_schema(Ind), preserve_index=False),
+            pa.Table.from_pandas(result.issues, schema=arrow_schema(Iss), preserve_index=False))
+
+
+#: Columns that identify one indicator observation (the duplicate check's key).
+_DUPLICATE_KEYS = (Ind.commune, Ind.unit, Ind.year, Ind.criteria_set, Ind.indicator_no)
+
+
+def _distinct_keys(rows: list[tuple[Any, ...]]) -> bool:
+    """True when no two rows share a duplicate-check key (so no duplicate can be reported)."""
+    positions = [_ROW_COLUMNS.index(k) for k in _DUPLICATE_KEYS]
+    return len(set(map(itemgetter(*positions), rows))) == len(rows)
+
+
+#: The order of the values in a loader row tuple: the indicator table's columns.
+_ROW_COLUMNS = (
+    Ind.source_file, Ind.source_sheet, Ind.source_row, Ind.unit, Ind.unit_id, Ind.level,
+    Ind.commune, Ind.year, Ind.criteria_set, Ind.criterion_no, Ind.criterion_name,
+    Ind.indicator_no, Ind.indicator_name, Ind.target_text, Ind.value_text, Ind.value,
+    Ind.value_unit, Ind.self_assessment, Ind.note,
+)
+if tuple(Ind.dtypes) != _ROW_COLUMNS:  # the loader's row tuples follow the schema
+    raise RuntimeError("_ROW_COLUMNS is out of step with the indicator schema")
+
+
+def _load_records(p: Path, *, sheets: Sequence[str] | None = None,
+                  year: int | None = None) -> tuple[list[tuple[Any, ...]], list[dict[str, Any]]]:
+    """Read a workbook into tidy row dicts and issue dicts (see ``load_workbook``)."""
     if not p.exists():
         raise InputError(_loc(p), "file not found")
     if p.is_dir():
         raise InputError(_loc(p), "is a folder, expected an Excel workbook")
-    _check_file(p)
+    parts: dict[str, bytes] = {}  # XML parts the file check decompressed, for the scans below
+    _check_file(p, parts)
     grids = read_sheets(p, sheets=sheets)
-    extras = scan_sheets(p) if p.suffix.lower() in (".xlsx", ".xlsm") else {}
-    rows: list[dict[str, Any]] = []
+    extras = scan_sheets(p, parts=parts) if p.suffix.lower() in (".xlsx", ".xlsm") else {}
+    rows: list[tuple[Any, ...]] = []
     issues: list[dict[str, Any]] = []
     found = 0
     other_kinds = 0
     searched: list[str] = []
-    font_encoding = (legacy.workbook_font_encoding(p)
+    font_encoding = (legacy.workbook_font_encoding(p, parts=parts)
                      if p.suffix.lower() in (".xlsx", ".xlsm") else None)
+    parts.clear()
     for grid in grids:
         grid, legacy_issues = _fix_legacy_text(grid, font_encoding)
         loader = _SheetLoader(grid, p.name, year)
@@ -979,10 +1086,7 @@ def load_workbook(path: str | os.PathLike[str], *, sheets: Sequence[str] | None 
             Iss.column: None, Iss.value: None, Iss.problem: problem,
             Iss.severity: Severity.error, Iss.code: code,
         })
-    indicators = frame_from_records(rows, Ind)
-    issue_frame = frame_from_records(issues, Iss)
-    indicators, more = _check_duplicates(indicators)
-    return LoadResult(indicators, _concat_issues([issue_frame, more]))
+    return rows, issues
 
 
 def load_workbooks(paths: Iterable[str | os.PathLike[str]], *, year: int | None = None,
@@ -1037,11 +1141,11 @@ def _check_duplicates(indicators: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFr
     if indicators.empty:
         return indicators, empty_frame(Iss)
     # hamlet names repeat across communes ("Xóm Trung Tâm"): the commune is part of the key
-    keys = [Ind.commune, Ind.unit, Ind.year, Ind.criteria_set, Ind.indicator_no]
-    # cheap exact gate: distinct key tuples (NA equals NA, as in ``duplicated``) mean no duplicate
-    if len(set(zip(*(indicators[k].tolist() for k in keys), strict=True))) == len(indicators):
+    keys = list(_DUPLICATE_KEYS)
+    dup = indicators.duplicated(keys, keep=False)  # hashed per column in C, NA equals NA
+    if not dup.any():
         return indicators, empty_frame(Iss)
-    dup = indicators.duplicated(keys, keep=False) & indicators[Ind.indicator_no].notna()
+    dup &= indicators[Ind.indicator_no].notna()
     if not dup.any():
         return indicators, empty_frame(Iss)
     d = indicators[dup]
@@ -1100,8 +1204,11 @@ def _loc(p: Path) -> Location:
     return Location(file=p.name)
 
 
-def _check_file(p: Path) -> None:
-    """Refuse files that are not workbooks (or are hostile) before handing them to a reader."""
+def _check_file(p: Path, parts: dict[str, bytes] | None = None) -> None:
+    """Refuse files that are not workbooks (or are hostile) before handing them to a reader.
+
+    The XML parts the check reads whole are kept in ``parts`` for the sheet and style scans.
+    """
     from ntm_analysis.sniff import check_workbook_file
 
-    check_workbook_file(p)
+    check_workbook_file(p, parts=parts)

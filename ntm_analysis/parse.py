@@ -299,7 +299,12 @@ def parse_assessment(raw: object) -> str | None:
         return None
     if isinstance(raw, bool):
         return "met" if raw else "not_met"
-    key = fold(nfc(str(raw)))
+    return _parse_assessment_text(str(raw))
+
+
+@lru_cache(maxsize=1 << 12)  # a handful of words ("Đạt", "Chưa đạt") on every indicator row
+def _parse_assessment_text(raw: str) -> str | None:
+    key = fold(nfc(raw))
     if not key:
         return None
     if key in _ASSESS_NOT or key.startswith(("chua dat", "khong dat", "chua hoan thanh")):

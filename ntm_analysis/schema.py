@@ -14,9 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import cache
+from operator import itemgetter
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 #: dtype name of a text column stored as a sorted categorical (attainment table).
 CATEGORY = "category"
@@ -265,6 +270,96 @@ def frame_from_records(records: Sequence[Mapping[str, object]],
         columns[col] = (pd.array(values, dtype=dtype) if dtype != CATEGORY else
                         as_category(pd.Series(values, dtype="string")).array)
     return pd.DataFrame(columns, index=pd.RangeIndex(len(records)))
+
+
+#: Arrow type of each schema dtype (pandas' ``string`` dtype is stored as ``large_string``).
+_ARROW_TYPES = {"string": "large_string", "Int64": "int64", "Float64": "float64"}
+
+
+@cache
+def arrow_schema(schema: type[_Schema]) -> pa.Schema:
+    """Return the Arrow schema of a table schema (its columns in order, nullable)."""
+    import pyarrow as pa
+
+    return pa.schema([(col, getattr(pa, _ARROW_TYPES[dtype])())
+                      for col, dtype in schema.dtypes.items()])
+
+
+def table_from_records(records: Sequence[Mapping[str, object]],
+                       schema: type[_Schema]) -> pa.Table:
+    """Build an Arrow table straight from row dicts, one typed array per column.
+
+    ``frame_from_table(table_from_records(records, schema), schema)`` is the same frame as
+    ``frame_from_records(records, schema)``; the Arrow form is what the ingest cache writes and
+    what worker processes send back, with no pandas frame built per workbook.
+
+    Examples
+    --------
+    >>> t = table_from_records([{"problem": "x", "source_row": 3}, {"problem": None}], Iss)
+    >>> t.column("source_row").to_pylist(), t.num_rows, t.column_names == Iss.columns()
+    ([3, None], 2, True)
+    >>> table_from_records([{"value": 3.5}, {"value": "n/a"}], Iss).column("value").to_pylist()
+    ['3.5', 'n/a']
+    """
+    names = list(schema.dtypes)
+    try:  # rows that name every column (the loader's do) are transposed in C
+        columns: list[Sequence[object]] = list(zip(*map(itemgetter(*names), records),
+                                                   strict=True))
+    except KeyError:
+        columns = [[r.get(col) for r in records] for col in names]
+    return _table_from_columns(columns, schema)
+
+
+def table_from_rows(rows: Sequence[tuple[object, ...]], schema: type[_Schema]) -> pa.Table:
+    """Build an Arrow table from row tuples holding every column of ``schema`` in order.
+
+    The same table as ``table_from_records`` of the rows as dicts, without the dicts.
+
+    Examples
+    --------
+    >>> row = ("a.xlsx", "S", 3, None, None, "problem", "error", "x")
+    >>> table_from_rows([row], Iss).equals(table_from_records([dict(zip(Iss.dtypes, row))], Iss))
+    True
+    """
+    if rows and len(rows[0]) != len(schema.dtypes):  # and zip(strict) checks the others
+        raise ValueError(f"rows must hold the {len(schema.dtypes)} columns of the schema")
+    return _table_from_columns(list(zip(*rows, strict=True)), schema)
+
+
+def _table_from_columns(columns: list[Sequence[object]], schema: type[_Schema]) -> pa.Table:
+    import pyarrow as pa
+
+    arrow = arrow_schema(schema)  # type: ignore[arg-type]
+    if not columns:
+        columns = [[] for _ in schema.dtypes]
+    arrays = []
+    for values, (col, dtype) in zip(columns, schema.dtypes.items(), strict=True):
+        kind = arrow.field(col).type
+        try:
+            arrays.append(pa.array(values, type=kind, from_pandas=True))
+        except (pa.ArrowTypeError, pa.ArrowInvalid):
+            if dtype != "string":
+                raise
+            # a number or date in a text column: the text ``conform`` would make of it
+            arrays.append(pa.array([v if v is None or type(v) is str else _as_string(v)
+                                    for v in values], type=kind, from_pandas=True))
+    return pa.Table.from_arrays(arrays, schema=arrow)
+
+
+def frame_from_table(table: pa.Table, schema: type[_Schema]) -> pd.DataFrame:
+    """Return the schema-conforming frame of an Arrow table built with ``arrow_schema``."""
+    if table.num_rows == 0:
+        return empty_frame(schema)
+    frame = table.to_pandas(types_mapper=_pandas_types().get)
+    return conform(frame, schema)
+
+
+@cache
+def _pandas_types() -> dict[pa.DataType, object]:
+    import pyarrow as pa
+
+    return {pa.large_string(): pd.StringDtype("pyarrow"), pa.string(): pd.StringDtype("pyarrow"),
+            pa.int64(): pd.Int64Dtype(), pa.float64(): pd.Float64Dtype()}
 
 
 def _as_string(value: object) -> object:

@@ -15,8 +15,10 @@ import os
 import posixpath
 import re
 import zipfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +78,7 @@ def column_letters(index: int) -> str:
     return out
 
 
-def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+def _sheet_parts(zf: zipfile.ZipFile | _PartsReader) -> dict[str, str]:
     """Map sheet name → zip member of its XML part."""
     workbook = zf.read("xl/workbook.xml").decode("utf-8", "replace")
     rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
@@ -135,35 +137,63 @@ def _scan_part(text: str) -> SheetExtras:
     return extras
 
 
-def scan_sheets(path: str | os.PathLike[str]) -> dict[str, SheetExtras]:
+def scan_sheets(path: str | os.PathLike[str], *,
+                parts: Mapping[str, bytes] | None = None) -> dict[str, SheetExtras]:
     """Return hidden rows and formulas without cached values per sheet name of an ``.xlsx``.
 
     Files that are not zip packages (``.xls``, ``.ods`` read otherwise), parts that are too large
-    and any unreadable structure give an empty answer, never an exception.
+    and any unreadable structure give an empty answer, never an exception. ``parts`` holds
+    decompressed parts already read (by ``sniff.check_workbook_file``); when it has every part
+    the scan needs, the zip is not opened again.
     """
     p = Path(path)
+    if parts is not None:
+        try:
+            members = _sheet_parts(_PartsReader(parts))
+            if all(m in parts for m in members.values()):
+                return _scan_members(p, members, parts.__getitem__, len)
+        except KeyError:
+            pass  # a part not kept (or missing): the zip itself decides, as without ``parts``
+        except Exception as error:  # noqa: BLE001 - advisory scan: never fail a load
+            log.debug("%s: sheet XML scan skipped (%s)", p.name, error)
+            return {}
     try:
         if not zipfile.is_zipfile(p):
             return {}
         with zipfile.ZipFile(p) as zf:
-            parts = _sheet_parts(zf)
-            out: dict[str, SheetExtras] = {}
-            for name, member in parts.items():
-                try:
-                    info = zf.getinfo(member)
-                except KeyError:
-                    continue
-                if info.file_size > MAX_PART_BYTES:
-                    log.debug("%s: sheet %r part too large to scan (%d bytes)", p.name, name,
-                              info.file_size)
-                    continue
-                data = zf.read(member)
-                if not _may_hold_extras(data):
-                    continue
-                extras = _scan_part(data.decode("utf-8", "replace"))
-                if extras.hidden_rows or extras.stale_formulas:
-                    out[name] = extras
-            return out
+            members = _sheet_parts(zf)
+
+            def size(member: str) -> int:
+                return zf.getinfo(member).file_size
+
+            return _scan_members(p, members, zf.read, size)
     except Exception as error:  # noqa: BLE001 - advisory scan: never fail a load
         log.debug("%s: sheet XML scan skipped (%s)", p.name, error)
         return {}
+
+
+class _PartsReader:
+    """The ``read`` of a ``ZipFile`` over parts already decompressed (KeyError if not kept)."""
+
+    def __init__(self, parts: Mapping[str, bytes]) -> None:
+        self.read = parts.__getitem__
+
+
+def _scan_members(p: Path, members: dict[str, str], read: Callable[[str], bytes],
+                  size: Callable[[Any], int]) -> dict[str, SheetExtras]:
+    out: dict[str, SheetExtras] = {}
+    for name, member in members.items():
+        try:
+            n = size(member)
+        except KeyError:
+            continue
+        if n > MAX_PART_BYTES:
+            log.debug("%s: sheet %r part too large to scan (%d bytes)", p.name, name, n)
+            continue
+        data = read(member)
+        if not _may_hold_extras(data):
+            continue
+        extras = _scan_part(data.decode("utf-8", "replace"))
+        if extras.hidden_rows or extras.stale_formulas:
+            out[name] = extras
+    return out

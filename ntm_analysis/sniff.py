@@ -66,6 +66,7 @@ def check_workbook_file(
     max_bytes: int = 50_000_000,
     max_uncompressed: int = 500_000_000,
     max_ratio: float = 200,
+    parts: dict[str, bytes] | None = None,
 ) -> str:
     """Return the real format of the workbook at ``path`` or raise a located ``InputError``.
 
@@ -80,6 +81,10 @@ def check_workbook_file(
         directory, checked before anything is decompressed).
     max_ratio
         Largest compression ratio accepted for a member of more than 1 MB uncompressed.
+    parts
+        When given, the XML parts of a zip workbook that the entity scan read whole (each as
+        its directory promised, at most ``KEEP_PART_BYTES`` in all) are stored here by name,
+        so that later readers of the same file need not decompress them again.
 
     Returns
     -------
@@ -117,7 +122,7 @@ def check_workbook_file(
         head = fh.read(HEAD_BYTES)
     if head.startswith(ZIP_MAGICS):
         fmt = _check_zip(p, label, max_uncompressed=max_uncompressed, max_ratio=max_ratio,
-                         size=size)
+                         size=size, parts=parts)
     elif head.startswith(OLE2_MAGIC):
         fmt = _check_ole2(p, label)
     else:
@@ -128,7 +133,7 @@ def check_workbook_file(
 
 # --------------------------------------------------------------------------------------- zip
 def _check_zip(p: Path, label: str, *, max_uncompressed: int, max_ratio: float,
-               size: int) -> str:
+               size: int, parts: dict[str, bytes] | None = None) -> str:
     try:
         zf = zipfile.ZipFile(p)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
@@ -151,7 +156,7 @@ def _check_zip(p: Path, label: str, *, max_uncompressed: int, max_ratio: float,
         if any(i.flag_bits & 0x1 for i in infos):
             raise _fail(label, PASSWORD_PROBLEM)
         fmt = _zip_kind(zf, names, label)
-        _scan_xml_parts(zf, infos, label)
+        _scan_xml_parts(zf, infos, label, parts)
     return fmt
 
 
@@ -178,21 +183,47 @@ def _zip_kind(zf: zipfile.ZipFile, names: set[str], label: str) -> str:
     return "xlsm" if "xl/vbaProject.bin" in names else "xlsx"
 
 
-def _scan_xml_parts(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], label: str) -> None:
-    """Refuse a package whose XML parts declare a DOCTYPE or entities (streamed, bounded)."""
+#: Most bytes of decompressed parts ``check_workbook_file`` keeps for later readers.
+KEEP_PART_BYTES = 64 * 1024 * 1024
+
+
+def _scan_xml_parts(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], label: str,
+                    parts: dict[str, bytes] | None = None) -> None:
+    """Refuse a package whose XML parts declare a DOCTYPE or entities (streamed, bounded).
+
+    With ``parts``, each part read whole (exactly its promised size) is kept there, within
+    ``KEEP_PART_BYTES`` in all.
+    """
+    room = KEEP_PART_BYTES if parts is not None else 0
     for info in infos:
         name = info.filename.lower()
         if not name.endswith((".xml", ".rels", ".vml")) or info.is_dir():
             continue
-        if _part_declares_entities(zf, info):
+        keep: list[bytes] | None = [] if info.file_size <= room else None
+        if _part_declares_entities(zf, info, keep):
             raise _fail(label, f"{ENTITY_PROBLEM} (part '{info.filename}')")
+        if parts is None:
+            continue
+        data = b"".join(keep) if keep else b""
+        if keep and len(data) == info.file_size:  # read to its end, CRC checked by zipfile
+            parts[info.filename] = data
+            room -= len(data)
+        else:
+            # not kept (too large, empty, damaged): a reader goes to the zip, and an earlier
+            # member of the same name must not stand in for this one (zipfile reads the last)
+            parts.pop(info.filename, None)
 
 
 _NEEDLES = ("<!doctype", "<!entity")
 _BYTE_NEEDLES = tuple(n.encode("ascii") for n in _NEEDLES)
 
 
-def _part_declares_entities(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+def _part_declares_entities(zf: zipfile.ZipFile, info: zipfile.ZipInfo,
+                            keep: list[bytes] | None = None) -> bool:
+    """True when the part declares a DOCTYPE or entity; its chunks are appended to ``keep``.
+
+    On a read error ``keep`` is emptied (a damaged part is never handed on).
+    """
     limit = info.file_size + 1  # never read more than the directory promised
     seen = 0
     tail = ""
@@ -206,6 +237,8 @@ def _part_declares_entities(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
                 if not chunk:
                     break
                 seen += len(chunk)
+                if keep is not None:
+                    keep.append(chunk)
                 if first:
                     decoder = _decoder_for(chunk)
                     first = False
@@ -224,6 +257,8 @@ def _part_declares_entities(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError):
         # A damaged part is reported by the reader with its own message; here we only look
         # for declarations.
+        if keep is not None:
+            keep.clear()
         return False
     return False
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
 _SPACE = re.compile(r"\s+")
@@ -55,11 +56,18 @@ def fold(text: str) -> str:
 _NOT_KEY = re.compile(r"[^0-9a-z%]+")
 
 
+#: The combining marks Vietnamese (and most Latin text) decomposes into; one C-level pass
+#: removes them, and only text that is still not ASCII is checked character by character.
+_COMMON_MARKS = re.compile("[\u0300-\u036f]+")
+
+
 @lru_cache(maxsize=1 << 16)
 def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    return _NOT_KEY.sub(" ", text).strip()
+    text = _COMMON_MARKS.sub("", unicodedata.normalize(
+        "NFD", text.replace("đ", "d").replace("Đ", "D")))
+    if not text.isascii():
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return _NOT_KEY.sub(" ", text.lower()).strip()
 
 
 def slug(text: str) -> str:
@@ -94,6 +102,17 @@ def cell_text(value: object) -> str:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     return _nfc(value) if type(value) is str else nfc(str(value))
+
+
+def cell_texts(values: Iterable[object]) -> list[str]:
+    """Return ``cell_text`` of each value of a row, text cells straight from the NFC cache.
+
+    Examples
+    --------
+    >>> cell_texts(["Xóm  Ao Sen", 3.0, None, ""])
+    ['Xóm Ao Sen', '3', '', '']
+    """
+    return [_nfc(v) if type(v) is str else cell_text(v) for v in values]
 
 
 #: Characters Markdown or MathJax act on; "_" only where it could open or close emphasis

@@ -48,7 +48,7 @@ def test_plan_from_raw_dir_groups_workbooks_by_commune(province, tmp_path) -> No
         assert run.parameters["paths"] == [str(c.path)]
         assert run.year == 2024 and run.parent == "Huyện X"
     # the ingest cache was filled: a second plan reads Parquet
-    assert list((tmp_path / "processed" / "cache").glob("*.ind.parquet"))
+    assert list((tmp_path / "processed" / "cache").glob("*.parquet"))
 
 
 def test_plan_from_raw_dir_empty_folder(tmp_path) -> None:

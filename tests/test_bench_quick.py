@@ -18,9 +18,11 @@ def test_benchmark_tiny_json(tmp_path) -> None:
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     ingest = out["ingest"]
     assert set(ingest) >= {"workbooks", "rows", "seconds", "raw_calamine_seconds",
-                           "openpyxl_pandas_seconds", "peak_rss_mb"}
+                           "openpyxl_pandas_seconds", "peak_rss_mb", "cpu_seconds",
+                           "raw_calamine_cpu_seconds", "ratio", "cpu_ratio"}
     assert ingest["workbooks"] == 2 == len(list((tmp_path / "raw").glob("*.xlsx")))
     assert ingest["rows"] > 0 and ingest["peak_rss_mb"] > 0
+    assert ingest["cpu_seconds"] > 0 and ingest["raw_calamine_cpu_seconds"] >= 0
     assert out["attainment"]["rows"] == 5000
     assert out["attainment"]["cpu_seconds"] > 0
     assert out["machine"]["cores"] >= 1

@@ -29,3 +29,51 @@ def test_pool_and_serial_ingest_give_the_same_tables(tmp_path: Path,
     again = load_raw_dir(raw, processed_dir=tmp_path / "processed", workers=2)
     assert again.parsed == [] and len(again.cached) == 5
     pd.testing.assert_frame_equal(again.result.indicators, serial.result.indicators)
+    pd.testing.assert_frame_equal(again.result.issues, serial.result.issues)
+
+
+DEFECTS = Path(__file__).parent / "data" / "with-problems"
+
+
+@pytest.mark.parametrize("path", sorted(DEFECTS.glob("*.xls*")), ids=lambda p: p.name)
+def test_arrow_tables_are_load_workbooks_frames(path: Path) -> None:
+    """The workers' Arrow path gives exactly ``load_workbook``'s frames (or the same error)."""
+    from ntm_analysis.errors import InputError
+    from ntm_analysis.load import _load_records, load_workbook, load_workbook_tables
+    from ntm_analysis.schema import Ind, Iss, frame_from_records, frame_from_table
+
+    try:
+        expected = load_workbook(path)
+    except InputError as error:
+        with pytest.raises(InputError) as caught:
+            load_workbook_tables(path)
+        assert str(caught.value) == str(error)
+        return
+    ind, iss = load_workbook_tables(path)
+    pd.testing.assert_frame_equal(frame_from_table(ind, Ind), expected.indicators)
+    pd.testing.assert_frame_equal(frame_from_table(iss, Iss), expected.issues)
+    # the row tuples through Arrow give the frame the row-dict builder gives
+    rows, _ = _load_records(path)
+    dicts = [dict(zip(Ind.dtypes, row, strict=True)) for row in rows]
+    pd.testing.assert_frame_equal(frame_from_records(dicts, Ind), expected.indicators)
+
+
+def test_cache_serves_renamed_copies_and_ignores_damaged_files(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    write_province(raw, communes=2, hamlets=(2, 2), seed=7)
+    first = load_raw_dir(raw, processed_dir=tmp_path / "processed", workers=1)
+    assert len(first.parsed) == 2
+    name = first.parsed[0]
+    (raw / name).rename(raw / f"renamed_{name}")
+    cache = sorted((tmp_path / "processed" / "cache").glob("*.parquet"))
+    assert len(cache) == 2
+    again = load_raw_dir(raw, processed_dir=tmp_path / "processed", workers=1)
+    assert again.parsed == [] and len(again.cached) == 2
+    rows = again.result.indicators
+    assert set(rows["source_file"]) == {f"renamed_{name}", first.parsed[1]}
+    assert len(rows) == len(first.result.indicators)
+    for f in cache:
+        f.write_bytes(b"PAR1 damaged")  # a damaged cache file is parsed again, not trusted
+    third = load_raw_dir(raw, processed_dir=tmp_path / "processed", workers=1)
+    assert sorted(third.parsed) == sorted(again.cached)
+    pd.testing.assert_frame_equal(third.result.indicators, again.result.indicators)

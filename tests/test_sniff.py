@@ -221,3 +221,85 @@ def test_calamine_expands_and_leaks_nothing(name: str) -> None:
     text = " ".join(str(v) for row in rows for v in row)
     assert "root:" not in text  # no /etc/passwd content
     assert "lollollol" not in text and len(text) < 1000  # no expansion
+
+
+@pytest.mark.parametrize("name", ["hidden-rows.xlsx", "formulas-without-cached-values.xlsx",
+                                  "legacy-tcvn3.xlsx", "valid-minimal.xlsx"])
+def test_parts_kept_by_the_check_are_the_zip_parts_and_serve_the_scans(
+        name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file check hands its decompressed XML parts on; the scans then give the same answers
+    as reading the zip again, also when the check kept nothing (budget exhausted)."""
+    from ntm_analysis import sniff
+    from ntm_analysis.legacy import workbook_font_encoding
+    from ntm_analysis.sheetxml import scan_sheets
+
+    path = CORPUS / name
+    parts: dict[str, bytes] = {}
+    check_workbook_file(path, parts=parts)
+    with zipfile.ZipFile(path) as zf:
+        xml = [i.filename for i in zf.infolist() if i.filename.endswith((".xml", ".rels"))]
+        assert sorted(parts) == sorted(xml)
+        assert all(parts[n] == zf.read(n) for n in parts)
+    assert scan_sheets(path, parts=parts) == scan_sheets(path)
+    assert workbook_font_encoding(path, parts=parts) == workbook_font_encoding(path)
+    monkeypatch.setattr(sniff, "KEEP_PART_BYTES", 0)
+    none: dict[str, bytes] = {}
+    check_workbook_file(path, parts=none)
+    assert none == {}
+    assert scan_sheets(path, parts=none) == scan_sheets(path)
+    assert workbook_font_encoding(path, parts=none) == workbook_font_encoding(path)
+
+
+def test_scan_results_are_not_trivial() -> None:
+    """The workbooks above do exercise the scans (so the equalities are not all empty)."""
+    from ntm_analysis.legacy import workbook_font_encoding
+    from ntm_analysis.sheetxml import scan_sheets
+
+    parts: dict[str, bytes] = {}
+    check_workbook_file(CORPUS / "hidden-rows.xlsx", parts=parts)
+    assert any(e.hidden_rows for e in scan_sheets(CORPUS / "hidden-rows.xlsx",
+                                                  parts=parts).values())
+    parts = {}
+    check_workbook_file(CORPUS / "formulas-without-cached-values.xlsx", parts=parts)
+    assert any(e.stale_formulas for e in scan_sheets(
+        CORPUS / "formulas-without-cached-values.xlsx", parts=parts).values())
+    parts = {}
+    check_workbook_file(CORPUS / "legacy-tcvn3.xlsx", parts=parts)
+    assert workbook_font_encoding(CORPUS / "legacy-tcvn3.xlsx", parts=parts) == "tcvn3"
+
+
+def test_parts_of_a_repeated_member_name_are_the_ones_zipfile_reads(tmp_path: Path) -> None:
+    """A zip may hold two members of one name; zipfile reads the last, and so must the scans."""
+    import warnings
+
+    from ntm_analysis import sniff
+
+    src = CORPUS / "hidden-rows.xlsx"
+    path = tmp_path / "twice.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        names = zin.namelist()
+        for name in names:
+            zout.writestr(name, zin.read(name))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Duplicate name"
+            zout.writestr("xl/styles.xml", zin.read("xl/styles.xml") + b" " * 64)
+    parts: dict[str, bytes] = {}
+    check_workbook_file(path, parts=parts)
+    with zipfile.ZipFile(path) as zf:
+        assert parts["xl/styles.xml"] == zf.read("xl/styles.xml")
+    # when the last copy is not kept, no earlier copy stands in for it: room for every
+    # member but the last (the second copy) keeps the first copy, then drops it
+    with zipfile.ZipFile(path) as zf:
+        infos = zf.infolist()
+        assert infos[-1].filename == "xl/styles.xml"
+        room = sum(i.file_size for i in infos[:-1] if i.filename.endswith((".xml", ".rels")))
+        last = zf.read("xl/styles.xml")
+    original = sniff.KEEP_PART_BYTES
+    try:
+        sniff.KEEP_PART_BYTES = room
+        parts = {}
+        check_workbook_file(path, parts=parts)
+    finally:
+        sniff.KEEP_PART_BYTES = original
+    assert "[Content_Types].xml" in parts  # the room was used
+    assert parts.get("xl/styles.xml", last) == last
