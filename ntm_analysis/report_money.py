@@ -254,14 +254,6 @@ class IncomeFigure:
                  row=self.source_row, year=self.year, indicator_no=self.indicator_no)
 
 
-def _unit_key(name: object) -> str:
-    key = fold(str(name)) if isinstance(name, str) else ""
-    for prefix in ("xa ", "phuong ", "thi tran "):
-        if key.startswith(prefix):
-            return key[len(prefix):]
-    return key
-
-
 def commune_series(series: pd.DataFrame, *, commune: str) -> pd.DataFrame:
     """Keep the rows of ``commune`` (matched without accents, case or "Xã") and of its hamlets.
 
@@ -275,8 +267,8 @@ def commune_series(series: pd.DataFrame, *, commune: str) -> pd.DataFrame:
     >>> commune_series(s, commune="xã kim phuong")["unit"].tolist()
     ['Kim Phượng', 'Xóm Ao Sen']
     """
-    key = _unit_key(commune)
-    units = series[S.unit].astype("object").map(_unit_key)
+    key = commune_key(commune)
+    units = series[S.unit].astype("object").map(commune_key)
     hamlets = series[S.level].eq(Level.hamlet).fillna(False).astype(bool)
     if S.commune in series.columns:
         named = series[S.commune].astype("object").map(commune_key)
@@ -308,8 +300,8 @@ def commune_income(series: pd.DataFrame | None, attainment: pd.DataFrame, *, com
     'parameter'
     """
     if series is not None and len(series):
-        key = _unit_key(commune)
-        mine = series[series[S.unit].astype("object").map(_unit_key).eq(key)
+        key = commune_key(commune)
+        mine = series[series[S.unit].astype("object").map(commune_key).eq(key)
                       & series[S.kind].eq(income.OBSERVED).fillna(False)
                       & series[S.value].notna() & series[S.year].le(year).fillna(False)]
         if len(mine):
