@@ -255,7 +255,8 @@ def table_html(view: pd.DataFrame, *, fills: Mapping[str, str] | None = None,
     It renders what ``view.style.hide(axis="index").format(escape="html", na_rep=na_rep,
     precision=precision)`` renders (same classes, same formatting: floats with ``precision``
     decimals, missing values as ``na_rep``), without the Styler's template machinery, which cost
-    a report about 0.2 s for its fifteen tables. A text cell whose value is a key of ``fills``
+    a report about 0.2 s for its fifteen tables. Cells name their class before their id, as the
+    report page did when nbconvert still rewrote it. A text cell whose value is a key of ``fills``
     gets that background colour.
 
     Examples
@@ -271,7 +272,7 @@ def table_html(view: pd.DataFrame, *, fills: Mapping[str, str] | None = None,
     fills = fills or {}
     rules = [f"#{table_id} td {{\n  text-align: left;\n}}",
              f"#{table_id}  th {{\n  text-align: left;\n}}"]
-    head = [f'      <th id="{table_id}_level0_col{j}" class="col_heading level0 col{j}" >'
+    head = [f'      <th class="col_heading level0 col{j}" id="{table_id}_level0_col{j}" >'
             f"{escape(str(name))}</th>" for j, name in enumerate(view.columns)]
     body = []
     columns = [view.iloc[:, j].tolist() for j in range(view.shape[1])]
@@ -282,7 +283,7 @@ def table_html(view: pd.DataFrame, *, fills: Mapping[str, str] | None = None,
             fill = fills.get(value) if isinstance(value, str) else None
             if fill:
                 rules.append(f"#{table_id}_row{i}_col{j} {{\n  background-color: {fill};\n}}")
-            cells.append(f'      <td id="{table_id}_row{i}_col{j}" class="data row{i} col{j}" >'
+            cells.append(f'      <td class="data row{i} col{j}" id="{table_id}_row{i}_col{j}" >'
                          f"{_cell_text(value, na_rep, precision)}</td>")
         body.append("    <tr>\n" + "\n".join(cells) + "\n    </tr>")
     return ('<style type="text/css">\n' + "\n".join(rules) + "\n</style>\n"
