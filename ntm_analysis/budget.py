@@ -8,6 +8,10 @@ above or below the lines). ``load_budget`` recognises group, subtotal, parent an
 counts every line item once, checks each subtotal against the sum of its lines and reports every
 mismatch as a row of the issues table. Amounts are in million VND ("triệu đồng").
 
+Each line keeps the commune its table's title names ("KINH PHÍ … XÃ KIM PHƯỢNG …", "… của UBND
+xã Kim Phượng"), so that ``select_commune`` can keep one commune's budget when a folder holds
+several; a table whose title names no commune, or several, has none.
+
 Header words map to column roles through ``data/money_headers.csv``, not through code.
 """
 
@@ -63,6 +67,7 @@ class Bud(_Schema):
     source_file = "source_file"
     source_sheet = "source_sheet"
     source_row = "source_row"
+    commune = "commune"
     item_no = "item_no"
     group_no = "group_no"
     group_name = "group_name"
@@ -91,6 +96,7 @@ class Bud(_Schema):
         source_file: "string",
         source_sheet: "string",
         source_row: "Int64",
+        commune: "string",
         item_no: "string",
         group_no: "string",
         group_name: "string",
@@ -440,6 +446,12 @@ class _Table:
     scale: float = 1.0
     year: int | None = None
     issues: list[dict[str, object]] = field(default_factory=list)
+    #: Communes the title rows (and the sheet name) name; the table's commune when only one.
+    communes: list[str] = field(default_factory=list)
+
+    @property
+    def commune(self) -> str | None:
+        return self.communes[0] if len(self.communes) == 1 else None
 
 
 def _find_header(grid: Grid, table: str, required: set[str], *, max_rows: int = 25) -> int | None:
@@ -477,6 +489,52 @@ def _title_text(grid: Grid, upto: int) -> list[str]:
 
 
 _YEAR = re.compile(r"\b(20\d{2})\b")
+_COMMUNE_PREFIXES = ("xa ", "phuong ", "thi tran ")
+_AND = re.compile(r"\s+(?:và|va)\s.*$", re.I)
+
+
+def commune_key(name: object) -> str:
+    """Return the matching key of a commune name: folded, without "Xã"/"Phường"/"Thị trấn".
+
+    Examples
+    --------
+    >>> commune_key("XÃ KIM PHƯỢNG"), commune_key("Kim Phuong"), commune_key("kim phượng")
+    ('kim phuong', 'kim phuong', 'kim phuong')
+    >>> commune_key(None)
+    ''
+    """
+    key = fold(name) if isinstance(name, str) else ""
+    for prefix in _COMMUNE_PREFIXES:
+        if key.startswith(prefix):
+            return key[len(prefix):]
+    return key
+
+
+def title_communes(texts: Iterable[str]) -> list[str]:
+    """Return the communes named in title texts ("… XÃ KIM PHƯỢNG …"), each once, in order.
+
+    Hamlets ("Xóm Ao Sen") and words that only look like a name ("Xã NTM kiểu mẫu") are not
+    communes; "XÃ KIM PHƯỢNG VÀ CÁC XÓM" names Kim Phượng.
+
+    Examples
+    --------
+    >>> title_communes(["KINH PHÍ THỰC HIỆN XÂY DỰNG XÃ KIM PHƯỢNG ĐẠT CHUẨN NTM KIỂU MẪU",
+    ...                 "(Kèm theo Báo cáo số 46/BC-UBND của UBND xã Kim Phượng)"])
+    ['Kim Phượng']
+    >>> title_communes(["THU NHẬP XÃ KIM PHƯỢNG VÀ CÁC XÓM"]), title_communes(["Xã NTM kiểu mẫu"])
+    (['Kim Phượng'], [])
+    """
+    from ntm_analysis.load import unit_names
+
+    found: dict[str, str] = {}
+    for text in texts:
+        for prefix, name in unit_names(text):
+            if fold(prefix) not in {p.strip() for p in _COMMUNE_PREFIXES}:
+                continue
+            name = _AND.sub("", name).strip()
+            if name and commune_key(name) not in found:
+                found[commune_key(name)] = nfc(name)
+    return list(found.values())
 
 
 def find_budget_table(grid: Grid) -> _Table | None:
@@ -492,7 +550,15 @@ def find_budget_table(grid: Grid) -> _Table | None:
     header_texts = [cell_text(grid.cell(r, c)) for r in rows for c in range(grid.width)]
     scale = _scale_of(title + header_texts) or 1.0
     years = [int(y) for t in [*title, grid.sheet] for y in _YEAR.findall(t)]
-    return _Table(grid, rows, roles, " ".join(title), scale, max(years) if years else None)
+    table = _Table(grid, rows, roles, " ".join(title), scale, max(years) if years else None,
+                   communes=title_communes([*title, grid.sheet]))
+    if len(table.communes) > 1:
+        table.issues.append(_issue(
+            table, None, None, None,
+            f"the title names {len(table.communes)} communes ({', '.join(table.communes)}); "
+            "the budget lines are not attributed to a commune", Severity.warning,
+            "budget_communes_ambiguous"))
+    return table
 
 
 def _issue(table: _Table, row: int | None, column: str | None, value: object, problem: str,
@@ -683,7 +749,8 @@ def _line_record(table: _Table, row: _Row, context: list[_Row],
         year = int(m.group(1)) if m else None
     return {
         Bud.source_file: table.grid.file, Bud.source_sheet: table.grid.sheet,
-        Bud.source_row: row.r + 1, Bud.item_no: row.item_no or None,
+        Bud.source_row: row.r + 1, Bud.commune: table.commune,
+        Bud.item_no: row.item_no or None,
         Bud.group_no: group.item_no if group else None,
         Bud.group_name: group.content if group else None,
         Bud.content: row.content or None, Bud.level: level, Bud.hamlet: hamlet,
@@ -783,8 +850,151 @@ def iter_grids(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
                 yield grid
 
 
+# --------------------------------------------------------------------------- communes
+
+def _tables_of(frame: pd.DataFrame, keys: pd.Series) -> dict[str, list[str]]:
+    """Map each commune named in ``frame`` to the files that name it (display names)."""
+    names: dict[str, str] = {}
+    files: dict[str, set[str]] = {}
+    for key, name, file in zip(keys, frame[Bud.commune].astype("object"),
+                               frame[Bud.source_file].astype("object"), strict=True):
+        if key:
+            names.setdefault(key, str(name))  # the first spelling met names the commune
+            files.setdefault(key, set()).add(str(file))
+    return {names[k]: sorted(files[k]) for k in sorted(names, key=lambda k: names[k])}
+
+
+def _describe(found: dict[str, list[str]]) -> str:
+    return ", ".join(f"{name} ({', '.join(files)})" for name, files in found.items())
+
+
+def communes_of(frame: pd.DataFrame) -> list[str]:
+    """Return the communes named by the rows of ``frame`` (budget lines or income series), sorted.
+
+    Examples
+    --------
+    >>> communes_of(pd.DataFrame({"source_file": ["a", "b", "c"],
+    ...                           "commune": ["Kim Phượng", "KIM PHUONG", None]}))
+    ['Kim Phượng']
+    """
+    if Bud.commune not in frame.columns or not len(frame):
+        return []
+    keys = frame[Bud.commune].astype("object").map(commune_key)
+    return list(_tables_of(frame, keys))
+
+
+def only_commune(frame: pd.DataFrame, *, what: str = "budget") -> str:
+    """Return the one commune ``frame``'s tables name ('' when none names one).
+
+    ``frame`` has ``source_file`` and ``commune`` columns (budget lines or an income series);
+    ``what`` ("budget" or "income") names the tables in the message.
+
+    Raises
+    ------
+    InputError
+        When the tables name several communes; the message names each with its files.
+
+    Examples
+    --------
+    >>> lines = pd.DataFrame({"source_file": ["a.xlsx", "b.xlsx"], "commune": ["Kim Phượng", None]})
+    >>> only_commune(lines)
+    'Kim Phượng'
+    """
+    if Bud.commune not in frame.columns or not len(frame):
+        return ""
+    keys = frame[Bud.commune].astype("object").map(commune_key)
+    found = _tables_of(frame, keys)
+    if len(found) > 1:
+        files = sorted({f for fs in found.values() for f in fs})
+        raise InputError(Location(file=", ".join(files)),
+                         f"{what} tables of {len(found)} communes: {_describe(found)}; "
+                         "choose one with --commune (in a notebook: the commune parameter)")
+    return next(iter(found), "")
+
+
+def select_commune(frame: pd.DataFrame, *, commune: str,
+                   what: str = "budget") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Keep the rows of ``commune``; return them and the issues that say what was left out.
+
+    ``frame`` has ``source_file``, ``source_sheet`` and ``commune`` columns (budget lines or an
+    income series; ``what`` names them in messages). Communes match without accents, case or
+    their "Xã" word (``text.fold``).
+    A row of another commune is left out (an ``info`` row per table). A row whose table names
+    no commune is kept while no table names another commune (nothing can be mixed); otherwise
+    it is left out with a ``warning`` row naming its file, as it cannot be told apart. When no
+    row is kept although other communes' tables were given, a ``warning`` row says so.
+
+    Examples
+    --------
+    >>> lines = pd.DataFrame({"source_file": ["kp.xlsx", "bc.xlsx", "x.xlsx"],
+    ...     "source_sheet": ["KP", "BC", "X"], "commune": ["Kim Phượng", "Bảo Cường", None],
+    ...     "total": [3432.0, 900.0, 5.0]})
+    >>> kept, issues = select_commune(lines, commune="xa kim phuong")
+    >>> kept["total"].tolist(), issues["severity"].tolist()
+    ([3432.0], ['info', 'warning'])
+    >>> select_commune(lines.iloc[[0, 2]], commune="Kim Phượng")[0]["total"].tolist()
+    [3432.0, 5.0]
+    """
+    wanted = commune_key(commune)
+    if Bud.commune not in frame.columns:
+        frame = frame.assign(**{Bud.commune: None})
+    keys = frame[Bud.commune].astype("object").map(commune_key)
+    mine = keys.eq(wanted)
+    if mine.all():  # the common case: every table is of this commune
+        return frame.reset_index(drop=True), empty_frame(Iss)
+    others = keys.ne("") & ~mine
+    unnamed = keys.eq("")
+    other_found = _tables_of(frame[others], keys[others])
+    keep = mine | (unnamed if not other_found else False)
+    noun = what
+    records: list[dict[str, object]] = []
+    tables = frame.assign(_others=others, _unnamed=unnamed)[~mine]
+    for (file, sheet), part in tables.groupby([Bud.source_file, Bud.source_sheet],
+                                                sort=True, dropna=False):
+        left = part[part["_others"]]
+        if len(left):
+            names = ", ".join(sorted({str(n) for n in left[Bud.commune]}))
+            records.append({Iss.source_file: file, Iss.source_sheet: sheet,
+                            Iss.problem: f"{noun} rows of commune {names}, not {commune}; "
+                            f"{len(left)} row(s) left out", Iss.severity: Severity.info,
+                            Iss.code: "other_commune"})
+        blind = part[part["_unnamed"]]
+        if len(blind) and other_found:
+            records.append({Iss.source_file: file, Iss.source_sheet: sheet,
+                            Iss.source_row: int(blind[Bud.source_row].min())
+                            if Bud.source_row in blind and blind[Bud.source_row].notna().any()
+                            else None,
+                            Iss.problem: f"the {noun} table names no commune (title rows), and "
+                            f"the data holds {noun} tables of other communes too "
+                            f"({_describe(other_found)}); its {len(blind)} row(s) are left out "
+                            f"of {commune}: name the commune in the title (e.g. 'xã {commune}')",
+                            Iss.severity: Severity.warning, Iss.code: "commune_not_named"})
+    if not keep.any() and other_found:
+        records.append({Iss.source_file: ", ".join(sorted({f for fs in other_found.values()
+                                                           for f in fs})),
+                        Iss.problem: f"no {noun} table of commune {commune}; {noun} tables found "
+                        f"for {_describe(other_found)}", Iss.severity: Severity.warning,
+                        Iss.code: "commune_not_found"})
+    kept = frame[keep.astype(bool)].reset_index(drop=True)
+    return kept, issues_frame(records)
+
+
+def raise_if_not_found(issues: pd.DataFrame) -> None:
+    """Raise the "no table of this commune" row of ``select_commune``'s issues, if there is one.
+
+    Raises
+    ------
+    InputError
+        Naming the files of the other communes' tables and the communes found.
+    """
+    missing = issues[issues[Iss.code].eq("commune_not_found").fillna(False).astype(bool)]
+    if len(missing):
+        row = missing.iloc[0]
+        raise InputError(Location(file=str(row[Iss.source_file])), str(row[Iss.problem]))
+
+
 def load_budget(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,
-                sheets: Sequence[str] | None = None) -> BudgetResult:
+                sheets: Sequence[str] | None = None, commune: str | None = None) -> BudgetResult:
     """Read the budget tables of one or more workbooks into line items and issues.
 
     Sheets that hold no budget table are skipped with an ``info`` issue row.
@@ -795,6 +1005,9 @@ def load_budget(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
         Workbook paths (``.xlsx``).
     sheets
         Only read sheets with these names (default: every sheet).
+    commune
+        Keep only this commune's lines (see ``select_commune``); ``""``: the one commune the
+        tables name (an error when they name several); ``None`` (default): every line.
 
     Returns
     -------
@@ -804,7 +1017,8 @@ def load_budget(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
     Raises
     ------
     InputError
-        A file is missing or not a workbook, or no budget table was found in any file.
+        A file is missing or not a workbook, no budget table was found in any file, the tables
+        name several communes and ``commune`` is ``""``, or none is of ``commune``.
     """
     records: list[dict[str, object]] = []
     issues: list[dict[str, object]] = []
@@ -830,7 +1044,14 @@ def load_budget(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
     lines = conform(pd.DataFrame(records), Bud) if records else empty_frame(Bud)
     lines = lines.sort_values([Bud.source_file, Bud.source_sheet, Bud.source_row],
                               kind="stable").reset_index(drop=True)
-    return BudgetResult(lines=lines, issues=issues_frame(issues))
+    found = issues_frame(issues)
+    if commune is not None:
+        wanted = commune or only_commune(lines)
+        if wanted:
+            lines, left_out = select_commune(lines, commune=wanted)
+            raise_if_not_found(left_out)
+            found = pd.concat([found, left_out], ignore_index=True) if len(left_out) else found
+    return BudgetResult(lines=lines, issues=found)
 
 
 def read_attainment(path: str | os.PathLike[str] | None) -> pd.DataFrame | None:

@@ -12,6 +12,7 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
 from ntm_analysis import funding, income
+from ntm_analysis.i18n import t, term
 from ntm_analysis.style import SERIES_COLOURS, STATUS_COLOURS, apply_style
 
 if TYPE_CHECKING:
@@ -21,15 +22,6 @@ _GROUP_COLOURS = {
     funding.STATE: SERIES_COLOURS[0],
     funding.NON_STATE: SERIES_COLOURS[1],
     funding.UNASSIGNED: STATUS_COLOURS["unknown"],
-}
-
-_TITLES = {
-    "vi": {"split": "Kinh phí theo cấp và nguồn (triệu đồng)",
-           "criteria": "Kinh phí cho các tiêu chí chưa đạt (triệu đồng)",
-           "income": "Thu nhập bình quân đầu người", "none": "Không có tiêu chí chưa đạt"},
-    "en": {"split": "Budget by level and source (million VND)",
-           "criteria": "Funding for unmet criteria (million VND)",
-           "income": "Income per person", "none": "No unmet criterion"},
 }
 
 
@@ -59,14 +51,15 @@ def plot_funding_split(lines: pd.DataFrame, *, ax: Axes | None = None,
     table = table[(table["total"] != 0) | table["level"].isin(funding.MAIN_LEVELS)]
     total = float(table["total"].sum())
     groups = [funding.STATE, funding.NON_STATE, funding.UNASSIGNED]
-    labels = [funding.label("total", lang)] + [funding.label(lv, lang) for lv in table["level"]]
+    labels = [t("funding.total", lang)] + [term("funding.level", lv, lang)
+                                          for lv in table["level"]]
     x = range(len(labels))
     # total bar, stacked by group
     bottom = 0.0
     for g in groups:
         amount = float(table[g].sum())
         ax.bar(0, amount, bottom=bottom, color=_GROUP_COLOURS[g],
-               label=funding.label(g, lang))
+               label=term("funding.source", g, lang))
         bottom += amount
     ax.text(0, total, _fmt(total, lang), ha="center", va="bottom")
     remaining = total
@@ -82,8 +75,8 @@ def plot_funding_split(lines: pd.DataFrame, *, ax: Axes | None = None,
         ax.text(i, top, _fmt(float(row["total"]), lang), ha="center", va="bottom")
         remaining = base
     ax.set_xticks(list(x), labels, rotation=15, ha="right")
-    ax.set_ylabel(funding.label("million", lang))
-    ax.set_title(_TITLES.get(lang, _TITLES["vi"])["split"])
+    ax.set_ylabel(t("funding.million", lang))
+    ax.set_title(t("chart.funding_split", lang))
     ax.legend(frameon=False, fontsize=8)
     return ax
 
@@ -95,9 +88,9 @@ def plot_funding_by_criterion(by_criterion: pd.DataFrame, *, ax: Axes | None = N
     ``by_criterion`` is the frame of ``funding.funding_by_criterion``.
     """
     ax = _axes(ax, (8, max(2.5, 0.35 * len(by_criterion) + 1)))
-    titles = _TITLES.get(lang, _TITLES["vi"])
     if not len(by_criterion):
-        ax.text(0.5, 0.5, titles["none"], ha="center", va="center", transform=ax.transAxes)
+        ax.text(0.5, 0.5, t("chart.funding_criteria_none", lang), ha="center", va="center",
+                transform=ax.transAxes)
         ax.set_axis_off()
         return ax
     table = by_criterion.iloc[::-1]
@@ -109,12 +102,12 @@ def plot_funding_by_criterion(by_criterion: pd.DataFrame, *, ax: Axes | None = N
     colours = [SERIES_COLOURS[0] if f else STATUS_COLOURS["not_met"] for f in funded]
     ax.barh(range(len(names)), values, color=colours)
     for i, (v, f) in enumerate(zip(values, funded, strict=True)):
-        ax.text(v, i, " " + (_fmt(v, lang) if f else funding.label("unfunded", lang)),
+        ax.text(v, i, " " + (_fmt(v, lang) if f else t("funding.unfunded", lang)),
                 va="center", fontsize=8,
                 color="black" if f else STATUS_COLOURS["not_met"])
     ax.set_yticks(range(len(names)), names, fontsize=8)
-    ax.set_xlabel(funding.label("million", lang))
-    ax.set_title(titles["criteria"])
+    ax.set_xlabel(t("funding.million", lang))
+    ax.set_title(t("chart.funding_criteria", lang))
     return ax
 
 
@@ -150,7 +143,7 @@ def plot_income_trends(series: pd.DataFrame, progress: pd.DataFrame | None = Non
     targets = series[series[S.kind] == income.TARGET][S.value].dropna().unique()
     for value in sorted(float(v) for v in targets):
         ax.axhline(value, color=STATUS_COLOURS["met"], linewidth=1, linestyle="-", alpha=0.6)
-        ax.text(ax.get_xlim()[0], value, f" {income.label(income.TARGET, lang)} {value:g}",
+        ax.text(ax.get_xlim()[0], value, f" {term('income.kind', income.TARGET, lang)} {value:g}",
                 va="bottom", fontsize=8, color=STATUS_COLOURS["met"])
     if thresholds is not None and len(thresholds):
         readings = thresholds.drop_duplicates("scenario")
@@ -160,10 +153,10 @@ def plot_income_trends(series: pd.DataFrame, progress: pd.DataFrame | None = Non
             ax.text(ax.get_xlim()[1], float(r["threshold_million_vnd"]),
                     f"{r['scenario']} {float(r['threshold_million_vnd']):g} ",
                     ha="right", va="bottom", fontsize=7, color="#555555")
-    ax.plot([], [], linestyle="--", color="grey", label=income.label("projection", lang))
-    ax.set_xlabel(income.label("year", lang))
-    ax.set_ylabel(income.label("income", lang))
-    ax.set_title(_TITLES.get(lang, _TITLES["vi"])["income"])
+    ax.plot([], [], linestyle="--", color="grey", label=t("income.projection", lang))
+    ax.set_xlabel(t("income.axis_year", lang))
+    ax.set_ylabel(t("income.axis_income", lang))
+    ax.set_title(t("chart.income", lang))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(frameon=False, fontsize=8)
     return ax

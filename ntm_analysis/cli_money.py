@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import click
 import pandas as pd
 
 from ntm_analysis import funding as funding_lib
 from ntm_analysis import income as income_lib
-from ntm_analysis.budget import load_budget
+from ntm_analysis.budget import communes_of, load_budget
 from ntm_analysis.errors import format_issue
+from ntm_analysis.i18n import t, term
+from ntm_analysis.text import nfc
 
 
 def _clean(value: object) -> object:
@@ -29,6 +32,17 @@ def _clean(value: object) -> object:
     return value
 
 
+def _workbooks(paths: tuple[str, ...]) -> list[Path]:
+    """The workbooks named by PATHS: a folder gives the workbooks under it."""
+    from ntm_analysis.ingest import find_workbooks
+
+    found: list[Path] = []
+    for item in paths:
+        path = Path(item)
+        found.extend(find_workbooks(path) if path.is_dir() else [path])
+    return found
+
+
 def _echo_issues(issues: pd.DataFrame) -> None:
     shown = issues[issues["severity"].isin(["error", "warning"])]
     for _, issue in shown.iterrows():
@@ -36,18 +50,22 @@ def _echo_issues(issues: pd.DataFrame) -> None:
 
 
 @click.command("funding")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
               help="Language of the text output.")
-def funding(paths: tuple[str, ...], as_json: bool, lang: str) -> None:
+@click.option("--commune", default="",
+              help="Use only this commune's budget tables (the commune their title names, "
+                   "without accents or case mattering); default: the one commune named.")
+def funding(paths: tuple[str, ...], as_json: bool, lang: str, commune: str) -> None:
     """Split a budget (million VND) by level and source; check subtotals.
 
-    Reads every budget table in PATHS (other sheets are skipped).
+    Reads every budget table in PATHS (workbooks or folders; other sheets are skipped). When
+    the tables name several communes, choose one with --commune.
 
-    Example: ntm funding data/raw/*.xlsx --json
+    Example: ntm funding data/raw --commune "Kim Phượng" --json
     """
-    result = load_budget(list(paths))
+    result = load_budget(_workbooks(paths), commune=nfc(commune))
     summary = funding_lib.summarise_funding(result.lines)
     if as_json:
         data = summary.as_dict()
@@ -60,32 +78,42 @@ def funding(paths: tuple[str, ...], as_json: bool, lang: str) -> None:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     _echo_issues(result.issues)
-    unit = funding_lib.label("million", lang)
-    click.echo(f"{funding_lib.label('total', lang)}: {summary.total_million_vnd:,.0f} {unit} "
+    unit = t("funding.million", lang)
+    click.echo(f"{t('funding.total', lang)}: {summary.total_million_vnd:,.0f} {unit} "
                f"({summary.lines} lines)")
     for level, amount in summary.by_level.items():
-        click.echo(f"  {funding_lib.label(level, lang)}: {amount:,.0f}")
+        click.echo(f"  {term('funding.level', level, lang)}: {amount:,.0f}")
     for group, amount in summary.by_source_group.items():
-        click.echo(f"  {funding_lib.label(group, lang)}: {amount:,.0f}")
+        click.echo(f"  {term('funding.source', group, lang)}: {amount:,.0f}")
 
 
 @click.command("income")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per unit.")
 @click.option("--direction", type=click.Choice(["positive", "negative"]), default="positive",
               show_default=True, help="Which way is better (income: positive).")
 @click.option("--base-year", type=int, default=None, help="First year of the observed growth.")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
               help="Language of the text output.")
+@click.option("--commune", default=None,
+              help="Keep only this commune and its hamlets; default: every unit.")
 def income(paths: tuple[str, ...], as_json: bool, direction: str, base_year: int | None,
-           lang: str) -> None:
+           lang: str, commune: str | None) -> None:
     """Income per person per unit: observed and required growth, Open SDG progress status.
 
-    Reads every income table in PATHS (wide "Năm 2019 … | Mục tiêu năm 2024" or tall).
+    Reads every income table in PATHS (workbooks or folders; wide "Năm 2019 … | Mục tiêu năm
+    2024" or tall). Units of several communes are listed together unless --commune keeps one.
 
-    Example: ntm income data/raw/*.xlsx --json
+    Example: ntm income data/raw --commune "Kim Phượng" --json
     """
-    result = income_lib.load_income(list(paths))
+    result = income_lib.load_income(_workbooks(paths),
+                                    commune=None if commune is None else nfc(commune))
+    if commune is None:
+        several = communes_of(result.series)
+        if len(several) > 1:
+            click.echo(f"warning: income tables of {len(several)} communes "
+                       f"({', '.join(several)}); units are listed by name only: use --commune "
+                       "to keep one commune and its hamlets", err=True)
     progress = income_lib.compute_progress(result.series, direction=direction,
                                            base_year=base_year)
     if as_json:
@@ -100,5 +128,5 @@ def income(paths: tuple[str, ...], as_json: bool, direction: str, base_year: int
             line += (f" → {p['target_value']:g} ({p['target_year']}): "
                      f"needs {p['required_annual_growth']:.1%}/yr, "
                      f"observed {p['observed_annual_growth']:.1%}/yr")
-        line += f" · {income_lib.label(p['progress_status'], lang)}"
+        line += f" · {term('income.status', p['progress_status'], lang)}"
         click.echo(line)

@@ -21,42 +21,12 @@ import pandas as pd
 
 from ntm_analysis.budget import NON_STATE_SOURCES, SOURCES, STATE_SOURCES, Bud, Budget
 from ntm_analysis.errors import ParameterError
+from ntm_analysis.i18n import t
 from ntm_analysis.schema import Att, Ind, Status
 from ntm_analysis.text import fold
 
 STATE, NON_STATE, UNASSIGNED = "state", "non_state", "unassigned"
 MAIN_LEVELS = (Budget.commune, Budget.model_hamlet, Budget.smart_hamlet)
-
-#: Report-facing labels (vi / en).
-LABELS: dict[str, dict[str, str]] = {
-    "vi": {
-        Budget.commune: "Xã NTM kiểu mẫu", Budget.model_hamlet: "Xóm NTM kiểu mẫu",
-        Budget.smart_hamlet: "Xóm thông minh", Budget.unspecified: "Chưa xác định cấp",
-        STATE: "Ngân sách nhà nước", NON_STATE: "Nguồn khác (dân, lồng ghép, DN)",
-        UNASSIGNED: "Chưa xác định nguồn", "total": "Tổng kinh phí",
-        "state_central": "NS Trung ương", "state_province": "NS tỉnh",
-        "state_district": "NS huyện", "state_commune": "NS xã",
-        "state_unsplit": "NSNN (chưa chia cấp)", "people": "Nhân dân đóng góp",
-        "integrated": "Lồng ghép", "enterprise_other": "Doanh nghiệp và khác",
-        "million": "triệu đồng", "funded": "có kinh phí", "unfunded": "chưa có kinh phí",
-    },
-    "en": {
-        Budget.commune: "Model commune", Budget.model_hamlet: "Model hamlets",
-        Budget.smart_hamlet: "Smart hamlet", Budget.unspecified: "Level not given",
-        STATE: "State budget", NON_STATE: "Other sources (people, integrated, enterprises)",
-        UNASSIGNED: "Source not given", "total": "Total budget",
-        "state_central": "Central budget", "state_province": "Province budget",
-        "state_district": "District budget", "state_commune": "Commune budget",
-        "state_unsplit": "State budget (not split)", "people": "People's contribution",
-        "integrated": "Integrated programmes", "enterprise_other": "Enterprises and other",
-        "million": "million VND", "funded": "funded", "unfunded": "no funding line",
-    },
-}
-
-
-def label(key: str, lang: str = "vi") -> str:
-    """Return the report label of a level, source or word in ``lang`` ("vi" or "en")."""
-    return LABELS.get(lang, LABELS["vi"]).get(key, key)
 
 
 def _sum(series: pd.Series) -> float:
@@ -350,23 +320,16 @@ def readiness_section(lines: pd.DataFrame, attainment: pd.DataFrame | None = Non
         by_crit = pd.DataFrame(columns=FUNDING_COLUMNS)
     gaps = by_crit[~by_crit["funded"].astype(bool)].reset_index(drop=True)
     g = summary.by_source_group
-    share = summary.state_share * 100
-    if lang == "en":
-        tail = (f"{len(gaps)} of {len(by_crit)} unmet criteria have no funding line."
-                if attainment is not None and len(attainment) else "no attainment table given.")
-        finding = (f"Budget {_money(summary.total_million_vnd, lang)} million VND: state budget "
-                   f"{_money(g[STATE], lang)} ({share:.1f}%), other sources "
-                   f"{_money(g[NON_STATE], lang)}, source not given "
-                   f"{_money(g[UNASSIGNED], lang)}; {tail}")
+    share = f"{summary.state_share * 100:.1f}"
+    if attainment is not None and len(attainment):
+        tail = t("funding.finding_gaps", lang, gaps=len(gaps), unmet=len(by_crit))
     else:
-        tail = (f"{len(gaps)}/{len(by_crit)} tiêu chí chưa đạt chưa có dòng kinh phí."
-                if attainment is not None and len(attainment)
-                else "chưa có bảng đánh giá tiêu chí.")
-        pct = f"{share:.1f}".replace(".", ",")
-        finding = (f"Tổng kinh phí {_money(summary.total_million_vnd, lang)} triệu đồng: ngân "
-                   f"sách nhà nước {_money(g[STATE], lang)} ({pct}%), nguồn khác "
-                   f"{_money(g[NON_STATE], lang)}, chưa xác định nguồn "
-                   f"{_money(g[UNASSIGNED], lang)}; {tail}")
+        tail = t("funding.finding_no_attainment", lang)
+    finding = t("funding.finding", lang, total=_money(summary.total_million_vnd, lang),
+                state=_money(g[STATE], lang),
+                share=share.replace(".", ",") if lang == "vi" else share,
+                non_state=_money(g[NON_STATE], lang), unassigned=_money(g[UNASSIGNED], lang),
+                tail=tail)
     return FundingSection(summary, split_by_level(lines), split_by_source(lines), by_crit, gaps,
                           finding)
 
@@ -385,18 +348,22 @@ def lines_for_year(lines: pd.DataFrame, *, year: int) -> pd.DataFrame:
 
 
 def check_parameters(*, raw_dir: str | os.PathLike[str], year: int, lang: str,
-                     out_dir: str | os.PathLike[str] = "") -> list[Path]:
+                     out_dir: str | os.PathLike[str] = "", commune: str = "") -> list[Path]:
     """Validate the money notebooks' parameters; return the workbooks found in ``raw_dir``.
+
+    ``commune`` is the commune whose tables the notebook keeps (``""``: the one the tables name).
 
     Raises
     ------
     ParameterError
         With a message naming the parameter, its value and what was expected.
     """
+    from ntm_analysis.i18n import check_lang
     from ntm_analysis.paths import resolve
 
-    if lang not in LABELS:
-        raise ParameterError(f"lang must be one of {sorted(LABELS)}, got {lang!r}")
+    check_lang(lang)
+    if not isinstance(commune, str):
+        raise ParameterError(f"commune must be text such as 'Kim Phượng', got {commune!r}")
     if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100:
         raise ParameterError(f"year must be a year such as 2024, got {year!r}")
     folder = resolve(raw_dir)

@@ -1,7 +1,9 @@
 """Report and chart wording in Vietnamese (default) and English, kept in one mapping.
 
-Every user-facing label of charts and reports goes through :func:`t`. Other modules (funding,
-income, the runner) add their own keys with :func:`register` instead of writing literals.
+Every user-facing label of charts and reports goes through :func:`t` (or :func:`term` for a
+machine word such as a budget level, a source or a progress status). The funding and income
+words live here too; report modules may add their own keys with :func:`register` instead of
+writing literals.
 """
 
 from __future__ import annotations
@@ -305,6 +307,90 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Không có xóm {hamlet!r} trong số liệu năm {year}; các xóm có: {known}",
         "en": "Hamlet {hamlet!r} is not in the {year} data; known hamlets: {known}",
     },
+    # funding: budget levels (funding.level.<Budget level>), source columns and source groups
+    # (funding.source.<column or group>), and words of the funding tables and charts
+    "funding.level.commune": {"vi": "Xã NTM kiểu mẫu", "en": "Model commune"},
+    "funding.level.model_hamlet": {"vi": "Xóm NTM kiểu mẫu", "en": "Model hamlets"},
+    "funding.level.smart_hamlet": {"vi": "Xóm thông minh", "en": "Smart hamlet"},
+    "funding.level.unspecified": {"vi": "Chưa xác định cấp", "en": "Level not given"},
+    "funding.source.state": {"vi": "Ngân sách nhà nước", "en": "State budget"},
+    "funding.source.non_state": {
+        "vi": "Nguồn khác (dân, lồng ghép, DN)",
+        "en": "Other sources (people, integrated, enterprises)",
+    },
+    "funding.source.unassigned": {"vi": "Chưa xác định nguồn", "en": "Source not given"},
+    "funding.source.state_central": {"vi": "NS Trung ương", "en": "Central budget"},
+    "funding.source.state_province": {"vi": "NS tỉnh", "en": "Province budget"},
+    "funding.source.state_district": {"vi": "NS huyện", "en": "District budget"},
+    "funding.source.state_commune": {"vi": "NS xã", "en": "Commune budget"},
+    "funding.source.state_unsplit": {
+        "vi": "NSNN (chưa chia cấp)", "en": "State budget (not split)"},
+    "funding.source.people": {"vi": "Nhân dân đóng góp", "en": "People's contribution"},
+    "funding.source.integrated": {"vi": "Lồng ghép", "en": "Integrated programmes"},
+    "funding.source.enterprise_other": {
+        "vi": "Doanh nghiệp và khác", "en": "Enterprises and other"},
+    "funding.total": {"vi": "Tổng kinh phí", "en": "Total budget"},
+    "funding.million": {"vi": "triệu đồng", "en": "million VND"},
+    "funding.funded": {"vi": "có kinh phí", "en": "funded"},
+    "funding.unfunded": {"vi": "chưa có kinh phí", "en": "no funding line"},
+    "funding.finding": {
+        "vi": "Tổng kinh phí {total} triệu đồng: ngân sách nhà nước {state} ({share}%), nguồn "
+              "khác {non_state}, chưa xác định nguồn {unassigned}; {tail}",
+        "en": "Budget {total} million VND: state budget {state} ({share}%), other sources "
+              "{non_state}, source not given {unassigned}; {tail}",
+    },
+    "funding.finding_gaps": {
+        "vi": "{gaps}/{unmet} tiêu chí chưa đạt chưa có dòng kinh phí.",
+        "en": "{gaps} of {unmet} unmet criteria have no funding line.",
+    },
+    "funding.finding_no_attainment": {
+        "vi": "chưa có bảng đánh giá tiêu chí.", "en": "no attainment table given."},
+    "chart.funding_split": {
+        "vi": "Kinh phí theo cấp và nguồn (triệu đồng)",
+        "en": "Budget by level and source (million VND)",
+    },
+    "chart.funding_criteria": {
+        "vi": "Kinh phí cho các tiêu chí chưa đạt (triệu đồng)",
+        "en": "Funding for unmet criteria (million VND)",
+    },
+    "chart.funding_criteria_none": {
+        "vi": "Không có tiêu chí chưa đạt", "en": "No unmet criterion"},
+    # income: Open SDG progress statuses (income.status.<status>), series kinds
+    # (income.kind.<kind>) and the words of the income tables and chart
+    "income.status.target_achieved": {"vi": "Đã đạt mục tiêu", "en": "Target achieved"},
+    "income.status.substantial_progress": {
+        "vi": "Tiến bộ rõ rệt", "en": "Substantial progress"},
+    "income.status.moderate_progress": {"vi": "Tiến bộ vừa phải", "en": "Moderate progress"},
+    "income.status.limited_progress": {"vi": "Tiến bộ hạn chế", "en": "Limited progress"},
+    "income.status.deterioration": {"vi": "Đi xuống", "en": "Deterioration"},
+    "income.status.not_available": {"vi": "Không đủ số liệu", "en": "Not enough data"},
+    "income.kind.observed": {"vi": "Thực hiện", "en": "Observed"},
+    "income.kind.target": {"vi": "Mục tiêu", "en": "Target"},
+    "income.projection": {"vi": "Dự báo theo xu hướng", "en": "Projection on observed trend"},
+    "income.axis_income": {
+        "vi": "Thu nhập bình quân (triệu đồng/người/năm)",
+        "en": "Income per person (million VND/year)",
+    },
+    "income.axis_year": {"vi": "Năm", "en": "Year"},
+    "income.passes": {"vi": "đạt", "en": "passes"},
+    "income.fails": {"vi": "chưa đạt", "en": "fails"},
+    "chart.income": {"vi": "Thu nhập bình quân đầu người", "en": "Income per person"},
+    "income.finding_none": {
+        "vi": "Không có số liệu thu nhập của xã.", "en": "No commune income series."},
+    "income.finding": {
+        "vi": "{unit}: thu nhập {latest} triệu đồng/người năm {latest_year}",
+        "en": "{unit}: {latest} million VND per person in {latest_year}",
+    },
+    "income.finding_target": {
+        "vi": "; để đạt {target} năm {target_year} cần tăng {required}/năm, so với "
+              "{observed}/năm đã đạt ({status})",
+        "en": "; reaching {target} in {target_year} needs {required} a year against "
+              "{observed} observed ({status})",
+    },
+    "income.finding_thresholds": {
+        "vi": "; ngưỡng xã NTM kiểu mẫu năm {year} (hai cách đọc chưa kiểm chứng: {readings})",
+        "en": "; model-commune threshold {year} (unverified readings: {readings})",
+    },
 }
 
 
@@ -338,6 +424,24 @@ def t(key: str, lang: str = DEFAULT_LANG, /, **values: object) -> str:
         raise KeyError(f"no text for key {key!r}; register it in ntm_analysis.i18n") from None
     text = entry.get(lang) or entry[DEFAULT_LANG]
     return text.format(**values) if values else text
+
+
+def term(namespace: str, word: object, lang: str = DEFAULT_LANG, /) -> str:
+    """Return the label of a machine word (a budget level, a source, a progress status).
+
+    The text is the one of key ``"<namespace>.<word>"``; a word with no such key (a value the
+    suite does not know) is returned as it is, so that a table never loses a row's value.
+
+    Examples
+    --------
+    >>> term("funding.level", "smart_hamlet"), term("income.status", "deterioration", "en")
+    ('Xóm thông minh', 'Deterioration')
+    >>> term("funding.level", "regional")
+    'regional'
+    """
+    check_lang(lang)
+    key = f"{namespace}.{word}"
+    return t(key, lang) if key in _MESSAGES else str(word)
 
 
 def register(messages: Mapping[str, Mapping[str, str]], *, replace: bool = False) -> None:

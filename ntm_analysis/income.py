@@ -30,11 +30,18 @@ from ntm_analysis.budget import (
     _find_header,
     _header_block,
     column_roles,
+    commune_key,
+    communes_of,
     issues_frame,
     iter_grids,
+    only_commune,
+    raise_if_not_found,
     role_of,
+    select_commune,
+    title_communes,
 )
 from ntm_analysis.errors import InputError, Location, ParameterError
+from ntm_analysis.i18n import t, term
 from ntm_analysis.load import canonical_unit
 from ntm_analysis.parse import parse_number
 from ntm_analysis.schema import Iss, Severity, _Schema, conform, empty_frame
@@ -56,32 +63,6 @@ LIMITED = "limited_progress"
 DETERIORATION = "deterioration"
 NOT_AVAILABLE = "not_available"
 
-#: Report-facing labels (vi / en).
-LABELS: dict[str, dict[str, str]] = {
-    "vi": {
-        TARGET_ACHIEVED: "Đã đạt mục tiêu", SUBSTANTIAL: "Tiến bộ rõ rệt",
-        MODERATE: "Tiến bộ vừa phải", LIMITED: "Tiến bộ hạn chế", DETERIORATION: "Đi xuống",
-        NOT_AVAILABLE: "Không đủ số liệu", OBSERVED: "Thực hiện", TARGET: "Mục tiêu",
-        "projection": "Dự báo theo xu hướng",
-        "income": "Thu nhập bình quân (triệu đồng/người/năm)",
-        "year": "Năm", "passes": "đạt", "fails": "chưa đạt",
-    },
-    "en": {
-        TARGET_ACHIEVED: "Target achieved", SUBSTANTIAL: "Substantial progress",
-        MODERATE: "Moderate progress", LIMITED: "Limited progress",
-        DETERIORATION: "Deterioration", NOT_AVAILABLE: "Not enough data",
-        OBSERVED: "Observed", TARGET: "Target", "projection": "Projection on observed trend",
-        "income": "Income per person (million VND/year)", "year": "Year", "passes": "passes",
-        "fails": "fails",
-    },
-}
-
-
-def label(key: str, lang: str = "vi") -> str:
-    """Return the report label of a status or word in ``lang`` ("vi" or "en")."""
-    return LABELS.get(lang, LABELS["vi"]).get(key, key)
-
-
 class IncomeSeries(_Schema):
     """The tidy income table: one row per unit × year × kind (observed or target)."""
 
@@ -90,6 +71,7 @@ class IncomeSeries(_Schema):
     source_row = "source_row"
     unit = "unit"
     level = "level"
+    commune = "commune"
     year = "year"
     kind = "kind"
     value = "value"
@@ -97,7 +79,8 @@ class IncomeSeries(_Schema):
 
     dtypes = {
         source_file: "string", source_sheet: "string", source_row: "Int64", unit: "string",
-        level: "string", year: "Int64", kind: "string", value: "Float64", note: "string",
+        level: "string", commune: "string", year: "Int64", kind: "string", value: "Float64",
+        note: "string",
     }
 
 
@@ -238,8 +221,27 @@ def _read_tall(grid: Grid, header: int, roles: dict[int, str],
     return records
 
 
+def _with_communes(grid: Grid, header: int, records: list[dict]) -> list[dict]:
+    """Give each record its commune: a commune row its own name; a hamlet row the one commune
+    of its table (its commune row, else the title), or none when that is not one commune."""
+    communes = {commune_key(r[S.unit]): r[S.unit] for r in records if r[S.level] == "commune"}
+    if len(communes) != 1:
+        title = [cell_text(v) for row in grid.rows[:header] for v in row if cell_text(v)]
+        found = title_communes([*title, grid.sheet])
+        communes = communes or {commune_key(n): n for n in found}
+    table_commune = next(iter(communes.values())) if len(communes) == 1 else None
+    for record in records:
+        record[S.commune] = (record[S.unit] if record[S.level] == "commune"
+                             else table_commune)
+    return records
+
+
 def read_income_sheet(grid: Grid, issues: list[dict[str, object]]) -> list[dict] | None:
-    """Return the income records of one sheet, or ``None`` when it holds no income table."""
+    """Return the income records of one sheet, or ``None`` when it holds no income table.
+
+    Each record names its commune (see ``_with_communes``), so that one commune's series can be
+    kept when a folder holds several.
+    """
     for r in range(min(25, len(grid.rows))):
         texts = [cell_text(v) for v in grid.rows[r]]
         years = {c: y for c, t in enumerate(texts) if t and (y := _year_column(t))}
@@ -253,7 +255,8 @@ def read_income_sheet(grid: Grid, issues: list[dict[str, object]]) -> list[dict]
                 continue
             note_col = next((c for c, t in enumerate(texts)
                              if t and role_of(t, "income") == "note"), None)
-            return _read_wide(grid, r, unit_col, note_col, years, issues)
+            return _with_communes(grid, r,
+                                  _read_wide(grid, r, unit_col, note_col, years, issues))
     start = _find_header(grid, "income", {"year"})
     if start is None or not _is_income_sheet(grid, start):
         return None
@@ -262,19 +265,23 @@ def read_income_sheet(grid: Grid, issues: list[dict[str, object]]) -> list[dict]
     if not {"year"} <= set(roles.values()) or not {"value", "target"} & set(roles.values()):
         return None
     tall = dict(roles)
-    return _read_tall(grid, rows[-1], tall, issues)
+    return _with_communes(grid, start, _read_tall(grid, rows[-1], tall, issues))
 
 
 def load_income(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,
-                sheets: Sequence[str] | None = None) -> IncomeResult:
+                sheets: Sequence[str] | None = None, commune: str | None = None) -> IncomeResult:
     """Read the income tables (wide or tall) of one or more workbooks.
 
-    Sheets with no income table are skipped with an ``info`` issue row.
+    Sheets with no income table are skipped with an ``info`` issue row. ``commune`` keeps only
+    that commune's rows (its own and its hamlets', see ``budget.select_commune``); ``""``: the
+    one commune the tables name (an error when they name several); ``None`` (default): every
+    row.
 
     Raises
     ------
     InputError
-        A file is missing or not a workbook, or no income table was found in any file.
+        A file is missing or not a workbook, no income table was found in any file, the tables
+        name several communes and ``commune`` is ``""``, or none is of ``commune``.
     """
     records: list[dict] = []
     issues: list[dict[str, object]] = []
@@ -297,13 +304,25 @@ def load_income(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
     series = conform(pd.DataFrame(records), S) if records else empty_frame(S)
     series = series.sort_values([S.unit, S.kind, S.year, S.source_file, S.source_row],
                                 kind="stable").reset_index(drop=True)
+    if commune is not None:
+        wanted = commune or only_commune(series, what="income")
+        if wanted:
+            series, left_out = select_commune(series, commune=wanted, what="income")
+            raise_if_not_found(left_out)
+            issues.extend(left_out.to_dict("records"))
     dupes = series.duplicated([S.unit, S.kind, S.year], keep=False)
-    for _, row in series[dupes].iterrows():
-        issues.append({Iss.source_file: row[S.source_file], Iss.source_sheet: row[S.source_sheet],
-                       Iss.source_row: row[S.source_row], Iss.column: str(row[S.year]),
-                       Iss.value: str(row[S.value]),
-                       Iss.problem: f"{row[S.unit]} has more than one {row[S.kind]} value for "
-                       f"{row[S.year]}", Iss.severity: Severity.error, Iss.code: "duplicate_year"})
+    for _, group in series[dupes].groupby([S.unit, S.kind, S.year], sort=True):
+        # hamlet names repeat across communes ("Xóm Ao Sen" of two communes): say so
+        named = communes_of(group)
+        hint = (f" (tables of communes {', '.join(named)}: keep one commune)"
+                if len(named) > 1 else "")
+        for _, row in group.iterrows():
+            issues.append({
+                Iss.source_file: row[S.source_file], Iss.source_sheet: row[S.source_sheet],
+                Iss.source_row: row[S.source_row], Iss.column: str(row[S.year]),
+                Iss.value: str(row[S.value]),
+                Iss.problem: f"{row[S.unit]} has more than one {row[S.kind]} value for "
+                f"{row[S.year]}{hint}", Iss.severity: Severity.error, Iss.code: "duplicate_year"})
     return IncomeResult(series=series, issues=issues_frame(issues))
 
 
@@ -630,9 +649,23 @@ def readiness_section(series: pd.DataFrame, *, year: int, lang: str = "vi",
     tests = threshold_test(series, table, year=year, progress=progress)
     communes = progress[progress["level"] == "commune"]
     if not len(communes):
-        finding = ("Không có số liệu thu nhập của xã." if lang != "en"
-                   else "No commune income series.")
-        return IncomeSection(progress, tests, finding)
+        return IncomeSection(progress, tests, t("income.finding_none", lang))
+    p = communes.iloc[0]
+    obs = tests[(tests["unit"] == p["unit"]) & (tests["value_basis"] == OBSERVED)]
+    parts = [f"{r['scenario']} {_num(r['threshold_million_vnd'], lang)}"
+             for _, r in obs.iterrows()]
+    finding = t("income.finding", lang, unit=p["unit"], latest=_num(p["latest_value"], lang),
+                latest_year=p["latest_year"])
+    if p["target_value"] is not None and not pd.isna(p["target_value"]):
+        finding += t("income.finding_target", lang, target=_num(p["target_value"], lang),
+                     target_year=p["target_year"],
+                     required=_pct(p["required_annual_growth"], lang),
+                     observed=_pct(p["observed_annual_growth"], lang),
+                     status=term("income.status", p["progress_status"], lang).lower())
+    if parts:
+        finding += t("income.finding_thresholds", lang, year=year, readings=", ".join(parts))
+    finding += "."
+    return IncomeSection(progress, tests, finding)
     p = communes.iloc[0]
     obs = tests[(tests["unit"] == p["unit"]) & (tests["value_basis"] == OBSERVED)]
     parts = [f"{r['scenario']} {_num(r['threshold_million_vnd'], lang)}"
@@ -644,7 +677,7 @@ def readiness_section(series: pd.DataFrame, *, year: int, lang: str = "vi",
             finding += (f"; reaching {_num(p['target_value'], lang)} in {p['target_year']} needs "
                         f"{_pct(p['required_annual_growth'], lang)} a year against "
                         f"{_pct(p['observed_annual_growth'], lang)} observed "
-                        f"({label(p['progress_status'], lang).lower()})")
+                        f"({term('income.status', p['progress_status'], lang).lower()})")
         if parts:
             finding += (f"; model-commune threshold {year} (unverified readings: "
                         f"{', '.join(parts)})")
@@ -656,7 +689,7 @@ def readiness_section(series: pd.DataFrame, *, year: int, lang: str = "vi",
             finding += (f"; để đạt {_num(p['target_value'], lang)} năm {p['target_year']} cần "
                         f"tăng {_pct(p['required_annual_growth'], lang)}/năm, so với "
                         f"{_pct(p['observed_annual_growth'], lang)}/năm đã đạt "
-                        f"({label(p['progress_status'], lang).lower()})")
+                        f"({term('income.status', p['progress_status'], lang).lower()})")
         if parts:
             finding += (f"; ngưỡng xã NTM kiểu mẫu năm {year} (hai cách đọc chưa kiểm chứng: "
                         f"{', '.join(parts)})")

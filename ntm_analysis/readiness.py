@@ -176,13 +176,18 @@ def _join(values: pd.Series) -> str:
     return "; ".join(seen)
 
 
+def _words(statuses: pd.Series) -> pd.Series:
+    """Status words as strings, a missing status read as unknown (texts may be categorical)."""
+    return statuses.astype("string").fillna(Status.unknown)
+
+
 def _basis(rows: pd.DataFrame) -> str:
     statuses = set(rows[Att.catalogue_status].dropna())
     return FOUND if statuses and statuses <= {FOUND} else INFERRED
 
 
 def _status_of(statuses: pd.Series) -> str:
-    s = statuses.fillna(Status.unknown)
+    s = _words(statuses)
     if len(s) and s.eq(Status.met).all():
         return Status.met
     if s.eq(Status.not_met).any():
@@ -208,7 +213,7 @@ def unit_counts(attainment: pd.DataFrame) -> pd.DataFrame:
     keys = [Ind.unit, Ind.level, Ind.commune, Ind.year, Ind.criteria_set]
     rows = []
     for key, group in attainment.groupby(keys, dropna=False, sort=False):
-        status = group[Att.status].fillna(Status.unknown)
+        status = _words(group[Att.status])
         per_crit = group.assign(_s=status).groupby(Ind.criterion_no, dropna=False)["_s"]
         crit_met = per_crit.apply(lambda s: bool(s.eq(Status.met).all()))
         rows.append({
@@ -357,7 +362,8 @@ def _smart(selected: pd.DataFrame, kinds: pd.Series, lang: str) -> dict[str, obj
     met = counts[counts["status"] == Status.met]
     if len(met):
         used = rows[rows[Ind.unit].isin(met[Ind.unit])]
-        status, evidence = Status.met, t("ev.smart_met", lang, units=", ".join(met[Ind.unit]))
+        named = ", ".join(met[Ind.unit].dropna().astype(str))  # an unnamed unit: no name
+        status, evidence = Status.met, t("ev.smart_met", lang, units=named)
     else:
         used = rows
         undecided = counts["status"].eq(Status.unknown).any()
@@ -402,7 +408,7 @@ def _outstanding(selected: pd.DataFrame, kinds: pd.Series, criterion: str | None
         return _condition(4, "outstanding", Status.unknown,
                           t("ev.outstanding_missing", lang, commune=commune), basis=INFERRED,
                           lang=lang)
-    status = crit_rows[Att.status].fillna(Status.unknown)
+    status = _words(crit_rows[Att.status])
     names = crit_rows[Ind.criterion_name].dropna()
     evidence = t(
         "ev.outstanding", lang, criterion_no=number,
@@ -663,7 +669,7 @@ def primary_set(frame: pd.DataFrame, *, unit: str) -> str | None:
     'T'
     """
     rows = frame[frame[Ind.unit].astype("string").fillna("").map(fold).eq(fold(unit))]
-    counts = rows[Ind.criteria_set].dropna().value_counts()
+    counts = rows[Ind.criteria_set].dropna().astype("string").value_counts()  # present sets
     if counts.empty:
         return None
     best = counts[counts == counts.max()].index
@@ -697,7 +703,7 @@ def gap_comparison(attainment: pd.DataFrame, *, unit: str) -> pd.DataFrame:
     years = set(mine[Ind.year].dropna())
     name = str(mine[Ind.unit].iloc[0])
     others = attainment[attainment[Ind.criteria_set].isin(sets)
-                        & attainment[Ind.unit].ne(name).fillna(False).astype(bool)]
+                        & attainment[Ind.unit].notna() & attainment[Ind.unit].ne(name)]
     if years:
         others = others[others[Ind.year].isin(years)]
     others = others.assign(_shown=others[Ind.value_text].astype("string").where(

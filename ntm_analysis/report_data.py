@@ -138,7 +138,7 @@ def load_report_data(params: Mapping[str, Any]) -> ReportData:
         attainment = attainment[mask]
         commune = str(communes[mask].iloc[0])
     attainment = attainment.reset_index(drop=True)
-    money = load_money(inputs, year=year)
+    money = load_money(inputs, year=year, commune=commune)
     issues = result.issues
     if len(money.issues):  # budget subtotal mismatches etc. belong in the quality section
         issues = (pd.concat([issues, money.issues], ignore_index=True) if len(issues)

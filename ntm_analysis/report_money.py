@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ntm_analysis import funding, income
-from ntm_analysis.budget import Bud, load_budget
+from ntm_analysis.budget import Bud, commune_key, load_budget, select_commune
 from ntm_analysis.errors import InputError
 from ntm_analysis.export import format_number
-from ntm_analysis.i18n import check_lang, register, t
+from ntm_analysis.i18n import check_lang, register, t, term
 from ntm_analysis.schema import Ind, Iss, Level, Severity, empty_frame
 from ntm_analysis.text import fold
 
@@ -177,12 +177,16 @@ def _files(frame: pd.DataFrame | None, column: str) -> list[str]:
     return sorted({str(f) for f in frame[column].dropna()})
 
 
-def load_money(paths: Iterable[str | os.PathLike[str]], *, year: int) -> MoneyData:
+def load_money(paths: Iterable[str | os.PathLike[str]], *, year: int,
+               commune: str | None = None) -> MoneyData:
     """Read the budget and income tables of ``paths``; a workbook without one is skipped.
 
     Each workbook is tried on its own, so one that holds only indicators (or cannot be read:
     the indicator loader reports that) never stops the others. Budget lines of other years than
     ``year`` are left out (lines with no year are kept, as a plan table often gives none).
+    With ``commune``, only the tables of that commune are kept (``budget.select_commune``):
+    another commune's tables are left out, and so are tables whose title names no commune when
+    other communes' tables are present, each with an issue row naming the file.
     """
     files = [Path(p) for p in paths]
     lines: list[pd.DataFrame] = []
@@ -207,6 +211,14 @@ def load_money(paths: Iterable[str | os.PathLike[str]], *, year: int) -> MoneyDa
     if lines:
         budget = funding.lines_for_year(pd.concat(lines, ignore_index=True), year=year)
     table = pd.concat(series, ignore_index=True).reset_index(drop=True) if series else None
+    if commune and budget is not None:
+        budget, left_out = select_commune(budget, commune=commune, what="budget")
+        issues.append(left_out)
+        budget = budget if len(budget) else None
+    if commune and table is not None:
+        table, left_out = select_commune(table, commune=commune, what="income")
+        issues.append(left_out)
+        table = table if len(table) else None
     kept = [i[i[Iss.severity].ne(Severity.info).fillna(True).astype(bool)] for i in issues]
     kept = [i for i in kept if len(i)]
     problems = pd.concat(kept, ignore_index=True) if kept else empty_frame(Iss)
@@ -251,7 +263,10 @@ def _unit_key(name: object) -> str:
 
 
 def commune_series(series: pd.DataFrame, *, commune: str) -> pd.DataFrame:
-    """Keep the rows of ``commune`` (matched without accents, case or "Xã") and of hamlets.
+    """Keep the rows of ``commune`` (matched without accents, case or "Xã") and of its hamlets.
+
+    A series from ``income.load_income`` names each row's commune, so another commune's hamlets
+    are left out; in a series without that column every hamlet row is kept.
 
     Examples
     --------
@@ -262,7 +277,11 @@ def commune_series(series: pd.DataFrame, *, commune: str) -> pd.DataFrame:
     """
     key = _unit_key(commune)
     units = series[S.unit].astype("object").map(_unit_key)
-    keep = series[S.level].eq(Level.hamlet).fillna(False).astype(bool) | units.eq(key)
+    hamlets = series[S.level].eq(Level.hamlet).fillna(False).astype(bool)
+    if S.commune in series.columns:
+        named = series[S.commune].astype("object").map(commune_key)
+        hamlets &= named.eq(key) | (named.eq("") & ~(named.ne("") & named.ne(key)).any())
+    keep = hamlets | units.eq(key)
     return series[keep.astype(bool)].reset_index(drop=True)
 
 
@@ -407,11 +426,11 @@ def funding_report(money: MoneyData, attainment: pd.DataFrame, *,
     section = funding.readiness_section(lines, attainment if len(attainment) else None,
                                         lang=lang)
     levels = section.by_level
-    parts = "; ".join(f"{funding.label(r['level'], lang)} {_n(r['total'], lang)}"
+    parts = "; ".join(f"{term('funding.level', r['level'], lang)} {_n(r['total'], lang)}"
                       for _, r in levels.iterrows() if r["total"] or r["lines"])
     finding = f"{section.finding} {t('money.by_level', lang, parts=parts)}"
     level_view = pd.DataFrame({
-        _col("level", lang): [funding.label(v, lang) for v in levels["level"]],
+        _col("level", lang): [term("funding.level", v, lang) for v in levels["level"]],
         _col("total", lang): [_n(v, lang) for v in levels["total"]],
         _col("state", lang): [_n(v, lang) for v in levels[funding.STATE]],
         _col("non_state", lang): [_n(v, lang) for v in levels[funding.NON_STATE]],
@@ -421,8 +440,9 @@ def funding_report(money: MoneyData, attainment: pd.DataFrame, *,
     })
     sources = section.by_source
     source_view = pd.DataFrame({
-        _col("source", lang): [funding.label(v, lang) for v in sources["source"]],
-        _col("source_group", lang): [funding.label(v, lang) for v in sources["source_group"]],
+        _col("source", lang): [term("funding.source", v, lang) for v in sources["source"]],
+        _col("source_group", lang): [term("funding.source", v, lang)
+                                         for v in sources["source_group"]],
         _col("amount", lang): [_n(v, lang) for v in sources["amount"]],
         _col("share", lang): [_pct(v, lang) for v in sources["share"]],
     })
@@ -546,7 +566,7 @@ def _progress_view(progress: pd.DataFrame, *, lang: str) -> pd.DataFrame:
         _col("observed_growth", lang): [_pct(v, lang) for v in progress["observed_annual_growth"]],
         _col("required_growth", lang): [_pct(v, lang) for v in progress["required_annual_growth"]],
         _col("progress_value", lang): [_n(v, lang, 3) for v in progress["progress_value"]],
-        _col("progress_status", lang): [income.label(str(v), lang)
+        _col("progress_status", lang): [term("income.status", v, lang)
                                         for v in progress["progress_status"]],
         _col("projected_value", lang): [_n(v, lang) for v in progress["projected_value"]],
     })
@@ -566,7 +586,7 @@ def _threshold_view(tests: pd.DataFrame, *, lang: str) -> pd.DataFrame:
                                                  strict=True)],
         _col("value", lang): [_n(v, lang) for v in tests["value"]],
         _col("margin", lang): [_n(v, lang) for v in tests["margin"]],
-        _col("passes", lang): [income.label("passes" if bool(v) else "fails", lang)
+        _col("passes", lang): [t("income.passes" if bool(v) else "income.fails", lang)
                                for v in tests["passes"]],
         _col("basis", lang): [_basis(s, lang) for s in tests["threshold_status"]],
         _col("rule", lang): tests["rule_text"].astype("object").tolist(),
@@ -597,7 +617,7 @@ def threshold_note(tests: pd.DataFrame, *, year: int, lang: str = "vi") -> str:
         t("money.reading", lang, scenario=r["scenario"],
           threshold=_n(r["threshold_million_vnd"], lang), value=_n(r["value"], lang),
           basis=t("money.basis.observed", lang), value_year=_int(r["value_year"]),
-          verdict=income.label("passes" if bool(r["passes"]) else "fails", lang))
+          verdict=t("income.passes" if bool(r["passes"]) else "income.fails", lang))
         for _, r in first.iterrows())
     text = t("money.threshold_caveat", lang, year=year, readings=readings)
     if first["passes"].astype(bool).nunique() > 1:

@@ -4,7 +4,9 @@ Figures taken from the report: 4,122 million VND in all, of which state budget 3
 commune) + 320 (model hamlets) + 40 (smart hamlet); the remaining 330 million has no source in
 the report. Income: 54.03 million VND per person in 2023, target 70 million in 2024. Everything
 else (the split into line items, hamlets and criteria, earlier years, hamlet incomes) is
-illustrative, and each workbook says so in a visible note row.
+illustrative, and each workbook says so in a visible note row. The writers take the commune to
+name in the titles (default Kim Phượng), so that tests can put two communes' workbooks in one
+folder; the figures stay those of Kim Phượng.
 """
 
 from __future__ import annotations
@@ -72,8 +74,14 @@ _INCOME_ROWS: list[tuple[str, list[object], object]] = [
 ]
 
 
-def write_budget_sample(path: str | os.PathLike[str]) -> Path:
-    """Write the sample budget appendix (total on top, two-row header) and return its path."""
+COMMUNE = "Kim Phượng"
+
+
+def write_budget_sample(path: str | os.PathLike[str], *, commune: str = COMMUNE) -> Path:
+    """Write the sample budget appendix (total on top, two-row header) and return its path.
+
+    The title rows name ``commune`` ("… XÃ KIM PHƯỢNG …", "… của UBND xã Kim Phượng").
+    """
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
@@ -81,8 +89,8 @@ def write_budget_sample(path: str | os.PathLike[str]) -> Path:
     ws = wb.active
     ws.title = "Kinh phí"
     ws["A1"] = "Phụ biểu 04"
-    ws["A2"] = "KINH PHÍ THỰC HIỆN XÂY DỰNG XÃ KIM PHƯỢNG ĐẠT CHUẨN NTM KIỂU MẪU NĂM 2024"
-    ws["A3"] = "(Kèm theo Báo cáo số 46/BC-UBND ngày 08/4/2024 của UBND xã Kim Phượng)"
+    ws["A2"] = f"KINH PHÍ THỰC HIỆN XÂY DỰNG XÃ {commune.upper()} ĐẠT CHUẨN NTM KIỂU MẪU NĂM 2024"
+    ws["A3"] = f"(Kèm theo Báo cáo số 46/BC-UBND ngày 08/4/2024 của UBND xã {commune})"
     ws["A4"] = "ĐVT: triệu đồng"
     heads = ["TT", "Nội dung", "Xóm", "Tiêu chí", "Tổng kinh phí", "Nguồn vốn", None, None, None,
              "Trạng thái", "Ghi chú"]
@@ -111,8 +119,11 @@ def write_budget_sample(path: str | os.PathLike[str]) -> Path:
     return out
 
 
-def write_income_sample(path: str | os.PathLike[str]) -> Path:
-    """Write the sample income table (wide: "Năm 2019 … Năm 2023 | Mục tiêu năm 2024")."""
+def write_income_sample(path: str | os.PathLike[str], *, commune: str = COMMUNE) -> Path:
+    """Write the sample income table (wide: "Năm 2019 … Năm 2023 | Mục tiêu năm 2024").
+
+    The title and the commune row name ``commune``; the hamlet rows follow it.
+    """
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -120,14 +131,14 @@ def write_income_sample(path: str | os.PathLike[str]) -> Path:
     ws = wb.active
     ws.title = "Thu nhập"
     ws["A1"] = "Phụ biểu 05"
-    ws["A2"] = ("THU NHẬP BÌNH QUÂN ĐẦU NGƯỜI XÃ KIM PHƯỢNG VÀ CÁC XÓM "
+    ws["A2"] = (f"THU NHẬP BÌNH QUÂN ĐẦU NGƯỜI XÃ {commune.upper()} VÀ CÁC XÓM "
                 "(triệu đồng/người/năm)")
     ws.append([])
     ws.append(["TT", "Đơn vị", "Năm 2019", "Năm 2020", "Năm 2021", "Năm 2022", "Năm 2023",
                "Mục tiêu năm 2024", "Ghi chú"])
     for i, (unit, values, target) in enumerate(_INCOME_ROWS, start=1):
         note = "2023 và mục tiêu: BC 46/BC-UBND; 2019-2022 minh họa" if i == 1 else "minh họa"
-        ws.append([i, unit, *values, target, note])
+        ws.append([i, f"Xã {commune}" if i == 1 else unit, *values, target, note])
     ws.append([])
     ws.append([INCOME_NOTE])
     for cell in ws[4]:

@@ -2,6 +2,12 @@
 
 Code refers to columns through these classes (``Ind.unit``), never through scattered literals.
 ``empty_frame`` builds a typed empty table and ``conform`` puts any frame into schema order.
+
+Text columns are ``"string"``, except in the attainment table (``Att``), whose texts are
+``"category"``: 10⁶ rows repeat a few thousand distinct texts, which a categorical column holds
+once (with one small integer code per row) instead of 10⁶ times. Categories are always strings
+in sorted order (``CATEGORY`` below), so sorting, comparing with a word and grouping behave as on
+the strings; a missing text is NaN (``isna``), not ``pd.NA``.
 """
 
 from __future__ import annotations
@@ -9,7 +15,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from functools import cache
 
+import numpy as np
 import pandas as pd
+
+#: dtype name of a text column stored as a sorted categorical (attainment table).
+CATEGORY = "category"
 
 
 class _Schema:
@@ -77,7 +87,10 @@ class Ind(_Schema):
 
 
 class Att(_Schema):
-    """The attainment table: the indicator table plus every value used to judge it."""
+    """The attainment table: the indicator table plus every value used to judge it.
+
+    Its text columns are sorted categoricals (``CATEGORY``); numbers and flags as in ``Ind``.
+    """
 
     catalogue_status = "catalogue_status"
     target_comparator = "target_comparator"
@@ -90,14 +103,14 @@ class Att(_Schema):
     discrepancy = "discrepancy"
 
     dtypes = {
-        **Ind.dtypes,
-        catalogue_status: "string",
-        target_comparator: "string",
+        **{c: CATEGORY if t == "string" else t for c, t in Ind.dtypes.items()},
+        catalogue_status: CATEGORY,
+        target_comparator: CATEGORY,
         target_value: "Float64",
-        target_unit: "string",
-        computed_status: "string",
-        status: "string",
-        status_basis: "string",
+        target_unit: CATEGORY,
+        computed_status: CATEGORY,
+        status: CATEGORY,
+        status_basis: CATEGORY,
         gap: "Float64",
         discrepancy: "boolean",
     }
@@ -217,7 +230,16 @@ def empty_frame(schema: type[_Schema]) -> pd.DataFrame:
 
 @cache
 def _empty_template(schema: type[_Schema]) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in schema.dtypes.items()})
+    return pd.DataFrame({c: _empty_column(t, 0) for c, t in schema.dtypes.items()})
+
+
+def _empty_column(dtype: str, n: int) -> pd.Series:
+    """``n`` missing values of a schema dtype (a categorical with no categories)."""
+    if dtype == CATEGORY:
+        return pd.Series(pd.Categorical.from_codes(np.full(n, -1, dtype=np.int8),
+                                                   dtype=category_dtype([])),
+                         index=pd.RangeIndex(n))
+    return pd.Series(pd.NA, index=pd.RangeIndex(n), dtype=dtype)
 
 
 def frame_from_records(records: Sequence[Mapping[str, object]],
@@ -238,9 +260,10 @@ def frame_from_records(records: Sequence[Mapping[str, object]],
     columns = {}
     for col, dtype in schema.dtypes.items():
         values = [r.get(col) for r in records]
-        if dtype == "string":
+        if dtype in ("string", CATEGORY):
             values = [v if v is None or type(v) is str else _as_string(v) for v in values]
-        columns[col] = pd.array(values, dtype=dtype)
+        columns[col] = (pd.array(values, dtype=dtype) if dtype != CATEGORY else
+                        as_category(pd.Series(values, dtype="string")).array)
     return pd.DataFrame(columns, index=pd.RangeIndex(len(records)))
 
 
@@ -252,8 +275,9 @@ def _as_string(value: object) -> object:
 def conform(df: pd.DataFrame, schema: type[_Schema]) -> pd.DataFrame:
     """Return ``df`` with exactly the schema's columns, in order, with the schema's dtypes.
 
-    Missing columns are added empty; extra columns are dropped. The result never shares
-    writable data with ``df`` (under copy-on-write a shallow copy already guarantees that).
+    Missing columns are added empty; extra columns are dropped; a ``"category"`` column gets
+    sorted string categories (``as_category``). The result never shares writable data with
+    ``df`` (under copy-on-write a shallow copy already guarantees that).
     """
     n = len(df)
     if _conforms(df, schema):
@@ -262,21 +286,92 @@ def conform(df: pd.DataFrame, schema: type[_Schema]) -> pd.DataFrame:
     for col, dtype in schema.dtypes.items():
         if col in df.columns:
             series = df[col]
-            if str(series.dtype) == dtype:
+            if _has_dtype(series, dtype):
                 columns[col] = series.reset_index(drop=True)  # already right: no conversion
                 continue
+            if dtype == CATEGORY:
+                columns[col] = as_category(series).reset_index(drop=True)
+                continue
             if dtype == "string":
-                if isinstance(series.dtype, pd.StringDtype):
-                    series = series.astype("string")  # missing → NA, texts kept
-                else:
-                    series = series.astype("object").where(series.notna(), None).astype(
-                        "string")
+                series = _as_string_series(series)
             columns[col] = series.astype(dtype).reset_index(drop=True)
         else:
-            columns[col] = pd.Series(pd.NA, index=pd.RangeIndex(n), dtype=dtype)
+            columns[col] = _empty_column(dtype, n)
     if not columns:
         return pd.DataFrame(index=pd.RangeIndex(n))
     return pd.DataFrame(columns, index=pd.RangeIndex(n))
+
+
+def _as_string_series(series: pd.Series) -> pd.Series:
+    """The series as ``"string"``: texts kept, any missing value NA, other values ``str()``."""
+    if isinstance(series.dtype, pd.StringDtype):
+        return series.astype("string")  # missing → NA, texts kept
+    if isinstance(series.dtype, pd.CategoricalDtype):  # the few labels, then taken by code
+        labels = _as_string_series(series.cat.categories.to_series()).array
+        return pd.Series(labels.take(series.cat.codes.to_numpy(), allow_fill=True),
+                         index=series.index, name=series.name)
+    return series.astype("object").where(series.notna(), None).astype("string")
+
+
+def category_dtype(labels: Sequence[str]) -> pd.CategoricalDtype:
+    """The dtype of a text column of the attainment table: these (sorted, distinct) labels."""
+    return pd.CategoricalDtype(pd.Index(list(labels), dtype=_CATEGORY_LABELS), ordered=False)
+
+
+def as_category(series: pd.Series) -> pd.Series:
+    """Return the series as a categorical of sorted string categories (``Att``'s text dtype).
+
+    Texts are kept, other values become ``str()``, missing values NaN; a categorical input
+    keeps its codes (only its few categories are converted and sorted).
+
+    Examples
+    --------
+    >>> s = as_category(pd.Series(["b", None, "a", "b"]))
+    >>> list(s.cat.categories), s.cat.codes.tolist()
+    (['a', 'b'], [1, -1, 0, 1])
+    """
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        codes = series.cat.codes.to_numpy()
+        labels = series.cat.categories.to_series(index=pd.RangeIndex(len(
+            series.cat.categories)))
+    else:
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        labels = pd.Series(uniques)
+    texts = _as_string_series(labels).astype("object").tolist()
+    remapped = remap_codes(codes, texts)
+    return pd.Series(pd.Categorical.from_codes(remapped[0], dtype=category_dtype(remapped[1]),
+                                               validate=False), index=series.index,
+                     name=series.name)
+
+
+def remap_codes(codes: np.ndarray, labels: Sequence[object], *,
+                unused: bool = True) -> tuple[np.ndarray, list[str]]:
+    """Turn codes into ``labels`` (which may repeat or be missing) into sorted-category codes.
+
+    Returns each row's code into the distinct non-missing labels in sorted order (-1 where the
+    code is -1 or its label is missing) and those sorted labels; with ``unused=False`` only the
+    labels some row uses (what ``astype("category")`` of the texts gives). Only the labels are
+    sorted; the rows are gathered once.
+
+    Examples
+    --------
+    >>> remap_codes(np.array([2, 0, -1, 2]), ["b", "a", "b", None], unused=False)
+    (array([ 0,  0, -1,  0], dtype=int8), ['b'])
+    """
+    slots = [lab if isinstance(lab, str) else None for lab in labels]
+    if not unused and len(slots):
+        counted = codes if codes.min(initial=0) >= 0 else codes[codes >= 0]
+        used = np.bincount(counted, minlength=len(slots)) > 0
+        slots = [lab if use else None for lab, use in zip(slots, used.tolist(), strict=True)]
+    distinct = sorted({lab for lab in slots if lab is not None})
+    rank = {lab: i for i, lab in enumerate(distinct)}
+    small = np.int8 if len(distinct) < 127 else np.int16 if len(distinct) < 32767 else np.int32
+    mapping = np.array([rank[lab] if lab is not None else -1 for lab in slots] + [-1],
+                       dtype=small)
+    if len(mapping) == len(distinct) + 1 and codes.dtype == small and \
+            bool((mapping[:-1] == np.arange(len(distinct))).all()):
+        return codes.copy(), distinct  # the labels are already sorted: the codes, as they are
+    return mapping[codes], distinct
 
 
 def _copy_on_write() -> bool:
@@ -296,4 +391,20 @@ def _conforms(df: pd.DataFrame, schema: type[_Schema]) -> bool:
         return False
     if list(df.columns) != list(schema.dtypes):
         return False
-    return all(str(t) == want for t, want in zip(df.dtypes, schema.dtypes.values(), strict=True))
+    return all(_has_dtype(df[c], want) for c, want in schema.dtypes.items())
+
+
+#: dtype of the categories of a text categorical (pandas' default string dtype).
+_CATEGORY_LABELS = pd.Index(["a"]).dtype if int(pd.__version__.split(".")[0]) >= 3 else object
+
+
+def _has_dtype(series: pd.Series, dtype: str) -> bool:
+    """True when the series has the schema dtype (for a categorical: sorted string labels)."""
+    if dtype != CATEGORY:
+        return str(series.dtype) == dtype
+    if not isinstance(series.dtype, pd.CategoricalDtype):
+        return False
+    labels = series.cat.categories
+    return (not series.cat.ordered and labels.dtype == _CATEGORY_LABELS
+            and labels.is_monotonic_increasing
+            and (len(labels) == 0 or labels.inferred_type == "string"))

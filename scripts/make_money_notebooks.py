@@ -37,17 +37,19 @@ year: int = 2024  # plan year; lines of other years are left out
 lang: str = "vi"  # report language: "vi" or "en"
 out_dir: str = ""  # where figures/tables go; empty: do not save
 attainment_path: str = ""  # attainment table (Parquet/CSV from `ntm ingest`); empty: skip criteria
+commune: str = ""  # commune whose tables to use, as their titles name it; empty: the one named
 """, ["parameters"]),
     code("""
 from ntm_analysis import budget, charts_money, funding, outputs
 
-files = funding.check_parameters(raw_dir=raw_dir, year=year, lang=lang, out_dir=out_dir)
+files = funding.check_parameters(raw_dir=raw_dir, year=year, lang=lang, out_dir=out_dir,
+                                 commune=commune)
 """),
     code("""
 import matplotlib.pyplot as plt
 from IPython.display import Markdown
 
-result = budget.load_budget(files)
+result = budget.load_budget(files, commune=commune)
 lines = funding.lines_for_year(result.lines, year=year)
 attainment = budget.read_attainment(attainment_path)
 section = funding.readiness_section(lines, attainment, lang=lang)
@@ -120,18 +122,20 @@ year: int = 2024  # year of the model-commune income test
 lang: str = "vi"  # report language: "vi" or "en"
 out_dir: str = ""  # where figures/tables go; empty: do not save
 direction: str = "positive"  # which way is better: "positive" (income) or "negative"
+commune: str = ""  # commune whose tables to use, as their titles name it; empty: the one named
 """, ["parameters"]),
     code("""
 from ntm_analysis import charts_money, funding, income, outputs
 
-files = funding.check_parameters(raw_dir=raw_dir, year=year, lang=lang, out_dir=out_dir)
+files = funding.check_parameters(raw_dir=raw_dir, year=year, lang=lang, out_dir=out_dir,
+                                 commune=commune)
 income.check_direction(direction)
 """),
     code("""
 import matplotlib.pyplot as plt
 from IPython.display import Markdown
 
-result = income.load_income(files)
+result = income.load_income(files, commune=commune)
 section = income.readiness_section(result.series, year=year, lang=lang, direction=direction)
 Markdown(section.finding)
 """),

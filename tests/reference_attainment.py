@@ -1,5 +1,6 @@
 """The previous ``compute_attainment`` (integer codes, sort then gather every column), kept verbatim as
-the specification that the faster code in ``ntm_analysis.attainment`` must reproduce exactly."""
+the specification that the faster code in ``ntm_analysis.attainment`` must reproduce exactly. Its
+text columns are strings (``StringAtt``); the current table holds the same values as categoricals."""
 # ruff: noqa
 # mypy: ignore-errors
 from __future__ import annotations
@@ -22,6 +23,13 @@ from ntm_analysis.parse import (
     parse_target,
 )
 from ntm_analysis.schema import Att, Basis, Crit, Ind, Status, Summ, conform
+from ntm_analysis.schema import _Schema
+
+
+class StringAtt(_Schema):
+    """``Att`` as it was when this code was current: every text column ``"string"``."""
+
+    dtypes = {c: "string" if t == "category" else t for c, t in Att.dtypes.items()}
 
 _GROUP = [Ind.unit, Ind.unit_id, Ind.level, Ind.commune, Ind.year, Ind.criteria_set]
 #: Sort keys of the attainment table (then the indicator number, numerically).
@@ -258,7 +266,7 @@ def compute_attainment(indicators: pd.DataFrame, *, catalogue: pd.DataFrame | No
     out[Att.gap] = pd.array(np.where(judgeable, gap, np.nan), dtype="Float64")
     out[Att.discrepancy] = pd.array(judgeable & has_self & (computed != self_code),
                                     dtype="boolean")
-    out = conform(out, Att)
+    out = conform(out, StringAtt)
     return _sort(out)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -191,7 +192,7 @@ def reference_add_missing(ind: pd.DataFrame, catalogue: pd.DataFrame) -> pd.Data
 
 def reference_sort(df: pd.DataFrame) -> pd.DataFrame:
     key = [tuple(int(p) if p.isdigit() else 0 for p in str(u).split("."))
-           for u in df[Ind.indicator_no].fillna("")]
+           for u in df[Ind.indicator_no].astype("object").fillna("")]
     ranks = {k: i for i, k in enumerate(sorted(set(key)))}
     return (df.assign(_k=[ranks[k] for k in key])
               .sort_values([Ind.level, Ind.commune, Ind.unit, Ind.year, Ind.criteria_set, "_k"],
@@ -298,6 +299,19 @@ def test_vectorised_summaries_equal_the_groupby_version(province_indicators: pd.
 import reference_attainment  # noqa: E402
 
 
+def assert_att_dtypes(att: pd.DataFrame) -> None:
+    """Every column has its ``Att`` dtype; texts are categoricals of sorted string categories."""
+    assert list(att.columns) == Att.columns()
+    for column, dtype in Att.dtypes.items():
+        series = att[column]
+        assert str(series.dtype) == dtype, column
+        if dtype == "category":
+            labels = list(series.cat.categories)
+            assert labels == sorted(labels) and all(isinstance(x, str) for x in labels)
+            assert not series.cat.ordered
+    assert conform(att, Att) is not att and conform(att, Att).equals(att)
+
+
 def odd_values(frame: pd.DataFrame) -> pd.DataFrame:
     """The same rows with texts the judge treats specially: fractions, yes/no, 'Đạt', gaps."""
     odd = frame.copy()
@@ -328,7 +342,9 @@ def test_compute_attainment_equals_the_previous_implementation(
     before = ind.copy()
     new = compute_attainment(ind, add_missing=add_missing)
     old = reference_attainment.compute_attainment(ind, add_missing=add_missing)
-    pd.testing.assert_frame_equal(new, old)
+    # the same values; the texts are sorted categoricals instead of strings
+    pd.testing.assert_frame_equal(conform(new, reference_attainment.StringAtt), old)
+    assert_att_dtypes(new)
     pd.testing.assert_frame_equal(ind, before)  # input untouched
     assert {Status.met, Status.not_met} <= set(new[Att.status].dropna())
     if variant == "odd":  # the special texts reached the judge
@@ -344,9 +360,56 @@ def test_codes_continued_over_appended_rows_equal_factorize_of_the_whole_column(
     tail = pd.DataFrame({"t": pd.array(["c", "a", None, "c"], dtype="string"),
                          "y": pd.array([2026, 2024, 2026, None], dtype="Int64")})
     whole = pd.concat([head, tail], ignore_index=True)
-    continued = _Codes(whole, head=_Codes(head))
+    continued = _Codes(head, tail=tail)
+    assert len(continued) == len(whole)
     for column in ("t", "y"):
+        assert continued.values(column).tolist() == whole[column].tolist()
         codes, uniques = continued(column)
         want_codes, want_uniques = pd.factorize(whole[column], use_na_sentinel=True)
         assert codes.tolist() == want_codes.tolist()
         assert list(uniques) == list(want_uniques) and uniques.dtype == whole[column].dtype
+
+
+def test_text_columns_are_sorted_categoricals_of_the_texts_present(
+        province_indicators: pd.DataFrame) -> None:
+    att = compute_attainment(odd_values(province_indicators))
+    assert_att_dtypes(att)
+    strings = conform(att, reference_attainment.StringAtt)
+    for column, dtype in Att.dtypes.items():
+        if dtype == "category":  # exactly what astype("category") makes of the texts
+            assert list(att[column].cat.categories) == sorted(strings[column].dropna().unique())
+    # the categorical table behaves like the strings: sorting, comparing with a word, grouping
+    assert att.sort_values(Ind.unit, kind="stable").index.tolist() == \
+        strings.sort_values(Ind.unit, kind="stable").index.tolist()
+    assert att[Att.status].eq(Status.met).tolist() == \
+        strings[Att.status].eq(Status.met).fillna(False).tolist()
+    assert conform(strings, Att).equals(att)  # conform turns the strings into the same table
+
+
+def test_summaries_of_categorical_and_string_tables_are_equal(
+        province_indicators: pd.DataFrame) -> None:
+    """The summaries read categorical codes directly; from string texts they must agree."""
+    att = compute_attainment(odd_values(province_indicators))
+    # a unit whose rows come from two files: the joined names are sorted
+    two_files = att[Ind.unit].eq(att[Ind.unit].iloc[0]).to_numpy()
+    att[Ind.source_file] = att[Ind.source_file].cat.add_categories("aa_first.xlsx")
+    att.loc[np.flatnonzero(two_files)[:3], Ind.source_file] = "aa_first.xlsx"
+    strings = conform(att, reference_attainment.StringAtt)
+    for summarise in (summarise_attainment, summarise_criteria):
+        pd.testing.assert_frame_equal(summarise(att), summarise(strings))
+    pd.testing.assert_frame_equal(summarise_attainment(att),
+                                  reference_summarise_attainment(strings))
+    assert summarise_attainment(att)[Summ.source_file].str.startswith("aa_first.xlsx; ").any()
+
+
+def test_continued_codes_widen_when_new_texts_overflow_the_small_type() -> None:
+    from ntm_analysis.attainment import _Codes
+
+    head = pd.DataFrame({"t": pd.array([f"x{i:03d}" for i in range(127)], dtype="string")})
+    tail = pd.DataFrame({"t": pd.array(["new1", "x000", "new2", None], dtype="string")})
+    whole = pd.concat([head, tail], ignore_index=True)
+    assert _Codes(head)("t")[0].dtype == np.int8  # 127 texts: the smallest type
+    codes, uniques = _Codes(head, tail=tail)("t")
+    want_codes, want_uniques = pd.factorize(whole["t"], use_na_sentinel=True)
+    assert codes.tolist() == want_codes.tolist() and list(uniques) == list(want_uniques)
+    assert codes.max() == 128  # beyond int8

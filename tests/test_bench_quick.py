@@ -22,6 +22,7 @@ def test_benchmark_tiny_json(tmp_path) -> None:
     assert ingest["workbooks"] == 2 == len(list((tmp_path / "raw").glob("*.xlsx")))
     assert ingest["rows"] > 0 and ingest["peak_rss_mb"] > 0
     assert out["attainment"]["rows"] == 5000
+    assert out["attainment"]["cpu_seconds"] > 0
     assert out["machine"]["cores"] >= 1
     assert "batch" not in out  # --reports 0
     # generated input stays in the work folder, nothing in the repository

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from ntm_analysis.budget import (
@@ -17,6 +19,7 @@ from ntm_analysis.budget import (
     read_grids,
 )
 from ntm_analysis.errors import InputError
+from ntm_analysis.funding import summarise_funding
 from ntm_analysis.sample_money import write_budget_sample
 
 
@@ -209,3 +212,86 @@ def test_parse_criterion(text: str, bare: bool, expected: tuple[str | None, str 
 ])
 def test_parse_hamlet(text: str, expected: str | None) -> None:
     assert parse_hamlet(text) == expected
+
+
+# ---------------------------------------------------------------------------- communes
+
+KP, BC = "kim_phuong_2024_kinh_phi.xlsx", "bao_cuong_2024_kinh_phi.xlsx"
+
+
+@pytest.fixture
+def two_communes(tmp_path: Path) -> list[Path]:
+    """The sample budget of Kim Phượng and the same workbook written for Bảo Cường."""
+    return [write_budget_sample(tmp_path / KP),
+            write_budget_sample(tmp_path / BC, commune="Bảo Cường")]
+
+
+def figures(lines: pd.DataFrame) -> tuple[float, dict[str, float], dict[str, float]]:
+    summary = summarise_funding(lines)
+    return summary.total_million_vnd, summary.by_level, summary.by_source_group
+
+
+SAMPLE_FIGURES = (4122.0, {"commune": 3432.0, "model_hamlet": 320.0, "smart_hamlet": 40.0,
+                           "unspecified": 330.0},
+                  {"state": 3792.0, "non_state": 0.0, "unassigned": 330.0})
+
+
+def test_budget_lines_name_the_commune_of_their_title(two_communes: list[Path]) -> None:
+    lines = load_budget(two_communes).lines  # no commune asked: every line, as before
+    assert len(lines) == 30
+    named = lines.groupby("source_file")["commune"].agg(lambda s: sorted(set(s)))
+    assert named.to_dict() == {BC: ["Bảo Cường"], KP: ["Kim Phượng"]}
+    assert all(unicodedata.is_normalized("NFC", c) for c in lines["commune"])
+
+
+@pytest.mark.parametrize("spelling", ["Kim Phượng", "KIM PHƯỢNG", "xã kim phuong",
+                                      unicodedata.normalize("NFD", "Xã Kim Phượng")])
+def test_load_budget_keeps_the_asked_commune(two_communes: list[Path], spelling: str) -> None:
+    result = load_budget(two_communes, commune=spelling)
+    assert set(result.lines["source_file"]) == {KP}
+    assert figures(result.lines) == SAMPLE_FIGURES  # 4,122 = 3,432 + 320 + 40 + 330
+    assert figures(result.lines) == figures(load_budget(two_communes[0]).lines)
+    left = result.issues[result.issues["code"] == "other_commune"]
+    assert left[["source_file", "severity"]].values.tolist() == [[BC, "info"]]
+    assert "Bảo Cường, not " in left["problem"].iloc[0]
+    other = load_budget(two_communes, commune="bao cuong")
+    assert set(other.lines["source_file"]) == {BC}
+
+
+def test_load_budget_does_not_add_up_two_communes(two_communes: list[Path]) -> None:
+    with pytest.raises(InputError) as error:
+        load_budget(two_communes, commune="")  # "the one commune named": there are two
+    message = str(error.value)
+    assert f"Bảo Cường ({BC}), Kim Phượng ({KP})" in message and "--commune" in message
+    with pytest.raises(InputError, match="no budget table of commune Hà Nội; budget tables "
+                                         "found for Bảo Cường"):
+        load_budget(two_communes, commune="Hà Nội")
+    # one commune in the data: "" takes it
+    assert figures(load_budget(two_communes[:1], commune="").lines) == SAMPLE_FIGURES
+
+
+def test_a_table_naming_no_commune_is_left_out_only_beside_other_communes(
+        two_communes: list[Path], tmp_path: Path) -> None:
+    unnamed = write_sheet(tmp_path / "ke_hoach.xlsx", BOTTOM_TOTAL)  # title names no commune
+    assert load_budget(unnamed).lines["commune"].isna().all()
+    alone = load_budget(unnamed, commune="Kim Phượng")  # nothing to mix it with: kept
+    assert len(alone.lines) == len(load_budget(unnamed).lines) > 0
+    with_kp = load_budget([two_communes[0], unnamed], commune="Kim Phượng")
+    assert set(with_kp.lines["source_file"]) == {KP, "ke_hoach.xlsx"}
+    mixed = load_budget([*two_communes, unnamed], commune="Kim Phượng")
+    assert set(mixed.lines["source_file"]) == {KP}
+    warning = mixed.issues[mixed.issues["code"] == "commune_not_named"]
+    assert warning[["source_file", "severity"]].values.tolist() == [
+        ["ke_hoach.xlsx", "warning"]]
+    assert "names no commune" in warning["problem"].iloc[0]
+    assert f"Bảo Cường ({BC})" in warning["problem"].iloc[0]
+
+
+def test_a_title_naming_two_communes_is_not_attributed(tmp_path: Path) -> None:
+    rows = [["KẾ HOẠCH VỐN XÂY DỰNG NTM KIỂU MẪU XÃ KIM PHƯỢNG, XÃ BẢO CƯỜNG NĂM 2025"],
+            *BOTTOM_TOTAL[1:]]
+    result = load_budget(write_sheet(tmp_path / "chung.xlsx", rows))
+    assert result.lines["commune"].isna().all()
+    ambiguous = result.issues[result.issues["code"] == "budget_communes_ambiguous"]
+    assert len(ambiguous) == 1
+    assert "names 2 communes (Kim Phượng, Bảo Cường)" in ambiguous["problem"].iloc[0]

@@ -77,3 +77,46 @@ def test_help_has_an_example() -> None:
     for command in (funding, income):
         result = CliRunner().invoke(command, ["--help"])
         assert "Example: ntm" in result.output
+
+
+# ---------------------------------------------------------------------------- two communes
+
+
+@pytest.fixture
+def two(raw: Path) -> Path:
+    """The Kim Phượng folder plus Bảo Cường's budget and income, written by the same writers."""
+    write_budget_sample(raw / "bao_cuong_2024_kinh_phi.xlsx", commune="Bảo Cường")
+    write_income_sample(raw / "bao_cuong_2024_thu_nhap.xlsx", commune="Bảo Cường")
+    return raw
+
+
+def test_funding_on_a_folder_of_two_communes_asks_which(two: Path) -> None:
+    result = CliRunner().invoke(funding, [str(two), "--json"])
+    assert isinstance(result.exception, InputError)
+    message = str(result.exception)
+    assert "budget tables of 2 communes: Bảo Cường (bao_cuong_2024_kinh_phi.xlsx), Kim Phượng " \
+           "(kim_phuong_2024_kinh_phi.xlsx); choose one with --commune" in message
+    assert result.output == ""  # no mixed total printed
+
+
+@pytest.mark.parametrize("spelling", ["Kim Phượng", "kim phuong", "XÃ KIM PHƯỢNG"])
+def test_funding_keeps_the_named_commune(two: Path, spelling: str) -> None:
+    result = CliRunner().invoke(funding, [str(two), "--commune", spelling, "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["files"] == ["kim_phuong_2024_kinh_phi.xlsx"]
+    assert (data["total_million_vnd"], data["lines"]) == (4122, 15)
+    assert data["by_level"] == {"commune": 3432, "model_hamlet": 320, "smart_hamlet": 40,
+                                "unspecified": 330}
+    assert data["by_source_group"] == {"state": 3792, "non_state": 0, "unassigned": 330}
+    other = CliRunner().invoke(funding, [*files(two), "--commune", "Bảo Cường", "--json"])
+    assert json.loads(other.output)["files"] == ["bao_cuong_2024_kinh_phi.xlsx"]
+
+
+def test_income_keeps_the_named_commune(two: Path) -> None:
+    result = CliRunner().invoke(income, [str(two), "--commune", "kim phượng", "--json"])
+    assert result.exit_code == 0, result.output
+    units = [r["unit"] for r in json.loads(result.output)]
+    assert units == ["Kim Phượng", "Xóm Ao Sen", "Xóm Bản Lác", "Xóm Cạm Phước", "Xóm Phai Đá"]
+    every = CliRunner().invoke(income, [str(two)])
+    assert "warning: income tables of 2 communes (Bảo Cường, Kim Phượng)" in every.stderr

@@ -135,3 +135,29 @@ def test_save_table_goes_through_the_formatted_export(tmp_path: Path) -> None:
     ws = _read(out, "kq")
     assert ws["A2"].data_type == "s" and ws["A2"].value == "=1"
     assert ws.freeze_panes == "B2"
+
+
+def test_categorical_attainment_texts_export_as_their_strings(tmp_path: Path) -> None:
+    """The attainment table's texts are categoricals: Excel and Parquet hold the same cells."""
+    from ntm_analysis.attainment import compute_attainment
+    from ntm_analysis.budget import read_attainment
+    from ntm_analysis.schema import CATEGORY, Att
+
+    ind = pd.DataFrame({"unit": ["Xóm A", "Xóm A", None], "criterion_no": ["1", "1", "2"],
+                        "indicator_no": ["1.1", "1.2", "2.1"],
+                        "target_text": ["≥ 90%", "Có", "=1+1"], "value": [95.0, None, 1.0],
+                        "value_unit": ["%", None, "bool"],
+                        "self_assessment": [None, "not_met", None]})
+    att = compute_attainment(ind)
+    texts = [c for c, t in Att.dtypes.items() if t == CATEGORY]
+    strings = att.astype({c: "string" for c in texts})
+    write_table(att, tmp_path / "cat.xlsx", sheet_name="t")
+    write_table(strings, tmp_path / "str.xlsx", sheet_name="t")
+    cells = [[c.value for c in row] for row in _read(tmp_path / "cat.xlsx", "t").iter_rows()]
+    assert cells == [[c.value for c in row]
+                     for row in _read(tmp_path / "str.xlsx", "t").iter_rows()]
+    assert ["=1+1" in str(v) for row in cells for v in row].count(True) == 1  # kept as text
+    att.to_parquet(tmp_path / "att.parquet")
+    back = read_attainment(tmp_path / "att.parquet")
+    assert back is not None
+    pd.testing.assert_frame_equal(back.astype({c: "string" for c in texts}), strings)

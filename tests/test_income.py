@@ -224,3 +224,29 @@ def test_readiness_section_sentence() -> None:
     assert "29,6%" in vi.finding and "54,03" in vi.finding
     assert "29.6%" in en.finding and "unverified" in en.finding
     assert len(vi.thresholds) > 0 and len(vi.progress) == 1
+
+
+# ---------------------------------------------------------------------------- communes
+
+
+def test_income_rows_name_their_commune_and_hamlets_follow_it(tmp_path: Path) -> None:
+    kp = write_income_sample(tmp_path / "kp_thu_nhap.xlsx")
+    bc = write_income_sample(tmp_path / "bc_thu_nhap.xlsx", commune="Bảo Cường")
+    read = load_income([kp, bc])  # no commune asked: every row
+    communes = read.series.groupby("source_file")["commune"].agg(lambda s: sorted(set(s)))
+    assert communes.to_dict() == {"bc_thu_nhap.xlsx": ["Bảo Cường"],
+                                  "kp_thu_nhap.xlsx": ["Kim Phượng"]}
+    # the same hamlet names in two communes: the duplicate-year errors say why
+    dupes = read.issues[read.issues["code"] == "duplicate_year"]
+    assert len(dupes) and dupes["problem"].str.contains(
+        r"\(tables of communes Bảo Cường, Kim Phượng: keep one commune\)", regex=True).all()
+    mine = load_income([kp, bc], commune="xa KIM PHUONG")
+    assert set(mine.series["source_file"]) == {"kp_thu_nhap.xlsx"}
+    assert sorted(set(mine.series["unit"])) == [
+        "Kim Phượng", "Xóm Ao Sen", "Xóm Bản Lác", "Xóm Cạm Phước", "Xóm Phai Đá"]
+    assert not (mine.issues["severity"] == "error").any()
+    alone = load_income(kp)
+    pd.testing.assert_frame_equal(compute_progress(mine.series, direction="positive"),
+                                  compute_progress(alone.series, direction="positive"))
+    with pytest.raises(InputError, match="income tables of 2 communes"):
+        load_income([kp, bc], commune="")

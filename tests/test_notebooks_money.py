@@ -98,3 +98,25 @@ def test_bad_parameter_fails_with_a_clear_message(tmp_path: Path) -> None:
                             cwd=str(ROOT), parameters={"raw_dir": str(tmp_path),
                                                        "direction": "up"},
                             progress_bar=False)
+
+
+@pytest.mark.slow
+def test_funding_notebook_keeps_the_named_commune(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    write_budget_sample(raw / "kim_phuong_2024_kinh_phi.xlsx")
+    write_budget_sample(raw / "bao_cuong_2024_kinh_phi.xlsx", commune="Bảo Cường")
+    with pytest.raises(pm.PapermillExecutionError,
+                       match="budget tables of 2 communes: Bảo Cường"):
+        pm.execute_notebook(str(NOTEBOOKS[0]), str(tmp_path / "mixed.ipynb"),
+                            kernel_name="python3", cwd=str(ROOT),
+                            parameters={"raw_dir": str(raw)}, progress_bar=False)
+    out = tmp_path / "30.ipynb"
+    pm.execute_notebook(str(NOTEBOOKS[0]), str(out), kernel_name="python3", cwd=str(ROOT),
+                        parameters={"raw_dir": str(raw), "commune": "bao cuong",
+                                    "out_dir": str(tmp_path / "out")}, progress_bar=False)
+    assert "Tổng kinh phí 4.122 triệu đồng" in outputs_text(out)  # not 8.244
+    lines = openpyxl.load_workbook(tmp_path / "out" / "tables" / "budget_lines.xlsx").active
+    header = [c.value for c in next(lines.iter_rows(max_row=1))]
+    files = {row[header.index("source_file")] for row in lines.iter_rows(min_row=2,
+                                                                         values_only=True)}
+    assert files == {"bao_cuong_2024_kinh_phi.xlsx"}

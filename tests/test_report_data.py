@@ -73,3 +73,129 @@ def test_show_table_renders_what_the_pandas_styler_rendered() -> None:
 
     assert normal(shown.data) == normal(styler.to_html())
     assert "<img" not in shown.data and "&lt;img src=x" in shown.data
+
+
+# ----------------------------------------------------------------------------------------------
+# The attainment table's texts are categoricals (issue 5): every table and sentence a report
+# builds from it must be what the same table with string texts gives.
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from ntm_analysis import attainment as att_mod  # noqa: E402
+from ntm_analysis import readiness  # noqa: E402
+from ntm_analysis.report_data import (  # noqa: E402
+    ReportData,
+    load_report_data,
+    select_kind,
+    select_level,
+    select_unit,
+    table_view,
+)
+from ntm_analysis.report_money import commune_income, funding_report  # noqa: E402
+from ntm_analysis.report_params import require_unit  # noqa: E402
+from ntm_analysis.schema import CATEGORY, Att, Ind  # noqa: E402
+
+
+def _plain(value: object) -> object:
+    """A table's cells as Python values (NaN and NA both None), headers and index reset."""
+    if isinstance(value, pd.DataFrame):
+        frame = value.reset_index(drop=True)
+        frame.columns = [str(c) for c in frame.columns]
+        return frame.astype(object).where(frame.notna(), None).to_dict("split")
+    if isinstance(value, pd.Series):
+        return _plain(value.to_frame())
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: _plain(getattr(value, k)) for k in value.__dataclass_fields__}
+    return value
+
+
+def _report_tables(data: ReportData, att: pd.DataFrame) -> dict[str, object]:
+    """What the readiness and hamlet-gap notebooks compute from an attainment table."""
+    hamlets = sorted(att[att[Ind.level].astype("string").eq("hamlet").fillna(False)]
+                     [Ind.unit].dropna().astype(str).unique())
+    out: dict[str, object] = {
+        "summary": att_mod.summarise_attainment(att),
+        "criteria": att_mod.summarise_criteria(att),
+        "discrepancies": att_mod.list_discrepancies(att),
+        "gaps": att_mod.list_gaps(att),
+        "unit_counts": readiness.unit_counts(att),
+        "gaps_by_unit": readiness.gaps_by_unit(att),
+        "hamlet_gaps": readiness.gaps_by_unit(select_level(att, "hamlet")),
+        "outstanding": readiness.outstanding_criterion_no(select_kind(att, "model_commune")),
+        "funding": funding_report(data.money, att, lang="en"),
+        "income": commune_income(data.money.income, att, commune=data.commune, year=data.year),
+        "hamlet": require_unit(att, hamlets[0], year=data.year),
+    }
+    for lang in ("vi", "en"):
+        out[f"readiness_{lang}"] = readiness.assess_readiness(
+            att, year=data.year, commune=data.commune, income_per_capita=60.0,
+            advanced_ntm_recognised="auto", lang=lang)
+        out[f"provenance_{lang}"] = [readiness.describe_provenance(select_kind(att, kind),
+                                                                   lang=lang)
+                                     for kind in ("model_commune", "model_hamlet",
+                                                  "smart_hamlet")]
+        out[f"view_{lang}"] = table_view(att, [Ind.unit, Ind.indicator_no, Att.status,
+                                               Att.computed_status, Att.catalogue_status],
+                                         lang=lang)
+    for name in hamlets:
+        out[f"gap_comparison {name}"] = readiness.gap_comparison(att, unit=name)
+        out[f"primary_set {name}"] = readiness.primary_set(att, unit=name)
+        out[f"unit {name}"] = att_mod.summarise_criteria(select_unit(att, name))
+    return out
+
+
+@pytest.fixture(scope="module")
+def sample_report(sample_paths: list[Path]) -> ReportData:
+    return load_report_data({"year": 2024, "paths": sample_paths})
+
+
+def test_report_tables_are_the_same_from_categorical_or_string_texts(
+        sample_report: ReportData) -> None:
+    att = sample_report.attainment
+    texts = [c for c, t in Att.dtypes.items() if t == CATEGORY]
+    assert all(str(att[c].dtype) == CATEGORY for c in texts)
+    strings = att.astype({c: "string" for c in texts})
+    assert len(att) > 100 and att[Att.status].eq("not_met").any()
+    from_categories = _report_tables(sample_report, att)
+    from_strings = _report_tables(sample_report, strings)
+    assert from_categories.keys() == from_strings.keys()
+    for key in from_categories:
+        assert _plain(from_categories[key]) == _plain(from_strings[key]), key
+    # the summaries stay string tables, whatever the attainment table holds
+    assert str(from_categories["summary"][Ind.unit].dtype) == "string"
+    assert len(from_categories["gaps_by_unit"]) and len(from_categories["hamlet_gaps"])
+
+
+def test_missing_texts_behave_as_with_strings() -> None:
+    """NA units and statuses: where categoricals differ from strings (``ne``, ``fillna``,
+    ``value_counts`` of absent categories), the report functions give the string answers."""
+    att = pd.DataFrame({
+        Ind.unit: ["Xóm A", "Xóm A", "Xóm B", None, "Xóm C"],
+        Ind.level: "hamlet", Ind.commune: "Kim Phượng", Ind.year: 2024,
+        Ind.criteria_set: ["TN_XOM_THONG_MINH"] * 4 + [None],
+        Ind.criterion_no: ["1", "1", "1", "1", "1"],
+        Ind.criterion_name: "Hạ tầng số",
+        Ind.indicator_no: ["1.1", "1.2", "1.1", "1.1", "1.1"],
+        Ind.value_text: ["60%", "1", "95%", "99%", None],
+        Att.status: ["not_met", None, "met", "met", "met"],
+        Att.target_value: [90.0, 1.0, 90.0, 90.0, 90.0], Att.gap: [30.0, None, 0.0, 0.0, 0.0],
+        Att.catalogue_status: "inferred", Ind.source_file: "kp.xlsx",
+    })
+    categorical = conform(att, Att)
+    assert str(categorical[Att.status].dtype) == CATEGORY
+    strings = categorical.astype({c: "string" for c, t in Att.dtypes.items() if t == CATEGORY})
+    for frame in (categorical, strings):
+        others = readiness.gap_comparison(frame, unit="Xóm A")
+        assert others["others_met"].tolist() == [1, 0]  # Xóm B only: the unnamed unit is no one
+        assert readiness.primary_set(frame, unit="Xóm C") is None  # no set among its rows
+        counts = readiness.unit_counts(frame)
+        assert counts["status"].tolist() == ["not_met", "met", "met", "met"]
+        assert counts["indicators_unknown"].tolist() == [1, 0, 0, 0]  # the NA status
+        assert att_mod.list_gaps(frame)[Ind.indicator_no].tolist() == ["1.1"]
+        conditions = readiness.assess_readiness(frame, year=2024, commune="Kim Phượng",
+                                                lang="en")
+        assert conditions.set_index("condition_id").loc["smart_hamlet", "status"] == "met"

@@ -17,6 +17,7 @@ from test_budget import BOTTOM_TOTAL, write_sheet
 from ntm_analysis import funding, income, readiness, report_money
 from ntm_analysis.budget import load_budget
 from ntm_analysis.export import format_number
+from ntm_analysis.i18n import term
 from ntm_analysis.report_money import MoneyData, commune_income, load_money
 from ntm_analysis.sample_money import write_budget_sample, write_income_sample
 
@@ -82,6 +83,77 @@ def test_load_money_keeps_budget_problems_and_other_years_out(tmp_path: Path) ->
     assert len(money.budget) == len(load_budget(path).lines) > 0
     other = load_money([path], year=2024)  # a table was given, but no line is for 2024
     assert other.budget is not None and other.budget.empty
+
+
+def test_load_money_keeps_the_report_commune(raw: list[Path], tmp_path: Path) -> None:
+    others = [write_budget_sample(tmp_path / "bc_kinh_phi.xlsx", commune="Bảo Cường"),
+              write_income_sample(tmp_path / "bc_thu_nhap.xlsx", commune="Bảo Cường")]
+    mixed = load_money([*raw, *others], year=2024)  # no commune: every table, as before
+    assert mixed.budget_files == ["bc_kinh_phi.xlsx", "kp_kinh_phi.xlsx"]
+    money = load_money([*raw, *others], year=2024, commune="xã Kim Phuong")
+    alone = load_money(raw, year=2024, commune="Kim Phượng")
+    assert money.budget_files == ["kp_kinh_phi.xlsx"]
+    assert money.income_files == ["kp_thu_nhap.xlsx"]
+    assert money.budget is not None and alone.budget is not None
+    pd.testing.assert_frame_equal(money.budget, alone.budget)
+    assert funding.summarise_funding(money.budget).total_million_vnd == 4122
+    assert money.issues.empty  # another commune's tables are simply not this report's
+    # the hamlets kept for the income section are Kim Phượng's, not Bảo Cường's namesakes
+    assert mixed.income is not None
+    series = report_money.commune_series(mixed.income, commune="Kim Phượng")
+    assert alone.income is not None
+    pd.testing.assert_frame_equal(series, alone.income)
+
+
+def test_load_money_says_when_a_budget_names_no_commune(raw: list[Path],
+                                                       tmp_path: Path) -> None:
+    rows = [row[:] for row in BOTTOM_TOTAL]
+    rows[0] = ["KẾ HOẠCH VỐN XÂY DỰNG NTM KIỂU MẪU NĂM 2024"]
+    unnamed = write_sheet(tmp_path / "ke_hoach.xlsx", rows)
+    other = write_budget_sample(tmp_path / "bc_kinh_phi.xlsx", commune="Bảo Cường")
+    alone = load_money([*raw, unnamed], year=2024, commune="Kim Phượng")
+    assert alone.budget_files == ["ke_hoach.xlsx", "kp_kinh_phi.xlsx"]  # nothing to mix with
+    money = load_money([*raw, unnamed, other], year=2024, commune="Kim Phượng")
+    assert money.budget_files == ["kp_kinh_phi.xlsx"]
+    assert money.issues[["source_file", "severity", "code"]].values.tolist() == [
+        ["ke_hoach.xlsx", "warning", "commune_not_named"]]
+    none = load_money([unnamed, other], year=2024, commune="Kim Phượng")
+    assert none.budget is None
+    assert "no budget table of commune Kim Phượng" in " ".join(none.issues["problem"])
+
+
+@pytest.mark.slow
+def test_readiness_report_uses_only_its_communes_budget(sample_paths: list[Path],
+                                                         tmp_path: Path) -> None:
+    """A folder with Kim Phượng's workbooks, Bảo Cường's money tables and an unnamed budget."""
+    import shutil
+
+    from ntm_analysis.run import build_report
+
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    for path in sample_paths:
+        shutil.copy(path, folder / path.name)
+    write_budget_sample(folder / "bao_cuong_2024_kinh_phi.xlsx", commune="Bảo Cường")
+    write_income_sample(folder / "bao_cuong_2024_thu_nhap.xlsx", commune="Bảo Cường")
+    rows = [row[:] for row in BOTTOM_TOTAL]
+    rows[0] = ["KẾ HOẠCH VỐN XÂY DỰNG NTM KIỂU MẪU NĂM 2024"]
+    write_sheet(folder / "ke_hoach_von.xlsx", rows)
+    result = build_report([folder], out_dir=tmp_path / "run", year=2024, lang="vi")
+    assert result.ok, result.manifest.get("error")
+    html = result.html_path.read_text(encoding="utf-8") if result.html_path else ""
+    # the sample's figures, not Bảo Cường's added to them (8.244) nor the unnamed plan's
+    assert "Tổng kinh phí 4.122 triệu đồng: ngân sách nhà nước 3.792 (92,0%)" in html
+    lines = pd.read_excel(tmp_path / "run" / "tables" / "budget_lines.xlsx", engine="openpyxl")
+    assert set(lines["source_file"]) == {"kim_phuong_2024_kinh_phi.xlsx"}
+    assert set(lines["commune"]) == {"Kim Phượng"}
+    series = pd.read_excel(tmp_path / "run" / "tables" / "income_series.xlsx", engine="openpyxl")
+    assert set(series["source_file"]) == {"kim_phuong_2024_thu_nhap.xlsx"}
+    # the unnamed plan is named in the quality section, as a warning
+    issues = pd.read_excel(tmp_path / "run" / "tables" / "issues.xlsx", engine="openpyxl")
+    flagged = issues[issues["code"] == "commune_not_named"]
+    assert flagged["source_file"].tolist() == ["ke_hoach_von.xlsx"]
+    assert "ke_hoach_von.xlsx" in html
 
 
 # ---------------------------------------------------------------------------- condition 2
@@ -189,7 +261,7 @@ def test_income_report_on_the_sample(raw: list[Path]) -> None:
     assert required == "29,6%"
     row = report.progress_view.set_index("Đơn vị").loc["Kim Phượng"]
     assert row["Tăng cần thiết (/năm)"] == required
-    assert row["Mức tiến độ"] == income.label(str(kp["progress_status"]), "vi")
+    assert row["Mức tiến độ"] == term("income.status", kp["progress_status"], "vi")
     assert set(report.thresholds["scenario"]) == {"A_fixed_table", "B_ratio_1.1_of_NTM"}
     assert "A_fixed_table" in report.threshold_note and "B_ratio_1.1_of_NTM" in \
         report.threshold_note
