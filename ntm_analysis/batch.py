@@ -325,7 +325,8 @@ def run_batch(plan: BatchPlan | Sequence[BatchRun], *,
               out_dir: str | os.PathLike[str], workers: int | None = None,
               executor: Executor | None = None, kernel_name: str = "python3",
               resume: bool = True, progress: bool = False, timeout: int | None = None,
-              html_report: bool = True, lang: str = "vi") -> BatchResult:
+              html_report: bool = True, lang: str = "vi",
+              spare_kernels: bool = True) -> BatchResult:
     """Run ``notebook`` once per planned run, in parallel, then write the summary and index.
 
     The output folder is locked for the length of the batch (:class:`ntm_analysis.fsio.RunLock`):
@@ -356,6 +357,10 @@ def run_batch(plan: BatchPlan | Sequence[BatchRun], *,
         Show a progress bar across runs.
     lang
         Language of the index page: ``"vi"`` or ``"en"``.
+    spare_kernels
+        Run each notebook in its worker's spare kernel, started while the previous run executed
+        (:mod:`ntm_analysis.kernels`); false starts every kernel when its run begins, so runs
+        are strictly one after the other within a worker (the benchmark's serial reference).
 
     Raises
     ------
@@ -402,7 +407,7 @@ def run_batch(plan: BatchPlan | Sequence[BatchRun], *,
         if todo:
             _execute_all(todo, nb=nb, out=out, root=root, workers=workers, executor=executor,
                          kernel_name=kernel_name, timeout=timeout, html_report=html_report,
-                         progress=progress, outcomes=outcomes)
+                         progress=progress, outcomes=outcomes, spare_kernels=spare_kernels)
         ordered = [outcomes[r.run_id] for r in runs]
         summary = summarise_batch(runs, ordered, indicators, out_dir=out)
         written = []
@@ -434,7 +439,7 @@ def _read_json(path: Path) -> dict[str, Any]:
 def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
                  workers: int | None, executor: Executor | None, kernel_name: str,
                  timeout: int | None, html_report: bool, progress: bool,
-                 outcomes: dict[str, RunOutcome]) -> None:
+                 outcomes: dict[str, RunOutcome], spare_kernels: bool = True) -> None:
     own = executor is None
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
     # workers are spawned, not forked: a fork copies a parent that may have run kernels
@@ -447,7 +452,7 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
     try:
         futures: dict[Future[RunOutcome], BatchRun] = {
             pool.submit(execute_run, run, str(nb), str(out / run.run_id), kernel_name,
-                        timeout, html_report, str(root), True, i < last): run
+                        timeout, html_report, str(root), spare_kernels, i < last): run
             for i, run in enumerate(todo)}
         bar = _progress(len(futures), enabled=progress)
         for future in as_completed(futures):

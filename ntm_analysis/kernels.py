@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 WARM_IMPORTS: tuple[str, ...] = (
     "pandas", "matplotlib.pyplot", "IPython.display", "ntm_analysis.report_data",
     "ntm_analysis.charts", "ntm_analysis.report_money", "ntm_analysis.readiness",
-    "ntm_analysis.report_params", "ntm_analysis.excel", "openpyxl", "pandas.io.formats.style",
+    "ntm_analysis.report_params", "ntm_analysis.excel", "openpyxl",
 )
 #: Seconds a run waits for its spare kernel to finish the warm-up imports.
 WARM_TIMEOUT = 60.0
@@ -52,8 +52,8 @@ def warm_up(modules: Sequence[str] = WARM_IMPORTS) -> list[str]:
 
     Run in a spare kernel before its notebook. Besides imports it reads the package's own
     tables (criteria catalogue, header words, issue texts, thresholds), loads matplotlib's fonts
-    by drawing a small figure (inside ``rc_context``, so no setting stays changed), compiles
-    the pandas Styler template and writes a small workbook in memory: what every report's first
+    by drawing a small figure (inside ``rc_context``, so no setting stays changed) and writes
+    a small workbook in memory: what every report's first
     chart, table and Excel file would otherwise pay. Nothing of a run's input is read; a failing
     step is skipped (the notebook then pays for it itself, as without a spare).
     """
@@ -65,7 +65,7 @@ def warm_up(modules: Sequence[str] = WARM_IMPORTS) -> list[str]:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - the notebook will report its own import errors
             failed.append(name)
-    for step in (_warm_package_tables, _warm_matplotlib, _warm_styler, _warm_openpyxl):
+    for step in (_warm_package_tables, _warm_matplotlib, _warm_openpyxl):
         if step.__name__.removeprefix("_warm_") in failed:
             continue
         try:
@@ -87,11 +87,10 @@ def _warm_package_tables() -> None:
 
 
 def _warm_matplotlib() -> None:
-    import io
-
     import matplotlib as mpl
     import matplotlib.pyplot as plt
 
+    from ntm_analysis.outputs import render_png
     from ntm_analysis.style import apply_style
 
     with mpl.rc_context():
@@ -99,14 +98,8 @@ def _warm_matplotlib() -> None:
         fig, ax = plt.subplots(figsize=(2, 1))
         ax.set_title("Tiêu chí đạt", loc="left")
         ax.text(0.5, 0.5, "Xóm Ao Sen 1/2", fontweight="bold")
-        fig.savefig(io.BytesIO(), format="png")
+        render_png(fig)  # the way reports save their charts (outputs.save_figure)
         plt.close(fig)
-
-
-def _warm_styler() -> None:
-    import pandas as pd
-
-    pd.DataFrame({"a": ["x"]}).style.hide(axis="index").format(escape="html").to_html()
 
 
 def _warm_openpyxl() -> None:

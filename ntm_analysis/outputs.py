@@ -7,6 +7,7 @@ reader never sees a half-written file.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import tempfile
 from collections.abc import Iterator
@@ -41,11 +42,98 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
 
 
 def save_figure(fig: Figure, name: str, *, out_dir: str | os.PathLike[str]) -> Path:
-    """Save ``fig`` as ``OUT_DIR/figures/NAME.png`` (atomically) and return the path."""
+    """Save ``fig`` as ``OUT_DIR/figures/NAME.png`` (atomically) and return the path.
+
+    The picture is :func:`render_png`'s: the figure cropped to its content, drawn once.
+    """
     path = Path(out_dir) / FIGURES / f"{name}.png"
+    data = render_png(fig)
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
+        tmp.write_bytes(data)
     return path
+
+
+#: zlib level of saved PNGs: 3 writes charts a third faster than the default 6, a few per cent
+#: larger (flat colours compress well at any level).
+PNG_COMPRESS_LEVEL = 3
+#: Inches of tolerance before content counts as sticking out of the figure (rounding).
+_OVERFLOW_TOLERANCE = 0.01
+
+
+def render_png(fig: Figure) -> bytes:
+    """Return ``fig`` as PNG bytes, cropped to its content like ``bbox_inches="tight"``, drawn once.
+
+    ``savefig(bbox_inches="tight")`` draws a figure twice: once to measure it and once more on a
+    canvas of the measured size, where every text is laid out again. Here the content is measured
+    on the canvas it is then drawn on (text measures are cached per canvas), so the figure is
+    drawn once and the picture is cut out of that canvas. Content that would stick out of the
+    figure (a long unit name left of the axes) first makes room with ``tight_layout``, which
+    keeps the canvas. The resolution is ``savefig.dpi``, the margin ``savefig.pad_inches``; an
+    opaque figure is written without an alpha channel. Should the drawn content still stick
+    out, the figure is saved by ``savefig`` instead, so nothing is ever cut off.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> fig = Figure(figsize=(2, 1))
+    >>> _ = fig.add_subplot().set_title("Xóm Ao Sen")
+    >>> render_png(fig)[1:4]
+    b'PNG'
+    """
+    import io
+    import warnings
+
+    import matplotlib as mpl
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.colors import to_rgba
+    from PIL import Image
+
+    rc = mpl.rcParams
+    dpi = fig.dpi if rc["savefig.dpi"] == "figure" else float(rc["savefig.dpi"])
+    pad = float(rc["savefig.pad_inches"])
+    old_canvas, old_dpi = fig.canvas, fig.dpi
+    try:
+        canvas = FigureCanvasAgg(fig)
+        fig.set_dpi(dpi)
+        renderer = canvas.get_renderer()
+        width, height = fig.get_size_inches()
+        if _sticks_out(fig.get_tightbbox(renderer), width, height):
+            with warnings.catch_warnings():  # when it cannot help, savefig below does
+                warnings.simplefilter("ignore")
+                fig.tight_layout(pad=pad / (rc["font.size"] / 72))
+        canvas.draw()
+        box = fig.get_tightbbox(renderer)
+        if _sticks_out(box, width, height):  # tight_layout could not help: never cut anything
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+            return buffer.getvalue()
+        box = box.padded(pad)
+        cols, rows = int(renderer.width), int(renderer.height)
+        left, top = math.floor(box.x0 * dpi), math.floor(rows - box.y1 * dpi)
+        right, bottom = math.ceil(box.x1 * dpi), math.ceil(rows - box.y0 * dpi)
+        canvas_image = Image.frombuffer("RGBA", (cols, rows), canvas.buffer_rgba(), "raw",
+                                        "RGBA", 0, 1)
+        picture = canvas_image.crop((max(0, left), max(0, top), min(cols, right),
+                                     min(rows, bottom)))
+        if left < 0 or top < 0 or right > cols or bottom > rows:  # the margin beyond the canvas
+            face = tuple(round(255 * c) for c in to_rgba(fig.get_facecolor()))
+            framed = Image.new("RGBA", (right - left, bottom - top), face)
+            framed.paste(picture, (max(0, left) - left, max(0, top) - top))
+            picture = framed
+        if to_rgba(fig.get_facecolor())[3] == 1.0 and not rc["savefig.transparent"]:
+            picture = picture.convert("RGB")  # opaque: the alpha channel says nothing
+        out = io.BytesIO()
+        picture.save(out, format="png", compress_level=PNG_COMPRESS_LEVEL)
+        return out.getvalue()
+    finally:
+        fig.set_dpi(old_dpi)
+        fig.set_canvas(old_canvas)
+
+
+def _sticks_out(box: object, width: float, height: float) -> bool:
+    tol = _OVERFLOW_TOLERANCE
+    x0, y0, x1, y1 = box.x0, box.y0, box.x1, box.y1  # type: ignore[attr-defined]
+    return bool(x0 < -tol or y0 < -tol or x1 > width + tol or y1 > height + tol)
 
 
 def save_table(df: pd.DataFrame, name: str, *, out_dir: str | os.PathLike[str]) -> Path:

@@ -236,3 +236,21 @@ def test_batch_runs_the_readiness_report_by_default(province, tmp_path) -> None:
             p.read_bytes() for p in saved}
     index = (out / INDEX).read_text(encoding="utf-8")
     assert all(f'href="{r.run_id}/10_readiness.html"' in index for r in plan.runs)
+
+
+def test_batch_without_spare_kernels_starts_each_kernel_for_its_run(
+        province, tmp_path, monkeypatch) -> None:
+    """The benchmark's strictly serial reference: no run touches the spare-kernel pool."""
+    from ntm_analysis import kernels
+
+    def no_pool() -> None:
+        raise AssertionError("a spare kernel was asked for")
+
+    monkeypatch.setattr(kernels, "process_pool", no_pool)
+    raw, communes = province
+    plan = plan_from_raw_dir(raw)
+    plan.runs = plan.runs[:2]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        result = run_batch(plan, notebook=NOTEBOOK, out_dir=tmp_path / "o", executor=pool,
+                           spare_kernels=False)
+    assert [o.status for o in result.outcomes] == [STATUS_OK, STATUS_OK], result.outcomes

@@ -168,3 +168,14 @@ def test_report_in_chromium_shows_markup_as_text_and_runs_nothing(report_html: P
     shot = screenshot(report_html, tmp_path / "report.png", width=900, height=900)
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert shot.stat().st_size > 5000  # a rendered page, not an empty canvas
+
+
+def test_page_is_written_as_nbconvert_wrote_it_without_reparsing_it() -> None:
+    """The exporter skips nbconvert's BeautifulSoup pass and does its two edits on the text."""
+    html = render_html(_notebook(), lang="vi")
+    outputs = re.findall(r'<div class="[^"]*\bjp-OutputArea-output\b[^"]*"[^>]*>', html)
+    assert outputs and all('tabindex="0"' in div for div in outputs)  # focusable, as before
+    assert "Mức độ sẵn sàng của xã Kim Phượng" in html  # no numeric entities for Vietnamese
+    assert not re.search(r"&#(?:1[2-9]\d|[2-9]\d\d|\d{4,});", html)
+    assert "&lt;script&gt;" in html and "<script" not in html.lower()  # escapes kept
+    assert html.count("<img") == len(re.findall(r"<img\b[^>]*\balt=", html))

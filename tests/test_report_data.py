@@ -39,6 +39,42 @@ def test_issues_view_without_lang_keeps_the_messages() -> None:
     assert issues[Iss.severity].tolist() == ["info", "warning", "error"]  # input untouched
 
 
+def test_show_table_renders_what_the_pandas_styler_rendered() -> None:
+    """The small renderer is an equivalence of the Styler it replaced (escaping included)."""
+    import re
+
+    from IPython.display import HTML
+
+    from ntm_analysis.i18n import status_label
+    from ntm_analysis.report_data import show_table
+    from ntm_analysis.style import STATUS_FILLS
+
+    view = pd.DataFrame({
+        "Đơn vị": ['Xóm <img src=x onerror="window.__pwned=1">', "Xóm Ao Sen & Nà Mò"],
+        '<b>"Xóm"</b>': ["Đạt", "Chưa đạt"],
+        "Khoảng cách": [0.12345, float("nan")],
+        "Hạng": pd.array([1, None], dtype="Int64"),
+        "Tệp": pd.array(["=HYPERLINK('x')", None], dtype="string"),
+        "Đạt": [True, False],
+        "Tỷ lệ": pd.array([0.5, None], dtype="Float64"),
+    })
+    shown = show_table(view, lang="vi")
+    assert isinstance(shown, HTML)
+    fills = {status_label(s, "vi"): c for s, c in STATUS_FILLS.items()}
+    styler = view.style.hide(axis="index").format(escape="html", na_rep="—", precision=2)
+    styler = styler.format_index(escape="html", axis=1).set_table_styles(
+        [{"selector": "td, th", "props": "text-align: left;"}], overwrite=False)
+    styler = styler.map(lambda v: f"background-color: {fills[v]}"
+                        if isinstance(v, str) and v in fills else "")
+
+    def normal(html: str) -> str:  # only the table ids and the order of class and id differ
+        html = re.sub(r"T_[0-9a-z]+", "T_", html)
+        return re.sub(r'id="([^"]*)" class="([^"]*)"', r'class="\2" id="\1"', html)
+
+    assert normal(shown.data) == normal(styler.to_html())
+    assert "<img" not in shown.data and "&lt;img src=x" in shown.data
+
+
 # ----------------------------------------------------------------------------------------------
 # The attainment table's texts are categoricals (issue 5): every table and sentence a report
 # builds from it must be what the same table with string texts gives.

@@ -1,0 +1,76 @@
+"""Tests of saving figures: one draw, cropped like ``bbox_inches="tight"``, nothing cut off."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib as mpl
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+from PIL import Image
+
+from ntm_analysis.outputs import render_png, save_figure
+from ntm_analysis.style import apply_style
+
+
+@pytest.fixture(autouse=True)
+def house_style() -> object:
+    with mpl.rc_context():
+        apply_style()
+        yield
+
+
+def _png(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def _tight_savefig(fig: Figure) -> Image.Image:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")
+    return _png(buffer.getvalue())
+
+
+def _chart(label: str) -> Figure:
+    fig = Figure(figsize=(4, 3))
+    ax = fig.add_subplot()
+    ax.barh([0, 1], [3, 5], color=["#009E73", "#D55E00"])
+    ax.set_yticks([0, 1], labels=["Xóm Ao Sen", label])
+    ax.set_title("Tiêu chí đạt", loc="left")
+    return fig
+
+
+def test_content_inside_the_figure_is_cropped_as_savefig_tight_does() -> None:
+    fig = _chart("Xóm Nà Mò")
+    fig.subplots_adjust(left=0.3)  # the labels fit: no layout change, only the crop
+    expected = _tight_savefig(fig)
+    image = _png(render_png(fig))
+    assert image.mode == "RGB"  # an opaque figure needs no alpha channel
+    assert abs(image.width - expected.width) <= 2 and abs(image.height - expected.height) <= 2
+    # the same picture, up to a pixel of rounding at the edges
+    ours = np.asarray(image.convert("L"), dtype=float)
+    theirs = np.asarray(expected.convert("L").resize(image.size), dtype=float)
+    assert np.abs(ours - theirs).mean() < 8
+    assert fig.dpi == mpl.rcParams["figure.dpi"]  # the figure is left as it was
+
+
+def test_long_labels_make_room_instead_of_being_cut() -> None:
+    fig = _chart("Xóm Đồng Bòng và Khuổi Chắt Thượng")
+    image = _png(render_png(fig))
+    dpi = mpl.rcParams["savefig.dpi"]
+    assert image.width <= 4 * dpi + 2 and image.height <= 3 * dpi + 2  # the canvas kept
+    ink = np.asarray(image.convert("L")) < 128
+    columns = np.flatnonzero(ink.any(axis=0))
+    assert columns[0] > 0 and columns[-1] < image.width - 1  # margin on both sides
+
+
+def test_text_outside_the_figure_falls_back_to_savefig(tmp_path) -> None:
+    fig = _chart("Xóm Ao Sen 2")
+    fig.text(1.4, 0.5, "ghi chú ngoài khung")  # no layout brings a figure text inside
+    path = save_figure(fig, "outside", out_dir=tmp_path)
+    image = _png(path.read_bytes())
+    assert image.width > 4 * mpl.rcParams["savefig.dpi"]  # widened, nothing cut off
+    assert path == tmp_path / "figures" / "outside.png"
+    assert [p.name for p in path.parent.iterdir()] == ["outside.png"]  # no temporary left
