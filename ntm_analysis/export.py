@@ -21,7 +21,9 @@ import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ntm_analysis.errors import ParameterError, RunError
+from ntm_analysis.errors import RunError
+from ntm_analysis.i18n import LANGS as LANGUAGES
+from ntm_analysis.i18n import check_lang, term
 from ntm_analysis.outputs import atomic_path
 from ntm_analysis.schema import Status
 from ntm_analysis.style import STATUS_FILLS
@@ -37,31 +39,16 @@ logger = logging.getLogger(__name__)
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 #: File name of the report template inside ``TEMPLATE_DIR``.
 TEMPLATE_FILE = "ntm_report.html.j2"
-#: Report languages.
-LANGUAGES = ("vi", "en")
 #: Column that :func:`display_table` colours by status.
 STATUS_COLUMN = "status"
 #: Cell tags whose whole cell is left out of the HTML.
 REMOVE_CELL_TAGS = frozenset({"remove_cell", "remove-cell", "hide"})
 
-#: How statuses read in each report language.
+#: How statuses read in each report language (the wording lives in :mod:`ntm_analysis.i18n`).
 STATUS_LABELS: dict[str, dict[str, str]] = {
-    "vi": {Status.met: "Đạt", Status.not_met: "Chưa đạt", Status.unknown: "Chưa rõ"},
-    "en": {Status.met: "Met", Status.not_met: "Not met", Status.unknown: "Unknown"},
+    lang: {str(st): term("status", st, lang) for st in (Status.met, Status.not_met, Status.unknown)}
+    for lang in LANGUAGES
 }
-
-
-def check_lang(lang: str) -> str:
-    """Return ``lang`` if it is a report language, else raise :class:`ParameterError`.
-
-    Examples
-    --------
-    >>> check_lang("vi")
-    'vi'
-    """
-    if lang not in LANGUAGES:
-        raise ParameterError(f"lang: expected one of {', '.join(LANGUAGES)}, got {lang!r}")
-    return lang
 
 
 def format_number(value: object, *, lang: str = "vi", digits: int = 2) -> str:
