@@ -27,6 +27,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -434,6 +435,13 @@ def fix_grid(rows: list[list[Any]], *, font_encoding: str | None = None) -> Grid
     >>> fix_grid([["Kết quả", "Có"]]).converted
     {}
     """
+    if _plainly_unicode(rows, font_encoding):
+        return GridFix(rows)  # the common case, decided without visiting cells one by one
+    return _fix_cells(rows, font_encoding)
+
+
+def _fix_cells(rows: list[list[Any]], font_encoding: str | None) -> GridFix:
+    """``fix_grid`` judging every cell (what the sheet-wide test stands in for)."""
     candidates: list[tuple[int, int, str]] = []
     # a candidate is a text cell with non-ASCII characters none of which is a Vietnamese letter
     # beyond Latin-1; set.isdisjoint walks the text in C, and this visits every cell
@@ -478,6 +486,33 @@ def fix_grid(rows: list[list[Any]], *, font_encoding: str | None = None) -> Grid
         if not _SUSPECT.isdisjoint(text):
             fix.unsure.append((r, c))
     return fix
+
+
+def _plainly_unicode(rows: list[list[Any]], font_encoding: str | None) -> bool:
+    """True when no cell of the sheet can be legacy text: ``fix_grid`` would change nothing.
+
+    One test over the sheet's texts joined together, in C, instead of one per cell: text that is
+    all ASCII has no candidate cell; without a legacy font, text with no character that only
+    legacy text uses and no VNI pair ("eá") gives no word to convert in any cell, nor in the
+    cells taken together, so ``fix_grid`` would find nothing (and no unsure cell) either.
+
+    Examples
+    --------
+    >>> _plainly_unicode([["Kết quả", "Có", 5]], None), _plainly_unicode([["TT", 1.0]], "tcvn3")
+    (True, True)
+    >>> _plainly_unicode([["KÕt qu¶"]], None), _plainly_unicode([["Có"]], "tcvn3")
+    (False, False)
+    """
+    cells = chain.from_iterable(rows)
+    try:
+        text = "\x00".join(cells)  # type: ignore[arg-type]
+    except TypeError:  # numbers among the texts
+        text = "\x00".join(v for v in chain.from_iterable(rows) if isinstance(v, str))
+    if text.isascii():
+        return True
+    if font_encoding in ENCODINGS:
+        return False  # a legacy font may convert Latin-1 text the detection leaves alone
+    return _SUSPECT.isdisjoint(text) and _VNI_PAIR.search(text) is None
 
 
 _WORD = re.compile(r"\w+")
