@@ -51,7 +51,7 @@ from ntm_analysis.schema import (
     table_from_rows,
 )
 from ntm_analysis.sheetxml import SheetExtras, column_letters, scan_sheets
-from ntm_analysis.text import cell_text, cell_texts, fold, nfc, slug
+from ntm_analysis.text import cell_text, cell_text_rows, fold, nfc, slug
 
 log = logging.getLogger(__name__)
 
@@ -314,7 +314,7 @@ class _SheetLoader:
                         self.cells[r][c] = value
                         self.filled_from[(r, c)] = (r0, c0)
         # each cell's text once: the layout search and row classification read cells many times
-        self.texts = [cell_texts(row) for row in self.cells]
+        self.texts = cell_text_rows(self.cells)
 
     # -- helpers -----------------------------------------------------------------------------
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from itertools import chain
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 _SPACE = re.compile(r"\s+")
@@ -113,6 +114,40 @@ def cell_texts(values: Iterable[object]) -> list[str]:
     ['Xóm Ao Sen', '3', '', '']
     """
     return [_nfc(v) if type(v) is str else cell_text(v) for v in values]
+
+
+#: Anything ``nfc`` would change in text already in NFC: white space other than a single space
+#: between words (cells are joined with NUL, so a cell's first and last characters are checked).
+_NOT_TIDY = re.compile("[^\\S ]|  |^ | $|\x00 | \x00")
+
+
+def cell_text_rows(rows: Iterable[Sequence[object]]) -> list[list[str]]:
+    """Return ``cell_texts`` of each row of a sheet, deciding for all its texts at once.
+
+    When every text of the sheet is already NFC with tidy spaces (the common case, tested on
+    the texts joined together, in C), each text is its own NFC text and no cell is looked up
+    one by one; otherwise each row goes through ``cell_texts``.
+
+    Examples
+    --------
+    >>> cell_text_rows([["Xóm Ao Sen", 3.0, None], ["Đạt", ""]])
+    [['Xóm Ao Sen', '3', ''], ['Đạt', '']]
+    >>> cell_text_rows([["Xóm  Ao Sen "], ["Ha\u0300"]])
+    [['Xóm Ao Sen'], ['Hà']]
+    """
+    rows = rows if isinstance(rows, list) else list(rows)
+    strings = chain.from_iterable(rows)
+    try:
+        joined = "\x00".join(strings)  # type: ignore[arg-type]
+        only_text = True
+    except TypeError:  # numbers, dates or empty cells among the texts
+        joined = "\x00".join(v for v in chain.from_iterable(rows) if type(v) is str)
+        only_text = False
+    if _NOT_TIDY.search(joined) is not None or not unicodedata.is_normalized("NFC", joined):
+        return [cell_texts(row) for row in rows]
+    if only_text:
+        return [list(row) for row in rows]  # type: ignore[arg-type]
+    return [[v if type(v) is str else cell_text(v) for v in row] for row in rows]
 
 
 #: Characters Markdown or MathJax act on; "_" only where it could open or close emphasis
