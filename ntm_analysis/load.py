@@ -549,7 +549,9 @@ class _SheetLoader:
     # -- rows ---------------------------------------------------------------------------------
 
     def classify(self, layout: _Layout) -> list[_Record]:
-        raw: list[dict[str, Any]] = []
+        # one tuple per candidate row: (row, no_text, no_kind, no_val, name, name_kind,
+        # name_no, name_clean, crit_text, has_data)
+        raw: list[tuple[Any, ...]] = []
         footer = False
         starts = _footer_starts()
         data_cols = [c for u in layout.units for c in
@@ -558,6 +560,8 @@ class _SheetLoader:
             data_cols.append(layout.target)
         n_cols = self.n_cols
         data_cols = [c for c in data_cols if c < n_cols]
+        # the data cells of a row in one C call (a tuple, also for a single column)
+        data_of = itemgetter(*data_cols, *data_cols) if data_cols else None
         # merged-cell fillings per row: most rows have none, and then every text is the row's own
         filled_cols: dict[int, set[int]] = {}
         for fr, fc in self.filled_from:
@@ -568,11 +572,14 @@ class _SheetLoader:
 
         number_col, name_col = column(layout.number), column(layout.name)
         crit_col = column(layout.criterion)
+        by_criterion = layout.criterion is not None
+        number_merged = layout.number is not None and by_criterion
+        all_texts = self.texts
         for r in range(layout.first_data_row, len(self.cells)):
-            texts = self.texts[r]  # padded to n_cols: the same as text(r, c) for each column
+            texts = all_texts[r]  # padded to n_cols: the same as text(r, c) for each column
             filled = filled_cols.get(r)
             if filled is None:
-                own = [t for t in texts if t]
+                own = list(filter(None, texts))
                 if not own:
                     continue
                 first_text = own[0]
@@ -581,11 +588,7 @@ class _SheetLoader:
                     continue
                 own = [t for c, t in enumerate(texts) if t and c not in filled]
                 first_text = next(t for t in texts if t)
-            has_data = False
-            for c in data_cols:
-                if texts[c]:
-                    has_data = True
-                    break
+            has_data = data_of is not None and any(data_of(texts))
             if footer or (not has_data and first_text.lower().startswith(starts)) or (
                     own and own[0].lower().startswith(starts) and not has_data):
                 footer = True
@@ -597,51 +600,51 @@ class _SheetLoader:
             if not own:
                 continue  # a row made only of merged cells continuing from above
             no_text = texts[number_col] if number_col is not None else ""
-            if layout.number is not None and filled is not None and layout.number in filled \
-                    and layout.criterion is not None:
+            if number_merged and filled is not None and layout.number in filled:
                 no_text = ""  # vertically merged criterion number beside its indicators
             name = texts[name_col] if name_col is not None else ""
             crit_text = (texts[crit_col] if crit_col is not None else "") \
-                if layout.criterion is not None else None
+                if by_criterion else None
             no_kind, no_val = _number_kind(no_text)
             if not name and no_kind == "other":
                 # a criterion written across the row from the number column ("Tiêu chí 1: …")
                 name, no_text, no_kind, no_val = no_text, "", "none", None
-            name_kind, name_no, name_clean = _name_number(name)
-            raw.append(dict(row=r, no_text=no_text, no_kind=no_kind, no_val=no_val, name=name,
-                            name_kind=name_kind, name_no=name_no, name_clean=name_clean,
-                            crit_text=crit_text, has_data=has_data))
-        has_roman = any(x["no_kind"] == "roman" or x["name_kind"] == "roman" for x in raw)
-        has_dotted = any(x["no_kind"] == "dotted" or x["name_kind"] == "dotted" for x in raw)
-        has_unnumbered_data = any(x["no_kind"] in ("none", "letter", "bullet")
-                                  and x["name_kind"] in ("none", "int") and x["has_data"]
-                                  for x in raw)
+            raw.append((r, no_text, no_kind, no_val, name, *_name_number(name), crit_text,
+                        has_data))
+        has_roman = has_dotted = has_unnumbered_data = False
+        for _, _, no_kind, _, _, name_kind, _, _, _, has_data in raw:
+            if no_kind == "roman" or name_kind == "roman":
+                has_roman = True
+            if no_kind == "dotted" or name_kind == "dotted":
+                has_dotted = True
+            if no_kind in ("none", "letter", "bullet") and name_kind in ("none", "int") \
+                    and has_data:
+                has_unnumbered_data = True
         records: list[_Record] = []
-        for x in raw:
-            kind, number, name = "indicator", None, x["name_clean"]
-            if layout.criterion is not None:
-                if x["no_kind"] == "dotted":
-                    number = x["no_val"]
-                elif x["name_kind"] == "dotted":
-                    number = x["name_no"]
-                if not x["name"] and not x["has_data"]:
+        for (r, _, no_kind, no_val, x_name, name_kind, name_no, name_clean, crit_text,
+             has_data) in raw:
+            kind, number, name = "indicator", None, name_clean
+            if by_criterion:
+                if no_kind == "dotted":
+                    number = no_val
+                elif name_kind == "dotted":
+                    number = name_no
+                if not x_name and not has_data:
                     kind = "criterion"
-                    number, name = None, x["crit_text"] or ""
-            elif x["name_kind"] == "criterion" or "roman" in (x["no_kind"], x["name_kind"]):
+                    number, name = None, crit_text or ""
+            elif name_kind == "criterion" or "roman" in (no_kind, name_kind):
                 kind = "criterion"
-                number = x["no_val"] if x["no_kind"] == "roman" else x["name_no"]
-            elif x["no_kind"] == "dotted" or x["name_kind"] == "dotted":
-                number = x["no_val"] if x["no_kind"] == "dotted" else x["name_no"]
-            elif x["no_kind"] == "int":
+                number = no_val if no_kind == "roman" else name_no
+            elif no_kind == "dotted" or name_kind == "dotted":
+                number = no_val if no_kind == "dotted" else name_no
+            elif no_kind == "int":
                 if has_roman:
                     number = None  # ordinal under a roman-numbered criterion
-                elif has_dotted or has_unnumbered_data or not x["has_data"]:
-                    kind, number = "criterion", x["no_val"]
-            elif x["name_kind"] == "int" and (has_dotted or has_unnumbered_data
-                                              or not x["has_data"]):
-                kind, number = "criterion", x["name_no"]
-            records.append(_Record(x["row"], kind, number, name, x["crit_text"], x["has_data"],
-                                   x["no_kind"]))
+                elif has_dotted or has_unnumbered_data or not has_data:
+                    kind, number = "criterion", no_val
+            elif name_kind == "int" and (has_dotted or has_unnumbered_data or not has_data):
+                kind, number = "criterion", name_no
+            records.append(_Record(r, kind, number, name, crit_text, has_data, no_kind))
         return records
 
     def load(self) -> bool:
