@@ -507,7 +507,7 @@ def _plainly_unicode(rows: list[list[Any]], font_encoding: str | None) -> bool:
     """
     cells = chain.from_iterable(rows)
     try:
-        text = "\x00".join(cells)  # type: ignore[arg-type]
+        text = "\x00".join(cells)
     except TypeError:  # numbers among the texts
         text = "\x00".join(v for v in chain.from_iterable(rows) if isinstance(v, str))
     if text.isascii():

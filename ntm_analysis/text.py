@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from itertools import chain
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from itertools import chain
 
 _SPACE = re.compile(r"\s+")
 
@@ -145,7 +145,7 @@ def cell_text_rows(rows: Iterable[Sequence[object]]) -> list[list[str]]:
     rows = rows if isinstance(rows, list) else list(rows)
     strings = chain.from_iterable(rows)
     try:
-        joined = "\x00".join(strings)  # type: ignore[arg-type]
+        joined = "\x00".join(strings)
         only_text = True
     except TypeError:  # numbers, dates or empty cells among the texts
         joined = "\x00".join(v for v in chain.from_iterable(rows) if type(v) is str)
