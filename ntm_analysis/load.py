@@ -327,7 +327,7 @@ class _SheetLoader:
         if c is None or r >= len(self.cells) or c >= self.n_cols:
             return None
         v = self.cells[r][c]
-        if isinstance(v, str):
+        if type(v) is str or isinstance(v, str):
             return self.texts[r][c] or None  # the cell's NFC text, computed once
         return v
 
@@ -790,12 +790,13 @@ class _SheetLoader:
         raw = self.raw
         result_raw = raw(r, uc.result)
         value = parse_value(result_raw)
-        assessment = parse_assessment(raw(r, uc.assessment)) if uc.assessment is not None \
-            else None
-        if uc.assessment is not None and assessment is None and self.text(r, uc.assessment):
-            self.issue(r, layout.header_text.get(uc.assessment), self.text(r, uc.assessment),
-                       "self-assessment not understood: expected 'Đạt' or 'Chưa đạt'",
-                       Severity.warning, "bad_assessment")
+        assessment = None
+        if uc.assessment is not None:
+            assessment = parse_assessment(raw(r, uc.assessment))
+            if assessment is None and self.text(r, uc.assessment):
+                self.issue(r, layout.header_text.get(uc.assessment), self.text(r, uc.assessment),
+                           "self-assessment not understood: expected 'Đạt' or 'Chưa đạt'",
+                           Severity.warning, "bad_assessment")
         if uc.mark_met is not None or uc.mark_not_met is not None:
             met_mark = is_mark(self.raw(r, uc.mark_met))
             not_mark = is_mark(self.raw(r, uc.mark_not_met))
