@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
+from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -379,7 +380,9 @@ class _SheetLoader:
 
     def check_cells(self, layout: _Layout, records: list[_Record]) -> None:
         """Report data cells that are suspiciously long and merges across data rows."""
-        for rec in records:
+        # the longest text of the whole sheet first (in C): most sheets have no long cell
+        long_cells = max(map(len, chain.from_iterable(self.texts)), default=0) > MAX_CELL_CHARS
+        for rec in records if long_cells else ():
             texts = self.texts[rec.row]
             if max(map(len, texts), default=0) <= MAX_CELL_CHARS:
                 continue  # the common case, tested in C
@@ -789,54 +792,38 @@ class _SheetLoader:
         r = rec.row
         raw = self.raw
         result_raw = raw(r, uc.result)
-        value = parse_value(result_raw)
-        assessment = None
-        if uc.assessment is not None:
-            assessment = parse_assessment(raw(r, uc.assessment))
-            if assessment is None and self.text(r, uc.assessment):
-                self.issue(r, layout.header_text.get(uc.assessment), self.text(r, uc.assessment),
-                           "self-assessment not understood: expected 'Đạt' or 'Chưa đạt'",
-                           Severity.warning, "bad_assessment")
-        if uc.mark_met is not None or uc.mark_not_met is not None:
-            met_mark = is_mark(self.raw(r, uc.mark_met))
-            not_mark = is_mark(self.raw(r, uc.mark_not_met))
-            if met_mark and not_mark:
-                self.issue(r, "Đạt / Chưa đạt", None, "both 'Đạt' and 'Chưa đạt' are marked: "
-                           "expected one mark; self-assessment left empty", Severity.warning,
-                           "conflicting_marks")
-            elif met_mark or not_mark:
-                mark_assessment = "met" if met_mark else "not_met"
-                if assessment is not None and assessment != mark_assessment:
-                    said = "Đạt" if assessment == "met" else "Chưa đạt"
-                    marked = "Đạt" if met_mark else "Chưa đạt"
-                    self.issue(r, layout.header_text.get(uc.assessment or 0) or "Đánh giá",
-                               self.text(r, uc.assessment), f"the assessment column says "
-                               f"'{said}' but the x mark is under '{marked}': expected them to "
-                               "agree; the mark was used", Severity.warning, "conflicting_marks")
-                assessment = mark_assessment
+        with_assessment = uc.assessment is not None
+        assessment_raw = raw(r, uc.assessment) if with_assessment else None
+        assessment_text = self.text(r, uc.assessment)
+        with_marks = uc.mark_met is not None or uc.mark_not_met is not None
+        met_raw = raw(r, uc.mark_met) if with_marks else None
+        not_raw = raw(r, uc.mark_not_met) if with_marks else None
+        with_target = layout.target is not None
+        target_raw = raw(r, layout.target) if with_target else None
+        # the same few cell contents recur on every row and sheet: judge each combination once
+        key = (_cell_key(result_raw), with_assessment, _cell_key(assessment_raw),
+               assessment_text, with_marks, _cell_key(met_raw), _cell_key(not_raw), with_target,
+               _cell_key(target_raw))
+        judged = _JUDGED.get(key)
+        if judged is None:
+            if len(_JUDGED) >= _JUDGED_MAX:
+                _JUDGED.clear()
+            judged = _JUDGED[key] = _judge_cells(
+                result_raw, with_assessment, assessment_raw, assessment_text, with_marks,
+                met_raw, not_raw, with_target, target_raw)
+        value, assessment, problems = judged
         if value.kind == "percent":
             self.percent_written += 1
-        if value.kind in ("number", "percent") and _LETTER_IN_NUMBER.search(value.text):
-            self.issue(r, layout.header_text.get(uc.result or 0), value.text,
-                       "expected a number, found a letter O among the digits; the value was "
-                       "not used", Severity.warning, "letter_in_number")
-            value = type(value)("text", None, None, value.text)
-        elif value.kind == "number" and value.unit is None and value.number is not None and \
-                0 < value.number <= 1 and layout.target is not None:
-            target = parse_target(self.raw(r, layout.target))
-            if target.unit == PERCENT and (target.value or 0) > 1:
-                self.issue(r, layout.header_text.get(uc.result or 0), value.text,
-                           f"expected a percentage such as '{value.number * 100:g}%', found a "
-                           f"fraction; read as {value.number * 100:g}%", Severity.warning,
-                           "percent_fraction")
-        if value.kind == "date":
-            self.issue(r, layout.header_text.get(uc.result or 0), value.text,
-                       "expected a number, a percentage or a yes/no word, found a date",
-                       Severity.warning, "date_value")
-        elif value.kind == "text" and result_raw is not None:
-            self.issue(r, layout.header_text.get(uc.result or 0), value.text,
-                       "value not understood as a number, percentage or yes/no; the "
-                       "self-assessment decides", Severity.info, "text_value")
+        for role, shown, problem, severity, code in problems:
+            if role == "result":
+                column: str | None = layout.header_text.get(uc.result or 0)
+            elif role == "assessment_column":
+                column = layout.header_text.get(uc.assessment or 0)
+            elif role == "assessment":
+                column = layout.header_text.get(uc.assessment or 0) or "Đánh giá"
+            else:  # "marks"
+                column = "Đạt / Chưa đạt"
+            self.issue(r, column, shown, problem, severity, code)
         texts = self.texts[r]
         n_cols = self.n_cols
         target_text = (texts[layout.target] or None) if layout.target is not None and \
@@ -853,6 +840,81 @@ class _SheetLoader:
             rec.name or None, target_text, value.text or None, number_value, unit_of_value,
             assessment, note,
         ))
+
+
+#: One issue ``_judge_cells`` found: where it is reported ("result", "assessment_column": the
+#: unit's column; "assessment": that column or "Đánh giá"; "marks"), the value shown, the
+#: problem, its severity and code.
+_Problem = tuple[str, str | None, str, str, str]
+#: ``_judge_cells`` answers by their cells (see ``_SheetLoader._emit``), per process.
+_JUDGED: dict[tuple[Any, ...], tuple[Any, str | None, tuple[_Problem, ...]]] = {}
+_JUDGED_MAX = 1 << 16
+
+
+def _cell_key(value: object) -> object:
+    """A cell value as a cache key: texts as they are, anything else by type and ``repr``.
+
+    ``1``, ``1.0`` and ``True`` (or ``0.0`` and ``-0.0``) are equal keys in a dict but parse
+    differently, so they must not share an answer.
+    """
+    if value is None or type(value) is str:
+        return value
+    return (type(value).__name__, repr(value))
+
+
+def _judge_cells(result_raw: object, with_assessment: bool, assessment_raw: object,
+                 assessment_text: str, with_marks: bool, met_raw: object, not_raw: object,
+                 with_target: bool, target_raw: object) -> tuple[Any, str | None,
+                                                                 tuple[_Problem, ...]]:
+    """Parse one unit's cells of an indicator row: (value, self-assessment, problems).
+
+    A pure function of the cells, so the loader asks once per distinct combination; the
+    problems are placed on each row (and named by its header) by ``_SheetLoader._emit``.
+    """
+    problems: list[_Problem] = []
+    value = parse_value(result_raw)
+    assessment = None
+    if with_assessment:
+        assessment = parse_assessment(assessment_raw)
+        if assessment is None and assessment_text:
+            problems.append(("assessment_column", assessment_text,
+                             "self-assessment not understood: expected 'Đạt' or 'Chưa đạt'",
+                             Severity.warning, "bad_assessment"))
+    if with_marks:
+        met_mark = is_mark(met_raw)
+        not_mark = is_mark(not_raw)
+        if met_mark and not_mark:
+            problems.append(("marks", None, "both 'Đạt' and 'Chưa đạt' are marked: expected "
+                             "one mark; self-assessment left empty", Severity.warning,
+                             "conflicting_marks"))
+        elif met_mark or not_mark:
+            mark_assessment = "met" if met_mark else "not_met"
+            if assessment is not None and assessment != mark_assessment:
+                said = "Đạt" if assessment == "met" else "Chưa đạt"
+                marked = "Đạt" if met_mark else "Chưa đạt"
+                problems.append(("assessment", assessment_text, f"the assessment column says "
+                                 f"'{said}' but the x mark is under '{marked}': expected them "
+                                 "to agree; the mark was used", Severity.warning,
+                                 "conflicting_marks"))
+            assessment = mark_assessment
+    if value.kind in ("number", "percent") and _LETTER_IN_NUMBER.search(value.text):
+        problems.append(("result", value.text, "expected a number, found a letter O among the "
+                         "digits; the value was not used", Severity.warning, "letter_in_number"))
+        value = type(value)("text", None, None, value.text)
+    elif value.kind == "number" and value.unit is None and value.number is not None and \
+            0 < value.number <= 1 and with_target:
+        target = parse_target(target_raw)
+        if target.unit == PERCENT and (target.value or 0) > 1:
+            problems.append(("result", value.text, f"expected a percentage such as "
+                             f"'{value.number * 100:g}%', found a fraction; read as "
+                             f"{value.number * 100:g}%", Severity.warning, "percent_fraction"))
+    if value.kind == "date":
+        problems.append(("result", value.text, "expected a number, a percentage or a yes/no "
+                         "word, found a date", Severity.warning, "date_value"))
+    elif value.kind == "text" and result_raw is not None:
+        problems.append(("result", value.text, "value not understood as a number, percentage "
+                         "or yes/no; the self-assessment decides", Severity.info, "text_value"))
+    return value, assessment, tuple(problems)
 
 
 def _name_as_written(prefix: str, name: str, cset: cat.CriteriaSet | None) -> tuple[str, str]:

@@ -537,3 +537,39 @@ def test_national_motto_header_is_not_a_commune(tmp_path: Path) -> None:
     ind = load_workbook(path).indicators
     assert ind[["unit", "commune", "level"]].drop_duplicates().values.tolist() == [
         ["Tân Lập", "Tân Lập", "commune"]]
+
+
+def test_cell_judgements_are_shared_only_between_equal_cells(tmp_path: Path) -> None:
+    """The loader judges each distinct combination of a row's cells once per process; the
+    issues still name each sheet's own header, and the answers are those of a cold cache."""
+    import datetime as dt
+
+    from ntm_analysis import load
+
+    assert len({load._cell_key(v) for v in (1, 1.0, True, "1")}) == 4
+    assert load._cell_key(0.0) != load._cell_key(-0.0)
+    wb = openpyxl.Workbook()
+    for title, result_word in (("Xóm Ao Sen", "Hiện trạng"), ("Xóm Nà Ca", "Kết quả")):
+        ws = wb.create_sheet(title)
+        ws.append([f"KẾT QUẢ RÀ SOÁT {title.upper()} NĂM 2024"])
+        ws.append(["TT", "Nội dung", "Chỉ tiêu", result_word, "Tự đánh giá"])
+        ws.append(["1", "Quy hoạch", None, None, None])
+        for i, (value, word) in enumerate([(0.5, "Đạt"), (True, "Đạt"), (1, "tốt"),
+                                           ("9O%", "Đạt"), (dt.datetime(2024, 5, 1), "Đạt"),
+                                           ("n/a?", "Chưa đạt"), (0.5, "Đạt")], start=1):
+            ws.append([f"1.{i}", f"Chỉ tiêu {i}", "≥ 50%", value, word])
+    del wb["Sheet"]
+    path = tmp_path / "judged.xlsx"
+    wb.save(path)
+    load._JUDGED.clear()
+    cold = load_workbook(path)
+    warm = load_workbook(path)  # every combination now comes from the cache
+    assert len(load._JUDGED) >= 6
+    pd.testing.assert_frame_equal(cold.indicators, warm.indicators)
+    pd.testing.assert_frame_equal(cold.issues, warm.issues)
+    issues = cold.issues
+    assert set(issues[Iss.column]) >= {"Hiện trạng", "Kết quả", "Tự đánh giá"}
+    codes = issues.groupby(Iss.source_sheet)[Iss.code].apply(sorted).to_dict()
+    assert codes["Xóm Ao Sen"] == codes["Xóm Nà Ca"]
+    assert {"percent_fraction", "letter_in_number", "date_value", "text_value",
+            "bad_assessment"} <= set(codes["Xóm Ao Sen"])
