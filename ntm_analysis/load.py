@@ -52,7 +52,7 @@ from ntm_analysis.schema import (
     table_from_rows,
 )
 from ntm_analysis.sheetxml import SheetExtras, column_letters, scan_sheets
-from ntm_analysis.text import cell_text, cell_text_rows, fold, nfc, slug
+from ntm_analysis.text import cell_text, cell_text_grid, fold, nfc, slug
 
 log = logging.getLogger(__name__)
 
@@ -315,7 +315,9 @@ class _SheetLoader:
                         self.cells[r][c] = value
                         self.filled_from[(r, c)] = (r0, c0)
         # each cell's text once: the layout search and row classification read cells many times
-        self.texts = cell_text_rows(self.cells)
+        # when every cell is tidy text, a cell's text is its value ('' for empty)
+        self.texts, self.all_text = cell_text_grid(self.cells)
+        self._unit_cells: dict[int, tuple[Any, tuple[Any, ...]]] = {}
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -785,11 +787,28 @@ class _SheetLoader:
                     issue[Iss.severity] = Severity.info
         return True
 
-    def _emit(self, layout: _Layout, rec: _Record, uc: _UnitColumns, unit: str | None,
-              level: str | None, commune: str | None, year: int | None,
-              cset: cat.CriteriaSet | None, crit_no: str | None, crit_name: str | None,
-              number: str | None) -> None:
-        r = rec.row
+    def _unit_getter(self, layout: _Layout, uc: _UnitColumns) -> tuple[Any, tuple[Any, ...]]:
+        """Return a getter of a row's texts of the unit's judged cells, and what it picks.
+
+        The cells are result, assessment, the two marks and the target, those that exist in
+        the sheet; the shape (which roles the table has, which of their columns exist) makes
+        the picked texts a key that no other layout can share by accident.
+        """
+        got = self._unit_cells.get(id(uc))
+        if got is None:
+            columns = (uc.result, uc.assessment, uc.mark_met, uc.mark_not_met, layout.target)
+            present = tuple(c is not None and c < self.n_cols for c in columns)
+            picked = [c for c, ok in zip(columns, present, strict=True) if ok]
+            pick = itemgetter(*picked, *picked) if picked else _no_cells  # always a tuple
+            shape = ("texts", uc.assessment is not None,
+                     uc.mark_met is not None or uc.mark_not_met is not None,
+                     layout.target is not None, present)
+            got = self._unit_cells[id(uc)] = (pick, shape)
+        return got
+
+    def _judge(self, layout: _Layout, uc: _UnitColumns,
+               r: int) -> tuple[Any, str | None, tuple[_Problem, ...]]:
+        """``_judge_cells`` of the unit's cells on row ``r``, remembered by their values."""
         raw = self.raw
         result_raw = raw(r, uc.result)
         with_assessment = uc.assessment is not None
@@ -800,7 +819,6 @@ class _SheetLoader:
         not_raw = raw(r, uc.mark_not_met) if with_marks else None
         with_target = layout.target is not None
         target_raw = raw(r, layout.target) if with_target else None
-        # the same few cell contents recur on every row and sheet: judge each combination once
         key = (_cell_key(result_raw), with_assessment, _cell_key(assessment_raw),
                assessment_text, with_marks, _cell_key(met_raw), _cell_key(not_raw), with_target,
                _cell_key(target_raw))
@@ -811,6 +829,28 @@ class _SheetLoader:
             judged = _JUDGED[key] = _judge_cells(
                 result_raw, with_assessment, assessment_raw, assessment_text, with_marks,
                 met_raw, not_raw, with_target, target_raw)
+        return judged
+
+    def _emit(self, layout: _Layout, rec: _Record, uc: _UnitColumns, unit: str | None,
+              level: str | None, commune: str | None, year: int | None,
+              cset: cat.CriteriaSet | None, crit_no: str | None, crit_name: str | None,
+              number: str | None) -> None:
+        r = rec.row
+        texts = self.texts[r]
+        # the same few cell contents recur on every row and sheet: judge each combination once
+        text_key = None
+        if self.all_text:  # the texts are the cells: one C call picks the unit's cells
+            pick, shape = self._unit_getter(layout, uc)
+            text_key = (shape, pick(texts))
+            judged = _JUDGED.get(text_key)
+        else:
+            judged = None
+        if judged is None:
+            judged = self._judge(layout, uc, r)
+            if text_key is not None:
+                if len(_JUDGED) >= _JUDGED_MAX:
+                    _JUDGED.clear()
+                _JUDGED[text_key] = judged
         value, assessment, problems = judged
         if value.kind == "percent":
             self.percent_written += 1
@@ -824,7 +864,6 @@ class _SheetLoader:
             else:  # "marks"
                 column = "Đạt / Chưa đạt"
             self.issue(r, column, shown, problem, severity, code)
-        texts = self.texts[r]
         n_cols = self.n_cols
         target_text = (texts[layout.target] or None) if layout.target is not None and \
             layout.target < n_cols else None
@@ -849,6 +888,10 @@ _Problem = tuple[str, str | None, str, str, str]
 #: ``_judge_cells`` answers by their cells (see ``_SheetLoader._emit``), per process.
 _JUDGED: dict[tuple[Any, ...], tuple[Any, str | None, tuple[_Problem, ...]]] = {}
 _JUDGED_MAX = 1 << 16
+
+
+def _no_cells(texts: Sequence[str]) -> tuple[()]:
+    return ()
 
 
 def _cell_key(value: object) -> object:

@@ -142,6 +142,20 @@ def cell_text_rows(rows: Iterable[Sequence[object]]) -> list[list[str]]:
     >>> cell_text_rows([["Xóm  Ao Sen "], ["Ha\u0300"]])
     [['Xóm Ao Sen'], ['Hà']]
     """
+    return cell_text_grid(rows)[0]
+
+
+def cell_text_grid(rows: Iterable[Sequence[object]]) -> tuple[list[list[str]], bool]:
+    """Return ``cell_text_rows(rows)`` and whether each text is its cell's value itself.
+
+    The flag is True only when every cell is a text already in NFC with tidy spaces (then
+    ``texts[r][c] == rows[r][c]``); False says nothing either way.
+
+    Examples
+    --------
+    >>> cell_text_grid([["Đạt", ""]]), cell_text_grid([["Đạt", 1.0]])
+    (([['Đạt', '']], True), ([['Đạt', '1']], False))
+    """
     rows = rows if isinstance(rows, list) else list(rows)
     strings = chain.from_iterable(rows)
     try:
@@ -151,10 +165,10 @@ def cell_text_rows(rows: Iterable[Sequence[object]]) -> list[list[str]]:
         joined = "\x00".join(v for v in chain.from_iterable(rows) if type(v) is str)
         only_text = False
     if not (unicodedata.is_normalized("NFC", joined) and _tidy(joined)):
-        return [cell_texts(row) for row in rows]
+        return [cell_texts(row) for row in rows], False
     if only_text:
-        return [list(row) for row in rows]  # type: ignore[arg-type]
-    return [[v if type(v) is str else cell_text(v) for v in row] for row in rows]
+        return [list(row) for row in rows], True  # type: ignore[arg-type]
+    return [[v if type(v) is str else cell_text(v) for v in row] for row in rows], False
 
 
 #: Characters Markdown or MathJax act on; "_" only where it could open or close emphasis

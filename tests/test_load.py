@@ -573,3 +573,37 @@ def test_cell_judgements_are_shared_only_between_equal_cells(tmp_path: Path) -> 
     assert codes["Xóm Ao Sen"] == codes["Xóm Nà Ca"]
     assert {"percent_fraction", "letter_in_number", "date_value", "text_value",
             "bad_assessment"} <= set(codes["Xóm Ao Sen"])
+
+
+def test_text_only_sheets_share_judgements_by_their_texts(tmp_path: Path) -> None:
+    """Sheets of text cells only are judged by their texts; two layouts with the same texts in
+    differently named (and placed) columns still get their own issues and values."""
+    from ntm_analysis import load
+
+    wb = openpyxl.Workbook()
+    layouts = {"Xóm Ao Sen": ["TT", "Nội dung", "Chỉ tiêu", "Hiện trạng", "Tự đánh giá"],
+               "Xóm Nà Ca": ["TT", "Nội dung", "Kết quả", "Đánh giá", "Chỉ tiêu"]}
+    for title, header in layouts.items():
+        ws = wb.create_sheet(title)
+        ws.append([f"KẾT QUẢ RÀ SOÁT {title.upper()} NĂM 2024"])
+        ws.append(header)
+        ws.append(["1", "Quy hoạch", "", "", ""])
+        for i, (value, word) in enumerate([("0,5", "Đạt"), ("9O%", "Đạt"), ("abc", "tốt"),
+                                           ("0,5", "Đạt")], start=1):
+            cells = {"Chỉ tiêu": "≥ 50%", "Hiện trạng": value, "Kết quả": value,
+                     "Tự đánh giá": word, "Đánh giá": word}
+            ws.append([f"1.{i}", f"Chỉ tiêu {i}", *(cells[h] for h in header[2:])])
+    del wb["Sheet"]
+    path = tmp_path / "texts.xlsx"
+    wb.save(path)
+    load._JUDGED.clear()
+    cold = load_workbook(path)
+    assert any(k[0][0] == "texts" for k in load._JUDGED if isinstance(k[0], tuple))
+    warm = load_workbook(path)
+    pd.testing.assert_frame_equal(cold.indicators, warm.indicators)
+    pd.testing.assert_frame_equal(cold.issues, warm.issues)
+    by_sheet = cold.issues.groupby(Iss.source_sheet)[Iss.column].apply(set).to_dict()
+    assert {"Hiện trạng", "Tự đánh giá"} <= by_sheet["Xóm Ao Sen"]
+    assert {"Kết quả", "Đánh giá"} <= by_sheet["Xóm Nà Ca"]
+    values = cold.indicators.groupby(Ind.source_sheet)[Ind.value_text].apply(list).to_dict()
+    assert values["Xóm Ao Sen"] == values["Xóm Nà Ca"]
