@@ -167,7 +167,7 @@ def cell_text_grid(rows: Iterable[Sequence[object]]) -> tuple[list[list[str]], b
     if not (unicodedata.is_normalized("NFC", joined) and _tidy(joined)):
         return [cell_texts(row) for row in rows], False
     if only_text:
-        return [list(row) for row in rows], True  # type: ignore[arg-type]
+        return [list(row) for row in rows], True
     return [[v if type(v) is str else cell_text(v) for v in row] for row in rows], False
 
 
