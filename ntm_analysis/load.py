@@ -52,7 +52,7 @@ from ntm_analysis.schema import (
     table_from_rows,
 )
 from ntm_analysis.sheetxml import SheetExtras, column_letters, scan_sheets
-from ntm_analysis.text import cell_text, cell_text_grid, fold, nfc, slug
+from ntm_analysis.text import cell_text, cell_texts, fold, nfc, slug
 
 log = logging.getLogger(__name__)
 
@@ -315,8 +315,10 @@ class _SheetLoader:
                         self.cells[r][c] = value
                         self.filled_from[(r, c)] = (r0, c0)
         # each cell's text once: the layout search and row classification read cells many times
-        # when every cell is tidy text, a cell's text is its value ('' for empty)
-        self.texts, self.all_text = cell_text_grid(self.cells)
+        self.texts = [cell_texts(row) for row in self.cells]
+        # every cell a text that is its own NFC text (the list comparison runs in C, and
+        # mostly on identical objects): then a cell's text is its value, '' for empty
+        self.all_text = self.texts == self.cells
         self._unit_cells: dict[int, tuple[Any, tuple[Any, ...]]] = {}
 
     # -- helpers -----------------------------------------------------------------------------

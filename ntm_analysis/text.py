@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from functools import lru_cache
-from itertools import chain
 
 _SPACE = re.compile(r"\s+")
 
@@ -114,61 +113,6 @@ def cell_texts(values: Iterable[object]) -> list[str]:
     ['Xóm Ao Sen', '3', '', '']
     """
     return [_nfc(v) if type(v) is str else cell_text(v) for v in values]
-
-
-#: White space ``nfc`` would replace by a space (a regular expression of one character class
-#: scans text several times faster than one with alternatives).
-_ODD_SPACE = re.compile(r"[^\S ]")
-
-
-def _tidy(joined: str) -> bool:
-    """True when ``nfc`` leaves every NUL-separated text of ``joined`` as it is (if NFC)."""
-    return (_ODD_SPACE.search(joined) is None and "  " not in joined and "\x00 " not in joined
-            and " \x00" not in joined and not joined.startswith(" ")
-            and not joined.endswith(" "))
-
-
-def cell_text_rows(rows: Iterable[Sequence[object]]) -> list[list[str]]:
-    """Return ``cell_texts`` of each row of a sheet, deciding for all its texts at once.
-
-    When every text of the sheet is already NFC with tidy spaces (the common case, tested on
-    the texts joined together, in C), each text is its own NFC text and no cell is looked up
-    one by one; otherwise each row goes through ``cell_texts``.
-
-    Examples
-    --------
-    >>> cell_text_rows([["Xóm Ao Sen", 3.0, None], ["Đạt", ""]])
-    [['Xóm Ao Sen', '3', ''], ['Đạt', '']]
-    >>> cell_text_rows([["Xóm  Ao Sen "], ["Ha\u0300"]])
-    [['Xóm Ao Sen'], ['Hà']]
-    """
-    return cell_text_grid(rows)[0]
-
-
-def cell_text_grid(rows: Iterable[Sequence[object]]) -> tuple[list[list[str]], bool]:
-    """Return ``cell_text_rows(rows)`` and whether each text is its cell's value itself.
-
-    The flag is True only when every cell is a text already in NFC with tidy spaces (then
-    ``texts[r][c] == rows[r][c]``); False says nothing either way.
-
-    Examples
-    --------
-    >>> cell_text_grid([["Đạt", ""]]), cell_text_grid([["Đạt", 1.0]])
-    (([['Đạt', '']], True), ([['Đạt', '1']], False))
-    """
-    rows = rows if isinstance(rows, list) else list(rows)
-    strings = chain.from_iterable(rows)
-    try:
-        joined = "\x00".join(strings)
-        only_text = True
-    except TypeError:  # numbers, dates or empty cells among the texts
-        joined = "\x00".join(v for v in chain.from_iterable(rows) if type(v) is str)
-        only_text = False
-    if not (unicodedata.is_normalized("NFC", joined) and _tidy(joined)):
-        return [cell_texts(row) for row in rows], False
-    if only_text:
-        return [list(row) for row in rows], True
-    return [[v if type(v) is str else cell_text(v) for v in row] for row in rows], False
 
 
 #: Characters Markdown or MathJax act on; "_" only where it could open or close emphasis
