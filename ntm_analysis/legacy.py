@@ -493,10 +493,11 @@ def _fix_cells(rows: list[list[Any]], font_encoding: str | None) -> GridFix:
 def _plainly_unicode(rows: list[list[Any]], font_encoding: str | None) -> bool:
     """True when no cell of the sheet can be legacy text: ``fix_grid`` would change nothing.
 
-    One test over the sheet's texts joined together, in C, instead of one per cell: text that is
-    all ASCII has no candidate cell; without a legacy font, text with no character that only
-    legacy text uses and no VNI pair ("eá") gives no word to convert in any cell, nor in the
-    cells taken together, so ``fix_grid`` would find nothing (and no unsure cell) either.
+    The candidate texts (non-ASCII, no Vietnamese letter beyond Latin-1) are gathered without
+    positions and tested joined together, in C, instead of one by one: with none there is
+    nothing to convert; without a legacy font, candidates with no character that only legacy
+    text uses and no VNI pair ("eá") give no word to convert in any cell, nor in the cells
+    taken together, so ``fix_grid`` would find nothing (and no unsure cell) either.
 
     Examples
     --------
@@ -505,15 +506,14 @@ def _plainly_unicode(rows: list[list[Any]], font_encoding: str | None) -> bool:
     >>> _plainly_unicode([["KÕt qu¶"]], None), _plainly_unicode([["Có"]], "tcvn3")
     (False, False)
     """
-    cells = chain.from_iterable(rows)
-    try:
-        text = "\x00".join(cells)
-    except TypeError:  # numbers among the texts
-        text = "\x00".join(v for v in chain.from_iterable(rows) if isinstance(v, str))
-    if text.isascii():
+    plain = _VIET_BEYOND_LATIN1.isdisjoint
+    candidates = [v for v in chain.from_iterable(rows)
+                  if isinstance(v, str) and not v.isascii() and plain(v)]
+    if not candidates:
         return True
     if font_encoding in ENCODINGS:
         return False  # a legacy font may convert Latin-1 text the detection leaves alone
+    text = "\x00".join(candidates)
     return _SUSPECT_CHAR.search(text) is None and _VNI_PAIR.search(text) is None
 
 
