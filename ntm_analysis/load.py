@@ -192,6 +192,11 @@ def unit_names(text: str) -> list[tuple[str, str]]:
     >>> unit_names("KẾT QUẢ RÀ SOÁT XÃ NÔNG THÔN MỚI KIỂU MẪU NĂM 2024")
     []
     """
+    return list(_unit_names(text))
+
+
+@lru_cache(maxsize=1 << 14)  # pure; header cells and sheet names repeat across sheets
+def _unit_names(text: str) -> tuple[tuple[str, str], ...]:
     out: list[tuple[str, str]] = []
     matches = [m for line in text.splitlines() for m in _UNIT.finditer(nfc(line))]
     for match in matches:
@@ -204,7 +209,7 @@ def unit_names(text: str) -> list[tuple[str, str]]:
         if name.isupper() or name.islower():
             name = name.title()
         out.append((prefix[:1].upper() + prefix[1:].lower(), name))
-    return out
+    return tuple(out)
 
 
 def canonical_unit(label: str) -> tuple[str, str]:
