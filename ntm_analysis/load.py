@@ -337,7 +337,7 @@ class _SheetLoader:
         if c is None or r >= len(self.cells) or c >= self.n_cols:
             return None
         v = self.cells[r][c]
-        if type(v) is str or isinstance(v, str):
+        if isinstance(v, str):
             return self.texts[r][c] or None  # the cell's NFC text, computed once
         return v
 
