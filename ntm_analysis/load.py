@@ -308,7 +308,10 @@ class _SheetLoader:
         self.percent_written = 0  # result cells written with "%" in percentage rows
         self.layout: _Layout | None = None
         self.n_cols = grid.n_cols
-        self.cells = [list(r) + [""] * (self.n_cols - len(r)) for r in grid.rows]
+        n_cols = self.n_cols
+        # one copy per row (calamine's rows are all as wide as the sheet; others are padded)
+        self.cells = [list(r) if len(r) == n_cols else [*r, *[""] * (n_cols - len(r))]
+                      for r in grid.rows]
         self.filled_from: dict[tuple[int, int], tuple[int, int]] = {}
         for (r0, c0), (r1, c1) in grid.merged:
             if r0 >= len(self.cells):
