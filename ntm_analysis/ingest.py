@@ -104,11 +104,8 @@ def _write_cache(path: Path, ind: pa.Table, iss: pa.Table) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, iss.schema) as writer:
-        writer.write_table(iss)
     meta = dict(ind.schema.metadata or {})
-    meta[_ISSUES_KEY] = sink.getvalue().to_pybytes()
+    meta[_ISSUES_KEY] = _to_ipc(iss)
     out = pa.BufferOutputStream()
     # a cache file is only read back whole: no statistics; dictionary pages keep it small
     # (the texts repeat) without the cost of compression
@@ -132,8 +129,7 @@ def _read_cache(path: Path) -> tuple[pa.Table, pa.Table] | None:
 
     try:
         ind = pq.read_table(path)
-        blob = (ind.schema.metadata or {})[_ISSUES_KEY]
-        iss = pa.ipc.open_stream(blob).read_all()
+        iss = _from_ipc((ind.schema.metadata or {})[_ISSUES_KEY])
     except (OSError, KeyError, pa.ArrowInvalid) as error:
         log.debug("cache file %s unusable (%s); parsing again", path.name, error)
         return None
@@ -159,6 +155,33 @@ def _parse(path: Path, year: int | None,
     return ind, iss
 
 
+def _to_ipc(table: pa.Table) -> bytes:
+    """Serialise a table as an Arrow IPC stream (what ``_from_ipc`` reads back, equal)."""
+    import pyarrow as pa
+
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def _from_ipc(blob: bytes) -> pa.Table:
+    import pyarrow as pa
+
+    return pa.ipc.open_stream(blob).read_all()
+
+
+def _parse_to_ipc(path: Path, year: int | None,
+                  cache_file: Path | None = None) -> tuple[bytes, bytes]:
+    """``_parse`` in a pool worker: the tables go back to the parent as Arrow IPC streams.
+
+    Measured on 50 workbooks: 5 ms to write and 2 ms to read the streams, against 28 ms to
+    pickle and 10-16 ms to unpickle the tables themselves.
+    """
+    ind, iss = _parse(path, year, cache_file)
+    return _to_ipc(ind), _to_ipc(iss)
+
+
 def _parse_all(paths: list[Path], year: int | None, workers: int,
                stems: list[Path | None]) -> Iterator[tuple[pa.Table, pa.Table]]:
     """Parse workbooks in order, in ``workers`` forked processes when there are enough of them.
@@ -178,8 +201,9 @@ def _parse_all(paths: list[Path], year: int | None, workers: int,
         gc.freeze()
         try:
             with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                yield from pool.map(_parse, paths, [year] * len(paths), stems,
-                                    chunksize=max(1, len(paths) // (workers * 4)))
+                for ind, iss in pool.map(_parse_to_ipc, paths, [year] * len(paths), stems,
+                                         chunksize=max(1, len(paths) // (workers * 4))):
+                    yield _from_ipc(ind), _from_ipc(iss)
         finally:
             gc.unfreeze()
         return

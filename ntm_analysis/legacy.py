@@ -27,6 +27,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +146,8 @@ _SUSPECT = frozenset(
     if ord(c) > 0x7F and c not in _VIET_LATIN1
 )
 
+#: One of the ``_SUSPECT`` characters (a character class scans text faster than a set).
+_SUSPECT_CHAR = re.compile("[" + re.escape("".join(sorted(_SUSPECT))) + "]")
 #: A Latin-1 letter right after a or e: VNI writes "eá" for ế, Unicode never has such a pair.
 _VNI_PAIR = re.compile("[aeAE][\u00c0-\u00ff]")
 _SPLIT = re.compile(r"[\s0-9!-/:-@\[-`{-~]+")
@@ -434,6 +437,13 @@ def fix_grid(rows: list[list[Any]], *, font_encoding: str | None = None) -> Grid
     >>> fix_grid([["Kết quả", "Có"]]).converted
     {}
     """
+    if _plainly_unicode(rows, font_encoding):
+        return GridFix(rows)  # the common case, decided without visiting cells one by one
+    return _fix_cells(rows, font_encoding)
+
+
+def _fix_cells(rows: list[list[Any]], font_encoding: str | None) -> GridFix:
+    """``fix_grid`` judging every cell (what the sheet-wide test stands in for)."""
     candidates: list[tuple[int, int, str]] = []
     # a candidate is a text cell with non-ASCII characters none of which is a Vietnamese letter
     # beyond Latin-1; set.isdisjoint walks the text in C, and this visits every cell
@@ -478,6 +488,33 @@ def fix_grid(rows: list[list[Any]], *, font_encoding: str | None = None) -> Grid
         if not _SUSPECT.isdisjoint(text):
             fix.unsure.append((r, c))
     return fix
+
+
+def _plainly_unicode(rows: list[list[Any]], font_encoding: str | None) -> bool:
+    """True when no cell of the sheet can be legacy text: ``fix_grid`` would change nothing.
+
+    The candidate texts (non-ASCII, no Vietnamese letter beyond Latin-1) are gathered without
+    positions and tested joined together, in C, instead of one by one: with none there is
+    nothing to convert; without a legacy font, candidates with no character that only legacy
+    text uses and no VNI pair ("eá") give no word to convert in any cell, nor in the cells
+    taken together, so ``fix_grid`` would find nothing (and no unsure cell) either.
+
+    Examples
+    --------
+    >>> _plainly_unicode([["Kết quả", "Có", 5]], None), _plainly_unicode([["TT", 1.0]], "tcvn3")
+    (True, True)
+    >>> _plainly_unicode([["KÕt qu¶"]], None), _plainly_unicode([["Có"]], "tcvn3")
+    (False, False)
+    """
+    plain = _VIET_BEYOND_LATIN1.isdisjoint
+    candidates = [v for v in chain.from_iterable(rows)
+                  if isinstance(v, str) and not v.isascii() and plain(v)]
+    if not candidates:
+        return True
+    if font_encoding in ENCODINGS:
+        return False  # a legacy font may convert Latin-1 text the detection leaves alone
+    text = "\x00".join(candidates)
+    return _SUSPECT_CHAR.search(text) is None and _VNI_PAIR.search(text) is None
 
 
 _WORD = re.compile(r"\w+")

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
+from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -191,6 +192,11 @@ def unit_names(text: str) -> list[tuple[str, str]]:
     >>> unit_names("KẾT QUẢ RÀ SOÁT XÃ NÔNG THÔN MỚI KIỂU MẪU NĂM 2024")
     []
     """
+    return list(_unit_names(text))
+
+
+@lru_cache(maxsize=1 << 14)  # pure; header cells and sheet names repeat across sheets
+def _unit_names(text: str) -> tuple[tuple[str, str], ...]:
     out: list[tuple[str, str]] = []
     matches = [m for line in text.splitlines() for m in _UNIT.finditer(nfc(line))]
     for match in matches:
@@ -203,7 +209,7 @@ def unit_names(text: str) -> list[tuple[str, str]]:
         if name.isupper() or name.islower():
             name = name.title()
         out.append((prefix[:1].upper() + prefix[1:].lower(), name))
-    return out
+    return tuple(out)
 
 
 def canonical_unit(label: str) -> tuple[str, str]:
@@ -302,7 +308,10 @@ class _SheetLoader:
         self.percent_written = 0  # result cells written with "%" in percentage rows
         self.layout: _Layout | None = None
         self.n_cols = grid.n_cols
-        self.cells = [list(r) + [""] * (self.n_cols - len(r)) for r in grid.rows]
+        n_cols = self.n_cols
+        # one copy per row (calamine's rows are all as wide as the sheet; others are padded)
+        self.cells = [list(r) if len(r) == n_cols else [*r, *[""] * (n_cols - len(r))]
+                      for r in grid.rows]
         self.filled_from: dict[tuple[int, int], tuple[int, int]] = {}
         for (r0, c0), (r1, c1) in grid.merged:
             if r0 >= len(self.cells):
@@ -315,6 +324,10 @@ class _SheetLoader:
                         self.filled_from[(r, c)] = (r0, c0)
         # each cell's text once: the layout search and row classification read cells many times
         self.texts = [cell_texts(row) for row in self.cells]
+        # every cell a text that is its own NFC text (the list comparison runs in C, and
+        # mostly on identical objects): then a cell's text is its value, '' for empty
+        self.all_text = self.texts == self.cells
+        self._unit_cells: dict[int, tuple[Any, tuple[Any, ...]]] = {}
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -379,7 +392,9 @@ class _SheetLoader:
 
     def check_cells(self, layout: _Layout, records: list[_Record]) -> None:
         """Report data cells that are suspiciously long and merges across data rows."""
-        for rec in records:
+        # the longest text of the whole sheet first (in C): most sheets have no long cell
+        long_cells = max(map(len, chain.from_iterable(self.texts)), default=0) > MAX_CELL_CHARS
+        for rec in records if long_cells else ():
             texts = self.texts[rec.row]
             if max(map(len, texts), default=0) <= MAX_CELL_CHARS:
                 continue  # the common case, tested in C
@@ -549,7 +564,9 @@ class _SheetLoader:
     # -- rows ---------------------------------------------------------------------------------
 
     def classify(self, layout: _Layout) -> list[_Record]:
-        raw: list[dict[str, Any]] = []
+        # one tuple per candidate row: (row, no_text, no_kind, no_val, name, name_kind,
+        # name_no, name_clean, crit_text, has_data)
+        raw: list[tuple[Any, ...]] = []
         footer = False
         starts = _footer_starts()
         data_cols = [c for u in layout.units for c in
@@ -558,6 +575,8 @@ class _SheetLoader:
             data_cols.append(layout.target)
         n_cols = self.n_cols
         data_cols = [c for c in data_cols if c < n_cols]
+        # the data cells of a row in one C call (a tuple, also for a single column)
+        data_of = itemgetter(*data_cols, *data_cols) if data_cols else None
         # merged-cell fillings per row: most rows have none, and then every text is the row's own
         filled_cols: dict[int, set[int]] = {}
         for fr, fc in self.filled_from:
@@ -568,11 +587,14 @@ class _SheetLoader:
 
         number_col, name_col = column(layout.number), column(layout.name)
         crit_col = column(layout.criterion)
+        by_criterion = layout.criterion is not None
+        number_merged = layout.number is not None and by_criterion
+        all_texts = self.texts
         for r in range(layout.first_data_row, len(self.cells)):
-            texts = self.texts[r]  # padded to n_cols: the same as text(r, c) for each column
+            texts = all_texts[r]  # padded to n_cols: the same as text(r, c) for each column
             filled = filled_cols.get(r)
             if filled is None:
-                own = [t for t in texts if t]
+                own = list(filter(None, texts))
                 if not own:
                     continue
                 first_text = own[0]
@@ -581,11 +603,7 @@ class _SheetLoader:
                     continue
                 own = [t for c, t in enumerate(texts) if t and c not in filled]
                 first_text = next(t for t in texts if t)
-            has_data = False
-            for c in data_cols:
-                if texts[c]:
-                    has_data = True
-                    break
+            has_data = data_of is not None and any(data_of(texts))
             if footer or (not has_data and first_text.lower().startswith(starts)) or (
                     own and own[0].lower().startswith(starts) and not has_data):
                 footer = True
@@ -597,51 +615,51 @@ class _SheetLoader:
             if not own:
                 continue  # a row made only of merged cells continuing from above
             no_text = texts[number_col] if number_col is not None else ""
-            if layout.number is not None and filled is not None and layout.number in filled \
-                    and layout.criterion is not None:
+            if number_merged and filled is not None and layout.number in filled:
                 no_text = ""  # vertically merged criterion number beside its indicators
             name = texts[name_col] if name_col is not None else ""
             crit_text = (texts[crit_col] if crit_col is not None else "") \
-                if layout.criterion is not None else None
+                if by_criterion else None
             no_kind, no_val = _number_kind(no_text)
             if not name and no_kind == "other":
                 # a criterion written across the row from the number column ("Tiêu chí 1: …")
                 name, no_text, no_kind, no_val = no_text, "", "none", None
-            name_kind, name_no, name_clean = _name_number(name)
-            raw.append(dict(row=r, no_text=no_text, no_kind=no_kind, no_val=no_val, name=name,
-                            name_kind=name_kind, name_no=name_no, name_clean=name_clean,
-                            crit_text=crit_text, has_data=has_data))
-        has_roman = any(x["no_kind"] == "roman" or x["name_kind"] == "roman" for x in raw)
-        has_dotted = any(x["no_kind"] == "dotted" or x["name_kind"] == "dotted" for x in raw)
-        has_unnumbered_data = any(x["no_kind"] in ("none", "letter", "bullet")
-                                  and x["name_kind"] in ("none", "int") and x["has_data"]
-                                  for x in raw)
+            raw.append((r, no_text, no_kind, no_val, name, *_name_number(name), crit_text,
+                        has_data))
+        has_roman = has_dotted = has_unnumbered_data = False
+        for _, _, no_kind, _, _, name_kind, _, _, _, has_data in raw:
+            if no_kind == "roman" or name_kind == "roman":
+                has_roman = True
+            if no_kind == "dotted" or name_kind == "dotted":
+                has_dotted = True
+            if no_kind in ("none", "letter", "bullet") and name_kind in ("none", "int") \
+                    and has_data:
+                has_unnumbered_data = True
         records: list[_Record] = []
-        for x in raw:
-            kind, number, name = "indicator", None, x["name_clean"]
-            if layout.criterion is not None:
-                if x["no_kind"] == "dotted":
-                    number = x["no_val"]
-                elif x["name_kind"] == "dotted":
-                    number = x["name_no"]
-                if not x["name"] and not x["has_data"]:
+        for (r, _, no_kind, no_val, x_name, name_kind, name_no, name_clean, crit_text,
+             has_data) in raw:
+            kind, number, name = "indicator", None, name_clean
+            if by_criterion:
+                if no_kind == "dotted":
+                    number = no_val
+                elif name_kind == "dotted":
+                    number = name_no
+                if not x_name and not has_data:
                     kind = "criterion"
-                    number, name = None, x["crit_text"] or ""
-            elif x["name_kind"] == "criterion" or "roman" in (x["no_kind"], x["name_kind"]):
+                    number, name = None, crit_text or ""
+            elif name_kind == "criterion" or "roman" in (no_kind, name_kind):
                 kind = "criterion"
-                number = x["no_val"] if x["no_kind"] == "roman" else x["name_no"]
-            elif x["no_kind"] == "dotted" or x["name_kind"] == "dotted":
-                number = x["no_val"] if x["no_kind"] == "dotted" else x["name_no"]
-            elif x["no_kind"] == "int":
+                number = no_val if no_kind == "roman" else name_no
+            elif no_kind == "dotted" or name_kind == "dotted":
+                number = no_val if no_kind == "dotted" else name_no
+            elif no_kind == "int":
                 if has_roman:
                     number = None  # ordinal under a roman-numbered criterion
-                elif has_dotted or has_unnumbered_data or not x["has_data"]:
-                    kind, number = "criterion", x["no_val"]
-            elif x["name_kind"] == "int" and (has_dotted or has_unnumbered_data
-                                              or not x["has_data"]):
-                kind, number = "criterion", x["name_no"]
-            records.append(_Record(x["row"], kind, number, name, x["crit_text"], x["has_data"],
-                                   x["no_kind"]))
+                elif has_dotted or has_unnumbered_data or not has_data:
+                    kind, number = "criterion", no_val
+            elif name_kind == "int" and (has_dotted or has_unnumbered_data or not has_data):
+                kind, number = "criterion", name_no
+            records.append(_Record(r, kind, number, name, crit_text, has_data, no_kind))
         return records
 
     def load(self) -> bool:
@@ -779,61 +797,83 @@ class _SheetLoader:
                     issue[Iss.severity] = Severity.info
         return True
 
+    def _unit_getter(self, layout: _Layout, uc: _UnitColumns) -> tuple[Any, tuple[Any, ...]]:
+        """Return a getter of a row's texts of the unit's judged cells, and what it picks.
+
+        The cells are result, assessment, the two marks and the target, those that exist in
+        the sheet; the shape (which roles the table has, which of their columns exist) makes
+        the picked texts a key that no other layout can share by accident.
+        """
+        got = self._unit_cells.get(id(uc))
+        if got is None:
+            columns = (uc.result, uc.assessment, uc.mark_met, uc.mark_not_met, layout.target)
+            present = tuple(c is not None and c < self.n_cols for c in columns)
+            picked = [c for c, ok in zip(columns, present, strict=True) if ok]
+            pick = itemgetter(*picked, *picked) if picked else _no_cells  # always a tuple
+            shape = ("texts", uc.assessment is not None,
+                     uc.mark_met is not None or uc.mark_not_met is not None,
+                     layout.target is not None, present)
+            got = self._unit_cells[id(uc)] = (pick, shape)
+        return got
+
+    def _judge(self, layout: _Layout, uc: _UnitColumns,
+               r: int) -> tuple[Any, str | None, tuple[_Problem, ...]]:
+        """``_judge_cells`` of the unit's cells on row ``r``, remembered by their values."""
+        raw = self.raw
+        result_raw = raw(r, uc.result)
+        with_assessment = uc.assessment is not None
+        assessment_raw = raw(r, uc.assessment) if with_assessment else None
+        assessment_text = self.text(r, uc.assessment)
+        with_marks = uc.mark_met is not None or uc.mark_not_met is not None
+        met_raw = raw(r, uc.mark_met) if with_marks else None
+        not_raw = raw(r, uc.mark_not_met) if with_marks else None
+        with_target = layout.target is not None
+        target_raw = raw(r, layout.target) if with_target else None
+        key = (_cell_key(result_raw), with_assessment, _cell_key(assessment_raw),
+               assessment_text, with_marks, _cell_key(met_raw), _cell_key(not_raw), with_target,
+               _cell_key(target_raw))
+        judged = _JUDGED.get(key)
+        if judged is None:
+            if len(_JUDGED) >= _JUDGED_MAX:
+                _JUDGED.clear()
+            judged = _JUDGED[key] = _judge_cells(
+                result_raw, with_assessment, assessment_raw, assessment_text, with_marks,
+                met_raw, not_raw, with_target, target_raw)
+        return judged
+
     def _emit(self, layout: _Layout, rec: _Record, uc: _UnitColumns, unit: str | None,
               level: str | None, commune: str | None, year: int | None,
               cset: cat.CriteriaSet | None, crit_no: str | None, crit_name: str | None,
               number: str | None) -> None:
         r = rec.row
-        raw = self.raw
-        result_raw = raw(r, uc.result)
-        value = parse_value(result_raw)
-        assessment = parse_assessment(raw(r, uc.assessment)) if uc.assessment is not None \
-            else None
-        if uc.assessment is not None and assessment is None and self.text(r, uc.assessment):
-            self.issue(r, layout.header_text.get(uc.assessment), self.text(r, uc.assessment),
-                       "self-assessment not understood: expected 'Đạt' or 'Chưa đạt'",
-                       Severity.warning, "bad_assessment")
-        if uc.mark_met is not None or uc.mark_not_met is not None:
-            met_mark = is_mark(self.raw(r, uc.mark_met))
-            not_mark = is_mark(self.raw(r, uc.mark_not_met))
-            if met_mark and not_mark:
-                self.issue(r, "Đạt / Chưa đạt", None, "both 'Đạt' and 'Chưa đạt' are marked: "
-                           "expected one mark; self-assessment left empty", Severity.warning,
-                           "conflicting_marks")
-            elif met_mark or not_mark:
-                mark_assessment = "met" if met_mark else "not_met"
-                if assessment is not None and assessment != mark_assessment:
-                    said = "Đạt" if assessment == "met" else "Chưa đạt"
-                    marked = "Đạt" if met_mark else "Chưa đạt"
-                    self.issue(r, layout.header_text.get(uc.assessment or 0) or "Đánh giá",
-                               self.text(r, uc.assessment), f"the assessment column says "
-                               f"'{said}' but the x mark is under '{marked}': expected them to "
-                               "agree; the mark was used", Severity.warning, "conflicting_marks")
-                assessment = mark_assessment
+        texts = self.texts[r]
+        # the same few cell contents recur on every row and sheet: judge each combination once
+        text_key = None
+        if self.all_text:  # the texts are the cells: one C call picks the unit's cells
+            pick, shape = self._unit_getter(layout, uc)
+            text_key = (shape, pick(texts))
+            judged = _JUDGED.get(text_key)
+        else:
+            judged = None
+        if judged is None:
+            judged = self._judge(layout, uc, r)
+            if text_key is not None:
+                if len(_JUDGED) >= _JUDGED_MAX:
+                    _JUDGED.clear()
+                _JUDGED[text_key] = judged
+        value, assessment, problems = judged
         if value.kind == "percent":
             self.percent_written += 1
-        if value.kind in ("number", "percent") and _LETTER_IN_NUMBER.search(value.text):
-            self.issue(r, layout.header_text.get(uc.result or 0), value.text,
-                       "expected a number, found a letter O among the digits; the value was "
-                       "not used", Severity.warning, "letter_in_number")
-            value = type(value)("text", None, None, value.text)
-        elif value.kind == "number" and value.unit is None and value.number is not None and \
-                0 < value.number <= 1 and layout.target is not None:
-            target = parse_target(self.raw(r, layout.target))
-            if target.unit == PERCENT and (target.value or 0) > 1:
-                self.issue(r, layout.header_text.get(uc.result or 0), value.text,
-                           f"expected a percentage such as '{value.number * 100:g}%', found a "
-                           f"fraction; read as {value.number * 100:g}%", Severity.warning,
-                           "percent_fraction")
-        if value.kind == "date":
-            self.issue(r, layout.header_text.get(uc.result or 0), value.text,
-                       "expected a number, a percentage or a yes/no word, found a date",
-                       Severity.warning, "date_value")
-        elif value.kind == "text" and result_raw is not None:
-            self.issue(r, layout.header_text.get(uc.result or 0), value.text,
-                       "value not understood as a number, percentage or yes/no; the "
-                       "self-assessment decides", Severity.info, "text_value")
-        texts = self.texts[r]
+        for role, shown, problem, severity, code in problems:
+            if role == "result":
+                column: str | None = layout.header_text.get(uc.result or 0)
+            elif role == "assessment_column":
+                column = layout.header_text.get(uc.assessment or 0)
+            elif role == "assessment":
+                column = layout.header_text.get(uc.assessment or 0) or "Đánh giá"
+            else:  # "marks"
+                column = "Đạt / Chưa đạt"
+            self.issue(r, column, shown, problem, severity, code)
         n_cols = self.n_cols
         target_text = (texts[layout.target] or None) if layout.target is not None and \
             layout.target < n_cols else None
@@ -849,6 +889,85 @@ class _SheetLoader:
             rec.name or None, target_text, value.text or None, number_value, unit_of_value,
             assessment, note,
         ))
+
+
+#: One issue ``_judge_cells`` found: where it is reported ("result", "assessment_column": the
+#: unit's column; "assessment": that column or "Đánh giá"; "marks"), the value shown, the
+#: problem, its severity and code.
+_Problem = tuple[str, str | None, str, str, str]
+#: ``_judge_cells`` answers by their cells (see ``_SheetLoader._emit``), per process.
+_JUDGED: dict[tuple[Any, ...], tuple[Any, str | None, tuple[_Problem, ...]]] = {}
+_JUDGED_MAX = 1 << 16
+
+
+def _no_cells(texts: Sequence[str]) -> tuple[()]:
+    return ()
+
+
+def _cell_key(value: object) -> object:
+    """A cell value as a cache key: texts as they are, anything else by type and ``repr``.
+
+    ``1``, ``1.0`` and ``True`` (or ``0.0`` and ``-0.0``) are equal keys in a dict but parse
+    differently, so they must not share an answer.
+    """
+    if value is None or type(value) is str:
+        return value
+    return (type(value).__name__, repr(value))
+
+
+def _judge_cells(result_raw: object, with_assessment: bool, assessment_raw: object,
+                 assessment_text: str, with_marks: bool, met_raw: object, not_raw: object,
+                 with_target: bool, target_raw: object) -> tuple[Any, str | None,
+                                                                 tuple[_Problem, ...]]:
+    """Parse one unit's cells of an indicator row: (value, self-assessment, problems).
+
+    A pure function of the cells, so the loader asks once per distinct combination; the
+    problems are placed on each row (and named by its header) by ``_SheetLoader._emit``.
+    """
+    problems: list[_Problem] = []
+    value = parse_value(result_raw)
+    assessment = None
+    if with_assessment:
+        assessment = parse_assessment(assessment_raw)
+        if assessment is None and assessment_text:
+            problems.append(("assessment_column", assessment_text,
+                             "self-assessment not understood: expected 'Đạt' or 'Chưa đạt'",
+                             Severity.warning, "bad_assessment"))
+    if with_marks:
+        met_mark = is_mark(met_raw)
+        not_mark = is_mark(not_raw)
+        if met_mark and not_mark:
+            problems.append(("marks", None, "both 'Đạt' and 'Chưa đạt' are marked: expected "
+                             "one mark; self-assessment left empty", Severity.warning,
+                             "conflicting_marks"))
+        elif met_mark or not_mark:
+            mark_assessment = "met" if met_mark else "not_met"
+            if assessment is not None and assessment != mark_assessment:
+                said = "Đạt" if assessment == "met" else "Chưa đạt"
+                marked = "Đạt" if met_mark else "Chưa đạt"
+                problems.append(("assessment", assessment_text, f"the assessment column says "
+                                 f"'{said}' but the x mark is under '{marked}': expected them "
+                                 "to agree; the mark was used", Severity.warning,
+                                 "conflicting_marks"))
+            assessment = mark_assessment
+    if value.kind in ("number", "percent") and _LETTER_IN_NUMBER.search(value.text):
+        problems.append(("result", value.text, "expected a number, found a letter O among the "
+                         "digits; the value was not used", Severity.warning, "letter_in_number"))
+        value = type(value)("text", None, None, value.text)
+    elif value.kind == "number" and value.unit is None and value.number is not None and \
+            0 < value.number <= 1 and with_target:
+        target = parse_target(target_raw)
+        if target.unit == PERCENT and (target.value or 0) > 1:
+            problems.append(("result", value.text, f"expected a percentage such as "
+                             f"'{value.number * 100:g}%', found a fraction; read as "
+                             f"{value.number * 100:g}%", Severity.warning, "percent_fraction"))
+    if value.kind == "date":
+        problems.append(("result", value.text, "expected a number, a percentage or a yes/no "
+                         "word, found a date", Severity.warning, "date_value"))
+    elif value.kind == "text" and result_raw is not None:
+        problems.append(("result", value.text, "value not understood as a number, percentage "
+                         "or yes/no; the self-assessment decides", Severity.info, "text_value"))
+    return value, assessment, tuple(problems)
 
 
 def _name_as_written(prefix: str, name: str, cset: cat.CriteriaSet | None) -> tuple[str, str]:

@@ -130,6 +130,8 @@ def parse_value(raw: object) -> Value:
     >>> parse_value(12).kind, parse_value(None).kind
     ('number', 'empty')
     """
+    if type(raw) is str:  # the common case first: a text cell, parsed once per distinct text
+        return _parse_value_text(raw)
     if raw is None:
         return Value("empty")
     if isinstance(raw, bool):
@@ -295,6 +297,8 @@ def parse_assessment(raw: object) -> str | None:
     >>> parse_assessment("") is None
     True
     """
+    if type(raw) is str:
+        return _parse_assessment_text(raw)
     if raw is None:
         return None
     if isinstance(raw, bool):
@@ -322,14 +326,21 @@ def is_mark(raw: object) -> bool:
     >>> is_mark(" x "), is_mark("✓"), is_mark(""), is_mark(None)
     (True, True, False, False)
     """
+    if type(raw) is str:
+        return _is_mark_text(raw)
     if raw is None:
         return False
     if isinstance(raw, bool):
         return raw
     if isinstance(raw, int | float):
         return raw == 1
-    return fold(nfc(str(raw))) in {"x", "v", "1", "✓", "✔", "dat", "chua dat", "co", "+"} or \
-        nfc(str(raw)) in {"✓", "✔", "☑", "●", "•"}
+    return _is_mark_text(str(raw))
+
+
+@lru_cache(maxsize=1 << 12)  # the same few marks and words on every row of a marks table
+def _is_mark_text(raw: str) -> bool:
+    return fold(nfc(raw)) in {"x", "v", "1", "✓", "✔", "dat", "chua dat", "co", "+"} or \
+        nfc(raw) in {"✓", "✔", "☑", "●", "•"}
 
 
 def judge(value: Value, target: Target) -> tuple[str | None, float | None]:

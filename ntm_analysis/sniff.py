@@ -1,7 +1,8 @@
 """Check that a file is a workbook we can safely read, before any reader touches it.
 
 ``check_workbook_file`` looks at a file's first bytes and, for zip-based workbooks, at the zip's
-central directory; it never reads the whole file into memory. It returns the real format
+central directory; it reads a whole file into memory only when it is small
+(``DIRECT_READ_BYTES``). It returns the real format
 (``"xlsx"``, ``"xlsm"``, ``"xls"`` or ``"ods"``, whatever the file's extension says) or raises
 :class:`~ntm_analysis.errors.InputError` with a message that says what the file looks like
 instead: a PDF, a CSV, an HTML page, random bytes, a password-protected workbook, a zip bomb, a
@@ -15,6 +16,7 @@ import logging
 import os
 import struct
 import zipfile
+import zlib
 from pathlib import Path
 
 from ntm_analysis.errors import InputError, Location
@@ -156,7 +158,10 @@ def _check_zip(p: Path, label: str, *, max_uncompressed: int, max_ratio: float,
         if any(i.flag_bits & 0x1 for i in infos):
             raise _fail(label, PASSWORD_PROBLEM)
         fmt = _zip_kind(zf, names, label)
-        _scan_xml_parts(zf, infos, label, parts)
+        # a small file is read once and its parts inflated straight from memory; zipfile's
+        # per-part file objects cost more than the decompression itself
+        whole = p.read_bytes() if size <= DIRECT_READ_BYTES else None
+        _scan_xml_parts(zf, infos, label, parts, whole)
     return fmt
 
 
@@ -187,12 +192,19 @@ def _zip_kind(zf: zipfile.ZipFile, names: set[str], label: str) -> str:
 KEEP_PART_BYTES = 64 * 1024 * 1024
 
 
+#: Files up to this size are read into memory whole for the entity scan (see ``_inflate``).
+DIRECT_READ_BYTES = 8 * 1024 * 1024
+#: Largest part inflated whole from memory; larger parts are streamed.
+DIRECT_PART_BYTES = 16 * 1024 * 1024
+
+
 def _scan_xml_parts(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], label: str,
-                    parts: dict[str, bytes] | None = None) -> None:
+                    parts: dict[str, bytes] | None = None, whole: bytes | None = None) -> None:
     """Refuse a package whose XML parts declare a DOCTYPE or entities (streamed, bounded).
 
     With ``parts``, each part read whole (exactly its promised size) is kept there, within
-    ``KEEP_PART_BYTES`` in all.
+    ``KEEP_PART_BYTES`` in all. With ``whole`` (the file's bytes), parts are inflated from it
+    directly where that gives exactly what zipfile would read; others are streamed.
     """
     room = KEEP_PART_BYTES if parts is not None else 0
     for info in infos:
@@ -200,7 +212,13 @@ def _scan_xml_parts(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], label: st
         if not name.endswith((".xml", ".rels", ".vml")) or info.is_dir():
             continue
         keep: list[bytes] | None = [] if info.file_size <= room else None
-        if _part_declares_entities(zf, info, keep):
+        direct = _inflate(whole, info) if whole is not None else None
+        if direct is not None:
+            if _declares_entities(direct):
+                raise _fail(label, f"{ENTITY_PROBLEM} (part '{info.filename}')")
+            if keep is not None and direct:
+                keep.append(direct)
+        elif _part_declares_entities(zf, info, keep):
             raise _fail(label, f"{ENTITY_PROBLEM} (part '{info.filename}')")
         if parts is None:
             continue
@@ -216,6 +234,60 @@ def _scan_xml_parts(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], label: st
 
 _NEEDLES = ("<!doctype", "<!entity")
 _BYTE_NEEDLES = tuple(n.encode("ascii") for n in _NEEDLES)
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile's structFileHeader
+
+
+def _inflate(whole: bytes, info: zipfile.ZipInfo) -> bytes | None:
+    """Return a part's bytes inflated from the file's bytes, or None to let zipfile read it.
+
+    Only the plain case is handled (stored or deflated, the local header naming the same
+    member, exactly the promised size, the directory's CRC-32); anything else returns None and
+    the part is streamed through zipfile as before, with its own checks and messages.
+    """
+    if info.file_size > DIRECT_PART_BYTES:
+        return None  # streamed in chunks instead of held whole
+    start = info.header_offset
+    header = whole[start:start + _LOCAL_HEADER.size]
+    if len(header) != _LOCAL_HEADER.size:
+        return None
+    fields = _LOCAL_HEADER.unpack(header)
+    if fields[0] != b"PK\x03\x04":
+        return None
+    name_len, extra_len = fields[10], fields[11]
+    begin = start + _LOCAL_HEADER.size
+    name = whole[begin:begin + name_len]
+    encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
+    try:
+        if name.decode(encoding) != info.orig_filename:
+            return None
+    except UnicodeDecodeError:
+        return None
+    begin += name_len + extra_len
+    packed = whole[begin:begin + info.compress_size]
+    if len(packed) != info.compress_size:
+        return None
+    if info.compress_type == zipfile.ZIP_STORED:
+        data = packed
+    elif info.compress_type == zipfile.ZIP_DEFLATED:
+        inflater = zlib.decompressobj(-15)
+        try:
+            data = inflater.decompress(packed, info.file_size + 1)
+        except zlib.error:
+            return None
+    else:
+        return None
+    if len(data) != info.file_size or zlib.crc32(data) != info.CRC:
+        return None
+    return data
+
+
+def _declares_entities(data: bytes) -> bool:
+    """True when a whole part declares a DOCTYPE or entity (``_part_declares_entities``'s test)."""
+    decoder = _decoder_for(data)
+    if decoder is None:
+        return b"<!" in data and any(n in data.lower() for n in _BYTE_NEEDLES)
+    text = decoder.decode(data).lower()
+    return any(n in text for n in _NEEDLES)
 
 
 def _part_declares_entities(zf: zipfile.ZipFile, info: zipfile.ZipInfo,

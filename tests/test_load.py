@@ -537,3 +537,73 @@ def test_national_motto_header_is_not_a_commune(tmp_path: Path) -> None:
     ind = load_workbook(path).indicators
     assert ind[["unit", "commune", "level"]].drop_duplicates().values.tolist() == [
         ["Tân Lập", "Tân Lập", "commune"]]
+
+
+def test_cell_judgements_are_shared_only_between_equal_cells(tmp_path: Path) -> None:
+    """The loader judges each distinct combination of a row's cells once per process; the
+    issues still name each sheet's own header, and the answers are those of a cold cache."""
+    import datetime as dt
+
+    from ntm_analysis import load
+
+    assert len({load._cell_key(v) for v in (1, 1.0, True, "1")}) == 4
+    assert load._cell_key(0.0) != load._cell_key(-0.0)
+    wb = openpyxl.Workbook()
+    for title, result_word in (("Xóm Ao Sen", "Hiện trạng"), ("Xóm Nà Ca", "Kết quả")):
+        ws = wb.create_sheet(title)
+        ws.append([f"KẾT QUẢ RÀ SOÁT {title.upper()} NĂM 2024"])
+        ws.append(["TT", "Nội dung", "Chỉ tiêu", result_word, "Tự đánh giá"])
+        ws.append(["1", "Quy hoạch", None, None, None])
+        for i, (value, word) in enumerate([(0.5, "Đạt"), (True, "Đạt"), (1, "tốt"),
+                                           ("9O%", "Đạt"), (dt.datetime(2024, 5, 1), "Đạt"),
+                                           ("n/a?", "Chưa đạt"), (0.5, "Đạt")], start=1):
+            ws.append([f"1.{i}", f"Chỉ tiêu {i}", "≥ 50%", value, word])
+    del wb["Sheet"]
+    path = tmp_path / "judged.xlsx"
+    wb.save(path)
+    load._JUDGED.clear()
+    cold = load_workbook(path)
+    warm = load_workbook(path)  # every combination now comes from the cache
+    assert len(load._JUDGED) >= 6
+    pd.testing.assert_frame_equal(cold.indicators, warm.indicators)
+    pd.testing.assert_frame_equal(cold.issues, warm.issues)
+    issues = cold.issues
+    assert set(issues[Iss.column]) >= {"Hiện trạng", "Kết quả", "Tự đánh giá"}
+    codes = issues.groupby(Iss.source_sheet)[Iss.code].apply(sorted).to_dict()
+    assert codes["Xóm Ao Sen"] == codes["Xóm Nà Ca"]
+    assert {"percent_fraction", "letter_in_number", "date_value", "text_value",
+            "bad_assessment"} <= set(codes["Xóm Ao Sen"])
+
+
+def test_text_only_sheets_share_judgements_by_their_texts(tmp_path: Path) -> None:
+    """Sheets of text cells only are judged by their texts; two layouts with the same texts in
+    differently named (and placed) columns still get their own issues and values."""
+    from ntm_analysis import load
+
+    wb = openpyxl.Workbook()
+    layouts = {"Xóm Ao Sen": ["TT", "Nội dung", "Chỉ tiêu", "Hiện trạng", "Tự đánh giá"],
+               "Xóm Nà Ca": ["TT", "Nội dung", "Kết quả", "Đánh giá", "Chỉ tiêu"]}
+    for title, header in layouts.items():
+        ws = wb.create_sheet(title)
+        ws.append([f"KẾT QUẢ RÀ SOÁT {title.upper()} NĂM 2024"])
+        ws.append(header)
+        ws.append(["1", "Quy hoạch", "", "", ""])
+        for i, (value, word) in enumerate([("0,5", "Đạt"), ("9O%", "Đạt"), ("abc", "tốt"),
+                                           ("0,5", "Đạt")], start=1):
+            cells = {"Chỉ tiêu": "≥ 50%", "Hiện trạng": value, "Kết quả": value,
+                     "Tự đánh giá": word, "Đánh giá": word}
+            ws.append([f"1.{i}", f"Chỉ tiêu {i}", *(cells[h] for h in header[2:])])
+    del wb["Sheet"]
+    path = tmp_path / "texts.xlsx"
+    wb.save(path)
+    load._JUDGED.clear()
+    cold = load_workbook(path)
+    assert any(k[0][0] == "texts" for k in load._JUDGED if isinstance(k[0], tuple))
+    warm = load_workbook(path)
+    pd.testing.assert_frame_equal(cold.indicators, warm.indicators)
+    pd.testing.assert_frame_equal(cold.issues, warm.issues)
+    by_sheet = cold.issues.groupby(Iss.source_sheet)[Iss.column].apply(set).to_dict()
+    assert {"Hiện trạng", "Tự đánh giá"} <= by_sheet["Xóm Ao Sen"]
+    assert {"Kết quả", "Đánh giá"} <= by_sheet["Xóm Nà Ca"]
+    values = cold.indicators.groupby(Ind.source_sheet)[Ind.value_text].apply(list).to_dict()
+    assert values["Xóm Ao Sen"] == values["Xóm Nà Ca"]

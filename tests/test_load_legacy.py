@@ -9,6 +9,7 @@ import pytest
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from ntm_analysis.errors import InputError
 from ntm_analysis.legacy import TCVN3, VNI, fix_grid, from_unicode, workbook_font_encoding
 from ntm_analysis.load import load_workbook
 from ntm_analysis.schema import Ind, Iss
@@ -149,3 +150,35 @@ def test_input_grid_is_not_modified() -> None:
     before = [list(r) for r in rows]
     fix_grid(rows)
     assert rows == before
+
+
+def _all_grids() -> list[list[list[object]]]:
+    from ntm_analysis.cells import read_sheets
+
+    root = Path(__file__).parents[1]
+    paths = sorted((root / "data" / "raw").glob("*.xlsx")) + sorted(
+        (root / "tests" / "data" / "with-problems").glob("*.xlsx"))
+    grids = []
+    for path in paths:
+        try:
+            grids += [g.rows for g in read_sheets(path)]
+        except InputError:
+            continue  # the corpus's unreadable files
+    return grids
+
+
+@pytest.mark.parametrize("font_encoding", [None, TCVN3, VNI])
+def test_sheet_wide_test_gives_what_judging_every_cell_gives(font_encoding: str | None) -> None:
+    from ntm_analysis.legacy import _fix_cells
+
+    grids = _all_grids() + [
+        [["TT", 1.0, None], ["Có", "Kết quả", 2]],  # Latin-1 Vietnamese beside numbers
+        [[from_unicode("Kết quả rà soát", VNI), 3.5]],  # a VNI pair among numbers
+        [["xyz ¤¤ ®®q", "Đạt"]],  # an unsure cell
+        [["Cã", "Tá"]], [["café", "naïve"]], [[""]], [],
+    ]
+    assert len(grids) > 30
+    for rows in grids:
+        fast, full = fix_grid(rows, font_encoding=font_encoding), _fix_cells(rows, font_encoding)
+        assert (fast.rows, fast.converted, fast.unsure) == (full.rows, full.converted,
+                                                             full.unsure), rows[:3]

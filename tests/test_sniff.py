@@ -303,3 +303,71 @@ def test_parts_of_a_repeated_member_name_are_the_ones_zipfile_reads(tmp_path: Pa
         sniff.KEEP_PART_BYTES = original
     assert "[Content_Types].xml" in parts  # the room was used
     assert parts.get("xl/styles.xml", last) == last
+
+
+def _zip_corpus() -> list[Path]:
+    root = CORPUS.parents[2]
+    paths = sorted(CORPUS.glob("*.xls*")) + sorted((root / "data" / "raw").glob("*.xlsx"))
+    return [p for p in paths if zipfile.is_zipfile(p)]
+
+
+@pytest.mark.parametrize("path", _zip_corpus(), ids=lambda p: p.name)
+def test_parts_inflated_from_memory_are_what_zipfile_reads(path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inflating a part from the file's bytes gives zipfile's bytes (or defers to zipfile), and
+    the check's verdict and kept parts are those of the streamed check."""
+    from ntm_analysis import sniff
+
+    whole = path.read_bytes()
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            data = sniff._inflate(whole, info)
+            if data is not None:
+                assert data == zf.read(info)
+
+    def check() -> tuple[str, dict[str, bytes]]:
+        parts: dict[str, bytes] = {}
+        try:
+            verdict = check_workbook_file(path, parts=parts)
+        except InputError as error:
+            verdict = str(error)
+        return verdict, parts
+
+    direct = check()
+    monkeypatch.setattr(sniff, "DIRECT_READ_BYTES", -1)  # every part streamed
+    assert direct == check()
+
+
+def test_inflated_parts_cover_the_workbooks_and_refuse_entities() -> None:
+    """The in-memory path is the one taken on ordinary workbooks, and it finds declarations."""
+    from ntm_analysis import sniff
+
+    for name in ("valid-minimal.xlsx", "xml-external-entity.xlsx",
+                 "xml-external-entity-utf16.xlsx"):
+        whole = (CORPUS / name).read_bytes()
+        with zipfile.ZipFile(CORPUS / name) as zf:
+            shared = zf.getinfo("xl/sharedStrings.xml")
+            data = sniff._inflate(whole, shared)
+        assert data is not None
+        assert sniff._declares_entities(data) == (name != "valid-minimal.xlsx")
+
+
+def test_a_damaged_part_is_left_to_zipfile(tmp_path: Path) -> None:
+    """A part whose bytes do not match the directory's CRC is not inflated from memory (zipfile
+    reads it, and the reader reports it), and its bytes are not handed on."""
+    from ntm_analysis import sniff
+
+    src = (CORPUS / "valid-minimal.xlsx").read_bytes()
+    with zipfile.ZipFile(CORPUS / "valid-minimal.xlsx") as zf:
+        info = zf.getinfo("xl/sharedStrings.xml")
+        assert info.compress_type == zipfile.ZIP_DEFLATED
+    start = info.header_offset + 30 + len(info.orig_filename.encode()) + len(info.extra)
+    damaged = bytearray(src)
+    damaged[start + info.compress_size // 2] ^= 0x55
+    path = tmp_path / "damaged.xlsx"
+    path.write_bytes(bytes(damaged))
+    with zipfile.ZipFile(path) as zf:
+        assert sniff._inflate(bytes(damaged), zf.getinfo("xl/sharedStrings.xml")) is None
+    parts: dict[str, bytes] = {}
+    assert check_workbook_file(path, parts=parts) == "xlsx"  # the reader reports the damage
+    assert "xl/sharedStrings.xml" not in parts and "xl/workbook.xml" in parts
