@@ -598,6 +598,7 @@ def run_notebook(
     extra: Mapping[str, Any] | None = None,
     warm_kernel: bool = False,
     spare_next: bool = True,
+    fork_kernel: bool = False,
 ) -> RunResult:
     """Execute a notebook of the suite with papermill and write its run folder.
 
@@ -635,6 +636,10 @@ def run_notebook(
         while the previous run executed, and start the next spare; batch workers use it.
     spare_next : bool
         With ``warm_kernel``, start a spare for a next run (false for a worker's last run).
+    fork_kernel : bool
+        Fork the kernel (and the spare) from this process's kernel fork server
+        (:mod:`ntm_analysis.forkserver`): a fresh process, already warm. Plain kernels are
+        started when the server cannot start.
 
     Returns
     -------
@@ -703,12 +708,13 @@ def run_notebook(
     km: Any = None
     try:
         with _environment(env):
-            if warm_kernel:
+            if warm_kernel or fork_kernel:
                 from ntm_analysis.kernels import process_pool
 
                 km = process_pool().take(kernel_name=kernel_name, cwd=kernel_cwd, env=env,
                                          extra_arguments=KERNEL_ARGUMENTS,
-                                         spare_next=spare_next)
+                                         spare_next=spare_next and warm_kernel,
+                                         fork=fork_kernel)
             pm.execute_notebook(
                 str(nb_path), str(partial), parameters=given, kernel_name=kernel_name,
                 # one save of the output notebook at the end (also when the kernel dies),
