@@ -739,6 +739,10 @@ def run_notebook(
     finally:
         if km is not None and km.has_kernel:  # the run's own kernel, whatever happened
             km.shutdown_kernel(now=True)
+    if error is not None and failed_cell is None and partial.exists():
+        started = _last_started_cell(partial)  # the cell the kernel died in, or timed out
+        if started is not None:
+            failed_cell = _source_cell_index(started, nb_path, injected=bool(given))
     if partial.exists():
         os.replace(partial, out_nb)
 
@@ -777,6 +781,20 @@ def run_notebook(
         )
     logger.info("run ok: %s", html_path)
     return result
+
+
+def _last_started_cell(partial: Path) -> int | None:
+    """Return the index of the last cell papermill started in a partial notebook (None when
+    no cell started): the cell that was running when the kernel died or a cell timed out."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(partial, as_version=4)
+    except Exception:  # noqa: BLE001 - the error is reported without a cell then
+        return None
+    started = [i for i, c in enumerate(nb.cells)
+               if c.get("metadata", {}).get("papermill", {}).get("start_time")]
+    return started[-1] if started else None
 
 
 def _source_cell_index(cell_index: int, nb_path: Path, *, injected: bool) -> int:

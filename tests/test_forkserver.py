@@ -139,6 +139,20 @@ def test_killed_launcher_takes_its_kernel_along(tmp_path: Path) -> None:
         km2.start_kernel(cwd=str(tmp_path))
         second = _kernel_pid(km2)
         assert second != kernel
+        # an interrupt (SIGINT to the launcher's process group) reaches the kernel
+        kc = km2.client()
+        kc.start_channels()
+        try:
+            msg_id = kc.execute("import time; time.sleep(30)")
+            time.sleep(1.0)
+            km2.interrupt_kernel()
+            reply = kc.get_shell_msg(timeout=20)
+            assert reply["parent_header"]["msg_id"] == msg_id
+            assert reply["content"]["status"] == "error"
+            assert reply["content"]["ename"] == "KeyboardInterrupt"
+            assert km2.is_alive()  # interrupted, not killed
+        finally:
+            kc.stop_channels()
         km2.shutdown_kernel()  # the polite way: shutdown request, launcher exits with it
         assert _wait_gone({second}) == set()
         assert km2.provisioner is None or km2.provisioner.process is None
@@ -229,8 +243,10 @@ def test_failed_timed_out_and_dead_kernels_in_forked_runs(tmp_path: Path,
     finally:
         process_pool().close()
     assert "cell 1 failed: ValueError: boom" in errors["raises"]
-    assert "CellTimeoutError" in errors["sleeps"] and "after 5 seconds" in errors["sleeps"]
-    assert "DeadKernelError" in errors["dies"], errors["dies"]
+    # the cell the kernel was running is named, as for an error raised in the cell
+    assert "cell 1 failed: CellTimeoutError" in errors["sleeps"]
+    assert "after 5 seconds" in errors["sleeps"]
+    assert "cell 1 failed: DeadKernelError" in errors["dies"], errors["dies"]
     assert _descendants() == before
 
 
