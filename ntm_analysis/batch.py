@@ -366,7 +366,8 @@ def run_batch(plan: BatchPlan | Sequence[BatchRun], *,
         Fork each kernel from a template process of the worker that imported and warmed
         pandas, matplotlib and the library once (:mod:`ntm_analysis.forkserver`), instead of
         starting a new interpreter; each run still gets a fresh process of its own, and the
-        template never runs notebook code. False starts plain kernels (as ``ntm run`` does).
+        template never runs notebook code. False starts plain kernels (as ``ntm run`` does),
+        and so does ``spare_kernels=False`` (the strictly serial reference touches no pool).
 
     Raises
     ------
@@ -461,7 +462,7 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
         futures: dict[Future[RunOutcome], BatchRun] = {
             pool.submit(execute_run, run, str(nb), str(out / run.run_id), kernel_name,
                         timeout, html_report, str(root), spare_kernels, i < last,
-                        fork_kernels): run
+                        fork_kernels and spare_kernels): run
             for i, run in enumerate(todo)}
         bar = _progress(len(futures), enabled=progress)
         for future in as_completed(futures):
