@@ -271,6 +271,11 @@ def serve(socket_path: str) -> int:
 
     from ntm_analysis.kernels import warm_up
 
+    # standard output is the worker's pipe, read once (READY) and then never: whatever the
+    # imports print, and anything printed later, goes to standard error instead
+    ready_fd = os.dup(1)
+    sys.stdout.flush()
+    os.dup2(2, 1)
     failed = warm_up()
     if failed:
         print(f"ntm fork server: warm-up steps failed: {failed}", file=sys.stderr)
@@ -313,8 +318,8 @@ def serve(socket_path: str) -> int:
                         {"exit": os.waitstatus_to_exitcode(status)}).encode() + b"\n")
                 conn.close()
 
-    sys.stdout.buffer.write(READY)
-    sys.stdout.flush()
+    os.write(ready_fd, READY)
+    os.close(ready_fd)
     try:
         while True:
             for key, _ in sel.select():
@@ -341,7 +346,15 @@ def serve(socket_path: str) -> int:
                     sys.stderr.flush()
                     close = [listener.fileno(), wake_r, wake_w, conn.fileno(),
                              *(c.fileno() for c in kernels.values() if c is not None)]
-                    pid = os.fork()
+                    try:
+                        pid = os.fork()
+                    except OSError as exc:  # no memory or too many processes: refuse
+                        for fd in fds:
+                            os.close(fd)
+                        with contextlib.suppress(OSError):
+                            conn.sendall(json.dumps({"error": f"fork: {exc}"}).encode() + b"\n")
+                        conn.close()
+                        continue
                     if pid == 0:
                         sel.close()
                         _run_kernel(request, fds, me, close)
