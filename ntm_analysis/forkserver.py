@@ -23,8 +23,8 @@ forwards signals to the kernel and exits with it. Nothing is left behind:
 * the worker stops its server at exit and waits for it (:class:`ForkServer`), so the CPU time
   of the kernels reaches the worker's and its parent's accounts.
 
-Only Linux-like systems with ``os.fork`` are supported; elsewhere (or when the server does not
-start) batch workers start plain kernels.
+Only Linux is supported; elsewhere (or when the server does not start) batch workers start
+plain kernels.
 """
 
 from __future__ import annotations
@@ -67,8 +67,10 @@ class ForkServer:
     """A running fork server, child of this process; :meth:`stop` ends it and its kernels."""
 
     def __init__(self, *, timeout: float | None = None) -> None:
-        if not hasattr(os, "fork") or not hasattr(socket, "send_fds"):
-            raise ForkServerError("forking kernels needs os.fork and Unix sockets")
+        if not sys.platform.startswith("linux") or not hasattr(socket, "send_fds"):
+            # fork without exec is unsafe after macOS system frameworks are loaded, and the
+            # kernels' tie to the server (PR_SET_PDEATHSIG) is Linux's
+            raise ForkServerError("forked kernels are only used on Linux")
         self._dir = tempfile.mkdtemp(prefix="ntm-fork-")
         self.socket_path = os.path.join(self._dir, "kernels.sock")
         self.process = subprocess.Popen(

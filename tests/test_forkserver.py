@@ -28,7 +28,8 @@ from ntm_analysis.forkserver import ForkServer, fork_kernel_manager
 from ntm_analysis.kernels import KernelPool
 from ntm_analysis.run import run_notebook
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="forking needs os.fork")
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="forked kernels are only used on Linux")
 
 PROBE = ("import os, sys\n"
          "print(os.getpid(), 'pandas' in sys.modules, 'ntm_analysis.report_data' in sys.modules)\n"
@@ -271,6 +272,10 @@ def test_batch_with_forked_kernels_leaves_no_process(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     write_province(raw, communes=3, hamlets=(1, 2), year=2024, seed=3)
     plan = plan_from_raw_dir(raw)
+    # multiprocessing's helper for the process pool lives as long as this process: not ours
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
     before = _descendants()
     result = run_batch(plan, notebook=NOTEBOOK, out_dir=tmp_path / "out", workers=1)
     assert [o.status for o in result.outcomes] == ["ok"] * 3, result.outcomes
