@@ -20,7 +20,9 @@ The figures (seconds are wall-clock, best of one run):
 * ``batch``: ``reports``, ``workers``, ``seconds``, ``serial_seconds`` (one worker as a batch
   runs by default: its spare kernel starts while the previous report runs, on the second core)
   and ``strict_serial_seconds`` (one worker, no spare kernel: one report strictly after the
-  other); ``speedup`` is ``serial_seconds / seconds`` and ``strict_speedup``
+  other, with plain kernels); batches fork their kernels from a warm template unless
+  ``--no-fork-kernels`` (``fork_kernels`` in the JSON); ``speedup`` is
+  ``serial_seconds / seconds`` and ``strict_speedup``
   ``strict_serial_seconds / seconds`` (``speedup_basis`` says so in the JSON); the CPU seconds
   per report of each (``cpu_seconds_per_report``, ``serial_…``, ``strict_serial_…``: this
   process, its workers and their kernels, which a busy machine does not inflate as it does
@@ -156,7 +158,7 @@ def _cpu_since(before: float) -> float:
 
 
 def bench_batch(raw: Path, work: Path, reports: int, workers: int,
-                notebook: Path) -> dict[str, object]:
+                notebook: Path, fork_kernels: bool = True) -> dict[str, object]:
     from ntm_analysis.batch import plan_from_raw_dir, run_batch
 
     plan = plan_from_raw_dir(raw, processed_dir=work / "processed")
@@ -164,12 +166,14 @@ def bench_batch(raw: Path, work: Path, reports: int, workers: int,
     timings, cpu = {}, {}
     # "serial" is one worker as a batch runs it by default: its spare kernel starts (and
     # imports) while the previous report runs, on the second core; "strict_serial" is one
-    # worker without spare kernels, one report strictly after the other
-    for label, n, spares in (("parallel", workers, True), ("serial", 1, True),
-                             ("strict_serial", 1, False)):
+    # worker without spare kernels, one report strictly after the other, with plain kernels
+    # (no fork server): the reference of every change to how kernels start
+    for label, n, spares, forks in (("parallel", workers, True, fork_kernels),
+                                    ("serial", 1, True, fork_kernels),
+                                    ("strict_serial", 1, False, False)):
         start, times = time.perf_counter(), _cpu_now()
         result = run_batch(plan, notebook=notebook, out_dir=work / f"batch_{label}", workers=n,
-                           resume=False, spare_kernels=spares)
+                           resume=False, spare_kernels=spares, fork_kernels=forks)
         timings[label] = time.perf_counter() - start
         cpu[label] = _cpu_since(times)
         failed = [o for o in result.outcomes if o.status != "ok"]
@@ -185,7 +189,8 @@ def bench_batch(raw: Path, work: Path, reports: int, workers: int,
             "strict_speedup": round(timings["strict_serial"] / max(timings["parallel"], 1e-9), 2),
             "speedup_basis": "speedup: serial_seconds (1 worker, spare kernels on, as a batch "
                              "runs by default); strict_speedup: strict_serial_seconds (1 worker, "
-                             "no spare kernel)",
+                             "no spare kernel, plain kernels)",
+            "fork_kernels": fork_kernels,
             # CPU seconds of the batch (this process, its workers and their kernels): what a
             # report costs whatever else the machine is doing
             "cpu_seconds_per_report": round(cpu["parallel"] / n_runs, 3),
@@ -206,6 +211,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--notebook", type=Path, default=READINESS_NOTEBOOK,
                         help="notebook of the batch (default: the readiness report"
                              " notebooks/10_readiness.ipynb)")
+    parser.add_argument("--no-fork-kernels", action="store_true",
+                        help="batch kernels started as new interpreters, not forked from the "
+                             "worker's warm template (the reference before the fork server)")
     parser.add_argument("--work", type=Path, default=None, help="keep generated files here")
     args = parser.parse_args(argv)
     size = dict(SIZES["quick" if args.quick else "full"])
@@ -240,7 +248,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         log(f"  {out['attainment']}")
         if size["reports"] > 0:
             log(f"batch with {notebook.name} ...")
-            out["batch"] = bench_batch(raw, work, size["reports"], args.workers, notebook)
+            out["batch"] = bench_batch(raw, work, size["reports"], args.workers, notebook,
+                                       fork_kernels=not args.no_fork_kernels)
             log(f"  {out['batch']}")
     if args.json:
         print(json.dumps(out, ensure_ascii=False))

@@ -276,7 +276,7 @@ def _run_extra(run: BatchRun) -> dict[str, Any]:
 def execute_run(run: BatchRun, notebook: str, out_dir: str, kernel_name: str = "python3",
                 timeout: int | None = None, html_report: bool = True,
                 root: str | None = None, warm_kernel: bool = True,
-                spare_next: bool = True) -> RunOutcome:
+                spare_next: bool = True, fork_kernel: bool = True) -> RunOutcome:
     """Execute one run with :func:`ntm_analysis.run.run_notebook`; never raises for a failed run.
 
     It runs in a worker process (or on a Dask worker), so it takes and returns plain values.
@@ -284,7 +284,8 @@ def execute_run(run: BatchRun, notebook: str, out_dir: str, kernel_name: str = "
     a failure is returned as an outcome with status ``failed`` and the error text. With
     ``warm_kernel`` the run uses the worker's spare kernel (:mod:`ntm_analysis.kernels`),
     started while the worker's previous run executed; ``spare_next`` false starts no spare
-    after it (the batch's last runs, one per worker).
+    after it (the batch's last runs, one per worker). With ``fork_kernel`` the kernels are
+    forked from the worker's warm template (:mod:`ntm_analysis.forkserver`).
     """
     from ntm_analysis.run import notebook_parameters, run_notebook
 
@@ -295,7 +296,7 @@ def execute_run(run: BatchRun, notebook: str, out_dir: str, kernel_name: str = "
                               out_dir=out_dir, kernel_name=kernel_name, inputs=run.inputs,
                               export=html_report, timeout=timeout, title=run.unit,
                               root=root, extra=_run_extra(run), warm_kernel=warm_kernel,
-                              spare_next=spare_next)
+                              spare_next=spare_next, fork_kernel=fork_kernel)
     except Exception as exc:  # noqa: BLE001 - a failed run is recorded, the batch goes on
         return RunOutcome(run.run_id, STATUS_FAILED, time.perf_counter() - start, out_dir,
                           None, _error_text(exc))
@@ -326,7 +327,7 @@ def run_batch(plan: BatchPlan | Sequence[BatchRun], *,
               executor: Executor | None = None, kernel_name: str = "python3",
               resume: bool = True, progress: bool = False, timeout: int | None = None,
               html_report: bool = True, lang: str = "vi",
-              spare_kernels: bool = True) -> BatchResult:
+              spare_kernels: bool = True, fork_kernels: bool = True) -> BatchResult:
     """Run ``notebook`` once per planned run, in parallel, then write the summary and index.
 
     The output folder is locked for the length of the batch (:class:`ntm_analysis.fsio.RunLock`):
@@ -361,6 +362,12 @@ def run_batch(plan: BatchPlan | Sequence[BatchRun], *,
         Run each notebook in its worker's spare kernel, started while the previous run executed
         (:mod:`ntm_analysis.kernels`); false starts every kernel when its run begins, so runs
         are strictly one after the other within a worker (the benchmark's serial reference).
+    fork_kernels
+        Fork each kernel from a template process of the worker that imported and warmed
+        pandas, matplotlib and the library once (:mod:`ntm_analysis.forkserver`), instead of
+        starting a new interpreter; each run still gets a fresh process of its own, and the
+        template never runs notebook code. False starts plain kernels (as ``ntm run`` does),
+        and so does ``spare_kernels=False`` (the strictly serial reference touches no pool).
 
     Raises
     ------
@@ -407,7 +414,8 @@ def run_batch(plan: BatchPlan | Sequence[BatchRun], *,
         if todo:
             _execute_all(todo, nb=nb, out=out, root=root, workers=workers, executor=executor,
                          kernel_name=kernel_name, timeout=timeout, html_report=html_report,
-                         progress=progress, outcomes=outcomes, spare_kernels=spare_kernels)
+                         progress=progress, outcomes=outcomes, spare_kernels=spare_kernels,
+                         fork_kernels=fork_kernels)
         ordered = [outcomes[r.run_id] for r in runs]
         summary = summarise_batch(runs, ordered, indicators, out_dir=out)
         written = []
@@ -439,7 +447,8 @@ def _read_json(path: Path) -> dict[str, Any]:
 def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
                  workers: int | None, executor: Executor | None, kernel_name: str,
                  timeout: int | None, html_report: bool, progress: bool,
-                 outcomes: dict[str, RunOutcome], spare_kernels: bool = True) -> None:
+                 outcomes: dict[str, RunOutcome], spare_kernels: bool = True,
+                 fork_kernels: bool = True) -> None:
     own = executor is None
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
     # workers are spawned, not forked: a fork copies a parent that may have run kernels
@@ -452,7 +461,8 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
     try:
         futures: dict[Future[RunOutcome], BatchRun] = {
             pool.submit(execute_run, run, str(nb), str(out / run.run_id), kernel_name,
-                        timeout, html_report, str(root), spare_kernels, i < last): run
+                        timeout, html_report, str(root), spare_kernels, i < last,
+                        fork_kernels and spare_kernels): run
             for i, run in enumerate(todo)}
         bar = _progress(len(futures), enabled=progress)
         for future in as_completed(futures):

@@ -53,10 +53,13 @@ CWD_PATH = click.Path(path_type=Path, resolve_path=True)
 @click.option("--no-resume", is_flag=True, help="Run again even when nothing changed.")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
               help="Language of the index page.")
+@click.option("--no-fork-kernels", is_flag=True,
+              help="Start every kernel as a new interpreter instead of forking it from the "
+                   "worker's warm template process.")
 def batch(notebook: str, raw_dir: Path, listing: Path | None, processed_dir: Path,
           out_dir: Path, years: tuple[int, ...], parent: str | None, params: tuple[str, ...],
           workers: int | None, scheduler: str | None, kernel_name: str, no_resume: bool,
-          lang: str) -> None:
+          lang: str, no_fork_kernels: bool) -> None:
     """Run NOTEBOOK (default: the readiness report 10_readiness) once per commune and year, in
     parallel, with a summary table and an index page.
 
@@ -88,7 +91,7 @@ def batch(notebook: str, raw_dir: Path, listing: Path | None, processed_dir: Pat
     executor = dask_executor(scheduler) if scheduler else None
     result = run_batch(plan, notebook=notebook, out_dir=out_dir, workers=workers,
                        executor=executor, kernel_name=kernel_name, resume=not no_resume,
-                       progress=True, lang=lang)
+                       progress=True, lang=lang, fork_kernels=not no_fork_kernels)
     counts: dict[str, int] = {}
     for outcome in result.outcomes:
         counts[outcome.status] = counts.get(outcome.status, 0) + 1

@@ -11,6 +11,12 @@ When a run takes the spare, its run-specific settings (environment variables suc
 ``$NTM_RUN_DIR`` and the working directory) are applied in the kernel before the notebook runs,
 silently (no execution count is used). A spare that died, or whose warm-up failed, is shut down
 and the run starts a kernel of its own as usual: the pool only ever saves time.
+
+With ``fork=True`` (batch workers, by default) the pool's kernels are forked from the worker's
+fork server (:mod:`ntm_analysis.forkserver`): a template process that imported and warmed
+everything once but never runs notebook code, so each kernel is still a fresh process for one
+run, and it is warm from its first instant (no warm-up code is sent to it). The server starts
+with the first such run; when it cannot start, the pool logs why and starts plain kernels.
 """
 
 from __future__ import annotations
@@ -20,7 +26,10 @@ import logging
 import os
 import threading
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ntm_analysis.forkserver import ForkServer
 
 logger = logging.getLogger(__name__)
 
@@ -133,15 +142,22 @@ class _Spare:
     """A kernel started ahead of its run, with the warm-up imports sent to it."""
 
     def __init__(self, kernel_name: str, cwd: str, extra_arguments: Sequence[str],
-                 modules: Sequence[str]) -> None:
+                 modules: Sequence[str], server: ForkServer | None = None) -> None:
         from jupyter_client.manager import KernelManager
 
-        self.key = (kernel_name, cwd, tuple(extra_arguments))
-        self.km = KernelManager(kernel_name=kernel_name)
+        self.key = (kernel_name, cwd, tuple(extra_arguments), server is not None)
+        if server is not None:
+            from ntm_analysis.forkserver import fork_kernel_manager
+
+            self.km = fork_kernel_manager(kernel_name, server)
+        else:
+            self.km = KernelManager(kernel_name=kernel_name)
         self.km.start_kernel(cwd=cwd, extra_arguments=list(extra_arguments))
         self.kc = self.km.client()
         self.kc.start_channels()
-        self.warm_id = self.kc.execute(warm_code(modules), silent=True, store_history=False)
+        # a forked kernel is a copy of the warm template: nothing to import
+        self.warm_id = (None if server is not None else
+                        self.kc.execute(warm_code(modules), silent=True, store_history=False))
 
     def _wait(self, msg_id: str, timeout: float) -> bool:
         while True:
@@ -151,7 +167,11 @@ class _Spare:
 
     def ready(self, env: Mapping[str, str], cwd: str, timeout: float) -> bool:
         """Wait for the warm-up, then apply the run's environment; True when all went well."""
-        if not self.km.is_alive() or not self._wait(self.warm_id, timeout):
+        if not self.km.is_alive():
+            return False
+        if self.warm_id is None:
+            self.kc.wait_for_ready(timeout=timeout)
+        elif not self._wait(self.warm_id, timeout):
             return False
         msg_id = self.kc.execute(prologue_code(env, cwd), silent=True, store_history=False)
         return self._wait(msg_id, timeout) and bool(self.km.is_alive())
@@ -180,15 +200,39 @@ class KernelPool:
                  timeout: float = WARM_TIMEOUT) -> None:
         self.modules = tuple(modules)
         self.timeout = timeout
+        self._server: ForkServer | None = None
+        self._server_failed = False
+        self._server_lock = threading.Lock()
         self._spare: _Spare | None = None
         self._starting: threading.Thread | None = None
         self._lock = threading.Lock()
         self._taking = threading.Lock()  # runs in threads of one process take one at a time
 
-    def _start_spare(self, kernel_name: str, cwd: str, extra_arguments: Sequence[str]) -> None:
+    def fork_server(self) -> ForkServer | None:
+        """Return this pool's fork server, started on first use (None if it cannot start)."""
+        with self._server_lock:
+            if self._server is not None and not self._server.alive():
+                logger.warning("kernel fork server ended (status %s); starting plain kernels",
+                               self._server.process.returncode)
+                self._server.stop()
+                self._server, self._server_failed = None, True
+            if self._server is None and not self._server_failed:
+                from ntm_analysis.forkserver import ForkServer
+
+                try:
+                    self._server = ForkServer()
+                except Exception as exc:  # noqa: BLE001 - plain kernels do the same work
+                    self._server_failed = True
+                    logger.warning("kernel fork server did not start (%s); starting plain "
+                                   "kernels", exc)
+            return self._server
+
+    def _start_spare(self, kernel_name: str, cwd: str, extra_arguments: Sequence[str],
+                     fork: bool = False) -> None:
         def start() -> None:
             try:
-                spare = _Spare(kernel_name, cwd, extra_arguments, self.modules)
+                server = self.fork_server() if fork else None
+                spare = _Spare(kernel_name, cwd, extra_arguments, self.modules, server)
             except Exception as exc:  # noqa: BLE001 - no spare: the next run starts its own
                 logger.debug("spare kernel did not start: %s", exc)
                 return
@@ -207,36 +251,54 @@ class KernelPool:
         return spare
 
     def take(self, *, kernel_name: str, cwd: str, env: Mapping[str, str],
-             extra_arguments: Sequence[str] = (), spare_next: bool = True) -> Any | None:
+             extra_arguments: Sequence[str] = (), spare_next: bool = True,
+             fork: bool = False) -> Any | None:
         """Return a warm kernel manager for one run (or None), and start the next spare
-        (unless ``spare_next`` is false: no run is known to follow)."""
+        (unless ``spare_next`` is false: no run is known to follow).
+
+        With ``fork`` the kernels are forked from this pool's fork server; when no spare is
+        ready, one is forked for this run on the spot (None only if that fails).
+        """
         with self._taking:
-            return self._take(kernel_name, cwd, env, extra_arguments, spare_next)
+            return self._take(kernel_name, cwd, env, extra_arguments, spare_next, fork)
+
+    def _use(self, spare: _Spare, key: tuple[Any, ...], env: Mapping[str, str],
+             cwd: str) -> Any | None:
+        try:
+            if spare.key == key and spare.ready(env, cwd, self.timeout):
+                spare.release_client()
+                return spare.km
+        except Exception as exc:  # noqa: BLE001 - a broken spare is dropped
+            logger.debug("spare kernel not usable: %s", exc)
+        spare.shutdown()
+        return None
 
     def _take(self, kernel_name: str, cwd: str, env: Mapping[str, str],
-              extra_arguments: Sequence[str], spare_next: bool) -> Any | None:
+              extra_arguments: Sequence[str], spare_next: bool, fork: bool) -> Any | None:
         spare = self._pop()
-        key = (kernel_name, cwd, tuple(extra_arguments))
-        km = None
-        if spare is not None:
+        server = self.fork_server() if fork else None
+        key = (kernel_name, cwd, tuple(extra_arguments), server is not None)
+        km = self._use(spare, key, env, cwd) if spare is not None else None
+        if km is None and server is not None:
             try:
-                if spare.key == key and spare.ready(env, cwd, self.timeout):
-                    spare.release_client()
-                    km = spare.km
-                else:
-                    spare.shutdown()
-            except Exception as exc:  # noqa: BLE001 - a broken spare is dropped
-                logger.debug("spare kernel not usable: %s", exc)
-                spare.shutdown()
+                forked = _Spare(kernel_name, cwd, extra_arguments, self.modules, server)
+            except Exception as exc:  # noqa: BLE001 - the run starts a plain kernel
+                logger.warning("no forked kernel: %s", exc)
+            else:
+                km = self._use(forked, key, env, cwd)
         if spare_next:
-            self._start_spare(kernel_name, cwd, extra_arguments)
+            self._start_spare(kernel_name, cwd, extra_arguments, fork)
         return km
 
     def close(self) -> None:
-        """Shut the spare kernel down, if there is one."""
+        """Shut the spare kernel down, if there is one, then the fork server (and wait)."""
         spare = self._pop()
         if spare is not None:
             spare.shutdown()
+        with self._server_lock:
+            server, self._server = self._server, None
+        if server is not None:
+            server.stop()
 
 
 _POOL: KernelPool | None = None

@@ -598,6 +598,7 @@ def run_notebook(
     extra: Mapping[str, Any] | None = None,
     warm_kernel: bool = False,
     spare_next: bool = True,
+    fork_kernel: bool = False,
 ) -> RunResult:
     """Execute a notebook of the suite with papermill and write its run folder.
 
@@ -635,6 +636,10 @@ def run_notebook(
         while the previous run executed, and start the next spare; batch workers use it.
     spare_next : bool
         With ``warm_kernel``, start a spare for a next run (false for a worker's last run).
+    fork_kernel : bool
+        Fork the kernel (and the spare) from this process's kernel fork server
+        (:mod:`ntm_analysis.forkserver`): a fresh process, already warm. Plain kernels are
+        started when the server cannot start.
 
     Returns
     -------
@@ -703,12 +708,13 @@ def run_notebook(
     km: Any = None
     try:
         with _environment(env):
-            if warm_kernel:
+            if warm_kernel or fork_kernel:
                 from ntm_analysis.kernels import process_pool
 
                 km = process_pool().take(kernel_name=kernel_name, cwd=kernel_cwd, env=env,
                                          extra_arguments=KERNEL_ARGUMENTS,
-                                         spare_next=spare_next)
+                                         spare_next=spare_next and warm_kernel,
+                                         fork=fork_kernel)
             pm.execute_notebook(
                 str(nb_path), str(partial), parameters=given, kernel_name=kernel_name,
                 # one save of the output notebook at the end (also when the kernel dies),
@@ -733,6 +739,10 @@ def run_notebook(
     finally:
         if km is not None and km.has_kernel:  # the run's own kernel, whatever happened
             km.shutdown_kernel(now=True)
+    if error is not None and failed_cell is None and partial.exists():
+        started = _last_started_cell(partial)  # the cell the kernel died in, or timed out
+        if started is not None:
+            failed_cell = _source_cell_index(started, nb_path, injected=bool(given))
     if partial.exists():
         os.replace(partial, out_nb)
 
@@ -771,6 +781,20 @@ def run_notebook(
         )
     logger.info("run ok: %s", html_path)
     return result
+
+
+def _last_started_cell(partial: Path) -> int | None:
+    """Return the index of the last cell papermill started in a partial notebook (None when
+    no cell started): the cell that was running when the kernel died or a cell timed out."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(partial, as_version=4)
+    except Exception:  # noqa: BLE001 - the error is reported without a cell then
+        return None
+    started = [i for i, c in enumerate(nb.cells)
+               if c.get("metadata", {}).get("papermill", {}).get("start_time")]
+    return started[-1] if started else None
 
 
 def _source_cell_index(cell_index: int, nb_path: Path, *, injected: bool) -> int:

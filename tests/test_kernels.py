@@ -134,3 +134,31 @@ def test_no_spare_after_the_last_run(tmp_path: Path) -> None:
         km.shutdown_kernel(now=True)
     finally:
         pool.close()
+
+
+def test_a_cell_timeout_holds_in_a_kernel_from_the_pool(tmp_path: Path) -> None:
+    """A kernel handed to papermill (spare or forked) gets an async client: a cell that runs
+    too long fails with the timeout instead of blocking the run until it ends."""
+    import time
+
+    from ntm_analysis.errors import RunError
+    from ntm_analysis.run import KERNEL_ARGUMENTS
+
+    nb = new_notebook(cells=[new_code_cell("import time; time.sleep(60)")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    path = tmp_path / "sleeps.ipynb"
+    nbformat.write(nb, path)
+    pool = process_pool()
+    try:
+        # starts the spare the run takes
+        pool.take(kernel_name="python3", cwd=str(tmp_path), env={},
+                  extra_arguments=KERNEL_ARGUMENTS)
+        start = time.monotonic()
+        with pytest.raises(RunError, match="CellTimeoutError"):
+            run_notebook(path, out_dir=tmp_path / "out", root=tmp_path, cwd=tmp_path,
+                         timeout=3, warm_kernel=True, spare_next=False)
+        assert time.monotonic() - start < 45
+        assert pool._pop() is None  # the spare was used (and none started after it)
+    finally:
+        pool.close()

@@ -1,0 +1,407 @@
+"""Kernels forked from a warm template: each batch run's kernel starts with its imports done.
+
+A fresh ipykernel spends about a CPU second importing IPython, pandas, matplotlib and the library
+before a notebook's first line. A batch worker therefore starts one *fork server*
+(``python -m ntm_analysis.forkserver SOCKET``): a template process that imports ipykernel's
+application module and runs :func:`ntm_analysis.kernels.warm_up` — without starting a thread,
+a zmq context or an event loop, and **without ever running notebook code** — and then serves
+a Unix socket. Each request forks the template: the child takes the requester's working
+directory, environment, arguments and standard streams, starts a new session and becomes an
+ordinary ipykernel (``IPKernelApp``) with the given connection file. So every kernel is still a
+process of its own that runs exactly one notebook and ends; no state passes from one run to
+the next, since the template that every kernel is a copy of never ran any run's code.
+
+The kernel manager (:func:`fork_kernel_manager`) starts the small launcher
+:mod:`ntm_analysis.forkclient` as its "kernel" process; the launcher asks the server to fork,
+forwards signals to the kernel and exits with it. Nothing is left behind:
+
+* the server kills a kernel whose launcher's connection closed (the launcher was SIGKILLed by
+  ``shutdown_kernel(now=True)``, or died), and reaps every kernel (SIGCHLD), so their CPU time
+  is counted for the server;
+* a kernel dies with the server (``PR_SET_PDEATHSIG``), and the server ends when its worker
+  closes its standard input or dies (the pipe closes), killing and reaping its kernels;
+* the worker stops its server at exit and waits for it (:class:`ForkServer`), so the CPU time
+  of the kernels reaches the worker's and its parent's accounts.
+
+Only Linux is supported; elsewhere (or when the server does not start) batch workers start
+plain kernels.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+#: The launcher a forking kernel manager starts (run by path: no package imports).
+CLIENT = str(Path(__file__).with_name("forkclient.py"))
+#: Seconds a worker waits for its fork server to be warm.
+START_TIMEOUT = 90.0
+#: Line the server writes on its standard output once it serves.
+READY = b"ready\n"
+_PR_SET_PDEATHSIG = 1
+_MAX_REQUEST = 1 << 20
+
+
+class ForkServerError(RuntimeError):
+    """The fork server did not start or stopped answering."""
+
+
+# --------------------------------------------------------------------------- worker side
+
+
+class ForkServer:
+    """A running fork server, child of this process; :meth:`stop` ends it and its kernels."""
+
+    def __init__(self, *, timeout: float | None = None) -> None:
+        if not sys.platform.startswith("linux") or not hasattr(socket, "send_fds"):
+            # fork without exec is unsafe after macOS system frameworks are loaded, and the
+            # kernels' tie to the server (PR_SET_PDEATHSIG) is Linux's
+            raise ForkServerError("forked kernels are only used on Linux")
+        self._dir = tempfile.mkdtemp(prefix="ntm-fork-")
+        self.socket_path = os.path.join(self._dir, "kernels.sock")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "ntm_analysis.forkserver", self.socket_path],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True)
+        try:
+            self._wait_ready(START_TIMEOUT if timeout is None else timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_ready(self, timeout: float) -> None:
+        assert self.process.stdout is not None
+        with selectors.DefaultSelector() as sel:
+            sel.register(self.process.stdout, selectors.EVENT_READ)
+            if not sel.select(timeout):
+                raise ForkServerError(f"fork server not ready after {timeout:.0f} s")
+        line = self.process.stdout.readline()
+        if line != READY:
+            raise ForkServerError(f"fork server did not start (exit status "
+                                  f"{self.process.poll()}, said {line[:200]!r})")
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kernel_command(self, cmd: Sequence[str]) -> list[str]:
+        """Return ``cmd`` (an ipykernel command) as a command that forks the kernel here.
+
+        A command that is not ``<this python> -m ipykernel_launcher ...`` is returned as it is.
+        """
+        return fork_command(cmd, self.socket_path)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """End the server (it kills and reaps its kernels) and wait for it."""
+        import shutil
+
+        if self.process.stdin is not None and not self.process.stdin.closed:
+            with contextlib.suppress(OSError):
+                self.process.stdin.close()
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def fork_command(cmd: Sequence[str], socket_path: str) -> list[str]:
+    """Return the launcher command that has the server at ``socket_path`` fork kernel ``cmd``.
+
+    Examples
+    --------
+    >>> import sys
+    >>> fork_command([sys.executable, "-m", "ipykernel_launcher", "-f", "k.json"], "s")[-3:]
+    ['s', '-f', 'k.json']
+    >>> fork_command(["R", "--slave", "-f", "k.json"], "s")
+    ['R', '--slave', '-f', 'k.json']
+    """
+    cmd = list(cmd)
+    if (len(cmd) >= 3 and cmd[1:3] == ["-m", "ipykernel_launcher"]
+            and os.path.realpath(cmd[0]) == os.path.realpath(sys.executable)):
+        return [sys.executable, "-I", "-S", CLIENT, socket_path, *cmd[3:]]
+    return cmd
+
+
+_MANAGER: type | None = None
+
+
+def fork_kernel_manager(kernel_name: str, server: ForkServer) -> Any:
+    """Return a ``jupyter_client`` kernel manager whose kernels ``server`` forks."""
+    global _MANAGER
+    if _MANAGER is None:
+        from jupyter_client.manager import KernelManager
+
+        class ForkKernelManager(KernelManager):
+            """A kernel manager that starts :mod:`ntm_analysis.forkclient` for its kernel."""
+
+            fork_server: ForkServer | None = None
+
+            def format_kernel_cmd(self, extra_arguments: list[str] | None = None
+                                  ) -> list[str]:
+                cmd = super().format_kernel_cmd(extra_arguments)
+                server = self.fork_server
+                return server.kernel_command(cmd) if server is not None else list(cmd)
+
+        _MANAGER = ForkKernelManager
+    km = _MANAGER(kernel_name=kernel_name)
+    km.fork_server = server
+    return km
+
+
+# --------------------------------------------------------------------------- the template
+
+
+def _read_request(conn: socket.socket) -> tuple[dict[str, Any], list[int]]:
+    conn.settimeout(10.0)
+    data, fds, _flags, _addr = socket.recv_fds(conn, 65536, 3)
+    buffer = bytearray(data)
+    while b"\n" not in buffer:
+        chunk = conn.recv(65536)
+        if not chunk or len(buffer) > _MAX_REQUEST:
+            for fd in fds:
+                os.close(fd)
+            raise ValueError("incomplete request")
+        buffer.extend(chunk)
+    conn.settimeout(None)
+    request = json.loads(bytes(buffer).partition(b"\n")[0])
+    if len(fds) != 3 or not isinstance(request.get("argv"), list):
+        for fd in fds:
+            os.close(fd)
+        raise ValueError("a request needs argv, cwd, env and three standard streams")
+    return request, list(fds)
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)  # the kernel leads its session: its subprocesses too
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)  # killed before it made its session
+
+
+def _run_kernel(request: dict[str, Any], fds: list[int], server_pid: int,
+                close: list[int]) -> None:
+    """In the forked child: become the requested kernel; never returns."""
+    code = 1
+    try:
+        os.setsid()
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+        if os.getppid() != server_pid:  # the server died while forking
+            os._exit(1)
+        signal.set_wakeup_fd(-1)
+        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for fd in close:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+            os.close(fd)
+        os.chdir(request.get("cwd") or "/")
+        os.environ.clear()
+        os.environ.update({str(k): str(v) for k, v in (request.get("env") or {}).items()})
+        argv = [str(a) for a in request["argv"]]
+        sys.argv = ["ipykernel_launcher", *argv]
+        from ipykernel.kernelapp import IPKernelApp
+
+        # a trait default read from the environment when the template imported the module
+        parent = os.environ.get("JPY_PARENT_PID") or "0"
+        app = IPKernelApp.instance(parent_handle=int(parent) if parent.isdigit() else 0)
+        app.initialize(argv)
+        _enable_inline_figures()
+        app.start()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:  # noqa: BLE001 - reported on the kernel's stderr, then exit
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        try:
+            import atexit
+
+            atexit._run_exitfuncs()
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def _enable_inline_figures() -> None:
+    """Give the new shell the inline-figure hooks a kernel gets when matplotlib_inline is first
+    imported in it (the template imported it before any shell existed)."""
+    module = sys.modules.get("matplotlib_inline.backend_inline")
+    if module is not None:
+        module._enable_matplotlib_integration()
+
+
+def serve(socket_path: str) -> int:
+    """Warm this process up, then fork a kernel for every request on ``socket_path``."""
+    # as ipykernel_launcher does: the working directory is not on sys.path while importing
+    if sys.path and sys.path[0] in ("", os.getcwd()):
+        del sys.path[0]
+    # the backend a kernel selects for matplotlib (ipykernel.kernelapp.init_gui_pylab)
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is for the batch
+    import ctypes  # noqa: F401 - imported once here, used by every kernel
+    import gc
+
+    import ipykernel.kernelapp  # noqa: F401 - what every kernel imports first
+
+    from ntm_analysis.kernels import warm_up
+
+    # standard output is the worker's pipe, read once (READY) and then never: whatever the
+    # imports print, and anything printed later, goes to standard error instead
+    ready_fd = os.dup(1)
+    sys.stdout.flush()
+    os.dup2(2, 1)
+    failed = warm_up()
+    if failed:
+        print(f"ntm fork server: warm-up steps failed: {failed}", file=sys.stderr)
+    gc.collect()
+    gc.freeze()  # kernels inherit the heap; their collections skip it (fewer copied pages)
+
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(socket_path)
+    listener.listen(64)
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+
+    def terminate(*_: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, terminate)
+    kernels: dict[int, socket.socket | None] = {}
+    sel = selectors.DefaultSelector()
+    sel.register(listener, selectors.EVENT_READ, "accept")
+    sel.register(0, selectors.EVENT_READ, "parent")
+    sel.register(wake_r, selectors.EVENT_READ, "child")
+    me = os.getpid()
+
+    def reap() -> None:
+        while kernels:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            conn = kernels.pop(pid, None)
+            if conn is not None:
+                sel.unregister(conn)
+                with contextlib.suppress(OSError):
+                    conn.sendall(json.dumps(
+                        {"exit": os.waitstatus_to_exitcode(status)}).encode() + b"\n")
+                conn.close()
+
+    os.write(ready_fd, READY)
+    os.close(ready_fd)
+    try:
+        while True:
+            for key, _ in sel.select():
+                if key.data == "parent":
+                    if not os.read(0, 4096):
+                        return 0  # the worker closed the pipe or died
+                elif key.data == "child":
+                    try:
+                        while os.read(wake_r, 512):
+                            pass
+                    except BlockingIOError:
+                        pass
+                    reap()
+                elif key.data == "accept":
+                    conn, _ = listener.accept()
+                    try:
+                        request, fds = _read_request(conn)
+                    except (OSError, ValueError) as exc:
+                        with contextlib.suppress(OSError):
+                            conn.sendall(json.dumps({"error": str(exc)}).encode() + b"\n")
+                        conn.close()
+                        continue
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                    close = [listener.fileno(), wake_r, wake_w, conn.fileno(),
+                             *(c.fileno() for c in kernels.values() if c is not None)]
+                    try:
+                        pid = os.fork()
+                    except OSError as exc:  # no memory or too many processes: refuse
+                        for fd in fds:
+                            os.close(fd)
+                        with contextlib.suppress(OSError):
+                            conn.sendall(json.dumps({"error": f"fork: {exc}"}).encode() + b"\n")
+                        conn.close()
+                        continue
+                    if pid == 0:
+                        sel.close()
+                        _run_kernel(request, fds, me, close)
+                    for fd in fds:
+                        os.close(fd)
+                    kernels[pid] = conn
+                    try:
+                        conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+                    except OSError:
+                        _kill_group(pid)
+                    sel.register(conn, selectors.EVENT_READ, pid)
+                else:  # a launcher's connection: closed means its kernel must go
+                    launcher = key.fileobj
+                    assert isinstance(launcher, socket.socket)
+                    try:
+                        data = launcher.recv(4096)
+                    except OSError:
+                        data = b""
+                    if not data:
+                        sel.unregister(launcher)
+                        launcher.close()
+                        pid = key.data
+                        if kernels.get(pid) is launcher:
+                            kernels[pid] = None
+                            _kill_group(pid)
+    finally:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        for pid in list(kernels):
+            _kill_group(pid)
+        deadline = time.monotonic() + 10
+        for pid in list(kernels):
+            while True:
+                try:
+                    done, _status = os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    break
+                if done or time.monotonic() > deadline:
+                    break
+                time.sleep(0.01)
+        with contextlib.suppress(OSError):
+            os.unlink(socket_path)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        print("usage: python -m ntm_analysis.forkserver SOCKET", file=sys.stderr)
+        sys.exit(2)
+    sys.exit(serve(sys.argv[1]))

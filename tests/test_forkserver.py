@@ -1,0 +1,304 @@
+"""Kernels forked from the warm template, with the real fork server, kernels and notebooks:
+fresh processes with no state from the run before, the same outputs as plain kernels, and no
+process left behind after a batch, a killed launcher, a killed worker or a failed run."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+import psutil
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+from notebook_fixtures import CHART_TABLE, make_project, write_hamlets
+
+from ntm_analysis import forkserver
+from ntm_analysis.engine import register_engine
+from ntm_analysis.errors import RunError
+from ntm_analysis.forkserver import ForkServer, fork_kernel_manager
+from ntm_analysis.kernels import KernelPool
+from ntm_analysis.run import run_notebook
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="forked kernels are only used on Linux")
+
+PROBE = ("import os, sys\n"
+         "print(os.getpid(), 'pandas' in sys.modules, 'ntm_analysis.report_data' in sys.modules)\n"
+         "print(os.environ.get('NTM_TEST_VALUE'), os.getcwd())\n"
+         "print('leaked' if 'left_behind' in globals() else 'fresh')\n"
+         "left_behind = 1")
+
+
+def _notebook(path: Path, *sources: str) -> Path:
+    nb = new_notebook(cells=[new_code_cell(s) for s in sources])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def _descendants() -> set[int]:
+    return {p.pid for p in psutil.Process().children(recursive=True)
+            if p.status() != psutil.STATUS_ZOMBIE}
+
+
+def _assert_none_left(before: set[int]) -> None:
+    """Assert that no process started since ``before`` is still there (waiting a little for
+    processes on their way out)."""
+    left = _wait_gone(_descendants() - before)
+    described = []
+    for pid in sorted(left):
+        with contextlib.suppress(psutil.Error):
+            described.append(f"{pid}: {' '.join(psutil.Process(pid).cmdline())[:200]}")
+    assert not left, described
+
+
+def _wait_gone(pids: set[int], seconds: float = 15.0) -> set[int]:
+    deadline = time.monotonic() + seconds
+    alive = set(pids)
+    while alive and time.monotonic() < deadline:
+        alive = {p for p in alive if psutil.pid_exists(p)
+                 and psutil.Process(p).status() != psutil.STATUS_ZOMBIE}
+        time.sleep(0.05)
+    return alive
+
+
+def _same_paths(outputs: list) -> list:
+    """Outputs without what differs between any two runs: the kernel's process id in warning
+    paths (/tmp/ipykernel_<pid>/...), the random id of a pandas Styler table (#T_<uuid>) and
+    object addresses in reprs (at 0x7f...)."""
+    def clean(text: str) -> str:
+        text = re.sub(r"ipykernel_\d+/\d+", "ipykernel_N/N", text)
+        text = re.sub(r" at 0x[0-9a-f]+", " at 0x", text)
+        return re.sub(r"T_[0-9a-f]{5}", "T_x", text)
+
+    cleaned = [{**o, "text": clean(o["text"])} if "text" in o else
+               {**o, "data": {k: clean(v) if isinstance(v, str) else v
+                              for k, v in o.get("data", {}).items()}} for o in outputs]
+    # stdout and stderr are flushed on timers of their own: a warning may come before or
+    # after a print of the same cell, depending only on how long the cell took
+    return sorted(cleaned, key=lambda o: (o["output_type"], o.get("name", "")))
+
+
+def _kernel_pid(km) -> int:  # type: ignore[no-untyped-def]
+    seen: list[dict] = []
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=60)
+        reply = kc.execute_interactive("import os; print(os.getpid())", timeout=60,
+                                       output_hook=lambda msg: seen.append(msg))
+        assert reply["content"]["status"] == "ok"
+    finally:
+        kc.stop_channels()
+    return int(next(m["content"]["text"] for m in seen if m["msg_type"] == "stream"))
+
+
+def test_two_runs_get_fresh_warm_kernels_of_their_own(tmp_path: Path) -> None:
+    nb = _notebook(tmp_path / "probe.ipynb", PROBE)
+    before = _descendants()
+    pool = KernelPool()
+    outs = []
+    try:
+        for i, value in enumerate(("one", "two", "three")):
+            km = pool.take(kernel_name="python3", cwd=str(tmp_path), env={"NTM_TEST_VALUE": value},
+                           fork=True, spare_next=i < 2)
+            assert km is not None  # forked on the spot for the first run, then the spare
+            pm.execute_notebook(str(nb), str(tmp_path / f"{i}.ipynb"), km=km,
+                                engine_name=register_engine(), kernel_name="python3",
+                                progress_bar=False, cwd=str(tmp_path))
+            assert not km.is_alive()
+            cell = nbformat.read(tmp_path / f"{i}.ipynb", as_version=4).cells[0]
+            assert cell.execution_count == 1  # the prologue used no count
+            outs.append(cell.outputs[0]["text"].splitlines())
+        server = pool._server
+        assert server is not None and server.alive()
+    finally:
+        pool.close()
+    pids = [int(o[0].split()[0]) for o in outs]
+    assert len(set(pids)) == 3 and os.getpid() not in pids
+    for out, value in zip(outs, ("one", "two", "three"), strict=True):
+        # warm from the first line (the template's imports), the run's environment, no state
+        assert out[0].split()[1:] == ["True", "True"]
+        assert out[1:] == [f"{value} {tmp_path}", "fresh"]
+    assert not server.alive() and server.process.returncode == 0
+    _assert_none_left(before)  # kernels, launchers and the server all reaped
+
+
+def test_killed_launcher_takes_its_kernel_along(tmp_path: Path) -> None:
+    before = _descendants()
+    server = ForkServer()
+    try:
+        km = fork_kernel_manager("python3", server)
+        km.start_kernel(cwd=str(tmp_path))
+        kernel = _kernel_pid(km)
+        launcher = km.provisioner.process.pid
+        assert psutil.Process(kernel).ppid() == server.process.pid
+        km.shutdown_kernel(now=True)  # SIGKILL to the launcher, as jupyter_client does
+        assert not psutil.pid_exists(launcher)
+        assert _wait_gone({kernel}) == set(), "the kernel outlived its launcher"
+        assert server.alive()
+        # the server goes on forking
+        km2 = fork_kernel_manager("python3", server)
+        km2.start_kernel(cwd=str(tmp_path))
+        second = _kernel_pid(km2)
+        assert second != kernel
+        # an interrupt (SIGINT to the launcher's process group) reaches the kernel
+        kc = km2.client()
+        kc.start_channels()
+        try:
+            msg_id = kc.execute("import time; time.sleep(30)")
+            time.sleep(1.0)
+            km2.interrupt_kernel()
+            reply = kc.get_shell_msg(timeout=20)
+            assert reply["parent_header"]["msg_id"] == msg_id
+            assert reply["content"]["status"] == "error"
+            assert reply["content"]["ename"] == "KeyboardInterrupt"
+            assert km2.is_alive()  # interrupted, not killed
+        finally:
+            kc.stop_channels()
+        km2.shutdown_kernel()  # the polite way: shutdown request, launcher exits with it
+        assert _wait_gone({second}) == set()
+        assert km2.provisioner is None or km2.provisioner.process is None
+    finally:
+        server.stop()
+    _assert_none_left(before)
+
+
+def test_a_killed_worker_leaves_no_server_and_no_kernel(tmp_path: Path) -> None:
+    script = textwrap.dedent("""
+        import os, sys, time
+        from ntm_analysis.forkserver import ForkServer, fork_kernel_manager
+        server = ForkServer()
+        km = fork_kernel_manager("python3", server)
+        km.start_kernel()
+        kc = km.client(); kc.start_channels(); kc.wait_for_ready(timeout=60)
+        print(server.process.pid, km.provisioner.process.pid, flush=True)
+        time.sleep(600)
+    """)
+    worker = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                              text=True, start_new_session=True)
+    try:
+        line = worker.stdout.readline() if worker.stdout else ""
+        server, launcher = (int(x) for x in line.split())
+        kernels = {p.pid for p in psutil.Process(server).children()}
+        assert len(kernels) == 1
+        os.killpg(worker.pid, signal.SIGKILL)  # the worker and its launcher, not the server
+        worker.wait(timeout=30)
+        assert _wait_gone({server, launcher, *kernels}) == set()
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+
+
+def test_forked_kernel_writes_the_same_notebook_as_a_plain_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_project(tmp_path / "proj")
+    monkeypatch.setenv("NTM_PROJECT_ROOT", str(root))
+    book = write_hamlets(root / "data" / "raw" / "xom.xlsx")
+    before = _descendants()
+    outputs = []
+    from ntm_analysis.kernels import process_pool
+
+    try:
+        for name, fork in (("plain", False), ("forked", True), ("forked2", True)):
+            result = run_notebook(CHART_TABLE, parameters={"paths": [str(book)]},
+                                  out_dir=root / "outputs" / name, root=root, fork_kernel=fork)
+            assert result.ok, result.manifest["error"]
+            cells = nbformat.read(result.notebook_path, as_version=4).cells
+            outputs.append([(c.execution_count, _same_paths(c.outputs)) for c in cells
+                            if c.cell_type == "code"])
+            html = result.html_path.read_text(encoding="utf-8") if result.html_path else ""
+            assert "data:image/png;base64," in html
+    finally:
+        process_pool().close()
+    assert any(o.get("output_type") == "display_data" and "image/png" in o.get("data", {})
+               for _, outs in outputs[0] for o in outs)  # the chart is shown inline
+    assert outputs[1] == outputs[0] and outputs[2] == outputs[0]
+    _assert_none_left(before)
+
+
+def test_failed_timed_out_and_dead_kernels_in_forked_runs(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_project(tmp_path / "proj")
+    monkeypatch.setenv("NTM_PROJECT_ROOT", str(root))
+    before = _descendants()
+    from ntm_analysis.kernels import process_pool
+
+    cases = {
+        "raises": ("print('a')", "raise ValueError('boom')"),
+        "sleeps": ("print('a')", "import time; time.sleep(60)"),
+        "dies": ("print('a')", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"),
+    }
+    errors = {}
+    try:
+        for name, sources in cases.items():
+            nb = _notebook(root / "notebooks" / f"{name}.ipynb", *sources)
+            with pytest.raises(RunError) as info:
+                run_notebook(nb, out_dir=root / "outputs" / name, root=root, timeout=5,
+                             fork_kernel=True)
+            errors[name] = str(info.value)
+            kept = nbformat.read(root / "outputs" / name / f"{name}.ipynb", as_version=4)
+            first = next(c for c in kept.cells if c.cell_type == "code")
+            assert first.outputs[0]["text"] == "a\n"  # the partial notebook is kept
+        server = process_pool()._server
+        assert server is not None and server.alive()  # a dead kernel is not a dead server
+    finally:
+        process_pool().close()
+    assert "cell 1 failed: ValueError: boom" in errors["raises"]
+    # the cell the kernel was running is named, as for an error raised in the cell
+    assert "cell 1 failed: CellTimeoutError" in errors["sleeps"]
+    assert "after 5 seconds" in errors["sleeps"]
+    assert "cell 1 failed: DeadKernelError" in errors["dies"], errors["dies"]
+    _assert_none_left(before)
+
+
+def test_batch_with_forked_kernels_leaves_no_process(tmp_path: Path) -> None:
+    from test_batch import NOTEBOOK  # the batch fixture notebook
+
+    from ntm_analysis.batch import plan_from_raw_dir, run_batch
+    from ntm_analysis.synth import write_province
+
+    raw = tmp_path / "raw"
+    write_province(raw, communes=3, hamlets=(1, 2), year=2024, seed=3)
+    plan = plan_from_raw_dir(raw)
+    # multiprocessing's helper for the process pool lives as long as this process: not ours
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
+    before = _descendants()
+    result = run_batch(plan, notebook=NOTEBOOK, out_dir=tmp_path / "out", workers=1)
+    assert [o.status for o in result.outcomes] == ["ok"] * 3, result.outcomes
+    _assert_none_left(before)
+
+
+def test_a_server_that_cannot_start_means_plain_kernels(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    nb = _notebook(tmp_path / "probe.ipynb", PROBE)
+    monkeypatch.setattr(forkserver, "START_TIMEOUT", 0.0)  # never ready in time
+    before = _descendants()
+    pool = KernelPool()
+    try:
+        with caplog.at_level("WARNING", logger="ntm_analysis.kernels"):
+            km = pool.take(kernel_name="python3", cwd=str(tmp_path), env={}, fork=True,
+                           spare_next=False)
+        assert km is None  # the run starts its own plain kernel
+        assert "fork server did not start" in caplog.text
+        pm.execute_notebook(str(nb), str(tmp_path / "1.ipynb"), engine_name=register_engine(),
+                            kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
+        out = nbformat.read(tmp_path / "1.ipynb", as_version=4).cells[0].outputs[0]["text"]
+        assert out.splitlines()[0].split()[1:] == ["False", "False"]  # cold: a plain kernel
+    finally:
+        pool.close()
+    _assert_none_left(before)
