@@ -413,3 +413,24 @@ def test_continued_codes_widen_when_new_texts_overflow_the_small_type() -> None:
     want_codes, want_uniques = pd.factorize(whole["t"], use_na_sentinel=True)
     assert codes.tolist() == want_codes.tolist() and list(uniques) == list(want_uniques)
     assert codes.max() == 128  # beyond int8
+
+
+def test_text_columns_hashed_in_threads_give_the_same_table(
+        province_indicators: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ntm_analysis.attainment as attainment
+
+    lazy = compute_attainment(province_indicators)
+    monkeypatch.setattr(attainment, "PREFETCH_MIN_ROWS", 0)  # prefetch even this small table
+    monkeypatch.setattr(attainment.os, "cpu_count", lambda: 2)  # and on a one-core machine
+    calls: list[str] = []
+    real = attainment._factorize
+
+    def counted(values: pd.Series):  # type: ignore[no-untyped-def]
+        calls.append(str(values.name))
+        return real(values)
+
+    monkeypatch.setattr(attainment, "_factorize", counted)
+    threaded = compute_attainment(province_indicators)
+    pd.testing.assert_frame_equal(threaded, lazy)
+    assert len(calls) == len(set(calls))  # every column hashed once, prefetched or not
+    assert {Ind.unit, Ind.target_text, Ind.source_file} <= set(calls)
