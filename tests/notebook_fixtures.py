@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import nbformat
 import openpyxl
+from nbformat.v4 import new_code_cell, new_notebook
 
 #: Fixture notebooks committed with the tests.
 NOTEBOOKS = Path(__file__).parent / "data" / "notebooks"
@@ -40,4 +42,13 @@ def write_hamlets(path: Path, rows: list[tuple[str, float, str]] = HAMLET_ROWS) 
     for row in rows:
         ws.append(list(row))
     wb.save(path)
+    return path
+
+
+def code_notebook(path: Path, *sources: str) -> Path:
+    """Write a notebook of code cells ``sources`` (Python 3 kernel) to ``path``; return it."""
+    nb = new_notebook(cells=[new_code_cell(s) for s in sources])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, path)
     return path

@@ -7,23 +7,15 @@ from pathlib import Path
 import nbformat
 import papermill as pm
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
+from notebook_fixtures import code_notebook
 
 from ntm_analysis.engine import ENGINE_NAME, register_engine
-
-
-def _notebook(path: Path, *sources: str) -> Path:
-    nb = new_notebook(cells=[new_code_cell(s) for s in sources])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nbformat.write(nb, path)
-    return path
 
 
 def test_output_written_once_at_the_end(tmp_path: Path) -> None:
     out = tmp_path / "out.ipynb"
     # the second cell looks for the output notebook while the run is under way
-    nb = _notebook(tmp_path / "in.ipynb", "x = 6 * 7\nprint(x)",
+    nb = code_notebook(tmp_path / "in.ipynb", "x = 6 * 7\nprint(x)",
                    f"import os\nprint('exists' if os.path.exists({str(out)!r}) else 'absent')")
     assert register_engine() == ENGINE_NAME == register_engine()  # idempotent
     pm.execute_notebook(str(nb), str(out), engine_name=ENGINE_NAME, kernel_name="python3",
@@ -35,7 +27,7 @@ def test_output_written_once_at_the_end(tmp_path: Path) -> None:
 
     # papermill's own engine saves after each cell, so the same cell sees the file
     default = tmp_path / "default.ipynb"
-    nb2 = _notebook(tmp_path / "in2.ipynb",
+    nb2 = code_notebook(tmp_path / "in2.ipynb",
                     f"import os\nprint('exists' if os.path.exists({str(default)!r}) else "
                     "'absent')")
     pm.execute_notebook(str(nb2), str(default), kernel_name="python3", progress_bar=False)
@@ -44,7 +36,7 @@ def test_output_written_once_at_the_end(tmp_path: Path) -> None:
 
 def test_partial_notebook_kept_when_the_kernel_dies(tmp_path: Path) -> None:
     out = tmp_path / "out.ipynb"
-    nb = _notebook(tmp_path / "in.ipynb", "print('before')", "import os\nos._exit(3)",
+    nb = code_notebook(tmp_path / "in.ipynb", "print('before')", "import os\nos._exit(3)",
                    "print('never')")
     with pytest.raises(Exception, match="(?i)dead|died|kernel"):
         pm.execute_notebook(str(nb), str(out), engine_name=register_engine(),
@@ -56,7 +48,7 @@ def test_partial_notebook_kept_when_the_kernel_dies(tmp_path: Path) -> None:
 
 def test_cell_error_keeps_outputs_before_it(tmp_path: Path) -> None:
     out = tmp_path / "out.ipynb"
-    nb = _notebook(tmp_path / "in.ipynb", "print('ok')", "1 / 0", "print('never')")
+    nb = code_notebook(tmp_path / "in.ipynb", "print('ok')", "1 / 0", "print('never')")
     with pytest.raises(pm.PapermillExecutionError, match="ZeroDivisionError"):
         pm.execute_notebook(str(nb), str(out), engine_name=register_engine(),
                             kernel_name="python3", progress_bar=False)

@@ -18,8 +18,7 @@ import nbformat
 import papermill as pm
 import psutil
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
-from notebook_fixtures import CHART_TABLE, make_project, write_hamlets
+from notebook_fixtures import CHART_TABLE, code_notebook, make_project, write_hamlets
 
 from ntm_analysis import forkserver
 from ntm_analysis.engine import register_engine
@@ -36,14 +35,6 @@ PROBE = ("import os, sys\n"
          "print(os.environ.get('NTM_TEST_VALUE'), os.getcwd())\n"
          "print('leaked' if 'left_behind' in globals() else 'fresh')\n"
          "left_behind = 1")
-
-
-def _notebook(path: Path, *sources: str) -> Path:
-    nb = new_notebook(cells=[new_code_cell(s) for s in sources])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nbformat.write(nb, path)
-    return path
 
 
 def _descendants() -> set[int]:
@@ -104,7 +95,7 @@ def _kernel_pid(km) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_two_runs_get_fresh_warm_kernels_of_their_own(tmp_path: Path) -> None:
-    nb = _notebook(tmp_path / "probe.ipynb", PROBE)
+    nb = code_notebook(tmp_path / "probe.ipynb", PROBE)
     before = _descendants()
     pool = KernelPool()
     outs = []
@@ -243,7 +234,7 @@ def test_failed_timed_out_and_dead_kernels_in_forked_runs(tmp_path: Path,
     errors = {}
     try:
         for name, sources in cases.items():
-            nb = _notebook(root / "notebooks" / f"{name}.ipynb", *sources)
+            nb = code_notebook(root / "notebooks" / f"{name}.ipynb", *sources)
             with pytest.raises(RunError) as info:
                 run_notebook(nb, out_dir=root / "outputs" / name, root=root, timeout=5,
                              fork_kernel=True)
@@ -285,7 +276,7 @@ def test_batch_with_forked_kernels_leaves_no_process(tmp_path: Path) -> None:
 def test_a_server_that_cannot_start_means_plain_kernels(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    nb = _notebook(tmp_path / "probe.ipynb", PROBE)
+    nb = code_notebook(tmp_path / "probe.ipynb", PROBE)
     monkeypatch.setattr(forkserver, "START_TIMEOUT", 0.0)  # never ready in time
     before = _descendants()
     pool = KernelPool()
