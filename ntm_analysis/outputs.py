@@ -66,11 +66,13 @@ def render_png(fig: Figure) -> bytes:
     ``savefig(bbox_inches="tight")`` draws a figure twice: once to measure it and once more on a
     canvas of the measured size, where every text is laid out again. Here the content is measured
     on the canvas it is then drawn on (text measures are cached per canvas), so the figure is
-    drawn once and the picture is cut out of that canvas. Content that would stick out of the
-    figure (a long unit name left of the axes) first makes room with ``tight_layout``, which
-    keeps the canvas. The resolution is ``savefig.dpi``, the margin ``savefig.pad_inches``; an
-    opaque figure is written without an alpha channel. Should the drawn content still stick
-    out, the figure is saved by ``savefig`` instead, so nothing is ever cut off.
+    drawn once and the picture is cut out of that canvas, along the box measured before the
+    draw (measured again after it only when a layout engine ran in the draw). Content that
+    would stick out of the figure (a long unit name left of the axes) first makes room with
+    ``tight_layout``, which keeps the canvas. The resolution is ``savefig.dpi``, the margin
+    ``savefig.pad_inches``; an opaque figure is written without an alpha channel. Should the
+    content still stick out, the figure is saved by ``savefig`` instead, so nothing is ever
+    cut off.
 
     Examples
     --------
@@ -97,12 +99,15 @@ def render_png(fig: Figure) -> bytes:
         fig.set_dpi(dpi)
         renderer = canvas.get_renderer()
         width, height = fig.get_size_inches()
-        if _sticks_out(fig.get_tightbbox(renderer), width, height):
+        box = fig.get_tightbbox(renderer)
+        if _sticks_out(box, width, height):
             with warnings.catch_warnings():  # when it cannot help, savefig below does
                 warnings.simplefilter("ignore")
                 fig.tight_layout(pad=pad / (rc["font.size"] / 72))
+            box = fig.get_tightbbox(renderer)
         canvas.draw()
-        box = fig.get_tightbbox(renderer)
+        if fig.get_layout_engine() is not None:  # drawing ran the engine: it may have moved
+            box = fig.get_tightbbox(renderer)
         if _sticks_out(box, width, height):  # tight_layout could not help: never cut anything
             buffer = io.BytesIO()
             fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
