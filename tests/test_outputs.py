@@ -74,3 +74,18 @@ def test_text_outside_the_figure_falls_back_to_savefig(tmp_path) -> None:
     assert image.width > 4 * mpl.rcParams["savefig.dpi"]  # widened, nothing cut off
     assert path == tmp_path / "figures" / "outside.png"
     assert [p.name for p in path.parent.iterdir()] == ["outside.png"]  # no temporary left
+
+
+def test_a_figure_with_a_layout_engine_is_cropped_after_the_engine_moved_it() -> None:
+    """Constrained layout places the axes while drawing: the crop follows the drawn figure."""
+    fig = Figure(figsize=(8, 3), layout="constrained")  # the labels fit: no tight_layout
+    ax = fig.add_subplot()
+    ax.barh([0, 1], [3, 5], color=["#009E73", "#D55E00"])
+    ax.set_yticks([0, 1], labels=["Xóm Ao Sen", "Xóm Nà Mò"])
+    ax.set_title("Tiêu chí đạt", loc="left")
+    image = _png(render_png(fig))  # first: no earlier draw has placed the axes yet
+    expected = _tight_savefig(fig)
+    assert abs(image.width - expected.width) <= 2 and abs(image.height - expected.height) <= 2
+    ours = np.asarray(image.convert("L"), dtype=float)
+    theirs = np.asarray(expected.convert("L").resize(image.size), dtype=float)
+    assert np.abs(ours - theirs).mean() < 8
