@@ -12,7 +12,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -53,8 +53,8 @@ def save_figure(fig: Figure, name: str, *, out_dir: str | os.PathLike[str]) -> P
     return path
 
 
-#: zlib level of saved PNGs: 3 writes charts a third faster than the default 6, a few per cent
-#: larger (flat colours compress well at any level).
+#: zlib level of saved PNGs: 3 writes charts twice as fast as the default 6, a tenth larger
+#: (flat colours compress well at any level).
 PNG_COMPRESS_LEVEL = 3
 #: Inches of tolerance before content counts as sticking out of the figure (rounding).
 _OVERFLOW_TOLERANCE = 0.01
@@ -86,9 +86,9 @@ def render_png(fig: Figure) -> bytes:
     import warnings
 
     import matplotlib as mpl
+    import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.colors import to_rgba
-    from PIL import Image
 
     rc = mpl.rcParams
     dpi = fig.dpi if rc["savefig.dpi"] == "figure" else float(rc["savefig.dpi"])
@@ -116,23 +116,59 @@ def render_png(fig: Figure) -> bytes:
         cols, rows = int(renderer.width), int(renderer.height)
         left, top = math.floor(box.x0 * dpi), math.floor(rows - box.y1 * dpi)
         right, bottom = math.ceil(box.x1 * dpi), math.ceil(rows - box.y0 * dpi)
-        canvas_image = Image.frombuffer("RGBA", (cols, rows), canvas.buffer_rgba(), "raw",
-                                        "RGBA", 0, 1)
-        picture = canvas_image.crop((max(0, left), max(0, top), min(cols, right),
-                                     min(rows, bottom)))
+        face = [round(255 * c) for c in to_rgba(fig.get_facecolor())]
+        opaque = face[3] == 255 and not rc["savefig.transparent"]
+        channels = 3 if opaque else 4  # opaque: the alpha channel says nothing
+        drawn = np.asarray(canvas.buffer_rgba())[max(0, top):min(rows, bottom),
+                                                 max(0, left):min(cols, right), :channels]
         if left < 0 or top < 0 or right > cols or bottom > rows:  # the margin beyond the canvas
-            face = tuple(round(255 * c) for c in to_rgba(fig.get_facecolor()))
-            framed = Image.new("RGBA", (right - left, bottom - top), face)
-            framed.paste(picture, (max(0, left) - left, max(0, top) - top))
-            picture = framed
-        if to_rgba(fig.get_facecolor())[3] == 1.0 and not rc["savefig.transparent"]:
-            picture = picture.convert("RGB")  # opaque: the alpha channel says nothing
-        out = io.BytesIO()
-        picture.save(out, format="png", compress_level=PNG_COMPRESS_LEVEL)
-        return out.getvalue()
+            picture = np.empty((bottom - top, right - left, channels), dtype=np.uint8)
+            picture[...] = face[:channels]
+            y, x = max(0, top) - top, max(0, left) - left
+            picture[y:y + drawn.shape[0], x:x + drawn.shape[1]] = drawn
+            drawn = picture
+        return encode_png(drawn)
     finally:
         fig.set_dpi(old_dpi)
         fig.set_canvas(old_canvas)
+
+
+def encode_png(pixels: Any) -> bytes:
+    """Return an 8-bit RGB or RGBA array (height × width × 3 or 4) as PNG bytes.
+
+    Every row is stored as its difference from the row above (PNG filter "Up"): on charts,
+    where most rows repeat the one above (flat fills, axes, bars), that leaves mostly zeros for
+    zlib, and it is one array subtraction instead of trying four filters on every row as
+    general-purpose encoders do: about twice as fast, files about the same size.
+
+    Examples
+    --------
+    >>> import io, numpy as np
+    >>> from PIL import Image
+    >>> pixels = np.zeros((2, 3, 3), dtype=np.uint8); pixels[1, 2] = (213, 94, 0)
+    >>> back = Image.open(io.BytesIO(encode_png(pixels)))
+    >>> back.mode, back.size, back.getpixel((2, 1))
+    ('RGB', (3, 2), (213, 94, 0))
+    """
+    import struct
+    import zlib
+
+    import numpy as np
+
+    height, width, channels = pixels.shape
+    scanlines = np.empty((height, 1 + width * channels), dtype=np.uint8)
+    scanlines[:, 0] = 2  # filter type "Up" (the row above the first counts as zeros)
+    body = scanlines[:, 1:].reshape(height, width, channels)
+    body[:1] = pixels[:1]
+    np.subtract(pixels[1:], pixels[:-1], out=body[1:])  # modulo 256, as PNG wants
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data)))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, {3: 2, 4: 6}[channels], 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(scanlines, PNG_COMPRESS_LEVEL)) + chunk(b"IEND", b""))
 
 
 def _sticks_out(box: object, width: float, height: float) -> bool:

@@ -89,3 +89,41 @@ def test_a_figure_with_a_layout_engine_is_cropped_after_the_engine_moved_it() ->
     ours = np.asarray(image.convert("L"), dtype=float)
     theirs = np.asarray(expected.convert("L").resize(image.size), dtype=float)
     assert np.abs(ours - theirs).mean() < 8
+
+
+def test_png_encoding_gives_back_the_drawn_pixels() -> None:
+    """encode_png of a drawn canvas (RGB and RGBA, a cut-out view) decodes to the same pixels."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from ntm_analysis.outputs import encode_png
+
+    fig = _chart("Xóm Nà Mò")
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    drawn = np.asarray(canvas.buffer_rgba())
+    for pixels, mode in ((drawn[10:200, 5:300, :3], "RGB"), (drawn, "RGBA")):
+        image = _png(encode_png(pixels))
+        assert image.mode == mode and image.size == (pixels.shape[1], pixels.shape[0])
+        assert np.array_equal(np.asarray(image), pixels)
+
+
+def test_a_transparent_figure_keeps_its_alpha_channel() -> None:
+    fig = _chart("Xóm Nà Mò")
+    fig.subplots_adjust(left=0.3)
+    fig.patch.set_alpha(0.0)
+    image = _png(render_png(fig))
+    assert image.mode == "RGBA"
+    alpha = np.asarray(image)[..., 3]
+    assert alpha[0, 0] == 0 and alpha.max() == 255  # clear margin, opaque bars and text
+
+
+def test_content_at_the_canvas_edge_gets_its_margin_in_the_face_colour() -> None:
+    fig = Figure(figsize=(3, 1), facecolor="#D9F2EA")
+    fig.text(0.0, 0.0, "Xóm Ao Sen", ha="left", va="bottom")  # touches the bottom-left corner
+    image = _png(render_png(fig))
+    pixels = np.asarray(image)
+    margin = round(mpl.rcParams["savefig.pad_inches"] * mpl.rcParams["savefig.dpi"])
+    assert image.mode == "RGB"
+    assert (pixels[-margin:, :] == (0xD9, 0xF2, 0xEA)).all()  # below the canvas: face colour
+    assert (pixels[:, :margin] == (0xD9, 0xF2, 0xEA)).all()  # left of it too
+    assert (pixels[:-margin, margin:] < 128).any()  # and the text itself
