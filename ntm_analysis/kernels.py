@@ -129,11 +129,12 @@ def _warm_matplotlib() -> None:
                      lambda: charts.plot_unit_attainment(summary.head(1), lang="en"),
                      lambda: charts.plot_criteria_heatmap(criteria),
                      lambda: report_money.plot_income(no_income)):
-            ax = draw()
+            figure = draw().get_figure(root=True)
+            assert figure is not None
             try:
-                render_png(ax.figure)  # the way reports save their charts (outputs.save_figure)
+                render_png(figure)  # the way reports save their charts (outputs.save_figure)
             finally:
-                plt.close(ax.figure)
+                plt.close(figure)
 
 
 def _warm_openpyxl() -> None:

@@ -167,8 +167,9 @@ def encode_png(pixels: Any) -> bytes:
                 + struct.pack(">I", zlib.crc32(kind + data)))
 
     header = struct.pack(">IIBBBBB", width, height, 8, {3: 2, 4: 6}[channels], 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(scanlines, PNG_COMPRESS_LEVEL)) + chunk(b"IEND", b""))
+    data = zlib.compress(scanlines.data, PNG_COMPRESS_LEVEL)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data)
+            + chunk(b"IEND", b""))
 
 
 def _sticks_out(box: object, width: float, height: float) -> bool:
