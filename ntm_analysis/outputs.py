@@ -120,7 +120,9 @@ def render_png(fig: Figure) -> bytes:
         opaque = face[3] == 255 and not rc["savefig.transparent"]
         channels = 3 if opaque else 4  # opaque: the alpha channel says nothing
         drawn = np.asarray(canvas.buffer_rgba())[max(0, top):min(rows, bottom),
-                                                 max(0, left):min(cols, right), :channels]
+                                                 max(0, left):min(cols, right)]
+        if channels == 3:
+            drawn = _without_alpha(drawn)
         if left < 0 or top < 0 or right > cols or bottom > rows:  # the margin beyond the canvas
             picture = np.empty((bottom - top, right - left, channels), dtype=np.uint8)
             picture[...] = face[:channels]
@@ -156,11 +158,11 @@ def encode_png(pixels: Any) -> bytes:
     import numpy as np
 
     height, width, channels = pixels.shape
+    rows = np.ascontiguousarray(pixels).reshape(height, width * channels)
     scanlines = np.empty((height, 1 + width * channels), dtype=np.uint8)
     scanlines[:, 0] = 2  # filter type "Up" (the row above the first counts as zeros)
-    body = scanlines[:, 1:].reshape(height, width, channels)
-    body[:1] = pixels[:1]
-    np.subtract(pixels[1:], pixels[:-1], out=body[1:])  # modulo 256, as PNG wants
+    scanlines[0, 1:] = rows[0]
+    np.subtract(rows[1:], rows[:-1], out=scanlines[1:, 1:])  # modulo 256, as PNG wants
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return (struct.pack(">I", len(data)) + kind + data
@@ -170,6 +172,20 @@ def encode_png(pixels: Any) -> bytes:
     data = zlib.compress(scanlines.data, PNG_COMPRESS_LEVEL)
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data)
             + chunk(b"IEND", b""))
+
+
+def _without_alpha(rgba: Any) -> Any:
+    """Return the RGB part of an RGBA array whose rows are contiguous, as a new array.
+
+    Each pixel's first three bytes are copied as one 3-byte item, about three times faster
+    than numpy copies three single bytes out of every four.
+    """
+    import numpy as np
+
+    height, width, _ = rgba.shape
+    pixel = np.dtype({"names": ["rgb"], "formats": ["V3"], "offsets": [0], "itemsize": 4})
+    rgb = np.ascontiguousarray(rgba.reshape(height, width * 4).view(pixel)["rgb"])
+    return rgb.view(np.uint8).reshape(height, width, 3)
 
 
 def _sticks_out(box: object, width: float, height: float) -> bool:
