@@ -107,6 +107,7 @@ def _warm_matplotlib() -> None:
     import matplotlib as mpl
     import matplotlib.pyplot as plt
     import pandas as pd
+    from matplotlib.figure import Figure
 
     from ntm_analysis import charts, report_money
     from ntm_analysis.outputs import render_png
@@ -129,8 +130,8 @@ def _warm_matplotlib() -> None:
                      lambda: charts.plot_unit_attainment(summary.head(1), lang="en"),
                      lambda: charts.plot_criteria_heatmap(criteria),
                      lambda: report_money.plot_income(no_income)):
-            figure = draw().get_figure(root=True)
-            assert figure is not None
+            figure = draw().figure
+            assert isinstance(figure, Figure)  # each chart made a figure of its own
             try:
                 render_png(figure)  # the way reports save their charts (outputs.save_figure)
             finally:

@@ -53,8 +53,8 @@ def save_figure(fig: Figure, name: str, *, out_dir: str | os.PathLike[str]) -> P
     return path
 
 
-#: zlib level of saved PNGs: 3 writes charts twice as fast as the default 6, a tenth larger
-#: (flat colours compress well at any level).
+#: zlib level of saved PNGs: 3 compresses charts twice as fast as the default 6, files 10-20%
+#: larger (flat colours compress well at any level).
 PNG_COMPRESS_LEVEL = 3
 #: Inches of tolerance before content counts as sticking out of the figure (rounding).
 _OVERFLOW_TOLERANCE = 0.01
@@ -141,7 +141,7 @@ def encode_png(pixels: Any) -> bytes:
     Every row is stored as its difference from the row above (PNG filter "Up"): on charts,
     where most rows repeat the one above (flat fills, axes, bars), that leaves mostly zeros for
     zlib, and it is one array subtraction instead of trying four filters on every row as
-    general-purpose encoders do: about twice as fast, files about the same size.
+    general-purpose encoders do: about twice as fast as Pillow's, files a few per cent larger.
 
     Examples
     --------

@@ -620,7 +620,8 @@ def threshold_note(tests: pd.DataFrame, *, year: int, lang: str = "vi") -> str:
 # --------------------------------------------------------------------------- charts
 
 
-#: Characters per line of a note chart: at 10 pt a line of 100 stays inside its 8-inch figure.
+#: Characters per line of a note chart: 100 characters of 10-point text take about 7 of its
+#: 8 inches (a wider line is not cut: ``outputs.render_png`` then widens the picture).
 NOTE_WIDTH = 100
 
 
