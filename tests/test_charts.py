@@ -88,7 +88,8 @@ def test_heatmap_cell_colours_follow_statuses() -> None:
     numbers = [t.get_text().split(".")[0] for t in ax.get_xticklabels()]
     assert units == ["Xóm Ao Sen", "Xóm Bản Lác"]
     assert numbers == ["1", "2", "10"]  # natural order, not "1", "10", "2"
-    grid = ax.images[0].get_array()
+    grid = ax.collections[0].get_array()  # the cells: one mesh, rows as the y labels
+    assert grid.shape == (len(units), len(numbers), 3)
     expected = dict(zip(crit.index, readiness.criterion_status(crit), strict=True))
     for idx, row in crit.iterrows():
         i, j = units.index(row["unit"]), numbers.index(row["criterion_no"])

@@ -74,3 +74,56 @@ def test_text_outside_the_figure_falls_back_to_savefig(tmp_path) -> None:
     assert image.width > 4 * mpl.rcParams["savefig.dpi"]  # widened, nothing cut off
     assert path == tmp_path / "figures" / "outside.png"
     assert [p.name for p in path.parent.iterdir()] == ["outside.png"]  # no temporary left
+
+
+def test_a_figure_with_a_layout_engine_is_cropped_after_the_engine_moved_it() -> None:
+    """Constrained layout places the axes while drawing: the crop follows the drawn figure."""
+    fig = Figure(figsize=(8, 3), layout="constrained")  # the labels fit: no tight_layout
+    ax = fig.add_subplot()
+    ax.barh([0, 1], [3, 5], color=["#009E73", "#D55E00"])
+    ax.set_yticks([0, 1], labels=["Xóm Ao Sen", "Xóm Nà Mò"])
+    ax.set_title("Tiêu chí đạt", loc="left")
+    image = _png(render_png(fig))  # first: no earlier draw has placed the axes yet
+    expected = _tight_savefig(fig)
+    assert abs(image.width - expected.width) <= 2 and abs(image.height - expected.height) <= 2
+    ours = np.asarray(image.convert("L"), dtype=float)
+    theirs = np.asarray(expected.convert("L").resize(image.size), dtype=float)
+    assert np.abs(ours - theirs).mean() < 8
+
+
+def test_png_encoding_gives_back_the_drawn_pixels() -> None:
+    """encode_png of a drawn canvas (RGB and RGBA, a cut-out view) decodes to the same pixels."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from ntm_analysis.outputs import encode_png
+
+    fig = _chart("Xóm Nà Mò")
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    drawn = np.asarray(canvas.buffer_rgba())
+    for pixels, mode in ((drawn[10:200, 5:300, :3], "RGB"), (drawn, "RGBA")):
+        image = _png(encode_png(pixels))
+        assert image.mode == mode and image.size == (pixels.shape[1], pixels.shape[0])
+        assert np.array_equal(np.asarray(image), pixels)
+
+
+def test_a_transparent_figure_keeps_its_alpha_channel() -> None:
+    fig = _chart("Xóm Nà Mò")
+    fig.subplots_adjust(left=0.3)
+    fig.patch.set_alpha(0.0)
+    image = _png(render_png(fig))
+    assert image.mode == "RGBA"
+    alpha = np.asarray(image)[..., 3]
+    assert alpha[0, 0] == 0 and alpha.max() == 255  # clear margin, opaque bars and text
+
+
+def test_content_at_the_canvas_edge_gets_its_margin_in_the_face_colour() -> None:
+    fig = Figure(figsize=(3, 1), facecolor="#D9F2EA")
+    fig.text(0.0, 0.0, "Xóm Ao Sen", ha="left", va="bottom")  # touches the bottom-left corner
+    image = _png(render_png(fig))
+    pixels = np.asarray(image)
+    margin = round(mpl.rcParams["savefig.pad_inches"] * mpl.rcParams["savefig.dpi"])
+    assert image.mode == "RGB"
+    assert (pixels[-margin:, :] == (0xD9, 0xF2, 0xEA)).all()  # below the canvas: face colour
+    assert (pixels[:, :margin] == (0xD9, 0xF2, 0xEA)).all()  # left of it too
+    assert (pixels[:-margin, margin:] < 128).any()  # and the text itself
