@@ -785,11 +785,7 @@ class _SheetLoader:
                                "sheet name (expected e.g. 'XÃ KIM PHƯỢNG' or 'XÓM PHAI ĐÁ')",
                                Severity.warning, "no_unit")
                 unit_specs[i] = (uc, unit, level)
-        for rec, crit_no, crit_name, number in indicators:
-            for uc, unit, level in unit_specs:
-                self._emit(layout, rec, uc, unit, level, commune if level == Level.hamlet else
-                           (unit if level == Level.commune else commune), year, cset, crit_no,
-                           crit_name, number)
+        self._emit(layout, indicators, unit_specs, commune, year, cset)
         if not self.percent_written:
             # every percentage of the sheet is a fraction: Excel's percent format, not a slip
             for issue in self.issues:
@@ -841,29 +837,69 @@ class _SheetLoader:
                 met_raw, not_raw, with_target, target_raw)
         return judged
 
-    def _emit(self, layout: _Layout, rec: _Record, uc: _UnitColumns, unit: str | None,
-              level: str | None, commune: str | None, year: int | None,
-              cset: cat.CriteriaSet | None, crit_no: str | None, crit_name: str | None,
-              number: str | None) -> None:
-        r = rec.row
-        texts = self.texts[r]
-        # the same few cell contents recur on every row and sheet: judge each combination once
-        text_key = None
-        if self.all_text:  # the texts are the cells: one C call picks the unit's cells
-            pick, shape = self._unit_getter(layout, uc)
-            text_key = (shape, pick(texts))
-            judged = _JUDGED.get(text_key)
-        else:
-            judged = None
-        if judged is None:
-            judged = self._judge(layout, uc, r)
-            if text_key is not None:
-                if len(_JUDGED) >= _JUDGED_MAX:
-                    _JUDGED.clear()
-                _JUDGED[text_key] = judged
-        value, assessment, problems = judged
-        if value.kind == "percent":
-            self.percent_written += 1
+    def _emit(self, layout: _Layout, indicators: list[tuple[_Record, str | None, str | None, str]],
+              unit_specs: list[tuple[_UnitColumns, str | None, str | None]], commune: str | None,
+              year: int | None, cset: cat.CriteriaSet | None) -> None:
+        """Append the tidy rows of the sheet: one per indicator row and unit, in that order.
+
+        What is the same for every row of the sheet (file, sheet, set, the columns) or of a
+        unit (its commune, id and cell getter) is found once, not per row.
+        """
+        file, sheet = self.file, self.grid.name
+        set_id = cset.set_id if cset else None
+        n_cols = self.n_cols
+        target = layout.target if layout.target is not None and layout.target < n_cols else None
+        note_col = layout.note if layout.note is not None and layout.note < n_cols else None
+        value_unit = layout.value_unit
+        specs = []
+        for uc, unit, level in unit_specs:
+            unit_commune = commune if level == Level.hamlet else (
+                unit if level == Level.commune else commune)
+            # the texts are the cells: one C call picks the unit's cells as the answer's key
+            getter = self._unit_getter(layout, uc) if self.all_text else None
+            specs.append((uc, unit, level, unit_commune, _unit_id(unit_commune, unit, level),
+                          getter))
+        all_texts = self.texts
+        append = self.rows.append
+        judged_get = _JUDGED.get
+        percent = 0
+        for rec, crit_no, crit_name, number in indicators:
+            r = rec.row
+            texts = all_texts[r]  # padded to n_cols
+            target_text = (texts[target] or None) if target is not None else None
+            note = (texts[note_col] or None) if note_col is not None else None
+            name = rec.name or None
+            for uc, unit, level, unit_commune, unit_id, getter in specs:
+                # the same few cell contents recur on every row and sheet: judge each once
+                text_key = None
+                judged = None
+                if getter is not None:
+                    text_key = (getter[1], getter[0](texts))
+                    judged = judged_get(text_key)
+                if judged is None:
+                    judged = self._judge(layout, uc, r)
+                    if text_key is not None:
+                        if len(_JUDGED) >= _JUDGED_MAX:
+                            _JUDGED.clear()
+                        _JUDGED[text_key] = judged
+                value, assessment, problems = judged
+                if value.kind == "percent":
+                    percent += 1
+                if problems:
+                    self._place_problems(layout, uc, r, problems)
+                unit_of_value = value.unit
+                if value_unit is not None and not unit_of_value:
+                    unit_of_value = self.text(r, value_unit) or None
+                append((  # _ROW_COLUMNS
+                    file, sheet, r + 1, unit, unit_id, level, unit_commune, year, set_id,
+                    crit_no, crit_name, number, name, target_text, value.text or None,
+                    value.number, unit_of_value, assessment, note,
+                ))
+        self.percent_written += percent
+
+    def _place_problems(self, layout: _Layout, uc: _UnitColumns, r: int,
+                        problems: tuple[_Problem, ...]) -> None:
+        """Report the problems ``_judge_cells`` found in a unit's cells on row ``r``."""
         for role, shown, problem, severity, code in problems:
             if role == "result":
                 column: str | None = layout.header_text.get(uc.result or 0)
@@ -874,21 +910,6 @@ class _SheetLoader:
             else:  # "marks"
                 column = "Đạt / Chưa đạt"
             self.issue(r, column, shown, problem, severity, code)
-        n_cols = self.n_cols
-        target_text = (texts[layout.target] or None) if layout.target is not None and \
-            layout.target < n_cols else None
-        number_value = value.number
-        unit_of_value = value.unit
-        if layout.value_unit is not None and not unit_of_value:
-            unit_of_value = self.text(r, layout.value_unit) or None
-        note = (texts[layout.note] or None) if layout.note is not None and \
-            layout.note < n_cols else None
-        self.rows.append((  # _ROW_COLUMNS
-            self.file, self.grid.name, r + 1, unit, _unit_id(commune, unit, level), level,
-            commune, year, cset.set_id if cset else None, crit_no, crit_name, number,
-            rec.name or None, target_text, value.text or None, number_value, unit_of_value,
-            assessment, note,
-        ))
 
 
 #: One issue ``_judge_cells`` found: where it is reported ("result", "assessment_column": the
