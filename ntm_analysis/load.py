@@ -46,6 +46,7 @@ from ntm_analysis.schema import (
     arrow_schema,
     conform,
     empty_frame,
+    empty_table,
     frame_from_records,
     frame_from_table,
     table_from_records,
@@ -1124,6 +1125,8 @@ def load_workbook_tables(path: str | os.PathLike[str], *,
     """
     rows, issues = _load_records(Path(path), year=year)
     if _distinct_keys(rows):
+        if not issues:  # the usual workbook: no issue at all
+            return table_from_rows(rows, Ind), empty_table(Iss)
         issue_table = table_from_records(issues, Iss)
         seen = dict.fromkeys(zip(*(c.to_pylist() for c in issue_table.columns), strict=True))
         if len(seen) < issue_table.num_rows:
