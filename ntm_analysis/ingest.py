@@ -6,6 +6,7 @@ workbook is never parsed twice; a changed one is re-read. Raw files are only eve
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import logging
@@ -114,12 +115,15 @@ def _write_cache(path: Path, ind: pa.Table, iss: pa.Table) -> None:
     # the file is serialised in memory and written in one call under a name private to this
     # process, then renamed into place: readers never see half a file, and no temporary-name
     # search (mkstemp) runs per workbook; the cache folder exists already
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = f"{path.parent}{os.sep}.{path.name}.{os.getpid()}.tmp"
     try:
-        tmp.write_bytes(out.getvalue().to_pybytes())
+        with open(tmp, "wb") as fh:
+            fh.write(out.getvalue())  # the Arrow buffer itself, not a copy as bytes
         os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _read_cache(path: Path) -> tuple[pa.Table, pa.Table] | None:
