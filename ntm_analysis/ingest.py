@@ -218,8 +218,10 @@ def _parse_all(paths: list[Path], year: int | None, workers: int,
         gc.freeze()
         try:
             with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                # about 8 chunks per worker: when one worker is slowed (a busy machine), the
+                # other takes over the remaining chunks, and the last chunk is short
                 for ind, iss in pool.map(_parse_to_ipc, paths, [year] * len(paths), stems,
-                                         chunksize=max(1, len(paths) // (workers * 4))):
+                                         chunksize=max(1, len(paths) // (workers * 8))):
                     yield _from_ipc(ind), _from_ipc(iss)
         finally:
             gc.unfreeze()
