@@ -329,6 +329,7 @@ class _SheetLoader:
         # mostly on identical objects): then a cell's text is its value, '' for empty
         self.all_text = self.texts == self.cells
         self._unit_cells: dict[int, tuple[Any, tuple[Any, ...]]] = {}
+        self._has_roles: dict[int, bool] = {}  # rows with header words (see _layout_key)
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -421,7 +422,53 @@ class _SheetLoader:
     # -- layout ------------------------------------------------------------------------------
 
     def find_layout(self) -> _Layout | None:
+        """Find the table's header and columns, or None when the sheet has no table.
+
+        Sheets made from one template share their header, so a layout found once is
+        remembered (per process) by what decided it (``_layout_key``). A layout is never
+        changed once built, so sheets can share it.
+        """
         limit = min(len(self.cells), HEADER_SEARCH_ROWS)
+        shape = (self.n_cols, limit)
+        for header_end, end in _LAYOUT_ENDS.get(shape, ()):
+            if (layout := _LAYOUTS.get(self._layout_key(shape, header_end, end))) is not None:
+                return layout
+        layout = self._find_layout(limit)
+        if layout is not None:
+            spans = (layout.header_rows[-1], layout.first_data_row)
+            if len(_LAYOUTS) >= _LAYOUTS_MAX:
+                _LAYOUTS.clear()
+                _LAYOUT_ENDS.clear()
+            _LAYOUTS[self._layout_key(shape, *spans)] = layout
+            ends = _LAYOUT_ENDS.setdefault(shape, [])
+            if spans not in ends:
+                ends.append(spans)
+        return layout
+
+    def _layout_key(self, shape: tuple[int, int], header_end: int, end: int) -> tuple[Any, ...]:
+        """What ``_find_layout`` read, when its header ends at ``header_end`` and data starts
+        at ``end``: the sheet's width and rows searched, the texts of each row down to
+        ``end`` (no row below is read) except that a row above the header's end without
+        header words counts only as such (the search skips it unread: titles naming the
+        unit), and the merged-cell fillings of those rows.
+        """
+        texts = self.texts
+        has_roles = self._has_roles
+        rows = []
+        for r in range(min(end + 1, len(texts))):
+            if r <= header_end:
+                roles = has_roles.get(r)
+                if roles is None:
+                    roles = has_roles[r] = bool(self.row_roles(r))
+                if not roles:
+                    rows.append(None)
+                    continue
+            rows.append(tuple(texts[r]))
+        filled = sorted(item for item in self.filled_from.items() if item[0][0] <= end)
+        return (shape, header_end, end, len(self.cells) if end >= len(self.cells) else -1,
+                tuple(rows), tuple(filled))
+
+    def _find_layout(self, limit: int) -> _Layout | None:
         roles = _LazyRows(self.row_roles, limit)
         for h in range(limit):
             if not roles[h]:
@@ -912,6 +959,12 @@ class _SheetLoader:
                 column = "Đạt / Chưa đạt"
             self.issue(r, column, shown, problem, severity, code)
 
+
+#: Layouts found by ``_SheetLoader.find_layout``, by what decided them, per process.
+_LAYOUTS: dict[tuple[Any, ...], _Layout] = {}
+#: The (last header row, first data row) of the layouts found, by (columns, rows searched).
+_LAYOUT_ENDS: dict[tuple[int, int], list[tuple[int, int]]] = {}
+_LAYOUTS_MAX = 4096
 
 #: One issue ``_judge_cells`` found: where it is reported ("result", "assessment_column": the
 #: unit's column; "assessment": that column or "Đánh giá"; "marks"), the value shown, the
