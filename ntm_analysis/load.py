@@ -454,7 +454,7 @@ class _SheetLoader:
         """
         texts = self.texts
         has_roles = self._has_roles
-        rows = []
+        rows: list[tuple[str, ...] | None] = []
         for r in range(min(end + 1, len(texts))):
             if r <= header_end:
                 roles = has_roles.get(r)
