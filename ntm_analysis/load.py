@@ -637,43 +637,68 @@ class _SheetLoader:
         crit_col = column(layout.criterion)
         by_criterion = layout.criterion is not None
         number_merged = layout.number is not None and by_criterion
-        all_texts = self.texts
-        for r in range(layout.first_data_row, len(self.cells)):
-            texts = all_texts[r]  # padded to n_cols: the same as text(r, c) for each column
-            filled = filled_cols.get(r)
-            if filled is None:
-                own = list(filter(None, texts))
-                if not own:
-                    continue
-                first_text = own[0]
-            else:
-                if not any(texts):
-                    continue
-                own = [t for c, t in enumerate(texts) if t and c not in filled]
-                first_text = next(t for t in texts if t)
-            has_data = data_of is not None and any(data_of(texts))
-            if footer or (not has_data and first_text.lower().startswith(starts)) or (
-                    own and own[0].lower().startswith(starts) and not has_data):
-                footer = True
-                if own:
-                    self.issue(r, None, " | ".join(own)[:200],
+        first = layout.first_data_row
+        rows = self.texts[first:]  # padded to n_cols: the same as text(r, c) for each column
+        n = len(rows)
+        # what the loop asks of every row, found column by column in C (the answers of the
+        # cached parsers are pure, so asking them for a row the loop then skips changes nothing)
+        nonblank = list(map(any, rows))
+        datas = list(map(any, map(data_of, rows))) if data_of is not None else [False] * n
+        no_texts = list(map(itemgetter(number_col), rows)) if number_col is not None \
+            else [""] * n
+        no_kinds = list(map(_number_kind, no_texts))
+        names = list(map(itemgetter(name_col), rows)) if name_col is not None else [""] * n
+        name_numbers = list(map(_name_number, names))
+        if not by_criterion:
+            crits: list[str | None] = [None] * n
+        elif crit_col is not None:
+            crits = list(map(itemgetter(crit_col), rows))
+        else:
+            crits = [""] * n
+        for i in range(n):
+            if not nonblank[i]:
+                continue
+            r = first + i
+            texts = rows[i]
+            has_data = datas[i]
+            filled = filled_cols.get(r) if filled_cols else None
+            if filled is None:  # every text is the row's own
+                if footer or (not has_data and
+                              next(filter(None, texts)).lower().startswith(starts)):
+                    footer = True
+                    self.issue(r, None, " | ".join(filter(None, texts))[:200],
                                "row below the table (note or signature) was not read as data",
                                Severity.info, "footer_row")
-                continue
-            if not own:
-                continue  # a row made only of merged cells continuing from above
-            no_text = texts[number_col] if number_col is not None else ""
-            if number_merged and filled is not None and layout.number in filled:
-                no_text = ""  # vertically merged criterion number beside its indicators
-            name = texts[name_col] if name_col is not None else ""
-            crit_text = (texts[crit_col] if crit_col is not None else "") \
-                if by_criterion else None
-            no_kind, no_val = _number_kind(no_text)
+                    continue
+                no_text = no_texts[i]
+                no_kind, no_val = no_kinds[i]
+            else:
+                own = [t for c, t in enumerate(texts) if t and c not in filled]
+                first_text = next(t for t in texts if t)
+                if footer or (not has_data and first_text.lower().startswith(starts)) or (
+                        own and own[0].lower().startswith(starts) and not has_data):
+                    footer = True
+                    if own:
+                        self.issue(r, None, " | ".join(own)[:200],
+                                   "row below the table (note or signature) was not read as "
+                                   "data", Severity.info, "footer_row")
+                    continue
+                if not own:
+                    continue  # a row made only of merged cells continuing from above
+                no_text = no_texts[i]
+                if number_merged and layout.number in filled:
+                    no_text = ""  # vertically merged criterion number beside its indicators
+                    no_kind, no_val = _number_kind(no_text)
+                else:
+                    no_kind, no_val = no_kinds[i]
+            name = names[i]
             if not name and no_kind == "other":
                 # a criterion written across the row from the number column ("Tiêu chí 1: …")
                 name, no_text, no_kind, no_val = no_text, "", "none", None
-            raw.append((r, no_text, no_kind, no_val, name, *_name_number(name), crit_text,
-                        has_data))
+                numbered = _name_number(name)
+            else:
+                numbered = name_numbers[i]
+            raw.append((r, no_text, no_kind, no_val, name, *numbered, crits[i], has_data))
         has_roman = has_dotted = has_unnumbered_data = False
         for _, _, no_kind, _, _, name_kind, _, _, _, has_data in raw:
             if no_kind == "roman" or name_kind == "roman":
