@@ -310,9 +310,13 @@ class _SheetLoader:
         self.layout: _Layout | None = None
         self.n_cols = grid.n_cols
         n_cols = self.n_cols
-        # one copy per row (calamine's rows are all as wide as the sheet; others are padded)
-        self.cells = [list(r) if len(r) == n_cols else [*r, *[""] * (n_cols - len(r))]
-                      for r in grid.rows]
+        if not grid.merged and min(map(len, grid.rows), default=0) == n_cols:
+            # nothing to fill in and no row to pad (calamine's rows are all as wide as the
+            # sheet): the grid's rows are read as they are, never changed
+            self.cells = list(grid.rows)
+        else:  # one copy per row, merged ranges filled in below; narrower rows padded
+            self.cells = [list(r) if len(r) == n_cols else [*r, *[""] * (n_cols - len(r))]
+                          for r in grid.rows]
         self.filled_from: dict[tuple[int, int], tuple[int, int]] = {}
         for (r0, c0), (r1, c1) in grid.merged:
             if r0 >= len(self.cells):
