@@ -198,9 +198,17 @@ def unit_names(text: str) -> list[tuple[str, str]]:
 
 @lru_cache(maxsize=1 << 14)  # pure; header cells and sheet names repeat across sheets
 def _unit_names(text: str) -> tuple[tuple[str, str], ...]:
+    lines = text.splitlines()
+    if len(lines) == 1:
+        return _line_unit_names(lines[0])
+    # line by line: a title's lines repeat across sheets where the whole title does not
+    return tuple(chain.from_iterable(map(_line_unit_names, lines)))
+
+
+@lru_cache(maxsize=1 << 14)
+def _line_unit_names(line: str) -> tuple[tuple[str, str], ...]:
     out: list[tuple[str, str]] = []
-    matches = [m for line in text.splitlines() for m in _UNIT.finditer(nfc(line))]
-    for match in matches:
+    for match in _UNIT.finditer(nfc(line)):
         prefix, name = match.group(1), match.group(2)
         name = _UNIT_STOP.sub("", name).strip(" .")
         key = fold(name)
