@@ -493,11 +493,12 @@ def _fix_cells(rows: list[list[Any]], font_encoding: str | None) -> GridFix:
 def _plainly_unicode(rows: list[list[Any]], font_encoding: str | None) -> bool:
     """True when no cell of the sheet can be legacy text: ``fix_grid`` would change nothing.
 
-    The candidate texts (non-ASCII, no Vietnamese letter beyond Latin-1) are gathered without
-    positions and tested joined together, in C, instead of one by one: with none there is
-    nothing to convert; without a legacy font, candidates with no character that only legacy
-    text uses and no VNI pair ("eá") give no word to convert in any cell, nor in the cells
-    taken together, so ``fix_grid`` would find nothing (and no unsure cell) either.
+    The candidate texts are those non-ASCII with no Vietnamese letter beyond Latin-1: with
+    none there is nothing to convert; without a legacy font, candidates with no character that
+    only legacy text uses and no VNI pair ("eá") give no word to convert in any cell, nor in
+    the cells taken together, so ``fix_grid`` would find nothing (and no unsure cell) either.
+    Each distinct text is judged once per process (``_text_flag``) and the sheet's cells are
+    looked up in C: the same texts recur on every sheet.
 
     Examples
     --------
@@ -506,15 +507,47 @@ def _plainly_unicode(rows: list[list[Any]], font_encoding: str | None) -> bool:
     >>> _plainly_unicode([["KÕt qu¶"]], None), _plainly_unicode([["Có"]], "tcvn3")
     (False, False)
     """
-    plain = _VIET_BEYOND_LATIN1.isdisjoint
-    candidates = [v for v in chain.from_iterable(rows)
-                  if isinstance(v, str) and not v.isascii() and plain(v)]
-    if not candidates:
-        return True
+    cells = list(chain.from_iterable(rows))
+    try:  # each distinct text judged once per process: texts repeat across sheets
+        flags = set(map(_TEXT_FLAGS.get, cells))
+    except TypeError:  # an unhashable cell: judge the cells here
+        flags = {None}
+        judged: dict[str, int] | None = None
+    else:
+        judged = _TEXT_FLAGS
+    if None in flags:  # texts not judged yet, or other values (numbers, dates: never text)
+        flags.discard(None)
+        if judged is not None and len(judged) >= _TEXT_FLAGS_MAX:
+            judged.clear()
+        for v in cells:
+            if isinstance(v, str):
+                flag = judged.get(v) if judged is not None else None
+                if flag is None:
+                    flag = _text_flag(v)
+                    if judged is not None:
+                        judged[v] = flag
+                flags.add(flag)
     if font_encoding in ENCODINGS:
-        return False  # a legacy font may convert Latin-1 text the detection leaves alone
-    text = "\x00".join(candidates)
-    return _SUSPECT_CHAR.search(text) is None and _VNI_PAIR.search(text) is None
+        # a legacy font may convert Latin-1 text the detection leaves alone
+        return not flags - {_NOT_CANDIDATE}
+    return _TROUBLING not in flags
+
+
+#: What ``_text_flag`` says of a text: not a candidate; a candidate; a candidate holding a
+#: character only legacy text uses or a VNI pair (what ``_plainly_unicode`` looks for).
+_NOT_CANDIDATE, _CANDIDATE, _TROUBLING = 0, 1, 2
+_TEXT_FLAGS: dict[str, int] = {}
+_TEXT_FLAGS_MAX = 1 << 17
+
+
+def _text_flag(text: str) -> int:
+    """Judge one text as ``_plainly_unicode`` does (the candidates joined by "\\x00" hold a
+    character or a pair exactly when one candidate does: no pair spans the separator)."""
+    if text.isascii() or not _VIET_BEYOND_LATIN1.isdisjoint(text):
+        return _NOT_CANDIDATE
+    if _SUSPECT_CHAR.search(text) is None and _VNI_PAIR.search(text) is None:
+        return _CANDIDATE
+    return _TROUBLING
 
 
 _WORD = re.compile(r"\w+")
