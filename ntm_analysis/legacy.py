@@ -497,8 +497,8 @@ def _plainly_unicode(rows: list[list[Any]], font_encoding: str | None) -> bool:
     none there is nothing to convert; without a legacy font, candidates with no character that
     only legacy text uses and no VNI pair ("eá") give no word to convert in any cell, nor in
     the cells taken together, so ``fix_grid`` would find nothing (and no unsure cell) either.
-    Each distinct text is judged once per process (``_text_flag``) and the sheet's cells are
-    looked up in C: the same texts recur on every sheet.
+    The sheet's distinct values are gathered in C and each distinct text is judged once per
+    process (``_text_flag``): the same texts recur on every sheet.
 
     Examples
     --------
@@ -507,28 +507,29 @@ def _plainly_unicode(rows: list[list[Any]], font_encoding: str | None) -> bool:
     >>> _plainly_unicode([["KÕt qu¶"]], None), _plainly_unicode([["Có"]], "tcvn3")
     (False, False)
     """
-    cells = list(chain.from_iterable(rows))
-    try:  # each distinct text judged once per process: texts repeat across sheets
-        flags = set(map(_TEXT_FLAGS.get, cells))
-    except TypeError:  # an unhashable cell: judge the cells here
-        flags = {None}
-        judged: dict[str, int] | None = None
-    else:
-        judged = _TEXT_FLAGS
+    try:  # the sheet's distinct values (in C: a sheet repeats its texts and empty cells)
+        distinct = set(chain.from_iterable(rows))
+    except TypeError:  # an unhashable cell: judge every text here, remembering none
+        return _plainly_unicode_uncached(list(chain.from_iterable(rows)), font_encoding)
+    # each distinct text judged once per process: the same texts recur on every sheet
+    flags = set(map(_TEXT_FLAGS.get, distinct))
     if None in flags:  # texts not judged yet, or other values (numbers, dates: never text)
         flags.discard(None)
-        if judged is not None and len(judged) >= _TEXT_FLAGS_MAX:
-            judged.clear()
-        for v in cells:
+        if len(_TEXT_FLAGS) >= _TEXT_FLAGS_MAX:
+            _TEXT_FLAGS.clear()
+        for v in distinct.difference(_TEXT_FLAGS):
             if isinstance(v, str):
-                flag = judged.get(v) if judged is not None else None
-                if flag is None:
-                    flag = _text_flag(v)
-                    if judged is not None:
-                        judged[v] = flag
+                flag = _TEXT_FLAGS[v] = _text_flag(v)
                 flags.add(flag)
     if font_encoding in ENCODINGS:
         # a legacy font may convert Latin-1 text the detection leaves alone
+        return not flags - {_NOT_CANDIDATE}
+    return _TROUBLING not in flags
+
+
+def _plainly_unicode_uncached(cells: list[Any], font_encoding: str | None) -> bool:
+    flags = {_text_flag(v) for v in cells if isinstance(v, str)}
+    if font_encoding in ENCODINGS:
         return not flags - {_NOT_CANDIDATE}
     return _TROUBLING not in flags
 
