@@ -771,7 +771,10 @@ class _SheetLoader:
         if year is None:
             self.issue(None, None, None, "no year found: expected one such as 'NĂM 2024' in the "
                        "title, sheet name or file name; pass --year", Severity.warning, "no_year")
-        cset = cat.detect_set_from_text(f"{title}\n{self.grid.name}", year=year)
+        # the key of f"{title}\n{sheet}" from the keys of its two parts (a line break folds to
+        # a space; find_year has folded the title already): one long text less to fold
+        key = " ".join(k for k in (fold(title), fold(self.grid.name)) if k)
+        cset = cat.detect_set_from_key(key, year=year)
         named = unit_names(f"{title}\n{self.grid.name}")
         records = self.classify(layout)
         self.check_cells(layout, records)
