@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
-from itertools import chain
+from itertools import chain, compress
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -711,15 +711,13 @@ class _SheetLoader:
             else:
                 numbered = name_numbers[i]
             raw.append((r, no_text, no_kind, no_val, name, *numbered, crits[i], has_data))
-        has_roman = has_dotted = has_unnumbered_data = False
-        for _, _, no_kind, _, _, name_kind, _, _, _, has_data in raw:
-            if no_kind == "roman" or name_kind == "roman":
-                has_roman = True
-            if no_kind == "dotted" or name_kind == "dotted":
-                has_dotted = True
-            if no_kind in ("none", "letter", "bullet") and name_kind in ("none", "int") \
-                    and has_data:
-                has_unnumbered_data = True
+        # which kinds of numbering the table uses, from the distinct kinds (gathered in C)
+        used_kinds = set(map(itemgetter(2), raw)) | set(map(itemgetter(5), raw))
+        has_roman = "roman" in used_kinds
+        has_dotted = "dotted" in used_kinds
+        with_data = set(map(itemgetter(2, 5), compress(raw, map(itemgetter(9), raw))))
+        has_unnumbered_data = any(no_kind in ("none", "letter", "bullet") and name_kind in (
+            "none", "int") for no_kind, name_kind in with_data)
         records: list[_Record] = []
         for (r, _, no_kind, no_val, x_name, name_kind, name_no, name_clean, crit_text,
              has_data) in raw:
