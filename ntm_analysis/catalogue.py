@@ -131,7 +131,17 @@ def detect_set_from_text(text: str, *, year: int | None = None) -> CriteriaSet |
     >>> detect_set_from_text("Bảng tổng hợp") is None
     True
     """
-    key = fold(text)
+    return detect_set_from_key(fold(text), year=year)
+
+
+def detect_set_from_key(key: str, *, year: int | None = None) -> CriteriaSet | None:
+    """``detect_set_from_text`` of a text already folded (``text.fold``).
+
+    Examples
+    --------
+    >>> detect_set_from_key("ket qua ra soat xa nong thon moi kieu mau nam 2024").set_kind
+    'model_commune'
+    """
     for s in criteria_sets():
         if s.covers(year) and re.search(rf"\b(?:{s.title_pattern})\b", key):
             return s

@@ -6,6 +6,7 @@ workbook is never parsed twice; a changed one is re-read. Raw files are only eve
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import logging
@@ -114,12 +115,15 @@ def _write_cache(path: Path, ind: pa.Table, iss: pa.Table) -> None:
     # the file is serialised in memory and written in one call under a name private to this
     # process, then renamed into place: readers never see half a file, and no temporary-name
     # search (mkstemp) runs per workbook; the cache folder exists already
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = f"{path.parent}{os.sep}.{path.name}.{os.getpid()}.tmp"
     try:
-        tmp.write_bytes(out.getvalue().to_pybytes())
+        with open(tmp, "wb") as fh:
+            fh.write(out.getvalue())  # the Arrow buffer itself, not a copy as bytes
         os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _read_cache(path: Path) -> tuple[pa.Table, pa.Table] | None:
@@ -182,6 +186,18 @@ def _parse_to_ipc(path: Path, year: int | None,
     return _to_ipc(ind), _to_ipc(iss)
 
 
+def _warm_imports() -> None:
+    """Import what parsing a workbook imports on first use, so forked workers inherit it.
+
+    Otherwise each worker imports the Parquet writer, the cell reader and the file check
+    itself (about 20 ms of CPU per worker).
+    """
+    import pyarrow.parquet  # noqa: F401
+    import python_calamine  # noqa: F401
+
+    import ntm_analysis.sniff  # noqa: F401
+
+
 def _parse_all(paths: list[Path], year: int | None, workers: int,
                stems: list[Path | None]) -> Iterator[tuple[pa.Table, pa.Table]]:
     """Parse workbooks in order, in ``workers`` forked processes when there are enough of them.
@@ -196,13 +212,16 @@ def _parse_all(paths: list[Path], year: int | None, workers: int,
 
         context = multiprocessing.get_context("fork")  # the parent's imports are reused
         warm_package_tables()  # and its package tables, read once here
+        _warm_imports()  # and the modules every worker needs, imported once here
         # objects the workers inherit are left out of their garbage collections: otherwise each
         # collection walks (and so copies, page by page) the parent's whole heap in every worker
         gc.freeze()
         try:
             with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                # about 8 chunks per worker: when one worker is slowed (a busy machine), the
+                # other takes over the remaining chunks, and the last chunk is short
                 for ind, iss in pool.map(_parse_to_ipc, paths, [year] * len(paths), stems,
-                                         chunksize=max(1, len(paths) // (workers * 4))):
+                                         chunksize=max(1, len(paths) // (workers * 8))):
                     yield _from_ipc(ind), _from_ipc(iss)
         finally:
             gc.unfreeze()

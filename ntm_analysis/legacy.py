@@ -493,11 +493,12 @@ def _fix_cells(rows: list[list[Any]], font_encoding: str | None) -> GridFix:
 def _plainly_unicode(rows: list[list[Any]], font_encoding: str | None) -> bool:
     """True when no cell of the sheet can be legacy text: ``fix_grid`` would change nothing.
 
-    The candidate texts (non-ASCII, no Vietnamese letter beyond Latin-1) are gathered without
-    positions and tested joined together, in C, instead of one by one: with none there is
-    nothing to convert; without a legacy font, candidates with no character that only legacy
-    text uses and no VNI pair ("eá") give no word to convert in any cell, nor in the cells
-    taken together, so ``fix_grid`` would find nothing (and no unsure cell) either.
+    The candidate texts are those non-ASCII with no Vietnamese letter beyond Latin-1: with
+    none there is nothing to convert; without a legacy font, candidates with no character that
+    only legacy text uses and no VNI pair ("eá") give no word to convert in any cell, nor in
+    the cells taken together, so ``fix_grid`` would find nothing (and no unsure cell) either.
+    The sheet's distinct values are gathered in C and each distinct text is judged once per
+    process (``_text_flag``): the same texts recur on every sheet.
 
     Examples
     --------
@@ -506,15 +507,48 @@ def _plainly_unicode(rows: list[list[Any]], font_encoding: str | None) -> bool:
     >>> _plainly_unicode([["KÕt qu¶"]], None), _plainly_unicode([["Có"]], "tcvn3")
     (False, False)
     """
-    plain = _VIET_BEYOND_LATIN1.isdisjoint
-    candidates = [v for v in chain.from_iterable(rows)
-                  if isinstance(v, str) and not v.isascii() and plain(v)]
-    if not candidates:
-        return True
+    try:  # the sheet's distinct values (in C: a sheet repeats its texts and empty cells)
+        distinct = set(chain.from_iterable(rows))
+    except TypeError:  # an unhashable cell: judge every text here, remembering none
+        return _plainly_unicode_uncached(list(chain.from_iterable(rows)), font_encoding)
+    # each distinct text judged once per process: the same texts recur on every sheet
+    flags = set(map(_TEXT_FLAGS.get, distinct))
+    if None in flags:  # texts not judged yet, or other values (numbers, dates: never text)
+        flags.discard(None)
+        if len(_TEXT_FLAGS) >= _TEXT_FLAGS_MAX:
+            _TEXT_FLAGS.clear()
+        for v in distinct.difference(_TEXT_FLAGS):
+            if isinstance(v, str):
+                flag = _TEXT_FLAGS[v] = _text_flag(v)
+                flags.add(flag)
     if font_encoding in ENCODINGS:
-        return False  # a legacy font may convert Latin-1 text the detection leaves alone
-    text = "\x00".join(candidates)
-    return _SUSPECT_CHAR.search(text) is None and _VNI_PAIR.search(text) is None
+        # a legacy font may convert Latin-1 text the detection leaves alone
+        return not flags - {_NOT_CANDIDATE}
+    return _TROUBLING not in flags
+
+
+def _plainly_unicode_uncached(cells: list[Any], font_encoding: str | None) -> bool:
+    flags = {_text_flag(v) for v in cells if isinstance(v, str)}
+    if font_encoding in ENCODINGS:
+        return not flags - {_NOT_CANDIDATE}
+    return _TROUBLING not in flags
+
+
+#: What ``_text_flag`` says of a text: not a candidate; a candidate; a candidate holding a
+#: character only legacy text uses or a VNI pair (what ``_plainly_unicode`` looks for).
+_NOT_CANDIDATE, _CANDIDATE, _TROUBLING = 0, 1, 2
+_TEXT_FLAGS: dict[str, int] = {}
+_TEXT_FLAGS_MAX = 1 << 17
+
+
+def _text_flag(text: str) -> int:
+    """Judge one text as ``_plainly_unicode`` does (the candidates joined by "\\x00" hold a
+    character or a pair exactly when one candidate does: no pair spans the separator)."""
+    if text.isascii() or not _VIET_BEYOND_LATIN1.isdisjoint(text):
+        return _NOT_CANDIDATE
+    if _SUSPECT_CHAR.search(text) is None and _VNI_PAIR.search(text) is None:
+        return _CANDIDATE
+    return _TROUBLING
 
 
 _WORD = re.compile(r"\w+")

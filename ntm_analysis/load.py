@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
-from itertools import chain
+from itertools import chain, compress
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,7 @@ from ntm_analysis.schema import (
     arrow_schema,
     conform,
     empty_frame,
+    empty_table,
     frame_from_records,
     frame_from_table,
     table_from_records,
@@ -197,9 +198,17 @@ def unit_names(text: str) -> list[tuple[str, str]]:
 
 @lru_cache(maxsize=1 << 14)  # pure; header cells and sheet names repeat across sheets
 def _unit_names(text: str) -> tuple[tuple[str, str], ...]:
+    lines = text.splitlines()
+    if len(lines) == 1:
+        return _line_unit_names(lines[0])
+    # line by line: a title's lines repeat across sheets where the whole title does not
+    return tuple(chain.from_iterable(map(_line_unit_names, lines)))
+
+
+@lru_cache(maxsize=1 << 14)
+def _line_unit_names(line: str) -> tuple[tuple[str, str], ...]:
     out: list[tuple[str, str]] = []
-    matches = [m for line in text.splitlines() for m in _UNIT.finditer(nfc(line))]
-    for match in matches:
+    for match in _UNIT.finditer(nfc(line)):
         prefix, name = match.group(1), match.group(2)
         name = _UNIT_STOP.sub("", name).strip(" .")
         key = fold(name)
@@ -309,9 +318,13 @@ class _SheetLoader:
         self.layout: _Layout | None = None
         self.n_cols = grid.n_cols
         n_cols = self.n_cols
-        # one copy per row (calamine's rows are all as wide as the sheet; others are padded)
-        self.cells = [list(r) if len(r) == n_cols else [*r, *[""] * (n_cols - len(r))]
-                      for r in grid.rows]
+        if not grid.merged and min(map(len, grid.rows), default=0) == n_cols:
+            # nothing to fill in and no row to pad (calamine's rows are all as wide as the
+            # sheet): the grid's rows are read as they are, never changed
+            self.cells = list(grid.rows)
+        else:  # one copy per row, merged ranges filled in below; narrower rows padded
+            self.cells = [list(r) if len(r) == n_cols else [*r, *[""] * (n_cols - len(r))]
+                          for r in grid.rows]
         self.filled_from: dict[tuple[int, int], tuple[int, int]] = {}
         for (r0, c0), (r1, c1) in grid.merged:
             if r0 >= len(self.cells):
@@ -328,6 +341,7 @@ class _SheetLoader:
         # mostly on identical objects): then a cell's text is its value, '' for empty
         self.all_text = self.texts == self.cells
         self._unit_cells: dict[int, tuple[Any, tuple[Any, ...]]] = {}
+        self._has_roles: dict[int, bool] = {}  # rows with header words (see _layout_key)
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -420,7 +434,53 @@ class _SheetLoader:
     # -- layout ------------------------------------------------------------------------------
 
     def find_layout(self) -> _Layout | None:
+        """Find the table's header and columns, or None when the sheet has no table.
+
+        Sheets made from one template share their header, so a layout found once is
+        remembered (per process) by what decided it (``_layout_key``). A layout is never
+        changed once built, so sheets can share it.
+        """
         limit = min(len(self.cells), HEADER_SEARCH_ROWS)
+        shape = (self.n_cols, limit)
+        for header_end, end in _LAYOUT_ENDS.get(shape, ()):
+            if (layout := _LAYOUTS.get(self._layout_key(shape, header_end, end))) is not None:
+                return layout
+        layout = self._find_layout(limit)
+        if layout is not None:
+            spans = (layout.header_rows[-1], layout.first_data_row)
+            if len(_LAYOUTS) >= _LAYOUTS_MAX:
+                _LAYOUTS.clear()
+                _LAYOUT_ENDS.clear()
+            _LAYOUTS[self._layout_key(shape, *spans)] = layout
+            ends = _LAYOUT_ENDS.setdefault(shape, [])
+            if spans not in ends:
+                ends.append(spans)
+        return layout
+
+    def _layout_key(self, shape: tuple[int, int], header_end: int, end: int) -> tuple[Any, ...]:
+        """What ``_find_layout`` read, when its header ends at ``header_end`` and data starts
+        at ``end``: the sheet's width and rows searched, the texts of each row down to
+        ``end`` (no row below is read) except that a row above the header's end without
+        header words counts only as such (the search skips it unread: titles naming the
+        unit), and the merged-cell fillings of those rows.
+        """
+        texts = self.texts
+        has_roles = self._has_roles
+        rows: list[tuple[str, ...] | None] = []
+        for r in range(min(end + 1, len(texts))):
+            if r <= header_end:
+                roles = has_roles.get(r)
+                if roles is None:
+                    roles = has_roles[r] = bool(self.row_roles(r))
+                if not roles:
+                    rows.append(None)
+                    continue
+            rows.append(tuple(texts[r]))
+        filled = sorted(item for item in self.filled_from.items() if item[0][0] <= end)
+        return (shape, header_end, end, len(self.cells) if end >= len(self.cells) else -1,
+                tuple(rows), tuple(filled))
+
+    def _find_layout(self, limit: int) -> _Layout | None:
         roles = _LazyRows(self.row_roles, limit)
         for h in range(limit):
             if not roles[h]:
@@ -589,52 +649,75 @@ class _SheetLoader:
         crit_col = column(layout.criterion)
         by_criterion = layout.criterion is not None
         number_merged = layout.number is not None and by_criterion
-        all_texts = self.texts
-        for r in range(layout.first_data_row, len(self.cells)):
-            texts = all_texts[r]  # padded to n_cols: the same as text(r, c) for each column
-            filled = filled_cols.get(r)
-            if filled is None:
-                own = list(filter(None, texts))
-                if not own:
-                    continue
-                first_text = own[0]
-            else:
-                if not any(texts):
-                    continue
-                own = [t for c, t in enumerate(texts) if t and c not in filled]
-                first_text = next(t for t in texts if t)
-            has_data = data_of is not None and any(data_of(texts))
-            if footer or (not has_data and first_text.lower().startswith(starts)) or (
-                    own and own[0].lower().startswith(starts) and not has_data):
-                footer = True
-                if own:
-                    self.issue(r, None, " | ".join(own)[:200],
+        first = layout.first_data_row
+        rows = self.texts[first:]  # padded to n_cols: the same as text(r, c) for each column
+        n = len(rows)
+        # what the loop asks of every row, found column by column in C (the answers of the
+        # cached parsers are pure, so asking them for a row the loop then skips changes nothing)
+        nonblank = list(map(any, rows))
+        datas = list(map(any, map(data_of, rows))) if data_of is not None else [False] * n
+        no_texts = list(map(itemgetter(number_col), rows)) if number_col is not None \
+            else [""] * n
+        no_kinds = list(map(_number_kind, no_texts))
+        names = list(map(itemgetter(name_col), rows)) if name_col is not None else [""] * n
+        name_numbers = list(map(_name_number, names))
+        if not by_criterion:
+            crits: list[str | None] = [None] * n
+        elif crit_col is not None:
+            crits = list(map(itemgetter(crit_col), rows))
+        else:
+            crits = [""] * n
+        for i in range(n):
+            if not nonblank[i]:
+                continue
+            r = first + i
+            texts = rows[i]
+            has_data = datas[i]
+            filled = filled_cols.get(r) if filled_cols else None
+            if filled is None:  # every text is the row's own
+                if footer or (not has_data and
+                              next(filter(None, texts)).lower().startswith(starts)):
+                    footer = True
+                    self.issue(r, None, " | ".join(filter(None, texts))[:200],
                                "row below the table (note or signature) was not read as data",
                                Severity.info, "footer_row")
-                continue
-            if not own:
-                continue  # a row made only of merged cells continuing from above
-            no_text = texts[number_col] if number_col is not None else ""
-            if number_merged and filled is not None and layout.number in filled:
-                no_text = ""  # vertically merged criterion number beside its indicators
-            name = texts[name_col] if name_col is not None else ""
-            crit_text = (texts[crit_col] if crit_col is not None else "") \
-                if by_criterion else None
-            no_kind, no_val = _number_kind(no_text)
+                    continue
+                no_text = no_texts[i]
+                no_kind, no_val = no_kinds[i]
+            else:
+                own = [t for c, t in enumerate(texts) if t and c not in filled]
+                first_text = next(t for t in texts if t)
+                if footer or (not has_data and first_text.lower().startswith(starts)) or (
+                        own and own[0].lower().startswith(starts) and not has_data):
+                    footer = True
+                    if own:
+                        self.issue(r, None, " | ".join(own)[:200],
+                                   "row below the table (note or signature) was not read as "
+                                   "data", Severity.info, "footer_row")
+                    continue
+                if not own:
+                    continue  # a row made only of merged cells continuing from above
+                no_text = no_texts[i]
+                if number_merged and layout.number in filled:
+                    no_text = ""  # vertically merged criterion number beside its indicators
+                    no_kind, no_val = _number_kind(no_text)
+                else:
+                    no_kind, no_val = no_kinds[i]
+            name = names[i]
             if not name and no_kind == "other":
                 # a criterion written across the row from the number column ("Tiêu chí 1: …")
                 name, no_text, no_kind, no_val = no_text, "", "none", None
-            raw.append((r, no_text, no_kind, no_val, name, *_name_number(name), crit_text,
-                        has_data))
-        has_roman = has_dotted = has_unnumbered_data = False
-        for _, _, no_kind, _, _, name_kind, _, _, _, has_data in raw:
-            if no_kind == "roman" or name_kind == "roman":
-                has_roman = True
-            if no_kind == "dotted" or name_kind == "dotted":
-                has_dotted = True
-            if no_kind in ("none", "letter", "bullet") and name_kind in ("none", "int") \
-                    and has_data:
-                has_unnumbered_data = True
+                numbered = _name_number(name)
+            else:
+                numbered = name_numbers[i]
+            raw.append((r, no_text, no_kind, no_val, name, *numbered, crits[i], has_data))
+        # which kinds of numbering the table uses, from the distinct kinds (gathered in C)
+        used_kinds = set(map(itemgetter(2), raw)) | set(map(itemgetter(5), raw))
+        has_roman = "roman" in used_kinds
+        has_dotted = "dotted" in used_kinds
+        with_data = set(map(itemgetter(2, 5), compress(raw, map(itemgetter(9), raw))))
+        has_unnumbered_data = any(no_kind in ("none", "letter", "bullet") and name_kind in (
+            "none", "int") for no_kind, name_kind in with_data)
         records: list[_Record] = []
         for (r, _, no_kind, no_val, x_name, name_kind, name_no, name_clean, crit_text,
              has_data) in raw:
@@ -686,7 +769,10 @@ class _SheetLoader:
         if year is None:
             self.issue(None, None, None, "no year found: expected one such as 'NĂM 2024' in the "
                        "title, sheet name or file name; pass --year", Severity.warning, "no_year")
-        cset = cat.detect_set_from_text(f"{title}\n{self.grid.name}", year=year)
+        # the key of f"{title}\n{sheet}" from the keys of its two parts (a line break folds to
+        # a space; find_year has folded the title already): one long text less to fold
+        key = " ".join(k for k in (fold(title), fold(self.grid.name)) if k)
+        cset = cat.detect_set_from_key(key, year=year)
         named = unit_names(f"{title}\n{self.grid.name}")
         records = self.classify(layout)
         self.check_cells(layout, records)
@@ -785,11 +871,7 @@ class _SheetLoader:
                                "sheet name (expected e.g. 'XÃ KIM PHƯỢNG' or 'XÓM PHAI ĐÁ')",
                                Severity.warning, "no_unit")
                 unit_specs[i] = (uc, unit, level)
-        for rec, crit_no, crit_name, number in indicators:
-            for uc, unit, level in unit_specs:
-                self._emit(layout, rec, uc, unit, level, commune if level == Level.hamlet else
-                           (unit if level == Level.commune else commune), year, cset, crit_no,
-                           crit_name, number)
+        self._emit(layout, indicators, unit_specs, commune, year, cset)
         if not self.percent_written:
             # every percentage of the sheet is a fraction: Excel's percent format, not a slip
             for issue in self.issues:
@@ -841,29 +923,69 @@ class _SheetLoader:
                 met_raw, not_raw, with_target, target_raw)
         return judged
 
-    def _emit(self, layout: _Layout, rec: _Record, uc: _UnitColumns, unit: str | None,
-              level: str | None, commune: str | None, year: int | None,
-              cset: cat.CriteriaSet | None, crit_no: str | None, crit_name: str | None,
-              number: str | None) -> None:
-        r = rec.row
-        texts = self.texts[r]
-        # the same few cell contents recur on every row and sheet: judge each combination once
-        text_key = None
-        if self.all_text:  # the texts are the cells: one C call picks the unit's cells
-            pick, shape = self._unit_getter(layout, uc)
-            text_key = (shape, pick(texts))
-            judged = _JUDGED.get(text_key)
-        else:
-            judged = None
-        if judged is None:
-            judged = self._judge(layout, uc, r)
-            if text_key is not None:
-                if len(_JUDGED) >= _JUDGED_MAX:
-                    _JUDGED.clear()
-                _JUDGED[text_key] = judged
-        value, assessment, problems = judged
-        if value.kind == "percent":
-            self.percent_written += 1
+    def _emit(self, layout: _Layout, indicators: list[tuple[_Record, str | None, str | None, str]],
+              unit_specs: list[tuple[_UnitColumns, str | None, str | None]], commune: str | None,
+              year: int | None, cset: cat.CriteriaSet | None) -> None:
+        """Append the tidy rows of the sheet: one per indicator row and unit, in that order.
+
+        What is the same for every row of the sheet (file, sheet, set, the columns) or of a
+        unit (its commune, id and cell getter) is found once, not per row.
+        """
+        file, sheet = self.file, self.grid.name
+        set_id = cset.set_id if cset else None
+        n_cols = self.n_cols
+        target = layout.target if layout.target is not None and layout.target < n_cols else None
+        note_col = layout.note if layout.note is not None and layout.note < n_cols else None
+        value_unit = layout.value_unit
+        specs = []
+        for uc, unit, level in unit_specs:
+            unit_commune = commune if level == Level.hamlet else (
+                unit if level == Level.commune else commune)
+            # the texts are the cells: one C call picks the unit's cells as the answer's key
+            getter = self._unit_getter(layout, uc) if self.all_text else None
+            specs.append((uc, unit, level, unit_commune, _unit_id(unit_commune, unit, level),
+                          getter))
+        all_texts = self.texts
+        append = self.rows.append
+        judged_get = _JUDGED.get
+        percent = 0
+        for rec, crit_no, crit_name, number in indicators:
+            r = rec.row
+            texts = all_texts[r]  # padded to n_cols
+            target_text = (texts[target] or None) if target is not None else None
+            note = (texts[note_col] or None) if note_col is not None else None
+            name = rec.name or None
+            for uc, unit, level, unit_commune, unit_id, getter in specs:
+                # the same few cell contents recur on every row and sheet: judge each once
+                text_key = None
+                judged = None
+                if getter is not None:
+                    text_key = (getter[1], getter[0](texts))
+                    judged = judged_get(text_key)
+                if judged is None:
+                    judged = self._judge(layout, uc, r)
+                    if text_key is not None:
+                        if len(_JUDGED) >= _JUDGED_MAX:
+                            _JUDGED.clear()
+                        _JUDGED[text_key] = judged
+                value, assessment, problems = judged
+                if value.kind == "percent":
+                    percent += 1
+                if problems:
+                    self._place_problems(layout, uc, r, problems)
+                unit_of_value = value.unit
+                if value_unit is not None and not unit_of_value:
+                    unit_of_value = self.text(r, value_unit) or None
+                append((  # _ROW_COLUMNS
+                    file, sheet, r + 1, unit, unit_id, level, unit_commune, year, set_id,
+                    crit_no, crit_name, number, name, target_text, value.text or None,
+                    value.number, unit_of_value, assessment, note,
+                ))
+        self.percent_written += percent
+
+    def _place_problems(self, layout: _Layout, uc: _UnitColumns, r: int,
+                        problems: tuple[_Problem, ...]) -> None:
+        """Report the problems ``_judge_cells`` found in a unit's cells on row ``r``."""
         for role, shown, problem, severity, code in problems:
             if role == "result":
                 column: str | None = layout.header_text.get(uc.result or 0)
@@ -874,22 +996,13 @@ class _SheetLoader:
             else:  # "marks"
                 column = "Đạt / Chưa đạt"
             self.issue(r, column, shown, problem, severity, code)
-        n_cols = self.n_cols
-        target_text = (texts[layout.target] or None) if layout.target is not None and \
-            layout.target < n_cols else None
-        number_value = value.number
-        unit_of_value = value.unit
-        if layout.value_unit is not None and not unit_of_value:
-            unit_of_value = self.text(r, layout.value_unit) or None
-        note = (texts[layout.note] or None) if layout.note is not None and \
-            layout.note < n_cols else None
-        self.rows.append((  # _ROW_COLUMNS
-            self.file, self.grid.name, r + 1, unit, _unit_id(commune, unit, level), level,
-            commune, year, cset.set_id if cset else None, crit_no, crit_name, number,
-            rec.name or None, target_text, value.text or None, number_value, unit_of_value,
-            assessment, note,
-        ))
 
+
+#: Layouts found by ``_SheetLoader.find_layout``, by what decided them, per process.
+_LAYOUTS: dict[tuple[Any, ...], _Layout] = {}
+#: The (last header row, first data row) of the layouts found, by (columns, rows searched).
+_LAYOUT_ENDS: dict[tuple[int, int], list[tuple[int, int]]] = {}
+_LAYOUTS_MAX = 4096
 
 #: One issue ``_judge_cells`` found: where it is reported ("result", "assessment_column": the
 #: unit's column; "assessment": that column or "Đánh giá"; "marks"), the value shown, the
@@ -1103,6 +1216,8 @@ def load_workbook_tables(path: str | os.PathLike[str], *,
     """
     rows, issues = _load_records(Path(path), year=year)
     if _distinct_keys(rows):
+        if not issues:  # the usual workbook: no issue at all
+            return table_from_rows(rows, Ind), empty_table(Iss)
         issue_table = table_from_records(issues, Iss)
         seen = dict.fromkeys(zip(*(c.to_pylist() for c in issue_table.columns), strict=True))
         if len(seen) < issue_table.num_rows:

@@ -285,6 +285,18 @@ def arrow_schema(schema: type[_Schema]) -> pa.Schema:
                       for col, dtype in schema.dtypes.items()])
 
 
+@cache
+def empty_table(schema: type[_Schema]) -> pa.Table:
+    """Return the table of ``schema`` with no rows (one per process; Arrow tables are immutable).
+
+    Examples
+    --------
+    >>> empty_table(Iss).equals(table_from_records([], Iss))
+    True
+    """
+    return _table_from_columns([], schema)
+
+
 def table_from_records(records: Sequence[Mapping[str, object]],
                        schema: type[_Schema]) -> pa.Table:
     """Build an Arrow table straight from row dicts, one typed array per column.

@@ -114,7 +114,15 @@ def _may_hold_extras(data: bytes) -> bool:
     >>> _may_hold_extras(b'<row r="2" hidden="1"/>'), _may_hold_extras(b'<c><f>A1</f></c>')
     (True, True)
     """
-    return b"hidden" in data or b"<f" in data or b":f" in data
+    if b"hidden" in data:
+        return True
+    # "<f" or ":f": one pass over the bytes for the letter f (rare in sheet XML), then a look at
+    # the byte before each, instead of two substring searches that stop at every "<"
+    import numpy as np
+
+    view = np.frombuffer(data, dtype=np.uint8)
+    before = view[np.flatnonzero(view[1:] == 0x66)]  # the byte before each "f" (not the 1st)
+    return bool(((before == 0x3C) | (before == 0x3A)).any())
 
 
 def _scan_part(text: str) -> SheetExtras:

@@ -285,9 +285,18 @@ def _declares_entities(data: bytes) -> bool:
     """True when a whole part declares a DOCTYPE or entity (``_part_declares_entities``'s test)."""
     decoder = _decoder_for(data)
     if decoder is None:
-        return b"<!" in data and any(n in data.lower() for n in _BYTE_NEEDLES)
+        return _has_markup_declaration(data) and any(n in data.lower() for n in _BYTE_NEEDLES)
     text = decoder.decode(data).lower()
     return any(n in text for n in _NEEDLES)
+
+
+def _has_markup_declaration(data: bytes) -> bool:
+    """``b"<!" in data``, by one numpy pass for "!" (rare in XML) and a look at the byte before
+    each, instead of a substring search that stops at every "<"."""
+    import numpy as np
+
+    view = np.frombuffer(data, dtype=np.uint8)
+    return bool((view[np.flatnonzero(view[1:] == 0x21)] == 0x3C).any())
 
 
 def _part_declares_entities(zf: zipfile.ZipFile, info: zipfile.ZipInfo,

@@ -112,6 +112,11 @@ def cell_texts(values: Iterable[object]) -> list[str]:
     >>> cell_texts(["Xóm  Ao Sen", 3.0, None, ""])
     ['Xóm Ao Sen', '3', '', '']
     """
+    if type(values) is list:
+        try:  # a row of texts only (the usual row): the NFC cache called from C, per cell
+            return list(map(_nfc, values))
+        except TypeError:
+            pass  # a number, date, bool or None among them (normalize refuses it)
     return [_nfc(v) if type(v) is str else cell_text(v) for v in values]
 
 

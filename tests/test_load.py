@@ -607,3 +607,45 @@ def test_text_only_sheets_share_judgements_by_their_texts(tmp_path: Path) -> Non
     assert {"Kết quả", "Đánh giá"} <= by_sheet["Xóm Nà Ca"]
     values = cold.indicators.groupby(Ind.source_sheet)[Ind.value_text].apply(list).to_dict()
     assert values["Xóm Ao Sen"] == values["Xóm Nà Ca"]
+
+
+def test_sheets_of_one_template_share_a_layout_and_others_get_their_own(tmp_path: Path) -> None:
+    """A layout is remembered by the header area that decided it: titles naming other units
+    share it, while a header with its columns in another order, or one row lower, gets its own
+    and its values come from its own columns, cold or warm."""
+    from ntm_analysis import load
+
+    header = ["TT", "Nội dung", "Chỉ tiêu", "Hiện trạng", "Tự đánh giá"]
+    swapped = ["TT", "Nội dung", "Chỉ tiêu", "Tự đánh giá", "Hiện trạng"]
+    sheets = {"Xóm Ao Sen": (header, 0), "Xóm Nà Ca": (header, 0),
+              "Xóm Bản Chang": (swapped, 0), "Xóm Cốc Phường": (header, 1)}
+    wb = openpyxl.Workbook()
+    for title, (columns, extra_titles) in sheets.items():
+        ws = wb.create_sheet(title)
+        ws.append(["KẾT QUẢ RÀ SOÁT TIÊU CHÍ XÓM NÔNG THÔN MỚI KIỂU MẪU NĂM 2024"])
+        ws.append([f"{title.upper()} - XÃ KIM PHƯỢNG"])  # a title without header words
+        for _ in range(extra_titles):
+            ws.append(["(kèm theo báo cáo số 12/BC-UBND)"])
+        ws.append(columns)
+        ws.append(["1", "Quy hoạch", "", "", ""])
+        for i, (value, word) in enumerate([("80%", "Đạt"), ("Chưa có", "Chưa đạt")], start=1):
+            cells = {"Chỉ tiêu": "≥ 50%", "Hiện trạng": value, "Tự đánh giá": word}
+            ws.append([f"1.{i}", f"Chỉ tiêu {i}", *(cells[h] for h in columns[2:])])
+    del wb["Sheet"]
+    path = tmp_path / "template.xlsx"
+    wb.save(path)
+    load._LAYOUTS.clear()
+    load._LAYOUT_ENDS.clear()
+    cold = load_workbook(path)
+    assert len(load._LAYOUTS) == 3  # Ao Sen and Nà Ca share one; the other two their own
+    warm = load_workbook(path)
+    pd.testing.assert_frame_equal(cold.indicators, warm.indicators)
+    pd.testing.assert_frame_equal(cold.issues, warm.issues)
+    ind = cold.indicators
+    assert sorted(set(ind[Ind.source_sheet])) == sorted(sheets)
+    for sheet in sheets:
+        rows = ind[ind[Ind.source_sheet] == sheet]
+        assert list(rows[Ind.value_text]) == ["80%", "Chưa có"], sheet
+        assert list(rows[Ind.self_assessment]) == ["met", "not_met"], sheet
+        assert list(rows[Ind.unit]) == [sheet] * 2
+    assert list(ind.loc[ind[Ind.source_sheet] == "Xóm Cốc Phường", Ind.source_row]) == [6, 7]
