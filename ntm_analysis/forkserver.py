@@ -54,6 +54,15 @@ START_TIMEOUT = 90.0
 READY = b"ready\n"
 _PR_SET_PDEATHSIG = 1
 _MAX_REQUEST = 1 << 20
+#: Modules an ``IPKernelApp`` imports while it initializes (its kernel and shell classes, the
+#: debugger with debugpy, history, magics): imported once in the template, not in every kernel.
+#: None of them starts a thread or opens a file when imported; a missing one is skipped.
+KERNEL_MODULES = (
+    "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger", "ipykernel.comm",
+    "IPython.core.completerlib", "IPython.core.debugger", "IPython.extensions.storemagic",
+    "tornado.platform.asyncio", "tornado.queues", "tornado.locks", "psutil", "sqlite3",
+    "faulthandler",
+)
 
 
 class ForkServerError(RuntimeError):
@@ -268,6 +277,7 @@ def serve(socket_path: str) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is for the batch
     import ctypes  # noqa: F401 - imported once here, used by every kernel
     import gc
+    import importlib
 
     import ipykernel.kernelapp  # noqa: F401 - what every kernel imports first
 
@@ -279,6 +289,11 @@ def serve(socket_path: str) -> int:
     sys.stdout.flush()
     os.dup2(2, 1)
     failed = warm_up()
+    for name in KERNEL_MODULES:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - the kernel imports it itself (or does without)
+            failed.append(name)
     if failed:
         print(f"ntm fork server: warm-up steps failed: {failed}", file=sys.stderr)
     gc.collect()
