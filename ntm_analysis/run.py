@@ -66,8 +66,10 @@ STATUS_OK = "ok"
 STATUS_FAILED = "failed"
 #: Status of a manifest written when a run starts; a run killed midway keeps it.
 STATUS_RUNNING = "running"
-#: Kernel options: its own start-up chatter (e.g. its TCP notice) is not the user's concern.
-KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=ERROR",)
+#: Kernel options: its own start-up chatter (e.g. its TCP notice) is not the user's concern,
+#: and a report's cells are no one's IPython history (no SQLite file written and committed by
+#: every kernel, no history thread; ``In`` and ``Out`` still work, in memory).
+KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=ERROR", "--HistoryManager.enabled=False")
 
 _TRUE = {"true", "yes", "1", "on", "có", "co"}
 _FALSE = {"false", "no", "0", "off", "không", "khong"}

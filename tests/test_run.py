@@ -229,3 +229,32 @@ def test_run_fails_when_a_declared_output_is_missing(project: Path) -> None:
     assert manifest["status"] == "failed"
     assert manifest["failed_cell"] is None
     assert manifest["missing"] == ["tables/never_written.xlsx"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fork", [False, True], ids=["plain", "forked"])
+def test_run_kernel_writes_no_ipython_history(project: Path, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch,
+                                              fork: bool) -> None:
+    import sys
+
+    from notebook_fixtures import code_notebook
+
+    if fork and not sys.platform.startswith("linux"):
+        pytest.skip("forked kernels are only used on Linux")
+    ipython_dir = tmp_path / "ipython"
+    monkeypatch.setenv("IPYTHONDIR", str(ipython_dir))
+    nb = code_notebook(project / "notebooks" / "history.ipynb", "x = 6 * 7",
+                       "print(len(In), Out.get(1), get_ipython().history_manager.enabled)")
+    try:
+        result = run_notebook(nb, out_dir=project / "outputs" / "history", fork_kernel=fork)
+    finally:
+        if fork:
+            from ntm_analysis.kernels import process_pool
+
+            process_pool().close()
+    assert result.ok
+    cells = nbformat.read(result.notebook_path, as_version=4).cells
+    # In and Out still work (in memory) while nothing is written to the SQLite history
+    assert cells[1].outputs[0]["text"] == "3 None False\n"
+    assert not list(ipython_dir.rglob("history.sqlite*"))
