@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
@@ -39,6 +39,9 @@ from ntm_analysis.outputs import atomic_path
 from ntm_analysis.run import MANIFEST, STATUS_FAILED, STATUS_OK
 from ntm_analysis.schema import Ind, Level, Summ
 from ntm_analysis.text import nfc, slug
+
+if TYPE_CHECKING:
+    from ntm_analysis.forkserver import ForkServer
 
 log = logging.getLogger(__name__)
 
@@ -278,7 +281,8 @@ def _run_extra(run: BatchRun) -> dict[str, Any]:
 def execute_run(run: BatchRun, notebook: str, out_dir: str, kernel_name: str = "python3",
                 timeout: int | None = None, html_report: bool = True,
                 root: str | None = None, warm_kernel: bool = True,
-                spare_next: bool = True, fork_kernel: bool = True) -> RunOutcome:
+                spare_next: bool = True, fork_kernel: bool = True,
+                fork_socket: str | None = None) -> RunOutcome:
     """Execute one run with :func:`ntm_analysis.run.run_notebook`; never raises for a failed run.
 
     It runs in a worker process (or on a Dask worker), so it takes and returns plain values.
@@ -287,7 +291,8 @@ def execute_run(run: BatchRun, notebook: str, out_dir: str, kernel_name: str = "
     ``warm_kernel`` the run uses the worker's spare kernel (:mod:`ntm_analysis.kernels`),
     started while the worker's previous run executed; ``spare_next`` false starts no spare
     after it (the batch's last runs, one per worker). With ``fork_kernel`` the kernels are
-    forked from the worker's warm template (:mod:`ntm_analysis.forkserver`).
+    forked from a warm template (:mod:`ntm_analysis.forkserver`): the batch's, listening at
+    ``fork_socket``, or else one the worker starts.
     """
     from ntm_analysis.run import notebook_parameters, run_notebook
 
@@ -298,7 +303,8 @@ def execute_run(run: BatchRun, notebook: str, out_dir: str, kernel_name: str = "
                               out_dir=out_dir, kernel_name=kernel_name, inputs=run.inputs,
                               export=html_report, timeout=timeout, title=run.unit,
                               root=root, extra=_run_extra(run), warm_kernel=warm_kernel,
-                              spare_next=spare_next, fork_kernel=fork_kernel)
+                              spare_next=spare_next, fork_kernel=fork_kernel,
+                              fork_socket=fork_socket)
     except Exception as exc:  # noqa: BLE001 - a failed run is recorded, the batch goes on
         return RunOutcome(run.run_id, STATUS_FAILED, time.perf_counter() - start, out_dir,
                           None, _error_text(exc))
@@ -365,11 +371,13 @@ def run_batch(plan: BatchPlan | Sequence[BatchRun], *,
         (:mod:`ntm_analysis.kernels`); false starts every kernel when its run begins, so runs
         are strictly one after the other within a worker (the benchmark's serial reference).
     fork_kernels
-        Fork each kernel from a template process of the worker that imported and warmed
-        pandas, matplotlib and the library once (:mod:`ntm_analysis.forkserver`), instead of
-        starting a new interpreter; each run still gets a fresh process of its own, and the
-        template never runs notebook code. False starts plain kernels (as ``ntm run`` does),
-        and so does ``spare_kernels=False`` (the strictly serial reference touches no pool).
+        Fork each kernel from a template process that imported and warmed pandas, matplotlib
+        and the library once (:mod:`ntm_analysis.forkserver`), instead of starting a new
+        interpreter; each run still gets a fresh process of its own, and the template never
+        runs notebook code. The batch starts one template, while its workers spawn, and all
+        its workers share it; with an ``executor`` from outside, each worker starts its own.
+        False starts plain kernels (as ``ntm run`` does), and so does
+        ``spare_kernels=False`` (the strictly serial reference touches no pool).
 
     Raises
     ------
@@ -451,19 +459,30 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
                  outcomes: dict[str, RunOutcome], spare_kernels: bool = True,
                  fork_kernels: bool = True) -> None:
     own = executor is None
+    fork = fork_kernels and spare_kernels
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
-    # workers are spawned, not forked: a fork copies a parent that may have run kernels
-    # (zmq and asyncio state, helper threads) and can hang; spawning costs one import per worker
-    pool: Executor = executor if executor is not None else ProcessPoolExecutor(
-        max_workers=n_workers, mp_context=multiprocessing.get_context("spawn"))
+    # one kernel template for the batch's own workers (they run on this machine), warming up
+    # while they spawn; the workers of an executor from outside start their own
+    shared = _shared_fork_server() if own and fork else None
+    try:
+        # workers are spawned, not forked: a fork copies a parent that may have run kernels
+        # (zmq and asyncio state, helper threads) and can hang; spawning costs one import per
+        # worker
+        pool: Executor = executor if executor is not None else ProcessPoolExecutor(
+            max_workers=n_workers, mp_context=multiprocessing.get_context("spawn"))
+    except BaseException:
+        if shared is not None:
+            shared.stop()
+        raise
     # runs are taken in order: the last n_workers runs need no spare kernel after them (with
     # another executor the number of workers is unknown, and a spare too many is only wasted)
     last = len(todo) - n_workers if own else len(todo)
+    socket_path = shared.socket_path if shared is not None else None
     try:
         futures: dict[Future[RunOutcome], BatchRun] = {
             pool.submit(execute_run, run, str(nb), str(out / run.run_id), kernel_name,
                         timeout, html_report, str(root), spare_kernels, i < last,
-                        fork_kernels and spare_kernels): run
+                        fork, socket_path): run
             for i, run in enumerate(todo)}
         bar = _progress(len(futures), enabled=progress)
         for future in as_completed(futures):
@@ -478,8 +497,24 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
             outcomes[run.run_id] = outcome
             bar(run.run_id)
     finally:
-        if own:
-            pool.shutdown()
+        try:
+            if own:
+                pool.shutdown()
+        finally:
+            if shared is not None:
+                shared.stop()  # after the workers: it ends (and reaps) any kernel left
+
+
+def _shared_fork_server() -> ForkServer | None:
+    """Start the batch's kernel fork server without waiting for it (None if it cannot start:
+    each worker then tries its own, or starts plain kernels)."""
+    from ntm_analysis.forkserver import ForkServer
+
+    try:
+        return ForkServer(wait=False)
+    except Exception as exc:  # noqa: BLE001 - the workers fall back on their own
+        log.debug("no shared kernel fork server: %s", exc)
+        return None
 
 
 def _progress(total: int, *, enabled: bool) -> Callable[[str], None]:

@@ -601,6 +601,7 @@ def run_notebook(
     warm_kernel: bool = False,
     spare_next: bool = True,
     fork_kernel: bool = False,
+    fork_socket: str | None = None,
 ) -> RunResult:
     """Execute a notebook of the suite with papermill and write its run folder.
 
@@ -642,6 +643,9 @@ def run_notebook(
         Fork the kernel (and the spare) from this process's kernel fork server
         (:mod:`ntm_analysis.forkserver`): a fresh process, already warm. Plain kernels are
         started when the server cannot start.
+    fork_socket : str, optional
+        With ``fork_kernel``, the socket of a fork server another process started (a batch
+        shares one among its workers) instead of this process's own.
 
     Returns
     -------
@@ -716,7 +720,7 @@ def run_notebook(
                 km = process_pool().take(kernel_name=kernel_name, cwd=kernel_cwd, env=env,
                                          extra_arguments=KERNEL_ARGUMENTS,
                                          spare_next=spare_next and warm_kernel,
-                                         fork=fork_kernel)
+                                         fork=fork_kernel, fork_socket=fork_socket)
             pm.execute_notebook(
                 str(nb_path), str(partial), parameters=given, kernel_name=kernel_name,
                 # one save of the output notebook at the end (also when the kernel dies),
