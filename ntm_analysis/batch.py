@@ -17,13 +17,15 @@ linking every report, units ranked within their parent unit.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import logging
 import multiprocessing
 import os
+import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -41,6 +43,8 @@ from ntm_analysis.schema import Ind, Level, Summ
 from ntm_analysis.text import nfc, slug
 
 if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
+
     from ntm_analysis.forkserver import ForkServer
 
 log = logging.getLogger(__name__)
@@ -461,24 +465,24 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
     own = executor is None
     fork = fork_kernels and spare_kernels
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
-    # one kernel template for the batch's own workers (they run on this machine), warming up
-    # while they spawn; the workers of an executor from outside start their own
-    shared = _shared_fork_server() if own and fork else None
-    try:
-        # workers are spawned, not forked: a fork copies a parent that may have run kernels
-        # (zmq and asyncio state, helper threads) and can hang; spawning costs one import per
-        # worker
-        pool: Executor = executor if executor is not None else ProcessPoolExecutor(
-            max_workers=n_workers, mp_context=multiprocessing.get_context("spawn"))
-    except BaseException:
+    with contextlib.ExitStack() as stack:  # ends the pool, then the servers
+        # one kernel template for the batch's own workers (they run on this machine), warming
+        # up while they start; the workers of an executor from outside start their own
+        shared = _shared_fork_server() if own and fork else None
         if shared is not None:
-            shared.stop()
-        raise
-    # runs are taken in order: the last n_workers runs need no spare kernel after them (with
-    # another executor the number of workers is unknown, and a spare too many is only wasted)
-    last = len(todo) - n_workers if own else len(todo)
-    socket_path = shared.socket_path if shared is not None else None
-    try:
+            stack.callback(shared.stop)  # after the workers: it ends (and reaps) any kernel left
+        pool: Executor
+        if executor is None:
+            pool = ProcessPoolExecutor(max_workers=n_workers,
+                                       mp_context=stack.enter_context(_worker_context()))
+            stack.callback(pool.shutdown)
+        else:
+            pool = executor
+        # runs are taken in order: the last n_workers runs need no spare kernel after them
+        # (with another executor the number of workers is unknown, and a spare too many is
+        # only wasted)
+        last = len(todo) - n_workers if own else len(todo)
+        socket_path = shared.socket_path if shared is not None else None
         futures: dict[Future[RunOutcome], BatchRun] = {
             pool.submit(execute_run, run, str(nb), str(out / run.run_id), kernel_name,
                         timeout, html_report, str(root), spare_kernels, i < last,
@@ -496,13 +500,45 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
                 log.warning("run %s failed: %s", run.run_id, outcome.error)
             outcomes[run.run_id] = outcome
             bar(run.run_id)
+
+
+#: Modules a batch worker runs with: imported once in multiprocessing's fork server, from which
+#: the batch's own workers are forked, instead of once in every worker ("__main__": the
+#: program's main module, which multiprocessing imports in every worker).
+WORKER_MODULES = (
+    "__main__", "ntm_analysis.batch", "ntm_analysis.run", "ntm_analysis.engine",
+    "ntm_analysis.export", "ntm_analysis.kernels", "ntm_analysis.forkserver", "papermill",
+    "papermill.engines", "papermill.clientwrap", "nbclient", "nbformat", "nbconvert",
+    "jupyter_client.manager", "jupyter_client.asynchronous",
+)
+
+
+@contextlib.contextmanager
+def _worker_context() -> Iterator[BaseContext]:
+    """Yield the ``multiprocessing`` context of the batch's own workers; clean up after them.
+
+    On Linux the workers are forked from ``multiprocessing``'s fork server: a new interpreter
+    (not a copy of this process, which may have run kernels: zmq and asyncio state, helper
+    threads) that imports :data:`WORKER_MODULES` once and starts no thread, so each worker
+    starts with its imports done instead of spending about a CPU second on them. The server is
+    stopped and waited for when the batch's workers have ended (they are its children), so
+    their CPU time and its own reach this process's account. When a fork server is already
+    running in this process (someone else's), or elsewhere than on Linux, workers are spawned.
+    """
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    if (not sys.platform.startswith("linux") or server is None
+            or not callable(getattr(server, "_stop", None))
+            or getattr(server, "_forkserver_pid", True) is not None):
+        yield multiprocessing.get_context("spawn")
+        return
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(WORKER_MODULES))
+    try:
+        yield context
     finally:
-        try:
-            if own:
-                pool.shutdown()
-        finally:
-            if shared is not None:
-                shared.stop()  # after the workers: it ends (and reaps) any kernel left
+        server._stop()
 
 
 def _shared_fork_server() -> ForkServer | None:
