@@ -5,12 +5,12 @@ before a notebook's first line. A batch therefore starts one *fork server*
 (``python -m ntm_analysis.forkserver SOCKET FD``): a template process that imports ipykernel's
 application module and runs :func:`ntm_analysis.kernels.warm_up` — without starting a thread,
 a zmq context or an event loop, and **without ever running notebook code** — and then serves
-a Unix socket. The batch's own process starts it, as its workers spawn, and every local worker
-forks its kernels there (:meth:`ForkServer.attach`); a worker of an executor from outside (Dask)
-starts a server of its own. The socket listens from the start (its owner binds it and hands it
-over), so a request made while the template warms up waits for it instead of failing.
-Each request forks the template: the child takes the requester's working
-directory, environment, arguments and standard streams, starts a new session and becomes an
+a Unix socket. The batch's own process starts it, before its workers start, and every local
+worker forks its kernels there (:meth:`ForkServer.attach`); a worker of an executor from outside
+(Dask) starts a server of its own. The socket listens from the start (its owner binds it and
+hands it over), so a request made while the template warms up waits for it instead of failing.
+Each request forks the template: the child takes the requester's working directory,
+environment, arguments and standard streams, starts a new session and becomes an
 ordinary ipykernel (``IPKernelApp``) with the given connection file. So every kernel is still a
 process of its own that runs exactly one notebook and ends; no state passes from one run to
 the next, since the template that every kernel is a copy of never ran any run's code.
