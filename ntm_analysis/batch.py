@@ -17,17 +17,19 @@ linking every report, units ranked within their parent unit.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import logging
 import multiprocessing
 import os
+import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
@@ -39,6 +41,11 @@ from ntm_analysis.outputs import atomic_path
 from ntm_analysis.run import MANIFEST, STATUS_FAILED, STATUS_OK
 from ntm_analysis.schema import Ind, Level, Summ
 from ntm_analysis.text import nfc, slug
+
+if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
+
+    from ntm_analysis.forkserver import ForkServer
 
 log = logging.getLogger(__name__)
 
@@ -278,7 +285,8 @@ def _run_extra(run: BatchRun) -> dict[str, Any]:
 def execute_run(run: BatchRun, notebook: str, out_dir: str, kernel_name: str = "python3",
                 timeout: int | None = None, html_report: bool = True,
                 root: str | None = None, warm_kernel: bool = True,
-                spare_next: bool = True, fork_kernel: bool = True) -> RunOutcome:
+                spare_next: bool = True, fork_kernel: bool = True,
+                fork_socket: str | None = None) -> RunOutcome:
     """Execute one run with :func:`ntm_analysis.run.run_notebook`; never raises for a failed run.
 
     It runs in a worker process (or on a Dask worker), so it takes and returns plain values.
@@ -287,7 +295,8 @@ def execute_run(run: BatchRun, notebook: str, out_dir: str, kernel_name: str = "
     ``warm_kernel`` the run uses the worker's spare kernel (:mod:`ntm_analysis.kernels`),
     started while the worker's previous run executed; ``spare_next`` false starts no spare
     after it (the batch's last runs, one per worker). With ``fork_kernel`` the kernels are
-    forked from the worker's warm template (:mod:`ntm_analysis.forkserver`).
+    forked from a warm template (:mod:`ntm_analysis.forkserver`): the batch's, listening at
+    ``fork_socket``, or else one the worker starts.
     """
     from ntm_analysis.run import notebook_parameters, run_notebook
 
@@ -298,7 +307,8 @@ def execute_run(run: BatchRun, notebook: str, out_dir: str, kernel_name: str = "
                               out_dir=out_dir, kernel_name=kernel_name, inputs=run.inputs,
                               export=html_report, timeout=timeout, title=run.unit,
                               root=root, extra=_run_extra(run), warm_kernel=warm_kernel,
-                              spare_next=spare_next, fork_kernel=fork_kernel)
+                              spare_next=spare_next, fork_kernel=fork_kernel,
+                              fork_socket=fork_socket)
     except Exception as exc:  # noqa: BLE001 - a failed run is recorded, the batch goes on
         return RunOutcome(run.run_id, STATUS_FAILED, time.perf_counter() - start, out_dir,
                           None, _error_text(exc))
@@ -365,11 +375,13 @@ def run_batch(plan: BatchPlan | Sequence[BatchRun], *,
         (:mod:`ntm_analysis.kernels`); false starts every kernel when its run begins, so runs
         are strictly one after the other within a worker (the benchmark's serial reference).
     fork_kernels
-        Fork each kernel from a template process of the worker that imported and warmed
-        pandas, matplotlib and the library once (:mod:`ntm_analysis.forkserver`), instead of
-        starting a new interpreter; each run still gets a fresh process of its own, and the
-        template never runs notebook code. False starts plain kernels (as ``ntm run`` does),
-        and so does ``spare_kernels=False`` (the strictly serial reference touches no pool).
+        Fork each kernel from a template process that imported and warmed pandas, matplotlib
+        and the library once (:mod:`ntm_analysis.forkserver`), instead of starting a new
+        interpreter; each run still gets a fresh process of its own, and the template never
+        runs notebook code. The batch starts one template, while its workers spawn, and all
+        its workers share it; with an ``executor`` from outside, each worker starts its own.
+        False starts plain kernels (as ``ntm run`` does), and so does
+        ``spare_kernels=False`` (the strictly serial reference touches no pool).
 
     Raises
     ------
@@ -451,19 +463,30 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
                  outcomes: dict[str, RunOutcome], spare_kernels: bool = True,
                  fork_kernels: bool = True) -> None:
     own = executor is None
+    fork = fork_kernels and spare_kernels
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
-    # workers are spawned, not forked: a fork copies a parent that may have run kernels
-    # (zmq and asyncio state, helper threads) and can hang; spawning costs one import per worker
-    pool: Executor = executor if executor is not None else ProcessPoolExecutor(
-        max_workers=n_workers, mp_context=multiprocessing.get_context("spawn"))
-    # runs are taken in order: the last n_workers runs need no spare kernel after them (with
-    # another executor the number of workers is unknown, and a spare too many is only wasted)
-    last = len(todo) - n_workers if own else len(todo)
-    try:
+    with contextlib.ExitStack() as stack:  # ends the pool, then the servers
+        # one kernel template for the batch's own workers (they run on this machine), warming
+        # up while they start; the workers of an executor from outside start their own
+        shared = _shared_fork_server() if own and fork else None
+        if shared is not None:
+            stack.callback(shared.stop)  # after the workers: it ends (and reaps) any kernel left
+        pool: Executor
+        if executor is None:
+            pool = ProcessPoolExecutor(max_workers=n_workers,
+                                       mp_context=stack.enter_context(_worker_context()))
+            stack.callback(pool.shutdown)
+        else:
+            pool = executor
+        # runs are taken in order: the last n_workers runs need no spare kernel after them
+        # (with another executor the number of workers is unknown, and a spare too many is
+        # only wasted)
+        last = len(todo) - n_workers if own else len(todo)
+        socket_path = shared.socket_path if shared is not None else None
         futures: dict[Future[RunOutcome], BatchRun] = {
             pool.submit(execute_run, run, str(nb), str(out / run.run_id), kernel_name,
                         timeout, html_report, str(root), spare_kernels, i < last,
-                        fork_kernels and spare_kernels): run
+                        fork, socket_path): run
             for i, run in enumerate(todo)}
         bar = _progress(len(futures), enabled=progress)
         for future in as_completed(futures):
@@ -477,9 +500,57 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
                 log.warning("run %s failed: %s", run.run_id, outcome.error)
             outcomes[run.run_id] = outcome
             bar(run.run_id)
+
+
+#: Modules a batch worker runs with: imported once in multiprocessing's fork server, from which
+#: the batch's own workers are forked, instead of once in every worker ("__main__": the
+#: program's main module, which multiprocessing imports in every worker).
+WORKER_MODULES = (
+    "__main__", "ntm_analysis.batch", "ntm_analysis.run", "ntm_analysis.engine",
+    "ntm_analysis.export", "ntm_analysis.kernels", "ntm_analysis.forkserver", "papermill",
+    "papermill.engines", "papermill.clientwrap", "nbclient", "nbformat", "nbconvert",
+    "jupyter_client.manager", "jupyter_client.asynchronous",
+)
+
+
+@contextlib.contextmanager
+def _worker_context() -> Iterator[BaseContext]:
+    """Yield the ``multiprocessing`` context of the batch's own workers; clean up after them.
+
+    On Linux the workers are forked from ``multiprocessing``'s fork server: a new interpreter
+    (not a copy of this process, which may have run kernels: zmq and asyncio state, helper
+    threads) that imports :data:`WORKER_MODULES` once and starts no thread, so each worker
+    starts with its imports done instead of spending about a CPU second on them. The server is
+    stopped and waited for when the batch's workers have ended (they are its children), so
+    their CPU time and its own reach this process's account. When a fork server is already
+    running in this process (someone else's), or elsewhere than on Linux, workers are spawned.
+    """
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    if (not sys.platform.startswith("linux") or server is None
+            or not callable(getattr(server, "_stop", None))
+            or getattr(server, "_forkserver_pid", True) is not None):
+        yield multiprocessing.get_context("spawn")
+        return
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(WORKER_MODULES))
+    try:
+        yield context
     finally:
-        if own:
-            pool.shutdown()
+        server._stop()
+
+
+def _shared_fork_server() -> ForkServer | None:
+    """Start the batch's kernel fork server without waiting for it (None if it cannot start:
+    each worker then tries its own, or starts plain kernels)."""
+    from ntm_analysis.forkserver import ForkServer
+
+    try:
+        return ForkServer(wait=False)
+    except Exception as exc:  # noqa: BLE001 - the workers fall back on their own
+        log.debug("no shared kernel fork server: %s", exc)
+        return None
 
 
 def _progress(total: int, *, enabled: bool) -> Callable[[str], None]:

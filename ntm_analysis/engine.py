@@ -3,9 +3,11 @@
 Papermill's default engine saves the whole notebook (validated, with every PNG so far) when each
 cell starts and when it completes: about fifty writes for the readiness report, which cost more
 than a second per run in the worker. :class:`FinalSaveEngine` keeps papermill's bookkeeping
-(cell metadata, timings, error markers) and its final save, which papermill's engine makes in a
-``finally`` block, so the partial notebook is still written when the kernel dies or a cell times
-out. Cell errors are written by papermill itself (``raise_for_execution_errors``).
+(cell metadata, timings, error markers) but saves only when the execution itself fails (the
+kernel died, a cell timed out), in the ``finally`` block where papermill's engine saves, so the
+partial notebook is still written. When the engine returns, ``papermill.execute_notebook``
+writes the notebook itself — with error markers when a cell raised
+(``raise_for_execution_errors``) — so a save of the engine's would only write it twice.
 
 Examples
 --------
@@ -38,12 +40,14 @@ def _engine_class() -> type:
     from papermill.engines import NBClientEngine, NotebookExecutionManager
 
     class FinalSaveManager(NotebookExecutionManager):
-        """Tracks execution like papermill's manager, but saves only in ``notebook_complete``."""
+        """Tracks execution like papermill's manager, but saves only in ``notebook_complete``
+        after a failed execution (``failed``)."""
 
+        failed = False
         _final = False
 
         def save(self, **kwargs: Any) -> None:
-            if self._final:
+            if self._final and self.failed:
                 super().save(**kwargs)
 
         def notebook_complete(self, **kwargs: Any) -> None:
@@ -61,9 +65,11 @@ def _engine_class() -> type:
                                       log_output=log_output,
                                       autosave_cell_every=autosave_cell_every)
             nb_man.notebook_start()
+            nb_man.failed = True
             try:
                 cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output,
                                              **kwargs)
+                nb_man.failed = False  # papermill writes the notebook once the engine returns
             finally:
                 nb_man.cleanup_pbar()
                 nb_man.notebook_complete()

@@ -233,8 +233,10 @@ def _exporter_class() -> type:
 @functools.lru_cache(maxsize=4)
 def _exporter(lang: str) -> Any:
     """One HTML exporter per language and process: its templates compile once, not per report
-    (a batch worker exports many)."""
+    (a batch worker exports many). The notebook is validated once, after all preprocessors
+    (``optimistic_validation``), instead of after each of the dozen (mostly disabled) ones."""
     return _exporter_class()(
+        optimistic_validation=True,
         template_name="lab",
         extra_template_paths=[str(TEMPLATE_DIR)],
         template_file=TEMPLATE_FILE,

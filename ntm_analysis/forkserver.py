@@ -1,12 +1,16 @@
 """Kernels forked from a warm template: each batch run's kernel starts with its imports done.
 
 A fresh ipykernel spends about a CPU second importing IPython, pandas, matplotlib and the library
-before a notebook's first line. A batch worker therefore starts one *fork server*
-(``python -m ntm_analysis.forkserver SOCKET``): a template process that imports ipykernel's
+before a notebook's first line. A batch therefore starts one *fork server*
+(``python -m ntm_analysis.forkserver SOCKET FD``): a template process that imports ipykernel's
 application module and runs :func:`ntm_analysis.kernels.warm_up` — without starting a thread,
 a zmq context or an event loop, and **without ever running notebook code** — and then serves
-a Unix socket. Each request forks the template: the child takes the requester's working
-directory, environment, arguments and standard streams, starts a new session and becomes an
+a Unix socket. The batch's own process starts it, before its workers start, and every local
+worker forks its kernels there (:meth:`ForkServer.attach`); a worker of an executor from outside
+(Dask) starts a server of its own. The socket listens from the start (its owner binds it and
+hands it over), so a request made while the template warms up waits for it instead of failing.
+Each request forks the template: the child takes the requester's working directory,
+environment, arguments and standard streams, starts a new session and becomes an
 ordinary ipykernel (``IPKernelApp``) with the given connection file. So every kernel is still a
 process of its own that runs exactly one notebook and ends; no state passes from one run to
 the next, since the template that every kernel is a copy of never ran any run's code.
@@ -16,12 +20,13 @@ The kernel manager (:func:`fork_kernel_manager`) starts the small launcher
 forwards signals to the kernel and exits with it. Nothing is left behind:
 
 * the server kills a kernel whose launcher's connection closed (the launcher was SIGKILLed by
-  ``shutdown_kernel(now=True)``, or died), and reaps every kernel (SIGCHLD), so their CPU time
-  is counted for the server;
-* a kernel dies with the server (``PR_SET_PDEATHSIG``), and the server ends when its worker
-  closes its standard input or dies (the pipe closes), killing and reaping its kernels;
-* the worker stops its server at exit and waits for it (:class:`ForkServer`), so the CPU time
-  of the kernels reaches the worker's and its parent's accounts.
+  ``shutdown_kernel(now=True)``, or died, or left because the process that started it died),
+  and reaps every kernel (SIGCHLD), so their CPU time is counted for the server;
+* a kernel dies with the server (``PR_SET_PDEATHSIG``), and the server ends when its owner (the
+  batch's process, or the worker that started it) closes its standard input or dies (the pipe
+  closes), killing and reaping its kernels;
+* the owner stops its server when it is done and waits for it (:class:`ForkServer`), so the
+  CPU time of the kernels reaches the owner's account (and the batch's).
 
 Only Linux is supported; elsewhere (or when the server does not start) batch workers start
 plain kernels.
@@ -54,6 +59,15 @@ START_TIMEOUT = 90.0
 READY = b"ready\n"
 _PR_SET_PDEATHSIG = 1
 _MAX_REQUEST = 1 << 20
+#: Modules an ``IPKernelApp`` imports while it initializes (its kernel and shell classes, the
+#: debugger with debugpy, history, magics): imported once in the template, not in every kernel.
+#: None of them starts a thread or opens a file when imported; a missing one is skipped.
+KERNEL_MODULES = (
+    "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger", "ipykernel.comm",
+    "IPython.core.completerlib", "IPython.core.debugger", "IPython.extensions.storemagic",
+    "tornado.platform.asyncio", "tornado.queues", "tornado.locks", "psutil", "sqlite3",
+    "faulthandler",
+)
 
 
 class ForkServerError(RuntimeError):
@@ -63,27 +77,66 @@ class ForkServerError(RuntimeError):
 # --------------------------------------------------------------------------- worker side
 
 
+def _check_platform() -> None:
+    if not sys.platform.startswith("linux") or not hasattr(socket, "send_fds"):
+        # fork without exec is unsafe after macOS system frameworks are loaded, and the
+        # kernels' tie to the server (PR_SET_PDEATHSIG) is Linux's
+        raise ForkServerError("forked kernels are only used on Linux")
+
+
 class ForkServer:
-    """A running fork server, child of this process; :meth:`stop` ends it and its kernels."""
+    """A fork server: started here, a child of this process (:meth:`stop` ends it and its
+    kernels), or one another process started, attached to by its socket (:meth:`attach`).
 
-    def __init__(self, *, timeout: float | None = None) -> None:
-        if not sys.platform.startswith("linux") or not hasattr(socket, "send_fds"):
-            # fork without exec is unsafe after macOS system frameworks are loaded, and the
-            # kernels' tie to the server (PR_SET_PDEATHSIG) is Linux's
-            raise ForkServerError("forked kernels are only used on Linux")
-        self._dir = tempfile.mkdtemp(prefix="ntm-fork-")
+    ``wait=False`` returns as soon as the server process is started (its socket already
+    listens; kernels asked for before it is warm come when it is): the server warms up while
+    the caller goes on, e.g. spawns the workers that will use it.
+    """
+
+    process: subprocess.Popen[bytes] | None
+
+    def __init__(self, *, timeout: float | None = None, wait: bool = True) -> None:
+        _check_platform()
+        import shutil
+
+        self._dir: str | None = tempfile.mkdtemp(prefix="ntm-fork-")
         self.socket_path = os.path.join(self._dir, "kernels.sock")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "ntm_analysis.forkserver", self.socket_path],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True)
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            self._wait_ready(START_TIMEOUT if timeout is None else timeout)
+            listener.bind(self.socket_path)
+            listener.listen(64)
+            fd = listener.fileno()
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "ntm_analysis.forkserver", self.socket_path, str(fd)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True,
+                pass_fds=(fd,))
         except BaseException:
-            self.stop()
+            shutil.rmtree(self._dir, ignore_errors=True)
             raise
+        finally:
+            # only the server holds the socket now: once it ends, connecting fails at once
+            listener.close()
+        if wait:
+            try:
+                self.wait_ready(START_TIMEOUT if timeout is None else timeout)
+            except BaseException:
+                self.stop()
+                raise
 
-    def _wait_ready(self, timeout: float) -> None:
-        assert self.process.stdout is not None
+    @classmethod
+    def attach(cls, socket_path: str) -> ForkServer:
+        """Return a handle on the server listening at ``socket_path``, started by another
+        process (a batch's, for its workers); :meth:`stop` leaves it running."""
+        _check_platform()
+        server = cls.__new__(cls)
+        server._dir = None
+        server.socket_path = socket_path
+        server.process = None
+        return server
+
+    def wait_ready(self, timeout: float) -> None:
+        """Wait until the template is warm and serves (a server started here only)."""
+        assert self.process is not None and self.process.stdout is not None
         with selectors.DefaultSelector() as sel:
             sel.register(self.process.stdout, selectors.EVENT_READ)
             if not sel.select(timeout):
@@ -94,7 +147,18 @@ class ForkServer:
                                   f"{self.process.poll()}, said {line[:200]!r})")
 
     def alive(self) -> bool:
-        return self.process.poll() is None
+        """True while the server runs (an attached one: while its socket takes connections;
+        the server drops a connection that closes without a request)."""
+        if self.process is not None:
+            return self.process.poll() is None
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.connect(self.socket_path)
+        except OSError:
+            return False
+        finally:
+            probe.close()
+        return True
 
     def kernel_command(self, cmd: Sequence[str]) -> list[str]:
         """Return ``cmd`` (an ipykernel command) as a command that forks the kernel here.
@@ -104,9 +168,12 @@ class ForkServer:
         return fork_command(cmd, self.socket_path)
 
     def stop(self, timeout: float = 10.0) -> None:
-        """End the server (it kills and reaps its kernels) and wait for it."""
+        """End the server (it kills and reaps its kernels) and wait for it; an attached
+        server is left to the process that started it."""
         import shutil
 
+        if self.process is None:
+            return
         if self.process.stdin is not None and not self.process.stdin.closed:
             with contextlib.suppress(OSError):
                 self.process.stdin.close()
@@ -117,7 +184,8 @@ class ForkServer:
             self.process.wait()
         if self.process.stdout is not None:
             self.process.stdout.close()
-        shutil.rmtree(self._dir, ignore_errors=True)
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
 
 
 def fork_command(cmd: Sequence[str], socket_path: str) -> list[str]:
@@ -258,16 +326,22 @@ def _enable_inline_figures() -> None:
         module._enable_matplotlib_integration()
 
 
-def serve(socket_path: str) -> int:
-    """Warm this process up, then fork a kernel for every request on ``socket_path``."""
+def serve(socket_path: str, listen_fd: int | None = None) -> int:
+    """Warm this process up, then fork a kernel for every request on ``socket_path`` (the
+    listening socket ``listen_fd`` its owner bound there, or a socket bound here)."""
     # as ipykernel_launcher does: the working directory is not on sys.path while importing
     if sys.path and sys.path[0] in ("", os.getcwd()):
         del sys.path[0]
     # the backend a kernel selects for matplotlib (ipykernel.kernelapp.init_gui_pylab)
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    # debugpy, imported here for the kernels, checks on import whether the interpreter runs
+    # frozen modules and prints a warning about breakpoints (a kernel would print it into its
+    # captured stderr, where nobody sees it); ipykernel's kernel specs set this variable too
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is for the batch
     import ctypes  # noqa: F401 - imported once here, used by every kernel
     import gc
+    import importlib
 
     import ipykernel.kernelapp  # noqa: F401 - what every kernel imports first
 
@@ -279,14 +353,22 @@ def serve(socket_path: str) -> int:
     sys.stdout.flush()
     os.dup2(2, 1)
     failed = warm_up()
+    for name in KERNEL_MODULES:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - the kernel imports it itself (or does without)
+            failed.append(name)
     if failed:
         print(f"ntm fork server: warm-up steps failed: {failed}", file=sys.stderr)
     gc.collect()
     gc.freeze()  # kernels inherit the heap; their collections skip it (fewer copied pages)
 
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(socket_path)
-    listener.listen(64)
+    if listen_fd is None:
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(socket_path)
+        listener.listen(64)
+    else:
+        listener = socket.socket(fileno=listen_fd)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
     os.set_blocking(wake_w, False)
@@ -401,7 +483,8 @@ def serve(socket_path: str) -> int:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        print("usage: python -m ntm_analysis.forkserver SOCKET", file=sys.stderr)
+    _args = sys.argv[1:]
+    if len(_args) not in (1, 2) or not all(a.isdigit() for a in _args[1:]):
+        print("usage: python -m ntm_analysis.forkserver SOCKET [LISTENING_FD]", file=sys.stderr)
         sys.exit(2)
-    sys.exit(serve(sys.argv[1]))
+    sys.exit(serve(_args[0], int(_args[1]) if len(_args) == 2 else None))

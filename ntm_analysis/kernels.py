@@ -12,11 +12,12 @@ When a run takes the spare, its run-specific settings (environment variables suc
 silently (no execution count is used). A spare that died, or whose warm-up failed, is shut down
 and the run starts a kernel of its own as usual: the pool only ever saves time.
 
-With ``fork=True`` (batch workers, by default) the pool's kernels are forked from the worker's
-fork server (:mod:`ntm_analysis.forkserver`): a template process that imported and warmed
-everything once but never runs notebook code, so each kernel is still a fresh process for one
-run, and it is warm from its first instant (no warm-up code is sent to it). The server starts
-with the first such run; when it cannot start, the pool logs why and starts plain kernels.
+With ``fork=True`` (batch workers, by default) the pool's kernels are forked from a fork server
+(:mod:`ntm_analysis.forkserver`): a template process that imported and warmed everything once
+but never runs notebook code, so each kernel is still a fresh process for one run, and it is
+warm from its first instant (no warm-up code is sent to it). The server is the batch's, shared
+by its workers (``fork_socket``), or else the worker's own, started with its first such run;
+when it cannot start or has gone, the pool logs why and starts plain kernels.
 """
 
 from __future__ import annotations
@@ -172,7 +173,8 @@ class _Spare:
                  modules: Sequence[str], server: ForkServer | None = None) -> None:
         from jupyter_client.manager import KernelManager
 
-        self.key = (kernel_name, cwd, tuple(extra_arguments), server is not None)
+        self.key = (kernel_name, cwd, tuple(extra_arguments),
+                    server.socket_path if server is not None else None)
         if server is not None:
             from ntm_analysis.forkserver import fork_kernel_manager
 
@@ -228,37 +230,47 @@ class KernelPool:
         self.modules = tuple(modules)
         self.timeout = timeout
         self._server: ForkServer | None = None
-        self._server_failed = False
+        self._server_failed: set[str | None] = set()  # socket paths (None: an own server)
         self._server_lock = threading.Lock()
         self._spare: _Spare | None = None
         self._starting: threading.Thread | None = None
         self._lock = threading.Lock()
         self._taking = threading.Lock()  # runs in threads of one process take one at a time
 
-    def fork_server(self) -> ForkServer | None:
-        """Return this pool's fork server, started on first use (None if it cannot start)."""
+    def fork_server(self, socket_path: str | None = None) -> ForkServer | None:
+        """Return the fork server listening at ``socket_path`` (started by another process),
+        or this pool's own, started on first use; None if it cannot start or has gone."""
         with self._server_lock:
-            if self._server is not None and not self._server.alive():
-                logger.warning("kernel fork server ended (status %s); starting plain kernels",
-                               self._server.process.returncode)
-                self._server.stop()
-                self._server, self._server_failed = None, True
-            if self._server is None and not self._server_failed:
+            server = self._server
+            if server is not None and server.socket_path != socket_path and (
+                    socket_path is not None or server.process is None):
+                self._server = None  # another batch's server, or an own one is wanted
+                server.stop()
+            if self._server is None and socket_path not in self._server_failed:
                 from ntm_analysis.forkserver import ForkServer
 
                 try:
-                    self._server = ForkServer()
+                    self._server = (ForkServer() if socket_path is None
+                                    else ForkServer.attach(socket_path))
                 except Exception as exc:  # noqa: BLE001 - plain kernels do the same work
-                    self._server_failed = True
+                    self._server_failed.add(socket_path)
                     logger.warning("kernel fork server did not start (%s); starting plain "
                                    "kernels", exc)
+            server = self._server
+            if server is not None and not server.alive():
+                how = (f"at {socket_path} does not answer" if server.process is None
+                       else f"(status {server.process.returncode})")
+                logger.warning("kernel fork server ended %s; starting plain kernels", how)
+                server.stop()
+                self._server = None
+                self._server_failed.add(socket_path)
             return self._server
 
     def _start_spare(self, kernel_name: str, cwd: str, extra_arguments: Sequence[str],
-                     fork: bool = False) -> None:
+                     fork: bool = False, fork_socket: str | None = None) -> None:
         def start() -> None:
             try:
-                server = self.fork_server() if fork else None
+                server = self.fork_server(fork_socket) if fork else None
                 spare = _Spare(kernel_name, cwd, extra_arguments, self.modules, server)
             except Exception as exc:  # noqa: BLE001 - no spare: the next run starts its own
                 logger.debug("spare kernel did not start: %s", exc)
@@ -279,15 +291,17 @@ class KernelPool:
 
     def take(self, *, kernel_name: str, cwd: str, env: Mapping[str, str],
              extra_arguments: Sequence[str] = (), spare_next: bool = True,
-             fork: bool = False) -> Any | None:
+             fork: bool = False, fork_socket: str | None = None) -> Any | None:
         """Return a warm kernel manager for one run (or None), and start the next spare
         (unless ``spare_next`` is false: no run is known to follow).
 
-        With ``fork`` the kernels are forked from this pool's fork server; when no spare is
+        With ``fork`` the kernels are forked from the fork server at ``fork_socket`` (a
+        batch's, shared by its workers), or else from this pool's own; when no spare is
         ready, one is forked for this run on the spot (None only if that fails).
         """
         with self._taking:
-            return self._take(kernel_name, cwd, env, extra_arguments, spare_next, fork)
+            return self._take(kernel_name, cwd, env, extra_arguments, spare_next, fork,
+                              fork_socket)
 
     def _use(self, spare: _Spare, key: tuple[Any, ...], env: Mapping[str, str],
              cwd: str) -> Any | None:
@@ -301,10 +315,12 @@ class KernelPool:
         return None
 
     def _take(self, kernel_name: str, cwd: str, env: Mapping[str, str],
-              extra_arguments: Sequence[str], spare_next: bool, fork: bool) -> Any | None:
+              extra_arguments: Sequence[str], spare_next: bool, fork: bool,
+              fork_socket: str | None = None) -> Any | None:
         spare = self._pop()
-        server = self.fork_server() if fork else None
-        key = (kernel_name, cwd, tuple(extra_arguments), server is not None)
+        server = self.fork_server(fork_socket) if fork else None
+        key = (kernel_name, cwd, tuple(extra_arguments),
+               server.socket_path if server is not None else None)
         km = self._use(spare, key, env, cwd) if spare is not None else None
         if km is None and server is not None:
             try:
@@ -314,7 +330,7 @@ class KernelPool:
             else:
                 km = self._use(forked, key, env, cwd)
         if spare_next:
-            self._start_spare(kernel_name, cwd, extra_arguments, fork)
+            self._start_spare(kernel_name, cwd, extra_arguments, fork, fork_socket)
         return km
 
     def close(self) -> None:

@@ -66,8 +66,10 @@ STATUS_OK = "ok"
 STATUS_FAILED = "failed"
 #: Status of a manifest written when a run starts; a run killed midway keeps it.
 STATUS_RUNNING = "running"
-#: Kernel options: its own start-up chatter (e.g. its TCP notice) is not the user's concern.
-KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=ERROR",)
+#: Kernel options: its own start-up chatter (e.g. its TCP notice) is not the user's concern,
+#: and a report's cells are no one's IPython history (no SQLite file written and committed by
+#: every kernel, no history thread; ``In`` and ``Out`` still work, in memory).
+KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=ERROR", "--HistoryManager.enabled=False")
 
 _TRUE = {"true", "yes", "1", "on", "có", "co"}
 _FALSE = {"false", "no", "0", "off", "không", "khong"}
@@ -104,11 +106,34 @@ class RunResult:
 # --------------------------------------------------------------------------- parameters
 
 
-def _parameters_cell(nb: Any) -> Any | None:
-    for cell in nb.cells:
+def _parameters_cell(cells: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    for cell in cells:
         if "parameters" in cell.get("metadata", {}).get("tags", []):
             return cell
     return None
+
+
+def _notebook_cells(path: Path) -> list[dict[str, Any]]:
+    """Return the cells of a notebook file as plain dicts, each ``source`` one text.
+
+    A version-4 notebook (every notebook of the suite) is read as plain JSON: only the cells'
+    text is wanted, so neither nbformat's import nor its schema validation is paid for (the
+    validator alone is compiled once per process, about 0.2 CPU s, and a batch reads the
+    notebook once per run in its own process and again in each worker); other versions go
+    through nbformat, which converts them.
+    """
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    if not (isinstance(data, dict) and data.get("nbformat") == 4
+            and isinstance(data.get("cells"), list)):
+        import nbformat
+
+        data = nbformat.read(path, as_version=4)
+    cells = []
+    for cell in data["cells"]:
+        source = cell.get("source", "")
+        cells.append({**cell, "source": "".join(source) if isinstance(source, list) else source})
+    return cells
 
 
 def parse_parameters_source(
@@ -158,18 +183,16 @@ def notebook_parameters(notebook: str | os.PathLike[str]) -> dict[str, NotebookP
     The types are read with Python's own parser rather than papermill's ``inspect_notebook``,
     whose pattern does not read annotations such as ``str | None``.
     """
-    import nbformat
-
     path = Path(notebook)
     try:
-        nb = nbformat.read(path, as_version=4)
-    except (OSError, ValueError) as exc:
+        cells = _notebook_cells(path)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ParameterError(f"{path}: cannot read the notebook: {exc}") from exc
-    cell = _parameters_cell(nb)
+    cell = _parameters_cell(cells)
     if cell is None:
         return {}
-    return {p.name: p for p in parse_parameters_source(cell.source, where=f"{path.name}, "
-                                                                          "parameters cell")}
+    return {p.name: p for p in parse_parameters_source(cell["source"], where=f"{path.name}, "
+                                                                             "parameters cell")}
 
 
 def _split_optional(type_name: str) -> tuple[str, bool]:
@@ -599,6 +622,7 @@ def run_notebook(
     warm_kernel: bool = False,
     spare_next: bool = True,
     fork_kernel: bool = False,
+    fork_socket: str | None = None,
 ) -> RunResult:
     """Execute a notebook of the suite with papermill and write its run folder.
 
@@ -640,6 +664,9 @@ def run_notebook(
         Fork the kernel (and the spare) from this process's kernel fork server
         (:mod:`ntm_analysis.forkserver`): a fresh process, already warm. Plain kernels are
         started when the server cannot start.
+    fork_socket : str, optional
+        With ``fork_kernel``, the socket of a fork server another process started (a batch
+        shares one among its workers) instead of this process's own.
 
     Returns
     -------
@@ -714,7 +741,7 @@ def run_notebook(
                 km = process_pool().take(kernel_name=kernel_name, cwd=kernel_cwd, env=env,
                                          extra_arguments=KERNEL_ARGUMENTS,
                                          spare_next=spare_next and warm_kernel,
-                                         fork=fork_kernel)
+                                         fork=fork_kernel, fork_socket=fork_socket)
             pm.execute_notebook(
                 str(nb_path), str(partial), parameters=given, kernel_name=kernel_name,
                 # one save of the output notebook at the end (also when the kernel dies),

@@ -254,3 +254,36 @@ def test_batch_without_spare_kernels_starts_each_kernel_for_its_run(
         result = run_batch(plan, notebook=NOTEBOOK, out_dir=tmp_path / "o", executor=pool,
                            spare_kernels=False)
     assert [o.status for o in result.outcomes] == [STATUS_OK, STATUS_OK], result.outcomes
+
+
+def _worker_facts(_: int) -> tuple[int, int, bool]:
+    import os
+    import sys
+    import time
+
+    time.sleep(0.5)  # both workers get a task
+    return os.getpid(), os.getppid(), "papermill" in sys.modules
+
+
+def test_batch_workers_start_warm_and_their_server_ends_with_the_batch() -> None:
+    """The batch's own workers are forked from multiprocessing's fork server, which imported
+    what a worker runs (papermill is not imported by unpickling a task); the server is stopped
+    and reaped when the workers are done."""
+    import os
+    import sys
+    from concurrent.futures import ProcessPoolExecutor
+
+    import psutil
+
+    from ntm_analysis.batch import _worker_context
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("workers are spawned elsewhere")
+    with _worker_context() as context, ProcessPoolExecutor(2, mp_context=context) as pool:
+        facts = list(pool.map(_worker_facts, range(4)))
+    workers = {pid for pid, _, _ in facts}
+    parents = {ppid for _, ppid, _ in facts}
+    assert len(workers) == 2 and len(parents) == 1 and os.getpid() not in parents
+    assert all(warm for _, _, warm in facts)
+    server = parents.pop()
+    assert not psutil.pid_exists(server) or psutil.Process(server).ppid() != os.getpid()

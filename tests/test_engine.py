@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import nbformat
@@ -57,3 +58,34 @@ def test_cell_error_keeps_outputs_before_it(tmp_path: Path) -> None:
     assert cells["print('ok')"].outputs[0]["text"] == "ok\n"
     assert cells["1 / 0"].metadata["papermill"]["exception"] is True
     assert cells["print('never')"].outputs == []
+
+
+def test_each_run_writes_its_notebook_once(tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Papermill writes the notebook when the engine returns (with error markers if a cell
+    failed); the engine writes it only when the execution itself fails (kernel died)."""
+    from papermill import engines, execute, iorw
+
+    written: list[str] = []
+    real = iorw.write_ipynb
+
+    def counted(nb, path, **kwargs):  # type: ignore[no-untyped-def]
+        written.append(str(path))
+        return real(nb, path, **kwargs)
+
+    for module in (engines, execute, iorw):
+        monkeypatch.setattr(module, "write_ipynb", counted)
+    cases = {"ok": ("print('ok')",), "raises": ("print('ok')", "1 / 0"),
+             "dies": ("print('ok')", "import os\nos._exit(3)")}
+    for name, sources in cases.items():
+        out = tmp_path / f"{name}.ipynb"
+        nb = code_notebook(tmp_path / f"in_{name}.ipynb", *sources)
+        with pytest.raises(Exception) if name != "ok" else contextlib.nullcontext():
+            pm.execute_notebook(str(nb), str(out), engine_name=register_engine(),
+                                kernel_name="python3", progress_bar=False)
+        assert written == [str(out)], name
+        kept = nbformat.read(out, as_version=4)
+        first = next(c for c in kept.cells if c.source == "print('ok')")
+        assert first.outputs[0]["text"] == "ok\n"
+        assert kept.metadata["papermill"]["end_time"]
+        written.clear()

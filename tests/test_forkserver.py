@@ -293,3 +293,90 @@ def test_a_server_that_cannot_start_means_plain_kernels(
     finally:
         pool.close()
     _assert_none_left(before)
+
+
+def test_a_batch_forks_every_kernel_from_one_template(tmp_path: Path) -> None:
+    """Two workers, one fork server: the batch's process starts it (as the workers spawn) and
+    ends it; nothing is left behind."""
+    from ntm_analysis.batch import BatchRun, run_batch
+
+    # the kernel's parent is the template it was forked from
+    nb = code_notebook(tmp_path / "who.ipynb",
+                       "import os\n"
+                       "cmd = open(f'/proc/{os.getppid()}/cmdline', 'rb').read().split(b'\\0')\n"
+                       "print(os.getpid(), os.getppid(), cmd[1:3])")
+    runs = [BatchRun(f"r{i}", f"R{i}", 2024, {}, ()) for i in range(4)]
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
+    before = _descendants()
+    result = run_batch(runs, notebook=nb, out_dir=tmp_path / "out", workers=2)
+    assert [o.status for o in result.outcomes] == ["ok"] * 4, result.outcomes
+    printed = []
+    for run in runs:
+        cell = nbformat.read(tmp_path / "out" / run.run_id / "who.ipynb", as_version=4).cells[0]
+        printed.append(cell.outputs[0]["text"].split(maxsplit=2))
+    kernels = {p[0] for p in printed}
+    templates = {(p[1], p[2]) for p in printed}
+    assert len(kernels) == 4  # a fresh process per run
+    assert len(templates) == 1, templates  # one template for both workers
+    assert "b'-m', b'ntm_analysis.forkserver'" in next(iter(templates))[1]
+    _assert_none_left(before)  # workers, launchers, kernels and the server all gone
+
+
+def test_a_killed_worker_takes_its_kernel_from_a_shared_server(tmp_path: Path) -> None:
+    """A server shared by a batch outlives any one worker: the worker's launcher notices that
+    its worker died, and the server then kills the kernel; the server goes on forking."""
+    before = _descendants()
+    server = ForkServer(wait=False)  # as a batch starts it: the worker asks before it is warm
+    script = textwrap.dedent(f"""
+        import time
+        from ntm_analysis.forkserver import ForkServer, fork_kernel_manager
+        km = fork_kernel_manager("python3", ForkServer.attach({server.socket_path!r}))
+        km.start_kernel()
+        kc = km.client(); kc.start_channels(); kc.wait_for_ready(timeout=60)
+        print(km.provisioner.process.pid, flush=True)
+        time.sleep(600)
+    """)
+    worker = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                              text=True, start_new_session=True)
+    try:
+        launcher = int(worker.stdout.readline() if worker.stdout else "")
+        assert server.process is not None
+        kernels = {p.pid for p in psutil.Process(server.process.pid).children()}
+        assert len(kernels) == 1
+        worker.kill()  # the worker only: its launcher is orphaned, not killed
+        worker.wait(timeout=30)
+        assert _wait_gone({launcher, *kernels}) == set()
+        assert server.alive() and ForkServer.attach(server.socket_path).alive()
+        km = fork_kernel_manager("python3", ForkServer.attach(server.socket_path))
+        km.start_kernel(cwd=str(tmp_path))
+        try:
+            assert _kernel_pid(km) not in kernels
+        finally:
+            km.shutdown_kernel(now=True)
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+        server.stop()
+    assert not ForkServer.attach(server.socket_path).alive()  # stopped: nothing listens
+    _assert_none_left(before)
+
+
+def test_a_shared_server_that_is_gone_means_plain_kernels(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    server = ForkServer()
+    path = server.socket_path
+    server.stop()
+    before = _descendants()
+    pool = KernelPool()
+    try:
+        with caplog.at_level("WARNING", logger="ntm_analysis.kernels"):
+            km = pool.take(kernel_name="python3", cwd=str(tmp_path), env={}, fork=True,
+                           fork_socket=path, spare_next=False)
+        assert km is None  # the run starts its own plain kernel
+        assert "fork server ended" in caplog.text
+    finally:
+        pool.close()
+    _assert_none_left(before)

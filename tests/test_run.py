@@ -93,6 +93,32 @@ def test_unknown_parameter_names_the_valid_ones() -> None:
         assert name in message
 
 
+def test_notebook_parameters_from_any_stored_form(tmp_path: Path) -> None:
+    """Sources stored as one text or as a list of lines, an nbformat-3 notebook (converted)
+    and a file that is not a notebook (named in the error)."""
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    source = 'year: int = 2024  # năm\ncommune: str | None = None  # xã\nx = 1'
+    cell = new_code_cell(source, metadata={"tags": ["parameters"]})
+    nb = new_notebook(cells=[new_markdown_cell("# Tiêu đề"), cell])
+    as_text = tmp_path / "text.ipynb"
+    as_text.write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
+    as_lines = tmp_path / "lines.ipynb"
+    nbformat.write(nb, as_lines)  # nbformat stores sources as lists of lines
+    assert isinstance(json.loads(as_lines.read_text(encoding="utf-8"))["cells"][1]["source"],
+                      list)
+    old = tmp_path / "v3.ipynb"
+    nbformat.write(nbformat.convert(nb, 3), old)
+    found = [notebook_parameters(p) for p in (as_text, as_lines, old)]
+    assert found[0] == found[1] == found[2]
+    assert [(p.name, p.type, p.default, p.help) for p in found[0].values()] == [
+        ("year", "int", 2024, "năm"), ("commune", "str | None", None, "xã")]
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text('{"cells": [', encoding="utf-8")
+    with pytest.raises(ParameterError, match="broken.ipynb: cannot read the notebook"):
+        notebook_parameters(broken)
+
+
 def test_run_notebook_refuses_unknown_parameter_before_running(project: Path) -> None:
     with pytest.raises(ParameterError, match="valid parameters: divisor, out_dir"):
         run_notebook(FAILING, parameters={"divisr": 1}, out_dir=project / "out")
@@ -229,3 +255,32 @@ def test_run_fails_when_a_declared_output_is_missing(project: Path) -> None:
     assert manifest["status"] == "failed"
     assert manifest["failed_cell"] is None
     assert manifest["missing"] == ["tables/never_written.xlsx"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fork", [False, True], ids=["plain", "forked"])
+def test_run_kernel_writes_no_ipython_history(project: Path, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch,
+                                              fork: bool) -> None:
+    import sys
+
+    from notebook_fixtures import code_notebook
+
+    if fork and not sys.platform.startswith("linux"):
+        pytest.skip("forked kernels are only used on Linux")
+    ipython_dir = tmp_path / "ipython"
+    monkeypatch.setenv("IPYTHONDIR", str(ipython_dir))
+    nb = code_notebook(project / "notebooks" / "history.ipynb", "x = 6 * 7",
+                       "print(len(In), Out.get(1), get_ipython().history_manager.enabled)")
+    try:
+        result = run_notebook(nb, out_dir=project / "outputs" / "history", fork_kernel=fork)
+    finally:
+        if fork:
+            from ntm_analysis.kernels import process_pool
+
+            process_pool().close()
+    assert result.ok
+    cells = nbformat.read(result.notebook_path, as_version=4).cells
+    # In and Out still work (in memory) while nothing is written to the SQLite history
+    assert cells[1].outputs[0]["text"] == "3 None False\n"
+    assert not list(ipython_dir.rglob("history.sqlite*"))
