@@ -24,12 +24,13 @@ import logging
 import multiprocessing
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import pandas as pd
 
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     from ntm_analysis.forkserver import ForkServer
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SUMMARY = "batch_summary"
 INDEX = "index.html"
@@ -424,29 +426,39 @@ def run_batch(plan: BatchPlan | Sequence[BatchRun], *,
                                                   report)
             else:
                 todo.append(run)
-        if todo:
-            _execute_all(todo, nb=nb, out=out, root=root, workers=workers, executor=executor,
-                         kernel_name=kernel_name, timeout=timeout, html_report=html_report,
-                         progress=progress, outcomes=outcomes, spare_kernels=spare_kernels,
-                         fork_kernels=fork_kernels)
-        ordered = [outcomes[r.run_id] for r in runs]
-        summary = summarise_batch(runs, ordered, indicators, out_dir=out)
-        written = []
-        for suffix in ("csv", "xlsx"):
-            path = out / f"{SUMMARY}.{suffix}"
-            with atomic_path(path) as tmp:
-                if suffix == "csv":
-                    summary.to_csv(tmp, index=False, encoding="utf-8")
-                else:
-                    from ntm_analysis.excel import write_table
+        figures: list[list[dict[str, Any]]] = []
 
-                    write_table(summary, tmp, sheet_name=SUMMARY)
-            written.append(path)
-        index = out / INDEX
-        with atomic_path(index) as tmp:
-            tmp.write_text(render_index(summary, lang=lang), encoding="utf-8")
-        written.append(index)
-    return BatchResult(ordered, summary, index, written)
+        def while_running() -> None:  # the summary's figures do not depend on the runs
+            figures.append(batch_figures(runs, indicators))
+
+        def finish() -> BatchResult:
+            ordered = [outcomes[r.run_id] for r in runs]
+            summary = summarise_batch(runs, ordered, indicators, out_dir=out,
+                                      figures=figures[0] if figures else None)
+            written = []
+            for suffix in ("csv", "xlsx"):
+                path = out / f"{SUMMARY}.{suffix}"
+                with atomic_path(path) as tmp:
+                    if suffix == "csv":
+                        summary.to_csv(tmp, index=False, encoding="utf-8")
+                    else:
+                        from ntm_analysis.excel import write_table
+
+                        write_table(summary, tmp, sheet_name=SUMMARY)
+                written.append(path)
+            index = out / INDEX
+            with atomic_path(index) as tmp:
+                tmp.write_text(render_index(summary, lang=lang), encoding="utf-8")
+            written.append(index)
+            return BatchResult(ordered, summary, index, written)
+
+        if not todo:
+            return finish()
+        return _execute_all(todo, nb=nb, out=out, root=root, workers=workers,
+                            executor=executor, kernel_name=kernel_name, timeout=timeout,
+                            html_report=html_report, progress=progress, outcomes=outcomes,
+                            spare_kernels=spare_kernels, fork_kernels=fork_kernels,
+                            while_running=while_running, finish=finish)
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -457,13 +469,44 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+class _Call(Generic[T]):
+    """A call run later (in a thread), keeping its result or exception for :meth:`result`."""
+
+    def __init__(self, fn: Callable[[], T]) -> None:
+        self._fn = fn
+        self._result: T | None = None
+        self._error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self._result = self._fn()
+        except BaseException as exc:  # noqa: BLE001 - raised again by result()
+            self._error = exc
+
+    def result(self) -> T:
+        if self._error is not None:
+            raise self._error
+        return cast(T, self._result)
+
+
 def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
                  workers: int | None, executor: Executor | None, kernel_name: str,
                  timeout: int | None, html_report: bool, progress: bool,
                  outcomes: dict[str, RunOutcome], spare_kernels: bool = True,
-                 fork_kernels: bool = True) -> None:
+                 fork_kernels: bool = True, while_running: Callable[[], None] = lambda: None,
+                 finish: Callable[[], T]) -> T:
+    """Run ``todo`` in the pool and record each outcome in ``outcomes``; return ``finish()``.
+
+    ``while_running`` is called once every run is submitted: work of this process that the
+    runs do not need, done while the workers start. ``finish`` (the batch's summary and
+    index) runs in a thread once every run has an outcome, while the workers and the kernel
+    servers end: their shutdown takes a few tenths of a second that the summary need not wait
+    for. Both are waited for before this returns, and their exceptions propagate.
+    """
     own = executor is None
     fork = fork_kernels and spare_kernels
+    done: _Call[T] = _Call(finish)
+    finishing: threading.Thread | None = None
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
     with contextlib.ExitStack() as stack:  # ends the pool, then the servers
         # one kernel template for the batch's own workers (they run on this machine), warming
@@ -488,6 +531,7 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
                         timeout, html_report, str(root), spare_kernels, i < last,
                         fork, socket_path): run
             for i, run in enumerate(todo)}
+        while_running()
         bar = _progress(len(futures), enabled=progress)
         for future in as_completed(futures):
             run = futures[future]
@@ -500,6 +544,12 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
                 log.warning("run %s failed: %s", run.run_id, outcome.error)
             outcomes[run.run_id] = outcome
             bar(run.run_id)
+        # the summary is written while leaving the stack ends the pool, then the servers
+        finishing = threading.Thread(target=done.run, name="ntm-batch-summary", daemon=True)
+        finishing.start()
+    if finishing is not None:
+        finishing.join()
+    return done.result()
 
 
 #: Modules a batch worker runs with: imported once in multiprocessing's fork server, from which
@@ -572,35 +622,55 @@ def _progress(total: int, *, enabled: bool) -> Callable[[str], None]:
 # --------------------------------------------------------------------------- summary
 
 
-def summarise_batch(runs: Sequence[BatchRun], outcomes: Sequence[RunOutcome],
-                    indicators: pd.DataFrame | None, *, out_dir: str | os.PathLike[str]
-                    ) -> pd.DataFrame:
-    """Return the batch summary (columns ``Bat.columns``), units ranked within their parent.
+def batch_figures(runs: Sequence[BatchRun], indicators: pd.DataFrame | None
+                  ) -> list[dict[str, Any]]:
+    """Return the summary's attainment figures of every unit of ``runs`` (one record a unit).
 
-    A commune's parent is the run's ``parent`` (or ``""``); a hamlet's parent is its commune.
-    Rank 1 has the most criteria met, then the largest share of indicators met.
+    Only the communes of the runs are computed (a commune with its hamlets: attainment of one
+    unit never depends on another commune's rows). They depend on no run's outcome, so a batch
+    computes them while its workers start.
     """
     from ntm_analysis.attainment import compute_attainment, summarise_attainment
 
+    if indicators is None or not len(indicators):
+        return []
+    run_of = {(slug(r.unit), r.year): r for r in runs}
+    commune = indicators[Ind.commune].astype(object)
+    names = commune.where(commune.notna() & commune.ne(""), indicators[Ind.unit].astype(object))
+    wanted = {key for key, _ in run_of}
+    keep = {name for name in names.dropna().unique() if slug(str(name)) in wanted}
+    subset = indicators[names.isin(keep)]
+    if not len(subset):
+        return []
+    records: list[dict[str, Any]] = []
+    for row in summarise_attainment(compute_attainment(subset)).to_dict("records"):
+        commune = row[Summ.commune] if row[Summ.commune] is not pd.NA else None
+        year = None if pd.isna(row[Summ.year]) else int(row[Summ.year])
+        run = run_of.get((slug(str(commune or row[Summ.unit])), year))
+        if run is None:
+            continue
+        is_commune = row[Summ.level] == Level.commune
+        records.append({**{k: row[k] for k in (
+            Bat.unit, Bat.level, Bat.commune, Bat.year, Bat.criteria_set, Bat.criteria_met,
+            Bat.criteria_total, Bat.indicators_met, Bat.indicators_total)},
+            Bat.parent: (run.parent or "") if is_commune else str(commune),
+            Bat.run_id: run.run_id})
+    return records
+
+
+def summarise_batch(runs: Sequence[BatchRun], outcomes: Sequence[RunOutcome],
+                    indicators: pd.DataFrame | None, *, out_dir: str | os.PathLike[str],
+                    figures: Sequence[Mapping[str, Any]] | None = None) -> pd.DataFrame:
+    """Return the batch summary (columns ``Bat.columns``), units ranked within their parent.
+
+    A commune's parent is the run's ``parent`` (or ``""``); a hamlet's parent is its commune.
+    Rank 1 has the most criteria met, then the largest share of indicators met. ``figures``
+    are :func:`batch_figures` of ``runs`` and ``indicators`` when already computed.
+    """
     out = Path(out_dir)
     by_id = {o.run_id: o for o in outcomes}
-    run_of = {(slug(r.unit), r.year): r for r in runs}
-    records: list[dict[str, Any]] = []
-    summ = (summarise_attainment(compute_attainment(indicators))
-            if indicators is not None and len(indicators) else None)
-    if summ is not None:
-        for row in summ.to_dict("records"):
-            commune = row[Summ.commune] if row[Summ.commune] is not pd.NA else None
-            year = None if pd.isna(row[Summ.year]) else int(row[Summ.year])
-            run = run_of.get((slug(str(commune or row[Summ.unit])), year))
-            if run is None:
-                continue
-            is_commune = row[Summ.level] == Level.commune
-            records.append({**{k: row[k] for k in (
-                Bat.unit, Bat.level, Bat.commune, Bat.year, Bat.criteria_set, Bat.criteria_met,
-                Bat.criteria_total, Bat.indicators_met, Bat.indicators_total)},
-                Bat.parent: (run.parent or "") if is_commune else str(commune),
-                Bat.run_id: run.run_id})
+    records = [dict(r) for r in (batch_figures(runs, indicators) if figures is None
+                                 else figures)]
     covered = {r[Bat.run_id] for r in records}
     for run in runs:
         if run.run_id not in covered:  # no figures (plain list of runs, or nothing loaded)

@@ -287,3 +287,27 @@ def test_batch_workers_start_warm_and_their_server_ends_with_the_batch() -> None
     assert all(warm for _, _, warm in facts)
     server = parents.pop()
     assert not psutil.pid_exists(server) or psutil.Process(server).ppid() != os.getpid()
+
+
+def test_batch_figures_of_some_runs_equal_those_of_the_whole_province(province, tmp_path) -> None:
+    from ntm_analysis.attainment import compute_attainment, summarise_attainment
+    from ntm_analysis.batch import batch_figures
+
+    raw, communes = province
+    plan = plan_from_raw_dir(raw, processed_dir=tmp_path / "processed")
+    some = plan.runs[:2]
+    figures = pd.DataFrame(batch_figures(some, plan.indicators))
+    # only the units of the two runs' communes, each with the figures the whole province gives
+    assert set(figures[Bat.commune]) == {r.unit for r in some}
+    whole = summarise_attainment(compute_attainment(plan.indicators))
+    whole = whole[whole["commune"].isin({r.unit for r in some})]
+    assert len(figures) == len(whole) > 2
+    keys = [Bat.unit, Bat.criteria_set]
+    got = figures.set_index(keys).sort_index()
+    want = whole.set_index(keys).sort_index()
+    for col in (Bat.criteria_met, Bat.criteria_total, Bat.indicators_met,
+                Bat.indicators_total):
+        assert got[col].astype(int).tolist() == want[col].astype(int).tolist()
+    run_ids = {r.unit: r.run_id for r in some}
+    assert (figures[Bat.run_id] == figures[Bat.commune].map(run_ids)).all()
+    assert batch_figures(some, plan.indicators.iloc[0:0]) == []
