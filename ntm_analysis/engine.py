@@ -82,7 +82,6 @@ def _engine_class() -> type:
                 return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
             # a kernel started for this run (ntm_analysis.kernels): nbclient would leave it
             # running, since it did not start it; shut it down and close the channels here
-            from jupyter_client.asynchronous import AsyncKernelClient
             from jupyter_client.manager import AsyncKernelManager
             from papermill.clientwrap import PapermillNotebookClient
 
@@ -90,7 +89,10 @@ def _engine_class() -> type:
                 # nbclient awaits its client's channels: a blocking client's wait for output
                 # (no timeout) would block its event loop, and with it the cell timeout and
                 # the check that the kernel is alive (a hang, not an error, when it dies)
-                km.client_factory = AsyncKernelClient
+                # (the pool's kernels answered already: no wait for silence on IOPub)
+                from ntm_analysis.kernels import ready_client_classes
+
+                km.client_factory = ready_client_classes()[1]
             from papermill.utils import merge_kwargs, remove_args
 
             timeout = kwargs.pop("execution_timeout", None) or kwargs.get("timeout")

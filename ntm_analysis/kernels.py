@@ -22,10 +22,12 @@ when it cannot start or has gone, the pool logs why and starts plain kernels.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -149,6 +151,68 @@ def _warm_openpyxl() -> None:
     wb.save(io.BytesIO())
 
 
+async def wait_ready(client: Any, timeout: float | None = None) -> None:
+    """Wait until the kernel of ``client`` answers and its IOPub messages reach ``client``.
+
+    jupyter_client's ``wait_for_ready`` does the same and then waits for 0.2 s of silence on
+    IOPub, twice per run (the spare's check and nbclient's): about 0.4 s per report in which
+    neither the worker nor its kernel does anything. Here IOPub is drained of what has
+    arrived, without waiting: a status message of the ``kernel_info`` request that comes later
+    is one nbclient ignores, as it reads only messages answering its own requests.
+
+    Raises
+    ------
+    RuntimeError
+        The kernel died, or did not answer within ``timeout`` seconds (as jupyter_client).
+    """
+    from queue import Empty
+
+    from jupyter_core.utils import ensure_async
+
+    deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+    while True:
+        client.kernel_info()
+        try:
+            msg = await ensure_async(client.shell_channel.get_msg(timeout=1))
+        except Empty:
+            pass
+        else:
+            if msg["msg_type"] == "kernel_info_reply":
+                try:  # a message on IOPub: it is connected (else ask again)
+                    await ensure_async(client.iopub_channel.get_msg(timeout=0.2))
+                except Empty:
+                    pass
+                else:
+                    client._handle_kernel_info_reply(msg)
+                    break
+        if not await client._async_is_alive():
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+    while True:
+        try:
+            await ensure_async(client.iopub_channel.get_msg(timeout=0))
+        except Empty:
+            break
+
+
+@functools.cache
+def ready_client_classes() -> tuple[type, type]:
+    """Return jupyter_client's blocking and asynchronous kernel clients with :func:`wait_ready`
+    as their ``wait_for_ready``: the clients of the kernels the pool hands to runs."""
+    from jupyter_client.asynchronous import AsyncKernelClient
+    from jupyter_client.blocking import BlockingKernelClient
+    from jupyter_core.utils import run_sync
+
+    class ReadyClient(BlockingKernelClient):
+        wait_for_ready = run_sync(wait_ready)
+
+    class AsyncReadyClient(AsyncKernelClient):
+        wait_for_ready = wait_ready
+
+    return ReadyClient, AsyncReadyClient
+
+
 def prologue_code(env: Mapping[str, str], cwd: str) -> str:
     """Return the code that gives a taken kernel its run's environment and working directory.
 
@@ -182,6 +246,7 @@ class _Spare:
         else:
             self.km = KernelManager(kernel_name=kernel_name)
         self.km.start_kernel(cwd=cwd, extra_arguments=list(extra_arguments))
+        self.km.client_factory = ready_client_classes()[0]
         self.kc = self.km.client()
         self.kc.start_channels()
         # a forked kernel is a copy of the warm template: nothing to import

@@ -162,3 +162,37 @@ def test_a_cell_timeout_holds_in_a_kernel_from_the_pool(tmp_path: Path) -> None:
         assert pool._pop() is None  # the spare was used (and none started after it)
     finally:
         pool.close()
+
+
+def test_wait_ready_returns_once_iopub_is_connected_and_raises_for_a_dead_kernel() -> None:
+    from jupyter_client.manager import KernelManager
+
+    from ntm_analysis.kernels import ready_client_classes
+
+    blocking, _ = ready_client_classes()
+    km = KernelManager(kernel_name="python3")
+    km.client_factory = blocking
+    km.start_kernel()
+    kc = km.client()
+    try:
+        kc.start_channels()
+        kc.wait_for_ready(timeout=60)
+        # IOPub is connected: the very first request's output reaches the client
+        msg_id = kc.execute("print('xóm Ao Sen')")
+        texts = []
+        while True:
+            msg = kc.get_iopub_msg(timeout=30)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            if msg["msg_type"] == "stream":
+                texts.append(msg["content"]["text"])
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                break
+        assert "".join(texts) == "xóm Ao Sen\n"
+        km.shutdown_kernel(now=True)
+        with pytest.raises(RuntimeError, match="died"):
+            kc.wait_for_ready(timeout=5)
+    finally:
+        kc.stop_channels()
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
