@@ -508,47 +508,49 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
     done: _Call[T] = _Call(finish)
     finishing: threading.Thread | None = None
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
-    with contextlib.ExitStack() as stack:  # ends the pool, then the servers
-        # one kernel template for the batch's own workers (they run on this machine), warming
-        # up while they start; the workers of an executor from outside start their own
-        shared = _shared_fork_server() if own and fork else None
-        if shared is not None:
-            stack.callback(shared.stop)  # after the workers: it ends (and reaps) any kernel left
-        pool: Executor
-        if executor is None:
-            pool = ProcessPoolExecutor(max_workers=n_workers,
-                                       mp_context=stack.enter_context(_worker_context()))
-            stack.callback(pool.shutdown)
-        else:
-            pool = executor
-        # runs are taken in order: the last n_workers runs need no spare kernel after them
-        # (with another executor the number of workers is unknown, and a spare too many is
-        # only wasted)
-        last = len(todo) - n_workers if own else len(todo)
-        socket_path = shared.socket_path if shared is not None else None
-        futures: dict[Future[RunOutcome], BatchRun] = {
-            pool.submit(execute_run, run, str(nb), str(out / run.run_id), kernel_name,
-                        timeout, html_report, str(root), spare_kernels, i < last,
-                        fork, socket_path): run
-            for i, run in enumerate(todo)}
-        while_running()
-        bar = _progress(len(futures), enabled=progress)
-        for future in as_completed(futures):
-            run = futures[future]
-            try:
-                outcome = future.result()
-            except Exception as exc:  # noqa: BLE001 - a lost worker fails its run only
-                outcome = RunOutcome(run.run_id, STATUS_FAILED, 0.0, str(out / run.run_id),
-                                     None, _error_text(exc))
-            if outcome.status == STATUS_FAILED:
-                log.warning("run %s failed: %s", run.run_id, outcome.error)
-            outcomes[run.run_id] = outcome
-            bar(run.run_id)
-        # the summary is written while leaving the stack ends the pool, then the servers
-        finishing = threading.Thread(target=done.run, name="ntm-batch-summary", daemon=True)
-        finishing.start()
-    if finishing is not None:
-        finishing.join()
+    try:
+        with contextlib.ExitStack() as stack:  # ends the pool, then the servers
+            # one kernel template for the batch's own workers (they run on this machine), warming
+            # up while they start; the workers of an executor from outside start their own
+            shared = _shared_fork_server() if own and fork else None
+            if shared is not None:
+                stack.callback(shared.stop)  # after the workers: it ends (reaps) any kernel left
+            pool: Executor
+            if executor is None:
+                pool = ProcessPoolExecutor(max_workers=n_workers,
+                                           mp_context=stack.enter_context(_worker_context()))
+                stack.callback(pool.shutdown)
+            else:
+                pool = executor
+            # runs are taken in order: the last n_workers runs need no spare kernel after them
+            # (with another executor the number of workers is unknown, and a spare too many is
+            # only wasted)
+            last = len(todo) - n_workers if own else len(todo)
+            socket_path = shared.socket_path if shared is not None else None
+            futures: dict[Future[RunOutcome], BatchRun] = {
+                pool.submit(execute_run, run, str(nb), str(out / run.run_id), kernel_name,
+                            timeout, html_report, str(root), spare_kernels, i < last,
+                            fork, socket_path): run
+                for i, run in enumerate(todo)}
+            while_running()
+            bar = _progress(len(futures), enabled=progress)
+            for future in as_completed(futures):
+                run = futures[future]
+                try:
+                    outcome = future.result()
+                except Exception as exc:  # noqa: BLE001 - a lost worker fails its run only
+                    outcome = RunOutcome(run.run_id, STATUS_FAILED, 0.0, str(out / run.run_id),
+                                         None, _error_text(exc))
+                if outcome.status == STATUS_FAILED:
+                    log.warning("run %s failed: %s", run.run_id, outcome.error)
+                outcomes[run.run_id] = outcome
+                bar(run.run_id)
+            # the summary is written while leaving the stack ends the pool, then the servers
+            finishing = threading.Thread(target=done.run, name="ntm-batch-summary", daemon=True)
+            finishing.start()
+    finally:
+        if finishing is not None:  # never left writing after the batch (and its lock) ended
+            finishing.join()
     return done.result()
 
 
