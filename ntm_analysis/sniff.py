@@ -299,12 +299,31 @@ def _has_markup_declaration(data: bytes) -> bool:
     return bool((view[np.flatnonzero(view[1:] == 0x21)] == 0x3C).any())
 
 
+#: Compression methods zipfile can inflate (bz2 and lzma may still be missing from a build: then
+#: zipfile raises RuntimeError, handled as a damaged part).
+_ZIPFILE_METHODS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2,
+                              zipfile.ZIP_LZMA})
+#: Flag bits of data zipfile refuses to read: compressed patched data (5), strong encryption (6).
+_ZIPFILE_REFUSED_FLAGS = 0x20 | 0x40
+
+
+def _zipfile_reads(info: zipfile.ZipInfo) -> bool:
+    """True when zipfile can open the part ``info`` (its method and flags are ones it reads)."""
+    return info.compress_type in _ZIPFILE_METHODS and not info.flag_bits & _ZIPFILE_REFUSED_FLAGS
+
+
 def _part_declares_entities(zf: zipfile.ZipFile, info: zipfile.ZipInfo,
                             keep: list[bytes] | None = None) -> bool:
     """True when the part declares a DOCTYPE or entity; its chunks are appended to ``keep``.
 
     On a read error ``keep`` is emptied (a damaged part is never handed on).
     """
+    if not _zipfile_reads(info):
+        # a method zipfile lacks (e.g. Deflate64) or patched/strongly encrypted data: nothing to
+        # scan here; the reader says whether it can read the part
+        if keep is not None:
+            keep.clear()
+        return False
     limit = info.file_size + 1  # never read more than the directory promised
     seen = 0
     tail = ""
@@ -335,7 +354,7 @@ def _part_declares_entities(zf: zipfile.ZipFile, info: zipfile.ZipInfo,
                 if any(n in window for n in _NEEDLES):
                     return True
                 tail = window[-16:]
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError):
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError):
         # A damaged part is reported by the reader with its own message; here we only look
         # for declarations.
         if keep is not None:

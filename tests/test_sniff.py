@@ -371,3 +371,39 @@ def test_a_damaged_part_is_left_to_zipfile(tmp_path: Path) -> None:
     parts: dict[str, bytes] = {}
     assert check_workbook_file(path, parts=parts) == "xlsx"  # the reader reports the damage
     assert "xl/sharedStrings.xml" not in parts and "xl/workbook.xml" in parts
+
+
+def test_a_part_in_a_method_zipfile_lacks_is_left_to_the_reader(tmp_path: Path) -> None:
+    """A part marked Deflate64 (method 9, which zipfile cannot inflate) is not scanned or handed
+    on; the check passes the rest and the loader answers with its own located error or rows."""
+    from ntm_analysis import sniff
+    from ntm_analysis.load import load_workbook
+
+    data = bytearray((CORPUS / "valid-minimal.xlsx").read_bytes())
+    name = b"xl/sharedStrings.xml"
+    with zipfile.ZipFile(CORPUS / "valid-minimal.xlsx") as zf:
+        info = zf.getinfo(name.decode())
+    data[info.header_offset + 8:info.header_offset + 10] = (9).to_bytes(2, "little")
+    central = data.index(b"PK\x01\x02")  # the first central directory record
+    while True:
+        size = int.from_bytes(data[central + 28:central + 30], "little")
+        if data[central + 46:central + 46 + size] == name:
+            data[central + 10:central + 12] = (9).to_bytes(2, "little")
+            break
+        extra = int.from_bytes(data[central + 30:central + 32], "little")
+        comment = int.from_bytes(data[central + 32:central + 34], "little")
+        central += 46 + size + extra + comment
+    path = tmp_path / "deflate64.xlsx"
+    path.write_bytes(bytes(data))
+    with zipfile.ZipFile(path) as zf:
+        marked = zf.getinfo(name.decode())
+        assert marked.compress_type == 9 and not sniff._zipfile_reads(marked)
+        with pytest.raises(NotImplementedError):
+            zf.read(marked)  # what the check no longer has to catch
+    parts: dict[str, bytes] = {}
+    assert check_workbook_file(path, parts=parts) == "xlsx"
+    assert name.decode() not in parts and "xl/workbook.xml" in parts
+    try:
+        load_workbook(path)
+    except NtmError as error:
+        assert "deflate64.xlsx" in str(error)
