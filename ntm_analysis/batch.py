@@ -24,13 +24,18 @@ import logging
 import multiprocessing
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import (
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    as_completed,
+)
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pandas as pd
 
@@ -469,26 +474,6 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-class _Call(Generic[T]):
-    """A call run later (in a thread), keeping its result or exception for :meth:`result`."""
-
-    def __init__(self, fn: Callable[[], T]) -> None:
-        self._fn = fn
-        self._result: T | None = None
-        self._error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            self._result = self._fn()
-        except BaseException as exc:  # noqa: BLE001 - raised again by result()
-            self._error = exc
-
-    def result(self) -> T:
-        if self._error is not None:
-            raise self._error
-        return cast(T, self._result)
-
-
 def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
                  workers: int | None, executor: Executor | None, kernel_name: str,
                  timeout: int | None, html_report: bool, progress: bool,
@@ -505,8 +490,8 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
     """
     own = executor is None
     fork = fork_kernels and spare_kernels
-    done: _Call[T] = _Call(finish)
-    finishing: threading.Thread | None = None
+    finisher = ThreadPoolExecutor(1, thread_name_prefix="ntm-batch-summary")
+    finishing: Future[T] | None = None
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
     try:
         with contextlib.ExitStack() as stack:  # ends the pool, then the servers
@@ -546,12 +531,11 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
                 outcomes[run.run_id] = outcome
                 bar(run.run_id)
             # the summary is written while leaving the stack ends the pool, then the servers
-            finishing = threading.Thread(target=done.run, name="ntm-batch-summary", daemon=True)
-            finishing.start()
+            finishing = finisher.submit(finish)
     finally:
-        if finishing is not None:  # never left writing after the batch (and its lock) ended
-            finishing.join()
-    return done.result()
+        finisher.shutdown()  # never left writing after the batch (and its lock) ended
+    assert finishing is not None  # the loop above ended normally
+    return finishing.result()
 
 
 #: Modules a batch worker runs with: imported once in multiprocessing's fork server, from which
