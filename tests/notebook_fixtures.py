@@ -6,6 +6,7 @@ from pathlib import Path
 
 import nbformat
 import openpyxl
+import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 #: Fixture notebooks committed with the tests.
@@ -52,3 +53,11 @@ def code_notebook(path: Path, *sources: str) -> Path:
                                  "language": "python"}
     nbformat.write(nb, path)
     return path
+
+
+def hamlet_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """Make a project under ``tmp_path/proj``, point ``NTM_PROJECT_ROOT`` at it and write the
+    hamlet workbook in its ``data/raw/``; return the project folder and the workbook."""
+    root = make_project(tmp_path / "proj")
+    monkeypatch.setenv("NTM_PROJECT_ROOT", str(root))
+    return root, write_hamlets(root / "data" / "raw" / "xom.xlsx")

@@ -18,7 +18,12 @@ import nbformat
 import papermill as pm
 import psutil
 import pytest
-from notebook_fixtures import CHART_TABLE, code_notebook, make_project, write_hamlets
+from notebook_fixtures import (
+    CHART_TABLE,
+    code_notebook,
+    hamlet_project,
+    make_project,
+)
 
 from ntm_analysis import forkserver
 from ntm_analysis.engine import register_engine
@@ -194,9 +199,7 @@ def test_a_killed_worker_leaves_no_server_and_no_kernel(tmp_path: Path) -> None:
 
 def test_forked_kernel_writes_the_same_notebook_as_a_plain_one(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    root = make_project(tmp_path / "proj")
-    monkeypatch.setenv("NTM_PROJECT_ROOT", str(root))
-    book = write_hamlets(root / "data" / "raw" / "xom.xlsx")
+    root, book = hamlet_project(tmp_path, monkeypatch)
     before = _descendants()
     outputs = []
     from ntm_analysis.kernels import process_pool

@@ -9,7 +9,7 @@ import nbformat
 import papermill as pm
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
-from notebook_fixtures import CHART_TABLE, HAMLET_ROWS, make_project, write_hamlets
+from notebook_fixtures import CHART_TABLE, HAMLET_ROWS, hamlet_project
 
 from ntm_analysis.engine import register_engine
 from ntm_analysis.kernels import KernelPool, process_pool
@@ -86,9 +86,7 @@ def test_dead_spare_is_replaced_by_a_kernel_of_the_runs_own(tmp_path: Path) -> N
 
 def test_run_notebook_in_warm_kernels_writes_the_same_run_folders(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    root = make_project(tmp_path / "proj")
-    monkeypatch.setenv("NTM_PROJECT_ROOT", str(root))
-    book = write_hamlets(root / "data" / "raw" / "xom.xlsx")
+    root, book = hamlet_project(tmp_path, monkeypatch)
     pool = process_pool()
     try:
         results = [run_notebook(CHART_TABLE, parameters={"paths": [str(book)]},
