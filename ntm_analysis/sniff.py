@@ -12,6 +12,7 @@ workbook carrying XML entity declarations (billion laughs, external entities).
 from __future__ import annotations
 
 import codecs
+import io
 import logging
 import os
 import struct
@@ -120,11 +121,17 @@ def check_workbook_file(
     if size > max_bytes:
         raise _fail(label, f"the file is {_mb(size)}, larger than the limit of {_mb(max_bytes)};"
                            " refusing to read it")
-    with p.open("rb") as fh:
-        head = fh.read(HEAD_BYTES)
+    # a small file is read once, whole: the head, the zip's directory and its parts all come
+    # from these bytes (zipfile's per-part file objects cost more than the decompression)
+    whole = p.read_bytes() if size <= DIRECT_READ_BYTES else None
+    if whole is not None:
+        head = whole[:HEAD_BYTES]
+    else:
+        with p.open("rb") as fh:
+            head = fh.read(HEAD_BYTES)
     if head.startswith(ZIP_MAGICS):
         fmt = _check_zip(p, label, max_uncompressed=max_uncompressed, max_ratio=max_ratio,
-                         size=size, parts=parts)
+                         whole=whole, parts=parts)
     elif head.startswith(OLE2_MAGIC):
         fmt = _check_ole2(p, label)
     else:
@@ -135,9 +142,9 @@ def check_workbook_file(
 
 # --------------------------------------------------------------------------------------- zip
 def _check_zip(p: Path, label: str, *, max_uncompressed: int, max_ratio: float,
-               size: int, parts: dict[str, bytes] | None = None) -> str:
+               whole: bytes | None, parts: dict[str, bytes] | None = None) -> str:
     try:
-        zf = zipfile.ZipFile(p)
+        zf = zipfile.ZipFile(p if whole is None else io.BytesIO(whole))
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise _fail(label, "the file starts like a zip-based workbook but is damaged or"
                            " truncated; save it again from Excel") from None
@@ -158,9 +165,6 @@ def _check_zip(p: Path, label: str, *, max_uncompressed: int, max_ratio: float,
         if any(i.flag_bits & 0x1 for i in infos):
             raise _fail(label, PASSWORD_PROBLEM)
         fmt = _zip_kind(zf, names, label)
-        # a small file is read once and its parts inflated straight from memory; zipfile's
-        # per-part file objects cost more than the decompression itself
-        whole = p.read_bytes() if size <= DIRECT_READ_BYTES else None
         _scan_xml_parts(zf, infos, label, parts, whole)
     return fmt
 
@@ -198,38 +202,62 @@ DIRECT_READ_BYTES = 8 * 1024 * 1024
 DIRECT_PART_BYTES = 16 * 1024 * 1024
 
 
+#: The parts later readers take from ``parts``: the workbook and its relationships (sheet
+#: names and parts for ``sheetxml.scan_sheets``), the styles (``legacy.workbook_font_encoding``),
+#: and the worksheets (``_KEPT_PREFIX``). The other XML parts are scanned, not kept.
+KEPT_PARTS = frozenset({"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml"})
+_KEPT_PREFIX = "xl/worksheets/"
+_XML_SUFFIXES = (".xml", ".rels", ".vml")
+
+
+def _kept(name: str) -> bool:
+    """True for a part later readers take from ``parts`` (see ``KEPT_PARTS``)."""
+    return name in KEPT_PARTS or (name.startswith(_KEPT_PREFIX) and name.endswith(".xml")
+                                  and "/_rels/" not in name)
+
+
 def _scan_xml_parts(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], label: str,
                     parts: dict[str, bytes] | None = None, whole: bytes | None = None) -> None:
     """Refuse a package whose XML parts declare a DOCTYPE or entities (streamed, bounded).
 
-    With ``parts``, each part read whole (exactly its promised size) is kept there, within
-    ``KEEP_PART_BYTES`` in all. With ``whole`` (the file's bytes), parts are inflated from it
-    directly where that gives exactly what zipfile would read; others are streamed.
+    With ``parts``, each part later readers need (``KEPT_PARTS``, worksheets) that was read
+    whole (exactly its promised size and CRC-32) is kept there, within ``KEEP_PART_BYTES`` in
+    all. With ``whole`` (the file's bytes), parts are inflated from it directly where that gives
+    exactly what zipfile would read; others are streamed.
+
+    Both declarations contain "!", so a part without a byte 0x21 declares nothing, in UTF-8 as
+    in UTF-16 or UTF-32 (where "!" is 21 00, 00 21...): one ``memchr`` decides most parts. A
+    part that is neither kept nor holds a "!" needs no CRC check either: zipfile would give the
+    same bytes or refuse them, and in both cases nothing is declared.
     """
     room = KEEP_PART_BYTES if parts is not None else 0
     for info in infos:
-        name = info.filename.lower()
-        if not name.endswith((".xml", ".rels", ".vml")) or info.is_dir():
+        filename = info.filename
+        if not filename.lower().endswith(_XML_SUFFIXES) or info.is_dir():
             continue
-        keep: list[bytes] | None = [] if info.file_size <= room else None
-        direct = _inflate(whole, info) if whole is not None else None
-        if direct is not None:
-            if _declares_entities(direct):
-                raise _fail(label, f"{ENTITY_PROBLEM} (part '{info.filename}')")
-            if keep is not None and direct:
-                keep.append(direct)
-        elif _part_declares_entities(zf, info, keep):
-            raise _fail(label, f"{ENTITY_PROBLEM} (part '{info.filename}')")
+        keep = parts is not None and info.file_size <= room and _kept(filename)
+        data = _inflate_unchecked(whole, info) if whole is not None else None
+        if data is not None:
+            suspect = b"!" in data
+            if (keep or suspect) and zlib.crc32(data) != info.CRC:
+                data = None  # damaged: zipfile reads it below and says so, as before
+            elif suspect and _declares_entities(data):
+                raise _fail(label, f"{ENTITY_PROBLEM} (part '{filename}')")
+        if data is None:
+            chunks: list[bytes] | None = [] if keep else None
+            if _part_declares_entities(zf, info, chunks):
+                raise _fail(label, f"{ENTITY_PROBLEM} (part '{filename}')")
+            data = b"".join(chunks) if chunks else b""
         if parts is None:
             continue
-        data = b"".join(keep) if keep else b""
-        if keep and len(data) == info.file_size:  # read to its end, CRC checked by zipfile
-            parts[info.filename] = data
+        if keep and data and len(data) == info.file_size:  # read to its end, CRC checked
+            parts[filename] = data
             room -= len(data)
         else:
-            # not kept (too large, empty, damaged): a reader goes to the zip, and an earlier
-            # member of the same name must not stand in for this one (zipfile reads the last)
-            parts.pop(info.filename, None)
+            # not kept (not needed, too large, empty, damaged): a reader goes to the zip, and an
+            # earlier member of the same name must not stand in for this one (zipfile reads the
+            # last)
+            parts.pop(filename, None)
 
 
 _NEEDLES = ("<!doctype", "<!entity")
@@ -244,13 +272,22 @@ def _inflate(whole: bytes, info: zipfile.ZipInfo) -> bytes | None:
     member, exactly the promised size, the directory's CRC-32); anything else returns None and
     the part is streamed through zipfile as before, with its own checks and messages.
     """
-    if info.file_size > DIRECT_PART_BYTES:
+    data = _inflate_unchecked(whole, info)
+    return data if data is not None and zlib.crc32(data) == info.CRC else None
+
+
+def _inflate_unchecked(whole: bytes, info: zipfile.ZipInfo) -> bytes | None:
+    """``_inflate`` without the CRC-32 check (exactly the promised size, or None)."""
+    size = info.file_size
+    if size > DIRECT_PART_BYTES:
         return None  # streamed in chunks instead of held whole
     start = info.header_offset
-    header = whole[start:start + _LOCAL_HEADER.size]
-    if len(header) != _LOCAL_HEADER.size:
+    if start < 0:
         return None
-    fields = _LOCAL_HEADER.unpack(header)
+    try:
+        fields = _LOCAL_HEADER.unpack_from(whole, start)
+    except struct.error:
+        return None
     if fields[0] != b"PK\x03\x04":
         return None
     name_len, extra_len = fields[10], fields[11]
@@ -263,22 +300,19 @@ def _inflate(whole: bytes, info: zipfile.ZipInfo) -> bytes | None:
     except UnicodeDecodeError:
         return None
     begin += name_len + extra_len
-    packed = whole[begin:begin + info.compress_size]
-    if len(packed) != info.compress_size:
+    end = begin + info.compress_size
+    if end > len(whole):
         return None
-    if info.compress_type == zipfile.ZIP_STORED:
-        data = packed
-    elif info.compress_type == zipfile.ZIP_DEFLATED:
-        inflater = zlib.decompressobj(-15)
+    if info.compress_type == zipfile.ZIP_DEFLATED:
         try:
-            data = inflater.decompress(packed, info.file_size + 1)
+            data = zlib.decompressobj(-15).decompress(memoryview(whole)[begin:end], size + 1)
         except zlib.error:
             return None
+    elif info.compress_type == zipfile.ZIP_STORED:
+        data = whole[begin:end]
     else:
         return None
-    if len(data) != info.file_size or zlib.crc32(data) != info.CRC:
-        return None
-    return data
+    return data if len(data) == size else None
 
 
 def _declares_entities(data: bytes) -> bool:

@@ -227,8 +227,9 @@ def test_calamine_expands_and_leaks_nothing(name: str) -> None:
                                   "legacy-tcvn3.xlsx", "valid-minimal.xlsx"])
 def test_parts_kept_by_the_check_are_the_zip_parts_and_serve_the_scans(
         name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The file check hands its decompressed XML parts on; the scans then give the same answers
-    as reading the zip again, also when the check kept nothing (budget exhausted)."""
+    """The file check hands on the decompressed XML parts the scans read (workbook, its
+    relationships, styles, worksheets) and no other; the scans then give the same answers as
+    reading the zip again, also when the check kept nothing (budget exhausted)."""
     from ntm_analysis import sniff
     from ntm_analysis.legacy import workbook_font_encoding
     from ntm_analysis.sheetxml import scan_sheets
@@ -238,7 +239,11 @@ def test_parts_kept_by_the_check_are_the_zip_parts_and_serve_the_scans(
     check_workbook_file(path, parts=parts)
     with zipfile.ZipFile(path) as zf:
         xml = [i.filename for i in zf.infolist() if i.filename.endswith((".xml", ".rels"))]
-        assert sorted(parts) == sorted(xml)
+        wanted = {"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml"}
+        sheets = [n for n in xml if re.fullmatch(r"xl/worksheets/[^/]+\.xml", n)]
+        assert sheets and "xl/workbook.xml" in xml
+        assert sorted(parts) == sorted((wanted & set(xml)) | set(sheets))
+        assert "[Content_Types].xml" in xml and "[Content_Types].xml" not in parts
         assert all(parts[n] == zf.read(n) for n in parts)
     assert scan_sheets(path, parts=parts) == scan_sheets(path)
     assert workbook_font_encoding(path, parts=parts) == workbook_font_encoding(path)
@@ -292,7 +297,7 @@ def test_parts_of_a_repeated_member_name_are_the_ones_zipfile_reads(tmp_path: Pa
     with zipfile.ZipFile(path) as zf:
         infos = zf.infolist()
         assert infos[-1].filename == "xl/styles.xml"
-        room = sum(i.file_size for i in infos[:-1] if i.filename.endswith((".xml", ".rels")))
+        room = sum(i.file_size for i in infos[:-1] if sniff._kept(i.filename))
         last = zf.read("xl/styles.xml")
     original = sniff.KEEP_PART_BYTES
     try:
@@ -301,7 +306,7 @@ def test_parts_of_a_repeated_member_name_are_the_ones_zipfile_reads(tmp_path: Pa
         check_workbook_file(path, parts=parts)
     finally:
         sniff.KEEP_PART_BYTES = original
-    assert "[Content_Types].xml" in parts  # the room was used
+    assert "xl/workbook.xml" in parts  # the room was used
     assert parts.get("xl/styles.xml", last) == last
 
 
@@ -352,14 +357,16 @@ def test_inflated_parts_cover_the_workbooks_and_refuse_entities() -> None:
         assert sniff._declares_entities(data) == (name != "valid-minimal.xlsx")
 
 
-def test_a_damaged_part_is_left_to_zipfile(tmp_path: Path) -> None:
+@pytest.mark.parametrize("member", ["xl/sharedStrings.xml", "xl/worksheets/sheet1.xml"])
+def test_a_damaged_part_is_left_to_zipfile(tmp_path: Path, member: str) -> None:
     """A part whose bytes do not match the directory's CRC is not inflated from memory (zipfile
-    reads it, and the reader reports it), and its bytes are not handed on."""
+    reads it, and the reader reports it), and its bytes are not handed on: neither a part the
+    scans read (a worksheet, CRC-checked before it is kept) nor one they do not."""
     from ntm_analysis import sniff
 
     src = (CORPUS / "valid-minimal.xlsx").read_bytes()
     with zipfile.ZipFile(CORPUS / "valid-minimal.xlsx") as zf:
-        info = zf.getinfo("xl/sharedStrings.xml")
+        info = zf.getinfo(member)
         assert info.compress_type == zipfile.ZIP_DEFLATED
     start = info.header_offset + 30 + len(info.orig_filename.encode()) + len(info.extra)
     damaged = bytearray(src)
@@ -367,10 +374,12 @@ def test_a_damaged_part_is_left_to_zipfile(tmp_path: Path) -> None:
     path = tmp_path / "damaged.xlsx"
     path.write_bytes(bytes(damaged))
     with zipfile.ZipFile(path) as zf:
-        assert sniff._inflate(bytes(damaged), zf.getinfo("xl/sharedStrings.xml")) is None
+        assert sniff._inflate(bytes(damaged), zf.getinfo(member)) is None
+        with pytest.raises(zipfile.BadZipFile):
+            zf.read(member)
     parts: dict[str, bytes] = {}
     assert check_workbook_file(path, parts=parts) == "xlsx"  # the reader reports the damage
-    assert "xl/sharedStrings.xml" not in parts and "xl/workbook.xml" in parts
+    assert member not in parts and "xl/workbook.xml" in parts
 
 
 def test_a_part_in_a_method_zipfile_lacks_is_left_to_the_reader(tmp_path: Path) -> None:
@@ -407,3 +416,57 @@ def test_a_part_in_a_method_zipfile_lacks_is_left_to_the_reader(tmp_path: Path) 
         load_workbook(path)
     except NtmError as error:
         assert "deflate64.xlsx" in str(error)
+
+
+def _with_part(src: Path, dst: Path, member: str, data: bytes) -> Path:
+    """Copy the workbook ``src`` to ``dst`` with ``member``'s bytes replaced (or added)."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name in zin.namelist():
+            zout.writestr(name, data if name == member else zin.read(name))
+        if member not in zin.namelist():
+            zout.writestr(member, data)
+    return dst
+
+
+_DOCTYPE = (b'<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY a "lol">]>\n')
+#: Where a declaration can hide in a part: after the XML declaration, after a long comment
+#: (past any "first chunk"), as UTF-16 with a byte order mark or without one.
+_HIDDEN_DECLARATIONS = {
+    "plain": _DOCTYPE + b"<r>&a;</r>",
+    "after-comment": (b'<?xml version="1.0"?><!--' + b"x" * 70_000 + b"-->"
+                      b'<!ENTITY a SYSTEM "file:///etc/passwd"><r/>'),
+    "utf16-bom": "\ufeff".encode("utf-16-le") + _DOCTYPE.decode().encode("utf-16-le"),
+    "utf16-no-bom": _DOCTYPE.decode().encode("utf-16-le") + "<r/>".encode("utf-16-le"),
+    "upper-lower": b"<r/><!eNtItY x 'y'>",
+}
+
+
+@pytest.mark.parametrize("member", ["xl/worksheets/sheet1.xml", "xl/theme/theme1.xml",
+                                    "docProps/core.xml", "xl/_rels/workbook.xml.rels",
+                                    "xl/styles.xml"])
+@pytest.mark.parametrize("kind", sorted(_HIDDEN_DECLARATIONS))
+def test_a_declaration_in_any_xml_part_is_refused(tmp_path: Path, member: str,
+                                                  kind: str) -> None:
+    """Parts the scans read (kept) and parts nobody reads later (scanned, not kept) alike."""
+    path = _with_part(CORPUS / "hidden-rows.xlsx", tmp_path / "attack.xlsx", member,
+                      _HIDDEN_DECLARATIONS[kind])
+    for parts in (None, {}):
+        with pytest.raises(InputError) as info:
+            check_workbook_file(path, parts=parts)
+        assert str(info.value) == f"attack.xlsx: {ENTITY_PROBLEM} (part '{member}')"
+
+
+@pytest.mark.parametrize("member", ["xl/worksheets/sheet1.xml", "xl/theme/theme1.xml"])
+def test_exclamation_marks_without_a_declaration_are_accepted(tmp_path: Path,
+                                                              member: str) -> None:
+    """A "!" (a comment, a formula's sheet reference, text) sends a part to the full scan, which
+    finds no declaration; the part is kept when the scans read it."""
+    src = CORPUS / "hidden-rows.xlsx"
+    with zipfile.ZipFile(src) as zf:
+        original = zf.read(member)
+    root = original.index(b">", original.index(b"<", 1)) + 1  # after the root element's tag
+    data = original[:root] + b"<!-- Chu y! Hello! --><!-- ENTITY -->" + original[root:]
+    path = _with_part(src, tmp_path / "bang.xlsx", member, data)
+    parts: dict[str, bytes] = {}
+    assert check_workbook_file(path, parts=parts) == "xlsx"
+    assert parts.get(member) == (data if member.startswith("xl/worksheets/") else None)
