@@ -19,6 +19,7 @@ import struct
 import zipfile
 import zlib
 from pathlib import Path
+from typing import NamedTuple
 
 from ntm_analysis.errors import InputError, Location
 
@@ -141,37 +142,154 @@ def check_workbook_file(
 
 
 # --------------------------------------------------------------------------------------- zip
+class _Entry(NamedTuple):
+    """What the check reads of a zip member's directory record (named as in ``ZipInfo``)."""
+
+    filename: str
+    raw_name: bytes  # the name's bytes, as the member's local header must repeat them
+    flag_bits: int
+    compress_type: int
+    CRC: int
+    compress_size: int
+    file_size: int
+    header_offset: int
+    position: int  # in the directory (and in zipfile's ``infolist()``)
+
+
+def _entry(info: zipfile.ZipInfo, index: int) -> _Entry:
+    try:
+        raw = info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437")
+    except UnicodeEncodeError:
+        raw = b""  # never equal to a local header's name: such a part is streamed by zipfile
+    return _Entry(info.filename, raw, info.flag_bits, info.compress_type, info.CRC,
+                  info.compress_size, info.file_size, info.header_offset, index)
+
+
+_END = struct.Struct("<4s4H2LH")  # zipfile's structEndArchive
+_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")  # zipfile's structCentralDir
+#: Largest "version needed to extract" zipfile accepts (its MAX_EXTRACT_VERSION).
+_MAX_EXTRACT_VERSION = 63
+
+
+def _read_directory(whole: bytes) -> list[_Entry] | None:
+    """The zip's central directory as zipfile would read it, or None to let zipfile read it.
+
+    Only the plain layout is read here: the end record last in the file (no archive comment), no
+    Zip64 records or values, nothing before the first member, no NUL in a name, every directory
+    record where the previous one ends and the last one ending at the end record, extra fields
+    that zipfile would not call corrupt. Anything else is zipfile's (with its own errors).
+    """
+    end = len(whole) - _END.size
+    if end < 0 or whole[end:end + 4] != b"PK\x05\x06" or whole[-2:] != b"\0\0":
+        return None
+    if end >= 20 and whole[end - 20:end - 16] == b"PK\x06\x07":
+        return None  # a Zip64 end record locator
+    _, _, _, _, _, size_cd, offset_cd, _ = _END.unpack_from(whole, end)
+    if offset_cd + size_cd != end:
+        return None  # data before the zip ("concat") or a directory that does not fit
+    entries: list[_Entry] = []
+    unpack = _CENTRAL.unpack_from
+    head = _CENTRAL.size
+    pos = offset_cd
+    while pos < end:
+        if pos + head > end:
+            return None
+        rec = unpack(whole, pos)
+        if rec[0] != b"PK\x01\x02" or rec[3] > _MAX_EXTRACT_VERSION:
+            return None
+        flags, method, crc, csize, size = rec[5], rec[6], rec[9], rec[10], rec[11]
+        name_len, extra_len, comment_len, offset = rec[12], rec[13], rec[14], rec[18]
+        if 0xFFFFFFFF in (csize, size, offset):
+            return None  # Zip64 values in an extra field
+        start = pos + head
+        raw = whole[start:start + name_len]
+        if b"\0" in raw:
+            return None
+        if extra_len and not _plain_extra(whole[start + name_len:start + name_len + extra_len]):
+            return None
+        pos = start + name_len + extra_len + comment_len
+        if pos > end:
+            return None
+        if raw.isascii():
+            name = raw.decode("ascii")
+        else:
+            try:
+                name = raw.decode("utf-8" if flags & 0x800 else "cp437")
+            except UnicodeDecodeError:
+                return None
+        entries.append(_Entry(name, raw, flags, method, crc, csize, size, offset, len(entries)))
+    return entries
+
+
+def _plain_extra(extra: bytes) -> bool:
+    """True when zipfile reads ``extra`` without complaint (its ``_decodeExtra``'s test)."""
+    pos = 0
+    while len(extra) - pos >= 4:
+        length = int.from_bytes(extra[pos + 2:pos + 4], "little")
+        if pos + 4 + length > len(extra):
+            return False
+        pos += 4 + length
+    return True
+
+
+def _damaged(label: str) -> InputError:
+    return _fail(label, "the file starts like a zip-based workbook but is damaged or truncated;"
+                        " save it again from Excel")
+
+
+class _Zip:
+    """The ``zipfile.ZipFile`` of a package, opened only when a part needs it."""
+
+    def __init__(self, p: Path, label: str, whole: bytes | None,
+                 zf: zipfile.ZipFile | None = None) -> None:
+        self._source: Path | io.BytesIO = p if whole is None else io.BytesIO(whole)
+        self._label = label
+        self._zf = zf
+
+    def get(self) -> zipfile.ZipFile:
+        if self._zf is None:
+            try:
+                self._zf = zipfile.ZipFile(self._source)
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+                raise _damaged(self._label) from None
+        return self._zf
+
+    def close(self) -> None:
+        if self._zf is not None:
+            self._zf.close()
+
+
 def _check_zip(p: Path, label: str, *, max_uncompressed: int, max_ratio: float,
                whole: bytes | None, parts: dict[str, bytes] | None = None) -> str:
+    entries = _read_directory(whole) if whole is not None else None
+    package = _Zip(p, label, whole)
+    if entries is None:
+        entries = [_entry(info, n) for n, info in enumerate(package.get().infolist())]
     try:
-        zf = zipfile.ZipFile(p if whole is None else io.BytesIO(whole))
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        raise _fail(label, "the file starts like a zip-based workbook but is damaged or"
-                           " truncated; save it again from Excel") from None
-    with zf:
-        infos = zf.infolist()
-        names = {i.filename for i in infos}
-        total = sum(i.file_size for i in infos)
+        names = {e.filename for e in entries}
+        total = sum(e.file_size for e in entries)
         if total > max_uncompressed:
             raise _fail(label, f"the workbook would unpack to {_mb(total)}, more than the limit of"
                                f" {_mb(max_uncompressed)} (possible zip bomb); refusing to read it")
-        for info in infos:
-            if info.file_size > RATIO_MIN_MEMBER:
-                ratio = info.file_size / max(info.compress_size, 1)
+        for e in entries:
+            if e.file_size > RATIO_MIN_MEMBER:
+                ratio = e.file_size / max(e.compress_size, 1)
                 if ratio > max_ratio:
-                    raise _fail(label, f"part '{info.filename}' is compressed {ratio:,.0f} to 1,"
+                    raise _fail(label, f"part '{e.filename}' is compressed {ratio:,.0f} to 1,"
                                        f" more than the limit of {max_ratio:,.0f} to 1 (possible"
                                        " zip bomb); refusing to read it")
-        if any(i.flag_bits & 0x1 for i in infos):
+        if any(e.flag_bits & 0x1 for e in entries):
             raise _fail(label, PASSWORD_PROBLEM)
-        fmt = _zip_kind(zf, names, label)
-        _scan_xml_parts(zf, infos, label, parts, whole)
+        fmt = _zip_kind(package, names, label)
+        _scan_xml_parts(package, entries, label, parts, whole)
+    finally:
+        package.close()
     return fmt
 
 
-def _zip_kind(zf: zipfile.ZipFile, names: set[str], label: str) -> str:
+def _zip_kind(package: _Zip, names: set[str], label: str) -> str:
     if "mimetype" in names:
-        mime = zf.read("mimetype")[:200].strip()
+        mime = package.get().read("mimetype")[:200].strip()
         if mime == ODS_MIMETYPE:
             return "ods"
         kind = mime.decode("ascii", "replace")
@@ -216,7 +334,7 @@ def _kept(name: str) -> bool:
                                   and "/_rels/" not in name)
 
 
-def _scan_xml_parts(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], label: str,
+def _scan_xml_parts(package: _Zip, infos: list[_Entry], label: str,
                     parts: dict[str, bytes] | None = None, whole: bytes | None = None) -> None:
     """Refuse a package whose XML parts declare a DOCTYPE or entities (streamed, bounded).
 
@@ -233,7 +351,7 @@ def _scan_xml_parts(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], label: st
     room = KEEP_PART_BYTES if parts is not None else 0
     for info in infos:
         filename = info.filename
-        if not filename.lower().endswith(_XML_SUFFIXES) or info.is_dir():
+        if not filename.lower().endswith(_XML_SUFFIXES):  # (so not a folder, "name/")
             continue
         keep = parts is not None and info.file_size <= room and _kept(filename)
         data = _inflate_unchecked(whole, info) if whole is not None else None
@@ -245,7 +363,8 @@ def _scan_xml_parts(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], label: st
                 raise _fail(label, f"{ENTITY_PROBLEM} (part '{filename}')")
         if data is None:
             chunks: list[bytes] | None = [] if keep else None
-            if _part_declares_entities(zf, info, chunks):
+            zf = package.get()
+            if _part_declares_entities(zf, zf.infolist()[info.position], chunks):
                 raise _fail(label, f"{ENTITY_PROBLEM} (part '{filename}')")
             data = b"".join(chunks) if chunks else b""
         if parts is None:
@@ -272,11 +391,11 @@ def _inflate(whole: bytes, info: zipfile.ZipInfo) -> bytes | None:
     member, exactly the promised size, the directory's CRC-32); anything else returns None and
     the part is streamed through zipfile as before, with its own checks and messages.
     """
-    data = _inflate_unchecked(whole, info)
+    data = _inflate_unchecked(whole, _entry(info, -1))
     return data if data is not None and zlib.crc32(data) == info.CRC else None
 
 
-def _inflate_unchecked(whole: bytes, info: zipfile.ZipInfo) -> bytes | None:
+def _inflate_unchecked(whole: bytes, info: _Entry) -> bytes | None:
     """``_inflate`` without the CRC-32 check (exactly the promised size, or None)."""
     size = info.file_size
     if size > DIRECT_PART_BYTES:
@@ -292,13 +411,8 @@ def _inflate_unchecked(whole: bytes, info: zipfile.ZipInfo) -> bytes | None:
         return None
     name_len, extra_len = fields[10], fields[11]
     begin = start + _LOCAL_HEADER.size
-    name = whole[begin:begin + name_len]
-    encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
-    try:
-        if name.decode(encoding) != info.orig_filename:
-            return None
-    except UnicodeDecodeError:
-        return None
+    if name_len != len(info.raw_name) or not whole.startswith(info.raw_name, begin):
+        return None  # zipfile compares the names decoded alike: equal exactly when the bytes are
     begin += name_len + extra_len
     end = begin + info.compress_size
     if end > len(whole):

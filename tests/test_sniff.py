@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
+import io
 import re
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -450,7 +452,8 @@ def test_a_declaration_in_any_xml_part_is_refused(tmp_path: Path, member: str,
     """Parts the scans read (kept) and parts nobody reads later (scanned, not kept) alike."""
     path = _with_part(CORPUS / "hidden-rows.xlsx", tmp_path / "attack.xlsx", member,
                       _HIDDEN_DECLARATIONS[kind])
-    for parts in (None, {}):
+    kept: dict[str, bytes] = {}
+    for parts in (None, kept):
         with pytest.raises(InputError) as info:
             check_workbook_file(path, parts=parts)
         assert str(info.value) == f"attack.xlsx: {ENTITY_PROBLEM} (part '{member}')"
@@ -470,3 +473,100 @@ def test_exclamation_marks_without_a_declaration_are_accepted(tmp_path: Path,
     parts: dict[str, bytes] = {}
     assert check_workbook_file(path, parts=parts) == "xlsx"
     assert parts.get(member) == (data if member.startswith("xl/worksheets/") else None)
+
+
+class _Unseekable(io.RawIOBase):
+    """A write-only stream zipfile cannot seek in: it writes data descriptors after each part."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: Any) -> int:
+        self.data += bytes(b)
+        return len(b)
+
+
+def _zip_variant(kind: str, dst: Path) -> Path:
+    """hidden-rows.xlsx rewritten with one zip feature the directory reader must get right."""
+    with zipfile.ZipFile(CORPUS / "hidden-rows.xlsx") as zin:
+        members = [(info, zin.read(info)) for info in zin.infolist()]
+    method = zipfile.ZIP_STORED if kind == "stored" else zipfile.ZIP_DEFLATED
+    stream = _Unseekable() if kind == "data-descriptors" else None
+    with zipfile.ZipFile(stream if stream is not None else dst, "w", method) as zout:
+        for info, data in members:
+            new = zipfile.ZipInfo(info.filename, info.date_time)
+            new.compress_type = method
+            if kind == "extra-fields":  # an extended timestamp, as Info-ZIP writes
+                new.extra = b"UT\x05\x00\x01\x00\x00\x00\x00"
+            if kind == "corrupt-extra-field":
+                new.extra = b"UT\x09\x00\x01"
+            if kind == "zip64":
+                with zout.open(new, "w", force_zip64=True) as fh:
+                    fh.write(data)
+            else:
+                zout.writestr(new, data)
+        if kind == "utf8-names":
+            zout.writestr("docProps/ghi-chú.xml", "<ghi-chú>Xóm Ao Sen</ghi-chú>")
+            zout.writestr("xl/worksheets/_rels/ghi-chú.xml.rels", "<Relationships/>")
+        if kind == "comment":
+            zout.comment = b"Saved by the commune office"
+    if stream is not None:
+        dst.write_bytes(bytes(stream.data))
+    return dst
+
+
+_ZIP_VARIANTS = ["comment", "corrupt-extra-field", "data-descriptors", "extra-fields", "stored",
+                 "utf8-names", "zip64"]
+
+
+@pytest.mark.parametrize("kind", _ZIP_VARIANTS)
+def test_the_directory_is_read_as_zipfile_reads_it(tmp_path: Path, kind: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check's own reading of the central directory gives zipfile's members (or defers to
+    zipfile), and the verdict and kept parts are those of the check through zipfile alone."""
+    from ntm_analysis import sniff
+
+    path = _zip_variant(kind, tmp_path / f"{kind}.xlsx")
+    entries = sniff._read_directory(path.read_bytes())
+    try:
+        with zipfile.ZipFile(path) as zf:
+            expected = [sniff._entry(info, n) for n, info in enumerate(zf.infolist())]
+    except zipfile.BadZipFile:
+        expected = None
+    if kind in ("comment", "corrupt-extra-field"):
+        assert entries is None  # left to zipfile
+    else:
+        assert entries is not None and entries == expected
+
+    def check() -> tuple[str, dict[str, bytes]]:
+        parts: dict[str, bytes] = {}
+        try:
+            verdict = check_workbook_file(path, parts=parts)
+        except InputError as error:
+            verdict = str(error)
+        return verdict, parts
+
+    direct = check()
+    assert direct[0] == ("xlsx" if expected is not None else
+                         f"{kind}.xlsx: the file starts like a zip-based workbook but is damaged"
+                         " or truncated; save it again from Excel")
+    assert (direct[1].get("xl/worksheets/sheet1.xml") is not None) == (expected is not None)
+    monkeypatch.setattr(sniff, "DIRECT_READ_BYTES", -1)  # zipfile reads the directory and parts
+    assert direct == check()
+
+
+def test_the_directory_reader_defers_what_it_does_not_read_plainly() -> None:
+    from ntm_analysis import sniff
+
+    whole = (CORPUS / "hidden-rows.xlsx").read_bytes()
+    assert sniff._read_directory(whole) is not None
+    assert sniff._read_directory(b"PK\x03\x04" * 4 + whole) is None  # data before the zip
+    assert sniff._read_directory(whole[:-30] + whole[-22:]) is None  # directory cut short
+    assert sniff._read_directory(whole[:-1]) is None  # end record cut short
+    assert sniff._read_directory(b"") is None
+    broken = bytearray(whole)
+    broken[broken.index(b"PK\x01\x02") + 1] ^= 0xFF  # the first directory record's signature
+    assert sniff._read_directory(bytes(broken)) is None
