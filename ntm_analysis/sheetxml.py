@@ -10,6 +10,7 @@ advisory; the cell values come from ``cells.read_sheets``).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import posixpath
@@ -18,6 +19,7 @@ import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -81,12 +83,7 @@ def column_letters(index: int) -> str:
 def _sheet_parts(zf: zipfile.ZipFile | _PartsReader) -> dict[str, str]:
     """Map sheet name → zip member of its XML part."""
     workbook = zf.read("xl/workbook.xml").decode("utf-8", "replace")
-    rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
-    targets = {}
-    for attrs in _REL.findall(rels):
-        a = dict(_ATTR.findall(attrs))
-        if "Id" in a and "Target" in a:
-            targets[a["Id"]] = a["Target"]
+    targets = _rel_targets(zf.read("xl/_rels/workbook.xml.rels"))
     out = {}
     for attrs in _SHEET.findall(workbook):
         a = dict(_ATTR.findall(attrs))
@@ -105,6 +102,21 @@ def _sheet_parts(zf: zipfile.ZipFile | _PartsReader) -> dict[str, str]:
             posixpath.join("xl", target))
         out[_unescape(name) if "&" in name else name] = member
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _rel_targets(rels: bytes) -> Mapping[str, str]:
+    """Map relationship id → target of a workbook's relationships part.
+
+    Workbooks saved by one program from one template share this part byte for byte (it depends
+    on the number of sheets, not their names), so its answer is kept for the next workbook.
+    """
+    targets = {}
+    for attrs in _REL.findall(rels.decode("utf-8", "replace")):
+        a = dict(_ATTR.findall(attrs))
+        if "Id" in a and "Target" in a:
+            targets[a["Id"]] = a["Target"]
+    return MappingProxyType(targets)
 
 
 def _may_hold_extras(data: bytes) -> bool:

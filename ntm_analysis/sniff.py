@@ -12,9 +12,11 @@ workbook carrying XML entity declarations (billion laughs, external entities).
 from __future__ import annotations
 
 import codecs
+import errno
 import io
 import logging
 import os
+import stat
 import struct
 import zipfile
 import zlib
@@ -54,6 +56,10 @@ _MAGICS: tuple[tuple[bytes, str], ...] = (
     (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
     (b"{\\rtf", "an RTF document"),
 )
+
+
+#: The errors for which ``Path.exists()`` answers False (pathlib's ``_IGNORED_ERRNOS``).
+_NOT_FOUND_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
 
 
 def _fail(label: str, problem: str) -> InputError:
@@ -112,11 +118,19 @@ def check_workbook_file(
     """
     p = Path(path)
     label = p.name or str(p)
-    if not p.exists():
+    try:
+        st = os.stat(p)
+    except ValueError:  # e.g. a NUL in the name
+        st = None
+    except OSError as error:
+        if error.errno not in _NOT_FOUND_ERRNOS:
+            raise
+        st = None
+    if st is None:  # what Path.exists() calls missing
         raise _fail(label, f"file not found (looked for '{p}')")
-    if p.is_dir():
+    if stat.S_ISDIR(st.st_mode):
         raise _fail(label, "this is a folder, not a workbook file")
-    size = p.stat().st_size
+    size = st.st_size
     if size == 0:
         raise _fail(label, "the file is empty (0 bytes); expected an Excel workbook")
     if size > max_bytes:
