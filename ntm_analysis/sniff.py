@@ -336,15 +336,16 @@ DIRECT_PART_BYTES = 16 * 1024 * 1024
 
 #: The parts later readers take from ``parts``: the workbook and its relationships (sheet
 #: names and parts for ``sheetxml.scan_sheets``), the styles (``legacy.workbook_font_encoding``),
-#: and the worksheets (``_KEPT_PREFIX``). The other XML parts are scanned, not kept.
+#: and the sheets (``_KEPT_FOLDERS``). The other XML parts are scanned, not kept.
 KEPT_PARTS = frozenset({"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml"})
-_KEPT_PREFIX = "xl/worksheets/"
+#: Where the parts of the workbook's sheets are (every kind a ``<sheet>`` element can name).
+_KEPT_FOLDERS = ("xl/worksheets/", "xl/chartsheets/", "xl/dialogsheets/", "xl/macrosheets/")
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
 
 
 def _kept(name: str) -> bool:
     """True for a part later readers take from ``parts`` (see ``KEPT_PARTS``)."""
-    return name in KEPT_PARTS or (name.startswith(_KEPT_PREFIX) and name.endswith(".xml")
+    return name in KEPT_PARTS or (name.startswith(_KEPT_FOLDERS) and name.endswith(".xml")
                                   and "/_rels/" not in name)
 
 
@@ -352,7 +353,7 @@ def _scan_xml_parts(package: _Zip, infos: list[_Entry], label: str,
                     parts: dict[str, bytes] | None = None, whole: bytes | None = None) -> None:
     """Refuse a package whose XML parts declare a DOCTYPE or entities (streamed, bounded).
 
-    With ``parts``, each part later readers need (``KEPT_PARTS``, worksheets) that was read
+    With ``parts``, each part later readers need (``KEPT_PARTS``, sheets) that was read
     whole (exactly its promised size and CRC-32) is kept there, within ``KEEP_PART_BYTES`` in
     all. With ``whole`` (the file's bytes), parts are inflated from it directly where that gives
     exactly what zipfile would read; others are streamed.

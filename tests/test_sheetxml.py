@@ -58,3 +58,24 @@ def test_byte_test_rules_out_only_what_cannot_hold_extras() -> None:
     assert _may_hold_extras(row + b"<c r='B2'><f>A1*2</f></c>")
     assert _may_hold_extras(row + b"<x:c r='B2'><x:f t='shared' si='0'/></x:c>")
     assert not _may_hold_extras(b"")
+
+
+def test_a_chartsheet_is_among_the_kept_parts(tmp_path: Path) -> None:
+    """A chartsheet is a sheet of the workbook too: its part is kept, so the scans need not open
+    the zip again, and they answer as they do from the zip."""
+    from openpyxl.chart import BarChart, Reference
+
+    path = _workbook(tmp_path / "xa.xlsx", hidden_in="Xóm Ao Sen", formula_in=None)
+    wb = openpyxl.load_workbook(path)
+    chart = BarChart()
+    chart.add_data(Reference(wb["Xóm Ao Sen"], min_col=4, min_row=1, max_row=9),
+                   titles_from_data=True)
+    wb.create_chartsheet("Biểu đồ").add_chart(chart)
+    for row in (4, 5):  # (openpyxl keeps row heights but not the hidden flag on loading)
+        wb["Xóm Ao Sen"].row_dimensions[row].hidden = True
+    wb.save(path)
+    parts: dict[str, bytes] = {}
+    check_workbook_file(path, parts=parts)
+    assert "xl/chartsheets/sheet1.xml" in parts
+    assert scan_sheets(path, parts=parts) == scan_sheets(path) == {
+        "Xóm Ao Sen": SheetExtras(hidden_rows=[4, 5])}
