@@ -136,14 +136,13 @@ def check_workbook_file(
     if size > max_bytes:
         raise _fail(label, f"the file is {_mb(size)}, larger than the limit of {_mb(max_bytes)};"
                            " refusing to read it")
-    # a small file is read once, whole: the head, the zip's directory and its parts all come
-    # from these bytes (zipfile's per-part file objects cost more than the decompression)
-    whole = p.read_bytes() if size <= DIRECT_READ_BYTES else None
-    if whole is not None:
-        head = whole[:HEAD_BYTES]
-    else:
-        with p.open("rb") as fh:
-            head = fh.read(HEAD_BYTES)
+    whole = None
+    with p.open("rb") as fh:
+        head = fh.read(HEAD_BYTES)
+        if head.startswith(ZIP_MAGICS) and size <= DIRECT_READ_BYTES:
+            # a small zip is read once, whole: its directory and parts all come from these
+            # bytes (zipfile's per-part file objects cost more than the decompression)
+            whole = head + fh.read()
     if head.startswith(ZIP_MAGICS):
         fmt = _check_zip(p, label, max_uncompressed=max_uncompressed, max_ratio=max_ratio,
                          whole=whole, parts=parts)
