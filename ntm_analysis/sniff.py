@@ -19,11 +19,17 @@ import os
 import stat
 import struct
 import zipfile
-import zlib
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from ntm_analysis.errors import InputError, Location
+
+try:  # zlib-ng when installed: the same inflate and CRC-32 as zlib, about 1.8 times as fast
+    from zlib_ng import zlib_ng as zlib
+except ImportError:
+    import zlib  # type: ignore[no-redef, unused-ignore]  # (no-redef when zlib-ng is there)
+#: zlib's (or zlib-ng's) error (zlib-ng's stub declares an instance, not a class)
+_ZLIB_ERROR = cast("type[Exception]", zlib.error)
 
 log = logging.getLogger(__name__)
 
@@ -434,7 +440,7 @@ def _inflate_unchecked(whole: bytes, info: _Entry) -> bytes | None:
     if info.compress_type == zipfile.ZIP_DEFLATED:
         try:
             data = zlib.decompressobj(-15).decompress(memoryview(whole)[begin:end], size + 1)
-        except zlib.error:
+        except _ZLIB_ERROR:
             return None
     elif info.compress_type == zipfile.ZIP_STORED:
         data = whole[begin:end]

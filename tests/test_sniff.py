@@ -570,3 +570,47 @@ def test_the_directory_reader_defers_what_it_does_not_read_plainly() -> None:
     broken = bytearray(whole)
     broken[broken.index(b"PK\x01\x02") + 1] ^= 0xFF  # the first directory record's signature
     assert sniff._read_directory(bytes(broken)) is None
+
+
+def test_a_part_that_inflates_past_its_promised_size_is_not_inflated_further(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A directory that promises 100 bytes for a part holding 1 MB: the inflate stops one byte
+    past the promise, the part is left to zipfile and not kept, and the check answers as it does
+    through zipfile alone."""
+    from ntm_analysis import sniff
+
+    member = "xl/worksheets/sheet1.xml"
+    body = b'<worksheet><sheetData/></worksheet>' + b" " * 1_000_000
+    path = _with_part(CORPUS / "hidden-rows.xlsx", tmp_path / "lying.xlsx", member, body)
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        count = len(zf.infolist())
+    central = data.index(b"PK\x01\x02")
+    for _ in range(count):  # patch the promised size in the member's directory record
+        size = int.from_bytes(data[central + 28:central + 30], "little")
+        if data[central + 46:central + 46 + size] == member.encode():
+            data[central + 24:central + 28] = (100).to_bytes(4, "little")
+            break
+        extra = int.from_bytes(data[central + 30:central + 32], "little")
+        comment = int.from_bytes(data[central + 32:central + 34], "little")
+        central += 46 + size + extra + comment
+    path.write_bytes(bytes(data))
+    whole = bytes(data)
+    entries = sniff._read_directory(whole)
+    assert entries is not None
+    entry = next(e for e in entries if e.filename == member)
+    assert entry.file_size == 100 and entry.compress_size < 10_000
+    assert sniff._inflate_unchecked(whole, entry) is None
+
+    def check() -> tuple[str, dict[str, bytes]]:
+        parts: dict[str, bytes] = {}
+        try:
+            verdict = check_workbook_file(path, parts=parts)
+        except InputError as error:
+            verdict = str(error)
+        return verdict, parts
+
+    direct = check()
+    assert member not in direct[1] and "xl/workbook.xml" in direct[1]
+    monkeypatch.setattr(sniff, "DIRECT_READ_BYTES", -1)
+    assert direct == check()
