@@ -1,8 +1,9 @@
 """Check that a file is a workbook we can safely read, before any reader touches it.
 
 ``check_workbook_file`` looks at a file's first bytes and, for zip-based workbooks, at the zip's
-central directory; it reads a whole file into memory only when it is small
-(``DIRECT_READ_BYTES``). It returns the real format
+central directory; it reads a whole zip into memory only when it is small
+(``DIRECT_READ_BYTES``), and then reads the directory from those bytes itself when its layout
+is plain (zipfile otherwise). It returns the real format
 (``"xlsx"``, ``"xlsm"``, ``"xls"`` or ``"ods"``, whatever the file's extension says) or raises
 :class:`~ntm_analysis.errors.InputError` with a message that says what the file looks like
 instead: a PDF, a CSV, an HTML page, random bytes, a password-protected workbook, a zip bomb, a
@@ -98,9 +99,11 @@ def check_workbook_file(
     max_ratio
         Largest compression ratio accepted for a member of more than 1 MB uncompressed.
     parts
-        When given, the XML parts of a zip workbook that the entity scan read whole (each as
-        its directory promised, at most ``KEEP_PART_BYTES`` in all) are stored here by name,
-        so that later readers of the same file need not decompress them again.
+        When given, the XML parts of a zip workbook that later readers use (the workbook, its
+        relationships, the styles and the sheets: see ``KEPT_PARTS``) and that the entity scan
+        read whole (each as its directory promised, CRC-32 checked, at most
+        ``KEEP_PART_BYTES`` in all) are stored here by name, so that those readers need not
+        decompress them again.
 
     Returns
     -------
