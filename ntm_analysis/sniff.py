@@ -197,9 +197,10 @@ def _read_directory(whole: bytes) -> list[_Entry] | None:
     """The zip's central directory as zipfile would read it, or None to let zipfile read it.
 
     Only the plain layout is read here: the end record last in the file (no archive comment), no
-    Zip64 records or values, nothing before the first member, no NUL in a name, every directory
-    record where the previous one ends and the last one ending at the end record, extra fields
-    that zipfile would not call corrupt. Anything else is zipfile's (with its own errors).
+    Zip64 records or values, nothing before the first member, no NUL or backslash in a name,
+    every directory record where the previous one ends and the last one ending at the end
+    record, extra fields that zipfile would not call corrupt. Anything else is zipfile's (with
+    its own errors).
     """
     end = len(whole) - _END.size
     if end < 0 or whole[end:end + 4] != b"PK\x05\x06" or whole[-2:] != b"\0\0":
@@ -225,8 +226,8 @@ def _read_directory(whole: bytes) -> list[_Entry] | None:
             return None  # Zip64 values in an extra field
         start = pos + head
         raw = whole[start:start + name_len]
-        if b"\0" in raw:
-            return None
+        if b"\0" in raw or b"\\" in raw:
+            return None  # names zipfile cuts (at a NUL) or rewrites (a backslash on Windows)
         if extra_len and not _plain_extra(whole[start + name_len:start + name_len + extra_len]):
             return None
         pos = start + name_len + extra_len + comment_len

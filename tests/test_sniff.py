@@ -570,6 +570,9 @@ def test_the_directory_reader_defers_what_it_does_not_read_plainly() -> None:
     broken = bytearray(whole)
     broken[broken.index(b"PK\x01\x02") + 1] ^= 0xFF  # the first directory record's signature
     assert sniff._read_directory(bytes(broken)) is None
+    for odd in (b"\0", b"\\"):  # a name zipfile cuts at a NUL or rewrites on Windows
+        name = whole.index(b"xl/workbook.xml", whole.index(b"PK\x01\x02"))
+        assert sniff._read_directory(whole[:name + 2] + odd + whole[name + 3:]) is None
 
 
 def test_a_part_that_inflates_past_its_promised_size_is_not_inflated_further(
