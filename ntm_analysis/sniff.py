@@ -1,8 +1,9 @@
 """Check that a file is a workbook we can safely read, before any reader touches it.
 
 ``check_workbook_file`` looks at a file's first bytes and, for zip-based workbooks, at the zip's
-central directory; it reads a whole file into memory only when it is small
-(``DIRECT_READ_BYTES``). It returns the real format
+central directory; it reads a whole zip into memory only when it is small
+(``DIRECT_READ_BYTES``), and then reads the directory from those bytes itself when its layout
+is plain (zipfile otherwise). It returns the real format
 (``"xlsx"``, ``"xlsm"``, ``"xls"`` or ``"ods"``, whatever the file's extension says) or raises
 :class:`~ntm_analysis.errors.InputError` with a message that says what the file looks like
 instead: a PDF, a CSV, an HTML page, random bytes, a password-protected workbook, a zip bomb, a
@@ -12,14 +13,24 @@ workbook carrying XML entity declarations (billion laughs, external entities).
 from __future__ import annotations
 
 import codecs
+import errno
+import io
 import logging
 import os
+import stat
 import struct
 import zipfile
-import zlib
 from pathlib import Path
+from typing import NamedTuple, cast
 
 from ntm_analysis.errors import InputError, Location
+
+try:  # zlib-ng when installed: the same inflate and CRC-32 as zlib, about 1.8 times as fast
+    from zlib_ng import zlib_ng as zlib
+except ImportError:
+    import zlib  # type: ignore[no-redef, unused-ignore]  # (no-redef when zlib-ng is there)
+#: zlib's (or zlib-ng's) error (zlib-ng's stub declares an instance, not a class)
+_ZLIB_ERROR = cast("type[Exception]", zlib.error)
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +65,10 @@ _MAGICS: tuple[tuple[bytes, str], ...] = (
 )
 
 
+#: The errors for which ``Path.exists()`` answers False (pathlib's ``_IGNORED_ERRNOS``).
+_NOT_FOUND_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
+
+
 def _fail(label: str, problem: str) -> InputError:
     return InputError(Location(file=label), problem)
 
@@ -84,9 +99,11 @@ def check_workbook_file(
     max_ratio
         Largest compression ratio accepted for a member of more than 1 MB uncompressed.
     parts
-        When given, the XML parts of a zip workbook that the entity scan read whole (each as
-        its directory promised, at most ``KEEP_PART_BYTES`` in all) are stored here by name,
-        so that later readers of the same file need not decompress them again.
+        When given, the XML parts of a zip workbook that later readers use (the workbook, its
+        relationships, the styles and the sheets: see ``KEPT_PARTS``) and that the entity scan
+        read whole (each as its directory promised, CRC-32 checked, at most
+        ``KEEP_PART_BYTES`` in all) are stored here by name, so that those readers need not
+        decompress them again.
 
     Returns
     -------
@@ -110,21 +127,34 @@ def check_workbook_file(
     """
     p = Path(path)
     label = p.name or str(p)
-    if not p.exists():
+    try:
+        st = os.stat(p)
+    except ValueError:  # e.g. a NUL in the name
+        st = None
+    except OSError as error:
+        if error.errno not in _NOT_FOUND_ERRNOS:
+            raise
+        st = None
+    if st is None:  # what Path.exists() calls missing
         raise _fail(label, f"file not found (looked for '{p}')")
-    if p.is_dir():
+    if stat.S_ISDIR(st.st_mode):
         raise _fail(label, "this is a folder, not a workbook file")
-    size = p.stat().st_size
+    size = st.st_size
     if size == 0:
         raise _fail(label, "the file is empty (0 bytes); expected an Excel workbook")
     if size > max_bytes:
         raise _fail(label, f"the file is {_mb(size)}, larger than the limit of {_mb(max_bytes)};"
                            " refusing to read it")
+    whole = None
     with p.open("rb") as fh:
         head = fh.read(HEAD_BYTES)
+        if head.startswith(ZIP_MAGICS) and size <= DIRECT_READ_BYTES:
+            # a small zip is read once, whole: its directory and parts all come from these
+            # bytes (zipfile's per-part file objects cost more than the decompression)
+            whole = head + fh.read()
     if head.startswith(ZIP_MAGICS):
         fmt = _check_zip(p, label, max_uncompressed=max_uncompressed, max_ratio=max_ratio,
-                         size=size, parts=parts)
+                         whole=whole, parts=parts)
     elif head.startswith(OLE2_MAGIC):
         fmt = _check_ole2(p, label)
     else:
@@ -134,40 +164,155 @@ def check_workbook_file(
 
 
 # --------------------------------------------------------------------------------------- zip
-def _check_zip(p: Path, label: str, *, max_uncompressed: int, max_ratio: float,
-               size: int, parts: dict[str, bytes] | None = None) -> str:
+class _Entry(NamedTuple):
+    """What the check reads of a zip member's directory record (named as in ``ZipInfo``)."""
+
+    filename: str
+    raw_name: bytes  # the name's bytes, as the member's local header must repeat them
+    flag_bits: int
+    compress_type: int
+    CRC: int
+    compress_size: int
+    file_size: int
+    header_offset: int
+    position: int  # in the directory (and in zipfile's ``infolist()``)
+
+
+def _entry(info: zipfile.ZipInfo, index: int) -> _Entry:
     try:
-        zf = zipfile.ZipFile(p)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        raise _fail(label, "the file starts like a zip-based workbook but is damaged or"
-                           " truncated; save it again from Excel") from None
-    with zf:
-        infos = zf.infolist()
-        names = {i.filename for i in infos}
-        total = sum(i.file_size for i in infos)
+        raw = info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437")
+    except UnicodeEncodeError:
+        raw = b""  # never equal to a local header's name: such a part is streamed by zipfile
+    return _Entry(info.filename, raw, info.flag_bits, info.compress_type, info.CRC,
+                  info.compress_size, info.file_size, info.header_offset, index)
+
+
+_END = struct.Struct("<4s4H2LH")  # zipfile's structEndArchive
+_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")  # zipfile's structCentralDir
+#: Largest "version needed to extract" zipfile accepts (its MAX_EXTRACT_VERSION).
+_MAX_EXTRACT_VERSION = 63
+
+
+def _read_directory(whole: bytes) -> list[_Entry] | None:
+    """The zip's central directory as zipfile would read it, or None to let zipfile read it.
+
+    Only the plain layout is read here: the end record last in the file (no archive comment), no
+    Zip64 records or values, nothing before the first member, no NUL or backslash in a name,
+    every directory record where the previous one ends and the last one ending at the end
+    record, extra fields that zipfile would not call corrupt. Anything else is zipfile's (with
+    its own errors).
+    """
+    end = len(whole) - _END.size
+    if end < 0 or whole[end:end + 4] != b"PK\x05\x06" or whole[-2:] != b"\0\0":
+        return None
+    if end >= 20 and whole[end - 20:end - 16] == b"PK\x06\x07":
+        return None  # a Zip64 end record locator
+    _, _, _, _, _, size_cd, offset_cd, _ = _END.unpack_from(whole, end)
+    if offset_cd + size_cd != end:
+        return None  # data before the zip ("concat") or a directory that does not fit
+    entries: list[_Entry] = []
+    unpack = _CENTRAL.unpack_from
+    head = _CENTRAL.size
+    pos = offset_cd
+    while pos < end:
+        if pos + head > end:
+            return None
+        rec = unpack(whole, pos)
+        if rec[0] != b"PK\x01\x02" or rec[3] > _MAX_EXTRACT_VERSION:
+            return None
+        flags, method, crc, csize, size = rec[5], rec[6], rec[9], rec[10], rec[11]
+        name_len, extra_len, comment_len, offset = rec[12], rec[13], rec[14], rec[18]
+        if 0xFFFFFFFF in (csize, size, offset):
+            return None  # Zip64 values in an extra field
+        start = pos + head
+        raw = whole[start:start + name_len]
+        if b"\0" in raw or b"\\" in raw:
+            return None  # names zipfile cuts (at a NUL) or rewrites (a backslash on Windows)
+        if extra_len and not _plain_extra(whole[start + name_len:start + name_len + extra_len]):
+            return None
+        pos = start + name_len + extra_len + comment_len
+        if pos > end:
+            return None
+        if raw.isascii():
+            name = raw.decode("ascii")
+        else:
+            try:
+                name = raw.decode("utf-8" if flags & 0x800 else "cp437")
+            except UnicodeDecodeError:
+                return None
+        entries.append(_Entry(name, raw, flags, method, crc, csize, size, offset, len(entries)))
+    return entries
+
+
+def _plain_extra(extra: bytes) -> bool:
+    """True when zipfile reads ``extra`` without complaint (its ``_decodeExtra``'s test)."""
+    pos = 0
+    while len(extra) - pos >= 4:
+        length = int.from_bytes(extra[pos + 2:pos + 4], "little")
+        if pos + 4 + length > len(extra):
+            return False
+        pos += 4 + length
+    return True
+
+
+def _damaged(label: str) -> InputError:
+    return _fail(label, "the file starts like a zip-based workbook but is damaged or truncated;"
+                        " save it again from Excel")
+
+
+class _Zip:
+    """The ``zipfile.ZipFile`` of a package, opened only when a part needs it."""
+
+    def __init__(self, p: Path, label: str, whole: bytes | None,
+                 zf: zipfile.ZipFile | None = None) -> None:
+        self._source: Path | io.BytesIO = p if whole is None else io.BytesIO(whole)
+        self._label = label
+        self._zf = zf
+
+    def get(self) -> zipfile.ZipFile:
+        if self._zf is None:
+            try:
+                self._zf = zipfile.ZipFile(self._source)
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+                raise _damaged(self._label) from None
+        return self._zf
+
+    def close(self) -> None:
+        if self._zf is not None:
+            self._zf.close()
+
+
+def _check_zip(p: Path, label: str, *, max_uncompressed: int, max_ratio: float,
+               whole: bytes | None, parts: dict[str, bytes] | None = None) -> str:
+    entries = _read_directory(whole) if whole is not None else None
+    package = _Zip(p, label, whole)
+    if entries is None:
+        entries = [_entry(info, n) for n, info in enumerate(package.get().infolist())]
+    try:
+        names = {e.filename for e in entries}
+        total = sum(e.file_size for e in entries)
         if total > max_uncompressed:
             raise _fail(label, f"the workbook would unpack to {_mb(total)}, more than the limit of"
                                f" {_mb(max_uncompressed)} (possible zip bomb); refusing to read it")
-        for info in infos:
-            if info.file_size > RATIO_MIN_MEMBER:
-                ratio = info.file_size / max(info.compress_size, 1)
+        for e in entries:
+            if e.file_size > RATIO_MIN_MEMBER:
+                ratio = e.file_size / max(e.compress_size, 1)
                 if ratio > max_ratio:
-                    raise _fail(label, f"part '{info.filename}' is compressed {ratio:,.0f} to 1,"
+                    raise _fail(label, f"part '{e.filename}' is compressed {ratio:,.0f} to 1,"
                                        f" more than the limit of {max_ratio:,.0f} to 1 (possible"
                                        " zip bomb); refusing to read it")
-        if any(i.flag_bits & 0x1 for i in infos):
+        if any(e.flag_bits & 0x1 for e in entries):
             raise _fail(label, PASSWORD_PROBLEM)
-        fmt = _zip_kind(zf, names, label)
-        # a small file is read once and its parts inflated straight from memory; zipfile's
-        # per-part file objects cost more than the decompression itself
-        whole = p.read_bytes() if size <= DIRECT_READ_BYTES else None
-        _scan_xml_parts(zf, infos, label, parts, whole)
+        fmt = _zip_kind(package, names, label)
+        _scan_xml_parts(package, entries, label, parts, whole)
+    finally:
+        package.close()
     return fmt
 
 
-def _zip_kind(zf: zipfile.ZipFile, names: set[str], label: str) -> str:
+def _zip_kind(package: _Zip, names: set[str], label: str) -> str:
     if "mimetype" in names:
-        mime = zf.read("mimetype")[:200].strip()
+        mime = package.get().read("mimetype")[:200].strip()
         if mime == ODS_MIMETYPE:
             return "ods"
         kind = mime.decode("ascii", "replace")
@@ -198,38 +343,64 @@ DIRECT_READ_BYTES = 8 * 1024 * 1024
 DIRECT_PART_BYTES = 16 * 1024 * 1024
 
 
-def _scan_xml_parts(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], label: str,
+#: The parts later readers take from ``parts``: the workbook and its relationships (sheet
+#: names and parts for ``sheetxml.scan_sheets``), the styles (``legacy.workbook_font_encoding``),
+#: and the sheets (``_KEPT_FOLDERS``). The other XML parts are scanned, not kept.
+KEPT_PARTS = frozenset({"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml"})
+#: Where the parts of the workbook's sheets are (every kind a ``<sheet>`` element can name).
+_KEPT_FOLDERS = ("xl/worksheets/", "xl/chartsheets/", "xl/dialogsheets/", "xl/macrosheets/")
+_XML_SUFFIXES = (".xml", ".rels", ".vml")
+
+
+def _kept(name: str) -> bool:
+    """True for a part later readers take from ``parts`` (see ``KEPT_PARTS``)."""
+    return name in KEPT_PARTS or (name.startswith(_KEPT_FOLDERS) and name.endswith(".xml")
+                                  and "/_rels/" not in name)
+
+
+def _scan_xml_parts(package: _Zip, infos: list[_Entry], label: str,
                     parts: dict[str, bytes] | None = None, whole: bytes | None = None) -> None:
     """Refuse a package whose XML parts declare a DOCTYPE or entities (streamed, bounded).
 
-    With ``parts``, each part read whole (exactly its promised size) is kept there, within
-    ``KEEP_PART_BYTES`` in all. With ``whole`` (the file's bytes), parts are inflated from it
-    directly where that gives exactly what zipfile would read; others are streamed.
+    With ``parts``, each part later readers need (``KEPT_PARTS``, sheets) that was read
+    whole (exactly its promised size and CRC-32) is kept there, within ``KEEP_PART_BYTES`` in
+    all. With ``whole`` (the file's bytes), parts are inflated from it directly where that gives
+    exactly what zipfile would read; others are streamed.
+
+    Both declarations contain "!", so a part without a byte 0x21 declares nothing, in UTF-8 as
+    in UTF-16 or UTF-32 (where "!" is 21 00, 00 21...): one ``memchr`` decides most parts. A
+    part that is neither kept nor holds a "!" needs no CRC check either: zipfile would give the
+    same bytes or refuse them, and in both cases nothing is declared.
     """
     room = KEEP_PART_BYTES if parts is not None else 0
     for info in infos:
-        name = info.filename.lower()
-        if not name.endswith((".xml", ".rels", ".vml")) or info.is_dir():
+        filename = info.filename
+        if not filename.lower().endswith(_XML_SUFFIXES):  # (so not a folder, "name/")
             continue
-        keep: list[bytes] | None = [] if info.file_size <= room else None
-        direct = _inflate(whole, info) if whole is not None else None
-        if direct is not None:
-            if _declares_entities(direct):
-                raise _fail(label, f"{ENTITY_PROBLEM} (part '{info.filename}')")
-            if keep is not None and direct:
-                keep.append(direct)
-        elif _part_declares_entities(zf, info, keep):
-            raise _fail(label, f"{ENTITY_PROBLEM} (part '{info.filename}')")
+        keep = parts is not None and info.file_size <= room and _kept(filename)
+        data = _inflate_unchecked(whole, info) if whole is not None else None
+        if data is not None:
+            suspect = b"!" in data
+            if (keep or suspect) and zlib.crc32(data) != info.CRC:
+                data = None  # damaged: zipfile reads it below and says so, as before
+            elif suspect and _declares_entities(data):
+                raise _fail(label, f"{ENTITY_PROBLEM} (part '{filename}')")
+        if data is None:
+            chunks: list[bytes] | None = [] if keep else None
+            zf = package.get()
+            if _part_declares_entities(zf, zf.infolist()[info.position], chunks):
+                raise _fail(label, f"{ENTITY_PROBLEM} (part '{filename}')")
+            data = b"".join(chunks) if chunks else b""
         if parts is None:
             continue
-        data = b"".join(keep) if keep else b""
-        if keep and len(data) == info.file_size:  # read to its end, CRC checked by zipfile
-            parts[info.filename] = data
+        if keep and data and len(data) == info.file_size:  # read to its end, CRC checked
+            parts[filename] = data
             room -= len(data)
         else:
-            # not kept (too large, empty, damaged): a reader goes to the zip, and an earlier
-            # member of the same name must not stand in for this one (zipfile reads the last)
-            parts.pop(info.filename, None)
+            # not kept (not needed, too large, empty, damaged): a reader goes to the zip, and an
+            # earlier member of the same name must not stand in for this one (zipfile reads the
+            # last)
+            parts.pop(filename, None)
 
 
 _NEEDLES = ("<!doctype", "<!entity")
@@ -244,41 +415,42 @@ def _inflate(whole: bytes, info: zipfile.ZipInfo) -> bytes | None:
     member, exactly the promised size, the directory's CRC-32); anything else returns None and
     the part is streamed through zipfile as before, with its own checks and messages.
     """
-    if info.file_size > DIRECT_PART_BYTES:
+    data = _inflate_unchecked(whole, _entry(info, -1))
+    return data if data is not None and zlib.crc32(data) == info.CRC else None
+
+
+def _inflate_unchecked(whole: bytes, info: _Entry) -> bytes | None:
+    """``_inflate`` without the CRC-32 check (exactly the promised size, or None)."""
+    size = info.file_size
+    if size > DIRECT_PART_BYTES:
         return None  # streamed in chunks instead of held whole
     start = info.header_offset
-    header = whole[start:start + _LOCAL_HEADER.size]
-    if len(header) != _LOCAL_HEADER.size:
+    if start < 0:
         return None
-    fields = _LOCAL_HEADER.unpack(header)
+    try:
+        fields = _LOCAL_HEADER.unpack_from(whole, start)
+    except struct.error:
+        return None
     if fields[0] != b"PK\x03\x04":
         return None
     name_len, extra_len = fields[10], fields[11]
     begin = start + _LOCAL_HEADER.size
-    name = whole[begin:begin + name_len]
-    encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
-    try:
-        if name.decode(encoding) != info.orig_filename:
-            return None
-    except UnicodeDecodeError:
-        return None
+    if name_len != len(info.raw_name) or not whole.startswith(info.raw_name, begin):
+        return None  # zipfile compares the names decoded alike: equal exactly when the bytes are
     begin += name_len + extra_len
-    packed = whole[begin:begin + info.compress_size]
-    if len(packed) != info.compress_size:
+    end = begin + info.compress_size
+    if end > len(whole):
         return None
-    if info.compress_type == zipfile.ZIP_STORED:
-        data = packed
-    elif info.compress_type == zipfile.ZIP_DEFLATED:
-        inflater = zlib.decompressobj(-15)
+    if info.compress_type == zipfile.ZIP_DEFLATED:
         try:
-            data = inflater.decompress(packed, info.file_size + 1)
-        except zlib.error:
+            data = zlib.decompressobj(-15).decompress(memoryview(whole)[begin:end], size + 1)
+        except _ZLIB_ERROR:
             return None
+    elif info.compress_type == zipfile.ZIP_STORED:
+        data = whole[begin:end]
     else:
         return None
-    if len(data) != info.file_size or zlib.crc32(data) != info.CRC:
-        return None
-    return data
+    return data if len(data) == size else None
 
 
 def _declares_entities(data: bytes) -> bool:

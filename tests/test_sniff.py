@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
+import io
 import re
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -227,8 +229,9 @@ def test_calamine_expands_and_leaks_nothing(name: str) -> None:
                                   "legacy-tcvn3.xlsx", "valid-minimal.xlsx"])
 def test_parts_kept_by_the_check_are_the_zip_parts_and_serve_the_scans(
         name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The file check hands its decompressed XML parts on; the scans then give the same answers
-    as reading the zip again, also when the check kept nothing (budget exhausted)."""
+    """The file check hands on the decompressed XML parts the scans read (workbook, its
+    relationships, styles, worksheets) and no other; the scans then give the same answers as
+    reading the zip again, also when the check kept nothing (budget exhausted)."""
     from ntm_analysis import sniff
     from ntm_analysis.legacy import workbook_font_encoding
     from ntm_analysis.sheetxml import scan_sheets
@@ -238,7 +241,11 @@ def test_parts_kept_by_the_check_are_the_zip_parts_and_serve_the_scans(
     check_workbook_file(path, parts=parts)
     with zipfile.ZipFile(path) as zf:
         xml = [i.filename for i in zf.infolist() if i.filename.endswith((".xml", ".rels"))]
-        assert sorted(parts) == sorted(xml)
+        wanted = {"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml"}
+        sheets = [n for n in xml if re.fullmatch(r"xl/worksheets/[^/]+\.xml", n)]
+        assert sheets and "xl/workbook.xml" in xml
+        assert sorted(parts) == sorted((wanted & set(xml)) | set(sheets))
+        assert "[Content_Types].xml" in xml and "[Content_Types].xml" not in parts
         assert all(parts[n] == zf.read(n) for n in parts)
     assert scan_sheets(path, parts=parts) == scan_sheets(path)
     assert workbook_font_encoding(path, parts=parts) == workbook_font_encoding(path)
@@ -292,7 +299,7 @@ def test_parts_of_a_repeated_member_name_are_the_ones_zipfile_reads(tmp_path: Pa
     with zipfile.ZipFile(path) as zf:
         infos = zf.infolist()
         assert infos[-1].filename == "xl/styles.xml"
-        room = sum(i.file_size for i in infos[:-1] if i.filename.endswith((".xml", ".rels")))
+        room = sum(i.file_size for i in infos[:-1] if sniff._kept(i.filename))
         last = zf.read("xl/styles.xml")
     original = sniff.KEEP_PART_BYTES
     try:
@@ -301,7 +308,7 @@ def test_parts_of_a_repeated_member_name_are_the_ones_zipfile_reads(tmp_path: Pa
         check_workbook_file(path, parts=parts)
     finally:
         sniff.KEEP_PART_BYTES = original
-    assert "[Content_Types].xml" in parts  # the room was used
+    assert "xl/workbook.xml" in parts  # the room was used
     assert parts.get("xl/styles.xml", last) == last
 
 
@@ -352,14 +359,16 @@ def test_inflated_parts_cover_the_workbooks_and_refuse_entities() -> None:
         assert sniff._declares_entities(data) == (name != "valid-minimal.xlsx")
 
 
-def test_a_damaged_part_is_left_to_zipfile(tmp_path: Path) -> None:
+@pytest.mark.parametrize("member", ["xl/sharedStrings.xml", "xl/worksheets/sheet1.xml"])
+def test_a_damaged_part_is_left_to_zipfile(tmp_path: Path, member: str) -> None:
     """A part whose bytes do not match the directory's CRC is not inflated from memory (zipfile
-    reads it, and the reader reports it), and its bytes are not handed on."""
+    reads it, and the reader reports it), and its bytes are not handed on: neither a part the
+    scans read (a worksheet, CRC-checked before it is kept) nor one they do not."""
     from ntm_analysis import sniff
 
     src = (CORPUS / "valid-minimal.xlsx").read_bytes()
     with zipfile.ZipFile(CORPUS / "valid-minimal.xlsx") as zf:
-        info = zf.getinfo("xl/sharedStrings.xml")
+        info = zf.getinfo(member)
         assert info.compress_type == zipfile.ZIP_DEFLATED
     start = info.header_offset + 30 + len(info.orig_filename.encode()) + len(info.extra)
     damaged = bytearray(src)
@@ -367,10 +376,12 @@ def test_a_damaged_part_is_left_to_zipfile(tmp_path: Path) -> None:
     path = tmp_path / "damaged.xlsx"
     path.write_bytes(bytes(damaged))
     with zipfile.ZipFile(path) as zf:
-        assert sniff._inflate(bytes(damaged), zf.getinfo("xl/sharedStrings.xml")) is None
+        assert sniff._inflate(bytes(damaged), zf.getinfo(member)) is None
+        with pytest.raises(zipfile.BadZipFile):
+            zf.read(member)
     parts: dict[str, bytes] = {}
     assert check_workbook_file(path, parts=parts) == "xlsx"  # the reader reports the damage
-    assert "xl/sharedStrings.xml" not in parts and "xl/workbook.xml" in parts
+    assert member not in parts and "xl/workbook.xml" in parts
 
 
 def test_a_part_in_a_method_zipfile_lacks_is_left_to_the_reader(tmp_path: Path) -> None:
@@ -407,3 +418,202 @@ def test_a_part_in_a_method_zipfile_lacks_is_left_to_the_reader(tmp_path: Path) 
         load_workbook(path)
     except NtmError as error:
         assert "deflate64.xlsx" in str(error)
+
+
+def _with_part(src: Path, dst: Path, member: str, data: bytes) -> Path:
+    """Copy the workbook ``src`` to ``dst`` with ``member``'s bytes replaced (or added)."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name in zin.namelist():
+            zout.writestr(name, data if name == member else zin.read(name))
+        if member not in zin.namelist():
+            zout.writestr(member, data)
+    return dst
+
+
+_DOCTYPE = (b'<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY a "lol">]>\n')
+#: Where a declaration can hide in a part: after the XML declaration, after a long comment
+#: (past any "first chunk"), as UTF-16 with a byte order mark or without one.
+_HIDDEN_DECLARATIONS = {
+    "plain": _DOCTYPE + b"<r>&a;</r>",
+    "after-comment": (b'<?xml version="1.0"?><!--' + b"x" * 70_000 + b"-->"
+                      b'<!ENTITY a SYSTEM "file:///etc/passwd"><r/>'),
+    "utf16-bom": "\ufeff".encode("utf-16-le") + _DOCTYPE.decode().encode("utf-16-le"),
+    "utf16-no-bom": _DOCTYPE.decode().encode("utf-16-le") + "<r/>".encode("utf-16-le"),
+    "upper-lower": b"<r/><!eNtItY x 'y'>",
+}
+
+
+@pytest.mark.parametrize("member", ["xl/worksheets/sheet1.xml", "xl/theme/theme1.xml",
+                                    "docProps/core.xml", "xl/_rels/workbook.xml.rels",
+                                    "xl/styles.xml"])
+@pytest.mark.parametrize("kind", sorted(_HIDDEN_DECLARATIONS))
+def test_a_declaration_in_any_xml_part_is_refused(tmp_path: Path, member: str,
+                                                  kind: str) -> None:
+    """Parts the scans read (kept) and parts nobody reads later (scanned, not kept) alike."""
+    path = _with_part(CORPUS / "hidden-rows.xlsx", tmp_path / "attack.xlsx", member,
+                      _HIDDEN_DECLARATIONS[kind])
+    kept: dict[str, bytes] = {}
+    for parts in (None, kept):
+        with pytest.raises(InputError) as info:
+            check_workbook_file(path, parts=parts)
+        assert str(info.value) == f"attack.xlsx: {ENTITY_PROBLEM} (part '{member}')"
+
+
+@pytest.mark.parametrize("member", ["xl/worksheets/sheet1.xml", "xl/theme/theme1.xml"])
+def test_exclamation_marks_without_a_declaration_are_accepted(tmp_path: Path,
+                                                              member: str) -> None:
+    """A "!" (a comment, a formula's sheet reference, text) sends a part to the full scan, which
+    finds no declaration; the part is kept when the scans read it."""
+    src = CORPUS / "hidden-rows.xlsx"
+    with zipfile.ZipFile(src) as zf:
+        original = zf.read(member)
+    root = original.index(b">", original.index(b"<", 1)) + 1  # after the root element's tag
+    data = original[:root] + b"<!-- Chu y! Hello! --><!-- ENTITY -->" + original[root:]
+    path = _with_part(src, tmp_path / "bang.xlsx", member, data)
+    parts: dict[str, bytes] = {}
+    assert check_workbook_file(path, parts=parts) == "xlsx"
+    assert parts.get(member) == (data if member.startswith("xl/worksheets/") else None)
+
+
+class _Unseekable(io.RawIOBase):
+    """A write-only stream zipfile cannot seek in: it writes data descriptors after each part."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: Any) -> int:
+        self.data += bytes(b)
+        return len(b)
+
+
+def _zip_variant(kind: str, dst: Path) -> Path:
+    """hidden-rows.xlsx rewritten with one zip feature the directory reader must get right."""
+    with zipfile.ZipFile(CORPUS / "hidden-rows.xlsx") as zin:
+        members = [(info, zin.read(info)) for info in zin.infolist()]
+    method = zipfile.ZIP_STORED if kind == "stored" else zipfile.ZIP_DEFLATED
+    stream = _Unseekable() if kind == "data-descriptors" else None
+    with zipfile.ZipFile(stream if stream is not None else dst, "w", method) as zout:
+        for info, data in members:
+            new = zipfile.ZipInfo(info.filename, info.date_time)
+            new.compress_type = method
+            if kind == "extra-fields":  # an extended timestamp, as Info-ZIP writes
+                new.extra = b"UT\x05\x00\x01\x00\x00\x00\x00"
+            if kind == "corrupt-extra-field":
+                new.extra = b"UT\x09\x00\x01"
+            if kind == "zip64":
+                with zout.open(new, "w", force_zip64=True) as fh:
+                    fh.write(data)
+            else:
+                zout.writestr(new, data)
+        if kind == "utf8-names":
+            zout.writestr("docProps/ghi-chú.xml", "<ghi-chú>Xóm Ao Sen</ghi-chú>")
+            zout.writestr("xl/worksheets/_rels/ghi-chú.xml.rels", "<Relationships/>")
+        if kind == "comment":
+            zout.comment = b"Saved by the commune office"
+    if stream is not None:
+        dst.write_bytes(bytes(stream.data))
+    return dst
+
+
+_ZIP_VARIANTS = ["comment", "corrupt-extra-field", "data-descriptors", "extra-fields", "stored",
+                 "utf8-names", "zip64"]
+
+
+@pytest.mark.parametrize("kind", _ZIP_VARIANTS)
+def test_the_directory_is_read_as_zipfile_reads_it(tmp_path: Path, kind: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check's own reading of the central directory gives zipfile's members (or defers to
+    zipfile), and the verdict and kept parts are those of the check through zipfile alone."""
+    from ntm_analysis import sniff
+
+    path = _zip_variant(kind, tmp_path / f"{kind}.xlsx")
+    entries = sniff._read_directory(path.read_bytes())
+    try:
+        with zipfile.ZipFile(path) as zf:
+            expected = [sniff._entry(info, n) for n, info in enumerate(zf.infolist())]
+    except zipfile.BadZipFile:
+        expected = None
+    if kind in ("comment", "corrupt-extra-field"):
+        assert entries is None  # left to zipfile
+    else:
+        assert entries is not None and entries == expected
+
+    def check() -> tuple[str, dict[str, bytes]]:
+        parts: dict[str, bytes] = {}
+        try:
+            verdict = check_workbook_file(path, parts=parts)
+        except InputError as error:
+            verdict = str(error)
+        return verdict, parts
+
+    direct = check()
+    assert direct[0] == ("xlsx" if expected is not None else
+                         f"{kind}.xlsx: the file starts like a zip-based workbook but is damaged"
+                         " or truncated; save it again from Excel")
+    assert (direct[1].get("xl/worksheets/sheet1.xml") is not None) == (expected is not None)
+    monkeypatch.setattr(sniff, "DIRECT_READ_BYTES", -1)  # zipfile reads the directory and parts
+    assert direct == check()
+
+
+def test_the_directory_reader_defers_what_it_does_not_read_plainly() -> None:
+    from ntm_analysis import sniff
+
+    whole = (CORPUS / "hidden-rows.xlsx").read_bytes()
+    assert sniff._read_directory(whole) is not None
+    assert sniff._read_directory(b"PK\x03\x04" * 4 + whole) is None  # data before the zip
+    assert sniff._read_directory(whole[:-30] + whole[-22:]) is None  # directory cut short
+    assert sniff._read_directory(whole[:-1]) is None  # end record cut short
+    assert sniff._read_directory(b"") is None
+    broken = bytearray(whole)
+    broken[broken.index(b"PK\x01\x02") + 1] ^= 0xFF  # the first directory record's signature
+    assert sniff._read_directory(bytes(broken)) is None
+    for odd in (b"\0", b"\\"):  # a name zipfile cuts at a NUL or rewrites on Windows
+        name = whole.index(b"xl/workbook.xml", whole.index(b"PK\x01\x02"))
+        assert sniff._read_directory(whole[:name + 2] + odd + whole[name + 3:]) is None
+
+
+def test_a_part_that_inflates_past_its_promised_size_is_not_inflated_further(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A directory that promises 100 bytes for a part holding 1 MB: the inflate stops one byte
+    past the promise, the part is left to zipfile and not kept, and the check answers as it does
+    through zipfile alone."""
+    from ntm_analysis import sniff
+
+    member = "xl/worksheets/sheet1.xml"
+    body = b'<worksheet><sheetData/></worksheet>' + b" " * 1_000_000
+    path = _with_part(CORPUS / "hidden-rows.xlsx", tmp_path / "lying.xlsx", member, body)
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        count = len(zf.infolist())
+    central = data.index(b"PK\x01\x02")
+    for _ in range(count):  # patch the promised size in the member's directory record
+        size = int.from_bytes(data[central + 28:central + 30], "little")
+        if data[central + 46:central + 46 + size] == member.encode():
+            data[central + 24:central + 28] = (100).to_bytes(4, "little")
+            break
+        extra = int.from_bytes(data[central + 30:central + 32], "little")
+        comment = int.from_bytes(data[central + 32:central + 34], "little")
+        central += 46 + size + extra + comment
+    path.write_bytes(bytes(data))
+    whole = bytes(data)
+    entries = sniff._read_directory(whole)
+    assert entries is not None
+    entry = next(e for e in entries if e.filename == member)
+    assert entry.file_size == 100 and entry.compress_size < 10_000
+    assert sniff._inflate_unchecked(whole, entry) is None
+
+    def check() -> tuple[str, dict[str, bytes]]:
+        parts: dict[str, bytes] = {}
+        try:
+            verdict = check_workbook_file(path, parts=parts)
+        except InputError as error:
+            verdict = str(error)
+        return verdict, parts
+
+    direct = check()
+    assert member not in direct[1] and "xl/workbook.xml" in direct[1]
+    monkeypatch.setattr(sniff, "DIRECT_READ_BYTES", -1)
+    assert direct == check()
