@@ -308,7 +308,8 @@ class _LazyRows:
 class _SheetLoader:
     """Turns one sheet grid into tidy rows and issues."""
 
-    def __init__(self, grid: SheetGrid, file_name: str, default_year: int | None) -> None:
+    def __init__(self, grid: SheetGrid, file_name: str, default_year: int | None,
+                 scan: _SheetScan | None = None) -> None:
         self.grid = grid
         self.file = file_name
         self.default_year = default_year
@@ -336,10 +337,20 @@ class _SheetLoader:
                         self.cells[r][c] = value
                         self.filled_from[(r, c)] = (r0, c0)
         # each cell's text once: the layout search and row classification read cells many times
-        self.texts = [cell_texts(row) for row in self.cells]
+        if scan is None:  # the grid's values not judged (see _scan_sheet)
+            self.texts = [cell_texts(row) for row in self.cells]
+            self.long_text = max(map(len, chain.from_iterable(self.texts)),
+                                 default=0) > MAX_CELL_CHARS
+        elif not scan.changed:  # the usual sheet: every cell holds its own text
+            self.texts = self.cells  # (the cells are never changed once filled in above)
+            self.long_text = scan.long_text
+        else:  # rows holding a value whose text differs (a number, text not in NFC) converted
+            changed = scan.changed.isdisjoint
+            self.texts = [row if changed(row) else cell_texts(row) for row in self.cells]
+            self.long_text = scan.long_text
         # every cell a text that is its own NFC text (the list comparison runs in C, and
         # mostly on identical objects): then a cell's text is its value, '' for empty
-        self.all_text = self.texts == self.cells
+        self.all_text = self.texts is self.cells or self.texts == self.cells
         self._unit_cells: dict[int, tuple[Any, tuple[Any, ...]]] = {}
         self._has_roles: dict[int, bool] = {}  # rows with header words (see _layout_key)
 
@@ -406,9 +417,8 @@ class _SheetLoader:
 
     def check_cells(self, layout: _Layout, records: list[_Record]) -> None:
         """Report data cells that are suspiciously long and merges across data rows."""
-        # the longest text of the whole sheet first (in C): most sheets have no long cell
-        long_cells = max(map(len, chain.from_iterable(self.texts)), default=0) > MAX_CELL_CHARS
-        for rec in records if long_cells else ():
+        # the longest text of the whole sheet first: most sheets have no long cell
+        for rec in records if self.long_text else ():
             texts = self.texts[rec.row]
             if max(map(len, texts), default=0) <= MAX_CELL_CHARS:
                 continue  # the common case, tested in C
@@ -1271,8 +1281,8 @@ def _load_records(p: Path, *, sheets: Sequence[str] | None = None,
                      if p.suffix.lower() in (".xlsx", ".xlsm") else None)
     parts.clear()
     for grid in grids:
-        grid, legacy_issues = _fix_legacy_text(grid, font_encoding)
-        loader = _SheetLoader(grid, p.name, year)
+        grid, legacy_issues, scan = _fix_legacy_text(grid, font_encoding)
+        loader = _SheetLoader(grid, p.name, year, scan)
         for problem in legacy_issues:
             loader.issue(None, None, None, problem, Severity.warning, legacy.CODE)
         if grid.hidden:
@@ -1408,13 +1418,17 @@ def _listed(cells: list[tuple[int, int]]) -> str:
                     MAX_LISTED_CELLS else "")
 
 
-def _fix_legacy_text(grid: SheetGrid, font_encoding: str | None) -> tuple[SheetGrid, list[str]]:
+def _fix_legacy_text(grid: SheetGrid, font_encoding: str | None
+                     ) -> tuple[SheetGrid, list[str], _SheetScan | None]:
     """Convert a sheet's TCVN3/VNI text to Unicode before any header matching or parsing.
 
-    Returns the grid to read (a new one when cells changed) and the warnings to report: one per
+    Returns the grid to read (a new one when cells changed), the warnings to report (one per
     encoding found, naming every converted cell, and one naming the cells that look legacy but
-    could not be read (kept as written).
+    could not be read, kept as written) and the ``_scan_sheet`` of the grid returned.
     """
+    scan = _scan_sheet(grid.rows)
+    if scan is not None and legacy.plainly_unicode_by_flags(scan.legacy_flags, font_encoding):
+        return grid, [], scan  # the usual sheet: nothing to convert or report
     fix = legacy.fix_grid(grid.rows, font_encoding=font_encoding)
     problems: list[str] = []
     for encoding, cells in sorted(fix.converted.items()):
@@ -1431,7 +1445,73 @@ def _fix_legacy_text(grid: SheetGrid, font_encoding: str | None) -> tuple[SheetG
             f"written: cells {_listed(fix.unsure)}")
     if fix.converted:
         grid = replace(grid, rows=fix.rows)
-    return grid, problems
+        scan = _scan_sheet(grid.rows)
+    return grid, problems, scan
+
+
+#: What ``_cell_flag`` says of a cell value: its ``legacy.text_flag`` (0, 1 or 2; 0 for a value
+#: that is not text) in the low bits, and the bits below.
+_LEGACY_BITS = 3
+#: Not a text, or a text that ``cell_text`` changes (not NFC, white space to collapse).
+_NOT_OWN_TEXT = 4
+#: A value whose ``cell_text`` is longer than ``MAX_CELL_CHARS``.
+_LONG_TEXT = 8
+#: ``_cell_flag`` of the cell values seen, per process: the same texts recur on every sheet.
+_CELL_FLAGS: dict[object, int] = {}
+_CELL_FLAGS_MAX = 1 << 17
+
+
+def _cell_flag(value: object) -> int:
+    """Judge one cell value for ``_scan_sheet``.
+
+    The memo is keyed by value, so values equal across types (``1``, ``1.0``, ``True``) share
+    an answer: it is the same for all of them (not own text; their texts are short).
+    """
+    text = cell_text(value)
+    flag = _LONG_TEXT if len(text) > MAX_CELL_CHARS else 0
+    if isinstance(value, str):
+        flag |= legacy.text_flag(value)
+    if type(value) is not str or text != value:
+        flag |= _NOT_OWN_TEXT
+    return flag
+
+
+@dataclass
+class _SheetScan:
+    """What one pass over a sheet's distinct cell values found (see ``_scan_sheet``)."""
+
+    #: the ``legacy.text_flag`` of its values (0 for values that are not text)
+    legacy_flags: set[int]
+    #: some cell's text is longer than ``MAX_CELL_CHARS``
+    long_text: bool
+    #: the values whose text is not the value itself (numbers, dates, text not in NFC)
+    changed: set[object]
+
+
+def _scan_sheet(rows: list[list[Any]]) -> _SheetScan | None:
+    """Judge a sheet's distinct cell values at once, or None when a cell cannot be hashed.
+
+    The distinct values are gathered in C (a sheet repeats its texts and empty cells) and each
+    is judged once per process (``_cell_flag``); the legacy-text check, the cell texts and the
+    long-cell check all read the answer.
+    """
+    try:
+        distinct = set(chain.from_iterable(rows))
+    except TypeError:
+        return None
+    memo = _CELL_FLAGS
+    if None in set(map(memo.get, distinct)):  # values not judged yet
+        if len(memo) >= _CELL_FLAGS_MAX:
+            memo.clear()
+        for v in distinct.difference(memo):
+            memo[v] = _cell_flag(v)
+    flags = set(map(memo.__getitem__, distinct))
+    union = 0
+    for flag in flags:
+        union |= flag
+    changed = ({v for v in distinct if memo[v] & _NOT_OWN_TEXT} if union & _NOT_OWN_TEXT
+               else set())
+    return _SheetScan({f & _LEGACY_BITS for f in flags}, bool(union & _LONG_TEXT), changed)
 
 
 def _loc(p: Path) -> Location:
