@@ -276,6 +276,8 @@ class _Layout:
     value_unit: int | None
     units: list[_UnitColumns]
     header_text: dict[int, str] = field(default_factory=dict)
+    #: ``_SheetLoader._classified`` answers for sheets of this layout, by what decided them
+    classified: dict[Any, _Classified] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass
@@ -327,6 +329,8 @@ class _SheetLoader:
             self.cells = [list(r) if len(r) == n_cols else [*r, *[""] * (n_cols - len(r))]
                           for r in grid.rows]
         self.filled_from: dict[tuple[int, int], tuple[int, int]] = {}
+        #: the columns filled in from a merged range, by row (most rows have none)
+        self.filled_cols: dict[int, set[int]] = {}
         for (r0, c0), (r1, c1) in grid.merged:
             if r0 >= len(self.cells):
                 continue
@@ -336,6 +340,7 @@ class _SheetLoader:
                     if (r, c) != (r0, c0):
                         self.cells[r][c] = value
                         self.filled_from[(r, c)] = (r0, c0)
+                        self.filled_cols.setdefault(r, set()).add(c)
         # each cell's text once: the layout search and row classification read cells many times
         if scan is None:  # the grid's values not judged (see _scan_sheet)
             self.texts = [cell_texts(row) for row in self.cells]
@@ -633,24 +638,69 @@ class _SheetLoader:
 
     # -- rows ---------------------------------------------------------------------------------
 
-    def classify(self, layout: _Layout) -> list[_Record]:
+    def _classified(self, layout: _Layout) -> _Classified:
+        """``classify`` and ``_walk`` of the sheet, remembered per layout by what decided them.
+
+        Sheets of one template repeat their numbers, names and criteria and differ in their
+        figures: what the two read of a row is its texts outside the data columns (result,
+        assessment, marks, target), whether a data cell is filled in, and, on a row with a
+        merged-cell filling, whether a data cell of its own is; plus the sheet's height and
+        merged ranges. The texts of footer rows are read again from the sheet (``_footers``).
+        """
+        n_cols = self.n_cols
+        data_cols = _data_columns(layout, n_cols)
+        key_cols = sorted(set(range(n_cols)).difference(data_cols).union(
+            c for c in (layout.number, layout.name, layout.criterion)
+            if c is not None and c < n_cols))
+        first = layout.first_data_row
+        texts = self.texts
+        rows = texts[first:]
+        datas = map(any, map(itemgetter(*data_cols, *data_cols), rows)) if data_cols \
+            else [False] * len(rows)
+        pick = itemgetter(*key_cols, *key_cols) if key_cols else _no_cells
+        own_data = tuple(any(texts[r][c] for c in data_cols if c not in cols)
+                         for r, cols in sorted(self.filled_cols.items()) if r >= first)
+        key = (len(texts), tuple(self.grid.merged), tuple(zip(datas, map(pick, rows), strict=True)),
+               own_data)
+        memo = layout.classified
+        got = memo.get(key)
+        if got is None:
+            records, footers = self.classify(layout)
+            got = (records, footers, *_walk(layout, records))
+            if len(memo) >= _CLASSIFIED_MAX:
+                memo.clear()
+            memo[key] = got
+        return got
+
+    def _footers(self, footers: list[tuple[int, set[int] | None]]) -> None:
+        """Report the rows ``classify`` found below the table, with their texts."""
+        for r, filled in footers:
+            texts = self.texts[r]
+            if filled is None:
+                shown = " | ".join(filter(None, texts))[:200]
+            else:
+                own = [t for c, t in enumerate(texts) if t and c not in filled]
+                if not own:
+                    continue
+                shown = " | ".join(own)[:200]
+            self.issue(r, None, shown, "row below the table (note or signature) was not read "
+                       "as data", Severity.info, "footer_row")
+
+    def classify(self, layout: _Layout) -> tuple[list[_Record], list[tuple[int, set[int] | None]]]:
+        """Read the rows below the header: their records, and the rows below the table (row,
+        columns filled in) for ``_footers``."""
         # one tuple per candidate row: (row, no_text, no_kind, no_val, name, name_kind,
         # name_no, name_clean, crit_text, has_data)
         raw: list[tuple[Any, ...]] = []
+        footers: list[tuple[int, set[int] | None]] = []
         footer = False
         starts = _footer_starts()
-        data_cols = [c for u in layout.units for c in
-                     (u.result, u.assessment, u.mark_met, u.mark_not_met) if c is not None]
-        if layout.target is not None:
-            data_cols.append(layout.target)
         n_cols = self.n_cols
-        data_cols = [c for c in data_cols if c < n_cols]
+        data_cols = _data_columns(layout, n_cols)
         # the data cells of a row in one C call (a tuple, also for a single column)
         data_of = itemgetter(*data_cols, *data_cols) if data_cols else None
         # merged-cell fillings per row: most rows have none, and then every text is the row's own
-        filled_cols: dict[int, set[int]] = {}
-        for fr, fc in self.filled_from:
-            filled_cols.setdefault(fr, set()).add(fc)
+        filled_cols = self.filled_cols
 
         def column(c: int | None) -> int | None:
             return c if c is not None and c < n_cols else None
@@ -688,9 +738,7 @@ class _SheetLoader:
                 if footer or (not has_data and
                               next(filter(None, texts)).lower().startswith(starts)):
                     footer = True
-                    self.issue(r, None, " | ".join(filter(None, texts))[:200],
-                               "row below the table (note or signature) was not read as data",
-                               Severity.info, "footer_row")
+                    footers.append((r, None))
                     continue
                 no_text = no_texts[i]
                 no_kind, no_val = no_kinds[i]
@@ -700,10 +748,7 @@ class _SheetLoader:
                 if footer or (not has_data and first_text.lower().startswith(starts)) or (
                         own and own[0].lower().startswith(starts) and not has_data):
                     footer = True
-                    if own:
-                        self.issue(r, None, " | ".join(own)[:200],
-                                   "row below the table (note or signature) was not read as "
-                                   "data", Severity.info, "footer_row")
+                    footers.append((r, filled))
                     continue
                 if not own:
                     continue  # a row made only of merged cells continuing from above
@@ -753,7 +798,7 @@ class _SheetLoader:
             elif name_kind == "int" and (has_dotted or has_unnumbered_data or not has_data):
                 kind, number = "criterion", name_no
             records.append(_Record(r, kind, number, name, crit_text, has_data, no_kind))
-        return records
+        return records, footers
 
     def load(self) -> bool:
         """Read the sheet; return False when it holds no indicator table."""
@@ -784,57 +829,11 @@ class _SheetLoader:
         key = " ".join(k for k in (fold(title), fold(self.grid.name)) if k)
         cset = cat.detect_set_from_key(key, year=year)
         named = unit_names(f"{title}\n{self.grid.name}")
-        records = self.classify(layout)
+        records, footers, indicators, walk_issues = self._classified(layout)
+        self._footers(footers)
         self.check_cells(layout, records)
-        # walk the records: attach indicators to criteria and number them
-        indicators: list[tuple[_Record, str | None, str | None, str]] = []
-        crit_no: str | None = None
-        crit_name: str | None = None
-        crit_rows: dict[str | None, _Record] = {}
-        ordinal = 0
-        crit_seq = 0
-        crit_text_seen: dict[str, str] = {}
-        for rec in records:
-            if rec.kind == "criterion":
-                crit_seq += 1
-                crit_no = rec.number or str(crit_seq)
-                crit_name = _strip_criterion_prefix(rec.name)
-                crit_rows[crit_no] = rec
-                ordinal = 0
-                continue
-            if layout.criterion is not None and rec.criterion_text:
-                ct = rec.criterion_text
-                if ct not in crit_text_seen:
-                    crit_seq += 1
-                    m = _NAME_CRITERION.match(ct) or _NAME_INT.match(ct)
-                    crit_text_seen[ct] = _roman_or_int(m.group(1)) if m else str(crit_seq)
-                    ordinal = 0
-                crit_no, crit_name = crit_text_seen[ct], _strip_criterion_prefix(ct)
-            ordinal += 1
-            number = rec.number
-            if number is not None:
-                head = number.split(".")[0]
-                if crit_no is None or head != crit_no:
-                    if layout.criterion is None and not crit_rows:
-                        crit_no, crit_name = head, None
-                    elif crit_no is not None and head != crit_no:
-                        self.issue(rec.row, layout.header_text.get(layout.number or 0), number,
-                                   f"indicator number {number} does not belong to criterion "
-                                   f"{crit_no}; kept as {number}", Severity.warning,
-                                   "number_mismatch")
-            elif crit_no is not None:
-                number = f"{crit_no}.{ordinal}"
-            if crit_no is None:
-                self.issue(rec.row, None, rec.name, "indicator under no criterion: expected a "
-                           "criterion row (1, 2… or I, II…) above it", Severity.warning,
-                           "no_criterion")
-            indicators.append((rec, crit_no, crit_name, number or str(ordinal)))
-        # criterion rows that carry data and have no indicators become their own indicator
-        used = {c for _, c, _, _ in indicators}
-        for no, rec in crit_rows.items():
-            if no not in used and rec.has_data:
-                indicators.append((rec, no, _strip_criterion_prefix(rec.name), f"{no}.1"))
-        indicators.sort(key=lambda t: t[0].row)
+        for args in walk_issues:
+            self.issue(*args)
         if not indicators:
             self.issue(layout.first_data_row, None, None,
                        "the indicator table has a header but no indicator rows", Severity.error,
@@ -1008,6 +1007,27 @@ class _SheetLoader:
             self.issue(r, column, shown, problem, severity, code)
 
 
+#: One indicator of a sheet: its record, criterion number and name, and indicator number.
+_Indicator = tuple[_Record, str | None, str | None, str]
+#: The arguments of one ``_SheetLoader.issue`` call: row, column, value, problem, severity, code.
+_IssueArgs = tuple[int | None, str | None, object, str, str, str]
+#: What ``_SheetLoader._classified`` answers: the records, the rows below the table, the
+#: indicators and the issues of ``_walk``.
+_Classified = tuple[list[_Record], list[tuple[int, set[int] | None]], list[_Indicator],
+                    list[_IssueArgs]]
+#: How many ``_classified`` answers a layout keeps.
+_CLASSIFIED_MAX = 256
+
+
+def _data_columns(layout: _Layout, n_cols: int) -> list[int]:
+    """The columns whose cells make a row a data row: the units' figures, and the target."""
+    data_cols = [c for u in layout.units for c in
+                 (u.result, u.assessment, u.mark_met, u.mark_not_met) if c is not None]
+    if layout.target is not None:
+        data_cols.append(layout.target)
+    return [c for c in data_cols if c < n_cols]
+
+
 #: Layouts found by ``_SheetLoader.find_layout``, by what decided them, per process.
 _LAYOUTS: dict[tuple[Any, ...], _Layout] = {}
 #: The (last header row, first data row) of the layouts found, by (columns, rows searched).
@@ -1091,6 +1111,64 @@ def _judge_cells(result_raw: object, with_assessment: bool, assessment_raw: obje
         problems.append(("result", value.text, "value not understood as a number, percentage "
                          "or yes/no; the self-assessment decides", Severity.info, "text_value"))
     return value, assessment, tuple(problems)
+
+
+def _walk(layout: _Layout, records: list[_Record]) -> tuple[list[_Indicator], list[_IssueArgs]]:
+    """Attach the indicator records to their criteria and number them.
+
+    Returns the indicators in row order and the issues found (``_SheetLoader.issue``'s
+    arguments): a pure function of the layout and the records.
+    """
+    issues: list[_IssueArgs] = []
+    indicators: list[_Indicator] = []
+    crit_no: str | None = None
+    crit_name: str | None = None
+    crit_rows: dict[str | None, _Record] = {}
+    ordinal = 0
+    crit_seq = 0
+    crit_text_seen: dict[str, str] = {}
+    for rec in records:
+        if rec.kind == "criterion":
+            crit_seq += 1
+            crit_no = rec.number or str(crit_seq)
+            crit_name = _strip_criterion_prefix(rec.name)
+            crit_rows[crit_no] = rec
+            ordinal = 0
+            continue
+        if layout.criterion is not None and rec.criterion_text:
+            ct = rec.criterion_text
+            if ct not in crit_text_seen:
+                crit_seq += 1
+                m = _NAME_CRITERION.match(ct) or _NAME_INT.match(ct)
+                crit_text_seen[ct] = _roman_or_int(m.group(1)) if m else str(crit_seq)
+                ordinal = 0
+            crit_no, crit_name = crit_text_seen[ct], _strip_criterion_prefix(ct)
+        ordinal += 1
+        number = rec.number
+        if number is not None:
+            head = number.split(".")[0]
+            if crit_no is None or head != crit_no:
+                if layout.criterion is None and not crit_rows:
+                    crit_no, crit_name = head, None
+                elif crit_no is not None and head != crit_no:
+                    issues.append((rec.row, layout.header_text.get(layout.number or 0), number,
+                                   f"indicator number {number} does not belong to criterion "
+                                   f"{crit_no}; kept as {number}", Severity.warning,
+                                   "number_mismatch"))
+        elif crit_no is not None:
+            number = f"{crit_no}.{ordinal}"
+        if crit_no is None:
+            issues.append((rec.row, None, rec.name, "indicator under no criterion: expected a "
+                           "criterion row (1, 2… or I, II…) above it", Severity.warning,
+                           "no_criterion"))
+        indicators.append((rec, crit_no, crit_name, number or str(ordinal)))
+    # criterion rows that carry data and have no indicators become their own indicator
+    used = {c for _, c, _, _ in indicators}
+    for no, rec in crit_rows.items():
+        if no not in used and rec.has_data:
+            indicators.append((rec, no, _strip_criterion_prefix(rec.name), f"{no}.1"))
+    indicators.sort(key=lambda t: t[0].row)
+    return indicators, issues
 
 
 def _name_as_written(prefix: str, name: str, cset: cat.CriteriaSet | None) -> tuple[str, str]:
