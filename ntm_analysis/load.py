@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
-from itertools import chain, compress
+from itertools import chain, compress, repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -486,7 +486,8 @@ class _SheetLoader:
             if r <= header_end:
                 roles = has_roles.get(r)
                 if roles is None:
-                    roles = has_roles[r] = bool(self.row_roles(r))
+                    # bool(self.row_roles(r)), in C: the cached role of each text
+                    roles = has_roles[r] = any(map(_role_of, filter(None, texts[r])))
                 if not roles:
                     rows.append(None)
                     continue
@@ -946,38 +947,25 @@ class _SheetLoader:
         target = layout.target if layout.target is not None and layout.target < n_cols else None
         note_col = layout.note if layout.note is not None and layout.note < n_cols else None
         value_unit = layout.value_unit
+        rows_of = [rec.row for rec, *_ in indicators]
+        all_texts = self.texts
+        row_texts = [all_texts[r] for r in rows_of]  # padded to n_cols
         specs = []
         for uc, unit, level in unit_specs:
             unit_commune = commune if level == Level.hamlet else (
                 unit if level == Level.commune else commune)
-            # the texts are the cells: one C call picks the unit's cells as the answer's key
-            getter = self._unit_getter(layout, uc) if self.all_text else None
             specs.append((uc, unit, level, unit_commune, _unit_id(unit_commune, unit, level),
-                          getter))
-        all_texts = self.texts
+                          self._judged(layout, uc, rows_of, row_texts)))
         append = self.rows.append
-        judged_get = _JUDGED.get
         percent = 0
-        for rec, crit_no, crit_name, number in indicators:
+        for i, (rec, crit_no, crit_name, number) in enumerate(indicators):
+            texts = row_texts[i]
             r = rec.row
-            texts = all_texts[r]  # padded to n_cols
             target_text = (texts[target] or None) if target is not None else None
             note = (texts[note_col] or None) if note_col is not None else None
             name = rec.name or None
-            for uc, unit, level, unit_commune, unit_id, getter in specs:
-                # the same few cell contents recur on every row and sheet: judge each once
-                text_key = None
-                judged = None
-                if getter is not None:
-                    text_key = (getter[1], getter[0](texts))
-                    judged = judged_get(text_key)
-                if judged is None:
-                    judged = self._judge(layout, uc, r)
-                    if text_key is not None:
-                        if len(_JUDGED) >= _JUDGED_MAX:
-                            _JUDGED.clear()
-                        _JUDGED[text_key] = judged
-                value, assessment, problems = judged
+            for uc, unit, level, unit_commune, unit_id, judged in specs:
+                value, assessment, problems = judged[i]
                 if value.kind == "percent":
                     percent += 1
                 if problems:
@@ -991,6 +979,28 @@ class _SheetLoader:
                     value.number, unit_of_value, assessment, note,
                 ))
         self.percent_written += percent
+
+    def _judged(self, layout: _Layout, uc: _UnitColumns, rows_of: list[int],
+                row_texts: list[list[str]]) -> list[tuple[Any, str | None, tuple[_Problem, ...]]]:
+        """``_judge`` of the unit's cells on each of the rows, in that order.
+
+        The same few cell contents recur on every row and sheet, so each is judged once per
+        process: where the sheet's texts are its cells, the answers are looked up by the
+        unit's picked texts, every row's key made and looked up in C.
+        """
+        if not self.all_text:
+            return [self._judge(layout, uc, r) for r in rows_of]
+        pick, shape = self._unit_getter(layout, uc)
+        keys = list(zip(repeat(shape), map(pick, row_texts)))
+        judged = list(map(_JUDGED.get, keys))
+        if None in judged:
+            for i, got in enumerate(judged):
+                if got is None:
+                    got = judged[i] = self._judge(layout, uc, rows_of[i])
+                    if len(_JUDGED) >= _JUDGED_MAX:
+                        _JUDGED.clear()
+                    _JUDGED[keys[i]] = got
+        return judged  # type: ignore[return-value]  # no None left
 
     def _place_problems(self, layout: _Layout, uc: _UnitColumns, r: int,
                         problems: tuple[_Problem, ...]) -> None:
@@ -1569,27 +1579,30 @@ class _SheetScan:
 def _scan_sheet(rows: list[list[Any]]) -> _SheetScan | None:
     """Judge a sheet's distinct cell values at once, or None when a cell cannot be hashed.
 
-    The distinct values are gathered in C (a sheet repeats its texts and empty cells) and each
-    is judged once per process (``_cell_flag``); the legacy-text check, the cell texts and the
-    long-cell check all read the answer.
+    Each distinct value is judged once per process (``_cell_flag``; a sheet repeats its texts
+    and empty cells, and sheets repeat each other's), so a sheet is usually read with one
+    look-up per cell, in C; the legacy-text check, the cell texts and the long-cell check all
+    read the answer.
     """
-    try:
-        distinct = set(chain.from_iterable(rows))
-    except TypeError:
-        return None
     memo = _CELL_FLAGS
-    if None in set(map(memo.get, distinct)):  # values not judged yet
+    try:  # the usual sheet: every value judged before (one look-up per cell, in C)
+        flags: set[int | None] = set(map(memo.get, chain.from_iterable(rows)))
+    except TypeError:  # an unhashable cell
+        return None
+    if None in flags:  # values not judged yet
+        distinct = set(chain.from_iterable(rows))
         if len(memo) >= _CELL_FLAGS_MAX:
             memo.clear()
         for v in distinct.difference(memo):
             memo[v] = _cell_flag(v)
-    flags = set(map(memo.__getitem__, distinct))
+        flags = set(map(memo.__getitem__, distinct))
     union = 0
     for flag in flags:
-        union |= flag
-    changed = ({v for v in distinct if memo[v] & _NOT_OWN_TEXT} if union & _NOT_OWN_TEXT
-               else set())
-    return _SheetScan({f & _LEGACY_BITS for f in flags}, bool(union & _LONG_TEXT), changed)
+        union |= flag or 0
+    changed = ({v for v in chain.from_iterable(rows) if memo[v] & _NOT_OWN_TEXT}
+               if union & _NOT_OWN_TEXT else set())
+    return _SheetScan({(f or 0) & _LEGACY_BITS for f in flags}, bool(union & _LONG_TEXT),
+                      changed)
 
 
 def _loc(p: Path) -> Location:
