@@ -615,21 +615,31 @@ class _SheetLoader:
 
     # -- title metadata -----------------------------------------------------------------------
 
-    def title_text(self, layout: _Layout | None) -> str:
+    def title_parts(self, layout: _Layout | None) -> list[str]:
+        """The texts above the header (above row 9 without one), row by row, each merged
+        range once: ``"\\n".join`` of them is the sheet's title."""
         end = layout.header_rows[0] if layout else min(len(self.cells), 8)
-        parts = []
+        parts: list[str] = []
         for r in range(end):
-            for c in range(self.n_cols):
-                if (r, c) in self.filled_from:
-                    continue
-                t = self.text(r, c)
-                if t:
-                    parts.append(t)
-        return "\n".join(parts)
+            texts = self.texts[r]  # padded to n_cols
+            filled = self.filled_cols.get(r)
+            if filled is None:
+                parts.extend(filter(None, texts))
+            else:
+                parts.extend(t for c, t in enumerate(texts) if t and c not in filled)
+        return parts
 
-    def find_year(self, title: str) -> int | None:
-        for source in (title, self.grid.name):
-            key = fold(source)
+    def title_text(self, layout: _Layout | None) -> str:
+        return "\n".join(self.title_parts(layout))
+
+    def find_year(self, title: str, title_key: str | None = None) -> int | None:
+        """The year the title or sheet name names (else the file name), or the default.
+
+        ``title_key`` is ``fold(title)`` when the caller has it.
+        """
+        for source, key in ((title, title_key), (self.grid.name, None)):
+            if key is None:
+                key = fold(source)
             if m := _YEAR_WORD.search(key):
                 return int(m.group(1))
         for source in (title, self.grid.name, self.file):
@@ -667,7 +677,8 @@ class _SheetLoader:
         got = memo.get(key)
         if got is None:
             records, footers = self.classify(layout)
-            got = (records, footers, *_walk(layout, records))
+            indicators, issues = _walk(layout, records)
+            got = (records, footers, indicators, issues, [t[0].row for t in indicators])
             if len(memo) >= _CLASSIFIED_MAX:
                 memo.clear()
             memo[key] = got
@@ -820,17 +831,20 @@ class _SheetLoader:
                        "no self-assessment column: expected 'Tự đánh giá' or 'Đánh giá' (or "
                        "'Đạt' | 'Chưa đạt' marks); statuses come from the values alone",
                        Severity.warning, "no_assessment_column")
-        title = self.title_text(layout)
-        year = self.find_year(title)
+        parts = self.title_parts(layout)
+        title = "\n".join(parts)
+        # fold(title) from the keys of its lines (a line break folds to a space, and no cell
+        # text holds one): the lines are folded once per process, the title is new per sheet
+        title_key = " ".join(filter(None, map(fold, parts)))
+        year = self.find_year(title, title_key)
         if year is None:
             self.issue(None, None, None, "no year found: expected one such as 'NĂM 2024' in the "
                        "title, sheet name or file name; pass --year", Severity.warning, "no_year")
-        # the key of f"{title}\n{sheet}" from the keys of its two parts (a line break folds to
-        # a space; find_year has folded the title already): one long text less to fold
-        key = " ".join(k for k in (fold(title), fold(self.grid.name)) if k)
+        # the key of f"{title}\n{sheet}" from the keys of its two parts, likewise
+        key = " ".join(k for k in (title_key, fold(self.grid.name)) if k)
         cset = cat.detect_set_from_key(key, year=year)
         named = unit_names(f"{title}\n{self.grid.name}")
-        records, footers, indicators, walk_issues = self._classified(layout)
+        records, footers, indicators, walk_issues, rows_of = self._classified(layout)
         self._footers(footers)
         self.check_cells(layout, records)
         for args in walk_issues:
@@ -881,7 +895,7 @@ class _SheetLoader:
                                "sheet name (expected e.g. 'XÃ KIM PHƯỢNG' or 'XÓM PHAI ĐÁ')",
                                Severity.warning, "no_unit")
                 unit_specs[i] = (uc, unit, level)
-        self._emit(layout, indicators, unit_specs, commune, year, cset)
+        self._emit(layout, indicators, rows_of, unit_specs, commune, year, cset)
         if not self.percent_written:
             # every percentage of the sheet is a fraction: Excel's percent format, not a slip
             for issue in self.issues:
@@ -933,7 +947,7 @@ class _SheetLoader:
                 met_raw, not_raw, with_target, target_raw)
         return judged
 
-    def _emit(self, layout: _Layout, indicators: list[tuple[_Record, str | None, str | None, str]],
+    def _emit(self, layout: _Layout, indicators: list[_Indicator], rows_of: list[int],
               unit_specs: list[tuple[_UnitColumns, str | None, str | None]], commune: str | None,
               year: int | None, cset: cat.CriteriaSet | None) -> None:
         """Append the tidy rows of the sheet: one per indicator row and unit, in that order.
@@ -947,7 +961,6 @@ class _SheetLoader:
         target = layout.target if layout.target is not None and layout.target < n_cols else None
         note_col = layout.note if layout.note is not None and layout.note < n_cols else None
         value_unit = layout.value_unit
-        rows_of = [rec.row for rec, *_ in indicators]
         all_texts = self.texts
         row_texts = [all_texts[r] for r in rows_of]  # padded to n_cols
         specs = []
@@ -1022,9 +1035,9 @@ _Indicator = tuple[_Record, str | None, str | None, str]
 #: The arguments of one ``_SheetLoader.issue`` call: row, column, value, problem, severity, code.
 _IssueArgs = tuple[int | None, str | None, object, str, str, str]
 #: What ``_SheetLoader._classified`` answers: the records, the rows below the table, the
-#: indicators and the issues of ``_walk``.
+#: indicators and the issues of ``_walk``, and the indicators' rows.
 _Classified = tuple[list[_Record], list[tuple[int, set[int] | None]], list[_Indicator],
-                    list[_IssueArgs]]
+                    list[_IssueArgs], list[int]]
 #: How many ``_classified`` answers a layout keeps.
 _CLASSIFIED_MAX = 256
 
