@@ -1557,9 +1557,25 @@ _LEGACY_BITS = 3
 _NOT_OWN_TEXT = 4
 #: A value whose ``cell_text`` is longer than ``MAX_CELL_CHARS``.
 _LONG_TEXT = 8
-#: ``_cell_flag`` of the cell values seen, per process: the same texts recur on every sheet.
-_CELL_FLAGS: dict[object, int] = {}
 _CELL_FLAGS_MAX = 1 << 17
+
+
+class _CellFlags(dict[object, int]):
+    """``_cell_flag`` of the cell values seen, per process: the same texts recur on every sheet.
+
+    ``flags[value]`` judges a value not seen before on the spot, so a sheet is read in one
+    pass of look-ups, in C, whether or not it holds new values (most sheets hold a few: the
+    unit's name, its figures).
+    """
+
+    def __missing__(self, value: object) -> int:
+        if len(self) >= _CELL_FLAGS_MAX:
+            self.clear()
+        flag = self[value] = _cell_flag(value)
+        return flag
+
+
+_CELL_FLAGS = _CellFlags()
 
 
 def _cell_flag(value: object) -> int:
@@ -1592,30 +1608,22 @@ class _SheetScan:
 def _scan_sheet(rows: list[list[Any]]) -> _SheetScan | None:
     """Judge a sheet's distinct cell values at once, or None when a cell cannot be hashed.
 
-    Each distinct value is judged once per process (``_cell_flag``; a sheet repeats its texts
-    and empty cells, and sheets repeat each other's), so a sheet is usually read with one
-    look-up per cell, in C; the legacy-text check, the cell texts and the long-cell check all
-    read the answer.
+    Each distinct value is judged once per process (``_CellFlags``; a sheet repeats its texts
+    and empty cells, and sheets repeat each other's), so a sheet is read with one look-up per
+    cell, in C; the legacy-text check, the cell texts and the long-cell check all read the
+    answer.
     """
-    memo = _CELL_FLAGS
-    try:  # the usual sheet: every value judged before (one look-up per cell, in C)
-        flags: set[int | None] = set(map(memo.get, chain.from_iterable(rows)))
+    flag_of = _CELL_FLAGS.__getitem__
+    try:
+        flags = set(map(flag_of, chain.from_iterable(rows)))
     except TypeError:  # an unhashable cell
         return None
-    if None in flags:  # values not judged yet
-        distinct = set(chain.from_iterable(rows))
-        if len(memo) >= _CELL_FLAGS_MAX:
-            memo.clear()
-        for v in distinct.difference(memo):
-            memo[v] = _cell_flag(v)
-        flags = set(map(memo.__getitem__, distinct))
     union = 0
     for flag in flags:
-        union |= flag or 0
-    changed = ({v for v in chain.from_iterable(rows) if memo[v] & _NOT_OWN_TEXT}
+        union |= flag
+    changed = ({v for v in chain.from_iterable(rows) if flag_of(v) & _NOT_OWN_TEXT}
                if union & _NOT_OWN_TEXT else set())
-    return _SheetScan({(f or 0) & _LEGACY_BITS for f in flags}, bool(union & _LONG_TEXT),
-                      changed)
+    return _SheetScan({f & _LEGACY_BITS for f in flags}, bool(union & _LONG_TEXT), changed)
 
 
 def _loc(p: Path) -> Location:
