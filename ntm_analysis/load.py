@@ -134,6 +134,12 @@ def header_roles() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
+def _longest_header() -> int:
+    """The most words a header phrase of ``header_roles`` has."""
+    return max((len(k.split()) for k in header_roles()), default=0)
+
+
+@lru_cache(maxsize=1)
 def _footer_starts() -> tuple[str, ...]:
     with resources.files("ntm_analysis").joinpath("data", "footer_words.csv").open(
         "r", encoding="utf-8"
@@ -171,7 +177,8 @@ def _role_of(text: str) -> str | None:
         return roles[stripped]
     # "Hiện trạng 2023", "Đánh giá (Đạt/Chưa đạt)"
     words = key.split()
-    for n in range(len(words) - 1, 0, -1):
+    # no head longer than the longest header phrase can be one (titles are long)
+    for n in range(min(len(words) - 1, _longest_header()), 0, -1):
         head = " ".join(words[:n])
         if head not in roles:
             continue
@@ -247,6 +254,7 @@ def warm_package_tables() -> None:
     worker inherit them instead of reading the CSV files again.
     """
     header_roles()
+    _longest_header()
     _footer_starts()
     cat.load_catalogue()
     cat.criteria_sets()
@@ -278,6 +286,8 @@ class _Layout:
     header_text: dict[int, str] = field(default_factory=dict)
     #: ``_SheetLoader._classified`` answers for sheets of this layout, by what decided them
     classified: dict[Any, _Classified] = field(default_factory=dict, compare=False, repr=False)
+    #: row getters derived from the layout, made once (``_row_getters``, ``_unit_getter``)
+    getters: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass
@@ -356,7 +366,6 @@ class _SheetLoader:
         # every cell a text that is its own NFC text (the list comparison runs in C, and
         # mostly on identical objects): then a cell's text is its value, '' for empty
         self.all_text = self.texts is self.cells or self.texts == self.cells
-        self._unit_cells: dict[int, tuple[Any, tuple[Any, ...]]] = {}
         self._has_roles: dict[int, bool] = {}  # rows with header words (see _layout_key)
 
     # -- helpers -----------------------------------------------------------------------------
@@ -658,17 +667,11 @@ class _SheetLoader:
         merged-cell filling, whether a data cell of its own is; plus the sheet's height and
         merged ranges. The texts of footer rows are read again from the sheet (``_footers``).
         """
-        n_cols = self.n_cols
-        data_cols = _data_columns(layout, n_cols)
-        key_cols = sorted(set(range(n_cols)).difference(data_cols).union(
-            c for c in (layout.number, layout.name, layout.criterion)
-            if c is not None and c < n_cols))
+        data_cols, data_of, pick = self._row_getters(layout)
         first = layout.first_data_row
         texts = self.texts
         rows = texts[first:]
-        datas = map(any, map(itemgetter(*data_cols, *data_cols), rows)) if data_cols \
-            else [False] * len(rows)
-        pick = itemgetter(*key_cols, *key_cols) if key_cols else _no_cells
+        datas = map(any, map(data_of, rows)) if data_cols else [False] * len(rows)
         own_data = tuple(any(texts[r][c] for c in data_cols if c not in cols)
                          for r, cols in sorted(self.filled_cols.items()) if r >= first)
         key = (len(texts), tuple(self.grid.merged), tuple(zip(datas, map(pick, rows), strict=True)),
@@ -682,6 +685,21 @@ class _SheetLoader:
             if len(memo) >= _CLASSIFIED_MAX:
                 memo.clear()
             memo[key] = got
+        return got
+
+    def _row_getters(self, layout: _Layout) -> tuple[list[int], Any, Any]:
+        """The data columns of the layout (``_data_columns``), a getter of a row's data cells
+        and one of its other cells and its number, name and criterion cells (each a tuple)."""
+        got = layout.getters.get("rows")  # a layout's sheets share its width (see find_layout)
+        if got is None:
+            n_cols = self.n_cols
+            data_cols = _data_columns(layout, n_cols)
+            key_cols = sorted(set(range(n_cols)).difference(data_cols).union(
+                c for c in (layout.number, layout.name, layout.criterion)
+                if c is not None and c < n_cols))
+            got = layout.getters["rows"] = (
+                data_cols, itemgetter(*data_cols, *data_cols) if data_cols else _no_cells,
+                itemgetter(*key_cols, *key_cols) if key_cols else _no_cells)
         return got
 
     def _footers(self, footers: list[tuple[int, set[int] | None]]) -> None:
@@ -708,9 +726,8 @@ class _SheetLoader:
         footer = False
         starts = _footer_starts()
         n_cols = self.n_cols
-        data_cols = _data_columns(layout, n_cols)
         # the data cells of a row in one C call (a tuple, also for a single column)
-        data_of = itemgetter(*data_cols, *data_cols) if data_cols else None
+        data_cols, data_of, _ = self._row_getters(layout)
         # merged-cell fillings per row: most rows have none, and then every text is the row's own
         filled_cols = self.filled_cols
 
@@ -727,7 +744,7 @@ class _SheetLoader:
         # what the loop asks of every row, found column by column in C (the answers of the
         # cached parsers are pure, so asking them for a row the loop then skips changes nothing)
         nonblank = list(map(any, rows))
-        datas = list(map(any, map(data_of, rows))) if data_of is not None else [False] * n
+        datas = list(map(any, map(data_of, rows))) if data_cols else [False] * n
         no_texts = list(map(itemgetter(number_col), rows)) if number_col is not None \
             else [""] * n
         no_kinds = list(map(_number_kind, no_texts))
@@ -910,7 +927,7 @@ class _SheetLoader:
         the sheet; the shape (which roles the table has, which of their columns exist) makes
         the picked texts a key that no other layout can share by accident.
         """
-        got = self._unit_cells.get(id(uc))
+        got = layout.getters.get(id(uc))  # a layout's sheets share its width (see find_layout)
         if got is None:
             columns = (uc.result, uc.assessment, uc.mark_met, uc.mark_not_met, layout.target)
             present = tuple(c is not None and c < self.n_cols for c in columns)
@@ -919,7 +936,7 @@ class _SheetLoader:
             shape = ("texts", uc.assessment is not None,
                      uc.mark_met is not None or uc.mark_not_met is not None,
                      layout.target is not None, present)
-            got = self._unit_cells[id(uc)] = (pick, shape)
+            got = layout.getters[id(uc)] = (pick, shape)
         return got
 
     def _judge(self, layout: _Layout, uc: _UnitColumns,
