@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
-from itertools import chain, compress, repeat
+from itertools import chain, compress
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -331,24 +331,30 @@ class _SheetLoader:
         self.layout: _Layout | None = None
         self.n_cols = grid.n_cols
         n_cols = self.n_cols
-        if not grid.merged and min(map(len, grid.rows), default=0) == n_cols:
-            # nothing to fill in and no row to pad (calamine's rows are all as wide as the
-            # sheet): the grid's rows are read as they are, never changed
+        # the grid's rows as they are (calamine's rows are all as wide as the sheet), never
+        # changed: narrower rows are padded, and rows with merged cells to fill in copied
+        if min(map(len, grid.rows), default=0) == n_cols:
             self.cells = list(grid.rows)
-        else:  # one copy per row, merged ranges filled in below; narrower rows padded
-            self.cells = [list(r) if len(r) == n_cols else [*r, *[""] * (n_cols - len(r))]
+        else:
+            self.cells = [r if len(r) == n_cols else [*r, *[""] * (n_cols - len(r))]
                           for r in grid.rows]
+        cells = self.cells
         self.filled_from: dict[tuple[int, int], tuple[int, int]] = {}
         #: the columns filled in from a merged range, by row (most rows have none)
         self.filled_cols: dict[int, set[int]] = {}
+        copied: set[int] = set()
         for (r0, c0), (r1, c1) in grid.merged:
-            if r0 >= len(self.cells):
+            if r0 >= len(cells):
                 continue
-            value = self.cells[r0][c0] if c0 < self.n_cols else ""
-            for r in range(r0, min(r1, len(self.cells) - 1) + 1):
-                for c in range(c0, min(c1, self.n_cols - 1) + 1):
+            value = cells[r0][c0] if c0 < n_cols else ""
+            for r in range(r0, min(r1, len(cells) - 1) + 1):
+                if r not in copied:
+                    cells[r] = list(cells[r])
+                    copied.add(r)
+                row = cells[r]
+                for c in range(c0, min(c1, n_cols - 1) + 1):
                     if (r, c) != (r0, c0):
-                        self.cells[r][c] = value
+                        row[c] = value
                         self.filled_from[(r, c)] = (r0, c0)
                         self.filled_cols.setdefault(r, set()).add(c)
         # each cell's text once: the layout search and row classification read cells many times
@@ -860,7 +866,9 @@ class _SheetLoader:
         # the key of f"{title}\n{sheet}" from the keys of its two parts, likewise
         key = " ".join(k for k in (title_key, fold(self.grid.name)) if k)
         cset = cat.detect_set_from_key(key, year=year)
-        named = unit_names(f"{title}\n{self.grid.name}")
+        # unit_names(f"{title}\n{sheet}") line by line (no cell text holds a line break)
+        named = list(chain.from_iterable(map(_line_unit_names,
+                                             [*parts, *self.grid.name.splitlines()])))
         records, footers, indicators, walk_issues, rows_of = self._classified(layout)
         self._footers(footers)
         self.check_cells(layout, records)
@@ -932,7 +940,8 @@ class _SheetLoader:
             columns = (uc.result, uc.assessment, uc.mark_met, uc.mark_not_met, layout.target)
             present = tuple(c is not None and c < self.n_cols for c in columns)
             picked = [c for c, ok in zip(columns, present, strict=True) if ok]
-            pick = itemgetter(*picked, *picked) if picked else _no_cells  # always a tuple
+            # a tuple of the texts, or the text of the one cell: the shape tells them apart
+            pick = itemgetter(*picked) if picked else _no_cells
             shape = ("texts", uc.assessment is not None,
                      uc.mark_met is not None or uc.mark_not_met is not None,
                      layout.target is not None, present)
@@ -1016,20 +1025,24 @@ class _SheetLoader:
 
         The same few cell contents recur on every row and sheet, so each is judged once per
         process: where the sheet's texts are its cells, the answers are looked up by the
-        unit's picked texts, every row's key made and looked up in C.
+        unit's picked texts (among the answers for the unit's shape), every row's key made and
+        looked up in C.
         """
         if not self.all_text:
             return [self._judge(layout, uc, r) for r in rows_of]
         pick, shape = self._unit_getter(layout, uc)
-        keys = list(zip(repeat(shape), map(pick, row_texts)))
-        judged = list(map(_JUDGED.get, keys))
+        answers = _JUDGED_TEXTS.get(shape)
+        if answers is None:
+            answers = _JUDGED_TEXTS[shape] = {}
+        keys = list(map(pick, row_texts))
+        judged = list(map(answers.get, keys))
         if None in judged:
             for i, got in enumerate(judged):
                 if got is None:
                     got = judged[i] = self._judge(layout, uc, rows_of[i])
-                    if len(_JUDGED) >= _JUDGED_MAX:
-                        _JUDGED.clear()
-                    _JUDGED[keys[i]] = got
+                    if len(answers) >= _JUDGED_MAX:
+                        answers.clear()
+                    answers[keys[i]] = got
         return judged  # type: ignore[return-value]  # no None left
 
     def _place_problems(self, layout: _Layout, uc: _UnitColumns, r: int,
@@ -1078,9 +1091,12 @@ _LAYOUTS_MAX = 4096
 #: unit's column; "assessment": that column or "Đánh giá"; "marks"), the value shown, the
 #: problem, its severity and code.
 _Problem = tuple[str, str | None, str, str, str]
-#: ``_judge_cells`` answers by their cells (see ``_SheetLoader._emit``), per process.
+#: ``_judge_cells`` answers by the values of the cells (see ``_SheetLoader._judge``), per process.
 _JUDGED: dict[tuple[Any, ...], tuple[Any, str | None, tuple[_Problem, ...]]] = {}
 _JUDGED_MAX = 1 << 16
+#: ``_judge_cells`` answers for sheets whose texts are their cells, by the shape of the unit's
+#: cells (``_SheetLoader._unit_getter``) and then the unit's texts on a row, per process.
+_JUDGED_TEXTS: dict[tuple[Any, ...], dict[Any, tuple[Any, str | None, tuple[_Problem, ...]]]] = {}
 
 
 def _no_cells(texts: Sequence[str]) -> tuple[()]:

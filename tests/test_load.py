@@ -597,8 +597,10 @@ def test_text_only_sheets_share_judgements_by_their_texts(tmp_path: Path) -> Non
     path = tmp_path / "texts.xlsx"
     wb.save(path)
     load._JUDGED.clear()
+    load._JUDGED_TEXTS.clear()
     cold = load_workbook(path)
-    assert any(k[0][0] == "texts" for k in load._JUDGED if isinstance(k[0], tuple))
+    assert any(shape[0] == "texts" and answers
+               for shape, answers in load._JUDGED_TEXTS.items())
     warm = load_workbook(path)
     pd.testing.assert_frame_equal(cold.indicators, warm.indicators)
     pd.testing.assert_frame_equal(cold.issues, warm.issues)
@@ -655,7 +657,8 @@ def _forget_loader_memos() -> None:
     """Empty the loader's per-process memos: what follows is read cold."""
     from ntm_analysis import load
 
-    for memo in (load._LAYOUTS, load._LAYOUT_ENDS, load._JUDGED, load._CELL_FLAGS):
+    for memo in (load._LAYOUTS, load._LAYOUT_ENDS, load._JUDGED, load._JUDGED_TEXTS,
+                 load._CELL_FLAGS):
         memo.clear()
 
 
