@@ -437,7 +437,7 @@ class _SheetLoader:
 
     def check_cells(self, layout: _Layout, records: list[_Record]) -> None:
         """Report data cells that are suspiciously long and merges across data rows."""
-        # the longest text of the whole sheet first: most sheets have no long cell
+        # whether any text of the sheet is long first (see _scan_sheet): most sheets have none
         for rec in records if self.long_text else ():
             texts = self.texts[rec.row]
             if max(map(len, texts), default=0) <= MAX_CELL_CHARS:
@@ -680,7 +680,7 @@ class _SheetLoader:
         datas = map(any, map(data_of, rows)) if data_cols else [False] * len(rows)
         own_data = tuple(any(texts[r][c] for c in data_cols if c not in cols)
                          for r, cols in sorted(self.filled_cols.items()) if r >= first)
-        key = (len(texts), tuple(self.grid.merged), tuple(zip(datas, map(pick, rows), strict=True)),
+        key = (len(texts), tuple(self.grid.merged), tuple(datas), tuple(map(pick, rows)),
                own_data)
         memo = layout.classified
         got = memo.get(key)
@@ -695,7 +695,8 @@ class _SheetLoader:
 
     def _row_getters(self, layout: _Layout) -> tuple[list[int], Any, Any]:
         """The data columns of the layout (``_data_columns``), a getter of a row's data cells
-        and one of its other cells and its number, name and criterion cells (each a tuple)."""
+        (a tuple) and one of its other cells and its number, name and criterion cells (a
+        tuple, or the text of the one cell)."""
         got = layout.getters.get("rows")  # a layout's sheets share its width (see find_layout)
         if got is None:
             n_cols = self.n_cols
@@ -705,7 +706,7 @@ class _SheetLoader:
                 if c is not None and c < n_cols))
             got = layout.getters["rows"] = (
                 data_cols, itemgetter(*data_cols, *data_cols) if data_cols else _no_cells,
-                itemgetter(*key_cols, *key_cols) if key_cols else _no_cells)
+                itemgetter(*key_cols) if key_cols else _no_cells)
         return got
 
     def _footers(self, footers: list[tuple[int, set[int] | None]]) -> None:
