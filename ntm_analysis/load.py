@@ -284,8 +284,6 @@ class _Layout:
     value_unit: int | None
     units: list[_UnitColumns]
     header_text: dict[int, str] = field(default_factory=dict)
-    #: ``_SheetLoader._classified`` answers for sheets of this layout, by what decided them
-    classified: dict[Any, _Classified] = field(default_factory=dict, compare=False, repr=False)
     #: row getters derived from the layout, made once (``_row_getters``, ``_unit_getter``)
     getters: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -665,7 +663,7 @@ class _SheetLoader:
     # -- rows ---------------------------------------------------------------------------------
 
     def _classified(self, layout: _Layout) -> _Classified:
-        """``classify`` and ``_walk`` of the sheet, remembered per layout by what decided them.
+        """``classify`` and ``_walk`` of the sheet, remembered by its layout and what decided them.
 
         Sheets of one template repeat their numbers, names and criteria and differ in their
         figures: what the two read of a row is its texts outside the data columns (result,
@@ -680,18 +678,18 @@ class _SheetLoader:
         datas = map(any, map(data_of, rows)) if data_cols else [False] * len(rows)
         own_data = tuple(any(texts[r][c] for c in data_cols if c not in cols)
                          for r, cols in sorted(self.filled_cols.items()) if r >= first)
-        key = (len(texts), tuple(self.grid.merged), tuple(datas), tuple(map(pick, rows)),
-               own_data)
-        memo = layout.classified
-        got = memo.get(key)
+        # the layout by identity: an answer keeps its layout alive, so its id is not reused
+        key = (id(layout), len(texts), tuple(self.grid.merged), tuple(datas),
+               tuple(map(pick, rows)), own_data)
+        got = _CLASSIFIED.get(key)
         if got is None:
             records, footers = self.classify(layout)
             indicators, issues = _walk(layout, records)
-            got = (records, footers, indicators, issues, [t[0].row for t in indicators])
-            if len(memo) >= _CLASSIFIED_MAX:
-                memo.clear()
-            memo[key] = got
-        return got
+            if len(_CLASSIFIED) >= _CLASSIFIED_MAX:
+                _CLASSIFIED.clear()
+            got = _CLASSIFIED[key] = (layout, (records, footers, indicators, issues,
+                                               [t[0].row for t in indicators]))
+        return got[1]
 
     def _row_getters(self, layout: _Layout) -> tuple[list[int], Any, Any]:
         """The data columns of the layout (``_data_columns``), a getter of a row's data cells
@@ -1069,8 +1067,10 @@ _IssueArgs = tuple[int | None, str | None, object, str, str, str]
 #: indicators and the issues of ``_walk``, and the indicators' rows.
 _Classified = tuple[list[_Record], list[tuple[int, set[int] | None]], list[_Indicator],
                     list[_IssueArgs], list[int]]
-#: How many ``_classified`` answers a layout keeps.
-_CLASSIFIED_MAX = 256
+#: ``_SheetLoader._classified`` answers (after the layout they belong to), by what decided
+#: them, per process.
+_CLASSIFIED: dict[tuple[Any, ...], tuple[_Layout, _Classified]] = {}
+_CLASSIFIED_MAX = 2048
 
 
 def _data_columns(layout: _Layout, n_cols: int) -> list[int]:

@@ -657,8 +657,8 @@ def _forget_loader_memos() -> None:
     """Empty the loader's per-process memos: what follows is read cold."""
     from ntm_analysis import load
 
-    for memo in (load._LAYOUTS, load._LAYOUT_ENDS, load._JUDGED, load._JUDGED_TEXTS,
-                 load._CELL_FLAGS):
+    for memo in (load._LAYOUTS, load._LAYOUT_ENDS, load._CLASSIFIED, load._JUDGED,
+                 load._JUDGED_TEXTS, load._CELL_FLAGS):
         memo.clear()
 
 
