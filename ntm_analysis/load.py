@@ -505,7 +505,11 @@ class _SheetLoader:
                     rows.append(None)
                     continue
             rows.append(tuple(texts[r]))
-        filled = sorted(item for item in self.filled_from.items() if item[0][0] <= end)
+        # sorted(item for item in self.filled_from.items() if item[0][0] <= end), visiting
+        # only the rows down to ``end`` (merged criterion cells fill many rows below)
+        filled_from, filled_cols = self.filled_from, self.filled_cols
+        filled = [((r, c), filled_from[(r, c)]) for r in sorted(filled_cols) if r <= end
+                  for c in sorted(filled_cols[r])]
         return (shape, header_end, end, len(self.cells) if end >= len(self.cells) else -1,
                 tuple(rows), tuple(filled))
 
