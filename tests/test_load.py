@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from itertools import chain
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from workbooks import (
     COMMUNE_SET,
     HAMLET_SET,
@@ -784,3 +787,28 @@ def test_a_sheet_scan_gives_the_texts_of_reading_every_cell() -> None:
     assert by_name["number under a merge"].all_text  # the merge covers the number
     assert by_name["long"].long_text and by_name["mixed"].long_text
     assert not by_name["texts"].long_text
+
+
+#: Pieces of title text: unit words and names, years, punctuation, white space and characters
+#: whose folding or case mapping depends on their neighbours (combining marks, sigma, İ, ß).
+_TITLE_PIECES = st.sampled_from(
+    ["XÓM", "Xóm", "xã", "XÃ", "tổ dân phố", "Bản", "Làng", "các", "Ao", "SEN", "Kim Phượng",
+     "NĂM", "năm", "2024", "1.2", "-", "–", ":", "(", ")", "/", "%", " ", "  ", "\t", "\n",
+     "\u00a0", "\u0301", "\u0323", "Σ", "σ", "İ", "ß", "Ǆ", "Ａ", "đ", "Đ"])
+_TITLE_TEXT = st.lists(_TITLE_PIECES, max_size=10).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_TITLE_TEXT, max_size=5), _TITLE_TEXT)
+def test_a_titles_key_and_unit_names_come_from_its_lines(cells: list[str], sheet: str) -> None:
+    """The loader folds a title and finds its unit names line by line (its cell texts, each
+    folded and searched once per process): the same as folding and searching the whole."""
+    from ntm_analysis import load
+    from ntm_analysis.text import cell_text, fold
+
+    parts = [t for t in map(cell_text, cells) if t]  # the title's texts, as the loader has them
+    title = "\n".join(parts)
+    assert " ".join(filter(None, map(fold, parts))) == fold(title)
+    by_line = list(chain.from_iterable(map(load._line_unit_names,
+                                           [*parts, *sheet.splitlines()])))
+    assert by_line == unit_names(f"{title}\n{sheet}")
