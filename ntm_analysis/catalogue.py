@@ -143,9 +143,14 @@ def detect_set_from_key(key: str, *, year: int | None = None) -> CriteriaSet | N
     'model_commune'
     """
     for s in criteria_sets():
-        if s.covers(year) and re.search(rf"\b(?:{s.title_pattern})\b", key):
+        if s.covers(year) and _title_regex(s.title_pattern).search(key):
             return s
     return None
+
+
+@lru_cache(maxsize=256)
+def _title_regex(title_pattern: str) -> re.Pattern[str]:
+    return re.compile(rf"\b(?:{title_pattern})\b")
 
 
 def detect_set_from_indicators(

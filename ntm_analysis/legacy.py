@@ -498,7 +498,7 @@ def _plainly_unicode(rows: list[list[Any]], font_encoding: str | None) -> bool:
     only legacy text uses and no VNI pair ("eá") give no word to convert in any cell, nor in
     the cells taken together, so ``fix_grid`` would find nothing (and no unsure cell) either.
     The sheet's distinct values are gathered in C and each distinct text is judged once per
-    process (``_text_flag``): the same texts recur on every sheet.
+    process (``text_flag``): the same texts recur on every sheet.
 
     Examples
     --------
@@ -519,31 +519,49 @@ def _plainly_unicode(rows: list[list[Any]], font_encoding: str | None) -> bool:
             _TEXT_FLAGS.clear()
         for v in distinct.difference(_TEXT_FLAGS):
             if isinstance(v, str):
-                flag = _TEXT_FLAGS[v] = _text_flag(v)
+                flag = _TEXT_FLAGS[v] = text_flag(v)
                 flags.add(flag)
-    if font_encoding in ENCODINGS:
-        # a legacy font may convert Latin-1 text the detection leaves alone
-        return not flags - {_NOT_CANDIDATE}
-    return _TROUBLING not in flags
+    return plainly_unicode_by_flags({f for f in flags if f is not None}, font_encoding)
 
 
 def _plainly_unicode_uncached(cells: list[Any], font_encoding: str | None) -> bool:
-    flags = {_text_flag(v) for v in cells if isinstance(v, str)}
+    return plainly_unicode_by_flags({text_flag(v) for v in cells if isinstance(v, str)},
+                                    font_encoding)
+
+
+def plainly_unicode_by_flags(flags: Iterable[int], font_encoding: str | None) -> bool:
+    """``_plainly_unicode`` of a sheet from the ``text_flag`` of each of its distinct texts.
+
+    For a caller that has judged the sheet's texts already (the loader judges each distinct
+    cell value once per process for several purposes): True when ``fix_grid`` would change
+    nothing and report nothing.
+
+    Examples
+    --------
+    >>> plainly_unicode_by_flags({text_flag("Kết quả"), text_flag("Có")}, None)
+    True
+    >>> plainly_unicode_by_flags({text_flag("Có")}, "tcvn3")
+    False
+    """
     if font_encoding in ENCODINGS:
-        return not flags - {_NOT_CANDIDATE}
-    return _TROUBLING not in flags
+        # a legacy font may convert Latin-1 text the detection leaves alone
+        return not set(flags) - {_NOT_CANDIDATE}
+    return _TROUBLING not in set(flags)
 
 
-#: What ``_text_flag`` says of a text: not a candidate; a candidate; a candidate holding a
+#: What ``text_flag`` says of a text: not a candidate; a candidate; a candidate holding a
 #: character only legacy text uses or a VNI pair (what ``_plainly_unicode`` looks for).
 _NOT_CANDIDATE, _CANDIDATE, _TROUBLING = 0, 1, 2
 _TEXT_FLAGS: dict[str, int] = {}
 _TEXT_FLAGS_MAX = 1 << 17
 
 
-def _text_flag(text: str) -> int:
-    """Judge one text as ``_plainly_unicode`` does (the candidates joined by "\\x00" hold a
-    character or a pair exactly when one candidate does: no pair spans the separator)."""
+def text_flag(text: str) -> int:
+    """Judge one text for ``_plainly_unicode``: 0 no candidate, 1 a candidate, 2 troubling.
+
+    Judging each text alone is judging the candidates joined by "\\x00": they hold a
+    character or a pair exactly when one candidate does (no pair spans the separator).
+    """
     if text.isascii() or not _VIET_BEYOND_LATIN1.isdisjoint(text):
         return _NOT_CANDIDATE
     if _SUSPECT_CHAR.search(text) is None and _VNI_PAIR.search(text) is None:

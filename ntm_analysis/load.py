@@ -134,6 +134,12 @@ def header_roles() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
+def _longest_header() -> int:
+    """The most words a header phrase of ``header_roles`` has."""
+    return max((len(k.split()) for k in header_roles()), default=0)
+
+
+@lru_cache(maxsize=1)
 def _footer_starts() -> tuple[str, ...]:
     with resources.files("ntm_analysis").joinpath("data", "footer_words.csv").open(
         "r", encoding="utf-8"
@@ -171,7 +177,8 @@ def _role_of(text: str) -> str | None:
         return roles[stripped]
     # "Hiện trạng 2023", "Đánh giá (Đạt/Chưa đạt)"
     words = key.split()
-    for n in range(len(words) - 1, 0, -1):
+    # no head longer than the longest header phrase can be one (titles are long)
+    for n in range(min(len(words) - 1, _longest_header()), 0, -1):
         head = " ".join(words[:n])
         if head not in roles:
             continue
@@ -247,6 +254,7 @@ def warm_package_tables() -> None:
     worker inherit them instead of reading the CSV files again.
     """
     header_roles()
+    _longest_header()
     _footer_starts()
     cat.load_catalogue()
     cat.criteria_sets()
@@ -276,6 +284,8 @@ class _Layout:
     value_unit: int | None
     units: list[_UnitColumns]
     header_text: dict[int, str] = field(default_factory=dict)
+    #: row getters derived from the layout, made once (``_row_getters``, ``_unit_getter``)
+    getters: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass
@@ -308,7 +318,8 @@ class _LazyRows:
 class _SheetLoader:
     """Turns one sheet grid into tidy rows and issues."""
 
-    def __init__(self, grid: SheetGrid, file_name: str, default_year: int | None) -> None:
+    def __init__(self, grid: SheetGrid, file_name: str, default_year: int | None,
+                 scan: _SheetScan | None = None) -> None:
         self.grid = grid
         self.file = file_name
         self.default_year = default_year
@@ -318,29 +329,47 @@ class _SheetLoader:
         self.layout: _Layout | None = None
         self.n_cols = grid.n_cols
         n_cols = self.n_cols
-        if not grid.merged and min(map(len, grid.rows), default=0) == n_cols:
-            # nothing to fill in and no row to pad (calamine's rows are all as wide as the
-            # sheet): the grid's rows are read as they are, never changed
+        # the grid's rows as they are (calamine's rows are all as wide as the sheet), never
+        # changed: narrower rows are padded, and rows with merged cells to fill in copied
+        if min(map(len, grid.rows), default=0) == n_cols:
             self.cells = list(grid.rows)
-        else:  # one copy per row, merged ranges filled in below; narrower rows padded
-            self.cells = [list(r) if len(r) == n_cols else [*r, *[""] * (n_cols - len(r))]
+        else:
+            self.cells = [r if len(r) == n_cols else [*r, *[""] * (n_cols - len(r))]
                           for r in grid.rows]
+        cells = self.cells
         self.filled_from: dict[tuple[int, int], tuple[int, int]] = {}
+        #: the columns filled in from a merged range, by row (most rows have none)
+        self.filled_cols: dict[int, set[int]] = {}
+        copied: set[int] = set()
         for (r0, c0), (r1, c1) in grid.merged:
-            if r0 >= len(self.cells):
+            if r0 >= len(cells):
                 continue
-            value = self.cells[r0][c0] if c0 < self.n_cols else ""
-            for r in range(r0, min(r1, len(self.cells) - 1) + 1):
-                for c in range(c0, min(c1, self.n_cols - 1) + 1):
+            value = cells[r0][c0] if c0 < n_cols else ""
+            for r in range(r0, min(r1, len(cells) - 1) + 1):
+                if r not in copied:
+                    cells[r] = list(cells[r])
+                    copied.add(r)
+                row = cells[r]
+                for c in range(c0, min(c1, n_cols - 1) + 1):
                     if (r, c) != (r0, c0):
-                        self.cells[r][c] = value
+                        row[c] = value
                         self.filled_from[(r, c)] = (r0, c0)
+                        self.filled_cols.setdefault(r, set()).add(c)
         # each cell's text once: the layout search and row classification read cells many times
-        self.texts = [cell_texts(row) for row in self.cells]
+        if scan is None:  # the grid's values not judged (see _scan_sheet)
+            self.texts = [cell_texts(row) for row in self.cells]
+            self.long_text = max(map(len, chain.from_iterable(self.texts)),
+                                 default=0) > MAX_CELL_CHARS
+        elif not scan.changed:  # the usual sheet: every cell holds its own text
+            self.texts = self.cells  # (the cells are never changed once filled in above)
+            self.long_text = scan.long_text
+        else:  # rows holding a value whose text differs (a number, text not in NFC) converted
+            changed = scan.changed.isdisjoint
+            self.texts = [row if changed(row) else cell_texts(row) for row in self.cells]
+            self.long_text = scan.long_text
         # every cell a text that is its own NFC text (the list comparison runs in C, and
         # mostly on identical objects): then a cell's text is its value, '' for empty
-        self.all_text = self.texts == self.cells
-        self._unit_cells: dict[int, tuple[Any, tuple[Any, ...]]] = {}
+        self.all_text = self.texts is self.cells or self.texts == self.cells
         self._has_roles: dict[int, bool] = {}  # rows with header words (see _layout_key)
 
     # -- helpers -----------------------------------------------------------------------------
@@ -406,9 +435,8 @@ class _SheetLoader:
 
     def check_cells(self, layout: _Layout, records: list[_Record]) -> None:
         """Report data cells that are suspiciously long and merges across data rows."""
-        # the longest text of the whole sheet first (in C): most sheets have no long cell
-        long_cells = max(map(len, chain.from_iterable(self.texts)), default=0) > MAX_CELL_CHARS
-        for rec in records if long_cells else ():
+        # whether any text of the sheet is long first (see _scan_sheet): most sheets have none
+        for rec in records if self.long_text else ():
             texts = self.texts[rec.row]
             if max(map(len, texts), default=0) <= MAX_CELL_CHARS:
                 continue  # the common case, tested in C
@@ -471,12 +499,17 @@ class _SheetLoader:
             if r <= header_end:
                 roles = has_roles.get(r)
                 if roles is None:
-                    roles = has_roles[r] = bool(self.row_roles(r))
+                    # bool(self.row_roles(r)), in C: the cached role of each text
+                    roles = has_roles[r] = any(map(_role_of, filter(None, texts[r])))
                 if not roles:
                     rows.append(None)
                     continue
             rows.append(tuple(texts[r]))
-        filled = sorted(item for item in self.filled_from.items() if item[0][0] <= end)
+        # sorted(item for item in self.filled_from.items() if item[0][0] <= end), visiting
+        # only the rows down to ``end`` (merged criterion cells fill many rows below)
+        filled_from, filled_cols = self.filled_from, self.filled_cols
+        filled = [((r, c), filled_from[(r, c)]) for r in sorted(filled_cols) if r <= end
+                  for c in sorted(filled_cols[r])]
         return (shape, header_end, end, len(self.cells) if end >= len(self.cells) else -1,
                 tuple(rows), tuple(filled))
 
@@ -599,21 +632,31 @@ class _SheetLoader:
 
     # -- title metadata -----------------------------------------------------------------------
 
-    def title_text(self, layout: _Layout | None) -> str:
+    def title_parts(self, layout: _Layout | None) -> list[str]:
+        """The texts above the header (above row 9 without one), row by row, each merged
+        range once: ``"\\n".join`` of them is the sheet's title."""
         end = layout.header_rows[0] if layout else min(len(self.cells), 8)
-        parts = []
+        parts: list[str] = []
         for r in range(end):
-            for c in range(self.n_cols):
-                if (r, c) in self.filled_from:
-                    continue
-                t = self.text(r, c)
-                if t:
-                    parts.append(t)
-        return "\n".join(parts)
+            texts = self.texts[r]  # padded to n_cols
+            filled = self.filled_cols.get(r)
+            if filled is None:
+                parts.extend(filter(None, texts))
+            else:
+                parts.extend(t for c, t in enumerate(texts) if t and c not in filled)
+        return parts
 
-    def find_year(self, title: str) -> int | None:
-        for source in (title, self.grid.name):
-            key = fold(source)
+    def title_text(self, layout: _Layout | None) -> str:
+        return "\n".join(self.title_parts(layout))
+
+    def find_year(self, title: str, title_key: str | None = None) -> int | None:
+        """The year the title or sheet name names (else the file name), or the default.
+
+        ``title_key`` is ``fold(title)`` when the caller has it.
+        """
+        for source, key in ((title, title_key), (self.grid.name, None)):
+            if key is None:
+                key = fold(source)
             if m := _YEAR_WORD.search(key):
                 return int(m.group(1))
         for source in (title, self.grid.name, self.file):
@@ -623,24 +666,79 @@ class _SheetLoader:
 
     # -- rows ---------------------------------------------------------------------------------
 
-    def classify(self, layout: _Layout) -> list[_Record]:
+    def _classified(self, layout: _Layout) -> _Classified:
+        """``classify`` and ``_walk`` of the sheet, remembered by its layout and what decided them.
+
+        Sheets of one template repeat their numbers, names and criteria and differ in their
+        figures: what the two read of a row is its texts outside the data columns (result,
+        assessment, marks, target), whether a data cell is filled in, and, on a row with a
+        merged-cell filling, whether a data cell of its own is; plus the sheet's height and
+        merged ranges. The texts of footer rows are read again from the sheet (``_footers``).
+        """
+        data_cols, data_of, pick = self._row_getters(layout)
+        first = layout.first_data_row
+        texts = self.texts
+        rows = texts[first:]
+        datas = map(any, map(data_of, rows)) if data_cols else [False] * len(rows)
+        own_data = tuple(any(texts[r][c] for c in data_cols if c not in cols)
+                         for r, cols in sorted(self.filled_cols.items()) if r >= first)
+        # the layout by identity: an answer keeps its layout alive, so its id is not reused
+        key = (id(layout), len(texts), tuple(self.grid.merged), tuple(datas),
+               tuple(map(pick, rows)), own_data)
+        got = _CLASSIFIED.get(key)
+        if got is None:
+            records, footers = self.classify(layout)
+            indicators, issues = _walk(layout, records)
+            if len(_CLASSIFIED) >= _CLASSIFIED_MAX:
+                _CLASSIFIED.clear()
+            got = _CLASSIFIED[key] = (layout, (records, footers, indicators, issues,
+                                               [t[0].row for t in indicators]))
+        return got[1]
+
+    def _row_getters(self, layout: _Layout) -> tuple[list[int], Any, Any]:
+        """The data columns of the layout (``_data_columns``), a getter of a row's data cells
+        (a tuple) and one of its other cells and its number, name and criterion cells (a
+        tuple, or the text of the one cell)."""
+        got = layout.getters.get("rows")  # a layout's sheets share its width (see find_layout)
+        if got is None:
+            n_cols = self.n_cols
+            data_cols = _data_columns(layout, n_cols)
+            key_cols = sorted(set(range(n_cols)).difference(data_cols).union(
+                c for c in (layout.number, layout.name, layout.criterion)
+                if c is not None and c < n_cols))
+            got = layout.getters["rows"] = (
+                data_cols, itemgetter(*data_cols, *data_cols) if data_cols else _no_cells,
+                itemgetter(*key_cols) if key_cols else _no_cells)
+        return got
+
+    def _footers(self, footers: list[tuple[int, set[int] | None]]) -> None:
+        """Report the rows ``classify`` found below the table, with their texts."""
+        for r, filled in footers:
+            texts = self.texts[r]
+            if filled is None:
+                shown = " | ".join(filter(None, texts))[:200]
+            else:
+                own = [t for c, t in enumerate(texts) if t and c not in filled]
+                if not own:
+                    continue
+                shown = " | ".join(own)[:200]
+            self.issue(r, None, shown, "row below the table (note or signature) was not read "
+                       "as data", Severity.info, "footer_row")
+
+    def classify(self, layout: _Layout) -> tuple[list[_Record], list[tuple[int, set[int] | None]]]:
+        """Read the rows below the header: their records, and the rows below the table (row,
+        columns filled in) for ``_footers``."""
         # one tuple per candidate row: (row, no_text, no_kind, no_val, name, name_kind,
         # name_no, name_clean, crit_text, has_data)
         raw: list[tuple[Any, ...]] = []
+        footers: list[tuple[int, set[int] | None]] = []
         footer = False
         starts = _footer_starts()
-        data_cols = [c for u in layout.units for c in
-                     (u.result, u.assessment, u.mark_met, u.mark_not_met) if c is not None]
-        if layout.target is not None:
-            data_cols.append(layout.target)
         n_cols = self.n_cols
-        data_cols = [c for c in data_cols if c < n_cols]
         # the data cells of a row in one C call (a tuple, also for a single column)
-        data_of = itemgetter(*data_cols, *data_cols) if data_cols else None
+        data_cols, data_of, _ = self._row_getters(layout)
         # merged-cell fillings per row: most rows have none, and then every text is the row's own
-        filled_cols: dict[int, set[int]] = {}
-        for fr, fc in self.filled_from:
-            filled_cols.setdefault(fr, set()).add(fc)
+        filled_cols = self.filled_cols
 
         def column(c: int | None) -> int | None:
             return c if c is not None and c < n_cols else None
@@ -655,7 +753,7 @@ class _SheetLoader:
         # what the loop asks of every row, found column by column in C (the answers of the
         # cached parsers are pure, so asking them for a row the loop then skips changes nothing)
         nonblank = list(map(any, rows))
-        datas = list(map(any, map(data_of, rows))) if data_of is not None else [False] * n
+        datas = list(map(any, map(data_of, rows))) if data_cols else [False] * n
         no_texts = list(map(itemgetter(number_col), rows)) if number_col is not None \
             else [""] * n
         no_kinds = list(map(_number_kind, no_texts))
@@ -678,9 +776,7 @@ class _SheetLoader:
                 if footer or (not has_data and
                               next(filter(None, texts)).lower().startswith(starts)):
                     footer = True
-                    self.issue(r, None, " | ".join(filter(None, texts))[:200],
-                               "row below the table (note or signature) was not read as data",
-                               Severity.info, "footer_row")
+                    footers.append((r, None))
                     continue
                 no_text = no_texts[i]
                 no_kind, no_val = no_kinds[i]
@@ -690,10 +786,7 @@ class _SheetLoader:
                 if footer or (not has_data and first_text.lower().startswith(starts)) or (
                         own and own[0].lower().startswith(starts) and not has_data):
                     footer = True
-                    if own:
-                        self.issue(r, None, " | ".join(own)[:200],
-                                   "row below the table (note or signature) was not read as "
-                                   "data", Severity.info, "footer_row")
+                    footers.append((r, filled))
                     continue
                 if not own:
                     continue  # a row made only of merged cells continuing from above
@@ -743,7 +836,7 @@ class _SheetLoader:
             elif name_kind == "int" and (has_dotted or has_unnumbered_data or not has_data):
                 kind, number = "criterion", name_no
             records.append(_Record(r, kind, number, name, crit_text, has_data, no_kind))
-        return records
+        return records, footers
 
     def load(self) -> bool:
         """Read the sheet; return False when it holds no indicator table."""
@@ -764,67 +857,26 @@ class _SheetLoader:
                        "no self-assessment column: expected 'Tự đánh giá' or 'Đánh giá' (or "
                        "'Đạt' | 'Chưa đạt' marks); statuses come from the values alone",
                        Severity.warning, "no_assessment_column")
-        title = self.title_text(layout)
-        year = self.find_year(title)
+        parts = self.title_parts(layout)
+        title = "\n".join(parts)
+        # fold(title) from the keys of its lines (a line break folds to a space, and no cell
+        # text holds one): the lines are folded once per process, the title is new per sheet
+        title_key = " ".join(filter(None, map(fold, parts)))
+        year = self.find_year(title, title_key)
         if year is None:
             self.issue(None, None, None, "no year found: expected one such as 'NĂM 2024' in the "
                        "title, sheet name or file name; pass --year", Severity.warning, "no_year")
-        # the key of f"{title}\n{sheet}" from the keys of its two parts (a line break folds to
-        # a space; find_year has folded the title already): one long text less to fold
-        key = " ".join(k for k in (fold(title), fold(self.grid.name)) if k)
+        # the key of f"{title}\n{sheet}" from the keys of its two parts, likewise
+        key = " ".join(k for k in (title_key, fold(self.grid.name)) if k)
         cset = cat.detect_set_from_key(key, year=year)
-        named = unit_names(f"{title}\n{self.grid.name}")
-        records = self.classify(layout)
+        # unit_names(f"{title}\n{sheet}") line by line (no cell text holds a line break)
+        named = list(chain.from_iterable(map(_line_unit_names,
+                                             [*parts, *self.grid.name.splitlines()])))
+        records, footers, indicators, walk_issues, rows_of = self._classified(layout)
+        self._footers(footers)
         self.check_cells(layout, records)
-        # walk the records: attach indicators to criteria and number them
-        indicators: list[tuple[_Record, str | None, str | None, str]] = []
-        crit_no: str | None = None
-        crit_name: str | None = None
-        crit_rows: dict[str | None, _Record] = {}
-        ordinal = 0
-        crit_seq = 0
-        crit_text_seen: dict[str, str] = {}
-        for rec in records:
-            if rec.kind == "criterion":
-                crit_seq += 1
-                crit_no = rec.number or str(crit_seq)
-                crit_name = _strip_criterion_prefix(rec.name)
-                crit_rows[crit_no] = rec
-                ordinal = 0
-                continue
-            if layout.criterion is not None and rec.criterion_text:
-                ct = rec.criterion_text
-                if ct not in crit_text_seen:
-                    crit_seq += 1
-                    m = _NAME_CRITERION.match(ct) or _NAME_INT.match(ct)
-                    crit_text_seen[ct] = _roman_or_int(m.group(1)) if m else str(crit_seq)
-                    ordinal = 0
-                crit_no, crit_name = crit_text_seen[ct], _strip_criterion_prefix(ct)
-            ordinal += 1
-            number = rec.number
-            if number is not None:
-                head = number.split(".")[0]
-                if crit_no is None or head != crit_no:
-                    if layout.criterion is None and not crit_rows:
-                        crit_no, crit_name = head, None
-                    elif crit_no is not None and head != crit_no:
-                        self.issue(rec.row, layout.header_text.get(layout.number or 0), number,
-                                   f"indicator number {number} does not belong to criterion "
-                                   f"{crit_no}; kept as {number}", Severity.warning,
-                                   "number_mismatch")
-            elif crit_no is not None:
-                number = f"{crit_no}.{ordinal}"
-            if crit_no is None:
-                self.issue(rec.row, None, rec.name, "indicator under no criterion: expected a "
-                           "criterion row (1, 2… or I, II…) above it", Severity.warning,
-                           "no_criterion")
-            indicators.append((rec, crit_no, crit_name, number or str(ordinal)))
-        # criterion rows that carry data and have no indicators become their own indicator
-        used = {c for _, c, _, _ in indicators}
-        for no, rec in crit_rows.items():
-            if no not in used and rec.has_data:
-                indicators.append((rec, no, _strip_criterion_prefix(rec.name), f"{no}.1"))
-        indicators.sort(key=lambda t: t[0].row)
+        for args in walk_issues:
+            self.issue(*args)
         if not indicators:
             self.issue(layout.first_data_row, None, None,
                        "the indicator table has a header but no indicator rows", Severity.error,
@@ -871,7 +923,7 @@ class _SheetLoader:
                                "sheet name (expected e.g. 'XÃ KIM PHƯỢNG' or 'XÓM PHAI ĐÁ')",
                                Severity.warning, "no_unit")
                 unit_specs[i] = (uc, unit, level)
-        self._emit(layout, indicators, unit_specs, commune, year, cset)
+        self._emit(layout, indicators, rows_of, unit_specs, commune, year, cset)
         if not self.percent_written:
             # every percentage of the sheet is a fraction: Excel's percent format, not a slip
             for issue in self.issues:
@@ -886,16 +938,17 @@ class _SheetLoader:
         the sheet; the shape (which roles the table has, which of their columns exist) makes
         the picked texts a key that no other layout can share by accident.
         """
-        got = self._unit_cells.get(id(uc))
+        got = layout.getters.get(id(uc))  # a layout's sheets share its width (see find_layout)
         if got is None:
             columns = (uc.result, uc.assessment, uc.mark_met, uc.mark_not_met, layout.target)
             present = tuple(c is not None and c < self.n_cols for c in columns)
             picked = [c for c, ok in zip(columns, present, strict=True) if ok]
-            pick = itemgetter(*picked, *picked) if picked else _no_cells  # always a tuple
+            # a tuple of the texts, or the text of the one cell: the shape tells them apart
+            pick = itemgetter(*picked) if picked else _no_cells
             shape = ("texts", uc.assessment is not None,
                      uc.mark_met is not None or uc.mark_not_met is not None,
                      layout.target is not None, present)
-            got = self._unit_cells[id(uc)] = (pick, shape)
+            got = layout.getters[id(uc)] = (pick, shape)
         return got
 
     def _judge(self, layout: _Layout, uc: _UnitColumns,
@@ -923,7 +976,7 @@ class _SheetLoader:
                 met_raw, not_raw, with_target, target_raw)
         return judged
 
-    def _emit(self, layout: _Layout, indicators: list[tuple[_Record, str | None, str | None, str]],
+    def _emit(self, layout: _Layout, indicators: list[_Indicator], rows_of: list[int],
               unit_specs: list[tuple[_UnitColumns, str | None, str | None]], commune: str | None,
               year: int | None, cset: cat.CriteriaSet | None) -> None:
         """Append the tidy rows of the sheet: one per indicator row and unit, in that order.
@@ -937,38 +990,24 @@ class _SheetLoader:
         target = layout.target if layout.target is not None and layout.target < n_cols else None
         note_col = layout.note if layout.note is not None and layout.note < n_cols else None
         value_unit = layout.value_unit
+        all_texts = self.texts
+        row_texts = [all_texts[r] for r in rows_of]  # padded to n_cols
         specs = []
         for uc, unit, level in unit_specs:
             unit_commune = commune if level == Level.hamlet else (
                 unit if level == Level.commune else commune)
-            # the texts are the cells: one C call picks the unit's cells as the answer's key
-            getter = self._unit_getter(layout, uc) if self.all_text else None
             specs.append((uc, unit, level, unit_commune, _unit_id(unit_commune, unit, level),
-                          getter))
-        all_texts = self.texts
+                          self._judged(layout, uc, rows_of, row_texts)))
         append = self.rows.append
-        judged_get = _JUDGED.get
         percent = 0
-        for rec, crit_no, crit_name, number in indicators:
+        for i, (rec, crit_no, crit_name, number) in enumerate(indicators):
+            texts = row_texts[i]
             r = rec.row
-            texts = all_texts[r]  # padded to n_cols
             target_text = (texts[target] or None) if target is not None else None
             note = (texts[note_col] or None) if note_col is not None else None
             name = rec.name or None
-            for uc, unit, level, unit_commune, unit_id, getter in specs:
-                # the same few cell contents recur on every row and sheet: judge each once
-                text_key = None
-                judged = None
-                if getter is not None:
-                    text_key = (getter[1], getter[0](texts))
-                    judged = judged_get(text_key)
-                if judged is None:
-                    judged = self._judge(layout, uc, r)
-                    if text_key is not None:
-                        if len(_JUDGED) >= _JUDGED_MAX:
-                            _JUDGED.clear()
-                        _JUDGED[text_key] = judged
-                value, assessment, problems = judged
+            for uc, unit, level, unit_commune, unit_id, judged in specs:
+                value, assessment, problems = judged[i]
                 if value.kind == "percent":
                     percent += 1
                 if problems:
@@ -982,6 +1021,32 @@ class _SheetLoader:
                     value.number, unit_of_value, assessment, note,
                 ))
         self.percent_written += percent
+
+    def _judged(self, layout: _Layout, uc: _UnitColumns, rows_of: list[int],
+                row_texts: list[list[str]]) -> list[tuple[Any, str | None, tuple[_Problem, ...]]]:
+        """``_judge`` of the unit's cells on each of the rows, in that order.
+
+        The same few cell contents recur on every row and sheet, so each is judged once per
+        process: where the sheet's texts are its cells, the answers are looked up by the
+        unit's picked texts (among the answers for the unit's shape), every row's key made and
+        looked up in C.
+        """
+        if not self.all_text:
+            return [self._judge(layout, uc, r) for r in rows_of]
+        pick, shape = self._unit_getter(layout, uc)
+        answers = _JUDGED_TEXTS.get(shape)
+        if answers is None:
+            answers = _JUDGED_TEXTS[shape] = {}
+        keys = list(map(pick, row_texts))
+        judged = list(map(answers.get, keys))
+        if None in judged:
+            for i, got in enumerate(judged):
+                if got is None:
+                    got = judged[i] = self._judge(layout, uc, rows_of[i])
+                    if len(answers) >= _JUDGED_MAX:
+                        answers.clear()
+                    answers[keys[i]] = got
+        return judged  # type: ignore[return-value]  # no None left
 
     def _place_problems(self, layout: _Layout, uc: _UnitColumns, r: int,
                         problems: tuple[_Problem, ...]) -> None:
@@ -998,6 +1063,29 @@ class _SheetLoader:
             self.issue(r, column, shown, problem, severity, code)
 
 
+#: One indicator of a sheet: its record, criterion number and name, and indicator number.
+_Indicator = tuple[_Record, str | None, str | None, str]
+#: The arguments of one ``_SheetLoader.issue`` call: row, column, value, problem, severity, code.
+_IssueArgs = tuple[int | None, str | None, object, str, str, str]
+#: What ``_SheetLoader._classified`` answers: the records, the rows below the table, the
+#: indicators and the issues of ``_walk``, and the indicators' rows.
+_Classified = tuple[list[_Record], list[tuple[int, set[int] | None]], list[_Indicator],
+                    list[_IssueArgs], list[int]]
+#: ``_SheetLoader._classified`` answers (after the layout they belong to), by what decided
+#: them, per process.
+_CLASSIFIED: dict[tuple[Any, ...], tuple[_Layout, _Classified]] = {}
+_CLASSIFIED_MAX = 2048
+
+
+def _data_columns(layout: _Layout, n_cols: int) -> list[int]:
+    """The columns whose cells make a row a data row: the units' figures, and the target."""
+    data_cols = [c for u in layout.units for c in
+                 (u.result, u.assessment, u.mark_met, u.mark_not_met) if c is not None]
+    if layout.target is not None:
+        data_cols.append(layout.target)
+    return [c for c in data_cols if c < n_cols]
+
+
 #: Layouts found by ``_SheetLoader.find_layout``, by what decided them, per process.
 _LAYOUTS: dict[tuple[Any, ...], _Layout] = {}
 #: The (last header row, first data row) of the layouts found, by (columns, rows searched).
@@ -1008,9 +1096,12 @@ _LAYOUTS_MAX = 4096
 #: unit's column; "assessment": that column or "Đánh giá"; "marks"), the value shown, the
 #: problem, its severity and code.
 _Problem = tuple[str, str | None, str, str, str]
-#: ``_judge_cells`` answers by their cells (see ``_SheetLoader._emit``), per process.
+#: ``_judge_cells`` answers by the values of the cells (see ``_SheetLoader._judge``), per process.
 _JUDGED: dict[tuple[Any, ...], tuple[Any, str | None, tuple[_Problem, ...]]] = {}
 _JUDGED_MAX = 1 << 16
+#: ``_judge_cells`` answers for sheets whose texts are their cells, by the shape of the unit's
+#: cells (``_SheetLoader._unit_getter``) and then the unit's texts on a row, per process.
+_JUDGED_TEXTS: dict[tuple[Any, ...], dict[Any, tuple[Any, str | None, tuple[_Problem, ...]]]] = {}
 
 
 def _no_cells(texts: Sequence[str]) -> tuple[()]:
@@ -1081,6 +1172,64 @@ def _judge_cells(result_raw: object, with_assessment: bool, assessment_raw: obje
         problems.append(("result", value.text, "value not understood as a number, percentage "
                          "or yes/no; the self-assessment decides", Severity.info, "text_value"))
     return value, assessment, tuple(problems)
+
+
+def _walk(layout: _Layout, records: list[_Record]) -> tuple[list[_Indicator], list[_IssueArgs]]:
+    """Attach the indicator records to their criteria and number them.
+
+    Returns the indicators in row order and the issues found (``_SheetLoader.issue``'s
+    arguments): a pure function of the layout and the records.
+    """
+    issues: list[_IssueArgs] = []
+    indicators: list[_Indicator] = []
+    crit_no: str | None = None
+    crit_name: str | None = None
+    crit_rows: dict[str | None, _Record] = {}
+    ordinal = 0
+    crit_seq = 0
+    crit_text_seen: dict[str, str] = {}
+    for rec in records:
+        if rec.kind == "criterion":
+            crit_seq += 1
+            crit_no = rec.number or str(crit_seq)
+            crit_name = _strip_criterion_prefix(rec.name)
+            crit_rows[crit_no] = rec
+            ordinal = 0
+            continue
+        if layout.criterion is not None and rec.criterion_text:
+            ct = rec.criterion_text
+            if ct not in crit_text_seen:
+                crit_seq += 1
+                m = _NAME_CRITERION.match(ct) or _NAME_INT.match(ct)
+                crit_text_seen[ct] = _roman_or_int(m.group(1)) if m else str(crit_seq)
+                ordinal = 0
+            crit_no, crit_name = crit_text_seen[ct], _strip_criterion_prefix(ct)
+        ordinal += 1
+        number = rec.number
+        if number is not None:
+            head = number.split(".")[0]
+            if crit_no is None or head != crit_no:
+                if layout.criterion is None and not crit_rows:
+                    crit_no, crit_name = head, None
+                elif crit_no is not None and head != crit_no:
+                    issues.append((rec.row, layout.header_text.get(layout.number or 0), number,
+                                   f"indicator number {number} does not belong to criterion "
+                                   f"{crit_no}; kept as {number}", Severity.warning,
+                                   "number_mismatch"))
+        elif crit_no is not None:
+            number = f"{crit_no}.{ordinal}"
+        if crit_no is None:
+            issues.append((rec.row, None, rec.name, "indicator under no criterion: expected a "
+                           "criterion row (1, 2… or I, II…) above it", Severity.warning,
+                           "no_criterion"))
+        indicators.append((rec, crit_no, crit_name, number or str(ordinal)))
+    # criterion rows that carry data and have no indicators become their own indicator
+    used = {c for _, c, _, _ in indicators}
+    for no, rec in crit_rows.items():
+        if no not in used and rec.has_data:
+            indicators.append((rec, no, _strip_criterion_prefix(rec.name), f"{no}.1"))
+    indicators.sort(key=lambda t: t[0].row)
+    return indicators, issues
 
 
 def _name_as_written(prefix: str, name: str, cset: cat.CriteriaSet | None) -> tuple[str, str]:
@@ -1271,8 +1420,8 @@ def _load_records(p: Path, *, sheets: Sequence[str] | None = None,
                      if p.suffix.lower() in (".xlsx", ".xlsm") else None)
     parts.clear()
     for grid in grids:
-        grid, legacy_issues = _fix_legacy_text(grid, font_encoding)
-        loader = _SheetLoader(grid, p.name, year)
+        grid, legacy_issues, scan = _fix_legacy_text(grid, font_encoding)
+        loader = _SheetLoader(grid, p.name, year, scan)
         for problem in legacy_issues:
             loader.issue(None, None, None, problem, Severity.warning, legacy.CODE)
         if grid.hidden:
@@ -1408,13 +1557,17 @@ def _listed(cells: list[tuple[int, int]]) -> str:
                     MAX_LISTED_CELLS else "")
 
 
-def _fix_legacy_text(grid: SheetGrid, font_encoding: str | None) -> tuple[SheetGrid, list[str]]:
+def _fix_legacy_text(grid: SheetGrid, font_encoding: str | None
+                     ) -> tuple[SheetGrid, list[str], _SheetScan | None]:
     """Convert a sheet's TCVN3/VNI text to Unicode before any header matching or parsing.
 
-    Returns the grid to read (a new one when cells changed) and the warnings to report: one per
+    Returns the grid to read (a new one when cells changed), the warnings to report (one per
     encoding found, naming every converted cell, and one naming the cells that look legacy but
-    could not be read (kept as written).
+    could not be read, kept as written) and the ``_scan_sheet`` of the grid returned.
     """
+    scan = _scan_sheet(grid.rows)
+    if scan is not None and legacy.plainly_unicode_by_flags(scan.legacy_flags, font_encoding):
+        return grid, [], scan  # the usual sheet: nothing to convert or report
     fix = legacy.fix_grid(grid.rows, font_encoding=font_encoding)
     problems: list[str] = []
     for encoding, cells in sorted(fix.converted.items()):
@@ -1431,7 +1584,84 @@ def _fix_legacy_text(grid: SheetGrid, font_encoding: str | None) -> tuple[SheetG
             f"written: cells {_listed(fix.unsure)}")
     if fix.converted:
         grid = replace(grid, rows=fix.rows)
-    return grid, problems
+        scan = _scan_sheet(grid.rows)
+    return grid, problems, scan
+
+
+#: What ``_cell_flag`` says of a cell value: its ``legacy.text_flag`` (0, 1 or 2; 0 for a value
+#: that is not text) in the low bits, and the bits below.
+_LEGACY_BITS = 3
+#: Not a text, or a text that ``cell_text`` changes (not NFC, white space to collapse).
+_NOT_OWN_TEXT = 4
+#: A value whose ``cell_text`` is longer than ``MAX_CELL_CHARS``.
+_LONG_TEXT = 8
+_CELL_FLAGS_MAX = 1 << 17
+
+
+class _CellFlags(dict[object, int]):
+    """``_cell_flag`` of the cell values seen, per process: the same texts recur on every sheet.
+
+    ``flags[value]`` judges a value not seen before on the spot, so a sheet is read in one
+    pass of look-ups, in C, whether or not it holds new values (most sheets hold a few: the
+    unit's name, its figures).
+    """
+
+    def __missing__(self, value: object) -> int:
+        if len(self) >= _CELL_FLAGS_MAX:
+            self.clear()
+        flag = self[value] = _cell_flag(value)
+        return flag
+
+
+_CELL_FLAGS = _CellFlags()
+
+
+def _cell_flag(value: object) -> int:
+    """Judge one cell value for ``_scan_sheet``.
+
+    The memo is keyed by value, so values equal across types (``1``, ``1.0``, ``True``) share
+    an answer: it is the same for all of them (not own text; their texts are short).
+    """
+    text = cell_text(value)
+    flag = _LONG_TEXT if len(text) > MAX_CELL_CHARS else 0
+    if isinstance(value, str):
+        flag |= legacy.text_flag(value)
+    if type(value) is not str or text != value:
+        flag |= _NOT_OWN_TEXT
+    return flag
+
+
+@dataclass
+class _SheetScan:
+    """What one pass over a sheet's distinct cell values found (see ``_scan_sheet``)."""
+
+    #: the ``legacy.text_flag`` of its values (0 for values that are not text)
+    legacy_flags: set[int]
+    #: some cell's text is longer than ``MAX_CELL_CHARS``
+    long_text: bool
+    #: the values whose text is not the value itself (numbers, dates, text not in NFC)
+    changed: set[object]
+
+
+def _scan_sheet(rows: list[list[Any]]) -> _SheetScan | None:
+    """Judge a sheet's distinct cell values at once, or None when a cell cannot be hashed.
+
+    Each distinct value is judged once per process (``_CellFlags``; a sheet repeats its texts
+    and empty cells, and sheets repeat each other's), so a sheet is read with one look-up per
+    cell, in C; the legacy-text check, the cell texts and the long-cell check all read the
+    answer.
+    """
+    flag_of = _CELL_FLAGS.__getitem__
+    try:
+        flags = set(map(flag_of, chain.from_iterable(rows)))
+    except TypeError:  # an unhashable cell
+        return None
+    union = 0
+    for flag in flags:
+        union |= flag
+    changed = ({v for v in chain.from_iterable(rows) if flag_of(v) & _NOT_OWN_TEXT}
+               if union & _NOT_OWN_TEXT else set())
+    return _SheetScan({f & _LEGACY_BITS for f in flags}, bool(union & _LONG_TEXT), changed)
 
 
 def _loc(p: Path) -> Location:

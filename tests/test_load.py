@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from itertools import chain
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from workbooks import (
     COMMUNE_SET,
     HAMLET_SET,
@@ -597,8 +600,10 @@ def test_text_only_sheets_share_judgements_by_their_texts(tmp_path: Path) -> Non
     path = tmp_path / "texts.xlsx"
     wb.save(path)
     load._JUDGED.clear()
+    load._JUDGED_TEXTS.clear()
     cold = load_workbook(path)
-    assert any(k[0][0] == "texts" for k in load._JUDGED if isinstance(k[0], tuple))
+    assert any(shape[0] == "texts" and answers
+               for shape, answers in load._JUDGED_TEXTS.items())
     warm = load_workbook(path)
     pd.testing.assert_frame_equal(cold.indicators, warm.indicators)
     pd.testing.assert_frame_equal(cold.issues, warm.issues)
@@ -649,3 +654,161 @@ def test_sheets_of_one_template_share_a_layout_and_others_get_their_own(tmp_path
         assert list(rows[Ind.self_assessment]) == ["met", "not_met"], sheet
         assert list(rows[Ind.unit]) == [sheet] * 2
     assert list(ind.loc[ind[Ind.source_sheet] == "Xóm Cốc Phường", Ind.source_row]) == [6, 7]
+
+
+def _forget_loader_memos() -> None:
+    """Empty the loader's per-process memos: what follows is read cold."""
+    from ntm_analysis import load
+
+    for memo in (load._LAYOUTS, load._LAYOUT_ENDS, load._CLASSIFIED, load._JUDGED,
+                 load._JUDGED_TEXTS, load._CELL_FLAGS):
+        memo.clear()
+
+
+def _plain(frame: pd.DataFrame) -> list[dict[str, object]]:
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+def test_sheets_of_one_template_share_their_classification_yet_read_their_own_rows(
+        tmp_path: Path) -> None:
+    """Sheets of one template are classified once per process; a sheet that differs where it
+    matters (a row without figures, a criterion row with figures, merged cells, a footer with
+    another signer, numbers, text not in NFC) reads as it does alone and cold."""
+    header = ["TT", "Nội dung", "Chỉ tiêu", "Hiện trạng", "Tự đánh giá", "Ghi chú"]
+    base = [["1", "Quy hoạch", "", "", "", ""],
+            ["1.1", "Có quy hoạch được duyệt", "Có", "Có", "Đạt", ""],
+            ["1.2", "Thực hiện đúng quy hoạch", "Đạt", "Chưa đạt", "Chưa đạt", ""],
+            ["2", "Giao thông", "", "", "", ""],
+            ["2.1", "Đường trục xóm được cứng hóa", "100%", "92%", "Chưa đạt", ""],
+            ["Người lập biểu", "", "", "", "", ""],
+            ["", "", "", "Nguyễn Văn An", "", ""]]
+
+    def variant(**changes: tuple[int, int, object]) -> list[list[object]]:
+        rows = [list(r) for r in base]
+        for r, c, value in changes.values():
+            rows[r][c] = value
+        return rows
+
+    merged_header = ["TT", "Tiêu chí", "Nội dung chỉ tiêu", "Chỉ tiêu", "Kết quả", "Đánh giá"]
+    by_criterion = [["", "1. Quy hoạch", "Có quy hoạch được duyệt", "Có", "Có", "Đạt"],
+                    ["", "", "Thực hiện đúng quy hoạch", "Đạt", "Đạt", "Đạt"],
+                    ["", "", "", "", "5", ""],
+                    ["", "2. Giao thông", "Đường trục xóm được cứng hóa", "100%", "92%", "Đạt"]]
+    numbered = [["1.1", *by_criterion[0][1:]], ["1.2", *by_criterion[1][1:]], by_criterion[2],
+                by_criterion[3]]
+    # (header, rows, merged ranges) per sheet
+    sheets: dict[str, tuple[list[str], list[list[object]], list[str]]] = {
+        "Xóm Ao Sen": (header, base, []),
+        "Xóm Nà Ca": (header, variant(a=(1, 3, "Không"), b=(6, 3, "Trần Thị Bình")), []),
+        "Xóm Bản Chang": (header, variant(a=(2, 2, ""), b=(2, 3, ""), c=(2, 4, "")), []),
+        "Xóm Cốc Lầu": (header, variant(a=(3, 3, "85%"), b=(3, 4, "Đạt"), c=(4, 0, ""),
+                                        d=(4, 1, ""), e=(4, 2, ""), f=(4, 3, ""),
+                                        g=(4, 4, "")), []),
+        "Xóm Đồng Tâm": (header, variant(a=(4, 3, 0.92), b=(1, 1, "Co\u0301 quy hoạch")), []),
+        "Xóm Khuổi Pác": (merged_header, by_criterion, ["B4:B6", "C5:C6", "D5:D6"]),
+        "Xóm Nà Mường": (merged_header, [r[:4] + ["" if i == 2 else r[4]] + r[5:]
+                                          for i, r in enumerate(by_criterion)],
+                         ["B4:B6", "C5:C6", "D5:D6"]),
+        # the same texts, once merged and once written out: A6 is "1.2" in both
+        "Xóm Pò Tấu": (merged_header, numbered, ["A5:A6", "B4:B6", "C5:C6", "D5:D6"]),
+        "Xóm Nà Lừa": (merged_header, [r[:] for r in numbered[:2]] + [["1.2", *numbered[2][1:]]]
+                       + numbered[3:], ["B4:B6", "C5:C6", "D5:D6"]),
+    }
+    wb = openpyxl.Workbook()
+    for name, (columns, rows, merges) in sheets.items():
+        ws = wb.create_sheet(name)
+        ws.append(["KẾT QUẢ RÀ SOÁT TIÊU CHÍ XÓM NÔNG THÔN MỚI KIỂU MẪU NĂM 2024"])
+        ws.append([f"{name.upper()} - XÃ KIM PHƯỢNG"])
+        ws.append(columns)
+        for row in rows:
+            ws.append(row)
+        for ref in merges:
+            ws.merge_cells(ref)
+    del wb["Sheet"]
+    path = tmp_path / "template.xlsx"
+    wb.save(path)
+
+    alone = []
+    for name in sheets:
+        _forget_loader_memos()
+        alone.append(load_workbook(path, sheets=[name]))
+    _forget_loader_memos()
+    load_workbook(path)
+    together = load_workbook(path)  # every sheet after the first of its template from memos
+    assert _plain(together.indicators) == [r for a in alone for r in _plain(a.indicators)]
+    assert _plain(together.issues) == [r for a in alone for r in _plain(a.issues)]
+
+    ind, issues = together.indicators, together.issues
+    footers = issues[issues[Iss.code] == "footer_row"]
+    shown = footers.groupby(Iss.source_sheet)[Iss.value].apply(list).to_dict()
+    assert shown["Xóm Ao Sen"] == ["Người lập biểu", "Nguyễn Văn An"]
+    assert shown["Xóm Nà Ca"] == ["Người lập biểu", "Trần Thị Bình"]
+    rows_of = ind.groupby(Ind.source_sheet)[Ind.source_row].apply(list).to_dict()
+    assert rows_of["Xóm Khuổi Pác"] == [4, 5, 6, 7]  # row 6: its own result below a merge
+    assert rows_of["Xóm Nà Mường"] == [4, 5, 7]  # row 6: only cells merged from above
+    numbers = ind.groupby(Ind.source_sheet)[Ind.indicator_no].apply(list).to_dict()
+    assert numbers["Xóm Pò Tấu"] == ["1.1", "1.2", "1.3", "2.1"]  # A6 merged: no number
+    assert numbers["Xóm Nà Lừa"] == ["1.1", "1.2", "1.2", "2.1"]  # A6 written out
+    assert rows_of["Xóm Ao Sen"] == [5, 6, 8]
+    assert rows_of["Xóm Cốc Lầu"] == [5, 6, 7]  # criterion 2 holds figures and no indicator
+
+
+def test_a_sheet_scan_gives_the_texts_of_reading_every_cell() -> None:
+    """The one pass over a sheet's distinct values gives the cell texts, the all-text flag and
+    the long-cell flag that reading every cell gives, whatever was judged before."""
+    import datetime as dt
+
+    from ntm_analysis import load
+    from ntm_analysis.cells import SheetGrid
+
+    grids = [
+        SheetGrid("texts", [["TT", "Nội dung", ""], ["1", "Có", "Đạt"]]),
+        SheetGrid("bool", [["a", True], ["b", ""]]),
+        SheetGrid("one", [["a", 1.0], ["b", ""]]),  # equal to True: judged alike, read apart
+        SheetGrid("mixed", [["Xóm  Ao Sen", "Ha\u0300 Nội", 3.0, True],
+                            [1, "x" * 1001, "", dt.datetime(2024, 1, 1)],
+                            [float("nan"), "Đạt", "", ""], ["short"]]),
+        SheetGrid("number under a merge", [["TT", "Nội dung"], ["1", 2.0]],
+                  merged=[((0, 1), (1, 1))]),
+        SheetGrid("long", [["y" * 1001, ""]]),
+    ]
+    _forget_loader_memos()
+    for grid in grids + grids:  # cold, then from the memo
+        cell_by_cell = load._SheetLoader(grid, "f.xlsx", None)
+        scanned = load._SheetLoader(grid, "f.xlsx", None, load._scan_sheet(grid.rows))
+        assert scanned.texts == cell_by_cell.texts, grid.name
+        assert scanned.all_text == cell_by_cell.all_text, grid.name
+        assert scanned.long_text == cell_by_cell.long_text, grid.name
+    by_name = {g.name: load._SheetLoader(g, "f.xlsx", None, load._scan_sheet(g.rows))
+               for g in grids}
+    assert by_name["texts"].all_text and by_name["texts"].texts is by_name["texts"].cells
+    assert by_name["one"].texts == [["a", "1"], ["b", ""]]
+    assert by_name["bool"].texts == [["a", "TRUE"], ["b", ""]]
+    assert by_name["number under a merge"].all_text  # the merge covers the number
+    assert by_name["long"].long_text and by_name["mixed"].long_text
+    assert not by_name["texts"].long_text
+
+
+#: Pieces of title text: unit words and names, years, punctuation, white space and characters
+#: whose folding or case mapping depends on their neighbours (combining marks, sigma, İ, ß).
+_TITLE_PIECES = st.sampled_from(
+    ["XÓM", "Xóm", "xã", "XÃ", "tổ dân phố", "Bản", "Làng", "các", "Ao", "SEN", "Kim Phượng",
+     "NĂM", "năm", "2024", "1.2", "-", "–", ":", "(", ")", "/", "%", " ", "  ", "\t", "\n",
+     "\u00a0", "\u0301", "\u0323", "Σ", "σ", "İ", "ß", "Ǆ", "Ａ", "đ", "Đ"])
+_TITLE_TEXT = st.lists(_TITLE_PIECES, max_size=10).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_TITLE_TEXT, max_size=5), _TITLE_TEXT)
+def test_a_titles_key_and_unit_names_come_from_its_lines(cells: list[str], sheet: str) -> None:
+    """The loader folds a title and finds its unit names line by line (its cell texts, each
+    folded and searched once per process): the same as folding and searching the whole."""
+    from ntm_analysis import load
+    from ntm_analysis.text import cell_text, fold
+
+    parts = [t for t in map(cell_text, cells) if t]  # the title's texts, as the loader has them
+    title = "\n".join(parts)
+    assert " ".join(filter(None, map(fold, parts))) == fold(title)
+    by_line = list(chain.from_iterable(map(load._line_unit_names,
+                                           [*parts, *sheet.splitlines()])))
+    assert by_line == unit_names(f"{title}\n{sheet}")
