@@ -246,25 +246,27 @@ def _warm_imports() -> None:
     import ntm_analysis.sniff  # noqa: F401
 
 
-def _parse_all(paths: list[Path], year: int | None, workers: int,
-               stems: list[Path | None]) -> Iterator[tuple[int, tuple[pa.Table, pa.Table]]]:
+def _parse_all(paths: list[Path], year: int | None, workers: int, stems: list[Path | None],
+               stack: contextlib.ExitStack) -> Iterator[tuple[int, tuple[pa.Table, pa.Table]]]:
     """Parse workbooks, in ``workers`` forked processes when there are enough of them.
 
     Yields ``(i, tables)`` for ``paths[i]``, every index once, in the order the parses finish:
     the caller puts each result in its place, so the output is the same as a serial run.
     Without ``fork`` (or with one worker) the parse stays in-process. Each workbook's cache
-    file (``stems``) is written by the process that parsed it.
+    file (``stems``) is written by the process that parsed it. A pool is left to exit while
+    the caller goes on; it is joined (its workers waited for) when ``stack`` closes.
     """
     if workers > 1 and len(paths) >= POOL_MIN_FILES and \
             "fork" in multiprocessing.get_all_start_methods():
-        yield from _parse_in_pool(paths, year, workers, stems)
+        yield from _parse_in_pool(paths, year, workers, stems, stack)
         return
     for i, (path, stem) in enumerate(zip(paths, stems, strict=True)):
         yield i, _parse(path, year, stem)
 
 
-def _parse_in_pool(paths: list[Path], year: int | None, workers: int,
-                   stems: list[Path | None]) -> Iterator[tuple[int, tuple[pa.Table, pa.Table]]]:
+def _parse_in_pool(paths: list[Path], year: int | None, workers: int, stems: list[Path | None],
+                   stack: contextlib.ExitStack,
+                   ) -> Iterator[tuple[int, tuple[pa.Table, pa.Table]]]:
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     context = multiprocessing.get_context("fork")  # the parent's imports are reused
@@ -278,20 +280,23 @@ def _parse_in_pool(paths: list[Path], year: int | None, workers: int,
     # collection walks (and so copies, page by page) the parent's whole heap in every worker
     gc.freeze()
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            tasks = {pool.submit(_parse_chunk, [(paths[i], stems[i]) for i in chunk], year):
-                     chunk for chunk in _chunks(order, workers)}
-            try:
-                pending = set(tasks)
-                while pending:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for task in done:
-                        for i, (ind, iss) in zip(tasks[task], task.result(), strict=True):
-                            yield i, (_from_ipc(ind), _from_ipc(iss))
-            except BaseException:
-                for task in tasks:  # a failure (or an abandoned generator) stops the rest
-                    task.cancel()
-                raise
+        pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers, mp_context=context))
+        tasks = {pool.submit(_parse_chunk, [(paths[i], stems[i]) for i in chunk], year): chunk
+                 for chunk in _chunks(order, workers)}
+        try:
+            _pandas_metadata(Ind)  # needed after the parse; computed while the workers start
+            pending = set(tasks)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for task in done:
+                    for i, (ind, iss) in zip(tasks[task], task.result(), strict=True):
+                        yield i, (_from_ipc(ind), _from_ipc(iss))
+        except BaseException:
+            for task in tasks:  # a failure (or an abandoned generator) stops the rest
+                task.cancel()
+            raise
+        # the workers exit (freeing their memory) while the parent combines the tables
+        pool.shutdown(wait=False)
     finally:
         gc.unfreeze()
 
@@ -349,26 +354,49 @@ def load_raw_dir(raw_dir: str | os.PathLike[str], *,
     stems: list[Path | None] = [
         cache / f"{_cache_key(digests[path], year)}.parquet" if cache is not None else None
         for path in to_parse]
-    results: Iterable[tuple[int, tuple[pa.Table, pa.Table]]] = _parse_all(
-        to_parse, year, workers if workers is not None else (os.cpu_count() or 1), stems)
-    if progress and len(to_parse) > 1:
-        from tqdm.auto import tqdm
+    with contextlib.ExitStack() as pool:
+        results: Iterable[tuple[int, tuple[pa.Table, pa.Table]]] = _parse_all(
+            to_parse, year, workers if workers is not None else (os.cpu_count() or 1), stems,
+            pool)
+        if progress and len(to_parse) > 1:
+            from tqdm.auto import tqdm
 
-        results = tqdm(results, total=len(to_parse), desc="workbooks", unit="file")
-    for i, tables in results:
-        found[to_parse[i]] = tables
+            results = tqdm(results, total=len(to_parse), desc="workbooks", unit="file")
+        for i, tables in results:
+            found[to_parse[i]] = tables
+        result = _combine([found[p] for p in paths], processed_dir)
     parsed = [path.name for path in to_parse]
+    if processed_dir is None:
+        return IngestReport(result, parsed, cached, [])
+    out = Path(processed_dir)
+    written = [out / INDICATORS_FILE, out / ISSUES_FILE]
+    manifest = {
+        "version": __version__,
+        "files": {p.name: digests[p] for p in paths},
+        "rows": len(result.indicators), "issues": len(result.issues),
+    }
+    with atomic_path(out / "ingest.json") as tmp:
+        tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    written.append(out / "ingest.json")
+    return IngestReport(result, parsed, cached, written)
+
+
+def _combine(tables: list[tuple[pa.Table, pa.Table]],
+             processed_dir: str | os.PathLike[str] | None) -> LoadResult:
+    """The frames of every workbook's tables, duplicates checked; with ``processed_dir`` also
+    written there as ``indicators.parquet`` and ``issues.parquet``, both renamed into place
+    once both are complete."""
     import pyarrow as pa
 
-    ind_table = pa.concat_tables([found[p][0] for p in paths] or [empty_table(Ind)])
-    iss_table = pa.concat_tables([found[p][1] for p in paths] or [empty_table(Iss)])
+    ind_table = pa.concat_tables([t[0] for t in tables] or [empty_table(Ind)])
+    iss_table = pa.concat_tables([t[1] for t in tables] or [empty_table(Iss)])
     if processed_dir is None:
-        return IngestReport(_result(ind_table, iss_table)[0], parsed, cached, [])
+        return _result(ind_table, iss_table)[0]
     out = Path(processed_dir)
+    from concurrent.futures import ThreadPoolExecutor
+
     with contextlib.ExitStack() as stack:
         ind_tmp = stack.enter_context(temporary_beside(out / INDICATORS_FILE))
-        from concurrent.futures import ThreadPoolExecutor
-
         # the indicator file (the longest write) is encoded in a thread from the Arrow table
         # while this thread builds and checks the frames: Arrow's Parquet writer releases the
         # GIL, and after the parse both cores are free
@@ -380,19 +408,9 @@ def load_raw_dir(raw_dir: str | os.PathLike[str], *,
         ind_written.result()
         if not same:  # the duplicate check changed the rows: write the frame it returned
             _write_parquet(result.indicators, ind_tmp)
-        # every file is complete before any is renamed into place
         os.replace(ind_tmp, out / INDICATORS_FILE)
         os.replace(iss_tmp, out / ISSUES_FILE)
-    written = [out / INDICATORS_FILE, out / ISSUES_FILE]
-    manifest = {
-        "version": __version__,
-        "files": {p.name: digests[p] for p in paths},
-        "rows": len(result.indicators), "issues": len(result.issues),
-    }
-    with atomic_path(out / "ingest.json") as tmp:
-        tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    written.append(out / "ingest.json")
-    return IngestReport(result, parsed, cached, written)
+    return result
 
 
 def _result(ind_table: pa.Table, iss_table: pa.Table) -> tuple[LoadResult, bool]:
