@@ -13,10 +13,11 @@ import logging
 import multiprocessing
 import os
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -246,51 +247,60 @@ def _warm_imports() -> None:
     import ntm_analysis.sniff  # noqa: F401
 
 
-def _parse_all(paths: list[Path], year: int | None, workers: int, stems: list[Path | None],
-               stack: contextlib.ExitStack) -> Iterator[tuple[int, tuple[pa.Table, pa.Table]]]:
-    """Parse workbooks, in ``workers`` forked processes when there are enough of them.
-
-    Yields ``(i, tables)`` for ``paths[i]``, every index once, in the order the parses finish:
-    the caller puts each result in its place, so the output is the same as a serial run.
-    Without ``fork`` (or with one worker) the parse stays in-process. Each workbook's cache
-    file (``stems``) is written by the process that parsed it. A pool is left to exit while
-    the caller goes on; it is joined (its workers waited for) when ``stack`` closes.
-    """
-    if workers > 1 and len(paths) >= POOL_MIN_FILES and \
-            "fork" in multiprocessing.get_all_start_methods():
-        yield from _parse_in_pool(paths, year, workers, stems, stack)
-        return
-    for i, (path, stem) in enumerate(zip(paths, stems, strict=True)):
-        yield i, _parse(path, year, stem)
+Job = tuple[Path, "Path | None"]  # a workbook to parse and its cache file (if any)
 
 
-def _parse_in_pool(paths: list[Path], year: int | None, workers: int, stems: list[Path | None],
+def _use_pool(workers: int) -> bool:
+    return workers > 1 and "fork" in multiprocessing.get_all_start_methods()
+
+
+def _parse_serial(jobs: Iterable[Job], year: int | None,
+                  ) -> Iterator[tuple[Path, tuple[pa.Table, pa.Table]]]:
+    """Parse workbooks one after the other in this process (writing their cache files)."""
+    for path, cache_file in jobs:
+        yield path, _parse(path, year, cache_file)
+
+
+def _parse_in_pool(jobs: Iterable[Job], total: int, year: int | None, workers: int,
                    stack: contextlib.ExitStack,
-                   ) -> Iterator[tuple[int, tuple[pa.Table, pa.Table]]]:
+                   ) -> Iterator[tuple[Path, tuple[pa.Table, pa.Table]]]:
+    """Parse workbooks in ``workers`` forked processes; yields ``(path, tables)`` as they finish.
+
+    ``jobs`` (at most ``total`` of them, best the biggest files first) may be produced lazily:
+    they are cut into tasks as they come (``_chunks``' sizes), so the workers parse the first
+    while the parent hashes and looks up the next. Each workbook's cache file is written by
+    the worker that parsed it. The pool is left to exit while the caller goes on; it is
+    joined (its workers waited for) when ``stack`` closes.
+    """
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     context = multiprocessing.get_context("fork")  # the parent's imports are reused
     warm_package_tables()  # and its package tables, read once here
     _warm_imports()  # and the modules every worker needs, imported once here
-    # the biggest files first (the size foretells the parse time), so that what is left at
-    # the end, in single-workbook tasks, is short
-    sizes = [_size(p) for p in paths]
-    order = sorted(range(len(paths)), key=lambda i: -sizes[i])
     # objects the workers inherit are left out of their garbage collections: otherwise each
     # collection walks (and so copies, page by page) the parent's whole heap in every worker
     gc.freeze()
     try:
         pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers, mp_context=context))
-        tasks = {pool.submit(_parse_chunk, [(paths[i], stems[i]) for i in chunk], year): chunk
-                 for chunk in _chunks(order, workers)}
+        sizes = iter([len(c) for c in _chunks(list(range(total)), workers)])
+        tasks: dict[Future[list[tuple[bytes, bytes]]], list[Job]] = {}
         try:
-            _pandas_metadata(Ind)  # needed after the parse; computed while the workers start
+            chunk: list[Job] = []
+            want = next(sizes, 1)
+            for job in jobs:  # the workers start on the first task while the rest is hashed
+                chunk.append(job)
+                if len(chunk) >= want:
+                    tasks[pool.submit(_parse_chunk, chunk, year)] = chunk
+                    chunk, want = [], next(sizes, 1)
+            if chunk:
+                tasks[pool.submit(_parse_chunk, chunk, year)] = chunk
+            _pandas_metadata(Ind)  # needed after the parse; computed while the workers work
             pending = set(tasks)
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for task in done:
-                    for i, (ind, iss) in zip(tasks[task], task.result(), strict=True):
-                        yield i, (_from_ipc(ind), _from_ipc(iss))
+                    for (path, _), (ind, iss) in zip(tasks[task], task.result(), strict=True):
+                        yield path, (_from_ipc(ind), _from_ipc(iss))
         except BaseException:
             for task in tasks:  # a failure (or an abandoned generator) stops the rest
                 task.cancel()
@@ -299,6 +309,14 @@ def _parse_in_pool(paths: list[Path], year: int | None, workers: int, stems: lis
         pool.shutdown(wait=False)
     finally:
         gc.unfreeze()
+
+
+def _cache_size(cache: Path | None) -> int:
+    """How many cache files there are (at most that many workbooks can be served from it)."""
+    try:
+        return len(os.listdir(cache)) if cache is not None else 0
+    except OSError:
+        return 0
 
 
 def _size(path: Path) -> int:
@@ -333,39 +351,61 @@ def load_raw_dir(raw_dir: str | os.PathLike[str], *,
     """
     paths = find_workbooks(raw_dir)
     cache = Path(processed_dir) / CACHE_DIR if processed_dir else None
-    cached = []
-    digests = {path: file_sha256(path) for path in paths}
+    n_workers = workers if workers is not None else (os.cpu_count() or 1)
+    digests: dict[Path, str] = {}
     found: dict[Path, tuple[pa.Table, pa.Table]] = {}
-    to_parse: list[Path] = []
-    for path in paths:
-        hit = None
-        if cache is not None and (file := cache / f"{_cache_key(digests[path], year)}.parquet"
-                                  ).exists():
-            hit = _read_cache(file)
-        if hit is not None:
-            # provenance names the file as found now (a renamed copy keeps its rows)
-            found[path] = (_with_source_file(hit[0], path.name),
-                           _with_source_file(hit[1], path.name))
-            cached.append(path.name)
-        else:
-            to_parse.append(path)
-    if cache is not None and to_parse:
-        cache.mkdir(parents=True, exist_ok=True)
-    stems: list[Path | None] = [
-        cache / f"{_cache_key(digests[path], year)}.parquet" if cache is not None else None
-        for path in to_parse]
+    hits: set[Path] = set()
+    misses: list[Path] = []
+    bar: Any = None  # the progress bar, if any
+    # for a pool, the biggest files first (the size foretells the parse time), so that what is
+    # left at the end, in single-workbook tasks, is short
+    order = sorted(paths, key=_size, reverse=True) if _use_pool(n_workers) else paths
+
+    def lookups() -> Iterator[Job]:
+        """Hash each workbook; take it from the cache, or yield it with its cache file."""
+        for path in order:
+            digests[path] = file_sha256(path)
+            file = cache / f"{_cache_key(digests[path], year)}.parquet" if cache else None
+            hit = _read_cache(file) if file is not None and file.exists() else None
+            if hit is not None:
+                # provenance names the file as found now (a renamed copy keeps its rows)
+                found[path] = (_with_source_file(hit[0], path.name),
+                               _with_source_file(hit[1], path.name))
+                hits.add(path)
+                continue
+            if cache is not None and not misses:
+                cache.mkdir(parents=True, exist_ok=True)
+            misses.append(path)
+            yield path, file
+        if bar is not None and bar.total != len(misses):  # some were in the cache after all
+            bar.total = len(misses)
+            bar.refresh()
+
     with contextlib.ExitStack() as pool:
-        results: Iterable[tuple[int, tuple[pa.Table, pa.Table]]] = _parse_all(
-            to_parse, year, workers if workers is not None else (os.cpu_count() or 1), stems,
-            pool)
-        if progress and len(to_parse) > 1:
+        # when the cache cannot serve all but POOL_MIN_FILES workbooks, a pool is sure to be
+        # needed: it starts first, and the workbooks are hashed and looked up while it parses
+        # (its tasks planned for the workbooks the cache cannot serve; more come as singles)
+        least = len(paths) - _cache_size(cache)  # workbooks the cache cannot serve, at least
+        jobs: Iterable[Job]
+        if _use_pool(n_workers) and least >= POOL_MIN_FILES:
+            jobs, total = lookups(), least
+        else:
+            jobs = list(lookups())
+            total = len(jobs)
+        results: Iterable[tuple[Path, tuple[pa.Table, pa.Table]]] = (
+            _parse_in_pool(jobs, total, year, n_workers, pool)
+            if _use_pool(n_workers) and total >= POOL_MIN_FILES else _parse_serial(jobs, year))
+        if progress and len(paths) - len(hits) > 1:
             from tqdm.auto import tqdm
 
-            results = tqdm(results, total=len(to_parse), desc="workbooks", unit="file")
-        for i, tables in results:
-            found[to_parse[i]] = tables
+            # (its total is corrected once the last workbook is looked up)
+            results = bar = tqdm(results, total=len(paths) - len(hits), desc="workbooks",
+                                 unit="file")
+        for path, tables in results:
+            found[path] = tables
         result = _combine([found[p] for p in paths], processed_dir)
-    parsed = [path.name for path in to_parse]
+    parsed = [p.name for p in paths if p not in hits]
+    cached = [p.name for p in paths if p in hits]
     if processed_dir is None:
         return IngestReport(result, parsed, cached, [])
     out = Path(processed_dir)

@@ -40,6 +40,30 @@ def test_pool_and_serial_ingest_give_the_same_tables(tmp_path: Path,
     pd.testing.assert_frame_equal(again.result.issues, serial.result.issues)
 
 
+def test_pool_started_before_the_lookups_still_serves_what_the_cache_holds(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With fewer cache files than workbooks, the pool starts while the workbooks are still
+    being hashed; those the cache holds are served from it, the others parsed, in order."""
+    raw = tmp_path / "raw"
+    write_province(raw, communes=6, hamlets=(1, 2), seed=11)
+    serial = load_raw_dir(raw, workers=1)
+    processed = tmp_path / "processed"
+    load_raw_dir(raw, processed_dir=processed, workers=1)
+    kept = sorted((processed / "cache").iterdir())
+    for f in kept[:4]:
+        f.unlink()
+    monkeypatch.setattr(ingest, "POOL_MIN_FILES", 3)  # 6 workbooks, 2 cache files: a pool
+    mixed = load_raw_dir(raw, processed_dir=processed, workers=2)
+    assert len(mixed.cached) == 2 and len(mixed.parsed) == 4
+    names = sorted(p.name for p in raw.glob("*.xlsx"))
+    assert mixed.parsed == [n for n in names if n in mixed.parsed]  # in folder order
+    assert mixed.cached == [n for n in names if n in mixed.cached]
+    assert sorted(mixed.parsed + mixed.cached) == names
+    pd.testing.assert_frame_equal(mixed.result.indicators, serial.result.indicators)
+    pd.testing.assert_frame_equal(mixed.result.issues, serial.result.issues)
+    assert len(list((processed / "cache").iterdir())) == 6
+
+
 def test_combined_indicators_follow_a_duplicate_check_that_changes_the_rows(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The indicator file is written from the Arrow table only while the checked frame is the
