@@ -215,8 +215,8 @@ def _parse_chunk(jobs: list[tuple[Path, Path | None]],
     return [_parse_to_ipc(path, year, cache_file) for path, cache_file in jobs]
 
 
-def _chunks(order: list[int], workers: int) -> list[list[int]]:
-    """Split ``order`` into tasks that shrink as the work runs out (guided scheduling).
+def _task_sizes(n: int, workers: int) -> list[int]:
+    """How many workbooks each pool task takes: shrinking sizes (guided scheduling).
 
     Each task is an eighth of what is left per worker: few tasks (little pickling and queueing)
     while there is much to do, single workbooks at the end, so the workers finish together;
@@ -224,15 +224,14 @@ def _chunks(order: list[int], workers: int) -> list[list[int]]:
 
     Examples
     --------
-    >>> [len(c) for c in _chunks(list(range(40)), 2)]
+    >>> _task_sizes(40, 2)
     [5, 4, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
     """
-    out, start = [], 0
-    while start < len(order):
-        size = max(1, (len(order) - start) // (workers * 4))
-        out.append(order[start:start + size])
-        start += size
-    return out
+    sizes, left = [], n
+    while left > 0:
+        sizes.append(max(1, left // (workers * 4)))
+        left -= sizes[-1]
+    return sizes
 
 
 def _warm_imports() -> None:
@@ -267,7 +266,7 @@ def _parse_in_pool(jobs: Iterable[Job], total: int, year: int | None, workers: i
     """Parse workbooks in ``workers`` forked processes; yields ``(path, tables)`` as they finish.
 
     ``jobs`` (at most ``total`` of them, best the biggest files first) may be produced lazily:
-    they are cut into tasks as they come (``_chunks``' sizes), so the workers parse the first
+    they are cut into tasks as they come (``_task_sizes``), so the workers parse the first
     while the parent hashes and looks up the next. Each workbook's cache file is written by
     the worker that parsed it. The pool is left to exit while the caller goes on; it is
     joined (its workers waited for) when ``stack`` closes.
@@ -282,7 +281,7 @@ def _parse_in_pool(jobs: Iterable[Job], total: int, year: int | None, workers: i
     gc.freeze()
     try:
         pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers, mp_context=context))
-        sizes = iter([len(c) for c in _chunks(list(range(total)), workers)])
+        sizes = iter(_task_sizes(total, workers))
         tasks: dict[Future[list[tuple[bytes, bytes]]], list[Job]] = {}
         try:
             chunk: list[Job] = []
