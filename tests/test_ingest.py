@@ -25,6 +25,11 @@ def test_pool_and_serial_ingest_give_the_same_tables(tmp_path: Path,
     assert pooled.parsed == serial.parsed == sorted(p.name for p in raw.glob("*.xlsx"))
     assert serial.result.indicators["source_file"].nunique() == 4
     assert "broken.xlsx" in set(serial.result.issues["source_file"])
+    # without a processed folder the workers send their tables back instead (no cache file)
+    unsaved = load_raw_dir(raw, workers=2)
+    pd.testing.assert_frame_equal(unsaved.result.indicators, serial.result.indicators)
+    pd.testing.assert_frame_equal(unsaved.result.issues, serial.result.issues)
+    assert unsaved.parsed == serial.parsed and unsaved.written == []
     # the combined files are what writing the frames gives, and read back as the frames
     for name, frame in (("indicators.parquet", pooled.result.indicators),
                         ("issues.parquet", pooled.result.issues)):
