@@ -47,7 +47,7 @@ def _trim(rows: list[list[Any]]) -> list[list[Any]]:
     end = len(rows)
     while end and all(v == "" or v is None for v in rows[end - 1]):
         end -= 1
-    return rows[:end]
+    return rows if end == len(rows) else rows[:end]
 
 
 def read_sheets(path: str | os.PathLike[str], *,
@@ -102,11 +102,12 @@ def _read_calamine(p: Path, wanted: Sequence[str] | None) -> list[SheetGrid]:
     try:
         meta = {m.name: m for m in wb.sheets_metadata}
         names = _check_names(p, list(wb.sheet_names), wanted)
+        chart, visible = pc.SheetTypeEnum.ChartSheet, pc.SheetVisibleEnum.Visible
         out = []
         for name in names:
             sheet = wb.get_sheet_by_name(name)
             m = meta.get(name)
-            if m is not None and str(m.typ).endswith("ChartSheet"):
+            if m is not None and m.typ == chart:
                 continue
             height, width = sheet.total_height, sheet.total_width
             if height * max(width, 1) > MAX_CELLS:
@@ -116,9 +117,10 @@ def _read_calamine(p: Path, wanted: Sequence[str] | None) -> list[SheetGrid]:
                     f"at most {MAX_CELLS:,} cells)",
                 )
             rows = _trim(sheet.to_python(skip_empty_area=False))
-            merged = [tuple(map(tuple, r)) for r in (sheet.merged_cell_ranges or [])]
-            hidden = m is not None and not str(m.visible).endswith(".Visible")
-            out.append(SheetGrid(name, rows, merged, hidden))  # type: ignore[arg-type]
+            merged = sheet.merged_cell_ranges or []
+            if merged and (type(merged[0]) is not tuple or type(merged[0][0]) is not tuple):
+                merged = [tuple(map(tuple, r)) for r in merged]  # type: ignore[misc]
+            out.append(SheetGrid(name, rows, merged, m is not None and m.visible != visible))
         return out
     finally:
         wb.close()

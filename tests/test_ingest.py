@@ -25,11 +25,82 @@ def test_pool_and_serial_ingest_give_the_same_tables(tmp_path: Path,
     assert pooled.parsed == serial.parsed == sorted(p.name for p in raw.glob("*.xlsx"))
     assert serial.result.indicators["source_file"].nunique() == 4
     assert "broken.xlsx" in set(serial.result.issues["source_file"])
+    # without a processed folder the workers send their tables back instead (no cache file)
+    unsaved = load_raw_dir(raw, workers=2)
+    pd.testing.assert_frame_equal(unsaved.result.indicators, serial.result.indicators)
+    pd.testing.assert_frame_equal(unsaved.result.issues, serial.result.issues)
+    assert unsaved.parsed == serial.parsed and unsaved.written == []
+    # the combined files are what writing the frames gives, and read back as the frames
+    for name, frame in (("indicators.parquet", pooled.result.indicators),
+                        ("issues.parquet", pooled.result.issues)):
+        ingest._write_parquet(frame, tmp_path / name)
+        assert (tmp_path / "processed" / name).read_bytes() == (tmp_path / name).read_bytes()
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "processed" / name), frame)
+    assert sorted(p.name for p in (tmp_path / "processed").iterdir()) == [
+        "cache", "indicators.parquet", "ingest.json", "issues.parquet"]  # no temporary left
     # the cache then serves every file, with the same tables
     again = load_raw_dir(raw, processed_dir=tmp_path / "processed", workers=2)
     assert again.parsed == [] and len(again.cached) == 5
     pd.testing.assert_frame_equal(again.result.indicators, serial.result.indicators)
     pd.testing.assert_frame_equal(again.result.issues, serial.result.issues)
+
+
+def test_pool_started_before_the_lookups_still_serves_what_the_cache_holds(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With fewer cache files than workbooks, the pool starts while the workbooks are still
+    being hashed; those the cache holds are served from it, the others parsed, in order."""
+    raw = tmp_path / "raw"
+    write_province(raw, communes=6, hamlets=(1, 2), seed=11)
+    serial = load_raw_dir(raw, workers=1)
+    processed = tmp_path / "processed"
+    load_raw_dir(raw, processed_dir=processed, workers=1)
+    kept = sorted((processed / "cache").iterdir())
+    for f in kept[:4]:
+        f.unlink()
+    monkeypatch.setattr(ingest, "POOL_MIN_FILES", 3)  # 6 workbooks, 2 cache files: a pool
+    mixed = load_raw_dir(raw, processed_dir=processed, workers=2)
+    assert len(mixed.cached) == 2 and len(mixed.parsed) == 4
+    names = sorted(p.name for p in raw.glob("*.xlsx"))
+    assert mixed.parsed == [n for n in names if n in mixed.parsed]  # in folder order
+    assert mixed.cached == [n for n in names if n in mixed.cached]
+    assert sorted(mixed.parsed + mixed.cached) == names
+    pd.testing.assert_frame_equal(mixed.result.indicators, serial.result.indicators)
+    pd.testing.assert_frame_equal(mixed.result.issues, serial.result.issues)
+    assert len(list((processed / "cache").iterdir())) == 6
+
+
+def test_combined_indicators_follow_a_duplicate_check_that_changes_the_rows(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The indicator file is written from the Arrow table only while the checked frame is the
+    table's; were the check to drop rows, the file holds the frame it returned."""
+    from ntm_analysis import load
+
+    raw = tmp_path / "raw"
+    write_province(raw, communes=2, hamlets=(2, 2), seed=3)
+    check = load._check_duplicates
+    monkeypatch.setattr(load, "_check_duplicates",
+                        lambda frame: (frame.iloc[::2].reset_index(drop=True), check(frame)[1]))
+    report = load_raw_dir(raw, processed_dir=tmp_path / "processed", workers=1)
+    written = pd.read_parquet(tmp_path / "processed" / "indicators.parquet")
+    assert len(written) == len(report.result.indicators) > 0
+    pd.testing.assert_frame_equal(written, report.result.indicators)
+
+
+def test_failed_ingest_leaves_no_combined_file(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from ntm_analysis import load
+
+    raw = tmp_path / "raw"
+    write_province(raw, communes=2, hamlets=(2, 2), seed=3)
+
+    def fail(frame: pd.DataFrame) -> None:
+        raise RuntimeError("check failed")
+
+    monkeypatch.setattr(load, "_check_duplicates", fail)
+    with pytest.raises(RuntimeError, match="check failed"):
+        load_raw_dir(raw, processed_dir=tmp_path / "processed", workers=1)
+    # the indicator file being written in a thread is finished, then removed with the rest
+    assert sorted(p.name for p in (tmp_path / "processed").iterdir()) == ["cache"]
 
 
 DEFECTS = Path(__file__).parent / "data" / "with-problems"
