@@ -25,7 +25,8 @@ from typing import NamedTuple, cast
 
 from ntm_analysis.errors import InputError, Location
 
-try:  # zlib-ng when installed: the same inflate and CRC-32 as zlib, about 1.8 times as fast
+try:  # zlib-ng (a dependency): the same inflate and CRC-32 as zlib, about 1.8 times as fast;
+    # zlib where it is missing (a platform without its wheel)
     from zlib_ng import zlib_ng as zlib
 except ImportError:
     import zlib  # type: ignore[no-redef, unused-ignore]  # (no-redef when zlib-ng is there)
