@@ -42,9 +42,16 @@ PROBE = ("import os, sys\n"
          "left_behind = 1")
 
 
+def _running(pid: int) -> bool:
+    """True when ``pid`` is a live process (a process that ends while asked is not)."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def _descendants() -> set[int]:
-    return {p.pid for p in psutil.Process().children(recursive=True)
-            if p.status() != psutil.STATUS_ZOMBIE}
+    return {p.pid for p in psutil.Process().children(recursive=True) if _running(p.pid)}
 
 
 def _assert_none_left(before: set[int]) -> None:
@@ -62,8 +69,7 @@ def _wait_gone(pids: set[int], seconds: float = 15.0) -> set[int]:
     deadline = time.monotonic() + seconds
     alive = set(pids)
     while alive and time.monotonic() < deadline:
-        alive = {p for p in alive if psutil.pid_exists(p)
-                 and psutil.Process(p).status() != psutil.STATUS_ZOMBIE}
+        alive = {p for p in alive if _running(p)}
         time.sleep(0.05)
     return alive
 
