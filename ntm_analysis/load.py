@@ -324,6 +324,9 @@ class _SheetLoader:
         self.file = file_name
         self.default_year = default_year
         self.rows: list[tuple[Any, ...]] = []  # in the order of _ROW_COLUMNS
+        #: per unit whose rows were appended: its (commune, unit, year, set), and whether its
+        #: indicator numbers are distinct (see ``_distinct_keys``)
+        self.blocks: list[tuple[tuple[Any, ...], bool]] = []
         self.issues: list[dict[str, Any]] = []
         self.percent_written = 0  # result cells written with "%" in percentage rows
         self.layout: _Layout | None = None
@@ -999,6 +1002,9 @@ class _SheetLoader:
             specs.append((uc, unit, level, unit_commune, _unit_id(unit_commune, unit, level),
                           self._judged(layout, uc, rows_of, row_texts)))
         append = self.rows.append
+        numbers_distinct = len(set(map(itemgetter(3), indicators))) == len(indicators)
+        self.blocks.extend(((unit_commune, unit, year, set_id), numbers_distinct)
+                           for _, unit, _, unit_commune, _, _ in specs)
         percent = 0
         for i, (rec, crit_no, crit_name, number) in enumerate(indicators):
             texts = row_texts[i]
@@ -1363,8 +1369,9 @@ def load_workbook_tables(path: str | os.PathLike[str], *,
     InputError
         When the file is missing or is not a readable workbook.
     """
-    rows, issues = _load_records(Path(path), year=year)
-    if _distinct_keys(rows):
+    blocks: list[tuple[tuple[Any, ...], bool]] = []
+    rows, issues = _load_records(Path(path), year=year, blocks=blocks)
+    if _distinct_keys(rows, blocks):
         if not issues:  # the usual workbook: no issue at all
             return table_from_rows(rows, Ind), empty_table(Iss)
         issue_table = table_from_records(issues, Iss)
@@ -1383,8 +1390,18 @@ def load_workbook_tables(path: str | os.PathLike[str], *,
 _DUPLICATE_KEYS = (Ind.commune, Ind.unit, Ind.year, Ind.criteria_set, Ind.indicator_no)
 
 
-def _distinct_keys(rows: list[tuple[Any, ...]]) -> bool:
-    """True when no two rows share a duplicate-check key (so no duplicate can be reported)."""
+def _distinct_keys(rows: list[tuple[Any, ...]],
+                   blocks: list[tuple[tuple[Any, ...], bool]] | None = None) -> bool:
+    """True when no two rows share a duplicate-check key (so no duplicate can be reported).
+
+    ``blocks`` are the loaders' blocks of rows (``_SheetLoader.blocks``), when the caller has
+    them: rows of one block share their key but for the indicator number, so when each block's
+    numbers are distinct and no two blocks share the rest of the key, so do the rows, without
+    a key per row.
+    """
+    if blocks is not None and all(map(itemgetter(1), blocks)) and len(
+            set(map(itemgetter(0), blocks))) == len(blocks):
+        return True
     positions = [_ROW_COLUMNS.index(k) for k in _DUPLICATE_KEYS]
     return len(set(map(itemgetter(*positions), rows))) == len(rows)
 
@@ -1400,9 +1417,13 @@ if tuple(Ind.dtypes) != _ROW_COLUMNS:  # the loader's row tuples follow the sche
     raise RuntimeError("_ROW_COLUMNS is out of step with the indicator schema")
 
 
-def _load_records(p: Path, *, sheets: Sequence[str] | None = None,
-                  year: int | None = None) -> tuple[list[tuple[Any, ...]], list[dict[str, Any]]]:
-    """Read a workbook into tidy row dicts and issue dicts (see ``load_workbook``)."""
+def _load_records(p: Path, *, sheets: Sequence[str] | None = None, year: int | None = None,
+                  blocks: list[tuple[tuple[Any, ...], bool]] | None = None,
+                  ) -> tuple[list[tuple[Any, ...]], list[dict[str, Any]]]:
+    """Read a workbook into tidy row tuples and issue dicts (see ``load_workbook``).
+
+    The sheets' blocks of rows (``_SheetLoader.blocks``) are appended to ``blocks``.
+    """
     if not p.exists():
         raise InputError(_loc(p), "file not found")
     if p.is_dir():
@@ -1452,6 +1473,8 @@ def _load_records(p: Path, *, sheets: Sequence[str] | None = None,
         if grid.rows:
             loader.check_extras(extras.get(grid.name))
         rows.extend(loader.rows)
+        if blocks is not None:
+            blocks.extend(loader.blocks)
         issues.extend(loader.issues)
     if not found and not other_kinds:
         if searched:

@@ -338,6 +338,11 @@ def table_from_rows(rows: Sequence[tuple[object, ...]], schema: type[_Schema]) -
     return _table_from_columns(list(zip(*rows, strict=True)), schema)
 
 
+#: The Python type of the values an Arrow column of a schema dtype is made of (see
+#: ``_table_from_columns``): a column of one such value repeated is made by ``pa.repeat``.
+_REPEATABLE = {"string": str, "Int64": int}
+
+
 def _table_from_columns(columns: list[Sequence[object]], schema: type[_Schema]) -> pa.Table:
     import pyarrow as pa
 
@@ -347,6 +352,19 @@ def _table_from_columns(columns: list[Sequence[object]], schema: type[_Schema]) 
     arrays = []
     for values, (col, dtype) in zip(columns, schema.dtypes.items(), strict=True):
         kind = arrow.field(col).type
+        n = len(values)
+        if n > 1 and type(values) in (list, tuple) and values[-1] == values[0]:
+            # one value throughout (the file, often the commune, year or an empty note): made
+            # from the value once, in a fifth of the time converting it n times takes (the
+            # count is in C, mostly on the one object); ``1 == 1.0 == True``, so a number
+            # column must also hold only ints
+            first = values[0]
+            if values.count(first) == n and (first is None or (
+                    type(first) is _REPEATABLE.get(dtype)
+                    and (dtype == "string" or set(map(type, values)) == {int}))):
+                arrays.append(pa.nulls(n, kind) if first is None else
+                              pa.repeat(pa.scalar(first, kind), n))
+                continue
         try:
             arrays.append(pa.array(values, type=kind, from_pandas=True))
         except (pa.ArrowTypeError, pa.ArrowInvalid):

@@ -359,6 +359,36 @@ def _write(path: Path, rows: list[list[object]]) -> Path:
     return path
 
 
+@pytest.mark.parametrize(("sheets", "duplicates"), [
+    ({"Xóm Phai Đá": ["1.1", "1.2"], "Xóm Ao Sen": ["1.1", "1.2"]}, 0),
+    ({"Xóm Phai Đá": ["1.1", "1.1"], "Xóm Ao Sen": ["1.1", "1.2"]}, 2),  # within a sheet
+    ({"Xóm Phai Đá": ["1.1", "1.2"], "XÓM PHAI ĐÁ (2)": ["1.2", "1.3"]}, 2),  # across sheets
+])
+def test_duplicate_check_by_blocks_of_rows_is_the_check_by_rows(
+        tmp_path: Path, sheets: dict[str, list[str]], duplicates: int) -> None:
+    """The loaders' blocks of rows (a unit's rows on a sheet) tell distinct keys apart as the
+    rows' keys do, and duplicates are still reported, within a sheet or across sheets."""
+    from ntm_analysis.load import _distinct_keys, _load_records, load_workbook_tables
+
+    wb = openpyxl.Workbook()
+    del wb["Sheet"]
+    for name, numbers in sheets.items():
+        ws = wb.create_sheet(name)
+        for row in [["BIỂU RÀ SOÁT TIÊU CHÍ XÓM THÔNG MINH NĂM 2024"], ["XÃ KIM PHƯỢNG"], [],
+                    ["TT", "Nội dung", "Chỉ tiêu", "Hiện trạng", "Đánh giá"],
+                    ["1", "Hạ tầng số", None, None, None],
+                    *[[no, f"Chỉ tiêu {no}", "≥ 80%", "86%", "Đạt"] for no in numbers]]:
+            ws.append(row)
+    path = tmp_path / "units.xlsx"
+    wb.save(path)
+    blocks: list[tuple[tuple[object, ...], bool]] = []
+    rows, _ = _load_records(path, blocks=blocks)
+    assert len(blocks) == len(sheets)
+    assert _distinct_keys(rows, blocks) is _distinct_keys(rows) is (duplicates == 0)
+    _, issues = load_workbook_tables(path)
+    assert issues.column(Iss.code).to_pylist().count("duplicate_indicator") == duplicates
+
+
 def test_error_no_indicator_table(tmp_path: Path) -> None:
     path = _write(tmp_path / "no_table.xlsx", [["Báo cáo tình hình"], ["Nội dung văn bản"]])
     result = load_workbook(path)
