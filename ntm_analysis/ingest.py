@@ -117,10 +117,29 @@ def _write_cache(path: Path, ind: pa.Table, iss: pa.Table, iss_ipc: bytes | None
     # the file is serialised in memory and written in one call under a name private to this
     # process, then renamed into place: readers never see half a file, and no temporary-name
     # search (mkstemp) runs per workbook; the cache folder exists already
+    _write_atomically(path, out.getvalue())  # the Arrow buffer itself, not a copy as bytes
+
+
+#: ``os.open`` flags of a cache file's temporary (``O_CLOEXEC``: not inherited by a child).
+_TMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0) | getattr(
+    os, "O_BINARY", 0)
+
+
+def _write_atomically(path: Path, data: Any) -> None:
+    """Write ``data`` (bytes or a buffer) to ``path`` through a temporary renamed into place.
+
+    Plain system calls (open, write, close, rename) on a name private to this process: no
+    Python file object and no buffered writer per file, and never half a file under ``path``.
+    """
     tmp = f"{path.parent}{os.sep}.{path.name}.{os.getpid()}.tmp"
     try:
-        with open(tmp, "wb") as fh:
-            fh.write(out.getvalue())  # the Arrow buffer itself, not a copy as bytes
+        fd = os.open(tmp, _TMP_FLAGS, 0o666)
+        try:
+            view = memoryview(data)
+            while view:  # (a regular file takes it in one write; a short write goes on)
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

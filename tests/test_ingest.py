@@ -148,3 +148,16 @@ def test_cache_serves_renamed_copies_and_ignores_damaged_files(tmp_path: Path) -
     third = load_raw_dir(raw, processed_dir=tmp_path / "processed", workers=1)
     assert sorted(third.parsed) == sorted(again.cached)
     pd.testing.assert_frame_equal(third.result.indicators, again.result.indicators)
+
+
+def test_cache_file_write_is_atomic_and_leaves_no_temporary(tmp_path: Path) -> None:
+    """A cache file is written whole under its name (a buffer or bytes), or not at all."""
+    import pyarrow as pa
+
+    target = tmp_path / "key.parquet"
+    ingest._write_atomically(target, pa.py_buffer(b"PAR1 first"))
+    ingest._write_atomically(target, b"PAR1 second, longer")  # replaced whole
+    assert target.read_bytes() == b"PAR1 second, longer"
+    with pytest.raises(TypeError):
+        ingest._write_atomically(tmp_path / "other.parquet", 42)  # fails before any byte
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["key.parquet"]
