@@ -148,3 +148,41 @@ def test_cache_serves_renamed_copies_and_ignores_damaged_files(tmp_path: Path) -
     third = load_raw_dir(raw, processed_dir=tmp_path / "processed", workers=1)
     assert sorted(third.parsed) == sorted(again.cached)
     pd.testing.assert_frame_equal(third.result.indicators, again.result.indicators)
+
+
+def test_cache_file_write_is_atomic_and_leaves_no_temporary(tmp_path: Path) -> None:
+    """A cache file is written whole under its name (a buffer or bytes), or not at all."""
+    import pyarrow as pa
+
+    target = tmp_path / "key.parquet"
+    ingest._write_atomically(target, pa.py_buffer(b"PAR1 first"))
+    ingest._write_atomically(target, b"PAR1 second, longer")  # replaced whole
+    assert target.read_bytes() == b"PAR1 second, longer"
+    with pytest.raises(TypeError):
+        ingest._write_atomically(tmp_path / "other.parquet", 42)  # fails before any byte
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["key.parquet"]
+
+
+def test_a_pool_task_sends_back_each_workbooks_tables(tmp_path: Path) -> None:
+    """One task's tables (indicators in one stream, sliced per workbook) are the workbooks'
+    own, an unreadable file's error row included; the collector is back on afterwards."""
+    import gc
+
+    raw = tmp_path / "raw"
+    write_province(raw, communes=3, seed=7)
+    (raw / "broken.xlsx").write_bytes(b"%PDF-1.7 not a workbook")
+    paths = sorted(raw.glob("*.xlsx"))
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    jobs = [(p, cache / f"{i}.parquet") for i, p in enumerate(paths)]
+    sent = list(ingest._chunk_tables(ingest._parse_chunk(jobs, None)))
+    assert gc.isenabled()
+    assert len(sent) == len(paths)
+    for (path, cache_file), (ind, iss) in zip(jobs, sent, strict=True):
+        want_ind, want_iss = ingest._parse_tables(path, None)
+        assert ind.equals(want_ind) and ind.schema.equals(want_ind.schema, check_metadata=True)
+        assert iss.equals(want_iss) and iss.schema.equals(want_iss.schema, check_metadata=True)
+        cached = ingest._read_cache(cache_file)
+        assert cached is not None and cached[0].equals(want_ind) and cached[1].equals(want_iss)
+    assert [ind.num_rows > 0 for ind, _ in sent] == [p.name != "broken.xlsx" for p in paths]
+    assert sent[paths.index(raw / "broken.xlsx")][1].num_rows == 1  # the error row
