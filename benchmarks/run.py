@@ -87,6 +87,9 @@ def bench_ingest(raw: Path, work: Path) -> tuple[dict[str, object], object]:
     report = load_raw_dir(raw, processed_dir=work / "processed")
     seconds = time.perf_counter() - start
     cpu = _cpu_since(times)  # this process and its pool workers
+    if report.cached:  # the figure is a cold read: a workbook from the cache would flatter it
+        raise SystemExit(f"benchmark: {len(report.cached)} workbook(s) came from the cache; "
+                         "the ingest figure must be a cold read")
     rss = peak_rss_mb()
     import python_calamine as pc
 
