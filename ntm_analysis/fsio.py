@@ -15,8 +15,6 @@ import json
 import logging
 import os
 import socket
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -26,7 +24,7 @@ from ntm_analysis.outputs import atomic_path
 log = logging.getLogger(__name__)
 
 __all__ = ["LockError", "RunLock", "atomic_path", "file_sha256", "pid_alive",
-           "remove_temporaries", "temporary_beside"]
+           "remove_temporaries"]
 
 CHUNK = 1 << 20
 #: Names of files that only exist while a write is in progress.
@@ -55,36 +53,6 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
         for chunk in iter(lambda: fh.read(CHUNK), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-@contextlib.contextmanager
-def temporary_beside(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a fresh temporary path beside ``path``, removed on exit unless renamed away.
-
-    ``atomic_path`` with the rename left to the caller: several files can be written (in any
-    order, in threads) and then renamed into place together once all of them succeeded. The
-    name matches ``TEMPORARY_PATTERNS``, so an interrupted run's leftovers are recognised.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> target = pathlib.Path(tempfile.mkdtemp()) / "a.parquet"
-    >>> with temporary_beside(target) as tmp:
-    ...     _ = tmp.write_bytes(b"x")
-    ...     os.replace(tmp, target)
-    >>> target.read_bytes(), sorted(p.name for p in target.parent.iterdir())
-    (b'x', ['a.parquet'])
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
 
 
 def pid_alive(pid: int) -> bool:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 from ntm_analysis import __version__
 from ntm_analysis.errors import InputError, Location
-from ntm_analysis.fsio import file_sha256, temporary_beside
+from ntm_analysis.fsio import file_sha256
 from ntm_analysis.load import (
     LoadResult,
     _concat_issues,
@@ -34,7 +34,7 @@ from ntm_analysis.load import (
     load_workbook_tables,
     warm_package_tables,
 )
-from ntm_analysis.outputs import atomic_path
+from ntm_analysis.outputs import atomic_path, temporary_beside
 from ntm_analysis.schema import (
     Ind,
     Iss,

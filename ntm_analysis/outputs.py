@@ -23,22 +23,44 @@ TABLES = "tables"
 
 
 @contextlib.contextmanager
+def temporary_beside(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a fresh temporary path beside ``path``, removed on exit unless renamed away.
+
+    ``atomic_path`` with the rename left to the caller: several files can be written (in any
+    order, in threads) and then renamed into place together once all of them succeeded. The
+    name matches ``TEMPORARY_PATTERNS``, so an interrupted run's leftovers are recognised.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "a.parquet"
+    >>> with temporary_beside(target) as tmp:
+    ...     _ = tmp.write_bytes(b"x")
+    ...     os.replace(tmp, target)
+    >>> target.read_bytes(), sorted(p.name for p in target.parent.iterdir())
+    (b'x', ['a.parquet'])
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+@contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it onto ``path``.
 
     On error the temporary file is removed and ``path`` is left as it was.
     """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.replace(tmp_path, target)
-    finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
+    with temporary_beside(path) as tmp:
+        yield tmp
+        os.replace(tmp, path)
 
 
 def save_figure(fig: Figure, name: str, *, out_dir: str | os.PathLike[str]) -> Path:

@@ -58,6 +58,16 @@ ACCEPTED = {
 }
 
 
+def _verdict_and_parts(path: Path) -> tuple[str, dict[str, bytes]]:
+    """``check_workbook_file``'s answer (its format, or its error's message) and kept parts."""
+    parts: dict[str, bytes] = {}
+    try:
+        verdict = check_workbook_file(path, parts=parts)
+    except InputError as error:
+        verdict = str(error)
+    return verdict, parts
+
+
 @pytest.mark.parametrize("name", sorted(REFUSED))
 def test_corpus_file_is_refused_with_located_message(name: str) -> None:
     with pytest.raises(InputError) as info:
@@ -332,17 +342,9 @@ def test_parts_inflated_from_memory_are_what_zipfile_reads(path: Path,
             if data is not None:
                 assert data == zf.read(info)
 
-    def check() -> tuple[str, dict[str, bytes]]:
-        parts: dict[str, bytes] = {}
-        try:
-            verdict = check_workbook_file(path, parts=parts)
-        except InputError as error:
-            verdict = str(error)
-        return verdict, parts
-
-    direct = check()
+    direct = _verdict_and_parts(path)
     monkeypatch.setattr(sniff, "DIRECT_READ_BYTES", -1)  # every part streamed
-    assert direct == check()
+    assert direct == _verdict_and_parts(path)
 
 
 def test_inflated_parts_cover_the_workbooks_and_refuse_entities() -> None:
@@ -541,21 +543,13 @@ def test_the_directory_is_read_as_zipfile_reads_it(tmp_path: Path, kind: str,
     else:
         assert entries is not None and entries == expected
 
-    def check() -> tuple[str, dict[str, bytes]]:
-        parts: dict[str, bytes] = {}
-        try:
-            verdict = check_workbook_file(path, parts=parts)
-        except InputError as error:
-            verdict = str(error)
-        return verdict, parts
-
-    direct = check()
+    direct = _verdict_and_parts(path)
     assert direct[0] == ("xlsx" if expected is not None else
                          f"{kind}.xlsx: the file starts like a zip-based workbook but is damaged"
                          " or truncated; save it again from Excel")
     assert (direct[1].get("xl/worksheets/sheet1.xml") is not None) == (expected is not None)
     monkeypatch.setattr(sniff, "DIRECT_READ_BYTES", -1)  # zipfile reads the directory and parts
-    assert direct == check()
+    assert direct == _verdict_and_parts(path)
 
 
 def test_the_directory_reader_defers_what_it_does_not_read_plainly() -> None:
@@ -605,15 +599,7 @@ def test_a_part_that_inflates_past_its_promised_size_is_not_inflated_further(
     assert entry.file_size == 100 and entry.compress_size < 10_000
     assert sniff._inflate_unchecked(whole, entry) is None
 
-    def check() -> tuple[str, dict[str, bytes]]:
-        parts: dict[str, bytes] = {}
-        try:
-            verdict = check_workbook_file(path, parts=parts)
-        except InputError as error:
-            verdict = str(error)
-        return verdict, parts
-
-    direct = check()
+    direct = _verdict_and_parts(path)
     assert member not in direct[1] and "xl/workbook.xml" in direct[1]
     monkeypatch.setattr(sniff, "DIRECT_READ_BYTES", -1)
-    assert direct == check()
+    assert direct == _verdict_and_parts(path)
