@@ -187,23 +187,22 @@ def _parse(path: Path, year: int | None,
 
 def _to_ipc(table: pa.Table) -> bytes:
     """Serialise a table as an Arrow IPC stream (what ``_from_ipc`` reads back, equal)."""
-    import pyarrow as pa
-
     if table is empty_table(Iss):  # a workbook without issues: the same bytes every time
         return _empty_issues_ipc()
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    return sink.getvalue().to_pybytes()
+    return _ipc_stream(table)
 
 
 @cache
 def _empty_issues_ipc() -> bytes:
+    return _ipc_stream(empty_table(Iss))
+
+
+def _ipc_stream(table: pa.Table) -> bytes:
     import pyarrow as pa
 
     sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, empty_table(Iss).schema) as writer:
-        writer.write_table(empty_table(Iss))
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
     return sink.getvalue().to_pybytes()
 
 
@@ -214,9 +213,9 @@ def _from_ipc(blob: bytes) -> pa.Table:
 
 
 #: What a pool task sends back: one Arrow IPC stream holding the indicator rows of all its
-#: workbooks, one after the other, and per workbook how many of those rows are its own (or its
-#: own stream, for a table of another schema) with the IPC stream of its issues.
-ChunkResult = tuple[bytes, list[tuple[int | bytes, bytes]]]
+#: workbooks, one after the other, and per workbook how many of those rows are its own, with
+#: the IPC stream of its issues.
+ChunkResult = tuple[bytes, list[tuple[int, bytes]]]
 
 
 def _parse_chunk(jobs: list[tuple[Path, Path | None]], year: int | None) -> ChunkResult:
@@ -241,18 +240,15 @@ def _parse_chunk(jobs: list[tuple[Path, Path | None]], year: int | None) -> Chun
     gc.disable()
     try:
         sink = pa.BufferOutputStream()
-        counts: list[tuple[int | bytes, bytes]] = []
+        counts: list[tuple[int, bytes]] = []
         with pa.ipc.new_stream(sink, schema) as writer:
             for path, cache_file in jobs:
                 ind, iss = _parse_tables(path, year)
                 iss_ipc = _to_ipc(iss)
                 if cache_file is not None:
                     _write_cache(cache_file, ind, iss, iss_ipc)
-                if ind.schema.equals(schema, check_metadata=True):
-                    writer.write_table(ind)
-                    counts.append((ind.num_rows, iss_ipc))
-                else:  # (never, as the loader builds its tables; kept apart all the same)
-                    counts.append((_to_ipc(ind), iss_ipc))
+                writer.write_table(ind)  # (the loader's tables all have exactly ``schema``)
+                counts.append((ind.num_rows, iss_ipc))
         return sink.getvalue().to_pybytes(), counts
     finally:
         gc.collect(0)
@@ -266,9 +262,6 @@ def _chunk_tables(result: ChunkResult) -> Iterator[tuple[pa.Table, pa.Table]]:
     rows = _from_ipc(blob)
     start = 0
     for count, iss in counts:
-        if isinstance(count, bytes):
-            yield _from_ipc(count), _from_ipc(iss)
-            continue
         yield rows.slice(start, count), _from_ipc(iss)
         start += count
 

@@ -1382,8 +1382,11 @@ def load_workbook_tables(path: str | os.PathLike[str], *,
                 [dict(zip(Iss.dtypes, key, strict=True)) for key in seen], Iss)
         return table_from_rows(rows, Ind), issue_table
     result = load_workbook(path, year=year)  # rare: the frame path reports the duplicates
-    return (pa.Table.from_pandas(result.indicators, schema=arrow_schema(Ind), preserve_index=False),
-            pa.Table.from_pandas(result.issues, schema=arrow_schema(Iss), preserve_index=False))
+    # exactly the schema of the usual path's tables (no pandas metadata from the frames)
+    ind, iss = (pa.Table.from_pandas(frame, schema=arrow_schema(schema), preserve_index=False)
+                .replace_schema_metadata(None)
+                for frame, schema in ((result.indicators, Ind), (result.issues, Iss)))
+    return ind, iss
 
 
 #: Columns that identify one indicator observation (the duplicate check's key).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -11,19 +12,22 @@ from ntm_analysis import ingest
 from ntm_analysis.ingest import load_raw_dir
 from ntm_analysis.synth import write_province
 
+DUPLICATES = Path(__file__).parent / "data" / "with-problems" / "duplicate-indicator-numbers.xlsx"
+
 
 def test_pool_and_serial_ingest_give_the_same_tables(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     raw = tmp_path / "raw"
     write_province(raw, communes=4, hamlets=(2, 3), seed=5)
     (raw / "broken.xlsx").write_bytes(b"not a workbook")  # an error row, in its place
+    shutil.copy(DUPLICATES, raw)  # the loader's rare path (its duplicate check) in the pool too
     serial = load_raw_dir(raw, workers=1)
     monkeypatch.setattr(ingest, "POOL_MIN_FILES", 2)
     pooled = load_raw_dir(raw, processed_dir=tmp_path / "processed", workers=2)
     pd.testing.assert_frame_equal(pooled.result.indicators, serial.result.indicators)
     pd.testing.assert_frame_equal(pooled.result.issues, serial.result.issues)
     assert pooled.parsed == serial.parsed == sorted(p.name for p in raw.glob("*.xlsx"))
-    assert serial.result.indicators["source_file"].nunique() == 4
+    assert serial.result.indicators["source_file"].nunique() == 5  # 4 communes, duplicates
     assert "broken.xlsx" in set(serial.result.issues["source_file"])
     # without a processed folder the workers send their tables back instead (no cache file)
     unsaved = load_raw_dir(raw, workers=2)
@@ -40,7 +44,7 @@ def test_pool_and_serial_ingest_give_the_same_tables(tmp_path: Path,
         "cache", "indicators.parquet", "ingest.json", "issues.parquet"]  # no temporary left
     # the cache then serves every file, with the same tables
     again = load_raw_dir(raw, processed_dir=tmp_path / "processed", workers=2)
-    assert again.parsed == [] and len(again.cached) == 5
+    assert again.parsed == [] and len(again.cached) == 6
     pd.testing.assert_frame_equal(again.result.indicators, serial.result.indicators)
     pd.testing.assert_frame_equal(again.result.issues, serial.result.issues)
 
@@ -171,6 +175,7 @@ def test_a_pool_task_sends_back_each_workbooks_tables(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     write_province(raw, communes=3, seed=7)
     (raw / "broken.xlsx").write_bytes(b"%PDF-1.7 not a workbook")
+    shutil.copy(DUPLICATES, raw)  # its tables come from the loader's duplicate-check path
     paths = sorted(raw.glob("*.xlsx"))
     cache = tmp_path / "cache"
     cache.mkdir()
@@ -185,4 +190,6 @@ def test_a_pool_task_sends_back_each_workbooks_tables(tmp_path: Path) -> None:
         cached = ingest._read_cache(cache_file)
         assert cached is not None and cached[0].equals(want_ind) and cached[1].equals(want_iss)
     assert [ind.num_rows > 0 for ind, _ in sent] == [p.name != "broken.xlsx" for p in paths]
+    duplicates = sent[paths.index(raw / DUPLICATES.name)][1]
+    assert "duplicate_indicator" in duplicates.column("code").to_pylist()
     assert sent[paths.index(raw / "broken.xlsx")][1].num_rows == 1  # the error row
