@@ -31,7 +31,7 @@ from workbooks import (
 
 from ntm_analysis.attainment import compute_attainment
 from ntm_analysis.cli import cli
-from ntm_analysis.load import load_workbook, role_of, unit_names
+from ntm_analysis.load import LoadResult, load_workbook, role_of, unit_names
 from ntm_analysis.schema import Ind, Iss, Severity
 
 KEYS = ["unit", "level", "year", "criteria_set", "criterion_no", "indicator_no", "value",
@@ -591,15 +591,8 @@ def test_cell_judgements_are_shared_only_between_equal_cells(tmp_path: Path) -> 
                                            ("9O%", "Đạt"), (dt.datetime(2024, 5, 1), "Đạt"),
                                            ("n/a?", "Chưa đạt"), (0.5, "Đạt")], start=1):
             ws.append([f"1.{i}", f"Chỉ tiêu {i}", "≥ 50%", value, word])
-    del wb["Sheet"]
-    path = tmp_path / "judged.xlsx"
-    wb.save(path)
-    load._JUDGED.clear()
-    cold = load_workbook(path)
-    warm = load_workbook(path)  # every combination now comes from the cache
-    assert len(load._JUDGED) >= 6
-    pd.testing.assert_frame_equal(cold.indicators, warm.indicators)
-    pd.testing.assert_frame_equal(cold.issues, warm.issues)
+    cold = _read_cold_then_warm(wb, tmp_path / "judged.xlsx")
+    assert len(load._JUDGED) >= 6  # every combination came from the cache the second time
     issues = cold.issues
     assert set(issues[Iss.column]) >= {"Hiện trạng", "Kết quả", "Tự đánh giá"}
     codes = issues.groupby(Iss.source_sheet)[Iss.code].apply(sorted).to_dict()
@@ -626,17 +619,9 @@ def test_text_only_sheets_share_judgements_by_their_texts(tmp_path: Path) -> Non
             cells = {"Chỉ tiêu": "≥ 50%", "Hiện trạng": value, "Kết quả": value,
                      "Tự đánh giá": word, "Đánh giá": word}
             ws.append([f"1.{i}", f"Chỉ tiêu {i}", *(cells[h] for h in header[2:])])
-    del wb["Sheet"]
-    path = tmp_path / "texts.xlsx"
-    wb.save(path)
-    load._JUDGED.clear()
-    load._JUDGED_TEXTS.clear()
-    cold = load_workbook(path)
+    cold = _read_cold_then_warm(wb, tmp_path / "texts.xlsx")
     assert any(shape[0] == "texts" and answers
                for shape, answers in load._JUDGED_TEXTS.items())
-    warm = load_workbook(path)
-    pd.testing.assert_frame_equal(cold.indicators, warm.indicators)
-    pd.testing.assert_frame_equal(cold.issues, warm.issues)
     by_sheet = cold.issues.groupby(Iss.source_sheet)[Iss.column].apply(set).to_dict()
     assert {"Hiện trạng", "Tự đánh giá"} <= by_sheet["Xóm Ao Sen"]
     assert {"Kết quả", "Đánh giá"} <= by_sheet["Xóm Nà Ca"]
@@ -666,16 +651,8 @@ def test_sheets_of_one_template_share_a_layout_and_others_get_their_own(tmp_path
         for i, (value, word) in enumerate([("80%", "Đạt"), ("Chưa có", "Chưa đạt")], start=1):
             cells = {"Chỉ tiêu": "≥ 50%", "Hiện trạng": value, "Tự đánh giá": word}
             ws.append([f"1.{i}", f"Chỉ tiêu {i}", *(cells[h] for h in columns[2:])])
-    del wb["Sheet"]
-    path = tmp_path / "template.xlsx"
-    wb.save(path)
-    load._LAYOUTS.clear()
-    load._LAYOUT_ENDS.clear()
-    cold = load_workbook(path)
+    cold = _read_cold_then_warm(wb, tmp_path / "template.xlsx")
     assert len(load._LAYOUTS) == 3  # Ao Sen and Nà Ca share one; the other two their own
-    warm = load_workbook(path)
-    pd.testing.assert_frame_equal(cold.indicators, warm.indicators)
-    pd.testing.assert_frame_equal(cold.issues, warm.issues)
     ind = cold.indicators
     assert sorted(set(ind[Ind.source_sheet])) == sorted(sheets)
     for sheet in sheets:
@@ -693,6 +670,19 @@ def _forget_loader_memos() -> None:
     for memo in (load._LAYOUTS, load._LAYOUT_ENDS, load._CLASSIFIED, load._JUDGED,
                  load._JUDGED_TEXTS, load._CELL_FLAGS):
         memo.clear()
+
+
+def _read_cold_then_warm(wb: openpyxl.Workbook, path: Path) -> LoadResult:
+    """Save ``wb`` (without openpyxl's default sheet) to ``path`` and load it with the loader's
+    memos empty, then again with them filled: the two reads must agree. Returns the cold one."""
+    del wb["Sheet"]
+    wb.save(path)
+    _forget_loader_memos()
+    cold = load_workbook(path)
+    warm = load_workbook(path)
+    pd.testing.assert_frame_equal(cold.indicators, warm.indicators)
+    pd.testing.assert_frame_equal(cold.issues, warm.issues)
+    return cold
 
 
 def _plain(frame: pd.DataFrame) -> list[dict[str, object]]:
