@@ -338,7 +338,7 @@ def _zip_kind(package: _Zip, names: set[str], label: str) -> str:
 KEEP_PART_BYTES = 64 * 1024 * 1024
 
 
-#: Files up to this size are read into memory whole for the entity scan (see ``_inflate``).
+#: Files up to this size are read whole: directory and parts come from those bytes.
 DIRECT_READ_BYTES = 8 * 1024 * 1024
 #: Largest part inflated whole from memory; larger parts are streamed.
 DIRECT_PART_BYTES = 16 * 1024 * 1024
@@ -409,19 +409,14 @@ _BYTE_NEEDLES = tuple(n.encode("ascii") for n in _NEEDLES)
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile's structFileHeader
 
 
-def _inflate(whole: bytes, info: zipfile.ZipInfo) -> bytes | None:
-    """Return a part's bytes inflated from the file's bytes, or None to let zipfile read it.
+def _inflate_unchecked(whole: bytes, info: _Entry) -> bytes | None:
+    """Return a part's bytes inflated from the file's bytes (exactly the promised size; its
+    CRC-32 is the caller's to check), or None to let zipfile read it.
 
     Only the plain case is handled (stored or deflated, the local header naming the same
-    member, exactly the promised size, the directory's CRC-32); anything else returns None and
-    the part is streamed through zipfile as before, with its own checks and messages.
+    member, exactly the promised size); anything else returns None and the part is streamed
+    through zipfile, with its own checks and messages.
     """
-    data = _inflate_unchecked(whole, _entry(info, -1))
-    return data if data is not None and zlib.crc32(data) == info.CRC else None
-
-
-def _inflate_unchecked(whole: bytes, info: _Entry) -> bytes | None:
-    """``_inflate`` without the CRC-32 check (exactly the promised size, or None)."""
     size = info.file_size
     if size > DIRECT_PART_BYTES:
         return None  # streamed in chunks instead of held whole
