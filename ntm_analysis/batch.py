@@ -540,12 +540,13 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
 
 #: Modules a batch worker runs with: imported once in multiprocessing's fork server, from which
 #: the batch's own workers are forked, instead of once in every worker ("__main__": the
-#: program's main module, which multiprocessing imports in every worker).
+#: program's main module, which multiprocessing imports in every worker; importing
+#: ``ntm_analysis.worker_warm`` also compiles the report export's templates and validators).
 WORKER_MODULES = (
     "__main__", "ntm_analysis.batch", "ntm_analysis.run", "ntm_analysis.engine",
     "ntm_analysis.export", "ntm_analysis.kernels", "ntm_analysis.forkserver", "papermill",
     "papermill.engines", "papermill.clientwrap", "nbclient", "nbformat", "nbconvert",
-    "jupyter_client.manager", "jupyter_client.asynchronous",
+    "jupyter_client.manager", "jupyter_client.asynchronous", "ntm_analysis.worker_warm",
 )
 
 

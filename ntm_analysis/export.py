@@ -18,6 +18,7 @@ import math
 import os
 import re
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -260,6 +261,25 @@ def render_html(nb_path_or_node: str | os.PathLike[str] | nbformat.NotebookNode,
     resources = {"metadata": {"name": name}}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     return unicodedata.normalize("NFC", body)
+
+
+def warm_up(langs: Sequence[str] = LANGUAGES) -> None:
+    """Compile what a process's first report export would: the report templates of each of
+    ``langs`` and nbformat's notebook validators (strict and relaxed, as papermill and
+    nbclient use them).
+
+    A batch worker exports one report per run; its first export otherwise spends about 0.15 s
+    of CPU compiling Jinja templates and JSON schemas (measured in a worker). The batch's worker
+    fork server calls this once (:mod:`ntm_analysis.worker_warm`), while the kernel template
+    starts on the other core, and every worker forked from it inherits the result.
+    """
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("ntm-analysis")])
+    nbformat.validate(nb)
+    nbformat.validate(nb, relax_add_props=True)
+    for lang in langs:
+        render_html(nb, lang=lang)
 
 
 def export_html(nb_path_or_node: str | os.PathLike[str] | nbformat.NotebookNode,

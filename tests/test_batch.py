@@ -256,19 +256,24 @@ def test_batch_without_spare_kernels_starts_each_kernel_for_its_run(
     assert [o.status for o in result.outcomes] == [STATUS_OK, STATUS_OK], result.outcomes
 
 
-def _worker_facts(_: int) -> tuple[int, int, bool]:
+def _worker_facts(_: int) -> tuple[int, int, bool, int, int]:
     import os
     import sys
     import time
 
     time.sleep(0.5)  # both workers get a task
-    return os.getpid(), os.getppid(), "papermill" in sys.modules
+    export = sys.modules.get("ntm_analysis.export")
+    validator = sys.modules.get("nbformat.validator")
+    return (os.getpid(), os.getppid(), "papermill" in sys.modules,
+            export._exporter.cache_info().currsize if export else 0,
+            len(validator.validators) if validator else 0)
 
 
 def test_batch_workers_start_warm_and_their_server_ends_with_the_batch() -> None:
     """The batch's own workers are forked from multiprocessing's fork server, which imported
-    what a worker runs (papermill is not imported by unpickling a task); the server is stopped
-    and reaped when the workers are done."""
+    what a worker runs (papermill is not imported by unpickling a task) and compiled the report
+    templates of every language and the notebook validators; the server is stopped and reaped
+    when the workers are done."""
     import os
     import sys
     from concurrent.futures import ProcessPoolExecutor
@@ -281,10 +286,14 @@ def test_batch_workers_start_warm_and_their_server_ends_with_the_batch() -> None
         pytest.skip("workers are spawned elsewhere")
     with _worker_context() as context, ProcessPoolExecutor(2, mp_context=context) as pool:
         facts = list(pool.map(_worker_facts, range(4)))
-    workers = {pid for pid, _, _ in facts}
-    parents = {ppid for _, ppid, _ in facts}
+    from ntm_analysis.i18n import LANGS
+
+    workers = {pid for pid, *_ in facts}
+    parents = {ppid for _, ppid, *_ in facts}
     assert len(workers) == 2 and len(parents) == 1 and os.getpid() not in parents
-    assert all(warm for _, _, warm in facts)
+    assert all(warm for _, _, warm, _, _ in facts)
+    # one exporter per language, and the strict and relaxed validators of nbformat 4
+    assert {(exporters, validators) for *_, exporters, validators in facts} == {(len(LANGS), 2)}
     server = parents.pop()
     assert not psutil.pid_exists(server) or psutil.Process(server).ppid() != os.getpid()
 
