@@ -36,7 +36,8 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="forked kernels are only used on Linux")
 
 PROBE = ("import os, sys\n"
-         "print(os.getpid(), 'pandas' in sys.modules, 'ntm_analysis.report_data' in sys.modules)\n"
+         "print(os.getpid(), 'pandas' in sys.modules, 'ntm_analysis.report_data' in sys.modules,\n"
+         "      sys.modules.get('debugpy') is not None)\n"
          "print(os.environ.get('NTM_TEST_VALUE'), os.getcwd())\n"
          "print('leaked' if 'left_behind' in globals() else 'fresh')\n"
          "left_behind = 1")
@@ -129,8 +130,9 @@ def test_two_runs_get_fresh_warm_kernels_of_their_own(tmp_path: Path) -> None:
     pids = [int(o[0].split()[0]) for o in outs]
     assert len(set(pids)) == 3 and os.getpid() not in pids
     for out, value in zip(outs, ("one", "two", "three"), strict=True):
-        # warm from the first line (the template's imports), the run's environment, no state
-        assert out[0].split()[1:] == ["True", "True"]
+        # warm from the first line (the template's imports; no debugpy, which only a
+        # debugger needs), the run's environment, no state
+        assert out[0].split()[1:] == ["True", "True", "False"]
         assert out[1:] == [f"{value} {tmp_path}", "fresh"]
     assert not server.alive() and server.process.returncode == 0
     _assert_none_left(before)  # kernels, launchers and the server all reaped
@@ -298,7 +300,8 @@ def test_a_server_that_cannot_start_means_plain_kernels(
         pm.execute_notebook(str(nb), str(tmp_path / "1.ipynb"), engine_name=register_engine(),
                             kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
         out = nbformat.read(tmp_path / "1.ipynb", as_version=4).cells[0].outputs[0]["text"]
-        assert out.splitlines()[0].split()[1:] == ["False", "False"]  # cold: a plain kernel
+        # cold: a plain kernel (which imports debugpy for ipykernel's debugger)
+        assert out.splitlines()[0].split()[1:] == ["False", "False", "True"]
     finally:
         pool.close()
     _assert_none_left(before)
