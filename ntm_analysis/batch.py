@@ -435,6 +435,10 @@ def run_batch(plan: BatchPlan | Sequence[BatchRun], *,
 
         def while_running() -> None:  # the summary's figures do not depend on the runs
             figures.append(batch_figures(runs, indicators))
+            # and the summary workbook, written once the last run ends, is written warm
+            from ntm_analysis import excel
+
+            excel.warm_up()
 
         def finish() -> BatchResult:
             ordered = [outcomes[r.run_id] for r in runs]

@@ -142,13 +142,9 @@ def _warm_matplotlib() -> None:
 
 
 def _warm_openpyxl() -> None:
-    import io
+    from ntm_analysis import excel
 
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    wb.active.append(["x", 1])
-    wb.save(io.BytesIO())
+    excel.warm_up()
 
 
 async def wait_ready(client: Any, timeout: float | None = None) -> None:
