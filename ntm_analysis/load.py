@@ -1432,8 +1432,13 @@ def _load_records(p: Path, *, sheets: Sequence[str] | None = None, year: int | N
     if p.is_dir():
         raise InputError(_loc(p), "is a folder, expected an Excel workbook")
     parts: dict[str, bytes] = {}  # XML parts the file check decompressed, for the scans below
-    _check_file(p, parts)
-    grids = read_sheets(p, sheets=sheets)
+    # and the package with those parts stored uncompressed, for calamine (an .xlsx or .xlsm
+    # name only: calamine picks its reader by the name for a file, by the content for bytes)
+    unpacked: list[bytes] | None = [] if p.suffix.lower() in (".xlsx", ".xlsm") else None
+    _check_file(p, parts, unpacked)
+    grids = read_sheets(p, sheets=sheets, content=unpacked[0] if unpacked else None)
+    if unpacked:
+        unpacked.clear()  # (the grids are read: the copy is not needed any more)
     extras = scan_sheets(p, parts=parts) if p.suffix.lower() in (".xlsx", ".xlsm") else {}
     rows: list[tuple[Any, ...]] = []
     issues: list[dict[str, Any]] = []
@@ -1694,11 +1699,14 @@ def _loc(p: Path) -> Location:
     return Location(file=p.name)
 
 
-def _check_file(p: Path, parts: dict[str, bytes] | None = None) -> None:
+def _check_file(p: Path, parts: dict[str, bytes] | None = None,
+                unpacked: list[bytes] | None = None) -> None:
     """Refuse files that are not workbooks (or are hostile) before handing them to a reader.
 
-    The XML parts the check reads whole are kept in ``parts`` for the sheet and style scans.
+    The XML parts the check reads whole are kept in ``parts`` for the sheet and style scans;
+    the package with those parts stored uncompressed is appended to ``unpacked`` for the cell
+    reader (see ``sniff.check_workbook_file``).
     """
     from ntm_analysis.sniff import check_workbook_file
 
-    check_workbook_file(p, parts=parts)
+    check_workbook_file(p, parts=parts, unpacked=unpacked)
