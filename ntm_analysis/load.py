@@ -344,20 +344,23 @@ class _SheetLoader:
         #: the columns filled in from a merged range, by row (most rows have none)
         self.filled_cols: dict[int, set[int]] = {}
         copied: set[int] = set()
+        filled_from, filled_cols = self.filled_from, self.filled_cols
         for (r0, c0), (r1, c1) in grid.merged:
             if r0 >= len(cells):
                 continue
             value = cells[r0][c0] if c0 < n_cols else ""
+            origin = (r0, c0)
+            cols = range(c0, min(c1, n_cols - 1) + 1)
             for r in range(r0, min(r1, len(cells) - 1) + 1):
                 if r not in copied:
                     cells[r] = list(cells[r])
                     copied.add(r)
                 row = cells[r]
-                for c in range(c0, min(c1, n_cols - 1) + 1):
-                    if (r, c) != (r0, c0):
+                for c in cols:
+                    if r != r0 or c != c0:
                         row[c] = value
-                        self.filled_from[(r, c)] = (r0, c0)
-                        self.filled_cols.setdefault(r, set()).add(c)
+                        filled_from[(r, c)] = origin
+                        filled_cols.setdefault(r, set()).add(c)
         # each cell's text once: the layout search and row classification read cells many times
         if scan is None:  # the grid's values not judged (see _scan_sheet)
             self.texts = [cell_texts(row) for row in self.cells]
