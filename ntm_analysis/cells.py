@@ -7,6 +7,7 @@ calamine cannot open a file. Either way a sheet becomes a ``SheetGrid``: rows of
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 from collections.abc import Sequence
@@ -50,9 +51,14 @@ def _trim(rows: list[list[Any]]) -> list[list[Any]]:
     return rows if end == len(rows) else rows[:end]
 
 
-def read_sheets(path: str | os.PathLike[str], *,
-                sheets: Sequence[str] | None = None) -> list[SheetGrid]:
+def read_sheets(path: str | os.PathLike[str], *, sheets: Sequence[str] | None = None,
+                content: bytes | None = None) -> list[SheetGrid]:
     """Return the grids of a workbook's sheets (all of them, or those named, in file order).
+
+    ``content`` is the workbook's package as ``sniff.check_workbook_file`` copies it
+    (``unpacked``: its parts stored uncompressed), when the caller has it: calamine reads the
+    copy without inflating the parts again. Should calamine fail on the copy, the file itself
+    is read, as without it (so errors and fallbacks are the file's own).
 
     Raises
     ------
@@ -60,6 +66,13 @@ def read_sheets(path: str | os.PathLike[str], *,
         When the file cannot be read as a workbook or a named sheet does not exist.
     """
     p = Path(path)
+    if content is not None:
+        try:
+            return _read_calamine(p, sheets, content)
+        except InputError:
+            raise
+        except Exception as error:  # noqa: BLE001 - the file decides, as without the copy
+            log.debug("calamine failed on the copy of %s (%s); reading the file", p, error)
     try:
         grids = _read_calamine(p, sheets)
     except InputError:
@@ -95,10 +108,12 @@ def _check_names(p: Path, available: list[str], wanted: Sequence[str] | None) ->
     return [s for s in available if s in wanted]
 
 
-def _read_calamine(p: Path, wanted: Sequence[str] | None) -> list[SheetGrid]:
+def _read_calamine(p: Path, wanted: Sequence[str] | None,
+                   content: bytes | None = None) -> list[SheetGrid]:
     import python_calamine as pc
 
-    wb = pc.CalamineWorkbook.from_path(str(p))
+    wb = (pc.CalamineWorkbook.from_path(str(p)) if content is None else
+          pc.CalamineWorkbook.from_filelike(io.BytesIO(content)))
     try:
         meta = {m.name: m for m in wb.sheets_metadata}
         names = _check_names(p, list(wb.sheet_names), wanted)

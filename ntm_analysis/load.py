@@ -344,20 +344,23 @@ class _SheetLoader:
         #: the columns filled in from a merged range, by row (most rows have none)
         self.filled_cols: dict[int, set[int]] = {}
         copied: set[int] = set()
+        filled_from, filled_cols = self.filled_from, self.filled_cols
         for (r0, c0), (r1, c1) in grid.merged:
             if r0 >= len(cells):
                 continue
             value = cells[r0][c0] if c0 < n_cols else ""
+            origin = (r0, c0)
+            cols = range(c0, min(c1, n_cols - 1) + 1)
             for r in range(r0, min(r1, len(cells) - 1) + 1):
                 if r not in copied:
                     cells[r] = list(cells[r])
                     copied.add(r)
                 row = cells[r]
-                for c in range(c0, min(c1, n_cols - 1) + 1):
-                    if (r, c) != (r0, c0):
+                for c in cols:
+                    if r != r0 or c != c0:
                         row[c] = value
-                        self.filled_from[(r, c)] = (r0, c0)
-                        self.filled_cols.setdefault(r, set()).add(c)
+                        filled_from[(r, c)] = origin
+                        filled_cols.setdefault(r, set()).add(c)
         # each cell's text once: the layout search and row classification read cells many times
         if scan is None:  # the grid's values not judged (see _scan_sheet)
             self.texts = [cell_texts(row) for row in self.cells]
@@ -1432,8 +1435,13 @@ def _load_records(p: Path, *, sheets: Sequence[str] | None = None, year: int | N
     if p.is_dir():
         raise InputError(_loc(p), "is a folder, expected an Excel workbook")
     parts: dict[str, bytes] = {}  # XML parts the file check decompressed, for the scans below
-    _check_file(p, parts)
-    grids = read_sheets(p, sheets=sheets)
+    # and the package with those parts stored uncompressed, for calamine (an .xlsx or .xlsm
+    # name only: calamine picks its reader by the name for a file, by the content for bytes)
+    unpacked: list[bytes] | None = [] if p.suffix.lower() in (".xlsx", ".xlsm") else None
+    _check_file(p, parts, unpacked)
+    grids = read_sheets(p, sheets=sheets, content=unpacked[0] if unpacked else None)
+    if unpacked:
+        unpacked.clear()  # (the grids are read: the copy is not needed any more)
     extras = scan_sheets(p, parts=parts) if p.suffix.lower() in (".xlsx", ".xlsm") else {}
     rows: list[tuple[Any, ...]] = []
     issues: list[dict[str, Any]] = []
@@ -1694,11 +1702,14 @@ def _loc(p: Path) -> Location:
     return Location(file=p.name)
 
 
-def _check_file(p: Path, parts: dict[str, bytes] | None = None) -> None:
+def _check_file(p: Path, parts: dict[str, bytes] | None = None,
+                unpacked: list[bytes] | None = None) -> None:
     """Refuse files that are not workbooks (or are hostile) before handing them to a reader.
 
-    The XML parts the check reads whole are kept in ``parts`` for the sheet and style scans.
+    The XML parts the check reads whole are kept in ``parts`` for the sheet and style scans;
+    the package with those parts stored uncompressed is appended to ``unpacked`` for the cell
+    reader (see ``sniff.check_workbook_file``).
     """
     from ntm_analysis.sniff import check_workbook_file
 
-    check_workbook_file(p, parts=parts)
+    check_workbook_file(p, parts=parts, unpacked=unpacked)

@@ -85,6 +85,7 @@ def check_workbook_file(
     max_uncompressed: int = 500_000_000,
     max_ratio: float = 200,
     parts: dict[str, bytes] | None = None,
+    unpacked: list[bytes] | None = None,
 ) -> str:
     """Return the real format of the workbook at ``path`` or raise a located ``InputError``.
 
@@ -105,6 +106,13 @@ def check_workbook_file(
         read whole (each as its directory promised, CRC-32 checked, at most
         ``KEEP_PART_BYTES`` in all) are stored here by name, so that those readers need not
         decompress them again.
+    unpacked
+        When given, and the file is a zip read whole whose directory has the plain layout
+        (``_read_directory``), a copy of the package is appended: the same members in the same
+        order, each XML part the check inflated (exactly its promised size and CRC-32) stored
+        uncompressed, the others (damaged parts too) as they are (see ``_stored_copy``). A
+        reader opens the copy without inflating those parts again, and reads exactly what it
+        would read from the file.
 
     Returns
     -------
@@ -155,7 +163,7 @@ def check_workbook_file(
             whole = head + fh.read()
     if head.startswith(ZIP_MAGICS):
         fmt = _check_zip(p, label, max_uncompressed=max_uncompressed, max_ratio=max_ratio,
-                         whole=whole, parts=parts)
+                         whole=whole, parts=parts, unpacked=unpacked)
     elif head.startswith(OLE2_MAGIC):
         fmt = _check_ole2(p, label)
     else:
@@ -284,9 +292,13 @@ class _Zip:
 
 
 def _check_zip(p: Path, label: str, *, max_uncompressed: int, max_ratio: float,
-               whole: bytes | None, parts: dict[str, bytes] | None = None) -> str:
+               whole: bytes | None, parts: dict[str, bytes] | None = None,
+               unpacked: list[bytes] | None = None) -> str:
     entries = _read_directory(whole) if whole is not None else None
     package = _Zip(p, label, whole)
+    # the parts the scan inflates, by position, for the uncompressed copy (plain layout only)
+    inflated: list[bytes | None] | None = (
+        [None] * len(entries) if unpacked is not None and entries is not None else None)
     if entries is None:
         entries = [_entry(info, n) for n, info in enumerate(package.get().infolist())]
     try:
@@ -305,9 +317,13 @@ def _check_zip(p: Path, label: str, *, max_uncompressed: int, max_ratio: float,
         if any(e.flag_bits & 0x1 for e in entries):
             raise _fail(label, PASSWORD_PROBLEM)
         fmt = _zip_kind(package, names, label)
-        _scan_xml_parts(package, entries, label, parts, whole)
+        _scan_xml_parts(package, entries, label, parts, whole, inflated)
     finally:
         package.close()
+    if inflated is not None and whole is not None and unpacked is not None:
+        copy = _stored_copy(whole, entries, inflated)
+        if copy is not None:
+            unpacked.append(copy)
     return fmt
 
 
@@ -360,7 +376,8 @@ def _kept(name: str) -> bool:
 
 
 def _scan_xml_parts(package: _Zip, infos: list[_Entry], label: str,
-                    parts: dict[str, bytes] | None = None, whole: bytes | None = None) -> None:
+                    parts: dict[str, bytes] | None = None, whole: bytes | None = None,
+                    inflated: list[bytes | None] | None = None) -> None:
     """Refuse a package whose XML parts declare a DOCTYPE or entities (streamed, bounded).
 
     With ``parts``, each part later readers need (``KEPT_PARTS``, sheets) that was read
@@ -372,8 +389,13 @@ def _scan_xml_parts(package: _Zip, infos: list[_Entry], label: str,
     in UTF-16 or UTF-32 (where "!" is 21 00, 00 21...): one ``memchr`` decides most parts. A
     part that is neither kept nor holds a "!" needs no CRC check either: zipfile would give the
     same bytes or refuse them, and in both cases nothing is declared.
+
+    With ``inflated`` (one slot per member), each part inflated from ``whole`` (exactly its
+    promised size and CRC-32: then every part is CRC-checked) is put in its member's slot,
+    within ``UNPACKED_BYTES`` in all.
     """
     room = KEEP_PART_BYTES if parts is not None else 0
+    unpacked_room = UNPACKED_BYTES
     for info in infos:
         filename = info.filename
         if not filename.lower().endswith(_XML_SUFFIXES):  # (so not a folder, "name/")
@@ -382,10 +404,14 @@ def _scan_xml_parts(package: _Zip, infos: list[_Entry], label: str,
         data = _inflate_unchecked(whole, info) if whole is not None else None
         if data is not None:
             suspect = b"!" in data
-            if (keep or suspect) and zlib.crc32(data) != info.CRC:
+            # (a part handed on, in ``parts`` or the copy, is CRC-checked: never damaged)
+            if (keep or suspect or inflated is not None) and zlib.crc32(data) != info.CRC:
                 data = None  # damaged: zipfile reads it below and says so, as before
             elif suspect and _declares_entities(data):
                 raise _fail(label, f"{ENTITY_PROBLEM} (part '{filename}')")
+            if data is not None and inflated is not None and len(data) <= unpacked_room:
+                inflated[info.position] = data
+                unpacked_room -= len(data)
         if data is None:
             chunks: list[bytes] | None = [] if keep else None
             zf = package.get()
@@ -409,17 +435,10 @@ _BYTE_NEEDLES = tuple(n.encode("ascii") for n in _NEEDLES)
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile's structFileHeader
 
 
-def _inflate_unchecked(whole: bytes, info: _Entry) -> bytes | None:
-    """Return a part's bytes inflated from the file's bytes (exactly the promised size; its
-    CRC-32 is the caller's to check), or None to let zipfile read it.
-
-    Only the plain case is handled (stored or deflated, the local header naming the same
-    member, exactly the promised size); anything else returns None and the part is streamed
-    through zipfile, with its own checks and messages.
-    """
-    size = info.file_size
-    if size > DIRECT_PART_BYTES:
-        return None  # streamed in chunks instead of held whole
+def _member_span(whole: bytes, info: _Entry) -> tuple[int, int, tuple[int, ...]] | None:
+    """Where a member's stored bytes are in the file's bytes: (start, end, local header
+    fields), or None when its local header is not the plain one (naming the same member, its
+    data inside the file)."""
     start = info.header_offset
     if start < 0:
         return None
@@ -437,6 +456,24 @@ def _inflate_unchecked(whole: bytes, info: _Entry) -> bytes | None:
     end = begin + info.compress_size
     if end > len(whole):
         return None
+    return begin, end, fields
+
+
+def _inflate_unchecked(whole: bytes, info: _Entry) -> bytes | None:
+    """Return a part's bytes inflated from the file's bytes (exactly the promised size; its
+    CRC-32 is the caller's to check), or None to let zipfile read it.
+
+    Only the plain case is handled (stored or deflated, the local header naming the same
+    member, exactly the promised size); anything else returns None and the part is streamed
+    through zipfile, with its own checks and messages.
+    """
+    size = info.file_size
+    if size > DIRECT_PART_BYTES:
+        return None  # streamed in chunks instead of held whole
+    span = _member_span(whole, info)
+    if span is None:
+        return None
+    begin, end, _ = span
     if info.compress_type == zipfile.ZIP_DEFLATED:
         try:
             data = zlib.decompressobj(-15).decompress(memoryview(whole)[begin:end], size + 1)
@@ -447,6 +484,59 @@ def _inflate_unchecked(whole: bytes, info: _Entry) -> bytes | None:
     else:
         return None
     return data if len(data) == size else None
+
+
+#: Most bytes of inflated parts an uncompressed copy of a package holds (``_stored_copy``).
+UNPACKED_BYTES = 64 * 1024 * 1024
+#: Flag bits a member of the uncompressed copy keeps: UTF-8 names (11); for a member copied as
+#: it is, the deflate options too (1, 2). Its sizes are in its header (no data descriptor, 3).
+_COPIED_FLAGS = 0x800 | 0x6
+
+
+def _stored_copy(whole: bytes, entries: list[_Entry],
+                 inflated: list[bytes | None]) -> bytes | None:
+    """The zip package ``whole`` (of plain layout: ``_read_directory``'s ``entries``) with each
+    member whose inflated bytes are in ``inflated`` stored as they are, the others copied
+    compressed; None when a member is not plain enough to copy (then readers read the file).
+
+    Each member keeps its name, its place, its date and time and its CRC-32 from the directory
+    (the bytes in ``inflated`` match it: a damaged part is copied compressed, so that a reader
+    finds the damage as in the file).
+    """
+    pack_local, pack_central = _LOCAL_HEADER.pack, _CENTRAL.pack
+    out: list[bytes | memoryview] = []
+    central: list[bytes] = []
+    view = memoryview(whole)
+    pos = 0
+    for info, data in zip(entries, inflated, strict=True):
+        span = _member_span(whole, info)
+        if span is None or info.flag_bits & ~(_COPIED_FLAGS | 0x8):
+            return None  # (encrypted, patched or other data: the file is read as it is)
+        begin, end, fields = span
+        time, date = fields[5], fields[6]
+        name = info.raw_name
+        if data is not None:
+            flags, method, size = info.flag_bits & 0x800, zipfile.ZIP_STORED, len(data)
+            body: bytes | memoryview = data
+        elif info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            flags, method, size = info.flag_bits & _COPIED_FLAGS, info.compress_type, end - begin
+            body = view[begin:end]
+        else:
+            return None
+        out.append(pack_local(b"PK\x03\x04", 20, 0, flags, method, time, date, info.CRC,
+                              size, info.file_size, len(name), 0))
+        out.append(name)
+        out.append(body)
+        central.append(pack_central(b"PK\x01\x02", 20, 0, 20, 0, flags, method, time, date,
+                                    info.CRC, size, info.file_size, len(name), 0, 0, 0, 0, 0,
+                                    pos))
+        central.append(name)
+        pos += _LOCAL_HEADER.size + len(name) + size
+    directory = b"".join(central)
+    out.append(directory)
+    out.append(_END.pack(b"PK\x05\x06", 0, 0, len(entries), len(entries), len(directory),
+                         pos, 0))
+    return b"".join(out)
 
 
 def _declares_entities(data: bytes) -> bool:

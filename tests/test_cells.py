@@ -47,3 +47,27 @@ def test_read_sheets_by_name_keeps_file_order(tmp_path: Path) -> None:
     path = _workbook(tmp_path / "kim_phuong.xlsx")
     assert [g.name for g in read_sheets(path, sheets=["Ẩn", "Xã Kim Phượng"])] == [
         "Xã Kim Phượng", "Ẩn"]
+
+
+def _unpacked(path: Path) -> bytes:
+    from ntm_analysis.sniff import check_workbook_file
+
+    copies: list[bytes] = []
+    check_workbook_file(path, unpacked=copies)
+    return copies[0]
+
+
+def test_read_sheets_from_the_unpacked_copy_gives_the_files_grids(tmp_path: Path) -> None:
+    """The package copy of the file check (XML parts stored) reads as the file does."""
+    path = _workbook(tmp_path / "kim_phuong.xlsx")
+    copy = _unpacked(path)
+    assert read_sheets(path, content=copy) == read_sheets(path)
+    assert read_sheets(path, sheets=["Ẩn"], content=copy) == read_sheets(path, sheets=["Ẩn"])
+
+
+def test_a_copy_calamine_cannot_read_leaves_the_file_to_decide(tmp_path: Path) -> None:
+    """Should calamine fail on the copy, the file itself is read (and its own errors hold)."""
+    path = _workbook(tmp_path / "kim_phuong.xlsx")
+    copy = _unpacked(path)
+    assert read_sheets(path, content=copy[: len(copy) // 2]) == read_sheets(path)
+    assert read_sheets(path, content=b"PK\x03\x04" + bytes(100)) == read_sheets(path)

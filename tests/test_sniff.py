@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import re
+import struct
 import subprocess
 import sys
 import zipfile
@@ -612,3 +613,90 @@ def test_a_part_that_inflates_past_its_promised_size_is_not_inflated_further(
     assert member not in direct[1] and "xl/workbook.xml" in direct[1]
     monkeypatch.setattr(sniff, "DIRECT_READ_BYTES", -1)
     assert direct == _verdict_and_parts(path)
+
+
+def _unpacked(path: Path) -> bytes | None:
+    """The package copy ``check_workbook_file`` hands on with ``unpacked`` (None: none)."""
+    copies: list[bytes] = []
+    check_workbook_file(path, unpacked=copies)
+    assert len(copies) <= 1
+    return copies[0] if copies else None
+
+
+def _members(package: Path | bytes) -> list[tuple[str, int, bytes]]:
+    """Each member of a zip as zipfile reads it (CRC-32 checked): name, CRC, bytes."""
+    with zipfile.ZipFile(io.BytesIO(package) if isinstance(package, bytes) else package) as zf:
+        assert zf.testzip() is None
+        return [(i.filename, i.CRC, zf.read(i)) for i in zf.infolist()]
+
+
+@pytest.mark.parametrize("path", _zip_corpus(), ids=lambda p: p.name)
+def test_the_unpacked_copy_is_the_package_with_its_xml_parts_stored(path: Path) -> None:
+    """The copy for the cell reader holds the file's members in its order with the same bytes
+    and CRC-32, the XML parts stored (nothing left to inflate), other members as they were."""
+    from ntm_analysis import sniff
+
+    try:
+        copy = _unpacked(path)
+    except InputError:
+        return  # refused files (entities, passwords...) have no copy: the check raised first
+    assert copy is not None  # every accepted workbook of the corpus has the plain layout
+    assert _members(copy) == _members(path)
+    with zipfile.ZipFile(path) as original, zipfile.ZipFile(io.BytesIO(copy)) as zf:
+        for info, was in zip(zf.infolist(), original.infolist(), strict=True):
+            xml = info.filename.endswith(sniff._XML_SUFFIXES)
+            assert info.compress_type == (zipfile.ZIP_STORED if xml else was.compress_type)
+            assert info.date_time == was.date_time
+
+
+@pytest.mark.parametrize("kind", _ZIP_VARIANTS)
+def test_the_unpacked_copy_of_each_zip_layout(tmp_path: Path, kind: str) -> None:
+    """Layouts the directory reader reads plainly get a copy equal member by member; the others
+    (left to zipfile) get none, and the cell reader reads the file."""
+    from ntm_analysis import sniff
+
+    path = _zip_variant(kind, tmp_path / f"{kind}.xlsx")
+    try:
+        copy = _unpacked(path)
+    except InputError:
+        assert kind == "corrupt-extra-field"  # zipfile calls it damaged: no copy either
+        return
+    if sniff._read_directory(path.read_bytes()) is None:
+        assert copy is None
+    else:
+        assert copy is not None and _members(copy) == _members(path)
+    assert (copy is not None) == (kind not in ("comment", "corrupt-extra-field"))
+
+
+@pytest.mark.parametrize("damage", ["data", "crc"])
+def test_a_damaged_part_stays_damaged_in_the_unpacked_copy(tmp_path: Path, damage: str) -> None:
+    """A part that fails its CRC-32 (its data damaged, or the directory's CRC-32 wrong) is
+    copied as it is, still compressed, so whoever reads the copy finds the damage as in the
+    file; the other XML parts are stored."""
+    member = "xl/worksheets/sheet1.xml" if damage == "data" else "xl/sharedStrings.xml"
+    damaged = bytearray((CORPUS / "valid-minimal.xlsx").read_bytes())
+    with zipfile.ZipFile(CORPUS / "valid-minimal.xlsx") as zf:
+        info = zf.getinfo(member)
+    if damage == "data":
+        start = info.header_offset + 30 + len(info.orig_filename.encode()) + len(info.extra)
+        damaged[start + info.compress_size // 2] ^= 0x55
+    else:  # the CRC-32 field of the member's directory record
+        record = damaged.index(b"PK\x01\x02")
+        while True:
+            name, extra, comment = struct.unpack_from("<3H", damaged, record + 28)
+            if damaged[record + 46:record + 46 + name] == member.encode():
+                break
+            record += 46 + name + extra + comment
+        damaged[record + 16] ^= 0x01
+    path = tmp_path / "damaged.xlsx"
+    path.write_bytes(bytes(damaged))
+    with zipfile.ZipFile(path) as zf, pytest.raises(zipfile.BadZipFile):
+        zf.read(member)
+    copy = _unpacked(path)
+    assert copy is not None
+    with zipfile.ZipFile(io.BytesIO(copy)) as zf:
+        assert zf.getinfo(member).compress_type == zipfile.ZIP_DEFLATED
+        other = "xl/workbook.xml"
+        assert zf.getinfo(other).compress_type == zipfile.ZIP_STORED
+        with pytest.raises(zipfile.BadZipFile):
+            zf.read(member)
