@@ -229,10 +229,10 @@ class _PackCache:
         if self._slots is None:
             self._slots = {}
             for name in _pack_names(self.folder):
-                assert self.folder is not None
-                found = _read_index(self.folder / name)
+                pack = Path(self.folder or ".", name)
+                found = _read_index(pack)
                 if found is not None:
-                    self._raw[self.folder / name] = found[0]
+                    self._raw[pack] = found[0]
                     for key, slot in found[1]:
                         self._slots.setdefault(key, []).append(slot)
         return self._slots
@@ -259,10 +259,10 @@ def _read_pack(path: Path, raw_index: bytes) -> pa.Table | None:
     import pyarrow.parquet as pq
 
     try:
-        file = pq.ParquetFile(path)
-        if (file.metadata.metadata or {}).get(_INDEX_KEY) != raw_index:
-            raise ValueError("the pack changed since its index was read")
-        ind = file.read()
+        with pq.ParquetFile(path) as file:
+            if (file.metadata.metadata or {}).get(_INDEX_KEY) != raw_index:
+                raise ValueError("the pack changed since its index was read")
+            ind = file.read()
     except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as error:
         log.debug("cache file %s unusable (%s); its workbooks are parsed again", path.name,
                   error)
