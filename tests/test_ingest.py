@@ -295,13 +295,14 @@ def test_a_damaged_or_vanished_pack_means_its_workbooks_are_parsed(
     served._index()
     gone.unlink()
     assert served.get(key) is None
-    # nor does one that is replaced by another file of the same name meanwhile
+    # nor does one that is replaced by another pack under its name meanwhile
     other = ingest._PackCache(cache)
     other._index()
     fresh = sorted(set(cache.iterdir()) - set(packs))[0]  # written by the run just now
     fresh_index = ingest._read_index(fresh)
     assert fresh_index is not None
-    fresh.write_bytes(damaged.read_bytes())
+    intact = next(p for p in packs if p not in (damaged, gone))
+    fresh.write_bytes(intact.read_bytes())
     assert other.get(fresh_index[1][0][0]) is None
     # a file of another schema under a pack's name is not read as a pack
     ingest._write_parquet(pd.DataFrame({"x": [1]}), cache / ingest._pack_name(["a"]))
