@@ -1,17 +1,25 @@
 """Ingest: load every workbook under ``data/raw/`` into ``data/processed/`` as Parquet.
 
-The processed folder is a cache keyed by each raw file's content hash (SHA-256): an unchanged
+The processed folder holds a cache keyed by each raw file's content hash (SHA-256): an unchanged
 workbook is never parsed twice; a changed one is re-read. Raw files are only ever read.
+
+The cache (``processed/cache/``) is a folder of *packs*: Parquet files of the indicator rows of
+one or more workbooks, one after the other, whose footer metadata holds the pack's index (per
+workbook its cache key, its number of rows and its issues as an Arrow IPC stream). A pool task
+writes one pack for all the workbooks it parsed, a serial parse one per workbook; a lookup reads
+every pack's footer once, and a pack's rows once when it serves a first workbook.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 import json
 import logging
 import multiprocessing
 import os
+import re
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -93,31 +101,55 @@ def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
     _write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
 
 
-#: Key of the cache file's metadata that holds the workbook's issues (an Arrow IPC stream).
+#: Keys of a pack's footer metadata: its index (JSON: per workbook its cache key, its number
+#: of rows and the length of its issues stream) and its workbooks' issues (their Arrow IPC
+#: streams, one after the other).
+_INDEX_KEY = b"ntm_analysis.pack"
 _ISSUES_KEY = b"ntm_analysis.issues"
+#: A pack's name: a hash of its workbooks' keys and how many there are (so the number of
+#: workbooks the cache holds is known from the listing, before any pack is opened).
+_PACK_NAME = re.compile(r"pack-[0-9a-f]{32}-([0-9]+)\.parquet")
+
+#: One workbook of a pack to write: its cache key, its indicator rows, its issues (IPC stream).
+PackEntry = tuple[str, "pa.Table", bytes]
 
 
-def _write_cache(path: Path, ind: pa.Table, iss: pa.Table, iss_ipc: bytes | None = None) -> None:
-    """Write one workbook's tables to one cache file: the indicator rows as the Parquet table,
-    the issues as an Arrow IPC stream in the file's key-value metadata (one file, one write).
+def _pack_name(keys: list[str]) -> str:
+    """The file name of the pack of the workbooks with these cache keys (in this order)."""
+    digest = hashlib.sha256("\n".join(keys).encode()).hexdigest()[:32]
+    return f"pack-{digest}-{len(keys)}.parquet"
 
-    ``iss_ipc`` is ``_to_ipc(iss)`` when the caller has it already (a worker sends the same
-    stream to the parent).
+
+def _write_pack(cache: Path, entries: list[PackEntry]) -> Path:
+    """Write one pack of workbooks' tables to ``cache``; return its path.
+
+    The indicator rows of the workbooks, one after the other, are the Parquet table; the
+    index and the issues (each workbook's IPC stream, as a worker sends it to the parent) are
+    in the file's key-value metadata: one file, one write, whatever the number of workbooks.
+    The name depends only on the keys, so writing the same workbooks again replaces the pack
+    by an equal one.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    keys = [key for key, _, _ in entries]
+    ind = pa.concat_tables([table for _, table, _ in entries]) if entries else empty_table(Ind)
+    index = {"keys": keys, "rows": [table.num_rows for _, table, _ in entries],
+             "issues": [len(issues) for _, _, issues in entries]}
     meta = dict(ind.schema.metadata or {})
-    meta[_ISSUES_KEY] = _to_ipc(iss) if iss_ipc is None else iss_ipc
+    meta[_INDEX_KEY] = json.dumps(index, ensure_ascii=False).encode()
+    meta[_ISSUES_KEY] = b"".join(issues for _, _, issues in entries)
     out = pa.BufferOutputStream()
-    # a cache file is only read back whole: no statistics; dictionary pages keep it small
-    # (the texts repeat) without the cost of compression
+    # a pack is only read back whole: no statistics; dictionary pages keep it small (the
+    # texts repeat) without the cost of compression
     pq.write_table(ind.replace_schema_metadata(meta), out, compression="none",
                    write_statistics=False)
     # the file is serialised in memory and written in one call under a name private to this
     # process, then renamed into place: readers never see half a file, and no temporary-name
-    # search (mkstemp) runs per workbook; the cache folder exists already
+    # search (mkstemp) runs per pack; the cache folder exists already
+    path = cache / _pack_name(keys)
     _write_atomically(path, out.getvalue())  # the Arrow buffer itself, not a copy as bytes
+    return path
 
 
 #: ``os.open`` flags of a cache file's temporary (``O_CLOEXEC``: not inherited by a child).
@@ -147,20 +179,118 @@ def _write_atomically(path: Path, data: Any) -> None:
         raise
 
 
-def _read_cache(path: Path) -> tuple[pa.Table, pa.Table] | None:
-    """Return the tables of a cache file written by ``_write_cache``, or None if unusable."""
+#: Where a workbook's tables are in a pack: the pack, its first row, its number of rows and
+#: its issues (IPC stream).
+PackSlot = tuple[Path, int, int, bytes]
+
+
+def _read_index(path: Path) -> tuple[bytes, list[tuple[str, PackSlot]]] | None:
+    """The index of a pack (its raw bytes, and each workbook's key and slot), read from the
+    footer alone; None when the file is not a whole pack (damaged, vanished, another kind)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        ind = pq.read_table(path)
-        iss = _from_ipc((ind.schema.metadata or {})[_ISSUES_KEY])
-    except (OSError, KeyError, pa.ArrowInvalid) as error:
-        log.debug("cache file %s unusable (%s); parsing again", path.name, error)
+        meta = pq.read_metadata(path)
+        raw = (meta.metadata or {})[_INDEX_KEY]
+        index = json.loads(raw)
+        keys, rows, sizes = index["keys"], index["rows"], index["issues"]
+        issues = meta.metadata[_ISSUES_KEY]
+        if not (len(keys) == len(rows) == len(sizes)) or sum(rows) != meta.num_rows \
+                or sum(sizes) != len(issues):
+            raise ValueError("index does not match the pack")
+    except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as error:
+        log.debug("cache file %s unusable (%s); its workbooks are parsed again", path.name,
+                  error)
         return None
-    if ind.schema.remove_metadata() != arrow_schema(Ind) or iss.schema != arrow_schema(Iss):
+    slots, row, at = [], 0, 0
+    for key, n, size in zip(keys, rows, sizes, strict=True):
+        slots.append((str(key), (path, row, int(n), issues[at:at + size])))
+        row, at = row + n, at + size
+    return raw, slots
+
+
+class _PackCache:
+    """The packs of a cache folder, read as a lookup needs them (once per ``load_raw_dir``).
+
+    The first lookup lists the folder and reads every pack's footer into a map from cache key
+    to slots; a hit reads its pack's rows once (later hits in the same pack slice them). A
+    pack that is damaged, holds another schema, or vanishes or changes after its footer was
+    read, serves nothing: its workbooks are parsed again.
+    """
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self._slots: dict[str, list[PackSlot]] | None = None
+        self._raw: dict[Path, bytes] = {}
+        self._tables: dict[Path, pa.Table | None] = {}
+
+    def _index(self) -> dict[str, list[PackSlot]]:
+        if self._slots is None:
+            self._slots = {}
+            for name in _pack_names(self.folder):
+                pack = Path(self.folder or ".", name)
+                found = _read_index(pack)
+                if found is not None:
+                    self._raw[pack] = found[0]
+                    for key, slot in found[1]:
+                        self._slots.setdefault(key, []).append(slot)
+        return self._slots
+
+    def get(self, key: str) -> tuple[pa.Table, pa.Table] | None:
+        """The ``(indicators, issues)`` tables of the workbook with ``key``, or None."""
+        if self.folder is None:
+            return None
+        for pack, start, rows, issues in self._index().get(key, ()):
+            if pack not in self._tables:
+                self._tables[pack] = _read_pack(pack, self._raw[pack])
+            table = self._tables[pack]
+            if table is None:
+                continue
+            iss = _read_issues(pack, issues)
+            if iss is not None:
+                return table.slice(start, rows), iss
         return None
-    return ind.replace_schema_metadata(None), iss
+
+
+def _read_pack(path: Path, raw_index: bytes) -> pa.Table | None:
+    """The indicator rows of a pack whose index is still ``raw_index``, or None if unusable."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        with pq.ParquetFile(path) as file:
+            if (file.metadata.metadata or {}).get(_INDEX_KEY) != raw_index:
+                raise ValueError("the pack changed since its index was read")
+            ind = file.read()
+    except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as error:
+        log.debug("cache file %s unusable (%s); its workbooks are parsed again", path.name,
+                  error)
+        return None
+    if ind.schema.remove_metadata() != arrow_schema(Ind):
+        return None
+    return ind.replace_schema_metadata(None)
+
+
+def _read_issues(pack: Path, blob: bytes) -> pa.Table | None:
+    """A workbook's issues from its pack's metadata, or None if unusable."""
+    import pyarrow as pa
+
+    try:
+        iss = _from_ipc(blob)
+    except (ValueError, pa.ArrowException) as error:
+        log.debug("cache file %s unusable (%s); parsing again", pack.name, error)
+        return None
+    return iss if iss.schema == arrow_schema(Iss) else None
+
+
+def _pack_names(cache: Path | None) -> list[str]:
+    """The names of the packs in ``cache`` (sorted; none when it does not exist)."""
+    try:
+        names = os.listdir(cache) if cache is not None else []
+    except OSError:
+        return []
+    return sorted(name for name in names if _PACK_NAME.fullmatch(name))
 
 
 def _parse_tables(path: Path, year: int | None) -> tuple[pa.Table, pa.Table]:
@@ -172,16 +302,16 @@ def _parse_tables(path: Path, year: int | None) -> tuple[pa.Table, pa.Table]:
                 table_from_records(_error_frame(error).to_dict("records"), Iss))
 
 
-def _parse(path: Path, year: int | None,
-           cache_file: Path | None = None) -> tuple[pa.Table, pa.Table]:
+def _parse(path: Path, year: int | None, cache: Path | None = None,
+           key: str | None = None) -> tuple[pa.Table, pa.Table]:
     """Parse one workbook into Arrow tables; a file that cannot be opened is one error row.
 
-    With ``cache_file`` the tables are also written to the cache, in the process that parsed
-    them.
+    With ``cache`` and ``key`` the tables are also written to the cache (as a pack of one), in
+    the process that parsed them.
     """
     ind, iss = _parse_tables(path, year)
-    if cache_file is not None:
-        _write_cache(cache_file, ind, iss)
+    if cache is not None and key is not None:
+        _write_pack(cache, [(key, ind, _to_ipc(iss))])
     return ind, iss
 
 
@@ -218,14 +348,18 @@ def _from_ipc(blob: bytes) -> pa.Table:
 ChunkResult = tuple[bytes, list[tuple[int, bytes]]]
 
 
-def _parse_chunk(jobs: list[tuple[Path, Path | None]], year: int | None) -> ChunkResult:
-    """Parse several workbooks (writing their cache files): one task of a pool worker.
+def _parse_chunk(jobs: list[Job], year: int | None, cache: Path | None = None) -> ChunkResult:
+    """Parse several workbooks (writing one pack of them to ``cache``): one task of a pool worker.
 
     The tables go back to the parent as Arrow IPC streams (measured on 50 workbooks: 5 ms to
     write and 2 ms to read them, against 28 ms to pickle and 10-16 ms to unpickle the tables
     themselves): the indicator tables of the task in one stream (one schema message, one
     writer and one reader per task, not per workbook; the parent slices it without copying),
-    the issues each in its own (the cache file holds it too, so it is serialised once).
+    the issues each in its own (the pack holds it too, so it is serialised once).
+
+    With ``cache``, the workbooks that have a cache key are written to it as one pack (one
+    file per task, not per workbook: creating a file and setting up a Parquet writer cost
+    about a millisecond each time, whatever the size).
 
     The cyclic garbage collector is off meanwhile: parsing makes many short-lived lists (the
     rows of the sheets), which its passes would otherwise traverse over and over (about
@@ -241,14 +375,17 @@ def _parse_chunk(jobs: list[tuple[Path, Path | None]], year: int | None) -> Chun
     try:
         sink = pa.BufferOutputStream()
         counts: list[tuple[int, bytes]] = []
+        pack: list[PackEntry] = []
         with pa.ipc.new_stream(sink, schema) as writer:
-            for path, cache_file in jobs:
+            for path, key in jobs:
                 ind, iss = _parse_tables(path, year)
                 iss_ipc = _to_ipc(iss)
-                if cache_file is not None:
-                    _write_cache(cache_file, ind, iss, iss_ipc)
+                if key is not None:
+                    pack.append((key, ind, iss_ipc))
                 writer.write_table(ind)  # (the loader's tables all have exactly ``schema``)
                 counts.append((ind.num_rows, iss_ipc))
+        if cache is not None and pack:
+            _write_pack(cache, pack)
         return sink.getvalue().to_pybytes(), counts
     finally:
         gc.collect(0)
@@ -297,29 +434,29 @@ def _warm_imports() -> None:
     import ntm_analysis.sniff  # noqa: F401
 
 
-Job = tuple[Path, "Path | None"]  # a workbook to parse and its cache file (if any)
+Job = tuple[Path, "str | None"]  # a workbook to parse and its cache key (if it is cached)
 
 
 def _use_pool(workers: int) -> bool:
     return workers > 1 and "fork" in multiprocessing.get_all_start_methods()
 
 
-def _parse_serial(jobs: Iterable[Job], year: int | None,
+def _parse_serial(jobs: Iterable[Job], year: int | None, cache: Path | None,
                   ) -> Iterator[tuple[Path, tuple[pa.Table, pa.Table]]]:
-    """Parse workbooks one after the other in this process (writing their cache files)."""
-    for path, cache_file in jobs:
-        yield path, _parse(path, year, cache_file)
+    """Parse workbooks one after the other in this process (each cached as a pack of one)."""
+    for path, key in jobs:
+        yield path, _parse(path, year, cache, key)
 
 
 def _parse_in_pool(jobs: Iterable[Job], total: int, year: int | None, workers: int,
-                   stack: contextlib.ExitStack,
+                   stack: contextlib.ExitStack, cache: Path | None = None,
                    ) -> Iterator[tuple[Path, tuple[pa.Table, pa.Table]]]:
     """Parse workbooks in ``workers`` forked processes; yields ``(path, tables)`` as they finish.
 
     ``jobs`` (at most ``total`` of them, best the biggest files first) may be produced lazily:
     they are cut into tasks as they come (``_task_sizes``), so the workers parse the first
-    while the parent hashes and looks up the next. Each workbook's cache file is written by
-    the worker that parsed it. The pool is left to exit while the caller goes on; it is
+    while the parent hashes and looks up the next. Each task's pack (in ``cache``) is written
+    by the worker that parsed it. The pool is left to exit while the caller goes on; it is
     joined (its workers waited for) when ``stack`` closes.
     """
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -340,10 +477,10 @@ def _parse_in_pool(jobs: Iterable[Job], total: int, year: int | None, workers: i
             for job in jobs:  # the workers start on the first task while the rest is hashed
                 chunk.append(job)
                 if len(chunk) >= want:
-                    tasks[pool.submit(_parse_chunk, chunk, year)] = chunk
+                    tasks[pool.submit(_parse_chunk, chunk, year, cache)] = chunk
                     chunk, want = [], next(sizes, 1)
             if chunk:
-                tasks[pool.submit(_parse_chunk, chunk, year)] = chunk
+                tasks[pool.submit(_parse_chunk, chunk, year, cache)] = chunk
             _pandas_metadata(Ind)  # needed after the parse; computed while the workers work
             pending = set(tasks)
             while pending:
@@ -363,11 +500,15 @@ def _parse_in_pool(jobs: Iterable[Job], total: int, year: int | None, workers: i
 
 
 def _cache_size(cache: Path | None) -> int:
-    """How many cache files there are (at most that many workbooks can be served from it)."""
-    try:
-        return len(os.listdir(cache)) if cache is not None else 0
-    except OSError:
-        return 0
+    """How many workbooks the packs in ``cache`` hold (at most that many can be served from it).
+
+    Counted from the packs' names, without opening them.
+    """
+    total = 0
+    for name in _pack_names(cache):
+        match = _PACK_NAME.fullmatch(name)
+        total += int(match[1]) if match else 0
+    return total
 
 
 def _size(path: Path) -> int:
@@ -396,12 +537,17 @@ def load_raw_dir(raw_dir: str | os.PathLike[str], *,
 
     With ``processed_dir`` the combined tables are written there as ``indicators.parquet`` and
     ``issues.parquet`` (atomically), and each workbook's tables are cached under
-    ``processed_dir/cache/`` keyed by its content hash. Workbooks not in the cache are parsed
-    in ``workers`` processes (default: the number of cores) when there are at least
-    ``POOL_MIN_FILES`` of them; the result does not depend on ``workers``.
+    ``processed_dir/cache/``, keyed by its content hash (with ``year`` and the package
+    version). Workbooks not in the cache are parsed in ``workers`` processes (default: the
+    number of cores) when there are at least ``POOL_MIN_FILES`` of them, otherwise in this
+    process; each pool task writes one cache file (a pack) for all the workbooks it parsed, a
+    serial parse one per workbook. The result does not depend on ``workers`` nor on how the
+    cache's workbooks are packed; a damaged or vanished pack only means its workbooks are
+    parsed again.
     """
     paths = find_workbooks(raw_dir)
     cache = Path(processed_dir) / CACHE_DIR if processed_dir else None
+    packs = _PackCache(cache)
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
     digests: dict[Path, str] = {}
     found: dict[Path, tuple[pa.Table, pa.Table]] = {}
@@ -413,11 +559,11 @@ def load_raw_dir(raw_dir: str | os.PathLike[str], *,
     order = sorted(paths, key=_size, reverse=True) if _use_pool(n_workers) else paths
 
     def lookups() -> Iterator[Job]:
-        """Hash each workbook; take it from the cache, or yield it with its cache file."""
+        """Hash each workbook; take it from the cache, or yield it with its cache key."""
         for path in order:
             digests[path] = file_sha256(path)
-            file = cache / f"{_cache_key(digests[path], year)}.parquet" if cache else None
-            hit = _read_cache(file) if file is not None and file.exists() else None
+            key = _cache_key(digests[path], year) if cache else None
+            hit = packs.get(key) if key is not None else None
             if hit is not None:
                 # provenance names the file as found now (a renamed copy keeps its rows)
                 found[path] = (_with_source_file(hit[0], path.name),
@@ -427,7 +573,7 @@ def load_raw_dir(raw_dir: str | os.PathLike[str], *,
             if cache is not None and not misses:
                 cache.mkdir(parents=True, exist_ok=True)
             misses.append(path)
-            yield path, file
+            yield path, key
         if bar is not None and bar.total != len(misses):  # some were in the cache after all
             bar.total = len(misses)
             bar.refresh()
@@ -444,8 +590,9 @@ def load_raw_dir(raw_dir: str | os.PathLike[str], *,
             jobs = list(lookups())
             total = len(jobs)
         results: Iterable[tuple[Path, tuple[pa.Table, pa.Table]]] = (
-            _parse_in_pool(jobs, total, year, n_workers, pool)
-            if _use_pool(n_workers) and total >= POOL_MIN_FILES else _parse_serial(jobs, year))
+            _parse_in_pool(jobs, total, year, n_workers, pool, cache)
+            if _use_pool(n_workers) and total >= POOL_MIN_FILES
+            else _parse_serial(jobs, year, cache))
         if progress and len(paths) - len(hits) > 1:
             from tqdm.auto import tqdm
 

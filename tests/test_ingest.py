@@ -59,9 +59,10 @@ def test_pool_started_before_the_lookups_still_serves_what_the_cache_holds(
     processed = tmp_path / "processed"
     load_raw_dir(raw, processed_dir=processed, workers=1)
     kept = sorted((processed / "cache").iterdir())
+    assert len(kept) == 6  # a serial parse: a pack of one per workbook
     for f in kept[:4]:
         f.unlink()
-    monkeypatch.setattr(ingest, "POOL_MIN_FILES", 3)  # 6 workbooks, 2 cache files: a pool
+    monkeypatch.setattr(ingest, "POOL_MIN_FILES", 3)  # 6 workbooks, 2 in the cache: a pool
     mixed = load_raw_dir(raw, processed_dir=processed, workers=2)
     assert len(mixed.cached) == 2 and len(mixed.parsed) == 4
     names = sorted(p.name for p in raw.glob("*.xlsx"))
@@ -70,7 +71,12 @@ def test_pool_started_before_the_lookups_still_serves_what_the_cache_holds(
     assert sorted(mixed.parsed + mixed.cached) == names
     pd.testing.assert_frame_equal(mixed.result.indicators, serial.result.indicators)
     pd.testing.assert_frame_equal(mixed.result.issues, serial.result.issues)
+    # the pool's tasks (single workbooks, so few) packed the 4 parsed workbooks
+    assert ingest._cache_size(processed / "cache") == 6
     assert len(list((processed / "cache").iterdir())) == 6
+    again = load_raw_dir(raw, processed_dir=processed, workers=2)
+    assert again.parsed == [] and again.cached == names
+    pd.testing.assert_frame_equal(again.result.indicators, serial.result.indicators)
 
 
 def test_combined_indicators_follow_a_duplicate_check_that_changes_the_rows(
@@ -141,7 +147,7 @@ def test_cache_serves_renamed_copies_and_ignores_damaged_files(tmp_path: Path) -
     name = first.parsed[0]
     (raw / name).rename(raw / f"renamed_{name}")
     cache = sorted((tmp_path / "processed" / "cache").glob("*.parquet"))
-    assert len(cache) == 2
+    assert len(cache) == 2  # a serial parse: a pack of one per workbook
     again = load_raw_dir(raw, processed_dir=tmp_path / "processed", workers=1)
     assert again.parsed == [] and len(again.cached) == 2
     rows = again.result.indicators
@@ -179,17 +185,128 @@ def test_a_pool_task_sends_back_each_workbooks_tables(tmp_path: Path) -> None:
     paths = sorted(raw.glob("*.xlsx"))
     cache = tmp_path / "cache"
     cache.mkdir()
-    jobs = [(p, cache / f"{i}.parquet") for i, p in enumerate(paths)]
-    sent = list(ingest._chunk_tables(ingest._parse_chunk(jobs, None)))
+    jobs: list[ingest.Job] = [(p, f"key-{i}") for i, p in enumerate(paths)]
+    sent = list(ingest._chunk_tables(ingest._parse_chunk(jobs, None, cache)))
     assert gc.isenabled()
     assert len(sent) == len(paths)
-    for (path, cache_file), (ind, iss) in zip(jobs, sent, strict=True):
+    packs = sorted(cache.iterdir())  # one pack for the task, holding every workbook
+    assert [p.name for p in packs] == [ingest._pack_name([key for _, key in jobs])]
+    assert ingest._cache_size(cache) == len(paths)
+    served = ingest._PackCache(cache)
+    for (path, key), (ind, iss) in zip(jobs, sent, strict=True):
         want_ind, want_iss = ingest._parse_tables(path, None)
         assert ind.equals(want_ind) and ind.schema.equals(want_ind.schema, check_metadata=True)
         assert iss.equals(want_iss) and iss.schema.equals(want_iss.schema, check_metadata=True)
-        cached = ingest._read_cache(cache_file)
+        assert key is not None
+        cached = served.get(key)
         assert cached is not None and cached[0].equals(want_ind) and cached[1].equals(want_iss)
+        assert cached[0].schema.equals(want_ind.schema, check_metadata=True)
+    assert served.get("key-unknown") is None
     assert [ind.num_rows > 0 for ind, _ in sent] == [p.name != "broken.xlsx" for p in paths]
     duplicates = sent[paths.index(raw / DUPLICATES.name)][1]
     assert "duplicate_indicator" in duplicates.column("code").to_pylist()
     assert sent[paths.index(raw / "broken.xlsx")][1].num_rows == 1  # the error row
+
+
+def _pooled_in_packs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pool even a few workbooks, in tasks of 3 and 2 workbooks first (then single ones), as
+    the planner does for many workbooks (``_task_sizes(7, 2)`` would be single ones only)."""
+    monkeypatch.setattr(ingest, "POOL_MIN_FILES", 2)
+    monkeypatch.setattr(ingest, "_task_sizes", lambda n, workers: [3, 2])
+
+
+def _province_with_errors(raw: Path) -> None:
+    write_province(raw, communes=5, hamlets=(1, 2), seed=13)
+    (raw / "broken.xlsx").write_bytes(b"not a workbook")  # a pack row count of 0, one issue
+    shutil.copy(DUPLICATES, raw)
+
+
+def test_warm_run_after_a_pooled_cold_run_is_served_from_the_packs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pooled cold run writes one pack per task; a warm run (pooled or serial) reads every
+    workbook from them, and a changed workbook alone is parsed again."""
+    raw = tmp_path / "raw"
+    _province_with_errors(raw)
+    names = sorted(p.name for p in raw.glob("*.xlsx"))
+    serial = load_raw_dir(raw, workers=1)
+    _pooled_in_packs(monkeypatch)
+    processed = tmp_path / "processed"
+    cold = load_raw_dir(raw, processed_dir=processed, workers=2)
+    assert cold.parsed == names and cold.cached == []
+    packs = sorted((processed / "cache").iterdir())
+    assert len(packs) == 4  # one per task: 3, 2, 1 and 1 workbooks
+    assert ingest._cache_size(processed / "cache") == len(names)
+    files = {name: (processed / name).read_bytes() for name in ("indicators.parquet",
+                                                                "issues.parquet")}
+    for workers in (2, 1):
+        warm = load_raw_dir(raw, processed_dir=processed, workers=workers)
+        assert warm.parsed == [] and warm.cached == names
+        pd.testing.assert_frame_equal(warm.result.indicators, serial.result.indicators)
+        pd.testing.assert_frame_equal(warm.result.issues, serial.result.issues)
+        assert {name: (processed / name).read_bytes() for name in files} == files
+    assert sorted((processed / "cache").iterdir()) == packs  # nothing written when all hit
+    # a mixed run: three workbooks change; one now holds another's content (a renamed copy)
+    communes = sorted(p.name for p in raw.glob("*_2024.xlsx"))
+    copied, edited, emptied = communes[:3]
+    (raw / copied).write_bytes((raw / communes[-1]).read_bytes())
+    write_province(tmp_path / "other", communes=1, hamlets=(1, 1), seed=99)
+    (raw / edited).write_bytes(next((tmp_path / "other").glob("*.xlsx")).read_bytes())
+    (raw / emptied).write_bytes(b"no longer a workbook")
+    expected = load_raw_dir(raw, workers=1)
+    mixed = load_raw_dir(raw, processed_dir=processed, workers=2)
+    assert mixed.parsed == sorted([edited, emptied])  # the copy is served, under its name
+    assert mixed.cached == [n for n in names if n not in (edited, emptied)]
+    assert set(mixed.result.indicators["source_file"]) >= {copied, communes[-1], edited}
+    pd.testing.assert_frame_equal(mixed.result.indicators, expected.result.indicators)
+    pd.testing.assert_frame_equal(mixed.result.issues, expected.result.issues)
+    assert sorted((processed / "cache").iterdir()) != packs  # the parsed one was packed
+
+
+def test_a_damaged_or_vanished_pack_means_its_workbooks_are_parsed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    raw = tmp_path / "raw"
+    _province_with_errors(raw)
+    names = sorted(p.name for p in raw.glob("*.xlsx"))
+    serial = load_raw_dir(raw, workers=1)
+    _pooled_in_packs(monkeypatch)
+    processed = tmp_path / "processed"
+    load_raw_dir(raw, processed_dir=processed, workers=2)
+    cache = processed / "cache"
+    packs = sorted(cache.iterdir())
+    held = {}
+    for pack in packs:
+        found = ingest._read_index(pack)
+        assert found is not None
+        held[pack] = [key for key, _ in found[1]]
+    assert sum(map(len, held.values())) == len(names)
+    damaged, gone = sorted(held, key=lambda p: (-len(held[p]), p.name))[:2]
+    assert len(held[damaged]) > 1
+    # a damaged pack: its footer is read, but its rows are not what the footer says
+    data = damaged.read_bytes()
+    damaged.write_bytes(data[:4] + bytes(len(data) // 2) + data[4 + len(data) // 2:])
+    report = load_raw_dir(raw, processed_dir=processed, workers=1)
+    assert len(report.parsed) == len(held[damaged])
+    pd.testing.assert_frame_equal(report.result.indicators, serial.result.indicators)
+    pd.testing.assert_frame_equal(report.result.issues, serial.result.issues)
+    assert damaged.exists()  # left as it is (as a damaged cache file always was)
+    # a pack that vanishes between the listing and the reading of its rows serves nothing
+    served = ingest._PackCache(cache)
+    key = held[gone][0]
+    served._index()
+    gone.unlink()
+    assert served.get(key) is None
+    # nor does one that is replaced by another pack under its name meanwhile
+    other = ingest._PackCache(cache)
+    other._index()
+    fresh = sorted(set(cache.iterdir()) - set(packs))[0]  # written by the run just now
+    fresh_index = ingest._read_index(fresh)
+    assert fresh_index is not None
+    intact = next(p for p in packs if p not in (damaged, gone))
+    fresh.write_bytes(intact.read_bytes())
+    assert other.get(fresh_index[1][0][0]) is None
+    # a file of another schema under a pack's name is not read as a pack
+    ingest._write_parquet(pd.DataFrame({"x": [1]}), cache / ingest._pack_name(["a"]))
+    assert ingest._read_index(cache / ingest._pack_name(["a"])) is None
+    again = load_raw_dir(raw, processed_dir=processed, workers=1)
+    pd.testing.assert_frame_equal(again.result.indicators, serial.result.indicators)
+    pd.testing.assert_frame_equal(again.result.issues, serial.result.issues)
