@@ -9,12 +9,16 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# the package is byte-compiled after an editable install, as pip does for a regular one: with
+# PYTHONDONTWRITEBYTECODE set, every process would otherwise compile it from source again
 $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(PIP) install -e .
+	$(BIN)/python -m compileall -q ntm_analysis
 	@touch $@
 
 $(VENV)/.installed-dev: $(BIN)/python pyproject.toml
 	$(PIP) install -e '.[dev]'
+	$(BIN)/python -m compileall -q ntm_analysis
 	@touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed

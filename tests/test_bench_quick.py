@@ -26,6 +26,7 @@ def test_benchmark_tiny_json(tmp_path) -> None:
     assert out["attainment"]["rows"] == 5000
     assert out["attainment"]["cpu_seconds"] > 0
     assert out["machine"]["cores"] >= 1
+    assert out["byte_compiled"] is True  # the package's modules are compiled before timing
     assert "batch" not in out  # --reports 0
     # generated input stays in the work folder, nothing in the repository
     assert not (ROOT / "raw").exists()
