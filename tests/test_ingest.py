@@ -221,16 +221,23 @@ def _province_with_errors(raw: Path) -> None:
     shutil.copy(DUPLICATES, raw)
 
 
-def test_warm_run_after_a_pooled_cold_run_is_served_from_the_packs(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A pooled cold run writes one pack per task; a warm run (pooled or serial) reads every
-    workbook from them, and a changed workbook alone is parsed again."""
+def _packed_province(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                     ) -> tuple[Path, list[str], ingest.IngestReport, Path]:
+    """A province with errors in ``tmp_path/raw``, its workbook names, its serial uncached
+    load and the processed folder to use, with pool tasks of several workbooks each."""
     raw = tmp_path / "raw"
     _province_with_errors(raw)
     names = sorted(p.name for p in raw.glob("*.xlsx"))
     serial = load_raw_dir(raw, workers=1)
     _pooled_in_packs(monkeypatch)
-    processed = tmp_path / "processed"
+    return raw, names, serial, tmp_path / "processed"
+
+
+def test_warm_run_after_a_pooled_cold_run_is_served_from_the_packs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pooled cold run writes one pack per task; a warm run (pooled or serial) reads every
+    workbook from them, and a changed workbook alone is parsed again."""
+    raw, names, serial, processed = _packed_province(tmp_path, monkeypatch)
     cold = load_raw_dir(raw, processed_dir=processed, workers=2)
     assert cold.parsed == names and cold.cached == []
     packs = sorted((processed / "cache").iterdir())
@@ -264,12 +271,7 @@ def test_warm_run_after_a_pooled_cold_run_is_served_from_the_packs(
 
 def test_a_damaged_or_vanished_pack_means_its_workbooks_are_parsed(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    raw = tmp_path / "raw"
-    _province_with_errors(raw)
-    names = sorted(p.name for p in raw.glob("*.xlsx"))
-    serial = load_raw_dir(raw, workers=1)
-    _pooled_in_packs(monkeypatch)
-    processed = tmp_path / "processed"
+    raw, names, serial, processed = _packed_province(tmp_path, monkeypatch)
     load_raw_dir(raw, processed_dir=processed, workers=2)
     cache = processed / "cache"
     packs = sorted(cache.iterdir())
