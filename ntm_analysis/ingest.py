@@ -121,7 +121,7 @@ def _pack_name(keys: list[str]) -> str:
 
 
 def _write_pack(cache: Path, entries: list[PackEntry]) -> Path:
-    """Write one pack of workbooks' tables to ``cache``; return its path.
+    """Write one pack of workbooks' tables (at least one) to ``cache``; return its path.
 
     The indicator rows of the workbooks, one after the other, are the Parquet table; the
     index and the issues (each workbook's IPC stream, as a worker sends it to the parent) are
@@ -133,7 +133,7 @@ def _write_pack(cache: Path, entries: list[PackEntry]) -> Path:
     import pyarrow.parquet as pq
 
     keys = [key for key, _, _ in entries]
-    ind = pa.concat_tables([table for _, table, _ in entries]) if entries else empty_table(Ind)
+    ind = pa.concat_tables([table for _, table, _ in entries])
     index = {"keys": keys, "rows": [table.num_rows for _, table, _ in entries],
              "issues": [len(issues) for _, _, issues in entries]}
     meta = dict(ind.schema.metadata or {})
@@ -228,8 +228,7 @@ class _PackCache:
     def _index(self) -> dict[str, list[PackSlot]]:
         if self._slots is None:
             self._slots = {}
-            for name in _pack_names(self.folder):
-                pack = Path(self.folder or ".", name)
+            for pack, _ in _packs(self.folder):
                 found = _read_index(pack)
                 if found is not None:
                     self._raw[pack] = found[0]
@@ -284,13 +283,17 @@ def _read_issues(pack: Path, blob: bytes) -> pa.Table | None:
     return iss if iss.schema == arrow_schema(Iss) else None
 
 
-def _pack_names(cache: Path | None) -> list[str]:
-    """The names of the packs in ``cache`` (sorted; none when it does not exist)."""
+def _packs(cache: Path | None) -> list[tuple[Path, int]]:
+    """The packs in ``cache`` (sorted by name; none when it does not exist), each with the
+    number of workbooks its name says it holds."""
+    if cache is None:
+        return []
     try:
-        names = os.listdir(cache) if cache is not None else []
+        names = sorted(os.listdir(cache))
     except OSError:
         return []
-    return sorted(name for name in names if _PACK_NAME.fullmatch(name))
+    return [(cache / name, int(match[1])) for name in names
+            if (match := _PACK_NAME.fullmatch(name))]
 
 
 def _parse_tables(path: Path, year: int | None) -> tuple[pa.Table, pa.Table]:
@@ -504,11 +507,7 @@ def _cache_size(cache: Path | None) -> int:
 
     Counted from the packs' names, without opening them.
     """
-    total = 0
-    for name in _pack_names(cache):
-        match = _PACK_NAME.fullmatch(name)
-        total += int(match[1]) if match else 0
-    return total
+    return sum(count for _, count in _packs(cache))
 
 
 def _size(path: Path) -> int:
