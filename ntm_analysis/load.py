@@ -1434,22 +1434,22 @@ def _load_records(p: Path, *, sheets: Sequence[str] | None = None, year: int | N
         raise InputError(_loc(p), "file not found")
     if p.is_dir():
         raise InputError(_loc(p), "is a folder, expected an Excel workbook")
+    ooxml = p.suffix.lower() in (".xlsx", ".xlsm")
     parts: dict[str, bytes] = {}  # XML parts the file check decompressed, for the scans below
     # and the package with those parts stored uncompressed, for calamine (an .xlsx or .xlsm
     # name only: calamine picks its reader by the name for a file, by the content for bytes)
-    unpacked: list[bytes] | None = [] if p.suffix.lower() in (".xlsx", ".xlsm") else None
+    unpacked: list[bytes] | None = [] if ooxml else None
     _check_file(p, parts, unpacked)
     grids = read_sheets(p, sheets=sheets, content=unpacked[0] if unpacked else None)
     if unpacked:
         unpacked.clear()  # (the grids are read: the copy is not needed any more)
-    extras = scan_sheets(p, parts=parts) if p.suffix.lower() in (".xlsx", ".xlsm") else {}
+    extras = scan_sheets(p, parts=parts) if ooxml else {}
     rows: list[tuple[Any, ...]] = []
     issues: list[dict[str, Any]] = []
     found = 0
     other_kinds = 0
     searched: list[str] = []
-    font_encoding = (legacy.workbook_font_encoding(p, parts=parts)
-                     if p.suffix.lower() in (".xlsx", ".xlsm") else None)
+    font_encoding = legacy.workbook_font_encoding(p, parts=parts) if ooxml else None
     parts.clear()
     for grid in grids:
         grid, legacy_issues, scan = _fix_legacy_text(grid, font_encoding)
