@@ -3,22 +3,23 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+# the package is byte-compiled after an editable install, as pip does for a regular one: with
+# PYTHONDONTWRITEBYTECODE set, every process would otherwise compile it from source again
+COMPILE := $(BIN)/python -m compileall -q ntm_analysis
 
 .PHONY: demo test lab ingest install install-dev lint typecheck bench bench-quick sample-data clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# the package is byte-compiled after an editable install, as pip does for a regular one: with
-# PYTHONDONTWRITEBYTECODE set, every process would otherwise compile it from source again
 $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(PIP) install -e .
-	$(BIN)/python -m compileall -q ntm_analysis
+	$(COMPILE)
 	@touch $@
 
 $(VENV)/.installed-dev: $(BIN)/python pyproject.toml
 	$(PIP) install -e '.[dev]'
-	$(BIN)/python -m compileall -q ntm_analysis
+	$(COMPILE)
 	@touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
