@@ -167,7 +167,7 @@ def ingest(raw_dir: Path, processed_dir: Path, year: int | None) -> None:
     Example:
       ntm ingest data/raw --out data/processed
     """
-    from ntm_analysis.ingest import load_raw_dir
+    from ntm_analysis.ingest import CACHE_DIR, load_raw_dir
 
     report = load_raw_dir(raw_dir, processed_dir=processed_dir, year=year, progress=True)
     print_warnings(report.result.issues)
@@ -177,6 +177,9 @@ def ingest(raw_dir: Path, processed_dir: Path, year: int | None) -> None:
                f"{len(report.result.issues)} issue(s) ({len(errors)} error(s))")
     for path in report.written:
         click.echo(f"wrote {path}")
+    if report.pruned:
+        click.echo(f"removed {len(report.pruned)} outdated cache file(s) from "
+                   f"{processed_dir / CACHE_DIR}")
     report.result.raise_for_errors()
 
 

@@ -8,6 +8,14 @@ one or more workbooks, one after the other, whose footer metadata holds the pack
 workbook its cache key, its number of rows and its issues as an Arrow IPC stream). A pool task
 writes one pack for all the workbooks it parsed, a serial parse one per workbook; a lookup reads
 every pack's footer once, and a pack's rows once when it serves a first workbook.
+
+At the end of each run the cache is pruned from what the lookups learnt (no pack is opened
+again): a pack none of whose workbooks is in the raw folder any longer (with this package
+version; any year) is deleted, and so is one that is damaged or of another kind; files of the
+previous layout (one per workbook) and temporaries older than an hour (left by a killed
+process) go too. A pack that still holds one current workbook is kept whole (no compaction), so
+the cache holds at most as many packs as the raw folder has workbooks (per year it is read
+with).
 """
 
 from __future__ import annotations
@@ -20,9 +28,11 @@ import logging
 import multiprocessing
 import os
 import re
+import stat
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,16 +84,36 @@ def find_workbooks(raw_dir: str | os.PathLike[str]) -> list[Path]:
 
 @dataclass
 class IngestReport:
-    """What an ingest did: files read, files served from the cache, rows and issues."""
+    """What an ingest did: files read, files served from the cache, rows and issues, and the
+    names of the cache files it deleted as outdated (``pruned``)."""
 
     result: LoadResult
     parsed: list[str]
     cached: list[str]
     written: list[Path]
+    pruned: list[str] = field(default_factory=list)
 
 
 def _cache_key(digest: str, year: int | None) -> str:
     return f"{digest[:32]}-{year or 'auto'}-{__version__}"
+
+
+#: The shape of a cache key (``_cache_key``): the workbook's digest, the year, the version.
+_KEY = re.compile(r"([0-9a-f]{32})-(?:auto|[0-9]+)-(.+)")
+#: A cache file of the previous layout (one per workbook, named after its key; any version).
+_OLD_LAYOUT = re.compile(_KEY.pattern + r"\.parquet")
+#: A temporary of ``_write_atomically`` (``.<name>.<pid>.tmp``), or one of that shape.
+_TEMPORARY = re.compile(r"\..*\.tmp")
+#: Age (seconds) past which a temporary in the cache is taken for one a killed process left;
+#: a younger one may be a pack being written right now.
+TMP_MAX_AGE = 3600.0
+
+
+def _is_live(key: str, digests: set[str]) -> bool:
+    """Whether cache ``key`` is of a workbook whose digest (first 32 hex digits) is in
+    ``digests``, cached by this version of the package (with any year)."""
+    match = _KEY.fullmatch(key)
+    return match is not None and match[1] in digests and match[2] == __version__
 
 
 #: Fewest workbooks to parse before a pool of worker processes pays for itself.
@@ -217,23 +247,35 @@ class _PackCache:
     to slots; a hit reads its pack's rows once (later hits in the same pack slice them). A
     pack that is damaged, holds another schema, or vanishes or changes after its footer was
     read, serves nothing: its workbooks are parsed again.
+
+    What the lookups learnt (each pack's keys, the packs found damaged, the folder's listing)
+    is what ``prune`` decides from, without reading anything again; the names of the packs
+    this run writes go in ``written``, so that none of them is taken for an outdated one.
     """
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
+        self.written: set[str] = set()
         self._slots: dict[str, list[PackSlot]] | None = None
+        self._names: list[str] = []
+        self._keys: dict[Path, list[str]] = {}
         self._raw: dict[Path, bytes] = {}
         self._tables: dict[Path, pa.Table | None] = {}
+        self._damaged: set[Path] = set()
 
     def _index(self) -> dict[str, list[PackSlot]]:
         if self._slots is None:
             self._slots = {}
-            for pack, _ in _packs(self.folder):
+            self._names = _listing(self.folder)
+            for pack, _ in _packs(self.folder, self._names):
                 found = _read_index(pack)
-                if found is not None:
-                    self._raw[pack] = found[0]
-                    for key, slot in found[1]:
-                        self._slots.setdefault(key, []).append(slot)
+                if found is None:
+                    self._damaged.add(pack)
+                    continue
+                self._raw[pack] = found[0]
+                self._keys[pack] = [key for key, _ in found[1]]
+                for key, slot in found[1]:
+                    self._slots.setdefault(key, []).append(slot)
         return self._slots
 
     def get(self, key: str) -> tuple[pa.Table, pa.Table] | None:
@@ -242,25 +284,93 @@ class _PackCache:
             return None
         for pack, start, rows, issues in self._index().get(key, ()):
             if pack not in self._tables:
-                self._tables[pack] = _read_pack(pack, self._raw[pack])
+                self._tables[pack] = self._read_rows(pack)
             table = self._tables[pack]
             if table is None:
                 continue
             iss = _read_issues(pack, issues)
             if iss is not None:
                 return table.slice(start, rows), iss
+            self._damaged.add(pack)
         return None
+
+    def _read_rows(self, pack: Path) -> pa.Table | None:
+        """The indicator rows of ``pack``, or None (then marked damaged, unless rewritten)."""
+        try:
+            table = _read_pack(pack, self._raw[pack])
+        except _PackRewritten:
+            # another run wrote it anew since its footer was read: whole, so not pruned
+            log.debug("cache file %s changed since its index was read; its workbooks are "
+                      "parsed again", pack.name)
+            return None
+        if table is None:
+            self._damaged.add(pack)
+        return table
+
+    def prune(self, digests: Iterable[str]) -> list[str]:
+        """Delete the cache files this run found outdated; return their names (sorted).
+
+        ``digests`` are the SHA-256 of every workbook of the run (the whole raw folder). A
+        pack is kept while one of its keys is live (``_is_live``: a workbook of ``digests``
+        and this package version, any year), and whole: a partly outdated pack is not
+        rewritten, so every pack kept holds a current workbook and there are at most as many
+        packs as workbooks. Deleted: the packs indexed in this run that are not live or not
+        readable as packs (damaged, another kind; a pack not indexed, as when there was no
+        lookup, is left alone), files of the previous layout and temporaries older than
+        ``TMP_MAX_AGE``. Nothing else in the folder is touched, and a pack written by this
+        run never. A deletion that fails (the file is gone already, no permission) is logged
+        at debug level and skipped.
+        """
+        if self.folder is None:
+            return []
+        live = {digest[:32] for digest in digests}
+        doomed = set(self._damaged) | {
+            pack for pack, keys in self._keys.items()
+            if not any(_is_live(key, live) for key in keys)}
+        doomed = {pack for pack in doomed if pack.name not in self.written}
+        # the lookups' listing, when there was one (a temporary or an old file is found by
+        # its name: only those few are looked at more closely)
+        names = self._names if self._slots is not None else _listing(self.folder)
+        oldest = time.time() - TMP_MAX_AGE
+        for name in names:
+            temporary = _TEMPORARY.fullmatch(name) is not None
+            if not temporary and not _OLD_LAYOUT.fullmatch(name):
+                continue
+            path = self.folder / name
+            try:
+                info = os.lstat(path)
+            except OSError:
+                continue
+            if stat.S_ISREG(info.st_mode) and not (temporary and info.st_mtime > oldest):
+                doomed.add(path)
+        pruned = []
+        for path in sorted(doomed):
+            try:
+                os.unlink(path)
+            except OSError as error:
+                log.debug("outdated cache file %s not removed (%s)", path.name, error)
+                continue
+            log.debug("removed outdated cache file %s", path.name)
+            pruned.append(path.name)
+        return pruned
+
+
+class _PackRewritten(Exception):
+    """A pack's footer is no longer the one its index was read from (written anew since)."""
 
 
 def _read_pack(path: Path, raw_index: bytes) -> pa.Table | None:
-    """The indicator rows of a pack whose index is still ``raw_index``, or None if unusable."""
+    """The indicator rows of a pack whose index is still ``raw_index``, or None if unusable.
+
+    Raises ``_PackRewritten`` when the file under ``path`` holds another index by now.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
         with pq.ParquetFile(path) as file:
             if (file.metadata.metadata or {}).get(_INDEX_KEY) != raw_index:
-                raise ValueError("the pack changed since its index was read")
+                raise _PackRewritten(path)
             ind = file.read()
     except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as error:
         log.debug("cache file %s unusable (%s); its workbooks are parsed again", path.name,
@@ -283,17 +393,23 @@ def _read_issues(pack: Path, blob: bytes) -> pa.Table | None:
     return iss if iss.schema == arrow_schema(Iss) else None
 
 
-def _packs(cache: Path | None) -> list[tuple[Path, int]]:
-    """The packs in ``cache`` (sorted by name; none when it does not exist), each with the
-    number of workbooks its name says it holds."""
+def _listing(cache: Path | None) -> list[str]:
+    """The names in ``cache``, sorted (none when it does not exist)."""
     if cache is None:
         return []
     try:
-        names = sorted(os.listdir(cache))
+        return sorted(os.listdir(cache))
     except OSError:
         return []
-    return [(cache / name, int(match[1])) for name in names
-            if (match := _PACK_NAME.fullmatch(name))]
+
+
+def _packs(cache: Path | None, names: list[str] | None = None) -> list[tuple[Path, int]]:
+    """The packs in ``cache`` (sorted by name; none when it does not exist), each with the
+    number of workbooks its name says it holds; ``names``: the folder's listing, if made."""
+    if cache is None:
+        return []
+    return [(cache / name, int(match[1])) for name in (
+        _listing(cache) if names is None else names) if (match := _PACK_NAME.fullmatch(name))]
 
 
 def _parse_tables(path: Path, year: int | None) -> tuple[pa.Table, pa.Table]:
@@ -445,22 +561,27 @@ def _use_pool(workers: int) -> bool:
 
 
 def _parse_serial(jobs: Iterable[Job], year: int | None, cache: Path | None,
+                  written: set[str] | None = None,
                   ) -> Iterator[tuple[Path, tuple[pa.Table, pa.Table]]]:
-    """Parse workbooks one after the other in this process (each cached as a pack of one)."""
+    """Parse workbooks one after the other in this process (each cached as a pack of one,
+    whose name is added to ``written``)."""
     for path, key in jobs:
+        if cache is not None and key is not None and written is not None:
+            written.add(_pack_name([key]))
         yield path, _parse(path, year, cache, key)
 
 
 def _parse_in_pool(jobs: Iterable[Job], total: int, year: int | None, workers: int,
                    stack: contextlib.ExitStack, cache: Path | None = None,
+                   written: set[str] | None = None,
                    ) -> Iterator[tuple[Path, tuple[pa.Table, pa.Table]]]:
     """Parse workbooks in ``workers`` forked processes; yields ``(path, tables)`` as they finish.
 
     ``jobs`` (at most ``total`` of them, best the biggest files first) may be produced lazily:
     they are cut into tasks as they come (``_task_sizes``), so the workers parse the first
     while the parent hashes and looks up the next. Each task's pack (in ``cache``) is written
-    by the worker that parsed it. The pool is left to exit while the caller goes on; it is
-    joined (its workers waited for) when ``stack`` closes.
+    by the worker that parsed it (its name is added to ``written``). The pool is left to exit
+    while the caller goes on; it is joined (its workers waited for) when ``stack`` closes.
     """
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
@@ -474,16 +595,23 @@ def _parse_in_pool(jobs: Iterable[Job], total: int, year: int | None, workers: i
         pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers, mp_context=context))
         sizes = iter(_task_sizes(total, workers))
         tasks: dict[Future[ChunkResult], list[Job]] = {}
+
+        def submit(chunk: list[Job]) -> None:
+            tasks[pool.submit(_parse_chunk, chunk, year, cache)] = chunk
+            keys = [key for _, key in chunk if key is not None]
+            if cache is not None and keys and written is not None:
+                written.add(_pack_name(keys))  # the pack ``_parse_chunk`` writes
+
         try:
             chunk: list[Job] = []
             want = next(sizes, 1)
             for job in jobs:  # the workers start on the first task while the rest is hashed
                 chunk.append(job)
                 if len(chunk) >= want:
-                    tasks[pool.submit(_parse_chunk, chunk, year, cache)] = chunk
+                    submit(chunk)
                     chunk, want = [], next(sizes, 1)
             if chunk:
-                tasks[pool.submit(_parse_chunk, chunk, year, cache)] = chunk
+                submit(chunk)
             _pandas_metadata(Ind)  # needed after the parse; computed while the workers work
             pending = set(tasks)
             while pending:
@@ -542,7 +670,9 @@ def load_raw_dir(raw_dir: str | os.PathLike[str], *,
     process; each pool task writes one cache file (a pack) for all the workbooks it parsed, a
     serial parse one per workbook. The result does not depend on ``workers`` nor on how the
     cache's workbooks are packed; a damaged or vanished pack only means its workbooks are
-    parsed again.
+    parsed again. Once the combined files are written, the cache is pruned
+    (``_PackCache.prune``: packs of workbooks no longer in ``raw_dir``, damaged ones, files of
+    the previous layout, stale temporaries); the report's ``pruned`` names what went.
     """
     paths = find_workbooks(raw_dir)
     cache = Path(processed_dir) / CACHE_DIR if processed_dir else None
@@ -589,9 +719,9 @@ def load_raw_dir(raw_dir: str | os.PathLike[str], *,
             jobs = list(lookups())
             total = len(jobs)
         results: Iterable[tuple[Path, tuple[pa.Table, pa.Table]]] = (
-            _parse_in_pool(jobs, total, year, n_workers, pool, cache)
+            _parse_in_pool(jobs, total, year, n_workers, pool, cache, packs.written)
             if _use_pool(n_workers) and total >= POOL_MIN_FILES
-            else _parse_serial(jobs, year, cache))
+            else _parse_serial(jobs, year, cache, packs.written))
         if progress and len(paths) - len(hits) > 1:
             from tqdm.auto import tqdm
 
@@ -615,7 +745,9 @@ def load_raw_dir(raw_dir: str | os.PathLike[str], *,
     with atomic_path(out / "ingest.json") as tmp:
         tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     written.append(out / "ingest.json")
-    return IngestReport(result, parsed, cached, written)
+    # the combined files are in place: what the cache holds beyond them can go
+    pruned = packs.prune(digests.values())
+    return IngestReport(result, parsed, cached, written, pruned)
 
 
 def _combine(tables: list[tuple[pa.Table, pa.Table]],

@@ -117,6 +117,24 @@ def test_ingest_writes_parquet_and_skips_unchanged_files(tmp_path: Path) -> None
     pd.testing.assert_frame_equal(pd.read_parquet(out / "indicators.parquet"), indicators)
 
 
+def test_ingest_says_how_many_outdated_cache_files_it_removed(tmp_path: Path) -> None:
+    raw, out = tmp_path / "raw", tmp_path / "processed"
+    raw.mkdir()
+    for path in SAMPLE:
+        (raw / path.name).write_bytes(path.read_bytes())
+    first = run("ingest", str(raw), "--out", str(out))
+    assert first.exit_code == 0, first.stderr
+    assert "removed" not in first.stdout
+    for path in SAMPLE[:2]:  # two workbooks leave the folder: their cache files go
+        (raw / path.name).unlink()
+    second = run("ingest", str(raw), "--out", str(out))
+    assert second.exit_code == 0, second.stderr
+    assert f"read 0 workbook(s), {len(SAMPLE) - 2} unchanged" in second.stdout
+    assert f"removed 2 outdated cache file(s) from {out / 'cache'}" in second.stdout
+    third = run("ingest", str(raw), "--out", str(out))
+    assert third.exit_code == 0 and "removed" not in third.stdout
+
+
 def test_summary_of_a_budget_workbook_says_there_is_no_indicator_table() -> None:
     from pathlib import Path
 

@@ -290,7 +290,8 @@ def test_a_damaged_or_vanished_pack_means_its_workbooks_are_parsed(
     assert len(report.parsed) == len(held[damaged])
     pd.testing.assert_frame_equal(report.result.indicators, serial.result.indicators)
     pd.testing.assert_frame_equal(report.result.issues, serial.result.issues)
-    assert damaged.exists()  # left as it is (as a damaged cache file always was)
+    # it can serve nothing again (its workbooks are in new packs now): the run removed it
+    assert not damaged.exists() and report.pruned == [damaged.name]
     # a pack that vanishes between the listing and the reading of its rows serves nothing
     served = ingest._PackCache(cache)
     key = held[gone][0]
@@ -312,3 +313,231 @@ def test_a_damaged_or_vanished_pack_means_its_workbooks_are_parsed(
     again = load_raw_dir(raw, processed_dir=processed, workers=1)
     pd.testing.assert_frame_equal(again.result.indicators, serial.result.indicators)
     pd.testing.assert_frame_equal(again.result.issues, serial.result.issues)
+
+
+# --- pruning: what the cache holds beyond the raw folder's current workbooks goes ---------
+
+
+def _keys(raw: Path, year: int | None = None) -> dict[str, str]:
+    """Each workbook's cache key (with ``year``), by file name."""
+    from ntm_analysis.fsio import file_sha256
+
+    return {p.name: ingest._cache_key(file_sha256(p), year) for p in sorted(raw.glob("*.xls*"))}
+
+
+def _held(cache: Path) -> dict[str, list[str]]:
+    """The keys each pack in ``cache`` holds (by pack name), read from its footer."""
+    held = {}
+    for pack, _ in ingest._packs(cache):
+        found = ingest._read_index(pack)
+        assert found is not None, pack.name
+        held[pack.name] = [key for key, _ in found[1]]
+    return held
+
+
+def _revise(path: Path, seed: int) -> None:
+    """Replace the workbook at ``path`` by another commune's (a revised file, new content)."""
+    other = path.parent.parent / f"revised-{seed}"
+    write_province(other, communes=1, hamlets=(1, 2), seed=seed)
+    path.write_bytes(next(other.glob("*.xlsx")).read_bytes())
+
+
+def _assert_same_as_cold(report: ingest.IngestReport, raw: Path, processed: Path,
+                         cold_dir: Path) -> None:
+    """``report`` (its frames and combined files) is what a cold ingest of ``raw`` gives."""
+    cold = load_raw_dir(raw, processed_dir=cold_dir, workers=1)
+    pd.testing.assert_frame_equal(report.result.indicators, cold.result.indicators)
+    pd.testing.assert_frame_equal(report.result.issues, cold.result.issues)
+    for name in ("indicators.parquet", "issues.parquet", "ingest.json"):
+        assert (processed / name).read_bytes() == (cold_dir / name).read_bytes(), name
+
+
+def test_the_pack_of_a_changed_workbook_is_pruned(tmp_path: Path) -> None:
+    """A revised workbook is parsed again and its old pack deleted; the tables are a cold
+    ingest's. A run over an empty folder looks nothing up, so it deletes no pack."""
+    raw, processed = tmp_path / "raw", tmp_path / "processed"
+    write_province(raw, communes=3, hamlets=(1, 2), seed=21)
+    load_raw_dir(raw, processed_dir=processed, workers=1)
+    cache = processed / "cache"
+    before = _keys(raw)
+    assert sorted(_held(cache).values()) == sorted([key] for key in before.values())
+    revised = sorted(before)[1]
+    _revise(raw / revised, seed=121)
+    report = load_raw_dir(raw, processed_dir=processed, workers=1)
+    assert report.parsed == [revised]
+    assert report.pruned == [ingest._pack_name([before[revised]])]
+    assert sorted(_held(cache).values()) == sorted([key] for key in _keys(raw).values())
+    _assert_same_as_cold(report, raw, processed, tmp_path / "cold")
+    # nothing looked up (an empty raw folder): the packs are left alone
+    packs = sorted(cache.iterdir())
+    away = tmp_path / "away"
+    raw.rename(away)
+    raw.mkdir()
+    empty = load_raw_dir(raw, processed_dir=processed, workers=1)
+    assert empty.pruned == [] and sorted(cache.iterdir()) == packs
+    raw.rmdir()
+    away.rename(raw)
+    again = load_raw_dir(raw, processed_dir=processed, workers=1)
+    assert again.parsed == [] and again.pruned == []
+
+
+def test_a_pack_is_kept_while_one_of_its_workbooks_is_current(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pool task's pack (three workbooks) stays whole while one of its workbooks is still in
+    the folder unchanged, and goes with the last of them; the packs never outnumber the
+    workbooks."""
+    raw, names, _, processed = _packed_province(tmp_path, monkeypatch)
+    load_raw_dir(raw, processed_dir=processed, workers=2)
+    cache = processed / "cache"
+    held = _held(cache)
+    pack = next(name for name, keys in held.items() if len(keys) == 3)
+    named = {key: name for name, key in _keys(raw).items()}
+    first, *rest = (named[key] for key in held[pack])
+    _revise(raw / first, seed=131)
+    partly = load_raw_dir(raw, processed_dir=processed, workers=1)
+    assert partly.parsed == [first] and partly.pruned == []
+    assert (cache / pack).exists() and set(rest) <= set(partly.cached)
+    assert len(_held(cache)) <= len(names)
+    for seed, name in enumerate(rest, start=132):
+        _revise(raw / name, seed=seed)
+    report = load_raw_dir(raw, processed_dir=processed, workers=1)
+    assert report.parsed == sorted(rest)
+    # the pack of the first revision (of one workbook) is current: only the old pack goes
+    assert report.pruned == [pack] and not (cache / pack).exists()
+    assert sorted(k for keys in _held(cache).values() for k in keys) == sorted(
+        _keys(raw).values())
+    _assert_same_as_cold(report, raw, processed, tmp_path / "cold")
+
+
+def test_a_run_with_another_year_keeps_the_packs_of_the_same_workbooks(tmp_path: Path) -> None:
+    """Packs are kept for every year a current workbook was read with; a workbook removed
+    from the folder takes all of its packs with it."""
+    raw, processed = tmp_path / "raw", tmp_path / "processed"
+    write_province(raw, communes=3, hamlets=(1, 1), seed=23)
+    load_raw_dir(raw, processed_dir=processed, workers=1)
+    cache = processed / "cache"
+    auto = set(cache.iterdir())
+    other_year = load_raw_dir(raw, processed_dir=processed, year=2023, workers=1)
+    assert len(other_year.parsed) == 3 and other_year.pruned == []
+    assert auto < set(cache.iterdir())
+    again = load_raw_dir(raw, processed_dir=processed, workers=1)
+    assert again.parsed == [] and again.pruned == []
+    gone = sorted(_keys(raw))[0]
+    keys = (_keys(raw)[gone], _keys(raw, 2023)[gone])
+    (raw / gone).unlink()
+    report = load_raw_dir(raw, processed_dir=processed, year=2023, workers=1)
+    assert report.parsed == [] and report.pruned == sorted(ingest._pack_name([k]) for k in keys)
+    assert len(list(cache.iterdir())) == 4  # two workbooks, two years
+
+
+def test_packs_of_another_version_are_pruned(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """After an upgrade the workbooks are parsed again (the key holds the version) and the
+    packs the previous version wrote are deleted, whichever workbooks they hold."""
+    raw, processed = tmp_path / "raw", tmp_path / "processed"
+    write_province(raw, communes=3, hamlets=(1, 1), seed=25)
+    with monkeypatch.context() as patch:
+        patch.setattr(ingest, "__version__", "0.9.0.dev1")
+        old = load_raw_dir(raw, processed_dir=processed, workers=1)
+    cache = processed / "cache"
+    previous = sorted(p.name for p in cache.iterdir())
+    assert len(previous) == 3 and all(
+        key.endswith("-0.9.0.dev1") for keys in _held(cache).values() for key in keys)
+    # and a pack mixing another version's key with a workbook no longer in the folder
+    path = sorted(raw.glob("*.xlsx"))[0]
+    ind, iss = ingest._parse_tables(path, None)
+    mixed = ingest._write_pack(cache, [
+        (_keys(raw)[path.name].rsplit("-", 1)[0] + "-1.0", ind, ingest._to_ipc(iss)),
+        ("0" * 32 + "-auto-" + ingest.__version__, ind, ingest._to_ipc(iss))])
+    report = load_raw_dir(raw, processed_dir=processed, workers=1)
+    assert report.parsed == old.parsed and report.pruned == sorted([*previous, mixed.name])
+    assert sorted(_held(cache).values()) == sorted([key] for key in _keys(raw).values())
+
+
+def test_old_layout_files_and_stale_temporaries_are_pruned_and_nothing_else(
+        tmp_path: Path) -> None:
+    """Files of the previous layout (any version) and temporaries older than an hour go; a
+    fresh temporary, other files, a folder or a link named like an old file, and anything
+    outside the cache folder stay."""
+    import os
+    import time
+
+    raw, processed = tmp_path / "raw", tmp_path / "processed"
+    write_province(raw, communes=2, hamlets=(1, 1), seed=27)
+    load_raw_dir(raw, processed_dir=processed, workers=1)
+    cache = processed / "cache"
+    kept = set(cache.iterdir())
+    path = sorted(raw.glob("*.xlsx"))[0]
+    layout = ingest._parse_tables(path, None)[0].to_pandas()
+    old_current = cache / f"{_keys(raw)[path.name]}.parquet"  # what the old layout wrote
+    old_other = cache / f"{'0a' * 16}-2023-0.1.0.parquet"
+    for old in (old_current, old_other):
+        ingest._write_parquet(layout, old)
+    now = time.time()
+    stale = cache / f".{ingest._pack_name(['x'])}.4242.tmp"
+    fresh = cache / f".{ingest._pack_name(['y'])}.4243.tmp"
+    for tmp, age in ((stale, ingest.TMP_MAX_AGE + 60), (fresh, ingest.TMP_MAX_AGE - 60)):
+        tmp.write_bytes(b"PAR1 half a pack")
+        os.utime(tmp, (now - age, now - age))
+    outside = processed / f"{'0b' * 16}-auto-0.1.0.parquet"
+    ingest._write_parquet(layout, outside)
+    others = [cache / "notes.txt", cache / "pack-notes.parquet", cache / f"{'0c' * 16}.parquet"]
+    for other in others:
+        other.write_text("kept", encoding="utf-8")
+    folder = cache / f"{'0d' * 16}-auto-0.1.0.parquet"
+    folder.mkdir()
+    link = cache / f"{'0e' * 16}-auto-0.1.0.parquet"
+    link.symlink_to(outside)
+    report = load_raw_dir(raw, processed_dir=processed, workers=1)
+    assert report.parsed == []
+    assert report.pruned == sorted([old_current.name, old_other.name, stale.name])
+    assert set(cache.iterdir()) == kept | {fresh, folder, link, *others}
+    assert outside.exists()
+
+
+def test_damaged_packs_are_pruned_but_not_one_rewritten_in_the_run(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A file under a pack's name that is no pack (damaged, another kind) goes; a damaged pack
+    of one whose workbook the run parsed again was rewritten under its name, and stays. A
+    deletion that fails is logged, not raised."""
+    import logging
+
+    raw, processed = tmp_path / "raw", tmp_path / "processed"
+    write_province(raw, communes=2, hamlets=(1, 1), seed=29)
+    first = load_raw_dir(raw, processed_dir=processed, workers=1)
+    cache = processed / "cache"
+    rewritten, intact = sorted(cache.iterdir())
+    rewritten.write_bytes(b"PAR1 damaged")
+    truncated = cache / ingest._pack_name(["a", "b"])
+    truncated.write_bytes(intact.read_bytes()[:-100])
+    other_kind = cache / ingest._pack_name(["c"])
+    ingest._write_parquet(pd.DataFrame({"x": [1]}), other_kind)
+    undeletable = cache / ingest._pack_name(["d"])
+    undeletable.mkdir()  # unreadable as a pack; unlinking it fails
+    with caplog.at_level(logging.DEBUG, logger=ingest.__name__):
+        report = load_raw_dir(raw, processed_dir=processed, workers=1)
+    assert len(report.parsed) == 1
+    assert report.pruned == sorted([truncated.name, other_kind.name])
+    assert set(cache.iterdir()) == {rewritten, intact, undeletable}
+    assert ingest._read_index(rewritten) is not None
+    assert f"outdated cache file {undeletable.name} not removed" in caplog.text
+    again = load_raw_dir(raw, processed_dir=processed, workers=1)
+    assert again.parsed == [] and again.cached == first.parsed
+    pd.testing.assert_frame_equal(again.result.indicators, first.result.indicators)
+
+
+def test_a_damaged_pack_a_pool_task_rewrote_is_kept(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parsing the workbooks of a damaged pack again in one pool task writes the pack anew
+    under the same name: the run keeps it and serves it next time."""
+    raw, names, serial, processed = _packed_province(tmp_path, monkeypatch)
+    load_raw_dir(raw, processed_dir=processed, workers=2)
+    cache = processed / "cache"
+    pack = next(name for name, keys in _held(cache).items() if len(keys) == 3)
+    (cache / pack).write_bytes(b"PAR1 damaged")
+    report = load_raw_dir(raw, processed_dir=processed, workers=2)
+    assert len(report.parsed) == 3 and report.pruned == []
+    assert len(_held(cache)[pack]) == 3
+    again = load_raw_dir(raw, processed_dir=processed, workers=2)
+    assert again.parsed == [] and again.cached == names
+    pd.testing.assert_frame_equal(again.result.indicators, serial.result.indicators)
