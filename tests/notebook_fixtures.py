@@ -55,6 +55,26 @@ def code_notebook(path: Path, *sources: str) -> Path:
     return path
 
 
+def merge_streams(outputs: list) -> list:
+    """Return a cell's ``outputs`` with each run of adjacent stream outputs of one name (stdout,
+    stderr) joined into one, as a notebook front end shows them.
+
+    A kernel sends what a cell prints in chunks that a timer of its I/O thread cuts (every
+    0.2 s): ``print('a')`` is one output ``'a\\n'`` on an idle machine, but two (``'a'``, then
+    ``'\\n'``) when the kernel is held up for longer than that between the two writes of the
+    print, as on a loaded machine. The text is what a test checks, not where the timer cut it.
+    """
+    merged: list = []
+    for out in outputs:
+        last = merged[-1] if merged else None
+        if (out.get("output_type") == "stream" and last is not None
+                and last.get("output_type") == "stream" and last.get("name") == out.get("name")):
+            merged[-1] = {**last, "text": last["text"] + out["text"]}
+        else:
+            merged.append(out)
+    return merged
+
+
 def hamlet_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
     """Make a project under ``tmp_path/proj``, point ``NTM_PROJECT_ROOT`` at it and write the
     hamlet workbook in its ``data/raw/``; return the project folder and the workbook."""

@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import papermill as pm
 import pytest
-from notebook_fixtures import code_notebook
+from notebook_fixtures import code_notebook, merge_streams
 
 from ntm_analysis.engine import ENGINE_NAME, register_engine
 
@@ -22,8 +22,8 @@ def test_output_written_once_at_the_end(tmp_path: Path) -> None:
     pm.execute_notebook(str(nb), str(out), engine_name=ENGINE_NAME, kernel_name="python3",
                         progress_bar=False)
     cells = nbformat.read(out, as_version=4).cells
-    assert cells[0].outputs[0]["text"] == "42\n"
-    assert cells[1].outputs[0]["text"] == "absent\n"  # no save after the first cell
+    assert merge_streams(cells[0].outputs)[0]["text"] == "42\n"
+    assert merge_streams(cells[1].outputs)[0]["text"] == "absent\n"  # no save after the first cell
     assert all(c.metadata["papermill"]["status"] == "completed" for c in cells)
 
     # papermill's own engine saves after each cell, so the same cell sees the file
@@ -32,7 +32,8 @@ def test_output_written_once_at_the_end(tmp_path: Path) -> None:
                     f"import os\nprint('exists' if os.path.exists({str(default)!r}) else "
                     "'absent')")
     pm.execute_notebook(str(nb2), str(default), kernel_name="python3", progress_bar=False)
-    assert nbformat.read(default, as_version=4).cells[0].outputs[0]["text"] == "exists\n"
+    first = nbformat.read(default, as_version=4).cells[0]
+    assert merge_streams(first.outputs)[0]["text"] == "exists\n"
 
 
 def test_partial_notebook_kept_when_the_kernel_dies(tmp_path: Path) -> None:
@@ -43,7 +44,7 @@ def test_partial_notebook_kept_when_the_kernel_dies(tmp_path: Path) -> None:
         pm.execute_notebook(str(nb), str(out), engine_name=register_engine(),
                             kernel_name="python3", progress_bar=False)
     cells = nbformat.read(out, as_version=4).cells
-    assert cells[0].outputs[0]["text"] == "before\n"
+    assert merge_streams(cells[0].outputs)[0]["text"] == "before\n"
     assert cells[2].outputs == []
 
 
@@ -55,7 +56,7 @@ def test_cell_error_keeps_outputs_before_it(tmp_path: Path) -> None:
                             kernel_name="python3", progress_bar=False)
     cells = {c.source: c for c in nbformat.read(out, as_version=4).cells
              if c.cell_type == "code"}  # papermill adds an error marker cell on top
-    assert cells["print('ok')"].outputs[0]["text"] == "ok\n"
+    assert merge_streams(cells["print('ok')"].outputs)[0]["text"] == "ok\n"
     assert cells["1 / 0"].metadata["papermill"]["exception"] is True
     assert cells["print('never')"].outputs == []
 
@@ -86,6 +87,6 @@ def test_each_run_writes_its_notebook_once(tmp_path: Path,
         assert written == [str(out)], name
         kept = nbformat.read(out, as_version=4)
         first = next(c for c in kept.cells if c.source == "print('ok')")
-        assert first.outputs[0]["text"] == "ok\n"
+        assert merge_streams(first.outputs)[0]["text"] == "ok\n"
         assert kept.metadata["papermill"]["end_time"]
         written.clear()

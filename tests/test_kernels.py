@@ -9,7 +9,7 @@ import nbformat
 import papermill as pm
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
-from notebook_fixtures import CHART_TABLE, HAMLET_ROWS, hamlet_project
+from notebook_fixtures import CHART_TABLE, HAMLET_ROWS, hamlet_project, merge_streams
 
 from ntm_analysis.engine import register_engine
 from ntm_analysis.kernels import KernelPool, process_pool
@@ -36,7 +36,7 @@ def _run(pool: KernelPool, nb: Path, out: Path, *, value: str, cwd: Path) -> tup
     pm.execute_notebook(str(nb), str(out), engine_name=register_engine(), kernel_name="python3",
                         progress_bar=False, cwd=str(cwd), **kwargs)
     cell = nbformat.read(out, as_version=4).cells[0]
-    return km, [cell.execution_count, cell.outputs[0]["text"].splitlines()]
+    return km, [cell.execution_count, merge_streams(cell.outputs)[0]["text"].splitlines()]
 
 
 def test_spare_kernel_is_warm_fresh_and_gets_the_runs_environment(tmp_path: Path) -> None:
