@@ -8,7 +8,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from ntm_analysis.cli import cli
 
@@ -25,7 +25,7 @@ REPORT = {
 }
 
 
-def run(*args: str) -> object:
+def run(*args: str) -> Result:
     return CliRunner().invoke(cli, list(args))
 
 
@@ -99,7 +99,9 @@ def test_debug_keeps_the_traceback(tmp_path: Path) -> None:
     assert result.exit_code != 0 and result.exception is not None
 
 
-def test_ingest_writes_parquet_and_skips_unchanged_files(tmp_path: Path) -> None:
+def _first_ingest(tmp_path: Path) -> tuple[Path, Path, Result]:
+    """Copy the sample workbooks into ``tmp_path/raw`` and ingest them (a cold cache) into
+    ``tmp_path/processed``; return the two folders and the command's result."""
     raw, out = tmp_path / "raw", tmp_path / "processed"
     raw.mkdir()
     for path in SAMPLE:
@@ -107,6 +109,11 @@ def test_ingest_writes_parquet_and_skips_unchanged_files(tmp_path: Path) -> None
     first = run("ingest", str(raw), "--out", str(out))
     assert first.exit_code == 0, first.stderr
     assert f"read {len(SAMPLE)} workbook(s), 0 unchanged" in first.stdout
+    return raw, out, first
+
+
+def test_ingest_writes_parquet_and_skips_unchanged_files(tmp_path: Path) -> None:
+    raw, out, _ = _first_ingest(tmp_path)
     indicators = pd.read_parquet(out / "indicators.parquet")
     assert len(indicators) == sum(v[4] for v in REPORT.values())
     assert set(indicators["unit"]) == set(REPORT)
@@ -118,12 +125,7 @@ def test_ingest_writes_parquet_and_skips_unchanged_files(tmp_path: Path) -> None
 
 
 def test_ingest_says_how_many_outdated_cache_files_it_removed(tmp_path: Path) -> None:
-    raw, out = tmp_path / "raw", tmp_path / "processed"
-    raw.mkdir()
-    for path in SAMPLE:
-        (raw / path.name).write_bytes(path.read_bytes())
-    first = run("ingest", str(raw), "--out", str(out))
-    assert first.exit_code == 0, first.stderr
+    raw, out, first = _first_ingest(tmp_path)
     assert "removed" not in first.stdout
     for path in SAMPLE[:2]:  # two workbooks leave the folder: their cache files go
         (raw / path.name).unlink()
