@@ -235,8 +235,18 @@ def _exporter_class() -> type:
 def _exporter(lang: str) -> Any:
     """One HTML exporter per language and process: its templates compile once, not per report
     (a batch worker exports many). The notebook is validated once, after all preprocessors
-    (``optimistic_validation``), instead of after each of the dozen (mostly disabled) ones."""
+    (``optimistic_validation``), instead of after each of the dozen (mostly disabled) ones.
+
+    Consecutive printed outputs of a cell are shown as one block (nbconvert's
+    ``CoalesceStreamsPreprocessor``): a kernel sends what a cell prints in chunks cut by a
+    timer, so on a busy machine one ``print`` can arrive as two outputs, which the report would
+    otherwise show as two blocks; a line rewritten with ``\r`` (a progress bar) shows its last
+    state only. Outputs keep their order (text is joined only where nothing came between).
+    """
+    from traitlets.config import Config
+
     return _exporter_class()(
+        config=Config({"CoalesceStreamsPreprocessor": {"enabled": True}}),
         optimistic_validation=True,
         template_name="lab",
         extra_template_paths=[str(TEMPLATE_DIR)],

@@ -179,3 +179,21 @@ def test_page_is_written_as_nbconvert_wrote_it_without_reparsing_it() -> None:
     assert not re.search(r"&#(?:1[2-9]\d|[2-9]\d\d|\d{4,});", html)
     assert "&lt;script&gt;" in html and "<script" not in html.lower()  # escapes kept
     assert html.count("<img") == len(re.findall(r"<img\b[^>]*\balt=", html))
+
+
+def test_printed_chunks_of_a_cell_are_one_block_in_order() -> None:
+    """A print the kernel sent in two chunks (as on a busy machine) is one block; text printed
+    after a table stays after it; a line rewritten with \r shows its last state."""
+    cell = new_code_cell("print(...)", outputs=[
+        new_output("stream", name="stdout", text="Xã Kim"),
+        new_output("stream", name="stdout", text=" Phượng\n"),
+        new_output("stream", name="stderr", text="a warning\n"),
+        new_output("stream", name="stdout", text="đạt 3/6\n"),
+        new_output("display_data", data={"text/markdown": "**bảng tiêu chí**"}),
+        new_output("stream", name="stdout", text="tiến độ 50%\rtiến độ 100%\n"),
+    ])
+    html = render_html(new_notebook(cells=[cell]), lang="vi")
+    blocks = re.findall(r"<pre>(.*?)</pre>", html, re.DOTALL)
+    assert blocks == ["Xã Kim Phượng\nđạt 3/6\n", "tiến độ 100%\n"], blocks
+    assert html.index("Xã Kim Phượng") < html.index("bảng tiêu chí") < html.index("tiến độ 100%")
+    assert "a warning" not in html and "tiến độ 50%" not in html
