@@ -33,7 +33,7 @@ import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -248,26 +248,36 @@ class _PackCache:
     pack that is damaged, holds another schema, or vanishes or changes after its footer was
     read, serves nothing: its workbooks are parsed again.
 
-    What the lookups learnt (each pack's keys, the packs found damaged, the folder's listing)
-    is what ``prune`` decides from, without reading anything again; the names of the packs
-    this run writes go in ``written``, so that none of them is taken for an outdated one.
+    The folder is listed once per run (``names``): that listing counts the workbooks the packs
+    hold (``size``), finds the packs to index and the files ``prune`` looks at. What the lookups
+    learnt (each pack's keys, the packs found damaged) is what ``prune`` decides from, without
+    reading anything again; the names of the packs this run writes go in ``written``, so that
+    none of them is taken for an outdated one.
     """
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
         self.written: set[str] = set()
         self._slots: dict[str, list[PackSlot]] | None = None
-        self._names: list[str] = []
         self._keys: dict[Path, list[str]] = {}
         self._raw: dict[Path, bytes] = {}
         self._tables: dict[Path, pa.Table | None] = {}
         self._damaged: set[Path] = set()
 
+    @cached_property
+    def names(self) -> list[str]:
+        """The names in the cache folder, sorted, as listed once (at the run's start)."""
+        return _listing(self.folder)
+
+    def size(self) -> int:
+        """How many workbooks the packs hold (at most that many can be served from them),
+        counted from the packs' names, without opening them."""
+        return sum(count for _, count in _packs(self.folder, self.names))
+
     def _index(self) -> dict[str, list[PackSlot]]:
         if self._slots is None:
             self._slots = {}
-            self._names = _listing(self.folder)
-            for pack, _ in _packs(self.folder, self._names):
+            for pack, _ in _packs(self.folder, self.names):
                 found = _read_index(pack)
                 if found is None:
                     self._damaged.add(pack)
@@ -328,11 +338,9 @@ class _PackCache:
             pack for pack, keys in self._keys.items()
             if not any(_is_live(key, live) for key in keys)}
         doomed = {pack for pack in doomed if pack.name not in self.written}
-        # the lookups' listing, when there was one (a temporary or an old file is found by
-        # its name: only those few are looked at more closely)
-        names = self._names if self._slots is not None else _listing(self.folder)
+        # a temporary or an old file is found by its name: only those few are looked at closer
         oldest = time.time() - TMP_MAX_AGE
-        for name in names:
+        for name in self.names:
             temporary = _TEMPORARY.fullmatch(name) is not None
             if not temporary and not _OLD_LAYOUT.fullmatch(name):
                 continue
@@ -631,11 +639,8 @@ def _parse_in_pool(jobs: Iterable[Job], total: int, year: int | None, workers: i
 
 
 def _cache_size(cache: Path | None) -> int:
-    """How many workbooks the packs in ``cache`` hold (at most that many can be served from it).
-
-    Counted from the packs' names, without opening them.
-    """
-    return sum(count for _, count in _packs(cache))
+    """How many workbooks the packs in ``cache`` hold (``_PackCache.size``)."""
+    return _PackCache(cache).size()
 
 
 def _size(path: Path) -> int:
@@ -711,7 +716,7 @@ def load_raw_dir(raw_dir: str | os.PathLike[str], *,
         # when the cache cannot serve all but POOL_MIN_FILES workbooks, a pool is sure to be
         # needed: it starts first, and the workbooks are hashed and looked up while it parses
         # (its tasks planned for the workbooks the cache cannot serve; more come as singles)
-        least = len(paths) - _cache_size(cache)  # workbooks the cache cannot serve, at least
+        least = len(paths) - packs.size()  # workbooks the cache cannot serve, at least
         jobs: Iterable[Job]
         if _use_pool(n_workers) and least >= POOL_MIN_FILES:
             jobs, total = lookups(), least
