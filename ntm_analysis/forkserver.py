@@ -210,16 +210,40 @@ def fork_command(cmd: Sequence[str], socket_path: str) -> list[str]:
 _MANAGER: type | None = None
 
 
-def fork_kernel_manager(kernel_name: str, server: ForkServer) -> Any:
-    """Return a ``jupyter_client`` kernel manager whose kernels ``server`` forks."""
+async def wait_gone(km: Any, pollinterval: float = 0.1) -> None:
+    """Wait until the kernel of ``km`` (a ``jupyter_client`` kernel manager) is gone.
+
+    ``jupyter_client`` waits for a killed kernel by checking every ``pollinterval`` (0.1 s):
+    its first check comes before the SIGKILL has taken effect, so every shutdown waited 0.1 s,
+    an idle tenth of a second at the end of each batch run. A killed process is gone within
+    milliseconds: the checks start 1 ms apart and double up to ``pollinterval``.
+    """
+    import asyncio
+
+    delay = 0.001
+    while await km._async_is_alive():
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, pollinterval)
+
+
+def fork_kernel_manager(kernel_name: str, server: ForkServer | None) -> Any:
+    """Return a ``jupyter_client`` kernel manager whose kernels ``server`` forks.
+
+    With ``server`` None it starts its kernels as ``jupyter_client`` does; either way its
+    ``shutdown_kernel(now=True)`` returns as soon as the kernel is gone (:func:`wait_gone`).
+    """
     global _MANAGER
     if _MANAGER is None:
         from jupyter_client.manager import KernelManager
 
         class ForkKernelManager(KernelManager):
-            """A kernel manager that starts :mod:`ntm_analysis.forkclient` for its kernel."""
+            """A kernel manager that starts :mod:`ntm_analysis.forkclient` for its kernel
+            (with a ``fork_server``) and waits for a killed kernel without idling."""
 
             fork_server: ForkServer | None = None
+
+            async def _async_wait(self, pollinterval: float = 0.1) -> None:
+                await wait_gone(self, pollinterval)
 
             def format_kernel_cmd(self, extra_arguments: list[str] | None = None
                                   ) -> list[str]:

@@ -231,16 +231,11 @@ class _Spare:
 
     def __init__(self, kernel_name: str, cwd: str, extra_arguments: Sequence[str],
                  modules: Sequence[str], server: ForkServer | None = None) -> None:
-        from jupyter_client.manager import KernelManager
+        from ntm_analysis.forkserver import fork_kernel_manager
 
         self.key = (kernel_name, cwd, tuple(extra_arguments),
                     server.socket_path if server is not None else None)
-        if server is not None:
-            from ntm_analysis.forkserver import fork_kernel_manager
-
-            self.km = fork_kernel_manager(kernel_name, server)
-        else:
-            self.km = KernelManager(kernel_name=kernel_name)
+        self.km = fork_kernel_manager(kernel_name, server)  # a plain kernel without server
         self.km.start_kernel(cwd=cwd, extra_arguments=list(extra_arguments))
         self.km.client_factory = ready_client_classes()[0]
         self.kc = self.km.client()

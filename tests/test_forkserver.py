@@ -182,6 +182,43 @@ def test_killed_launcher_takes_its_kernel_along(tmp_path: Path) -> None:
     _assert_none_left(before)
 
 
+def test_a_killed_kernel_is_waited_for_from_the_first_millisecond(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from jupyter_client.manager import KernelManager
+
+    # jupyter_client calls _async_wait after the SIGKILL; if it stopped doing so (renamed the
+    # method), the override below would be dead code and every shutdown would idle again
+    assert "_async_wait" in vars(KernelManager)
+    for server in (None, object()):
+        manager = type(fork_kernel_manager("python3", server))  # type: ignore[arg-type]
+        assert manager._async_wait is not KernelManager._async_wait
+
+    class Dying:
+        """Alive for ``checks`` more checks, then gone."""
+
+        def __init__(self, checks: int) -> None:
+            self.checks = checks
+
+        async def _async_is_alive(self) -> bool:
+            self.checks -= 1
+            return self.checks >= 0
+
+    slept: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def sleep(delay: float) -> None:
+        slept.append(delay)
+        await real_sleep(0)
+
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+    asyncio.run(forkserver.wait_gone(Dying(0)))
+    assert slept == []  # gone at the first check: no wait at all
+    asyncio.run(forkserver.wait_gone(Dying(9), pollinterval=0.1))
+    assert slept == [0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.1, 0.1]
+
+
 def test_a_killed_worker_leaves_no_server_and_no_kernel(tmp_path: Path) -> None:
     script = textwrap.dedent("""
         import os, sys, time
