@@ -35,6 +35,7 @@ plain kernels.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -224,6 +225,20 @@ async def wait_gone(km: Any, pollinterval: float = 0.1) -> None:
     while await km._async_is_alive():
         await asyncio.sleep(delay)
         delay = min(delay * 2, pollinterval)
+
+
+@functools.cache
+def quick_async_kernel_manager() -> type:
+    """Return ``jupyter_client``'s ``AsyncKernelManager`` with :func:`wait_gone` as its wait for
+    a killed kernel: the kernel manager of single runs (``ntm report``), whose kernels nbclient
+    starts and shuts down itself."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class QuickAsyncKernelManager(AsyncKernelManager):
+        async def _async_wait(self, pollinterval: float = 0.1) -> None:
+            await wait_gone(self, pollinterval)
+
+    return QuickAsyncKernelManager
 
 
 def fork_kernel_manager(kernel_name: str, server: ForkServer | None) -> Any:

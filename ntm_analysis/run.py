@@ -735,6 +735,8 @@ def run_notebook(
     km: Any = None
     try:
         with _environment(env):
+            from ntm_analysis.forkserver import quick_async_kernel_manager
+
             if warm_kernel or fork_kernel:
                 from ntm_analysis.kernels import process_pool
 
@@ -750,7 +752,9 @@ def run_notebook(
                 cwd=kernel_cwd, progress_bar=progress, log_output=False, report_mode=False,
                 execution_timeout=timeout, shutdown_kernel="immediate",
                 extra_arguments=list(KERNEL_ARGUMENTS),
-                **({"km": km} if km is not None else {}),
+                # a kernel nbclient starts itself: gone without an idle 0.1 s at its shutdown
+                **({"km": km} if km is not None else
+                   {"kernel_manager_class": quick_async_kernel_manager()}),
             )
     except PapermillExecutionError as exc:
         failed_cell = _source_cell_index(exc.cell_index, nb_path, injected=bool(given))

@@ -186,13 +186,16 @@ def test_a_killed_kernel_is_waited_for_from_the_first_millisecond(
         monkeypatch: pytest.MonkeyPatch) -> None:
     import asyncio
 
-    from jupyter_client.manager import KernelManager
+    from jupyter_client.manager import AsyncKernelManager, KernelManager
 
     # jupyter_client calls _async_wait after the SIGKILL; if it stopped doing so (renamed the
-    # method), the override below would be dead code and every shutdown would idle again
+    # method), the overrides below would be dead code and every shutdown would idle again
     assert "_async_wait" in vars(KernelManager)
-    for server in (None, object()):
-        manager = type(fork_kernel_manager("python3", server))  # type: ignore[arg-type]
+    managers = [type(fork_kernel_manager("python3", server))  # type: ignore[arg-type]
+                for server in (None, object())]
+    single = forkserver.quick_async_kernel_manager()  # single runs: nbclient's own kernels
+    assert issubclass(single, AsyncKernelManager)
+    for manager in [*managers, single]:
         assert manager._async_wait is not KernelManager._async_wait
 
     class Dying:

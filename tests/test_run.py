@@ -6,6 +6,7 @@ import hashlib
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -13,6 +14,7 @@ from notebook_fixtures import CHART_TABLE, FAILING, HAMLET_ROWS, make_project, w
 
 from ntm_analysis import __version__
 from ntm_analysis.errors import ParameterError, RunError
+from ntm_analysis.forkserver import quick_async_kernel_manager
 from ntm_analysis.run import (
     coerce_parameters,
     coerce_value,
@@ -180,12 +182,24 @@ def _sha(path: Path) -> str:
 
 
 @pytest.mark.slow
-def test_run_writes_run_folder_and_manifest(project: Path) -> None:
+def test_run_writes_run_folder_and_manifest(project: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
     workbook = write_hamlets(project / "data" / "raw" / "hamlets.xlsx")
     out = project / "outputs" / "2024" / "kim-phuong"
     parameters = {"year": "2024", "paths": "data/raw/hamlets.xlsx"}
+    # the run's kernel (nbclient's own) is shut down by the quick manager (forkserver.wait_gone)
+    manager = quick_async_kernel_manager()
+    waited: list[bool] = []
+    wait = manager._async_wait
+
+    async def recording_wait(self: Any, pollinterval: float = 0.1) -> None:
+        await wait(self, pollinterval)
+        waited.append(await self._async_is_alive())
+
+    monkeypatch.setattr(manager, "_async_wait", recording_wait)
     result = run_notebook(CHART_TABLE, parameters=parameters, out_dir=out)
     assert result.ok
+    assert waited == [False]  # one kernel, killed and waited for until gone
     assert result.out_dir == out.resolve()
     assert result.notebook_path == out.resolve() / "chart_table.ipynb"
     assert result.html_path == out.resolve() / "chart_table.html"
