@@ -209,6 +209,27 @@ def ready_client_classes() -> tuple[type, type]:
     return ReadyClient, AsyncReadyClient
 
 
+#: Milliseconds between a spare's client's attempts to connect to its kernel (zmq's default: 100).
+RECONNECT_MS = 10
+
+
+@functools.cache
+def client_context() -> Any:
+    """Return this process's zmq context for the clients that wait for a new kernel to be ready.
+
+    Such a client connects before the kernel listens; zmq refuses the first attempt and tries
+    again only after ``RECONNECT_IVL``, 100 ms by default: a forked kernel that listens within
+    about 60 ms then answered after about 0.2 s, time the first run of every batch worker waited
+    for. Sockets made in this context retry every :data:`RECONNECT_MS`. It is created on first
+    use, in the process that uses it (zmq contexts do not survive a fork).
+    """
+    import zmq
+
+    context = zmq.Context()
+    context.setsockopt(zmq.RECONNECT_IVL, RECONNECT_MS)
+    return context
+
+
 def prologue_code(env: Mapping[str, str], cwd: str) -> str:
     """Return the code that gives a taken kernel its run's environment and working directory.
 
@@ -238,7 +259,7 @@ class _Spare:
         self.km = fork_kernel_manager(kernel_name, server)  # a plain kernel without server
         self.km.start_kernel(cwd=cwd, extra_arguments=list(extra_arguments))
         self.km.client_factory = ready_client_classes()[0]
-        self.kc = self.km.client()
+        self.kc = self.km.client(context=client_context())
         self.kc.start_channels()
         # a forked kernel is a copy of the warm template: nothing to import
         self.warm_id = (None if server is not None else

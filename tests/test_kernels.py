@@ -194,3 +194,25 @@ def test_wait_ready_returns_once_iopub_is_connected_and_raises_for_a_dead_kernel
         kc.stop_channels()
         if km.has_kernel:
             km.shutdown_kernel(now=True)
+
+
+def test_a_spare_connects_to_its_new_kernel_without_zmqs_100_ms_wait(tmp_path: Path) -> None:
+    import zmq
+
+    from ntm_analysis.kernels import RECONNECT_MS, _Spare
+
+    spare = _Spare("python3", str(tmp_path), [], ["wave"])
+    try:
+        # its client connected before the kernel listened: it tries again every 10 ms
+        for channel in (spare.kc.shell_channel, spare.kc.iopub_channel):
+            assert channel.socket.getsockopt(zmq.RECONNECT_IVL) == RECONNECT_MS < 100
+        assert spare.ready({"NTM_TEST_VALUE": "x"}, str(tmp_path), timeout=60)
+    finally:
+        spare.shutdown()
+    assert not spare.km.is_alive()
+    # other sockets of the process keep zmq's default
+    other = zmq.Context.instance().socket(zmq.DEALER)
+    try:
+        assert other.getsockopt(zmq.RECONNECT_IVL) == 100
+    finally:
+        other.close()
