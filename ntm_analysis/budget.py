@@ -200,11 +200,14 @@ def header_roles(table: str) -> dict[str, str]:
 _PAREN = re.compile(r"\([^)]*\)")
 
 
+@lru_cache(maxsize=8192)
 def role_of(text: str, table: str) -> str | None:
     """Return the role of one header cell, or ``None``.
 
     Parenthesised units are ignored; an exact folded match wins, then the longest known header
-    the text starts with.
+    the text starts with. Remembered per text (the header search asks about every cell of a
+    sheet's first rows, and the same texts recur in every sheet and workbook; the answer
+    depends on nothing else but the package's own header table).
 
     Examples
     --------

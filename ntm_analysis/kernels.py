@@ -89,11 +89,13 @@ def warm_up(modules: Sequence[str] = WARM_IMPORTS) -> list[str]:
 
 
 def _warm_package_tables() -> None:
-    from ntm_analysis import catalogue, i18n, load, readiness
+    from ntm_analysis import budget, catalogue, i18n, load, readiness
 
     catalogue.criteria_sets()
     catalogue.load_catalogue()
     load.header_roles()
+    budget.header_roles("budget")  # the budget and income tables' header words
+    budget.header_roles("income")
     i18n._issue_texts()
     readiness._package_thresholds()
     readiness._package_recognitions()

@@ -111,8 +111,10 @@ def test_warm_up_fills_caches_and_leaves_settings_as_they_were() -> None:
     import matplotlib as mpl
     import matplotlib.pyplot as plt
 
-    from ntm_analysis import catalogue
+    from ntm_analysis import budget, catalogue
     from ntm_analysis.kernels import warm_up
+
+    budget.header_roles.cache_clear()
 
     before = dict(mpl.rcParams)
     figures = plt.get_fignums()
@@ -120,6 +122,7 @@ def test_warm_up_fills_caches_and_leaves_settings_as_they_were() -> None:
     assert dict(mpl.rcParams) == before  # the house style is applied by charts, not by warm-up
     assert plt.get_fignums() == figures  # its figure is closed
     assert catalogue.criteria_sets.cache_info().currsize == 1
+    assert budget.header_roles.cache_info().currsize == 2  # budget and income header words
 
 
 def test_no_spare_after_the_last_run(tmp_path: Path) -> None:
