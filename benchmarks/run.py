@@ -163,6 +163,8 @@ def _cpu_since(before: float) -> float:
 def bench_batch(raw: Path, work: Path, reports: int, workers: int,
                 notebook: Path, fork_kernels: bool = True) -> dict[str, object]:
     from ntm_analysis.batch import plan_from_raw_dir, run_batch
+    from ntm_analysis.ingest import CACHE_DIR
+    from ntm_analysis.money_cache import MONEY_GLOB
 
     plan = plan_from_raw_dir(raw, processed_dir=work / "processed")
     plan.runs = plan.runs[:reports]
@@ -174,6 +176,10 @@ def bench_batch(raw: Path, work: Path, reports: int, workers: int,
     for label, n, spares, forks in (("parallel", workers, True, fork_kernels),
                                     ("serial", 1, True, fork_kernels),
                                     ("strict_serial", 1, False, False)):
+        # each run starts from the same cache: the plan's packs, and no workbook's budget and
+        # income tables (which the first run would otherwise leave for the others to read)
+        for entry in (work / "processed" / CACHE_DIR).glob(MONEY_GLOB):
+            entry.unlink()
         start, times = time.perf_counter(), _cpu_now()
         result = run_batch(plan, notebook=notebook, out_dir=work / f"batch_{label}", workers=n,
                            resume=False, spare_kernels=spares, fork_kernels=forks)

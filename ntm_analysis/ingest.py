@@ -13,7 +13,8 @@ At the end of each run the cache is pruned from what the lookups learnt (no pack
 again): a pack none of whose workbooks is in the raw folder any longer (with this package
 version; any year) is deleted, and so is one that is damaged or of another kind; files of the
 previous layout (one per workbook) and temporaries older than an hour (left by a killed
-process) go too. A pack that still holds one current workbook is kept whole (no compaction), so
+process) go too, and so do the budget and income tables kept for a workbook
+(``money_cache``) that is no longer in the raw folder or of another package version. A pack that still holds one current workbook is kept whole (no compaction), so
 the cache holds at most as many packs as the raw folder has workbooks (per year it is read
 with).
 """
@@ -52,6 +53,7 @@ from ntm_analysis.load import (
     load_workbook_tables,
     warm_package_tables,
 )
+from ntm_analysis.money_cache import MONEY_NAME
 from ntm_analysis.outputs import atomic_path, temporary_beside
 from ntm_analysis.schema import (
     Ind,
@@ -326,8 +328,9 @@ class _PackCache:
         rewritten, so every pack kept holds a current workbook and there are at most as many
         packs as workbooks. Deleted: the packs indexed in this run that are not live or not
         readable as packs (damaged, another kind; a pack not indexed, as when there was no
-        lookup, is left alone), files of the previous layout and temporaries older than
-        ``TMP_MAX_AGE``. Nothing else in the folder is touched, and a pack written by this
+        lookup, is left alone), the money tables (``money_cache``) of workbooks not in
+        ``digests`` or of another version, files of the previous layout and temporaries older
+        than ``TMP_MAX_AGE``. Nothing else in the folder is touched, and a pack written by this
         run never. A deletion that fails (the file is gone already, no permission) is logged
         at debug level and skipped.
         """
@@ -341,6 +344,11 @@ class _PackCache:
         # a temporary or an old file is found by its name: only those few are looked at closer
         oldest = time.time() - TMP_MAX_AGE
         for name in self.names:
+            money = MONEY_NAME.fullmatch(name)
+            if money is not None:  # a workbook's budget and income tables (money_cache)
+                if money[1] not in live or money[2] != __version__:
+                    doomed.add(self.folder / name)
+                continue
             temporary = _TEMPORARY.fullmatch(name) is not None
             if not temporary and not _OLD_LAYOUT.fullmatch(name):
                 continue

@@ -110,7 +110,8 @@ def load_report_data(params: Mapping[str, Any]) -> ReportData:
     ``params`` is what ``validate_parameters`` returned: ``year``, ``commune`` (empty: the one
     commune of the data) and either ``paths`` (explicit workbooks, which win) or ``raw_dir``
     (with an optional ``processed_dir`` cache). The budget and income tables of the same
-    workbooks are read too (``ReportData.money``; ``None`` tables when there are none), and
+    workbooks are read too (``ReportData.money``; ``None`` tables when there are none; through
+    the cache of ``processed_dir``, given either way), and
     their problems join ``issues``. Raises ``ParameterError`` when the commune is
     not in the data, or is not named and the data holds several, naming the communes found.
     """
@@ -138,7 +139,8 @@ def load_report_data(params: Mapping[str, Any]) -> ReportData:
         attainment = attainment[mask]
         commune = str(communes[mask].iloc[0])
     attainment = attainment.reset_index(drop=True)
-    money = load_money(inputs, year=year, commune=commune)
+    money = load_money(inputs, year=year, commune=commune,
+                       processed_dir=params.get("processed_dir"))
     issues = result.issues
     if len(money.issues):  # budget subtotal mismatches etc. belong in the quality section
         issues = (pd.concat([issues, money.issues], ignore_index=True) if len(issues)

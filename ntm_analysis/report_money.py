@@ -22,8 +22,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ntm_analysis import funding, income
-from ntm_analysis.budget import Bud, commune_key, load_budget, select_commune
-from ntm_analysis.errors import InputError
+from ntm_analysis.budget import Bud, commune_key, select_commune
 from ntm_analysis.export import format_number
 from ntm_analysis.i18n import check_lang, register, t, term
 from ntm_analysis.schema import Ind, Iss, Level, Severity, empty_frame
@@ -178,7 +177,8 @@ def _files(frame: pd.DataFrame | None, column: str) -> list[str]:
 
 
 def load_money(paths: Iterable[str | os.PathLike[str]], *, year: int,
-               commune: str | None = None) -> MoneyData:
+               commune: str | None = None,
+               processed_dir: str | os.PathLike[str] | None = None) -> MoneyData:
     """Read the budget and income tables of ``paths``; a workbook without one is skipped.
 
     Each workbook is tried on its own, so one that holds only indicators (or cannot be read:
@@ -186,27 +186,25 @@ def load_money(paths: Iterable[str | os.PathLike[str]], *, year: int,
     ``year`` are left out (lines with no year are kept, as a plan table often gives none).
     With ``commune``, only the tables of that commune are kept (``budget.select_commune``):
     another commune's tables are left out, and so are tables whose title names no commune when
-    other communes' tables are present, each with an issue row naming the file.
+    other communes' tables are present, each with an issue row naming the file. With
+    ``processed_dir``, each workbook's tables come from its cache (``money_cache``) when the
+    workbook is unchanged, and are kept there when it is read.
     """
+    from ntm_analysis.ingest import CACHE_DIR
+    from ntm_analysis.money_cache import workbook_money
+
     files = [Path(p) for p in paths]
+    cache = Path(processed_dir) / CACHE_DIR if processed_dir else None
     lines: list[pd.DataFrame] = []
     series: list[pd.DataFrame] = []
     issues: list[pd.DataFrame] = []
     for path in files:
-        try:
-            found = load_budget([path])
-        except InputError as error:
-            logger.debug("%s: no budget table (%s)", path.name, error)
-        else:
+        found = workbook_money(path, cache)
+        if found.lines is not None:
             lines.append(found.lines)
-            issues.append(found.issues)
-        try:
-            read = income.load_income([path])
-        except InputError as error:
-            logger.debug("%s: no income table (%s)", path.name, error)
-        else:
-            series.append(read.series)
-            issues.append(read.issues)
+        if found.series is not None:
+            series.append(found.series)
+        issues.extend(i for i in (found.budget_issues, found.income_issues) if i is not None)
     budget = None
     if lines:
         budget = funding.lines_for_year(pd.concat(lines, ignore_index=True), year=year)
