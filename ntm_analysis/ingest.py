@@ -14,9 +14,9 @@ again): a pack none of whose workbooks is in the raw folder any longer (with thi
 version; any year) is deleted, and so is one that is damaged or of another kind; files of the
 previous layout (one per workbook) and temporaries older than an hour (left by a killed
 process) go too, and so do the budget and income tables kept for a workbook
-(``money_cache``) that is no longer in the raw folder or of another package version. A pack that still holds one current workbook is kept whole (no compaction), so
-the cache holds at most as many packs as the raw folder has workbooks (per year it is read
-with).
+(``money_cache``) that is no longer in the raw folder or of another package version. A pack
+that still holds one current workbook is kept whole (no compaction), so the cache holds at
+most as many packs as the raw folder has workbooks (per year it is read with).
 """
 
 from __future__ import annotations

@@ -80,8 +80,9 @@ def entry_name(digest: str, file_name: str) -> str:
 
     Examples
     --------
-    >>> entry_name("ab" * 32, "xa.xlsx")[:46]
-    'money-abababababababababababababababab-0b1b3b8c'
+    >>> name = entry_name("ab" * 32, "xa.xlsx")
+    >>> name.removesuffix(f"-{__version__}.parquet")
+    'money-abababababababababababababababab-d955ea3f'
     """
     named = hashlib.sha256(file_name.encode()).hexdigest()[:8]
     return f"money-{digest[:32]}-{named}-{__version__}.parquet"
