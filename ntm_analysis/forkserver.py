@@ -208,9 +208,6 @@ def fork_command(cmd: Sequence[str], socket_path: str) -> list[str]:
     return cmd
 
 
-_MANAGER: type | None = None
-
-
 async def wait_gone(km: Any, pollinterval: float = 0.1) -> None:
     """Wait until the kernel of ``km`` (a ``jupyter_client`` kernel manager) is gone.
 
@@ -228,6 +225,14 @@ async def wait_gone(km: Any, pollinterval: float = 0.1) -> None:
         delay = min(delay * 2, pollinterval)
 
 
+class _WaitGone:
+    """Mixin for ``jupyter_client`` kernel managers: :func:`wait_gone` as the wait for a
+    killed kernel (``jupyter_client`` calls ``_async_wait`` after the SIGKILL)."""
+
+    async def _async_wait(self, pollinterval: float = 0.1) -> None:
+        await wait_gone(self, pollinterval)
+
+
 @functools.cache
 def quick_async_kernel_manager() -> type:
     """Return ``jupyter_client``'s ``AsyncKernelManager`` with :func:`wait_gone` as its wait for
@@ -235,11 +240,28 @@ def quick_async_kernel_manager() -> type:
     starts and shuts down itself."""
     from jupyter_client.manager import AsyncKernelManager
 
-    class QuickAsyncKernelManager(AsyncKernelManager):
-        async def _async_wait(self, pollinterval: float = 0.1) -> None:
-            await wait_gone(self, pollinterval)
+    class QuickAsyncKernelManager(_WaitGone, AsyncKernelManager):
+        pass
 
     return QuickAsyncKernelManager
+
+
+@functools.cache
+def _fork_manager_class() -> type:
+    from jupyter_client.manager import KernelManager
+
+    class ForkKernelManager(_WaitGone, KernelManager):
+        """A kernel manager that starts :mod:`ntm_analysis.forkclient` for its kernel (with a
+        ``fork_server``) and waits for a killed kernel without idling."""
+
+        fork_server: ForkServer | None = None
+
+        def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+            cmd = super().format_kernel_cmd(extra_arguments)
+            server = self.fork_server
+            return server.kernel_command(cmd) if server is not None else list(cmd)
+
+    return ForkKernelManager
 
 
 def fork_kernel_manager(kernel_name: str, server: ForkServer | None) -> Any:
@@ -248,27 +270,7 @@ def fork_kernel_manager(kernel_name: str, server: ForkServer | None) -> Any:
     With ``server`` None it starts its kernels as ``jupyter_client`` does; either way its
     ``shutdown_kernel(now=True)`` returns as soon as the kernel is gone (:func:`wait_gone`).
     """
-    global _MANAGER
-    if _MANAGER is None:
-        from jupyter_client.manager import KernelManager
-
-        class ForkKernelManager(KernelManager):
-            """A kernel manager that starts :mod:`ntm_analysis.forkclient` for its kernel
-            (with a ``fork_server``) and waits for a killed kernel without idling."""
-
-            fork_server: ForkServer | None = None
-
-            async def _async_wait(self, pollinterval: float = 0.1) -> None:
-                await wait_gone(self, pollinterval)
-
-            def format_kernel_cmd(self, extra_arguments: list[str] | None = None
-                                  ) -> list[str]:
-                cmd = super().format_kernel_cmd(extra_arguments)
-                server = self.fork_server
-                return server.kernel_command(cmd) if server is not None else list(cmd)
-
-        _MANAGER = ForkKernelManager
-    km = _MANAGER(kernel_name=kernel_name)
+    km = _fork_manager_class()(kernel_name=kernel_name)
     km.fork_server = server
     return km
 
