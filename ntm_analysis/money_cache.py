@@ -88,15 +88,17 @@ def entry_name(digest: str, file_name: str) -> str:
     return f"money-{digest[:32]}-{named}-{__version__}.parquet"
 
 
-def workbook_money(path: Path, cache: Path | None) -> WorkbookMoney:
+def workbook_money(path: Path, cache: Path | None, digest: str | None = None) -> WorkbookMoney:
     """The tables of the workbook at ``path``, from the cache folder ``cache`` when it holds
-    them (else read, and kept there); without ``cache``, read."""
+    them (else read, and kept there); without ``cache``, read. ``digest`` is the workbook's
+    SHA-256 when the caller has it already (the ingest hashed the raw folder)."""
     if cache is None:
         return read_workbook_money(path)
-    try:
-        digest = file_sha256(path)
-    except OSError:
-        return read_workbook_money(path)  # the readers report the file's problem
+    if digest is None:
+        try:
+            digest = file_sha256(path)
+        except OSError:
+            return read_workbook_money(path)  # the readers report the file's problem
     entry = cache / entry_name(digest, path.name)
     found = _read_entry(entry)
     if found is not None:
@@ -107,16 +109,15 @@ def workbook_money(path: Path, cache: Path | None) -> WorkbookMoney:
 
 
 def _read_entry(entry: Path) -> WorkbookMoney | None:
-    import pyarrow as pa
     import pyarrow.parquet as pq
+
+    from ntm_analysis.ingest import _from_ipc
 
     try:
         meta = pq.read_schema(entry).metadata or {}
         parts = json.loads(meta[_KEY])
-        tables = {}
-        for part in parts:
-            with pa.ipc.open_stream(meta[_KEY + b"." + part.encode()]) as reader:
-                tables[part] = reader.read_all().to_pandas()
+        tables = {part: _from_ipc(meta[_KEY + b"." + part.encode()]).to_pandas()
+                  for part in parts}
         return WorkbookMoney(**tables)
     except FileNotFoundError:
         return None
@@ -126,23 +127,22 @@ def _read_entry(entry: Path) -> WorkbookMoney | None:
 
 
 def _write_entry(entry: Path, found: WorkbookMoney) -> None:
+    """Write ``found`` to ``entry`` the way the ingest writes a pack: serialised in memory,
+    written once under a temporary name and renamed into place."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from ntm_analysis.outputs import atomic_path
+    from ntm_analysis.ingest import _ipc_stream, _write_atomically
 
     try:
-        meta = {}
         parts = [part for part in PARTS if getattr(found, part) is not None]
-        for part in parts:
-            table = pa.Table.from_pandas(getattr(found, part), preserve_index=False)
-            sink = pa.BufferOutputStream()
-            with pa.ipc.new_stream(sink, table.schema) as writer:
-                writer.write_table(table)
-            meta[_KEY + b"." + part.encode()] = sink.getvalue().to_pybytes()
+        meta = {_KEY + b"." + part.encode():
+                _ipc_stream(pa.Table.from_pandas(getattr(found, part), preserve_index=False))
+                for part in parts}
         meta[_KEY] = json.dumps(parts).encode()
+        out = pa.BufferOutputStream()
+        pq.write_table(pa.table({}).replace_schema_metadata(meta), out)
         entry.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(entry) as tmp:
-            pq.write_table(pa.table({}).replace_schema_metadata(meta), tmp)
+        _write_atomically(entry, out.getvalue())
     except Exception as error:  # noqa: BLE001 - not cached: the workbook is read next time
         log.debug("money cache file %s not written (%s)", entry.name, error)
