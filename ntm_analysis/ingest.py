@@ -86,14 +86,16 @@ def find_workbooks(raw_dir: str | os.PathLike[str]) -> list[Path]:
 
 @dataclass
 class IngestReport:
-    """What an ingest did: files read, files served from the cache, rows and issues, and the
-    names of the cache files it deleted as outdated (``pruned``)."""
+    """What an ingest did: files read, files served from the cache, rows and issues, the
+    names of the cache files it deleted as outdated (``pruned``), and every workbook of the raw
+    folder with its SHA-256 (``digests``, in the folder's order)."""
 
     result: LoadResult
     parsed: list[str]
     cached: list[str]
     written: list[Path]
     pruned: list[str] = field(default_factory=list)
+    digests: dict[Path, str] = field(default_factory=dict)
 
 
 def _cache_key(digest: str, year: int | None) -> str:
@@ -746,21 +748,22 @@ def load_raw_dir(raw_dir: str | os.PathLike[str], *,
         result = _combine([found[p] for p in paths], processed_dir)
     parsed = [p.name for p in paths if p not in hits]
     cached = [p.name for p in paths if p in hits]
+    hashed = {p: digests[p] for p in paths}
     if processed_dir is None:
-        return IngestReport(result, parsed, cached, [])
+        return IngestReport(result, parsed, cached, [], digests=hashed)
     out = Path(processed_dir)
     written = [out / INDICATORS_FILE, out / ISSUES_FILE]
     manifest = {
         "version": __version__,
-        "files": {p.name: digests[p] for p in paths},
+        "files": {p.name: digest for p, digest in hashed.items()},
         "rows": len(result.indicators), "issues": len(result.issues),
     }
     with atomic_path(out / "ingest.json") as tmp:
         tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     written.append(out / "ingest.json")
     # the combined files are in place: what the cache holds beyond them can go
-    pruned = packs.prune(digests.values())
-    return IngestReport(result, parsed, cached, written, pruned)
+    pruned = packs.prune(hashed.values())
+    return IngestReport(result, parsed, cached, written, pruned, hashed)
 
 
 def _combine(tables: list[tuple[pa.Table, pa.Table]],

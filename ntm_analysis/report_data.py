@@ -89,19 +89,20 @@ def select_unit(frame: pd.DataFrame, unit: str) -> pd.DataFrame:
     return frame[mask.astype(bool)].reset_index(drop=True)
 
 
-def _read(params: Mapping[str, Any], year: int) -> tuple[list[Path], Any]:
-    from ntm_analysis.ingest import find_workbooks, load_raw_dir
+def _read(params: Mapping[str, Any], year: int) -> tuple[dict[Path, str | None], Any]:
+    """The workbooks (each with its SHA-256 when the ingest hashed it) and their tables."""
+    from ntm_analysis.ingest import load_raw_dir
     from ntm_analysis.load import load_workbooks
 
     paths = [Path(p) for p in params.get("paths") or []]
     if paths:
-        return paths, load_workbooks(paths, year=year)
+        return dict.fromkeys(paths), load_workbooks(paths, year=year)
     raw_dir = params.get("raw_dir")
     if raw_dir is None:
         raise ParameterError("give raw_dir (a folder of workbooks) or paths")
     processed = params.get("processed_dir")
     report = load_raw_dir(raw_dir, processed_dir=processed, year=year)
-    return find_workbooks(raw_dir), report.result
+    return dict(report.digests), report.result
 
 
 def load_report_data(params: Mapping[str, Any]) -> ReportData:
@@ -117,7 +118,8 @@ def load_report_data(params: Mapping[str, Any]) -> ReportData:
     """
     year = int(params["year"])
     commune = str(params.get("commune") or "")
-    inputs, result = _read(params, year)
+    hashed, result = _read(params, year)
+    inputs = list(hashed)
     attainment = att_mod.compute_attainment(result.indicators)
     years = attainment[Ind.year].astype("Int64")
     attainment = attainment[years.eq(year).fillna(True).astype(bool)]
@@ -140,7 +142,8 @@ def load_report_data(params: Mapping[str, Any]) -> ReportData:
         commune = str(communes[mask].iloc[0])
     attainment = attainment.reset_index(drop=True)
     money = load_money(inputs, year=year, commune=commune,
-                       processed_dir=params.get("processed_dir"))
+                       processed_dir=params.get("processed_dir"),
+                       digests={p: d for p, d in hashed.items() if d is not None})
     issues = result.issues
     if len(money.issues):  # budget subtotal mismatches etc. belong in the quality section
         issues = (pd.concat([issues, money.issues], ignore_index=True) if len(issues)

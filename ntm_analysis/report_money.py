@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -178,7 +178,8 @@ def _files(frame: pd.DataFrame | None, column: str) -> list[str]:
 
 def load_money(paths: Iterable[str | os.PathLike[str]], *, year: int,
                commune: str | None = None,
-               processed_dir: str | os.PathLike[str] | None = None) -> MoneyData:
+               processed_dir: str | os.PathLike[str] | None = None,
+               digests: Mapping[Path, str] | None = None) -> MoneyData:
     """Read the budget and income tables of ``paths``; a workbook without one is skipped.
 
     Each workbook is tried on its own, so one that holds only indicators (or cannot be read:
@@ -188,7 +189,8 @@ def load_money(paths: Iterable[str | os.PathLike[str]], *, year: int,
     another commune's tables are left out, and so are tables whose title names no commune when
     other communes' tables are present, each with an issue row naming the file. With
     ``processed_dir``, each workbook's tables come from its cache (``money_cache``) when the
-    workbook is unchanged, and are kept there when it is read.
+    workbook is unchanged, and are kept there when it is read; ``digests`` (path → SHA-256,
+    as an ingest found them) spares hashing the workbooks again.
     """
     from ntm_analysis.ingest import CACHE_DIR
     from ntm_analysis.money_cache import workbook_money
@@ -199,7 +201,7 @@ def load_money(paths: Iterable[str | os.PathLike[str]], *, year: int,
     series: list[pd.DataFrame] = []
     issues: list[pd.DataFrame] = []
     for path in files:
-        found = workbook_money(path, cache)
+        found = workbook_money(path, cache, (digests or {}).get(path))
         if found.lines is not None:
             lines.append(found.lines)
         if found.series is not None:

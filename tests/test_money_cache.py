@@ -13,7 +13,7 @@ from test_budget import BOTTOM_TOTAL, write_sheet
 from test_report_money import write_indicator_only
 
 from ntm_analysis import __version__, money_cache
-from ntm_analysis.ingest import CACHE_DIR, load_raw_dir
+from ntm_analysis.ingest import CACHE_DIR, find_workbooks, load_raw_dir
 from ntm_analysis.report_data import load_report_data
 from ntm_analysis.report_money import MoneyData, load_money
 from ntm_analysis.sample import write_sample_data
@@ -130,19 +130,30 @@ def test_the_ingest_prunes_entries_of_workbooks_gone_and_of_other_versions(
     (raw / "kp_thu_nhap.xlsx").unlink()
     kept = {p.name for p in _entries(processed)} - {gone, other_version.name}
     report = load_raw_dir(raw, processed_dir=processed)
+    # every workbook of the folder, in its order, with the digest the entries are named after
+    assert report.digests == {p: money_cache.file_sha256(p) for p in find_workbooks(raw)}
     assert {gone, other_version.name} <= set(report.pruned)
     assert {p.name for p in _entries(processed)} == kept
 
 
 def test_a_report_reads_its_money_tables_through_the_cache(
-        tmp_path: Path) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     raw = tmp_path / "raw"
     write_sample_data(raw)  # the indicator appendices, budget and income of the sample
     processed = tmp_path / "processed"
     params = {"year": 2024, "commune": COMMUNE, "raw_dir": str(raw),
               "processed_dir": str(processed), "paths": []}
+    hashed: list[str] = []
+    real_hash = money_cache.file_sha256
+
+    def counting_hash(path: Path) -> str:
+        hashed.append(Path(path).name)
+        return real_hash(path)
+
+    monkeypatch.setattr(money_cache, "file_sha256", counting_hash)
     first = load_report_data(params)
     assert len(_entries(processed)) == len(_paths(raw))
+    assert hashed == []  # the ingest's digests name the entries: no workbook hashed twice
     again = load_report_data(params)
     _assert_same(again.money, first.money)
     assert first.money.budget is not None and first.money.income is not None
