@@ -648,11 +648,6 @@ def _parse_in_pool(jobs: Iterable[Job], total: int, year: int | None, workers: i
         gc.unfreeze()
 
 
-def _cache_size(cache: Path | None) -> int:
-    """How many workbooks the packs in ``cache`` hold (``_PackCache.size``)."""
-    return _PackCache(cache).size()
-
-
 def _size(path: Path) -> int:
     try:
         return path.stat().st_size

@@ -72,7 +72,7 @@ def test_pool_started_before_the_lookups_still_serves_what_the_cache_holds(
     pd.testing.assert_frame_equal(mixed.result.indicators, serial.result.indicators)
     pd.testing.assert_frame_equal(mixed.result.issues, serial.result.issues)
     # the pool's tasks (single workbooks, so few) packed the 4 parsed workbooks
-    assert ingest._cache_size(processed / "cache") == 6
+    assert ingest._PackCache(processed / "cache").size() == 6
     assert len(list((processed / "cache").iterdir())) == 6
     again = load_raw_dir(raw, processed_dir=processed, workers=2)
     assert again.parsed == [] and again.cached == names
@@ -191,7 +191,7 @@ def test_a_pool_task_sends_back_each_workbooks_tables(tmp_path: Path) -> None:
     assert len(sent) == len(paths)
     packs = sorted(cache.iterdir())  # one pack for the task, holding every workbook
     assert [p.name for p in packs] == [ingest._pack_name([key for _, key in jobs])]
-    assert ingest._cache_size(cache) == len(paths)
+    assert ingest._PackCache(cache).size() == len(paths)
     served = ingest._PackCache(cache)
     for (path, key), (ind, iss) in zip(jobs, sent, strict=True):
         want_ind, want_iss = ingest._parse_tables(path, None)
@@ -242,7 +242,7 @@ def test_warm_run_after_a_pooled_cold_run_is_served_from_the_packs(
     assert cold.parsed == names and cold.cached == []
     packs = sorted((processed / "cache").iterdir())
     assert len(packs) == 4  # one per task: 3, 2, 1 and 1 workbooks
-    assert ingest._cache_size(processed / "cache") == len(names)
+    assert ingest._PackCache(processed / "cache").size() == len(names)
     files = {name: (processed / name).read_bytes() for name in ("indicators.parquet",
                                                                 "issues.parquet")}
     for workers in (2, 1):
