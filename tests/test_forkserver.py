@@ -36,9 +36,9 @@ from ntm_analysis.run import run_notebook
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="forked kernels are only used on Linux")
 
-PROBE = ("import os, sys\n"
+PROBE = ("import gc, os, sys\n"
          "print(os.getpid(), 'pandas' in sys.modules, 'ntm_analysis.report_data' in sys.modules,\n"
-         "      sys.modules.get('debugpy') is not None)\n"
+         "      sys.modules.get('debugpy') is not None, gc.isenabled(), gc.get_freeze_count() > 0)\n"
          "print(os.environ.get('NTM_TEST_VALUE'), os.getcwd())\n"
          "print('leaked' if 'left_behind' in globals() else 'fresh')\n"
          "left_behind = 1")
@@ -135,8 +135,9 @@ def test_two_runs_get_fresh_warm_kernels_of_their_own(tmp_path: Path) -> None:
     assert len(set(pids)) == 3 and os.getpid() not in pids
     for out, value in zip(outs, ("one", "two", "three"), strict=True):
         # warm from the first line (the template's imports; no debugpy, which only a
-        # debugger needs), the run's environment, no state
-        assert out[0].split()[1:] == ["True", "True", "False"]
+        # debugger needs), garbage collection on (the template warms up without it) and the
+        # template's heap frozen, the run's environment, no state
+        assert out[0].split()[1:] == ["True", "True", "False", "True", "True"]
         assert out[1:] == [f"{value} {tmp_path}", "fresh"]
     assert not server.alive() and server.process.returncode == 0
     _assert_none_left(before)  # kernels, launchers and the server all reaped
@@ -355,7 +356,7 @@ def test_a_server_that_cannot_start_means_plain_kernels(
         cell = nbformat.read(tmp_path / "1.ipynb", as_version=4).cells[0]
         out = merge_streams(cell.outputs)[0]["text"]
         # cold: a plain kernel (which imports debugpy for ipykernel's debugger)
-        assert out.splitlines()[0].split()[1:] == ["False", "False", "True"]
+        assert out.splitlines()[0].split()[1:] == ["False", "False", "True", "True", "False"]
     finally:
         pool.close()
     _assert_none_left(before)
