@@ -59,6 +59,9 @@ log = logging.getLogger(__name__)
 
 #: How many rows from the top of a sheet are searched for the header.
 HEADER_SEARCH_ROWS = 40
+#: Issue code of a sheet whose title, name and file name name no year (and no default year
+#: was given): the only case in which the ``year`` a workbook is read with changes its rows.
+NO_YEAR = "no_year"
 #: Roles that hold one unit's figures (a wide table repeats them per unit).
 UNIT_ROLES = ("result", "assessment", "mark_met", "mark_not_met")
 #: Longest text expected in one table cell; longer cells are kept and reported.
@@ -871,7 +874,7 @@ class _SheetLoader:
         year = self.find_year(title, title_key)
         if year is None:
             self.issue(None, None, None, "no year found: expected one such as 'NĂM 2024' in the "
-                       "title, sheet name or file name; pass --year", Severity.warning, "no_year")
+                       "title, sheet name or file name; pass --year", Severity.warning, NO_YEAR)
         # the key of f"{title}\n{sheet}" from the keys of its two parts, likewise
         key = " ".join(k for k in (title_key, fold(self.grid.name)) if k)
         cset = cat.detect_set_from_key(key, year=year)

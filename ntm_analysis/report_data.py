@@ -91,16 +91,19 @@ def select_unit(frame: pd.DataFrame, unit: str) -> pd.DataFrame:
 
 def _read(params: Mapping[str, Any], year: int) -> tuple[dict[Path, str | None], Any]:
     """The workbooks (each with its SHA-256 when the ingest hashed it) and their tables."""
-    from ntm_analysis.ingest import load_raw_dir
+    from ntm_analysis.ingest import load_raw_dir, load_workbooks_cached
     from ntm_analysis.load import load_workbooks
 
     paths = [Path(p) for p in params.get("paths") or []]
+    processed = params.get("processed_dir")
+    if paths and processed:  # (a batch run's commune) through the cache, parsing only misses
+        read = load_workbooks_cached(paths, processed_dir=processed, year=year)
+        return {p: read.digests.get(p) for p in paths}, read.result
     if paths:
         return dict.fromkeys(paths), load_workbooks(paths, year=year)
     raw_dir = params.get("raw_dir")
     if raw_dir is None:
         raise ParameterError("give raw_dir (a folder of workbooks) or paths")
-    processed = params.get("processed_dir")
     report = load_raw_dir(raw_dir, processed_dir=processed, year=year)
     return dict(report.digests), report.result
 

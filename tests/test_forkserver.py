@@ -38,7 +38,8 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
 
 PROBE = ("import gc, os, sys\n"
          "print(os.getpid(), 'pandas' in sys.modules, 'ntm_analysis.report_data' in sys.modules,\n"
-         "      sys.modules.get('debugpy') is not None, gc.isenabled(), gc.get_freeze_count() > 0)\n"
+         "      sys.modules.get('debugpy') is not None, gc.isenabled(),\n"
+         "      gc.get_freeze_count() > 0)\n"
          "print(os.environ.get('NTM_TEST_VALUE'), os.getcwd())\n"
          "print('leaked' if 'left_behind' in globals() else 'fresh')\n"
          "left_behind = 1")

@@ -6,13 +6,17 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from ntm_analysis import ingest
-from ntm_analysis.ingest import load_raw_dir
+from ntm_analysis.ingest import find_workbooks, load_raw_dir
+from ntm_analysis.schema import Ind, Iss
 from ntm_analysis.synth import write_province
 
 DUPLICATES = Path(__file__).parent / "data" / "with-problems" / "duplicate-indicator-numbers.xlsx"
+#: A workbook whose title, sheet name and file name name no year (the defect corpus's).
+NO_YEAR_WORKBOOK = DUPLICATES.with_name("no-year-found.xlsx")
 
 
 def test_pool_and_serial_ingest_give_the_same_tables(tmp_path: Path,
@@ -410,24 +414,31 @@ def test_a_pack_is_kept_while_one_of_its_workbooks_is_current(
 
 
 def test_a_run_with_another_year_keeps_the_packs_of_the_same_workbooks(tmp_path: Path) -> None:
-    """Packs are kept for every year a current workbook was read with; a workbook removed
-    from the folder takes all of its packs with it."""
+    """The year a run is given only matters to a workbook that names no year of its own: the
+    others are served from the packs read without a year; the one without is parsed again for
+    the year and both its packs are kept; removed from the folder, it takes both with it."""
     raw, processed = tmp_path / "raw", tmp_path / "processed"
     write_province(raw, communes=3, hamlets=(1, 1), seed=23)
-    load_raw_dir(raw, processed_dir=processed, workers=1)
+    shutil.copy(NO_YEAR_WORKBOOK, raw / NO_YEAR_WORKBOOK.name)
+    first = load_raw_dir(raw, processed_dir=processed, workers=1)
+    undated = first.result.indicators[first.result.indicators[Ind.source_file].eq(
+        NO_YEAR_WORKBOOK.name)]
+    assert len(undated) and undated[Ind.year].isna().all()
     cache = processed / "cache"
     auto = set(cache.iterdir())
     other_year = load_raw_dir(raw, processed_dir=processed, year=2023, workers=1)
-    assert len(other_year.parsed) == 3 and other_year.pruned == []
-    assert auto < set(cache.iterdir())
+    assert other_year.parsed == [NO_YEAR_WORKBOOK.name] and other_year.pruned == []
+    ind = other_year.result.indicators
+    assert ind[ind[Ind.source_file].eq(NO_YEAR_WORKBOOK.name)][Ind.year].eq(2023).all()
+    assert ind[ind[Ind.source_file].ne(NO_YEAR_WORKBOOK.name)][Ind.year].eq(2024).all()
+    assert len(set(cache.iterdir()) - auto) == 1
     again = load_raw_dir(raw, processed_dir=processed, workers=1)
     assert again.parsed == [] and again.pruned == []
-    gone = sorted(_keys(raw))[0]
-    keys = (_keys(raw)[gone], _keys(raw, 2023)[gone])
-    (raw / gone).unlink()
+    keys = (_keys(raw)[NO_YEAR_WORKBOOK.name], _keys(raw, 2023)[NO_YEAR_WORKBOOK.name])
+    (raw / NO_YEAR_WORKBOOK.name).unlink()
     report = load_raw_dir(raw, processed_dir=processed, year=2023, workers=1)
     assert report.parsed == [] and report.pruned == sorted(ingest._pack_name([k]) for k in keys)
-    assert len(list(cache.iterdir())) == 4  # two workbooks, two years
+    assert len(list(cache.iterdir())) == 3  # the three communes, read without a year
 
 
 def test_packs_of_another_version_are_pruned(tmp_path: Path,
@@ -541,3 +552,90 @@ def test_a_damaged_pack_a_pool_task_rewrote_is_kept(tmp_path: Path,
     again = load_raw_dir(raw, processed_dir=processed, workers=2)
     assert again.parsed == [] and again.cached == names
     pd.testing.assert_frame_equal(again.result.indicators, serial.result.indicators)
+
+
+def _parse_spy(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record the name of every workbook ``ingest`` parses (the real parse runs)."""
+    parsed: list[str] = []
+    real = ingest._parse_tables
+
+    def spy(path: Path, year: int | None):  # type: ignore[no-untyped-def]
+        parsed.append(Path(path).name)
+        return real(path, year)
+
+    monkeypatch.setattr(ingest, "_parse_tables", spy)
+    return parsed
+
+
+def test_explicit_workbooks_are_read_from_the_ingest_cache(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A report's explicit workbooks (a batch run's commune) come from the packs an ingest
+    wrote, each read from its own row groups, with the very frames a fresh parse gives; only
+    a workbook that names no year is parsed again (for the report's year), once."""
+    from ntm_analysis.fsio import file_sha256
+    from ntm_analysis.load import load_workbooks
+
+    raw, processed = tmp_path / "raw", tmp_path / "processed"
+    write_province(raw, communes=6, hamlets=(1, 3), seed=31)
+    shutil.copy(NO_YEAR_WORKBOOK, raw / NO_YEAR_WORKBOOK.name)
+    shutil.copy(DUPLICATES, raw / DUPLICATES.name)
+    monkeypatch.setattr(ingest, "POOL_MIN_FILES", 2)  # packs of several workbooks
+    monkeypatch.setattr(ingest, "_task_sizes", lambda n, workers: [5, 3])
+    monkeypatch.setattr(ingest, "PACK_ROW_GROUP", 150)  # workbooks across row-group bounds
+    load_raw_dir(raw, processed_dir=processed, workers=2)
+    packs = ingest._packs(processed / "cache")
+    assert sorted(n for _, n in packs) == [3, 5]
+    groups = [pq.ParquetFile(pack).metadata.num_row_groups for pack, _ in packs]
+    assert max(groups) > 2
+    # every workbook but the first, in another order than the folder's, and two that are not
+    paths = [*sorted(find_workbooks(raw), key=lambda p: p.name[::-1])[:-1],
+             raw / "missing.xlsx", raw]
+    want = load_workbooks(paths, year=2024)
+    parsed = _parse_spy(monkeypatch)
+    got = ingest.load_workbooks_cached(paths, processed_dir=processed, year=2024)
+    pd.testing.assert_frame_equal(got.result.indicators, want.indicators)
+    pd.testing.assert_frame_equal(got.result.issues, want.issues)
+    errors = want.issues[want.issues[Iss.severity].eq("error")]
+    assert {"missing.xlsx", "raw"} <= set(errors[Iss.source_file].astype(str).map(
+        lambda f: Path(f).name))
+    assert parsed == got.parsed == [NO_YEAR_WORKBOOK.name, "missing.xlsx", "raw"]
+    assert got.cached == [p.name for p in paths[:-2] if p.name != NO_YEAR_WORKBOOK.name]
+    assert got.digests == {p: file_sha256(p) for p in paths[:-2]}
+    parsed.clear()  # the workbook without a year is cached for 2024 now
+    again = ingest.load_workbooks_cached(paths, processed_dir=processed, year=2024)
+    assert parsed == ["missing.xlsx", "raw"]
+    pd.testing.assert_frame_equal(again.result.indicators, want.indicators)
+    pd.testing.assert_frame_equal(again.result.issues, want.issues)
+    # the ingest keeps that pack (its workbook is in the folder) and serves the year it has
+    assert load_raw_dir(raw, processed_dir=processed, year=2024).parsed == []
+
+
+def test_explicit_workbooks_without_a_cache_to_read_or_write(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch,
+                                                             ) -> None:
+    """A damaged pack means its workbook is parsed (and cached anew); a cache that cannot be
+    written only costs the parse; the frames are a fresh parse's either way."""
+    from ntm_analysis.load import load_workbooks
+
+    raw, processed = tmp_path / "raw", tmp_path / "processed"
+    write_province(raw, communes=3, hamlets=(1, 2), seed=37)
+    load_raw_dir(raw, processed_dir=processed, workers=1)  # a pack of one per workbook
+    paths = find_workbooks(raw)
+    want = load_workbooks(paths, year=2024)
+    pack = processed / "cache" / ingest._pack_name(
+        [ingest._cache_key(ingest.file_sha256(paths[1]), None)])
+    pack.write_bytes(pack.read_bytes()[:-100])  # its footer cut off
+    parsed = _parse_spy(monkeypatch)
+    got = ingest.load_workbooks_cached(paths, processed_dir=processed, year=2024)
+    assert parsed == [paths[1].name]
+    pd.testing.assert_frame_equal(got.result.indicators, want.indicators)
+    parsed.clear()
+    ingest.load_workbooks_cached(paths, processed_dir=processed, year=2024)
+    assert parsed == []  # cached again, for the report's year
+    blocked = tmp_path / "blocked"
+    blocked.mkdir()
+    (blocked / "cache").write_text("a file where the cache folder would be")
+    got = ingest.load_workbooks_cached(paths, processed_dir=blocked, year=2024)
+    assert got.parsed == [p.name for p in paths] and got.cached == []
+    pd.testing.assert_frame_equal(got.result.indicators, want.indicators)
+    pd.testing.assert_frame_equal(got.result.issues, want.issues)

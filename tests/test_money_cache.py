@@ -12,7 +12,7 @@ import pytest
 from test_budget import BOTTOM_TOTAL, write_sheet
 from test_report_money import write_indicator_only
 
-from ntm_analysis import __version__, money_cache
+from ntm_analysis import __version__, ingest, money_cache
 from ntm_analysis.ingest import CACHE_DIR, find_workbooks, load_raw_dir
 from ntm_analysis.report_data import load_report_data
 from ntm_analysis.report_money import MoneyData, load_money
@@ -157,10 +157,22 @@ def test_a_report_reads_its_money_tables_through_the_cache(
     again = load_report_data(params)
     _assert_same(again.money, first.money)
     assert first.money.budget is not None and first.money.income is not None
-    # explicit paths (a batch run's): their indicators are parsed, their money tables cached
+    # explicit paths (a batch run's): both their indicator and money tables go through the
+    # cache (a pack of one per workbook, parsed once), and each workbook is hashed once
     explicit = tmp_path / "explicit"
+    hashed.clear()
     given = load_report_data(params | {"paths": [str(p) for p in _paths(raw)],
                                        "processed_dir": str(explicit)})
     assert len(_entries(explicit)) == len(_paths(raw))
-    assert not list((explicit / CACHE_DIR).glob("pack-*"))
+    assert len(list((explicit / CACHE_DIR).glob("pack-*"))) == len(_paths(raw))
+    assert hashed == []
     _assert_same(given.money, first.money)
+    pd.testing.assert_frame_equal(given.attainment, first.attainment)
+    parsed: list[str] = []
+    real_parse = ingest._parse_tables
+    monkeypatch.setattr(ingest, "_parse_tables",
+                        lambda path, year: parsed.append(path.name) or real_parse(path, year))
+    again = load_report_data(params | {"paths": [str(p) for p in _paths(raw)],
+                                       "processed_dir": str(explicit)})
+    assert parsed == []  # nothing parsed a second time
+    pd.testing.assert_frame_equal(again.attainment, first.attainment)
