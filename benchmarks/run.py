@@ -7,14 +7,18 @@ Usage::
     python benchmarks/run.py --json     # print one JSON object (figures below)
 
 Generated input goes to a temporary folder (``--work DIR`` to keep it), never into the repo.
-The figures (seconds are wall-clock, best of one run):
+The figures (seconds are wall-clock):
 
-* ``ingest``: ``workbooks``, ``rows``, ``seconds`` (``load_raw_dir`` with a cold Parquet cache),
-  ``raw_calamine_seconds`` (only reading the same cells with python-calamine: the floor),
-  ``openpyxl_pandas_seconds`` (``pd.read_excel(engine="openpyxl")`` of the same sheets),
-  ``peak_rss_mb`` (peak resident memory of this process after ingest), ``cpu_seconds`` and
-  ``raw_calamine_cpu_seconds`` (CPU time, the ingest's including its pool workers), ``ratio``
-  and ``cpu_ratio`` (ingest over the raw read, wall and CPU) and the ``load_average``;
+* ``ingest``: ``workbooks``, ``rows``, ``seconds`` (``load_raw_dir`` with a cold Parquet cache,
+  the first call of a new process, as ``ntm ingest`` makes it), ``raw_calamine_seconds`` (only
+  reading the same cells with python-calamine: the floor), both the median of ``repeat`` runs
+  (``--repeat``, default 3; ``seconds_runs`` and ``raw_calamine_seconds_runs`` list them), an
+  ingest and a raw read taking turns, so that a slow spell of the host slows both of a pair;
+  ``openpyxl_pandas_seconds`` (``pd.read_excel(engine="openpyxl")`` of the same sheets, once),
+  ``peak_rss_mb`` (peak resident memory of the ingest's process, the largest of the runs),
+  ``cpu_seconds`` and ``raw_calamine_cpu_seconds`` (CPU time, the ingest's including its pool
+  workers; medians), ``ratio`` and ``cpu_ratio`` (the median of each run's ingest over the raw
+  read that followed it, wall and CPU) and the ``load_average``;
 * ``attainment``: ``rows``, ``seconds`` and ``cpu_seconds`` (CPU of this process, which a busy
   machine inflates less than wall-clock time) of the first ``compute_attainment`` call;
 * ``batch``: ``reports``, ``workers``, ``seconds``, ``serial_seconds`` (one worker as a batch
@@ -45,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 READINESS_NOTEBOOK = ROOT / "notebooks" / "10_readiness.ipynb"
 
 SIZES = {
-    "full": {"communes": 200, "attainment_rows": 1_000_000, "reports": 12},
+    "full": {"communes": 200, "attainment_rows": 1_000_000, "reports": 24},
     "quick": {"communes": 20, "attainment_rows": 1_000_000, "reports": 6},
 }
 
@@ -75,22 +79,45 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def bench_ingest(raw: Path, work: Path) -> tuple[dict[str, object], object]:
+def ingest_once(raw: Path, processed: Path) -> dict[str, object]:
+    """One cold ingest of ``raw`` in this process (a fresh one): its wall-clock and CPU seconds
+    (its pool workers' included), its peak memory, the rows and workbooks read."""
     from ntm_analysis.catalogue import load_catalogue
-    from ntm_analysis.ingest import find_workbooks, load_raw_dir
+    from ntm_analysis.ingest import load_raw_dir
     from ntm_analysis.load import header_roles
 
     load_catalogue()
     header_roles()  # package data read once per process, not per workbook
-    paths = find_workbooks(raw)
     start, times = time.perf_counter(), _cpu_now()
-    report = load_raw_dir(raw, processed_dir=work / "processed")
+    report = load_raw_dir(raw, processed_dir=processed)
     seconds = time.perf_counter() - start
     cpu = _cpu_since(times)  # this process and its pool workers
-    if report.cached:  # the figure is a cold read: a workbook from the cache would flatter it
-        raise SystemExit(f"benchmark: {len(report.cached)} workbook(s) came from the cache; "
+    return {"seconds": seconds, "cpu_seconds": cpu, "peak_rss_mb": peak_rss_mb(),
+            "rows": len(report.result.indicators), "workbooks": len(report.digests),
+            "cached": len(report.cached)}
+
+
+def _cold_ingest(raw: Path, processed: Path) -> dict[str, object]:
+    """``ingest_once`` in a new interpreter, after emptying the cache: every repeat is the
+    first ingest of its process, on a cold cache, as ``ntm ingest`` runs."""
+    import subprocess
+
+    for f in processed.rglob("*.parquet"):
+        f.unlink()
+    proc = subprocess.run([sys.executable, __file__, "--ingest-once", str(raw), str(processed)],
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark: the ingest failed:\n{proc.stderr.strip()}")
+    once: dict[str, object] = json.loads(proc.stdout.strip().splitlines()[-1])
+    if once["cached"]:  # the figure is a cold read: a workbook from the cache would flatter it
+        raise SystemExit(f"benchmark: {once['cached']} workbook(s) came from the cache; "
                          "the ingest figure must be a cold read")
-    rss = peak_rss_mb()
+    return once
+
+
+def _raw_read(paths: list[Path]) -> tuple[float, float, int]:
+    """Only read every cell and merged range of ``paths`` with python-calamine (the floor):
+    wall-clock and CPU seconds, and the number of cells."""
     import python_calamine as pc
 
     start, times = time.perf_counter(), _cpu_now()
@@ -103,27 +130,56 @@ def bench_ingest(raw: Path, work: Path) -> tuple[dict[str, object], object]:
             _ = sheet.merged_cell_ranges
             cells += sum(len(r) for r in rows)
         wb.close()
-    raw_seconds = time.perf_counter() - start
-    raw_cpu = _cpu_since(times)
+    return time.perf_counter() - start, _cpu_since(times), cells
+
+
+def _median_ratio(values: list[float], floors: list[float]) -> float:
+    """The median of ``values[i] / floors[i]`` (rounded to 2 places)."""
+    from statistics import median
+
+    return round(median(v / max(f, 1e-9) for v, f in zip(values, floors, strict=True)), 2)
+
+
+def bench_ingest(raw: Path, work: Path, repeat: int = 3) -> tuple[dict[str, object], object]:
+    from statistics import median
+
+    from ntm_analysis.ingest import find_workbooks, load_raw_dir
+
+    paths = find_workbooks(raw)
+    processed = work / "processed"
+    ingests, reads = [], []
+    for _ in range(max(1, repeat)):  # interleaved: a slow spell of the host hits both
+        ingests.append(_cold_ingest(raw, processed))
+        reads.append(_raw_read(paths))
+    seconds = [float(str(i["seconds"])) for i in ingests]
+    cpu = [float(str(i["cpu_seconds"])) for i in ingests]
+    raw_seconds = [r[0] for r in reads]
+    raw_cpu = [r[1] for r in reads]
     import pandas as pd
 
     start = time.perf_counter()
     for p in paths:
         pd.read_excel(p, sheet_name=None, header=None, engine="openpyxl")
     openpyxl_seconds = time.perf_counter() - start
+    indicators = load_raw_dir(raw, processed_dir=processed).result.indicators  # (warm)
     return {
-        "workbooks": len(paths), "rows": len(report.result.indicators),
-        "seconds": round(seconds, 3), "raw_calamine_seconds": round(raw_seconds, 3),
-        "openpyxl_pandas_seconds": round(openpyxl_seconds, 3), "peak_rss_mb": round(rss, 1),
-        "cells": cells,
-        # CPU seconds (ingest: this process and its pool workers), which a busy machine does
+        "workbooks": len(paths), "rows": ingests[-1]["rows"], "repeat": len(ingests),
+        "seconds": round(median(seconds), 3), "raw_calamine_seconds": round(median(raw_seconds), 3),
+        "openpyxl_pandas_seconds": round(openpyxl_seconds, 3),
+        "peak_rss_mb": round(max(float(str(i["peak_rss_mb"])) for i in ingests), 1),
+        "cells": reads[-1][2],
+        # CPU seconds (ingest: its process and its pool workers), which a busy machine does
         # not inflate as it does wall-clock time; the raw read is serial, the ingest may use
         # two cores, so the wall ratio can be better than the CPU ratio
-        "cpu_seconds": round(cpu, 3), "raw_calamine_cpu_seconds": round(raw_cpu, 3),
-        "ratio": round(seconds / max(raw_seconds, 1e-9), 2),
-        "cpu_ratio": round(cpu / max(raw_cpu, 1e-9), 2),
+        "cpu_seconds": round(median(cpu), 3),
+        "raw_calamine_cpu_seconds": round(median(raw_cpu), 3),
+        # each repeat's ingest over the raw read that followed it; the median of those
+        "ratio": _median_ratio(seconds, raw_seconds),
+        "cpu_ratio": _median_ratio(cpu, raw_cpu),
+        "seconds_runs": [round(x, 3) for x in seconds],
+        "raw_calamine_seconds_runs": [round(x, 3) for x in raw_seconds],
         "load_average": [round(x, 2) for x in os.getloadavg()],
-    }, report.result.indicators
+    }, indicators
 
 
 def bench_attainment(indicators, rows: int) -> dict[str, object]:  # type: ignore[no-untyped-def]
@@ -242,7 +298,16 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                         help="batch kernels started as new interpreters, not forked from the "
                              "worker's warm template (the reference before the fork server)")
     parser.add_argument("--work", type=Path, default=None, help="keep generated files here")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="cold ingests (each in a new process) and raw reads, interleaved;"
+                             " the figures are their medians (default: 3)")
+    parser.add_argument("--ingest-once", nargs=2, type=Path, metavar=("RAW", "PROCESSED"),
+                        help=argparse.SUPPRESS)  # one cold ingest, as JSON (the repeats' run)
     args = parser.parse_args(argv)
+    if args.ingest_once:
+        once = ingest_once(*args.ingest_once)
+        print(json.dumps(once))
+        return once
     size = dict(SIZES["quick" if args.quick else "full"])
     for key in ("communes", "attainment_rows", "reports"):
         if getattr(args, key) is not None:
@@ -265,10 +330,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         out: dict[str, object] = {"size": "quick" if args.quick else "full", **size,
                                   "machine": machine(), "byte_compiled": byte_compile()}
         (work / "processed").mkdir(parents=True, exist_ok=True)
-        for f in (work / "processed").rglob("*.parquet"):
-            f.unlink()  # a cold cache every time
-        log("ingest ...")
-        out["ingest"], indicators = bench_ingest(raw, work)
+        log(f"ingest ({args.repeat} cold runs, each in a new process) ...")
+        out["ingest"], indicators = bench_ingest(raw, work, args.repeat)
         log(f"  {out['ingest']}")
         log("attainment ...")
         out["attainment"] = bench_attainment(indicators, size["attainment_rows"])
