@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 READINESS_NOTEBOOK = ROOT / "notebooks" / "10_readiness.ipynb"
 
 SIZES = {
-    "full": {"communes": 200, "attainment_rows": 1_000_000, "reports": 24},
+    "full": {"communes": 200, "attainment_rows": 1_000_000, "reports": 12},
     "quick": {"communes": 20, "attainment_rows": 1_000_000, "reports": 6},
 }
 
