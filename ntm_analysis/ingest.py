@@ -186,7 +186,7 @@ def _write_pack(cache: Path, entries: list[PackEntry]) -> Path:
     out = pa.BufferOutputStream()
     # no statistics (nothing is filtered); dictionary pages keep it small (the texts repeat)
     # without the cost of compression; row groups of PACK_ROW_GROUP rows, so that one
-    # workbook's rows are read without the rest of the pack (``_read_slot``)
+    # workbook's rows are read without the rest of the pack (``_read_pack`` of a slot)
     pq.write_table(ind.replace_schema_metadata(meta), out, compression="none",
                    write_statistics=False, row_group_size=PACK_ROW_GROUP)
     # the file is serialised in memory and written in one call under a name private to this
@@ -272,7 +272,7 @@ class _PackCache:
 
     def __init__(self, folder: Path | None, *, slices: bool = False) -> None:
         self.folder = folder
-        #: read each hit's own rows (``_read_slot``) instead of its whole pack: for a few
+        #: read each hit's own rows (its row groups) instead of its whole pack: for a few
         #: workbooks looked up among many (a report's), not for a folder's worth (an ingest)
         self.slices = slices
         self.written: set[str] = set()
