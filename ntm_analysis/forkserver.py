@@ -383,13 +383,8 @@ def serve(socket_path: str, listen_fd: int | None = None) -> int:
     # every batch's critical path) and each kernel setting a debugger up
     sys.modules.setdefault("debugpy", None)  # type: ignore[arg-type]
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is for the batch
-    import gc
-
-    # no collection while warming up (as the gc module advises a process that forks without
-    # exec): the imports and warm-up run faster, and leave no freed holes in the heap that
-    # the kernels would copy; the heap is frozen once warm and collection turned back on
-    gc.disable()
     import ctypes  # noqa: F401 - imported once here, used by every kernel
+    import gc
     import importlib
 
     import ipykernel.kernelapp  # noqa: F401 - what every kernel imports first
@@ -409,8 +404,8 @@ def serve(socket_path: str, listen_fd: int | None = None) -> int:
             failed.append(name)
     if failed:
         print(f"ntm fork server: warm-up steps failed: {failed}", file=sys.stderr)
+    gc.collect()
     gc.freeze()  # kernels inherit the heap; their collections skip it (fewer copied pages)
-    gc.enable()
 
     if listen_fd is None:
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

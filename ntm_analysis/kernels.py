@@ -41,8 +41,6 @@ WARM_IMPORTS: tuple[str, ...] = (
     "pandas", "matplotlib.pyplot", "IPython.display", "ntm_analysis.report_data",
     "ntm_analysis.charts", "ntm_analysis.report_money", "ntm_analysis.readiness",
     "ntm_analysis.report_params", "ntm_analysis.excel", "openpyxl",
-    # the Parquet cache a report reads its workbooks' tables through (about 8 ms to import)
-    "ntm_analysis.ingest", "ntm_analysis.money_cache", "pyarrow.parquet",
 )
 #: Seconds a run waits for its spare kernel to finish the warm-up imports.
 WARM_TIMEOUT = 60.0

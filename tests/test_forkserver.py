@@ -136,8 +136,8 @@ def test_two_runs_get_fresh_warm_kernels_of_their_own(tmp_path: Path) -> None:
     assert len(set(pids)) == 3 and os.getpid() not in pids
     for out, value in zip(outs, ("one", "two", "three"), strict=True):
         # warm from the first line (the template's imports; no debugpy, which only a
-        # debugger needs), garbage collection on (the template warms up without it) and the
-        # template's heap frozen, the run's environment, no state
+        # debugger needs), garbage collection on and the template's heap frozen, the run's
+        # environment, no state
         assert out[0].split()[1:] == ["True", "True", "False", "True", "True"]
         assert out[1:] == [f"{value} {tmp_path}", "fresh"]
     assert not server.alive() and server.process.returncode == 0
