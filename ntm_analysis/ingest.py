@@ -306,10 +306,11 @@ class _PackCache:
                     self._slots.setdefault(key, []).append(slot)
         return self._slots
 
-    def lookup(self, digest: str, year: int | None,
+    def lookup(self, digest: str, year: int | None, name: str,
                ) -> tuple[str, tuple[pa.Table, pa.Table] | None]:
         """The cache key of the workbook with SHA-256 ``digest`` read with ``year``, and its
-        ``(indicators, issues)`` tables if the cache has them.
+        ``(indicators, issues)`` tables if the cache has them, their provenance naming the
+        file ``name`` (a renamed copy keeps its rows).
 
         ``year`` is only the loader's default, for a sheet whose title, name and file name
         name no year; so when there are no tables read with ``year``, those read without one
@@ -322,25 +323,27 @@ class _PackCache:
             hit = self.get(_cache_key(digest, None))
             if hit is not None and _needs_default_year(hit[1]):
                 hit = None
-        return key, hit
+        if hit is None:
+            return key, None
+        return key, (_with_source_file(hit[0], name), _with_source_file(hit[1], name))
 
     def get(self, key: str) -> tuple[pa.Table, pa.Table] | None:
         """The ``(indicators, issues)`` tables of the workbook with ``key``, or None."""
         if self.folder is None:
             return None
         for pack, start, rows, issues in self._index().get(key, ()):
-            if self.slices:
+            if self.slices:  # the slot's rows alone
                 table = self._read_rows(pack, start, rows)
-                start = 0
-            else:
+            else:  # the whole pack, read once, sliced for each of its workbooks
                 if pack not in self._tables:
                     self._tables[pack] = self._read_rows(pack)
-                table = self._tables[pack]
+                whole = self._tables[pack]
+                table = whole.slice(start, rows) if whole is not None else None
             if table is None:
                 continue
             iss = _read_issues(pack, issues)
             if iss is not None:
-                return table.slice(start, rows), iss
+                return table, iss
             self._damaged.add(pack)
         return None
 
@@ -764,11 +767,10 @@ def load_raw_dir(raw_dir: str | os.PathLike[str], *,
         """Hash each workbook; take it from the cache, or yield it with its cache key."""
         for path in order:
             digests[path] = file_sha256(path)
-            key, hit = packs.lookup(digests[path], year) if cache else (None, None)
+            key, hit = (packs.lookup(digests[path], year, path.name) if cache
+                        else (None, None))
             if hit is not None:
-                # provenance names the file as found now (a renamed copy keeps its rows)
-                found[path] = (_with_source_file(hit[0], path.name),
-                               _with_source_file(hit[1], path.name))
+                found[path] = hit
                 hits.add(path)
                 continue
             if cache is not None and not misses:
@@ -856,10 +858,9 @@ def load_workbooks_cached(paths: Iterable[str | os.PathLike[str]], *,
             parsed.append(path.name)
             continue
         digests[path] = digest
-        key, hit = packs.lookup(digest, year)
+        key, hit = packs.lookup(digest, year, path.name)
         if hit is not None:
-            tables.append((_with_source_file(hit[0], path.name),
-                           _with_source_file(hit[1], path.name)))
+            tables.append(hit)
             cached.append(path.name)
             continue
         ind, iss = _parse_tables(path, year)
