@@ -24,10 +24,12 @@ The figures (seconds are wall-clock):
 * ``batch``: ``reports``, ``workers``, ``seconds``, ``serial_seconds`` (one worker as a batch
   runs by default: its spare kernel starts while the previous report runs, on the second core)
   and ``strict_serial_seconds`` (one worker, no spare kernel: one report strictly after the
-  other, with plain kernels); batches fork their kernels from a warm template unless
-  ``--no-fork-kernels`` (``fork_kernels`` in the JSON); ``speedup`` is
-  ``serial_seconds / seconds`` and ``strict_speedup``
-  ``strict_serial_seconds / seconds`` (``speedup_basis`` says so in the JSON); the CPU seconds
+  other, with plain kernels, run once); batches fork their kernels from a warm template unless
+  ``--no-fork-kernels`` (``fork_kernels`` in the JSON). The 2-worker and 1-worker batches run
+  as ``repeat`` pairs, taking turns at going first (``seconds_runs``, ``serial_seconds_runs``);
+  ``seconds`` and ``serial_seconds`` are their medians, ``speedup`` the median of each pair's
+  ``serial / parallel`` and ``strict_speedup`` ``strict_serial_seconds / seconds``
+  (``speedup_basis`` says so in the JSON); the CPU seconds
   per report of each (``cpu_seconds_per_report``, ``serial_…``, ``strict_serial_…``: this
   process, its workers and their kernels, which a busy machine does not inflate as it does
   wall-clock time) with the ``load_average`` at the end.
@@ -217,21 +219,18 @@ def _cpu_since(before: float) -> float:
 
 
 def bench_batch(raw: Path, work: Path, reports: int, workers: int,
-                notebook: Path, fork_kernels: bool = True) -> dict[str, object]:
+                notebook: Path, fork_kernels: bool = True,
+                repeat: int = 1) -> dict[str, object]:
+    from statistics import median
+
     from ntm_analysis.batch import plan_from_raw_dir, run_batch
     from ntm_analysis.ingest import CACHE_DIR
     from ntm_analysis.money_cache import MONEY_GLOB
 
     plan = plan_from_raw_dir(raw, processed_dir=work / "processed")
     plan.runs = plan.runs[:reports]
-    timings, cpu = {}, {}
-    # "serial" is one worker as a batch runs it by default: its spare kernel starts (and
-    # imports) while the previous report runs, on the second core; "strict_serial" is one
-    # worker without spare kernels, one report strictly after the other, with plain kernels
-    # (no fork server): the reference of every change to how kernels start
-    for label, n, spares, forks in (("parallel", workers, True, fork_kernels),
-                                    ("serial", 1, True, fork_kernels),
-                                    ("strict_serial", 1, False, False)):
+
+    def one(label: str, n: int, spares: bool, forks: bool) -> tuple[float, float]:
         # each run starts from the same cache: the plan's packs, and no workbook's budget and
         # income tables (which the first run would otherwise leave for the others to read)
         for entry in (work / "processed" / CACHE_DIR).glob(MONEY_GLOB):
@@ -239,28 +238,49 @@ def bench_batch(raw: Path, work: Path, reports: int, workers: int,
         start, times = time.perf_counter(), _cpu_now()
         result = run_batch(plan, notebook=notebook, out_dir=work / f"batch_{label}", workers=n,
                            resume=False, spare_kernels=spares, fork_kernels=forks)
-        timings[label] = time.perf_counter() - start
-        cpu[label] = _cpu_since(times)
+        seconds, cpu = time.perf_counter() - start, _cpu_since(times)
         failed = [o for o in result.outcomes if o.status != "ok"]
         if failed:
             raise SystemExit(f"batch run failed: {failed[0].run_id}: {failed[0].error}")
+        return seconds, cpu
+
+    # "serial" is one worker as a batch runs it by default: its spare kernel starts (and
+    # imports) while the previous report runs, on the second core. The two batches are run
+    # ``repeat`` times as pairs, taking turns at going first, so that a slow spell of the host
+    # slows both of a pair and a drift over the pairs favours neither; the figures are the
+    # medians, the speed-up the median of the pairs' ratios. "strict_serial" (once) is one
+    # worker without spare kernels, one report strictly after the other, with plain kernels
+    # (no fork server): the reference of every change to how kernels start.
+    runs: dict[str, list[tuple[float, float]]] = {"parallel": [], "serial": []}
+    for i in range(max(1, repeat)):
+        order = [("parallel", workers), ("serial", 1)]
+        for label, n in order[::-1] if i % 2 else order:
+            runs[label].append(one(label, n, True, fork_kernels))
+    strict_seconds, strict_cpu = one("strict_serial", 1, False, False)
+    par = [s for s, _ in runs["parallel"]]
+    ser = [s for s, _ in runs["serial"]]
     n_runs = max(len(plan.runs), 1)
-    return {"reports": len(plan.runs), "workers": workers,
-            "seconds": round(timings["parallel"], 3),
-            "serial_seconds": round(timings["serial"], 3),
-            "strict_serial_seconds": round(timings["strict_serial"], 3),
-            "seconds_per_report": round(timings["parallel"] / n_runs, 3),
-            "speedup": round(timings["serial"] / max(timings["parallel"], 1e-9), 2),
-            "strict_speedup": round(timings["strict_serial"] / max(timings["parallel"], 1e-9), 2),
-            "speedup_basis": "speedup: serial_seconds (1 worker, spare kernels on, as a batch "
-                             "runs by default); strict_speedup: strict_serial_seconds (1 worker, "
-                             "no spare kernel, plain kernels)",
+    seconds = median(par)
+    return {"reports": len(plan.runs), "workers": workers, "repeat": len(par),
+            "seconds": round(seconds, 3),
+            "serial_seconds": round(median(ser), 3),
+            "strict_serial_seconds": round(strict_seconds, 3),
+            "seconds_per_report": round(seconds / n_runs, 3),
+            "speedup": _median_ratio(ser, par),
+            "strict_speedup": round(strict_seconds / max(seconds, 1e-9), 2),
+            "speedup_basis": "speedup: the median over the repeats of serial_seconds (1 worker, "
+                             "spare kernels on, as a batch runs by default) over seconds; "
+                             "strict_speedup: strict_serial_seconds (1 worker, no spare kernel, "
+                             "plain kernels, once) over the median seconds",
+            "seconds_runs": [round(x, 3) for x in par],
+            "serial_seconds_runs": [round(x, 3) for x in ser],
             "fork_kernels": fork_kernels,
             # CPU seconds of the batch (this process, its workers and their kernels): what a
-            # report costs whatever else the machine is doing
-            "cpu_seconds_per_report": round(cpu["parallel"] / n_runs, 3),
-            "serial_cpu_seconds_per_report": round(cpu["serial"] / n_runs, 3),
-            "strict_serial_cpu_seconds_per_report": round(cpu["strict_serial"] / n_runs, 3),
+            # report costs whatever else the machine is doing (medians)
+            "cpu_seconds_per_report": round(median(c for _, c in runs["parallel"]) / n_runs, 3),
+            "serial_cpu_seconds_per_report": round(
+                median(c for _, c in runs["serial"]) / n_runs, 3),
+            "strict_serial_cpu_seconds_per_report": round(strict_cpu / n_runs, 3),
             "load_average": [round(x, 2) for x in os.getloadavg()],
             "notebook": notebook.name}
 
@@ -299,8 +319,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                              "worker's warm template (the reference before the fork server)")
     parser.add_argument("--work", type=Path, default=None, help="keep generated files here")
     parser.add_argument("--repeat", type=int, default=3,
-                        help="cold ingests (each in a new process) and raw reads, interleaved;"
-                             " the figures are their medians (default: 3)")
+                        help="cold ingests (each in a new process) and raw reads, interleaved,"
+                             " and pairs of batches (2 workers, 1 worker), taking turns at"
+                             " going first; the figures are their medians (default: 3)")
     parser.add_argument("--ingest-once", nargs=2, type=Path, metavar=("RAW", "PROCESSED"),
                         help=argparse.SUPPRESS)  # one cold ingest, as JSON (the repeats' run)
     args = parser.parse_args(argv)
@@ -337,9 +358,11 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         out["attainment"] = bench_attainment(indicators, size["attainment_rows"])
         log(f"  {out['attainment']}")
         if size["reports"] > 0:
-            log(f"batch with {notebook.name} ...")
+            log(f"batch with {notebook.name} ({args.repeat} pairs of batches, then one strict"
+                " serial) ...")
             out["batch"] = bench_batch(raw, work, size["reports"], args.workers, notebook,
-                                       fork_kernels=not args.no_fork_kernels)
+                                       fork_kernels=not args.no_fork_kernels,
+                                       repeat=args.repeat)
             log(f"  {out['batch']}")
     if args.json:
         print(json.dumps(out, ensure_ascii=False))

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -34,3 +36,30 @@ def test_benchmark_tiny_json(tmp_path) -> None:
     assert "batch" not in out  # --reports 0
     # generated input stays in the work folder, nothing in the repository
     assert not (ROOT / "raw").exists()
+
+
+def test_benchmark_batch_pairs_json(tmp_path) -> None:
+    """The batch part: pairs of batches (2 workers, 1 worker) taking turns, then one strict
+    serial batch; the figures are the pairs' medians, the speed-up the median of their ratios."""
+    from statistics import median
+
+    notebook = ROOT / "tests" / "data" / "notebooks" / "batch_fixture.ipynb"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--json", "--communes", "3",
+         "--attainment-rows", "1000", "--reports", "2", "--workers", "2", "--repeat", "2",
+         "--notebook", str(notebook), "--work", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, check=True)
+    batch = json.loads(proc.stdout.strip().splitlines()[-1])["batch"]
+    assert batch["reports"] == 2 and batch["workers"] == 2
+    assert batch["repeat"] == 2 == len(batch["seconds_runs"]) == len(batch["serial_seconds_runs"])
+    pairs = list(zip(batch["serial_seconds_runs"], batch["seconds_runs"], strict=True))
+    assert batch["speedup"] == pytest.approx(median(s / p for s, p in pairs), abs=0.006)
+    assert batch["seconds"] == pytest.approx(median(batch["seconds_runs"]), abs=0.001)
+    assert batch["serial_seconds"] == pytest.approx(median(batch["serial_seconds_runs"]),
+                                                    abs=0.001)
+    assert batch["strict_serial_seconds"] > 0 and batch["cpu_seconds_per_report"] > 0
+    assert batch["notebook"] == notebook.name
+    # every batch wrote its reports: the last pair's, and the strict serial one's
+    for label in ("parallel", "serial", "strict_serial"):
+        manifests = list((tmp_path / f"batch_{label}").glob("*/manifest.json"))
+        assert len(manifests) == 2, label
