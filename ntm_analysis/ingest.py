@@ -14,7 +14,8 @@ itself: the tables read without a year serve every year when no sheet needed one
 
 At the end of each run the cache is pruned from what the lookups learnt (no pack is opened
 again): a pack none of whose workbooks is in the raw folder any longer (with this package
-version; any year) is deleted, and so is one that is damaged or of another kind; files of the
+version; any year) is deleted, and so is one that is damaged or of another kind (not one the
+system failed to read: an I/O error or a missing permission is not a damaged pack); files of the
 previous layout (one per workbook) and temporaries older than an hour (left by a killed
 process) go too, and so do the budget and income tables kept for a workbook
 (``money_cache``) that is no longer in the raw folder or of another package version. A pack
@@ -229,9 +230,33 @@ def _write_atomically(path: Path, data: Any) -> None:
 PackSlot = tuple[Path, int, int, bytes]
 
 
+class _PackUnreadable(Exception):
+    """A pack could not be read for a reason of the system, not of its content (no
+    permission, an I/O error, too many open files, gone since it was listed): its workbooks
+    are parsed again, and the file is not taken for damaged (it is kept)."""
+
+
+def _is_system_error(error: BaseException) -> bool:
+    """Whether ``error`` comes from the operating system (an ``OSError`` with an ``errno``),
+    not from a file's content: pyarrow raises a damaged footer as an ``OSError`` without one.
+
+    Examples
+    --------
+    >>> import errno
+    >>> _is_system_error(OSError(errno.EIO, "Input/output error"))
+    True
+    >>> _is_system_error(OSError("Couldn't deserialize thrift: invalid data"))
+    False
+    """
+    return isinstance(error, OSError) and error.errno is not None
+
+
 def _read_index(path: Path) -> tuple[bytes, list[tuple[str, PackSlot]]] | None:
     """The index of a pack (its raw bytes, and each workbook's key and slot), read from the
-    footer alone; None when the file is not a whole pack (damaged, vanished, another kind)."""
+    footer alone; None when the file is not a whole pack (damaged, another kind).
+
+    Raises ``_PackUnreadable`` when the system failed to read it (``_is_system_error``).
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -245,6 +270,8 @@ def _read_index(path: Path) -> tuple[bytes, list[tuple[str, PackSlot]]] | None:
                 or sum(sizes) != len(issues):
             raise ValueError("index does not match the pack")
     except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as error:
+        if _is_system_error(error):
+            raise _PackUnreadable(path) from error
         log.debug("cache file %s unusable (%s); its workbooks are parsed again", path.name,
                   error)
         return None
@@ -261,7 +288,9 @@ class _PackCache:
     The first lookup lists the folder and reads every pack's footer into a map from cache key
     to slots; a hit reads its pack's rows once (later hits in the same pack slice them). A
     pack that is damaged, holds another schema, or vanishes or changes after its footer was
-    read, serves nothing: its workbooks are parsed again.
+    read, serves nothing: its workbooks are parsed again. So does one the system fails to read
+    (an I/O error, no permission, too many open files: ``_PackUnreadable``), which is not taken
+    for damaged: ``prune`` keeps it, and a later run reads it again.
 
     The folder is listed once per run (``names``): that listing counts the workbooks the packs
     hold (``size``), finds the packs to index and the files ``prune`` looks at. What the lookups
@@ -296,7 +325,12 @@ class _PackCache:
         if self._slots is None:
             self._slots = {}
             for pack, _ in _packs(self.folder, self.names):
-                found = _read_index(pack)
+                try:
+                    found = _read_index(pack)
+                except _PackUnreadable as error:  # not indexed: serves nothing, not pruned
+                    log.debug("cache file %s not read (%s); its workbooks are parsed again",
+                              pack.name, error.__cause__)
+                    continue
                 if found is None:
                     self._damaged.add(pack)
                     continue
@@ -357,6 +391,10 @@ class _PackCache:
             # another run wrote it anew since its footer was read: whole, so not pruned
             log.debug("cache file %s changed since its index was read; its workbooks are "
                       "parsed again", pack.name)
+            return None
+        except _PackUnreadable as error:  # the system's failure, not the pack's: kept
+            log.debug("cache file %s not read (%s); its workbooks are parsed again",
+                      pack.name, error.__cause__)
             return None
         if table is None:
             self._damaged.add(pack)
@@ -423,7 +461,8 @@ def _read_pack(path: Path, raw_index: bytes, start: int = 0,
     """The indicator rows of a pack whose index is still ``raw_index`` (``rows`` of them from
     ``start``, read from the row groups that hold them; all by default), or None if unusable.
 
-    Raises ``_PackRewritten`` when the file under ``path`` holds another index by now.
+    Raises ``_PackRewritten`` when the file under ``path`` holds another index by now, and
+    ``_PackUnreadable`` when the system failed to read it (``_is_system_error``).
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -449,6 +488,8 @@ def _read_pack(path: Path, raw_index: bytes, start: int = 0,
                 ind = file.read_row_groups([i for i, _ in groups]).slice(start - groups[0][1],
                                                                          rows)
     except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as error:
+        if _is_system_error(error):
+            raise _PackUnreadable(path) from error
         log.debug("cache file %s unusable (%s); its workbooks are parsed again", path.name,
                   error)
         return None

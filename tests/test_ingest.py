@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
+import resource
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -317,6 +322,59 @@ def test_a_damaged_or_vanished_pack_means_its_workbooks_are_parsed(
     again = load_raw_dir(raw, processed_dir=processed, workers=1)
     pd.testing.assert_frame_equal(again.result.indicators, serial.result.indicators)
     pd.testing.assert_frame_equal(again.result.issues, serial.result.issues)
+
+
+@contextlib.contextmanager
+def _no_file_can_be_opened() -> Iterator[None]:
+    """A real failure of the system: this process may open no more files (EMFILE) inside."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    highest = max(int(fd) for fd in os.listdir("/proc/self/fd"))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (highest + 1, hard))
+    fillers = []  # the free descriptor numbers below the limit, taken
+    try:
+        while True:
+            try:
+                fillers.append(os.open(os.devnull, os.O_RDONLY))
+            except OSError as error:
+                assert error.errno == errno.EMFILE, error
+                break
+        yield
+    finally:
+        for fd in fillers:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs Linux's /proc")
+def test_a_pack_the_system_fails_to_read_is_kept(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An I/O failure (here: too many open files) is not a damaged pack: it serves nothing,
+    but is neither marked damaged nor pruned, and the next run is served by it."""
+    from ntm_analysis.fsio import file_sha256
+
+    raw, names, serial, processed = _packed_province(tmp_path, monkeypatch)
+    load_raw_dir(raw, processed_dir=processed, workers=2)
+    cache = processed / "cache"
+    packs = sorted(cache.iterdir())
+    assert len(packs) > 1
+    digests = [file_sha256(p) for p in sorted(raw.glob("*.xlsx"))]
+    # the footers cannot be read: nothing is indexed, nothing is taken for damaged
+    footers = ingest._PackCache(cache, slices=True)
+    assert footers.names  # listed before the failure
+    with _no_file_can_be_opened():
+        assert footers._index() == {}
+    assert footers._damaged == set() and footers.prune(digests) == []
+    # the footers were read, the rows cannot be: the same (whole pack, or its rows alone)
+    for slices in (False, True):
+        rows = ingest._PackCache(cache, slices=slices)
+        key = next(iter(rows._index()))
+        with _no_file_can_be_opened():
+            assert rows.get(key) is None
+        assert rows._damaged == set() and rows.prune(digests) == []
+    assert sorted(cache.iterdir()) == packs
+    again = load_raw_dir(raw, processed_dir=processed, workers=1)
+    assert again.parsed == [] and sorted(again.cached) == names
+    pd.testing.assert_frame_equal(again.result.indicators, serial.result.indicators)
 
 
 # --- pruning: what the cache holds beyond the raw folder's current workbooks goes ---------
