@@ -42,7 +42,7 @@ ingest: $(VENV)/.installed
 	$(BIN)/ntm ingest data/raw
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check ntm_analysis tests
+	$(BIN)/ruff check ntm_analysis tests notebooks benchmarks
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
