@@ -375,6 +375,19 @@ def test_a_pack_the_system_fails_to_read_is_kept(
     again = load_raw_dir(raw, processed_dir=processed, workers=1)
     assert again.parsed == [] and sorted(again.cached) == names
     pd.testing.assert_frame_equal(again.result.indicators, serial.result.indicators)
+    # whereas a damaged footer, which pyarrow raises as an OSError too (without an errno),
+    # is a damaged pack: pruned
+    data = bytearray(packs[0].read_bytes())
+    footer = int.from_bytes(data[-8:-4], "little")
+    data[-8 - footer:-8 - footer + 8] = b"\xff" * 8
+    packs[0].write_bytes(bytes(data))
+    with pytest.raises(OSError, match="thrift") as raised:
+        pq.read_metadata(packs[0])
+    assert raised.value.errno is None
+    damaged = ingest._PackCache(cache)
+    damaged._index()
+    assert damaged._damaged == {packs[0]}
+    assert damaged.prune(digests) == [packs[0].name]
 
 
 # --- pruning: what the cache holds beyond the raw folder's current workbooks goes ---------
