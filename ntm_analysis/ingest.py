@@ -58,7 +58,7 @@ from ntm_analysis.load import (
     load_workbook_tables,
     warm_package_tables,
 )
-from ntm_analysis.money_cache import MONEY_NAME
+from ntm_analysis.money_cache import MONEY_NAME, entry_name
 from ntm_analysis.outputs import atomic_path, temporary_beside
 from ntm_analysis.schema import (
     Ind,
@@ -400,17 +400,20 @@ class _PackCache:
             self._damaged.add(pack)
         return table
 
-    def prune(self, digests: Iterable[str]) -> list[str]:
+    def prune(self, digests: Iterable[str], money: set[str] | None = None) -> list[str]:
         """Delete the cache files this run found outdated; return their names (sorted).
 
-        ``digests`` are the SHA-256 of every workbook of the run (the whole raw folder). A
+        ``digests`` are the SHA-256 of every workbook of the run (the whole raw folder), and
+        ``money`` the names of their money tables (``money_cache.entry_name`` of each digest
+        and file name; None: any file name of a digest in ``digests`` is current). A
         pack is kept while one of its keys is live (``_is_live``: a workbook of ``digests``
         and this package version, any year), and whole: a partly outdated pack is not
         rewritten, so every pack kept holds a current workbook and there are at most as many
         packs as workbooks. Deleted: the packs indexed in this run that are not live or not
         readable as packs (damaged, another kind; a pack not indexed, as when there was no
         lookup, is left alone), the money tables (``money_cache``) of workbooks not in
-        ``digests`` or of another version, files of the previous layout and temporaries older
+        ``digests`` or of another version (or not in ``money``: a renamed workbook's, kept
+        under its old name), files of the previous layout and temporaries older
         than ``TMP_MAX_AGE``. Nothing else in the folder is touched, and a pack written by this
         run never. A deletion that fails (the file is gone already, no permission) is logged
         at debug level and skipped.
@@ -425,9 +428,10 @@ class _PackCache:
         # a temporary or an old file is found by its name: only those few are looked at closer
         oldest = time.time() - TMP_MAX_AGE
         for name in self.names:
-            money = MONEY_NAME.fullmatch(name)
-            if money is not None:  # a workbook's budget and income tables (money_cache)
-                if money[1] not in live or money[2] != __version__:
+            entry = MONEY_NAME.fullmatch(name)
+            if entry is not None:  # a workbook's budget and income tables (money_cache)
+                if (entry[1] not in live or entry[2] != __version__
+                        or (money is not None and name not in money)):
                     doomed.add(self.folder / name)
                 continue
             temporary = _TEMPORARY.fullmatch(name) is not None
@@ -862,7 +866,8 @@ def load_raw_dir(raw_dir: str | os.PathLike[str], *,
         tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     written.append(out / "ingest.json")
     # the combined files are in place: what the cache holds beyond them can go
-    pruned = packs.prune(hashed.values())
+    pruned = packs.prune(hashed.values(),
+                         money={entry_name(digest, p.name) for p, digest in hashed.items()})
     return IngestReport(result, parsed, cached, written, pruned, hashed)
 
 

@@ -13,7 +13,8 @@ them the workbook has: "no budget table" is remembered as well as a table.
 A cache file that cannot be read (damaged, of another format) is a miss: the workbook is read
 and the file written anew. A file that cannot be written (a read-only folder) only costs the
 read next time. The ingest's pruning (``ingest._PackCache.prune``) deletes the files of
-workbooks no longer in the raw folder and of other package versions.
+workbooks no longer in the raw folder (or renamed: the file under the old name serves nothing)
+and of other package versions.
 """
 
 from __future__ import annotations

@@ -136,6 +136,27 @@ def test_the_ingest_prunes_entries_of_workbooks_gone_and_of_other_versions(
     assert {p.name for p in _entries(processed)} == kept
 
 
+def test_the_ingest_prunes_the_entry_of_a_renamed_workbook(raw: Path, tmp_path: Path) -> None:
+    """The entry's name holds the file name (its tables' provenance names the file): once the
+    workbook is renamed, the entry under the old name serves nothing, and the ingest removes
+    it; the entries of the other workbooks stay."""
+    processed = tmp_path / "processed"
+    load_money(_paths(raw), year=2024, processed_dir=processed)
+    before = {p.name for p in _entries(processed)}
+    digest = money_cache.file_sha256(raw / "kp_thu_nhap.xlsx")
+    old = money_cache.entry_name(digest, "kp_thu_nhap.xlsx")
+    assert old in before
+    (raw / "kp_thu_nhap.xlsx").rename(raw / "kp_thu_nhap_2024.xlsx")
+    report = load_raw_dir(raw, processed_dir=processed)
+    assert old in report.pruned
+    assert {p.name for p in _entries(processed)} == before - {old}
+    # the renamed workbook's tables are read (and kept) under its new name, naming it
+    renamed = load_money(_paths(raw), year=2024, processed_dir=processed)
+    new = money_cache.entry_name(digest, "kp_thu_nhap_2024.xlsx")
+    assert {p.name for p in _entries(processed)} == before - {old} | {new}
+    _assert_same(renamed, load_money(_paths(raw), year=2024))
+
+
 def test_a_report_reads_its_money_tables_through_the_cache(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     raw = tmp_path / "raw"
