@@ -57,6 +57,7 @@ from ntm_analysis.load import (
     _error_frame,
     load_workbook_tables,
     warm_package_tables,
+    year_in,
 )
 from ntm_analysis.money_cache import MONEY_NAME, entry_name
 from ntm_analysis.outputs import atomic_path, temporary_beside
@@ -105,6 +106,12 @@ class IngestReport:
 
 def _cache_key(digest: str, year: int | None) -> str:
     return f"{digest[:32]}-{year or 'auto'}-{__version__}"
+
+
+def _workbook_key(digest: str, year: int | None, name: str) -> str:
+    """The cache key of the workbook named ``name`` with SHA-256 ``digest``, read with the
+    default ``year``: a year in its file name comes before that default (``load.year_in``)."""
+    return _cache_key(digest, year_in(name) or year)
 
 
 #: The shape of a cache key (``_cache_key``): the workbook's digest, the year, the version.
@@ -349,12 +356,15 @@ class _PackCache:
         ``year`` is only the loader's default, for a sheet whose title, name and file name
         name no year; so when there are no tables read with ``year``, those read without one
         serve too, unless they have a sheet that needed the default (a ``no_year`` issue):
-        a report of 2024 reads what ``ntm ingest`` cached.
+        a report of 2024 reads what ``ntm ingest`` cached. A year in the file name comes
+        before that default (``load.year_in``), so it is the year of the key: the rows of
+        ``xa_2023.xlsx`` do not serve a renamed copy ``xa_2024.xlsx``, whose sheets without a
+        year of their own are of 2024.
         """
-        key = _cache_key(digest, year)
+        key, auto = _workbook_key(digest, year, name), _cache_key(digest, None)
         hit = self.get(key)
-        if hit is None and year is not None:
-            hit = self.get(_cache_key(digest, None))
+        if hit is None and key != auto:
+            hit = self.get(auto)
             if hit is not None and _needs_default_year(hit[1]):
                 hit = None
         if hit is None:

@@ -318,6 +318,21 @@ class _LazyRows:
         return self._done[r]
 
 
+def year_in(text: str) -> int | None:
+    """The first year (1950–2099) ``text`` names, as digits standing alone, or None.
+
+    The loader takes a sheet's year from its title, its sheet name or its file name, in that
+    order (``_SheetLoader.find_year``), so a file name's year is the default of every sheet.
+
+    Examples
+    --------
+    >>> year_in("kim_phuong_2024.xlsx"), year_in("phu_bieu_12.xlsx")
+    (2024, None)
+    """
+    m = _YEAR.search(text)
+    return int(m.group(1)) if m else None
+
+
 class _SheetLoader:
     """Turns one sheet grid into tidy rows and issues."""
 
@@ -669,8 +684,8 @@ class _SheetLoader:
             if m := _YEAR_WORD.search(key):
                 return int(m.group(1))
         for source in (title, self.grid.name, self.file):
-            if m := _YEAR.search(source):
-                return int(m.group(1))
+            if (found := year_in(source)) is not None:
+                return found
         return self.default_year
 
     # -- rows ---------------------------------------------------------------------------------

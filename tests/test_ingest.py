@@ -397,7 +397,8 @@ def _keys(raw: Path, year: int | None = None) -> dict[str, str]:
     """Each workbook's cache key (with ``year``), by file name."""
     from ntm_analysis.fsio import file_sha256
 
-    return {p.name: ingest._cache_key(file_sha256(p), year) for p in sorted(raw.glob("*.xls*"))}
+    return {p.name: ingest._workbook_key(file_sha256(p), year, p.name)
+            for p in sorted(raw.glob("*.xls*"))}
 
 
 def _held(cache: Path) -> dict[str, list[str]]:
@@ -486,8 +487,9 @@ def test_a_pack_is_kept_while_one_of_its_workbooks_is_current(
 
 def test_a_run_with_another_year_keeps_the_packs_of_the_same_workbooks(tmp_path: Path) -> None:
     """The year a run is given only matters to a workbook that names no year of its own: the
-    others are served from the packs read without a year; the one without is parsed again for
-    the year and both its packs are kept; removed from the folder, it takes both with it."""
+    others (whose file names name 2024) are served from their packs; the one without is parsed
+    again for the year and both its packs are kept; removed from the folder, it takes both
+    with it."""
     raw, processed = tmp_path / "raw", tmp_path / "processed"
     write_province(raw, communes=3, hamlets=(1, 1), seed=23)
     shutil.copy(NO_YEAR_WORKBOOK, raw / NO_YEAR_WORKBOOK.name)
@@ -509,7 +511,33 @@ def test_a_run_with_another_year_keeps_the_packs_of_the_same_workbooks(tmp_path:
     (raw / NO_YEAR_WORKBOOK.name).unlink()
     report = load_raw_dir(raw, processed_dir=processed, year=2023, workers=1)
     assert report.parsed == [] and report.pruned == sorted(ingest._pack_name([k]) for k in keys)
-    assert len(list(cache.iterdir())) == 3  # the three communes, read without a year
+    assert len(list(cache.iterdir())) == 3  # the three communes' packs
+
+
+def test_a_renamed_copy_naming_another_year_is_parsed_for_it(tmp_path: Path) -> None:
+    """A sheet without a year of its own takes its file name's: the cached rows of
+    ``xa_2023.xlsx`` must not serve the same content renamed ``xa_2024.xlsx`` (by the ingest
+    or by a report's ``load_workbooks_cached``), while a rename keeping the year is served."""
+    from ntm_analysis.load import load_workbooks
+
+    raw, processed = tmp_path / "raw", tmp_path / "processed"
+    raw.mkdir()
+    shutil.copy(NO_YEAR_WORKBOOK, raw / "xa_2023.xlsx")
+    first = load_raw_dir(raw, processed_dir=processed, workers=1)
+    assert first.result.indicators[Ind.year].eq(2023).all()
+    (raw / "xa_2023.xlsx").rename(raw / "xa_2024.xlsx")
+    renamed = load_raw_dir(raw, processed_dir=processed, workers=1)
+    assert renamed.parsed == ["xa_2024.xlsx"] and renamed.cached == []
+    fresh = load_workbooks([raw / "xa_2024.xlsx"])
+    pd.testing.assert_frame_equal(renamed.result.indicators, fresh.indicators)
+    assert fresh.indicators[Ind.year].eq(2024).all()
+    # the same year under another name: served, provenance naming the new file
+    (raw / "xa_2024.xlsx").rename(raw / "ban_2024_xa.xlsx")
+    report = ingest.load_workbooks_cached([raw / "ban_2024_xa.xlsx"], processed_dir=processed,
+                                          year=2025)
+    assert report.cached == ["ban_2024_xa.xlsx"] and report.parsed == []
+    pd.testing.assert_frame_equal(report.result.indicators,
+                                  load_workbooks([raw / "ban_2024_xa.xlsx"]).indicators)
 
 
 def test_packs_of_another_version_are_pruned(tmp_path: Path,
@@ -694,7 +722,7 @@ def test_explicit_workbooks_without_a_cache_to_read_or_write(tmp_path: Path,
     paths = find_workbooks(raw)
     want = load_workbooks(paths, year=2024)
     pack = processed / "cache" / ingest._pack_name(
-        [ingest._cache_key(ingest.file_sha256(paths[1]), None)])
+        [ingest._workbook_key(ingest.file_sha256(paths[1]), None, paths[1].name)])
     pack.write_bytes(pack.read_bytes()[:-100])  # its footer cut off
     parsed = _parse_spy(monkeypatch)
     got = ingest.load_workbooks_cached(paths, processed_dir=processed, year=2024)
