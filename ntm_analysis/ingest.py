@@ -35,7 +35,7 @@ import os
 import re
 import stat
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import cache, cached_property
@@ -410,27 +410,28 @@ class _PackCache:
             self._damaged.add(pack)
         return table
 
-    def prune(self, digests: Iterable[str], money: set[str] | None = None) -> list[str]:
+    def prune(self, workbooks: Mapping[Path, str]) -> list[str]:
         """Delete the cache files this run found outdated; return their names (sorted).
 
-        ``digests`` are the SHA-256 of every workbook of the run (the whole raw folder), and
-        ``money`` the names of their money tables (``money_cache.entry_name`` of each digest
-        and file name; None: any file name of a digest in ``digests`` is current). A
+        ``workbooks`` are every workbook of the run (the whole raw folder), each with its
+        SHA-256. A
         pack is kept while one of its keys is live (``_is_live``: a workbook of ``digests``
         and this package version, any year), and whole: a partly outdated pack is not
         rewritten, so every pack kept holds a current workbook and there are at most as many
         packs as workbooks. Deleted: the packs indexed in this run that are not live or not
         readable as packs (damaged, another kind; a pack not indexed, as when there was no
-        lookup, is left alone), the money tables (``money_cache``) of workbooks not in
-        ``digests`` or of another version (or not in ``money``: a renamed workbook's, kept
-        under its old name), files of the previous layout and temporaries older
+        lookup, is left alone), the money tables (``money_cache``) other than those of
+        ``workbooks`` with this version (``entry_name`` of each digest and file name: those of
+        workbooks gone or changed, of another version, and a renamed workbook's, kept under
+        its old name), files of the previous layout and temporaries older
         than ``TMP_MAX_AGE``. Nothing else in the folder is touched, and a pack written by this
         run never. A deletion that fails (the file is gone already, no permission) is logged
         at debug level and skipped.
         """
         if self.folder is None:
             return []
-        live = {digest[:32] for digest in digests}
+        live = {digest[:32] for digest in workbooks.values()}
+        money = {entry_name(digest, path.name) for path, digest in workbooks.items()}
         doomed = set(self._damaged) | {
             pack for pack, keys in self._keys.items()
             if not any(_is_live(key, live) for key in keys)}
@@ -438,10 +439,8 @@ class _PackCache:
         # a temporary or an old file is found by its name: only those few are looked at closer
         oldest = time.time() - TMP_MAX_AGE
         for name in self.names:
-            entry = MONEY_NAME.fullmatch(name)
-            if entry is not None:  # a workbook's budget and income tables (money_cache)
-                if (entry[1] not in live or entry[2] != __version__
-                        or (money is not None and name not in money)):
+            if MONEY_NAME.fullmatch(name):  # a workbook's budget and income tables
+                if name not in money:
                     doomed.add(self.folder / name)
                 continue
             temporary = _TEMPORARY.fullmatch(name) is not None
@@ -876,8 +875,7 @@ def load_raw_dir(raw_dir: str | os.PathLike[str], *,
         tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     written.append(out / "ingest.json")
     # the combined files are in place: what the cache holds beyond them can go
-    pruned = packs.prune(hashed.values(),
-                         money={entry_name(digest, p.name) for p, digest in hashed.items()})
+    pruned = packs.prune(hashed)
     return IngestReport(result, parsed, cached, written, pruned, hashed)
 
 

@@ -357,7 +357,7 @@ def test_a_pack_the_system_fails_to_read_is_kept(
     cache = processed / "cache"
     packs = sorted(cache.iterdir())
     assert len(packs) > 1
-    digests = [file_sha256(p) for p in sorted(raw.glob("*.xlsx"))]
+    digests = {p: file_sha256(p) for p in sorted(raw.glob("*.xlsx"))}
     # the footers cannot be read: nothing is indexed, nothing is taken for damaged
     footers = ingest._PackCache(cache, slices=True)
     assert footers.names  # listed before the failure
