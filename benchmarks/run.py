@@ -46,6 +46,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 READINESS_NOTEBOOK = ROOT / "notebooks" / "10_readiness.ipynb"
@@ -81,7 +85,18 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def ingest_once(raw: Path, processed: Path) -> dict[str, object]:
+class IngestOnce(TypedDict):
+    """What one cold ingest (``ingest_once``) measured."""
+
+    seconds: float
+    cpu_seconds: float
+    peak_rss_mb: float
+    rows: int
+    workbooks: int
+    cached: int
+
+
+def ingest_once(raw: Path, processed: Path) -> IngestOnce:
     """One cold ingest of ``raw`` in this process (a fresh one): its wall-clock and CPU seconds
     (its pool workers' included), its peak memory, the rows and workbooks read."""
     from ntm_analysis.catalogue import load_catalogue
@@ -99,7 +114,7 @@ def ingest_once(raw: Path, processed: Path) -> dict[str, object]:
             "cached": len(report.cached)}
 
 
-def _cold_ingest(raw: Path, processed: Path) -> dict[str, object]:
+def _cold_ingest(raw: Path, processed: Path) -> IngestOnce:
     """``ingest_once`` in a new interpreter, after emptying the cache: every repeat is the
     first ingest of its process, on a cold cache, as ``ntm ingest`` runs."""
     import subprocess
@@ -110,7 +125,7 @@ def _cold_ingest(raw: Path, processed: Path) -> dict[str, object]:
                           capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise SystemExit(f"benchmark: the ingest failed:\n{proc.stderr.strip()}")
-    once: dict[str, object] = json.loads(proc.stdout.strip().splitlines()[-1])
+    once: IngestOnce = json.loads(proc.stdout.strip().splitlines()[-1])
     if once["cached"]:  # the figure is a cold read: a workbook from the cache would flatter it
         raise SystemExit(f"benchmark: {once['cached']} workbook(s) came from the cache; "
                          "the ingest figure must be a cold read")
@@ -142,7 +157,8 @@ def _median_ratio(values: list[float], floors: list[float]) -> float:
     return round(median(v / max(f, 1e-9) for v, f in zip(values, floors, strict=True)), 2)
 
 
-def bench_ingest(raw: Path, work: Path, repeat: int = 3) -> tuple[dict[str, object], object]:
+def bench_ingest(raw: Path, work: Path, repeat: int = 3,
+                 ) -> tuple[dict[str, object], pd.DataFrame]:
     from statistics import median
 
     from ntm_analysis.ingest import find_workbooks, load_raw_dir
@@ -153,8 +169,8 @@ def bench_ingest(raw: Path, work: Path, repeat: int = 3) -> tuple[dict[str, obje
     for _ in range(max(1, repeat)):  # interleaved: a slow spell of the host hits both
         ingests.append(_cold_ingest(raw, processed))
         reads.append(_raw_read(paths))
-    seconds = [float(str(i["seconds"])) for i in ingests]
-    cpu = [float(str(i["cpu_seconds"])) for i in ingests]
+    seconds = [i["seconds"] for i in ingests]
+    cpu = [i["cpu_seconds"] for i in ingests]
     raw_seconds = [r[0] for r in reads]
     raw_cpu = [r[1] for r in reads]
     import pandas as pd
@@ -168,7 +184,7 @@ def bench_ingest(raw: Path, work: Path, repeat: int = 3) -> tuple[dict[str, obje
         "workbooks": len(paths), "rows": ingests[-1]["rows"], "repeat": len(ingests),
         "seconds": round(median(seconds), 3), "raw_calamine_seconds": round(median(raw_seconds), 3),
         "openpyxl_pandas_seconds": round(openpyxl_seconds, 3),
-        "peak_rss_mb": round(max(float(str(i["peak_rss_mb"])) for i in ingests), 1),
+        "peak_rss_mb": round(max(i["peak_rss_mb"] for i in ingests), 1),
         "cells": reads[-1][2],
         # CPU seconds (ingest: its process and its pool workers), which a busy machine does
         # not inflate as it does wall-clock time; the raw read is serial, the ingest may use
@@ -184,7 +200,7 @@ def bench_ingest(raw: Path, work: Path, repeat: int = 3) -> tuple[dict[str, obje
     }, indicators
 
 
-def bench_attainment(indicators, rows: int) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def bench_attainment(indicators: pd.DataFrame, rows: int) -> dict[str, object]:
     import pandas as pd
 
     from ntm_analysis.attainment import compute_attainment
@@ -328,7 +344,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     if args.ingest_once:
         once = ingest_once(*args.ingest_once)
         print(json.dumps(once))
-        return once
+        return dict(once)
     size = dict(SIZES["quick" if args.quick else "full"])
     for key in ("communes", "attainment_rows", "reports"):
         if getattr(args, key) is not None:

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -36,6 +37,28 @@ def test_benchmark_tiny_json(tmp_path) -> None:
     assert "batch" not in out  # --reports 0
     # generated input stays in the work folder, nothing in the repository
     assert not (ROOT / "raw").exists()
+
+
+def _bench_module() -> ModuleType:
+    """``benchmarks/run.py`` imported as a module (it is a script, not in the package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "benchmarks" / "run.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_speedups_are_medians_of_the_pairs_ratios() -> None:
+    """Each pair is divided first, then the median taken: one slow spell of the host slows
+    both of a pair, which a ratio of the medians would not cancel."""
+    median_ratio = _bench_module()._median_ratio
+    # serial, parallel per pair: ratios 1.0, 5.0 and 0.5 (median 1.0); the medians' ratio is 2.0
+    assert median_ratio([1.0, 10.0, 4.0], [1.0, 2.0, 8.0]) == 1.0
+    assert median_ratio([3.4, 3.5], [2.0, 1.9]) == round((3.4 / 2.0 + 3.5 / 1.9) / 2, 2)
+    with pytest.raises(ValueError):  # runs and floors come in pairs
+        median_ratio([1.0, 2.0], [1.0])
 
 
 def test_benchmark_batch_pairs_json(tmp_path) -> None:
