@@ -560,15 +560,24 @@ def _parse_tables(path: Path, year: int | None) -> tuple[pa.Table, pa.Table]:
 
 
 def _parse(path: Path, year: int | None, cache: Path | None = None,
-           key: str | None = None) -> tuple[pa.Table, pa.Table]:
+           key: str | None = None, *, best_effort: bool = False) -> tuple[pa.Table, pa.Table]:
     """Parse one workbook into Arrow tables; a file that cannot be opened is one error row.
 
     With ``cache`` and ``key`` the tables are also written to the cache (as a pack of one), in
-    the process that parsed them.
+    the process that parsed them. With ``best_effort`` the cache folder is created if needed,
+    and a cache that cannot be written (read-only, full) only costs the write: the tables are
+    returned all the same (logged at debug level); otherwise the ``OSError`` is raised.
     """
     ind, iss = _parse_tables(path, year)
     if cache is not None and key is not None:
-        _write_pack(cache, [(key, ind, _to_ipc(iss))])
+        try:
+            if best_effort:
+                cache.mkdir(parents=True, exist_ok=True)
+            _write_pack(cache, [(key, ind, _to_ipc(iss))])
+        except OSError as error:
+            if not best_effort:
+                raise
+            log.debug("%s not cached (%s)", path.name, error)
     return ind, iss
 
 
@@ -917,13 +926,7 @@ def load_workbooks_cached(paths: Iterable[str | os.PathLike[str]], *,
             tables.append(hit)
             cached.append(path.name)
             continue
-        ind, iss = _parse_tables(path, year)
-        try:
-            cache.mkdir(parents=True, exist_ok=True)
-            _write_pack(cache, [(key, ind, _to_ipc(iss))])
-        except OSError as error:
-            log.debug("%s not cached (%s)", path.name, error)
-        tables.append((ind, iss))
+        tables.append(_parse(path, year, cache, key, best_effort=True))
         parsed.append(path.name)
     return IngestReport(_combine(tables, None), parsed, cached, [], digests=digests)
 
