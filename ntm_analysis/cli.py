@@ -180,6 +180,9 @@ def ingest(raw_dir: Path, processed_dir: Path, year: int | None) -> None:
     if report.pruned:
         click.echo(f"removed {len(report.pruned)} outdated cache file(s) from "
                    f"{processed_dir / CACHE_DIR}")
+    if report.compacted:
+        click.echo(f"compacted the cache: {len(report.compacted)} small or partly outdated "
+                   f"pack(s) replaced by {len(report.compacted_into)}")
     report.result.raise_for_errors()
 
 

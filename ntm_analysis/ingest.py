@@ -19,8 +19,14 @@ system failed to read: an I/O error or a missing permission is not a damaged pac
 previous layout (one per workbook) and temporaries older than an hour (left by a killed
 process) go too, and so do the budget and income tables kept for a workbook
 (``money_cache``) that is no longer in the raw folder or of another package version. A pack
-that still holds one current workbook is kept whole (no compaction), so the cache holds at
-most as many packs as the raw folder has workbooks (per year it is read with).
+that still holds one current workbook is kept whole by the pruning.
+
+Then the ingest compacts the cache when it has become fragmented (``_PackCache.compact``):
+workbooks edited a few at a time leave packs of one (each costs a footer read at every lookup)
+and packs whose other workbooks have changed (rows read for nothing). Once there are
+``COMPACT_MIN_PACKS`` such packs, or more than ``COMPACT_DEAD_SHARE`` of the rows of the packs
+are outdated, their current workbooks are rewritten into packs of up to
+``COMPACT_PACK_WORKBOOKS`` and the old packs deleted (only once the new ones are complete).
 """
 
 from __future__ import annotations
@@ -93,8 +99,10 @@ def find_workbooks(raw_dir: str | os.PathLike[str]) -> list[Path]:
 @dataclass
 class IngestReport:
     """What an ingest did: files read, files served from the cache, rows and issues, the
-    names of the cache files it deleted as outdated (``pruned``), and every workbook of the raw
-    folder with its SHA-256 (``digests``, in the folder's order)."""
+    names of the cache files it deleted as outdated (``pruned``), every workbook of the raw
+    folder with its SHA-256 (``digests``, in the folder's order), and the cache's compaction:
+    the packs merged into new ones and deleted (``compacted``) and the new ones
+    (``compacted_into``)."""
 
     result: LoadResult
     parsed: list[str]
@@ -102,6 +110,8 @@ class IngestReport:
     written: list[Path]
     pruned: list[str] = field(default_factory=list)
     digests: dict[Path, str] = field(default_factory=dict)
+    compacted: list[str] = field(default_factory=list)
+    compacted_into: list[str] = field(default_factory=list)
 
 
 def _cache_key(digest: str, year: int | None) -> str:
@@ -161,6 +171,15 @@ _PACK_NAME = re.compile(r"pack-[0-9a-f]{32}-([0-9]+)\.parquet")
 #: 10 ms instead of 14-15 ms, most of it their footers); measured at full size, an ingest
 #: writes its packs as fast as with one group per pack, and reads them whole as fast.
 PACK_ROW_GROUP = 2048
+
+#: A pack of fewer workbooks than this is small (a serial parse writes packs of one).
+COMPACT_SMALL_PACK = 8
+#: An ingest compacts the cache once this many packs are small or hold an outdated workbook...
+COMPACT_MIN_PACKS = 16
+#: ... or once more than this share of the packs' rows are of outdated workbooks.
+COMPACT_DEAD_SHARE = 0.25
+#: Most workbooks a pack written by the compaction holds.
+COMPACT_PACK_WORKBOOKS = 64
 
 #: One workbook of a pack to write: its cache key, its indicator rows, its issues (IPC stream).
 PackEntry = tuple[str, "pa.Table", bytes]
@@ -313,7 +332,8 @@ class _PackCache:
         self.slices = slices
         self.written: set[str] = set()
         self._slots: dict[str, list[PackSlot]] | None = None
-        self._keys: dict[Path, list[str]] = {}
+        #: each pack indexed: its workbooks' keys and slots, in the pack's order
+        self._entries: dict[Path, list[tuple[str, PackSlot]]] = {}
         self._raw: dict[Path, bytes] = {}
         self._tables: dict[Path, pa.Table | None] = {}
         self._damaged: set[Path] = set()
@@ -342,7 +362,7 @@ class _PackCache:
                     self._damaged.add(pack)
                     continue
                 self._raw[pack] = found[0]
-                self._keys[pack] = [key for key, _ in found[1]]
+                self._entries[pack] = found[1]
                 for key, slot in found[1]:
                     self._slots.setdefault(key, []).append(slot)
         return self._slots
@@ -433,8 +453,8 @@ class _PackCache:
         live = {digest[:32] for digest in workbooks.values()}
         money = {entry_name(digest, path.name) for path, digest in workbooks.items()}
         doomed = set(self._damaged) | {
-            pack for pack, keys in self._keys.items()
-            if not any(_is_live(key, live) for key in keys)}
+            pack for pack, entries in self._entries.items()
+            if not any(_is_live(key, live) for key, _ in entries)}
         doomed = {pack for pack in doomed if pack.name not in self.written}
         # a temporary or an old file is found by its name: only those few are looked at closer
         oldest = time.time() - TMP_MAX_AGE
@@ -463,6 +483,80 @@ class _PackCache:
             log.debug("removed outdated cache file %s", path.name)
             pruned.append(path.name)
         return pruned
+
+    def compact(self, workbooks: Mapping[Path, str], pruned: Iterable[str] = (),
+                ) -> tuple[list[str], list[str]]:
+        """Merge fragments of the cache into new packs, once it holds enough of them; return
+        the names of the packs merged (and deleted) and of the packs written, both sorted.
+
+        ``workbooks`` and ``pruned`` are ``prune``'s argument and answer. The packs looked at
+        are those this run indexed and kept (not damaged, not pruned, not written by this
+        run). Of those, a *fragment* is small (fewer than ``COMPACT_SMALL_PACK`` workbooks) or
+        holds an outdated workbook (``_is_live`` is false for its key). Nothing happens until
+        there are ``COMPACT_MIN_PACKS`` fragments or more than ``COMPACT_DEAD_SHARE`` of the
+        kept packs' rows are outdated; then the current workbooks of every fragment (one copy
+        of each key, none that a pack not merged holds) are written, sorted by key, into packs
+        of up to ``COMPACT_PACK_WORKBOOKS`` (their names depend only on their keys), and the
+        fragments deleted. Rows and issues are copied as the fragments hold them.
+
+        A fragment whose rows cannot be read now is left as it is. The fragments are deleted
+        only once every new pack is written: a failed write (logged at debug level) deletes
+        nothing, and an interrupted run leaves some workbooks in two packs, which serve equally
+        until the next compaction writes the same packs again and deletes the rest.
+        """
+        if self.folder is None:
+            return [], []
+        live = {digest[:32] for digest in workbooks.values()}
+        gone = set(pruned)
+        kept = {pack: entries for pack, entries in self._entries.items()
+                if pack.name not in gone and pack.name not in self.written
+                and pack not in self._damaged}
+        fragments = sorted(pack for pack, entries in kept.items()
+                           if len(entries) < COMPACT_SMALL_PACK
+                           or not all(_is_live(key, live) for key, _ in entries))
+        rows = sum(slot[2] for entries in kept.values() for _, slot in entries)
+        dead = sum(slot[2] for entries in kept.values() for key, slot in entries
+                   if not _is_live(key, live))
+        if len(fragments) < COMPACT_MIN_PACKS and dead <= rows * COMPACT_DEAD_SHARE:
+            return [], []
+        if len(fragments) < 2 and not dead:  # one pack, nothing outdated: left as it is
+            return [], []
+        merging = set(fragments)
+        elsewhere = {key for pack, entries in kept.items() if pack not in merging
+                     for key, _ in entries}
+        merged: list[Path] = []
+        current: dict[str, tuple[pa.Table, bytes]] = {}
+        for pack in fragments:
+            table = self._tables[pack] if pack in self._tables else self._read_rows(pack)
+            if table is None:  # not readable now: left as it is
+                continue
+            merged.append(pack)
+            for key, (_, start, n, issues) in kept[pack]:
+                if _is_live(key, live) and key not in current and key not in elsewhere:
+                    current[key] = (table.slice(start, n), issues)
+        keys = sorted(current)
+        written: list[str] = []
+        try:
+            for at in range(0, len(keys), COMPACT_PACK_WORKBOOKS):
+                chunk = keys[at:at + COMPACT_PACK_WORKBOOKS]
+                path = _write_pack(self.folder, [(key, *current[key]) for key in chunk])
+                written.append(path.name)
+                self.written.add(path.name)
+        except OSError as error:
+            log.debug("cache not compacted (%s); its packs are kept", error)
+            return [], sorted(written)
+        deleted = []
+        for pack in merged:
+            if pack.name in written:  # the same workbooks: written anew in place
+                continue
+            try:
+                os.unlink(pack)
+            except OSError as error:
+                log.debug("compacted cache file %s not removed (%s)", pack.name, error)
+                continue
+            deleted.append(pack.name)
+        log.debug("compacted %d cache packs into %d", len(deleted), len(written))
+        return sorted(deleted), sorted(written)
 
 
 class _PackRewritten(Exception):
@@ -885,7 +979,9 @@ def load_raw_dir(raw_dir: str | os.PathLike[str], *,
     written.append(out / "ingest.json")
     # the combined files are in place: what the cache holds beyond them can go
     pruned = packs.prune(hashed)
-    return IngestReport(result, parsed, cached, written, pruned, hashed)
+    compacted, compacted_into = packs.compact(hashed, pruned)
+    return IngestReport(result, parsed, cached, written, pruned, hashed, compacted,
+                        compacted_into)
 
 
 def load_workbooks_cached(paths: Iterable[str | os.PathLike[str]], *,

@@ -137,6 +137,28 @@ def test_ingest_says_how_many_outdated_cache_files_it_removed(tmp_path: Path) ->
     assert third.exit_code == 0 and "removed" not in third.stdout
 
 
+def test_ingest_says_when_it_compacted_the_cache(tmp_path: Path) -> None:
+    """A folder ingested one workbook at a time (a pack of one each) is compacted by the next
+    ingest, which says so; the one after has nothing to compact."""
+    from ntm_analysis.ingest import COMPACT_MIN_PACKS
+    from ntm_analysis.synth import write_province
+
+    staged, raw, out = tmp_path / "staged", tmp_path / "raw", tmp_path / "processed"
+    write_province(staged, communes=COMPACT_MIN_PACKS, hamlets=(1, 1), seed=47)
+    raw.mkdir()
+    for path in sorted(staged.glob("*.xlsx")):  # the workbooks arrive one by one
+        path.rename(raw / path.name)
+        result = run("ingest", str(raw), "--out", str(out))
+        assert result.exit_code == 0, result.stderr
+        assert "compacted" not in result.stdout
+    last = run("ingest", str(raw), "--out", str(out))
+    assert last.exit_code == 0, last.stderr
+    assert (f"compacted the cache: {COMPACT_MIN_PACKS} small or partly outdated pack(s) "
+            "replaced by 1") in last.stdout
+    again = run("ingest", str(raw), "--out", str(out))
+    assert again.exit_code == 0 and "compacted" not in again.stdout
+
+
 def test_summary_of_a_budget_workbook_says_there_is_no_indicator_table() -> None:
     from pathlib import Path
 

@@ -230,6 +230,12 @@ def _province_with_errors(raw: Path) -> None:
     shutil.copy(DUPLICATES, raw)
 
 
+def _no_compaction(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Turn the cache's compaction off (for tests of the pruning alone)."""
+    monkeypatch.setattr(ingest, "COMPACT_MIN_PACKS", 1 << 30)
+    monkeypatch.setattr(ingest, "COMPACT_DEAD_SHARE", 1.0)
+
+
 def _packed_province(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                      ) -> tuple[Path, list[str], ingest.IngestReport, Path]:
     """A province with errors in ``tmp_path/raw``, its workbook names, its serial uncached
@@ -461,8 +467,10 @@ def test_a_pack_is_kept_while_one_of_its_workbooks_is_current(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A pool task's pack (three workbooks) stays whole while one of its workbooks is still in
     the folder unchanged, and goes with the last of them; the packs never outnumber the
-    workbooks."""
+    workbooks. (The pruning's rule alone: the compaction, which would merge such a pack's
+    current workbooks into a new one, is off.)"""
     raw, names, _, processed = _packed_province(tmp_path, monkeypatch)
+    _no_compaction(monkeypatch)
     load_raw_dir(raw, processed_dir=processed, workers=2)
     cache = processed / "cache"
     held = _held(cache)
@@ -483,6 +491,92 @@ def test_a_pack_is_kept_while_one_of_its_workbooks_is_current(
     assert sorted(k for keys in _held(cache).values() for k in keys) == sorted(
         _keys(raw).values())
     _assert_same_as_cold(report, raw, processed, tmp_path / "cold")
+
+
+def _fragmented(tmp_path: Path) -> tuple[Path, Path, ingest.IngestReport]:
+    """A folder of ``COMPACT_MIN_PACKS`` + 2 workbooks ingested one by one (a pack of one
+    each: the packs of a run are never merged by that run), its processed folder and the
+    report."""
+    raw, processed = tmp_path / "raw", tmp_path / "processed"
+    write_province(raw, communes=ingest.COMPACT_MIN_PACKS + 2, hamlets=(1, 1), seed=43)
+    first = load_raw_dir(raw, processed_dir=processed, workers=1)
+    assert first.compacted == first.compacted_into == []
+    assert sorted(len(keys) for keys in _held(processed / "cache").values()) == [1] * len(
+        first.parsed)
+    return raw, processed, first
+
+
+def test_an_ingest_merges_small_packs_once_there_are_enough(tmp_path: Path) -> None:
+    """``COMPACT_MIN_PACKS`` packs of one are merged into one pack by the next ingest; its
+    tables are a cold ingest's, the next run reads them from the new pack and compacts
+    nothing; a revised workbook (a pack of one, an outdated workbook among many) is below
+    both thresholds."""
+    raw, processed, first = _fragmented(tmp_path)
+    cache = processed / "cache"
+    small = sorted(_held(cache))
+    second = load_raw_dir(raw, processed_dir=processed, workers=1)
+    assert second.parsed == [] and second.cached == first.parsed
+    assert second.compacted == small
+    held = _held(cache)
+    assert list(held) == second.compacted_into and len(held) == 1
+    assert sorted(held[second.compacted_into[0]]) == sorted(_keys(raw).values())
+    _assert_same_as_cold(second, raw, processed, tmp_path / "cold")
+    third = load_raw_dir(raw, processed_dir=processed, workers=1)
+    assert third.parsed == [] and third.compacted == [] and _held(cache) == held
+    _revise(raw / first.parsed[0], seed=151)
+    fourth = load_raw_dir(raw, processed_dir=processed, workers=1)
+    assert fourth.parsed == [first.parsed[0]] and fourth.compacted == []
+    assert set(held) < set(_held(cache))  # the merged pack kept, with one outdated workbook
+    _assert_same_as_cold(fourth, raw, processed, tmp_path / "cold4")
+
+
+def test_an_ingest_rewrites_packs_of_many_outdated_rows(tmp_path: Path) -> None:
+    """Once more than ``COMPACT_DEAD_SHARE`` of the packs' rows are of revised workbooks, the
+    current workbooks of those packs are written into a new pack and the old one deleted: no
+    outdated key is left, every key once; the tables are a cold ingest's."""
+    raw, processed, first = _fragmented(tmp_path)
+    load_raw_dir(raw, processed_dir=processed, workers=1)  # merged into one pack
+    cache = processed / "cache"
+    [merged] = _held(cache)
+    rows = first.result.indicators[Ind.source_file].value_counts()
+    revised = first.parsed[:8]
+    assert rows[revised].sum() > ingest.COMPACT_DEAD_SHARE * rows.sum()
+    for seed, name in enumerate(revised, start=161):
+        _revise(raw / name, seed=seed)
+    report = load_raw_dir(raw, processed_dir=processed, workers=1)
+    assert report.parsed == revised and report.compacted == [merged]
+    held = _held(cache)
+    assert merged not in held and set(report.compacted_into) <= set(held)
+    keys = [key for pack in held.values() for key in pack]
+    assert sorted(keys) == sorted(_keys(raw).values())  # each current key once, nothing else
+    assert len(held[report.compacted_into[0]]) == len(first.parsed) - len(revised)
+    _assert_same_as_cold(report, raw, processed, tmp_path / "cold")
+
+
+def test_an_interrupted_or_failed_compaction_loses_nothing(tmp_path: Path) -> None:
+    """A compaction that cannot write its pack deletes nothing (the next run compacts); one
+    interrupted after writing it (the small packs still there) is completed by the next run,
+    which deletes the small packs and keeps the merged one; every run's tables are a cold
+    ingest's."""
+    raw, processed, first = _fragmented(tmp_path)
+    cache = processed / "cache"
+    small = {name: (cache / name).read_bytes() for name in _held(cache)}
+    target = cache / ingest._pack_name(sorted(_keys(raw).values()))
+    target.mkdir()  # where the merged pack would go: its write fails
+    failed = load_raw_dir(raw, processed_dir=processed, workers=1)
+    assert failed.parsed == [] and failed.compacted == [] == failed.compacted_into
+    assert sorted(p.name for p in cache.glob("pack-*") if p.is_file()) == sorted(small)
+    _assert_same_as_cold(failed, raw, processed, tmp_path / "cold")
+    target.rmdir()
+    done = load_raw_dir(raw, processed_dir=processed, workers=1)
+    assert done.compacted == sorted(small) and done.compacted_into == [target.name]
+    for name, data in small.items():  # as if the run had stopped before deleting them
+        (cache / name).write_bytes(data)
+    again = load_raw_dir(raw, processed_dir=processed, workers=1)
+    assert again.parsed == [] and again.compacted == sorted(small)
+    assert again.compacted_into == []  # the merged pack holds them all already: kept as is
+    assert list(_held(cache)) == [target.name]
+    _assert_same_as_cold(again, raw, processed, tmp_path / "cold2")
 
 
 def test_a_run_with_another_year_keeps_the_packs_of_the_same_workbooks(tmp_path: Path) -> None:
