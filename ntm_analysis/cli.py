@@ -163,6 +163,9 @@ def summary(paths: tuple[Path, ...], as_json: bool, year: int | None, strict: bo
 def ingest(raw_dir: Path, processed_dir: Path, year: int | None) -> None:
     """Load every workbook under RAW_DIR into Parquet tables, skipping unchanged files.
 
+    Unchanged workbooks are read from the parse cache in OUT/cache/, which each run prunes
+    (workbooks changed or gone) and, once it is fragmented, compacts.
+
     \b
     Example:
       ntm ingest data/raw --out data/processed
