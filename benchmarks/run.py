@@ -284,8 +284,9 @@ def bench_batch(raw: Path, work: Path, reports: int, workers: int,
             "seconds_per_report": round(seconds / n_runs, 3),
             "speedup": _median_ratio(ser, par),
             "strict_speedup": round(strict_seconds / max(seconds, 1e-9), 2),
-            "speedup_basis": "speedup: the median over the repeats of serial_seconds (1 worker, "
-                             "spare kernels on, as a batch runs by default) over seconds; "
+            "speedup_basis": "speedup: the median over the pairs of each pair's serial seconds "
+                             "(1 worker, spare kernels on, as a batch runs by default) over its "
+                             "parallel seconds; "
                              "strict_speedup: strict_serial_seconds (1 worker, no spare kernel, "
                              "plain kernels, once) over the median seconds",
             "seconds_runs": [round(x, 3) for x in par],

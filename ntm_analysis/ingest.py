@@ -135,6 +135,11 @@ _TEMPORARY = re.compile(r"\..*\.tmp")
 TMP_MAX_AGE = 3600.0
 
 
+def _live_digests(workbooks: Mapping[Path, str]) -> set[str]:
+    """The digests of ``workbooks`` (path → SHA-256) as cache keys hold them (``_is_live``)."""
+    return {digest[:32] for digest in workbooks.values()}
+
+
 def _is_live(key: str, digests: set[str]) -> bool:
     """Whether cache ``key`` is of a workbook whose digest (first 32 hex digits) is in
     ``digests``, cached by this version of the package (with any year)."""
@@ -450,7 +455,7 @@ class _PackCache:
         """
         if self.folder is None:
             return []
-        live = {digest[:32] for digest in workbooks.values()}
+        live = _live_digests(workbooks)
         money = {entry_name(digest, path.name) for path, digest in workbooks.items()}
         doomed = set(self._damaged) | {
             pack for pack, entries in self._entries.items()
@@ -506,17 +511,19 @@ class _PackCache:
         """
         if self.folder is None:
             return [], []
-        live = {digest[:32] for digest in workbooks.values()}
+        live = _live_digests(workbooks)
         gone = set(pruned)
         kept = {pack: entries for pack, entries in self._entries.items()
                 if pack.name not in gone and pack.name not in self.written
                 and pack not in self._damaged}
+        outdated = {key for entries in kept.values() for key, _ in entries
+                    if not _is_live(key, live)}
         fragments = sorted(pack for pack, entries in kept.items()
                            if len(entries) < COMPACT_SMALL_PACK
-                           or not all(_is_live(key, live) for key, _ in entries))
+                           or any(key in outdated for key, _ in entries))
         rows = sum(slot[2] for entries in kept.values() for _, slot in entries)
         dead = sum(slot[2] for entries in kept.values() for key, slot in entries
-                   if not _is_live(key, live))
+                   if key in outdated)
         if len(fragments) < COMPACT_MIN_PACKS and dead <= rows * COMPACT_DEAD_SHARE:
             return [], []
         if len(fragments) < 2 and not dead:  # one pack, nothing outdated: left as it is
@@ -532,7 +539,7 @@ class _PackCache:
                 continue
             merged.append(pack)
             for key, (_, start, n, issues) in kept[pack]:
-                if _is_live(key, live) and key not in current and key not in elsewhere:
+                if key not in outdated and key not in current and key not in elsewhere:
                     current[key] = (table.slice(start, n), issues)
         keys = sorted(current)
         written: list[str] = []
