@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import itertools
 import json
 import logging
 import multiprocessing
@@ -710,12 +711,19 @@ def _from_ipc(blob: bytes) -> pa.Table:
 
 
 #: What a pool task sends back: one Arrow IPC stream holding the indicator rows of all its
-#: workbooks, one after the other, and per workbook how many of those rows are its own, with
-#: the IPC stream of its issues.
-ChunkResult = tuple[bytes, list[tuple[int, bytes]]]
+#: workbooks, one after the other (or the name of the spool file holding it, see
+#: ``_parse_chunk``), and per workbook how many of those rows are its own, with the IPC stream
+#: of its issues.
+ChunkResult = tuple["bytes | str", list[tuple[int, bytes]]]
+
+#: Folders a pool's spool folder (``_spool_folder``) is made in, the first that can be: a
+#: memory file system, else the system's temporary folder.
+SPOOL_PARENTS: tuple[str, ...] = ("/dev/shm",)
+_SPOOLED = itertools.count()  # numbers a worker's spool files (their names hold its pid too)
 
 
-def _parse_chunk(jobs: list[Job], year: int | None, cache: Path | None = None) -> ChunkResult:
+def _parse_chunk(jobs: list[Job], year: int | None, cache: Path | None = None,
+                 spool: str | None = None) -> ChunkResult:
     """Parse several workbooks (writing one pack of them to ``cache``): one task of a pool worker.
 
     The tables go back to the parent as Arrow IPC streams (measured on 50 workbooks: 5 ms to
@@ -723,6 +731,13 @@ def _parse_chunk(jobs: list[Job], year: int | None, cache: Path | None = None) -
     themselves): the indicator tables of the task in one stream (one schema message, one
     writer and one reader per task, not per workbook; the parent slices it without copying),
     the issues each in its own (the pack holds it too, so it is serialised once).
+
+    With ``spool`` (a folder) the indicator stream, about 150 kB a workbook, is written to a
+    file there and only its name goes back (``_take_spooled`` reads and deletes it): through
+    the pool's pipe, a task's few megabytes cross in 64 kB pieces, the worker waiting for the
+    parent to read each (about 5 ms a megabyte, measured at full size, and the parent's reading
+    takes CPU from the other worker). A spool file that cannot be written (a full folder)
+    sends the stream through the pipe after all.
 
     With ``cache``, the workbooks that have a cache key are written to it as one pack (one
     file per task, not per workbook: creating a file and setting up a Parquet writer cost
@@ -753,17 +768,88 @@ def _parse_chunk(jobs: list[Job], year: int | None, cache: Path | None = None) -
                 counts.append((ind.num_rows, iss_ipc))
         if cache is not None and pack:
             _write_pack(cache, pack)
-        return sink.getvalue().to_pybytes(), counts
+        stream = sink.getvalue()
+        name = _spooled(stream, spool) if spool is not None else None
+        return name or stream.to_pybytes(), counts
     finally:
         gc.collect(0)
         if enabled:
             gc.enable()
 
 
+def _spooled(stream: pa.Buffer, spool: str) -> str | None:
+    """Write ``stream`` to a new file in the folder ``spool``: its name, or None when it cannot
+    be written (nothing is left of it then)."""
+    name = os.path.join(spool, f"{os.getpid()}-{next(_SPOOLED)}.arrow")
+    try:
+        with open(name, "xb") as f:
+            f.write(stream)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        return None
+    return name
+
+
+def _take_spooled(name: str) -> bytes:
+    """The bytes of the spool file ``name``, which is deleted (read into memory rather than
+    mapped: a deleted file's mapped pages would hold the memory file system's space until the
+    tables are freed)."""
+    try:
+        with open(name, "rb") as f:
+            return f.read()
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+
+
+#: The name of a pool's spool folder begins with this (``_spool_folder``).
+SPOOL_PREFIX = "ntm-ingest-"
+
+
+def _spool_folder(stack: contextlib.ExitStack) -> str | None:
+    """A new folder for a pool's spool files (see ``_parse_chunk``), in the first of
+    ``SPOOL_PARENTS`` that can hold one, else in the system's temporary folder; removed with
+    whatever is left in it when ``stack`` closes. None when no folder can be made (the tasks'
+    rows then come through the pipe).
+
+    Spool folders older than ``TMP_MAX_AGE`` beside it, which only a killed ingest leaves
+    (an ingest of a province takes seconds), are removed first: in ``/dev/shm`` they would
+    hold memory until the machine restarts.
+    """
+    import shutil
+    import tempfile
+
+    for parent in (*SPOOL_PARENTS, None):
+        try:
+            folder = tempfile.mkdtemp(prefix=SPOOL_PREFIX, dir=parent)
+        except OSError:
+            continue
+        stack.callback(shutil.rmtree, folder, ignore_errors=True)
+        _remove_stale_spools(Path(folder).parent)
+        return folder
+    return None
+
+
+def _remove_stale_spools(parent: Path) -> None:
+    """Remove the spool folders in ``parent`` last changed more than ``TMP_MAX_AGE`` ago
+    (another user's cannot be: they are skipped)."""
+    import shutil
+
+    now = time.time()
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(parent):
+            with contextlib.suppress(OSError):
+                if (entry.name.startswith(SPOOL_PREFIX) and entry.is_dir(follow_symlinks=False)
+                        and now - entry.stat(follow_symlinks=False).st_mtime > TMP_MAX_AGE):
+                    shutil.rmtree(entry.path)
+
+
 def _chunk_tables(result: ChunkResult) -> Iterator[tuple[pa.Table, pa.Table]]:
-    """The ``(indicators, issues)`` tables of each workbook of a task, from ``_parse_chunk``."""
+    """The ``(indicators, issues)`` tables of each workbook of a task, from ``_parse_chunk``
+    (a spool file it names is read and deleted)."""
     blob, counts = result
-    rows = _from_ipc(blob)
+    rows = _from_ipc(_take_spooled(blob) if isinstance(blob, str) else blob)
     start = 0
     for count, iss in counts:
         yield rows.slice(start, count), _from_ipc(iss)
@@ -840,12 +926,13 @@ def _parse_in_pool(jobs: Iterable[Job], total: int, year: int | None, workers: i
     # collection walks (and so copies, page by page) the parent's whole heap in every worker
     gc.freeze()
     try:
+        spool = _spool_folder(stack)  # (removed once the pool below has exited)
         pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers, mp_context=context))
         sizes = iter(_task_sizes(total, workers))
         tasks: dict[Future[ChunkResult], list[Job]] = {}
 
         def submit(chunk: list[Job]) -> None:
-            tasks[pool.submit(_parse_chunk, chunk, year, cache)] = chunk
+            tasks[pool.submit(_parse_chunk, chunk, year, cache, spool)] = chunk
             keys = [key for _, key in chunk if key is not None]
             if cache is not None and keys and written is not None:
                 written.add(_pack_name(keys))  # the pack ``_parse_chunk`` writes

@@ -7,6 +7,7 @@ import errno
 import os
 import resource
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,7 +33,11 @@ def test_pool_and_serial_ingest_give_the_same_tables(tmp_path: Path,
     shutil.copy(DUPLICATES, raw)  # the loader's rare path (its duplicate check) in the pool too
     serial = load_raw_dir(raw, workers=1)
     monkeypatch.setattr(ingest, "POOL_MIN_FILES", 2)
+    spool = tmp_path / "spool"  # where the pool's spool folder is made
+    spool.mkdir()
+    monkeypatch.setattr(ingest, "SPOOL_PARENTS", (str(spool),))
     pooled = load_raw_dir(raw, processed_dir=tmp_path / "processed", workers=2)
+    assert list(spool.iterdir()) == []  # the spool folder is gone, with its files
     pd.testing.assert_frame_equal(pooled.result.indicators, serial.result.indicators)
     pd.testing.assert_frame_equal(pooled.result.issues, serial.result.issues)
     assert pooled.parsed == serial.parsed == sorted(p.name for p in raw.glob("*.xlsx"))
@@ -215,6 +220,71 @@ def test_a_pool_task_sends_back_each_workbooks_tables(tmp_path: Path) -> None:
     duplicates = sent[paths.index(raw / DUPLICATES.name)][1]
     assert "duplicate_indicator" in duplicates.column("code").to_pylist()
     assert sent[paths.index(raw / "broken.xlsx")][1].num_rows == 1  # the error row
+
+
+def test_a_pool_task_can_send_its_rows_through_a_spool_file(tmp_path: Path) -> None:
+    """With a spool folder a task's indicator stream goes to a file there, which the parent
+    reads and deletes; a folder that cannot take it sends the same bytes through the pipe."""
+    raw = tmp_path / "raw"
+    write_province(raw, communes=2, hamlets=(1, 2), seed=9)
+    (raw / "broken.xlsx").write_bytes(b"not a workbook")  # no rows, one issue
+    jobs: list[ingest.Job] = [(p, None) for p in sorted(raw.glob("*.xlsx"))]
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    piped = ingest._parse_chunk(jobs, None)
+    spooled = ingest._parse_chunk(jobs, None, None, str(spool))
+    assert isinstance(piped[0], bytes) and isinstance(spooled[0], str)
+    assert [p.name for p in spool.iterdir()] == [Path(spooled[0]).name]
+    assert Path(spooled[0]).read_bytes() == piped[0]
+    got, want = list(ingest._chunk_tables(spooled)), list(ingest._chunk_tables(piped))
+    assert len(got) == len(jobs)
+    assert [t[0].num_rows > 0 for t in got] == [p.name != "broken.xlsx" for p, _ in jobs]
+    for (ind, iss), (want_ind, want_iss) in zip(got, want, strict=True):
+        assert ind.equals(want_ind) and iss.equals(want_iss)
+    assert list(spool.iterdir()) == []  # read, then deleted
+    # a folder that is gone: the stream comes through the pipe, and no file is left anywhere
+    fallback = ingest._parse_chunk(jobs, None, None, str(tmp_path / "gone"))
+    assert fallback[0] == piped[0] and not (tmp_path / "gone").exists()
+
+
+def test_the_spool_folder_is_made_where_it_can_be_and_removed_with_its_files(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    parent, system = tmp_path / "shm", tmp_path / "tmp"
+    parent.mkdir()
+    system.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(system))  # the system's temporary folder
+    monkeypatch.setattr(ingest, "SPOOL_PARENTS", (str(tmp_path / "missing"), str(parent)))
+    with contextlib.ExitStack() as stack:
+        folder = ingest._spool_folder(stack)
+        assert folder is not None and Path(folder).parent == parent  # the first that can
+        (Path(folder) / "123-4.arrow").write_bytes(b"a task's file the parent never took")
+    assert list(parent.iterdir()) == []  # removed with what was left in it
+    # one a killed ingest left an hour ago goes; a younger one (an ingest running) stays
+    stale, running = parent / f"{ingest.SPOOL_PREFIX}killed", parent / f"{ingest.SPOOL_PREFIX}now"
+    for folder_left in (stale, running):
+        folder_left.mkdir()
+        (folder_left / "9-0.arrow").write_bytes(b"rows")
+    (parent / "ntm-other").mkdir()  # not a spool folder, however old
+    hour_ago = time.time() - ingest.TMP_MAX_AGE - 60
+    for old in (stale, parent / "ntm-other"):
+        os.utime(old, (hour_ago, hour_ago))
+    with contextlib.ExitStack() as stack:
+        folder = ingest._spool_folder(stack)
+        assert sorted(p.name for p in parent.iterdir()) == sorted(
+            [Path(folder or "").name, running.name, "ntm-other"])
+    assert sorted(p.name for p in parent.iterdir()) == [running.name, "ntm-other"]
+    monkeypatch.setattr(ingest, "SPOOL_PARENTS", (str(tmp_path / "missing"),))
+    with contextlib.ExitStack() as stack:
+        folder = ingest._spool_folder(stack)
+        assert folder is not None and Path(folder).parent == system
+    assert list(system.iterdir()) == []
+    # no folder can be made at all: None (the pool's tasks then send their rows through the
+    # pipe, as ``_parse_chunk`` does without a spool folder)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    with contextlib.ExitStack() as stack:
+        assert ingest._spool_folder(stack) is None
 
 
 def _pooled_in_packs(monkeypatch: pytest.MonkeyPatch) -> None:
