@@ -58,6 +58,15 @@ def _raw_hashes(raw: Path) -> dict[str, str]:
     return {p.name: file_sha256(p) for p in sorted(raw.iterdir()) if p.is_file()}
 
 
+SHM = Path("/dev/shm")
+
+
+def _named_semaphores() -> set[Path]:
+    """The POSIX named semaphores of Python's ``multiprocessing`` (Linux keeps them in
+    ``/dev/shm``)."""
+    return set(SHM.glob("sem.mp-*")) if SHM.is_dir() else set()
+
+
 @pytest.mark.slow
 def test_lock_kill_and_repair_with_real_processes(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
@@ -70,6 +79,7 @@ def test_lock_kill_and_repair_with_real_processes(tmp_path: Path) -> None:
     out = tmp_path / "out"
     command = _batch_command(listing, out)
 
+    semaphores = _named_semaphores()
     first = subprocess.Popen(command, env=_env(), stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, start_new_session=True)
     try:
@@ -92,6 +102,12 @@ def test_lock_kill_and_repair_with_real_processes(tmp_path: Path) -> None:
         if first.poll() is None:
             os.killpg(first.pid, signal.SIGKILL)
             first.wait(timeout=30)
+        # SIGKILL to the whole group also kills multiprocessing's resource tracker, which
+        # would have removed the named semaphores of the batch's worker pool: they are the
+        # killed batch's (the second batch removed its own), removed so that runs of the
+        # suite do not pile them up
+        for left in _named_semaphores() - semaphores:
+            left.unlink(missing_ok=True)
     assert first.returncode == -signal.SIGKILL
 
     # what the killed batch left: whole files only (temporaries aside), never a torn one
