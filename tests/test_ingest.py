@@ -649,6 +649,36 @@ def test_an_interrupted_or_failed_compaction_loses_nothing(tmp_path: Path) -> No
     _assert_same_as_cold(again, raw, processed, tmp_path / "cold2")
 
 
+def test_a_compaction_failing_after_its_first_pack_reports_it_and_loses_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A compaction into two packs whose second write fails reports the first as written
+    (it exists and serves) and deletes no fragment; the next run writes the second, deletes
+    the fragments and leaves every current key in exactly one pack."""
+    raw, processed, _ = _fragmented(tmp_path)
+    cache = processed / "cache"
+    small = sorted(_held(cache))
+    keys = sorted(_keys(raw).values())
+    half = len(keys) // 2  # (COMPACT_MIN_PACKS + 2 workbooks: two packs, both not small)
+    assert half >= ingest.COMPACT_SMALL_PACK
+    monkeypatch.setattr(ingest, "COMPACT_PACK_WORKBOOKS", half)
+    first_pack, second_pack = ingest._pack_name(keys[:half]), ingest._pack_name(keys[half:])
+    (cache / second_pack).mkdir()  # where the second pack would go: its write fails
+    failed = load_raw_dir(raw, processed_dir=processed, workers=1)
+    assert failed.compacted == [] and failed.compacted_into == [first_pack]
+    (cache / second_pack).rmdir()
+    held = _held(cache)
+    assert sorted(held) == sorted([*small, first_pack])  # nothing deleted
+    assert held[first_pack] == keys[:half]
+    _assert_same_as_cold(failed, raw, processed, tmp_path / "cold")
+    done = load_raw_dir(raw, processed_dir=processed, workers=1)
+    assert done.parsed == [] and done.compacted == small
+    assert done.compacted_into == [second_pack]  # the first pack is no fragment: kept
+    held = _held(cache)
+    assert sorted(held) == sorted([first_pack, second_pack])
+    assert sorted(k for pack in held.values() for k in pack) == keys  # each key once
+    _assert_same_as_cold(done, raw, processed, tmp_path / "cold2")
+
+
 def test_a_run_with_another_year_keeps_the_packs_of_the_same_workbooks(tmp_path: Path) -> None:
     """The year a run is given only matters to a workbook that names no year of its own: the
     others (whose file names name 2024) are served from their packs; the one without is parsed
