@@ -85,9 +85,10 @@ def test_pool_started_before_the_lookups_still_serves_what_the_cache_holds(
     assert sorted(mixed.parsed + mixed.cached) == names
     pd.testing.assert_frame_equal(mixed.result.indicators, serial.result.indicators)
     pd.testing.assert_frame_equal(mixed.result.issues, serial.result.issues)
-    # the pool's tasks (single workbooks, so few) packed the 4 parsed workbooks
+    # the pool's tasks (single workbooks, so few) are small: their 4 workbooks are in one
+    # pack, written by the parent, beside the two served packs of one
     assert ingest._PackCache(processed / "cache").size() == 6
-    assert len(list((processed / "cache").iterdir())) == 6
+    assert sorted(len(keys) for keys in _held(processed / "cache").values()) == [1, 1, 4]
     again = load_raw_dir(raw, processed_dir=processed, workers=2)
     assert again.parsed == [] and again.cached == names
     pd.testing.assert_frame_equal(again.result.indicators, serial.result.indicators)
@@ -289,9 +290,11 @@ def test_the_spool_folder_is_made_where_it_can_be_and_removed_with_its_files(
 
 def _pooled_in_packs(monkeypatch: pytest.MonkeyPatch) -> None:
     """Pool even a few workbooks, in tasks of 3 and 2 workbooks first (then single ones), as
-    the planner does for many workbooks (``_task_sizes(7, 2)`` would be single ones only)."""
+    the planner does for many workbooks (``_task_sizes(7, 2)`` would be single ones only),
+    each task writing its own pack (as tasks of ``POOL_OWN_PACK`` workbooks do)."""
     monkeypatch.setattr(ingest, "POOL_MIN_FILES", 2)
     monkeypatch.setattr(ingest, "_task_sizes", lambda n, workers: [3, 2])
+    monkeypatch.setattr(ingest, "POOL_OWN_PACK", 1)
 
 
 def _province_with_errors(raw: Path) -> None:
@@ -316,6 +319,43 @@ def _packed_province(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     serial = load_raw_dir(raw, workers=1)
     _pooled_in_packs(monkeypatch)
     return raw, names, serial, tmp_path / "processed"
+
+
+def test_the_small_tasks_workbooks_are_packed_together_by_the_parent(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A task of ``POOL_OWN_PACK`` workbooks writes its pack; the workbooks of the smaller
+    tasks are in one pack, named after their sorted keys, written before the combined files
+    replace the old ones: if it cannot be written, the ingest fails and leaves them as they
+    were."""
+    raw = tmp_path / "raw"
+    write_province(raw, communes=7, hamlets=(1, 2), seed=21)
+    monkeypatch.setattr(ingest, "POOL_MIN_FILES", 2)
+    monkeypatch.setattr(ingest, "_task_sizes", lambda n, workers: [3, 2])  # then single ones
+    monkeypatch.setattr(ingest, "POOL_OWN_PACK", 3)
+    keys = _keys(raw)
+    order = sorted(find_workbooks(raw), key=ingest._size, reverse=True)  # the pool's order
+    own, small = [keys[p.name] for p in order[:3]], sorted(keys[p.name] for p in order[3:])
+    processed = tmp_path / "processed"
+    report = load_raw_dir(raw, processed_dir=processed, workers=2)
+    assert _held(processed / "cache") == {ingest._pack_name(own): own,
+                                          ingest._pack_name(small): small}
+    _assert_same_as_cold(report, raw, processed, tmp_path / "cold")
+    again = load_raw_dir(raw, processed_dir=processed, workers=2)
+    assert again.parsed == [] and again.pruned == again.compacted == []
+    # the parent's pack cannot be written (a folder where it goes): the ingest fails, and the
+    # combined files of the run before are left as they were
+    before = {name: (processed / name).read_bytes()
+              for name in ("indicators.parquet", "issues.parquet", "ingest.json")}
+    shutil.rmtree(processed / "cache")
+    _revise(raw / order[-1].name, seed=77)  # so that the combined files would change
+    keys = _keys(raw)
+    order = sorted(find_workbooks(raw), key=ingest._size, reverse=True)
+    small = sorted(keys[p.name] for p in order[3:])
+    (processed / "cache" / ingest._pack_name(small)).mkdir(parents=True)
+    with pytest.raises(OSError):
+        load_raw_dir(raw, processed_dir=processed, workers=2)
+    assert {name: (processed / name).read_bytes() for name in before} == before
+    assert sorted(p.name for p in processed.iterdir()) == sorted([*before, "cache"])
 
 
 def test_warm_run_after_a_pooled_cold_run_is_served_from_the_packs(
@@ -874,6 +914,7 @@ def test_explicit_workbooks_are_read_from_the_ingest_cache(tmp_path: Path,
     shutil.copy(DUPLICATES, raw / DUPLICATES.name)
     monkeypatch.setattr(ingest, "POOL_MIN_FILES", 2)  # packs of several workbooks
     monkeypatch.setattr(ingest, "_task_sizes", lambda n, workers: [5, 3])
+    monkeypatch.setattr(ingest, "POOL_OWN_PACK", 3)  # each of the two tasks writes its pack
     monkeypatch.setattr(ingest, "PACK_ROW_GROUP", 150)  # workbooks across row-group bounds
     load_raw_dir(raw, processed_dir=processed, workers=2)
     packs = ingest._packs(processed / "cache")
