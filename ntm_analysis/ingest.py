@@ -43,10 +43,10 @@ import os
 import re
 import stat
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cache, cached_property, partial
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -917,21 +917,22 @@ def _parse_serial(jobs: Iterable[Job], year: int | None, cache: Path | None,
 
 def _parse_in_pool(jobs: Iterable[Job], total: int, year: int | None, workers: int,
                    stack: contextlib.ExitStack, cache: Path | None = None,
-                   written: set[str] | None = None, pending: list[Future[Path]] | None = None,
+                   written: set[str] | None = None,
+                   pending: list[Callable[[], object]] | None = None,
                    ) -> Iterator[tuple[Path, tuple[pa.Table, pa.Table]]]:
     """Parse workbooks in ``workers`` forked processes; yields ``(path, tables)`` as they finish.
 
     ``jobs`` (at most ``total`` of them, best the biggest files first) may be produced lazily:
     they are cut into tasks as they come (``_task_sizes``), so the workers parse the first
     while the parent hashes and looks up the next. The pack (in ``cache``) of a task of at
-    least ``POOL_OWN_PACK`` workbooks is written by the worker that parsed it; the
-    workbooks of the smaller tasks (the last ones, often single workbooks) go into one pack
-    written by this process, in a thread, once the last task is in (its future is appended to
-    ``pending``; the caller waits for it): a pack costs its writer about 1.4 ms whatever its
-    size, and a cache of fewer packs is looked up faster (without it a province's ingest left
-    about 36 packs, 27 of them small, for the next ingest to compact). The names of all the
-    packs are added to ``written``. The pool is left to exit while the caller goes on; it is
-    joined (its workers waited for) when ``stack`` closes, as is the thread.
+    least ``POOL_OWN_PACK`` workbooks is written by the worker that parsed it; the workbooks of
+    the smaller tasks (the last ones, often single workbooks) go into one pack written by this
+    process once the last task is in (its write is appended to ``pending`` for the caller to
+    run: ``_combine`` runs it beside the indicator file's write), since a pack costs its writer
+    about 1.4 ms whatever its size, and a cache of fewer packs is looked up faster (without it
+    a province's ingest left about 36 packs, 27 of them small, for the next ingest to compact).
+    The names of all the packs are added to ``written``. The pool is left to exit while the
+    caller goes on; it is joined (its workers waited for) when ``stack`` closes.
     """
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
@@ -982,10 +983,7 @@ def _parse_in_pool(jobs: Iterable[Job], total: int, year: int | None, workers: i
                 deferred.sort(key=itemgetter(0))  # (the pack's name depends on its keys)
                 if written is not None:
                     written.add(_pack_name([key for key, _, _ in deferred]))
-                from concurrent.futures import ThreadPoolExecutor
-
-                writer = stack.enter_context(ThreadPoolExecutor(1))
-                pending.append(writer.submit(_write_pack, cache, deferred))
+                pending.append(partial(_write_pack, cache, deferred))
         except BaseException:
             for task in tasks:  # a failure (or an abandoned generator) stops the rest
                 task.cancel()
@@ -1074,7 +1072,7 @@ def load_raw_dir(raw_dir: str | os.PathLike[str], *,
         else:
             jobs = list(lookups())
             total = len(jobs)
-        pending: list[Future[Path]] = []  # cache writes to finish before the combined files
+        pending: list[Callable[[], object]] = []  # cache writes to run before the combine ends
         results: Iterable[tuple[Path, tuple[pa.Table, pa.Table]]] = (
             _parse_in_pool(jobs, total, year, n_workers, pool, cache, packs.written, pending)
             if _use_pool(n_workers) and total >= POOL_MIN_FILES
@@ -1155,16 +1153,19 @@ def load_workbooks_cached(paths: Iterable[str | os.PathLike[str]], *,
 
 def _combine(tables: list[tuple[pa.Table, pa.Table]],
              processed_dir: str | os.PathLike[str] | None,
-             pending: Iterable[Future[Path]] = ()) -> LoadResult:
+             pending: Iterable[Callable[[], object]] = ()) -> LoadResult:
     """The frames of every workbook's tables, duplicates checked; with ``processed_dir`` also
     written there as ``indicators.parquet`` and ``issues.parquet``, both renamed into place
-    once both are complete and the cache writes ``pending`` have succeeded (the error of one
-    that failed is raised, and neither file is replaced)."""
+    once both are complete and the cache writes ``pending`` have run (in this thread, while
+    the indicator file is written in another; the error of one that failed is raised, and
+    neither file is replaced)."""
     import pyarrow as pa
 
     ind_table = pa.concat_tables([t[0] for t in tables] or [empty_table(Ind)])
     iss_table = pa.concat_tables([t[1] for t in tables] or [empty_table(Iss)])
     if processed_dir is None:
+        for cache_write in pending:
+            cache_write()
         return _result(ind_table, iss_table)[0]
     out = Path(processed_dir)
     from concurrent.futures import ThreadPoolExecutor
@@ -1179,11 +1180,11 @@ def _combine(tables: list[tuple[pa.Table, pa.Table]],
         result, same = _result(ind_table, iss_table)
         iss_tmp = stack.enter_context(temporary_beside(out / ISSUES_FILE))
         _write_parquet(result.issues, iss_tmp)
+        for cache_write in pending:  # (the indicator file's write is the longer)
+            cache_write()
         ind_written.result()
         if not same:  # the duplicate check changed the rows: write the frame it returned
             _write_parquet(result.indicators, ind_tmp)
-        for cache_write in pending:
-            cache_write.result()
         os.replace(ind_tmp, out / INDICATORS_FILE)
         os.replace(iss_tmp, out / ISSUES_FILE)
     return result
