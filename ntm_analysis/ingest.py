@@ -916,9 +916,8 @@ def _parse_serial(jobs: Iterable[Job], year: int | None, cache: Path | None,
 
 
 def _parse_in_pool(jobs: Iterable[Job], total: int, year: int | None, workers: int,
-                   stack: contextlib.ExitStack, cache: Path | None = None,
-                   written: set[str] | None = None,
-                   pending: list[Callable[[], object]] | None = None,
+                   stack: contextlib.ExitStack, pending: list[Callable[[], object]],
+                   cache: Path | None = None, written: set[str] | None = None,
                    ) -> Iterator[tuple[Path, tuple[pa.Table, pa.Table]]]:
     """Parse workbooks in ``workers`` forked processes; yields ``(path, tables)`` as they finish.
 
@@ -946,15 +945,15 @@ def _parse_in_pool(jobs: Iterable[Job], total: int, year: int | None, workers: i
         spool = _spool_folder(stack)  # (removed once the pool below has exited)
         pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers, mp_context=context))
         sizes = iter(_task_sizes(total, workers))
-        tasks: dict[Future[ChunkResult], list[Job]] = {}
-        # the small tasks' workbooks, packed here (None: each task writes its own pack)
-        deferred: list[PackEntry] | None = [] if pending is not None else None
+        # each task's workbooks, and whether it writes their pack itself
+        tasks: dict[Future[ChunkResult], tuple[list[Job], bool]] = {}
+        deferred: list[PackEntry] = []  # the small tasks' workbooks, packed here
 
         def submit(chunk: list[Job]) -> None:
             keys = [key for _, key in chunk if key is not None]
-            own_pack = deferred is None or len(chunk) >= POOL_OWN_PACK
+            own_pack = len(chunk) >= POOL_OWN_PACK
             tasks[pool.submit(_parse_chunk, chunk, year, cache if own_pack else None,
-                              spool)] = chunk
+                              spool)] = chunk, own_pack
             if cache is not None and keys and written is not None and own_pack:
                 written.add(_pack_name(keys))  # the pack ``_parse_chunk`` writes
 
@@ -973,13 +972,13 @@ def _parse_in_pool(jobs: Iterable[Job], total: int, year: int | None, workers: i
             while running:
                 done, running = wait(running, return_when=FIRST_COMPLETED)
                 for task in done:
-                    chunk = tasks[task]
-                    into = deferred if len(chunk) < POOL_OWN_PACK else None
+                    chunk, own_pack = tasks[task]
+                    into = None if own_pack else deferred
                     for (path, _), tables in zip(
                             chunk, _chunk_tables(task.result(), into, (k for _, k in chunk)),
                             strict=True):
                         yield path, tables
-            if cache is not None and deferred and pending is not None:
+            if cache is not None and deferred:
                 deferred.sort(key=itemgetter(0))  # (the pack's name depends on its keys)
                 if written is not None:
                     written.add(_pack_name([key for key, _, _ in deferred]))
@@ -1074,7 +1073,7 @@ def load_raw_dir(raw_dir: str | os.PathLike[str], *,
             total = len(jobs)
         pending: list[Callable[[], object]] = []  # cache writes to run before the combine ends
         results: Iterable[tuple[Path, tuple[pa.Table, pa.Table]]] = (
-            _parse_in_pool(jobs, total, year, n_workers, pool, cache, packs.written, pending)
+            _parse_in_pool(jobs, total, year, n_workers, pool, pending, cache, packs.written)
             if _use_pool(n_workers) and total >= POOL_MIN_FILES
             else _parse_serial(jobs, year, cache, packs.written))
         if progress and len(paths) - len(hits) > 1:
