@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 WARM_IMPORTS: tuple[str, ...] = (
     "pandas", "matplotlib.pyplot", "IPython.display", "ntm_analysis.report_data",
     "ntm_analysis.charts", "ntm_analysis.report_money", "ntm_analysis.readiness",
-    "ntm_analysis.report_params", "ntm_analysis.excel", "openpyxl",
+    "ntm_analysis.report_params", "ntm_analysis.excel", "xlsxwriter",
 )
 #: Seconds a run waits for its spare kernel to finish the warm-up imports.
 WARM_TIMEOUT = 60.0
@@ -78,7 +78,7 @@ def warm_up(modules: Sequence[str] = WARM_IMPORTS) -> list[str]:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - the notebook will report its own import errors
             failed.append(name)
-    for step in (_warm_package_tables, _warm_matplotlib, _warm_openpyxl):
+    for step in (_warm_package_tables, _warm_matplotlib, _warm_excel):
         if step.__name__.removeprefix("_warm_") in failed:
             continue
         try:
@@ -143,7 +143,7 @@ def _warm_matplotlib() -> None:
                 plt.close(figure)
 
 
-def _warm_openpyxl() -> None:
+def _warm_excel() -> None:
     from ntm_analysis import excel
 
     excel.warm_up()

@@ -84,7 +84,8 @@ def test_formatting(tmp_path: Path) -> None:
     assert all(ws.cell(row=1, column=j).font.b for j in range(1, 7))
     assert ws["A3"].value == frame["unit"].iloc[1].rstrip() or ws["A3"].value == frame[
         "unit"].iloc[1]
-    assert ws.column_dimensions["A"].width == 60  # capped
+    # capped at 60 characters; stored as Excel stores it, with the cell's padding (60.71)
+    assert 60 <= ws.column_dimensions["A"].width < 61
     assert 6 <= ws.column_dimensions["B"].width < 20
     assert ws["B2"].number_format == INT_FORMAT and ws["B2"].value == 1250
     assert ws["C3"].number_format == FLOAT_FORMAT and ws["C3"].value == 1250000.25
@@ -161,3 +162,37 @@ def test_categorical_attainment_texts_export_as_their_strings(tmp_path: Path) ->
     back = read_attainment(tmp_path / "att.parquet")
     assert back is not None
     pd.testing.assert_frame_equal(back.astype({c: "string" for c in texts}), strings)
+
+
+def test_dates_and_times_read_back_as_dates_with_their_formats(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from ntm_analysis.excel import DATE_FORMAT, DATETIME_FORMAT, HEADER_FILL, TIME_FORMAT
+
+    frame = pd.DataFrame({
+        "decided": [dt.date(2024, 4, 8), None],
+        "updated": pd.to_datetime(["2024-04-08 14:30", None]),
+        "at": [dt.time(7, 45), dt.time(16, 0)],
+        "aware": [pd.Timestamp("2024-04-08 09:00", tz="Asia/Ho_Chi_Minh"), None],
+    })
+    write_table(frame, tmp_path / "d.xlsx")
+    ws = _read(tmp_path / "d.xlsx", "Sheet1")
+    assert ws["A2"].value == dt.datetime(2024, 4, 8) and ws["A2"].number_format == DATE_FORMAT
+    assert ws["B2"].value == dt.datetime(2024, 4, 8, 14, 30)
+    assert ws["B2"].number_format == DATETIME_FORMAT
+    assert ws["C2"].value == dt.time(7, 45) and ws["C2"].number_format == TIME_FORMAT
+    assert ws["D2"].value == dt.datetime(2024, 4, 8, 9, 0)  # wall time, zone dropped
+    assert ws["A3"].value is None and ws["B3"].value is None and ws["D3"].value is None
+    assert all(ws.cell(row=1, column=j).fill.start_color.rgb.endswith(HEADER_FILL)
+               for j in range(1, 5))
+
+
+def test_text_beyond_excels_cell_limit_is_cut_with_a_warning(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from ntm_analysis.excel import MAX_CELL_CHARS
+
+    write_table(pd.DataFrame({"note": ["ngắn", "x" * (MAX_CELL_CHARS + 10)]}), tmp_path / "l.xlsx")
+    ws = _read(tmp_path / "l.xlsx", "Sheet1")
+    assert ws["A2"].value == "ngắn"
+    assert len(ws["A3"].value) == MAX_CELL_CHARS and ws["A3"].value.endswith("…")
+    assert "cell A3" in caplog.text and str(MAX_CELL_CHARS) in caplog.text
