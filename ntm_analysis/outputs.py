@@ -76,7 +76,8 @@ def save_figure(fig: Figure, name: str, *, out_dir: str | os.PathLike[str]) -> P
 
 
 #: zlib level of saved PNGs: 3 compresses charts twice as fast as the default 6, files 10-20%
-#: larger (flat colours compress well at any level).
+#: larger (flat colours compress well at any level). Compressed by zlib-ng where it is installed
+#: (a dependency): a report's 7 charts in 0.02 s of CPU instead of 0.065 s, 2 % smaller.
 PNG_COMPRESS_LEVEL = 3
 #: Inches of tolerance before content counts as sticking out of the figure (rounding).
 _OVERFLOW_TOLERANCE = 0.01
@@ -188,9 +189,14 @@ def encode_png(pixels: Any) -> bytes:
     ('RGB', (3, 2), (213, 94, 0))
     """
     import struct
-    import zlib
 
     import numpy as np
+
+    try:  # zlib-ng (a dependency): at level 3 about 3x zlib's speed on charts, files a little
+        # smaller; zlib where it is missing (a platform without its wheel)
+        from zlib_ng import zlib_ng as zlib
+    except ImportError:
+        import zlib  # type: ignore[no-redef, unused-ignore]
 
     height, width, channels = pixels.shape
     rows = np.ascontiguousarray(pixels).reshape(height, width * channels)
