@@ -197,7 +197,7 @@ def _write_sheet(wb: _Book, ws: Any, df: pd.DataFrame, extra_pct: set[str]) -> N
     if columns:
         first_is_label = len(df.columns) > 1 and _is_text(df.iloc[:, 0])
         ws.freeze_panes(1, 1 if first_is_label else 0)
-        ws.autofilter(0, 0, max(len(df), 0), len(columns) - 1)
+        ws.autofilter(0, 0, len(df), len(columns) - 1)
 
 
 def _write_value(wb: _Book, ws: Any, row: int, col: int, value: object, fmt: str | None,

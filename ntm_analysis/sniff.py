@@ -21,17 +21,11 @@ import stat
 import struct
 import zipfile
 from pathlib import Path
-from typing import NamedTuple, cast
+from typing import NamedTuple
 
 from ntm_analysis.errors import InputError, Location
-
-try:  # zlib-ng (a dependency): the same inflate and CRC-32 as zlib, about 1.8 times as fast;
-    # zlib where it is missing (a platform without its wheel)
-    from zlib_ng import zlib_ng as zlib
-except ImportError:
-    import zlib  # type: ignore[no-redef, unused-ignore]  # (no-redef when zlib-ng is there)
-#: zlib's (or zlib-ng's) error (zlib-ng's stub declares an instance, not a class)
-_ZLIB_ERROR = cast("type[Exception]", zlib.error)
+from ntm_analysis.fastzlib import ZLIB_ERROR as _ZLIB_ERROR
+from ntm_analysis.fastzlib import zlib  # zlib-ng's inflate and CRC-32, about 1.8x zlib's
 
 log = logging.getLogger(__name__)
 
