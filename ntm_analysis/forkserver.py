@@ -26,7 +26,9 @@ forwards signals to the kernel and exits with it. Nothing is left behind:
   batch's process, or the worker that started it) closes its standard input or dies (the pipe
   closes), killing and reaping its kernels;
 * the owner stops its server when it is done and waits for it (:class:`ForkServer`), so the
-  CPU time of the kernels reaches the owner's account (and the batch's).
+  CPU time of the kernels reaches the owner's account (and the batch's);
+* the server removes its socket and the temporary directory made for it when it ends, so
+  an owner killed before it could stop the server leaves no directory behind either.
 
 Only Linux is supported; elsewhere (or when the server does not start) batch workers start
 plain kernels.
@@ -109,7 +111,8 @@ class ForkServer:
             listener.listen(64)
             fd = listener.fileno()
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "ntm_analysis.forkserver", self.socket_path, str(fd)],
+                [sys.executable, "-m", "ntm_analysis.forkserver", self.socket_path, str(fd),
+                 "--own-dir"],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True,
                 pass_fds=(fd,))
         except BaseException:
@@ -369,9 +372,14 @@ def _enable_inline_figures() -> None:
         module._enable_matplotlib_integration()
 
 
-def serve(socket_path: str, listen_fd: int | None = None) -> int:
+def serve(socket_path: str, listen_fd: int | None = None, *, own_dir: bool = False) -> int:
     """Warm this process up, then fork a kernel for every request on ``socket_path`` (the
-    listening socket ``listen_fd`` its owner bound there, or a socket bound here)."""
+    listening socket ``listen_fd`` its owner bound there, or a socket bound here).
+
+    When the server ends it removes the socket, and with ``own_dir`` also the directory it is
+    in (made for this server alone by :class:`ForkServer`): an owner that was killed before it
+    could :meth:`~ForkServer.stop` leaves nothing in the temporary directory.
+    """
     # as ipykernel_launcher does: the working directory is not on sys.path while importing
     if sys.path and sys.path[0] in ("", os.getcwd()):
         del sys.path[0]
@@ -524,14 +532,20 @@ def serve(socket_path: str, listen_fd: int | None = None) -> int:
                 time.sleep(0.01)
         with contextlib.suppress(OSError):
             os.unlink(socket_path)
+        if own_dir:
+            with contextlib.suppress(OSError):  # not empty: somebody else's files stay
+                os.rmdir(os.path.dirname(socket_path))
 
 
 if __name__ == "__main__":
     _args = sys.argv[1:]
+    _own = "--own-dir" in _args
+    _args = [a for a in _args if a != "--own-dir"]
     if len(_args) not in (1, 2) or not all(a.isdigit() for a in _args[1:]):
-        print("usage: python -m ntm_analysis.forkserver SOCKET [LISTENING_FD]", file=sys.stderr)
+        print("usage: python -m ntm_analysis.forkserver SOCKET [LISTENING_FD] [--own-dir]",
+              file=sys.stderr)
         sys.exit(2)
-    _code = serve(_args[0], int(_args[1]) if len(_args) == 2 else None)
+    _code = serve(_args[0], int(_args[1]) if len(_args) == 2 else None, own_dir=_own)
     # the template holds no file or state to save: it leaves without the interpreter's
     # teardown of the thousands of modules it imported (about 0.05 s that every batch waits
     # for at its end)

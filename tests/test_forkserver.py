@@ -233,19 +233,23 @@ def test_a_killed_worker_leaves_no_server_and_no_kernel(tmp_path: Path) -> None:
         km = fork_kernel_manager("python3", server)
         km.start_kernel()
         kc = km.client(); kc.start_channels(); kc.wait_for_ready(timeout=60)
-        print(server.process.pid, km.provisioner.process.pid, flush=True)
+        print(server.process.pid, km.provisioner.process.pid, server.socket_path, flush=True)
         time.sleep(600)
     """)
     worker = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
                               text=True, start_new_session=True)
     try:
         line = worker.stdout.readline() if worker.stdout else ""
-        server, launcher = (int(x) for x in line.split())
+        server_pid, launcher_pid, socket_path = line.split()
+        server, launcher = int(server_pid), int(launcher_pid)
         kernels = {p.pid for p in psutil.Process(server).children()}
         assert len(kernels) == 1
+        assert Path(socket_path).parent.is_dir()
         os.killpg(worker.pid, signal.SIGKILL)  # the worker and its launcher, not the server
         worker.wait(timeout=30)
         assert _wait_gone({server, launcher, *kernels}) == set()
+        # the worker never stopped its server: the server removed its socket's directory
+        assert not Path(socket_path).parent.exists()
     finally:
         if worker.poll() is None:
             os.killpg(worker.pid, signal.SIGKILL)
