@@ -27,8 +27,9 @@ forwards signals to the kernel and exits with it. Nothing is left behind:
   closes), killing and reaping its kernels;
 * the owner stops its server when it is done and waits for it (:class:`ForkServer`), so the
   CPU time of the kernels reaches the owner's account (and the batch's);
-* the server removes its socket and the temporary directory made for it when it ends, so
-  an owner killed before it could stop the server leaves no directory behind either.
+* the server removes its socket and the temporary directory made for it (where the kernels'
+  connection files are written too) when it ends, so an owner or a worker killed before it
+  could clean up leaves no file behind either.
 
 Only Linux is supported; elsewhere (or when the server does not start) batch workers start
 plain kernels.
@@ -272,9 +273,17 @@ def fork_kernel_manager(kernel_name: str, server: ForkServer | None) -> Any:
 
     With ``server`` None it starts its kernels as ``jupyter_client`` does; either way its
     ``shutdown_kernel(now=True)`` returns as soon as the kernel is gone (:func:`wait_gone`).
+    A forked kernel's connection file is written next to the server's socket, in the folder
+    the server removes when it ends: a worker killed before it could remove the file leaves
+    nothing in the temporary directory (``jupyter_client`` would write it there).
     """
+    import uuid
+
     km = _fork_manager_class()(kernel_name=kernel_name)
     km.fork_server = server
+    if server is not None:
+        km.connection_file = os.path.join(os.path.dirname(server.socket_path),
+                                          f"kernel-{uuid.uuid4().hex}.json")
     return km
 
 
@@ -377,8 +386,9 @@ def serve(socket_path: str, listen_fd: int | None = None, *, own_dir: bool = Fal
     listening socket ``listen_fd`` its owner bound there, or a socket bound here).
 
     When the server ends it removes the socket, and with ``own_dir`` also the directory it is
-    in (made for this server alone by :class:`ForkServer`): an owner that was killed before it
-    could :meth:`~ForkServer.stop` leaves nothing in the temporary directory.
+    in (made for this server alone by :class:`ForkServer`, where its kernels' connection files
+    are written too): an owner that was killed before it could :meth:`~ForkServer.stop`
+    leaves nothing in the temporary directory.
     """
     # as ipykernel_launcher does: the working directory is not on sys.path while importing
     if sys.path and sys.path[0] in ("", os.getcwd()):
@@ -532,9 +542,10 @@ def serve(socket_path: str, listen_fd: int | None = None, *, own_dir: bool = Fal
                 time.sleep(0.01)
         with contextlib.suppress(OSError):
             os.unlink(socket_path)
-        if own_dir:
-            with contextlib.suppress(OSError):  # not empty: somebody else's files stay
-                os.rmdir(os.path.dirname(socket_path))
+        if own_dir:  # with the connection files of kernels whose worker was killed
+            import shutil
+
+            shutil.rmtree(os.path.dirname(socket_path), ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -194,8 +194,8 @@ def test_a_killed_kernel_is_waited_for_from_the_first_millisecond(
     # jupyter_client calls _async_wait after the SIGKILL; if it stopped doing so (renamed the
     # method), the overrides below would be dead code and every shutdown would idle again
     assert "_async_wait" in vars(KernelManager)
-    managers = [type(fork_kernel_manager("python3", server))  # type: ignore[arg-type]
-                for server in (None, object())]
+    managers = [type(fork_kernel_manager("python3", server))
+                for server in (None, ForkServer.attach("nowhere/kernels.sock"))]
     single = forkserver.quick_async_kernel_manager()  # single runs: nbclient's own kernels
     assert issubclass(single, AsyncKernelManager)
     for manager in [*managers, single]:
@@ -236,8 +236,11 @@ def test_a_killed_worker_leaves_no_server_and_no_kernel(tmp_path: Path) -> None:
         print(server.process.pid, km.provisioner.process.pid, server.socket_path, flush=True)
         time.sleep(600)
     """)
+    temp = tmp_path / "tmp"  # the worker's temporary directory
+    temp.mkdir()
     worker = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
-                              text=True, start_new_session=True)
+                              text=True, start_new_session=True,
+                              env={**os.environ, "TMPDIR": str(temp)})
     try:
         line = worker.stdout.readline() if worker.stdout else ""
         server_pid, launcher_pid, socket_path = line.split()
@@ -248,8 +251,10 @@ def test_a_killed_worker_leaves_no_server_and_no_kernel(tmp_path: Path) -> None:
         os.killpg(worker.pid, signal.SIGKILL)  # the worker and its launcher, not the server
         worker.wait(timeout=30)
         assert _wait_gone({server, launcher, *kernels}) == set()
-        # the worker never stopped its server: the server removed its socket's directory
+        # the worker never stopped its server nor removed its kernel's connection file: the
+        # server removed its socket's folder with the file in it, and nothing else is left
         assert not Path(socket_path).parent.exists()
+        assert list(temp.iterdir()) == []
     finally:
         if worker.poll() is None:
             os.killpg(worker.pid, signal.SIGKILL)
@@ -416,8 +421,11 @@ def test_a_killed_worker_takes_its_kernel_from_a_shared_server(tmp_path: Path) -
         print(km.provisioner.process.pid, flush=True)
         time.sleep(600)
     """)
+    temp = tmp_path / "tmp"  # the worker's temporary directory
+    temp.mkdir()
     worker = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
-                              text=True, start_new_session=True)
+                              text=True, start_new_session=True,
+                              env={**os.environ, "TMPDIR": str(temp)})
     try:
         launcher = int(worker.stdout.readline() if worker.stdout else "")
         assert server.process is not None
@@ -440,6 +448,9 @@ def test_a_killed_worker_takes_its_kernel_from_a_shared_server(tmp_path: Path) -
         server.stop()
     assert not ForkServer.attach(server.socket_path).alive()  # stopped: nothing listens
     _assert_none_left(before)
+    # the killed worker's kernel connection file was in the server's folder, removed with it
+    assert list(temp.iterdir()) == []
+    assert not Path(server.socket_path).parent.exists()
 
 
 def test_a_shared_server_that_is_gone_means_plain_kernels(
