@@ -198,8 +198,12 @@ def test_dask_local_cluster(province, tmp_path) -> None:
     raw, communes = province
     plan = plan_from_raw_dir(raw, parameters={"fail_for": ""})
     plan.runs = plan.runs[:2]
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0", scheduler_port=0) as cluster, \
+    import dask
+
+    # Dask's scratch folder (its lock files outlive the cluster) in the test's folder
+    with dask.config.set({"temporary-directory": str(tmp_path / "dask")}), \
+            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                     dashboard_address=":0", scheduler_port=0) as cluster, \
             distributed.Client(cluster) as client:
         result = run_batch(plan, notebook=NOTEBOOK, out_dir=tmp_path / "d",
                            executor=client.get_executor())

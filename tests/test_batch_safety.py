@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -80,7 +82,10 @@ def test_lock_kill_and_repair_with_real_processes(tmp_path: Path) -> None:
     command = _batch_command(listing, out)
 
     semaphores = _named_semaphores()
-    first = subprocess.Popen(command, env=_env(), stdout=subprocess.PIPE,
+    # the killed batch cannot remove its temporary folders (multiprocessing's, the kernel
+    # template's): they go in a folder of their own, removed below (short: socket paths)
+    temp = tempfile.mkdtemp(prefix="ntm-t-")
+    first = subprocess.Popen(command, env={**_env(), "TMPDIR": temp}, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, start_new_session=True)
     try:
         _wait_for(lambda: (out / LOCK).is_file() or first.poll() is not None, seconds=60,
@@ -108,6 +113,7 @@ def test_lock_kill_and_repair_with_real_processes(tmp_path: Path) -> None:
         # suite do not pile them up
         for left in _named_semaphores() - semaphores:
             left.unlink(missing_ok=True)
+        shutil.rmtree(temp, ignore_errors=True)
     assert first.returncode == -signal.SIGKILL
 
     # what the killed batch left: whole files only (temporaries aside), never a torn one
