@@ -1,7 +1,12 @@
-"""Shared fixtures: the project root and the bundled sample workbooks."""
+"""Shared fixtures: the project root, the bundled sample workbooks, and a check that the suite
+leaves nothing in the temporary directory."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,3 +24,35 @@ def sample_paths() -> list[Path]:
     paths = sorted((ROOT / "data" / "raw").glob("kim_phuong_2024_*.xlsx"))
     assert paths, "sample workbooks missing from data/raw"
     return paths
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _nothing_left_in_temp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Give the suite, and every process it starts, a temporary directory of its own
+    (``TMPDIR``) and fail if anything is left in it at the end: kernels, fork servers,
+    workers and libraries must clean up after themselves, as they do on a user's machine.
+
+    pytest's own ``tmp_path`` folders stay where they were (its base folder is fixed first),
+    and so does this process's ``multiprocessing`` folder, which ``multiprocessing`` removes
+    when the process exits, after this check. The folder's path is short: sockets are made
+    in it.
+    """
+    from multiprocessing import util
+
+    tmp_path_factory.getbasetemp()
+    util.get_temp_dir()
+    temp = tempfile.mkdtemp(prefix="ntm-tests-")
+    saved = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = temp
+    tempfile.tempdir = None  # gettempdir() reads TMPDIR again
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved
+        tempfile.tempdir = None
+        left = sorted(p.name for p in Path(temp).iterdir())
+        shutil.rmtree(temp, ignore_errors=True)
+    assert not left, f"the test suite left these in the temporary directory: {left}"
