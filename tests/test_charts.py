@@ -94,14 +94,43 @@ def test_heatmap_cell_colours_follow_statuses() -> None:
     for idx, row in crit.iterrows():
         i, j = units.index(row["unit"]), numbers.index(row["criterion_no"])
         assert tuple(grid[i, j]) == pytest.approx(to_rgb(STATUS_COLOURS[expected[idx]]))
-    texts = {t.get_text() for t in ax.texts}
-    assert {f"{r.indicators_met}/{r.indicators_total}" for r in crit.itertuples()} <= texts
+    labels = ax.collections[1]  # each cell's "met/total", at (criterion, unit) positions
+    placed = dict(zip(map(tuple, labels.get_offsets()), labels.labels, strict=True))
+    assert placed == {
+        (numbers.index(r.criterion_no), units.index(r.unit)):
+            f"{r.indicators_met}/{r.indicators_total}" for r in crit.itertuples()}
     # Vietnamese labels survive, NFC, and the title names the most often unmet criterion
     assert "Xóm Bản Lác" in units
     assert "Thu nhập" in ax.get_xticklabels()[2].get_text()
     title = ax.get_title(loc="left")
     assert title.startswith("0/2 đơn vị đạt đủ 3 tiêu chí")
     assert "10. Thu nhập" in title  # unmet in both hamlets
+
+
+@pytest.mark.parametrize("dpi", [100, 200])
+def test_heatmap_cell_labels_are_drawn_centred_at_their_size_in_points(dpi: int) -> None:
+    import numpy as np
+
+    crit = criteria_frame()
+    ax = charts.plot_criteria_heatmap(crit)
+    fig = ax.figure
+    fig.set_dpi(dpi)
+    fig.canvas.draw()
+    pixels = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(int)
+    height = pixels.shape[0]
+    labels = ax.collections[1]
+    widths = {}
+    for (x, y), label in zip(labels.get_offsets(), labels.labels, strict=True):
+        (x0, y0), (x1, y1) = ax.transData.transform([(x - 0.4, y - 0.4), (x + 0.4, y + 0.4)])
+        rows = slice(int(height - max(y0, y1)), int(height - min(y0, y1)))
+        window = pixels[rows, int(x0):int(x1)]
+        ink = np.argwhere((window > 240).all(axis=-1))  # the white label on its coloured cell
+        assert len(ink), f"no label drawn in the cell of {label!r}"
+        centre = (np.array(window.shape[:2]) - 1) / 2
+        assert np.abs((ink.min(axis=0) + ink.max(axis=0)) / 2 - centre).max() <= 1.5
+        widths[label] = (ink[:, 1].max() - ink[:, 1].min() + 1) / dpi * 72  # in points
+    # "2/2" in bold at 9 points is about 14 points wide, at any resolution
+    assert widths["2/2"] == pytest.approx(14, abs=1.5)
 
 
 def test_heatmap_needs_one_set_and_draws_vietnamese_glyphs() -> None:
