@@ -12,6 +12,7 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
 from ntm_analysis import funding, income
+from ntm_analysis.charts import title_at_top
 from ntm_analysis.i18n import t, term
 from ntm_analysis.style import SERIES_COLOURS, STATUS_COLOURS, apply_style
 
@@ -87,6 +88,7 @@ def plot_funding_by_criterion(by_criterion: pd.DataFrame, *, ax: Axes | None = N
 
     ``by_criterion`` is the frame of ``funding.funding_by_criterion``.
     """
+    top = title_at_top(ax is None)
     ax = _axes(ax, (8, max(2.5, 0.35 * len(by_criterion) + 1)))
     if not len(by_criterion):
         ax.text(0.5, 0.5, t("chart.funding_criteria_none", lang), ha="center", va="center",
@@ -107,7 +109,7 @@ def plot_funding_by_criterion(by_criterion: pd.DataFrame, *, ax: Axes | None = N
                 color="black" if f else STATUS_COLOURS["not_met"])
     ax.set_yticks(range(len(names)), names, fontsize=8)
     ax.set_xlabel(t("funding.million", lang))
-    ax.set_title(t("chart.funding_criteria", lang))
+    ax.set_title(t("chart.funding_criteria", lang), **top)
     return ax
 
 

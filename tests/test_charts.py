@@ -37,6 +37,21 @@ def summary_frame() -> pd.DataFrame:
     })
 
 
+def gaps_attainment() -> pd.DataFrame:
+    return pd.DataFrame({
+        "unit": ["Xóm Ao Sen"] * 4 + ["Xóm Bản Lác"], "level": "hamlet",
+        "criteria_set": HAMLET_SET, "year": 2024,
+        "criterion_no": ["2", "6", "3", "1", "2"],
+        "criterion_name": ["Giao thông", "Môi trường", "Văn hóa", "Quy hoạch", "Giao thông"],
+        "indicator_no": ["2.1", "6.2", "3.1", "1.1", "2.1"],
+        "indicator_name": ["Đường trục xóm được cứng hóa", "Tỷ lệ hộ có nhà tiêu hợp vệ sinh",
+                           "Nhà văn hóa xóm", "Quy hoạch xóm", "Đường trục xóm"],
+        "status": ["not_met", "not_met", "unknown", "met", "not_met"],
+        "target_value": [100.0, 90.0, 1.0, 1.0, 100.0],
+        "gap": [20.0, 45.0, None, 0.0, 5.0],
+    })
+
+
 def criteria_frame() -> pd.DataFrame:
     rows = []
     statuses = {  # unit -> criterion -> (met, unknown, total)
@@ -79,6 +94,47 @@ def test_unit_attainment_bars_and_titles() -> None:
     assert ax.get_title(loc="left").startswith("Kim Phượng meets ")
     colour = ax.patches[1].get_facecolor()[:3]
     assert colour == pytest.approx(to_rgb(STATUS_COLOURS["not_met"]))
+
+
+def _own_and_given(plot, *args, **kwargs):  # type: ignore[no-untyped-def]
+    """The chart on axes it made, and on axes of the same size passed to it."""
+    own = plot(*args, **kwargs)
+    _, given = plt.subplots(figsize=own.figure.get_size_inches())
+    assert plot(*args, ax=given, **kwargs) is given
+    return own, given
+
+
+@pytest.mark.parametrize("chart", ["attainment", "gaps", "funding"])
+def test_bar_charts_fix_the_title_where_matplotlib_would_place_it(chart: str) -> None:
+    from ntm_analysis import charts_money, funding
+    from ntm_analysis.outputs import render_png
+
+    if chart == "attainment":
+        own, given = _own_and_given(charts.plot_unit_attainment, summary_frame())
+    elif chart == "gaps":
+        gaps = readiness.gaps_by_unit(gaps_attainment())
+        own, given = _own_and_given(charts.plot_gaps, gaps, unit="Xóm Ao Sen")
+    else:
+        lines = pd.DataFrame({"level": ["model_hamlet"], "hamlet": ["Xóm Ao Sen"],
+                              "criterion_no": ["2"], "total": [120.0], "state": [120.0]})
+        by_crit = funding.funding_by_criterion(lines, gaps_attainment())
+        assert len(by_crit) >= 3 and by_crit["funded"].any() and not by_crit["funded"].all()
+        own, given = _own_and_given(charts_money.plot_funding_by_criterion, by_crit)
+    titles = [t for t in (own.title, own._left_title) if t.get_text()]
+    assert titles and all(t.get_position()[1] == 1.0 for t in titles)
+    assert own._autotitlepos is False and given._autotitlepos is not False
+    # fixed on its own axes, placed automatically on the caller's: the same picture
+    assert render_png(own.figure) == render_png(given.figure)
+
+
+def test_a_title_on_given_axes_still_clears_tick_labels_on_top() -> None:
+    _, ax = plt.subplots(figsize=(7.5, 3))
+    ax.xaxis.tick_top()  # the caller's axes, with its x tick labels above
+    charts.plot_unit_attainment(summary_frame(), ax=ax)
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()
+    assert (ax._left_title.get_window_extent(renderer).y0
+            >= ax.xaxis.get_tightbbox(renderer).y1 - 1)
 
 
 def test_heatmap_cell_colours_follow_statuses() -> None:
@@ -149,17 +205,7 @@ def test_heatmap_needs_one_set_and_draws_vietnamese_glyphs() -> None:
 
 
 def test_gaps_chart_ranks_bars_by_relative_distance() -> None:
-    att = pd.DataFrame({
-        "unit": ["Xóm Ao Sen"] * 4 + ["Xóm Bản Lác"],
-        "criteria_set": HAMLET_SET, "year": 2024,
-        "indicator_no": ["2.1", "6.2", "3.1", "1.1", "2.1"],
-        "indicator_name": ["Đường trục xóm được cứng hóa", "Tỷ lệ hộ có nhà tiêu hợp vệ sinh",
-                           "Nhà văn hóa xóm", "Quy hoạch xóm", "Đường trục xóm"],
-        "status": ["not_met", "not_met", "unknown", "met", "not_met"],
-        "target_value": [100.0, 90.0, 1.0, 1.0, 100.0],
-        "gap": [20.0, 45.0, None, 0.0, 5.0],
-    })
-    gaps = readiness.gaps_by_unit(att)
+    gaps = readiness.gaps_by_unit(gaps_attainment())
     with pytest.raises(ParameterError, match="several units"):
         charts.plot_gaps(gaps)
     ax = charts.plot_gaps(gaps, unit="Xóm Ao Sen")
