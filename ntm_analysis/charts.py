@@ -42,17 +42,17 @@ def _axes(ax: Axes | None, *, size: tuple[float, float]) -> Axes:
     return new_ax
 
 
-def title_at_top(created: bool) -> dict[str, float]:
-    """Return ``set_title`` keywords for a bar chart with named y ticks and its x axis below.
+def title_at_top(created: bool) -> float | None:
+    """Return the title's ``y`` (``set_title``) for a bar chart with named y ticks, x axis below.
 
     matplotlib places a title automatically, above any x tick labels at the top; to do so it
     measures every y tick label (for an offset text) each time the figure is measured or drawn,
     four times for a saved chart: a tenth of the hamlet bar chart's render. On axes made by the
     chart (``created``) nothing is above them, so the title is fixed at their top (``y=1``,
     plus the pad), where the automatic placement puts it: the same picture. On an axes the
-    caller passed (it may have a twin with ticks on top) the placement stays automatic.
+    caller passed (it may have a twin with ticks on top) the placement stays automatic (None).
     """
-    return {"y": 1.0} if created else {}
+    return 1.0 if created else None
 
 
 def _legend(ax: Axes, statuses: list[str], lang: str, **kwargs: Any) -> None:
@@ -156,10 +156,10 @@ def plot_unit_attainment(summary: pd.DataFrame, *, ax: Axes | None = None, lang:
             Summ.indicators_total]
     _require(summary, cols, "summary")
     data = summary.sort_values([Summ.unit], key=lambda s: s.map(number_key)).reset_index(drop=True)
-    top = title_at_top(ax is None)
+    title_y = title_at_top(ax is None)
     ax = _axes(ax, size=(7.5, 0.6 * max(len(data), 1) + 1.4))
     if data.empty:
-        ax.set_title(title or t("title.gaps_none", lang, unit="—"), **top)
+        ax.set_title(title or t("title.gaps_none", lang, unit="—"), y=title_y)
         return ax
     total = data[Summ.indicators_total].astype(float)
     met = data[Summ.indicators_met].astype(float)
@@ -192,7 +192,7 @@ def plot_unit_attainment(summary: pd.DataFrame, *, ax: Axes | None = None, lang:
                       units=len(data), best=best[Summ.unit],
                       indicators_met=int(best[Summ.indicators_met]),
                       indicators_total=int(best[Summ.indicators_total]))
-    ax.set_title(title, loc="left", **top)
+    ax.set_title(title, loc="left", y=title_y)
     _legend(ax, [Status.met, Status.not_met], lang, loc="lower right", fontsize=8)
     return ax
 
@@ -315,10 +315,10 @@ def plot_gaps(gaps: pd.DataFrame, *, unit: str | None = None, ax: Axes | None = 
     n_unmet = int(data[Att.status].eq(Status.not_met).sum())
     if top is not None:
         data = data.head(top)
-    top = title_at_top(ax is None)
+    title_y = title_at_top(ax is None)
     ax = _axes(ax, size=(8.0, 0.38 * max(len(data), 1) + 1.6))
     if data.empty:
-        ax.set_title(title or t("title.gaps_none", lang, unit=unit), loc="left", **top)
+        ax.set_title(title or t("title.gaps_none", lang, unit=unit), loc="left", y=title_y)
         ax.set_axis_off()
         return ax
     rel = data[Gap.relative_gap].astype("Float64")
@@ -340,6 +340,6 @@ def plot_gaps(gaps: pd.DataFrame, *, unit: str | None = None, ax: Axes | None = 
         known = data[~unknown]
         worst = _gap_label(known.iloc[0]) if len(known) else t("chart.gap_unknown", lang)
         title = t("title.gaps", lang, unit=unit, n=n_unmet, worst=worst)
-    ax.set_title(textwrap.fill(title, 80), loc="left", **top)
+    ax.set_title(textwrap.fill(title, 80), loc="left", y=title_y)
     _legend(ax, [Status.not_met, Status.unknown], lang, loc="lower right", fontsize=8)
     return ax

@@ -88,7 +88,7 @@ def plot_funding_by_criterion(by_criterion: pd.DataFrame, *, ax: Axes | None = N
 
     ``by_criterion`` is the frame of ``funding.funding_by_criterion``.
     """
-    top = title_at_top(ax is None)
+    title_y = title_at_top(ax is None)
     ax = _axes(ax, (8, max(2.5, 0.35 * len(by_criterion) + 1)))
     if not len(by_criterion):
         ax.text(0.5, 0.5, t("chart.funding_criteria_none", lang), ha="center", va="center",
@@ -109,7 +109,7 @@ def plot_funding_by_criterion(by_criterion: pd.DataFrame, *, ax: Axes | None = N
                 color="black" if f else STATUS_COLOURS["not_met"])
     ax.set_yticks(range(len(names)), names, fontsize=8)
     ax.set_xlabel(t("funding.million", lang))
-    ax.set_title(t("chart.funding_criteria", lang), **top)
+    ax.set_title(t("chart.funding_criteria", lang), y=title_y)
     return ax
 
 
