@@ -78,9 +78,13 @@ def test_unit_attainment_bars_and_titles() -> None:
     for r in summary.itertuples():
         label = f"{r.criteria_met}/{r.criteria_total} TC · {r.indicators_met}/{r.indicators_total}"
         assert f"{label} CT" in bar_texts
-    # one bar per unit over a grey background bar; widths are shares of indicators met
-    shares = sorted(p.get_width() for p in ax.patches[len(summary):len(summary) * 2])
+    # one bar per unit over a grey 100 % track; widths are shares of indicators met
+    shares = sorted(p.get_width() for p in ax.patches)
     assert shares == pytest.approx(sorted(summary.indicators_met / summary.indicators_total))
+    tracks = ax.collections[0].get_paths()  # one collection of tracks, one per bar
+    assert [(t.vertices[:, 0].min(), t.vertices[:, 0].max()) for t in tracks] == [(0, 1)] * 3
+    centres = sorted((t.vertices[:, 1].min() + t.vertices[:, 1].max()) / 2 for t in tracks)
+    assert centres == pytest.approx(sorted(p.get_y() + p.get_height() / 2 for p in ax.patches))
     complete = summary[summary.criteria_met == summary.criteria_total]
     assert ax.get_title(loc="left").startswith(f"{len(complete)}/{len(summary)} đơn vị")
 
@@ -92,7 +96,7 @@ def test_unit_attainment_bars_and_titles() -> None:
         f"{r.indicators_met}/{r.indicators_total} chỉ tiêu")
     ax = charts.plot_unit_attainment(one, lang="en")
     assert ax.get_title(loc="left").startswith("Kim Phượng meets ")
-    colour = ax.patches[1].get_facecolor()[:3]
+    colour = ax.patches[0].get_facecolor()[:3]
     assert colour == pytest.approx(to_rgb(STATUS_COLOURS["not_met"]))
 
 
