@@ -100,6 +100,21 @@ def test_unit_attainment_bars_and_titles() -> None:
     assert colour == pytest.approx(to_rgb(STATUS_COLOURS["not_met"]))
 
 
+@pytest.mark.parametrize("dpi", [100, 150])
+def test_bar_labels_sit_where_bar_label_puts_them(dpi: int) -> None:
+    summary = summary_frame().assign(indicators_met=[0, 25, 31])  # a bar of width 0 too
+    ax = charts.plot_unit_attainment(summary)
+    ax.figure.set_dpi(dpi)
+    texts = list(ax.texts)
+    assert len(texts) == len(summary)
+    [bars] = ax.containers
+    reference = ax.bar_label(bars, labels=[t.get_text() for t in texts], padding=4, fontsize=9)
+    renderer = ax.figure.canvas.get_renderer()
+    for text, annotation in zip(texts, reference, strict=True):
+        assert text.get_window_extent(renderer).bounds == pytest.approx(
+            annotation.get_window_extent(renderer).bounds, abs=0.01)
+
+
 def _own_and_given(plot, *args, **kwargs):  # type: ignore[no-untyped-def]
     """The chart on axes it made, and on axes of the same size passed to it."""
     own = plot(*args, **kwargs)
