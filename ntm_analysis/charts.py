@@ -9,13 +9,13 @@ finding ("Kim Phượng đạt 3/6 tiêu chí, 25/35 chỉ tiêu").
 
 from __future__ import annotations
 
-import functools
 import logging
 import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+from matplotlib.collections import PathCollection
 
 from ntm_analysis.errors import ParameterError
 from ntm_analysis.i18n import check_lang, status_label, t
@@ -62,23 +62,15 @@ def _legend(ax: Axes, statuses: list[str], lang: str, **kwargs: Any) -> None:
     ax.legend(handles=handles, frameon=False, **kwargs)
 
 
-@functools.cache
-def _cell_labels_class() -> type:
-    from matplotlib.collections import PathCollection
+class CellLabels(PathCollection):
+    """Short labels, one per data point, drawn as one collection of glyph outlines
+    (:func:`cell_labels`); ``labels`` holds the texts in the order of ``get_offsets()``."""
 
-    class CellLabels(PathCollection):
-        """Short labels, one per data point, drawn as one collection of glyph outlines.
-
-        ``labels`` holds the texts in the order of ``get_offsets()`` (data coordinates).
-        """
-
-        labels: list[str]
-
-    return CellLabels
+    labels: list[str]
 
 
 def cell_labels(ax: Axes, xs: Sequence[float], ys: Sequence[float], labels: Sequence[str], *,
-                fontsize: float, color: str = "black", weight: str = "normal") -> Any:
+                fontsize: float, color: str = "black", weight: str = "normal") -> CellLabels:
     """Draw each of ``labels`` centred on its point ``(x, y)`` (data coordinates) of ``ax``.
 
     A heat map's cells each carry a label such as "3/4": 150 cells of a 15-hamlet grid as
@@ -87,7 +79,7 @@ def cell_labels(ax: Axes, xs: Sequence[float], ys: Sequence[float], labels: Sequ
     (``TextPath``, the rcParams font at ``fontsize`` points) and all of them are drawn in one
     call, at their size in points whatever the resolution. The labels are centred on their ink
     and left out of the layout's measuring (they sit inside their cells). The returned
-    collection (a ``PathCollection``) keeps the texts in ``labels``.
+    collection keeps the texts in ``labels``; a figure with it pickles as any other.
     """
     import numpy as np
     from matplotlib.font_manager import FontProperties
@@ -110,7 +102,7 @@ def cell_labels(ax: Axes, xs: Sequence[float], ys: Sequence[float], labels: Sequ
                 Affine2D().translate(-(x0 + x1) / 2, -(y0 + y1) / 2))
     fig = ax.get_figure(root=True)
     assert fig is not None
-    collection = _cell_labels_class()(
+    collection = CellLabels(
         [outlines[label] for label in labels],
         offsets=np.column_stack([np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)]),
         offset_transform=ax.transData,

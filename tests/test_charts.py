@@ -182,6 +182,17 @@ def test_heatmap_cell_colours_follow_statuses() -> None:
     assert "10. Thu nhập" in title  # unmet in both hamlets
 
 
+def test_heatmap_figure_pickles_with_its_cell_labels() -> None:
+    import pickle
+
+    ax = charts.plot_criteria_heatmap(criteria_frame())
+    copy = pickle.loads(pickle.dumps(ax.figure))  # as matplotlib figures do
+    labels = copy.axes[0].collections[1]
+    assert labels.labels == ax.collections[1].labels
+    assert (labels.get_offsets() == ax.collections[1].get_offsets()).all()
+    plt.close(copy)
+
+
 @pytest.mark.parametrize("dpi", [100, 200])
 def test_heatmap_cell_labels_are_drawn_centred_at_their_size_in_points(dpi: int) -> None:
     import numpy as np
