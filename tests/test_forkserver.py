@@ -398,7 +398,10 @@ def test_a_batch_forks_every_kernel_from_one_template(tmp_path: Path) -> None:
     printed = []
     for run in runs:
         cell = nbformat.read(tmp_path / "out" / run.run_id / "who.ipynb", as_version=4).cells[0]
-        printed.append(merge_streams(cell.outputs)[0]["text"].split(maxsplit=2))
+        streams = merge_streams(cell.outputs)
+        assert streams, (f"{run.run_id}: nothing the cell printed reached the notebook: "
+                         f"{cell.outputs!r}; {dict(cell.metadata)!r}")
+        printed.append(streams[0]["text"].split(maxsplit=2))
     kernels = {p[0] for p in printed}
     templates = {(p[1], p[2]) for p in printed}
     assert len(kernels) == 4  # a fresh process per run
