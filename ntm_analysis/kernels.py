@@ -254,6 +254,8 @@ class _Spare:
 
     def __init__(self, kernel_name: str, cwd: str, extra_arguments: Sequence[str],
                  modules: Sequence[str], server: ForkServer | None = None) -> None:
+        from jupyter_client.session import new_id
+
         from ntm_analysis.forkserver import fork_kernel_manager
 
         self.key = (kernel_name, cwd, tuple(extra_arguments),
@@ -262,6 +264,11 @@ class _Spare:
         self.km.start_kernel(cwd=cwd, extra_arguments=list(extra_arguments))
         self.km.client_factory = ready_client_classes()[0]
         self.kc = self.km.client(context=client_context())
+        # every client of a kernel manager numbers its messages from 0 under the manager's
+        # session id (a clone of the session, without its count): the run's client would send
+        # its first cell with the message id of this client's prologue, whose late "idle" then
+        # ends that cell before its output arrives. A session id of its own keeps them apart.
+        self.kc.session.session = new_id()
         self.kc.start_channels()
         # a forked kernel is a copy of the warm template: nothing to import
         self.warm_id = (None if server is not None else

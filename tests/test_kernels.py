@@ -219,3 +219,37 @@ def test_a_spare_connects_to_its_new_kernel_without_zmqs_100_ms_wait(tmp_path: P
         assert other.getsockopt(zmq.RECONNECT_IVL) == 100
     finally:
         other.close()
+
+
+def test_the_runs_client_never_reuses_the_message_ids_of_the_spares_client(
+        tmp_path: Path) -> None:
+    """Every client of a kernel manager numbers its messages from 0 under the manager's session
+    id: the run's first cell would be sent with the id of the spare's prologue, whose late
+    "idle" then ended the cell before its output came (a run's printed line went missing)."""
+    from ntm_analysis.kernels import _Spare
+
+    spare = _Spare("python3", str(tmp_path), [], ["wave"])
+    try:
+        assert spare.ready({}, str(tmp_path), timeout=60)
+        spare.release_client()
+        run_client = spare.km.client()  # as nbclient makes the run's client
+        spare_ids = {spare.kc.session.msg_id for _ in range(20)}
+        run_ids = {run_client.session.msg_id for _ in range(20)}
+        assert not spare_ids & run_ids
+        # and the run's first cell prints what it prints, before its idle
+        run_client.start_channels()
+        run_client.wait_for_ready(timeout=60)
+        msg_id = run_client.execute("print('gặp lại')")
+        texts = []
+        while True:
+            msg = run_client.get_iopub_msg(timeout=60)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            if msg["msg_type"] == "stream":
+                texts.append(msg["content"]["text"])
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                break
+        assert "".join(texts) == "gặp lại\n"
+        run_client.stop_channels()
+    finally:
+        spare.shutdown()
