@@ -464,9 +464,13 @@ def serve(socket_path: str, listen_fd: int | None = None, *, own_dir: bool = Fal
                         {"exit": os.waitstatus_to_exitcode(status)}).encode() + b"\n")
                 conn.close()
 
-    os.write(ready_fd, READY)
-    os.close(ready_fd)
     try:
+        try:
+            os.write(ready_fd, READY)
+        except BrokenPipeError:
+            return 0  # the owner went away while the template warmed up
+        finally:
+            os.close(ready_fd)
         while True:
             for key, _ in sel.select():
                 if key.data == "parent":

@@ -472,3 +472,16 @@ def test_a_shared_server_that_is_gone_means_plain_kernels(
     finally:
         pool.close()
     _assert_none_left(before)
+
+
+def test_a_server_whose_owner_left_during_its_warm_up_leaves_nothing() -> None:
+    server = ForkServer(wait=False)  # warming up: the owner has not read READY yet
+    assert server.process is not None and server.process.stdout is not None
+    folder = Path(server.socket_path).parent
+    assert folder.is_dir()
+    # the owner goes away (as a batch that crashed at its start): both pipes close
+    server.process.stdout.close()
+    assert server.process.stdin is not None
+    server.process.stdin.close()
+    assert server.process.wait(timeout=120) == 0
+    assert not folder.exists()  # its socket and folder removed, READY never read
