@@ -165,6 +165,20 @@ def test_a_cell_timeout_holds_in_a_kernel_from_the_pool(tmp_path: Path) -> None:
         pool.close()
 
 
+def _printed_before_idle(kc, code: str) -> str:  # type: ignore[no-untyped-def]
+    """Execute ``code`` with client ``kc``; return what it printed before its "idle" status."""
+    msg_id = kc.execute(code)
+    texts = []
+    while True:
+        msg = kc.get_iopub_msg(timeout=60)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        if msg["msg_type"] == "stream":
+            texts.append(msg["content"]["text"])
+        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            return "".join(texts)
+
+
 def test_wait_ready_returns_once_iopub_is_connected_and_raises_for_a_dead_kernel() -> None:
     from jupyter_client.manager import KernelManager
 
@@ -179,17 +193,7 @@ def test_wait_ready_returns_once_iopub_is_connected_and_raises_for_a_dead_kernel
         kc.start_channels()
         kc.wait_for_ready(timeout=60)
         # IOPub is connected: the very first request's output reaches the client
-        msg_id = kc.execute("print('xóm Ao Sen')")
-        texts = []
-        while True:
-            msg = kc.get_iopub_msg(timeout=30)
-            if msg["parent_header"].get("msg_id") != msg_id:
-                continue
-            if msg["msg_type"] == "stream":
-                texts.append(msg["content"]["text"])
-            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-                break
-        assert "".join(texts) == "xóm Ao Sen\n"
+        assert _printed_before_idle(kc, "print('xóm Ao Sen')") == "xóm Ao Sen\n"
         km.shutdown_kernel(now=True)
         with pytest.raises(RuntimeError, match="died"):
             kc.wait_for_ready(timeout=5)
@@ -239,17 +243,7 @@ def test_the_runs_client_never_reuses_the_message_ids_of_the_spares_client(
         # and the run's first cell prints what it prints, before its idle
         run_client.start_channels()
         run_client.wait_for_ready(timeout=60)
-        msg_id = run_client.execute("print('gặp lại')")
-        texts = []
-        while True:
-            msg = run_client.get_iopub_msg(timeout=60)
-            if msg["parent_header"].get("msg_id") != msg_id:
-                continue
-            if msg["msg_type"] == "stream":
-                texts.append(msg["content"]["text"])
-            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-                break
-        assert "".join(texts) == "gặp lại\n"
+        assert _printed_before_idle(run_client, "print('gặp lại')") == "gặp lại\n"
         run_client.stop_channels()
     finally:
         spare.shutdown()
