@@ -197,16 +197,31 @@ async def wait_ready(client: Any, timeout: float | None = None) -> None:
 @functools.cache
 def ready_client_classes() -> tuple[type, type]:
     """Return jupyter_client's blocking and asynchronous kernel clients with :func:`wait_ready`
-    as their ``wait_for_ready``: the clients of the kernels the pool hands to runs."""
+    as their ``wait_for_ready``: the clients of the kernels the pool hands to runs.
+
+    Each such client also sends under a session id of its own. jupyter_client gives every
+    client of a kernel manager a clone of the manager's session, which numbers its messages
+    from 0 under the same id: the run's client sent its first cell with the message id of the
+    spare's prologue, whose late "idle" then ended that cell before its output arrived.
+    """
     from jupyter_client.asynchronous import AsyncKernelClient
     from jupyter_client.blocking import BlockingKernelClient
+    from jupyter_client.session import new_id
     from jupyter_core.utils import run_sync
 
     class ReadyClient(BlockingKernelClient):
         wait_for_ready = run_sync(wait_ready)
 
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.session.session = new_id()
+
     class AsyncReadyClient(AsyncKernelClient):
         wait_for_ready = wait_ready
+
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.session.session = new_id()
 
     return ReadyClient, AsyncReadyClient
 
@@ -254,8 +269,6 @@ class _Spare:
 
     def __init__(self, kernel_name: str, cwd: str, extra_arguments: Sequence[str],
                  modules: Sequence[str], server: ForkServer | None = None) -> None:
-        from jupyter_client.session import new_id
-
         from ntm_analysis.forkserver import fork_kernel_manager
 
         self.key = (kernel_name, cwd, tuple(extra_arguments),
@@ -263,12 +276,7 @@ class _Spare:
         self.km = fork_kernel_manager(kernel_name, server)  # a plain kernel without server
         self.km.start_kernel(cwd=cwd, extra_arguments=list(extra_arguments))
         self.km.client_factory = ready_client_classes()[0]
-        self.kc = self.km.client(context=client_context())
-        # every client of a kernel manager numbers its messages from 0 under the manager's
-        # session id (a clone of the session, without its count): the run's client would send
-        # its first cell with the message id of this client's prologue, whose late "idle" then
-        # ends that cell before its output arrives. A session id of its own keeps them apart.
-        self.kc.session.session = new_id()
+        self.kc = self.km.client(context=client_context())  # a session id of its own
         self.kc.start_channels()
         # a forked kernel is a copy of the warm template: nothing to import
         self.warm_id = (None if server is not None else

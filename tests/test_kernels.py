@@ -230,16 +230,17 @@ def test_the_runs_client_never_reuses_the_message_ids_of_the_spares_client(
     """Every client of a kernel manager numbers its messages from 0 under the manager's session
     id: the run's first cell would be sent with the id of the spare's prologue, whose late
     "idle" then ended the cell before its output came (a run's printed line went missing)."""
-    from ntm_analysis.kernels import _Spare
+    from ntm_analysis.kernels import _Spare, ready_client_classes
 
     spare = _Spare("python3", str(tmp_path), [], ["wave"])
     try:
         assert spare.ready({}, str(tmp_path), timeout=60)
         spare.release_client()
-        run_client = spare.km.client()  # as nbclient makes the run's client
         spare_ids = {spare.kc.session.msg_id for _ in range(20)}
-        run_ids = {run_client.session.msg_id for _ in range(20)}
-        assert not spare_ids & run_ids
+        for factory in reversed(ready_client_classes()):  # nbclient's (async), then blocking
+            spare.km.client_factory = factory  # as the engine sets it for the run
+            run_client = spare.km.client()  # as nbclient makes the run's client
+            assert not spare_ids & {run_client.session.msg_id for _ in range(20)}
         # and the run's first cell prints what it prints, before its idle
         run_client.start_channels()
         run_client.wait_for_ready(timeout=60)
