@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,7 +35,8 @@ def _nothing_left_in_temp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
     pytest's own ``tmp_path`` folders stay where they were (its base folder is fixed first),
     and so does this process's ``multiprocessing`` folder, which ``multiprocessing`` removes
-    when the process exits, after this check. The folder's path is short: sockets are made
+    when the process exits, after this check. This process's kernel pool is closed first, as
+    its exit would close it. The folder's path is short: sockets are made
     in it.
     """
     from multiprocessing import util
@@ -48,6 +50,11 @@ def _nothing_left_in_temp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     try:
         yield
     finally:
+        # what this process's exit does: its kernel pool (a test may have run a notebook
+        # here with a forked kernel) stops its fork server, which removes its folder
+        pool = getattr(sys.modules.get("ntm_analysis.kernels"), "_POOL", None)
+        if pool is not None:
+            pool.close()
         if saved is None:
             os.environ.pop("TMPDIR", None)
         else:
