@@ -10,14 +10,19 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import pandas as pd
 
 from ntm_analysis import __version__
 from ntm_analysis.errors import InputError, Location, NtmError, ValidationError, format_issue
-from ntm_analysis.schema import Iss, Severity, Summ
+from ntm_analysis.vocab import Severity
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# pandas and the tables' schema are imported by the commands that use them: ``ntm --help``,
+# and a batch's workers (which import the program that started them), do without
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +52,8 @@ class NtmGroup(click.Group):
 
 
 def _print_error(error: NtmError) -> None:
+    from ntm_analysis.schema import Iss
+
     if isinstance(error, ValidationError) and len(error.issues):
         errors = error.issues[error.issues[Iss.severity] == Severity.error]
         for _, row in errors.head(MAX_WARNINGS).iterrows():
@@ -59,6 +66,8 @@ def _print_error(error: NtmError) -> None:
 
 def print_warnings(issues: pd.DataFrame, *, limit: int = MAX_WARNINGS) -> None:
     """Print warning rows of an issues table to stderr (info rows are not printed)."""
+    from ntm_analysis.schema import Iss
+
     warnings = issues[issues[Iss.severity] == Severity.warning]
     for _, row in warnings.head(limit).iterrows():
         click.echo(f"warning: {format_issue(row)}", err=True)
@@ -86,6 +95,10 @@ def cli(ctx: click.Context, debug: bool, verbose: int) -> None:
 
 
 def _summary_records(summary: pd.DataFrame) -> list[dict[str, Any]]:
+    import pandas as pd
+
+    from ntm_analysis.schema import Summ
+
     keys = [Summ.unit, Summ.level, Summ.criteria_set, Summ.year, Summ.criteria_met,
             Summ.criteria_total, Summ.indicators_met, Summ.indicators_total,
             Summ.indicators_unknown, Summ.discrepancies, Summ.source_file, Summ.commune]
@@ -99,6 +112,8 @@ def _summary_records(summary: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _shown(value: object, missing: str = "?") -> str:
     """Text of a table cell for the terminal; ``missing`` for NA (a unit with no name found)."""
+    import pandas as pd
+
     return missing if value is None or value is pd.NA or (
         isinstance(value, float) and value != value) else str(value)
 
@@ -134,6 +149,7 @@ def summary(paths: tuple[Path, ...], as_json: bool, year: int | None, strict: bo
     """
     from ntm_analysis.attainment import compute_attainment, summarise_attainment
     from ntm_analysis.load import load_workbooks
+    from ntm_analysis.schema import Iss
 
     result = load_workbooks(paths, year=year)
     print_warnings(result.issues)
@@ -208,6 +224,7 @@ def demo(raw_dir: Path, processed_dir: Path, lang: str) -> None:
     from ntm_analysis.attainment import compute_attainment, summarise_attainment
     from ntm_analysis.ingest import load_raw_dir
     from ntm_analysis.run import default_run_dir, run_notebook
+    from ntm_analysis.schema import Summ
 
     report = load_raw_dir(raw_dir, processed_dir=processed_dir)
     print_warnings(report.result.issues)

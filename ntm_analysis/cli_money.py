@@ -9,20 +9,25 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
 
-from ntm_analysis import funding as funding_lib
-from ntm_analysis import income as income_lib
-from ntm_analysis.budget import communes_of, load_budget
 from ntm_analysis.errors import format_issue
 from ntm_analysis.i18n import t, term
 from ntm_analysis.text import nfc
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+# the money modules (and pandas) are imported by the commands themselves: any other ``ntm``
+# command, and a batch's workers, do without
+
 
 def _clean(value: object) -> object:
     """JSON-ready scalar: NA/NaN → None, numpy numbers → Python numbers."""
+    import pandas as pd
+
     if value is None or value is pd.NA:
         return None
     if hasattr(value, "item"):
@@ -65,6 +70,9 @@ def funding(paths: tuple[str, ...], as_json: bool, lang: str, commune: str) -> N
 
     Example: ntm funding data/raw --commune "Kim Phượng" --json
     """
+    from ntm_analysis import funding as funding_lib
+    from ntm_analysis.budget import load_budget
+
     result = load_budget(_workbooks(paths), commune=nfc(commune))
     summary = funding_lib.summarise_funding(result.lines)
     if as_json:
@@ -106,6 +114,11 @@ def income(paths: tuple[str, ...], as_json: bool, direction: str, base_year: int
 
     Example: ntm income data/raw --commune "Kim Phượng" --json
     """
+    import pandas as pd
+
+    from ntm_analysis import income as income_lib
+    from ntm_analysis.budget import communes_of
+
     result = income_lib.load_income(_workbooks(paths),
                                     commune=None if commune is None else nfc(commune))
     if commune is None:

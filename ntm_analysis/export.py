@@ -26,8 +26,8 @@ from ntm_analysis.errors import RunError
 from ntm_analysis.i18n import LANGS as LANGUAGES
 from ntm_analysis.i18n import check_lang, term
 from ntm_analysis.outputs import atomic_path
-from ntm_analysis.schema import Status
 from ntm_analysis.style import STATUS_FILLS
+from ntm_analysis.vocab import Status
 
 if TYPE_CHECKING:
     import nbformat

@@ -20,6 +20,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+# the tables' status words, defined apart so that modules without pandas can use them
+from ntm_analysis.vocab import Basis, Level, Severity, Status  # noqa: F401 - re-exported
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -198,34 +201,6 @@ class Iss(_Schema):
         severity: "string",
         code: "string",
     }
-
-
-class Status:
-    """Indicator and assessment statuses (stable machine words; reports translate them)."""
-
-    met = "met"
-    not_met = "not_met"
-    unknown = "unknown"
-
-
-class Basis:
-    """Why an indicator has its final status."""
-
-    value = "value"  # the value was compared with the parsed target
-    self_assessment = "self_assessment"  # the target or value could not be judged
-    missing = "missing"  # the indicator is in the catalogue but not in the workbook
-    none = "none"  # nothing to judge with
-
-
-class Level:
-    commune = "commune"
-    hamlet = "hamlet"
-
-
-class Severity:
-    error = "error"  # the input cannot be used as it is; commands exit non-zero
-    warning = "warning"  # the run goes on; the report shows it
-    info = "info"  # a row or sheet deliberately not read as data (notes, signatures, budgets)
 
 
 def empty_frame(schema: type[_Schema]) -> pd.DataFrame:

@@ -6,7 +6,7 @@ Every chart function in the suite calls ``apply_style()`` (idempotent) and takes
 
 from __future__ import annotations
 
-from ntm_analysis.schema import Status
+from ntm_analysis.vocab import Status
 
 #: Fixed colours for met / not met / unknown, colour-blind safe (Okabe–Ito).
 STATUS_COLOURS: dict[str, str] = {
