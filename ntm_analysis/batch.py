@@ -24,7 +24,6 @@ import logging
 import multiprocessing
 import os
 import sys
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import (
     Executor,
@@ -40,11 +39,18 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import pandas as pd
 
 from ntm_analysis import __version__
-from ntm_analysis.errors import InputError, Location, NtmError, ParameterError
+from ntm_analysis.batch_worker import (
+    BatchRun,
+    RunOutcome,
+    error_text,
+    execute_run,
+    run_parameters,
+)
+from ntm_analysis.errors import InputError, Location, ParameterError
 from ntm_analysis.i18n import check_lang
 from ntm_analysis.i18n import t as text
 from ntm_analysis.outputs import atomic_path
-from ntm_analysis.run import MANIFEST, STATUS_FAILED, STATUS_OK
+from ntm_analysis.run import MANIFEST, STATUS_FAILED, STATUS_OK  # noqa: F401 - the batch's words too
 from ntm_analysis.schema import Ind, Level, Summ
 from ntm_analysis.text import nfc, slug
 
@@ -85,30 +91,6 @@ class Bat:
     columns = [parent, rank, unit, level, commune, year, criteria_set, criteria_met,
                criteria_total, indicators_met, indicators_total, run_id, status, seconds,
                report, error]
-
-
-@dataclass(frozen=True)
-class BatchRun:
-    """One run of the batch: a unit and year, the notebook's parameters and its input files."""
-
-    run_id: str
-    unit: str
-    year: int | None
-    parameters: Mapping[str, Any]
-    inputs: tuple[str, ...]
-    parent: str | None = None
-
-
-@dataclass
-class RunOutcome:
-    """What became of one run: ``ok``, ``failed`` or ``skipped`` (unchanged since last time)."""
-
-    run_id: str
-    status: str
-    seconds: float
-    out_dir: str
-    report: str | None = None
-    error: str | None = None
 
 
 @dataclass
@@ -274,62 +256,6 @@ def plan_from_yaml(path: str | os.PathLike[str]) -> BatchPlan:
     return BatchPlan(runs, load_workbooks(all_inputs).indicators)
 
 
-# --------------------------------------------------------------------------- one run
-
-#: Parameters a plan fills in for every run; left out for a notebook that does not declare them.
-PLANNED_PARAMS = ("commune", "year", "paths", "processed_dir")
-
-
-def _run_parameters(run: BatchRun, declared: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in run.parameters.items()
-            if k in declared or k not in PLANNED_PARAMS}
-
-
-def _run_extra(run: BatchRun) -> dict[str, Any]:
-    return {"run_id": run.run_id, "unit": run.unit, "year": run.year, "parent": run.parent}
-
-
-def execute_run(run: BatchRun, notebook: str, out_dir: str, kernel_name: str = "python3",
-                timeout: int | None = None, html_report: bool = True,
-                root: str | None = None, warm_kernel: bool = True,
-                spare_next: bool = True, fork_kernel: bool = True,
-                fork_socket: str | None = None) -> RunOutcome:
-    """Execute one run with :func:`ntm_analysis.run.run_notebook`; never raises for a failed run.
-
-    It runs in a worker process (or on a Dask worker), so it takes and returns plain values.
-    The run folder and its manifest are the runner's (one format for ``ntm run`` and batches);
-    a failure is returned as an outcome with status ``failed`` and the error text. With
-    ``warm_kernel`` the run uses the worker's spare kernel (:mod:`ntm_analysis.kernels`),
-    started while the worker's previous run executed; ``spare_next`` false starts no spare
-    after it (the batch's last runs, one per worker). With ``fork_kernel`` the kernels are
-    forked from a warm template (:mod:`ntm_analysis.forkserver`): the batch's, listening at
-    ``fork_socket``, or else one the worker starts.
-    """
-    from ntm_analysis.run import notebook_parameters, run_notebook
-
-    start = time.perf_counter()
-    try:
-        declared = notebook_parameters(notebook)
-        result = run_notebook(notebook, parameters=_run_parameters(run, declared),
-                              out_dir=out_dir, kernel_name=kernel_name, inputs=run.inputs,
-                              export=html_report, timeout=timeout, title=run.unit,
-                              root=root, extra=_run_extra(run), warm_kernel=warm_kernel,
-                              spare_next=spare_next, fork_kernel=fork_kernel,
-                              fork_socket=fork_socket)
-    except Exception as exc:  # noqa: BLE001 - a failed run is recorded, the batch goes on
-        return RunOutcome(run.run_id, STATUS_FAILED, time.perf_counter() - start, out_dir,
-                          None, _error_text(exc))
-    report = str(result.html_path) if result.html_path else None
-    return RunOutcome(run.run_id, STATUS_OK, time.perf_counter() - start, out_dir, report)
-
-
-def _error_text(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    if not isinstance(exc, NtmError):
-        text = f"{type(exc).__name__}: {text}"
-    return text.splitlines()[0][:500]
-
-
 # --------------------------------------------------------------------------- the batch
 
 #: Lock file that keeps two batch runs off the same output folder.
@@ -421,7 +347,7 @@ def run_batch(plan: BatchPlan | Sequence[BatchRun], *,
         for run in runs:
             folder = out / run.run_id
             # checks every run's parameters and inputs before the first one starts
-            checked = prepare_run(nb, parameters=_run_parameters(run, declared), out_dir=folder,
+            checked = prepare_run(nb, parameters=run_parameters(run, declared), out_dir=folder,
                                   inputs=run.inputs, kernel_name=kernel_name, root=root)
             if resume and is_up_to_date(folder, checked.fingerprint):
                 old = _read_json(folder / MANIFEST)
@@ -486,6 +412,8 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
                  finish: Callable[[], T]) -> T:
     """Run ``todo`` in the pool and record each outcome in ``outcomes``; return ``finish()``.
 
+    The runs are submitted largest first (:func:`largest_first`), so that the batch does not
+    end with one worker still on a large report while the others have nothing left to do.
     ``while_running`` is called once every run is submitted: work of this process that the
     runs do not need, done while the workers start. ``finish`` (the batch's summary and
     index) runs in a thread once every run has an outcome, while the workers and the kernel
@@ -494,6 +422,7 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
     """
     own = executor is None
     fork = fork_kernels and spare_kernels
+    todo = largest_first(todo)
     finisher = ThreadPoolExecutor(1, thread_name_prefix="ntm-batch-summary")
     finishing: Future[T] | None = None
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
@@ -529,7 +458,7 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
                     outcome = future.result()
                 except Exception as exc:  # noqa: BLE001 - a lost worker fails its run only
                     outcome = RunOutcome(run.run_id, STATUS_FAILED, 0.0, str(out / run.run_id),
-                                         None, _error_text(exc))
+                                         None, error_text(exc))
                 if outcome.status == STATUS_FAILED:
                     log.warning("run %s failed: %s", run.run_id, outcome.error)
                 outcomes[run.run_id] = outcome
@@ -542,12 +471,40 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
     return finishing.result()
 
 
+def largest_first(runs: Sequence[BatchRun]) -> list[BatchRun]:
+    """Return ``runs`` ordered by the size of their input files, largest first (stable).
+
+    A report's time grows with its commune's hamlets, and so do its workbooks. Taken in this
+    order, the runs left at the end of a batch are its shortest ones, so its workers finish at
+    nearly the same time (the "largest first" rule of scheduling). A missing file counts as
+    empty: its run fails quickly and says why.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> for name, size in (("a", 10), ("b", 30)):
+    ...     _ = (folder / f"{name}.xlsx").write_bytes(b"x" * size)
+    >>> runs = [BatchRun(n, n, 2024, {}, (str(folder / f"{n}.xlsx"),)) for n in "abc"]
+    >>> [r.run_id for r in largest_first(runs)]
+    ['b', 'a', 'c']
+    """
+
+    def size(path: str) -> int:
+        try:
+            return os.stat(path).st_size
+        except OSError:
+            return 0
+
+    return sorted(runs, key=lambda run: -sum(size(p) for p in run.inputs))
+
+
 #: Modules a batch worker runs with: imported once in multiprocessing's fork server, from which
 #: the batch's own workers are forked, instead of once in every worker ("__main__": the
 #: program's main module, which multiprocessing imports in every worker; importing
 #: ``ntm_analysis.worker_warm`` also compiles the report export's templates and validators).
 WORKER_MODULES = (
-    "__main__", "ntm_analysis.batch", "ntm_analysis.run", "ntm_analysis.engine",
+    "__main__", "ntm_analysis.batch_worker", "ntm_analysis.run", "ntm_analysis.engine",
     "ntm_analysis.export", "ntm_analysis.kernels", "ntm_analysis.forkserver", "papermill",
     "papermill.engines", "papermill.clientwrap", "nbclient", "nbformat", "nbconvert",
     "jupyter_client.manager", "jupyter_client.asynchronous", "ntm_analysis.worker_warm",
