@@ -328,9 +328,17 @@ def keep_figure(ax: Any, name: str, *, out_dir: str | os.PathLike[str] | None,
     In a notebook kernel (and with ``show``), the saved PNG itself is displayed, at the size the
     inline backend would give it, and the figure is closed: it is drawn once instead of once for
     the file and again for the notebook (charts are most of the time a report takes), and the
-    report shows exactly the saved picture.
+    report shows exactly the saved picture. Without a run folder the figure is displayed (and
+    closed) all the same, where it is kept: a cell that makes several charts shows each beside
+    its table and caption, not all of them at the cell's end.
     """
     if not out_dir:
+        if show and _in_kernel():
+            import matplotlib.pyplot as plt
+            from IPython.display import display
+
+            display(ax.figure)
+            plt.close(ax.figure)
         return None
     from ntm_analysis.outputs import save_figure
 

@@ -228,6 +228,17 @@ def test_readiness_report_in_english_on_fixture_workbooks(tmp_path: Path) -> Non
     assert f"No income table was given ({len(paths)} files read)" in text
     income_row = conditions.set_index("condition_id").loc["income"]
     assert "Income from the income_per_capita parameter. Income 80 " in text
+    # no run folder: each chart is still shown where it is made, followed by its caption,
+    # also in a cell that makes several (not all at the cell's end)
+    charts = 0
+    for cell in (c for c in nb.cells if c.cell_type == "code"):
+        outputs = cell.outputs
+        for i, output in enumerate(outputs):
+            if "image/png" in output.get("data", {}):
+                charts += 1
+                assert i + 1 < len(outputs), f"chart at the end of its cell: {cell.source}"
+                assert "text/markdown" in outputs[i + 1].get("data", {})
+    assert charts == 7
     assert income_row["status"] == "met"
 
 
