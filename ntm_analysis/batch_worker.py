@@ -46,6 +46,8 @@ PLANNED_PARAMS = ("commune", "year", "paths", "processed_dir")
 
 
 def run_parameters(run: BatchRun, declared: Mapping[str, Any]) -> dict[str, Any]:
+    """The run's parameters for a notebook declaring ``declared`` (planned ones it lacks left
+    out; any other name is kept, so that the runner rejects it by name)."""
     return {k: v for k, v in run.parameters.items()
             if k in declared or k not in PLANNED_PARAMS}
 
@@ -89,6 +91,7 @@ def execute_run(run: BatchRun, notebook: str, out_dir: str, kernel_name: str = "
 
 
 def error_text(exc: BaseException) -> str:
+    """One line (at most 500 characters) saying what went wrong, for the summary and index."""
     text = str(exc).strip() or type(exc).__name__
     if not isinstance(exc, NtmError):
         text = f"{type(exc).__name__}: {text}"
