@@ -499,29 +499,19 @@ def largest_first(runs: Sequence[BatchRun]) -> list[BatchRun]:
     return sorted(runs, key=lambda run: -sum(size(p) for p in run.inputs))
 
 
-#: Modules a batch worker runs with: imported once in multiprocessing's fork server, from which
-#: the batch's own workers are forked, instead of once in every worker ("__main__": the
-#: program's main module, which multiprocessing imports in every worker; importing
-#: ``ntm_analysis.worker_warm`` also compiles the report export's templates and validators).
-WORKER_MODULES = (
-    "__main__", "ntm_analysis.batch_worker", "ntm_analysis.run", "ntm_analysis.engine",
-    "ntm_analysis.export", "ntm_analysis.kernels", "ntm_analysis.forkserver", "papermill",
-    "papermill.engines", "papermill.clientwrap", "nbclient", "nbformat", "nbconvert",
-    "jupyter_client.manager", "jupyter_client.asynchronous", "ntm_analysis.worker_warm",
-)
-
-
 @contextlib.contextmanager
 def _worker_context() -> Iterator[BaseContext]:
     """Yield the ``multiprocessing`` context of the batch's own workers; clean up after them.
 
     On Linux the workers are forked from ``multiprocessing``'s fork server: a new interpreter
     (not a copy of this process, which may have run kernels: zmq and asyncio state, helper
-    threads) that imports :data:`WORKER_MODULES` once and starts no thread, so each worker
-    starts with its imports done instead of spending about a CPU second on them. The server is
-    stopped and waited for when the batch's workers have ended (they are its children), so
-    their CPU time and its own reach this process's account. When a fork server is already
-    running in this process (someone else's), or elsewhere than on Linux, workers are spawned.
+    threads) that imports :data:`~ntm_analysis.batch_worker.WORKER_MODULES` once (through
+    :mod:`ntm_analysis.worker_warm`; the program's main module first) and starts no thread, so
+    each worker starts with its imports done instead of spending about a CPU second on them.
+    The server is stopped and waited for when the batch's workers have ended (they are its
+    children), so their CPU time and its own reach this process's account. When a fork server
+    is already running in this process (someone else's), or elsewhere than on Linux, workers
+    are spawned.
     """
     from multiprocessing import forkserver
 
@@ -532,7 +522,7 @@ def _worker_context() -> Iterator[BaseContext]:
         yield multiprocessing.get_context("spawn")
         return
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(list(WORKER_MODULES))
+    context.set_forkserver_preload(["__main__", "ntm_analysis.worker_warm"])
     try:
         yield context
     finally:

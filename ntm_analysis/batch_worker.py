@@ -16,6 +16,17 @@ from typing import Any
 from ntm_analysis.errors import NtmError
 from ntm_analysis.run import STATUS_FAILED, STATUS_OK
 
+#: Modules a batch worker runs with: imported once by the workers' fork server (through
+#: :mod:`ntm_analysis.worker_warm`), from which the batch's own workers are forked, instead of
+#: once in every worker (the program's main module, which multiprocessing imports in every
+#: worker, is imported by the server first).
+WORKER_MODULES = (
+    "ntm_analysis.batch_worker", "ntm_analysis.run", "ntm_analysis.engine",
+    "ntm_analysis.export", "ntm_analysis.kernels", "ntm_analysis.forkserver", "papermill",
+    "papermill.engines", "papermill.clientwrap", "nbclient", "nbformat", "nbconvert",
+    "jupyter_client.manager", "jupyter_client.asynchronous",
+)
+
 
 @dataclass(frozen=True)
 class BatchRun:

@@ -1,28 +1,46 @@
-"""Imported once by a batch's worker fork server: warms what every worker's first run needs.
+"""Imported once by a batch's worker fork server: imports and warms what every worker needs.
 
 ``multiprocessing``'s fork server (see ``batch._worker_context``) only *imports* the modules it
-is given before it forks the batch's workers. Importing this one, the last of them:
+is given before it forks the batch's workers; it is given the program's main module and this
+one, which:
 
+* imports :data:`ntm_analysis.batch_worker.WORKER_MODULES` (the runner, papermill, nbclient,
+  nbconvert, jupyter_client) with the cyclic garbage collector off: the imports create about a
+  million objects and free few, so the collector's repeated scans of the growing heap would
+  find almost nothing (about 0.1 s of the server's start, while every core is busy);
 * compiles the report export's templates and nbformat's validators
   (:func:`ntm_analysis.export.warm_up`), about 0.15 s of CPU that each worker's first run would
   otherwise spend by itself. It runs while the batch's kernel template starts on the other
-  core. Nothing of any run's input is read.
-* freezes the heap built so far (``gc.freeze``): the workers' garbage collections skip what
-  they inherited (as the kernel template's kernels do), and the server's own exit at the end
-  of the batch skips its final collection over that heap (measured: 0.03 s instead of 0.19 s
-  to exit, time every batch waits for).
+  core. Nothing of any run's input is read;
+* collects once and freezes the heap built so far (``gc.freeze``): the workers' garbage
+  collections skip what they inherited (as the kernel template's kernels do), and the server's
+  own exit at the end of the batch skips its final collection over that heap (measured: 0.03 s
+  instead of 0.19 s to exit, time every batch waits for); then turns the collector on again.
 
-It never raises: the fork server stops at an import that fails with anything but
-``ImportError``, and a cold cache only costs time (the first export fills it).
+It never raises: a module that cannot be imported is left to the worker (which then fails its
+runs with the import error), and a cold cache only costs time (the first export fills it).
 """
 
 import gc
+import importlib
 import logging
 
+gc.disable()
 try:
-    from ntm_analysis.export import warm_up
+    from ntm_analysis.batch_worker import WORKER_MODULES
 
-    warm_up()
-except Exception as exc:  # noqa: BLE001 - the workers' first exports warm up by themselves
-    logging.getLogger(__name__).debug("worker warm-up skipped: %s", exc)
-gc.freeze()
+    for _name in WORKER_MODULES:
+        try:
+            importlib.import_module(_name)
+        except ImportError as exc:  # the worker imports it again, and says why it cannot
+            logging.getLogger(__name__).debug("worker preload skipped %s: %s", _name, exc)
+    try:
+        from ntm_analysis.export import warm_up
+
+        warm_up()
+    except Exception as exc:  # noqa: BLE001 - the workers' first exports warm up by themselves
+        logging.getLogger(__name__).debug("worker warm-up skipped: %s", exc)
+finally:
+    gc.collect()
+    gc.freeze()
+    gc.enable()

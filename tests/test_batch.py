@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -333,9 +334,9 @@ def test_batch_workers_and_the_command_line_import_no_pandas() -> None:
     import subprocess
     import sys
 
-    from ntm_analysis.batch import WORKER_MODULES
+    from ntm_analysis.batch_worker import WORKER_MODULES
 
-    modules = [m for m in WORKER_MODULES if m != "__main__"] + ["ntm_analysis.cli"]
+    modules = [*WORKER_MODULES, "ntm_analysis.cli"]
     code = ("import importlib, sys\n"
             f"for name in {modules!r}:\n"
             "    importlib.import_module(name)\n"
@@ -351,3 +352,21 @@ def test_batch_workers_and_the_command_line_import_no_pandas() -> None:
         import ntm_analysis
 
         _ = ntm_analysis.nothing  # type: ignore[attr-defined]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the fork server is Linux's")
+def test_batch_workers_start_with_the_collector_on_and_their_heap_frozen() -> None:
+    """The workers' fork server imports with the collector off (faster), then collects, freezes
+    the heap and turns the collector on again: workers collect as usual."""
+    import gc
+    from concurrent.futures import ProcessPoolExecutor
+
+    from ntm_analysis.batch import _worker_context
+
+    with _worker_context() as context:
+        assert context.get_start_method() == "forkserver"
+        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+            enabled = pool.submit(gc.isenabled).result(timeout=120)
+            frozen = pool.submit(gc.get_freeze_count).result(timeout=120)
+    assert enabled is True
+    assert frozen > 50_000  # the imports of papermill, nbconvert, the runner...
