@@ -209,19 +209,16 @@ def ready_client_classes() -> tuple[type, type]:
     from jupyter_client.session import new_id
     from jupyter_core.utils import run_sync
 
-    class ReadyClient(BlockingKernelClient):
+    class OwnSession:
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.session.session = new_id()  # type: ignore[attr-defined]
+
+    class ReadyClient(OwnSession, BlockingKernelClient):
         wait_for_ready = run_sync(wait_ready)
 
-        def __init__(self, **kwargs: Any) -> None:
-            super().__init__(**kwargs)
-            self.session.session = new_id()
-
-    class AsyncReadyClient(AsyncKernelClient):
+    class AsyncReadyClient(OwnSession, AsyncKernelClient):
         wait_for_ready = wait_ready
-
-        def __init__(self, **kwargs: Any) -> None:
-            super().__init__(**kwargs)
-            self.session.session = new_id()
 
     return ReadyClient, AsyncReadyClient
 

@@ -332,21 +332,20 @@ def keep_figure(ax: Any, name: str, *, out_dir: str | os.PathLike[str] | None,
     closed) all the same, where it is kept: a cell that makes several charts shows each beside
     its table and caption, not all of them at the cell's end.
     """
-    if not out_dir:
-        if show and _in_kernel():
-            import matplotlib.pyplot as plt
+    fig = ax.figure
+    path = None
+    if out_dir:
+        from ntm_analysis.outputs import save_figure
+
+        path = save_figure(fig, name, out_dir=out_dir)
+        _expect(path, out_dir)
+    if show and _in_kernel():
+        if path is not None:
+            _show_png(path)
+        else:
             from IPython.display import display
 
-            display(ax.figure)
-            plt.close(ax.figure)
-        return None
-    from ntm_analysis.outputs import save_figure
-
-    fig = ax.figure
-    path = save_figure(fig, name, out_dir=out_dir)
-    _expect(path, out_dir)
-    if show and _in_kernel():
-        _show_png(path)
+            display(fig)
         import matplotlib.pyplot as plt
 
         plt.close(fig)

@@ -32,7 +32,7 @@ try:
     for _name in WORKER_MODULES:
         try:
             importlib.import_module(_name)
-        except ImportError as exc:  # the worker imports it again, and says why it cannot
+        except Exception as exc:  # noqa: BLE001 - the worker imports it again, and says why
             logging.getLogger(__name__).debug("worker preload skipped %s: %s", _name, exc)
     try:
         from ntm_analysis.export import warm_up

@@ -343,6 +343,8 @@ def test_batch_workers_and_the_command_line_import_no_pandas() -> None:
             "    assert 'pandas' not in sys.modules, name\n"
             "import ntm_analysis\n"
             "assert ntm_analysis.compute_attainment.__module__ == 'ntm_analysis.attainment'\n"
+            "missing = [n for n in ntm_analysis.__all__ if not hasattr(ntm_analysis, n)]\n"
+            "assert not missing, missing\n"
             "assert 'load_workbooks' in dir(ntm_analysis)\n"
             "print('ok')\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
