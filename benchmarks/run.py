@@ -19,8 +19,10 @@ The figures (seconds are wall-clock):
   ``cpu_seconds`` and ``raw_calamine_cpu_seconds`` (CPU time, the ingest's including its pool
   workers; medians), ``ratio`` and ``cpu_ratio`` (the median of each run's ingest over the raw
   read that followed it, wall and CPU) and the ``load_average``;
-* ``attainment``: ``rows``, ``seconds`` and ``cpu_seconds`` (CPU of this process, which a busy
-  machine inflates less than wall-clock time) of the first ``compute_attainment`` call;
+* ``attainment``: ``rows``, ``seconds`` and ``cpu_seconds`` (CPU of the process, which a busy
+  machine inflates less than wall-clock time) of the first ``compute_attainment`` call of a
+  new process, as a report makes it: the median of ``repeat`` runs, each in a new interpreter
+  (``seconds_runs``, ``cpu_seconds_runs`` list them);
 * ``batch``: ``reports``, ``workers``, ``seconds``, ``serial_seconds`` (one worker as a batch
   runs by default: its spare kernel starts while the previous report runs, on the second core)
   and ``strict_serial_seconds`` (one worker, no spare kernel: one report strictly after the
@@ -46,10 +48,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict
-
-if TYPE_CHECKING:
-    import pandas as pd
+from typing import TypedDict
 
 ROOT = Path(__file__).resolve().parents[1]
 READINESS_NOTEBOOK = ROOT / "notebooks" / "10_readiness.ipynb"
@@ -157,11 +156,10 @@ def _median_ratio(values: list[float], floors: list[float]) -> float:
     return round(median(v / max(f, 1e-9) for v, f in zip(values, floors, strict=True)), 2)
 
 
-def bench_ingest(raw: Path, work: Path, repeat: int = 3,
-                 ) -> tuple[dict[str, object], pd.DataFrame]:
+def bench_ingest(raw: Path, work: Path, repeat: int = 3) -> dict[str, object]:
     from statistics import median
 
-    from ntm_analysis.ingest import find_workbooks, load_raw_dir
+    from ntm_analysis.ingest import find_workbooks
 
     paths = find_workbooks(raw)
     processed = work / "processed"
@@ -179,7 +177,6 @@ def bench_ingest(raw: Path, work: Path, repeat: int = 3,
     for p in paths:
         pd.read_excel(p, sheet_name=None, header=None, engine="openpyxl")
     openpyxl_seconds = time.perf_counter() - start
-    indicators = load_raw_dir(raw, processed_dir=processed).result.indicators  # (warm)
     return {
         "workbooks": len(paths), "rows": ingests[-1]["rows"], "repeat": len(ingests),
         "seconds": round(median(seconds), 3), "raw_calamine_seconds": round(median(raw_seconds), 3),
@@ -197,25 +194,62 @@ def bench_ingest(raw: Path, work: Path, repeat: int = 3,
         "seconds_runs": [round(x, 3) for x in seconds],
         "raw_calamine_seconds_runs": [round(x, 3) for x in raw_seconds],
         "load_average": [round(x, 2) for x in os.getloadavg()],
-    }, indicators
+    }
 
 
-def bench_attainment(indicators: pd.DataFrame, rows: int) -> dict[str, object]:
+class AttainmentOnce(TypedDict):
+    """What one first ``compute_attainment`` call (``attainment_once``) measured."""
+
+    rows: int
+    seconds: float
+    cpu_seconds: float
+    output_rows: int
+
+
+def attainment_once(raw: Path, processed: Path, rows: int) -> AttainmentOnce:
+    """The first ``compute_attainment`` call of this process (a fresh one), as a report makes
+    it, on ``rows`` indicator rows: the province of ``raw`` (read from the warm cache in
+    ``processed``) observed over as many years as it takes."""
     import pandas as pd
 
     from ntm_analysis.attainment import compute_attainment
+    from ntm_analysis.ingest import load_raw_dir
     from ntm_analysis.schema import Ind
 
+    indicators = load_raw_dir(raw, processed_dir=processed).result.indicators
     copies = max(1, -(-rows // max(len(indicators), 1)))
     # the same province observed over many years: distinct units × years, realistic texts
     big = pd.concat([indicators.assign(**{Ind.year: indicators[Ind.year] + i})
                      for i in range(copies)], ignore_index=True).iloc[:rows]
     big = big.reset_index(drop=True)
     start, cpu = time.perf_counter(), time.process_time()
-    att = compute_attainment(big)  # the first call in this process, as a report makes it
+    att = compute_attainment(big)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    return {"rows": len(big), "seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3),
-            "output_rows": len(att)}
+    return {"rows": len(big), "seconds": seconds, "cpu_seconds": cpu, "output_rows": len(att)}
+
+
+def bench_attainment(raw: Path, processed: Path, rows: int,
+                     repeat: int = 3) -> dict[str, object]:
+    """``attainment_once`` ``repeat`` times, each in a new interpreter: the median seconds and
+    CPU seconds, and each run's (``seconds_runs``, ``cpu_seconds_runs``)."""
+    import subprocess
+    from statistics import median
+
+    runs: list[AttainmentOnce] = []
+    for _ in range(max(1, repeat)):
+        proc = subprocess.run([sys.executable, __file__, "--attainment-once", str(raw),
+                               str(processed), str(rows)],
+                              capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise SystemExit(f"benchmark: the attainment run failed:\n{proc.stderr.strip()}")
+        runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    seconds = [r["seconds"] for r in runs]
+    cpu = [r["cpu_seconds"] for r in runs]
+    return {"rows": runs[0]["rows"], "repeat": len(runs),
+            "seconds": round(median(seconds), 3), "cpu_seconds": round(median(cpu), 3),
+            "seconds_runs": [round(x, 3) for x in seconds],
+            "cpu_seconds_runs": [round(x, 3) for x in cpu],
+            "output_rows": runs[0]["output_rows"]}
 
 
 def _cpu_now() -> float:
@@ -341,11 +375,18 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                              " going first; the figures are their medians (default: 3)")
     parser.add_argument("--ingest-once", nargs=2, type=Path, metavar=("RAW", "PROCESSED"),
                         help=argparse.SUPPRESS)  # one cold ingest, as JSON (the repeats' run)
+    parser.add_argument("--attainment-once", nargs=3, metavar=("RAW", "PROCESSED", "ROWS"),
+                        help=argparse.SUPPRESS)  # one first attainment call, as JSON
     args = parser.parse_args(argv)
     if args.ingest_once:
         once = ingest_once(*args.ingest_once)
         print(json.dumps(once))
         return dict(once)
+    if args.attainment_once:
+        raw_arg, processed_arg, rows_arg = args.attainment_once
+        first = attainment_once(Path(raw_arg), Path(processed_arg), int(rows_arg))
+        print(json.dumps(first))
+        return dict(first)
     size = dict(SIZES["quick" if args.quick else "full"])
     for key in ("communes", "attainment_rows", "reports"):
         if getattr(args, key) is not None:
@@ -369,10 +410,11 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                                   "machine": machine(), "byte_compiled": byte_compile()}
         (work / "processed").mkdir(parents=True, exist_ok=True)
         log(f"ingest ({args.repeat} cold runs, each in a new process) ...")
-        out["ingest"], indicators = bench_ingest(raw, work, args.repeat)
+        out["ingest"] = bench_ingest(raw, work, args.repeat)
         log(f"  {out['ingest']}")
-        log("attainment ...")
-        out["attainment"] = bench_attainment(indicators, size["attainment_rows"])
+        log(f"attainment ({args.repeat} first calls, each in a new process) ...")
+        out["attainment"] = bench_attainment(raw, work / "processed", size["attainment_rows"],
+                                             args.repeat)
         log(f"  {out['attainment']}")
         if size["reports"] > 0:
             log(f"batch with {notebook.name} ({args.repeat} pairs of batches, then one strict"

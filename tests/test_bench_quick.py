@@ -14,6 +14,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_benchmark_tiny_json(tmp_path) -> None:
+    from statistics import median
+
     proc = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--json", "--communes", "2",
          "--attainment-rows", "5000", "--reports", "0", "--repeat", "2", "--work", str(tmp_path)],
@@ -30,8 +32,14 @@ def test_benchmark_tiny_json(tmp_path) -> None:
     assert min(ingest["seconds_runs"]) <= ingest["seconds"] <= max(ingest["seconds_runs"])
     assert ingest["rows"] > 0 and ingest["peak_rss_mb"] > 0
     assert ingest["cpu_seconds"] > 0 and ingest["raw_calamine_cpu_seconds"] >= 0
-    assert out["attainment"]["rows"] == 5000
-    assert out["attainment"]["cpu_seconds"] > 0
+    attainment = out["attainment"]
+    assert attainment["rows"] == 5000 and attainment["output_rows"] >= 5000
+    # two first calls, each in a new process; the figures are their medians
+    assert attainment["repeat"] == 2 == len(attainment["seconds_runs"])
+    assert attainment["seconds"] == pytest.approx(median(attainment["seconds_runs"]), abs=0.001)
+    assert attainment["cpu_seconds"] == pytest.approx(median(attainment["cpu_seconds_runs"]),
+                                                      abs=0.001)
+    assert attainment["cpu_seconds"] > 0
     assert out["machine"]["cores"] >= 1
     assert out["byte_compiled"] is True  # the package's modules are compiled before timing
     assert "batch" not in out  # --reports 0
