@@ -136,6 +136,34 @@ def test_any_executor_and_yaml_list(province, tmp_path) -> None:
     assert row[Bat.indicators_total] == mine[Ind.indicator_no].nunique()
 
 
+class _SubmissionLog(ThreadPoolExecutor):
+    """A real one-thread executor that notes the run of each task submitted to it."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1)
+        self.submitted: list[str] = []
+
+    def submit(self, fn, /, *args, **kwargs):
+        self.submitted.append(args[0].run_id)
+        return super().submit(fn, *args, **kwargs)
+
+
+@pytest.mark.slow
+def test_runs_are_handed_out_largest_first(province, tmp_path) -> None:
+    """The pool gets the runs of the largest workbooks first; the outcomes keep the plan's
+    order."""
+    raw, _ = province
+    plan = plan_from_raw_dir(raw)
+    size = {r.run_id: sum(Path(p).stat().st_size for p in r.inputs) for r in plan.runs}
+    assert len(set(size.values())) == len(plan.runs) == 3  # the order is not a tie
+    plan.runs.sort(key=lambda r: size[r.run_id])  # smallest first, the worst order
+    with _SubmissionLog() as pool:
+        result = run_batch(plan, notebook=NOTEBOOK, out_dir=tmp_path / "o", executor=pool)
+    assert pool.submitted == sorted(size, key=lambda run_id: -size[run_id])
+    assert [o.run_id for o in result.outcomes] == [r.run_id for r in plan.runs]
+    assert {o.status for o in result.outcomes} == {STATUS_OK}
+
+
 def test_yaml_errors_name_the_entry(tmp_path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("runs:\n  - unit: Kim Phượng\n", encoding="utf-8")
