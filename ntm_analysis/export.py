@@ -42,6 +42,9 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 TEMPLATE_FILE = "ntm_report.html.j2"
 #: Column that :func:`display_table` colours by status.
 STATUS_COLUMN = "status"
+#: Environment variable naming the folder of the compiled-template cache (see
+#: :func:`template_cache_dir`); empty turns the cache off.
+TEMPLATE_CACHE_ENV = "NTM_TEMPLATE_CACHE"
 #: Cell tags whose whole cell is left out of the HTML.
 REMOVE_CELL_TAGS = frozenset({"remove_cell", "remove-cell", "hide"})
 
@@ -193,13 +196,94 @@ _NON_ASCII_ENTITY = re.compile(r"&#(1[2-9][0-9]|[2-9][0-9]{2}|[0-9]{4,6});")
 _IMG_WITHOUT_ALT = re.compile(r"<img\b(?![^>]*\balt=)")
 
 
+def template_cache_dir() -> Path | None:
+    """Return the folder where the report templates are kept compiled, or None (no cache).
+
+    ``$NTM_TEMPLATE_CACHE`` when set (empty: no cache), else ``ntm-analysis/jinja2`` in the
+    user's cache folder (``$XDG_CACHE_HOME``, else ``~/.cache``). The folder is made private
+    (mode 0700); one that is not this user's own, or that others may write to, is not used:
+    compiled templates are code that the exporter loads.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> saved = os.environ.get("NTM_TEMPLATE_CACHE")
+    >>> os.environ["NTM_TEMPLATE_CACHE"] = folder = tempfile.mkdtemp()
+    >>> template_cache_dir() == Path(folder)
+    True
+    >>> os.environ["NTM_TEMPLATE_CACHE"] = ""
+    >>> template_cache_dir() is None
+    True
+    >>> os.rmdir(folder)
+    >>> if saved is None: del os.environ["NTM_TEMPLATE_CACHE"]
+    ... else: os.environ["NTM_TEMPLATE_CACHE"] = saved
+    """
+    import stat
+
+    chosen = os.environ.get(TEMPLATE_CACHE_ENV)
+    if chosen is not None:
+        if not chosen:
+            return None
+        folder = Path(chosen).expanduser()
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        folder = Path(base) / "ntm-analysis" / "jinja2"
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = folder.stat()
+    except OSError as exc:
+        logger.debug("no template cache in %s: %s", folder, exc)
+        return None
+    owner = getattr(os, "getuid", lambda: info.st_uid)()
+    if info.st_uid != owner or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        logger.debug("no template cache in %s: not private to this user", folder)
+        return None
+    return folder
+
+
+def _bytecode_cache() -> Any:
+    """Jinja's file cache of compiled templates in :func:`template_cache_dir` (None: no cache).
+
+    Compiling nbconvert's lab template and the report template costs a process about 0.15 s
+    of CPU for each language, paid by every ``ntm run`` or ``ntm report`` that exports and by
+    every batch's worker fork server (while the kernel template starts); with the cache, it
+    is paid once per machine and template version. Jinja recompiles a template whose source
+    changed (the cache is keyed by its name and path and checks its source's checksum) and
+    ignores entries of another Python version; entries are written under a temporary name and
+    renamed. A cache entry that cannot be read (damaged, no permission) or written only costs
+    the compile.
+    """
+    from jinja2 import FileSystemBytecodeCache
+
+    folder = template_cache_dir()
+    if folder is None:
+        return None
+
+    class QuietCache(FileSystemBytecodeCache):
+        def load_bytecode(self, bucket: Any) -> None:
+            try:
+                super().load_bytecode(bucket)
+            except Exception as exc:  # noqa: BLE001 - damaged or unreadable: compile again
+                logger.debug("template cache entry unusable: %s", exc)
+                bucket.reset()
+
+        def dump_bytecode(self, bucket: Any) -> None:
+            try:
+                super().dump_bytecode(bucket)
+            except OSError as exc:  # a full disk, a folder gone: the next process compiles
+                logger.debug("template cache not written: %s", exc)
+
+    return QuietCache(str(folder))
+
+
 @functools.lru_cache(maxsize=1)
 def _exporter_class() -> type:
     from nbconvert import HTMLExporter
     from nbconvert.exporters.templateexporter import TemplateExporter
 
     class ReportExporter(HTMLExporter):
-        """nbconvert's HTML exporter without its BeautifulSoup pass over the finished page.
+        """nbconvert's HTML exporter without its BeautifulSoup pass over the finished page,
+        its templates kept compiled between processes (:func:`_bytecode_cache`).
 
         ``HTMLExporter.from_notebook_node`` parses the whole page again (about 0.1 s for a
         report with seven embedded charts) only to add ``alt`` to images that lack it and
@@ -207,6 +291,11 @@ def _exporter_class() -> type:
         keeps the template's own markup (attribute order, spacing); non-ASCII characters that
         the Markdown filter wrote as numeric references are written out, as the pass did.
         """
+
+        def _create_environment(self) -> Any:
+            environment = super()._create_environment()
+            environment.bytecode_cache = _bytecode_cache()
+            return environment
 
         def from_notebook_node(  # type: ignore[override]
                 self, nb: Any, resources: Any = None, **kw: Any) -> tuple[str, Any]:

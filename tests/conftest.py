@@ -28,6 +28,23 @@ def sample_paths() -> list[Path]:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _template_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep the suite's compiled report templates (``ntm_analysis.export``) in a folder of its
+    own, for this process and every one it starts, not in the user's cache folder."""
+    from ntm_analysis.export import TEMPLATE_CACHE_ENV
+
+    saved = os.environ.get(TEMPLATE_CACHE_ENV)
+    os.environ[TEMPLATE_CACHE_ENV] = str(tmp_path_factory.mktemp("template-cache"))
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(TEMPLATE_CACHE_ENV, None)
+        else:
+            os.environ[TEMPLATE_CACHE_ENV] = saved
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _nothing_left_in_temp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Give the suite, and every process it starts, a temporary directory of its own
     (``TMPDIR``) and fail if anything is left in it at the end: kernels, fork servers,

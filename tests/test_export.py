@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -197,3 +198,63 @@ def test_printed_chunks_of_a_cell_are_one_block_in_order() -> None:
     assert blocks == ["Xã Kim Phượng\nđạt 3/6\n", "tiến độ 100%\n"], blocks
     assert html.index("Xã Kim Phượng") < html.index("bảng tiêu chí") < html.index("tiến độ 100%")
     assert "a warning" not in html and "tiến độ 50%" not in html
+
+
+def _entries(folder: Path) -> dict[str, tuple[int, int]]:
+    """Each cache entry's name → (inode, modification time): a rewrite changes both."""
+    return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in folder.iterdir()}
+
+
+@pytest.fixture
+def own_template_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A template cache folder of this test's; exporters are made afresh before and after."""
+    from ntm_analysis import export
+
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(export.TEMPLATE_CACHE_ENV, str(folder))
+    export._exporter.cache_clear()
+    yield folder
+    export._exporter.cache_clear()
+
+
+def test_report_templates_are_compiled_once_and_loaded_after(own_template_cache: Path) -> None:
+    """The first exporter compiles the templates into the cache; a new one (as in the next
+    process) loads them (the entries are not written again) and writes the same page. A
+    damaged entry is compiled and written again, and the page is the same."""
+    from ntm_analysis import export
+
+    nb = _notebook()
+    first = render_html(nb, lang="vi")
+    written = _entries(own_template_cache)
+    assert len(written) >= 2  # the report template and the lab templates it extends
+    assert own_template_cache.stat().st_mode & 0o777 == 0o700  # private
+    export._exporter.cache_clear()
+    assert render_html(nb, lang="vi") == first
+    assert _entries(own_template_cache) == written  # loaded, not compiled again
+    damaged = sorted(own_template_cache.iterdir())[0]
+    good = damaged.read_bytes()
+    from jinja2.bccache import bc_magic
+
+    damaged.write_bytes(bc_magic + b"\x00not a pickle")  # Jinja's header, then garbage
+    export._exporter.cache_clear()
+    assert render_html(nb, lang="vi") == first
+    assert damaged.read_bytes() == good  # compiled and written again
+
+
+def test_template_cache_that_others_may_write_to_is_not_used(own_template_cache: Path) -> None:
+    """Compiled templates are code: a cache folder others may write to is never read or
+    written; the export works without it, as it does with the cache turned off."""
+    import os
+
+    from ntm_analysis import export
+
+    own_template_cache.mkdir()
+    os.chmod(own_template_cache, 0o777)
+    assert export.template_cache_dir() is None
+    nb = _notebook()
+    page = render_html(nb, lang="en")
+    assert list(own_template_cache.iterdir()) == []
+    os.environ[export.TEMPLATE_CACHE_ENV] = ""  # restored by the fixture's monkeypatch
+    export._exporter.cache_clear()
+    assert export.template_cache_dir() is None
+    assert render_html(nb, lang="en") == page
