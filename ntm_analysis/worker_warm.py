@@ -8,9 +8,15 @@ one, which:
   nbconvert, jupyter_client) with the cyclic garbage collector off: the imports create about a
   million objects and free few, so the collector's repeated scans of the growing heap would
   find almost nothing (about 0.1 s of the server's start, while every core is busy);
-* compiles the report export's templates and nbformat's validators
-  (:func:`ntm_analysis.export.warm_up`), about 0.15 s of CPU that each worker's first run would
-  otherwise spend by itself. It runs while the batch's kernel template starts on the other
+* leaves ``pyarrow.fs`` out: papermill's I/O module imports it for ``hdfs://`` paths, which a
+  worker never reads or writes (a run's notebook and folder are local files), and it brings
+  pyarrow and numpy with it (about 0.15 s of the server's start, and memory in every worker);
+  papermill then treats HDFS as a missing optional dependency. Nothing else a worker runs
+  (papermill, nbclient, nbconvert, the runner) imports pyarrow;
+* compiles the report export's templates (or loads them compiled, from the machine's template
+  cache: :func:`ntm_analysis.export.template_cache_dir`) and nbformat's validators
+  (:func:`ntm_analysis.export.warm_up`), CPU that each worker's first run would otherwise
+  spend by itself. It runs while the batch's kernel template starts on the other
   core. Nothing of any run's input is read;
 * collects once and freezes the heap built so far (``gc.freeze``): the workers' garbage
   collections skip what they inherited (as the kernel template's kernels do), and the server's
@@ -24,8 +30,10 @@ runs with the import error), and a cold cache only costs time (the first export 
 import gc
 import importlib
 import logging
+import sys
 
 gc.disable()
+sys.modules.setdefault("pyarrow.fs", None)  # type: ignore[arg-type]
 try:
     from ntm_analysis.batch_worker import WORKER_MODULES
 

@@ -387,7 +387,8 @@ def test_batch_workers_and_the_command_line_import_no_pandas() -> None:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the fork server is Linux's")
 def test_batch_workers_start_with_the_collector_on_and_their_heap_frozen() -> None:
     """The workers' fork server imports with the collector off (faster), then collects, freezes
-    the heap and turns the collector on again: workers collect as usual."""
+    the heap and turns the collector on again: workers collect as usual. They hold no numpy,
+    pyarrow or pandas."""
     import gc
     from concurrent.futures import ProcessPoolExecutor
 
@@ -398,5 +399,10 @@ def test_batch_workers_start_with_the_collector_on_and_their_heap_frozen() -> No
         with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
             enabled = pool.submit(gc.isenabled).result(timeout=120)
             frozen = pool.submit(gc.get_freeze_count).result(timeout=120)
+            heavy = pool.submit(eval, "sorted({m.split('.')[0] for m, module in __import__('sys')"
+                                      ".modules.items() if module is not None}"
+                                      " & {'numpy', 'pyarrow', 'pandas'})")
+            heavy_modules = heavy.result(timeout=120)
     assert enabled is True
     assert frozen > 50_000  # the imports of papermill, nbconvert, the runner...
+    assert heavy_modules == []  # papermill's HDFS support (pyarrow.fs) is left out
