@@ -244,7 +244,7 @@ def template_cache_dir() -> Path | None:
 def _bytecode_cache() -> Any:
     """Jinja's file cache of compiled templates in :func:`template_cache_dir` (None: no cache).
 
-    Compiling nbconvert's lab template and the report template costs a process about 0.15 s
+    Compiling nbconvert's lab template and the report template costs a process about 0.1 s
     of CPU for each language, paid by every ``ntm run`` or ``ntm report`` that exports and by
     every batch's worker fork server (while the kernel template starts); with the cache, it
     is paid once per machine and template version. Jinja recompiles a template whose source
