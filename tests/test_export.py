@@ -241,7 +241,8 @@ def test_report_templates_are_compiled_once_and_loaded_after(own_template_cache:
     assert damaged.read_bytes() == good  # compiled and written again
 
 
-def test_template_cache_that_others_may_write_to_is_not_used(own_template_cache: Path) -> None:
+def test_template_cache_that_others_may_write_to_is_not_used(
+        own_template_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Compiled templates are code: a cache folder others may write to is never read or
     written; the export works without it, as it does with the cache turned off."""
     import os
@@ -254,7 +255,7 @@ def test_template_cache_that_others_may_write_to_is_not_used(own_template_cache:
     nb = _notebook()
     page = render_html(nb, lang="en")
     assert list(own_template_cache.iterdir()) == []
-    os.environ[export.TEMPLATE_CACHE_ENV] = ""  # restored by the fixture's monkeypatch
+    monkeypatch.setenv(export.TEMPLATE_CACHE_ENV, "")
     export._exporter.cache_clear()
     assert export.template_cache_dir() is None
     assert render_html(nb, lang="en") == page
