@@ -200,9 +200,9 @@ def template_cache_dir() -> Path | None:
     """Return the folder where the report templates are kept compiled, or None (no cache).
 
     ``$NTM_TEMPLATE_CACHE`` when set (empty: no cache), else ``ntm-analysis/jinja2`` in the
-    user's cache folder (``$XDG_CACHE_HOME``, else ``~/.cache``). The folder is made private
-    (mode 0700); one that is not this user's own, or that others may write to, is not used:
-    compiled templates are code that the exporter loads.
+    user's cache folder (``$XDG_CACHE_HOME`` when it is an absolute path, else ``~/.cache``).
+    The folder is made private (mode 0700); one that is not this user's own, or that others
+    may write to, is not used: compiled templates are code that the exporter loads.
 
     Examples
     --------
@@ -226,7 +226,9 @@ def template_cache_dir() -> Path | None:
             return None
         folder = Path(chosen).expanduser()
     else:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        base = os.environ.get("XDG_CACHE_HOME", "")
+        if not os.path.isabs(base):  # unset, empty or relative: ignored, as the spec says
+            base = os.path.join(os.path.expanduser("~"), ".cache")
         folder = Path(base) / "ntm-analysis" / "jinja2"
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)

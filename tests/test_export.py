@@ -259,3 +259,19 @@ def test_template_cache_that_others_may_write_to_is_not_used(
     export._exporter.cache_clear()
     assert export.template_cache_dir() is None
     assert render_html(nb, lang="en") == page
+
+
+def test_template_cache_folder_follows_xdg_cache_home(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without ``$NTM_TEMPLATE_CACHE`` the cache is in the user's cache folder:
+    ``$XDG_CACHE_HOME`` when absolute, else ``~/.cache`` (a relative one is ignored)."""
+    from ntm_analysis import export
+
+    monkeypatch.delenv(export.TEMPLATE_CACHE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert export.template_cache_dir() == tmp_path / "xdg" / "ntm-analysis" / "jinja2"
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative")
+    assert export.template_cache_dir() == tmp_path / "home" / ".cache" / "ntm-analysis" / "jinja2"
+    assert not (tmp_path / "relative").exists()
