@@ -49,7 +49,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -373,6 +373,29 @@ def _run_kernel(request: dict[str, Any], fds: list[int], server_pid: int,
             os._exit(code)
 
 
+@contextlib.contextmanager
+def frozen_warm_up() -> Iterator[None]:
+    """Run the warm-up of a process that children are forked from, then freeze its heap.
+
+    The warm-up (imports, caches) creates about a million objects and frees few, so Python's
+    cyclic garbage collector is off meanwhile: its repeated scans of the growing heap would
+    find almost nothing. At the end, whatever happens, the heap is collected once, frozen
+    (``gc.freeze``: the children's collections skip what they inherit, and touch fewer of its
+    pages) and the collector turned on again, so the children collect as usual. Used by the
+    kernel template (:func:`serve`) and the batch workers' fork server
+    (:mod:`ntm_analysis.worker_warm`).
+    """
+    import gc
+
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.collect()
+        gc.freeze()
+        gc.enable()
+
+
 def _enable_inline_figures() -> None:
     """Give the new shell the inline-figure hooks a kernel gets when matplotlib_inline is first
     imported in it (the template imported it before any shell existed)."""
@@ -401,35 +424,27 @@ def serve(socket_path: str, listen_fd: int | None = None, *, own_dir: bool = Fal
     # every batch's critical path) and each kernel setting a debugger up
     sys.modules.setdefault("debugpy", None)  # type: ignore[arg-type]
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is for the batch
-    import gc
-
-    # the warm-up creates about a million objects and frees few: the cyclic collector would
-    # scan the growing heap again and again for almost nothing (about 0.13 s of the template's
-    # 1.5 CPU s, on the batch's critical path); one collection at the end, before the freeze
-    gc.disable()
-    import ctypes  # noqa: F401 - imported once here, used by every kernel
-    import importlib
-
-    import ipykernel.kernelapp  # noqa: F401 - what every kernel imports first
-
-    from ntm_analysis.kernels import warm_up
-
     # standard output is the worker's pipe, read once (READY) and then never: whatever the
     # imports print, and anything printed later, goes to standard error instead
     ready_fd = os.dup(1)
     sys.stdout.flush()
     os.dup2(2, 1)
-    failed = warm_up()
-    for name in KERNEL_MODULES:
-        try:
-            importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - the kernel imports it itself (or does without)
-            failed.append(name)
+    with frozen_warm_up():  # the collector's scans cost the template about 0.13 of 1.5 CPU s
+        import ctypes  # noqa: F401 - imported once here, used by every kernel
+        import importlib
+
+        import ipykernel.kernelapp  # noqa: F401 - what every kernel imports first
+
+        from ntm_analysis.kernels import warm_up
+
+        failed = warm_up()
+        for name in KERNEL_MODULES:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - the kernel imports it itself (or does without)
+                failed.append(name)
     if failed:
         print(f"ntm fork server: warm-up steps failed: {failed}", file=sys.stderr)
-    gc.collect()
-    gc.freeze()  # kernels inherit the heap; their collections skip it (fewer copied pages)
-    gc.enable()
 
     if listen_fd is None:
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

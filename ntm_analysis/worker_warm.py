@@ -5,9 +5,9 @@ is given before it forks the batch's workers; it is given the program's main mod
 one, which:
 
 * imports :data:`ntm_analysis.batch_worker.WORKER_MODULES` (the runner, papermill, nbclient,
-  nbconvert, jupyter_client) with the cyclic garbage collector off: the imports create about a
-  million objects and free few, so the collector's repeated scans of the growing heap would
-  find almost nothing (about 0.1 s of the server's start, while every core is busy);
+  nbconvert, jupyter_client) with the cyclic garbage collector off
+  (:func:`ntm_analysis.forkserver.frozen_warm_up`, as the kernel template does: about 0.1 s of
+  the server's start, while every core is busy);
 * leaves ``pyarrow.fs`` out: papermill's I/O module imports it for ``hdfs://`` paths, which a
   worker never reads or writes (a run's notebook and folder are local files), and it brings
   pyarrow and numpy with it (about 0.15 s of the server's start, and memory in every worker);
@@ -18,23 +18,24 @@ one, which:
   (:func:`ntm_analysis.export.warm_up`), CPU that each worker's first run would otherwise
   spend by itself. It runs while the batch's kernel template starts on the other
   core. Nothing of any run's input is read;
-* collects once and freezes the heap built so far (``gc.freeze``): the workers' garbage
-  collections skip what they inherited (as the kernel template's kernels do), and the server's
-  own exit at the end of the batch skips its final collection over that heap (measured: 0.03 s
-  instead of 0.19 s to exit, time every batch waits for); then turns the collector on again.
+* collects once and freezes the heap built so far (``gc.freeze``, the end of
+  ``frozen_warm_up``): the workers' garbage collections skip what they inherited (as the
+  kernel template's kernels do), and the server's own exit at the end of the batch skips its
+  final collection over that heap (measured: 0.03 s instead of 0.19 s to exit, time every
+  batch waits for); then turns the collector on again.
 
 It never raises: a module that cannot be imported is left to the worker (which then fails its
 runs with the import error), and a cold cache only costs time (the first export fills it).
 """
 
-import gc
 import importlib
 import logging
 import sys
 
-gc.disable()
+from ntm_analysis.forkserver import frozen_warm_up
+
 sys.modules.setdefault("pyarrow.fs", None)  # type: ignore[arg-type]
-try:
+with frozen_warm_up():
     from ntm_analysis.batch_worker import WORKER_MODULES
 
     for _name in WORKER_MODULES:
@@ -48,7 +49,3 @@ try:
         warm_up()
     except Exception as exc:  # noqa: BLE001 - the workers' first exports warm up by themselves
         logging.getLogger(__name__).debug("worker warm-up skipped: %s", exc)
-finally:
-    gc.collect()
-    gc.freeze()
-    gc.enable()
