@@ -22,10 +22,14 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from pandas.api.extensions import ExtensionArray
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 from ntm_analysis.catalogue import load_catalogue
 from ntm_analysis.parse import (
@@ -116,14 +120,29 @@ def _combine_codes(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """``_group_codes`` from each column's factorize codes (-1 for a missing value).
 
     Number the distinct combinations in order of first appearance; return each row's group
-    code and, per code, the position of its first row. The columns' codes are combined into
-    one integer key (numbered densely again only when the key would overflow), then numbered
-    once.
+    code and, per code, the position of its first row. A group's rows usually follow each
+    other (a unit's rows, sheet by sheet): the combinations are then numbered once per run of
+    equal rows and repeated over the run; otherwise once per row.
 
     >>> codes, first = _combine_codes([np.array([1, 0, 1, -1, 0]), np.array([0, 0, 0, 0, 1])])
     >>> codes.tolist(), first.tolist()
     ([0, 1, 0, 2, 3], [0, 1, 3, 4])
     """
+    n = len(columns[0]) if columns else 0
+    if n >= 2 * RUN_RATIO:
+        changes = np.zeros(n - 1, dtype=bool)
+        for col in columns:  # a new run wherever any column's code changes
+            changes |= col[1:] != col[:-1]
+        starts = np.flatnonzero(np.concatenate(([True], changes)))
+        if len(starts) * RUN_RATIO <= n:
+            run_codes, first_runs = _combine_row_codes([col[starts] for col in columns])
+            return np.repeat(run_codes, np.diff(starts, append=n)), starts[first_runs]
+    return _combine_row_codes(columns)
+
+
+def _combine_row_codes(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """``_combine_codes`` row by row: the columns' codes combined into one integer key
+    (numbered densely again only when the key would overflow), then numbered once."""
     codes = np.zeros(len(columns[0]) if columns else 0, dtype="int64")
     span = 1  # the key's values are below span
     for col in columns:
@@ -133,9 +152,29 @@ def _combine_codes(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
             codes, span = codes.astype("int64", copy=False), max(len(uniques), 1)
         codes = codes * width + (col.astype("int64") + 1)
         span *= width
-    codes, _ = pd.factorize(codes)  # numbered by first appearance
-    codes = codes.astype("int64", copy=False)
+    codes = _number_keys(codes)  # numbered by first appearance
     return codes, _first_rows(codes)
+
+
+def _number_keys(keys: np.ndarray) -> np.ndarray:
+    """``pd.factorize(keys)[0]`` (as int64) of integer keys; run by run when they come in runs.
+
+    Rows of one unit follow each other, so its key repeats row after row: comparing each key
+    with the next and hashing only each run's first key is several times cheaper than hashing
+    every key (``RUN_PROBE``, ``RUN_RATIO`` decide, as for text columns).
+
+    >>> _number_keys(np.array([7, 7, 7, 3, 3, 7])).tolist()
+    [0, 0, 0, 1, 1, 0]
+    """
+    n = len(keys)
+    probe = min(n, RUN_PROBE)
+    if n >= 2 and (np.count_nonzero(keys[1:probe] != keys[:probe - 1]) + 1) * RUN_RATIO <= probe:
+        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+        if len(starts) * RUN_RATIO <= n:
+            codes, _ = pd.factorize(keys[starts])
+            return np.repeat(codes.astype("int64", copy=False), np.diff(starts, append=n))
+    codes, _ = pd.factorize(keys)
+    return codes.astype("int64", copy=False)
 
 
 def _isin(values: np.ndarray, present: np.ndarray) -> np.ndarray:
@@ -356,15 +395,67 @@ def _factorize(values: pd.Series) -> tuple[np.ndarray, ExtensionArray]:
     if isinstance(array, pd.arrays.ArrowStringArray) and chunks is not None and len(array):
         if chunks.null_count == len(chunks):  # an empty column (notes, often): nothing to hash
             return np.full(len(chunks), -1, dtype=np.int8), pd.array([], dtype=values.dtype)
-        encoded = chunks.dictionary_encode().combine_chunks()
+        starts = _run_starts(chunks)
+        # only each run's first value (taken with Arrow indices: with a NumPy array, taking
+        # from many chunks is several times slower)
+        runs = chunks if starts is None else chunks.take(_arrow_array(starts))
+        encoded = runs.dictionary_encode().combine_chunks()
         indices = encoded.indices
         codes = (indices.fill_null(-1) if indices.null_count else indices).to_numpy(
-            zero_copy_only=False)
-        small = _index_dtype(len(encoded.dictionary))
-        return codes.astype(small, copy=False), pd.array(encoded.dictionary, dtype=values.dtype)
+            zero_copy_only=False).astype(_index_dtype(len(encoded.dictionary)), copy=False)
+        if starts is not None:  # each run's code, repeated over its rows
+            codes = np.repeat(codes, np.diff(starts, append=len(chunks)))
+        return codes, pd.array(encoded.dictionary, dtype=values.dtype)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     # the smallest integers that hold the codes: a quarter or an eighth of the memory
     return codes.astype(_index_dtype(len(uniques))), uniques.array  # take(-1) gives NA
+
+
+#: A column is numbered run by run when its first ``RUN_PROBE`` rows hold at most one run of
+#: equal values per ``RUN_RATIO`` rows (a tidy table comes sheet by sheet: a unit's texts
+#: repeat row after row).
+RUN_PROBE, RUN_RATIO = 4096, 8
+
+
+def _arrow_array(values: np.ndarray) -> pa.Array:
+    """``pa.array(values)``, importing pyarrow only when a column is Arrow-backed."""
+    import pyarrow as pa
+
+    return pa.array(values)
+
+
+def _run_starts(chunks: pa.ChunkedArray) -> np.ndarray | None:
+    """The first row of each run of equal values of an Arrow column (a missing value is a run
+    of its own), or None when its first rows change too often for runs to pay.
+
+    Comparing each value with the next is several times cheaper than hashing it; only the
+    runs' first values are then hashed. Codes by first appearance are the same either way:
+    a value first appears at the start of a run.
+
+    >>> import pyarrow as pa
+    >>> column = pa.chunked_array([["a"] * 30 + [None], [None] + ["b"] * 29, ["b", "a"] * 2])
+    >>> _run_starts(column).tolist()  # "a" × 30, None, None, "b" × 30, "a", "b", "a"
+    [0, 30, 31, 32, 62, 63, 64]
+    >>> _run_starts(pa.chunked_array([["a", "b"] * 30])) is None  # short runs: hashed
+    True
+    """
+    import pyarrow.compute as pc
+
+    n = len(chunks)
+    if n < 2:
+        return None
+    probe = chunks.slice(0, min(n, RUN_PROBE))
+    changes = pc.fill_null(pc.not_equal(probe.slice(1), probe.slice(0, len(probe) - 1)), True)
+    if (pc.sum(changes).as_py() + 1) * RUN_RATIO > len(probe):
+        return None
+    changes = pc.fill_null(pc.not_equal(chunks.slice(1), chunks.slice(0, n - 1)), True)
+    starts = np.empty(pc.sum(changes).as_py() + 1, dtype=np.int64)
+    starts[0] = 0
+    starts[1:] = pc.indices_nonzero(changes).to_numpy()
+    starts[1:] += 1
+    if len(starts) * RUN_RATIO > n:
+        return None
+    return starts
 
 
 def _lookup_rows(codes: _Codes, lookup: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -430,9 +521,9 @@ def _categorical(labels: list[object], codes: np.ndarray, order: np.ndarray | No
     sorted and deduplicated; the rows' codes are mapped and gathered, never the texts. The
     categories are the labels some row holds (``unused=True``: every label is known to be).
     """
+    if order is not None:  # the small codes gathered, before they are mapped
+        codes = codes.take(order)
     mapped, distinct = remap_codes(codes, labels, unused=unused)
-    if order is not None:
-        mapped = mapped[order]
     return pd.Categorical.from_codes(mapped, dtype=category_dtype(distinct), validate=False)
 
 

@@ -434,3 +434,115 @@ def test_text_columns_hashed_in_threads_give_the_same_table(
     pd.testing.assert_frame_equal(threaded, lazy)
     assert len(calls) == len(set(calls))  # every column hashed once, prefetched or not
     assert {Ind.unit, Ind.target_text, Ind.source_file} <= set(calls)
+
+
+# ----------------------------------------------------------------------------------------------
+# Rows that come in runs (a unit's rows one after the other, as the loader returns them) are
+# numbered run by run; the result must be exactly what hashing every row gives.
+
+@pytest.fixture(scope="module")
+def loaded_indicators(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    """Three synthetic communes over three years in the loader's order (a unit's rows follow
+    each other), with odd keys inside the runs (chunked columns: ``arrow_column`` below)."""
+    from ntm_analysis.ingest import load_raw_dir
+    from ntm_analysis.synth import write_province
+
+    raw = tmp_path_factory.mktemp("province_runs")
+    write_province(raw, communes=3, hamlets=(4, 6), seed=11)
+    ind = load_raw_dir(raw).result.indicators
+    years = pd.concat([ind.assign(**{Ind.year: ind[Ind.year] + i}) for i in range(3)],
+                      ignore_index=True)
+    years = years.drop(index=years.index[5::9]).reset_index(drop=True)  # rows to add back
+    n = len(years)
+    years.loc[years.index[n // 3:n // 3 + 2], Ind.commune] = pd.NA  # inside a unit's run
+    years.loc[years.index[n // 2], Ind.criteria_set] = pd.NA
+    years.loc[years.index[n // 2 + 7], Ind.unit] = pd.NA
+    years.loc[years.index[2 * n // 3:2 * n // 3 + 3], Ind.source_file] = "zz_other.xlsx"
+    return years
+
+
+def test_rows_in_runs_give_the_previous_implementations_table(
+        loaded_indicators: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ntm_analysis.attainment as attainment
+
+    ind = loaded_indicators
+    runs: list[int] = []
+    real = attainment._run_starts
+
+    def spied(chunks):  # type: ignore[no-untyped-def]
+        starts = real(chunks)
+        runs.append(-1 if starts is None else len(starts))
+        return starts
+
+    monkeypatch.setattr(attainment, "_run_starts", spied)
+    for add_missing in (True, False):
+        new = compute_attainment(ind, add_missing=add_missing)
+        old = reference_attainment.compute_attainment(ind, add_missing=add_missing)
+        pd.testing.assert_frame_equal(conform(new, reference_attainment.StringAtt), old)
+        assert_att_dtypes(new)
+    # the unit's columns went the run way, the indicator's columns the row way
+    assert sum(r > 0 for r in runs) >= 6 and -1 in runs
+
+
+def arrow_column(values: list[object], chunk: int) -> pd.Series:
+    """A string Series whose Arrow data is cut into chunks of ``chunk`` rows."""
+    import pyarrow as pa
+
+    pieces = [pd.Series(values[i:i + chunk], dtype="string") for i in range(0, len(values),
+                                                                            chunk)]
+    series = pd.concat(pieces, ignore_index=True)
+    assert series.array._pa_array.num_chunks == len(pieces) and isinstance(
+        series.array._pa_array, pa.ChunkedArray)
+    return series
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 5000])
+@pytest.mark.parametrize("run_length", [1, 3, 40])
+def test_arrow_text_codes_equal_pandas_factorize(chunk: int, run_length: int) -> None:
+    from ntm_analysis.attainment import _factorize
+
+    rng = np.random.default_rng(run_length * 1000 + chunk)
+    words = ["Xóm Bản Lác", "Cạm Phước", "Ao Sen", "", "Phai Đá", None]
+    runs = rng.integers(0, len(words), 300)
+    lengths = rng.integers(1, 2 * run_length + 1, 300)
+    values = [words[w] for w, k in zip(runs, lengths, strict=True) for _ in range(k)]
+    column = arrow_column(values, chunk)
+    codes, uniques = _factorize(column)
+    want_codes, want_uniques = pd.factorize(column, use_na_sentinel=True)
+    assert codes.tolist() == want_codes.tolist()
+    assert list(uniques) == list(want_uniques) and uniques.dtype == column.dtype
+    assert codes.dtype == np.int8
+
+
+def test_runs_are_used_only_where_they_pay() -> None:
+    from ntm_analysis.attainment import RUN_PROBE, RUN_RATIO, _run_starts
+
+    runs = arrow_column(["a"] * 50 + [None] + ["b"] * 50, 30).array._pa_array
+    assert _run_starts(runs).tolist() == [0, 50, 51]
+    # runs at the start only: the probe says yes, the whole column says no
+    tail = [str(i % 5) for i in range(10 * RUN_PROBE)]
+    mixed = arrow_column(["x"] * RUN_PROBE + tail, 1000).array._pa_array
+    assert _run_starts(mixed) is None
+    # short runs from the start: not even compared beyond the probe
+    assert _run_starts(arrow_column(["a", "b"] * RUN_PROBE, 1000).array._pa_array) is None
+    assert _run_starts(arrow_column(["a"] * RUN_RATIO, 3).array._pa_array).tolist() == [0]
+
+
+@pytest.mark.parametrize("run_length", [1, 50])
+def test_integer_keys_and_combined_codes_equal_the_row_by_row_numbering(run_length: int
+                                                                      ) -> None:
+    from ntm_analysis.attainment import _combine_codes, _combine_row_codes, _number_keys
+
+    rng = np.random.default_rng(run_length)
+    lengths = rng.integers(1, 2 * run_length + 1, 400)
+    keys = np.repeat(rng.integers(0, 30, 400) * 10**12, lengths)  # large, sparse keys
+    codes = _number_keys(keys)
+    assert codes.dtype == np.int64 and codes.tolist() == pd.factorize(keys)[0].tolist()
+    columns = [np.repeat(rng.integers(-1, k, 400), lengths).astype(np.int8) for k in (3, 5, 2)]
+    got, first = _combine_codes(columns)
+    want, want_first = _combine_row_codes(columns)
+    assert got.tolist() == want.tolist() and first.tolist() == want_first.tolist()
+    # the reference: groups of the keys, numbered by first appearance
+    frame = pd.DataFrame({i: c for i, c in enumerate(columns)})
+    ref, ref_first = reference_attainment._group_codes(frame, list(frame.columns))
+    assert got.tolist() == ref.tolist() and first.tolist() == ref_first.tolist()

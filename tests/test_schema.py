@@ -69,3 +69,26 @@ def test_values_equal_across_types_are_not_taken_for_one_value() -> None:
         except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
             got = type(error)
         assert got == expected, years
+
+
+@pytest.mark.parametrize("width", ["int8", "int16"])
+@pytest.mark.parametrize("unused", [True, False])
+def test_remapped_codes_are_the_sorted_categories_of_the_labels(width: str, unused: bool
+                                                               ) -> None:
+    """One-byte codes go through a byte translation, wider ones through ``np.take``: both
+    give what ``astype("category")`` of the labels' texts gives."""
+    import numpy as np
+    import pandas as pd
+
+    from ntm_analysis.schema import remap_codes
+
+    labels = ["Xóm Ao Sen", None, "Bản Lác", "Cạm Phước", "Bản Lác", "Ao Sen", "unused"]
+    rng = np.random.default_rng(5)
+    codes = rng.choice([-1, 0, 1, 2, 3, 4, 5], 20_000).astype(width)  # the last label unused
+    mapped, distinct = remap_codes(codes, labels, unused=unused)
+    texts = pd.Series([labels[c] if c >= 0 else None for c in codes.tolist()], dtype=object)
+    want = texts.astype("category")
+    expected = sorted(set(want.cat.categories) | ({"unused"} if unused else set()))
+    assert distinct == expected
+    assert [distinct[c] if c >= 0 else None for c in mapped.tolist()] == texts.tolist()
+    assert mapped.flags.writeable and mapped.dtype == np.int8
