@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -297,6 +297,12 @@ def _add_missing(indicators: pd.DataFrame, catalogue: pd.DataFrame) -> pd.DataFr
 #: Rows from which :meth:`_Codes.prefetch` hashes text columns in threads.
 PREFETCH_MIN_ROWS = 200_000
 
+#: The columns in the order ``compute_attainment`` first needs their codes (the missing rows'
+#: keys, then the sort keys, the catalogue lookup and the judgement); prefetched in this order.
+_NEED_ORDER = [Ind.criteria_set, Ind.unit, Ind.unit_id, Ind.level, Ind.commune,
+               Ind.source_file, Ind.source_sheet, Ind.indicator_no, Ind.target_text,
+               Ind.value_unit, Ind.self_assessment, Ind.criterion_name, Ind.indicator_name]
+
 
 class _Codes:
     """Each column's ``pd.factorize`` (missing values coded -1), computed once per call.
@@ -305,6 +311,9 @@ class _Codes:
     head's codes continued over the tail, values already seen keeping their code and new ones
     numbered on, which is what ``pd.factorize`` of the concatenated column returns. The
     concatenated table itself is never built.
+
+    Used as a context manager when :meth:`prefetch` may start threads: leaving it waits for
+    them (and cancels what has not started).
     """
 
     def __init__(self, df: pd.DataFrame, *, tail: pd.DataFrame | None = None,
@@ -313,34 +322,61 @@ class _Codes:
         self._tail = tail
         self._head = head if head is not None else (_Codes(df) if tail is not None else None)
         self._memo: dict[str, tuple[np.ndarray, ExtensionArray]] = {}
+        self._pending: dict[str, Future[tuple[np.ndarray, ExtensionArray]]] = {}
+        self._pool: ThreadPoolExecutor | None = None
 
     def __len__(self) -> int:
         return len(self._df) + (0 if self._tail is None else len(self._tail))
 
+    def __enter__(self) -> _Codes:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def __call__(self, column: str) -> tuple[np.ndarray, ExtensionArray]:
         if column not in self._memo:
-            if self._head is None or self._tail is None:
+            pending = self._pending.pop(column, None)
+            if pending is not None:  # hashed in a thread: its result (or its error)
+                self._memo[column] = pending.result()
+            elif self._head is None or self._tail is None:
                 self._memo[column] = _factorize(self._df[column])
             else:
                 self._memo[column] = self._extend(column, self._head, self._tail)
         return self._memo[column]
 
     def prefetch(self, columns: list[str]) -> None:
-        """Factorise the Arrow string ``columns`` of a large table in threads, ahead of use.
+        """Start factorising the Arrow string ``columns`` of a large table in threads, in this
+        order, and return: the caller goes on with the columns it has while the others are
+        hashed (asking for a column still being hashed waits for it).
 
         pyarrow's dictionary encoding releases the GIL, so on several cores the text columns
-        are hashed side by side: the same work (and CPU time) in less wall-clock time. Small
-        tables, tables with a tail and one-core machines are left to the lazy path.
+        are hashed beside the caller's work: the same work (and CPU time) in less wall-clock
+        time. Small tables, tables with a tail and one-core machines are left to the lazy path.
         """
         workers = min(len(columns), os.cpu_count() or 1, 4)
         if (self._tail is not None or workers < 2 or len(self._df) < PREFETCH_MIN_ROWS):
             return
-        todo = [c for c in columns if c not in self._memo
+        todo = [c for c in dict.fromkeys(columns) if c not in self._memo
+                and c not in self._pending
                 and isinstance(self._df[c].array, pd.arrays.ArrowStringArray)]
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for column, result in zip(todo, pool.map(lambda c: _factorize(self._df[c]), todo),
-                                      strict=True):
-                self._memo[column] = result
+        if not todo:
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=workers,
+                                            thread_name_prefix="ntm-attainment-codes")
+        for column in todo:
+            self._pending[column] = self._pool.submit(_factorize, self._df[column])
+
+    def close(self) -> None:
+        """Cancel the prefetches not started and wait for the others (their results kept)."""
+        if self._pool is None:
+            return
+        for future in self._pending.values():
+            future.cancel()
+        self._pool.shutdown(wait=True)
+        self._pool = None
+        self._pending = {c: f for c, f in self._pending.items() if not f.cancelled()}
 
     def values(self, column: str) -> ExtensionArray:
         """The column's values over the head and tail rows (a copy only when there is a tail)."""
@@ -591,8 +627,14 @@ def compute_attainment(indicators: pd.DataFrame, *, catalogue: pd.DataFrame | No
     """
     cat = load_catalogue() if catalogue is None else catalogue
     df = conform(indicators, Ind)
-    codes = _Codes(df)
-    codes.prefetch(list(df.columns))
+    with _Codes(df) as codes:
+        codes.prefetch(_NEED_ORDER + list(df.columns))  # hashed beside the work below
+        return _judge(df, cat, codes, add_missing=add_missing)
+
+
+def _judge(df: pd.DataFrame, cat: pd.DataFrame, codes: _Codes, *,
+           add_missing: bool) -> pd.DataFrame:
+    """``compute_attainment`` of the conformed table ``df``, whose codes ``codes`` gives."""
     n_rows = len(df)
     missing = _missing_rows(df, cat, codes=codes) if add_missing else None
     if missing is not None:  # rows were added: continue each column's codes over them

@@ -546,3 +546,27 @@ def test_integer_keys_and_combined_codes_equal_the_row_by_row_numbering(run_leng
     frame = pd.DataFrame({i: c for i, c in enumerate(columns)})
     ref, ref_first = reference_attainment._group_codes(frame, list(frame.columns))
     assert got.tolist() == ref.tolist() and first.tolist() == ref_first.tolist()
+
+
+def test_an_error_while_hashing_in_a_thread_is_raised_and_no_thread_is_left(
+        province_indicators: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    import ntm_analysis.attainment as attainment
+
+    monkeypatch.setattr(attainment, "PREFETCH_MIN_ROWS", 0)
+    monkeypatch.setattr(attainment.os, "cpu_count", lambda: 2)
+    real = attainment._factorize
+    started = threading.Event()
+
+    def failing(values: pd.Series):  # type: ignore[no-untyped-def]
+        if values.name == Ind.unit:
+            started.set()
+            raise MemoryError("no room for the unit codes")
+        return real(values)
+
+    monkeypatch.setattr(attainment, "_factorize", failing)
+    with pytest.raises(MemoryError, match="unit codes"):
+        compute_attainment(province_indicators)
+    assert started.is_set()  # raised in a prefetch thread, re-raised to the caller
+    assert not [t for t in threading.enumerate() if t.name.startswith("ntm-attainment-codes")]
