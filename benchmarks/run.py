@@ -34,7 +34,10 @@ The figures (seconds are wall-clock):
   (``speedup_basis`` says so in the JSON); the CPU seconds
   per report of each (``cpu_seconds_per_report``, ``serial_…``, ``strict_serial_…``: this
   process, its workers and their kernels, which a busy machine does not inflate as it does
-  wall-clock time) with the ``load_average`` at the end.
+  wall-clock time) with the ``load_average`` at the end;
+* ``host``: ``reference_loop_seconds``, the seconds of a fixed pure-Python loop
+  (``reference_additions`` additions) at the start and after each part: the shared host's
+  speed while the figures were taken (the same loop takes up to twice as long in a slow spell).
 """
 
 from __future__ import annotations
@@ -252,6 +255,24 @@ def bench_attainment(raw: Path, processed: Path, rows: int,
             "output_rows": runs[0]["output_rows"]}
 
 
+#: Additions of the reference loop (about 0.1 s of one core on our machine).
+REFERENCE_ADDITIONS = 2_000_000
+
+
+def reference_loop(additions: int = REFERENCE_ADDITIONS) -> float:
+    """Seconds a fixed pure-Python loop takes now: the host's speed at this moment.
+
+    On a shared virtual machine the same work takes up to twice as long in a slow spell of the
+    host as in a fast one, CPU time included; the loop, timed before and after each part,
+    tells the reader of a figure which spell it was measured in.
+    """
+    start = time.perf_counter()
+    total = 0
+    for i in range(additions):
+        total += i
+    return time.perf_counter() - start
+
+
 def _cpu_now() -> float:
     """CPU seconds used so far by this process and its finished (waited-for) descendants.
 
@@ -406,16 +427,21 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         if not (raw.is_dir() and len(list(raw.glob("*.xlsx"))) == size["communes"]):
             write_province(raw, communes=size["communes"], seed=2024, workers=args.workers)
         log(f"  {time.perf_counter() - start:.1f} s")
+        loops = [reference_loop()]
         out: dict[str, object] = {"size": "quick" if args.quick else "full", **size,
-                                  "machine": machine(), "byte_compiled": byte_compile()}
+                                  "machine": machine(), "byte_compiled": byte_compile(),
+                                  "host": {"reference_additions": REFERENCE_ADDITIONS,
+                                           "reference_loop_seconds": loops}}
         (work / "processed").mkdir(parents=True, exist_ok=True)
         log(f"ingest ({args.repeat} cold runs, each in a new process) ...")
         out["ingest"] = bench_ingest(raw, work, args.repeat)
         log(f"  {out['ingest']}")
+        loops.append(reference_loop())
         log(f"attainment ({args.repeat} first calls, each in a new process) ...")
         out["attainment"] = bench_attainment(raw, work / "processed", size["attainment_rows"],
                                              args.repeat)
         log(f"  {out['attainment']}")
+        loops.append(reference_loop())
         if size["reports"] > 0:
             log(f"batch with {notebook.name} ({args.repeat} pairs of batches, then one strict"
                 " serial) ...")
@@ -423,6 +449,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                                        fork_kernels=not args.no_fork_kernels,
                                        repeat=args.repeat)
             log(f"  {out['batch']}")
+            loops.append(reference_loop())
+        loops[:] = [round(x, 3) for x in loops]
     if args.json:
         print(json.dumps(out, ensure_ascii=False))
     else:

@@ -43,6 +43,10 @@ def test_benchmark_tiny_json(tmp_path) -> None:
     assert out["machine"]["cores"] >= 1
     assert out["byte_compiled"] is True  # the package's modules are compiled before timing
     assert "batch" not in out  # --reports 0
+    # the reference loop: at the start, after the ingest and after the attainment
+    loops = out["host"]["reference_loop_seconds"]
+    assert len(loops) == 3 and all(0 < x < 60 for x in loops)
+    assert out["host"]["reference_additions"] > 0
     # generated input stays in the work folder, nothing in the repository
     assert not (ROOT / "raw").exists()
 
@@ -80,7 +84,9 @@ def test_benchmark_batch_pairs_json(tmp_path) -> None:
          "--attainment-rows", "1000", "--reports", "2", "--workers", "2", "--repeat", "2",
          "--notebook", str(notebook), "--work", str(tmp_path)],
         capture_output=True, text=True, timeout=300, check=True)
-    batch = json.loads(proc.stdout.strip().splitlines()[-1])["batch"]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    batch = out["batch"]
+    assert len(out["host"]["reference_loop_seconds"]) == 4  # and one after the batch
     assert batch["reports"] == 2 and batch["workers"] == 2
     assert batch["repeat"] == 2 == len(batch["seconds_runs"]) == len(batch["serial_seconds_runs"])
     pairs = list(zip(batch["serial_seconds_runs"], batch["seconds_runs"], strict=True))
