@@ -484,9 +484,9 @@ def _used(codes: np.ndarray, n: int) -> list[bool]:
     >>> _used(np.array([2, -1, 2], dtype=np.int8), 3), _used(np.array([0, 300]), 301)[299:]
     ([False, False, True], [False, True])
     """
-    if codes.dtype == np.int8:
+    if codes.dtype == np.int8:  # codes 0 … 127; the bytes 128 … 255 are negative codes
         data = codes.tobytes()
-        return [bytes([code]) in data for code in range(n)]
+        return [code < 128 and bytes([code]) in data for code in range(n)]
     counted = codes if codes.min(initial=0) >= 0 else codes[codes >= 0]
     return (np.bincount(counted, minlength=n)[:n] > 0).tolist()
 
@@ -502,7 +502,8 @@ def _translate(codes: np.ndarray, mapping: np.ndarray) -> np.ndarray:
     array([ 3, -1,  5], dtype=int8)
     """
     table = bytearray(b"\xff" * 256)  # the byte 255 is the code -1: it maps to -1
-    table[:len(mapping) - 1] = mapping[:-1].tobytes()
+    known = min(len(mapping) - 1, 128)  # one-byte codes are below 128
+    table[:known] = mapping[:known].tobytes()
     return np.frombuffer(bytearray(codes.tobytes().translate(table)), dtype=np.int8)
 
 

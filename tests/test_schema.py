@@ -92,3 +92,18 @@ def test_remapped_codes_are_the_sorted_categories_of_the_labels(width: str, unus
     assert distinct == expected
     assert [distinct[c] if c >= 0 else None for c in mapped.tolist()] == texts.tolist()
     assert mapped.flags.writeable and mapped.dtype == np.int8
+
+
+def test_one_byte_codes_with_more_labels_than_a_byte_holds() -> None:
+    """Labels beyond what one-byte codes can point at (a fallback list, say) are never used."""
+    import numpy as np
+
+    from ntm_analysis.schema import remap_codes
+
+    labels = [f"nhãn {i:03d}" for i in range(300)]
+    codes = np.array([5, -1, 127, 5, 0], dtype=np.int8)
+    for unused in (True, False):
+        mapped, distinct = remap_codes(codes, labels, unused=unused)
+        got = [distinct[c] if c >= 0 else None for c in mapped.tolist()]
+        assert got == ["nhãn 005", None, "nhãn 127", "nhãn 005", "nhãn 000"]
+    assert remap_codes(codes, labels, unused=False)[1] == ["nhãn 000", "nhãn 005", "nhãn 127"]
