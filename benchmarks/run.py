@@ -51,7 +51,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, TypedDict
 
 ROOT = Path(__file__).resolve().parents[1]
 READINESS_NOTEBOOK = ROOT / "notebooks" / "10_readiness.ipynb"
@@ -116,18 +116,24 @@ def ingest_once(raw: Path, processed: Path) -> IngestOnce:
             "cached": len(report.cached)}
 
 
+def _in_new_process(args: list[str], what: str) -> Any:
+    """This script run with the hidden option ``args`` in a new interpreter: the JSON object
+    it prints last. A failure stops the benchmark, naming ``what`` failed."""
+    import subprocess
+
+    proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True,
+                          check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark: the {what} run failed:\n{proc.stderr.strip()}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def _cold_ingest(raw: Path, processed: Path) -> IngestOnce:
     """``ingest_once`` in a new interpreter, after emptying the cache: every repeat is the
     first ingest of its process, on a cold cache, as ``ntm ingest`` runs."""
-    import subprocess
-
     for f in processed.rglob("*.parquet"):
         f.unlink()
-    proc = subprocess.run([sys.executable, __file__, "--ingest-once", str(raw), str(processed)],
-                          capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise SystemExit(f"benchmark: the ingest failed:\n{proc.stderr.strip()}")
-    once: IngestOnce = json.loads(proc.stdout.strip().splitlines()[-1])
+    once: IngestOnce = _in_new_process(["--ingest-once", str(raw), str(processed)], "ingest")
     if once["cached"]:  # the figure is a cold read: a workbook from the cache would flatter it
         raise SystemExit(f"benchmark: {once['cached']} workbook(s) came from the cache; "
                          "the ingest figure must be a cold read")
@@ -235,17 +241,11 @@ def bench_attainment(raw: Path, processed: Path, rows: int,
                      repeat: int = 3) -> dict[str, object]:
     """``attainment_once`` ``repeat`` times, each in a new interpreter: the median seconds and
     CPU seconds, and each run's (``seconds_runs``, ``cpu_seconds_runs``)."""
-    import subprocess
     from statistics import median
 
-    runs: list[AttainmentOnce] = []
-    for _ in range(max(1, repeat)):
-        proc = subprocess.run([sys.executable, __file__, "--attainment-once", str(raw),
-                               str(processed), str(rows)],
-                              capture_output=True, text=True, check=False)
-        if proc.returncode != 0:
-            raise SystemExit(f"benchmark: the attainment run failed:\n{proc.stderr.strip()}")
-        runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    runs: list[AttainmentOnce] = [
+        _in_new_process(["--attainment-once", str(raw), str(processed), str(rows)], "attainment")
+        for _ in range(max(1, repeat))]
     seconds = [r["seconds"] for r in runs]
     cpu = [r["cpu_seconds"] for r in runs]
     return {"rows": runs[0]["rows"], "repeat": len(runs),
