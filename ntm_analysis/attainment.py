@@ -142,7 +142,9 @@ def _combine_codes(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 def _combine_row_codes(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """``_combine_codes`` row by row: the columns' codes combined into one integer key
-    (numbered densely again only when the key would overflow), then numbered once."""
+    (numbered densely again only when the key would overflow), then numbered once (the key
+    changes exactly where a column's code does, so it has runs only where ``_combine_codes``
+    found them already)."""
     codes = np.zeros(len(columns[0]) if columns else 0, dtype="int64")
     span = 1  # the key's values are below span
     for col in columns:
@@ -152,29 +154,9 @@ def _combine_row_codes(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarra
             codes, span = codes.astype("int64", copy=False), max(len(uniques), 1)
         codes = codes * width + (col.astype("int64") + 1)
         span *= width
-    codes = _number_keys(codes)  # numbered by first appearance
+    codes, _ = pd.factorize(codes)  # numbered by first appearance
+    codes = codes.astype("int64", copy=False)
     return codes, _first_rows(codes)
-
-
-def _number_keys(keys: np.ndarray) -> np.ndarray:
-    """``pd.factorize(keys)[0]`` (as int64) of integer keys; run by run when they come in runs.
-
-    Rows of one unit follow each other, so its key repeats row after row: comparing each key
-    with the next and hashing only each run's first key is several times cheaper than hashing
-    every key (``RUN_PROBE``, ``RUN_RATIO`` decide, as for text columns).
-
-    >>> _number_keys(np.array([7, 7, 7, 3, 3, 7])).tolist()
-    [0, 0, 0, 1, 1, 0]
-    """
-    n = len(keys)
-    probe = min(n, RUN_PROBE)
-    if n >= 2 and (np.count_nonzero(keys[1:probe] != keys[:probe - 1]) + 1) * RUN_RATIO <= probe:
-        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
-        if len(starts) * RUN_RATIO <= n:
-            codes, _ = pd.factorize(keys[starts])
-            return np.repeat(codes.astype("int64", copy=False), np.diff(starts, append=n))
-    codes, _ = pd.factorize(keys)
-    return codes.astype("int64", copy=False)
 
 
 def _isin(values: np.ndarray, present: np.ndarray) -> np.ndarray:
@@ -431,10 +413,12 @@ def _factorize(values: pd.Series) -> tuple[np.ndarray, ExtensionArray]:
     if isinstance(array, pd.arrays.ArrowStringArray) and chunks is not None and len(array):
         if chunks.null_count == len(chunks):  # an empty column (notes, often): nothing to hash
             return np.full(len(chunks), -1, dtype=np.int8), pd.array([], dtype=values.dtype)
+        import pyarrow as pa  # loaded already: the column is Arrow's
+
         starts = _run_starts(chunks)
         # only each run's first value (taken with Arrow indices: with a NumPy array, taking
         # from many chunks is several times slower)
-        runs = chunks if starts is None else chunks.take(_arrow_array(starts))
+        runs = chunks if starts is None else chunks.take(pa.array(starts))
         encoded = runs.dictionary_encode().combine_chunks()
         indices = encoded.indices
         codes = (indices.fill_null(-1) if indices.null_count else indices).to_numpy(
@@ -451,13 +435,6 @@ def _factorize(values: pd.Series) -> tuple[np.ndarray, ExtensionArray]:
 #: equal values per ``RUN_RATIO`` rows (a tidy table comes sheet by sheet: a unit's texts
 #: repeat row after row).
 RUN_PROBE, RUN_RATIO = 4096, 8
-
-
-def _arrow_array(values: np.ndarray) -> pa.Array:
-    """``pa.array(values)``, importing pyarrow only when a column is Arrow-backed."""
-    import pyarrow as pa
-
-    return pa.array(values)
 
 
 def _run_starts(chunks: pa.ChunkedArray) -> np.ndarray | None:
