@@ -18,11 +18,11 @@ one, which:
   (:func:`ntm_analysis.export.warm_up`), CPU that each worker's first run would otherwise
   spend by itself. It runs while the batch's kernel template starts on the other
   core. Nothing of any run's input is read;
-* collects once and freezes the heap built so far (``gc.freeze``, the end of
-  ``frozen_warm_up``): the workers' garbage collections skip what they inherited (as the
-  kernel template's kernels do), and the server's own exit at the end of the batch skips its
-  final collection over that heap (measured: 0.03 s instead of 0.19 s to exit, time every
-  batch waits for); then turns the collector on again.
+* freezes the heap built so far (``gc.freeze``, the end of ``frozen_warm_up``): the workers'
+  garbage collections skip what they inherited (as the kernel template's kernels do), and the
+  server's own exit at the end of the batch skips its final collection over that heap
+  (measured: 0.03 s instead of 0.19 s to exit, time every batch waits for); then turns the
+  collector on again.
 
 It never raises: a module that cannot be imported is left to the worker (which then fails its
 runs with the import error), and a cold cache only costs time (the first export fills it).

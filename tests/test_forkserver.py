@@ -485,3 +485,42 @@ def test_a_server_whose_owner_left_during_its_warm_up_leaves_nothing() -> None:
     server.process.stdin.close()
     assert server.process.wait(timeout=120) == 0
     assert not folder.exists()  # its socket and folder removed, READY never read
+
+
+def test_frozen_warm_up_freezes_the_heap_as_it_is_and_collects_again_after() -> None:
+    # in a new interpreter: freezing the test process's own heap would outlive the test
+    code = textwrap.dedent("""
+        import gc, weakref
+        from ntm_analysis.forkserver import frozen_warm_up
+
+        class Node:
+            pass
+
+        before = gc.get_freeze_count()
+        try:
+            with frozen_warm_up():
+                assert not gc.isenabled()  # no scans of the growing heap meanwhile
+                kept = [Node() for _ in range(1000)]
+                cycle = Node()
+                cycle.me = cycle  # garbage made during the warm-up: frozen, not collected
+                gone = weakref.ref(cycle)
+                del cycle
+                raise RuntimeError("a warm-up step failed")
+        except RuntimeError:
+            pass
+        assert gc.isenabled()  # on again, whatever happened
+        assert gc.get_freeze_count() - before >= 1000
+        gc.collect()
+        assert gone() is not None  # the frozen generation is never collected
+        after = Node()
+        after.me = after
+        made = weakref.ref(after)
+        del after
+        gc.collect()
+        assert made() is None  # what the children make is collected as usual
+        print("ok")
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
