@@ -234,9 +234,10 @@ def paragraphs(*texts: str | None) -> Any:
     """Return one Markdown display of ``texts``, paragraph after paragraph (empty ones left out).
 
     The report shows a heading and the sentences under it as one output, not one output each:
-    every output costs the kernel two round trips to its output thread (ipykernel flushes both
-    streams before each display) and the runner and the HTML export about a millisecond each,
-    and the readiness report had 45 Markdown outputs.
+    every output costs about 2.5 ms of CPU, 0.8 ms in the kernel (ipykernel flushes both output
+    streams through its output thread before each display) and 1.7 ms in the batch worker and
+    the HTML export (measured with 100 outputs against one). The readiness report had 45
+    Markdown outputs; it has 28.
 
     Examples
     --------
