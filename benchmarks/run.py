@@ -346,15 +346,32 @@ def bench_batch(raw: Path, work: Path, reports: int, workers: int,
                              "plain kernels, once) over the median seconds",
             "seconds_runs": [round(x, 3) for x in par],
             "serial_seconds_runs": [round(x, 3) for x in ser],
+            "cpu_seconds_runs": [round(c, 3) for _, c in runs["parallel"]],
+            "serial_cpu_seconds_runs": [round(c, 3) for _, c in runs["serial"]],
             "fork_kernels": fork_kernels,
             # CPU seconds of the batch (this process, its workers and their kernels): what a
             # report costs whatever else the machine is doing (medians)
             "cpu_seconds_per_report": round(median(c for _, c in runs["parallel"]) / n_runs, 3),
             "serial_cpu_seconds_per_report": round(
                 median(c for _, c in runs["serial"]) / n_runs, 3),
+            # cores kept busy (CPU seconds over seconds, median of the batches): the speed-up is
+            # about their ratio times the serial batch's CPU over the parallel one's
+            "cores_busy": _cores_busy(runs["parallel"]),
+            "serial_cores_busy": _cores_busy(runs["serial"]),
             "strict_serial_cpu_seconds_per_report": round(strict_cpu / n_runs, 3),
             "load_average": [round(x, 2) for x in os.getloadavg()],
             "notebook": notebook.name}
+
+
+def _cores_busy(runs: list[tuple[float, float]]) -> float:
+    """Median over ``(seconds, cpu_seconds)`` batches of the cores they kept busy on average.
+
+    >>> _cores_busy([(10.0, 19.0), (12.0, 21.6), (9.0, 18.0)])
+    1.9
+    """
+    from statistics import median
+
+    return round(median(cpu / max(seconds, 1e-9) for seconds, cpu in runs), 2)
 
 
 def byte_compile() -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -95,8 +96,23 @@ def test_benchmark_batch_pairs_json(tmp_path) -> None:
     assert batch["serial_seconds"] == pytest.approx(median(batch["serial_seconds_runs"]),
                                                     abs=0.001)
     assert batch["strict_serial_seconds"] > 0 and batch["cpu_seconds_per_report"] > 0
+    # the cores each batch kept busy: its CPU over its time, never more than the machine has
+    for key, label in (("cores_busy", ""), ("serial_cores_busy", "serial_")):
+        runs = list(zip(batch[f"{label}seconds_runs"], batch[f"{label}cpu_seconds_runs"],
+                        strict=True))
+        assert batch[key] == pytest.approx(median(c / s for s, c in runs), abs=0.006)
+        assert 0 < batch[key] <= (os.cpu_count() or 1) + 0.1
+        assert batch[f"{label}cpu_seconds_per_report"] == pytest.approx(
+            median(c for _, c in runs) / batch["reports"], abs=0.001)
     assert batch["notebook"] == notebook.name
     # every batch wrote its reports: the last pair's, and the strict serial one's
     for label in ("parallel", "serial", "strict_serial"):
         manifests = list((tmp_path / f"batch_{label}").glob("*/manifest.json"))
         assert len(manifests) == 2, label
+
+
+def test_benchmark_docstring_examples() -> None:
+    import doctest
+
+    result = doctest.testmod(_bench_module())
+    assert result.attempted > 0 and result.failed == 0
