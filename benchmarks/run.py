@@ -34,7 +34,10 @@ The figures (seconds are wall-clock):
   (``speedup_basis`` says so in the JSON); the CPU seconds
   per report of each (``cpu_seconds_per_report``, ``serial_…``, ``strict_serial_…``: this
   process, its workers and their kernels, which a busy machine does not inflate as it does
-  wall-clock time) with the ``load_average`` at the end;
+  wall-clock time) and of each batch (``cpu_seconds_runs``, ``serial_cpu_seconds_runs``),
+  the cores each batch kept busy (``cores_busy``, ``serial_cores_busy``: CPU seconds over
+  seconds, medians; the speed-up is about their ratio times the 1-worker batch's CPU over the
+  2-worker one's) with the ``load_average`` at the end;
 * ``host``: ``reference_loop_seconds``, the seconds of a fixed pure-Python loop
   (``reference_additions`` additions) at the start and after each part: the shared host's
   speed while the figures were taken (the same loop takes up to twice as long in a slow spell).
@@ -330,6 +333,8 @@ def bench_batch(raw: Path, work: Path, reports: int, workers: int,
     strict_seconds, strict_cpu = one("strict_serial", 1, False, False)
     par = [s for s, _ in runs["parallel"]]
     ser = [s for s, _ in runs["serial"]]
+    par_cpu = [c for _, c in runs["parallel"]]
+    ser_cpu = [c for _, c in runs["serial"]]
     n_runs = max(len(plan.runs), 1)
     seconds = median(par)
     return {"reports": len(plan.runs), "workers": workers, "repeat": len(par),
@@ -346,32 +351,32 @@ def bench_batch(raw: Path, work: Path, reports: int, workers: int,
                              "plain kernels, once) over the median seconds",
             "seconds_runs": [round(x, 3) for x in par],
             "serial_seconds_runs": [round(x, 3) for x in ser],
-            "cpu_seconds_runs": [round(c, 3) for _, c in runs["parallel"]],
-            "serial_cpu_seconds_runs": [round(c, 3) for _, c in runs["serial"]],
+            "cpu_seconds_runs": [round(c, 3) for c in par_cpu],
+            "serial_cpu_seconds_runs": [round(c, 3) for c in ser_cpu],
             "fork_kernels": fork_kernels,
             # CPU seconds of the batch (this process, its workers and their kernels): what a
             # report costs whatever else the machine is doing (medians)
-            "cpu_seconds_per_report": round(median(c for _, c in runs["parallel"]) / n_runs, 3),
-            "serial_cpu_seconds_per_report": round(
-                median(c for _, c in runs["serial"]) / n_runs, 3),
+            "cpu_seconds_per_report": round(median(par_cpu) / n_runs, 3),
+            "serial_cpu_seconds_per_report": round(median(ser_cpu) / n_runs, 3),
             # cores kept busy (CPU seconds over seconds, median of the batches): the speed-up is
             # about their ratio times the serial batch's CPU over the parallel one's
-            "cores_busy": _cores_busy(runs["parallel"]),
-            "serial_cores_busy": _cores_busy(runs["serial"]),
+            "cores_busy": _cores_busy(par, par_cpu),
+            "serial_cores_busy": _cores_busy(ser, ser_cpu),
             "strict_serial_cpu_seconds_per_report": round(strict_cpu / n_runs, 3),
             "load_average": [round(x, 2) for x in os.getloadavg()],
             "notebook": notebook.name}
 
 
-def _cores_busy(runs: list[tuple[float, float]]) -> float:
-    """Median over ``(seconds, cpu_seconds)`` batches of the cores they kept busy on average.
+def _cores_busy(seconds: list[float], cpu_seconds: list[float]) -> float:
+    """Median over batches of the cores each kept busy on average (its CPU over its time).
 
-    >>> _cores_busy([(10.0, 19.0), (12.0, 21.6), (9.0, 18.0)])
+    >>> _cores_busy([10.0, 12.0, 9.0], [19.0, 21.6, 18.0])
     1.9
     """
     from statistics import median
 
-    return round(median(cpu / max(seconds, 1e-9) for seconds, cpu in runs), 2)
+    return round(median(c / max(s, 1e-9) for s, c in zip(seconds, cpu_seconds, strict=True)),
+                 2)
 
 
 def byte_compile() -> bool:
