@@ -322,12 +322,19 @@ def run_batch(plan: BatchPlan | Sequence[BatchRun], *,
         A parameter the notebook does not declare, or of the wrong type (before any run starts).
     LockError
         Another live batch is writing to ``out_dir``.
+    UsageError
+        Called from a script's top level outside ``if __name__ == "__main__":`` without an
+        ``executor``: the batch's own workers would run the script again as they start
+        (:mod:`ntm_analysis.mainguard`). Raised before anything is read or written.
     """
     from ntm_analysis.fsio import RunLock, remove_temporaries
+    from ntm_analysis.mainguard import check_main_guard
     from ntm_analysis.paths import project_root
     from ntm_analysis.run import find_notebook, is_up_to_date, notebook_parameters, prepare_run
 
     check_lang(lang)
+    # the batch's own workers import the main module again as they start
+    check_main_guard(own_workers=executor is None)
     root = project_root()
     try:
         nb = find_notebook(notebook, root=root)

@@ -78,6 +78,13 @@ class ParameterError(NtmError):
     exit_code = 4
 
 
+class UsageError(NtmError):
+    """The library was called in a way that cannot work (e.g. a batch started from a script's
+    unguarded top level, see :mod:`ntm_analysis.mainguard`)."""
+
+    exit_code = 8
+
+
 class RunError(NtmError):
     """A notebook run failed; ``output_path`` keeps the partial notebook."""
 
