@@ -18,12 +18,14 @@ linking every report, units ranked within their parent unit.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import html
 import json
 import logging
 import multiprocessing
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import (
     Executor,
@@ -32,6 +34,7 @@ from concurrent.futures import (
     ThreadPoolExecutor,
     as_completed,
 )
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -50,7 +53,12 @@ from ntm_analysis.errors import InputError, Location, ParameterError
 from ntm_analysis.i18n import check_lang
 from ntm_analysis.i18n import t as text
 from ntm_analysis.outputs import atomic_path
-from ntm_analysis.run import MANIFEST, STATUS_FAILED, STATUS_OK  # noqa: F401 - the batch's words too
+from ntm_analysis.run import (  # noqa: F401 - the batch's words too
+    MANIFEST,
+    STATUS_FAILED,
+    STATUS_OK,
+    STATUS_RUNNING,
+)
 from ntm_analysis.schema import Ind, Level, Summ
 from ntm_analysis.text import nfc, slug
 
@@ -426,6 +434,14 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
     index) runs in a thread once every run has an outcome, while the workers and the kernel
     servers end: their shutdown takes a few tenths of a second that the summary need not wait
     for. Both are waited for before this returns, and their exceptions propagate.
+
+    A worker process that ends abruptly (killed, out of memory, a crash in native code) breaks
+    the batch's own pool, and every run still in it with it. The runs that had not started are
+    then run in a new pool; those that had started (their manifest says ``running``, written
+    by this batch) are run again at the end, each alone in a pool of its own, so that a run
+    that ends its worker again is failed by itself (its manifest too) and the others are
+    done. When no run had started (a worker died as it started), they all fail, as there is
+    nothing to tell them apart.
     """
     own = executor is None
     fork = fork_kernels and spare_kernels
@@ -433,49 +449,121 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
     finisher = ThreadPoolExecutor(1, thread_name_prefix="ntm-batch-summary")
     finishing: Future[T] | None = None
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
+    since = time.time()
     try:
-        with contextlib.ExitStack() as stack:  # ends the pool, then the servers
+        with contextlib.ExitStack() as stack:  # ends the pools, then the servers
             # one kernel template for the batch's own workers (they run on this machine), warming
             # up while they start; the workers of an executor from outside start their own
             shared = _shared_fork_server() if own and fork else None
             if shared is not None:
                 stack.callback(shared.stop)  # after the workers: it ends (reaps) any kernel left
-            pool: Executor
-            if executor is None:
-                pool = ProcessPoolExecutor(max_workers=n_workers,
-                                           mp_context=stack.enter_context(_worker_context()))
-                stack.callback(pool.shutdown)
-            else:
-                pool = executor
-            # runs are taken in order: the last n_workers runs need no spare kernel after them
-            # (with another executor the number of workers is unknown, and a spare too many is
-            # only wasted)
-            last = len(todo) - n_workers if own else len(todo)
+            context = stack.enter_context(_worker_context()) if own else None
             socket_path = shared.socket_path if shared is not None else None
-            futures: dict[Future[RunOutcome], BatchRun] = {
-                pool.submit(execute_run, run, str(nb), str(out / run.run_id), kernel_name,
-                            timeout, html_report, str(root), spare_kernels, i < last,
-                            fork, socket_path): run
-                for i, run in enumerate(todo)}
-            while_running()
-            bar = _progress(len(futures), enabled=progress)
-            for future in as_completed(futures):
-                run = futures[future]
-                try:
-                    outcome = future.result()
-                except Exception as exc:  # noqa: BLE001 - a lost worker fails its run only
-                    outcome = RunOutcome(run.run_id, STATUS_FAILED, 0.0, str(out / run.run_id),
-                                         None, error_text(exc))
+            bar = _progress(len(todo), enabled=progress)
+            started = [False]
+
+            def record(run: BatchRun, outcome: RunOutcome) -> None:
                 if outcome.status == STATUS_FAILED:
                     log.warning("run %s failed: %s", run.run_id, outcome.error)
                 outcomes[run.run_id] = outcome
                 bar(run.run_id)
+
+            def pool_round(runs: Sequence[BatchRun], n: int) -> list[BatchRun]:
+                """Run ``runs`` in a pool of ``n`` workers; return those its breaking lost."""
+                pool: Executor
+                if executor is None:
+                    pool = ProcessPoolExecutor(max_workers=n, mp_context=context)
+                    stack.callback(pool.shutdown)  # the last one ends while the summary is written
+                else:
+                    pool = executor
+                # runs are taken in order: the last n runs need no spare kernel after them (with
+                # another executor the number of workers is unknown, and a spare too many is
+                # only wasted)
+                last = len(runs) - n if own else len(runs)
+                futures: dict[Future[RunOutcome], BatchRun] = {
+                    pool.submit(execute_run, run, str(nb), str(out / run.run_id), kernel_name,
+                                timeout, html_report, str(root), spare_kernels, i < last,
+                                fork, socket_path): run
+                    for i, run in enumerate(runs)}
+                if not started[0]:
+                    started[0] = True
+                    while_running()
+                lost: list[BatchRun] = []
+                for future in as_completed(futures):
+                    run = futures[future]
+                    try:
+                        outcome = future.result()
+                    except BrokenProcessPool as exc:
+                        if own:
+                            lost.append(run)
+                            continue
+                        outcome = _failed(run, out, error_text(exc))
+                    except Exception as exc:  # noqa: BLE001 - a lost worker fails its run only
+                        outcome = _failed(run, out, error_text(exc))
+                    record(run, outcome)
+                return lost
+
+            queue: Sequence[BatchRun] = todo
+            again: list[BatchRun] = []
+            while queue:
+                lost = pool_round(queue, min(n_workers, len(queue)))
+                running = [run for run in lost if _started_since(out / run.run_id, since)]
+                if lost and not running:  # a worker died as it started: no run to suspect
+                    for run in lost:
+                        record(run, _failed(run, out, BROKEN_POOL))
+                    break
+                if running:
+                    log.warning("a worker process ended abruptly while running %s; the runs "
+                                "not yet started go on in new workers, and these run again, "
+                                "each alone, at the end",
+                                ", ".join(run.run_id for run in running))
+                again += running
+                queue = [run for run in lost if run not in running]
+            for run in again:  # each alone: one that ends its worker again is the cause
+                if pool_round([run], 1):
+                    record(run, _failed(run, out, WORKER_DIED, manifest=True))
             # the summary is written while leaving the stack ends the pool, then the servers
             finishing = finisher.submit(finish)
     finally:
         finisher.shutdown()  # never left writing after the batch (and its lock) ended
     assert finishing is not None  # the loop above ended normally
     return finishing.result()
+
+
+#: Error of runs lost with a worker that died as it started (nothing tells them apart).
+BROKEN_POOL = ("a worker process of the batch ended abruptly as it started (killed, out of "
+               "memory, or a crash); this run did not start")
+#: Error of a run whose worker ended abruptly twice while running it (the second time alone).
+WORKER_DIED = ("the worker process running this report ended abruptly, twice (killed, out of "
+               "memory, or a crash in native code; the second time it ran alone); the other "
+               "runs went on")
+
+
+def _failed(run: BatchRun, out: Path, error: str, *, manifest: bool = False) -> RunOutcome:
+    """A failed outcome of ``run``; with ``manifest``, its manifest (left ``running`` by the
+    worker that died) says so too."""
+    folder = out / run.run_id
+    if manifest:
+        data = _read_json(folder / MANIFEST)
+        if data.get("status") == STATUS_RUNNING:
+            from ntm_analysis.run import write_manifest
+
+            data.update(status=STATUS_FAILED, error=error,
+                        finished=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+            write_manifest(data, folder)
+    return RunOutcome(run.run_id, STATUS_FAILED, 0.0, str(folder), None, error)
+
+
+def _started_since(folder: Path, since: float) -> bool:
+    """Whether the run in ``folder`` was started after ``since`` and has not ended: its
+    manifest says ``running`` and was written then (the runner writes it first)."""
+    path = folder / MANIFEST
+    try:
+        if path.stat().st_mtime < since:
+            return False
+    except OSError:
+        return False
+    return _read_json(path).get("status") == STATUS_RUNNING
 
 
 def largest_first(runs: Sequence[BatchRun]) -> list[BatchRun]:

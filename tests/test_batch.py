@@ -113,6 +113,50 @@ def test_batch_runs_fail_alone_resume_and_index(province, tmp_path) -> None:
 
 
 @pytest.mark.slow
+def test_a_worker_killed_midway_fails_its_run_alone(province, tmp_path, caplog) -> None:
+    """A worker process killed while it runs a report (as the out-of-memory killer would) breaks
+    the pool and every run in it; the batch runs the others again in new workers and the
+    killed one alone, where it kills its worker again and is failed by itself."""
+    import psutil
+
+    from ntm_analysis.batch import WORKER_DIED
+
+    raw, communes = province
+    victim = communes[1].name
+    plan = plan_from_raw_dir(raw, parameters={"kill_worker_for": victim})
+    out = tmp_path / "out"
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    with caplog.at_level("WARNING", logger="ntm_analysis.batch"):
+        result = run_batch(plan, notebook=NOTEBOOK, out_dir=out, workers=2)
+    victim_id = next(r.run_id for r in plan.runs if r.unit == victim)
+    status = {o.run_id: (o.status, o.error) for o in result.outcomes}
+    assert status.pop(victim_id) == (STATUS_FAILED, WORKER_DIED)
+    assert set(status.values()) == {(STATUS_OK, None)} and len(status) == len(communes) - 1
+    # every manifest tells how its run ended (the victim's is no longer "running")
+    for run in plan.runs:
+        manifest = json.loads((out / run.run_id / MANIFEST).read_text(encoding="utf-8"))
+        if run.unit == victim:
+            assert (manifest["status"], manifest["error"]) == (STATUS_FAILED, WORKER_DIED)
+            assert manifest["finished"] is not None
+        else:
+            assert manifest["status"] == STATUS_OK
+            assert (out / run.run_id / "batch_fixture.html").is_file()
+    assert any("ended abruptly while running" in r.getMessage() and victim_id in r.getMessage()
+               for r in caplog.records)
+    index = (out / INDEX).read_text(encoding="utf-8")
+    assert "ended abruptly, twice" in index
+    # no worker, server or kernel outlives the batch (multiprocessing's resource tracker
+    # lives as long as this interpreter, by design)
+    left = [p.cmdline() for p in psutil.Process().children(recursive=True)
+            if p.pid not in before and "resource_tracker" not in " ".join(p.cmdline())]
+    assert not left
+    # the next batch runs the victim again (and only it) and fails it the same way
+    again = run_batch(plan, notebook=NOTEBOOK, out_dir=out, workers=2)
+    assert {o.run_id: o.status for o in again.outcomes if o.status != STATUS_SKIPPED} == {
+        victim_id: STATUS_FAILED}
+
+
+@pytest.mark.slow
 def test_any_executor_and_yaml_list(province, tmp_path) -> None:
     raw, communes = province
     c = communes[0]
