@@ -460,7 +460,7 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
             context = stack.enter_context(_worker_context()) if own else None
             socket_path = shared.socket_path if shared is not None else None
             bar = _progress(len(todo), enabled=progress)
-            started = [False]
+            submitted = False
 
             def record(run: BatchRun, outcome: RunOutcome) -> None:
                 if outcome.status == STATUS_FAILED:
@@ -470,6 +470,7 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
 
             def pool_round(runs: Sequence[BatchRun], n: int) -> list[BatchRun]:
                 """Run ``runs`` in a pool of ``n`` workers; return those its breaking lost."""
+                nonlocal submitted
                 pool: Executor
                 if executor is None:
                     pool = ProcessPoolExecutor(max_workers=n, mp_context=context)
@@ -485,8 +486,8 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
                                 timeout, html_report, str(root), spare_kernels, i < last,
                                 fork, socket_path): run
                     for i, run in enumerate(runs)}
-                if not started[0]:
-                    started[0] = True
+                if not submitted:
+                    submitted = True
                     while_running()
                 lost: list[BatchRun] = []
                 for future in as_completed(futures):
@@ -532,7 +533,8 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
 
 #: Error of runs lost with a worker that died as it started (nothing tells them apart).
 BROKEN_POOL = ("a worker process of the batch ended abruptly as it started (killed, out of "
-               "memory, or a crash); this run did not start")
+               "memory, or a crash: its error, if any, is on the batch's standard error); "
+               "this run did not start")
 #: Error of a run whose worker ended abruptly twice while running it (the second time alone).
 WORKER_DIED = ("the worker process running this report ended abruptly, twice (killed, out of "
                "memory, or a crash in native code; the second time it ran alone); the other "
