@@ -114,11 +114,16 @@ def _script(tmp_path: Path, body: str) -> Path:
     return script
 
 
+def _run(script: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` as a user would: ``python script.py`` in its folder."""
+    return subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          cwd=script.parent, timeout=300)
+
+
 @pytest.mark.slow
 def test_an_unguarded_script_is_refused_before_any_worker_starts(tmp_path) -> None:
     script = _script(tmp_path, "make_reports()\n")
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                          cwd=tmp_path, timeout=300)
+    done = _run(script)
     assert done.returncode == 1, done.stderr
     last = done.stderr.strip().splitlines()[-1]
     line = script.read_text(encoding="utf-8").splitlines().index("make_reports()") + 1
@@ -133,8 +138,7 @@ def test_an_unguarded_script_is_refused_before_any_worker_starts(tmp_path) -> No
 @pytest.mark.slow
 def test_the_same_script_guarded_runs_its_batch(tmp_path) -> None:
     script = _script(tmp_path, 'if __name__ == "__main__":\n    make_reports()\n')
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                          cwd=tmp_path, timeout=300)
+    done = _run(script)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "['ok']"
 
@@ -157,8 +161,7 @@ def test_a_worker_re_running_an_unguarded_batch_says_so(tmp_path) -> None:
                            workers=1)
         print([(outcome.status, outcome.error) for outcome in result.outcomes])
         """), encoding="utf-8")
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                          cwd=tmp_path, timeout=300)
+    done = _run(script)
     assert done.returncode == 0, done.stderr
     # the run never started, and the batch says so (not a bare BrokenProcessPool)
     from ntm_analysis.batch import BROKEN_POOL
