@@ -18,7 +18,6 @@ linking every report, units ranked within their parent unit.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import html
 import json
 import logging
@@ -494,12 +493,10 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
                     run = futures[future]
                     try:
                         outcome = future.result()
-                    except BrokenProcessPool as exc:
-                        if own:
-                            lost.append(run)
-                            continue
-                        outcome = _failed(run, out, error_text(exc))
                     except Exception as exc:  # noqa: BLE001 - a lost worker fails its run only
+                        if own and isinstance(exc, BrokenProcessPool):
+                            lost.append(run)  # decided below, with the others it lost
+                            continue
                         outcome = _failed(run, out, error_text(exc))
                     record(run, outcome)
                 return lost
@@ -548,10 +545,9 @@ def _failed(run: BatchRun, out: Path, error: str, *, manifest: bool = False) -> 
     if manifest:
         data = _read_json(folder / MANIFEST)
         if data.get("status") == STATUS_RUNNING:
-            from ntm_analysis.run import write_manifest
+            from ntm_analysis.run import _now, write_manifest
 
-            data.update(status=STATUS_FAILED, error=error,
-                        finished=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+            data.update(status=STATUS_FAILED, error=error, finished=_now())
             write_manifest(data, folder)
     return RunOutcome(run.run_id, STATUS_FAILED, 0.0, str(folder), None, error)
 

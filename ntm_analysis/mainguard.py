@@ -103,20 +103,20 @@ def _tests_name(test: ast.expr) -> bool:
     return any(isinstance(node, ast.Name) and node.id == "__name__" for node in ast.walk(test))
 
 
-def check_main_guard(what: str = "run_batch", *, own_workers: bool = True) -> None:
-    """Raise :class:`~ntm_analysis.errors.UsageError` if this call runs in a worker process
-    that is re-running the main module as it starts, or (``own_workers``: the caller is about
-    to start "forkserver" or "spawn" workers) if such workers would run it again (see the
-    module's documentation). ``what`` names the call in the message."""
+def check_main_guard(*, own_workers: bool = True) -> None:
+    """Raise :class:`~ntm_analysis.errors.UsageError` if this call of ``run_batch`` runs in a
+    worker process that is re-running the main module as it starts, or (``own_workers``: the
+    batch is about to start "forkserver" or "spawn" workers) if such workers would run it
+    again (see the module's documentation)."""
     advice = ('Put the call under `if __name__ == "__main__":` (see "Safe importing of main '
               'module" in the documentation of multiprocessing), or use `ntm batch`.')
     if getattr(multiprocessing.current_process(), "_inheriting", False):
-        raise UsageError(f"{what} was called while a worker process re-ran the main module as "
-                         f"it started: the main module starts the batch at its top level. "
-                         f"{advice}")
+        raise UsageError("run_batch was called while a worker process re-ran the main module "
+                         "as it started: the main module starts the batch at its top level. "
+                         + advice)
     site = unguarded_call_site(sys._getframe(1)) if own_workers else None
     if site is not None:
         raise UsageError(
-            f"{what} was called from the top level of {site.path} (line {site.line}), outside "
-            f'`if __name__ == "__main__":`. The batch\'s worker processes start by running '
+            f"run_batch was called from the top level of {site.path} (line {site.line}), "
+            f'outside `if __name__ == "__main__":`. The batch\'s worker processes start by running '
             f"that script again, so each would start the batch again. {advice}")
