@@ -23,7 +23,9 @@ import json
 import logging
 import multiprocessing
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import (
@@ -46,6 +48,7 @@ from ntm_analysis.batch_worker import (
     RunOutcome,
     error_text,
     execute_run,
+    init_worker,
     run_parameters,
 )
 from ntm_analysis.errors import InputError, Location, ParameterError
@@ -73,6 +76,11 @@ SUMMARY = "batch_summary"
 INDEX = "index.html"
 #: Outcome of a run skipped because nothing changed since its last successful run.
 STATUS_SKIPPED = "skipped"
+#: Outcome of a run that had not ended when the batch was interrupted (Ctrl-C, SIGTERM).
+STATUS_INTERRUPTED = "interrupted"
+#: Error of such a run; a run stopped midway has a manifest ``failed`` with this error.
+INTERRUPTED = ("interrupted: the batch was stopped before this run ended; run the batch again "
+               "to go on (the runs that ended are skipped)")
 
 
 class Bat:
@@ -112,6 +120,38 @@ class BatchResult:
     @property
     def failed(self) -> list[RunOutcome]:
         return [o for o in self.outcomes if o.status == STATUS_FAILED]
+
+    @property
+    def interrupted(self) -> list[RunOutcome]:
+        return [o for o in self.outcomes if o.status == STATUS_INTERRUPTED]
+
+    def counts(self) -> dict[str, int]:
+        """Number of runs by outcome status (``ok``, ``failed``, ``skipped``, ...)."""
+        counts: dict[str, int] = {}
+        for outcome in self.outcomes:
+            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        return dict(sorted(counts.items()))
+
+
+class BatchInterrupted(KeyboardInterrupt):
+    """A batch stopped by an interrupt (Ctrl-C; SIGTERM under ``ntm batch``).
+
+    Raised by :func:`run_batch` once the batch has stopped its workers and their kernels,
+    marked the runs that had not ended (status ``interrupted``; the manifest of one stopped
+    midway says ``failed``) and written its summary and index, which show what is done. It is a
+    ``KeyboardInterrupt``, so code that lets interrupts through still stops; ``result`` is the
+    :class:`BatchResult` so far. Running the same batch again goes on where it stopped.
+    """
+
+    def __init__(self, result: BatchResult) -> None:
+        counts = result.counts()
+        ended = len(result.outcomes) - counts.get(STATUS_INTERRUPTED, 0)
+        super().__init__(
+            f"batch interrupted: {ended} of {len(result.outcomes)} run(s) ended ("
+            + ", ".join(f"{n} {s}" for s, n in counts.items())
+            + f"); the summary and index show what is done: {result.index_path}; run the "
+              "batch again to go on (the runs that ended are skipped)")
+        self.result = result
 
 
 @dataclass
@@ -441,6 +481,15 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
     that ends its worker again is failed by itself (its manifest too) and the others are
     done. When no run had started (a worker died as it started), they all fail, as there is
     nothing to tell them apart.
+
+    An interrupt (``KeyboardInterrupt``: Ctrl-C, or a notebook's "interrupt kernel") cancels
+    the runs not started and stops the batch's own workers at once (they ignore SIGINT
+    themselves, :func:`~ntm_analysis.batch_worker.init_worker`; their kernels end with
+    them); the runs that had not ended are recorded as ``interrupted`` (the manifest of one
+    stopped midway says ``failed``), ``finish()`` still runs, and :class:`BatchInterrupted`
+    is raised with its result. A second interrupt meanwhile waits for it, as does one once
+    every run has ended (the summary is then written and returned as usual). With an executor
+    from outside, its runs not started are cancelled; one already running there ends there.
     """
     own = executor is None
     fork = fork_kernels and spare_kernels
@@ -449,6 +498,8 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
     finishing: Future[T] | None = None
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
     since = time.time()
+    interrupted = False
+    holding = contextlib.ExitStack()  # a second interrupt waits while the batch stops
     try:
         with contextlib.ExitStack() as stack:  # ends the pools, then the servers
             # one kernel template for the batch's own workers (they run on this machine), warming
@@ -458,21 +509,24 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
                 stack.callback(shared.stop)  # after the workers: it ends (reaps) any kernel left
             context = stack.enter_context(_worker_context()) if own else None
             socket_path = shared.socket_path if shared is not None else None
-            bar = _progress(len(todo), enabled=progress)
+            bar = _Progress(len(todo), enabled=progress)
+            stack.callback(bar.close)
             submitted = False
 
             def record(run: BatchRun, outcome: RunOutcome) -> None:
                 if outcome.status == STATUS_FAILED:
                     log.warning("run %s failed: %s", run.run_id, outcome.error)
                 outcomes[run.run_id] = outcome
-                bar(run.run_id)
+                bar.step(run.run_id)
 
             def pool_round(runs: Sequence[BatchRun], n: int) -> list[BatchRun]:
                 """Run ``runs`` in a pool of ``n`` workers; return those its breaking lost."""
                 nonlocal submitted
                 pool: Executor
                 if executor is None:
-                    pool = ProcessPoolExecutor(max_workers=n, mp_context=context)
+                    pool = ProcessPoolExecutor(max_workers=n, mp_context=context,
+                                               initializer=init_worker,
+                                               initargs=(os.getpid(),))
                     stack.callback(pool.shutdown)  # the last one ends while the summary is written
                 else:
                     pool = executor
@@ -480,52 +534,77 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
                 # another executor the number of workers is unknown, and a spare too many is
                 # only wasted)
                 last = len(runs) - n if own else len(runs)
-                futures: dict[Future[RunOutcome], BatchRun] = {
-                    pool.submit(execute_run, run, str(nb), str(out / run.run_id), kernel_name,
-                                timeout, html_report, str(root), spare_kernels, i < last,
-                                fork, socket_path): run
-                    for i, run in enumerate(runs)}
-                if not submitted:
-                    submitted = True
-                    while_running()
+                futures: dict[Future[RunOutcome], BatchRun] = {}
                 lost: list[BatchRun] = []
-                for future in as_completed(futures):
-                    run = futures[future]
-                    try:
-                        outcome = future.result()
-                    except Exception as exc:  # noqa: BLE001 - a lost worker fails its run only
-                        if own and isinstance(exc, BrokenProcessPool):
-                            lost.append(run)  # decided below, with the others it lost
-                            continue
-                        outcome = _failed(run, out, error_text(exc))
-                    record(run, outcome)
+                try:
+                    for i, run in enumerate(runs):
+                        futures[pool.submit(execute_run, run, str(nb), str(out / run.run_id),
+                                            kernel_name, timeout, html_report, str(root),
+                                            spare_kernels, i < last, fork, socket_path)] = run
+                    if not submitted:
+                        submitted = True
+                        while_running()
+                    for future in as_completed(futures):
+                        run = futures[future]
+                        try:
+                            outcome = future.result()
+                        except Exception as exc:  # noqa: BLE001 - a lost worker fails its run
+                            if own and isinstance(exc, BrokenProcessPool):
+                                lost.append(run)  # decided below, with the others it lost
+                                continue
+                            outcome = _failed(run, out, error_text(exc))
+                        record(run, outcome)
+                except KeyboardInterrupt:
+                    holding.enter_context(_holding_interrupts())
+                    if own:  # its runs not started fail with the pool it breaks
+                        _stop_workers(cast(ProcessPoolExecutor, pool))
+                    else:
+                        for future in futures:
+                            future.cancel()
+                    raise
                 return lost
 
             queue: Sequence[BatchRun] = todo
             again: list[BatchRun] = []
-            while queue:
-                lost = pool_round(queue, min(n_workers, len(queue)))
-                running = [run for run in lost if _started_since(out / run.run_id, since)]
-                if lost and not running:  # a worker died as it started: no run to suspect
-                    for run in lost:
-                        record(run, _failed(run, out, BROKEN_POOL))
-                    break
-                if running:
-                    log.warning("a worker process ended abruptly while running %s; the runs "
-                                "not yet started go on in new workers, and these run again, "
-                                "each alone, at the end",
-                                ", ".join(run.run_id for run in running))
-                again += running
-                queue = [run for run in lost if run not in running]
-            for run in again:  # each alone: one that ends its worker again is the cause
-                if pool_round([run], 1):
-                    record(run, _failed(run, out, WORKER_DIED, manifest=True))
+            try:
+                while queue:
+                    lost = pool_round(queue, min(n_workers, len(queue)))
+                    running = [run for run in lost if _started_since(out / run.run_id, since)]
+                    if lost and not running:  # a worker died as it started: no run to suspect
+                        for run in lost:
+                            record(run, _failed(run, out, BROKEN_POOL))
+                        break
+                    if running:
+                        log.warning("a worker process ended abruptly while running %s; the "
+                                    "runs not yet started go on in new workers, and these run "
+                                    "again, each alone, at the end",
+                                    ", ".join(run.run_id for run in running))
+                    again += running
+                    queue = [run for run in lost if run not in running]
+                for run in again:  # each alone: one that ends its worker again is the cause
+                    if pool_round([run], 1):
+                        record(run, _failed(run, out, WORKER_DIED, manifest=True))
+            except KeyboardInterrupt:
+                holding.enter_context(_holding_interrupts())
+                interrupted = True
+                for run in todo:  # the workers are stopped: what they ran is told here
+                    if run.run_id not in outcomes:
+                        outcomes[run.run_id] = _failed(run, out, INTERRUPTED, manifest=True,
+                                                       status=STATUS_INTERRUPTED)
+            else:  # an interrupt from here on waits for the summary
+                holding.enter_context(_holding_interrupts())
             # the summary is written while leaving the stack ends the pool, then the servers
             finishing = finisher.submit(finish)
     finally:
-        finisher.shutdown()  # never left writing after the batch (and its lock) ended
-    assert finishing is not None  # the loop above ended normally
-    return finishing.result()
+        try:
+            finisher.shutdown()  # never left writing after the batch (and its lock) ended
+        finally:
+            holding.close()
+    assert finishing is not None  # the loop above ended normally, or was interrupted
+    result = finishing.result()
+    if interrupted:
+        raise BatchInterrupted(cast(BatchResult, result))
+    return result
 
 
 #: Error of runs lost with a worker that died as it started (nothing tells them apart).
@@ -538,9 +617,10 @@ WORKER_DIED = ("the worker process running this report ended abruptly, twice (ki
                "runs went on")
 
 
-def _failed(run: BatchRun, out: Path, error: str, *, manifest: bool = False) -> RunOutcome:
-    """A failed outcome of ``run``; with ``manifest``, its manifest (left ``running`` by the
-    worker that died) says so too."""
+def _failed(run: BatchRun, out: Path, error: str, *, manifest: bool = False,
+            status: str = STATUS_FAILED) -> RunOutcome:
+    """A failed outcome of ``run`` (or of ``status``); with ``manifest``, its manifest (left
+    ``running`` by the worker that died or was stopped) says ``failed`` too."""
     folder = out / run.run_id
     if manifest:
         data = _read_json(folder / MANIFEST)
@@ -549,7 +629,47 @@ def _failed(run: BatchRun, out: Path, error: str, *, manifest: bool = False) -> 
 
             data.update(status=STATUS_FAILED, error=error, finished=_now())
             write_manifest(data, folder)
-    return RunOutcome(run.run_id, STATUS_FAILED, 0.0, str(folder), None, error)
+    return RunOutcome(run.run_id, status, 0.0, str(folder), None, error)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Stop the batch's own workers now, what they run included, and wait for them.
+
+    SIGTERM ends a worker at once (its kernel's launcher sees it die and ends the kernel, and
+    the fork server reaps it); one still alive after five seconds is killed. Python 3.14 has
+    ``ProcessPoolExecutor.terminate_workers``; before it the pool's processes are only in its
+    ``_processes`` mapping.
+    """
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError):
+            process.terminate()
+    deadline = time.monotonic() + 5.0
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError):
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join()
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextlib.contextmanager
+def _holding_interrupts() -> Iterator[None]:
+    """While a batch stops after an interrupt, a further Ctrl-C only says to wait (in the main
+    thread, where Python delivers signals; elsewhere nothing changes)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def wait(signum: int, frame: object) -> None:
+        log.warning("the batch is stopping: its workers are ended and its summary written")
+
+    previous = signal.signal(signal.SIGINT, wait)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _started_since(folder: Path, since: float) -> bool:
@@ -634,20 +754,28 @@ def _shared_fork_server() -> ForkServer | None:
         return None
 
 
-def _progress(total: int, *, enabled: bool) -> Callable[[str], None]:
-    if not enabled:
-        return lambda _: None
-    from tqdm.auto import tqdm
+class _Progress:
+    """The batch's progress bar across runs (tqdm), or nothing when not ``enabled``."""
 
-    bar = tqdm(total=total, desc="runs", unit="run")
+    def __init__(self, total: int, *, enabled: bool) -> None:
+        self.total = total
+        self.bar: Any = None
+        if enabled:
+            from tqdm.auto import tqdm
 
-    def step(run_id: str) -> None:
-        bar.set_postfix_str(run_id)
-        bar.update(1)
-        if bar.n >= total:
-            bar.close()
+            self.bar = tqdm(total=total, desc="runs", unit="run")
 
-    return step
+    def step(self, run_id: str) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix_str(run_id)
+            self.bar.update(1)
+            if self.bar.n >= self.total:
+                self.close()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 # --------------------------------------------------------------------------- summary
@@ -745,7 +873,8 @@ def _outcome_field(outcome: RunOutcome | None, column: str, out: Path) -> Any:
 #: Words of the batch index page (texts: ``batch.<word>`` in :mod:`ntm_analysis.i18n`).
 INDEX_WORDS = (
     "title", "parent", "rank", "unit", "level", "year", "criteria", "indicators", "status",
-    "report", "open", "none", "commune", "hamlet", "ok", "failed", "skipped", "runs", "generated",
+    "report", "open", "none", "commune", "hamlet", "ok", "failed", "skipped", "interrupted",
+    "runs", "generated",
 )
 
 

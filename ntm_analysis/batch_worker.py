@@ -8,6 +8,10 @@ about 0.35 s less CPU, at the batch's start, when every core is busy warming up.
 
 from __future__ import annotations
 
+import os
+import select
+import signal
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -99,6 +103,49 @@ def execute_run(run: BatchRun, notebook: str, out_dir: str, kernel_name: str = "
                           None, error_text(exc))
     report = str(result.html_path) if result.html_path else None
     return RunOutcome(run.run_id, STATUS_OK, time.perf_counter() - start, out_dir, report)
+
+
+def init_worker(batch_pid: int | None = None) -> None:
+    """Initializer of the batch's own workers: they ignore SIGINT and end with the batch.
+
+    A terminal's Ctrl-C reaches every process of its group, the workers too; the batch's
+    process alone acts on it, stopping the workers itself and recording what they ran
+    (:class:`ntm_analysis.batch.BatchInterrupted`), so a worker neither leaves a half-told
+    run nor takes the next one meanwhile. Kernels set their own handlers.
+
+    With ``batch_pid`` (the batch's process), a thread of the worker waits for that process to
+    end, however it ends (SIGKILL, the out-of-memory killer), and then kills the worker, whose
+    kernel ends with it: otherwise a worker would finish its run unseen, past the batch's lock,
+    and then wait for more forever (its task queue's other end is held by the other workers,
+    and its parent, ``multiprocessing``'s fork server, lives as long as any worker does).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if batch_pid is not None:
+        threading.Thread(target=_end_with, args=(batch_pid,), name="ntm-end-with-batch",
+                         daemon=True).start()
+
+
+def _end_with(pid: int) -> None:
+    """Wait for process ``pid`` to end (a pidfd where Linux has one, else a check a second),
+    then kill this process."""
+    try:
+        fd = os.pidfd_open(pid)
+    except (AttributeError, OSError):  # not Linux 5.3+, or already gone
+        while _alive(pid):
+            time.sleep(1.0)
+    else:
+        select.select([fd], [], [])  # readable once the process has ended
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, as another user's
+        return True
+    return True
 
 
 def error_text(exc: BaseException) -> str:

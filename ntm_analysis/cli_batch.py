@@ -6,6 +6,10 @@ suite's ``NtmError`` subclasses, turned into messages by the group.
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,6 +28,31 @@ def _parse_params(items: tuple[str, ...]) -> dict[str, object]:
             raise ParameterError(f"--param expects NAME=VALUE, got {item!r}")
         out[name.strip()] = yaml.safe_load(value) if value else ""
     return out
+
+
+#: Exit codes of a batch stopped by Ctrl-C (SIGINT) and by SIGTERM: 128 + the signal's number,
+#: as a shell reports a program those signals ended.
+EXIT_INTERRUPTED = 128 + signal.SIGINT
+EXIT_TERMINATED = 128 + signal.SIGTERM
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt(received: list[int]) -> Iterator[None]:
+    """While the batch runs, SIGTERM (a service manager's or a scheduler's stop, ``timeout``)
+    stops it as Ctrl-C does, its summary written; ``received`` gets the signal's number."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 #: Paths on the command line are relative to the working directory (library paths are relative
@@ -66,7 +95,9 @@ def batch(notebook: str, raw_dir: Path, listing: Path | None, processed_dir: Pat
     A failed run is reported and the others go on; runs whose inputs and parameters are
     unchanged since their last successful run are skipped. The output folder is locked while
     the batch runs: a second batch on it stops with a message naming the first (exit code 7).
-    The exit code is 1 when a run failed.
+    The exit code is 1 when a run failed. Ctrl-C (or SIGTERM) stops the workers and their
+    kernels, writes the summary and index of what is done and exits with 130 (143); the same
+    command then goes on where it stopped.
 
     \b
     Examples:
@@ -75,30 +106,45 @@ def batch(notebook: str, raw_dir: Path, listing: Path | None, processed_dir: Pat
       ntm batch notebooks/10_readiness.ipynb --list communes.yaml -j 2 -p lang=en
       ntm batch notebooks/10_readiness.ipynb --scheduler tcp://127.0.0.1:8786
     """
-    from ntm_analysis.batch import dask_executor, plan_from_raw_dir, plan_from_yaml, run_batch
+    from ntm_analysis.batch import (
+        BatchInterrupted,
+        dask_executor,
+        plan_from_raw_dir,
+        plan_from_yaml,
+        run_batch,
+    )
 
     if workers is not None and workers < 1:
         raise ParameterError(f"--workers must be at least 1, got {workers}")
     extra = _parse_params(params)
-    if listing is not None:
-        plan = plan_from_yaml(listing)
-        if extra:
-            plan.runs = [replace(run, parameters={**run.parameters, **extra})
-                         for run in plan.runs]
-    else:
-        plan = plan_from_raw_dir(raw_dir, processed_dir=processed_dir, years=years or None,
-                                 parameters=extra, parent=parent)
-    executor = dask_executor(scheduler) if scheduler else None
-    result = run_batch(plan, notebook=notebook, out_dir=out_dir, workers=workers,
-                       executor=executor, kernel_name=kernel_name, resume=not no_resume,
-                       progress=True, lang=lang, fork_kernels=not no_fork_kernels)
-    counts: dict[str, int] = {}
-    for outcome in result.outcomes:
-        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    received: list[int] = []
+    try:
+        with _terminate_as_interrupt(received):
+            if listing is not None:
+                plan = plan_from_yaml(listing)
+                if extra:
+                    plan.runs = [replace(run, parameters={**run.parameters, **extra})
+                                 for run in plan.runs]
+            else:
+                plan = plan_from_raw_dir(raw_dir, processed_dir=processed_dir,
+                                         years=years or None, parameters=extra, parent=parent)
+            executor = dask_executor(scheduler) if scheduler else None
+            result = run_batch(plan, notebook=notebook, out_dir=out_dir, workers=workers,
+                               executor=executor, kernel_name=kernel_name,
+                               resume=not no_resume, progress=True, lang=lang,
+                               fork_kernels=not no_fork_kernels)
+    except KeyboardInterrupt as stopped:
+        if isinstance(stopped, BatchInterrupted):
+            for outcome in stopped.result.failed:
+                click.echo(f"failed: {outcome.run_id}: {outcome.error}", err=True)
+            click.echo(f"error: {stopped}", err=True)
+        else:
+            click.echo("error: interrupted before any run started", err=True)
+        raise click.exceptions.Exit(EXIT_TERMINATED if received else EXIT_INTERRUPTED) from None
     for outcome in result.failed:
         click.echo(f"failed: {outcome.run_id}: {outcome.error}", err=True)
     click.echo(f"{len(result.outcomes)} run(s): " +
-               ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+               ", ".join(f"{n} {s}" for s, n in result.counts().items()))
     click.echo(f"index: {result.index_path}")
     if result.failed:
         raise click.exceptions.Exit(1)

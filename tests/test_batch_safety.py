@@ -4,6 +4,7 @@ the rest. Raw workbooks are never written."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -11,14 +12,27 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from ntm_analysis.batch import INDEX, LOCK, MANIFEST
+from ntm_analysis.batch import (
+    INDEX,
+    INTERRUPTED,
+    LOCK,
+    MANIFEST,
+    STATUS_INTERRUPTED,
+    SUMMARY,
+    BatchInterrupted,
+    plan_from_yaml,
+    run_batch,
+)
 from ntm_analysis.fsio import RunLock, file_sha256, remove_temporaries
 from ntm_analysis.synth import write_province
+from ntm_analysis.text import slug
 
 NOTEBOOK = Path(__file__).parent / "data" / "notebooks" / "batch_fixture.ipynb"
 ROOT = Path(__file__).resolve().parents[1]
@@ -163,7 +177,6 @@ def test_second_batch_refuses_while_a_live_process_holds_the_lock(tmp_path: Path
         env=_env(), stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        from ntm_analysis.batch import run_batch
         from ntm_analysis.fsio import LockError
 
         with pytest.raises(LockError, match=f"process {holder.pid}"):
@@ -190,3 +203,194 @@ def test_remove_temporaries_cleans_interrupted_writes(tmp_path: Path) -> None:
     with RunLock(tmp_path / LOCK):
         assert remove_temporaries(tmp_path) == sorted(leftovers)
     assert kept.is_file() and not any(p.exists() for p in leftovers)
+
+
+def _held_province(tmp_path: Path) -> tuple[list, Path, Path, str]:
+    """A province of four communes, a YAML list of them and a hold file: the first commune's
+    run waits while the file exists (the fixture's ``hold_for``), as a long report would."""
+    raw = tmp_path / "raw"
+    communes = write_province(raw, communes=4, hamlets=(1, 2), year=2024, seed=11)
+    hold = tmp_path / "hold"
+    hold.touch()
+    listing = tmp_path / "units.yaml"
+    listing.write_text(
+        f"parameters: {{hold_for: {communes[0].name}, hold_file: {hold}}}\nruns:\n" + "".join(
+            f"  - unit: {c.name}\n    year: 2024\n    inputs: [{c.path}]\n" for c in communes),
+        encoding="utf-8")
+    return communes, listing, hold, f"{slug(communes[0].name)}_2024"
+
+
+def _held_and_one_done(out: Path, held: str) -> bool:
+    try:
+        manifests = _manifests(out)
+    except (ValueError, OSError):  # a manifest being renamed into place this instant
+        return False
+    return (manifests.get(held, {}).get("status") == "running"
+            and any(m.get("status") == "ok" for m in manifests.values()))
+
+
+def _check_interrupted(out: Path, held: str, runs: int) -> set[str]:
+    """Check what an interrupted batch left; return its runs that ended."""
+    manifests = _manifests(out)
+    assert manifests[held]["status"] == "failed"
+    assert manifests[held]["error"] == INTERRUPTED and manifests[held]["finished"]
+    # every manifest tells how its run ended: none is left "running"
+    assert {(m["status"], m["error"]) for m in manifests.values()} <= {
+        ("ok", None), ("failed", INTERRUPTED)}
+    ended = {k for k, m in manifests.items() if m["status"] == "ok"}
+    assert ended
+    summary = pd.read_csv(out / f"{SUMMARY}.csv")
+    status = summary.drop_duplicates("run_id").set_index("run_id")["status"].to_dict()
+    assert len(status) == runs
+    assert {k for k, v in status.items() if v == "ok"} == ended
+    assert set(status.values()) == {"ok", STATUS_INTERRUPTED}
+    index = (out / INDEX).read_text(encoding="utf-8")
+    assert f"{runs} lượt chạy" in index and "bị gián đoạn" in index
+    assert not (out / LOCK).exists()
+    assert not list(out.rglob(".*.tmp"))
+    return ended
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("sig", "group", "code"), [(signal.SIGINT, True, 130),
+                                                    (signal.SIGTERM, False, 143)],
+                         ids=["ctrl-c", "sigterm"])
+def test_an_interrupted_batch_stops_its_runs_says_what_is_done_and_goes_on(
+        tmp_path: Path, sig: int, group: bool, code: int) -> None:
+    """Ctrl-C in a terminal (SIGINT to the whole process group) or SIGTERM to the batch's
+    process stops a batch whose run would never end by itself: its workers and kernels end,
+    the held run is recorded as interrupted, the summary and index tell what is done, and the
+    same command goes on where it stopped."""
+    import psutil
+
+    communes, listing, hold, held = _held_province(tmp_path)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "ntm_analysis", "batch", str(NOTEBOOK), "--list",
+               str(listing), "--out", str(out), "-j", "2"]
+    # a shell's background job ignores SIGINT, and so would the batch: default, as a
+    # terminal's foreground job has it
+    batch = subprocess.Popen(command, env=_env(), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, start_new_session=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        _wait_for(lambda: _held_and_one_done(out, held) or batch.poll() is not None,
+                  seconds=120, what="the held run to start and another to end")
+        assert batch.poll() is None, batch.communicate()[1]
+        processes = psutil.Process(batch.pid).children(recursive=True)
+        assert len(processes) >= 4  # workers, kernels, the kernel template
+        if group:
+            os.killpg(batch.pid, sig)
+        else:
+            os.kill(batch.pid, sig)
+        stdout, stderr = batch.communicate(timeout=60)
+    finally:
+        if batch.poll() is None:
+            os.killpg(batch.pid, signal.SIGKILL)
+            batch.wait(timeout=30)
+    assert batch.returncode == code, stderr
+    assert "error: batch interrupted:" in stderr and str(out / INDEX) in stderr
+    assert "Traceback" not in stderr and "Exception" not in stderr
+    gone, alive = psutil.wait_procs(processes, timeout=10)
+    assert not alive, [p.cmdline() for p in alive]
+    ended = _check_interrupted(out, held, len(communes))
+    started = {k: m["started"] for k, m in _manifests(out).items() if k in ended}
+
+    hold.unlink()  # the same command again: the runs that ended are skipped
+    again = subprocess.run(command, env=_env(), capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert f"{len(communes)} run(s)" in again.stdout and f"{len(ended)} skipped" in again.stdout
+    after = _manifests(out)
+    assert {m["status"] for m in after.values()} == {"ok"} and len(after) == len(communes)
+    assert {k: after[k]["started"] for k in ended} == started
+
+
+@pytest.mark.slow
+def test_an_interrupt_of_the_batch_process_alone_stops_its_workers(tmp_path: Path) -> None:
+    """As a notebook's "interrupt kernel" does, SIGINT reaches the process that called
+    ``run_batch`` and not its workers: the batch stops them itself and raises
+    ``BatchInterrupted`` (a ``KeyboardInterrupt``) with what is done."""
+    import psutil
+
+    communes, listing, hold, held = _held_province(tmp_path)
+    plan = plan_from_yaml(listing)
+    out = tmp_path / "out"
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    sent: list[bool] = []
+
+    def interrupt_once_held() -> None:
+        try:
+            _wait_for(lambda: _held_and_one_done(out, held), seconds=120,
+                      what="the held run to start and another to end")
+        except AssertionError:
+            hold.unlink()  # let the batch end: the test fails below, rather than hang
+            return
+        sent.append(True)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    # SIGINT may be ignored in this process (a background job of a shell): default here
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    interrupter = threading.Thread(target=interrupt_once_held, daemon=True)
+    try:
+        interrupter.start()
+        with pytest.raises(BatchInterrupted) as caught:
+            run_batch(plan, notebook=NOTEBOOK, out_dir=out, workers=2)
+    finally:
+        interrupter.join(timeout=130)
+        signal.signal(signal.SIGINT, previous)
+    assert sent
+    result = caught.value.result
+    assert isinstance(caught.value, KeyboardInterrupt)
+    status = {o.run_id: o.status for o in result.outcomes}
+    assert status[held] == STATUS_INTERRUPTED
+    assert result.interrupted and not result.failed
+    assert str(result.index_path) in str(caught.value)
+    ended = _check_interrupted(out, held, len(communes))
+    assert ended == {k for k, v in status.items() if v == "ok"}
+    left = [p.cmdline() for p in psutil.Process().children(recursive=True)
+            if p.pid not in before and "resource_tracker" not in " ".join(p.cmdline())]
+    assert not left
+
+    hold.unlink()
+    again = run_batch(plan, notebook=NOTEBOOK, out_dir=out, workers=2)
+    assert {o.run_id: o.status for o in again.outcomes} == {
+        k: "skipped" if k in ended else "ok" for k in status}
+
+
+@pytest.mark.slow
+def test_workers_and_kernels_end_with_a_killed_batch_process(tmp_path: Path) -> None:
+    """The batch's process killed alone (SIGKILL: the out-of-memory killer, ``kill -9``):
+    its workers and their kernels end with it rather than run the rest of the batch unseen,
+    and the next batch goes on."""
+    import psutil
+
+    communes, listing, hold, held = _held_province(tmp_path)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "ntm_analysis", "batch", str(NOTEBOOK), "--list",
+               str(listing), "--out", str(out), "-j", "2"]
+    semaphores = _named_semaphores()
+    temp = tempfile.mkdtemp(prefix="ntm-t-")  # what the killed process cannot remove
+    batch = subprocess.Popen(command, env={**_env(), "TMPDIR": temp}, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        _wait_for(lambda: _held_and_one_done(out, held) or batch.poll() is not None,
+                  seconds=120, what="the held run to start and another to end")
+        assert batch.poll() is None, batch.communicate()[1].decode()
+        processes = psutil.Process(batch.pid).children(recursive=True)
+        batch.kill()
+        batch.wait(timeout=30)
+        gone, alive = psutil.wait_procs(processes, timeout=15)
+        assert not alive, [p.cmdline() for p in alive]
+    finally:
+        if batch.poll() is None:
+            batch.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(batch.pid, signal.SIGKILL)  # whatever the test found alive
+        batch.communicate(timeout=30)
+        for left in _named_semaphores() - semaphores:
+            left.unlink(missing_ok=True)
+        shutil.rmtree(temp, ignore_errors=True)
+    assert _manifests(out)[held]["status"] == "running"  # nobody was left to tell
+    hold.unlink()
+    again = subprocess.run(command, env=_env(), capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert {m["status"] for m in _manifests(out).values()} == {"ok"}
