@@ -79,6 +79,9 @@ CWD_PATH = click.Path(path_type=Path, resolve_path=True)
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Run on a Dask distributed cluster (needs the [dask] extra).")
 @click.option("--kernel", "kernel_name", default="python3", show_default=True)
+@click.option("--cell-timeout", type=click.IntRange(min=1), default=None, metavar="SECONDS",
+              help="Fail a run whose cell runs longer than this (default: no limit); the "
+                   "other runs go on.")
 @click.option("--no-resume", is_flag=True, help="Run again even when nothing changed.")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
               help="Language of the index page.")
@@ -87,8 +90,8 @@ CWD_PATH = click.Path(path_type=Path, resolve_path=True)
                    "worker's warm template process.")
 def batch(notebook: str, raw_dir: Path, listing: Path | None, processed_dir: Path,
           out_dir: Path, years: tuple[int, ...], parent: str | None, params: tuple[str, ...],
-          workers: int | None, scheduler: str | None, kernel_name: str, no_resume: bool,
-          lang: str, no_fork_kernels: bool) -> None:
+          workers: int | None, scheduler: str | None, kernel_name: str,
+          cell_timeout: int | None, no_resume: bool, lang: str, no_fork_kernels: bool) -> None:
     """Run NOTEBOOK (default: the readiness report 10_readiness) once per commune and year, in
     parallel, with a summary table and an index page.
 
@@ -131,7 +134,8 @@ def batch(notebook: str, raw_dir: Path, listing: Path | None, processed_dir: Pat
             executor = dask_executor(scheduler) if scheduler else None
             result = run_batch(plan, notebook=notebook, out_dir=out_dir, workers=workers,
                                executor=executor, kernel_name=kernel_name,
-                               resume=not no_resume, progress=True, lang=lang,
+                               timeout=cell_timeout, resume=not no_resume, progress=True,
+                               lang=lang,
                                fork_kernels=not no_fork_kernels)
     except KeyboardInterrupt as stopped:
         if isinstance(stopped, BatchInterrupted):

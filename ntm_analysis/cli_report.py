@@ -45,8 +45,10 @@ CWD_EXISTING = click.Path(exists=True, path_type=Path, resolve_path=True)
 @click.option("--kernel", "kernel_name", default="python3", show_default=True,
               help="Jupyter kernel to run the notebook with.")
 @click.option("--progress/--no-progress", default=False, help="Show a progress bar per cell.")
+@click.option("--cell-timeout", type=click.IntRange(min=1), default=None, metavar="SECONDS",
+              help="Fail the run when a cell runs longer than this (default: no limit).")
 def run_command(notebook: str, parameters: tuple[tuple[str, str], ...], out_dir: Path | None,
-                kernel_name: str, progress: bool) -> None:
+                kernel_name: str, progress: bool, cell_timeout: int | None) -> None:
     """Run NOTEBOOK of the suite (a path or a name like 10_readiness) with papermill.
 
     Writes the executed notebook, its HTML, figures/, tables/ and manifest.json into the run
@@ -57,7 +59,7 @@ def run_command(notebook: str, parameters: tuple[tuple[str, str], ...], out_dir:
         ntm run 10_readiness -p year 2024 -p commune "Kim Phượng" --out outputs/2024/kim-phuong
     """
     result = run_notebook(notebook, parameters=_collect(parameters), out_dir=out_dir,
-                          kernel_name=kernel_name, progress=progress)
+                          kernel_name=kernel_name, progress=progress, timeout=cell_timeout)
     click.echo(str(result.html_path or result.notebook_path))
 
 

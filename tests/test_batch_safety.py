@@ -394,3 +394,28 @@ def test_workers_and_kernels_end_with_a_killed_batch_process(tmp_path: Path) -> 
     again = subprocess.run(command, env=_env(), capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     assert {m["status"] for m in _manifests(out).values()} == {"ok"}
+
+
+@pytest.mark.slow
+def test_a_cell_timeout_fails_the_run_alone(tmp_path: Path) -> None:
+    """``ntm batch --cell-timeout``: a report that would never end fails by itself, naming its
+    cell, and the others are done."""
+    communes, listing, hold, held = _held_province(tmp_path)
+    out = tmp_path / "out"
+    # without the timeout the held report would wait for ever: it ends after a minute
+    release = threading.Timer(60, hold.unlink, kwargs={"missing_ok": True})
+    release.start()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "ntm_analysis", "batch", str(NOTEBOOK), "--list",
+             str(listing), "--out", str(out), "-j", "2", "--cell-timeout", "2"],
+            env=_env(), capture_output=True, text=True, timeout=300)
+    finally:
+        release.cancel()
+    assert done.returncode == 1, done.stderr
+    assert f"failed: {held}: notebook batch_fixture.ipynb: cell 2 failed: CellTimeoutError" \
+        in done.stderr
+    assert f"{len(communes)} run(s): 1 failed, {len(communes) - 1} ok" in done.stdout
+    manifests = _manifests(out)
+    assert (manifests[held]["status"], manifests[held]["failed_cell"]) == ("failed", 2)
+    assert {k for k, m in manifests.items() if m["status"] == "ok"} == set(manifests) - {held}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,28 @@ def test_report_from_another_folder_writes_where_the_user_is(
     assert html.is_file()
     assert result.output.strip().endswith(str(html))
     assert not (root / "bao-cao").exists()
+
+
+@pytest.mark.slow
+def test_run_cell_timeout_fails_the_run_and_names_the_cell(tmp_path: Path) -> None:
+    """``ntm run --cell-timeout``: a cell that would run for ever fails the run, naming it."""
+    batch_fixture = Path(__file__).parent / "data" / "notebooks" / "batch_fixture.ipynb"
+    hold = tmp_path / "hold"
+    hold.touch()  # the fixture's cell 2 waits while this file exists
+    out = tmp_path / "o"
+    # without the timeout the run would wait for ever: it ends (and passes) after a minute
+    release = threading.Timer(60, hold.unlink, kwargs={"missing_ok": True})
+    release.start()
+    try:
+        result = CliRunner().invoke(run_command, [
+            str(batch_fixture), "-p", "commune", "Xã A", "-p", "hold_for", "Xã A",
+            "-p", "hold_file", str(hold), "--out", str(out), "--cell-timeout", "2"])
+    finally:
+        release.cancel()
+    assert isinstance(result.exception, RunError), result.output
+    assert "cell 2 failed: CellTimeoutError" in str(result.exception)
+    assert "after 2 seconds" in str(result.exception)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert (manifest["status"], manifest["failed_cell"]) == ("failed", 2)
+    refused = CliRunner().invoke(run_command, [str(batch_fixture), "--cell-timeout", "0"])
+    assert refused.exit_code == 2 and "--cell-timeout" in refused.output
