@@ -404,9 +404,7 @@ def run_batch(plan: BatchPlan | Sequence[BatchRun], *,
             checked = prepare_run(nb, parameters=run_parameters(run, declared), out_dir=folder,
                                   inputs=run.inputs, kernel_name=kernel_name, root=root)
             if resume and is_up_to_date(folder, checked.fingerprint):
-                old = _read_json(folder / MANIFEST)
-                html_name = (old.get("outputs") or {}).get("html")
-                report = str(folder / html_name) if html_name else None
+                report = _report_of(folder, _read_json(folder / MANIFEST))
                 outcomes[run.run_id] = RunOutcome(run.run_id, STATUS_SKIPPED, 0.0, str(folder),
                                                   report)
             else:
@@ -589,8 +587,10 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
                 interrupted = True
                 for run in todo:  # the workers are stopped: what they ran is told here
                     if run.run_id not in outcomes:
-                        outcomes[run.run_id] = _failed(run, out, INTERRUPTED, manifest=True,
-                                                       status=STATUS_INTERRUPTED)
+                        outcomes[run.run_id] = (
+                            _ended_since(run, out, since)  # its outcome was on its way
+                            or _failed(run, out, INTERRUPTED, manifest=True,
+                                       status=STATUS_INTERRUPTED))
             else:  # an interrupt from here on waits for the summary
                 holding.enter_context(_holding_interrupts())
             # the summary is written while leaving the stack ends the pool, then the servers
@@ -670,6 +670,34 @@ def _holding_interrupts() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def _report_of(folder: Path, manifest: Mapping[str, Any]) -> str | None:
+    """The path of the HTML report a run's manifest lists, if any."""
+    html_name = (manifest.get("outputs") or {}).get("html")
+    return str(folder / html_name) if html_name else None
+
+
+def _ended_since(run: BatchRun, out: Path, since: float) -> RunOutcome | None:
+    """The outcome of ``run`` told by its manifest when the run ended after ``since`` (its
+    worker wrote it, but the outcome had not reached this process), else None."""
+    folder = out / run.run_id
+    path = folder / MANIFEST
+    try:
+        if path.stat().st_mtime < since:
+            return None
+    except OSError:
+        return None
+    manifest = _read_json(path)
+    status, seconds = manifest.get("status"), manifest.get("seconds")
+    seconds = float(seconds) if isinstance(seconds, (int, float)) else 0.0
+    if status == STATUS_OK:
+        return RunOutcome(run.run_id, STATUS_OK, seconds, str(folder),
+                          _report_of(folder, manifest))
+    if status == STATUS_FAILED:
+        return RunOutcome(run.run_id, STATUS_FAILED, seconds, str(folder), None,
+                          str(manifest.get("error") or "failed"))
+    return None
 
 
 def _started_since(folder: Path, since: float) -> bool:

@@ -450,3 +450,32 @@ def test_batch_workers_start_with_the_collector_on_and_their_heap_frozen() -> No
     assert enabled is True
     assert frozen > 50_000  # the imports of papermill, nbconvert, the runner...
     assert heavy_modules == []  # papermill's HDFS support (pyarrow.fs) is left out
+
+
+def test_an_interrupt_counts_runs_whose_outcome_was_on_its_way(tmp_path) -> None:
+    """When a batch is interrupted, a run whose worker wrote its manifest but whose outcome had
+    not reached the batch is counted as its manifest says, not as interrupted: the summary
+    and the run folders agree (seen once in CI: a run done, the summary said interrupted)."""
+    import time
+
+    from ntm_analysis.batch import _ended_since
+    from ntm_analysis.run import write_manifest
+
+    run = BatchRun("kim-phuong_2024", "Kim Phượng", 2024, {}, ())
+    folder = tmp_path / run.run_id
+    folder.mkdir()
+    since = time.time() - 1.0
+    write_manifest({"status": STATUS_OK, "seconds": 1.25,
+                    "outputs": {"notebook": "r.ipynb", "html": "r.html"}}, folder)
+    ended = _ended_since(run, tmp_path, since)
+    assert ended is not None
+    assert (ended.status, ended.seconds, ended.report) == (
+        STATUS_OK, 1.25, str(folder / "r.html"))
+    write_manifest({"status": STATUS_FAILED, "seconds": 0.5, "error": "ValueError: x"}, folder)
+    ended = _ended_since(run, tmp_path, since)
+    assert ended is not None and (ended.status, ended.error) == (STATUS_FAILED, "ValueError: x")
+    write_manifest({"status": "running"}, folder)  # stopped midway: interrupted
+    assert _ended_since(run, tmp_path, since) is None
+    write_manifest({"status": STATUS_OK, "outputs": {}}, folder)  # from an earlier batch
+    assert _ended_since(run, tmp_path, time.time() + 60) is None
+    assert _ended_since(BatchRun("x_2024", "X", 2024, {}, ()), tmp_path, since) is None
