@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ntm_analysis import __version__
-from ntm_analysis.errors import InputError, Location, NtmError, ValidationError, format_issue
+from ntm_analysis.errors import (
+    EXIT_INTERRUPTED,
+    InputError,
+    Location,
+    NtmError,
+    ValidationError,
+    format_issue,
+)
 from ntm_analysis.vocab import Severity
 
 if TYPE_CHECKING:
@@ -43,6 +50,11 @@ class NtmGroup(click.Group):
             ctx.exit(error.exit_code)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
+        except KeyboardInterrupt:  # Ctrl-C: what the command wrote so far says where it stopped
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo("error: interrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
         except Exception as error:  # noqa: BLE001 - last resort: still no traceback
             if ctx.obj and ctx.obj.get("debug"):
                 raise

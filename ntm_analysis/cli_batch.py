@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from ntm_analysis.errors import ParameterError
+from ntm_analysis.errors import EXIT_INTERRUPTED, ParameterError
 
 
 def _parse_params(items: tuple[str, ...]) -> dict[str, object]:
@@ -30,9 +30,8 @@ def _parse_params(items: tuple[str, ...]) -> dict[str, object]:
     return out
 
 
-#: Exit codes of a batch stopped by Ctrl-C (SIGINT) and by SIGTERM: 128 + the signal's number,
-#: as a shell reports a program those signals ended.
-EXIT_INTERRUPTED = 128 + signal.SIGINT
+#: Exit code of a batch stopped by SIGTERM: 128 + its number, as a shell reports a program it
+#: ended (after Ctrl-C: ``EXIT_INTERRUPTED``, 130).
 EXIT_TERMINATED = 128 + signal.SIGTERM
 
 

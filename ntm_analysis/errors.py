@@ -13,6 +13,11 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+#: Exit code of a command stopped by Ctrl-C: 128 + SIGINT, as a shell reports a program that
+#: SIGINT ended.
+EXIT_INTERRUPTED = 130
+
+
 class NtmError(Exception):
     """Base class of every error the suite raises on purpose."""
 

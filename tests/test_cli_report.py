@@ -153,3 +153,61 @@ def test_run_cell_timeout_fails_the_run_and_names_the_cell(tmp_path: Path) -> No
     assert (manifest["status"], manifest["failed_cell"]) == ("failed", 2)
     refused = CliRunner().invoke(run_command, [str(batch_fixture), "--cell-timeout", "0"])
     assert refused.exit_code == 2 and "--cell-timeout" in refused.output
+
+
+@pytest.mark.slow
+def test_run_stopped_by_ctrl_c_exits_130_and_says_so(tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT to the process group, as a terminal sends it) during ``ntm run``: the
+    run's manifest says ``failed``/``interrupted``, the kernel ends, the exit code is 130 and
+    the message one line."""
+    import contextlib
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    batch_fixture = Path(__file__).parent / "data" / "notebooks" / "batch_fixture.ipynb"
+    hold = tmp_path / "hold"
+    hold.touch()
+    out = tmp_path / "o"
+    env = {**os.environ, "NTM_PROJECT_ROOT": str(Path(__file__).resolve().parents[1])}
+    run = subprocess.Popen(
+        [sys.executable, "-m", "ntm_analysis", "run", str(batch_fixture), "-p", "commune", "A",
+         "-p", "hold_for", "A", "-p", "hold_file", str(hold), "--out", str(out)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+    def processes() -> list[psutil.Process]:
+        return psutil.Process(run.pid).children(recursive=True)
+
+    def kernel_started() -> bool:
+        with contextlib.suppress(psutil.Error):
+            return any("ipykernel" in " ".join(p.cmdline()) for p in processes())
+        return False
+
+    try:
+        deadline = time.monotonic() + 120
+        while not kernel_started():
+            assert time.monotonic() < deadline and run.poll() is None, "no kernel started"
+            time.sleep(0.05)
+        time.sleep(1.0)  # into the held cell
+        started = processes()
+        os.killpg(run.pid, signal.SIGINT)
+        _, stderr = run.communicate(timeout=60)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+            run.wait(timeout=30)
+    assert run.returncode == 130, stderr
+    assert stderr.strip().splitlines()[-1] == "error: interrupted"
+    assert "Traceback" not in stderr and "Aborted" not in stderr
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert (manifest["status"], manifest["error"]) == ("failed", "interrupted")
+    partial = json.loads((out / "batch_fixture.ipynb").read_text(encoding="utf-8"))
+    (held,) = [c for c in partial["cells"] if "if commune == hold_for" in "".join(c["source"])]
+    assert held["metadata"]["papermill"]["start_time"]  # the run was stopped in the held cell
+    _, alive = psutil.wait_procs(started, timeout=10)
+    assert not alive, [p.cmdline() for p in alive]
