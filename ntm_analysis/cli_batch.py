@@ -134,15 +134,15 @@ def batch(notebook: str, raw_dir: Path, listing: Path | None, processed_dir: Pat
             result = run_batch(plan, notebook=notebook, out_dir=out_dir, workers=workers,
                                executor=executor, kernel_name=kernel_name,
                                timeout=cell_timeout, resume=not no_resume, progress=True,
-                               lang=lang,
-                               fork_kernels=not no_fork_kernels)
+                               lang=lang, fork_kernels=not no_fork_kernels)
     except KeyboardInterrupt as stopped:
         if isinstance(stopped, BatchInterrupted):
             for outcome in stopped.result.failed:
                 click.echo(f"failed: {outcome.run_id}: {outcome.error}", err=True)
             click.echo(f"error: {stopped}", err=True)
         else:
-            click.echo("error: interrupted before any run started", err=True)
+            click.echo("error: interrupted; run the batch again to go on (the runs that "
+                       "ended are skipped)", err=True)
         raise click.exceptions.Exit(EXIT_TERMINATED if received else EXIT_INTERRUPTED) from None
     for outcome in result.failed:
         click.echo(f"failed: {outcome.run_id}: {outcome.error}", err=True)
