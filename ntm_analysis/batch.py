@@ -18,6 +18,7 @@ linking every report, units ranked within their parent unit.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import html
 import json
 import logging
@@ -27,6 +28,7 @@ import signal
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import (
     Executor,
@@ -36,7 +38,7 @@ from concurrent.futures import (
     as_completed,
 )
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -165,8 +167,34 @@ class BatchPlan:
 # --------------------------------------------------------------------------- planning
 
 
-def _run_id(unit: str, year: int | None) -> str:
-    return f"{slug(unit)}_{year if year is not None else 'all'}"
+def _run_id(unit: str, year: int | None, *, tagged: bool = False) -> str:
+    """The run folder's name: the unit's slug (with ``tagged``, and a short hash of its exact
+    name) and the year."""
+    tag = f"-{hashlib.sha256(nfc(unit).encode('utf-8')).hexdigest()[:6]}" if tagged else ""
+    return f"{slug(unit)}{tag}_{year if year is not None else 'all'}"
+
+
+def distinct_run_ids(runs: Sequence[BatchRun]) -> list[BatchRun]:
+    """Return ``runs`` with a run id (folder) of their own for units whose names differ only in
+    what a slug drops (tone marks: "Bình Thành" and "Bình Thạnh" are both ``binh-thanh``).
+
+    Such runs get the slug and a short hash of the exact name (``binh-thanh-1a2b3c_2024``),
+    the same in every batch; the other runs keep the plain slug. Without this, two communes'
+    reports would be written into one folder.
+
+    Examples
+    --------
+    >>> runs = [BatchRun(_run_id(u, 2024), u, 2024, {}, ()) for u in
+    ...         ("Bình Thành", "Bình Thạnh", "Kim Phượng")]
+    >>> ids = [r.run_id for r in distinct_run_ids(runs)]
+    >>> ids[2], ids[0] != ids[1], [i[:11] for i in ids[:2]]
+    ('kim-phuong_2024', True, ['binh-thanh-', 'binh-thanh-'])
+    """
+    units: dict[str, set[str]] = {}
+    for run in runs:
+        units.setdefault(run.run_id, set()).add(nfc(run.unit))
+    return [replace(run, run_id=_run_id(run.unit, run.year, tagged=True))
+            if len(units[run.run_id]) > 1 else run for run in runs]
 
 
 def plan_from_indicators(indicators: pd.DataFrame, *, raw_dir: str | os.PathLike[str],
@@ -202,7 +230,7 @@ def plan_from_indicators(indicators: pd.DataFrame, *, raw_dir: str | os.PathLike
         params.update(parameters or {})
         runs.append(BatchRun(_run_id(str(commune), year_v), str(commune), year_v, params,
                              inputs, parent))
-    return runs
+    return distinct_run_ids(runs)
 
 
 def plan_from_raw_dir(raw_dir: str | os.PathLike[str], *,
@@ -295,10 +323,11 @@ def plan_from_yaml(path: str | os.PathLike[str]) -> BatchPlan:
         parent = entry.get("parent")
         runs.append(BatchRun(_run_id(unit, year), unit, year, params, inputs,
                              None if parent is None else nfc(str(parent))))
-    ids = [r.run_id for r in runs]
-    dup = sorted({x for x in ids if ids.count(x) > 1})
+    dup = sorted(f"{u} {y if y is not None else ''}".strip()
+                 for (u, y), n in Counter((r.unit, r.year) for r in runs).items() if n > 1)
     if dup:
         raise ParameterError(f"{p.name}: the same unit and year appear twice: {', '.join(dup)}")
+    runs = distinct_run_ids(runs)
     all_inputs = sorted({x for r in runs for x in r.inputs})
     return BatchPlan(runs, load_workbooks(all_inputs).indicators)
 
@@ -392,6 +421,11 @@ def run_batch(plan: BatchPlan | Sequence[BatchRun], *,
         runs, indicators = plan.runs, plan.indicators
     else:
         runs, indicators = list(plan), None
+    shared_ids = sorted(i for i, n in Counter(run.run_id for run in runs).items() if n > 1)
+    if shared_ids:
+        raise ParameterError(
+            f"two runs would write into the same folder: {', '.join(shared_ids)}; give each run "
+            "an id of its own (see distinct_run_ids)")
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     with RunLock(out / LOCK):

@@ -479,3 +479,50 @@ def test_an_interrupt_counts_runs_whose_outcome_was_on_its_way(tmp_path) -> None
     write_manifest({"status": STATUS_OK, "outputs": {}}, folder)  # from an earlier batch
     assert _ended_since(run, tmp_path, time.time() + 60) is None
     assert _ended_since(BatchRun("x_2024", "X", 2024, {}, ()), tmp_path, since) is None
+
+
+@pytest.mark.slow
+def test_units_whose_names_differ_only_in_tone_marks_get_folders_of_their_own(
+        province, tmp_path) -> None:
+    """"Bình Thành" and "Bình Thạnh" are two communes with one slug: each run gets a folder
+    of its own (before, both reports were written into ``binh-thanh_2024``)."""
+    from ntm_analysis.batch import plan_from_indicators
+
+    raw, communes = province
+    listing = tmp_path / "units.yaml"
+    listing.write_text(
+        "runs:\n"
+        f"  - {{unit: Bình Thành, year: 2024, inputs: [{communes[0].path}]}}\n"
+        f"  - {{unit: Bình Thạnh, year: 2024, inputs: [{communes[1].path}]}}\n"
+        f"  - {{unit: Kim Phượng, year: 2024, inputs: [{communes[2].path}]}}\n",
+        encoding="utf-8")
+    plan = plan_from_yaml(listing)
+    ids = {run.unit: run.run_id for run in plan.runs}
+    assert ids["Kim Phượng"] == "kim-phuong_2024"
+    assert ids["Bình Thành"] != ids["Bình Thạnh"]
+    assert all(ids[u].startswith("binh-thanh-") and ids[u].endswith("_2024")
+               for u in ("Bình Thành", "Bình Thạnh"))
+    assert [r.run_id for r in plan_from_yaml(listing).runs] == [r.run_id for r in plan.runs]
+    indicators = pd.DataFrame({"commune": ["Bình Thạnh", "Bình Thành", "Kim Phượng"],
+                               "year": [2024] * 3, "source_file": ["b.xlsx", "a.xlsx", "c.xlsx"]})
+    assert {r.unit: r.run_id for r in plan_from_indicators(indicators, raw_dir=raw)} == ids
+
+    result = run_batch(plan, notebook=NOTEBOOK, out_dir=tmp_path / "out", workers=2)
+    assert [o.status for o in result.outcomes] == [STATUS_OK] * 3
+    for unit, run_id in ids.items():
+        manifest = json.loads((tmp_path / "out" / run_id / MANIFEST).read_text(encoding="utf-8"))
+        assert manifest["parameters"]["commune"] == unit
+
+
+def test_a_unit_listed_twice_and_runs_sharing_a_folder_are_refused(province, tmp_path) -> None:
+    raw, communes = province
+    listing = tmp_path / "units.yaml"
+    listing.write_text("runs:\n" + 2 * f"  - {{unit: Bình Thành, year: 2024, "
+                                       f"inputs: [{communes[0].path}]}}\n", encoding="utf-8")
+    with pytest.raises(ParameterError, match="the same unit and year appear twice: Bình Thành "
+                                             "2024"):
+        plan_from_yaml(listing)
+    twins = [BatchRun("x_2024", unit, 2024, {}, ()) for unit in ("X", "X2")]
+    with pytest.raises(ParameterError, match="two runs would write into the same folder: x_2024"):
+        run_batch(twins, notebook=NOTEBOOK, out_dir=tmp_path / "o")
+    assert not (tmp_path / "o").exists()  # refused before anything was written
