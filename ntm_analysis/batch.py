@@ -712,17 +712,22 @@ def _report_of(folder: Path, manifest: Mapping[str, Any]) -> str | None:
     return str(folder / html_name) if html_name else None
 
 
-def _ended_since(run: BatchRun, out: Path, since: float) -> RunOutcome | None:
-    """The outcome of ``run`` told by its manifest when the run ended after ``since`` (its
-    worker wrote it, but the outcome had not reached this process), else None."""
-    folder = out / run.run_id
+def _manifest_since(folder: Path, since: float) -> dict[str, Any] | None:
+    """The manifest of the run in ``folder`` when it was written after ``since``, else None."""
     path = folder / MANIFEST
     try:
         if path.stat().st_mtime < since:
             return None
     except OSError:
         return None
-    manifest = _read_json(path)
+    return _read_json(path)
+
+
+def _ended_since(run: BatchRun, out: Path, since: float) -> RunOutcome | None:
+    """The outcome of ``run`` told by its manifest when the run ended after ``since`` (its
+    worker wrote it, but the outcome had not reached this process), else None."""
+    folder = out / run.run_id
+    manifest = _manifest_since(folder, since) or {}
     status, seconds = manifest.get("status"), manifest.get("seconds")
     seconds = float(seconds) if isinstance(seconds, (int, float)) else 0.0
     if status == STATUS_OK:
@@ -737,13 +742,7 @@ def _ended_since(run: BatchRun, out: Path, since: float) -> RunOutcome | None:
 def _started_since(folder: Path, since: float) -> bool:
     """Whether the run in ``folder`` was started after ``since`` and has not ended: its
     manifest says ``running`` and was written then (the runner writes it first)."""
-    path = folder / MANIFEST
-    try:
-        if path.stat().st_mtime < since:
-            return False
-    except OSError:
-        return False
-    return _read_json(path).get("status") == STATUS_RUNNING
+    return (_manifest_since(folder, since) or {}).get("status") == STATUS_RUNNING
 
 
 def largest_first(runs: Sequence[BatchRun]) -> list[BatchRun]:
