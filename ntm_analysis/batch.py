@@ -405,27 +405,11 @@ def run_batch(plan: BatchPlan | Sequence[BatchRun], *,
     """
     from ntm_analysis.fsio import RunLock, remove_temporaries
     from ntm_analysis.mainguard import check_main_guard
-    from ntm_analysis.paths import project_root
-    from ntm_analysis.run import find_notebook, is_up_to_date, notebook_parameters, prepare_run
 
     check_lang(lang)
     # the batch's own workers import the main module again as they start
     check_main_guard(own_workers=executor is None)
-    root = project_root()
-    try:
-        nb = find_notebook(notebook, root=root)
-    except ParameterError:
-        raise InputError(Location(file=str(notebook)), "notebook not found") from None
-    declared = notebook_parameters(nb)
-    if isinstance(plan, BatchPlan):
-        runs, indicators = plan.runs, plan.indicators
-    else:
-        runs, indicators = list(plan), None
-    shared_ids = sorted(i for i, n in Counter(run.run_id for run in runs).items() if n > 1)
-    if shared_ids:
-        raise ParameterError(
-            f"two runs would write into the same folder: {', '.join(shared_ids)}; give each run "
-            "an id of its own (see distinct_run_ids)")
+    nb, root, runs, indicators, check = _checker(plan, notebook, kernel_name, resume)
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     with RunLock(out / LOCK):
@@ -433,14 +417,11 @@ def run_batch(plan: BatchPlan | Sequence[BatchRun], *,
         outcomes: dict[str, RunOutcome] = {}
         todo: list[BatchRun] = []
         for run in runs:
-            folder = out / run.run_id
-            # checks every run's parameters and inputs before the first one starts
-            checked = prepare_run(nb, parameters=run_parameters(run, declared), out_dir=folder,
-                                  inputs=run.inputs, kernel_name=kernel_name, root=root)
-            if resume and is_up_to_date(folder, checked.fingerprint):
-                report = _report_of(folder, _read_json(folder / MANIFEST))
-                outcomes[run.run_id] = RunOutcome(run.run_id, STATUS_SKIPPED, 0.0, str(folder),
-                                                  report)
+            checked = check(run, out)  # every run's parameters and inputs, before the first runs
+            if checked.reason is None:
+                report = _report_of(checked.folder, _read_json(checked.folder / MANIFEST))
+                outcomes[run.run_id] = RunOutcome(run.run_id, STATUS_SKIPPED, 0.0,
+                                                  str(checked.folder), report)
             else:
                 todo.append(run)
         figures: list[list[dict[str, Any]]] = []
@@ -480,6 +461,72 @@ def run_batch(plan: BatchPlan | Sequence[BatchRun], *,
                             html_report=html_report, progress=progress, outcomes=outcomes,
                             spare_kernels=spare_kernels, fork_kernels=fork_kernels,
                             while_running=while_running, finish=finish)
+
+
+@dataclass(frozen=True)
+class RunCheck:
+    """What a batch would do with one run (:func:`check_batch`)."""
+
+    run: BatchRun
+    folder: Path
+    #: Why it would run (``not run yet``, ``inputs changed: raw/x.xlsx``, ... see
+    #: :func:`ntm_analysis.run.stale_reason`); None when it would be skipped as unchanged.
+    reason: str | None
+
+
+def check_batch(plan: BatchPlan | Sequence[BatchRun], *,
+                notebook: str | os.PathLike[str] = DEFAULT_NOTEBOOK,
+                out_dir: str | os.PathLike[str], kernel_name: str = "python3",
+                resume: bool = True) -> list[RunCheck]:
+    """Say what :func:`run_batch` would do with the same arguments, running and writing nothing.
+
+    Every run is checked as the batch checks it before its first run starts (its parameters
+    against the notebook's, its inputs found and hashed) and compared with its folder's
+    manifest: it would run (and why) or be skipped as unchanged. ``ntm batch --dry-run``.
+
+    Raises
+    ------
+    ParameterError, InputError
+        As :func:`run_batch` would, before running anything.
+    """
+    _, _, runs, _, check = _checker(plan, notebook, kernel_name, resume)
+    out = Path(out_dir).resolve()
+    return [check(run, out) for run in runs]
+
+
+def _checker(plan: BatchPlan | Sequence[BatchRun], notebook: str | os.PathLike[str],
+             kernel_name: str, resume: bool
+             ) -> tuple[Path, Path, list[BatchRun], pd.DataFrame | None,
+                        Callable[[BatchRun, Path], RunCheck]]:
+    """The notebook, project root, runs and indicators of a batch, and the check of a run."""
+    from ntm_analysis.paths import project_root
+    from ntm_analysis.run import find_notebook, notebook_parameters, prepare_run, stale_reason
+
+    root = project_root()
+    try:
+        nb = find_notebook(notebook, root=root)
+    except ParameterError:
+        raise InputError(Location(file=str(notebook)), "notebook not found") from None
+    declared = notebook_parameters(nb)
+    if isinstance(plan, BatchPlan):
+        runs, indicators = list(plan.runs), plan.indicators
+    else:
+        runs, indicators = list(plan), None
+    shared_ids = sorted(i for i, n in Counter(run.run_id for run in runs).items() if n > 1)
+    if shared_ids:
+        raise ParameterError(
+            f"two runs would write into the same folder: {', '.join(shared_ids)}; give each run "
+            "an id of its own (see distinct_run_ids)")
+
+    def check(run: BatchRun, out: Path) -> RunCheck:
+        folder = out / run.run_id
+        planned = prepare_run(nb, parameters=run_parameters(run, declared), out_dir=folder,
+                              inputs=run.inputs, kernel_name=kernel_name, root=root)
+        reason = (stale_reason(folder, planned.fingerprint) if resume
+                  else "run again on request (no resume)")
+        return RunCheck(run, folder, reason)
+
+    return nb, root, runs, indicators, check
 
 
 def _read_json(path: Path) -> dict[str, Any]:

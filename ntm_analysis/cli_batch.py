@@ -12,10 +12,14 @@ import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ntm_analysis.errors import EXIT_INTERRUPTED, ParameterError
+
+if TYPE_CHECKING:
+    from ntm_analysis.batch import RunCheck
 
 
 def _parse_params(items: tuple[str, ...]) -> dict[str, object]:
@@ -54,6 +58,17 @@ def _terminate_as_interrupt(received: list[int]) -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _print_checks(checks: list[RunCheck]) -> None:
+    """Print the runs a batch would run, with why, and the count of each kind."""
+    width = max((len(c.run.run_id) for c in checks), default=0)
+    for check in checks:
+        if check.reason is not None:
+            click.echo(f"would run  {check.run.run_id:<{width}}  {check.reason}")
+    todo = sum(c.reason is not None for c in checks)
+    click.echo(f"{len(checks)} run(s): {todo} would run, {len(checks) - todo} unchanged "
+               "(dry run: nothing was run or written)")
+
+
 #: Paths on the command line are relative to the working directory (library paths are relative
 #: to the project root), so they are made absolute here.
 CWD_PATH = click.Path(path_type=Path, resolve_path=True)
@@ -82,6 +97,9 @@ CWD_PATH = click.Path(path_type=Path, resolve_path=True)
               help="Fail a run whose cell runs longer than this (default: no limit); the "
                    "other runs go on.")
 @click.option("--no-resume", is_flag=True, help="Run again even when nothing changed.")
+@click.option("--dry-run", is_flag=True,
+              help="Only say which runs would run, and why, and which are unchanged; run and "
+                   "write nothing.")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
               help="Language of the index page.")
 @click.option("--no-fork-kernels", is_flag=True,
@@ -90,7 +108,8 @@ CWD_PATH = click.Path(path_type=Path, resolve_path=True)
 def batch(notebook: str, raw_dir: Path, listing: Path | None, processed_dir: Path,
           out_dir: Path, years: tuple[int, ...], parent: str | None, params: tuple[str, ...],
           workers: int | None, scheduler: str | None, kernel_name: str,
-          cell_timeout: int | None, no_resume: bool, lang: str, no_fork_kernels: bool) -> None:
+          cell_timeout: int | None, no_resume: bool, dry_run: bool, lang: str,
+          no_fork_kernels: bool) -> None:
     """Run NOTEBOOK (default: the readiness report 10_readiness) once per commune and year, in
     parallel, with a summary table and an index page.
 
@@ -107,9 +126,11 @@ def batch(notebook: str, raw_dir: Path, listing: Path | None, processed_dir: Pat
       ntm batch notebooks/10_readiness.ipynb --raw data/raw --out outputs/batch
       ntm batch notebooks/10_readiness.ipynb --list communes.yaml -j 2 -p lang=en
       ntm batch notebooks/10_readiness.ipynb --scheduler tcp://127.0.0.1:8786
+      ntm batch --raw data/raw --dry-run
     """
     from ntm_analysis.batch import (
         BatchInterrupted,
+        check_batch,
         dask_executor,
         plan_from_raw_dir,
         plan_from_yaml,
@@ -130,6 +151,10 @@ def batch(notebook: str, raw_dir: Path, listing: Path | None, processed_dir: Pat
             else:
                 plan = plan_from_raw_dir(raw_dir, processed_dir=processed_dir,
                                          years=years or None, parameters=extra, parent=parent)
+            if dry_run:
+                _print_checks(check_batch(plan, notebook=notebook, out_dir=out_dir,
+                                          kernel_name=kernel_name, resume=not no_resume))
+                return
             executor = dask_executor(scheduler) if scheduler else None
             result = run_batch(plan, notebook=notebook, out_dir=out_dir, workers=workers,
                                executor=executor, kernel_name=kernel_name,

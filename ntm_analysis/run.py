@@ -582,24 +582,66 @@ def is_up_to_date(out_dir: str | os.PathLike[str], fingerprint: Mapping[str, Any
     are all still there, unchanged (so running it again would only redo the same work).
 
     A folder whose manifest says ``running`` or ``failed``, whose fingerprint differs, or one of
-    whose recorded files is missing or altered (e.g. a run killed while replacing it) is not.
+    whose recorded files is missing or altered (e.g. a run killed while replacing it) is not:
+    :func:`stale_reason` says which.
+    """
+    return stale_reason(out_dir, fingerprint) is None
+
+
+def stale_reason(out_dir: str | os.PathLike[str], fingerprint: Mapping[str, Any]) -> str | None:
+    """Say why the run folder ``out_dir`` is not up to date with ``fingerprint`` (None if it is).
+
+    The reasons, first found first: ``not run yet``; ``its last run did not finish``; ``its
+    last run failed: ERROR``; ``the notebook changed``; ``inputs changed: PATH, ...``;
+    ``parameters changed: NAME, ...``; ``the kernel changed``; ``the library changed (OLD ->
+    NEW)``; ``output changed or missing: PATH``.
     """
     folder = Path(out_dir)
     manifest = read_manifest(folder)
-    if manifest is None or manifest.get("status") != STATUS_OK:
-        return False
-    if manifest.get("fingerprint") != _jsonable(dict(fingerprint)):
-        return False
+    if manifest is None:
+        return "not run yet"
+    status = manifest.get("status")
+    if status == STATUS_RUNNING:
+        return "its last run did not finish"
+    if status != STATUS_OK:
+        return f"its last run failed: {manifest.get('error') or status}"
+    old, new = manifest.get("fingerprint") or {}, _jsonable(dict(fingerprint))
+    if old != new:
+        return _fingerprint_change(old, new)
     for item in manifest.get("files") or []:
         path = folder / str(item.get("path", ""))
         try:
             if path.stat().st_size != item.get("bytes") or file_sha256(path) != item.get(
                     "sha256"):
-                return False
+                return f"output changed or missing: {item.get('path')}"
         except OSError:
-            return False
-    outputs = manifest.get("outputs") or {}
-    return all((folder / str(name)).is_file() for name in outputs.values() if name)
+            return f"output changed or missing: {item.get('path')}"
+    for name in (manifest.get("outputs") or {}).values():
+        if name and not (folder / str(name)).is_file():
+            return f"output changed or missing: {name}"
+    return None
+
+
+def _fingerprint_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+    def differing(a: Any, b: Any) -> list[str]:
+        a, b = a if isinstance(a, dict) else {}, b if isinstance(b, dict) else {}
+        return sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+
+    def listed(names: list[str]) -> str:
+        more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+        return ", ".join(names[:3]) + more
+
+    if old.get("notebook_sha256") != new.get("notebook_sha256"):
+        return "the notebook changed"
+    if inputs := differing(old.get("inputs"), new.get("inputs")):
+        return f"inputs changed: {listed(inputs)}"
+    if names := differing(old.get("parameters"), new.get("parameters")):
+        return f"parameters changed: {listed(names)}"
+    if old.get("kernel_name") != new.get("kernel_name"):
+        return "the kernel changed"
+    if old.get("library_version") != new.get("library_version"):
+        return f"the library changed ({old.get('library_version')} -> {new.get('library_version')})"
+    return "its fingerprint changed"
 
 
 # --------------------------------------------------------------------------- running

@@ -526,3 +526,38 @@ def test_a_unit_listed_twice_and_runs_sharing_a_folder_are_refused(province, tmp
     with pytest.raises(ParameterError, match="two runs would write into the same folder: x_2024"):
         run_batch(twins, notebook=NOTEBOOK, out_dir=tmp_path / "o")
     assert not (tmp_path / "o").exists()  # refused before anything was written
+
+
+def test_stale_reason_says_why_a_run_folder_is_not_up_to_date(tmp_path) -> None:
+    from ntm_analysis.run import is_up_to_date, stale_reason, write_manifest
+
+    fingerprint = {"notebook_sha256": "a" * 64, "kernel_name": "python3",
+                   "parameters": {"commune": "Kim Phượng", "year": 2024},
+                   "inputs": {"raw/a.xlsx": "1" * 64, "raw/b.xlsx": "2" * 64},
+                   "library_version": "0.1.0"}
+    assert stale_reason(tmp_path, fingerprint) == "not run yet"
+    write_manifest({"status": "running"}, tmp_path)
+    assert stale_reason(tmp_path, fingerprint) == "its last run did not finish"
+    write_manifest({"status": "failed", "error": "ValueError: x"}, tmp_path)
+    assert stale_reason(tmp_path, fingerprint) == "its last run failed: ValueError: x"
+    report = tmp_path / "r.html"
+    report.write_text("<html></html>", encoding="utf-8")
+    ok = {"status": "ok", "fingerprint": fingerprint, "outputs": {"html": "r.html"},
+          "files": [{"path": "r.html", "bytes": report.stat().st_size,
+                     "sha256": file_sha256(report)}]}
+    write_manifest(ok, tmp_path)
+    assert stale_reason(tmp_path, fingerprint) is None and is_up_to_date(tmp_path, fingerprint)
+    changes = [
+        ({"notebook_sha256": "b" * 64}, "the notebook changed"),
+        ({"inputs": {"raw/a.xlsx": "1" * 64, "raw/c.xlsx": "3" * 64}},
+         "inputs changed: raw/b.xlsx, raw/c.xlsx"),
+        ({"parameters": {"commune": "Kim Phượng", "year": 2023, "lang": "en"}},
+         "parameters changed: lang, year"),
+        ({"kernel_name": "python3.12"}, "the kernel changed"),
+        ({"library_version": "0.2.0"}, "the library changed (0.1.0 -> 0.2.0)"),
+    ]
+    for change, reason in changes:
+        assert stale_reason(tmp_path, {**fingerprint, **change}) == reason
+        assert not is_up_to_date(tmp_path, {**fingerprint, **change})
+    report.write_text("<html>edited</html>", encoding="utf-8")
+    assert stale_reason(tmp_path, fingerprint) == "output changed or missing: r.html"

@@ -419,3 +419,61 @@ def test_a_cell_timeout_fails_the_run_alone(tmp_path: Path) -> None:
     manifests = _manifests(out)
     assert (manifests[held]["status"], manifests[held]["failed_cell"]) == ("failed", 2)
     assert {k for k, m in manifests.items() if m["status"] == "ok"} == set(manifests) - {held}
+
+
+@pytest.mark.slow
+def test_dry_run_says_what_would_run_and_why_and_writes_nothing(tmp_path: Path) -> None:
+    """``ntm batch --dry-run``: which runs would run, with the reason, and how many are
+    unchanged, without running, locking or writing anything."""
+    import openpyxl
+
+    from ntm_analysis.batch import plan_from_yaml
+
+    raw = tmp_path / "raw"
+    communes = write_province(raw, communes=3, hamlets=(1, 2), year=2024, seed=5)
+    listing = tmp_path / "units.yaml"
+    listing.write_text("runs:\n" + "".join(
+        f"  - unit: {c.name}\n    year: 2024\n    inputs: [{c.path}]\n" for c in communes),
+        encoding="utf-8")
+    ids = {run.unit: run.run_id for run in plan_from_yaml(listing).runs}
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "ntm_analysis", "batch", str(NOTEBOOK), "--list",
+               str(listing), "--out", str(out), "-j", "2"]
+
+    def dry(*extra: str) -> tuple[dict[str, str], str]:
+        """The runs that would run, with their reasons, and the count line."""
+        done = subprocess.run(command + ["--dry-run", *extra], env=_env(), capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        *lines, count = done.stdout.splitlines()
+        reasons = {}
+        for line in lines:
+            prefix, run_id, reason = line.split(maxsplit=3)[1:]
+            assert prefix == "run" and line.startswith("would run  ")
+            reasons[run_id] = reason
+        return reasons, count
+
+    unchanged = "{} run(s): {} would run, {} unchanged (dry run: nothing was run or written)"
+    assert dry() == ({i: "not run yet" for i in ids.values()}, unchanged.format(3, 3, 0))
+    assert not out.exists()
+    first = subprocess.run(command, env=_env(), capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    assert dry() == ({}, unchanged.format(3, 0, 3))
+
+    book = openpyxl.load_workbook(communes[1].path)  # a commune office corrects its workbook
+    book.active["Z90"] = "sửa lại"
+    book.save(communes[1].path)
+    (out / ids[communes[2].name] / "batch_fixture.html").unlink()  # a report deleted by hand
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
+    reasons, count = dry()
+    assert count == unchanged.format(3, 2, 1)
+    assert reasons[ids[communes[1].name]].startswith("inputs changed: ")
+    assert reasons[ids[communes[1].name]].endswith(communes[1].path.name)
+    assert reasons[ids[communes[2].name]] == "output changed or missing: batch_fixture.html"
+    reasons, count = dry("-p", "fail_for=nobody")
+    assert reasons[ids[communes[0].name]] == "parameters changed: fail_for"
+    assert count == unchanged.format(3, 3, 0)
+    reasons, count = dry("--no-resume")
+    assert set(reasons.values()) == {"run again on request (no resume)"}
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before  # nothing written
+    assert not (out / LOCK).exists()
