@@ -411,7 +411,12 @@ def run_batch(plan: BatchPlan | Sequence[BatchRun], *,
     check_main_guard(own_workers=executor is None)
     nb, root, runs, indicators, check = _checker(plan, notebook, kernel_name, resume)
     out = Path(out_dir).resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # a file there, or in its path; no permission
+        raise InputError(Location(file=str(out)),
+                         f"cannot make the batch's output folder here ({error.strerror}): "
+                         "expected a folder, or a path where one can be made") from None
     with RunLock(out / LOCK):
         remove_temporaries(out)
         outcomes: dict[str, RunOutcome] = {}

@@ -561,3 +561,22 @@ def test_stale_reason_says_why_a_run_folder_is_not_up_to_date(tmp_path) -> None:
         assert not is_up_to_date(tmp_path, {**fingerprint, **change})
     report.write_text("<html>edited</html>", encoding="utf-8")
     assert stale_reason(tmp_path, fingerprint) == "output changed or missing: r.html"
+
+
+def test_an_output_folder_that_is_a_file_is_refused_clearly(province, tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from ntm_analysis.cli import cli
+
+    taken = tmp_path / "report.html"
+    taken.write_text("<html></html>", encoding="utf-8")
+    for out in (taken, taken / "batch"):
+        with pytest.raises(InputError, match="cannot make the batch's output folder here"):
+            run_batch([], notebook=NOTEBOOK, out_dir=out)
+    raw, _ = province
+    done = CliRunner().invoke(cli, ["batch", str(NOTEBOOK), "--raw", str(raw),
+                                    "--processed", str(tmp_path / "p"), "--out", str(taken)])
+    assert done.exit_code == InputError.exit_code
+    assert f"{taken}: cannot make the batch's output folder here (File exists)" in done.output
+    assert "Traceback" not in done.output
+    assert taken.read_text(encoding="utf-8") == "<html></html>"
