@@ -118,6 +118,8 @@ class BatchResult:
     summary: pd.DataFrame
     index_path: Path | None = None
     written: list[Path] = field(default_factory=list)
+    #: Workbooks of the raw folder that no run read (:attr:`BatchPlan.unread`).
+    unread: list[UnreadFile] = field(default_factory=list)
 
     @property
     def failed(self) -> list[RunOutcome]:
@@ -158,10 +160,20 @@ class BatchInterrupted(KeyboardInterrupt):
 
 @dataclass
 class BatchPlan:
-    """The runs of a batch and the indicator table their units come from (for the summary)."""
+    """The runs of a batch and the indicator table their units come from (for the summary),
+    and the workbooks found that no run reads (``unread``: unreadable, or no commune in them)."""
 
     runs: list[BatchRun]
     indicators: pd.DataFrame
+    unread: list[UnreadFile] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class UnreadFile:
+    """A workbook of the raw folder that no run of the batch reads, and why."""
+
+    file: str
+    problem: str
 
 
 # --------------------------------------------------------------------------- planning
@@ -263,7 +275,25 @@ def plan_from_raw_dir(raw_dir: str | os.PathLike[str], *,
         if processed_dir is not None:
             params.setdefault("processed_dir", str(Path(processed_dir).resolve()))
         fixed.append(BatchRun(run.run_id, run.unit, run.year, params, inputs, run.parent))
-    return BatchPlan(fixed, indicators)
+    return BatchPlan(fixed, indicators, _unread(files, indicators, report.result.issues,
+                                                base=Path(raw_dir)))
+
+
+def _unread(files: Sequence[Path], indicators: pd.DataFrame, issues: pd.DataFrame, *,
+            base: Path) -> list[UnreadFile]:
+    """The workbooks among ``files`` that gave an error and no indicator row of a commune, with
+    their first error: no run will read them, so the batch says so rather than drop them.
+    (A budget or income workbook gives no indicator row either, but no error: the runs read
+    its tables from the cache.)"""
+    from ntm_analysis.schema import Iss
+    from ntm_analysis.vocab import Severity
+
+    with_rows = set(indicators.loc[indicators[Ind.commune].notna(), Ind.source_file])
+    errors = issues[issues[Iss.severity] == Severity.error]
+    first_error = errors.drop_duplicates(Iss.source_file).set_index(Iss.source_file)[Iss.problem]
+    return [UnreadFile(os.path.relpath(path, base) if path.is_relative_to(base) else str(path),
+                       str(first_error[path.name]))
+            for path in files if path.name in first_error.index and path.name not in with_rows]
 
 
 def plan_from_yaml(path: str | os.PathLike[str]) -> BatchPlan:
@@ -410,6 +440,7 @@ def run_batch(plan: BatchPlan | Sequence[BatchRun], *,
     # the batch's own workers import the main module again as they start
     check_main_guard(own_workers=executor is None)
     nb, root, runs, indicators, check = _checker(plan, notebook, kernel_name, resume)
+    unread = list(plan.unread) if isinstance(plan, BatchPlan) else []
     out = Path(out_dir).resolve()
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -455,9 +486,9 @@ def run_batch(plan: BatchPlan | Sequence[BatchRun], *,
                 written.append(path)
             index = out / INDEX
             with atomic_path(index) as tmp:
-                tmp.write_text(render_index(summary, lang=lang), encoding="utf-8")
+                tmp.write_text(render_index(summary, lang=lang, unread=unread), encoding="utf-8")
             written.append(index)
-            return BatchResult(ordered, summary, index, written)
+            return BatchResult(ordered, summary, index, written, unread)
 
         if not todo:
             return finish()
@@ -987,7 +1018,7 @@ def _outcome_field(outcome: RunOutcome | None, column: str, out: Path) -> Any:
 INDEX_WORDS = (
     "title", "parent", "rank", "unit", "level", "year", "criteria", "indicators", "status",
     "report", "open", "none", "commune", "hamlet", "ok", "failed", "skipped", "interrupted",
-    "runs", "generated",
+    "runs", "generated", "unread", "file", "problem",
 )
 
 
@@ -995,8 +1026,10 @@ def _frac(a: Any, b: Any) -> str:
     return "" if pd.isna(a) or pd.isna(b) else f"{int(a)}/{int(b)}"
 
 
-def render_index(summary: pd.DataFrame, *, lang: str = "vi") -> str:
-    """Return the HTML index page of a batch: one table per parent unit, every text escaped.
+def render_index(summary: pd.DataFrame, *, lang: str = "vi",
+                 unread: Sequence[UnreadFile] = ()) -> str:
+    """Return the HTML index page of a batch: one table per parent unit, then the workbooks no
+    report read (``unread``), if any; every text escaped.
 
     Examples
     --------
@@ -1050,6 +1083,11 @@ def render_index(summary: pd.DataFrame, *, lang: str = "vi") -> str:
                 f"<td class=n>{_frac(row[Bat.criteria_met], row[Bat.criteria_total])}</td>"
                 f"<td class=n>{_frac(row[Bat.indicators_met], row[Bat.indicators_total])}</td>"
                 f"<td>{status_html}</td><td>{cell}</td></tr>")
+        parts.append("</tbody></table>")
+    if unread:
+        parts.append(f'<h2 class="failed">{e(t["unread"])}</h2><table><thead><tr>'
+                     f"<th>{e(t['file'])}</th><th>{e(t['problem'])}</th></tr></thead><tbody>")
+        parts.extend(f"<tr><td>{e(u.file)}</td><td>{e(u.problem)}</td></tr>" for u in unread)
         parts.append("</tbody></table>")
     parts.append(f"<p><small>{e(t['generated'])} {e(__version__)}</small></p></body></html>")
     return "\n".join(parts)

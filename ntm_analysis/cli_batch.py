@@ -19,7 +19,7 @@ import click
 from ntm_analysis.errors import EXIT_INTERRUPTED, ParameterError
 
 if TYPE_CHECKING:
-    from ntm_analysis.batch import RunCheck
+    from ntm_analysis.batch import RunCheck, UnreadFile
 
 
 def _parse_params(items: tuple[str, ...]) -> dict[str, object]:
@@ -69,6 +69,13 @@ def _print_checks(checks: list[RunCheck]) -> None:
                "(dry run: nothing was run or written)")
 
 
+def _print_unread(unread: list[UnreadFile]) -> None:
+    """Print the workbooks of the raw folder that no run reads (they make the exit code 1)."""
+    for item in unread:
+        click.echo(f"error: {item.file}: {item.problem} (no report reads this workbook)",
+                   err=True)
+
+
 #: Paths on the command line are relative to the working directory (library paths are relative
 #: to the project root), so they are made absolute here.
 CWD_PATH = click.Path(path_type=Path, resolve_path=True)
@@ -116,9 +123,11 @@ def batch(notebook: str, raw_dir: Path, listing: Path | None, processed_dir: Pat
     A failed run is reported and the others go on; runs whose inputs and parameters are
     unchanged since their last successful run are skipped. The output folder is locked while
     the batch runs: a second batch on it stops with a message naming the first (exit code 7).
-    The exit code is 1 when a run failed. Ctrl-C (or SIGTERM) stops the workers and their
-    kernels, writes the summary and index of what is done and exits with 130 (143); the same
-    command then goes on where it stopped.
+    The exit code is 1 when a run failed, or when a workbook of the raw folder gave no commune
+    (unreadable: no report reads it; listed on the index page too). Ctrl-C (or SIGTERM) stops
+    the workers and their kernels, writes the summary and index of what is done and exits
+    with 130 (143); the same command then goes on where it stopped. --dry-run exits as the
+    batch would for unread workbooks, and 0 otherwise.
 
     \b
     Examples:
@@ -154,6 +163,9 @@ def batch(notebook: str, raw_dir: Path, listing: Path | None, processed_dir: Pat
             if dry_run:
                 _print_checks(check_batch(plan, notebook=notebook, out_dir=out_dir,
                                           kernel_name=kernel_name, resume=not no_resume))
+                _print_unread(plan.unread)
+                if plan.unread:
+                    raise click.exceptions.Exit(1)
                 return
             executor = dask_executor(scheduler) if scheduler else None
             result = run_batch(plan, notebook=notebook, out_dir=out_dir, workers=workers,
@@ -174,5 +186,6 @@ def batch(notebook: str, raw_dir: Path, listing: Path | None, processed_dir: Pat
     click.echo(f"{len(result.outcomes)} run(s): " +
                ", ".join(f"{n} {s}" for s, n in result.counts().items()))
     click.echo(f"index: {result.index_path}")
-    if result.failed:
+    _print_unread(result.unread)
+    if result.failed or result.unread:
         raise click.exceptions.Exit(1)

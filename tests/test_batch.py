@@ -580,3 +580,37 @@ def test_an_output_folder_that_is_a_file_is_refused_clearly(province, tmp_path) 
     assert f"{taken}: cannot make the batch's output folder here (File exists)" in done.output
     assert "Traceback" not in done.output
     assert taken.read_text(encoding="utf-8") == "<html></html>"
+
+
+@pytest.mark.slow
+def test_a_workbook_no_report_can_read_is_named_and_fails_the_batch(province, tmp_path) -> None:
+    """A workbook of the raw folder that cannot be read gives no commune, so no run reads it:
+    the batch names it (stderr and index page) and exits 1, while the other reports are made;
+    before, it was left out without a word."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from ntm_analysis.batch import UnreadFile
+    from ntm_analysis.cli import cli
+
+    raw, communes = province
+    folder = tmp_path / "raw"
+    shutil.copytree(raw, folder)
+    (folder / "xa_hong.xlsx").write_text("bảng chỉ tiêu xã Hồng", encoding="utf-8")
+    plan = plan_from_raw_dir(folder, processed_dir=tmp_path / "p")
+    problem = "this is a plain text file, not an Excel workbook"
+    assert plan.unread == [UnreadFile("xa_hong.xlsx", problem)]
+    assert len(plan.runs) == len(communes)
+    out = tmp_path / "out"
+    done = CliRunner().invoke(cli, ["batch", str(NOTEBOOK), "--raw", str(folder), "--processed",
+                                    str(tmp_path / "p"), "--out", str(out), "-j", "2"])
+    assert done.exit_code == 1, done.output
+    assert f"error: xa_hong.xlsx: {problem} (no report reads this workbook)" in done.output
+    assert f"{len(communes)} run(s): {len(communes)} ok" in done.output
+    index = (out / INDEX).read_text(encoding="utf-8")
+    assert "Tệp không báo cáo nào đọc được" in index and f"<td>{problem}</td>" in index
+    # the budget and income workbooks of the sample data give no indicator row either, but no
+    # error: the runs read their tables from the cache, so they are not listed
+    sample = Path(__file__).resolve().parents[1] / "data" / "raw"
+    assert plan_from_raw_dir(sample, processed_dir=tmp_path / "p2").unread == []
