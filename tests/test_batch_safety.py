@@ -14,6 +14,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -83,14 +84,23 @@ def _named_semaphores() -> set[Path]:
     return set(SHM.glob("sem.mp-*")) if SHM.is_dir() else set()
 
 
+def _listed_province(tmp_path: Path, *, communes: int, seed: int,
+                     parameters: Callable[[list], str] = lambda made: "") -> tuple[list, Path]:
+    """A province under ``tmp_path/raw`` (2024, 1–2 hamlets a commune) and a YAML list of its
+    communes, with ``parameters(communes)`` (a YAML line) for every run."""
+    made = write_province(tmp_path / "raw", communes=communes, hamlets=(1, 2), year=2024,
+                          seed=seed)
+    listing = tmp_path / "units.yaml"
+    listing.write_text(parameters(made) + "runs:\n" + "".join(
+        f"  - unit: {c.name}\n    year: 2024\n    inputs: [{c.path}]\n" for c in made),
+        encoding="utf-8")
+    return made, listing
+
+
 @pytest.mark.slow
 def test_lock_kill_and_repair_with_real_processes(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
-    communes = write_province(raw, communes=5, hamlets=(1, 2), year=2024, seed=7)
-    listing = tmp_path / "units.yaml"
-    listing.write_text("runs:\n" + "".join(
-        f"  - unit: {c.name}\n    year: 2024\n    inputs: [{c.path}]\n" for c in communes),
-        encoding="utf-8")
+    communes, listing = _listed_province(tmp_path, communes=5, seed=7)
     raw_before = _raw_hashes(raw)
     out = tmp_path / "out"
     command = _batch_command(listing, out)
@@ -208,15 +218,11 @@ def test_remove_temporaries_cleans_interrupted_writes(tmp_path: Path) -> None:
 def _held_province(tmp_path: Path) -> tuple[list, Path, Path, str]:
     """A province of four communes, a YAML list of them and a hold file: the first commune's
     run waits while the file exists (the fixture's ``hold_for``), as a long report would."""
-    raw = tmp_path / "raw"
-    communes = write_province(raw, communes=4, hamlets=(1, 2), year=2024, seed=11)
     hold = tmp_path / "hold"
     hold.touch()
-    listing = tmp_path / "units.yaml"
-    listing.write_text(
-        f"parameters: {{hold_for: {communes[0].name}, hold_file: {hold}}}\nruns:\n" + "".join(
-            f"  - unit: {c.name}\n    year: 2024\n    inputs: [{c.path}]\n" for c in communes),
-        encoding="utf-8")
+    communes, listing = _listed_province(
+        tmp_path, communes=4, seed=11,
+        parameters=lambda made: f"parameters: {{hold_for: {made[0].name}, hold_file: {hold}}}\n")
     return communes, listing, hold, f"{slug(communes[0].name)}_2024"
 
 
@@ -429,12 +435,7 @@ def test_dry_run_says_what_would_run_and_why_and_writes_nothing(tmp_path: Path) 
 
     from ntm_analysis.batch import plan_from_yaml
 
-    raw = tmp_path / "raw"
-    communes = write_province(raw, communes=3, hamlets=(1, 2), year=2024, seed=5)
-    listing = tmp_path / "units.yaml"
-    listing.write_text("runs:\n" + "".join(
-        f"  - unit: {c.name}\n    year: 2024\n    inputs: [{c.path}]\n" for c in communes),
-        encoding="utf-8")
+    communes, listing = _listed_province(tmp_path, communes=3, seed=5)
     ids = {run.unit: run.run_id for run in plan_from_yaml(listing).runs}
     out = tmp_path / "out"
     command = [sys.executable, "-m", "ntm_analysis", "batch", str(NOTEBOOK), "--list",
