@@ -281,19 +281,30 @@ def plan_from_raw_dir(raw_dir: str | os.PathLike[str], *,
 
 def _unread(files: Sequence[Path], indicators: pd.DataFrame, issues: pd.DataFrame, *,
             base: Path) -> list[UnreadFile]:
-    """The workbooks among ``files`` that gave an error and no indicator row of a commune, with
-    their first error: no run will read them, so the batch says so rather than drop them.
-    (A budget or income workbook gives no indicator row either, but no error: the runs read
-    its tables from the cache.)"""
+    """The workbooks among ``files`` that gave no indicator row of a commune, with their first
+    error (or: their rows name no commune): no run will read them, so the batch says so rather
+    than drop them. (A budget or income workbook gives no indicator row and no error: the runs
+    read its tables from the cache.)"""
     from ntm_analysis.schema import Iss
     from ntm_analysis.vocab import Severity
 
     with_rows = set(indicators.loc[indicators[Ind.commune].notna(), Ind.source_file])
+    no_commune = set(indicators[Ind.source_file]) - with_rows
     errors = issues[issues[Iss.severity] == Severity.error]
     first_error = errors.drop_duplicates(Iss.source_file).set_index(Iss.source_file)[Iss.problem]
-    return [UnreadFile(os.path.relpath(path, base) if path.is_relative_to(base) else str(path),
-                       str(first_error[path.name]))
-            for path in files if path.name in first_error.index and path.name not in with_rows]
+    unread = []
+    for path in files:
+        if path.name in with_rows:
+            continue
+        if path.name in first_error.index:
+            problem = str(first_error[path.name])
+        elif path.name in no_commune:
+            problem = "its indicator rows name no commune (expected 'Xã …' in a title or sheet)"
+        else:
+            continue
+        shown = os.path.relpath(path, base) if path.is_relative_to(base) else str(path)
+        unread.append(UnreadFile(shown, problem))
+    return unread
 
 
 def plan_from_yaml(path: str | os.PathLike[str]) -> BatchPlan:

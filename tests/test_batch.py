@@ -614,3 +614,23 @@ def test_a_workbook_no_report_can_read_is_named_and_fails_the_batch(province, tm
     # error: the runs read their tables from the cache, so they are not listed
     sample = Path(__file__).resolve().parents[1] / "data" / "raw"
     assert plan_from_raw_dir(sample, processed_dir=tmp_path / "p2").unread == []
+
+
+def test_unread_workbooks_are_those_with_an_error_or_no_commune_and_no_row_of_one(
+        tmp_path) -> None:
+    from ntm_analysis.batch import UnreadFile, _unread
+
+    names = ["a.xlsx", "b.xlsx", "c.xlsx", "d.xlsx", "e.xlsx"]
+    files = [tmp_path / "raw" / n for n in names]
+    indicators = pd.DataFrame({Ind.source_file: ["a.xlsx", "a.xlsx", "b.xlsx", "c.xlsx"],
+                               Ind.commune: ["Kim Phượng", None, None, "Tân Dương"]})
+    issues = pd.DataFrame({
+        "source_file": ["c.xlsx", "d.xlsx", "d.xlsx", "e.xlsx"],
+        "problem": ["a warning", "the workbook is empty", "second error", "budget sheet"],
+        "severity": ["error", "error", "error", "info"]})
+    # a: rows of a commune; b: rows of none; c: an error, but rows of a commune (its run
+    # reads it and reports the error); d: errors and no rows; e: a budget workbook
+    assert _unread(files, indicators, issues, base=tmp_path / "raw") == [
+        UnreadFile("b.xlsx", "its indicator rows name no commune (expected 'Xã …' in a title "
+                             "or sheet)"),
+        UnreadFile("d.xlsx", "the workbook is empty")]
