@@ -124,3 +124,31 @@ def test_chart_labels_keep_the_text_literally() -> None:
     labels = [t.get_text() for t in ax.get_yticklabels()] + [
         t.get_text() for t in ax.get_xticklabels()]
     assert any(f"Xóm {IMG}" in label for label in labels), labels
+
+
+@pytest.mark.slow
+def test_batch_index_shows_hostile_names_and_runs_none(tmp_path: Path) -> None:
+    """The batch's index page in headless Chromium: unit and parent names, a failed run's
+    error (a tooltip), a report link and an unread workbook's file name and problem, all
+    from workbooks or the file system, are shown as text; no payload runs."""
+    import pandas as pd
+
+    from ntm_analysis.batch import UnreadFile, render_index
+
+    require_chromium()
+    row = {"parent": f"Huyện {SVG}", "rank": 1, "unit": f"Xã {IMG}", "level": "commune",
+           "year": 2024, "criteria_met": 3, "criteria_total": 6, "indicators_met": 25,
+           "indicators_total": 35, "run_id": "xa_2024", "status": "failed",
+           "report": f'xa_2024/"{SVG}.html', "error": f"ValueError: {SCRIPT}", "seconds": 1.0,
+           "commune": f"Xã {IMG}", "criteria_set": "xa_kieu_mau"}
+    html = render_index(pd.DataFrame([row]), lang="vi",
+                        unread=[UnreadFile(f"{SCRIPT}.xlsx", f"problem {IMG}")])
+    control = _probe_dom(html.replace("</body>", IMG + "</body>", 1), tmp_path, "control.html")
+    assert 'data-pwned="1"' in control  # the probe sees a payload that runs
+    dom = _probe_dom(html, tmp_path, "index.html")
+    assert 'data-pwned="0"' in dom
+    assert "<svg" not in dom and "<img" not in dom
+    assert 'Xã &lt;img src=x onerror="window.__pwned=1"&gt;' in dom
+    assert "Huyện \"&gt;&lt;svg onload=" in dom
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;.xlsx" in dom
+    assert 'problem &lt;img src=x onerror="window.__pwned=1"&gt;' in dom
