@@ -10,9 +10,11 @@ per core, or a Dask cluster's executor — each into its own folder::
     <out_dir>/<run_id>/manifest.json      parameters, input hashes, status, seconds, error
 
 A failed run is recorded and the others go on. A run whose notebook, parameters and input hashes
-equal those of an existing manifest with status ``ok`` is skipped (resume). The batch ends with a
-summary table (``batch_summary.csv`` and ``.xlsx``) and an HTML index page (``index.html``)
-linking every report, units ranked within their parent unit.
+equal those of an existing manifest with status ``ok`` is skipped (resume; :func:`check_batch`
+says what would run, and why, without running). The batch ends with a summary table
+(``batch_summary.csv`` and ``.xlsx``) and an HTML index page (``index.html``) linking every
+report, units ranked within their parent unit, and naming the raw workbooks no run could read.
+An interrupt stops the workers at once and still writes both (:class:`BatchInterrupted`).
 """
 
 from __future__ import annotations
@@ -418,6 +420,9 @@ def run_batch(plan: BatchPlan | Sequence[BatchRun], *,
         recorded files are intact.
     progress
         Show a progress bar across runs.
+    timeout
+        Seconds a cell may run (``ntm batch --cell-timeout``): a run whose cell runs longer
+        fails (its kernel ended) and the others go on. None: no limit.
     lang
         Language of the index page: ``"vi"`` or ``"en"``.
     spare_kernels
@@ -435,8 +440,15 @@ def run_batch(plan: BatchPlan | Sequence[BatchRun], *,
 
     Raises
     ------
+    BatchInterrupted
+        On an interrupt (Ctrl-C, a notebook's "interrupt kernel"), once the workers are stopped
+        and the summary and index of what is done are written; its ``result`` is the batch's
+        :class:`BatchResult` so far.
+    InputError
+        The notebook is not found, or the output folder cannot be made.
     ParameterError
-        A parameter the notebook does not declare, or of the wrong type (before any run starts).
+        A parameter the notebook does not declare, or of the wrong type, or two runs with one
+        run id (folder); before any run starts.
     LockError
         Another live batch is writing to ``out_dir``.
     UsageError
