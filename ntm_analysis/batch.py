@@ -290,8 +290,8 @@ def _unread(files: Sequence[Path], indicators: pd.DataFrame, issues: pd.DataFram
     from ntm_analysis.schema import Iss
     from ntm_analysis.vocab import Severity
 
-    with_rows = set(indicators.loc[indicators[Ind.commune].notna(), Ind.source_file])
-    no_commune = set(indicators[Ind.source_file]) - with_rows
+    with_rows = set(indicators.loc[indicators[Ind.commune].notna(), Ind.source_file].unique())
+    no_commune = set(indicators[Ind.source_file].unique()) - with_rows
     errors = issues[issues[Iss.severity] == Severity.error]
     first_error = errors.drop_duplicates(Iss.source_file).set_index(Iss.source_file)[Iss.problem]
     unread = []
