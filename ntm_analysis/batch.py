@@ -133,10 +133,7 @@ class BatchResult:
 
     def counts(self) -> dict[str, int]:
         """Number of runs by outcome status (``ok``, ``failed``, ``skipped``, ...)."""
-        counts: dict[str, int] = {}
-        for outcome in self.outcomes:
-            counts[outcome.status] = counts.get(outcome.status, 0) + 1
-        return dict(sorted(counts.items()))
+        return dict(sorted(Counter(o.status for o in self.outcomes).items()))
 
 
 class BatchInterrupted(KeyboardInterrupt):
@@ -723,16 +720,15 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
                     if pool_round([run], 1):
                         record(run, _failed(run, out, WORKER_DIED, manifest=True))
             except KeyboardInterrupt:
-                holding.enter_context(_holding_interrupts())
                 interrupted = True
-                for run in todo:  # the workers are stopped: what they ran is told here
-                    if run.run_id not in outcomes:
-                        outcomes[run.run_id] = (
-                            _ended_since(run, out, since)  # its outcome was on its way
-                            or _failed(run, out, INTERRUPTED, manifest=True,
-                                       status=STATUS_INTERRUPTED))
-            else:  # an interrupt from here on waits for the summary
-                holding.enter_context(_holding_interrupts())
+            # an interrupt from here on waits: for the summary, and for what follows
+            holding.enter_context(_holding_interrupts())
+            for run in todo if interrupted else ():  # the workers are stopped: told here
+                if run.run_id not in outcomes:
+                    outcomes[run.run_id] = (
+                        _ended_since(run, out, since)  # its outcome was on its way
+                        or _failed(run, out, INTERRUPTED, manifest=True,
+                                   status=STATUS_INTERRUPTED))
             # the summary is written while leaving the stack ends the pool, then the servers
             finishing = finisher.submit(finish)
     finally:
@@ -795,21 +791,26 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
 
 
 @contextlib.contextmanager
-def _holding_interrupts() -> Iterator[None]:
-    """While a batch stops after an interrupt, a further Ctrl-C only says to wait (in the main
+def handling_signal(signum: int, handler: Callable[[int, Any], None]) -> Iterator[None]:
+    """Handle signal ``signum`` with ``handler`` for the block, then as before (in the main
     thread, where Python delivers signals; elsewhere nothing changes)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    previous = signal.signal(signum, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signum, previous)
+
+
+def _holding_interrupts() -> contextlib.AbstractContextManager[None]:
+    """While a batch stops or writes its summary, a further Ctrl-C only says to wait."""
 
     def wait(signum: int, frame: object) -> None:
         log.warning("the batch is stopping: its workers are ended and its summary written")
 
-    previous = signal.signal(signal.SIGINT, wait)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    return handling_signal(signal.SIGINT, wait)
 
 
 def _report_of(folder: Path, manifest: Mapping[str, Any]) -> str | None:

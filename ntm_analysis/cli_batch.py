@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import signal
-import threading
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,23 +37,16 @@ def _parse_params(items: tuple[str, ...]) -> dict[str, object]:
 EXIT_TERMINATED = 128 + signal.SIGTERM
 
 
-@contextlib.contextmanager
-def _terminate_as_interrupt(received: list[int]) -> Iterator[None]:
+def _terminate_as_interrupt(received: list[int]) -> contextlib.AbstractContextManager[None]:
     """While the batch runs, SIGTERM (a service manager's or a scheduler's stop, ``timeout``)
     stops it as Ctrl-C does, its summary written; ``received`` gets the signal's number."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+    from ntm_analysis.batch import handling_signal
 
     def interrupt(signum: int, frame: object) -> None:
         received.append(signum)
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    return handling_signal(signal.SIGTERM, interrupt)
 
 
 def _print_checks(checks: list[RunCheck]) -> None:
