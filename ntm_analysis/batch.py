@@ -926,7 +926,6 @@ class _Progress:
     """The batch's progress bar across runs (tqdm), or nothing when not ``enabled``."""
 
     def __init__(self, total: int, *, enabled: bool) -> None:
-        self.total = total
         self.bar: Any = None
         if enabled:
             from tqdm.auto import tqdm
@@ -937,7 +936,7 @@ class _Progress:
         if self.bar is not None:
             self.bar.set_postfix_str(run_id)
             self.bar.update(1)
-            if self.bar.n >= self.total:
+            if self.bar.n >= self.bar.total:
                 self.close()
 
     def close(self) -> None:
