@@ -468,7 +468,9 @@ def run_batch(plan: BatchPlan | Sequence[BatchRun], *,
         raise InputError(Location(file=str(out)),
                          f"cannot make the batch's output folder here ({error.strerror}): "
                          "expected a folder, or a path where one can be made") from None
-    with RunLock(out / LOCK):
+    # held interrupts (once the batch stops, or its runs end) wait until the lock is released
+    holding = contextlib.ExitStack()
+    with holding, RunLock(out / LOCK):
         remove_temporaries(out)
         outcomes: dict[str, RunOutcome] = {}
         todo: list[BatchRun] = []
@@ -516,7 +518,7 @@ def run_batch(plan: BatchPlan | Sequence[BatchRun], *,
                             executor=executor, kernel_name=kernel_name, timeout=timeout,
                             html_report=html_report, progress=progress, outcomes=outcomes,
                             spare_kernels=spare_kernels, fork_kernels=fork_kernels,
-                            while_running=while_running, finish=finish)
+                            while_running=while_running, finish=finish, holding=holding)
 
 
 @dataclass(frozen=True)
@@ -598,7 +600,7 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
                  timeout: int | None, html_report: bool, progress: bool,
                  outcomes: dict[str, RunOutcome], spare_kernels: bool = True,
                  fork_kernels: bool = True, while_running: Callable[[], None] = lambda: None,
-                 finish: Callable[[], T]) -> T:
+                 finish: Callable[[], T], holding: contextlib.ExitStack | None = None) -> T:
     """Run ``todo`` in the pool and record each outcome in ``outcomes``; return ``finish()``.
 
     The runs are submitted largest first (:func:`largest_first`), so that the batch does not
@@ -623,7 +625,8 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
     them); the runs that had not ended are recorded as ``interrupted`` (the manifest of one
     stopped midway says ``failed``), ``finish()`` still runs, and :class:`BatchInterrupted`
     is raised with its result. A second interrupt meanwhile waits for it, as does one once
-    every run has ended (the summary is then written and returned as usual). With an executor
+    every run has ended (the summary is then written and returned as usual), until the caller
+    closes ``holding`` (:func:`run_batch`: once its lock is released). With an executor
     from outside, its runs not started are cancelled; one already running there ends there.
     """
     own = executor is None
@@ -634,7 +637,8 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
     since = time.time()
     interrupted = False
-    holding = contextlib.ExitStack()  # a second interrupt waits while the batch stops
+    # a second interrupt waits while the batch stops (until the caller closes ``holding``)
+    holding = holding if holding is not None else contextlib.ExitStack()
     try:
         with contextlib.ExitStack() as stack:  # ends the pools, then the servers
             # one kernel template for the batch's own workers (they run on this machine), warming
@@ -732,10 +736,7 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
             # the summary is written while leaving the stack ends the pool, then the servers
             finishing = finisher.submit(finish)
     finally:
-        try:
-            finisher.shutdown()  # never left writing after the batch (and its lock) ended
-        finally:
-            holding.close()
+        finisher.shutdown()  # never left writing after the batch (and its lock) ended
     assert finishing is not None  # the loop above ended normally, or was interrupted
     result = finishing.result()
     if interrupted:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import threading
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,16 +39,29 @@ def _parse_params(items: tuple[str, ...]) -> dict[str, object]:
 EXIT_TERMINATED = 128 + signal.SIGTERM
 
 
-def _terminate_as_interrupt(received: list[int]) -> contextlib.AbstractContextManager[None]:
-    """While the batch runs, SIGTERM (a service manager's or a scheduler's stop, ``timeout``)
-    stops it as Ctrl-C does, its summary written; ``received`` gets the signal's number."""
-    from ntm_analysis.batch import handling_signal
+@contextlib.contextmanager
+def _stopping_signals(received: list[int]) -> Iterator[None]:
+    """While the command runs, the first Ctrl-C or SIGTERM (a service manager's or a
+    scheduler's stop, ``timeout``) stops the batch, its summary written; later ones only ask to
+    wait. ``received`` gets the signals' numbers. Once one came, both are ignored after the
+    block: the process only exits then, and a Ctrl-C must not break its exit (a traceback, or
+    death by SIGINT once Python has reset its handlers)."""
 
     def interrupt(signum: int, frame: object) -> None:
         received.append(signum)
-        raise KeyboardInterrupt
+        if len(received) == 1:
+            raise KeyboardInterrupt
+        click.echo("stopping: the batch's summary is being written", err=True)
 
-    return handling_signal(signal.SIGTERM, interrupt)
+    if threading.current_thread() is not threading.main_thread():  # no signals there
+        yield
+        return
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, signal.SIG_IGN if received else handler)
 
 
 def _print_checks(checks: list[RunCheck]) -> None:
@@ -141,8 +156,8 @@ def batch(notebook: str, raw_dir: Path, listing: Path | None, processed_dir: Pat
         raise ParameterError(f"--workers must be at least 1, got {workers}")
     extra = _parse_params(params)
     received: list[int] = []
-    try:
-        with _terminate_as_interrupt(received):
+    with _stopping_signals(received):  # up to the last line: later ones wait
+        try:
             if listing is not None:
                 plan = plan_from_yaml(listing)
                 if extra:
@@ -163,20 +178,21 @@ def batch(notebook: str, raw_dir: Path, listing: Path | None, processed_dir: Pat
                                executor=executor, kernel_name=kernel_name,
                                timeout=cell_timeout, resume=not no_resume, progress=True,
                                lang=lang, fork_kernels=not no_fork_kernels)
-    except KeyboardInterrupt as stopped:
-        if isinstance(stopped, BatchInterrupted):
-            for outcome in stopped.result.failed:
-                click.echo(f"failed: {outcome.run_id}: {outcome.error}", err=True)
-            click.echo(f"error: {stopped}", err=True)
-        else:
-            click.echo("error: interrupted; run the batch again to go on (the runs that "
-                       "ended are skipped)", err=True)
-        raise click.exceptions.Exit(EXIT_TERMINATED if received else EXIT_INTERRUPTED) from None
-    for outcome in result.failed:
-        click.echo(f"failed: {outcome.run_id}: {outcome.error}", err=True)
-    click.echo(f"{len(result.outcomes)} run(s): " +
-               ", ".join(f"{n} {s}" for s, n in result.counts().items()))
-    click.echo(f"index: {result.index_path}")
-    _print_unread(result.unread)
-    if result.failed or result.unread:
-        raise click.exceptions.Exit(1)
+        except KeyboardInterrupt as stopped:
+            if isinstance(stopped, BatchInterrupted):
+                for outcome in stopped.result.failed:
+                    click.echo(f"failed: {outcome.run_id}: {outcome.error}", err=True)
+                click.echo(f"error: {stopped}", err=True)
+            else:
+                click.echo("error: interrupted; run the batch again to go on (the runs that "
+                           "ended are skipped)", err=True)
+            code = EXIT_TERMINATED if received[:1] == [signal.SIGTERM] else EXIT_INTERRUPTED
+            raise click.exceptions.Exit(code) from None
+        for outcome in result.failed:
+            click.echo(f"failed: {outcome.run_id}: {outcome.error}", err=True)
+        click.echo(f"{len(result.outcomes)} run(s): " +
+                   ", ".join(f"{n} {s}" for s, n in result.counts().items()))
+        click.echo(f"index: {result.index_path}")
+        _print_unread(result.unread)
+        if result.failed or result.unread:
+            raise click.exceptions.Exit(1)
