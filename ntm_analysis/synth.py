@@ -72,7 +72,11 @@ class SynthCommune:
 
 
 def commune_names(n: int, *, seed: int = 0) -> list[str]:
-    """Return ``n`` distinct two-syllable commune names, deterministic for a seed.
+    """Return ``n`` distinct commune names, deterministic for a seed.
+
+    Two-syllable names come first (about 800 of them, as most communes are named); past them,
+    three-syllable names (about 24,000), enough for the whole country's 3,300 communes. The
+    first names for a seed do not depend on ``n``.
 
     Examples
     --------
@@ -83,12 +87,23 @@ def commune_names(n: int, *, seed: int = 0) -> list[str]:
     rng = random.Random(seed)
     pairs = [f"{a} {b}" for a in SYLLABLES for b in SYLLABLES if a != b]
     rng.shuffle(pairs)
-    # "Thanh Sơn" and "Thành Sơn" share a file name: keep one name per slug
-    by_slug = {slug(p): p for p in reversed(pairs)}
-    names = [p for p in pairs if by_slug[slug(p)] == p]
+    names = _one_per_slug(pairs)
+    if n > len(names):
+        triples = [f"{a} {b} {c}" for a in SYLLABLES for b in SYLLABLES for c in SYLLABLES
+                   if len({a, b, c}) == 3]
+        rng.shuffle(triples)
+        names += _one_per_slug(triples)
     if n > len(names):
         raise ValueError(f"at most {len(names)} distinct commune names, asked for {n}")
     return names[:n]
+
+
+def _one_per_slug(names: list[str]) -> list[str]:
+    """The first name of each slug, in order: "Thanh Sơn" and "Thành Sơn" share a file name."""
+    first: dict[str, str] = {}
+    for name in names:
+        first.setdefault(slug(name), name)
+    return list(first.values())
 
 
 def _commune_table(name: str, rng: random.Random, met_share: float) -> UnitTable:

@@ -19,6 +19,15 @@ def test_commune_names_distinct_and_deterministic() -> None:
     assert names != commune_names(300, seed=4)
 
 
+def test_commune_names_reach_the_whole_country() -> None:
+    names = commune_names(3300, seed=3)  # Vietnam's communes since July 2025
+    assert len({slug(n) for n in names}) == 3300
+    assert names[:300] == commune_names(300, seed=3)  # a larger province extends a smaller one
+    assert {len(n.split()) for n in names} == {2, 3}
+    with pytest.raises(ValueError, match="at most"):
+        commune_names(10**6)
+
+
 def test_plan_respects_hamlet_range() -> None:
     plan = plan_province(20, hamlets=(2, 4), seed=5)
     assert all(2 <= len(h) <= 4 and len(set(h)) == len(h) for _, h in plan)
