@@ -434,17 +434,25 @@ def collect_inputs(parameters: Mapping[str, Any], *, inputs: Iterable[str | os.P
 
 
 def _shown(path: Path, root: Path) -> str:
+    return _relative(path.resolve(), root.resolve())
+
+
+def _relative(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` (both resolved) in POSIX form, or ``path`` when outside."""
     try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
+        return path.relative_to(root).as_posix()
     except ValueError:
-        return path.resolve().as_posix()
+        return path.as_posix()
 
 
 def _describe_files(paths: Iterable[Path], *, base: Path) -> list[dict[str, Any]]:
-    return [
-        {"path": _shown(p, base), "bytes": p.stat().st_size, "sha256": file_sha256(p)}
-        for p in sorted(paths)
-    ]
+    base = base.resolve()  # once, not per file: a batch describes thousands of runs' inputs
+    described = []
+    for p in sorted(paths):
+        p = p.resolve()
+        described.append({"path": _relative(p, base), "bytes": p.stat().st_size,
+                          "sha256": file_sha256(p)})
+    return described
 
 
 def _count_issue_rows(out_dir: Path) -> int | None:
@@ -533,12 +541,16 @@ def prepare_run(notebook: str | os.PathLike[str], *,
                 parameters: Mapping[str, Any] | None = None,
                 out_dir: str | os.PathLike[str] | None = None,
                 inputs: Iterable[str | os.PathLike[str]] | None = None,
-                kernel_name: str = "python3", root: Path | None = None) -> RunPlan:
+                kernel_name: str = "python3", root: Path | None = None,
+                declared: Mapping[str, NotebookParameter] | None = None) -> RunPlan:
     """Check a run without executing it: find the notebook, convert the parameters, hash inputs.
 
     The result's ``fingerprint`` (notebook hash, kernel, parameters given, input hashes, library
     version) is what :func:`run_notebook` records in the manifest and what
     :func:`is_up_to_date` compares, so a batch can skip a run that would do the same work again.
+
+    ``declared`` are the notebook's parameters (:func:`notebook_parameters`) when the caller
+    read them already: a batch reads them once, not once for each of its runs.
 
     Raises
     ------
@@ -547,7 +559,8 @@ def prepare_run(notebook: str | os.PathLike[str], *,
     """
     root = root or project_root()
     nb_path = find_notebook(notebook, root=root)
-    declared = notebook_parameters(nb_path)
+    if declared is None:
+        declared = notebook_parameters(nb_path)
     given = coerce_parameters(declared, dict(parameters or {}), notebook=nb_path.name)
     effective = {n: p.default for n, p in declared.items()} | given
     run_dir = Path(out_dir) if out_dir is not None else default_run_dir(nb_path, effective,

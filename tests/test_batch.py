@@ -52,6 +52,35 @@ def test_plan_from_raw_dir_groups_workbooks_by_commune(province, tmp_path) -> No
     assert list((tmp_path / "processed" / "cache").glob("*.parquet"))
 
 
+def test_plan_from_indicators_one_run_per_commune_and_year_with_its_files() -> None:
+    """Rows as the loader gives them (typed columns, many rows per sheet, a commune's hamlets
+    in other workbooks, a year missing, a row with no file, a row of no commune)."""
+    from ntm_analysis.batch import plan_from_indicators
+
+    rows = [("Tân Dương", 2024, "tan-duong.xlsx")] * 3 + [
+        ("Kim Phượng", 2024, "kp-xom.xlsx"), ("Kim Phượng", 2024, "kp-xa.xlsx"),
+        ("Kim Phượng", 2024, "kp-xom.xlsx"), ("Kim Phượng", 2023, "kp-2023.xlsx"),
+        ("Kim Phượng", None, "kp-cu.xlsx"), ("Kim Phượng", 2024, None),
+        (None, 2024, "budget.xlsx"), ("Bình Thành", 2023, "bt.xlsx"),
+    ]
+    ind = pd.DataFrame(rows, columns=[Ind.commune, Ind.year, Ind.source_file]).astype(
+        {Ind.commune: Ind.dtypes[Ind.commune], Ind.year: Ind.dtypes[Ind.year],
+         Ind.source_file: Ind.dtypes[Ind.source_file]})
+    runs = plan_from_indicators(ind, raw_dir="raw", parameters={"lang": "en"}, parent="Định Hóa")
+    assert [(r.unit, r.year, r.run_id, r.inputs) for r in runs] == [
+        ("Bình Thành", 2023, "binh-thanh_2023", ("raw/bt.xlsx",)),
+        ("Kim Phượng", 2023, "kim-phuong_2023", ("raw/kp-2023.xlsx",)),
+        ("Kim Phượng", 2024, "kim-phuong_2024", ("raw/kp-xa.xlsx", "raw/kp-xom.xlsx")),
+        ("Kim Phượng", None, "kim-phuong_all", ("raw/kp-cu.xlsx",)),
+        ("Tân Dương", 2024, "tan-duong_2024", ("raw/tan-duong.xlsx",)),
+    ]
+    assert runs[2].parameters == {"commune": "Kim Phượng", "year": 2024, "lang": "en",
+                                  "paths": ["raw/kp-xa.xlsx", "raw/kp-xom.xlsx"]}
+    assert "year" not in runs[3].parameters and {r.parent for r in runs} == {"Định Hóa"}
+    only = plan_from_indicators(ind, raw_dir="raw", years=[2023])
+    assert [r.run_id for r in only] == ["binh-thanh_2023", "kim-phuong_2023"]
+
+
 def test_plan_from_raw_dir_empty_folder(tmp_path) -> None:
     with pytest.raises(InputError, match="no workbooks"):
         plan_from_raw_dir(tmp_path)
