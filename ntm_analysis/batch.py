@@ -1088,15 +1088,21 @@ def render_index(summary: pd.DataFrame, *, lang: str = "vi",
         summary.drop_duplicates(Bat.run_id)[Bat.status].value_counts().to_dict() if n_runs else {})
     parts.append("<p>" + e(f"{n_runs} {t['runs']}: " + ", ".join(
         f"{t.get(str(k), str(k))} {int(v)}" for k, v in dict(counts).items())) + "</p>")
-    for (level, parent), group in summary.groupby([Bat.level, Bat.parent], sort=False,
-                                                 dropna=False):
+    # the rows as plain values once, grouped by (level, parent) in order of appearance: a
+    # country's batch has a table for each of its 3,300 communes' hamlets, and pandas's
+    # per-group conversion took 6 s of the index page's 6.5
+    tables: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
+    for row in summary.to_dict("records"):
+        key = tuple(None if _missing(row[c]) else row[c] for c in (Bat.level, Bat.parent))
+        tables.setdefault(key, []).append(row)
+    for (level, parent), group in tables.items():
         label = t.get(str(level), str(level))
         heading = f"{label} — {t['parent']}: {parent or t['none']}"
         parts.append(f"<h2>{e(heading)}</h2><table><thead><tr>")
         for key in ("rank", "unit", "year", "criteria", "indicators", "status", "report"):
             parts.append(f"<th>{e(t[key])}</th>")
         parts.append("</tr></thead><tbody>")
-        for row in group.to_dict("records"):
+        for row in group:
             status = str(row[Bat.status]) if row[Bat.status] is not None else ""
             link = row[Bat.report]
             cell = (f'<a href="{e(str(link).replace(os.sep, "/"), quote=True)}">{e(t["open"])}</a>'
@@ -1122,6 +1128,11 @@ def render_index(summary: pd.DataFrame, *, lang: str = "vi",
         parts.append("</tbody></table>")
     parts.append(f"<p><small>{e(t['generated'])} {e(__version__)}</small></p></body></html>")
     return "\n".join(parts)
+
+
+def _missing(value: Any) -> bool:
+    """True for a missing scalar (None, NaN, ``pd.NA``, ``NaT``)."""
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
 
 
 def outcome_records(outcomes: Sequence[RunOutcome]) -> list[dict[str, Any]]:

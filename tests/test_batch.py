@@ -262,6 +262,33 @@ def test_index_escapes_text(tmp_path) -> None:
     assert "Xã — Đơn vị cấp trên: &lt;i&gt;P&lt;/i&gt;" in page
 
 
+def test_index_has_one_table_per_level_and_parent_in_order_of_appearance() -> None:
+    """Each commune's hamlets are ranked in a table of their own, whatever the rows' order;
+    a missing parent (None, ``pd.NA``) is shown as none, not as "nan" or an error."""
+    def row(unit: str, level: str, parent: object, rank: int) -> dict[str, object]:
+        return {Bat.parent: parent, Bat.rank: rank, Bat.unit: unit, Bat.level: level,
+                Bat.year: 2024, Bat.criteria_met: 3, Bat.criteria_total: 10,
+                Bat.indicators_met: 23, Bat.indicators_total: 31, Bat.run_id: unit,
+                Bat.status: "ok", Bat.report: f"{unit}/r.html", Bat.error: None}
+
+    rows = [row("Kim Phượng", Level.commune, "Định Hóa", 1),
+            row("Xóm Cạm Phước", Level.hamlet, "Kim Phượng", 1),
+            row("Tân Dương", Level.commune, "Định Hóa", 2),
+            row("Xóm Nà Mò", Level.hamlet, "Tân Dương", 1),
+            row("Xóm Ao Sen", Level.hamlet, "Kim Phượng", 2),
+            row("Bảo Linh", Level.commune, None, 1),
+            row("Xóm Bản Lác", Level.hamlet, "Kim Phượng", 3)]
+    summary = pd.DataFrame(rows).astype({Bat.parent: "string"})
+    assert summary[Bat.parent].isna().sum() == 1
+    page = render_index(summary, lang="en")
+    headings = [h.split("</h2>")[0] for h in page.split("<h2>")[1:]]
+    assert headings == ["Commune — Parent unit: Định Hóa", "Hamlet — Parent unit: Kim Phượng",
+                        "Hamlet — Parent unit: Tân Dương", "Commune — Parent unit: (none)"]
+    tables = [t.split("</table>")[0] for t in page.split("<h2>")[1:]]
+    assert [t.count("<tr>") - 1 for t in tables] == [2, 3, 1, 1]
+    assert tables[1].index("Cạm Phước") < tables[1].index("Ao Sen") < tables[1].index("Bản Lác")
+
+
 def test_bad_notebook_and_lang(tmp_path) -> None:
     with pytest.raises(InputError, match="notebook not found"):
         run_batch([], notebook=tmp_path / "none.ipynb", out_dir=tmp_path)
