@@ -585,8 +585,7 @@ def _checker(plan: BatchPlan | Sequence[BatchRun], notebook: str | os.PathLike[s
     def check(run: BatchRun, out: Path) -> RunCheck:
         folder = out / run.run_id
         planned = prepare_run(nb, parameters=run_parameters(run, declared), out_dir=folder,
-                              inputs=run.inputs, kernel_name=kernel_name, root=root,
-                              declared=declared)
+                              inputs=run.inputs, kernel_name=kernel_name, root=root)
         reason = (stale_reason(folder, planned.fingerprint) if resume
                   else "run again on request (no resume)")
         return RunCheck(run, folder, reason)

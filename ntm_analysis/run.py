@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import copy
 import datetime as dt
+import functools
 import io
 import json
 import logging
@@ -181,18 +183,28 @@ def notebook_parameters(notebook: str | os.PathLike[str]) -> dict[str, NotebookP
     """Return the parameters a notebook declares in its cell tagged ``parameters``, by name.
 
     The types are read with Python's own parser rather than papermill's ``inspect_notebook``,
-    whose pattern does not read annotations such as ``str | None``.
+    whose pattern does not read annotations such as ``str | None``. A notebook is parsed once
+    per process while its file stays the same (same size, modification time and inode): a
+    batch checks thousands of runs against it, and each worker runs it many times.
     """
     path = Path(notebook)
     try:
-        cells = _notebook_cells(path)
+        st = path.stat()
+        parsed = _parsed_parameters(str(path), st.st_mtime_ns, st.st_size, st.st_ino)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ParameterError(f"{path}: cannot read the notebook: {exc}") from exc
-    cell = _parameters_cell(cells)
+    return copy.deepcopy(parsed)  # a default such as ``paths: list = []`` is the caller's own
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed_parameters(path: str, mtime_ns: int, size: int,
+                       inode: int) -> dict[str, NotebookParameter]:
+    """The parameters of the notebook at ``path`` as it is at that stat (the cache's key)."""
+    cell = _parameters_cell(_notebook_cells(Path(path)))
     if cell is None:
         return {}
-    return {p.name: p for p in parse_parameters_source(cell["source"], where=f"{path.name}, "
-                                                                             "parameters cell")}
+    return {p.name: p for p in parse_parameters_source(cell["source"], where=f"{Path(path).name}"
+                                                                             ", parameters cell")}
 
 
 def _split_optional(type_name: str) -> tuple[str, bool]:
@@ -541,16 +553,12 @@ def prepare_run(notebook: str | os.PathLike[str], *,
                 parameters: Mapping[str, Any] | None = None,
                 out_dir: str | os.PathLike[str] | None = None,
                 inputs: Iterable[str | os.PathLike[str]] | None = None,
-                kernel_name: str = "python3", root: Path | None = None,
-                declared: Mapping[str, NotebookParameter] | None = None) -> RunPlan:
+                kernel_name: str = "python3", root: Path | None = None) -> RunPlan:
     """Check a run without executing it: find the notebook, convert the parameters, hash inputs.
 
     The result's ``fingerprint`` (notebook hash, kernel, parameters given, input hashes, library
     version) is what :func:`run_notebook` records in the manifest and what
     :func:`is_up_to_date` compares, so a batch can skip a run that would do the same work again.
-
-    ``declared`` are the notebook's parameters (:func:`notebook_parameters`) when the caller
-    read them already: a batch reads them once, not once for each of its runs.
 
     Raises
     ------
@@ -559,8 +567,7 @@ def prepare_run(notebook: str | os.PathLike[str], *,
     """
     root = root or project_root()
     nb_path = find_notebook(notebook, root=root)
-    if declared is None:
-        declared = notebook_parameters(nb_path)
+    declared = notebook_parameters(nb_path)
     given = coerce_parameters(declared, dict(parameters or {}), notebook=nb_path.name)
     effective = {n: p.default for n, p in declared.items()} | given
     run_dir = Path(out_dir) if out_dir is not None else default_run_dir(nb_path, effective,

@@ -121,6 +121,36 @@ def test_notebook_parameters_from_any_stored_form(tmp_path: Path) -> None:
         notebook_parameters(broken)
 
 
+def test_notebook_parameters_follow_every_edit_of_the_notebook(tmp_path: Path) -> None:
+    """Parsed once per process while the file is unchanged, yet an edit in place, a file
+    replaced by one of the same size, and a parameters cell made invalid are all seen; a
+    caller changing a list default changes only its own copy."""
+    import os
+
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    def write(source: str, path: Path) -> None:
+        cell = new_code_cell(source, metadata={"tags": ["parameters"]})
+        path.write_text(json.dumps(new_notebook(cells=[cell])), encoding="utf-8")
+
+    path = tmp_path / "report.ipynb"
+    write('lang: str = "vi"  # ngôn ngữ\npaths: list = []', path)
+    first = notebook_parameters(path)
+    first["paths"].default.append("raw/x.xlsx")
+    again = notebook_parameters(path)
+    assert (again["lang"].default, again["paths"].default) == ("vi", [])
+    write('lang: str = "vi"\npaths: list = []\nyear: int = 2024', path)  # edited in place
+    assert list(notebook_parameters(path)) == ["lang", "paths", "year"]
+    same_size = tmp_path / "new.ipynb"
+    write('lang: str = "en"\npaths: list = []\nyear: int = 2024', same_size)
+    assert same_size.stat().st_size == path.stat().st_size
+    os.replace(same_size, path)  # as an editor saves: a new file of the same size
+    assert notebook_parameters(path)["lang"].default == "en"
+    write("lang: str = (", path)
+    with pytest.raises(ParameterError, match="report.ipynb, parameters cell: cannot parse"):
+        notebook_parameters(path)
+
+
 def test_run_notebook_refuses_unknown_parameter_before_running(project: Path) -> None:
     with pytest.raises(ParameterError, match="valid parameters: divisor, out_dir"):
         run_notebook(FAILING, parameters={"divisr": 1}, out_dir=project / "out")
