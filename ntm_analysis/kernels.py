@@ -199,7 +199,8 @@ def ready_client_classes() -> tuple[type, type]:
     """Return jupyter_client's blocking and asynchronous kernel clients with :func:`wait_ready`
     as their ``wait_for_ready``: the clients of the kernels the pool hands to runs.
 
-    Each such client also sends under a session id of its own. jupyter_client gives every
+    Neither starts a heartbeat channel (see ``start_channels`` below). Each such client also
+    sends under a session id of its own. jupyter_client gives every
     client of a kernel manager a clone of the manager's session, which numbers its messages
     from 0 under the same id: the run's client sent its first cell with the message id of the
     spare's prologue, whose late "idle" then ended that cell before its output arrived.
@@ -213,6 +214,13 @@ def ready_client_classes() -> tuple[type, type]:
         def __init__(self, **kwargs: Any) -> None:
             super().__init__(**kwargs)
             self.session.session = new_id()  # type: ignore[attr-defined]
+
+        def start_channels(self, shell: bool = True, iopub: bool = True, stdin: bool = True,
+                           hb: bool = False, control: bool = True) -> None:
+            # no heartbeat: the kernel's life is watched through its manager; and the heartbeat
+            # thread can block for ever in its REQ socket's send, so that stop_channels, which
+            # joins it without a timeout, hung a batch worker for good (seen once in CI)
+            super().start_channels(shell, iopub, stdin, hb, control)  # type: ignore[misc]
 
     class ReadyClient(OwnSession, BlockingKernelClient):
         wait_for_ready = run_sync(wait_ready)

@@ -248,3 +248,32 @@ def test_the_runs_client_never_reuses_the_message_ids_of_the_spares_client(
         run_client.stop_channels()
     finally:
         spare.shutdown()
+
+
+def test_the_pools_clients_start_no_heartbeat_thread(tmp_path: Path) -> None:
+    """A client's heartbeat thread can block for ever in its socket's send, and stopping the
+    client joins it without a timeout: a batch worker hung for good releasing its spare's
+    client (seen in CI). The pool's clients (the spare's and nbclient's) start none; the
+    kernel's life is watched through its manager."""
+    import asyncio
+    import threading
+
+    from ntm_analysis.kernels import _Spare, ready_client_classes
+
+    def heartbeats() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if type(t).__name__ == "HBChannel"]
+
+    spare = _Spare("python3", str(tmp_path), [], [])
+    try:
+        assert spare.ready({}, str(tmp_path), timeout=60)
+        assert spare.kc._hb_channel is None and heartbeats() == []
+        spare.release_client()
+        spare.km.client_factory = ready_client_classes()[1]  # nbclient's, as the engine sets it
+        run_client = spare.km.client()
+        run_client.start_channels()  # as nbclient starts them
+        asyncio.run(run_client.wait_for_ready(timeout=60))
+        assert run_client._hb_channel is None and heartbeats() == []
+        assert run_client.shell_channel.is_alive() and run_client.iopub_channel.is_alive()
+        run_client.stop_channels()
+    finally:
+        spare.shutdown()
