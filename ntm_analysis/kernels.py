@@ -200,10 +200,10 @@ def ready_client_classes() -> tuple[type, type]:
     as their ``wait_for_ready``: the clients of the kernels the pool hands to runs.
 
     Neither starts a heartbeat channel (see ``start_channels`` below). Each such client also
-    sends under a session id of its own. jupyter_client gives every
-    client of a kernel manager a clone of the manager's session, which numbers its messages
-    from 0 under the same id: the run's client sent its first cell with the message id of the
-    spare's prologue, whose late "idle" then ended that cell before its output arrived.
+    sends under a session id of its own. jupyter_client gives every client of a kernel
+    manager a clone of the manager's session, which numbers its messages from 0 under the
+    same id: the run's client sent its first cell with the message id of the spare's prologue,
+    whose late "idle" then ended that cell before its output arrived.
     """
     from jupyter_client.asynchronous import AsyncKernelClient
     from jupyter_client.blocking import BlockingKernelClient

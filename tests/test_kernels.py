@@ -260,8 +260,12 @@ def test_the_pools_clients_start_no_heartbeat_thread(tmp_path: Path) -> None:
 
     from ntm_analysis.kernels import _Spare, ready_client_classes
 
+    # only this test's threads count: a heartbeat left by another test is not this one's
+    before = {t for t in threading.enumerate() if type(t).__name__ == "HBChannel"}
+
     def heartbeats() -> list[threading.Thread]:
-        return [t for t in threading.enumerate() if type(t).__name__ == "HBChannel"]
+        return [t for t in threading.enumerate()
+                if type(t).__name__ == "HBChannel" and t not in before]
 
     spare = _Spare("python3", str(tmp_path), [], [])
     try:
