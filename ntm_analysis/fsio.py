@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import socket
+import time
 from pathlib import Path
 from types import TracebackType
 
@@ -40,6 +41,14 @@ class LockError(NtmError):
 def file_sha256(path: str | os.PathLike[str]) -> str:
     """Return the SHA-256 hex digest of a file, read in 1 MiB chunks.
 
+    A digest is remembered for the process while the file stays as it was (the same device,
+    inode, size, modification and change times, whatever path names it), so a batch that
+    hashes a commune's workbook to find it in the Parquet cache and again for its run's
+    fingerprint, or a worker that hashes its notebook for every run, reads it once. A file
+    changed within :data:`SETTLED_NS` of being hashed is not remembered: a second change
+    within the same tick of the file system's clock would leave its times as they were (Git's
+    "racy" files).
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -48,11 +57,28 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
     >>> file_sha256(p)[:16]
     'ba7816bf8f01cfea'
     """
+    st = os.stat(path)
+    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)  # by any path
+    found = _DIGESTS.get(key)
+    if found is not None:
+        return found
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(CHUNK), b""):
             digest.update(chunk)
-    return digest.hexdigest()
+    hexdigest = digest.hexdigest()
+    if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > SETTLED_NS:
+        if len(_DIGESTS) >= MAX_REMEMBERED:
+            _DIGESTS.clear()  # a new batch's files, most likely; rare and cheap to refill
+        _DIGESTS[key] = hexdigest
+    return hexdigest
+
+
+#: How long ago a file must have last changed for :func:`file_sha256` to remember its digest.
+SETTLED_NS = 2_000_000_000
+#: At most this many digests are remembered (a country's workbooks, notebooks and outputs).
+MAX_REMEMBERED = 65_536
+_DIGESTS: dict[tuple[int, int, int, int, int], str] = {}
 
 
 def pid_alive(pid: int) -> bool:

@@ -36,7 +36,7 @@ import platform
 import time
 import tokenize
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -193,7 +193,14 @@ def notebook_parameters(notebook: str | os.PathLike[str]) -> dict[str, NotebookP
         parsed = _parsed_parameters(str(path), st.st_mtime_ns, st.st_size, st.st_ino)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ParameterError(f"{path}: cannot read the notebook: {exc}") from exc
-    return copy.deepcopy(parsed)  # a default such as ``paths: list = []`` is the caller's own
+    # a default such as ``paths: list = []`` is the caller's own; the others are immutable
+    # (a deep copy of them all was a third of a country's dry run)
+    return {name: p if isinstance(p.default, _IMMUTABLE) else
+            replace(p, default=copy.deepcopy(p.default)) for name, p in parsed.items()}
+
+
+#: Defaults shared as they are by the copies :func:`notebook_parameters` hands out.
+_IMMUTABLE = (str, int, float, complex, bool, bytes, type(None))
 
 
 @functools.lru_cache(maxsize=32)
@@ -457,13 +464,19 @@ def _relative(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def _describe_files(paths: Iterable[Path], *, base: Path) -> list[dict[str, Any]]:
+def _describe_files(paths: Iterable[Path], *, base: Path,
+                    times: bool = False) -> list[dict[str, Any]]:
+    """Path (relative to ``base``), size and SHA-256 of each file; with ``times``, its
+    modification time too (a run's outputs: see :func:`stale_reason`)."""
     base = base.resolve()  # once, not per file: a batch describes thousands of runs' inputs
     described = []
     for p in sorted(paths):
         p = p.resolve()
-        described.append({"path": _relative(p, base), "bytes": p.stat().st_size,
-                          "sha256": file_sha256(p)})
+        st = p.stat()
+        item = {"path": _relative(p, base), "bytes": st.st_size, "sha256": file_sha256(p)}
+        if times:
+            item["modified_ns"] = st.st_mtime_ns
+        described.append(item)
     return described
 
 
@@ -603,7 +616,8 @@ def is_up_to_date(out_dir: str | os.PathLike[str], fingerprint: Mapping[str, Any
 
     A folder whose manifest says ``running`` or ``failed``, whose fingerprint differs, or one of
     whose recorded files is missing or altered (e.g. a run killed while replacing it) is not:
-    :func:`stale_reason` says which.
+    :func:`stale_reason` says which. A file whose size and modification time are those the
+    manifest recorded is taken as unchanged without being read; any other is hashed.
     """
     return stale_reason(out_dir, fingerprint) is None
 
@@ -631,8 +645,13 @@ def stale_reason(out_dir: str | os.PathLike[str], fingerprint: Mapping[str, Any]
     for item in manifest.get("files") or []:
         path = folder / str(item.get("path", ""))
         try:
-            if path.stat().st_size != item.get("bytes") or file_sha256(path) != item.get(
-                    "sha256"):
+            st = path.stat()
+            # the size and modification time the run recorded: unchanged since, as make and
+            # rsync judge (a country's resumed batch would otherwise read 0.9 GB of outputs);
+            # any other time (a copy, a touch, an edit) has its content compared
+            if st.st_size != item.get("bytes") or (
+                    st.st_mtime_ns != item.get("modified_ns")
+                    and file_sha256(path) != item.get("sha256")):
                 return f"output changed or missing: {item.get('path')}"
         except OSError:
             return f"output changed or missing: {item.get('path')}"
@@ -917,7 +936,7 @@ def _finish(manifest: dict[str, Any], run_dir: Path, partial: Path, out_nb: Path
     written = [p for p in run_dir.rglob("*")
                if p.is_file() and p.name != MANIFEST and not p.name.startswith(".")
                and p.stat().st_mtime >= since]
-    manifest["files"] = _describe_files(written, base=run_dir)
+    manifest["files"] = _describe_files(written, base=run_dir, times=True)
     manifest["outputs"] = {
         "notebook": out_nb.name if out_nb.is_file() else None,
         "html": f"{out_nb.stem}.html" if (run_dir / f"{out_nb.stem}.html").is_file() else None,

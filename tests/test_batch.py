@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -616,6 +617,39 @@ def test_stale_reason_says_why_a_run_folder_is_not_up_to_date(tmp_path) -> None:
         assert stale_reason(tmp_path, {**fingerprint, **change}) == reason
         assert not is_up_to_date(tmp_path, {**fingerprint, **change})
     report.write_text("<html>edited</html>", encoding="utf-8")
+    assert stale_reason(tmp_path, fingerprint) == "output changed or missing: r.html"
+
+
+def test_an_output_with_the_recorded_size_and_time_is_not_read_again(tmp_path) -> None:
+    """A resumed batch judges a run's outputs by the size and modification time its manifest
+    recorded (a country's run folders hold 0.9 GB); any other time has the content compared:
+    a touched file is unchanged, an edited one changed. A manifest without times (an older
+    run) has every output compared."""
+    from ntm_analysis.run import _describe_files, stale_reason, write_manifest
+
+    fingerprint = {"notebook_sha256": "a" * 64, "kernel_name": "python3", "parameters": {},
+                   "inputs": {}, "library_version": "0.1.0"}
+    report = tmp_path / "r.html"
+    report.write_text("<html>Kim Phượng</html>", encoding="utf-8")
+    files = _describe_files([report], base=tmp_path, times=True)
+    assert files[0]["modified_ns"] == report.stat().st_mtime_ns
+    write_manifest({"status": "ok", "fingerprint": fingerprint, "files": files}, tmp_path)
+    assert stale_reason(tmp_path, fingerprint) is None
+
+    recorded = report.stat()
+    report.write_text("<html>Kim Phượnh</html>", encoding="utf-8")  # the same size
+    assert stale_reason(tmp_path, fingerprint) == "output changed or missing: r.html"
+    os.utime(report, ns=(recorded.st_atime_ns, recorded.st_mtime_ns))  # its time put back
+    assert stale_reason(tmp_path, fingerprint) is None  # by size and time: not read
+    older = [{k: v for k, v in f.items() if k != "modified_ns"} for f in files]
+    write_manifest({"status": "ok", "fingerprint": fingerprint, "files": older}, tmp_path)
+    assert stale_reason(tmp_path, fingerprint) == "output changed or missing: r.html"
+
+    report.write_text("<html>Kim Phượng</html>", encoding="utf-8")  # as the run wrote it
+    write_manifest({"status": "ok", "fingerprint": fingerprint, "files": files}, tmp_path)
+    os.utime(report, ns=(recorded.st_atime_ns, recorded.st_mtime_ns + 10**9))  # touched
+    assert stale_reason(tmp_path, fingerprint) is None  # read, and the same
+    report.write_text("<html>Kim Phượng!</html>", encoding="utf-8")
     assert stale_reason(tmp_path, fingerprint) == "output changed or missing: r.html"
 
 

@@ -39,6 +39,38 @@ def test_file_sha256_matches_hashlib(tmp_path: Path) -> None:
     assert file_sha256(path) == hashlib.sha256(data).hexdigest()
 
 
+def test_a_remembered_digest_follows_every_change_of_the_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Digests are remembered by the file's stat; any write changes its change time (which no
+    one can set back), so a rewrite of the same size with its old modification time put back
+    is still hashed again. A file changed just now is not remembered at all."""
+    from ntm_analysis import fsio
+
+    path = tmp_path / "xa.xlsx"
+    path.write_bytes(b"Kim Phuong 2023")
+    assert file_sha256(path) == hashlib.sha256(b"Kim Phuong 2023").hexdigest()
+    def remembered() -> bool:
+        st = path.stat()
+        return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) in fsio._DIGESTS
+
+    assert not remembered()  # changed too recently to be remembered
+
+    monkeypatch.setattr(fsio, "SETTLED_NS", -1)  # remember even what changed just now
+    assert file_sha256(path) == hashlib.sha256(b"Kim Phuong 2023").hexdigest()
+    assert remembered()
+    assert file_sha256(path) == hashlib.sha256(b"Kim Phuong 2023").hexdigest()
+    before = path.stat()
+    path.write_bytes(b"Kim Phuong 2024")  # in place: the same inode and size
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_ino, after.st_size, after.st_mtime_ns) == (
+        before.st_ino, before.st_size, before.st_mtime_ns)
+    assert file_sha256(path) == hashlib.sha256(b"Kim Phuong 2024").hexdigest()
+    path.unlink()
+    with pytest.raises(FileNotFoundError):
+        file_sha256(path)
+
+
 def test_lock_file_records_holder_and_is_removed(tmp_path: Path) -> None:
     lock_path = tmp_path / "outputs" / ".ntm.lock"
     with RunLock(lock_path) as lock:
