@@ -200,9 +200,9 @@ def test_text_beyond_excels_cell_limit_is_cut_with_a_warning(
 
 def test_typed_columns_write_the_cells_of_the_value_by_value_path(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    """Columns of numpy numbers and of text are written by dtype, without a check per value
-    (a country's batch summary has 700,000 cells); a status column, nullable numbers and
-    mixed columns take each value as its type says. Both ways write the same cells."""
+    """Columns of numbers (numpy's, pandas' nullable) and of text are written by dtype,
+    without a check per value (a country's batch summary has 700,000 cells); a status column
+    and object columns take each value as its type says. Both ways write the same cells."""
     import unicodedata
 
     import numpy as np
@@ -212,28 +212,35 @@ def test_typed_columns_write_the_cells_of_the_value_by_value_path(
     texts = [*HOSTILE, unicodedata.normalize("NFD", "Xóm Cạm Phước"), "a\r\nb", "c\x07d", None,
              "y" * (MAX_CELL_CHARS + 5), "", "Bản Lác"]
     n = len(texts)
-    numbers = [1250.5, float("nan"), -0.0, 3e15, 0.1] * 4
+    wholes = [(i - 3) * 1_000_003 for i in range(n)]
+    wholes_missing = [None if i % 4 == 1 else w for i, w in enumerate(wholes)]
+    numbers = ([1250.5, None, -0.0, 3e15, 0.1] * 4)[:n]
     frame = pd.DataFrame({
         "note": pd.Series(texts, dtype="str"),          # by dtype
         "status": pd.Series(texts, dtype=object),       # value by value (a status column)
-        "whole": np.arange(-3, n - 3, dtype=np.int64) * 1_000_003,
-        "whole_nullable": pd.array(np.arange(-3, n - 3) * 1_000_003, dtype="Int64"),
-        "real": np.array(numbers[:n]),
-        "real_nullable": pd.array(numbers[:n], dtype="Float64").fillna(pd.NA),
+        "whole": np.array(wholes, dtype=np.int64),      # by dtype
+        "whole_nullable": pd.array(wholes_missing, dtype="Int64"),       # by dtype
+        "whole_objects": pd.Series(wholes_missing, dtype=object),        # value by value
+        "real": np.array([np.nan if x is None else x for x in numbers]),  # by dtype
+        "real_nullable": pd.array(numbers, dtype="Float64"),             # by dtype
+        "real_objects": pd.Series(numbers, dtype=object),                # value by value
         "sum_share": np.linspace(0, 1, n),              # a percentage, by dtype
         "mixed": pd.Series([*texts[:n - 1], 7], dtype=object),
         "extreme": np.array([float("inf"), float("nan"), -float("inf"), 2.5] * 5)[:n],
     })
-    assert frame["real_nullable"].isna().sum() == frame["real"].isna().sum() > 0
     write_table(frame, tmp_path / "t.xlsx", sheet_name="t")
     ws = _read(tmp_path / "t.xlsx", "t")
+    columns = {name: next(ws.iter_cols(min_col=k, max_col=k, min_row=2))
+               for k, name in enumerate(frame.columns, start=1)}
 
-    def cells(column: int) -> list[tuple[object, ...]]:
-        return [(c.value, c.data_type, c.number_format, c.quotePrefix)
-                for c in next(ws.iter_cols(min_col=column, max_col=column, min_row=2))]
+    def cells(name: str) -> list[tuple[object, ...]]:
+        return [(c.value, c.data_type, c.number_format, c.quotePrefix) for c in columns[name]]
 
-    note, status = cells(1), cells(2)
-    assert note == status
+    def values(name: str) -> list[tuple[object, str]]:
+        return [(c.value, c.data_type) for c in columns[name]]
+
+    note = cells("note")
+    assert note == cells("status")
     assert [v for v, *_ in note] == [
         None if t is None else unicodedata.normalize("NFC", t).replace("\r\n", "\n")
         .replace("\x07", "\\x07")[:MAX_CELL_CHARS - 1] + ("…" if len(t) > MAX_CELL_CHARS
@@ -241,14 +248,17 @@ def test_typed_columns_write_the_cells_of_the_value_by_value_path(
     assert [q for *_, q in note] == [t is not None and is_formula_like(t) for t in texts]
     long_row = texts.index("y" * (MAX_CELL_CHARS + 5)) + 2
     assert [r.getMessage().split(":")[0] for r in caplog.records] == [
-        f"cell {c}{long_row}" for c in "ABH"]  # once per cell, named
-    assert cells(3) == cells(4) and cells(5) == cells(6)
-    assert [v for v, *_ in cells(3)] == frame["whole"].tolist()
-    assert {f for _, _, f, _ in cells(3)} == {INT_FORMAT}
-    assert [v for v, *_ in cells(5)] == [None if x != x else x for x in numbers[:n]]
-    assert {f for v, _, f, _ in cells(5) if v is not None} == {FLOAT_FORMAT}
-    assert [v for v, *_ in cells(7)] == pytest.approx(frame["sum_share"].tolist())
-    assert {f for _, _, f, _ in cells(7)} == {PERCENT_FORMAT}
-    assert cells(8)[:n - 1] == note[:n - 1] and cells(8)[-1][:2] == (7, "n")
+        f"cell {c}{long_row}" for c in "ABJ"]  # once per cell, named
+    assert [v for v, _ in values("whole")] == wholes
+    assert values("whole_nullable") == values("whole_objects")
+    assert [v for v, _ in values("whole_nullable")] == wholes_missing
+    assert values("real") == values("real_nullable") == values("real_objects")
+    assert [v for v, _ in values("real")] == numbers
+    formats = {name: {f for v, _, f, _ in cells(name) if v is not None} for name in columns}
+    assert formats["whole"] == formats["whole_nullable"] == {INT_FORMAT}
+    assert formats["real"] == formats["real_nullable"] == {FLOAT_FORMAT}
+    assert [v for v, _ in values("sum_share")] == pytest.approx(frame["sum_share"].tolist())
+    assert formats["sum_share"] == {PERCENT_FORMAT}
+    assert cells("mixed")[:n - 1] == note[:n - 1] and values("mixed")[-1] == (7, "n")
     # a float column holding an infinity is written value by value: infinities as text
-    assert [v for v, *_ in cells(9)][:4] == ["inf", None, "-inf", 2.5]
+    assert [v for v, _ in values("extreme")][:4] == ["inf", None, "-inf", 2.5]
