@@ -67,7 +67,8 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
         for chunk in iter(lambda: fh.read(CHUNK), b""):
             digest.update(chunk)
     hexdigest = digest.hexdigest()
-    if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > SETTLED_NS:
+    # (a file system without inode numbers cannot tell two files of one size and time apart)
+    if st.st_ino and time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > SETTLED_NS:
         if len(_DIGESTS) >= MAX_REMEMBERED:
             _DIGESTS.clear()  # a new batch's files, most likely; rare and cheap to refill
         _DIGESTS[key] = hexdigest
