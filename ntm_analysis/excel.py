@@ -178,8 +178,8 @@ def _write_sheet(wb: _Book, ws: Any, df: pd.DataFrame, extra_pct: set[str]) -> N
     for j, (name, series) in enumerate(zip(columns, (df.iloc[:, k] for k in range(df.shape[1])),
                                           strict=True)):
         fmt = _number_format(name, series, extra_pct)
-        if name in STATUS_COLUMNS or name in MET_COLUMNS or not _write_typed(wb, ws, j, series,
-                                                                             fmt):
+        coloured = name in STATUS_COLUMNS or name in MET_COLUMNS  # a fill by value
+        if coloured or not _write_typed(wb, ws, j, series, fmt):
             _write_cells(wb, ws, j, name, series.tolist(), fmt)
         for value in map(_plain, series.iloc[:1000].tolist()):  # the width: from the first rows
             if value is not None:
