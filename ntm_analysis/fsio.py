@@ -45,9 +45,7 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
     inode, size, modification and change times, whatever path names it), so a batch that
     hashes a commune's workbook to find it in the Parquet cache and again for its run's
     fingerprint, or a worker that hashes its notebook for every run, reads it once. A file
-    changed within :data:`SETTLED_NS` of being hashed is not remembered: a second change
-    within the same tick of the file system's clock would leave its times as they were (Git's
-    "racy" files).
+    that changed just before is not remembered (:func:`settled_key`).
 
     Examples
     --------
@@ -57,25 +55,37 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
     >>> file_sha256(p)[:16]
     'ba7816bf8f01cfea'
     """
-    st = os.stat(path)
-    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)  # by any path
-    found = _DIGESTS.get(key)
-    if found is not None:
-        return found
-    digest = hashlib.sha256()
     with open(path, "rb") as fh:
+        key = settled_key(os.fstat(fh.fileno()))  # the file read, even if renamed over meanwhile
+        found = _DIGESTS.get(key) if key is not None else None
+        if found is not None:
+            return found
+        digest = hashlib.sha256()
         for chunk in iter(lambda: fh.read(CHUNK), b""):
             digest.update(chunk)
     hexdigest = digest.hexdigest()
-    # (a file system without inode numbers cannot tell two files of one size and time apart)
-    if st.st_ino and time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > SETTLED_NS:
+    if key is not None:
         if len(_DIGESTS) >= MAX_REMEMBERED:
             _DIGESTS.clear()  # a new batch's files, most likely; rare and cheap to refill
         _DIGESTS[key] = hexdigest
     return hexdigest
 
 
-#: How long ago a file must have last changed for :func:`file_sha256` to remember its digest.
+def settled_key(st: os.stat_result) -> tuple[int, int, int, int, int] | None:
+    """A key for what is known of a file with stat ``st`` (its digest, its parsed content),
+    valid while the key stays the same: device, inode, size, modification and change times.
+
+    None when the file changed within :data:`SETTLED_NS`, since a second change within the
+    same tick of the file system's clock would leave its times as they were (Git's "racy"
+    files), or when the file system has no inode numbers (two files of one size and time could
+    not be told apart): such a file is read again each time.
+    """
+    if not st.st_ino or time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) <= SETTLED_NS:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+#: How long ago a file must have last changed for :func:`settled_key` to give it a key.
 SETTLED_NS = 2_000_000_000
 #: At most this many digests are remembered (a country's workbooks, notebooks and outputs).
 MAX_REMEMBERED = 65_536

@@ -42,7 +42,7 @@ from typing import Any
 
 from ntm_analysis import __version__
 from ntm_analysis.errors import ParameterError, RunError
-from ntm_analysis.fsio import file_sha256
+from ntm_analysis.fsio import file_sha256, settled_key
 from ntm_analysis.outputs import FIGURES, TABLES, atomic_path
 from ntm_analysis.paths import ROOT_ENV, project_root, resolve
 from ntm_analysis.text import slug
@@ -184,13 +184,15 @@ def notebook_parameters(notebook: str | os.PathLike[str]) -> dict[str, NotebookP
 
     The types are read with Python's own parser rather than papermill's ``inspect_notebook``,
     whose pattern does not read annotations such as ``str | None``. A notebook is parsed once
-    per process while its file stays the same (same size, modification time and inode): a
-    batch checks thousands of runs against it, and each worker runs it many times.
+    per process while its file stays the same (:func:`ntm_analysis.fsio.settled_key`; one
+    edited in the last two seconds is parsed each time): a batch checks thousands of runs
+    against it, and each worker runs it many times.
     """
     path = Path(notebook)
     try:
-        st = path.stat()
-        parsed = _parsed_parameters(str(path), st.st_mtime_ns, st.st_size, st.st_ino)
+        key = settled_key(path.stat())
+        parsed = (_parsed_parameters(str(path), key) if key is not None  # a file just edited:
+                  else _parsed_parameters.__wrapped__(str(path), None))  # parsed, not kept
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ParameterError(f"{path}: cannot read the notebook: {exc}") from exc
     # a default such as ``paths: list = []`` is the caller's own; the others are immutable
@@ -204,9 +206,9 @@ _IMMUTABLE = (str, int, float, complex, bool, bytes, type(None))
 
 
 @functools.lru_cache(maxsize=32)
-def _parsed_parameters(path: str, mtime_ns: int, size: int,
-                       inode: int) -> dict[str, NotebookParameter]:
-    """The parameters of the notebook at ``path`` as it is at that stat (the cache's key)."""
+def _parsed_parameters(path: str, key: tuple[int, ...] | None) -> dict[str, NotebookParameter]:
+    """The parameters of the notebook at ``path`` as it is at ``key`` (``settled_key``: the
+    cache's key)."""
     cell = _parameters_cell(_notebook_cells(Path(path)))
     if cell is None:
         return {}

@@ -47,12 +47,14 @@ def test_a_remembered_digest_follows_every_change_of_the_file(
     from ntm_analysis import fsio
 
     path = tmp_path / "xa.xlsx"
-    path.write_bytes(b"Kim Phuong 2023")
-    assert file_sha256(path) == hashlib.sha256(b"Kim Phuong 2023").hexdigest()
+
     def remembered() -> bool:
         st = path.stat()
         return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) in fsio._DIGESTS
 
+    path.write_bytes(b"Kim Phuong 2023")
+    assert file_sha256(path) == hashlib.sha256(b"Kim Phuong 2023").hexdigest()
+    assert fsio.settled_key(path.stat()) is None
     assert not remembered()  # changed too recently to be remembered
 
     monkeypatch.setattr(fsio, "SETTLED_NS", -1)  # remember even what changed just now

@@ -121,11 +121,19 @@ def test_notebook_parameters_from_any_stored_form(tmp_path: Path) -> None:
         notebook_parameters(broken)
 
 
-def test_notebook_parameters_follow_every_edit_of_the_notebook(tmp_path: Path) -> None:
+@pytest.mark.parametrize("settled_ns", [None, -1], ids=["as-edited", "kept-at-once"])
+def test_notebook_parameters_follow_every_edit_of_the_notebook(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settled_ns: int | None) -> None:
     """Parsed once per process while the file is unchanged, yet an edit in place, a file
     replaced by one of the same size, and a parameters cell made invalid are all seen; a
-    caller changing a list default changes only its own copy."""
+    caller changing a list default changes only its own copy. Both with the files parsed
+    again as just edited, and kept from the first parse (no settling time)."""
     import os
+
+    from ntm_analysis import fsio
+
+    if settled_ns is not None:
+        monkeypatch.setattr(fsio, "SETTLED_NS", settled_ns)
 
     from nbformat.v4 import new_code_cell, new_notebook
 
