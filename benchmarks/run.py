@@ -26,7 +26,9 @@ The figures (seconds are wall-clock):
 * ``batch``: ``reports``, ``workers``, ``seconds``, ``serial_seconds`` (one worker as a batch
   runs by default: its spare kernel starts while the previous report runs, on the second core)
   and ``strict_serial_seconds`` (one worker, no spare kernel: one report strictly after the
-  other, with plain kernels, run once); batches fork their kernels from a warm template unless
+  other, with plain kernels, run once; at full size, or with ``--strict-serial``: the quick
+  size leaves it out, and its ``strict_…`` keys are null, since it takes as long as the three
+  1-worker batches together); batches fork their kernels from a warm template unless
   ``--no-fork-kernels`` (``fork_kernels`` in the JSON). The 2-worker and 1-worker batches run
   as ``repeat`` pairs, taking turns at going first (``seconds_runs``, ``serial_seconds_runs``);
   ``seconds`` and ``serial_seconds`` are their medians, ``speedup`` the median of each pair's
@@ -297,7 +299,7 @@ def _cpu_since(before: float) -> float:
 
 def bench_batch(raw: Path, work: Path, reports: int, workers: int,
                 notebook: Path, fork_kernels: bool = True,
-                repeat: int = 1) -> dict[str, object]:
+                repeat: int = 1, strict: bool = True) -> dict[str, object]:
     from statistics import median
 
     from ntm_analysis.batch import plan_from_raw_dir, run_batch
@@ -327,13 +329,14 @@ def bench_batch(raw: Path, work: Path, reports: int, workers: int,
     # slows both of a pair and a drift over the pairs favours neither; the figures are the
     # medians, the speed-up the median of the pairs' ratios. "strict_serial" (once) is one
     # worker without spare kernels, one report strictly after the other, with plain kernels
-    # (no fork server): the reference of every change to how kernels start.
+    # (no fork server): the reference of every change to how kernels start; without
+    # ``strict`` it is not run and its figures are None.
     runs: dict[str, list[tuple[float, float]]] = {"parallel": [], "serial": []}
     for i in range(max(1, repeat)):
         order = [("parallel", workers), ("serial", 1)]
         for label, n in order[::-1] if i % 2 else order:
             runs[label].append(one(label, n, True, fork_kernels))
-    strict_seconds, strict_cpu = one("strict_serial", 1, False, False)
+    strict_seconds, strict_cpu = one("strict_serial", 1, False, False) if strict else (None, None)
     par = [s for s, _ in runs["parallel"]]
     ser = [s for s, _ in runs["serial"]]
     par_cpu = [c for _, c in runs["parallel"]]
@@ -343,10 +346,11 @@ def bench_batch(raw: Path, work: Path, reports: int, workers: int,
     return {"reports": len(plan.runs), "workers": workers, "repeat": len(par),
             "seconds": round(seconds, 3),
             "serial_seconds": round(median(ser), 3),
-            "strict_serial_seconds": round(strict_seconds, 3),
+            "strict_serial_seconds": None if strict_seconds is None else round(strict_seconds, 3),
             "seconds_per_report": round(seconds / n_runs, 3),
             "speedup": _median_ratio(ser, par),
-            "strict_speedup": round(strict_seconds / max(seconds, 1e-9), 2),
+            "strict_speedup": None if strict_seconds is None else round(
+                strict_seconds / max(seconds, 1e-9), 2),
             "speedup_basis": "speedup: the median over the pairs of each pair's serial seconds "
                              "(1 worker, spare kernels on, as a batch runs by default) over its "
                              "parallel seconds; "
@@ -365,9 +369,25 @@ def bench_batch(raw: Path, work: Path, reports: int, workers: int,
             # about their ratio times the serial batch's CPU over the parallel one's
             "cores_busy": _cores_busy(par, par_cpu),
             "serial_cores_busy": _cores_busy(ser, ser_cpu),
-            "strict_serial_cpu_seconds_per_report": round(strict_cpu / n_runs, 3),
+            "strict_serial_cpu_seconds_per_report": None if strict_cpu is None else round(
+                strict_cpu / n_runs, 3),
             "load_average": [round(x, 2) for x in os.getloadavg()],
             "notebook": notebook.name}
+
+
+def wants_strict_serial(*, quick: bool, asked: bool | None) -> bool:
+    """Whether the batch part times the strictly serial batch: as ``--strict-serial`` or
+    ``--no-strict-serial`` asks, else at full size only (in the quick size it would take as
+    long as the three 1-worker batches together, a quarter of the two minutes).
+
+    Examples
+    --------
+    >>> wants_strict_serial(quick=False, asked=None), wants_strict_serial(quick=True, asked=None)
+    (True, False)
+    >>> wants_strict_serial(quick=True, asked=True), wants_strict_serial(quick=False, asked=False)
+    (True, False)
+    """
+    return not quick if asked is None else asked
 
 
 def _cores_busy(seconds: list[float], cpu_seconds: list[float]) -> float:
@@ -414,6 +434,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--no-fork-kernels", action="store_true",
                         help="batch kernels started as new interpreters, not forked from the "
                              "worker's warm template (the reference before the fork server)")
+    parser.add_argument("--strict-serial", action=argparse.BooleanOptionalAction, default=None,
+                        help="also time the strictly serial batch (1 worker, plain kernels, no"
+                             " spare kernel; once): by default at full size, not with --quick")
     parser.add_argument("--work", type=Path, default=None, help="keep generated files here")
     parser.add_argument("--repeat", type=int, default=3,
                         help="cold ingests (each in a new process) and raw reads, interleaved,"
@@ -468,11 +491,12 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         log(f"  {out['attainment']}")
         loops.append(reference_loop())
         if size["reports"] > 0:
-            log(f"batch with {notebook.name} ({args.repeat} pairs of batches, then one strict"
-                " serial) ...")
+            strict = wants_strict_serial(quick=args.quick, asked=args.strict_serial)
+            log(f"batch with {notebook.name} ({args.repeat} pairs of batches"
+                f"{', then one strict serial' if strict else ''}) ...")
             out["batch"] = bench_batch(raw, work, size["reports"], args.workers, notebook,
                                        fork_kernels=not args.no_fork_kernels,
-                                       repeat=args.repeat)
+                                       repeat=args.repeat, strict=strict)
             log(f"  {out['batch']}")
             loops.append(reference_loop())
         loops[:] = [round(x, 3) for x in loops]

@@ -116,3 +116,21 @@ def test_benchmark_docstring_examples() -> None:
 
     result = doctest.testmod(_bench_module())
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_benchmark_batch_without_the_strict_serial_batch(tmp_path) -> None:
+    """``--no-strict-serial`` (the quick size's default) times the pairs only: the strict
+    figures are null and no strictly serial batch ran."""
+    notebook = ROOT / "tests" / "data" / "notebooks" / "batch_fixture.ipynb"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--json", "--communes", "2",
+         "--attainment-rows", "1000", "--reports", "1", "--workers", "2", "--repeat", "1",
+         "--no-strict-serial", "--notebook", str(notebook), "--work", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, check=True)
+    batch = json.loads(proc.stdout.strip().splitlines()[-1])["batch"]
+    assert batch["strict_serial_seconds"] is None and batch["strict_speedup"] is None
+    assert batch["strict_serial_cpu_seconds_per_report"] is None
+    assert batch["speedup"] > 0 and batch["repeat"] == 1
+    assert len(list((tmp_path / "batch_parallel").glob("*/manifest.json"))) == 1
+    assert len(list((tmp_path / "batch_serial").glob("*/manifest.json"))) == 1
+    assert not (tmp_path / "batch_strict_serial").exists()
