@@ -27,13 +27,13 @@ The figures (seconds are wall-clock):
   runs by default: its spare kernel starts while the previous report runs, on the second core)
   and ``strict_serial_seconds`` (one worker, no spare kernel: one report strictly after the
   other, with plain kernels, run once; at full size, or with ``--strict-serial``: the quick
-  size leaves it out, and its ``strict_…`` keys are null, since it takes as long as the three
-  1-worker batches together); batches fork their kernels from a warm template unless
-  ``--no-fork-kernels`` (``fork_kernels`` in the JSON). The 2-worker and 1-worker batches run
-  as ``repeat`` pairs, taking turns at going first (``seconds_runs``, ``serial_seconds_runs``);
-  ``seconds`` and ``serial_seconds`` are their medians, ``speedup`` the median of each pair's
-  ``serial / parallel`` and ``strict_speedup`` ``strict_serial_seconds / seconds``
-  (``speedup_basis`` says so in the JSON); the CPU seconds
+  size leaves it out, and its ``strict_…`` keys are null, since it takes about twice as long as
+  a 1-worker batch, 30 s of the two minutes on our host); batches fork their kernels from a
+  warm template unless ``--no-fork-kernels`` (``fork_kernels`` in the JSON). The 2-worker and
+  1-worker batches run as ``repeat`` pairs, taking turns at going first (``seconds_runs``,
+  ``serial_seconds_runs``); ``seconds`` and ``serial_seconds`` are their medians, ``speedup``
+  the median of each pair's ``serial / parallel`` and ``strict_speedup``
+  ``strict_serial_seconds / seconds`` (``speedup_basis`` says so in the JSON); the CPU seconds
   per report of each (``cpu_seconds_per_report``, ``serial_…``, ``strict_serial_…``: this
   process, its workers and their kernels, which a busy machine does not inflate as it does
   wall-clock time) and of each batch (``cpu_seconds_runs``, ``serial_cpu_seconds_runs``),
@@ -377,8 +377,8 @@ def bench_batch(raw: Path, work: Path, reports: int, workers: int,
 
 def wants_strict_serial(*, quick: bool, asked: bool | None) -> bool:
     """Whether the batch part times the strictly serial batch: as ``--strict-serial`` or
-    ``--no-strict-serial`` asks, else at full size only (in the quick size it would take as
-    long as the three 1-worker batches together, a quarter of the two minutes).
+    ``--no-strict-serial`` asks, else at full size only (in the quick size it takes about
+    twice as long as a 1-worker batch: 30 s of the two minutes on our host).
 
     Examples
     --------
