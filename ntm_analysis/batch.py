@@ -629,11 +629,13 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
     the runs not started and stops the batch's own workers at once (they ignore SIGINT
     themselves, :func:`~ntm_analysis.batch_worker.init_worker`; their kernels end with
     them); the runs that had not ended are recorded as ``interrupted`` (the manifest of one
-    stopped midway says ``failed``), ``finish()`` still runs, and :class:`BatchInterrupted`
-    is raised with its result. A second interrupt meanwhile waits for it, as does one once
-    every run has ended (the summary is then written and returned as usual), until the caller
-    closes ``holding`` (:func:`run_batch`: once its lock is released). With an executor
-    from outside, its runs not started are cancelled; one already running there ends there.
+    stopped midway says ``failed``), the temporary files of what they were writing are
+    removed once the workers and the kernel template have ended, ``finish()`` still runs,
+    and :class:`BatchInterrupted` is raised with its result. A second interrupt meanwhile
+    waits for it, as does one once every run has ended (the summary is then written and
+    returned as usual), until the caller closes ``holding`` (:func:`run_batch`: once its lock
+    is released). With an executor from outside, its runs not started are cancelled; one
+    already running there ends there.
     """
     own = executor is None
     fork = fork_kernels and spare_kernels
@@ -733,14 +735,16 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
                 interrupted = True
             # an interrupt from here on waits: for the summary, and for what follows
             holding.enter_context(_holding_interrupts())
-            for run in todo if interrupted else ():  # the workers are stopped: told here
-                if run.run_id not in outcomes:
-                    outcomes[run.run_id] = (
-                        _ended_since(run, out, since)  # its outcome was on its way
-                        or _failed(run, out, INTERRUPTED, manifest=True,
-                                   status=STATUS_INTERRUPTED))
+            stopped = [run for run in todo if interrupted and run.run_id not in outcomes]
+            for run in stopped:  # the workers are stopped: told here
+                outcomes[run.run_id] = (
+                    _ended_since(run, out, since)  # its outcome was on its way
+                    or _failed(run, out, INTERRUPTED, manifest=True,
+                               status=STATUS_INTERRUPTED))
             # the summary is written while leaving the stack ends the pool, then the servers
             finishing = finisher.submit(finish)
+        if own:  # the workers and the kernel template (its kernels) have ended
+            _remove_cut_writes(out, stopped)
     finally:
         finisher.shutdown()  # never left writing after the batch (and its lock) ended
     assert finishing is not None  # the loop above ended normally, or was interrupted
@@ -773,6 +777,19 @@ def _failed(run: BatchRun, out: Path, error: str, *, manifest: bool = False,
             data.update(status=STATUS_FAILED, error=error, finished=_now())
             write_manifest(data, folder)
     return RunOutcome(run.run_id, status, 0.0, str(folder), None, error)
+
+
+def _remove_cut_writes(out: Path, stopped: Sequence[BatchRun]) -> None:
+    """Remove the temporary files the ``stopped`` runs' workers and kernels were writing when
+    the batch stopped them (an export, a figure, a table midway): their folders then hold whole
+    files only, as after a run that ended. Called once the batch's workers and its kernel
+    template have ended (a forked kernel ends with the template; a plain kernel, started when
+    the template could not be, within a second of its worker): the next batch removes, as it
+    starts, anything a late writer left."""
+    from ntm_analysis.fsio import remove_temporaries
+
+    for run in stopped:
+        remove_temporaries(out / run.run_id)
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
