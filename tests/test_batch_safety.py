@@ -215,6 +215,10 @@ def test_remove_temporaries_cleans_interrupted_writes(tmp_path: Path) -> None:
     assert kept.is_file() and not any(p.exists() for p in leftovers)
 
 
+#: The file the fixture's held run is writing while it waits (removed only by the batch).
+HELD_WRITE = ".held.txt.cut.tmp"
+
+
 def _held_province(tmp_path: Path) -> tuple[list, Path, Path, str]:
     """A province of four communes, a YAML list of them and a hold file: the first commune's
     run waits while the file exists (the fixture's ``hold_for``), as a long report would."""
@@ -232,7 +236,9 @@ def _held_and_one_done(out: Path, held: str) -> bool:
     except (ValueError, OSError):  # a manifest being renamed into place this instant
         return False
     return (manifests.get(held, {}).get("status") == "running"
-            and any(m.get("status") == "ok" for m in manifests.values()))
+            and any(m.get("status") == "ok" for m in manifests.values())
+            # the held run is midway through writing a file (the fixture's cut write)
+            and (out / held / HELD_WRITE).is_file())
 
 
 def _check_interrupted(out: Path, held: str, runs: int) -> set[str]:
