@@ -193,7 +193,11 @@ def test_run_stopped_by_ctrl_c_exits_130_and_says_so(tmp_path: Path) -> None:
         while not kernel_started():
             assert time.monotonic() < deadline and run.poll() is None, "no kernel started"
             time.sleep(0.05)
-        time.sleep(1.0)  # into the held cell
+        # into the held cell: it is midway through writing this file (a fixed sleep here let a
+        # slow machine's Ctrl-C come while the kernel still started)
+        while not (out / ".held.txt.cut.tmp").is_file():
+            assert time.monotonic() < deadline and run.poll() is None, "no held cell started"
+            time.sleep(0.05)
         started = processes()
         os.killpg(run.pid, signal.SIGINT)
         _, stderr = run.communicate(timeout=60)
