@@ -735,7 +735,7 @@ def _execute_all(todo: Sequence[BatchRun], *, nb: Path, out: Path, root: Path,
                 interrupted = True
             # an interrupt from here on waits: for the summary, and for what follows
             holding.enter_context(_holding_interrupts())
-            stopped = [run for run in todo if interrupted and run.run_id not in outcomes]
+            stopped = [run for run in todo if run.run_id not in outcomes] if interrupted else []
             for run in stopped:  # the workers are stopped: told here
                 outcomes[run.run_id] = (
                     _ended_since(run, out, since)  # its outcome was on its way

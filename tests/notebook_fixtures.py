@@ -13,6 +13,10 @@ from nbformat.v4 import new_code_cell, new_notebook
 NOTEBOOKS = Path(__file__).parent / "data" / "notebooks"
 CHART_TABLE = NOTEBOOKS / "chart_table.ipynb"
 FAILING = NOTEBOOKS / "failing.ipynb"
+#: The file ``batch_fixture.ipynb``'s held run (``hold_for``) is midway through writing while
+#: it waits, named as ``atomic_path`` names its files: renamed into place when the hold ends,
+#: left behind when the run is stopped.
+HELD_WRITE = ".held.txt.cut.tmp"
 
 #: Workbook text an attacker (or a careless copy-paste) could put in a cell.
 SCRIPT_TEXT = "<script>document.documentElement.setAttribute('data-pwned','1')</script>"

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from notebook_fixtures import HELD_WRITE
 
 from ntm_analysis.batch import (
     INDEX,
@@ -213,10 +214,6 @@ def test_remove_temporaries_cleans_interrupted_writes(tmp_path: Path) -> None:
     with RunLock(tmp_path / LOCK):
         assert remove_temporaries(tmp_path) == sorted(leftovers)
     assert kept.is_file() and not any(p.exists() for p in leftovers)
-
-
-#: The file the fixture's held run is writing while it waits (removed only by the batch).
-HELD_WRITE = ".held.txt.cut.tmp"
 
 
 def _held_province(tmp_path: Path) -> tuple[list, Path, Path, str]:

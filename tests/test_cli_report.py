@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from notebook_fixtures import CHART_TABLE, HAMLET_ROWS, make_project, write_hamlets
+from notebook_fixtures import CHART_TABLE, HAMLET_ROWS, HELD_WRITE, make_project, write_hamlets
 
 from ntm_analysis.cli_report import COMMANDS, _collect, report_command, run_command
 from ntm_analysis.errors import ParameterError, RunError
@@ -195,7 +195,7 @@ def test_run_stopped_by_ctrl_c_exits_130_and_says_so(tmp_path: Path) -> None:
             time.sleep(0.05)
         # into the held cell: it is midway through writing this file (a fixed sleep here let a
         # slow machine's Ctrl-C come while the kernel still started)
-        while not (out / ".held.txt.cut.tmp").is_file():
+        while not (out / HELD_WRITE).is_file():
             assert time.monotonic() < deadline and run.poll() is None, "no held cell started"
             time.sleep(0.05)
         started = processes()
