@@ -250,6 +250,59 @@ def quick_async_kernel_manager() -> type:
     return QuickAsyncKernelManager
 
 
+@contextlib.contextmanager
+def single_run_kernels() -> Iterator[type]:
+    """Yield the kernel manager class for nbclient to start one run's kernel with; when the run
+    is left by an exception (an interrupt), end that kernel if it still runs; either way,
+    remove its connection file.
+
+    nbclient arms its own cleanup only once the kernel is ready: Ctrl-C while the kernel
+    started left the kernel running (until this process ended) and its connection file in the
+    temporary directory. The class is :func:`quick_async_kernel_manager`'s with the connection
+    file in a folder of its own; the kernel is found by that file's path on its command line
+    (the interrupt may come before ``jupyter_client`` has recorded the process, and a
+    half-started kernel manager cannot shut down), killed and waited for.
+    """
+    folders: list[str] = []  # made when nbclient makes its kernel manager (not for a run
+    # given a kernel by the batch's pool: a worker killed then would leave it)
+
+    class SingleRunKernelManager(quick_async_kernel_manager()):  # type: ignore[misc]
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            folders.append(tempfile.mkdtemp(prefix="ntm-kernel-"))
+            self.connection_file = os.path.join(folders[-1], "kernel.json")
+
+    try:
+        yield SingleRunKernelManager
+    except BaseException:
+        for folder in folders:
+            _kill_children_naming(folder + os.sep)
+        raise
+    finally:
+        import shutil
+
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _kill_children_naming(text: str) -> None:
+    """Kill the child processes of this process whose command line contains ``text``, and wait
+    for them (they are reaped)."""
+    import psutil
+
+    def naming(child: psutil.Process) -> bool:
+        with contextlib.suppress(psutil.Error):
+            return any(text in part for part in child.cmdline())
+        return False
+
+    with contextlib.suppress(psutil.Error):
+        kernels = [child for child in psutil.Process().children() if naming(child)]
+        for kernel in kernels:
+            with contextlib.suppress(psutil.Error):
+                kernel.kill()
+        psutil.wait_procs(kernels, timeout=10)
+
+
 @functools.cache
 def _fork_manager_class() -> type:
     from jupyter_client.manager import KernelManager

@@ -42,7 +42,7 @@ from typing import Any
 
 from ntm_analysis import __version__
 from ntm_analysis.errors import ParameterError, RunError
-from ntm_analysis.fsio import file_sha256, settled_key
+from ntm_analysis.fsio import TEMPORARY_PATTERNS, file_sha256, settled_key
 from ntm_analysis.outputs import FIGURES, TABLES, atomic_path
 from ntm_analysis.paths import ROOT_ENV, project_root, resolve
 from ntm_analysis.text import slug
@@ -816,10 +816,10 @@ def run_notebook(
     failed_cell: int | None = None
     kernel_cwd = str(resolve(cwd, root=root) if cwd is not None else root)
     km: Any = None
-    try:
-        with _environment(env):
-            from ntm_analysis.forkserver import quick_async_kernel_manager
+    from ntm_analysis.forkserver import single_run_kernels
 
+    try:
+        with _environment(env), single_run_kernels() as single_run_manager:
             if warm_kernel or fork_kernel:
                 from ntm_analysis.kernels import process_pool
 
@@ -837,7 +837,7 @@ def run_notebook(
                 extra_arguments=list(KERNEL_ARGUMENTS),
                 # a kernel nbclient starts itself: gone without an idle 0.1 s at its shutdown
                 **({"km": km} if km is not None else
-                   {"kernel_manager_class": quick_async_kernel_manager()}),
+                   {"kernel_manager_class": single_run_manager}),
             )
     except PapermillExecutionError as exc:
         failed_cell = _source_cell_index(exc.cell_index, nb_path, injected=bool(given))
@@ -846,13 +846,14 @@ def run_notebook(
         manifest["execution_count"] = exc.exec_count
     except KeyboardInterrupt:
         error = "interrupted"
+        _shut_down(km)  # the kernel has ended (nbclient's own, on leaving single_run_kernels)
         _finish(manifest, run_dir, partial, out_nb, error, None, since, clock)
+        _remove_cut_writes(run_dir, since)  # after its own partial notebook is renamed
         raise
     except Exception as exc:  # kernel died, timed out, could not start
         error = f"{type(exc).__name__}: {exc}"
     finally:
-        if km is not None and km.has_kernel:  # the run's own kernel, whatever happened
-            km.shutdown_kernel(now=True)
+        _shut_down(km)  # the run's own kernel, whatever happened
     if error is not None and failed_cell is None and partial.exists():
         started = _last_started_cell(partial)  # the cell the kernel died in, or timed out
         if started is not None:
@@ -895,6 +896,30 @@ def run_notebook(
         )
     logger.info("run ok: %s", html_path)
     return result
+
+
+def _shut_down(km: Any) -> None:
+    """Shut down the kernel of a kernel manager the run took from the process's pool."""
+    if km is not None and km.has_kernel:
+        km.shutdown_kernel(now=True)
+
+
+def _remove_cut_writes(run_dir: Path, since: float) -> list[Path]:
+    """Remove the temporary files an interrupted run's kernel was writing (an atomic write cut
+    midway leaves its ``.NAME.RANDOM.tmp``): those under ``run_dir`` made since the run started,
+    outside any folder of another run in it (one with a manifest of its own). Call it once the
+    kernel has ended. Returns what was removed."""
+    nested = [p.parent for p in run_dir.glob(f"*/**/{MANIFEST}")]
+    removed = []
+    for pattern in TEMPORARY_PATTERNS:
+        for path in run_dir.rglob(pattern):
+            if (path.is_file() and path.stat().st_mtime >= since
+                    and not any(path.is_relative_to(folder) for folder in nested)):
+                path.unlink(missing_ok=True)
+                removed.append(path)
+    if removed:
+        logger.info("removed %d temporary file(s) the interrupted run was writing", len(removed))
+    return sorted(removed)
 
 
 def _last_started_cell(partial: Path) -> int | None:

@@ -156,10 +156,13 @@ def test_run_cell_timeout_fails_the_run_and_names_the_cell(tmp_path: Path) -> No
 
 
 @pytest.mark.slow
-def test_run_stopped_by_ctrl_c_exits_130_and_says_so(tmp_path: Path) -> None:
+@pytest.mark.parametrize("when", ["in a cell", "while the kernel starts"])
+def test_run_stopped_by_ctrl_c_exits_130_and_says_so(tmp_path: Path, when: str) -> None:
     """Ctrl-C (SIGINT to the process group, as a terminal sends it) during ``ntm run``: the
     run's manifest says ``failed``/``interrupted``, the kernel ends, the exit code is 130 and
-    the message one line."""
+    the message one line; nothing is left of what was being written, nor of the kernel (its
+    connection file in the temporary directory: nbclient arms its cleanup only once the
+    kernel is ready)."""
     import contextlib
     import os
     import signal
@@ -173,7 +176,10 @@ def test_run_stopped_by_ctrl_c_exits_130_and_says_so(tmp_path: Path) -> None:
     hold = tmp_path / "hold"
     hold.touch()
     out = tmp_path / "o"
-    env = {**os.environ, "NTM_PROJECT_ROOT": str(Path(__file__).resolve().parents[1])}
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    env = {**os.environ, "NTM_PROJECT_ROOT": str(Path(__file__).resolve().parents[1]),
+           "TMPDIR": str(temp)}
     run = subprocess.Popen(
         [sys.executable, "-m", "ntm_analysis", "run", str(batch_fixture), "-p", "commune", "A",
          "-p", "hold_for", "A", "-p", "hold_file", str(hold), "--out", str(out)],
@@ -192,12 +198,13 @@ def test_run_stopped_by_ctrl_c_exits_130_and_says_so(tmp_path: Path) -> None:
         deadline = time.monotonic() + 120
         while not kernel_started():
             assert time.monotonic() < deadline and run.poll() is None, "no kernel started"
-            time.sleep(0.05)
+            time.sleep(0.01)
         # into the held cell: it is midway through writing this file (a fixed sleep here let a
         # slow machine's Ctrl-C come while the kernel still started)
-        while not (out / HELD_WRITE).is_file():
+        while when == "in a cell" and not (out / HELD_WRITE).is_file():
             assert time.monotonic() < deadline and run.poll() is None, "no held cell started"
             time.sleep(0.05)
+        assert not (out / "held.txt").exists()  # the held cell has not finished
         started = processes()
         os.killpg(run.pid, signal.SIGINT)
         _, stderr = run.communicate(timeout=60)
@@ -212,6 +219,10 @@ def test_run_stopped_by_ctrl_c_exits_130_and_says_so(tmp_path: Path) -> None:
     assert (manifest["status"], manifest["error"]) == ("failed", "interrupted")
     partial = json.loads((out / "batch_fixture.ipynb").read_text(encoding="utf-8"))
     (held,) = [c for c in partial["cells"] if "if commune == hold_for" in "".join(c["source"])]
-    assert held["metadata"]["papermill"]["start_time"]  # the run was stopped in the held cell
+    # stopped in the held cell, or before any cell
+    assert bool(held["metadata"].get("papermill", {}).get("start_time")) == (when == "in a cell")
     _, alive = psutil.wait_procs(started, timeout=10)
     assert not alive, [p.cmdline() for p in alive]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "batch_fixture.ipynb", "figures", "manifest.json", "tables"]  # no .held.txt.cut.tmp
+    assert list(temp.iterdir()) == []

@@ -212,6 +212,31 @@ def test_collect_inputs_from_paths_and_raw_dir(project: Path) -> None:
         collect_inputs({"paths": ["nope.xlsx"]}, root=project)
 
 
+def test_an_interrupted_run_removes_only_its_own_cut_writes(tmp_path: Path) -> None:
+    """What an interrupted run removes from its folder: the temporary files made since it
+    started; not an older one, nor one in the folder of another run inside it."""
+    import os
+    import time
+
+    from ntm_analysis.run import _remove_cut_writes
+
+    run_dir = tmp_path / "run"
+    (run_dir / "figures").mkdir(parents=True)
+    (run_dir / "inner" / "tables").mkdir(parents=True)
+    (run_dir / "inner" / "manifest.json").write_text("{}", encoding="utf-8")
+    old = run_dir / ".old.abc.tmp"
+    old.write_text("x", encoding="utf-8")
+    os.utime(old, (time.time() - 60, time.time() - 60))
+    since = time.time() - 1.0
+    cut = [run_dir / ".report.html.k3j.tmp", run_dir / "figures" / ".chart.png.9zq.tmp"]
+    other = run_dir / "inner" / "tables" / ".t.parquet.p0w.tmp"
+    for path in [*cut, other, run_dir / "report.html"]:
+        path.write_text("x", encoding="utf-8")
+    assert _remove_cut_writes(run_dir, since) == sorted(cut)
+    assert sorted(p.name for p in run_dir.rglob("*") if p.is_file()) == [
+        ".old.abc.tmp", ".t.parquet.p0w.tmp", "manifest.json", "report.html"]
+
+
 # ------------------------------------------------------------------ real runs (slow)
 
 
@@ -336,3 +361,72 @@ def test_run_kernel_writes_no_ipython_history(project: Path, tmp_path: Path,
     # In and Out still work (in memory) while nothing is written to the SQLite history
     assert merge_streams(cells[1].outputs)[0]["text"] == "3 None False\n"
     assert not list(ipython_dir.rglob("history.sqlite*"))
+
+
+@pytest.mark.slow
+def test_a_run_interrupted_while_its_kernel_starts_leaves_no_kernel_nor_file(
+        tmp_path: Path) -> None:
+    """``run_notebook`` called from a long-lived process (a JupyterLab kernel, a script) and
+    interrupted while its kernel starts: the interrupt goes through, the kernel has ended when
+    it does (nbclient arms its own cleanup only once the kernel is ready, so the kernel ran on
+    until the calling process ended) and its connection file is not left in the temporary
+    directory."""
+    import os
+    import signal
+    import tempfile
+    import threading
+    import time
+
+    import psutil
+
+    batch_fixture = Path(__file__).parent / "data" / "notebooks" / "batch_fixture.ipynb"
+    hold = tmp_path / "hold"
+    hold.touch()
+    temp = Path(tempfile.gettempdir())
+    before = set(temp.iterdir())
+    me = psutil.Process()
+    children_before = {p.pid for p in me.children()}
+    kernels: list[psutil.Process] = []
+    armed = threading.Event()
+    armed.set()
+
+    def interrupt(signum: int, frame: Any) -> None:  # only while the run is going
+        if armed.is_set():
+            armed.clear()
+            raise KeyboardInterrupt
+
+    def new_kernels() -> list[psutil.Process]:
+        found = []
+        for child in me.children():
+            try:
+                if child.pid not in children_before and "ipykernel" in " ".join(child.cmdline()):
+                    found.append(child)
+            except psutil.Error:
+                pass
+        return found
+
+    def watch() -> None:  # the interrupt comes as soon as the kernel's process exists
+        deadline = time.monotonic() + 120
+        while armed.is_set() and time.monotonic() < deadline:
+            kernels.extend(new_kernels())
+            if kernels:
+                os.kill(os.getpid(), signal.SIGINT)
+                return
+            time.sleep(0.005)
+
+    previous = signal.signal(signal.SIGINT, interrupt)
+    watcher = threading.Thread(target=watch)
+    try:
+        watcher.start()
+        with pytest.raises(KeyboardInterrupt):
+            run_notebook(batch_fixture, out_dir=tmp_path / "o", parameters={
+                "commune": "A", "hold_for": "A", "hold_file": str(hold)})
+    finally:
+        armed.clear()
+        watcher.join()
+        signal.signal(signal.SIGINT, previous)
+    assert kernels, "no kernel started"
+    assert [k for k in kernels if k.is_running()] == []  # gone when the interrupt came out
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text(encoding="utf-8"))
+    assert (manifest["status"], manifest["error"]) == ("failed", "interrupted")
+    assert set(temp.iterdir()) - before == set()
