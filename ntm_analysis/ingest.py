@@ -288,6 +288,14 @@ def _is_system_error(error: BaseException) -> bool:
     return isinstance(error, OSError) and error.errno is not None
 
 
+def _unusable(path: Path, error: BaseException) -> None:
+    """A pack that cannot be used: raise ``_PackUnreadable`` when the system failed to read
+    it (``_is_system_error``), else log that its workbooks are parsed again."""
+    if _is_system_error(error):
+        raise _PackUnreadable(path) from error
+    log.debug("cache file %s unusable (%s); its workbooks are parsed again", path.name, error)
+
+
 def _read_index(path: Path) -> tuple[bytes, list[tuple[str, PackSlot]]] | None:
     """The index of a pack (its raw bytes, and each workbook's key and slot), read from the
     footer alone; None when the file is not a whole pack (damaged, another kind).
@@ -307,10 +315,7 @@ def _read_index(path: Path) -> tuple[bytes, list[tuple[str, PackSlot]]] | None:
                 or sum(sizes) != len(issues):
             raise ValueError("index does not match the pack")
     except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as error:
-        if _is_system_error(error):
-            raise _PackUnreadable(path) from error
-        log.debug("cache file %s unusable (%s); its workbooks are parsed again", path.name,
-                  error)
+        _unusable(path, error)
         return None
     slots, row, at = [], 0, 0
     for key, n, size in zip(keys, rows, sizes, strict=True):
@@ -608,10 +613,7 @@ def _read_pack(path: Path, raw_index: bytes, start: int = 0,
                 ind = file.read_row_groups([i for i, _ in groups]).slice(start - groups[0][1],
                                                                          rows)
     except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as error:
-        if _is_system_error(error):
-            raise _PackUnreadable(path) from error
-        log.debug("cache file %s unusable (%s); its workbooks are parsed again", path.name,
-                  error)
+        _unusable(path, error)
         return None
     if ind.schema.remove_metadata() != arrow_schema(Ind):
         return None
