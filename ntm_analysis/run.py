@@ -854,33 +854,37 @@ def run_notebook(
         error = f"{type(exc).__name__}: {exc}"
     finally:
         _shut_down(km)  # the run's own kernel, whatever happened
-    if error is not None and failed_cell is None and partial.exists():
-        started = _last_started_cell(partial)  # the cell the kernel died in, or timed out
-        if started is not None:
-            failed_cell = _source_cell_index(started, nb_path, injected=bool(given))
-    if partial.exists():
-        os.replace(partial, out_nb)
+    try:  # an interrupt from here on (the export, the facts) is told as one too
+        if error is not None and failed_cell is None and partial.exists():
+            started = _last_started_cell(partial)  # the cell the kernel died in, or timed out
+            if started is not None:
+                failed_cell = _source_cell_index(started, nb_path, injected=bool(given))
+        if partial.exists():
+            os.replace(partial, out_nb)
 
-    if error is None and export:
-        from ntm_analysis.export import export_html
+        if error is None and export:
+            from ntm_analysis.export import export_html
 
-        try:
-            export_html(out_nb, html_path, title=title or f"{name}", lang=lang)
-        except Exception as exc:  # the notebook ran, but the report cannot be written
-            error = f"HTML export failed: {type(exc).__name__}: {exc}"
-    facts = read_facts(run_dir)
-    if error is None:
-        expected = [out_nb] + ([html_path] if export else [])
-        expected += [run_dir / p for p in facts.get("expected", [])]
-        missing = [_shown(p, run_dir) for p in expected if not p.is_file()]
-        if missing:
-            error = f"expected output(s) missing: {', '.join(missing)}"
-            manifest["missing"] = missing
-    manifest.update({k: v for k, v in facts.items() if k not in manifest})
-    if "issues_found" not in manifest:
-        counted = _count_issue_rows(run_dir)
-        if counted is not None:
-            manifest["issues_found"] = counted
+            try:
+                export_html(out_nb, html_path, title=title or f"{name}", lang=lang)
+            except Exception as exc:  # the notebook ran, but the report cannot be written
+                error = f"HTML export failed: {type(exc).__name__}: {exc}"
+        facts = read_facts(run_dir)
+        if error is None:
+            expected = [out_nb] + ([html_path] if export else [])
+            expected += [run_dir / p for p in facts.get("expected", [])]
+            missing = [_shown(p, run_dir) for p in expected if not p.is_file()]
+            if missing:
+                error = f"expected output(s) missing: {', '.join(missing)}"
+                manifest["missing"] = missing
+        manifest.update({k: v for k, v in facts.items() if k not in manifest})
+        if "issues_found" not in manifest:
+            counted = _count_issue_rows(run_dir)
+            if counted is not None:
+                manifest["issues_found"] = counted
+    except KeyboardInterrupt:
+        _finish(manifest, run_dir, partial, out_nb, "interrupted", failed_cell, since, clock)
+        raise
     manifest_path = _finish(manifest, run_dir, partial, out_nb, error, failed_cell, since, clock)
 
     result = RunResult(

@@ -430,3 +430,34 @@ def test_a_run_interrupted_while_its_kernel_starts_leaves_no_kernel_nor_file(
     manifest = json.loads((tmp_path / "o" / "manifest.json").read_text(encoding="utf-8"))
     assert (manifest["status"], manifest["error"]) == ("failed", "interrupted")
     assert set(temp.iterdir()) - before == set()
+
+
+@pytest.mark.slow
+def test_a_run_interrupted_during_its_export_says_so(project: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C after the kernel has ended, as the HTML report is written: the interrupt goes
+    through, the manifest says ``failed``/``interrupted`` (not ``running``), the executed
+    notebook is kept and no HTML nor temporary file is left."""
+    import os
+    import signal
+
+    from ntm_analysis import export
+
+    write_hamlets(project / "data" / "raw" / "hamlets.xlsx")
+    real_export = export.export_html
+
+    def interrupted_export(*args: Any, **kwargs: Any) -> Path:
+        os.kill(os.getpid(), signal.SIGINT)  # a real SIGINT, taken as the export starts
+        return real_export(*args, **kwargs)
+
+    monkeypatch.setattr(export, "export_html", interrupted_export)
+    out = project / "outputs" / "x"
+    with pytest.raises(KeyboardInterrupt):
+        run_notebook(CHART_TABLE, out_dir=out,
+                     parameters={"year": "2024", "paths": "data/raw/hamlets.xlsx"})
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert (manifest["status"], manifest["error"]) == ("failed", "interrupted")
+    assert manifest["outputs"] == {"notebook": "chart_table.ipynb", "html": None}
+    assert nbformat.read(out / "chart_table.ipynb", as_version=4).cells
+    assert not (out / "chart_table.html").exists()
+    assert not list(out.rglob(".*"))
