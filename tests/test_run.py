@@ -452,9 +452,14 @@ def test_a_run_interrupted_during_its_export_says_so(project: Path,
 
     monkeypatch.setattr(export, "export_html", interrupted_export)
     out = project / "outputs" / "x"
-    with pytest.raises(KeyboardInterrupt):
-        run_notebook(CHART_TABLE, out_dir=out,
-                     parameters={"year": "2024", "paths": "data/raw/hamlets.xlsx"})
+    # SIGINT may be ignored in this process (a background job of a shell): default here
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_notebook(CHART_TABLE, out_dir=out,
+                         parameters={"year": "2024", "paths": "data/raw/hamlets.xlsx"})
+    finally:
+        signal.signal(signal.SIGINT, previous)
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert (manifest["status"], manifest["error"]) == ("failed", "interrupted")
     assert manifest["outputs"] == {"notebook": "chart_table.ipynb", "html": None}
