@@ -105,19 +105,24 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def remove_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
+def remove_temporaries(folder: str | os.PathLike[str], *, since: float | None = None,
+                       own_runs_only: bool = False) -> list[Path]:
     """Delete the temporary files that interrupted atomic writes left under ``folder``.
 
     ``atomic_path`` names them ``.NAME.RANDOM.tmp``; papermill's notebook in progress is
     ``.NAME.partial.ipynb`` (renamed into place when the run ends). Call this while holding the
-    :class:`RunLock` of the outputs, so no live writer's file is removed. Returns what was
-    removed, sorted.
+    :class:`RunLock` of the outputs, so no live writer's file is removed; or, for one run's
+    folder without a lock, with ``since`` (only files modified since that time) and
+    ``own_runs_only`` (none in a folder of another run inside it: one with a manifest of its
+    own). Returns what was removed, sorted.
     """
     root = Path(folder)
     if not root.is_dir():
         return []
+    nested = [m.parent for m in root.glob("*/**/manifest.json")] if own_runs_only else []
     removed = sorted(p for pattern in TEMPORARY_PATTERNS for p in root.rglob(pattern)
-                     if p.is_file())
+                     if p.is_file() and (since is None or p.stat().st_mtime >= since)
+                     and not any(p.is_relative_to(run) for run in nested))
     for path in removed:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()

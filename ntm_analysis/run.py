@@ -42,7 +42,7 @@ from typing import Any
 
 from ntm_analysis import __version__
 from ntm_analysis.errors import ParameterError, RunError
-from ntm_analysis.fsio import TEMPORARY_PATTERNS, file_sha256, settled_key
+from ntm_analysis.fsio import file_sha256, remove_temporaries, settled_key
 from ntm_analysis.outputs import FIGURES, TABLES, atomic_path
 from ntm_analysis.paths import ROOT_ENV, project_root, resolve
 from ntm_analysis.text import slug
@@ -852,7 +852,9 @@ def run_notebook(
         error = "interrupted"
         _shut_down(km)  # the kernel has ended (nbclient's own, on leaving single_run_kernels)
         _finish(manifest, run_dir, partial, out_nb, error, None, since, clock)
-        _remove_cut_writes(run_dir, since)  # after its own partial notebook is renamed
+        # what its kernel was writing, once the kernel has ended and the run's own partial
+        # notebook is renamed; not what another run inside its folder writes
+        remove_temporaries(run_dir, since=since, own_runs_only=True)
         raise
     except Exception as exc:  # kernel died, timed out, could not start
         error = f"{type(exc).__name__}: {exc}"
@@ -910,24 +912,6 @@ def _shut_down(km: Any) -> None:
     """Shut down the kernel of a kernel manager the run took from the process's pool."""
     if km is not None and km.has_kernel:
         km.shutdown_kernel(now=True)
-
-
-def _remove_cut_writes(run_dir: Path, since: float) -> list[Path]:
-    """Remove the temporary files an interrupted run's kernel was writing (an atomic write cut
-    midway leaves its ``.NAME.RANDOM.tmp``): those under ``run_dir`` made since the run started,
-    outside any folder of another run in it (one with a manifest of its own). Call it once the
-    kernel has ended. Returns what was removed."""
-    nested = [p.parent for p in run_dir.glob(f"*/**/{MANIFEST}")]
-    removed = []
-    for pattern in TEMPORARY_PATTERNS:
-        for path in run_dir.rglob(pattern):
-            if (path.is_file() and path.stat().st_mtime >= since
-                    and not any(path.is_relative_to(folder) for folder in nested)):
-                path.unlink(missing_ok=True)
-                removed.append(path)
-    if removed:
-        logger.info("removed %d temporary file(s) the interrupted run was writing", len(removed))
-    return sorted(removed)
 
 
 def _last_started_cell(partial: Path) -> int | None:

@@ -218,7 +218,7 @@ def test_an_interrupted_run_removes_only_its_own_cut_writes(tmp_path: Path) -> N
     import os
     import time
 
-    from ntm_analysis.run import _remove_cut_writes
+    from ntm_analysis.fsio import remove_temporaries
 
     run_dir = tmp_path / "run"
     (run_dir / "figures").mkdir(parents=True)
@@ -232,7 +232,7 @@ def test_an_interrupted_run_removes_only_its_own_cut_writes(tmp_path: Path) -> N
     other = run_dir / "inner" / "tables" / ".t.parquet.p0w.tmp"
     for path in [*cut, other, run_dir / "report.html"]:
         path.write_text("x", encoding="utf-8")
-    assert _remove_cut_writes(run_dir, since) == sorted(cut)
+    assert remove_temporaries(run_dir, since=since, own_runs_only=True) == sorted(cut)
     assert sorted(p.name for p in run_dir.rglob("*") if p.is_file()) == [
         ".old.abc.tmp", ".t.parquet.p0w.tmp", "manifest.json", "report.html"]
 
