@@ -7,9 +7,10 @@ reader never sees a half-written file.
 from __future__ import annotations
 
 import contextlib
+import errno
 import math
 import os
-import tempfile
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,14 +43,42 @@ def temporary_beside(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(name)
+    tmp = _create_beside(target)
     try:
         yield tmp
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+#: ``os.open`` flags of a new temporary: never an existing file, not inherited by a child.
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+
+
+def _create_beside(target: Path) -> Path:
+    """Create an empty ``.NAME.RANDOM.tmp`` beside ``target`` with the permissions a plain
+    ``open(target, "w")`` would leave: those of the file it replaces (its owner keeping read and
+    write, so the writer can fill it), else ``0o666`` less the umask. (``tempfile.mkstemp``
+    makes it ``0o600``, which would keep a shared report from the group or the web server that
+    serves it.)"""
+    try:
+        mode: int | None = stat.S_IMODE(os.stat(target).st_mode) | stat.S_IRUSR | stat.S_IWUSR
+    except OSError:
+        mode = None
+    for _ in range(100):
+        tmp = target.parent / f".{target.name}.{os.urandom(5).hex()}.tmp"
+        try:
+            os.close(os.open(tmp, _NEW_FILE, 0o666))
+        except FileExistsError:
+            continue
+        if mode is not None:
+            try:
+                os.chmod(tmp, mode)
+            except BaseException:
+                tmp.unlink()
+                raise
+        return tmp
+    raise FileExistsError(errno.EEXIST, f"no free temporary name beside {target}")
 
 
 @contextlib.contextmanager

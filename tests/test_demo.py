@@ -75,3 +75,13 @@ def test_demo_runs_the_main_job_on_the_sample_data_from_a_fresh_copy(tmp_path: P
     assert _hashes(project / "data" / "raw") == raw_before
     left = [p for p in project.rglob(".*") if p.is_file()]
     assert left == [], left  # no temporary file anywhere
+
+    # every file made has the permissions any program's plain write would give it (the umask's),
+    # so the report can be shared with the group or a web server as the user's files are
+    mask = os.umask(0o022)
+    os.umask(mask)
+    made = [p for folder in ("outputs", "data/processed") for p in (project / folder).rglob("*")
+            if p.is_file()]
+    assert len(made) > 30
+    assert {p.relative_to(project).as_posix(): oct(p.stat().st_mode & 0o777) for p in made
+            if p.stat().st_mode & 0o777 != 0o666 & ~mask} == {}

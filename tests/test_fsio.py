@@ -153,6 +153,42 @@ def test_atomic_path_keeps_old_content_on_exception(tmp_path: Path) -> None:
     assert target.read_bytes() == b"new"
 
 
+@pytest.fixture
+def umask():
+    """Set the process's umask for a test (``umask(0o027)``), restored afterwards."""
+    old = os.umask(0o022)
+    os.umask(old)
+    yield os.umask
+    os.umask(old)
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o027, 0o077])
+def test_a_new_file_gets_the_permissions_a_plain_write_gives(tmp_path: Path, umask,
+                                                              mask: int) -> None:
+    umask(mask)
+    plain = tmp_path / "plain.html"
+    plain.write_text("report")  # what any other program would leave
+    target = tmp_path / "run" / "10_readiness.html"
+    with atomic_path(target) as tmp:
+        tmp.write_text("report")
+    assert oct(target.stat().st_mode & 0o777) == oct(plain.stat().st_mode & 0o777) \
+        == oct(0o666 & ~mask)
+
+
+def test_a_replaced_file_keeps_its_permissions(tmp_path: Path, umask) -> None:
+    umask(0o077)
+    target = tmp_path / "10_readiness.html"
+    target.write_text("old")
+    target.chmod(0o640)  # made readable by the steering committee's group
+    with atomic_path(target) as tmp:
+        tmp.write_text("new")
+    assert (target.read_text(), oct(target.stat().st_mode & 0o777)) == ("new", oct(0o640))
+    target.chmod(0o444)  # read-only: the owner may still replace it, as before
+    with atomic_path(target) as tmp:
+        tmp.write_text("newer")
+    assert (target.read_text(), oct(target.stat().st_mode & 0o777)) == ("newer", oct(0o644))
+
+
 def test_killed_writer_leaves_old_file(tmp_path: Path) -> None:
     target = tmp_path / "report.html"
     target.write_text("old report")
