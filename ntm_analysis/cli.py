@@ -6,6 +6,7 @@ one- or two-line message on stderr with a non-zero exit code (``--debug`` keeps 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
@@ -55,12 +56,30 @@ class NtmGroup(click.Group):
                 raise
             click.echo("error: interrupted", err=True)
             ctx.exit(EXIT_INTERRUPTED)
+        except BrokenPipeError:  # the reader stopped reading (`ntm summary data/raw | head`)
+            _drop_stdout()
+            ctx.exit(EXIT_BROKEN_PIPE)
         except Exception as error:  # noqa: BLE001 - last resort: still no traceback
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             click.echo(f"error: unexpected {type(error).__name__}: {error}", err=True)
             click.echo("(run with --debug for the traceback)", err=True)
             ctx.exit(1)
+
+
+#: Exit code when the output's reader went away: a program ended by SIGPIPE (128 + 13) in a shell.
+EXIT_BROKEN_PIPE = 141
+
+
+def _drop_stdout() -> None:
+    """Point standard output at the null device, so that nothing more (nor the interpreter's
+    final flush) fails on the closed pipe (the "Note on SIGPIPE" of Python's ``signal`` docs)."""
+    import os
+
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _print_error(error: NtmError) -> None:
@@ -154,23 +173,27 @@ def _format_summary(summary: pd.DataFrame) -> str:
 def summary(paths: tuple[Path, ...], as_json: bool, year: int | None, strict: bool) -> None:
     """Criteria and indicators met per unit, read from appendix workbooks.
 
+    PATHS are workbooks or folders (a folder gives the workbooks under it).
+
     \b
     Examples:
-      ntm summary data/raw/*.xlsx
+      ntm summary data/raw
       ntm summary data/raw/kim_phuong_2024_xa_kieu_mau.xlsx --json
     """
     from ntm_analysis.attainment import compute_attainment, summarise_attainment
     from ntm_analysis.load import load_workbooks
+    from ntm_analysis.paths import require_workbooks
     from ntm_analysis.schema import Iss
 
-    result = load_workbooks(paths, year=year)
+    files = require_workbooks(paths)
+    result = load_workbooks(files, year=year)
     print_warnings(result.issues)
     result.raise_for_errors()
     if result.indicators.empty:
         others = result.issues[result.issues[Iss.code].isin(["budget_sheet", "income_sheet"])]
         hint = "; ".join(f"{r.source_file}, sheet '{r.source_sheet}': {r.problem}"
                          for r in others.head(3).itertuples())
-        raise InputError(Location(file=", ".join(p.name for p in paths)),
+        raise InputError(Location(file=", ".join(p.name for p in files)),
                          "no indicator table found (expected an appendix with 'Nội dung' and "
                          "'Hiện trạng' or 'Đánh giá' columns)" + (f"; {hint}" if hint else ""))
     table = summarise_attainment(compute_attainment(result.indicators))

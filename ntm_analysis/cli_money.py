@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from ntm_analysis.errors import format_issue
 from ntm_analysis.i18n import t, term
+from ntm_analysis.paths import require_workbooks
 from ntm_analysis.text import nfc
 
 if TYPE_CHECKING:
@@ -35,17 +35,6 @@ def _clean(value: object) -> object:
     if isinstance(value, float) and math.isnan(value):
         return None
     return value
-
-
-def _workbooks(paths: tuple[str, ...]) -> list[Path]:
-    """The workbooks named by PATHS: a folder gives the workbooks under it."""
-    from ntm_analysis.ingest import find_workbooks
-
-    found: list[Path] = []
-    for item in paths:
-        path = Path(item)
-        found.extend(find_workbooks(path) if path.is_dir() else [path])
-    return found
 
 
 def _echo_issues(issues: pd.DataFrame) -> None:
@@ -73,7 +62,7 @@ def funding(paths: tuple[str, ...], as_json: bool, lang: str, commune: str) -> N
     from ntm_analysis import funding as funding_lib
     from ntm_analysis.budget import load_budget
 
-    result = load_budget(_workbooks(paths), commune=nfc(commune))
+    result = load_budget(require_workbooks(paths), commune=nfc(commune))
     summary = funding_lib.summarise_funding(result.lines)
     if as_json:
         data = summary.as_dict()
@@ -119,7 +108,7 @@ def income(paths: tuple[str, ...], as_json: bool, direction: str, base_year: int
     from ntm_analysis import income as income_lib
     from ntm_analysis.budget import communes_of
 
-    result = income_lib.load_income(_workbooks(paths),
+    result = income_lib.load_income(require_workbooks(paths),
                                     commune=None if commune is None else nfc(commune))
     if commune is None:
         several = communes_of(result.series)

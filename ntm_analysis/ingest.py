@@ -57,7 +57,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 from ntm_analysis import __version__
-from ntm_analysis.errors import InputError, Location
+from ntm_analysis.errors import InputError
 from ntm_analysis.fsio import file_sha256
 from ntm_analysis.load import (
     NO_YEAR,
@@ -70,6 +70,7 @@ from ntm_analysis.load import (
 )
 from ntm_analysis.money_cache import MONEY_NAME, entry_name
 from ntm_analysis.outputs import atomic_path, temporary_beside
+from ntm_analysis.paths import find_workbooks
 from ntm_analysis.schema import (
     Ind,
     Iss,
@@ -84,19 +85,9 @@ from ntm_analysis.schema import (
 
 log = logging.getLogger(__name__)
 
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 INDICATORS_FILE = "indicators.parquet"
 ISSUES_FILE = "issues.parquet"
 CACHE_DIR = "cache"
-
-
-def find_workbooks(raw_dir: str | os.PathLike[str]) -> list[Path]:
-    """Return the workbooks under ``raw_dir`` (recursively, sorted; Excel lock files skipped)."""
-    root = Path(raw_dir)
-    if not root.is_dir():
-        raise InputError(Location(file=str(raw_dir)), "folder not found")
-    return sorted(p for p in root.rglob("*") if p.suffix.lower() in WORKBOOK_SUFFIXES
-                  and p.is_file() and not p.name.startswith(("~$", ".")))
 
 
 @dataclass

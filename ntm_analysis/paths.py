@@ -7,7 +7,10 @@ same from JupyterLab (whose working directory is ``notebooks/``), from papermill
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
+
+from ntm_analysis.errors import InputError, Location
 
 #: Environment variable that pins the project root (set by the runner for notebook kernels).
 ROOT_ENV = "NTM_PROJECT_ROOT"
@@ -46,3 +49,54 @@ def resolve(path: str | os.PathLike[str], *, root: Path | None = None) -> Path:
     """
     p = Path(path).expanduser()
     return p if p.is_absolute() else (root or project_root()) / p
+
+
+#: File endings of the workbooks a folder gives.
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+
+
+def is_workbook(path: Path) -> bool:
+    """Return True for a workbook file a folder gives: a workbook ending, neither hidden (an
+    interrupted write's temporary) nor an Excel lock file (``~$NAME.xlsx``)."""
+    return (path.suffix.lower() in WORKBOOK_SUFFIXES and not path.name.startswith((".", "~$"))
+            and path.is_file())
+
+
+def find_workbooks(folder: str | os.PathLike[str]) -> list[Path]:
+    """Return the workbooks under ``folder`` (recursively, sorted; see :func:`is_workbook`)."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise InputError(Location(file=os.fspath(folder)), "folder not found")
+    return sorted(p for p in root.rglob("*") if is_workbook(p))
+
+
+def workbooks_in(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """Return the workbooks named by ``paths``: a folder gives those under it, any other path
+    is kept as given (the loader says what is wrong with it); each file once, in order.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> for name in ("b.xlsx", "a.xlsx", "~$a.xlsx", "notes.txt"):
+    ...     _ = (folder / name).write_bytes(b"")
+    >>> [p.name for p in workbooks_in([folder, folder / "a.xlsx", folder / "notes.txt"])]
+    ['a.xlsx', 'b.xlsx', 'notes.txt']
+    """
+    found: dict[Path, Path] = {}
+    for item in paths:
+        path = Path(item).expanduser()
+        for workbook in find_workbooks(path) if path.is_dir() else [path]:
+            found.setdefault(workbook.resolve(), workbook)
+    return list(found.values())
+
+
+def require_workbooks(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """:func:`workbooks_in`, raising :class:`InputError` (naming ``paths``) when it finds none:
+    the workbooks of a command's ``PATHS`` argument."""
+    paths = list(paths)
+    found = workbooks_in(paths)
+    if not found:
+        raise InputError(Location(file=", ".join(os.fspath(p) for p in paths)),
+                         f"no workbook found (looked for {', '.join(WORKBOOK_SUFFIXES)})")
+    return found

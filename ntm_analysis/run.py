@@ -44,7 +44,7 @@ from ntm_analysis import __version__
 from ntm_analysis.errors import ParameterError, RunError
 from ntm_analysis.fsio import file_sha256, remove_temporaries, settled_key
 from ntm_analysis.outputs import FIGURES, TABLES, atomic_path
-from ntm_analysis.paths import ROOT_ENV, project_root, resolve
+from ntm_analysis.paths import ROOT_ENV, WORKBOOK_SUFFIXES, project_root, resolve, workbooks_in
 from ntm_analysis.text import slug
 
 logger = logging.getLogger(__name__)
@@ -965,26 +965,17 @@ def _finish(manifest: dict[str, Any], run_dir: Path, partial: Path, out_nb: Path
 
 #: The yearly readiness report notebook (``notebooks/10_readiness.ipynb``).
 READINESS_NOTEBOOK = "10_readiness"
-#: File endings of workbooks taken from a folder given to :func:`build_report`.
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
-
 
 def workbook_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """Return the workbook files named by ``paths`` (folders give their workbooks), absolute.
 
     Raises :class:`ParameterError` when a path does not exist or nothing is found.
     """
-    found: list[Path] = []
+    paths = list(paths)
     for item in paths:
-        path = Path(item).expanduser()
-        if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*")
-                                if p.suffix.lower() in WORKBOOK_SUFFIXES and _is_input_file(p)))
-        elif path.is_file():
-            found.append(path)
-        else:
+        if not Path(item).expanduser().exists():
             raise ParameterError(f"{os.fspath(item)}: no such file or folder")
-    unique = list(dict.fromkeys(p.resolve() for p in found))
+    unique = [p.resolve() for p in workbooks_in(paths)]
     if not unique:
         raise ParameterError("no workbook found in the given paths "
                              f"(looked for {', '.join(WORKBOOK_SUFFIXES)})")

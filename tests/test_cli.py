@@ -94,6 +94,52 @@ def test_missing_and_unreadable_files(tmp_path: Path) -> None:
     _one_line_error(run("summary", str(bad)), "not_excel.xlsx")
 
 
+def test_summary_of_a_folder_reads_the_workbooks_under_it_once(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    (raw / "hamlets").mkdir(parents=True)
+    for path in SAMPLE:
+        folder = raw / "hamlets" if "xom" in path.name else raw
+        (folder / path.name).write_bytes(path.read_bytes())
+    # what Excel and an interrupted write leave beside the workbooks is not read
+    (raw / "~$kim_phuong_2024_xa_kieu_mau.xlsx").write_bytes(b"owner's lock")
+    (raw / ".kim_phuong_2024_xa_kieu_mau.xlsx.1a2b3c.tmp").write_bytes(b"half")
+    (raw / "README.md").write_text("notes", encoding="utf-8")
+    by_files = run("summary", *map(str, SAMPLE), "--json")
+    # a folder, and a workbook inside it given again: each workbook read once
+    by_folder = run("summary", str(raw), str(raw / SAMPLE[0].name), "--json")
+    assert by_folder.exit_code == 0, by_folder.stderr
+    assert by_folder.stderr == ""
+    units = json.loads(by_folder.stdout)
+    assert sorted(u["unit"] for u in units) == sorted(REPORT)
+    assert [{k: v for k, v in u.items() if k != "source_file"} for u in units] == [
+        {k: v for k, v in u.items() if k != "source_file"} for u in json.loads(by_files.stdout)]
+
+
+@pytest.mark.parametrize("command", ["summary", "funding", "income"])
+def test_a_folder_without_workbooks_is_named(tmp_path: Path, command: str) -> None:
+    empty = tmp_path / "bao-cao"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("no workbook here", encoding="utf-8")
+    result = run(command, str(empty))
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {empty}: no workbook found "
+                             "(looked for .xlsx, .xlsm, .xls, .ods)\n")
+
+
+@pytest.mark.parametrize("args", [["summary", str(RAW)], ["funding", str(RAW), "--json"]])
+def test_a_reader_that_stops_reading_ends_the_command_quietly(args: list[str]) -> None:
+    # `ntm summary data/raw | head -1`: the reader has gone before the output is written
+    import subprocess
+    import sys
+
+    command = subprocess.Popen([sys.executable, "-m", "ntm_analysis", *args],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert command.stdout is not None and command.stderr is not None
+    command.stdout.close()
+    stderr = command.stderr.read().decode()
+    assert (command.wait(timeout=120), stderr) == (141, "")
+
+
 def test_debug_keeps_the_traceback(tmp_path: Path) -> None:
     result = run("--debug", "summary", str(tmp_path / "missing.xlsx"))
     assert result.exit_code != 0 and result.exception is not None
