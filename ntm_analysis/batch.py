@@ -260,11 +260,13 @@ def plan_from_raw_dir(raw_dir: str | os.PathLike[str], *,
     Workbooks are read through the Parquet cache of :func:`ntm_analysis.ingest.load_raw_dir`
     when ``processed_dir`` is given, so a repeat batch does not re-parse them.
     """
-    from ntm_analysis.ingest import find_workbooks, load_raw_dir
+    from ntm_analysis.ingest import load_raw_dir
+    from ntm_analysis.paths import WORKBOOK_SUFFIXES, find_workbooks
 
     files = find_workbooks(raw_dir)
     if not files:
-        raise InputError(Location(file=str(raw_dir)), "no workbooks (.xlsx, .xls, .ods) found")
+        raise InputError(Location(file=str(raw_dir)),
+                         f"no workbooks ({', '.join(WORKBOOK_SUFFIXES)}) found")
     report = load_raw_dir(raw_dir, processed_dir=processed_dir)
     indicators = report.result.indicators
     # provenance keeps file names; map each back to its path under raw_dir

@@ -7,8 +7,10 @@ one- or two-line message on stderr with a non-zero exit code (``--debug`` keeps 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -59,12 +61,52 @@ class NtmGroup(click.Group):
         except BrokenPipeError:  # the reader stopped reading (`ntm summary data/raw | head`)
             _drop_stdout()
             ctx.exit(EXIT_BROKEN_PIPE)
+        except OSError as error:  # the system refused a file: no permission, disk full, ...
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"error: {describe_os_error(error)}", err=True)
+            ctx.exit(EXIT_OS_ERROR)
         except Exception as error:  # noqa: BLE001 - last resort: still no traceback
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             click.echo(f"error: unexpected {type(error).__name__}: {error}", err=True)
             click.echo("(run with --debug for the traceback)", err=True)
             ctx.exit(1)
+
+
+#: Exit code when the system refused a file or folder (:func:`describe_os_error`).
+EXIT_OS_ERROR = 6
+
+
+def describe_os_error(error: OSError) -> str:
+    """The file or folder an ``OSError`` is about and the system's reason, without Python's
+    ``[Errno N]``: ``data/processed/cache: Not a directory (expected a folder here)``.
+
+    Examples
+    --------
+    >>> describe_os_error(NotADirectoryError(20, "Not a directory", "out/cache"))
+    'out/cache: Not a directory (expected a folder there, found a file in its path)'
+    >>> describe_os_error(OSError(28, "No space left on device", "outputs/kp/10_readiness.html"))
+    'outputs/kp/10_readiness.html: No space left on device (free some space and run again)'
+    >>> describe_os_error(OSError(18, "Invalid cross-device link", "a.tmp", None, "b.html"))
+    'a.tmp -> b.html: Invalid cross-device link'
+    """
+    where = " -> ".join(os.fspath(f) for f in (error.filename, error.filename2) if f is not None)
+    reason = error.strerror or str(error)
+    hint = _OS_ERROR_HINTS.get(error.errno or 0)
+    text = f"{where}: {reason}" if where else reason
+    return f"{text} ({hint})" if hint else text
+
+
+_PERMISSION = "this user may not read or write it: check its permissions"
+_OS_ERROR_HINTS = {
+    errno.ENOTDIR: "expected a folder there, found a file in its path",
+    errno.EISDIR: "expected a file there, found a folder",
+    errno.EACCES: _PERMISSION,
+    errno.EPERM: _PERMISSION,
+    errno.ENOSPC: "free some space and run again",
+    errno.EROFS: "the file system is read-only: choose another output folder",
+}
 
 
 #: Exit code when the output's reader went away: a program ended by SIGPIPE (128 + 13) in a shell.
@@ -209,7 +251,8 @@ def summary(paths: tuple[Path, ...], as_json: bool, year: int | None, strict: bo
 @click.argument("raw_dir", required=False, default="data/raw",
                 type=click.Path(path_type=Path))
 @click.option("--out", "processed_dir", default="data/processed", show_default=True,
-              type=click.Path(path_type=Path), help="Where the Parquet tables go.")
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Where the Parquet tables go.")
 @click.option("--year", type=int, default=None, help="Year to use where a workbook names none.")
 def ingest(raw_dir: Path, processed_dir: Path, year: int | None) -> None:
     """Load every workbook under RAW_DIR into Parquet tables, skipping unchanged files.

@@ -140,6 +140,22 @@ def test_a_reader_that_stops_reading_ends_the_command_quietly(args: list[str]) -
     assert (command.wait(timeout=120), stderr) == (141, "")
 
 
+def test_a_file_in_the_way_of_an_output_folder_is_named(tmp_path: Path) -> None:
+    blocker = tmp_path / "processed"
+    blocker.write_text("a file where the cache's folder should be", encoding="utf-8")
+    result = run("ingest", str(RAW), "--out", str(blocker / "2024"))
+    assert result.exit_code == 6
+    assert result.stderr == (f"error: {blocker / '2024' / 'cache'}: Not a directory "
+                             "(expected a folder there, found a file in its path)\n")
+    assert blocker.read_text(encoding="utf-8").startswith("a file")
+    # the folder itself a file: said before anything is read
+    result = run("ingest", str(RAW), "--out", str(blocker))
+    assert result.exit_code == 2 and "is a file" in result.stderr
+    # --debug keeps Python's own error
+    result = run("--debug", "ingest", str(RAW), "--out", str(blocker / "2024"))
+    assert isinstance(result.exception, NotADirectoryError)
+
+
 def test_debug_keeps_the_traceback(tmp_path: Path) -> None:
     result = run("--debug", "summary", str(tmp_path / "missing.xlsx"))
     assert result.exit_code != 0 and result.exception is not None
