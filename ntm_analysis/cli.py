@@ -80,7 +80,7 @@ EXIT_OS_ERROR = 6
 
 def describe_os_error(error: OSError) -> str:
     """The file or folder an ``OSError`` is about and the system's reason, without Python's
-    ``[Errno N]``: ``data/processed/cache: Not a directory (expected a folder here)``.
+    ``[Errno N]``, and what to do about the common ones.
 
     Examples
     --------
@@ -116,8 +116,6 @@ EXIT_BROKEN_PIPE = 141
 def _drop_stdout() -> None:
     """Point standard output at the null device, so that nothing more (nor the interpreter's
     final flush) fails on the closed pipe (the "Note on SIGPIPE" of Python's ``signal`` docs)."""
-    import os
-
     with contextlib.suppress(OSError, ValueError):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
