@@ -346,11 +346,11 @@ def bench_batch(raw: Path, work: Path, reports: int, workers: int,
     return {"reports": len(plan.runs), "workers": workers, "repeat": len(par),
             "seconds": round(seconds, 3),
             "serial_seconds": round(median(ser), 3),
-            "strict_serial_seconds": None if strict_seconds is None else round(strict_seconds, 3),
+            "strict_serial_seconds": _rounded(strict_seconds),
             "seconds_per_report": round(seconds / n_runs, 3),
             "speedup": _median_ratio(ser, par),
-            "strict_speedup": None if strict_seconds is None else round(
-                strict_seconds / max(seconds, 1e-9), 2),
+            "strict_speedup": _rounded(strict_seconds and strict_seconds / max(seconds, 1e-9),
+                                       2),
             "speedup_basis": "speedup: the median over the pairs of each pair's serial seconds "
                              "(1 worker, spare kernels on, as a batch runs by default) over its "
                              "parallel seconds; "
@@ -369,10 +369,14 @@ def bench_batch(raw: Path, work: Path, reports: int, workers: int,
             # about their ratio times the serial batch's CPU over the parallel one's
             "cores_busy": _cores_busy(par, par_cpu),
             "serial_cores_busy": _cores_busy(ser, ser_cpu),
-            "strict_serial_cpu_seconds_per_report": None if strict_cpu is None else round(
-                strict_cpu / n_runs, 3),
+            "strict_serial_cpu_seconds_per_report": _rounded(strict_cpu and strict_cpu / n_runs),
             "load_average": [round(x, 2) for x in os.getloadavg()],
             "notebook": notebook.name}
+
+
+def _rounded(value: float | None, digits: int = 3) -> float | None:
+    """``round(value, digits)``; None (a part not run) stays None."""
+    return None if value is None else round(value, digits)
 
 
 def wants_strict_serial(*, quick: bool, asked: bool | None) -> bool:
