@@ -165,6 +165,8 @@ class BatchPlan:
     runs: list[BatchRun]
     indicators: pd.DataFrame
     unread: list[UnreadFile] = field(default_factory=list)
+    #: The folder the workbooks were found in (``plan_from_raw_dir``): no output goes there.
+    raw_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -283,7 +285,7 @@ def plan_from_raw_dir(raw_dir: str | os.PathLike[str], *,
             params.setdefault("processed_dir", str(Path(processed_dir).resolve()))
         fixed.append(BatchRun(run.run_id, run.unit, run.year, params, inputs, run.parent))
     return BatchPlan(fixed, indicators, _unread(files, indicators, report.result.issues,
-                                                base=Path(raw_dir)))
+                                                base=Path(raw_dir)), raw_dir=Path(raw_dir))
 
 
 def _unread(files: Sequence[Path], indicators: pd.DataFrame, issues: pd.DataFrame, *,
@@ -463,12 +465,15 @@ def run_batch(plan: BatchPlan | Sequence[BatchRun], *,
     """
     from ntm_analysis.fsio import RunLock, remove_temporaries
     from ntm_analysis.mainguard import check_main_guard
+    from ntm_analysis.paths import check_outside
 
     check_lang(lang)
     # the batch's own workers import the main module again as they start
     check_main_guard(own_workers=executor is None)
     nb, root, runs, indicators, check = _checker(plan, notebook, kernel_name, resume)
     unread = list(plan.unread) if isinstance(plan, BatchPlan) else []
+    if isinstance(plan, BatchPlan) and plan.raw_dir is not None:
+        check_outside(out_dir, [plan.raw_dir], what="batch's output folder")
     out = Path(out_dir).resolve()
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -151,6 +151,7 @@ def batch(notebook: str, raw_dir: Path, listing: Path | None, processed_dir: Pat
         plan_from_yaml,
         run_batch,
     )
+    from ntm_analysis.paths import check_outside
 
     if workers is not None and workers < 1:
         raise ParameterError(f"--workers must be at least 1, got {workers}")
@@ -164,6 +165,7 @@ def batch(notebook: str, raw_dir: Path, listing: Path | None, processed_dir: Pat
                     plan.runs = [replace(run, parameters={**run.parameters, **extra})
                                  for run in plan.runs]
             else:
+                check_outside(out_dir, [raw_dir], what="batch's output folder")  # before reading
                 plan = plan_from_raw_dir(raw_dir, processed_dir=processed_dir,
                                          years=years or None, parameters=extra, parent=parent)
             if dry_run:

@@ -70,7 +70,7 @@ from ntm_analysis.load import (
 )
 from ntm_analysis.money_cache import MONEY_NAME, entry_name
 from ntm_analysis.outputs import atomic_path, temporary_beside
-from ntm_analysis.paths import find_workbooks
+from ntm_analysis.paths import check_outside, find_workbooks
 from ntm_analysis.schema import (
     Ind,
     Iss,
@@ -1023,6 +1023,8 @@ def load_raw_dir(raw_dir: str | os.PathLike[str], *,
     the previous layout, stale temporaries); the report's ``pruned`` names what went.
     """
     paths = find_workbooks(raw_dir)
+    if processed_dir:
+        check_outside(processed_dir, [raw_dir], what="processed folder")
     cache = Path(processed_dir) / CACHE_DIR if processed_dir else None
     packs = _PackCache(cache)
     n_workers = workers if workers is not None else (os.cpu_count() or 1)

@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from ntm_analysis.errors import InputError, Location
+from ntm_analysis.errors import InputError, Location, ParameterError
 
 #: Environment variable that pins the project root (set by the runner for notebook kernels).
 ROOT_ENV = "NTM_PROJECT_ROOT"
@@ -100,3 +100,29 @@ def require_workbooks(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
         raise InputError(Location(file=", ".join(os.fspath(p) for p in paths)),
                          f"no workbook found (looked for {', '.join(WORKBOOK_SUFFIXES)})")
     return found
+
+
+def check_outside(out: str | os.PathLike[str], folders: Iterable[str | os.PathLike[str]], *,
+                  what: str = "output folder") -> None:
+    """Raise :class:`ParameterError` when ``out`` is one of ``folders`` (the folders workbooks
+    are read from) or inside one: raw data is never written, and a report's Excel tables left
+    among the workbooks would be read as workbooks the next time.
+
+    Examples
+    --------
+    >>> check_outside("outputs/kp", ["data/raw"])
+    >>> check_outside("data/raw/bao-cao", ["data/raw"])
+    Traceback (most recent call last):
+    ...
+    ntm_analysis.errors.ParameterError: data/raw/bao-cao: the output folder is inside data/raw, \
+which workbooks are read from; raw data is never written (and the report's tables would be read \
+as workbooks next time): choose a folder outside it, such as outputs/
+    """
+    target = Path(out).expanduser().resolve()
+    for folder in folders:
+        source = Path(folder).expanduser().resolve()
+        if target == source or source in target.parents:
+            raise ParameterError(
+                f"{os.fspath(out)}: the {what} is inside {os.fspath(folder)}, which workbooks are "
+                "read from; raw data is never written (and the report's tables would be read as "
+                "workbooks next time): choose a folder outside it, such as outputs/")

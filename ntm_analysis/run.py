@@ -44,7 +44,14 @@ from ntm_analysis import __version__
 from ntm_analysis.errors import ParameterError, RunError
 from ntm_analysis.fsio import file_sha256, remove_temporaries, settled_key
 from ntm_analysis.outputs import FIGURES, TABLES, atomic_path
-from ntm_analysis.paths import ROOT_ENV, WORKBOOK_SUFFIXES, project_root, resolve, workbooks_in
+from ntm_analysis.paths import (
+    ROOT_ENV,
+    WORKBOOK_SUFFIXES,
+    check_outside,
+    project_root,
+    resolve,
+    workbooks_in,
+)
 from ntm_analysis.text import slug
 
 logger = logging.getLogger(__name__)
@@ -455,6 +462,19 @@ def collect_inputs(parameters: Mapping[str, Any], *, inputs: Iterable[str | os.P
     return sorted(p.resolve() for p in found)
 
 
+def _read_folders(parameters: Mapping[str, Any], inputs: Iterable[str | os.PathLike[str]] | None,
+                  *, root: Path) -> list[Path]:
+    """The folders a run reads workbooks from: its ``raw_dir`` (the notebook's default
+    included: the project's raw folder, which the next run reads), and the folders among its
+    ``paths`` or ``inputs``."""
+    named = list(inputs) if inputs is not None else []
+    paths = parameters.get(PATHS_PARAM)
+    named.extend([paths] if isinstance(paths, str | os.PathLike) else paths or [])
+    if parameters.get(RAW_DIR_PARAM):
+        named.append(parameters[RAW_DIR_PARAM])
+    return [p for p in (resolve(item, root=root) for item in named) if p.is_dir()]
+
+
 def _shown(path: Path, root: Path) -> str:
     return _relative(path.resolve(), root.resolve())
 
@@ -591,6 +611,7 @@ def prepare_run(notebook: str | os.PathLike[str], *,
     run_dir = Path(out_dir) if out_dir is not None else default_run_dir(nb_path, effective,
                                                                         root=root)
     run_dir = resolve(run_dir, root=root).resolve()
+    check_outside(run_dir, _read_folders(effective, inputs, root=root), what="run folder")
     if OUT_DIR_PARAM in declared:
         given[OUT_DIR_PARAM] = str(run_dir)
         effective[OUT_DIR_PARAM] = str(run_dir)
@@ -1001,7 +1022,10 @@ def build_report(
     from ntm_analysis.export import check_lang
 
     check_lang(lang)
+    paths = list(paths)
     files = workbook_paths(paths)
+    check_outside(out_dir, [p for p in paths if Path(p).expanduser().is_dir()],
+                  what="report's folder")
     parameters: dict[str, Any] = {PATHS_PARAM: [str(p) for p in files], "lang": lang}
     if year is not None:
         parameters["year"] = year

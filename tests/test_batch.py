@@ -87,6 +87,18 @@ def test_plan_from_raw_dir_empty_folder(tmp_path) -> None:
         plan_from_raw_dir(tmp_path)
 
 
+def test_a_batch_writes_nothing_into_its_raw_folder(province, tmp_path) -> None:
+    raw, _ = province
+    before = sorted(p.relative_to(raw) for p in raw.rglob("*"))
+    with pytest.raises(ParameterError, match="the processed folder is inside .*raw"):
+        plan_from_raw_dir(raw, processed_dir=raw / "processed")
+    plan = plan_from_raw_dir(raw, processed_dir=tmp_path / "processed")
+    assert plan.raw_dir == raw
+    with pytest.raises(ParameterError, match="the batch's output folder is inside .*raw"):
+        run_batch(plan, notebook=NOTEBOOK, out_dir=raw / "batch", workers=1)
+    assert sorted(p.relative_to(raw) for p in raw.rglob("*")) == before
+
+
 @pytest.mark.slow
 def test_batch_runs_fail_alone_resume_and_index(province, tmp_path) -> None:
     raw, communes = province

@@ -156,6 +156,35 @@ def test_a_file_in_the_way_of_an_output_folder_is_named(tmp_path: Path) -> None:
     assert isinstance(result.exception, NotADirectoryError)
 
 
+def _listing(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes().hex()[:64]
+            for p in sorted(folder.rglob("*"))}
+
+
+@pytest.mark.parametrize("args", [
+    ["report", "{raw}", "--out", "{raw}/bao-cao"],
+    ["report", "{raw}/kim_phuong_2024_xa_kieu_mau.xlsx", "{raw}", "--out", "{raw}"],
+    ["ingest", "{raw}", "--out", "{raw}/processed"],
+    ["batch", "--raw", "{raw}", "--out", "{raw}/batch", "--processed", "{tmp}/processed"],
+], ids=["report", "report-into-the-folder", "ingest", "batch"])
+def test_no_output_goes_into_a_folder_workbooks_are_read_from(tmp_path: Path,
+                                                               args: list[str]) -> None:
+    # `ntm report . --out bao-cao` in the office's folder of workbooks: the report's Excel
+    # tables would be read as workbooks by the next run
+    raw = tmp_path / "phu-bieu"
+    raw.mkdir()
+    for path in SAMPLE:
+        (raw / path.name).write_bytes(path.read_bytes())
+    before = _listing(raw)
+    result = run(*[a.format(raw=raw, tmp=tmp_path) for a in args])
+    assert result.exit_code == 4, result.output
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: ") and f"is inside {raw}, which workbooks are read from; " \
+        "raw data is never written" in line and "choose a folder outside it" in line
+    assert _listing(raw) == before
+    assert not (tmp_path / "processed").exists()  # refused before anything was read
+
+
 def test_debug_keeps_the_traceback(tmp_path: Path) -> None:
     result = run("--debug", "summary", str(tmp_path / "missing.xlsx"))
     assert result.exit_code != 0 and result.exception is not None

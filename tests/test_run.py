@@ -23,10 +23,13 @@ from ntm_analysis.run import (
     find_notebook,
     notebook_parameters,
     parse_parameters_source,
+    prepare_run,
     read_facts,
     record_facts,
     run_notebook,
 )
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -210,6 +213,32 @@ def test_collect_inputs_from_paths_and_raw_dir(project: Path) -> None:
     assert found == sorted([a.resolve(), b.resolve(), extra.resolve()])
     with pytest.raises(ParameterError, match="input file not found: nope.xlsx"):
         collect_inputs({"paths": ["nope.xlsx"]}, root=project)
+
+
+def test_a_run_folder_inside_a_folder_of_workbooks_is_refused(project: Path) -> None:
+    shutil.copy(CHART_TABLE, project / "notebooks" / "chart_table.ipynb")
+    shutil.copy(ROOT / "notebooks" / "10_readiness.ipynb", project / "notebooks")
+    write_hamlets(project / "data" / "raw" / "a.xlsx")
+    elsewhere = write_hamlets(project / "bao-cao" / "hamlets.xlsx")
+    refused = "is inside {}, which workbooks are read from; raw data is never written"
+    # the notebook's raw folder, even by its default (the next run reads it)
+    with pytest.raises(ParameterError, match=refused.format(".*data/raw")):
+        prepare_run("10_readiness", out_dir=project / "data" / "raw" / "2024", root=project)
+    # a folder given as paths (or as the report's inputs), and the folder itself
+    for given in ({"paths": ["bao-cao"]}, {"paths": "bao-cao"}):
+        with pytest.raises(ParameterError, match=refused.format(".*/bao-cao")):
+            prepare_run("chart_table", parameters=given, out_dir=project / "bao-cao",
+                        root=project)
+    with pytest.raises(ParameterError, match=refused.format(".*bao-cao")):
+        prepare_run("chart_table", inputs=[elsewhere.parent], out_dir=elsewhere.parent / "out",
+                    root=project)
+    # beside them, and a workbook's own folder when only the workbook is given: allowed
+    assert prepare_run("chart_table", parameters={"paths": ["bao-cao/hamlets.xlsx"]},
+                       out_dir=project / "bao-cao" / "out", root=project).run_dir == (
+        project / "bao-cao" / "out").resolve()
+    assert prepare_run("chart_table", out_dir=project / "data" / "raw-report",
+                       root=project).run_dir.name == "raw-report"
+    assert not (project / "data" / "raw" / "2024").exists()
 
 
 def test_an_interrupted_run_removes_only_its_own_cut_writes(tmp_path: Path) -> None:
