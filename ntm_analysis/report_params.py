@@ -17,7 +17,7 @@ import pandas as pd
 
 from ntm_analysis.errors import ParameterError
 from ntm_analysis.i18n import LANGS, t
-from ntm_analysis.paths import resolve
+from ntm_analysis.paths import check_outside, resolve
 from ntm_analysis.schema import Ind
 from ntm_analysis.text import fold, nfc
 
@@ -86,7 +86,8 @@ def validate_parameters(**params: Any) -> dict[str, Any]:
 
     Raises ``ParameterError`` for an unknown parameter name, a year outside 2010–2100, a
     language other than vi/en, a missing ``raw_dir`` (unless ``paths`` are given), a missing
-    workbook in ``paths``, a negative income or an empty commune/hamlet name.
+    workbook in ``paths``, a negative income, an empty commune/hamlet name, or an ``out_dir``
+    or ``processed_dir`` inside ``raw_dir`` (raw data is never written).
 
     Examples
     --------
@@ -129,6 +130,9 @@ def validate_parameters(**params: Any) -> dict[str, Any]:
         raise ParameterError(
             f"raw_dir {params['raw_dir']!r} is not a folder (looked at {raw}); "
             "give the folder of the workbooks, or their paths in 'paths'")
+    for name in ("out_dir", "processed_dir"):
+        if out.get(name) and raw is not None:
+            check_outside(out[name], [raw], what=name)
     if "income_per_capita" in params:
         income = params["income_per_capita"]
         if income is None or income == "" or income == 0:

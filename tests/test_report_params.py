@@ -69,6 +69,19 @@ def test_paths_make_raw_dir_optional(tmp_path: Path) -> None:
     assert p["paths"] == [book]
 
 
+def test_no_output_folder_inside_a_folder_of_workbooks(tmp_path: Path) -> None:
+    # a notebook run in JupyterLab with out_dir set by hand, as `ntm run` refuses it
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for given in ({"raw_dir": str(raw), "out_dir": str(raw / "2024")},
+                  {"raw_dir": str(raw), "processed_dir": str(raw)}):
+        with pytest.raises(ParameterError, match=r"is inside .*, which workbooks are read from"):
+            validate_parameters(**given)
+    p = validate_parameters(raw_dir=str(raw), out_dir=str(tmp_path / "outputs"),
+                            processed_dir=str(tmp_path / "processed"))
+    assert p["out_dir"] == tmp_path / "outputs"
+
+
 def test_require_unit_lists_the_hamlets_of_the_year() -> None:
     att = pd.DataFrame({
         "unit": ["Xóm Ao Sen", "Xóm Bản Lác", "Xóm Cũ", "Kim Phượng"],
