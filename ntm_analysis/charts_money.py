@@ -13,6 +13,7 @@ from matplotlib.ticker import MaxNLocator
 
 from ntm_analysis import funding, income
 from ntm_analysis.charts import title_at_top
+from ntm_analysis.export import format_money
 from ntm_analysis.i18n import t, term
 from ntm_analysis.style import SERIES_COLOURS, STATUS_COLOURS, apply_style
 
@@ -33,11 +34,6 @@ def _axes(ax: Axes | None, size: tuple[float, float] = (8, 4.5)) -> Axes:
 
         _, ax = plt.subplots(figsize=size)
     return ax
-
-
-def _fmt(value: float, lang: str) -> str:
-    text = f"{value:,.0f}"
-    return text.replace(",", ".") if lang == "vi" else text
 
 
 def plot_funding_split(lines: pd.DataFrame, *, ax: Axes | None = None,
@@ -62,7 +58,7 @@ def plot_funding_split(lines: pd.DataFrame, *, ax: Axes | None = None,
         ax.bar(0, amount, bottom=bottom, color=_GROUP_COLOURS[g],
                label=term("funding.source", g, lang))
         bottom += amount
-    ax.text(0, total, _fmt(total, lang), ha="center", va="bottom")
+    ax.text(0, total, format_money(total, lang), ha="center", va="bottom")
     remaining = total
     for i, (_, row) in enumerate(table.iterrows(), start=1):
         top = remaining
@@ -73,7 +69,7 @@ def plot_funding_split(lines: pd.DataFrame, *, ax: Axes | None = None,
             if amount:
                 ax.bar(i, amount, bottom=level_bottom, color=_GROUP_COLOURS[g])
                 level_bottom += amount
-        ax.text(i, top, _fmt(float(row["total"]), lang), ha="center", va="bottom")
+        ax.text(i, top, format_money(float(row["total"]), lang), ha="center", va="bottom")
         remaining = base
     ax.set_xticks(list(x), labels, rotation=15, ha="right")
     ax.set_ylabel(t("funding.million", lang))
@@ -104,7 +100,7 @@ def plot_funding_by_criterion(by_criterion: pd.DataFrame, *, ax: Axes | None = N
     colours = [SERIES_COLOURS[0] if f else STATUS_COLOURS["not_met"] for f in funded]
     ax.barh(range(len(names)), values, color=colours)
     for i, (v, f) in enumerate(zip(values, funded, strict=True)):
-        ax.text(v, i, " " + (_fmt(v, lang) if f else t("funding.unfunded", lang)),
+        ax.text(v, i, " " + (format_money(v, lang) if f else t("funding.unfunded", lang)),
                 va="center", fontsize=8,
                 color="black" if f else STATUS_COLOURS["not_met"])
     ax.set_yticks(range(len(names)), names, fontsize=8)

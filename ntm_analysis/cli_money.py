@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ntm_analysis.errors import format_issue
+from ntm_analysis.export import format_money, format_number
 from ntm_analysis.i18n import t, term
 from ntm_analysis.paths import require_workbooks
 from ntm_analysis.text import nfc
@@ -75,13 +76,12 @@ def funding(paths: tuple[str, ...], as_json: bool, lang: str, commune: str) -> N
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     _echo_issues(result.issues)
-    unit = t("funding.million", lang)
-    click.echo(f"{t('funding.total', lang)}: {summary.total_million_vnd:,.0f} {unit} "
-               f"({summary.lines} lines)")
+    click.echo(f"{t('funding.total', lang)}: {format_money(summary.total_million_vnd, lang)} "
+               f"{t('funding.million', lang)} ({t('funding.lines', lang, lines=summary.lines)})")
     for level, amount in summary.by_level.items():
-        click.echo(f"  {term('funding.level', level, lang)}: {amount:,.0f}")
+        click.echo(f"  {term('funding.level', level, lang)}: {format_money(amount, lang)}")
     for group, amount in summary.by_source_group.items():
-        click.echo(f"  {term('funding.source', group, lang)}: {amount:,.0f}")
+        click.echo(f"  {term('funding.source', group, lang)}: {format_money(amount, lang)}")
 
 
 @click.command("income")
@@ -125,10 +125,13 @@ def income(paths: tuple[str, ...], as_json: bool, direction: str, base_year: int
         return
     _echo_issues(result.issues)
     for _, p in progress.iterrows():
-        line = f"{p['unit']}: {p['latest_value']:.2f} ({p['latest_year']})"
+        latest = income_lib.income_text(p["latest_value"], lang)
+        line = f"{p['unit']}: {latest} ({p['latest_year']})"
         if pd.notna(p["target_value"]):
-            line += (f" → {p['target_value']:g} ({p['target_year']}): "
-                     f"needs {p['required_annual_growth']:.1%}/yr, "
-                     f"observed {p['observed_annual_growth']:.1%}/yr")
+            line += t("income.cli_target", lang,
+                      target=format_number(p["target_value"], lang=lang),
+                      target_year=p["target_year"],
+                      required=income_lib.percent_text(p["required_annual_growth"], lang),
+                      observed=income_lib.percent_text(p["observed_annual_growth"], lang))
         line += f" · {term('income.status', p['progress_status'], lang)}"
         click.echo(line)

@@ -21,6 +21,7 @@ import pandas as pd
 
 from ntm_analysis.budget import NON_STATE_SOURCES, SOURCES, STATE_SOURCES, Bud, Budget
 from ntm_analysis.errors import ParameterError
+from ntm_analysis.export import format_money
 from ntm_analysis.i18n import t
 from ntm_analysis.schema import Att, Ind, Status
 from ntm_analysis.text import fold
@@ -295,11 +296,6 @@ class FundingSection:
     finding: str
 
 
-def _money(value: float, lang: str) -> str:
-    text = f"{value:,.0f}"
-    return text.replace(",", ".") if lang == "vi" else text
-
-
 def readiness_section(lines: pd.DataFrame, attainment: pd.DataFrame | None = None, *,
                       lang: str = "vi") -> FundingSection:
     """Return the tables and a one-sentence finding for the readiness report's funding section.
@@ -325,11 +321,11 @@ def readiness_section(lines: pd.DataFrame, attainment: pd.DataFrame | None = Non
         tail = t("funding.finding_gaps", lang, gaps=len(gaps), unmet=len(by_crit))
     else:
         tail = t("funding.finding_no_attainment", lang)
-    finding = t("funding.finding", lang, total=_money(summary.total_million_vnd, lang),
-                state=_money(g[STATE], lang),
+    finding = t("funding.finding", lang, total=format_money(summary.total_million_vnd, lang),
+                state=format_money(g[STATE], lang),
                 share=share.replace(".", ",") if lang == "vi" else share,
-                non_state=_money(g[NON_STATE], lang), unassigned=_money(g[UNASSIGNED], lang),
-                tail=tail)
+                non_state=format_money(g[NON_STATE], lang),
+                unassigned=format_money(g[UNASSIGNED], lang), tail=tail)
     return FundingSection(summary, split_by_level(lines), split_by_source(lines), by_crit, gaps,
                           finding)
 

@@ -355,6 +355,7 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "funding.source.enterprise_other": {
         "vi": "Doanh nghiệp và khác", "en": "Enterprises and other"},
     "funding.total": {"vi": "Tổng kinh phí", "en": "Total budget"},
+    "funding.lines": {"vi": "{lines} dòng", "en": "{lines} lines"},
     "funding.million": {"vi": "triệu đồng", "en": "million VND"},
     "funding.funded": {"vi": "có kinh phí", "en": "funded"},
     "funding.unfunded": {"vi": "chưa có kinh phí", "en": "no funding line"},
@@ -400,6 +401,10 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "income.passes": {"vi": "đạt", "en": "passes"},
     "income.fails": {"vi": "chưa đạt", "en": "fails"},
     "chart.income": {"vi": "Thu nhập bình quân đầu người", "en": "Income per person"},
+    "income.cli_target": {
+        "vi": " → {target} ({target_year}): cần tăng {required}/năm, thực tế {observed}/năm",
+        "en": " → {target} ({target_year}): needs {required}/yr, observed {observed}/yr",
+    },
     "income.finding_none": {
         "vi": "Không có số liệu thu nhập của xã.", "en": "No commune income series."},
     "income.finding": {

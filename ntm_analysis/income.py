@@ -625,12 +625,18 @@ class IncomeSection:
     finding: str
 
 
-def _pct(value: float, lang: str) -> str:
+def percent_text(value: float, lang: str) -> str:
+    """A growth rate as the income texts write it: one decimal, ``29,6%`` in Vietnamese.
+
+    >>> percent_text(0.2956, "vi"), percent_text(0.1, "en")
+    ('29,6%', '10.0%')
+    """
     text = f"{value * 100:.1f}%"
     return text.replace(".", ",") if lang == "vi" else text
 
 
-def _num(value: float, lang: str) -> str:
+def income_text(value: float, lang: str) -> str:
+    """An income (million VND) as the income texts write it: two decimals, ``54,03``."""
     text = f"{value:.2f}"
     return text.replace(".", ",") if lang == "vi" else text
 
@@ -652,15 +658,15 @@ def readiness_section(series: pd.DataFrame, *, year: int, lang: str = "vi",
         return IncomeSection(progress, tests, t("income.finding_none", lang))
     p = communes.iloc[0]
     obs = tests[(tests["unit"] == p["unit"]) & (tests["value_basis"] == OBSERVED)]
-    parts = [f"{r['scenario']} {_num(r['threshold_million_vnd'], lang)}"
+    parts = [f"{r['scenario']} {income_text(r['threshold_million_vnd'], lang)}"
              for _, r in obs.iterrows()]
-    finding = t("income.finding", lang, unit=p["unit"], latest=_num(p["latest_value"], lang),
+    finding = t("income.finding", lang, unit=p["unit"], latest=income_text(p["latest_value"], lang),
                 latest_year=p["latest_year"])
     if p["target_value"] is not None and not pd.isna(p["target_value"]):
-        finding += t("income.finding_target", lang, target=_num(p["target_value"], lang),
+        finding += t("income.finding_target", lang, target=income_text(p["target_value"], lang),
                      target_year=p["target_year"],
-                     required=_pct(p["required_annual_growth"], lang),
-                     observed=_pct(p["observed_annual_growth"], lang),
+                     required=percent_text(p["required_annual_growth"], lang),
+                     observed=percent_text(p["observed_annual_growth"], lang),
                      status=term("income.status", p["progress_status"], lang).lower())
     if parts:
         finding += t("income.finding_thresholds", lang, year=year, readings=", ".join(parts))
@@ -668,27 +674,29 @@ def readiness_section(series: pd.DataFrame, *, year: int, lang: str = "vi",
     return IncomeSection(progress, tests, finding)
     p = communes.iloc[0]
     obs = tests[(tests["unit"] == p["unit"]) & (tests["value_basis"] == OBSERVED)]
-    parts = [f"{r['scenario']} {_num(r['threshold_million_vnd'], lang)}"
+    parts = [f"{r['scenario']} {income_text(r['threshold_million_vnd'], lang)}"
              for _, r in obs.iterrows()]
     if lang == "en":
-        finding = (f"{p['unit']}: {_num(p['latest_value'], lang)} million VND per person in "
-                   f"{p['latest_year']}")
+        finding = (f"{p['unit']}: {income_text(p['latest_value'], lang)} million VND per "
+                   f"person in {p['latest_year']}")
         if p["target_value"] is not None and not pd.isna(p["target_value"]):
-            finding += (f"; reaching {_num(p['target_value'], lang)} in {p['target_year']} needs "
-                        f"{_pct(p['required_annual_growth'], lang)} a year against "
-                        f"{_pct(p['observed_annual_growth'], lang)} observed "
+            finding += (f"; reaching {income_text(p['target_value'], lang)} in "
+                        f"{p['target_year']} needs "
+                        f"{percent_text(p['required_annual_growth'], lang)} a year against "
+                        f"{percent_text(p['observed_annual_growth'], lang)} observed "
                         f"({term('income.status', p['progress_status'], lang).lower()})")
         if parts:
             finding += (f"; model-commune threshold {year} (unverified readings: "
                         f"{', '.join(parts)})")
         finding += "."
     else:
-        finding = (f"{p['unit']}: thu nhập {_num(p['latest_value'], lang)} triệu đồng/người năm "
-                   f"{p['latest_year']}")
+        finding = (f"{p['unit']}: thu nhập {income_text(p['latest_value'], lang)} triệu "
+                   f"đồng/người năm {p['latest_year']}")
         if p["target_value"] is not None and not pd.isna(p["target_value"]):
-            finding += (f"; để đạt {_num(p['target_value'], lang)} năm {p['target_year']} cần "
-                        f"tăng {_pct(p['required_annual_growth'], lang)}/năm, so với "
-                        f"{_pct(p['observed_annual_growth'], lang)}/năm đã đạt "
+            finding += (f"; để đạt {income_text(p['target_value'], lang)} năm "
+                        f"{p['target_year']} cần tăng "
+                        f"{percent_text(p['required_annual_growth'], lang)}/năm, so với "
+                        f"{percent_text(p['observed_annual_growth'], lang)}/năm đã đạt "
                         f"({term('income.status', p['progress_status'], lang).lower()})")
         if parts:
             finding += (f"; ngưỡng xã NTM kiểu mẫu năm {year} (hai cách đọc chưa kiểm chứng: "

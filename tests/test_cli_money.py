@@ -49,6 +49,23 @@ def test_funding_text_output(raw: Path) -> None:
     assert "Source not given: 330" in result.output
 
 
+def test_text_output_speaks_vietnamese_by_default(raw: Path) -> None:
+    result = CliRunner().invoke(funding, [str(raw / "kim_phuong_2024_kinh_phi.xlsx")])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "Tổng kinh phí: 4.122 triệu đồng (15 dòng)"
+    assert "  Ngân sách nhà nước: 3.792" in lines and "  Chưa xác định nguồn: 330" in lines
+    result = CliRunner().invoke(income, [str(raw / "kim_phuong_2024_thu_nhap.xlsx")])
+    assert result.exit_code == 0, result.output
+    (line,) = [x for x in result.output.splitlines() if x.startswith("Kim Phượng:")]
+    assert line == ("Kim Phượng: 54,03 (2023) → 70 (2024): cần tăng 29,6%/năm, thực tế "
+                    "8,8%/năm · Tiến bộ vừa phải")
+    english = CliRunner().invoke(income, [str(raw / "kim_phuong_2024_thu_nhap.xlsx"),
+                                          "--lang", "en"])
+    assert ("Kim Phượng: 54.03 (2023) → 70 (2024): needs 29.6%/yr, observed 8.8%/yr · "
+            "Moderate progress") in english.output.splitlines()
+
+
 def test_income_json_on_the_sample(raw: Path) -> None:
     result = CliRunner().invoke(income, [*files(raw), "--json"])
     assert result.exit_code == 0, result.output
