@@ -672,34 +672,3 @@ def readiness_section(series: pd.DataFrame, *, year: int, lang: str = "vi",
         finding += t("income.finding_thresholds", lang, year=year, readings=", ".join(parts))
     finding += "."
     return IncomeSection(progress, tests, finding)
-    p = communes.iloc[0]
-    obs = tests[(tests["unit"] == p["unit"]) & (tests["value_basis"] == OBSERVED)]
-    parts = [f"{r['scenario']} {income_text(r['threshold_million_vnd'], lang)}"
-             for _, r in obs.iterrows()]
-    if lang == "en":
-        finding = (f"{p['unit']}: {income_text(p['latest_value'], lang)} million VND per "
-                   f"person in {p['latest_year']}")
-        if p["target_value"] is not None and not pd.isna(p["target_value"]):
-            finding += (f"; reaching {income_text(p['target_value'], lang)} in "
-                        f"{p['target_year']} needs "
-                        f"{percent_text(p['required_annual_growth'], lang)} a year against "
-                        f"{percent_text(p['observed_annual_growth'], lang)} observed "
-                        f"({term('income.status', p['progress_status'], lang).lower()})")
-        if parts:
-            finding += (f"; model-commune threshold {year} (unverified readings: "
-                        f"{', '.join(parts)})")
-        finding += "."
-    else:
-        finding = (f"{p['unit']}: thu nhập {income_text(p['latest_value'], lang)} triệu "
-                   f"đồng/người năm {p['latest_year']}")
-        if p["target_value"] is not None and not pd.isna(p["target_value"]):
-            finding += (f"; để đạt {income_text(p['target_value'], lang)} năm "
-                        f"{p['target_year']} cần tăng "
-                        f"{percent_text(p['required_annual_growth'], lang)}/năm, so với "
-                        f"{percent_text(p['observed_annual_growth'], lang)}/năm đã đạt "
-                        f"({term('income.status', p['progress_status'], lang).lower()})")
-        if parts:
-            finding += (f"; ngưỡng xã NTM kiểu mẫu năm {year} (hai cách đọc chưa kiểm chứng: "
-                        f"{', '.join(parts)})")
-        finding += "."
-    return IncomeSection(progress, tests, finding)

@@ -79,3 +79,24 @@ def test_every_package_the_library_imports_is_a_declared_dependency() -> None:
         if not dists & (base | optional):
             undeclared[module] = sorted(set(files))
     assert undeclared == {}
+
+
+def test_no_statement_follows_a_return_raise_break_or_continue() -> None:
+    # a finding's older copy was left after the `return` that replaced it (ruff's unreachable
+    # code rule is still a preview); code that cannot run only misleads its reader
+    import ast
+    import itertools
+
+    found = []
+    files = [*ROOT.glob("ntm_analysis/*.py"), *ROOT.glob("tests/*.py"),
+             ROOT / "benchmarks" / "run.py"]
+    for path in sorted(files):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            for field in ("body", "orelse", "finalbody"):
+                block = getattr(node, field, None)
+                if not isinstance(block, list):
+                    continue
+                for statement, after in itertools.pairwise(block):
+                    if isinstance(statement, ast.Return | ast.Raise | ast.Break | ast.Continue):
+                        found.append(f"{path.relative_to(ROOT)}:{after.lineno}")
+    assert found == []
