@@ -342,10 +342,16 @@ def plan_from_yaml(path: str | os.PathLike[str]) -> BatchPlan:
     p = Path(path)
     if not p.is_file():
         raise InputError(Location(file=str(p)), "batch list not found")
-    try:
-        doc = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    try:  # bytes: PyYAML reads UTF-8, or UTF-16 with its byte order mark (Windows Notepad)
+        doc = yaml.safe_load(p.read_bytes()) or {}
+    except yaml.reader.ReaderError as error:  # not UTF-8 (a Windows code page, say)
+        raise ParameterError(f"{p.name}, byte {error.position + 1}: not {error.encoding} text "
+                             f"({error.reason}); save the list as UTF-8") from None
     except yaml.YAMLError as error:
-        raise ParameterError(f"{p.name}: not valid YAML ({str(error).splitlines()[0]})") from error
+        mark = getattr(error, "problem_mark", None)
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ParameterError(f"{p.name}{where}: not valid YAML ({problem})") from None
     entries = doc.get("runs") if isinstance(doc, dict) else None
     if not isinstance(entries, list) or not entries:
         raise ParameterError(f"{p.name}: expected a key 'runs' holding a list of units")

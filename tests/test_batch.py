@@ -260,6 +260,27 @@ def test_yaml_errors_name_the_entry(tmp_path) -> None:
         plan_from_yaml(bad)
 
 
+def test_a_batch_list_is_read_as_windows_editors_save_it(province, tmp_path) -> None:
+    raw, communes = province
+    text = f"runs:\n  - unit: {communes[0].name}\n    inputs: [{communes[0].path}]\n"
+    listing = tmp_path / "units.yaml"
+    for data in (text.encode("utf-8-sig"), text.encode("utf-16")):  # Notepad's choices
+        listing.write_bytes(data)
+        (run,) = plan_from_yaml(listing).runs
+        assert (run.unit, run.inputs) == (communes[0].name, (str(communes[0].path),))
+    # a Windows code page is refused saying where; broken YAML names its line and column
+    listing.write_bytes("runs:\n  - unit: Xã Tân\n".encode("cp1252"))
+    with pytest.raises(ParameterError) as error:
+        plan_from_yaml(listing)
+    assert str(error.value) == ("units.yaml, byte 18: not utf-8 text (invalid continuation "
+                                "byte); save the list as UTF-8")
+    listing.write_text("runs:\n  - unit: A\n    inputs: [a.xlsx\n", encoding="utf-8")
+    with pytest.raises(ParameterError) as error:
+        plan_from_yaml(listing)
+    assert str(error.value) == ("units.yaml, line 4, column 1: not valid YAML (expected ',' "
+                                "or ']', but got '<stream end>')")
+
+
 def test_index_escapes_text(tmp_path) -> None:
     run = BatchRun('x"><script>alert(1)</script>', "<script>alert(1)</script>", 2024, {}, ())
     summary = pd.DataFrame([{Bat.parent: "<i>P</i>", Bat.rank: 1, Bat.unit: run.unit,
