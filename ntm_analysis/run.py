@@ -42,7 +42,7 @@ from typing import Any
 
 from ntm_analysis import __version__
 from ntm_analysis.errors import ParameterError, RunError
-from ntm_analysis.fsio import file_sha256, remove_temporaries, settled_key
+from ntm_analysis.fsio import RunLock, file_sha256, remove_temporaries, settled_key
 from ntm_analysis.outputs import FIGURES, TABLES, atomic_path
 from ntm_analysis.paths import (
     ROOT_ENV,
@@ -63,6 +63,8 @@ OUTPUTS_DIR = "outputs"
 #: File names inside a run folder.
 MANIFEST = "manifest.json"
 FACTS = "run_facts.json"
+#: The lock a run holds on its folder while it runs (:class:`ntm_analysis.fsio.RunLock`).
+RUN_LOCK = ".ntm-run.lock"
 #: Environment variable naming the run folder inside the kernel (for :func:`record_facts`).
 RUN_DIR_ENV = "NTM_RUN_DIR"
 #: Parameter through which a notebook receives its run folder, when it declares it.
@@ -804,129 +806,135 @@ def run_notebook(
 
     since = time.time() - 1.0
     run_dir.mkdir(parents=True, exist_ok=True)
-    out_nb = run_dir / f"{name}.ipynb"
-    html_path = run_dir / f"{name}.html"
-    partial = run_dir / f".{name}.partial.ipynb"
-
-    manifest: dict[str, Any] = {
-        **{k: v for k, v in (extra or {}).items() if k not in _OWN_FIELDS},
-        "notebook": _shown(nb_path, root),
-        "notebook_sha256": plan.fingerprint["notebook_sha256"],
-        "run_dir": _shown(run_dir, root),
-        "parameters": effective,
-        "parameters_given": given,
-        "kernel_name": kernel_name,
-        "inputs": plan.inputs,
-        "fingerprint": plan.fingerprint,
-        "versions": _versions(),
-        "library_version": __version__,
-        "python_version": platform.python_version(),
-        "started": _now(),
-        "finished": None,
-        "seconds": None,
-        "status": STATUS_RUNNING,
-        "error": None,
-        "failed_cell": None,
-    }
-    # First the manifest says "running": a run killed from here on is never taken for done,
-    # whatever its folder still holds from an earlier run.
-    write_manifest(manifest, run_dir)
-    for stale in (run_dir / FACTS, html_path, partial):
-        stale.unlink(missing_ok=True)
-    (run_dir / FIGURES).mkdir(exist_ok=True)
-    (run_dir / TABLES).mkdir(exist_ok=True)
-    logger.info("running %s into %s", nb_path.name, run_dir)
-    env = {ROOT_ENV: str(root), RUN_DIR_ENV: str(run_dir)}
-    error: str | None = None
-    failed_cell: int | None = None
-    kernel_cwd = str(resolve(cwd, root=root) if cwd is not None else root)
-    km: Any = None
-    from ntm_analysis.forkserver import single_run_kernels
-
+    # one run at a time in a folder: a second (another terminal, a scheduled job) stops here,
+    # before it writes anything, naming the first
+    lock = RunLock(run_dir / RUN_LOCK)
+    lock.acquire()
     try:
-        with _environment(env), single_run_kernels() as single_run_manager:
-            if warm_kernel or fork_kernel:
-                from ntm_analysis.kernels import process_pool
+        out_nb = run_dir / f"{name}.ipynb"
+        html_path = run_dir / f"{name}.html"
+        partial = run_dir / f".{name}.partial.ipynb"
 
-                km = process_pool().take(kernel_name=kernel_name, cwd=kernel_cwd, env=env,
-                                         extra_arguments=KERNEL_ARGUMENTS,
-                                         spare_next=spare_next and warm_kernel,
-                                         fork=fork_kernel, fork_socket=fork_socket)
-            pm.execute_notebook(
-                str(nb_path), str(partial), parameters=given, kernel_name=kernel_name,
-                # one save of the output notebook at the end (also when the kernel dies),
-                # instead of two per cell
-                engine_name=register_engine(),
-                cwd=kernel_cwd, progress_bar=progress, log_output=False, report_mode=False,
-                execution_timeout=timeout, shutdown_kernel="immediate",
-                extra_arguments=list(KERNEL_ARGUMENTS),
-                # a kernel nbclient starts itself: gone without an idle 0.1 s at its shutdown
-                **({"km": km} if km is not None else
-                   {"kernel_manager_class": single_run_manager}),
-            )
-    except PapermillExecutionError as exc:
-        failed_cell = _source_cell_index(exc.cell_index, nb_path, injected=bool(given))
-        error = f"{exc.ename}: {exc.evalue}".strip().rstrip(":")
-        manifest["error_name"] = exc.ename
-        manifest["execution_count"] = exc.exec_count
-    except KeyboardInterrupt:
-        error = "interrupted"
-        _shut_down(km)  # the kernel has ended (nbclient's own, on leaving single_run_kernels)
-        _finish(manifest, run_dir, partial, out_nb, error, None, since, clock)
-        # what its kernel was writing, once the kernel has ended and the run's own partial
-        # notebook is renamed; not what another run inside its folder writes
-        remove_temporaries(run_dir, since=since, own_runs_only=True)
-        raise
-    except Exception as exc:  # kernel died, timed out, could not start
-        error = f"{type(exc).__name__}: {exc}"
-    finally:
-        _shut_down(km)  # the run's own kernel, whatever happened
-    try:  # an interrupt from here on (the export, the facts) is told as one too
-        if error is not None and failed_cell is None and partial.exists():
-            started = _last_started_cell(partial)  # the cell the kernel died in, or timed out
-            if started is not None:
-                failed_cell = _source_cell_index(started, nb_path, injected=bool(given))
-        if partial.exists():
-            os.replace(partial, out_nb)
+        manifest: dict[str, Any] = {
+            **{k: v for k, v in (extra or {}).items() if k not in _OWN_FIELDS},
+            "notebook": _shown(nb_path, root),
+            "notebook_sha256": plan.fingerprint["notebook_sha256"],
+            "run_dir": _shown(run_dir, root),
+            "parameters": effective,
+            "parameters_given": given,
+            "kernel_name": kernel_name,
+            "inputs": plan.inputs,
+            "fingerprint": plan.fingerprint,
+            "versions": _versions(),
+            "library_version": __version__,
+            "python_version": platform.python_version(),
+            "started": _now(),
+            "finished": None,
+            "seconds": None,
+            "status": STATUS_RUNNING,
+            "error": None,
+            "failed_cell": None,
+        }
+        # First the manifest says "running": a run killed from here on is never taken for done,
+        # whatever its folder still holds from an earlier run.
+        write_manifest(manifest, run_dir)
+        for stale in (run_dir / FACTS, html_path, partial):
+            stale.unlink(missing_ok=True)
+        (run_dir / FIGURES).mkdir(exist_ok=True)
+        (run_dir / TABLES).mkdir(exist_ok=True)
+        logger.info("running %s into %s", nb_path.name, run_dir)
+        env = {ROOT_ENV: str(root), RUN_DIR_ENV: str(run_dir)}
+        error: str | None = None
+        failed_cell: int | None = None
+        kernel_cwd = str(resolve(cwd, root=root) if cwd is not None else root)
+        km: Any = None
+        from ntm_analysis.forkserver import single_run_kernels
 
-        if error is None and export:
-            from ntm_analysis.export import export_html
+        try:
+            with _environment(env), single_run_kernels() as single_run_manager:
+                if warm_kernel or fork_kernel:
+                    from ntm_analysis.kernels import process_pool
 
-            try:
-                export_html(out_nb, html_path, title=title or f"{name}", lang=lang)
-            except Exception as exc:  # the notebook ran, but the report cannot be written
-                error = f"HTML export failed: {type(exc).__name__}: {exc}"
-        facts = read_facts(run_dir)
-        if error is None:
-            expected = [out_nb] + ([html_path] if export else [])
-            expected += [run_dir / p for p in facts.get("expected", [])]
-            missing = [_shown(p, run_dir) for p in expected if not p.is_file()]
-            if missing:
-                error = f"expected output(s) missing: {', '.join(missing)}"
-                manifest["missing"] = missing
-        manifest.update({k: v for k, v in facts.items() if k not in manifest})
-        if "issues_found" not in manifest:
-            counted = _count_issue_rows(run_dir)
-            if counted is not None:
-                manifest["issues_found"] = counted
-    except KeyboardInterrupt:
-        _finish(manifest, run_dir, partial, out_nb, "interrupted", failed_cell, since, clock)
-        raise
-    manifest_path = _finish(manifest, run_dir, partial, out_nb, error, failed_cell, since, clock)
+                    km = process_pool().take(kernel_name=kernel_name, cwd=kernel_cwd, env=env,
+                                             extra_arguments=KERNEL_ARGUMENTS,
+                                             spare_next=spare_next and warm_kernel,
+                                             fork=fork_kernel, fork_socket=fork_socket)
+                pm.execute_notebook(
+                    str(nb_path), str(partial), parameters=given, kernel_name=kernel_name,
+                    # one save of the output notebook at the end (also when the kernel dies),
+                    # instead of two per cell
+                    engine_name=register_engine(),
+                    cwd=kernel_cwd, progress_bar=progress, log_output=False, report_mode=False,
+                    execution_timeout=timeout, shutdown_kernel="immediate",
+                    extra_arguments=list(KERNEL_ARGUMENTS),
+                    # a kernel nbclient starts itself: gone without an idle 0.1 s at its shutdown
+                    **({"km": km} if km is not None else
+                       {"kernel_manager_class": single_run_manager}),
+                )
+        except PapermillExecutionError as exc:
+            failed_cell = _source_cell_index(exc.cell_index, nb_path, injected=bool(given))
+            error = f"{exc.ename}: {exc.evalue}".strip().rstrip(":")
+            manifest["error_name"] = exc.ename
+            manifest["execution_count"] = exc.exec_count
+        except KeyboardInterrupt:
+            error = "interrupted"
+            _shut_down(km)  # the kernel has ended (nbclient's own, on leaving single_run_kernels)
+            _finish(manifest, run_dir, partial, out_nb, error, None, since, clock)
+            # what its kernel was writing, once the kernel has ended and the run's own partial
+            # notebook is renamed; not what another run inside its folder writes
+            remove_temporaries(run_dir, since=since, own_runs_only=True)
+            raise
+        except Exception as exc:  # kernel died, timed out, could not start
+            error = f"{type(exc).__name__}: {exc}"
+        finally:
+            _shut_down(km)  # the run's own kernel, whatever happened
+        try:  # an interrupt from here on (the export, the facts) is told as one too
+            if error is not None and failed_cell is None and partial.exists():
+                started = _last_started_cell(partial)  # the cell the kernel died in, or timed out
+                if started is not None:
+                    failed_cell = _source_cell_index(started, nb_path, injected=bool(given))
+            if partial.exists():
+                os.replace(partial, out_nb)
 
-    result = RunResult(
-        status=manifest["status"], out_dir=run_dir, notebook_path=out_nb,
-        html_path=html_path if html_path.is_file() else None,
-        manifest_path=manifest_path, manifest=manifest,
-    )
-    if error is not None:
-        where = f"cell {failed_cell}" if failed_cell is not None else "the run"
-        raise RunError(
-            f"notebook {nb_path.name}: {where} failed: {error}; partial notebook kept at {out_nb}",
-            output_path=str(out_nb), cell=failed_cell,
+            if error is None and export:
+                from ntm_analysis.export import export_html
+
+                try:
+                    export_html(out_nb, html_path, title=title or f"{name}", lang=lang)
+                except Exception as exc:  # the notebook ran, but the report cannot be written
+                    error = f"HTML export failed: {type(exc).__name__}: {exc}"
+            facts = read_facts(run_dir)
+            if error is None:
+                expected = [out_nb] + ([html_path] if export else [])
+                expected += [run_dir / p for p in facts.get("expected", [])]
+                missing = [_shown(p, run_dir) for p in expected if not p.is_file()]
+                if missing:
+                    error = f"expected output(s) missing: {', '.join(missing)}"
+                    manifest["missing"] = missing
+            manifest.update({k: v for k, v in facts.items() if k not in manifest})
+            if "issues_found" not in manifest:
+                counted = _count_issue_rows(run_dir)
+                if counted is not None:
+                    manifest["issues_found"] = counted
+        except KeyboardInterrupt:
+            _finish(manifest, run_dir, partial, out_nb, "interrupted", failed_cell, since, clock)
+            raise
+        manifest_path = _finish(manifest, run_dir, partial, out_nb, error, failed_cell, since,
+                                clock)
+
+        result = RunResult(
+            status=manifest["status"], out_dir=run_dir, notebook_path=out_nb,
+            html_path=html_path if html_path.is_file() else None,
+            manifest_path=manifest_path, manifest=manifest,
         )
-    logger.info("run ok: %s", html_path)
-    return result
+        if error is not None:
+            where = f"cell {failed_cell}" if failed_cell is not None else "the run"
+            raise RunError(f"notebook {nb_path.name}: {where} failed: {error}; partial notebook "
+                           f"kept at {out_nb}", output_path=str(out_nb), cell=failed_cell)
+        logger.info("run ok: %s", html_path)
+        return result
+    finally:
+        lock.release()
 
 
 def _shut_down(km: Any) -> None:

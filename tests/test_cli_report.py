@@ -226,3 +226,48 @@ def test_run_stopped_by_ctrl_c_exits_130_and_says_so(tmp_path: Path, when: str) 
     assert sorted(p.name for p in out.iterdir()) == [
         "batch_fixture.ipynb", "figures", "manifest.json", "tables"]  # no .held.txt.cut.tmp
     assert list(temp.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_a_second_run_into_a_folder_in_use_stops_before_writing(tmp_path: Path) -> None:
+    """Two runs into one folder (a second terminal, a scheduled job): the second exits 7 naming
+    the first's process, before it writes anything; the first ends whole."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    batch_fixture = Path(__file__).parent / "data" / "notebooks" / "batch_fixture.ipynb"
+    hold, out = tmp_path / "hold", tmp_path / "o"
+    hold.touch()
+    env = {**os.environ, "NTM_PROJECT_ROOT": str(Path(__file__).resolve().parents[1])}
+    command = [sys.executable, "-m", "ntm_analysis", "run", str(batch_fixture), "-p", "commune",
+               "A", "--out", str(out)]
+    first = subprocess.Popen([*command, "-p", "hold_for", "A", "-p", "hold_file", str(hold)],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (out / HELD_WRITE).is_file():  # the first is midway through its cells
+            assert time.monotonic() < deadline and first.poll() is None, first.stderr
+            time.sleep(0.05)
+        before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
+        second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        assert second.returncode == 7, second.stderr
+        assert second.stderr.startswith(f"error: {out / '.ntm-run.lock'}: another run is using "
+                                        f"these outputs (process {first.pid} on ")
+        assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before  # nothing written
+        hold.unlink()
+        assert first.wait(timeout=120) == 0, first.stderr.read()
+    finally:
+        hold.unlink(missing_ok=True)  # a failed check still lets the first run end as it would
+        try:
+            first.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            first.kill()
+            first.wait(timeout=30)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert (manifest["status"], manifest["parameters"]["hold_for"]) == ("ok", "A")
+    assert not (out / ".ntm-run.lock").exists()
+    # and once the first has ended, the same command runs
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
