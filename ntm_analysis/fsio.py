@@ -132,7 +132,7 @@ def remove_temporaries(folder: str | os.PathLike[str], *, since: float | None = 
 
 
 class RunLock:
-    """Hold an exclusive lock file for the length of a batch run.
+    """Hold an exclusive lock file while a batch, or a single run, writes its outputs.
 
     The lock file is created atomically (``O_CREAT | O_EXCL``) and holds the holder's pid, host
     and start time. When another live process holds it, entering raises :class:`LockError`
