@@ -1020,7 +1020,8 @@ def load_raw_dir(raw_dir: str | os.PathLike[str], *,
     cache's workbooks are packed; a damaged or vanished pack only means its workbooks are
     parsed again. Once the combined files are written, the cache is pruned
     (``_PackCache.prune``: packs of workbooks no longer in ``raw_dir``, damaged ones, files of
-    the previous layout, stale temporaries); the report's ``pruned`` names what went.
+    the previous layout, stale temporaries); the report's ``pruned`` names what went. A
+    ``processed_dir`` inside ``raw_dir`` is refused (``ParameterError``) before anything is read.
     """
     paths = find_workbooks(raw_dir)
     if processed_dir:
