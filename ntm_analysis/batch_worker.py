@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ntm_analysis.errors import NtmError
+from ntm_analysis.fsio import pid_alive
 from ntm_analysis.run import STATUS_FAILED, STATUS_OK
 
 #: Modules a batch worker runs with: imported once by the workers' fork server (through
@@ -131,21 +132,11 @@ def _end_with(pid: int) -> None:
     try:
         fd = os.pidfd_open(pid)
     except (AttributeError, OSError):  # not Linux 5.3+, or already gone
-        while _alive(pid):
+        while pid_alive(pid):  # (a zombie counts as ended)
             time.sleep(1.0)
     else:
         select.select([fd], [], [])  # readable once the process has ended
     os.kill(os.getpid(), signal.SIGKILL)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # it exists, as another user's
-        return True
-    return True
 
 
 def error_text(exc: BaseException) -> str:

@@ -93,7 +93,11 @@ _DIGESTS: dict[tuple[int, int, int, int, int], str] = {}
 
 
 def pid_alive(pid: int) -> bool:
-    """Return True when a process with ``pid`` exists on this machine."""
+    """Return True when a process with ``pid`` runs on this machine.
+
+    A zombie (a process that has ended but that no one has reaped yet: a killed batch's worker,
+    whose parent died with it, until init collects it) does not count: it can write nothing.
+    """
     if pid <= 0:
         return False
     try:
@@ -102,7 +106,19 @@ def pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True  # it exists, owned by someone else
-    return True
+    return not _ended(pid)
+
+
+def _ended(pid: int) -> bool:
+    """True when ``/proc`` says ``pid`` is a zombie or dead (False where there is no /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat_line = fh.read()
+    except OSError:
+        return False
+    # "pid (command) state ...": the command may hold spaces and parentheses
+    state = stat_line[stat_line.rfind(b")") + 2:][:1]
+    return state in (b"Z", b"X")
 
 
 def remove_temporaries(folder: str | os.PathLike[str], *, since: float | None = None,

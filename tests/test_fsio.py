@@ -128,6 +128,30 @@ def test_stale_lock_of_a_killed_process_is_taken_over(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_killed_holder_not_yet_reaped_leaves_a_stale_lock(tmp_path: Path) -> None:
+    # a killed batch's worker is a zombie until init reaps it (its parent died with it): the
+    # next batch, started at once, must not take the zombie for a live run
+    lock_path = tmp_path / ".ntm-run.lock"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(lock_path), "30"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "locked"
+        holder.kill()
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{holder.pid}/stat").read_bytes().split(b") ")[-1][:1] != b"Z":
+            assert time.monotonic() < deadline, "the killed holder did not become a zombie"
+            time.sleep(0.01)
+        os.kill(holder.pid, 0)  # the zombie is still there for the system ...
+        assert not pid_alive(holder.pid)  # ... but runs no more
+        with RunLock(lock_path):
+            assert json.loads(lock_path.read_text())["pid"] == os.getpid()
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+    assert not pid_alive(holder.pid)
+
+
 def test_unreadable_old_lock_is_stale_but_fresh_one_is_not(tmp_path: Path) -> None:
     lock_path = tmp_path / ".ntm.lock"
     lock_path.write_text("")  # a holder died while writing it ... or is writing it now
