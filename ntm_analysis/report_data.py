@@ -108,6 +108,23 @@ def _read(params: Mapping[str, Any], year: int) -> tuple[dict[Path, str | None],
     return dict(report.digests), report.result
 
 
+def _other_years(attainment: pd.DataFrame, year: int, *, commune: str = "") -> str:
+    """``"; they hold 2024 (Kim Phượng): give that year"``: the years other than ``year`` that
+    the rows have (of ``commune`` only, when given), with their communes; "" when none."""
+    rows = attainment
+    if commune:
+        rows = rows[rows[Ind.commune].astype("string").fillna("").map(fold).eq(fold(commune))
+                    .astype(bool)]
+    held = rows[[Ind.year, Ind.commune]].dropna().drop_duplicates()
+    held = held[held[Ind.year].astype("Int64").ne(year).astype(bool)]
+    if held.empty:
+        return ""
+    by_year = held.groupby(Ind.year, sort=True)[Ind.commune].agg(lambda c: ", ".join(sorted(c)))
+    listed = "; ".join(f"{int(y)} ({names})" for y, names in by_year.items())
+    which = "that year" if len(by_year) == 1 else "one of those years"
+    return f"; they hold {listed}: give {which} (the 'year' parameter, --year)"
+
+
 def load_report_data(params: Mapping[str, Any]) -> ReportData:
     """Load the workbooks named by validated notebook parameters and compute attainment.
 
@@ -123,16 +140,19 @@ def load_report_data(params: Mapping[str, Any]) -> ReportData:
     commune = str(params.get("commune") or "")
     hashed, result = _read(params, year)
     inputs = list(hashed)
-    attainment = att_mod.compute_attainment(result.indicators)
-    years = attainment[Ind.year].astype("Int64")
-    attainment = attainment[years.eq(year).fillna(True).astype(bool)]
+    every_year = att_mod.compute_attainment(result.indicators)
+    years = every_year[Ind.year].astype("Int64")
+    attainment = every_year[years.eq(year).fillna(True).astype(bool)]
     communes = attainment[Ind.commune].astype("string").fillna("")
     if not commune:  # the one commune of the data
         found = sorted(set(communes) - {""})
-        if len(found) != 1:
+        if not found:
+            raise ParameterError(f"the {len(inputs)} workbook(s) hold no commune for {year}"
+                                 + _other_years(every_year, year))
+        if len(found) > 1:
             raise ParameterError(
                 f"the {len(inputs)} workbook(s) hold {len(found)} communes for {year} "
-                f"({', '.join(found) or 'none'}); name one with the 'commune' parameter")
+                f"({', '.join(found)}); name one with the 'commune' parameter")
         commune = found[0]
     if commune:
         mask = communes.map(fold).eq(fold(commune)).astype(bool)
@@ -140,7 +160,8 @@ def load_report_data(params: Mapping[str, Any]) -> ReportData:
             known = sorted(set(communes) - {""})
             raise ParameterError(
                 f"commune {commune!r} has no rows for {year} in {len(inputs)} workbook(s); "
-                f"communes found: {', '.join(known) or 'none'}")
+                f"communes found: {', '.join(known) or 'none'}"
+                + _other_years(every_year, year, commune=commune))
         attainment = attainment[mask]
         commune = str(communes[mask].iloc[0])
     attainment = attainment.reset_index(drop=True)

@@ -199,3 +199,34 @@ def test_missing_texts_behave_as_with_strings() -> None:
         conditions = readiness.assess_readiness(frame, year=2024, commune="Kim Phượng",
                                                 lang="en")
         assert conditions.set_index("condition_id").loc["smart_hamlet", "status"] == "met"
+
+
+def test_a_year_the_workbooks_do_not_hold_is_answered_with_those_they_hold(tmp_path) -> None:
+    import pytest
+
+    from ntm_analysis.errors import ParameterError
+    from ntm_analysis.report_data import load_report_data
+    from ntm_analysis.report_params import validate_parameters
+    from ntm_analysis.synth import write_province
+
+    made = [c for year in (2022, 2024)
+            for c in write_province(tmp_path, communes=2, hamlets=(1, 2), year=year, seed=3)]
+    names = sorted({c.name for c in made})
+    paths = [str(c.path) for c in made]
+
+    def load(year: int, commune: str = "") -> None:
+        load_report_data(validate_parameters(year=year, commune=commune, paths=paths))
+
+    with pytest.raises(ParameterError) as error:
+        load(2023)
+    both = ", ".join(names)
+    assert str(error.value) == (
+        f"the 4 workbook(s) hold no commune for 2023; they hold 2022 ({both}); 2024 ({both}): "
+        "give one of those years (the 'year' parameter, --year)")
+    with pytest.raises(ParameterError) as error:
+        load(2023, names[0])
+    assert str(error.value).endswith(
+        f"; they hold 2022 ({names[0]}); 2024 ({names[0]}): give one of those years (the "
+        "'year' parameter, --year)")
+    with pytest.raises(ParameterError, match=f"hold 2 communes for 2024 \\({both}\\); name one"):
+        load(2024)
