@@ -32,6 +32,16 @@ print("released", flush=True)
 """
 
 
+def _holding(lock_path: Path) -> subprocess.Popen[str]:
+    """Start a process that takes the lock at ``lock_path`` and holds it for 30 s; return it
+    once it holds the lock."""
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(lock_path), "30"],
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None
+    assert holder.stdout.readline().strip() == "locked"
+    return holder
+
+
 def test_file_sha256_matches_hashlib(tmp_path: Path) -> None:
     data = os.urandom(3 * (1 << 20) + 17)  # more than one chunk
     path = tmp_path / "raw.xlsx"
@@ -85,11 +95,8 @@ def test_lock_file_records_holder_and_is_removed(tmp_path: Path) -> None:
 
 def test_second_process_is_refused_while_first_holds_lock(tmp_path: Path) -> None:
     lock_path = tmp_path / ".ntm.lock"
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(lock_path), "30"],
-                              stdout=subprocess.PIPE, text=True)
+    holder = _holding(lock_path)
     try:
-        assert holder.stdout is not None
-        assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(LockError) as info:
             RunLock(lock_path).acquire()
         message = str(info.value)
@@ -115,10 +122,7 @@ def test_lock_is_free_after_the_holder_finishes(tmp_path: Path) -> None:
 
 def test_stale_lock_of_a_killed_process_is_taken_over(tmp_path: Path) -> None:
     lock_path = tmp_path / ".ntm.lock"
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(lock_path), "30"],
-                              stdout=subprocess.PIPE, text=True)
-    assert holder.stdout is not None
-    assert holder.stdout.readline().strip() == "locked"
+    holder = _holding(lock_path)
     holder.kill()  # dies without releasing
     holder.wait(timeout=30)
     assert lock_path.exists() and not pid_alive(holder.pid)
@@ -132,11 +136,8 @@ def test_a_killed_holder_not_yet_reaped_leaves_a_stale_lock(tmp_path: Path) -> N
     # a killed batch's worker is a zombie until init reaps it (its parent died with it): the
     # next batch, started at once, must not take the zombie for a live run
     lock_path = tmp_path / ".ntm-run.lock"
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(lock_path), "30"],
-                              stdout=subprocess.PIPE, text=True)
+    holder = _holding(lock_path)
     try:
-        assert holder.stdout is not None
-        assert holder.stdout.readline().strip() == "locked"
         holder.kill()
         deadline = time.monotonic() + 30
         while Path(f"/proc/{holder.pid}/stat").read_bytes().split(b") ")[-1][:1] != b"Z":
