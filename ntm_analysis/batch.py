@@ -275,6 +275,8 @@ def plan_from_raw_dir(raw_dir: str | os.PathLike[str], *,
     by_name = {p.name: p for p in files}
     runs = plan_from_indicators(indicators, raw_dir=raw_dir, years=years,
                                 parameters=parameters, parent=parent)
+    if years and not runs:
+        _no_commune_in(years, indicators, raw_dir)
     fixed = []
     for run in runs:
         inputs = tuple(str(by_name[Path(p).name].resolve()) for p in run.inputs)
@@ -286,6 +288,19 @@ def plan_from_raw_dir(raw_dir: str | os.PathLike[str], *,
         fixed.append(BatchRun(run.run_id, run.unit, run.year, params, inputs, run.parent))
     return BatchPlan(fixed, indicators, _unread(files, indicators, report.result.issues,
                                                 base=Path(raw_dir)), raw_dir=Path(raw_dir))
+
+
+def _no_commune_in(years: Sequence[int], indicators: pd.DataFrame,
+                   raw_dir: str | os.PathLike[str]) -> None:
+    """Raise ``ParameterError`` for a year filter that leaves no run, saying which years the
+    workbooks hold (a mistyped ``--year 2204`` would otherwise make an empty batch that
+    succeeds)."""
+    rows = indicators[[Ind.year, Ind.commune]].dropna().drop_duplicates()
+    held = rows.groupby(Ind.year, sort=True)[Ind.commune].nunique()
+    found = "; ".join(f"{int(y)} ({n} commune{'s' if n > 1 else ''})" for y, n in held.items())
+    asked = ", ".join(str(y) for y in years)
+    raise ParameterError(f"{os.fspath(raw_dir)}: no commune has rows for {asked}; the workbooks "
+                         f"hold {found or 'no commune of any year'}")
 
 
 def _unread(files: Sequence[Path], indicators: pd.DataFrame, issues: pd.DataFrame, *,

@@ -82,6 +82,16 @@ def test_plan_from_indicators_one_run_per_commune_and_year_with_its_files() -> N
     assert [r.run_id for r in only] == ["binh-thanh_2023", "kim-phuong_2023"]
 
 
+def test_a_year_no_commune_has_is_refused_naming_the_years_held(province, tmp_path) -> None:
+    raw, communes = province
+    with pytest.raises(ParameterError) as error:
+        plan_from_raw_dir(raw, processed_dir=tmp_path / "processed", years=[2204])
+    assert str(error.value) == (f"{raw}: no commune has rows for 2204; the workbooks hold "
+                                f"2024 ({len(communes)} communes)")
+    plan = plan_from_raw_dir(raw, processed_dir=tmp_path / "processed", years=[2204, 2024])
+    assert len(plan.runs) == len(communes)  # one year found is enough
+
+
 def test_plan_from_raw_dir_empty_folder(tmp_path) -> None:
     with pytest.raises(InputError, match="no workbooks"):
         plan_from_raw_dir(tmp_path)
