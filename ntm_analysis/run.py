@@ -43,6 +43,7 @@ from typing import Any
 from ntm_analysis import __version__
 from ntm_analysis.errors import ParameterError, RunError
 from ntm_analysis.fsio import RunLock, file_sha256, remove_temporaries, settled_key
+from ntm_analysis.i18n import LANGS
 from ntm_analysis.outputs import FIGURES, TABLES, atomic_path
 from ntm_analysis.paths import (
     ROOT_ENV,
@@ -610,6 +611,9 @@ def prepare_run(notebook: str | os.PathLike[str], *,
     declared = notebook_parameters(nb_path)
     given = coerce_parameters(declared, dict(parameters or {}), notebook=nb_path.name)
     effective = {n: p.default for n, p in declared.items()} | given
+    if "lang" in given and given["lang"] not in LANGS:  # the suite's report languages
+        raise ParameterError(f"{nb_path.name}: parameter 'lang': expected one of "
+                             f"{', '.join(LANGS)}, got {given['lang']!r}")
     run_dir = Path(out_dir) if out_dir is not None else default_run_dir(nb_path, effective,
                                                                         root=root)
     run_dir = resolve(run_dir, root=root).resolve()

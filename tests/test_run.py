@@ -241,6 +241,19 @@ def test_a_run_folder_inside_a_folder_of_workbooks_is_refused(project: Path) -> 
     assert not (project / "data" / "raw" / "2024").exists()
 
 
+def test_a_report_language_the_suite_does_not_have_is_refused_before_the_kernel(
+        project: Path) -> None:
+    shutil.copy(CHART_TABLE, project / "notebooks" / "chart_table.ipynb")
+    with pytest.raises(ParameterError) as error:
+        run_notebook("chart_table", parameters={"lang": "fr"}, out_dir=project / "out",
+                     root=project)
+    assert str(error.value) == ("chart_table.ipynb: parameter 'lang': expected one of vi, en, "
+                                "got 'fr'")
+    assert not (project / "out").exists()  # refused before anything was written
+    assert prepare_run("chart_table", parameters={"lang": "en"}, root=project).given[
+        "lang"] == "en"
+
+
 def test_an_interrupted_run_removes_only_its_own_cut_writes(tmp_path: Path) -> None:
     """What an interrupted run removes from its folder: the temporary files made since it
     started; not an older one, nor one in the folder of another run inside it."""
