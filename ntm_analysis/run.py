@@ -43,15 +43,14 @@ from typing import Any
 from ntm_analysis import __version__
 from ntm_analysis.errors import ParameterError, RunError
 from ntm_analysis.fsio import RunLock, file_sha256, remove_temporaries, settled_key
-from ntm_analysis.i18n import LANGS
+from ntm_analysis.i18n import check_lang
 from ntm_analysis.outputs import FIGURES, TABLES, atomic_path
 from ntm_analysis.paths import (
     ROOT_ENV,
-    WORKBOOK_SUFFIXES,
     check_outside,
     project_root,
+    require_workbooks,
     resolve,
-    workbooks_in,
 )
 from ntm_analysis.text import slug
 
@@ -319,7 +318,8 @@ def coerce_parameters(declared: Mapping[str, NotebookParameter], given: Mapping[
                       notebook: str = "notebook") -> dict[str, Any]:
     """Check ``given`` names against the ``declared`` parameters and convert the values.
 
-    Raises :class:`ParameterError` naming the valid parameters when a name is unknown.
+    Raises :class:`ParameterError` naming the valid parameters when a name is unknown, a value
+    cannot be converted, or ``lang`` is not a language of the reports (vi, en).
     """
     unknown = sorted(set(given) - set(declared))
     if unknown:
@@ -331,6 +331,8 @@ def coerce_parameters(declared: Mapping[str, NotebookParameter], given: Mapping[
     for name, value in given.items():
         try:
             out[name] = coerce_value(value, declared[name].type, name=name)
+            if name == "lang":  # the suite's report languages, checked before any kernel
+                check_lang(out[name])
         except ParameterError as exc:
             raise ParameterError(f"{notebook}: {exc}") from None
     return out
@@ -611,9 +613,6 @@ def prepare_run(notebook: str | os.PathLike[str], *,
     declared = notebook_parameters(nb_path)
     given = coerce_parameters(declared, dict(parameters or {}), notebook=nb_path.name)
     effective = {n: p.default for n, p in declared.items()} | given
-    if "lang" in given and given["lang"] not in LANGS:  # the suite's report languages
-        raise ParameterError(f"{nb_path.name}: parameter 'lang': expected one of "
-                             f"{', '.join(LANGS)}, got {given['lang']!r}")
     run_dir = Path(out_dir) if out_dir is not None else default_run_dir(nb_path, effective,
                                                                         root=root)
     run_dir = resolve(run_dir, root=root).resolve()
@@ -1002,17 +1001,15 @@ READINESS_NOTEBOOK = "10_readiness"
 def workbook_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """Return the workbook files named by ``paths`` (folders give their workbooks), absolute.
 
-    Raises :class:`ParameterError` when a path does not exist or nothing is found.
+    Raises :class:`ParameterError` when a path does not exist, and
+    :class:`ntm_analysis.errors.InputError` when no workbook is found (as every command that
+    takes workbooks does: :func:`ntm_analysis.paths.require_workbooks`).
     """
     paths = list(paths)
     for item in paths:
         if not Path(item).expanduser().exists():
             raise ParameterError(f"{os.fspath(item)}: no such file or folder")
-    unique = [p.resolve() for p in workbooks_in(paths)]
-    if not unique:
-        raise ParameterError("no workbook found in the given paths "
-                             f"(looked for {', '.join(WORKBOOK_SUFFIXES)})")
-    return unique
+    return [p.resolve() for p in require_workbooks(paths)]
 
 
 def build_report(

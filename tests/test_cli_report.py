@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from notebook_fixtures import CHART_TABLE, HAMLET_ROWS, HELD_WRITE, make_project, write_hamlets
 
 from ntm_analysis.cli_report import COMMANDS, _collect, report_command, run_command
-from ntm_analysis.errors import ParameterError, RunError
+from ntm_analysis.errors import InputError, ParameterError, RunError
 
 
 @pytest.fixture
@@ -55,8 +55,11 @@ def test_report_refuses_a_folder_without_workbooks(project: Path, tmp_path: Path
     empty = tmp_path / "empty"
     empty.mkdir()
     result = CliRunner().invoke(report_command, [str(empty), "--out", str(tmp_path / "o")])
-    assert isinstance(result.exception, ParameterError)
-    assert "no workbook found" in str(result.exception)
+    # as ntm summary, funding and income say it (exit code 2 in the ntm group)
+    assert isinstance(result.exception, InputError)
+    assert str(result.exception) == (f"{empty}: no workbook found (looked for .xlsx, .xlsm, "
+                                      ".xls, .ods)")
+    assert not (tmp_path / "o").exists()
 
 
 @pytest.mark.slow

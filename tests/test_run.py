@@ -247,8 +247,7 @@ def test_a_report_language_the_suite_does_not_have_is_refused_before_the_kernel(
     with pytest.raises(ParameterError) as error:
         run_notebook("chart_table", parameters={"lang": "fr"}, out_dir=project / "out",
                      root=project)
-    assert str(error.value) == ("chart_table.ipynb: parameter 'lang': expected one of vi, en, "
-                                "got 'fr'")
+    assert str(error.value) == "chart_table.ipynb: lang must be one of vi, en; got 'fr'"
     assert not (project / "out").exists()  # refused before anything was written
     assert prepare_run("chart_table", parameters={"lang": "en"}, root=project).given[
         "lang"] == "en"
