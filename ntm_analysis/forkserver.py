@@ -63,6 +63,8 @@ START_TIMEOUT = 90.0
 READY = b"ready\n"
 _PR_SET_PDEATHSIG = 1
 _MAX_REQUEST = 1 << 20
+#: Room for a Unix socket's path (``sun_path``, 108 bytes on Linux, with its final NUL).
+_UNIX_PATH_MAX = 107
 #: Modules an ``IPKernelApp`` imports while it initializes (its kernel and shell classes, the
 #: debugger module (without debugpy: see ``serve``), history, magics): imported once in the
 #: template, not in every kernel. None of them starts a thread or opens a file when imported;
@@ -259,9 +261,10 @@ def single_run_kernels() -> Iterator[type]:
     nbclient arms its own cleanup only once the kernel is ready: Ctrl-C while the kernel
     started left the kernel running (until this process ended) and its connection file in the
     temporary directory. The class is :func:`quick_async_kernel_manager`'s with the connection
-    file in a folder of its own; the kernel is found by that file's path on its command line
-    (the interrupt may come before ``jupyter_client`` has recorded the process, and a
-    half-started kernel manager cannot shut down), killed and waited for.
+    file (and the kernel's sockets: :func:`connect_by_files`) in a folder of its own; the
+    kernel is found by that file's path on its command line (the interrupt may come before
+    ``jupyter_client`` has recorded the process, and a half-started kernel manager cannot
+    shut down), killed and waited for.
     """
     folders: list[str] = []  # made when nbclient makes its kernel manager (not for a run
     # given a kernel by the batch's pool: a worker killed then would leave it)
@@ -270,7 +273,7 @@ def single_run_kernels() -> Iterator[type]:
         def __init__(self, **kwargs: Any) -> None:
             super().__init__(**kwargs)
             folders.append(tempfile.mkdtemp(prefix="ntm-kernel-"))
-            self.connection_file = os.path.join(folders[-1], "kernel.json")
+            connect_by_files(self, os.path.join(folders[-1], "kernel.json"))
 
     try:
         yield SingleRunKernelManager
@@ -328,16 +331,34 @@ def fork_kernel_manager(kernel_name: str, server: ForkServer | None) -> Any:
     ``shutdown_kernel(now=True)`` returns as soon as the kernel is gone (:func:`wait_gone`).
     A forked kernel's connection file is written next to the server's socket, in the folder
     the server removes when it ends: a worker killed before it could remove the file leaves
-    nothing in the temporary directory (``jupyter_client`` would write it there).
+    nothing in the temporary directory (``jupyter_client`` would write it there). Its
+    channels are Unix sockets in that folder too (:func:`connect_by_files`).
     """
     import uuid
 
     km = _fork_manager_class()(kernel_name=kernel_name)
     km.fork_server = server
     if server is not None:
-        km.connection_file = os.path.join(os.path.dirname(server.socket_path),
-                                          f"kernel-{uuid.uuid4().hex}.json")
+        connect_by_files(km, os.path.join(os.path.dirname(server.socket_path),
+                                          f"kernel-{uuid.uuid4().hex}.json"))
     return km
+
+
+def connect_by_files(km: Any, connection_file: str) -> None:
+    """Have kernel manager ``km`` write its connection file at ``connection_file`` and its
+    kernel listen on Unix sockets beside it (zmq's ``ipc`` transport) instead of TCP ports.
+
+    ``jupyter_client`` picks a free TCP port by binding and closing it; between that and the
+    kernel's own bind another process may take the port (kernels starting side by side, or
+    any client's outgoing connection), and the kernel dies with "Address already in use".
+    A socket path in a folder of the caller's has no such race. Where the folder's path is
+    too long for a socket's (108 bytes on Linux), the kernel keeps TCP.
+    """
+    km.connection_file = connection_file
+    base = os.path.splitext(connection_file)[0] + "-ipc"
+    if len(os.fsencode(base)) + len("-99") < _UNIX_PATH_MAX:
+        km.transport = "ipc"
+        km.ip = base
 
 
 # --------------------------------------------------------------------------- the template

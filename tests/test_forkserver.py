@@ -185,6 +185,51 @@ def test_killed_launcher_takes_its_kernel_along(tmp_path: Path) -> None:
     _assert_none_left(before)
 
 
+def test_forked_kernels_talk_over_unix_sockets_in_the_servers_folder(tmp_path: Path) -> None:
+    """No TCP port: a port picked free by jupyter_client could be taken before the kernel
+    bound it ("Address already in use"); the kernel's sockets live and go with the server's
+    folder."""
+    before = _descendants()
+    server = ForkServer()
+    folder = Path(server.socket_path).parent
+    try:
+        managers = [fork_kernel_manager("python3", server) for _ in range(2)]
+        kernels = []
+        for km in managers:
+            km.start_kernel(cwd=str(tmp_path))
+            kernels.append(psutil.Process(_kernel_pid(km)))
+        for km, kernel in zip(managers, kernels, strict=True):
+            assert km.transport == "ipc"
+            # on TCP only ipykernel's in-process IOPub pipe, which zmq binds itself
+            assert len(kernel.net_connections("inet")) <= 1, kernel.net_connections("inet")
+            paths = {c.laddr for c in kernel.net_connections("unix") if c.laddr}
+            assert {Path(p).parent for p in paths} == {folder}, paths
+            assert len([p for p in paths if Path(p).name.startswith(
+                Path(km.connection_file).stem)]) == 5, paths  # shell, iopub, stdin, control, hb
+        managers[0].shutdown_kernel(now=True)  # as a run ends
+        managers[1].shutdown_kernel()
+        assert sorted(p.name for p in folder.iterdir()) == ["kernels.sock"]
+    finally:
+        server.stop()
+    assert not folder.exists()
+    _assert_none_left(before)
+
+
+def test_a_single_runs_kernel_talks_over_unix_sockets_in_a_folder_it_removes(
+        tmp_path: Path) -> None:
+    nb = code_notebook(tmp_path / "where.ipynb",
+                       "from ipykernel.connect import get_connection_info\n"
+                       "info = get_connection_info(unpack=True)\n"
+                       "print(info['transport'], info['ip'])")
+    result = run_notebook(nb, out_dir=tmp_path / "out")
+    assert result.ok, result.error
+    cell = nbformat.read(result.notebook_path, as_version=4).cells[0]
+    transport, ip = merge_streams(cell.outputs)[0]["text"].split()
+    assert transport == "ipc"
+    folder = Path(ip).parent
+    assert folder.name.startswith("ntm-kernel-") and not folder.exists()
+
+
 def test_a_killed_kernel_is_waited_for_from_the_first_millisecond(
         monkeypatch: pytest.MonkeyPatch) -> None:
     import asyncio
