@@ -65,7 +65,7 @@ from ntm_analysis.run import (  # noqa: F401 - the batch's words too
     STATUS_OK,
     STATUS_RUNNING,
 )
-from ntm_analysis.schema import Ind, Level, Summ
+from ntm_analysis.schema import Ind, Level, Summ, communes_by_year
 from ntm_analysis.text import nfc, slug
 
 if TYPE_CHECKING:
@@ -295,9 +295,8 @@ def _no_commune_in(years: Sequence[int], indicators: pd.DataFrame,
     """Raise ``ParameterError`` for a year filter that leaves no run, saying which years the
     workbooks hold (a mistyped ``--year 2204`` would otherwise make an empty batch that
     succeeds)."""
-    rows = indicators[[Ind.year, Ind.commune]].dropna().drop_duplicates()
-    held = rows.groupby(Ind.year, sort=True)[Ind.commune].nunique()
-    found = "; ".join(f"{int(y)} ({n} commune{'s' if n > 1 else ''})" for y, n in held.items())
+    found = "; ".join(f"{year} ({len(names)} commune{'s' if len(names) > 1 else ''})"
+                      for year, names in communes_by_year(indicators).items())
     asked = ", ".join(str(y) for y in years)
     raise ParameterError(f"{os.fspath(raw_dir)}: no commune has rows for {asked}; the workbooks "
                          f"hold {found or 'no commune of any year'}")

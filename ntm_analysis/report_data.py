@@ -26,7 +26,7 @@ from ntm_analysis import catalogue
 from ntm_analysis.errors import ParameterError
 from ntm_analysis.i18n import issue_label, status_label, t
 from ntm_analysis.report_money import MoneyData, load_money
-from ntm_analysis.schema import Att, Ind, Iss, Level, Status
+from ntm_analysis.schema import Att, Ind, Iss, Level, Status, communes_by_year
 from ntm_analysis.style import STATUS_FILLS
 from ntm_analysis.text import fold
 
@@ -115,12 +115,10 @@ def _other_years(attainment: pd.DataFrame, year: int, *, commune: str = "") -> s
     if commune:
         rows = rows[rows[Ind.commune].astype("string").fillna("").map(fold).eq(fold(commune))
                     .astype(bool)]
-    held = rows[[Ind.year, Ind.commune]].dropna().drop_duplicates()
-    held = held[held[Ind.year].astype("Int64").ne(year).astype(bool)]
-    if held.empty:
+    by_year = {y: names for y, names in communes_by_year(rows).items() if y != year}
+    if not by_year:
         return ""
-    by_year = held.groupby(Ind.year, sort=True)[Ind.commune].agg(lambda c: ", ".join(sorted(c)))
-    listed = "; ".join(f"{int(y)} ({names})" for y, names in by_year.items())
+    listed = "; ".join(f"{y} ({', '.join(names)})" for y, names in by_year.items())
     which = "that year" if len(by_year) == 1 else "one of those years"
     return f"; they hold {listed}: give {which} (the 'year' parameter, --year)"
 

@@ -203,6 +203,22 @@ class Iss(_Schema):
     }
 
 
+def communes_by_year(rows: pd.DataFrame) -> dict[int, list[str]]:
+    """The communes of each year of a tidy indicator or attainment table, years and names in
+    order: what a message about a year the table does not hold lists.
+
+    >>> communes_by_year(pd.DataFrame({"year": [2024, 2023, 2024, None],
+    ...                                "commune": ["Kim Phượng", "Kim Phượng", "Bảo Cường", "X"]}))
+    {2023: ['Kim Phượng'], 2024: ['Bảo Cường', 'Kim Phượng']}
+    """
+    held = rows[[Ind.year, Ind.commune]].dropna().drop_duplicates()
+    by_year: dict[int, list[str]] = {}
+    for year, commune in sorted(zip(held[Ind.year].astype(int), held[Ind.commune].astype(str),
+                                    strict=True)):
+        by_year.setdefault(year, []).append(commune)
+    return by_year
+
+
 def empty_frame(schema: type[_Schema]) -> pd.DataFrame:
     """Return an empty frame with the schema's columns and dtypes."""
     return _empty_template(schema).copy()  # type: ignore[arg-type]
