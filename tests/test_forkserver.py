@@ -215,6 +215,17 @@ def test_forked_kernels_talk_over_unix_sockets_in_the_servers_folder(tmp_path: P
     _assert_none_left(before)
 
 
+def test_a_folder_too_long_for_a_socket_path_keeps_tcp(tmp_path: Path) -> None:
+    from ntm_analysis.forkserver import connect_by_files, quick_async_kernel_manager
+
+    short, long = (quick_async_kernel_manager()() for _ in range(2))
+    connect_by_files(short, str(tmp_path / "k.json"))
+    assert (short.transport, short.ip) == ("ipc", str(tmp_path / "k-ipc"))
+    deep = tmp_path / ("d" * 100) / "kernel.json"  # over the 108 bytes of a socket's path
+    connect_by_files(long, str(deep))
+    assert (long.connection_file, long.transport, long.ip) == (str(deep), "tcp", "127.0.0.1")
+
+
 def test_a_single_runs_kernel_talks_over_unix_sockets_in_a_folder_it_removes(
         tmp_path: Path) -> None:
     nb = code_notebook(tmp_path / "where.ipynb",
