@@ -150,6 +150,23 @@ class Grid:
             return None if value == "" else value
         return None
 
+    def row_text(self, r: int, limit: int = 1000) -> str:
+        """The texts of row ``r`` (0-based), joined by " | ": what an issue about a row that
+        was not read as data shows of it (a note in full, up to ``limit`` characters, then
+        "…").
+
+        >>> grid = Grid("kp.xlsx", "Kinh phí", [[None, "Ghi chú:", "", " số liệu MINH HỌA"]])
+        >>> grid.row_text(0)
+        'Ghi chú: | số liệu MINH HỌA'
+        >>> grid.row_text(0, limit=12)
+        'Ghi chú: | …'
+        >>> grid.row_text(5)
+        ''
+        """
+        row = self.rows[r] if 0 <= r < len(self.rows) else []
+        text = " | ".join(t for t in map(cell_text, row) if t)
+        return text if len(text) <= limit else text[:limit - 1] + "…"
+
 
 def read_grids(path: str | os.PathLike[str]) -> list[Grid]:
     """Read every sheet of a workbook as a ``Grid`` (through ``ntm_analysis.cells``).
@@ -604,6 +621,17 @@ class _Row:
     texts: dict[str, str]
 
 
+def _not_read(table: _Table, r: int) -> None:
+    """Record that row ``r`` (0-based, not blank) of a budget table was not read: a note
+    (``footer_row``) or a row with neither content nor an amount (``row_not_read``)."""
+    shown = table.grid.row_text(r)
+    note = fold(shown).startswith(_NOTE_PREFIX)
+    table.issues.append(_issue(
+        table, r + 1, None, shown, "note row (not data); not read" if note else
+        "row has no content and no amount: nothing read", Severity.info,
+        "footer_row" if note else "row_not_read"))
+
+
 def _classify(table: _Table) -> list[_Row]:
     grid = table.grid
     by_role = {role: c for c, role in table.roles.items()}
@@ -623,11 +651,12 @@ def _classify(table: _Table) -> list[_Row]:
             other = " ".join(cell_text(v) for v in values if cell_text(v))
             if fold(other).startswith(_NOTE_PREFIX) or not any(
                     isinstance(grid.cell(r, by_role[a]), int | float) for a in amount_roles):
+                _not_read(table, r)
                 continue
         key = fold(content)
-        if not content and fold(item).startswith(_NOTE_PREFIX):
-            continue
-        if key.startswith(_NOTE_PREFIX) and not item:
+        if (not content and fold(item).startswith(_NOTE_PREFIX)) or (
+                key.startswith(_NOTE_PREFIX) and not item):
+            _not_read(table, r)
             continue
         amounts = {a: _amount(table, r, by_role[a], a) for a in amount_roles}
         has_amount = any(v is not None for v in amounts.values())

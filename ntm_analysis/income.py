@@ -25,6 +25,7 @@ from importlib import resources
 import pandas as pd
 
 from ntm_analysis.budget import (
+    _NOTE_PREFIX,
     Grid,
     _as_paths,
     _find_header,
@@ -156,14 +157,42 @@ def _issue(grid: Grid, row: int | None, column: str | None, value: object, probl
             Iss.problem: problem, Iss.severity: severity, Iss.code: code}
 
 
+#: How a note row starts: the budget table's words, and any "Nguồn" (source) line.
+_NOTE_WORDS = (*_NOTE_PREFIX, "nguon")
+
+
+def _not_read(grid: Grid, r: int, header: int, filled: list[int],
+              issues: list[dict[str, object]], *, what: str) -> None:
+    """Record why row ``r`` (0-based) of an income table was not read, unless it is blank.
+
+    ``filled`` are the row's columns holding an income: with some, the row lacks its
+    ``what`` ("unit name", "year") and its incomes would be lost: an error naming the first
+    such column; without, it is a note (``footer_row``), a heading or a unit with no income
+    (``row_not_read``), with its text.
+    """
+    shown = grid.row_text(r)
+    if not shown:
+        return
+    if fold(shown).startswith(_NOTE_WORDS):
+        issues.append(_issue(grid, r + 1, None, shown, "note row (not data); not read",
+                             Severity.info, "footer_row"))
+    elif filled:
+        issues.append(_issue(grid, r + 1, cell_text(grid.cell(header, filled[0])) or None,
+                             shown, f"row has an income but no {what}; not read",
+                             Severity.error, "income_row_incomplete"))
+    else:
+        issues.append(_issue(grid, r + 1, None, shown, f"row has no {what}: nothing read",
+                             Severity.info, "row_not_read"))
+
+
 def _read_wide(grid: Grid, header: int, unit_col: int, note_col: int | None,
                years: dict[int, tuple[str, int]], issues: list[dict[str, object]]) -> list[dict]:
     records = []
     for r in range(header + 1, len(grid.rows)):
         unit = cell_text(grid.cell(r, unit_col))
-        if not unit or fold(unit).startswith(("ghi chu", "nguon", "luu y")):
-            continue
-        if not any(grid.cell(r, c) is not None for c in years):
+        filled = [c for c in years if cell_text(grid.cell(r, c)) not in {"", "-"}]
+        if not unit or fold(unit).startswith(_NOTE_WORDS) or not filled:
+            _not_read(grid, r, header, filled, issues, what="income" if unit else "unit name")
             continue
         for c, (kind, year) in years.items():
             raw = grid.cell(r, c)
@@ -195,7 +224,11 @@ def _read_tall(grid: Grid, header: int, roles: dict[int, str],
     for r in range(header + 1, len(grid.rows)):
         year_text = cell_text(grid.cell(r, col["year"]))
         ym = re.search(r"(19|20)\d{2}", year_text)
-        if not ym:
+        filled = [col[role] for role in ("value", "target") if role in col
+                  and cell_text(grid.cell(r, col[role])) not in {"", "-"}]
+        # a note may name a year ("Ghi chú: năm 2024 là mục tiêu"): still a note
+        if not ym or not filled or fold(grid.row_text(r)).startswith(_NOTE_WORDS):
+            _not_read(grid, r, header, filled, issues, what="income" if ym else "year")
             continue
         year = int(ym.group(0))
         unit = cell_text(grid.cell(r, col["unit"])) if "unit" in col else default_unit

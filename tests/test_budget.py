@@ -78,6 +78,10 @@ def test_sample_budget_matches_the_report(tmp_path: Path) -> None:
     result = load_budget([path])
     lines = result.lines
     assert len(result.issues[result.issues["severity"] == "error"]) == 0
+    # the note under the table (the split is illustrative) is reported, not dropped
+    assert list(zip(result.issues["code"], result.issues["source_row"], strict=True)) == [
+        ("footer_row", 33)]
+    assert "MINH HỌA" in result.issues["value"].iloc[0]
     assert math.isclose(lines[Bud.total].sum(), 4122)
     assert math.isclose(lines[Bud.state].sum(), 3792)
     assert math.isclose(lines[Bud.unassigned].sum(), 330)
@@ -160,6 +164,23 @@ def test_grand_total_mismatch_and_bad_amount(tmp_path: Path) -> None:
     assert "bad_amount" in codes and "grand_total_mismatch" in codes
     bad = result.issues[result.issues["code"] == "bad_amount"].iloc[0]
     assert (bad["source_row"], bad["value"]) == (4, "n/a")
+
+
+def test_rows_that_are_not_budget_lines_are_reported(tmp_path: Path) -> None:
+    rows = [
+        ["TT", "Nội dung", "Tổng kinh phí", "Ngân sách nhà nước", "Ghi chú"],
+        ["1", "Đường", "600", "600", None],
+        [None, None, None, None, "xem phụ lục 2"],
+        ["2", "Trường", "300", "300", None],
+        [None, None, None, None, None],
+        ["Ghi chú: số liệu dự kiến"],
+    ]
+    result = load_budget(write_sheet(tmp_path / "n.xlsx", rows))
+    assert list(result.lines[Bud.source_row]) == [2, 4]
+    assert list(zip(result.issues["source_row"], result.issues["severity"],
+                    result.issues["code"], result.issues["value"], strict=True)) == [
+        (3, "info", "row_not_read", "xem phụ lục 2"),
+        (6, "info", "footer_row", "Ghi chú: số liệu dự kiến")]
 
 
 def test_other_sheets_are_skipped_with_info(tmp_path: Path) -> None:

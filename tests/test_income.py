@@ -17,6 +17,7 @@ from ntm_analysis.income import (
     NOT_AVAILABLE,
     SUBSTANTIAL,
     TARGET_ACHIEVED,
+    IncomeResult,
     IncomeSeries,
     compute_progress,
     load_income,
@@ -62,7 +63,11 @@ def test_wide_sample_gives_the_required_growth(tmp_path: Path) -> None:
     assert row["observed_annual_growth"] == pytest.approx((54.03 / 38.5) ** (1 / 4) - 1)
     assert set(progress["unit"]) == {"Kim Phượng", "Xóm Bản Lác", "Xóm Cạm Phước",
                                      "Xóm Ao Sen", "Xóm Phai Đá"}
-    assert len(result.issues) == 0
+    # the note under the table (the figures are illustrative) is not data, and says so
+    note = result.issues.iloc[0]
+    assert len(result.issues) == 1
+    assert (note["severity"], note["code"], note["source_row"]) == ("info", "footer_row", 11)
+    assert "MINH HỌA" in note["value"]
 
 
 def test_tall_table_with_target_column(tmp_path: Path) -> None:
@@ -101,6 +106,57 @@ def test_tall_table_with_kind_column_and_unit_from_title(tmp_path: Path) -> None
     assert list(s.sort_values(S.year)[S.kind]) == ["observed", "observed", "target"]
 
 
+def _accounted(result: IncomeResult) -> list[tuple[int, str, str]]:
+    issues = result.issues
+    return sorted([(int(r), "read", "") for r in set(result.series[S.source_row])]
+                  + [(int(r), s, c) for r, s, c in zip(issues["source_row"], issues["severity"],
+                                                       issues["code"], strict=True)])
+
+
+def test_every_row_of_a_wide_income_table_is_read_or_reported(tmp_path: Path) -> None:
+    rows = [
+        ["THU NHẬP BÌNH QUÂN ĐẦU NGƯỜI XÃ TÂN DƯƠNG (triệu đồng/người/năm)"],
+        ["TT", "Đơn vị", "Năm 2022", "Năm 2023", "Mục tiêu năm 2024"],
+        [1, "Xã Tân Dương", "50,0", "55,0", 70],
+        [None, "Các xóm", None, None, None],
+        [2, "Xóm Na Mao", "-", None, None],
+        [3, None, "48,0", "52,0", None],
+        [None, None, None, None, None],
+        ["Nguồn: UBND xã Tân Dương"],
+    ]
+    result = load_income(write_sheet(tmp_path / "w.xlsx", rows))
+    assert _accounted(result) == [(3, "read", ""), (4, "info", "row_not_read"),
+                                  (5, "info", "row_not_read"),
+                                  (6, "error", "income_row_incomplete"),
+                                  (8, "info", "footer_row")]
+    lost = result.issues[result.issues["code"] == "income_row_incomplete"].iloc[0]
+    assert (lost["column"], lost["value"]) == ("Năm 2022", "3 | 48,0 | 52,0")
+    assert lost["problem"] == "row has an income but no unit name; not read"
+    skipped = result.issues[result.issues["source_row"] == 5].iloc[0]
+    assert (skipped["value"], skipped["problem"]) == (
+        "2 | Xóm Na Mao | -", "row has no income: nothing read")
+
+
+def test_every_row_of_a_tall_income_table_is_read_or_reported(tmp_path: Path) -> None:
+    rows = [
+        ["Thu nhập bình quân đầu người xã Tân Dương"],
+        ["Năm", "Loại", "Thu nhập (triệu đồng)"],
+        [2022, "Thực hiện", 50],
+        ["(ước)", "Thực hiện", 52],
+        ["Giai đoạn sau", None, None],
+        ["Ghi chú: năm 2024 là mục tiêu"],
+        [2024, "Mục tiêu", 66],
+        [2025, "Mục tiêu", "-"],
+    ]
+    result = load_income(write_sheet(tmp_path / "t.xlsx", rows))
+    assert _accounted(result) == [(3, "read", ""), (4, "error", "income_row_incomplete"),
+                                  (5, "info", "row_not_read"), (6, "info", "footer_row"),
+                                  (7, "read", ""), (8, "info", "row_not_read")]
+    lost = result.issues[result.issues["severity"] == "error"].iloc[0]
+    assert (lost["column"], lost["problem"]) == ("Thu nhập (triệu đồng)",
+                                                 "row has an income but no year; not read")
+
+
 def test_sheets_without_income_are_skipped_and_none_is_an_error(tmp_path: Path) -> None:
     budget_rows = [["TT", "Nội dung", "Tổng kinh phí"], ["1", "Đường", 100]]
     wb = openpyxl.Workbook()
@@ -112,8 +168,9 @@ def test_sheets_without_income_are_skipped_and_none_is_an_error(tmp_path: Path) 
         load_income([tmp_path / "kp.xlsx"])
     write_income_sample(tmp_path / "tn.xlsx")
     result = load_income([tmp_path / "kp.xlsx", tmp_path / "tn.xlsx"])
-    assert list(result.issues["severity"]) == ["info"]
-    assert list(result.issues["source_file"]) == ["kp.xlsx"]
+    assert list(zip(result.issues["source_file"], result.issues["severity"],
+                    result.issues["code"], strict=True)) == [
+        ("kp.xlsx", "info", "not_income"), ("tn.xlsx", "info", "footer_row")]
 
 
 # ------------------------------------------------------------ progress measure, by hand
