@@ -55,6 +55,57 @@ def __getattr__(name: str) -> Any:
     return value
 
 
+def files_digest(root: str) -> str:
+    """SHA-256 (hex) of the files under ``root`` — their paths relative to it and their bytes —
+    leaving out ``__pycache__`` folders and compiled files.
+
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "load.py").write_text("x = 1")
+    >>> before = files_digest(str(folder))
+    >>> (folder / "__pycache__").mkdir()
+    >>> _ = (folder / "__pycache__" / "load.cpython-311.pyc").write_bytes(b"\0")
+    >>> files_digest(str(folder)) == before
+    True
+    >>> _ = (folder / "load.py").write_text("x = 2")
+    >>> files_digest(str(folder)) == before
+    False
+    """
+    import hashlib
+    import os
+
+    digest = hashlib.sha256()
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
+        for name in sorted(names):
+            if name.endswith((".pyc", ".pyo")):
+                continue
+            path = os.path.join(folder, name)
+            with open(path, "rb") as file:
+                content = hashlib.sha256(file.read()).digest()
+            digest.update(os.path.relpath(path, root).encode() + b"\0" + content)
+    return digest.hexdigest()
+
+
+_BUILD: list[str] = []
+
+
+def build_id() -> str:
+    """``__version__`` with a digest of the package's own files (code, data, templates):
+    ``"0.1.0+3f2a9c1e5b7d"`` (a PEP 440 local version).
+
+    Caches (``ntm ingest``'s tables, the money tables) and run fingerprints (a batch's resume)
+    are keyed by it, not by the version number alone: a checkout of another commit, or an
+    edited loader, carries the same ``__version__`` but reads workbooks differently, and must
+    never be served the tables an older reader made. Computed once per process (about 1 ms).
+    """
+    if not _BUILD:
+        import os
+
+        _BUILD.append(f"{__version__}+{files_digest(os.path.dirname(__file__))[:12]}")
+    return _BUILD[0]
+
+
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_EXPORTS))
 
@@ -63,6 +114,7 @@ __all__ = [
     "LoadResult",
     "NtmError",
     "__version__",
+    "build_id",
     "compute_attainment",
     "list_discrepancies",
     "list_gaps",

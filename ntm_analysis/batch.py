@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pandas as pd
 
-from ntm_analysis import __version__
+from ntm_analysis import build_id
 from ntm_analysis.batch_worker import (
     BatchRun,
     RunOutcome,
@@ -1169,7 +1169,7 @@ def render_index(summary: pd.DataFrame, *, lang: str = "vi",
                      f"<th>{e(t['file'])}</th><th>{e(t['problem'])}</th></tr></thead><tbody>")
         parts.extend(f"<tr><td>{e(u.file)}</td><td>{e(u.problem)}</td></tr>" for u in unread)
         parts.append("</tbody></table>")
-    parts.append(f"<p><small>{e(t['generated'])} {e(__version__)}</small></p></body></html>")
+    parts.append(f"<p><small>{e(t['generated'])} {e(build_id())}</small></p></body></html>")
     return "\n".join(parts)
 
 

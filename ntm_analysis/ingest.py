@@ -14,13 +14,13 @@ workbook is read with is part of its key, but it only matters to a workbook that
 itself: the tables read without a year serve every year when no sheet needed one.
 
 At the end of each run the cache is pruned from what the lookups learnt (no pack is opened
-again): a pack none of whose workbooks is in the raw folder any longer (with this package
-version; any year) is deleted, and so is one that is damaged or of another kind (not one the
-system failed to read: an I/O error or a missing permission is not a damaged pack); files of the
-previous layout (one per workbook) and temporaries older than an hour (left by a killed
-process) go too, and so do the budget and income tables kept for a workbook
-(``money_cache``) that is no longer in the raw folder or of another package version. A pack
-that still holds one current workbook is kept whole by the pruning.
+again): a pack none of whose workbooks is in the raw folder any longer (with this build of
+the package, ``ntm_analysis.build_id``; any year) is deleted, and so is one that is damaged or
+of another kind (not one the system failed to read: an I/O error or a missing permission is
+not a damaged pack); files of the previous layout (one per workbook) and temporaries older
+than an hour (left by a killed process) go too, and so do the budget and income tables kept
+for a workbook (``money_cache``) that is no longer in the raw folder or of another build. A
+pack that still holds one current workbook is kept whole by the pruning.
 
 Then the ingest compacts the cache when it has become fragmented (``_PackCache.compact``):
 workbooks edited a few at a time leave packs of one (each costs a footer read at every lookup)
@@ -56,7 +56,7 @@ import pandas as pd
 if TYPE_CHECKING:
     import pyarrow as pa
 
-from ntm_analysis import __version__
+from ntm_analysis import build_id
 from ntm_analysis.errors import InputError
 from ntm_analysis.fsio import file_sha256
 from ntm_analysis.load import (
@@ -109,7 +109,7 @@ class IngestReport:
 
 
 def _cache_key(digest: str, year: int | None) -> str:
-    return f"{digest[:32]}-{year or 'auto'}-{__version__}"
+    return f"{digest[:32]}-{year or 'auto'}-{build_id()}"
 
 
 def _workbook_key(digest: str, year: int | None, name: str) -> str:
@@ -118,7 +118,7 @@ def _workbook_key(digest: str, year: int | None, name: str) -> str:
     return _cache_key(digest, year_in(name) or year)
 
 
-#: The shape of a cache key (``_cache_key``): the workbook's digest, the year, the version.
+#: The shape of a cache key (``_cache_key``): the workbook's digest, the year, the build.
 _KEY = re.compile(r"([0-9a-f]{32})-(?:auto|[0-9]+)-(.+)")
 #: A cache file of the previous layout (one per workbook, named after its key; any version).
 _OLD_LAYOUT = re.compile(_KEY.pattern + r"\.parquet")
@@ -136,9 +136,9 @@ def _live_digests(workbooks: Mapping[Path, str]) -> set[str]:
 
 def _is_live(key: str, digests: set[str]) -> bool:
     """Whether cache ``key`` is of a workbook whose digest (first 32 hex digits) is in
-    ``digests``, cached by this version of the package (with any year)."""
+    ``digests``, cached by this build of the package (``build_id``; with any year)."""
     match = _KEY.fullmatch(key)
-    return match is not None and match[1] in digests and match[2] == __version__
+    return match is not None and match[1] in digests and match[2] == build_id()
 
 
 #: Fewest workbooks to parse before a pool of worker processes pays for itself.
@@ -1089,7 +1089,7 @@ def load_raw_dir(raw_dir: str | os.PathLike[str], *,
     out = Path(processed_dir)
     written = [out / INDICATORS_FILE, out / ISSUES_FILE]
     manifest = {
-        "version": __version__,
+        "version": build_id(),
         "files": {p.name: digest for p, digest in hashed.items()},
         "rows": len(result.indicators), "issues": len(result.issues),
     }

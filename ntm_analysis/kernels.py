@@ -89,8 +89,9 @@ def warm_up(modules: Sequence[str] = WARM_IMPORTS) -> list[str]:
 
 
 def _warm_package_tables() -> None:
-    from ntm_analysis import budget, catalogue, i18n, load, readiness
+    from ntm_analysis import budget, build_id, catalogue, i18n, load, readiness
 
+    build_id()  # the cache keys of the workbooks a report reads
     catalogue.criteria_sets()
     catalogue.load_catalogue()
     load.header_roles()

@@ -5,7 +5,8 @@ every run. For a notebook over a whole raw folder (a province: 200 workbooks, mo
 without such tables) that is about 12 ms a workbook, seconds a run. With a processed folder the
 tables each workbook gave are kept in ``processed/cache/money-*.parquet``, one file per
 workbook, named after its content hash (SHA-256), a hash of its file name (the tables'
-provenance names the file) and the package version: an unchanged workbook is then never read
+provenance names the file) and the package's build (``ntm_analysis.build_id``: its version
+and a digest of its files): an unchanged workbook is then never read
 again for them. The file is a Parquet file without rows whose footer holds each table (the
 budget lines, the income series, the issues of each read) as an Arrow IPC stream, and which of
 them the workbook has: "no budget table" is remembered as well as a table.
@@ -14,7 +15,7 @@ A cache file that cannot be read (damaged, of another format) is a miss: the wor
 and the file written anew. A file that cannot be written (a read-only folder) only costs the
 read next time. The ingest's pruning (``ingest._PackCache.prune``) deletes the files of
 workbooks no longer in the raw folder (or renamed: the file under the old name serves nothing)
-and of other package versions.
+and of other builds of the package.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ntm_analysis import __version__
+from ntm_analysis import build_id
 from ntm_analysis.errors import InputError
 from ntm_analysis.fsio import file_sha256
 
@@ -82,11 +83,11 @@ def entry_name(digest: str, file_name: str) -> str:
     Examples
     --------
     >>> name = entry_name("ab" * 32, "xa.xlsx")
-    >>> name.removesuffix(f"-{__version__}.parquet")
+    >>> name.removesuffix(f"-{build_id()}.parquet")
     'money-abababababababababababababababab-d955ea3f'
     """
     named = hashlib.sha256(file_name.encode()).hexdigest()[:8]
-    return f"money-{digest[:32]}-{named}-{__version__}.parquet"
+    return f"money-{digest[:32]}-{named}-{build_id()}.parquet"
 
 
 def workbook_money(path: Path, cache: Path | None, digest: str | None = None) -> WorkbookMoney:

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ntm_analysis import __version__
+from ntm_analysis import build_id
 from ntm_analysis.errors import ParameterError, RunError
 from ntm_analysis.fsio import RunLock, file_sha256, remove_temporaries, settled_key
 from ntm_analysis.i18n import check_lang
@@ -547,7 +547,7 @@ def _now() -> str:
 def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
-    out = {"ntm_analysis": __version__, "python": platform.python_version()}
+    out = {"ntm_analysis": build_id(), "python": platform.python_version()}
     for dist in ("papermill", "nbconvert", "pandas"):
         try:
             out[dist] = version(dist)
@@ -627,7 +627,7 @@ def prepare_run(notebook: str | os.PathLike[str], *,
         "kernel_name": kernel_name,
         "parameters": _jsonable(given),
         "inputs": {f["path"]: f["sha256"] for f in described},
-        "library_version": __version__,
+        "library_version": build_id(),
     }
     return RunPlan(nb_path, run_dir, given, effective, described, fingerprint)
 
@@ -829,7 +829,7 @@ def run_notebook(
             "inputs": plan.inputs,
             "fingerprint": plan.fingerprint,
             "versions": _versions(),
-            "library_version": __version__,
+            "library_version": build_id(),
             "python_version": platform.python_version(),
             "started": _now(),
             "finished": None,

@@ -44,8 +44,10 @@ with frozen_warm_up():
         except Exception as exc:  # noqa: BLE001 - the worker imports it again, and says why
             logging.getLogger(__name__).debug("worker preload skipped %s: %s", _name, exc)
     try:
+        from ntm_analysis import build_id
         from ntm_analysis.export import warm_up
 
+        build_id()  # every run's fingerprint names it
         warm_up()
     except Exception as exc:  # noqa: BLE001 - the workers' first exports warm up by themselves
         logging.getLogger(__name__).debug("worker warm-up skipped: %s", exc)

@@ -781,7 +781,7 @@ def test_packs_of_another_version_are_pruned(tmp_path: Path,
     raw, processed = tmp_path / "raw", tmp_path / "processed"
     write_province(raw, communes=3, hamlets=(1, 1), seed=25)
     with monkeypatch.context() as patch:
-        patch.setattr(ingest, "__version__", "0.9.0.dev1")
+        patch.setattr(ingest, "build_id", lambda: "0.9.0.dev1")
         old = load_raw_dir(raw, processed_dir=processed, workers=1)
     cache = processed / "cache"
     previous = sorted(p.name for p in cache.iterdir())
@@ -792,7 +792,7 @@ def test_packs_of_another_version_are_pruned(tmp_path: Path,
     ind, iss = ingest._parse_tables(path, None)
     mixed = ingest._write_pack(cache, [
         (_keys(raw)[path.name].rsplit("-", 1)[0] + "-1.0", ind, ingest._to_ipc(iss)),
-        ("0" * 32 + "-auto-" + ingest.__version__, ind, ingest._to_ipc(iss))])
+        ("0" * 32 + "-auto-" + ingest.build_id(), ind, ingest._to_ipc(iss))])
     report = load_raw_dir(raw, processed_dir=processed, workers=1)
     assert report.parsed == old.parsed and report.pruned == sorted([*previous, mixed.name])
     assert sorted(_held(cache).values()) == sorted([key] for key in _keys(raw).values())

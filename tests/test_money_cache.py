@@ -12,7 +12,7 @@ import pytest
 from test_budget import BOTTOM_TOTAL, write_sheet
 from test_report_money import write_indicator_only
 
-from ntm_analysis import __version__, ingest, money_cache
+from ntm_analysis import build_id, ingest, money_cache
 from ntm_analysis.ingest import CACHE_DIR, find_workbooks, load_raw_dir
 from ntm_analysis.report_data import load_report_data
 from ntm_analysis.report_money import MoneyData, load_money
@@ -123,7 +123,7 @@ def test_the_ingest_prunes_entries_of_workbooks_gone_and_of_other_versions(
     processed = tmp_path / "processed"
     load_money(_paths(raw), year=2024, processed_dir=processed)
     cache = processed / CACHE_DIR
-    other_version = cache / _entries(processed)[0].name.replace(__version__, "0.0.0")
+    other_version = cache / _entries(processed)[0].name.replace(build_id(), "0.0.0")
     shutil.copy(_entries(processed)[0], other_version)
     gone = money_cache.entry_name(
         money_cache.file_sha256(raw / "kp_thu_nhap.xlsx"), "kp_thu_nhap.xlsx")

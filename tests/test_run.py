@@ -12,7 +12,7 @@ import nbformat
 import pytest
 from notebook_fixtures import CHART_TABLE, FAILING, HAMLET_ROWS, make_project, write_hamlets
 
-from ntm_analysis import __version__
+from ntm_analysis import build_id
 from ntm_analysis.errors import ParameterError, RunError
 from ntm_analysis.forkserver import quick_async_kernel_manager
 from ntm_analysis.run import (
@@ -320,7 +320,7 @@ def test_run_writes_run_folder_and_manifest(project: Path,
                                    "bytes": workbook.stat().st_size, "sha256": _sha(workbook)}]
     assert manifest["rows_read"] == len(HAMLET_ROWS)
     assert manifest["issues_found"] == 0
-    assert manifest["library_version"] == __version__
+    assert manifest["library_version"] == build_id()
     assert manifest["python_version"].startswith("3.")
     assert manifest["started"] <= manifest["finished"]
     files = {f["path"]: f for f in manifest["files"]}
