@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from typing import TYPE_CHECKING
 
 import click
 
-from ntm_analysis.errors import format_issue
+from ntm_analysis.errors import ValidationError, format_issue
 from ntm_analysis.export import format_money, format_number
 from ntm_analysis.i18n import t, term
 from ntm_analysis.paths import require_workbooks
@@ -39,9 +40,15 @@ def _clean(value: object) -> object:
 
 
 def _echo_issues(issues: pd.DataFrame) -> None:
+    """Print the errors and warnings on standard error (after the output, JSON or text, which
+    they never mix with) and leave with exit code 3 when there are errors: the figures are
+    printed (each line is counted once, whatever a wrong subtotal says), but a script sees
+    that a workbook needs mending."""
     shown = issues[issues["severity"].isin(["error", "warning"])]
     for _, issue in shown.iterrows():
         click.echo(f"{issue['severity']}: {format_issue(issue)}", err=True)
+    if (shown["severity"] == "error").any():
+        sys.exit(ValidationError.exit_code)
 
 
 @click.command("funding")
@@ -74,14 +81,15 @@ def funding(paths: tuple[str, ...], as_json: bool, lang: str, commune: str) -> N
             {k: _clean(v) for k, v in row.items()}
             for row in funding_lib.split_by_level(result.lines).to_dict("records")]
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        _echo_issues(result.issues)
         return
-    _echo_issues(result.issues)
     click.echo(f"{t('funding.total', lang)}: {format_money(summary.total_million_vnd, lang)} "
                f"{t('funding.million', lang)} ({t('funding.lines', lang, lines=summary.lines)})")
     for level, amount in summary.by_level.items():
         click.echo(f"  {term('funding.level', level, lang)}: {format_money(amount, lang)}")
     for group, amount in summary.by_source_group.items():
         click.echo(f"  {term('funding.source', group, lang)}: {format_money(amount, lang)}")
+    _echo_issues(result.issues)
 
 
 @click.command("income")
@@ -122,8 +130,8 @@ def income(paths: tuple[str, ...], as_json: bool, direction: str, base_year: int
         records = [{k: _clean(v) for k, v in row.items()}
                    for row in progress.to_dict("records")]
         click.echo(json.dumps(records, ensure_ascii=False, indent=2))
+        _echo_issues(result.issues)
         return
-    _echo_issues(result.issues)
     for _, p in progress.iterrows():
         latest = income_lib.income_text(p["latest_value"], lang)
         line = f"{p['unit']}: {latest} ({p['latest_year']})"
@@ -135,3 +143,4 @@ def income(paths: tuple[str, ...], as_json: bool, direction: str, base_year: int
                       observed=income_lib.percent_text(p["observed_annual_growth"], lang))
         line += f" · {term('income.status', p['progress_status'], lang)}"
         click.echo(line)
+    _echo_issues(result.issues)

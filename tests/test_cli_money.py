@@ -90,6 +90,39 @@ def test_errors_are_left_to_the_group(raw: Path) -> None:
     assert "nothing.xlsx: file not found" in str(result.exception)
 
 
+def test_errors_in_a_table_are_printed_after_the_figures_and_exit_3(tmp_path: Path) -> None:
+    """JSON or text, the figures come out (each line counted once) and stay parseable; every
+    error goes to standard error with its file, sheet, row and column; exit code 3."""
+    wb = openpyxl.Workbook()
+    wb.active.title = "Kinh phí"
+    for row in (["TT", "Nội dung", "Tổng kinh phí"], [None, "Tổng cộng", "1.000"],
+                ["1", "Đường", "600"], ["2", "Trường", "300"]):
+        wb.active.append(row)
+    wb.save(tmp_path / "kp.xlsx")
+    wb = openpyxl.Workbook()
+    wb.active.title = "Thu nhập"
+    for row in (["THU NHẬP BÌNH QUÂN ĐẦU NGƯỜI XÃ TÂN DƯƠNG"],
+                ["TT", "Đơn vị", "Năm 2022", "Năm 2023"], [1, "Xã Tân Dương", "50,0", "55,0"],
+                [2, None, "48,0", "52,0"]):
+        wb.active.append(row)
+    wb.save(tmp_path / "tn.xlsx")
+    for command, path, expected in (
+            (funding, "kp.xlsx", "error: kp.xlsx, sheet 'Kinh phí', row 2, column 'Tổng kinh phí': "
+                                 "grand total 1000 does not equal the sum of its 2 line(s) 900"),
+            (income, "tn.xlsx", "error: tn.xlsx, sheet 'Thu nhập', row 4, column 'Năm 2022': "
+                                "row has an income but no unit name; not read")):
+        for options in (["--json"], []):
+            result = CliRunner().invoke(command, [str(tmp_path / path), *options])
+            assert result.exit_code == 3, result.output
+            assert result.stderr.startswith(expected), result.stderr
+            if options:
+                data = json.loads(result.stdout)
+                assert data["total_million_vnd"] == 900 if command is funding else (
+                    [r["unit"] for r in data] == ["Tân Dương"])
+            else:
+                assert result.stdout.strip() and "error" not in result.stdout
+
+
 def test_help_has_an_example() -> None:
     for command in (funding, income):
         result = CliRunner().invoke(command, ["--help"])
