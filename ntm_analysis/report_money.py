@@ -153,7 +153,9 @@ class MoneyData:
     """The budget lines and the income series found beside the indicator appendices.
 
     ``budget`` / ``income`` are ``None`` when no workbook holds such a table; ``issues`` holds
-    the problems (not the "sheet skipped" notes) found while reading them.
+    the problems found while reading them and the notes on rows of the tables used that were
+    not read (``footer_row``, ``row_not_read``), not the notes on sheets without such a table
+    or on other communes' tables left out.
     """
 
     budget: pd.DataFrame | None = None
@@ -174,6 +176,11 @@ def _files(frame: pd.DataFrame | None, column: str) -> list[str]:
     if frame is None or column not in frame.columns:
         return []
     return sorted({str(f) for f in frame[column].dropna()})
+
+
+#: Codes of the ``info`` rows about rows of a money table that were not read, which a report
+#: lists (the other ``info`` rows of the money readers are left out: see ``load_money``).
+_ROW_NOTES = ("footer_row", "row_not_read")
 
 
 def load_money(paths: Iterable[str | os.PathLike[str]], *, year: int,
@@ -219,7 +226,13 @@ def load_money(paths: Iterable[str | os.PathLike[str]], *, year: int,
         table, left_out = select_commune(table, commune=commune, what="income")
         issues.append(left_out)
         table = table if len(table) else None
-    kept = [i[i[Iss.severity].ne(Severity.info).fillna(True).astype(bool)] for i in issues]
+    # notes (``info``) about a sheet without a budget or income table, or another commune's
+    # table left out, would repeat for every workbook of a folder; those about rows of the
+    # tables used that were not read (a note under the table, a sub-heading) are kept
+    used = {f for t in (budget, table) if t is not None for f in t[Iss.source_file].unique()}
+    kept = [i[(i[Iss.severity].ne(Severity.info) | (i[Iss.code].isin(_ROW_NOTES)
+                                                     & i[Iss.source_file].isin(used)))
+              .fillna(True).astype(bool)] for i in issues]
     kept = [i for i in kept if len(i)]
     problems = pd.concat(kept, ignore_index=True) if kept else empty_frame(Iss)
     logger.info("money tables: %s budget lines, %s income rows, %d issues",

@@ -24,6 +24,10 @@ from ntm_analysis.sample_money import write_budget_sample, write_income_sample
 matplotlib.use("Agg")
 
 
+#: The sample tables' notes ("illustrative") as a report lists them: file, code.
+NOTES = [["kp_kinh_phi.xlsx", "footer_row"], ["kp_thu_nhap.xlsx", "footer_row"]]
+
+
 def write_indicator_only(path: Path) -> Path:
     wb = openpyxl.Workbook()
     wb.active.append(["TT", "Tên tiêu chí", "Chỉ tiêu", "Hiện trạng", "Đánh giá"])
@@ -64,7 +68,9 @@ def test_load_money_reads_the_tables_beside_the_appendices(raw: list[Path],
     assert money.budget_files == ["kp_kinh_phi.xlsx"]
     assert money.income_files == ["kp_thu_nhap.xlsx"]
     assert money.files_read == 4
-    assert money.issues.empty  # "sheet skipped" notes are not problems
+    # the notes under the tables (their figures are illustrative) are listed; "sheet
+    # skipped" notes are not
+    assert money.issues[["source_file", "code"]].values.tolist() == NOTES
 
 
 def test_load_money_without_money_tables_is_not_an_error(tmp_path: Path) -> None:
@@ -97,7 +103,9 @@ def test_load_money_keeps_the_report_commune(raw: list[Path], tmp_path: Path) ->
     assert money.budget is not None and alone.budget is not None
     pd.testing.assert_frame_equal(money.budget, alone.budget)
     assert funding.summarise_funding(money.budget).total_million_vnd == 4122
-    assert money.issues.empty  # another commune's tables are simply not this report's
+    # another commune's tables, and the notes under them, are simply not this report's
+    assert money.issues[["source_file", "code"]].values.tolist() == NOTES
+    assert len(mixed.issues) == 4
     # the hamlets kept for the income section are Kim Phượng's, not Bảo Cường's namesakes
     assert mixed.income is not None
     series = report_money.commune_series(mixed.income, commune="Kim Phượng")
@@ -115,8 +123,8 @@ def test_load_money_says_when_a_budget_names_no_commune(raw: list[Path],
     assert alone.budget_files == ["ke_hoach.xlsx", "kp_kinh_phi.xlsx"]  # nothing to mix with
     money = load_money([*raw, unnamed, other], year=2024, commune="Kim Phượng")
     assert money.budget_files == ["kp_kinh_phi.xlsx"]
-    assert money.issues[["source_file", "severity", "code"]].values.tolist() == [
-        ["ke_hoach.xlsx", "warning", "commune_not_named"]]
+    assert money.issues[["source_file", "code"]].values.tolist() == [
+        *NOTES, ["ke_hoach.xlsx", "commune_not_named"]]
     none = load_money([unnamed, other], year=2024, commune="Kim Phượng")
     assert none.budget is None
     assert "no budget table of commune Kim Phượng" in " ".join(none.issues["problem"])
