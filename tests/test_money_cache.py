@@ -62,7 +62,10 @@ def test_cached_tables_are_the_tables_read(raw: Path, tmp_path: Path, year: int)
     read = load_money(_paths(raw), year=year)
     assert read.budget is not None and read.income is not None
     if year == 2025:
-        assert list(read.issues["code"]) == ["subtotal_mismatch"]  # issues go through too
+        # issues go through too; the note under the budget sample is not listed, as no line
+        # of that 2024 table is used for 2025 (the income series has no year to keep)
+        assert read.issues[["source_file", "code"]].values.tolist() == [
+            ["kp_thu_nhap.xlsx", "footer_row"], ["sai.xlsx", "subtotal_mismatch"]]
     first = load_money(_paths(raw), year=year, processed_dir=processed)  # read and kept
     assert len(_entries(processed)) == 5  # one per file, "no table" and "no workbook" too
     second = load_money(_paths(raw), year=year, processed_dir=processed)  # from the cache
