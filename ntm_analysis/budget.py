@@ -829,6 +829,11 @@ def read_budget_table(table: _Table) -> list[dict[str, object]]:
                 open_parents.append(parents[-1])
             continue
         record = _line_record(table, row, context, group)
+        if not row.content:
+            table.issues.append(_issue(
+                table, row.r + 1, None, table.grid.row_text(row.r),
+                "budget line with an amount but no content (Nội dung): counted in the totals; "
+                "say what it pays for", Severity.warning, "line_no_content"))
         records.append(record)
         group_lines.append(record)
         for parent, children in open_parents:

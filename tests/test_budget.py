@@ -183,6 +183,21 @@ def test_rows_that_are_not_budget_lines_are_reported(tmp_path: Path) -> None:
         (6, "info", "footer_row", "Ghi chú: số liệu dự kiến")]
 
 
+def test_a_line_without_content_is_counted_with_a_warning(tmp_path: Path) -> None:
+    rows = [
+        ["TT", "Nội dung", "Tổng kinh phí", "Ngân sách nhà nước"],
+        ["1", "Đường", 600, 600],
+        [None, None, 250, None],
+        ["2", None, 100, 100],
+    ]
+    result = load_budget(write_sheet(tmp_path / "c.xlsx", rows))
+    assert result.lines[Bud.total].sum() == 950
+    assert list(zip(result.issues["source_row"], result.issues["severity"],
+                    result.issues["code"], result.issues["value"], strict=True)) == [
+        (3, "warning", "line_no_content", "250"),
+        (4, "warning", "line_no_content", "2 | 100 | 100")]
+
+
 def test_other_sheets_are_skipped_with_info(tmp_path: Path) -> None:
     path = write_sheet(tmp_path / "kp.xlsx", BOTTOM_TOTAL, extra={"Xóm": INDICATOR_SHEET})
     result = load_budget(path)
