@@ -97,7 +97,7 @@ def build_id() -> str:
     Caches (``ntm ingest``'s tables, the money tables) and run fingerprints (a batch's resume)
     are keyed by it, not by the version number alone: a checkout of another commit, or an
     edited loader, carries the same ``__version__`` but reads workbooks differently, and must
-    never be served the tables an older reader made. Computed once per process (about 1 ms).
+    never be served the tables an older reader made. Computed once per process (a few ms).
     """
     if not _BUILD:
         import os
