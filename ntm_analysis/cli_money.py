@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ntm_analysis.errors import ValidationError, format_issue
+from ntm_analysis.errors import ParameterError, ValidationError, format_issue
 from ntm_analysis.export import format_money, format_number
 from ntm_analysis.i18n import t, term
 from ntm_analysis.paths import require_workbooks
@@ -92,6 +92,17 @@ def funding(paths: tuple[str, ...], as_json: bool, lang: str, commune: str) -> N
     _echo_issues(result.issues)
 
 
+def _check_base_year(base_year: int, series: pd.DataFrame) -> None:
+    """Refuse a ``--base-year`` from which no unit has a later observed year: the observed
+    growth of every unit would be unknown (printed as if there were too few years)."""
+    years = sorted({int(y) for y in series.loc[series["kind"] == "observed", "year"].dropna()})
+    if years and base_year >= years[-1]:
+        raise ParameterError(
+            f"--base-year {base_year}: the income tables observe {years[0]}–{years[-1]}; the "
+            f"observed growth runs from the base year to a later observed one: give a year "
+            f"before {years[-1]}")
+
+
 @click.command("income")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per unit.")
@@ -118,6 +129,8 @@ def income(paths: tuple[str, ...], as_json: bool, direction: str, base_year: int
 
     result = income_lib.load_income(require_workbooks(paths),
                                     commune=None if commune is None else nfc(commune))
+    if base_year is not None:
+        _check_base_year(base_year, result.series)
     if commune is None:
         several = communes_of(result.series)
         if len(several) > 1:
@@ -136,7 +149,8 @@ def income(paths: tuple[str, ...], as_json: bool, direction: str, base_year: int
         latest = income_lib.income_text(p["latest_value"], lang)
         line = f"{p['unit']}: {latest} ({p['latest_year']})"
         if pd.notna(p["target_value"]):
-            line += t("income.cli_target", lang,
+            trend = pd.notna(p["observed_annual_growth"])
+            line += t("income.cli_target" if trend else "income.cli_target_no_trend", lang,
                       target=format_number(p["target_value"], lang=lang),
                       target_year=p["target_year"],
                       required=income_lib.percent_text(p["required_annual_growth"], lang),

@@ -405,6 +405,12 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "vi": " → {target} ({target_year}): cần tăng {required}/năm, thực tế {observed}/năm",
         "en": " → {target} ({target_year}): needs {required}/yr, observed {observed}/yr",
     },
+    "income.cli_target_no_trend": {
+        "vi": " → {target} ({target_year}): cần tăng {required}/năm, chưa đủ số liệu các năm "
+              "để tính mức tăng thực tế",
+        "en": " → {target} ({target_year}): needs {required}/yr, too few years observed for "
+              "a trend",
+    },
     "income.finding_none": {
         "vi": "Không có số liệu thu nhập của xã.", "en": "No commune income series."},
     "income.finding": {

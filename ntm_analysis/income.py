@@ -661,15 +661,20 @@ class IncomeSection:
 def percent_text(value: float, lang: str) -> str:
     """A growth rate as the income texts write it: one decimal, ``29,6%`` in Vietnamese.
 
-    >>> percent_text(0.2956, "vi"), percent_text(0.1, "en")
-    ('29,6%', '10.0%')
+    >>> percent_text(0.2956, "vi"), percent_text(0.1, "en"), percent_text(float("nan"), "vi")
+    ('29,6%', '10.0%', '—')
     """
+    if value is None or math.isnan(value):
+        return "—"
     text = f"{value * 100:.1f}%"
     return text.replace(".", ",") if lang == "vi" else text
 
 
 def income_text(value: float, lang: str) -> str:
-    """An income (million VND) as the income texts write it: two decimals, ``54,03``."""
+    """An income (million VND) as the income texts write it: two decimals, ``54,03``; ``—``
+    when not known."""
+    if value is None or math.isnan(value):
+        return "—"
     text = f"{value:.2f}"
     return text.replace(".", ",") if lang == "vi" else text
 

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from ntm_analysis.cli_money import funding, income
-from ntm_analysis.errors import InputError
+from ntm_analysis.errors import InputError, ParameterError
 from ntm_analysis.sample_money import write_budget_sample, write_income_sample
 
 
@@ -121,6 +121,31 @@ def test_errors_in_a_table_are_printed_after_the_figures_and_exit_3(tmp_path: Pa
                     [r["unit"] for r in data] == ["Tân Dương"])
             else:
                 assert result.stdout.strip() and "error" not in result.stdout
+
+
+def test_income_without_a_trend_says_so_and_a_late_base_year_is_refused(raw: Path,
+                                                                        tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    wb.active.title = "Thu nhập"
+    for row in (["THU NHẬP BÌNH QUÂN ĐẦU NGƯỜI XÃ TÂN DƯƠNG"],
+                ["TT", "Đơn vị", "Năm 2022", "Năm 2023", "Mục tiêu năm 2024"],
+                [1, "Xã Tân Dương", "50,0", "55,0", 70], [2, "Xóm Mới", None, "60,5", 70]):
+        wb.active.append(row)
+    wb.save(tmp_path / "tn.xlsx")
+    result = CliRunner().invoke(income, [str(tmp_path / "tn.xlsx")])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1] == (
+        "Xóm Mới: 60,50 (2023) → 70 (2024): cần tăng 15,7%/năm, chưa đủ số liệu các năm để "
+        "tính mức tăng thực tế · Không đủ số liệu")
+    assert "nan" not in result.stdout
+    sample = str(raw / "kim_phuong_2024_thu_nhap.xlsx")
+    for late in ("2023", "2030"):
+        refused = CliRunner().invoke(income, [sample, "--base-year", late])
+        assert isinstance(refused.exception, ParameterError)
+        assert str(refused.exception) == (
+            f"--base-year {late}: the income tables observe 2019–2023; the observed growth runs "
+            "from the base year to a later observed one: give a year before 2023")
+    assert CliRunner().invoke(income, [sample, "--base-year", "2022"]).exit_code == 0
 
 
 def test_help_has_an_example() -> None:
