@@ -28,7 +28,7 @@ from ntm_analysis.i18n import issue_label, status_label, t
 from ntm_analysis.report_money import MoneyData, load_money
 from ntm_analysis.schema import Att, Ind, Iss, Level, Status, communes_by_year
 from ntm_analysis.style import STATUS_FILLS
-from ntm_analysis.text import fold
+from ntm_analysis.text import closest, fold
 
 logger = logging.getLogger(__name__)
 
@@ -156,8 +156,10 @@ def load_report_data(params: Mapping[str, Any]) -> ReportData:
         mask = communes.map(fold).eq(fold(commune)).astype(bool)
         if not mask.any():
             known = sorted(set(communes) - {""})
+            like = closest(commune, known)
             raise ParameterError(
-                f"commune {commune!r} has no rows for {year} in {len(inputs)} workbook(s); "
+                f"commune {commune!r} has no rows for {year} in {len(inputs)} workbook(s)"
+                + (f" (did you mean {like!r}?)" if like else "") + "; "
                 f"communes found: {', '.join(known) or 'none'}"
                 + _other_years(every_year, year, commune=commune))
         attainment = attainment[mask]

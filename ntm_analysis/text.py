@@ -70,6 +70,35 @@ def _fold(text: str) -> str:
     return _NOT_KEY.sub(" ", text.lower()).strip()
 
 
+def closest(name: str, candidates: Iterable[str], *, cutoff: float = 0.75) -> str | None:
+    """The candidate most like ``name``, accents, case and a leading unit word ("Xóm",
+    "Thôn", "Xã") aside; None when none is that close (``difflib``'s ratio ``cutoff``): what an
+    "unknown unit" message suggests.
+
+    >>> closest("Ao Sn", ["Xóm Ao Sen", "Xóm Bản Lác"])
+    'Xóm Ao Sen'
+    >>> closest("kim phuog", ["Kim Phượng", "Bảo Cường"])
+    'Kim Phượng'
+    >>> closest("Hà Nội", ["Xóm Ao Sen", "Kim Phượng"]) is None
+    True
+    """
+    import difflib
+
+    def forms(text: str) -> set[str]:
+        folded = fold(text)
+        head, _, rest = folded.partition(" ")
+        return {folded, rest} if head in {"xom", "thon", "ban", "xa"} and rest else {folded}
+
+    best, score = None, cutoff
+    for candidate in candidates:
+        for wanted in forms(name):
+            for form in forms(candidate):
+                ratio = difflib.SequenceMatcher(None, wanted, form).ratio()
+                if ratio > score or (ratio == score and best is None):
+                    best, score = candidate, ratio
+    return best
+
+
 def slug(text: str) -> str:
     """Return a file-name-safe slug.
 

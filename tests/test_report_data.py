@@ -230,3 +230,10 @@ def test_a_year_the_workbooks_do_not_hold_is_answered_with_those_they_hold(tmp_p
         "'year' parameter, --year)")
     with pytest.raises(ParameterError, match=f"hold 2 communes for 2024 \\({both}\\); name one"):
         load(2024)
+    # a misspelt commune gets the nearest name the workbooks hold
+    misspelt = names[0][:-1].lower()
+    with pytest.raises(ParameterError) as error:
+        load(2024, misspelt)
+    assert str(error.value) == (
+        f"commune {misspelt!r} has no rows for 2024 in 4 workbook(s) (did you mean "
+        f"{names[0]!r}?); communes found: {both}")

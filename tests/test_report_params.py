@@ -96,3 +96,8 @@ def test_require_unit_lists_the_hamlets_of_the_year() -> None:
                                "known hamlets: Xóm Ao Sen, Xóm Bản Lác")
     with pytest.raises(ParameterError, match="Không có xóm 'Kim Phượng'"):
         require_unit(att, "Kim Phượng", year=2024, lang="vi")
+    # a misspelt name gets the nearest one (accents, case and "Xóm" aside)
+    with pytest.raises(ParameterError) as info:
+        require_unit(att, "ban lacc", year=2024, lang="vi")
+    assert str(info.value) == ("Không có xóm 'ban lacc' trong số liệu năm 2024 (có phải "
+                               "'Xóm Bản Lác'?); các xóm có: Xóm Ao Sen, Xóm Bản Lác")
