@@ -157,6 +157,8 @@ def _issue(grid: Grid, row: int | None, column: str | None, value: object, probl
             Iss.problem: problem, Iss.severity: severity, Iss.code: code}
 
 
+#: A year in an income table's year column.
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 #: How a note row starts: the budget table's words, and any "Nguồn" (source) line.
 _NOTE_WORDS = (*_NOTE_PREFIX, "nguon")
 
@@ -166,9 +168,10 @@ def _not_read(grid: Grid, r: int, header: int, filled: list[int],
     """Record why row ``r`` (0-based) of an income table was not read, unless it is blank.
 
     ``filled`` are the row's columns holding an income: with some, the row lacks its
-    ``what`` ("unit name", "year") and its incomes would be lost: an error naming the first
-    such column; without, it is a note (``footer_row``), a heading or a unit with no income
-    (``row_not_read``), with its text.
+    ``what`` ("unit name", "single year") and its figures are not read: a warning naming the
+    first such column (a summary row, "Bình quân 2019-2023" or a growth rate, is one too: the
+    warning lets the reader judge); without, it is a note (``footer_row``), a heading or a
+    unit with no income (``row_not_read``), with its text.
     """
     shown = grid.row_text(r)
     if not shown:
@@ -179,7 +182,7 @@ def _not_read(grid: Grid, r: int, header: int, filled: list[int],
     elif filled:
         issues.append(_issue(grid, r + 1, cell_text(grid.cell(header, filled[0])) or None,
                              shown, f"row has an income but no {what}; not read",
-                             Severity.error, "income_row_incomplete"))
+                             Severity.warning, "income_row_incomplete"))
     else:
         issues.append(_issue(grid, r + 1, None, shown, f"row has no {what}: nothing read",
                              Severity.info, "row_not_read"))
@@ -222,15 +225,17 @@ def _read_tall(grid: Grid, header: int, roles: dict[int, str],
     default_unit = f"{m.group(1).capitalize()} {m.group(2)}" if m else grid.sheet
     records = []
     for r in range(header + 1, len(grid.rows)):
-        year_text = cell_text(grid.cell(r, col["year"]))
-        ym = re.search(r"(19|20)\d{2}", year_text)
+        # one year ("2023", "Năm 2023", "2023 (ước)"); a period ("Bình quân 2019-2023") is
+        # a summary row, not a year's
+        found = _YEAR.findall(cell_text(grid.cell(r, col["year"])))
         filled = [col[role] for role in ("value", "target") if role in col
                   and cell_text(grid.cell(r, col[role])) not in {"", "-"}]
         # a note may name a year ("Ghi chú: năm 2024 là mục tiêu"): still a note
-        if not ym or not filled or fold(grid.row_text(r)).startswith(_NOTE_WORDS):
-            _not_read(grid, r, header, filled, issues, what="income" if ym else "year")
+        if len(found) != 1 or not filled or fold(grid.row_text(r)).startswith(_NOTE_WORDS):
+            _not_read(grid, r, header, filled, issues,
+                      what="income" if len(found) == 1 else "single year")
             continue
-        year = int(ym.group(0))
+        year = int(found[0])
         unit = cell_text(grid.cell(r, col["unit"])) if "unit" in col else default_unit
         kind_text = fold(cell_text(grid.cell(r, col["kind"]))) if "kind" in col else ""
         base_kind = TARGET if kind_text.startswith(_TARGET_KIND) else OBSERVED

@@ -103,14 +103,14 @@ def test_errors_in_a_table_are_printed_after_the_figures_and_exit_3(tmp_path: Pa
     wb.active.title = "Thu nhập"
     for row in (["THU NHẬP BÌNH QUÂN ĐẦU NGƯỜI XÃ TÂN DƯƠNG"],
                 ["TT", "Đơn vị", "Năm 2022", "Năm 2023"], [1, "Xã Tân Dương", "50,0", "55,0"],
-                [2, None, "48,0", "52,0"]):
+                [2, "Xóm Na Mao", "48,0", "năm mươi"]):
         wb.active.append(row)
     wb.save(tmp_path / "tn.xlsx")
     for command, path, expected in (
             (funding, "kp.xlsx", "error: kp.xlsx, sheet 'Kinh phí', row 2, column 'Tổng kinh phí': "
                                  "grand total 1000 does not equal the sum of its 2 line(s) 900"),
-            (income, "tn.xlsx", "error: tn.xlsx, sheet 'Thu nhập', row 4, column 'Năm 2022': "
-                                "row has an income but no unit name; not read")):
+            (income, "tn.xlsx", "error: tn.xlsx, sheet 'Thu nhập', row 4, column 'Năm 2023': "
+                                "expected an income in million VND per person")):
         for options in (["--json"], []):
             result = CliRunner().invoke(command, [str(tmp_path / path), *options])
             assert result.exit_code == 3, result.output
@@ -118,7 +118,7 @@ def test_errors_in_a_table_are_printed_after_the_figures_and_exit_3(tmp_path: Pa
             if options:
                 data = json.loads(result.stdout)
                 assert data["total_million_vnd"] == 900 if command is funding else (
-                    [r["unit"] for r in data] == ["Tân Dương"])
+                    [r["unit"] for r in data] == ["Tân Dương", "Xóm Na Mao"])
             else:
                 assert result.stdout.strip() and "error" not in result.stdout
 
