@@ -157,6 +157,19 @@ def _issue(grid: Grid, row: int | None, column: str | None, value: object, probl
             Iss.problem: problem, Iss.severity: severity, Iss.code: code}
 
 
+def _is_summary(unit: str) -> bool:
+    """Whether a wide table's unit cell names a summary row, not a unit: "Bình quân (chung,
+    các xóm)", "Trung bình", "Tổng", "Tổng cộng", "Cộng" (read as a unit, it would be a second
+    "commune" of the table and leave its hamlets without one).
+
+    >>> [_is_summary(u) for u in ("Bình quân các xóm", "Tổng cộng", "Xóm Tống Xá", "Toàn xã")]
+    [True, True, False, False]
+    """
+    key = fold(unit)
+    return key in {"tong", "cong", "tong so"} or key.startswith(
+        ("binh quan", "trung binh", "tong cong"))
+
+
 #: A year in an income table's year column.
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 #: How a note row starts: the budget table's words, and any "Nguồn" (source) line.
@@ -196,6 +209,11 @@ def _read_wide(grid: Grid, header: int, unit_col: int, note_col: int | None,
         filled = [c for c in years if cell_text(grid.cell(r, c)) not in {"", "-"}]
         if not unit or fold(unit).startswith(_NOTE_WORDS) or not filled:
             _not_read(grid, r, header, filled, issues, what="income" if unit else "unit name")
+            continue
+        if _is_summary(unit):
+            issues.append(_issue(grid, r + 1, None, grid.row_text(r),
+                                 "summary row (an average or total of the units); not read as "
+                                 "a unit", Severity.info, "summary_row"))
             continue
         for c, (kind, year) in years.items():
             raw = grid.cell(r, c)

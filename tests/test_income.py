@@ -121,6 +121,8 @@ def test_every_row_of_a_wide_income_table_is_read_or_reported(tmp_path: Path) ->
         [None, "Các xóm", None, None, None],
         [2, "Xóm Na Mao", "-", None, None],
         [3, None, "48,0", "52,0", None],
+        [None, "Bình quân các xóm", "49,0", "53,5", None],
+        [4, "Xóm Nà Lạ", "49,0", "54,0", None],
         [None, None, None, None, None],
         ["Nguồn: UBND xã Tân Dương"],
     ]
@@ -128,7 +130,10 @@ def test_every_row_of_a_wide_income_table_is_read_or_reported(tmp_path: Path) ->
     assert _accounted(result) == [(3, "read", ""), (4, "info", "row_not_read"),
                                   (5, "info", "row_not_read"),
                                   (6, "warning", "income_row_incomplete"),
-                                  (8, "info", "footer_row")]
+                                  (7, "info", "summary_row"), (8, "read", ""),
+                                  (10, "info", "footer_row")]
+    # the average is no unit: the hamlet below it is still the commune's
+    assert set(result.series["commune"]) == {"Tân Dương"}
     lost = result.issues[result.issues["code"] == "income_row_incomplete"].iloc[0]
     assert (lost["column"], lost["value"]) == ("Năm 2022", "3 | 48,0 | 52,0")
     assert lost["problem"] == "row has an income but no unit name; not read"
