@@ -99,6 +99,9 @@ class IncomeResult:
 # --------------------------------------------------------------------------- loading
 
 _YEAR_HEAD = re.compile(r"^(?:nam\s+)?(20\d{2}|19\d{2})$")
+#: An estimate's header: "Ước TH 2024", "Ước thực hiện năm 2024", "Năm 2024 (ước)", "2024 ước tính".
+_ESTIMATE_HEAD = re.compile(r"^(?:uoc\s+(?:th\s+|thuc hien\s+|tinh\s+)?)?(?:nam\s+)?"
+                            r"(20\d{2}|19\d{2})(?:\s+uoc(?:\s+(?:th|thuc hien|tinh))?)?$")
 _TARGET_HEAD = re.compile(r"^(?:muc tieu|ke hoach|chi tieu|kh|mt|phan dau)\b.*?(20\d{2})")
 _TARGET_KIND = ("muc tieu", "ke hoach", "chi tieu", "phan dau", "kh", "mt")
 
@@ -112,9 +115,11 @@ def _year_column(text: str) -> tuple[str, int] | None:
     (('observed', 2019), ('target', 2024), ('observed', 2021))
     >>> _year_column("Ghi chú") is None
     True
+    >>> _year_column("Ước TH 2024"), _year_column("Năm 2024 (ước)")  # estimates: observed
+    (('observed', 2024), ('observed', 2024))
     """
     key = fold(text)
-    m = _YEAR_HEAD.match(key)
+    m = _YEAR_HEAD.match(key) or _ESTIMATE_HEAD.match(key)
     if m:
         return OBSERVED, int(m.group(1))
     m = _TARGET_HEAD.match(key)
@@ -201,8 +206,17 @@ def _not_read(grid: Grid, r: int, header: int, filled: list[int],
                              Severity.info, "row_not_read"))
 
 
+def _note(grid: Grid, r: int, note_col: int | None, *, estimate: bool) -> str | None:
+    """A wide row's note (its "Ghi chú" cell), with "ước tính" for a value from an estimate's
+    column ("Ước TH 2024"), so that an estimate is never shown as a year's final figure."""
+    parts = [cell_text(grid.cell(r, note_col)) if note_col is not None else "",
+             "ước tính" if estimate else ""]
+    return "; ".join(p for p in parts if p) or None
+
+
 def _read_wide(grid: Grid, header: int, unit_col: int, note_col: int | None,
                years: dict[int, tuple[str, int]], issues: list[dict[str, object]]) -> list[dict]:
+    estimates = {c for c in years if "uoc" in fold(cell_text(grid.cell(header, c))).split()}
     records = []
     for r in range(header + 1, len(grid.rows)):
         unit = cell_text(grid.cell(r, unit_col))
@@ -229,8 +243,7 @@ def _read_wide(grid: Grid, header: int, unit_col: int, note_col: int | None,
                             S.source_row: r + 1, S.unit: canonical_unit(unit)[0],
                             S.level: unit_level(unit),
                             S.year: year, S.kind: kind, S.value: value,
-                            S.note: (cell_text(grid.cell(r, note_col)) or None)
-                            if note_col is not None else None})
+                            S.note: _note(grid, r, note_col, estimate=c in estimates)})
     return records
 
 

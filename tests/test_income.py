@@ -142,6 +142,24 @@ def test_every_row_of_a_wide_income_table_is_read_or_reported(tmp_path: Path) ->
         "2 | Xóm Na Mao | -", "row has no income: nothing read")
 
 
+def test_an_estimate_column_is_read_and_marked_as_an_estimate(tmp_path: Path) -> None:
+    rows = [
+        ["THU NHẬP BÌNH QUÂN ĐẦU NGƯỜI XÃ TÂN DƯƠNG (triệu đồng/người/năm)"],
+        ["TT", "Đơn vị", "Năm 2022", "Năm 2023", "Ước TH 2024", "Mục tiêu năm 2025", "Ghi chú"],
+        [1, "Xã Tân Dương", "50,0", "55,0", "60,5", 70, None],
+        [2, "Xóm Na Mao", "48,0", "52,0", "57,2", 70, "minh họa"],
+    ]
+    result = load_income(write_sheet(tmp_path / "e.xlsx", rows))
+    s = result.series
+    notes = {(u, y): n for u, y, n in zip(s[S.unit], s[S.year], s[S.note], strict=True)}
+    assert notes[("Tân Dương", 2024)] == "ước tính"
+    assert notes[("Xóm Na Mao", 2024)] == "minh họa; ước tính"
+    assert pd.isna(notes[("Tân Dương", 2023)]) and notes[("Xóm Na Mao", 2023)] == "minh họa"
+    row = compute_progress(s, direction="positive").set_index("unit").loc["Tân Dương"]
+    assert (row["latest_year"], row["latest_value"], row["target_year"]) == (2024, 60.5, 2025)
+    assert len(result.issues) == 0
+
+
 def test_every_row_of_a_tall_income_table_is_read_or_reported(tmp_path: Path) -> None:
     rows = [
         ["Thu nhập bình quân đầu người xã Tân Dương"],
