@@ -324,6 +324,14 @@ def read_income_sheet(grid: Grid, issues: list[dict[str, object]]) -> list[dict]
                 continue
             note_col = next((c for c, t in enumerate(texts)
                              if t and role_of(t, "income") == "note"), None)
+            for c, t in enumerate(texts):
+                if t and c not in years and c not in {unit_col, note_col} and role_of(
+                        t, "income") != "item_no" and any(
+                        cell_text(grid.cell(row, c)) for row in range(r + 1, len(grid.rows))):
+                    issues.append(_issue(
+                        grid, r + 1, t, None, "column is not a year's income (expected 'Năm "
+                        "2023', 'Mục tiêu năm 2024', 'Ước TH 2024'); not read", Severity.info,
+                        "column_not_read"))
             return _with_communes(grid, r,
                                   _read_wide(grid, r, unit_col, note_col, years, issues))
     start = _find_header(grid, "income", {"year"})

@@ -153,9 +153,9 @@ class MoneyData:
     """The budget lines and the income series found beside the indicator appendices.
 
     ``budget`` / ``income`` are ``None`` when no workbook holds such a table; ``issues`` holds
-    the problems found while reading them and the notes on rows of the tables used that were
-    not read (``footer_row``, ``row_not_read``), not the notes on sheets without such a table
-    or on other communes' tables left out.
+    the problems found while reading them and the notes on rows and columns of the tables used
+    that were not read (``_UNREAD_NOTES``), not the notes on sheets without such a table or on
+    other communes' tables left out.
     """
 
     budget: pd.DataFrame | None = None
@@ -178,9 +178,9 @@ def _files(frame: pd.DataFrame | None, column: str) -> list[str]:
     return sorted({str(f) for f in frame[column].dropna()})
 
 
-#: Codes of the ``info`` rows about rows of a money table that were not read, which a report
-#: lists (the other ``info`` rows of the money readers are left out: see ``load_money``).
-_ROW_NOTES = ("footer_row", "row_not_read")
+#: Codes of the ``info`` rows about rows or columns of a money table that were not read, which a
+#: report lists (the other ``info`` rows of the money readers are left out: see ``load_money``).
+_UNREAD_NOTES = ("footer_row", "row_not_read", "summary_row", "column_not_read")
 
 
 def load_money(paths: Iterable[str | os.PathLike[str]], *, year: int,
@@ -228,9 +228,10 @@ def load_money(paths: Iterable[str | os.PathLike[str]], *, year: int,
         table = table if len(table) else None
     # notes (``info``) about a sheet without a budget or income table, or another commune's
     # table left out, would repeat for every workbook of a folder; those about rows of the
-    # tables used that were not read (a note under the table, a sub-heading) are kept
+    # tables used that were not read (a note under the table, a sub-heading, a column of
+    # growth rates) are kept
     used = {f for t in (budget, table) if t is not None for f in t[Iss.source_file].unique()}
-    kept = [i[(i[Iss.severity].ne(Severity.info) | (i[Iss.code].isin(_ROW_NOTES)
+    kept = [i[(i[Iss.severity].ne(Severity.info) | (i[Iss.code].isin(_UNREAD_NOTES)
                                                      & i[Iss.source_file].isin(used)))
               .fillna(True).astype(bool)] for i in issues]
     kept = [i for i in kept if len(i)]

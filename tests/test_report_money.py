@@ -73,6 +73,24 @@ def test_load_money_reads_the_tables_beside_the_appendices(raw: list[Path],
     assert money.issues[["source_file", "code"]].values.tolist() == NOTES
 
 
+def test_load_money_lists_what_its_tables_left_unread(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    wb.active.title = "Thu nhập"
+    for row in (["THU NHẬP BÌNH QUÂN ĐẦU NGƯỜI XÃ TÂN DƯƠNG"],
+                ["TT", "Đơn vị", "Năm 2022", "Năm 2023", "Tăng (%)"],
+                [1, "Xã Tân Dương", "50,0", "55,0", "10,0"], [None, "Bình quân", "50,0", "55,0"],
+                ["Nguồn: UBND xã"]):
+        wb.active.append(row)
+    wb.save(tmp_path / "tn.xlsx")
+    money = load_money([tmp_path / "tn.xlsx", write_indicator_only(tmp_path / "xa.xlsx")],
+                       year=2024)
+    # the column of rates, the average and the source line; not the indicator workbook's
+    # "no income table here"
+    assert money.issues[["source_file", "source_row", "code"]].values.tolist() == [
+        ["tn.xlsx", 2, "column_not_read"], ["tn.xlsx", 4, "summary_row"],
+        ["tn.xlsx", 5, "footer_row"]]
+
+
 def test_load_money_without_money_tables_is_not_an_error(tmp_path: Path) -> None:
     money = load_money([write_indicator_only(tmp_path / "xa.xlsx")], year=2024)
     assert money.budget is None and money.income is None and money.files_read == 1
