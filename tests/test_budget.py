@@ -302,6 +302,9 @@ def test_load_budget_does_not_add_up_two_communes(two_communes: list[Path]) -> N
     with pytest.raises(InputError, match="no budget table of commune Hà Nội; budget tables "
                                          "found for Bảo Cường"):
         load_budget(two_communes, commune="Hà Nội")
+    with pytest.raises(InputError, match="no budget table of commune Bảo Cươn \\(did you mean "
+                                         "'Bảo Cường'\\?\\); budget tables found for"):
+        load_budget(two_communes, commune="Bảo Cươn")
     # one commune in the data: "" takes it
     assert figures(load_budget(two_communes[:1], commune="").lines) == SAMPLE_FIGURES
 
