@@ -32,10 +32,11 @@ import pandas as pd
 
 from ntm_analysis.cells import read_sheets
 from ntm_analysis.errors import InputError, Location
+from ntm_analysis.i18n import did_you_mean
 from ntm_analysis.parse import parse_number
 from ntm_analysis.schema import Iss, Severity, _Schema, conform, empty_frame
 from ntm_analysis.sniff import check_workbook_file
-from ntm_analysis.text import cell_text, closest, fold, nfc, unaccent
+from ntm_analysis.text import cell_text, fold, nfc, unaccent
 
 log = logging.getLogger(__name__)
 
@@ -1007,12 +1008,11 @@ def select_commune(frame: pd.DataFrame, *, commune: str,
                             f"of {commune}: name the commune in the title (e.g. 'xã {commune}')",
                             Iss.severity: Severity.warning, Iss.code: "commune_not_named"})
     if not keep.any() and other_found:
-        like = closest(commune, other_found)
         records.append({Iss.source_file: ", ".join(sorted({f for fs in other_found.values()
                                                            for f in fs})),
                         Iss.problem: f"no {noun} table of commune {commune}"
-                        + (f" (did you mean {like!r}?)" if like else "")
-                        + f"; {noun} tables found for {_describe(other_found)}",
+                        f"{did_you_mean(commune, other_found)}; {noun} tables found for "
+                        f"{_describe(other_found)}",
                         Iss.severity: Severity.warning, Iss.code: "commune_not_found"})
     kept = frame[keep.astype(bool)].reset_index(drop=True)
     return kept, issues_frame(records)

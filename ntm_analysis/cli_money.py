@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ntm_analysis.errors import ParameterError, ValidationError, format_issue
+from ntm_analysis.errors import ValidationError, format_issue
 from ntm_analysis.export import format_money, format_number
 from ntm_analysis.i18n import t, term
 from ntm_analysis.paths import require_workbooks
@@ -39,7 +39,7 @@ def _clean(value: object) -> object:
     return value
 
 
-def _echo_issues(issues: pd.DataFrame) -> None:
+def _report_issues(issues: pd.DataFrame) -> None:
     """Print the errors and warnings on standard error (after the output, JSON or text, which
     they never mix with) and leave with exit code 3 when there are errors: the figures are
     printed (each line is counted once, whatever a wrong subtotal says), but a script sees
@@ -81,7 +81,7 @@ def funding(paths: tuple[str, ...], as_json: bool, lang: str, commune: str) -> N
             {k: _clean(v) for k, v in row.items()}
             for row in funding_lib.split_by_level(result.lines).to_dict("records")]
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-        _echo_issues(result.issues)
+        _report_issues(result.issues)
         return
     click.echo(f"{t('funding.total', lang)}: {format_money(summary.total_million_vnd, lang)} "
                f"{t('funding.million', lang)} ({t('funding.lines', lang, lines=summary.lines)})")
@@ -89,18 +89,7 @@ def funding(paths: tuple[str, ...], as_json: bool, lang: str, commune: str) -> N
         click.echo(f"  {term('funding.level', level, lang)}: {format_money(amount, lang)}")
     for group, amount in summary.by_source_group.items():
         click.echo(f"  {term('funding.source', group, lang)}: {format_money(amount, lang)}")
-    _echo_issues(result.issues)
-
-
-def _check_base_year(base_year: int, series: pd.DataFrame) -> None:
-    """Refuse a ``--base-year`` from which no unit has a later observed year: the observed
-    growth of every unit would be unknown (printed as if there were too few years)."""
-    years = sorted({int(y) for y in series.loc[series["kind"] == "observed", "year"].dropna()})
-    if years and base_year >= years[-1]:
-        raise ParameterError(
-            f"--base-year {base_year}: the income tables observe {years[0]}–{years[-1]}; the "
-            f"observed growth runs from the base year to a later observed one: give a year "
-            f"before {years[-1]}")
+    _report_issues(result.issues)
 
 
 @click.command("income")
@@ -129,8 +118,6 @@ def income(paths: tuple[str, ...], as_json: bool, direction: str, base_year: int
 
     result = income_lib.load_income(require_workbooks(paths),
                                     commune=None if commune is None else nfc(commune))
-    if base_year is not None:
-        _check_base_year(base_year, result.series)
     if commune is None:
         several = communes_of(result.series)
         if len(several) > 1:
@@ -143,7 +130,7 @@ def income(paths: tuple[str, ...], as_json: bool, direction: str, base_year: int
         records = [{k: _clean(v) for k, v in row.items()}
                    for row in progress.to_dict("records")]
         click.echo(json.dumps(records, ensure_ascii=False, indent=2))
-        _echo_issues(result.issues)
+        _report_issues(result.issues)
         return
     for _, p in progress.iterrows():
         latest = income_lib.income_text(p["latest_value"], lang)
@@ -157,4 +144,4 @@ def income(paths: tuple[str, ...], as_json: bool, direction: str, base_year: int
                       observed=income_lib.percent_text(p["observed_annual_growth"], lang))
         line += f" · {term('income.status', p['progress_status'], lang)}"
         click.echo(line)
-    _echo_issues(result.issues)
+    _report_issues(result.issues)

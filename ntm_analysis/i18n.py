@@ -9,11 +9,12 @@ writing literals.
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from importlib import resources
 
 from ntm_analysis.errors import ParameterError
+from ntm_analysis.text import closest
 
 #: Languages a report can be written in; the first is the default.
 LANGS: tuple[str, ...] = ("vi", "en")
@@ -442,6 +443,20 @@ def check_lang(lang: str) -> str:
     if lang not in LANGS:
         raise ParameterError(f"lang must be one of {', '.join(LANGS)}; got {lang!r}")
     return lang
+
+
+def did_you_mean(name: str, known: Iterable[str], lang: str = "en") -> str:
+    """``" (did you mean 'Kim Phượng'?)"``: the nearest of ``known`` to a name not found
+    (:func:`ntm_analysis.text.closest`), as an unknown-unit message adds it; "" when none is
+    near.
+
+    >>> did_you_mean("kim phuog", ["Kim Phượng", "Bảo Cường"], "vi")
+    " (có phải 'Kim Phượng'?)"
+    >>> did_you_mean("Hà Nội", ["Kim Phượng"])
+    ''
+    """
+    like = closest(name, known)
+    return t("param.did_you_mean", lang, name=like) if like else ""
 
 
 def t(key: str, lang: str = DEFAULT_LANG, /, **values: object) -> str:

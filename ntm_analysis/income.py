@@ -577,7 +577,8 @@ def compute_progress(series: pd.DataFrame, *, direction: str, base_year: int | N
         ``"positive"`` (higher is better, as for income) or ``"negative"``; required, never
         defaulted.
     base_year
-        First year of the observed growth (default: each unit's first year).
+        First year of the observed growth (default: each unit's first year); one at or after
+        the last observed year of every unit is a ``ParameterError``.
     target_year
         Use the target of this year (default: the first target after the latest year).
 
@@ -595,6 +596,8 @@ def compute_progress(series: pd.DataFrame, *, direction: str, base_year: int | N
     0.4463
     """
     check_direction(direction)
+    if base_year is not None:
+        _check_base_year(base_year, series)
     rows = []
     for (unit, level), part in series.groupby([S.unit, S.level], sort=True, dropna=False):
         observed = part[(part[S.kind] == OBSERVED) & part[S.value].notna()]
@@ -608,6 +611,17 @@ def compute_progress(series: pd.DataFrame, *, direction: str, base_year: int | N
         out[col] = pd.to_numeric(out[col].astype("object"), errors="coerce").astype("float64")
     out["target_achieved"] = out["target_achieved"].astype("boolean")
     return out.reset_index(drop=True)
+
+
+def _check_base_year(base_year: int, series: pd.DataFrame) -> None:
+    """Refuse a base year from which no unit has a later observed year: every unit's observed
+    growth would be unknown."""
+    years = sorted({int(y) for y in series.loc[series[S.kind] == OBSERVED, S.year].dropna()})
+    if years and base_year >= years[-1]:
+        raise ParameterError(
+            f"base year {base_year} (--base-year): the income tables observe "
+            f"{years[0]}–{years[-1]}; the observed growth runs from the base year to a later "
+            f"observed one: give a year before {years[-1]}")
 
 
 _PROGRESS_INTS = ["method", "direction_sign", "sign", "base_year", "latest_year", "target_year",

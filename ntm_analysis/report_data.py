@@ -24,11 +24,11 @@ import pandas as pd
 from ntm_analysis import attainment as att_mod
 from ntm_analysis import catalogue
 from ntm_analysis.errors import ParameterError
-from ntm_analysis.i18n import issue_label, status_label, t
+from ntm_analysis.i18n import did_you_mean, issue_label, status_label, t
 from ntm_analysis.report_money import MoneyData, load_money
 from ntm_analysis.schema import Att, Ind, Iss, Level, Status, communes_by_year
 from ntm_analysis.style import STATUS_FILLS
-from ntm_analysis.text import closest, fold
+from ntm_analysis.text import fold
 
 logger = logging.getLogger(__name__)
 
@@ -156,11 +156,9 @@ def load_report_data(params: Mapping[str, Any]) -> ReportData:
         mask = communes.map(fold).eq(fold(commune)).astype(bool)
         if not mask.any():
             known = sorted(set(communes) - {""})
-            like = closest(commune, known)
             raise ParameterError(
                 f"commune {commune!r} has no rows for {year} in {len(inputs)} workbook(s)"
-                + (f" (did you mean {like!r}?)" if like else "") + "; "
-                f"communes found: {', '.join(known) or 'none'}"
+                f"{did_you_mean(commune, known)}; communes found: {', '.join(known) or 'none'}"
                 + _other_years(every_year, year, commune=commune))
         attainment = attainment[mask]
         commune = str(communes[mask].iloc[0])

@@ -25,7 +25,7 @@ from ntm_analysis import funding, income
 from ntm_analysis.budget import Bud, commune_key, select_commune
 from ntm_analysis.export import format_number
 from ntm_analysis.i18n import check_lang, register, t, term
-from ntm_analysis.schema import Ind, Iss, Level, Severity, empty_frame
+from ntm_analysis.schema import Ind, Iss, Level, Prov, Severity, empty_frame
 from ntm_analysis.text import fold
 
 if TYPE_CHECKING:
@@ -230,7 +230,7 @@ def load_money(paths: Iterable[str | os.PathLike[str]], *, year: int,
     # table left out, would repeat for every workbook of a folder; those about rows of the
     # tables used that were not read (a note under the table, a sub-heading, a column of
     # growth rates) are kept
-    used = {f for t in (budget, table) if t is not None for f in t[Iss.source_file].unique()}
+    used = {f for t in (budget, table) if t is not None for f in t[Prov.source_file].unique()}
     kept = [i[(i[Iss.severity].ne(Severity.info) | (i[Iss.code].isin(_UNREAD_NOTES)
                                                      & i[Iss.source_file].isin(used)))
               .fillna(True).astype(bool)] for i in issues]

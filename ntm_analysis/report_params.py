@@ -16,10 +16,10 @@ from typing import Any
 import pandas as pd
 
 from ntm_analysis.errors import ParameterError
-from ntm_analysis.i18n import LANGS, t
+from ntm_analysis.i18n import LANGS, did_you_mean, t
 from ntm_analysis.paths import check_outside, resolve
 from ntm_analysis.schema import Ind
-from ntm_analysis.text import closest, fold, nfc
+from ntm_analysis.text import fold, nfc
 
 logger = logging.getLogger(__name__)
 
@@ -187,7 +187,5 @@ def require_unit(frame: pd.DataFrame, unit: str, *, year: int | None = None,
         folded = fold(name)
         if key == folded or folded.split(" ", 1)[-1] == key:
             return name
-    like = closest(unit, names)
     raise ParameterError(t("param.hamlet_unknown", lang, hamlet=nfc(unit), year=year,
-                           hint=t("param.did_you_mean", lang, name=like) if like else "",
-                           known=", ".join(names) or "—"))
+                           hint=did_you_mean(unit, names, lang), known=", ".join(names) or "—"))

@@ -90,8 +90,9 @@ def closest(name: str, candidates: Iterable[str], *, cutoff: float = 0.75) -> st
         return {folded, rest} if head in {"xom", "thon", "ban", "xa"} and rest else {folded}
 
     best, score = None, cutoff
+    wanted_forms = forms(name)
     for candidate in candidates:
-        for wanted in forms(name):
+        for wanted in wanted_forms:
             for form in forms(candidate):
                 ratio = difflib.SequenceMatcher(None, wanted, form).ratio()
                 if ratio > score or (ratio == score and best is None):

@@ -143,8 +143,8 @@ def test_income_without_a_trend_says_so_and_a_late_base_year_is_refused(raw: Pat
         refused = CliRunner().invoke(income, [sample, "--base-year", late])
         assert isinstance(refused.exception, ParameterError)
         assert str(refused.exception) == (
-            f"--base-year {late}: the income tables observe 2019–2023; the observed growth runs "
-            "from the base year to a later observed one: give a year before 2023")
+            f"base year {late} (--base-year): the income tables observe 2019–2023; the observed "
+            "growth runs from the base year to a later observed one: give a year before 2023")
     assert CliRunner().invoke(income, [sample, "--base-year", "2022"]).exit_code == 0
 
 

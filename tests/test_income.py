@@ -271,6 +271,13 @@ def test_one_year_is_not_enough_and_base_year_moves_forward() -> None:
     assert row["cagr_observed"] == pytest.approx((48.4 / 44.0) ** 0.5 - 1)
 
 
+def test_a_base_year_after_the_observations_is_refused() -> None:
+    s = series("Xã K", {2021: 40.0, 2023: 48.4}, {2025: 60.0})
+    with pytest.raises(ParameterError, match="give a year before 2023"):
+        compute_progress(s, direction="positive", base_year=2023)
+    assert compute_progress(s, direction="positive", base_year=2022).iloc[0]["base_year"] == 2023
+
+
 def test_direction_is_never_defaulted() -> None:
     s = series("Xã A", {2020: 1.0, 2021: 2.0})
     with pytest.raises(ParameterError, match="direction must be"):
