@@ -1586,13 +1586,18 @@ def _check_duplicates(indicators: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFr
     d = indicators[dup]
     rows = []
     for _, group in d.groupby(keys, dropna=False, sort=True):
-        where = ", ".join(f"{r.source_sheet}!{r.source_row}" for r in group.itertuples())
+        # the same cells in two workbooks (a copy left in the folder) must name the files
+        files = group[Ind.source_file].nunique(dropna=False)
+        where = "; ".join(f"{r.source_file} {r.source_sheet}!{r.source_row}" if files > 1
+                          else f"{r.source_sheet}!{r.source_row}" for r in group.itertuples())
+        across = ("; a unit's set for one year belongs in one workbook: remove the copy or "
+                  "correct the unit or year" if files > 1 else "")
         for r in group.itertuples():
             rows.append({
                 Iss.source_file: r.source_file, Iss.source_sheet: r.source_sheet,
                 Iss.source_row: r.source_row, Iss.column: "TT", Iss.value: r.indicator_no,
                 Iss.problem: f"indicator {r.indicator_no} appears more than once for "
-                             f"{r.unit or 'the same unit'} ({where})",
+                             f"{r.unit or 'the same unit'} ({where}){across}",
                 Iss.severity: Severity.error, Iss.code: "duplicate_indicator",
             })
     return indicators, conform(pd.DataFrame(rows), Iss)

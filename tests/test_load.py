@@ -31,7 +31,7 @@ from workbooks import (
 
 from ntm_analysis.attainment import compute_attainment
 from ntm_analysis.cli import cli
-from ntm_analysis.load import LoadResult, load_workbook, role_of, unit_names
+from ntm_analysis.load import LoadResult, load_workbook, load_workbooks, role_of, unit_names
 from ntm_analysis.schema import Ind, Iss, Severity
 
 KEYS = ["unit", "level", "year", "criteria_set", "criterion_no", "indicator_no", "value",
@@ -422,6 +422,23 @@ def test_error_same_indicator_twice(tmp_path: Path) -> None:
     assert list(errors[Iss.code]) == ["duplicate_indicator"] * 2
     assert sorted(errors[Iss.source_row]) == [6, 7]
     assert (errors[Iss.severity] == Severity.error).all()
+
+
+def test_a_copy_of_a_workbook_names_both_files(tmp_path: Path) -> None:
+    rows = [
+        ["BIỂU RÀ SOÁT TIÊU CHÍ XÓM THÔNG MINH NĂM 2024"], ["XÓM PHAI ĐÁ"], [],
+        ["TT", "Nội dung", "Chỉ tiêu", "Hiện trạng", "Đánh giá"],
+        ["1", "Hạ tầng số", None, None, None],
+        ["1.1", "Tỷ lệ hộ có Internet", "≥ 80%", "86%", "Đạt"],
+    ]
+    first = _write(tmp_path / "phai_da.xlsx", rows)
+    copy = _write(tmp_path / "phai_da (1).xlsx", rows)
+    errors = load_workbooks([first, copy]).errors
+    assert list(errors[Iss.code]) == ["duplicate_indicator"] * 2
+    assert sorted(errors[Iss.source_file]) == ["phai_da (1).xlsx", "phai_da.xlsx"]
+    problem = errors[Iss.problem].iloc[0]
+    assert "(phai_da.xlsx Phụ biểu!6; phai_da (1).xlsx Phụ biểu!6)" in problem
+    assert "remove the copy" in problem
 
 
 def test_no_year_anywhere_is_a_warning(tmp_path: Path) -> None:
