@@ -51,9 +51,12 @@ class InputError(NtmError):
 
     exit_code = 2
 
-    def __init__(self, location: Location, problem: str) -> None:
+    def __init__(self, location: Location, problem: str, *, code: str | None = None) -> None:
         self.location = location
         self.problem = problem
+        #: The issue code of the issues table (``data/issue_codes.csv``) when the error names
+        #: a kind of file reports can explain in their language; None for the generic one.
+        self.code = code
         where = str(location)
         super().__init__(f"{where}: {problem}" if where else problem)
 

@@ -1567,7 +1567,7 @@ def _error_frame(error: InputError) -> pd.DataFrame:
     return conform(pd.DataFrame([{
         Iss.source_file: loc.file, Iss.source_sheet: loc.sheet, Iss.source_row: loc.row,
         Iss.column: loc.column, Iss.value: None, Iss.problem: error.problem,
-        Iss.severity: Severity.error, Iss.code: "unreadable",
+        Iss.severity: Severity.error, Iss.code: error.code or "unreadable",
     }]), Iss)
 
 
@@ -1588,8 +1588,9 @@ def _check_duplicates(indicators: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFr
     for _, group in d.groupby(keys, dropna=False, sort=True):
         # the same cells in two workbooks (a copy left in the folder) must name the files
         files = group[Ind.source_file].nunique(dropna=False)
-        where = "; ".join(f"{r.source_file} {r.source_sheet}!{r.source_row}" if files > 1
-                          else f"{r.source_sheet}!{r.source_row}" for r in group.itertuples())
+        where = ("; ".join(f"{r.source_file} {r.source_sheet}!{r.source_row}"
+                           for r in group.itertuples()) if files > 1 else
+                 ", ".join(f"{r.source_sheet}!{r.source_row}" for r in group.itertuples()))
         across = ("; a unit's set for one year belongs in one workbook: remove the copy or "
                   "correct the unit or year" if files > 1 else "")
         for r in group.itertuples():

@@ -64,8 +64,8 @@ _MAGICS: tuple[tuple[bytes, str], ...] = (
 _NOT_FOUND_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
 
 
-def _fail(label: str, problem: str) -> InputError:
-    return InputError(Location(file=label), problem)
+def _fail(label: str, problem: str, code: str = "not_a_workbook") -> InputError:
+    return InputError(Location(file=label), problem, code=code)
 
 
 def _mb(n: int) -> str:
@@ -139,15 +139,15 @@ def check_workbook_file(
             raise
         st = None
     if st is None:  # what Path.exists() calls missing
-        raise _fail(label, f"file not found (looked for '{p}')")
+        raise _fail(label, f"file not found (looked for '{p}')", "unreadable")
     if stat.S_ISDIR(st.st_mode):
         raise _fail(label, "this is a folder, not a workbook file")
     size = st.st_size
     if size == 0:
-        raise _fail(label, "the file is empty (0 bytes); expected an Excel workbook")
+        raise _fail(label, "the file is empty (0 bytes); expected an Excel workbook", "file_empty")
     if size > max_bytes:
         raise _fail(label, f"the file is {_mb(size)}, larger than the limit of {_mb(max_bytes)};"
-                           " refusing to read it")
+                           " refusing to read it", "file_refused")
     whole = None
     with p.open("rb") as fh:
         head = fh.read(HEAD_BYTES)
@@ -260,7 +260,7 @@ def _plain_extra(extra: bytes) -> bool:
 
 def _damaged(label: str) -> InputError:
     return _fail(label, "the file starts like a zip-based workbook but is damaged or truncated;"
-                        " save it again from Excel")
+                        " save it again from Excel", "file_damaged")
 
 
 class _Zip:
@@ -300,16 +300,17 @@ def _check_zip(p: Path, label: str, *, max_uncompressed: int, max_ratio: float,
         total = sum(e.file_size for e in entries)
         if total > max_uncompressed:
             raise _fail(label, f"the workbook would unpack to {_mb(total)}, more than the limit of"
-                               f" {_mb(max_uncompressed)} (possible zip bomb); refusing to read it")
+                               f" {_mb(max_uncompressed)} (possible zip bomb); refusing to read it",
+                        "file_refused")
         for e in entries:
             if e.file_size > RATIO_MIN_MEMBER:
                 ratio = e.file_size / max(e.compress_size, 1)
                 if ratio > max_ratio:
                     raise _fail(label, f"part '{e.filename}' is compressed {ratio:,.0f} to 1,"
                                        f" more than the limit of {max_ratio:,.0f} to 1 (possible"
-                                       " zip bomb); refusing to read it")
+                                       " zip bomb); refusing to read it", "file_refused")
         if any(e.flag_bits & 0x1 for e in entries):
-            raise _fail(label, PASSWORD_PROBLEM)
+            raise _fail(label, PASSWORD_PROBLEM, "file_password")
         fmt = _zip_kind(package, names, label)
         _scan_xml_parts(package, entries, label, parts, whole, inflated)
     finally:
@@ -337,7 +338,7 @@ def _zip_kind(package: _Zip, names: set[str], label: str) -> str:
         raise _fail(label, "this is a PowerPoint presentation (.pptx), not an Excel workbook")
     if "xl/workbook.bin" in names:
         raise _fail(label, "this is a binary Excel workbook (.xlsb), which cannot be read;"
-                           " save it as .xlsx in Excel")
+                           " save it as .xlsx in Excel", "file_xlsb")
     if "xl/workbook.xml" not in names:
         raise _fail(label, "this is an Office zip package without a workbook part"
                            " (xl/workbook.xml); expected an Excel workbook")
@@ -402,7 +403,7 @@ def _scan_xml_parts(package: _Zip, infos: list[_Entry], label: str,
             if (keep or suspect or inflated is not None) and zlib.crc32(data) != info.CRC:
                 data = None  # damaged: zipfile reads it below and says so, as before
             elif suspect and _declares_entities(data):
-                raise _fail(label, f"{ENTITY_PROBLEM} (part '{filename}')")
+                raise _fail(label, f"{ENTITY_PROBLEM} (part '{filename}')", "file_refused")
             if data is not None and inflated is not None and len(data) <= unpacked_room:
                 inflated[info.position] = data
                 unpacked_room -= len(data)
@@ -410,7 +411,7 @@ def _scan_xml_parts(package: _Zip, infos: list[_Entry], label: str,
             chunks: list[bytes] | None = [] if keep else None
             zf = package.get()
             if _part_declares_entities(zf, zf.infolist()[info.position], chunks):
-                raise _fail(label, f"{ENTITY_PROBLEM} (part '{filename}')")
+                raise _fail(label, f"{ENTITY_PROBLEM} (part '{filename}')", "file_refused")
             data = b"".join(chunks) if chunks else b""
         if parts is None:
             continue
@@ -639,17 +640,17 @@ def _check_ole2(p: Path, label: str) -> str:
         ole = olefile.OleFileIO(str(p))
     except (OSError, ValueError, struct.error, EOFError):
         raise _fail(label, "the file starts like an old Excel (.xls) or Office document but is"
-                           " damaged; save it again from Excel") from None
+                           " damaged; save it again from Excel", "file_damaged") from None
     with ole:
         streams = {"/".join(s) for s in ole.listdir(streams=True, storages=False)}
         if "EncryptionInfo" in streams or "EncryptedPackage" in streams:
-            raise _fail(label, PASSWORD_PROBLEM)
+            raise _fail(label, PASSWORD_PROBLEM, "file_password")
         book = "Workbook" if "Workbook" in streams else "Book" if "Book" in streams else None
         if book is not None:
             with ole.openstream(book) as fh:
                 head = fh.read(CHUNK)
             if _biff_has_filepass(head):
-                raise _fail(label, PASSWORD_PROBLEM)
+                raise _fail(label, PASSWORD_PROBLEM, "file_password")
             return "xls"
         if "WordDocument" in streams:
             raise _fail(label, "this is an old Word document (.doc), not an Excel workbook")

@@ -104,3 +104,37 @@ def test_summary_as_a_real_process(name: str, code: int) -> None:
     assert "Traceback" not in proc.stdout + proc.stderr
     first = proc.stderr.splitlines()[0]
     assert first.startswith(("error: " if code else "warning: ") + name), proc.stderr
+
+
+#: File-level defects → the issue code that lets a report say, in its language, what is wrong.
+FILE_CODES = {
+    "empty-file.xlsx": "file_empty",
+    "truncated-workbook.xlsx": "file_damaged",
+    "password-protected.xlsx": "file_password",
+    "zip-bomb.xlsx": "file_refused",
+    "xml-external-entity.xlsx": "file_refused",
+    "csv-renamed.xlsx": "not_a_workbook",
+    "html-renamed.xls": "not_a_workbook",
+    "pdf-renamed.xlsx": "not_a_workbook",
+    "word-document-renamed.xlsx": "not_a_workbook",
+    "zip-not-a-workbook.xlsx": "not_a_workbook",
+}
+
+
+def test_a_file_that_is_no_workbook_is_explained_in_the_reports_language() -> None:
+    """The report's quality table shows the code's description, not one line for every kind of
+    unreadable file; the loader's English detail stays in the issues table."""
+    from ntm_analysis.i18n import issue_label
+    from ntm_analysis.load import load_workbooks
+    from ntm_analysis.report_data import issues_view
+    from ntm_analysis.schema import Iss
+
+    issues = load_workbooks([CORPUS / name for name in FILE_CODES]).issues
+    assert dict(zip(issues[Iss.source_file], issues[Iss.code], strict=True)) == FILE_CODES
+    assert issues[Iss.problem].str.contains("expected an Excel workbook|password|zip bomb|"
+                                            "damaged|not an Excel workbook|XML attack").all()
+    shown = issues_view(issues, lang="vi").set_index(Iss.source_file)[Iss.problem]
+    assert shown["empty-file.xlsx"].startswith("Tệp rỗng (0 byte)")
+    assert "mật khẩu" in shown["password-protected.xlsx"]
+    assert shown["html-renamed.xls"].startswith("Tệp không phải sổ Excel")
+    assert len({issue_label(code, "vi") for code in FILE_CODES.values()}) == 5
