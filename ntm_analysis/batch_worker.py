@@ -95,7 +95,7 @@ def execute_run(run: BatchRun, notebook: str, out_dir: str, kernel_name: str = "
         declared = notebook_parameters(notebook)
         result = run_notebook(notebook, parameters=run_parameters(run, declared),
                               out_dir=out_dir, kernel_name=kernel_name, inputs=run.inputs,
-                              export=html_report, timeout=timeout, title=run.unit,
+                              export=html_report, timeout=timeout,
                               root=root, extra=_run_extra(run), warm_kernel=warm_kernel,
                               spare_next=spare_next, fork_kernel=fork_kernel,
                               fork_socket=fork_socket)

@@ -360,13 +360,46 @@ def _exporter(lang: str) -> Any:
     )
 
 
+def first_heading(nb: nbformat.NotebookNode) -> str | None:
+    """The report's first top-level heading as plain text, for the page title: the first ``#``
+    line a cell displayed as Markdown (the report's own, "Kim Phượng: sẵn sàng công nhận xã NTM
+    kiểu mẫu năm 2024?"), else the first of a Markdown cell; None when there is none.
+
+    >>> from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+    >>> nb = new_notebook(cells=[new_markdown_cell("# Báo cáo · Report"), new_code_cell(
+    ...     "x", outputs=[new_output("display_data", data={"text/markdown": "# **Kim Phượng**"})])])
+    >>> first_heading(nb)
+    'Kim Phượng'
+    """
+    def heading(text: object) -> str | None:
+        source = "".join(text) if isinstance(text, list) else str(text or "")
+        for line in source.splitlines():
+            if line.startswith("# "):
+                plain = re.sub(r"[*_`]+", "", line[2:]).strip()
+                if plain:
+                    return plain
+        return None
+
+    for cell in nb.cells:
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            found = heading(output.get("data", {}).get("text/markdown"))
+            if found:
+                return found
+    for cell in nb.cells:
+        found = heading(cell.source) if cell.cell_type == "markdown" else None
+        if found:
+            return found
+    return None
+
+
 def render_html(nb_path_or_node: str | os.PathLike[str] | nbformat.NotebookNode, *,
-                title: str | None = None, lang: str = "vi") -> str:
+                title: str | None = None, lang: str = "vi",
+                default_title: str = "ntm-analysis") -> str:
     """Return the report HTML of an executed notebook as text (see :func:`export_html`)."""
     check_lang(lang)
     nb = _strip_for_report(_read_notebook(nb_path_or_node))
     exporter = _exporter(lang)
-    name = title or nb.metadata.get("title") or "ntm-analysis"
+    name = title or nb.metadata.get("title") or first_heading(nb) or default_title
     nb.metadata["title"] = name
     resources = {"metadata": {"name": name}}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
@@ -394,7 +427,7 @@ def warm_up(langs: Sequence[str] = LANGUAGES) -> None:
 
 def export_html(nb_path_or_node: str | os.PathLike[str] | nbformat.NotebookNode,
                 html_path: str | os.PathLike[str], *, title: str | None = None,
-                lang: str = "vi") -> Path:
+                lang: str = "vi", default_title: str = "ntm-analysis") -> Path:
     """Write an executed notebook as a self-contained report HTML file and return its path.
 
     No code and no prompts are shown; charts are embedded; no script is loaded from anywhere;
@@ -408,11 +441,12 @@ def export_html(nb_path_or_node: str | os.PathLike[str] | nbformat.NotebookNode,
     html_path : path
         Where to write the HTML.
     title : str, optional
-        The page title (default: the notebook's ``title`` metadata).
+        The page title (default: the notebook's ``title`` metadata, else the report's first
+        heading, :func:`first_heading`, else ``default_title``).
     lang : {"vi", "en"}
         The report language.
     """
-    html = render_html(nb_path_or_node, title=title, lang=lang)
+    html = render_html(nb_path_or_node, title=title, lang=lang, default_title=default_title)
     target = Path(html_path)
     with atomic_path(target) as tmp:
         tmp.write_text(html, encoding="utf-8")

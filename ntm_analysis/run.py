@@ -761,7 +761,7 @@ def run_notebook(
     timeout : int, optional
         Seconds allowed per cell (default: no limit).
     title : str, optional
-        Title of the HTML page.
+        Title of the HTML page (default: the report's first heading, else the notebook's name).
     root : path, optional
         The project root (default: :func:`ntm_analysis.paths.project_root`); batch workers get
         it explicitly, since their working directory may differ.
@@ -903,7 +903,7 @@ def run_notebook(
                 from ntm_analysis.export import export_html
 
                 try:
-                    export_html(out_nb, html_path, title=title or f"{name}", lang=lang)
+                    export_html(out_nb, html_path, title=title, lang=lang, default_title=name)
                 except Exception as exc:  # the notebook ran, but the report cannot be written
                     error = f"HTML export failed: {type(exc).__name__}: {exc}"
             facts = read_facts(run_dir)

@@ -61,6 +61,8 @@ def test_demo_runs_the_main_job_on_the_sample_data_from_a_fresh_copy(tmp_path: P
     assert html == project / "outputs" / "2024" / "kim-phuong" / "10_readiness.html"
     page = html.read_text(encoding="utf-8")
     assert page.rstrip().endswith("</html>") and "Kim Phượng" in page
+    # the page title is the report's own heading (a browser tab, a bookmark), not "10_readiness"
+    assert "<title>Kim Phượng: sẵn sàng công nhận xã NTM kiểu mẫu năm 2024?</title>" in page
     manifest = json.loads((html.parent / "manifest.json").read_text(encoding="utf-8"))
     assert (manifest["status"], manifest["error"]) == ("ok", None)
     assert manifest["parameters"]["commune"] == "Kim Phượng"

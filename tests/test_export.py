@@ -89,6 +89,20 @@ def _notebook() -> object:
     return nb
 
 
+def test_the_page_title_is_the_reports_first_heading() -> None:
+    nb = _notebook()
+    del nb.metadata["title"]
+    # the heading a cell displays (the report's own, with the unit) before a Markdown cell's
+    nb.cells[2].outputs.insert(0, new_output("display_data", data={
+        "text/markdown": "Dẫn nhập\n\n# **Kim Phượng**: sẵn sàng năm 2024?\n## Chi tiết"}))
+    assert "<title>Kim Phượng: sẵn sàng năm 2024?</title>" in render_html(nb)
+    nb.cells[2].outputs.pop(0)
+    assert "<title>Mức độ sẵn sàng của xã Kim Phượng</title>" in render_html(nb)
+    nb.cells = nb.cells[1:]
+    assert "<title>báo cáo</title>" in render_html(nb, default_title="báo cáo")
+    assert "<title>Tên riêng</title>" in render_html(nb, title="Tên riêng")
+
+
 def test_render_html_has_no_code_prompts_or_remote_resources() -> None:
     html = render_html(_notebook(), lang="vi")
     assert re.search(r'<html[^>]*\blang="vi"', html)
