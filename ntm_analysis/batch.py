@@ -56,7 +56,7 @@ from ntm_analysis.batch_worker import (
     run_parameters,
 )
 from ntm_analysis.errors import InputError, Location, ParameterError
-from ntm_analysis.i18n import check_lang
+from ntm_analysis.i18n import check_lang, did_you_mean
 from ntm_analysis.i18n import t as text
 from ntm_analysis.outputs import atomic_path
 from ntm_analysis.run import (  # noqa: F401 - the batch's words too
@@ -334,8 +334,9 @@ def plan_from_yaml(path: str | os.PathLike[str]) -> BatchPlan:
     """Plan the runs listed in a YAML file.
 
     The file holds ``parameters`` shared by every run (optional) and ``runs``, a list of
-    mappings with ``unit``, ``year`` (optional), ``parent`` (optional), ``inputs`` (workbook
-    paths, relative to the YAML file) and ``parameters`` (optional)::
+    mappings with ``unit`` (or ``commune``, the notebooks' name for it), ``year`` (optional),
+    ``parent`` (optional), ``inputs`` (workbooks or folders of workbooks, relative to the YAML
+    file) and ``parameters`` (optional)::
 
         parameters: {lang: vi}
         runs:
@@ -344,10 +345,14 @@ def plan_from_yaml(path: str | os.PathLike[str]) -> BatchPlan:
             year: 2024
             inputs: [raw/kim_phuong_2024_xa_kieu_mau.xlsx]
 
+    A file that is only the list of runs (no ``runs:`` key) is read the same way.
+
     Raises
     ------
     ParameterError
-        When the file is not such a list (naming the entry and what was expected).
+        When the file is not such a list (naming the entry and what was expected): a key the
+        list does not know is refused, with the nearest known key, since a misspelt ``year`` or
+        ``parameters`` would otherwise be left out without a word.
     """
     import yaml
 
@@ -366,30 +371,34 @@ def plan_from_yaml(path: str | os.PathLike[str]) -> BatchPlan:
         where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         raise ParameterError(f"{p.name}{where}: not valid YAML ({problem})") from None
+    if isinstance(doc, list):  # only the runs
+        doc = {"runs": doc}
     entries = doc.get("runs") if isinstance(doc, dict) else None
     if not isinstance(entries, list) or not entries:
         raise ParameterError(f"{p.name}: expected a key 'runs' holding a list of units")
-    shared = doc.get("parameters") or {}
+    _known_keys(p.name, doc, _LIST_KEYS)
+    shared = _mapping(p.name, "parameters", doc.get("parameters"))
     runs = []
     for i, entry in enumerate(entries, start=1):
+        given = entry
+        if isinstance(entry, dict) and "commune" in entry and "unit" not in entry:
+            entry = {("unit" if k == "commune" else k): v for k, v in entry.items()}
         if not isinstance(entry, dict) or not entry.get("unit") or not entry.get("inputs"):
             raise ParameterError(f"{p.name}, run {i}: expected a mapping with 'unit' and "
-                                 f"'inputs' (a list of workbook paths), got {entry!r}")
+                                 f"'inputs' (a list of workbook paths), got {given!r}")
         unit = nfc(str(entry["unit"]))
+        _known_keys(f"{p.name}, run {i} ({unit})", entry, _RUN_KEYS)
         year = entry.get("year")
-        if year is not None and not isinstance(year, int):
+        if year is not None and (not isinstance(year, int) or isinstance(year, bool)):
             raise ParameterError(f"{p.name}, run {i} ({unit}): 'year' must be a whole number, "
                                  f"got {year!r}")
-        raw_inputs = entry["inputs"] if isinstance(entry["inputs"], list) else [entry["inputs"]]
-        inputs = tuple(str((p.parent / str(x)).resolve()) for x in raw_inputs)
-        for x in inputs:
-            if not Path(x).is_file():
-                raise InputError(Location(file=p.name, row=i), f"input {x} of {unit} not found")
+        inputs = _list_inputs(p, i, unit, entry["inputs"])
         params: dict[str, Any] = {"commune": unit, "paths": list(inputs)}
         if year is not None:
             params["year"] = year
         params.update(shared)
-        params.update(entry.get("parameters") or {})
+        params.update(_mapping(f"{p.name}, run {i} ({unit})", "parameters",
+                               entry.get("parameters")))
         parent = entry.get("parent")
         runs.append(BatchRun(_run_id(unit, year), unit, year, params, inputs,
                              None if parent is None else nfc(str(parent))))
@@ -400,6 +409,54 @@ def plan_from_yaml(path: str | os.PathLike[str]) -> BatchPlan:
     runs = distinct_run_ids(runs)
     all_inputs = sorted({x for r in runs for x in r.inputs})
     return BatchPlan(runs, load_workbooks(all_inputs).indicators)
+
+
+#: The keys of a batch list, and of each of its runs ("commune" is read as "unit").
+_LIST_KEYS = ("runs", "parameters")
+_RUN_KEYS = ("unit", "parent", "year", "inputs", "parameters")
+
+
+def _known_keys(where: str, mapping: dict[Any, Any], known: Sequence[str]) -> None:
+    """Refuse a key of ``mapping`` that is not in ``known``, naming the nearest known one."""
+    for key in mapping:
+        if str(key) not in known:
+            hint = did_you_mean(str(key), known) or (
+                " (a notebook parameter goes under 'parameters')" if "parameters" in known
+                else "")
+            raise ParameterError(f"{where}: unknown key {str(key)!r}{hint}; expected "
+                                 f"{', '.join(repr(k) for k in known)}")
+
+
+def _mapping(where: str, key: str, value: object) -> dict[str, Any]:
+    """``value`` of ``key`` as a mapping of notebook parameters ({} when absent)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ParameterError(f"{where}: '{key}' must be a mapping of notebook parameters "
+                             f"(such as {{lang: en}}), got {value!r}")
+    return {str(k): v for k, v in value.items()}
+
+
+def _list_inputs(listing: Path, i: int, unit: str, given: object) -> tuple[str, ...]:
+    """The workbooks of a listed run's ``inputs``: paths relative to the list, a folder giving
+    the workbooks under it (as a command's PATHS do)."""
+    from ntm_analysis.paths import find_workbooks
+
+    inputs: list[str] = []
+    for x in given if isinstance(given, list) else [given]:
+        path = (listing.parent / str(x)).resolve()
+        if path.is_dir():
+            found = find_workbooks(path)
+            if not found:
+                raise InputError(Location(file=listing.name),
+                                 f"run {i} ({unit}): the folder {x} holds no workbook")
+            inputs.extend(str(w) for w in found)
+        elif path.is_file():
+            inputs.append(str(path))
+        else:
+            raise InputError(Location(file=listing.name),
+                             f"run {i} ({unit}): input {x} not found (looked for {path})")
+    return tuple(dict.fromkeys(inputs))
 
 
 # --------------------------------------------------------------------------- the batch

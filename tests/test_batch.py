@@ -270,6 +270,47 @@ def test_yaml_errors_name_the_entry(tmp_path) -> None:
         plan_from_yaml(bad)
 
 
+def test_a_batch_list_as_people_write_it(province, tmp_path) -> None:
+    """A bare list of runs, 'commune' for 'unit', a folder as input; a misspelt key is refused
+    with the nearest known one instead of being left out without a word."""
+    raw, communes = province
+    c = communes[0]
+    folder = tmp_path / "received"
+    folder.mkdir()
+    (folder / c.path.name).write_bytes(c.path.read_bytes())
+    listing = tmp_path / "units.yaml"
+    listing.write_text(f"- commune: {c.name}\n  year: 2024\n  inputs: received\n"
+                       f"  parameters: {{lang: en}}\n", encoding="utf-8")
+    (run,) = plan_from_yaml(listing).runs
+    assert (run.unit, run.year) == (c.name, 2024)
+    assert run.inputs == (str((folder / c.path.name).resolve()),)
+    assert run.parameters["lang"] == "en" and run.parameters["commune"] == c.name
+
+    def refused(text: str) -> str:
+        listing.write_text(text, encoding="utf-8")
+        with pytest.raises((ParameterError, InputError)) as error:
+            plan_from_yaml(listing)
+        return str(error.value)
+
+    entry = f"runs:\n  - unit: {c.name}\n    inputs: [received]\n"
+    assert refused(entry + "    yaer: 2023\n") == (
+        f"units.yaml, run 1 ({c.name}): unknown key 'yaer' (did you mean 'year'?); expected "
+        "'unit', 'parent', 'year', 'inputs', 'parameters'")
+    assert "unknown key 'lang' (a notebook parameter goes under 'parameters')" in refused(
+        entry + "    lang: en\n")
+    assert refused("paramters: {lang: en}\n" + entry) == (
+        "units.yaml: unknown key 'paramters' (did you mean 'parameters'?); expected 'runs', "
+        "'parameters'")
+    assert "'parameters' must be a mapping of notebook parameters" in refused(
+        entry + "    parameters: [lang, en]\n")
+    assert "'year' must be a whole number, got True" in refused(entry + "    year: yes\n")
+    assert refused(f"- unit: {c.name}\n  inputs: [missing.xlsx]\n").startswith(
+        f"units.yaml: run 1 ({c.name}): input missing.xlsx not found (looked for ")
+    (tmp_path / "empty").mkdir()
+    assert refused(f"- unit: {c.name}\n  inputs: [empty]\n") == (
+        f"units.yaml: run 1 ({c.name}): the folder empty holds no workbook")
+
+
 def test_a_batch_list_is_read_as_windows_editors_save_it(province, tmp_path) -> None:
     raw, communes = province
     text = f"runs:\n  - unit: {communes[0].name}\n    inputs: [{communes[0].path}]\n"
