@@ -144,6 +144,9 @@ class Grid:
     rows: list[list[object]]
     merged: list[tuple[tuple[int, int], tuple[int, int]]] | None = None
     width: int = 0
+    #: Cells holding a formula without a saved result (row, column 1-based; the formula):
+    #: read as empty, so a total typed as ``=SUM(…)`` by a tool that never calculated is lost.
+    stale_formulas: list[tuple[int, int, str]] = field(default_factory=list)
 
     def cell(self, r: int, c: int) -> object:
         if 0 <= r < len(self.rows) and 0 <= c < len(self.rows[r]):
@@ -183,15 +186,35 @@ def read_grids(path: str | os.PathLike[str]) -> list[Grid]:
     if not p.is_file():
         raise InputError(Location(file=str(path)), "expected a workbook file, got a folder")
     check_workbook_file(p)
-    return [_grid(p.name, g.name, g.rows, g.merged) for g in read_sheets(p)]
+    from ntm_analysis.sheetxml import scan_sheets
+
+    extras = scan_sheets(p)  # {} for most workbooks (one byte test per sheet)
+    return [_grid(p.name, g.name, g.rows, g.merged,
+                  extras[g.name].stale_formulas if g.name in extras else None)
+            for g in read_sheets(p)]
 
 
-def _grid(file: str, sheet: str, rows: list[list[Any]], merged: list | None) -> Grid:
+def _grid(file: str, sheet: str, rows: list[list[Any]], merged: list | None,
+          stale_formulas: list[tuple[int, int, str]] | None = None) -> Grid:
     width = max((len(r) for r in rows), default=0)
     if merged:
         width = max(width, *(m[1][1] + 1 for m in merged))
     rows = [r + [None] * (width - len(r)) for r in rows]
-    return Grid(file=file, sheet=sheet, rows=rows, merged=merged, width=width)
+    return Grid(file=file, sheet=sheet, rows=rows, merged=merged, width=width,
+                stale_formulas=list(stale_formulas or ()))
+
+
+def formula_issues(grid: Grid) -> list[dict[str, object]]:
+    """Warnings for the formulas of a money table's sheet that have no saved result (the
+    indicator loader's ``formula_no_value``): the cell was read as empty."""
+    from ntm_analysis.sheetxml import column_letters
+
+    return [{Iss.source_file: grid.file, Iss.source_sheet: grid.sheet, Iss.source_row: row,
+             Iss.column: column_letters(col), Iss.value: formula,
+             Iss.problem: f"formula in cell {column_letters(col)}{row} has no saved result: "
+                          "expected a value (open the file in Excel and save it again); the "
+                          "cell was read as empty", Iss.severity: Severity.warning,
+             Iss.code: "formula_no_value"} for row, col, formula in grid.stale_formulas]
 
 
 # --------------------------------------------------------------------------- header mapping
@@ -265,16 +288,23 @@ def _filled_header(grid: Grid, rows: Sequence[int]) -> list[list[str]]:
 _PARENT_ROLES = {"state_unsplit", "source_parent"}
 
 
-def column_roles(grid: Grid, rows: Sequence[int], table: str) -> dict[int, str]:
-    """Map column index → role from a (possibly multi-row) header block."""
+def _header_texts(grid: Grid, rows: Sequence[int], table: str) -> list[list[str]]:
+    """Header texts of ``rows`` as each column reads them: merged cells filled, and without
+    merge information a parent header ("Nguồn vốn") spanning right over the empty cells above
+    its sub-headers."""
     texts = _filled_header(grid, rows)
     if not grid.merged and len(rows) > 1:
-        # no merge information: a parent header spans to the right over empty cells
         for i in range(len(rows) - 1):
             for c in range(1, grid.width):
                 below = any(texts[j][c] for j in range(i + 1, len(rows)))
                 if not texts[i][c] and below and role_of(texts[i][c - 1], table) in _PARENT_ROLES:
                     texts[i][c] = texts[i][c - 1]
+    return texts
+
+
+def column_roles(grid: Grid, rows: Sequence[int], table: str) -> dict[int, str]:
+    """Map column index → role from a (possibly multi-row) header block."""
+    texts = _header_texts(grid, rows, table)
     roles: dict[int, str] = {}
     for c in range(grid.width):
         stack: list[str] = []
@@ -573,6 +603,7 @@ def find_budget_table(grid: Grid) -> _Table | None:
     years = [int(y) for t in [*title, grid.sheet] for y in _YEAR.findall(t)]
     table = _Table(grid, rows, roles, " ".join(title), scale, max(years) if years else None,
                    communes=title_communes([*title, grid.sheet]))
+    _columns_not_read(table)
     if len(table.communes) > 1:
         table.issues.append(_issue(
             table, None, None, None,
@@ -580,6 +611,55 @@ def find_budget_table(grid: Grid) -> _Table | None:
             "the budget lines are not attributed to a commune", Severity.warning,
             "budget_communes_ambiguous"))
     return table
+
+
+def _columns_not_read(table: _Table) -> None:
+    """Name each column of figures the header does not make a budget column: its amounts are
+    in no total or source. Under a source heading ("Nguồn vốn", "Trong đó") or without a
+    header, it is money the split leaves out (a warning: "Dân góp" the vocabulary lacked);
+    a column such as "Khối lượng" is only named (info)."""
+    grid = table.grid
+    texts = _header_texts(grid, table.header_rows, "budget")
+    first = table.header_rows[-1] + 1
+    for c in range(grid.width):
+        if c in table.roles:
+            continue
+        rows = [r for r in range(first, len(grid.rows)) if not _is_numbering_row(grid.rows[r])
+                and _is_figure(grid.cell(r, c))]
+        if not rows:
+            continue
+        stack = list(dict.fromkeys(t[c] for t in texts if t[c]))
+        under_source = any(role_of(t, "budget") in _PARENT_ROLES for t in stack)
+        label = " / ".join(stack) or _letters(c)
+        named = f"column '{label}'" if stack else f"column {label} (no header)"
+        where = f"row {rows[0] + 1}" if len(rows) == 1 else \
+            f"{len(rows)} rows, {rows[0] + 1}–{rows[-1] + 1}"
+        if under_source or not stack:
+            problem = (f"{named} holds amounts ({where}) but is no budget column this reader "
+                       "knows: its amounts are in no source, so the split counts them as not "
+                       "assigned; name it as a source ('Nhân dân đóng góp', 'Lồng ghép', "
+                       "'Doanh nghiệp và khác', 'Ngân sách xã' …)")
+            severity = Severity.warning
+        else:
+            problem = f"{named} holds figures ({where}) that are no amount; not read"
+            severity = Severity.info
+        table.issues.append(_issue(table, table.header_rows[0] + 1, label, None, problem,
+                                   severity, "budget_column_not_read"))
+
+
+def _is_figure(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    text = cell_text(value)
+    return bool(text) and any(ch.isdigit() for ch in text) and parse_number(text) is not None
+
+
+def _letters(c: int) -> str:
+    from ntm_analysis.sheetxml import column_letters
+
+    return column_letters(c + 1)
 
 
 def _issue(table: _Table, row: int | None, column: str | None, value: object, problem: str,
@@ -608,6 +688,13 @@ def _amount(table: _Table, r: int, c: int, role: str) -> float | None:
         table.issues.append(_issue(table, r + 1, header, raw,
                                    "expected an amount in million VND", Severity.error,
                                    "bad_amount"))
+        return None
+    if number < 0:
+        header = cell_text(table.grid.cell(table.header_rows[0], c)) or role
+        table.issues.append(_issue(table, r + 1, header, raw,
+                                   "expected an amount of zero or more, found a negative one; "
+                                   "not used (a saving or a cut is a line's smaller amount, "
+                                   "not a negative line)", Severity.error, "negative_amount"))
         return None
     return number * table.scale
 
@@ -1074,6 +1161,7 @@ def load_budget(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
         tables += 1
         records.extend(read_budget_table(table))
         issues.extend(table.issues)
+        issues.extend(formula_issues(grid))
         log.info("%s, sheet '%s': budget table read", grid.file, grid.sheet)
     if tables == 0:
         names = ", ".join(p.name for p in files)

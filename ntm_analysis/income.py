@@ -33,6 +33,7 @@ from ntm_analysis.budget import (
     column_roles,
     commune_key,
     communes_of,
+    formula_issues,
     issues_frame,
     iter_grids,
     only_commune,
@@ -374,6 +375,7 @@ def load_income(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
             continue
         tables += 1
         records.extend(found)
+        issues.extend(formula_issues(grid))
     if tables == 0:
         raise InputError(Location(file=", ".join(p.name for p in files)),
                          "no income table found (expected 'Thu nhập' with 'Năm 2019 … Năm 2023' "

@@ -180,7 +180,8 @@ def _files(frame: pd.DataFrame | None, column: str) -> list[str]:
 
 #: Codes of the ``info`` rows about rows or columns of a money table that were not read, which a
 #: report lists (the other ``info`` rows of the money readers are left out: see ``load_money``).
-_UNREAD_NOTES = ("footer_row", "row_not_read", "summary_row", "column_not_read")
+_UNREAD_NOTES = ("footer_row", "row_not_read", "summary_row", "column_not_read",
+                 "budget_column_not_read")
 
 
 def load_money(paths: Iterable[str | os.PathLike[str]], *, year: int,

@@ -20,6 +20,7 @@ from ntm_analysis.budget import (
 )
 from ntm_analysis.errors import InputError
 from ntm_analysis.funding import summarise_funding
+from ntm_analysis.income import load_income
 from ntm_analysis.sample_money import write_budget_sample
 
 
@@ -196,6 +197,77 @@ def test_a_line_without_content_is_counted_with_a_warning(tmp_path: Path) -> Non
                     result.issues["code"], result.issues["value"], strict=True)) == [
         (3, "warning", "line_no_content", "250"),
         (4, "warning", "line_no_content", "2 | 100 | 100")]
+
+
+def test_a_column_of_amounts_the_reader_does_not_know_is_named(tmp_path: Path) -> None:
+    """'Dân góp' is people's money; 'Vốn đối ứng' under 'Nguồn vốn' and a column without a
+    header hold money no source takes (a warning: the split counts it as not assigned); a
+    quantity column is only named."""
+    rows = [
+        ["NHU CẦU KINH PHÍ XÃ TÂN DƯƠNG NĂM 2025"],
+        ["TT", "Nội dung", "Khối lượng (km)", "Tổng kinh phí", "Nguồn vốn", None, None, None],
+        [None, None, None, None, "NSNN", "Vốn đối ứng", "Dân góp", None],
+        ["1", "Đường trục xóm", 2.5, 1000, 700, 200, 100, 55],
+        ["2", "Nhà văn hóa", None, "500", "400", "50", "50", None],
+    ]
+    result = load_budget(write_sheet(tmp_path / "cols.xlsx", rows))
+    lines = result.lines
+    assert list(lines[Bud.people]) == [100, 50]
+    assert list(lines[Bud.unassigned]) == [200, 50]
+    assert [(i.severity, i.column, i.problem) for i in result.issues.itertuples()] == [
+        ("info", "Khối lượng (km)",
+         "column 'Khối lượng (km)' holds figures (row 4) that are no amount; not read"),
+        ("warning", "Nguồn vốn / Vốn đối ứng",
+         "column 'Nguồn vốn / Vốn đối ứng' holds amounts (2 rows, 4–5) but is no budget column "
+         "this reader knows: its amounts are in no source, so the split counts them as not "
+         "assigned; name it as a source ('Nhân dân đóng góp', 'Lồng ghép', 'Doanh nghiệp và "
+         "khác', 'Ngân sách xã' …)"),
+        ("warning", "H",
+         "column H (no header) holds amounts (row 4) but is no budget column this reader "
+         "knows: its amounts are in no source, so the split counts them as not assigned; name "
+         "it as a source ('Nhân dân đóng góp', 'Lồng ghép', 'Doanh nghiệp và khác', 'Ngân "
+         "sách xã' …)")]
+    assert set(result.issues["code"]) == {"budget_column_not_read"}
+
+
+def test_a_negative_amount_is_an_error_and_not_used(tmp_path: Path) -> None:
+    rows = [
+        ["TT", "Nội dung", "Tổng kinh phí", "Ngân sách nhà nước"],
+        ["1", "Đường", 600, 600],
+        ["2", "Điện chiếu sáng", "-20", None],
+    ]
+    result = load_budget(write_sheet(tmp_path / "neg.xlsx", rows))
+    assert result.lines[Bud.total].sum() == 600
+    (issue,) = result.issues.itertuples()
+    assert (issue.source_row, issue.code, issue.severity, issue.value) == (
+        3, "negative_amount", "error", "-20")
+    assert issue.problem.startswith("expected an amount of zero or more, found a negative one")
+
+
+def test_a_formula_without_a_saved_result_is_a_warning(tmp_path: Path) -> None:
+    """A total typed as =SUM(…) by a tool that never calculated reads as empty: said, by cell;
+    in an income table too."""
+    rows = [
+        ["TT", "Nội dung", "Tổng kinh phí", "Ngân sách nhà nước"],
+        [None, "Tổng cộng", "=SUM(C3:C4)", "=SUM(D3:D4)"],
+        ["1", "Đường", 600, 600],
+        ["2", "Trường", 300, 300],
+    ]
+    result = load_budget(write_sheet(tmp_path / "f.xlsx", rows))
+    assert result.lines[Bud.total].sum() == 900
+    assert [(i.source_row, i.column, i.value, i.code, i.severity)
+            for i in result.issues.itertuples()] == [
+        (2, "C", "=SUM(C3:C4)", "formula_no_value", "warning"),
+        (2, "D", "=SUM(D3:D4)", "formula_no_value", "warning")]
+    income = write_sheet(tmp_path / "i.xlsx", [
+        ["THU NHẬP BÌNH QUÂN ĐẦU NGƯỜI XÃ TÂN DƯƠNG"],
+        ["Đơn vị", "Năm 2022", "Năm 2023"],
+        ["Xã Tân Dương", 50, "=B3*1.08"],
+    ], title="Thu nhập")
+    issues = load_income([income]).issues
+    stale = issues[issues["code"] == "formula_no_value"]
+    assert list(zip(stale["source_row"], stale["column"], stale["value"], strict=True)) == [
+        (3, "C", "=B3*1.08")]
 
 
 def test_other_sheets_are_skipped_with_info(tmp_path: Path) -> None:
