@@ -492,7 +492,9 @@ class _SheetLoader:
         remembered (per process) by what decided it (``_layout_key``). A layout is never
         changed once built, so sheets can share it.
         """
-        limit = min(len(self.cells), HEADER_SEARCH_ROWS)
+        # a table stacked below another (``_stacked_tables``) has blank rows above its title
+        top = next((r for r, texts in enumerate(self.texts) if any(texts)), 0)
+        limit = min(len(self.cells), top + HEADER_SEARCH_ROWS)
         shape = (self.n_cols, limit)
         for header_end, end in _LAYOUT_ENDS.get(shape, ()):
             if (layout := _LAYOUTS.get(self._layout_key(shape, header_end, end))) is not None:
@@ -864,7 +866,7 @@ class _SheetLoader:
 
     def load(self) -> bool:
         """Read the sheet; return False when it holds no indicator table."""
-        layout = self.find_layout()
+        layout = self.layout if self.layout is not None else self.find_layout()
         if layout is None:
             return False
         self.layout = layout
@@ -1477,8 +1479,26 @@ def _load_records(p: Path, *, sheets: Sequence[str] | None = None, year: int | N
         if grid.hidden:
             loader.issue(None, None, None, "hidden sheet was read as data (expected visible "
                          "sheets; unhide it in Excel to check)", Severity.warning, "hidden_sheet")
+        stacked = _stacked_tables(loader) if grid.rows else None
         if not grid.rows:
             loader.issue(None, None, None, "sheet is empty", Severity.info, "empty_sheet")
+        elif stacked is not None:
+            found += 1
+            starts = ", ".join(str(part.header + 1) for part in stacked)
+            pages = [str(part.header + 1) for part in stacked if part.continued]
+            loader.issue(stacked[1].header, None, None,
+                         f"the sheet holds {len(stacked)} tables one below the other (headers "
+                         f"on rows {starts}): each was read with the title above it" + (
+                             f"; the header on row(s) {', '.join(pages)} has no title above "
+                             "it and continues the first table (its unit and year)"
+                             if pages else ""), Severity.info, "stacked_tables")
+            for part in stacked:
+                sub = _SheetLoader(part.grid, p.name, year)
+                sub.load()
+                rows.extend(sub.rows)
+                if blocks is not None:
+                    blocks.extend(sub.blocks)
+                issues.extend(sub.issues)
         elif loader.load():
             found += 1
         else:
@@ -1522,6 +1542,64 @@ def _load_records(p: Path, *, sheets: Sequence[str] | None = None, year: int | N
             Iss.severity: Severity.error, Iss.code: code,
         })
     return rows, issues
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One of the tables stacked in a sheet: its header row (0-based) and a grid of the sheet's
+    size holding only its rows (so every row keeps its Excel number)."""
+
+    header: int
+    grid: SheetGrid
+    #: no title of its own: read with the first table's (a header repeated on a new page)
+    continued: bool = False
+
+
+def _stacked_tables(loader: _SheetLoader) -> list[_Part] | None:
+    """Split a sheet whose table's header row is repeated further down (a copy of the table
+    for each hamlet, one below the other) into one table per header; None for one table.
+
+    Each part keeps the title rows above its header (the rows up to a blank row or a row of
+    three texts or more: "XÓM NA MỌN - XÃ KIM PHƯỢNG"); a part without one (a header repeated
+    for a new printed page) is read with the first table's title. Rows of other parts are blank
+    in a part's grid, merged ranges outside it dropped.
+    """
+    layout = loader.layout = loader.find_layout()  # (``load`` takes it from there)
+    if layout is None:
+        return None
+    texts = loader.texts
+    head = texts[layout.header_rows[0]]
+    first = layout.first_data_row
+    if head not in texts[first:]:  # the usual sheet: one comparison per row, in C
+        return None
+    repeats = [r for r in range(first, len(texts)) if texts[r] == head]
+    height = len(layout.header_rows)
+
+    def is_title(r: int) -> bool:
+        return 0 < len(set(filter(None, texts[r]))) <= 2
+
+    headers = [layout.header_rows[0], *repeats]
+    starts = [0]
+    for previous, h in zip(headers, headers[1:], strict=False):
+        s = h
+        while s - 1 >= previous + height and is_title(s - 1):
+            s -= 1
+        starts.append(s)
+    ends = [*starts[1:], len(texts)]
+    grid = loader.grid
+    rows = grid.rows
+    title = [list(r) for r in rows[:layout.header_rows[0]]]
+    parts = []
+    for k, (h, start, end) in enumerate(zip(headers, starts, ends, strict=True)):
+        continued = bool(k) and start == h
+        if continued:  # no title of its own: the first table's, just above the header
+            start = max(0, h - len(title))
+            body = [[] for _ in range(start)] + title[len(title) - (h - start):] + rows[h:end]
+        else:
+            body = [[] for _ in range(start)] + rows[start:end]
+        merged = [m for m in grid.merged if start <= m[0][0] and m[1][0] < end]
+        parts.append(_Part(h, SheetGrid(grid.name, body, merged, grid.hidden), continued))
+    return parts
 
 
 def load_workbooks(paths: Iterable[str | os.PathLike[str]], *, year: int | None = None,

@@ -441,6 +441,47 @@ def test_a_copy_of_a_workbook_names_both_files(tmp_path: Path) -> None:
     assert "remove the copy" in problem
 
 
+SMART_HEADER = ["TT", "Nội dung", "Chỉ tiêu", "Hiện trạng", "Tự đánh giá"]
+
+
+def _smart_table(hamlet: str | None, internet: str, phones: str) -> list[list[object]]:
+    title = [["BIỂU TỰ ĐÁNH GIÁ TIÊU CHÍ XÓM THÔNG MINH NĂM 2024"],
+             [f"XÓM {hamlet} - XÃ KIM PHƯỢNG"]] if hamlet else []
+    return [*title, SMART_HEADER, ["1", "Hạ tầng số", None, None, None],
+            ["1.1", "Tỷ lệ hộ có Internet", "≥ 80%", internet, "Đạt"],
+            ["1.2", "Tỷ lệ người dùng điện thoại thông minh", "≥ 70%", phones, "Chưa đạt"]]
+
+
+def test_tables_stacked_in_one_sheet_are_read_each_with_its_title(tmp_path: Path) -> None:
+    """A copy of the table for each hamlet, one below the other: each hamlet its own rows (its
+    title and header were read as data rows, and both hamlets' indicators as one's twice)."""
+    path = _write(tmp_path / "stacked.xlsx", [*_smart_table("PHAI ĐÁ", "86%", "65%"), [],
+                                              *_smart_table("NA MỌN", "90%", "72%")])
+    result = load_workbook(path)
+    got = result.indicators
+    assert list(zip(got[Ind.unit], got[Ind.indicator_no], got[Ind.value_text],
+                    got[Ind.source_row], strict=True)) == [
+        ("Xóm Phai Đá", "1.1", "86%", 5), ("Xóm Phai Đá", "1.2", "65%", 6),
+        ("Xóm Na Mọn", "1.1", "90%", 12), ("Xóm Na Mọn", "1.2", "72%", 13)]
+    assert set(got[Ind.year]) == {2024} and set(got[Ind.commune]) == {"Kim Phượng"}
+    assert list(zip(result.issues[Iss.code], result.issues[Iss.source_row], strict=True)) == [
+        ("stacked_tables", 10)]
+    assert "(headers on rows 3, 10)" in result.issues[Iss.problem].iloc[0]
+
+
+def test_a_header_repeated_on_a_new_page_continues_the_table(tmp_path: Path) -> None:
+    rows = _smart_table("PHAI ĐÁ", "86%", "65%")
+    rows.insert(5, SMART_HEADER)  # before 1.2, as a printed page's header
+    result = load_workbook(_write(tmp_path / "pages.xlsx", rows))
+    got = result.indicators
+    assert list(zip(got[Ind.unit], got[Ind.indicator_no], got[Ind.source_row],
+                    strict=True)) == [("Xóm Phai Đá", "1.1", 5), ("Xóm Phai Đá", "1.2", 7)]
+    assert set(got[Ind.year]) == {2024}
+    (problem,) = result.issues[Iss.problem]
+    assert problem.endswith("the header on row(s) 6 has no title above it and continues the "
+                            "first table (its unit and year)")
+
+
 def test_no_year_anywhere_is_a_warning(tmp_path: Path) -> None:
     path = tmp_path / "phu_bieu.xlsx"
     save(path, [Spec(SMART, [(None, UNIT_A)], sheet="Phai Đá", header=1)])
