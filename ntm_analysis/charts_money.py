@@ -149,7 +149,8 @@ def plot_income_trends(series: pd.DataFrame, progress: pd.DataFrame | None = Non
             ax.axhline(float(r["threshold_million_vnd"]), color=STATUS_COLOURS["unknown"],
                        linestyle=":", linewidth=1)
             ax.text(ax.get_xlim()[1], float(r["threshold_million_vnd"]),
-                    f"{r['scenario']} {float(r['threshold_million_vnd']):g} ",
+                    f"{term('income.scenario', r['scenario'], lang)} "
+                    f"{float(r['threshold_million_vnd']):g} ",
                     ha="right", va="bottom", fontsize=7, color="#555555")
     ax.plot([], [], linestyle="--", color="grey", label=t("income.projection", lang))
     ax.set_xlabel(t("income.axis_year", lang))

@@ -385,6 +385,12 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Không có tiêu chí chưa đạt", "en": "No unmet criterion"},
     # income: Open SDG progress statuses (income.status.<status>), series kinds
     # (income.kind.<kind>) and the words of the income tables and chart
+    # the readings of the income thresholds (``data/income_thresholds.csv``, column scenario)
+    "income.scenario.A_fixed_table": {"vi": "A (bảng mức cố định theo vùng)",
+                                      "en": "A (fixed regional table)"},
+    "income.scenario.B_ratio_1.1_of_NTM": {"vi": "B (1,1 × mức xã NTM)",
+                                           "en": "B (1.1 × the NTM commune level)"},
+    "income.scenario.A_and_B": {"vi": "A và B", "en": "A and B"},
     "income.status.target_achieved": {"vi": "Đã đạt mục tiêu", "en": "Target achieved"},
     "income.status.substantial_progress": {
         "vi": "Tiến bộ rõ rệt", "en": "Substantial progress"},

@@ -756,7 +756,8 @@ def readiness_section(series: pd.DataFrame, *, year: int, lang: str = "vi",
         return IncomeSection(progress, tests, t("income.finding_none", lang))
     p = communes.iloc[0]
     obs = tests[(tests["unit"] == p["unit"]) & (tests["value_basis"] == OBSERVED)]
-    parts = [f"{r['scenario']} {income_text(r['threshold_million_vnd'], lang)}"
+    parts = [f"{term('income.scenario', r['scenario'], lang)} "
+             f"{income_text(r['threshold_million_vnd'], lang)}"
              for _, r in obs.iterrows()]
     finding = t("income.finding", lang, unit=p["unit"], latest=income_text(p["latest_value"], lang),
                 latest_year=p["latest_year"])

@@ -26,7 +26,7 @@ import pandas as pd
 from ntm_analysis import catalogue
 from ntm_analysis.errors import ParameterError
 from ntm_analysis.export import format_number
-from ntm_analysis.i18n import check_lang, status_label, t
+from ntm_analysis.i18n import check_lang, status_label, t, term
 from ntm_analysis.schema import Att, Ind, Level, Status
 from ntm_analysis.text import escape_md, fold
 
@@ -311,7 +311,8 @@ def _income(income: float | None, year: int, thresholds: pd.DataFrame, lang: str
     ].sort_values("scenario")
     values = pd.to_numeric(rows["threshold_million_vnd"], errors="coerce")
     readings = [
-        t("ev.income_reading", lang, scenario=sc, threshold=format_number(float(v), lang=lang),
+        t("ev.income_reading", lang, scenario=term("income.scenario", sc, lang),
+          threshold=format_number(float(v), lang=lang),
           required=format_number(float(v) * INCOME_MARGIN, lang=lang))
         for sc, v in zip(rows["scenario"], values, strict=True) if pd.notna(v)
     ]

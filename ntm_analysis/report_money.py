@@ -586,7 +586,7 @@ def _basis(status: object, lang: str) -> str:
 def _threshold_view(tests: pd.DataFrame, *, lang: str) -> pd.DataFrame:
     return pd.DataFrame({
         t("col.unit", lang): tests["unit"].astype("object").tolist(),
-        _col("scenario", lang): tests["scenario"].astype("object").tolist(),
+        _col("scenario", lang): [term("income.scenario", sc, lang) for sc in tests["scenario"]],
         _col("threshold", lang): [_n(v, lang) for v in tests["threshold_million_vnd"]],
         _col("compared", lang): [f"{t('money.basis.' + str(b), lang)} {y}"
                                  for b, y in zip(tests["value_basis"], tests["value_year"],
@@ -621,7 +621,7 @@ def threshold_note(tests: pd.DataFrame, *, year: int, lang: str = "vi") -> str:
         return t("money.no_threshold", lang, year=year)
     first = observed[observed["unit"] == observed["unit"].iloc[0]]
     readings = "; ".join(
-        t("money.reading", lang, scenario=r["scenario"],
+        t("money.reading", lang, scenario=term("income.scenario", r["scenario"], lang),
           threshold=_n(r["threshold_million_vnd"], lang), value=_n(r["value"], lang),
           basis=t("money.basis.observed", lang), value_year=_int(r["value_year"]),
           verdict=t("income.passes" if bool(r["passes"]) else "income.fails", lang))

@@ -165,6 +165,10 @@ def test_income_with_the_packaged_readings() -> None:
     for value in shipped["threshold_million_vnd"]:
         shown = format_number(float(value), lang="vi")  # Vietnamese decimals: 46,2
         assert f"mức NTM nâng cao {shown} →" in row[Cond.evidence]
+    # the readings by name, not by the thresholds table's identifiers (A_fixed_table …)
+    assert "cách đọc A (bảng mức cố định theo vùng): mức NTM nâng cao" in row[Cond.evidence]
+    assert "cách đọc B (1,1 × mức xã NTM): mức NTM nâng cao" in row[Cond.evidence]
+    assert "_" not in row[Cond.evidence]
     none = readiness.assess_readiness(attainment(), year=1990, commune="Kim Phượng", lang="en")
     assert none[Cond.evidence].iloc[1] == "No advanced-NTM income threshold for 1990"
 

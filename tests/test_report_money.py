@@ -289,8 +289,12 @@ def test_income_report_on_the_sample(raw: list[Path]) -> None:
     assert row["Tăng cần thiết (/năm)"] == required
     assert row["Mức tiến độ"] == term("income.status", kp["progress_status"], "vi")
     assert set(report.thresholds["scenario"]) == {"A_fixed_table", "B_ratio_1.1_of_NTM"}
-    assert "A_fixed_table" in report.threshold_note and "B_ratio_1.1_of_NTM" in \
-        report.threshold_note
+    # the readings by their names, not the identifiers of the thresholds table
+    assert "cách đọc A (bảng mức cố định theo vùng) ≥ 55" in report.threshold_note
+    assert "cách đọc B (1,1 × mức xã NTM) ≥ 50,82" in report.threshold_note
+    assert "_" not in report.threshold_note
+    assert set(report.threshold_view["Cách đọc"]) == {"A (bảng mức cố định theo vùng)",
+                                                     "B (1,1 × mức xã NTM)"}
     assert "suy luận" in report.threshold_note and "khác nhau" in report.threshold_note
     assert set(report.threshold_view["Cơ sở"]) == {"suy luận, chưa kiểm chứng"}
     assert report.series_view.iloc[0]["Đơn vị"] == "Kim Phượng"  # the commune first
