@@ -220,6 +220,9 @@ def table_view(frame: pd.DataFrame, columns: Sequence[str], *, lang: str = "vi")
     >>> df = pd.DataFrame({"indicator_no": ["1.1"], "status": ["not_met"], "x": [1]})
     >>> table_view(df, ["indicator_no", "status"], lang="en").to_dict("records")
     [{'No.': '1.1', 'Status': 'Not met'}]
+    >>> df["self_assessment"] = ["met"]
+    >>> table_view(df, ["self_assessment"]).to_dict("records")
+    [{'Tự đánh giá': 'Đạt'}]
     """
     missing = [c for c in columns if c not in frame.columns]
     if missing:
@@ -228,6 +231,9 @@ def table_view(frame: pd.DataFrame, columns: Sequence[str], *, lang: str = "vi")
     for col in STATUS_COLUMNS:
         if col in out.columns:
             out[col] = out[col].map(lambda s: status_label(s, lang)).astype("string")
+    if Ind.self_assessment in out.columns:  # met / not_met as the workbook said; none: "—"
+        out[Ind.self_assessment] = out[Ind.self_assessment].map(
+            lambda s: "—" if pd.isna(s) else status_label(s, lang)).astype("string")
     if "met" in out.columns:
         out["met"] = out["met"].map(
             lambda m: status_label(Status.unknown if pd.isna(m) else

@@ -237,3 +237,19 @@ def test_a_year_the_workbooks_do_not_hold_is_answered_with_those_they_hold(tmp_p
     assert str(error.value) == (
         f"commune {misspelt!r} has no rows for 2024 in 4 workbook(s) (did you mean "
         f"{names[0]!r}?); communes found: {both}")
+
+
+def test_the_discrepancy_view_speaks_the_reports_language() -> None:
+    """The self-assessment beside the computed status is a label too ("not_met" showed in the
+    report's discrepancy table)."""
+    att = conform(pd.DataFrame({
+        Ind.unit: ["Xóm Na Mọn", "Xóm Na Mọn"], Ind.indicator_no: ["1.1", "1.2"],
+        Ind.value_text: ["50%", "72%"], Ind.self_assessment: ["met", "not_met"],
+        Att.computed_status: ["not_met", "met"], Att.status: ["not_met", "met"],
+    }), Att)
+    columns = [Ind.unit, Ind.indicator_no, Att.computed_status, Ind.self_assessment]
+    vi = table_view(att, columns, lang="vi")
+    assert vi.values.tolist() == [["Xóm Na Mọn", "1.1", "Chưa đạt", "Đạt"],
+                                  ["Xóm Na Mọn", "1.2", "Đạt", "Chưa đạt"]]
+    en = table_view(att.assign(**{Ind.self_assessment: [None, "not_met"]}), columns, lang="en")
+    assert en.iloc[:, 3].tolist() == ["—", "Not met"]
