@@ -66,7 +66,7 @@ from ntm_analysis.run import (  # noqa: F401 - the batch's words too
     STATUS_RUNNING,
 )
 from ntm_analysis.schema import Ind, Level, Summ, communes_by_year
-from ntm_analysis.text import nfc, slug
+from ntm_analysis.text import fold, nfc, slug
 
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
@@ -205,9 +205,52 @@ def distinct_run_ids(runs: Sequence[BatchRun]) -> list[BatchRun]:
     """
     units: dict[str, set[str]] = {}
     for run in runs:
-        units.setdefault(run.run_id, set()).add(nfc(run.unit))
-    return [replace(run, run_id=_run_id(run.unit, run.year, tagged=True))
+        units.setdefault(run.run_id, set()).add(_run_name(run))
+    return [replace(run, run_id=_run_id(_run_name(run), run.year, tagged=True))
             if len(units[run.run_id]) > 1 else run for run in runs]
+
+
+def _run_name(run: BatchRun) -> str:
+    """What a run's folder is named after: its unit, and its hamlet for a hamlet's run."""
+    return nfc(run.unit if run.hamlet is None else f"{run.unit} {run.hamlet}")
+
+
+def runs_per_hamlet(runs: Sequence[BatchRun], indicators: pd.DataFrame) -> list[BatchRun]:
+    """One run for each hamlet of each commune run (and year), for a notebook about one
+    hamlet (``20_hamlet_gaps``: parameter ``hamlet``); a run given its ``hamlet`` is kept.
+
+    The hamlets are the units of level ``hamlet`` whose rows name the run's commune (accents
+    and case aside, as a listed unit may be typed) in its year; a commune without any keeps its
+    one run, which the notebook then fails naming the hamlets it has. Each hamlet's folder is
+    named after commune and hamlet (``kim-phuong-xom-ao-sen_2024``).
+
+    Examples
+    --------
+    >>> ind = pd.DataFrame({"commune": ["Kim Phượng"] * 3, "year": [2024] * 3,
+    ...                     "level": ["commune", "hamlet", "hamlet"],
+    ...                     "unit": ["Kim Phượng", "Xóm Ao Sen", "Xóm Bản Lác"]})
+    >>> run = BatchRun("kim-phuong_2024", "Kim Phượng", 2024, {"commune": "Kim Phượng"}, ())
+    >>> [(r.run_id, r.parameters["hamlet"]) for r in runs_per_hamlet([run], ind)]
+    [('kim-phuong-xom-ao-sen_2024', 'Xóm Ao Sen'), ('kim-phuong-xom-ban-lac_2024', 'Xóm Bản Lác')]
+    """
+    hamlets = indicators[indicators[Ind.level].astype("string").eq(Level.hamlet).fillna(False)
+                         & indicators[Ind.unit].notna() & indicators[Ind.commune].notna()]
+    pairs = hamlets[[Ind.commune, Ind.year, Ind.unit]].drop_duplicates()
+    found: dict[tuple[str, Any], list[str]] = {}
+    for commune, year, unit in pairs.itertuples(index=False, name=None):
+        key = (fold(str(commune)), None if pd.isna(year) else int(year))
+        found.setdefault(key, []).append(str(unit))
+    out: list[BatchRun] = []
+    for run in runs:
+        names = sorted(set(found.get((fold(run.unit), run.year), [])))
+        if run.hamlet is not None or "hamlet" in run.parameters or not names:
+            out.append(run)
+            continue
+        for name in names:
+            hamlet_run = replace(run, hamlet=name,
+                                 parameters={**run.parameters, "hamlet": name})
+            out.append(replace(hamlet_run, run_id=_run_id(_run_name(hamlet_run), run.year)))
+    return distinct_run_ids(out)
 
 
 def plan_from_indicators(indicators: pd.DataFrame, *, raw_dir: str | os.PathLike[str],
@@ -660,6 +703,8 @@ def _checker(plan: BatchPlan | Sequence[BatchRun], notebook: str | os.PathLike[s
         runs, indicators = list(plan.runs), plan.indicators
     else:
         runs, indicators = list(plan), None
+    if "hamlet" in declared and indicators is not None:  # a notebook about one hamlet
+        runs = runs_per_hamlet(runs, indicators)
     shared_ids = sorted(i for i, n in Counter(run.run_id for run in runs).items() if n > 1)
     if shared_ids:
         raise ParameterError(
@@ -1068,10 +1113,12 @@ def batch_figures(runs: Sequence[BatchRun], indicators: pd.DataFrame | None
 
     if indicators is None or not len(indicators):
         return []
-    run_of = {(slug(r.unit), r.year): r for r in runs}
+    run_of = {(slug(r.unit), r.year): r for r in runs if r.hamlet is None}
+    # a hamlet notebook's runs: each hamlet's row is its run's; the commune's row has none
+    hamlet_run = {(slug(r.unit), r.year, nfc(r.hamlet)): r for r in runs if r.hamlet is not None}
     commune = indicators[Ind.commune].astype(object)
     names = commune.where(commune.notna() & commune.ne(""), indicators[Ind.unit].astype(object))
-    wanted = {key for key, _ in run_of}
+    wanted = {unit for unit, _ in run_of} | {unit for unit, _, _ in hamlet_run}
     keep = {name for name in names.dropna().unique() if slug(str(name)) in wanted}
     subset = indicators[names.isin(keep)]
     if not len(subset):
@@ -1080,15 +1127,21 @@ def batch_figures(runs: Sequence[BatchRun], indicators: pd.DataFrame | None
     for row in summarise_attainment(compute_attainment(subset)).to_dict("records"):
         commune = row[Summ.commune] if row[Summ.commune] is not pd.NA else None
         year = None if pd.isna(row[Summ.year]) else int(row[Summ.year])
-        run = run_of.get((slug(str(commune or row[Summ.unit])), year))
+        key = (slug(str(commune or row[Summ.unit])), year)
+        run = run_of.get(key) or hamlet_run.get((*key, nfc(str(row[Summ.unit]))))
+        is_commune = row[Summ.level] == Level.commune
+        if run is None and is_commune:  # the commune of hamlet runs: ranked, no report
+            run = next((r for k, r in hamlet_run.items() if k[:2] == key), None)
+            run_id = None
+        else:
+            run_id = run.run_id if run is not None else None
         if run is None:
             continue
-        is_commune = row[Summ.level] == Level.commune
         records.append({**{k: row[k] for k in (
             Bat.unit, Bat.level, Bat.commune, Bat.year, Bat.criteria_set, Bat.criteria_met,
             Bat.criteria_total, Bat.indicators_met, Bat.indicators_total)},
             Bat.parent: (run.parent or "") if is_commune else str(commune),
-            Bat.run_id: run.run_id})
+            Bat.run_id: run_id})
     return records
 
 
@@ -1203,7 +1256,8 @@ def render_index(summary: pd.DataFrame, *, lang: str = "vi",
             parts.append(f"<th>{e(t[key])}</th>")
         parts.append("</tr></thead><tbody>")
         for row in group:
-            status = str(row[Bat.status]) if row[Bat.status] is not None else ""
+            # no run (the commune of a hamlet notebook's runs): no status
+            status = "" if pd.isna(row[Bat.status]) else str(row[Bat.status])
             link = row[Bat.report]
             cell = (f'<a href="{e(str(link).replace(os.sep, "/"), quote=True)}">{e(t["open"])}</a>'
                     if isinstance(link, str) and link else "")

@@ -43,6 +43,8 @@ class BatchRun:
     parameters: Mapping[str, Any]
     inputs: tuple[str, ...]
     parent: str | None = None
+    #: The hamlet of a hamlet notebook's run (one run per hamlet of the commune ``unit``).
+    hamlet: str | None = None
 
 
 @dataclass
@@ -58,7 +60,7 @@ class RunOutcome:
 
 
 #: Parameters a plan fills in for every run; left out for a notebook that does not declare them.
-PLANNED_PARAMS = ("commune", "year", "paths", "processed_dir")
+PLANNED_PARAMS = ("commune", "year", "paths", "processed_dir", "hamlet")
 
 
 def run_parameters(run: BatchRun, declared: Mapping[str, Any]) -> dict[str, Any]:
@@ -69,7 +71,10 @@ def run_parameters(run: BatchRun, declared: Mapping[str, Any]) -> dict[str, Any]
 
 
 def _run_extra(run: BatchRun) -> dict[str, Any]:
-    return {"run_id": run.run_id, "unit": run.unit, "year": run.year, "parent": run.parent}
+    extra = {"run_id": run.run_id, "unit": run.unit, "year": run.year, "parent": run.parent}
+    if run.hamlet is not None:
+        extra["hamlet"] = run.hamlet
+    return extra
 
 
 def execute_run(run: BatchRun, notebook: str, out_dir: str, kernel_name: str = "python3",

@@ -19,6 +19,7 @@ from ntm_analysis.batch import (
     STATUS_SKIPPED,
     Bat,
     BatchRun,
+    check_batch,
     plan_from_raw_dir,
     plan_from_yaml,
     render_index,
@@ -29,6 +30,7 @@ from ntm_analysis.fsio import file_sha256
 from ntm_analysis.load import load_workbook
 from ntm_analysis.schema import Ind, Level
 from ntm_analysis.synth import write_province
+from ntm_analysis.text import slug
 
 NOTEBOOK = Path(__file__).parent / "data" / "notebooks" / "batch_fixture.ipynb"
 
@@ -230,6 +232,40 @@ def test_any_executor_and_yaml_list(province, tmp_path) -> None:
     loaded = load_workbook(c.path).indicators
     mine = loaded[(loaded[Ind.unit] == c.name)]
     assert row[Bat.indicators_total] == mine[Ind.indicator_no].nunique()
+
+
+@pytest.mark.slow
+def test_a_hamlet_notebook_runs_once_per_hamlet(province, tmp_path) -> None:
+    """A notebook with a ``hamlet`` parameter (20_hamlet_gaps) gets a run for every hamlet of
+    every commune, each in a folder named after both; the summary links each hamlet's report
+    and ranks the communes, which have none. (Every run was its commune's, with the notebook's
+    default hamlet: wrong for one commune, failed for all the others.)"""
+    raw, communes = province
+    notebook = NOTEBOOK.parent / "hamlet_fixture.ipynb"
+    plan = plan_from_raw_dir(raw, processed_dir=tmp_path / "processed")
+    out = tmp_path / "o"
+    planned = check_batch(plan, notebook=notebook, out_dir=out)
+    expected = {(c.name, h) for c in communes for h in c.hamlets}
+    assert {(r.run.unit, r.run.hamlet) for r in planned} == expected
+    assert len({r.run.run_id for r in planned}) == len(expected)
+    c = communes[0]
+    first = next(r.run for r in planned if (r.run.unit, r.run.hamlet) == (c.name, c.hamlets[0]))
+    assert first.run_id == f"{slug(c.name + ' ' + c.hamlets[0])}_2024"
+    assert first.parameters["hamlet"] == c.hamlets[0]
+    result = run_batch(plan, notebook=notebook, out_dir=out, workers=2)
+    assert {o.status for o in result.outcomes} == {STATUS_OK}
+    manifest = json.loads((out / first.run_id / MANIFEST).read_text(encoding="utf-8"))
+    assert (manifest["hamlet"], manifest["unit"]) == (c.hamlets[0], c.name)
+    summary = result.summary
+    hamlets = summary[summary[Bat.level] == Level.hamlet]
+    assert set(zip(hamlets[Bat.commune], hamlets[Bat.unit], strict=True)) == expected
+    assert hamlets[Bat.report].notna().all() and (hamlets[Bat.status] == STATUS_OK).all()
+    towns = summary[summary[Bat.level] == Level.commune]
+    assert sorted(towns[Bat.unit]) == sorted(c.name for c in communes)
+    assert towns[Bat.report].isna().all() and towns[Bat.rank].notna().all()
+    page = (out / INDEX).read_text(encoding="utf-8")
+    assert ">nan<" not in page
+    assert page.count('<a href="') == len(expected)
 
 
 class _SubmissionLog(ThreadPoolExecutor):
