@@ -482,13 +482,23 @@ def _mapping(where: str, key: str, value: object) -> dict[str, Any]:
 
 def _list_inputs(listing: Path, i: int, unit: str, given: object) -> tuple[str, ...]:
     """The workbooks of a listed run's ``inputs``: paths relative to the list, a folder giving
-    the workbooks under it (as a command's PATHS do)."""
-    from ntm_analysis.paths import find_workbooks
+    the workbooks under it (as a command's PATHS do), a pattern (``raw/kim_phuong_*.xlsx``)
+    the workbooks it matches."""
+    from ntm_analysis.paths import find_workbooks, is_workbook
 
     inputs: list[str] = []
     for x in given if isinstance(given, list) else [given]:
         path = (listing.parent / str(x)).resolve()
-        if path.is_dir():
+        if any(ch in str(x) for ch in "*?[") and not path.exists():
+            pattern = Path(str(x))
+            base = pattern if pattern.is_absolute() else listing.parent / pattern
+            matches = sorted(p.resolve() for p in Path(base.anchor).glob(
+                str(base.relative_to(base.anchor))) if is_workbook(p))
+            if not matches:
+                raise InputError(Location(file=listing.name),
+                                 f"run {i} ({unit}): the pattern {x} matches no workbook")
+            inputs.extend(str(m) for m in matches)
+        elif path.is_dir():
             found = find_workbooks(path)
             if not found:
                 raise InputError(Location(file=listing.name),

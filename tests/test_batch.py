@@ -345,6 +345,13 @@ def test_a_batch_list_as_people_write_it(province, tmp_path) -> None:
     (tmp_path / "empty").mkdir()
     assert refused(f"- unit: {c.name}\n  inputs: [empty]\n") == (
         f"units.yaml: run 1 ({c.name}): the folder empty holds no workbook")
+    # a pattern gives the workbooks it matches (not the lock file Excel leaves beside them)
+    (folder / f"~${c.path.name}").write_bytes(b"lock")
+    listing.write_text(f"- unit: {c.name}\n  inputs: [received/*.xlsx]\n", encoding="utf-8")
+    (run,) = plan_from_yaml(listing).runs
+    assert run.inputs == (str((folder / c.path.name).resolve()),)
+    assert refused(f"- unit: {c.name}\n  inputs: [received/*.xls]\n") == (
+        f"units.yaml: run 1 ({c.name}): the pattern received/*.xls matches no workbook")
 
 
 def test_a_batch_list_is_read_as_windows_editors_save_it(province, tmp_path) -> None:
