@@ -306,6 +306,18 @@ def _with_communes(grid: Grid, header: int, records: list[dict]) -> list[dict]:
     return records
 
 
+def _column_texts(grid: Grid, r: int, above: int = 2) -> list[str]:
+    """The header texts of row ``r`` with, for a column blank there, the text of the nearest of
+    the ``above`` rows over it that holds a header word ("Đơn vị", "Ghi chú", "TT"): a wide
+    table's years may sit on a row of their own under a heading."""
+    texts = [cell_text(v) for v in grid.rows[r]]
+    for upper in range(r - 1, max(-1, r - 1 - above), -1):
+        for c, v in enumerate(grid.rows[upper]):
+            if c < len(texts) and not texts[c] and (t := cell_text(v)) and role_of(t, "income"):
+                texts[c] = t
+    return texts
+
+
 def read_income_sheet(grid: Grid, issues: list[dict[str, object]]) -> list[dict] | None:
     """Return the income records of one sheet, or ``None`` when it holds no income table.
 
@@ -313,9 +325,12 @@ def read_income_sheet(grid: Grid, issues: list[dict[str, object]]) -> list[dict]
     kept when a folder holds several.
     """
     for r in range(min(25, len(grid.rows))):
-        texts = [cell_text(v) for v in grid.rows[r]]
-        years = {c: y for c, t in enumerate(texts) if t and (y := _year_column(t))}
+        years = {c: y for c, v in enumerate(grid.rows[r])
+                 if (t := cell_text(v)) and (y := _year_column(t))}
         if len(years) >= 2 and _is_income_sheet(grid, r):
+            # the years may sit under a heading row ("Thu nhập bình quân …" merged over
+            # 2019 … 2023, "Đơn vị" beside it): each column's text is its lowest in the block
+            texts = _column_texts(grid, r)
             unit_col = next((c for c, t in enumerate(texts)
                              if t and role_of(t, "income") == "unit"), None)
             if unit_col is None:

@@ -164,6 +164,27 @@ def test_an_estimate_column_is_read_and_marked_as_an_estimate(tmp_path: Path) ->
                     strict=True)) == [(2, "Tăng bình quân (%)", "column_not_read")]
 
 
+def test_years_on_a_row_of_their_own_under_a_heading(tmp_path: Path) -> None:
+    """"Thu nhập bình quân …" merged over the years, which are numbers on the row below; "Đơn
+    vị" and "Ghi chú" beside the heading: the table was not found at all."""
+    rows = [
+        ["THU NHẬP BÌNH QUÂN ĐẦU NGƯỜI XÃ KIM PHƯỢNG GIAI ĐOẠN 2019-2024"],
+        ["TT", "Đơn vị", "Thu nhập bình quân đầu người (triệu đồng/người/năm)", None, None,
+         "Ghi chú"],
+        [None, None, 2022, 2023, "KH 2024", None],
+        [1, "Xã Kim Phượng", 48.9, 54.03, 70, "BC 46"],
+        [2, "Xóm Ao Sen", 44, 49, 60, None],
+    ]
+    result = load_income(write_sheet(tmp_path / "below.xlsx", rows))
+    s = result.series
+    assert list(zip(s[S.unit], s[S.year], s[S.kind], s[S.value], s[S.source_row],
+                    strict=True)) == [
+        ("Kim Phượng", 2022, "observed", 48.9, 4), ("Kim Phượng", 2023, "observed", 54.03, 4),
+        ("Kim Phượng", 2024, "target", 70.0, 4), ("Xóm Ao Sen", 2022, "observed", 44.0, 5),
+        ("Xóm Ao Sen", 2023, "observed", 49.0, 5), ("Xóm Ao Sen", 2024, "target", 60.0, 5)]
+    assert set(s[S.note].dropna()) == {"BC 46"} and result.issues.empty
+
+
 def test_every_row_of_a_tall_income_table_is_read_or_reported(tmp_path: Path) -> None:
     rows = [
         ["Thu nhập bình quân đầu người xã Tân Dương"],
