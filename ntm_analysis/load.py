@@ -59,6 +59,9 @@ log = logging.getLogger(__name__)
 
 #: How many rows from the top of a sheet are searched for the header.
 HEADER_SEARCH_ROWS = 40
+#: Words of a row's only text from which it is a title, never a header ("Kết quả rà soát" is a
+#: header of three; "KẾT QUẢ THỰC HIỆN TIÊU CHÍ XÃ NTM KIỂU MẪU XÃ KIM PHƯỢNG" a title).
+TITLE_WORDS = 7
 #: Issue code of a sheet whose title, name and file name name no year (and no default year
 #: was given): the only case in which the ``year`` a workbook is read with changes its rows.
 NO_YEAR = "no_year"
@@ -82,11 +85,15 @@ _COLUMN_NUMBER = re.compile(r"^\(?\s*(\d{1,2}|[A-Za-z])\s*\)?$")
 _YEAR_WORD = re.compile(r"\bnam\s+(19\d\d|20\d\d)\b")
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
 _UNIT = re.compile(
-    r"(?<![\w])(?<!các )(?<!những )(?<!mỗi )"
+    r"(?<![\w])(?<!các )(?<!những )(?<!mỗi )(?<!nông )(?<!nong )"
     r"(xã|xóm|thôn|bản|tổ dân phố|khu dân cư|ấp|làng|phường|thị trấn|tdp)\s+"
     r"([^\-–,;:()\[\]\n/]+)",
     re.I,
 )
+#: A commune or hamlet word inside a matched name: "XÓM PHAI ĐÁ XÃ KIM PHƯỢNG" names two units
+#: ("Bản", "Làng" start hamlet names, and "thôn" of "nông thôn" is no unit).
+_INNER_UNIT = re.compile(r"\s(?<!nông\s)(?<!nong\s)(?:xã|xóm|thôn|phường|thị trấn)(?=\s+\w)",
+                         re.I)
 _UNIT_STOP = re.compile(
     r"\s+(?:năm|huyện|tỉnh|thành phố|tp\.?|giai đoạn|đạt|theo|của|thuộc|đến|tính đến"
     r"|xây dựng)\b.*$",
@@ -202,6 +209,8 @@ def unit_names(text: str) -> list[tuple[str, str]]:
     [('Xóm', 'Phai Đá'), ('Xã', 'Kim Phượng')]
     >>> unit_names("KẾT QUẢ RÀ SOÁT XÃ NÔNG THÔN MỚI KIỂU MẪU NĂM 2024")
     []
+    >>> unit_names("TIÊU CHÍ XÃ NTM KIỂU MẪU CỦA XÃ KIM PHƯỢNG"), unit_names("XÓM PHAI ĐÁ XÃ KIM PHƯỢNG")
+    ([('Xã', 'Kim Phượng')], [('Xóm', 'Phai Đá'), ('Xã', 'Kim Phượng')])
     """
     return list(_unit_names(text))
 
@@ -218,12 +227,24 @@ def _unit_names(text: str) -> tuple[tuple[str, str], ...]:
 @lru_cache(maxsize=1 << 14)
 def _line_unit_names(line: str) -> tuple[tuple[str, str], ...]:
     out: list[tuple[str, str]] = []
-    for match in _UNIT.finditer(nfc(line)):
+    line = nfc(line)
+    pos = 0
+    while (match := _UNIT.search(line, pos)) is not None:
         prefix, name = match.group(1), match.group(2)
+        # a second unit inside the name ends it, and is looked for next (the last one: "XÓM CỐC
+        # PHƯỜNG XÃ KIM PHƯỢNG" is the hamlet Cốc Phường of the commune Kim Phượng)
+        inner = None
+        for inner in _INNER_UNIT.finditer(name):
+            pass
+        pos = match.start(2) + inner.start() + 1 if inner else match.end()
+        if inner:
+            name = name[:inner.start()]
         name = _UNIT_STOP.sub("", name).strip(" .")
         key = fold(name)
         if (not key or key.startswith(_NOT_A_NAME) or key in _NOT_A_NAME_EXACT
                 or len(key.split()) > 5):
+            # not a name ("XÃ NTM KIỂU MẪU XÃ KIM PHƯỢNG"): a unit may follow inside it
+            pos = match.start(2)
             continue
         if name.isupper() or name.islower():
             name = name.title()
@@ -273,6 +294,9 @@ class _UnitColumns:
     assessment: int | None = None
     mark_met: int | None = None
     mark_not_met: int | None = None
+    #: The year a group heading above these columns names ("Kết quả năm 2024"): the sheet's
+    #: unit in that year, beside its other years' groups.
+    year: int | None = None
 
 
 @dataclass
@@ -544,6 +568,8 @@ class _SheetLoader:
         for h in range(limit):
             if not roles[h]:
                 continue  # a header starts on a row of header words, not on a blank row
+            if self._is_title_row(h):
+                continue  # "KẾT QUẢ THỰC HIỆN TIÊU CHÍ … XÃ KIM PHƯỢNG": header words, a title
             block = [h]
             for nxt in (h + 1, h + 2):
                 if nxt < limit and self._continues_header(nxt, block, roles[nxt]):
@@ -570,6 +596,11 @@ class _SheetLoader:
                 continue
             return self._build_layout(block, merged_roles, roles)
         return None
+
+    def _is_title_row(self, r: int) -> bool:
+        """A row of one text of many words: a title, whatever header words it starts with."""
+        texts = [t for t in self.texts[r] if t]
+        return len(texts) == 1 and len(texts[0].split()) >= TITLE_WORDS
 
     def _continues_header(self, r: int, block: list[int], roles: dict[int, str]) -> bool:
         """True when row ``r`` is a further header row (sub-header) of the header ``block``."""
@@ -626,7 +657,16 @@ class _SheetLoader:
                 units.append(uc)
             setattr(uc, role, c)
         labelled = [u for u in units if u.label]
-        if len({u.label for u in labelled}) < 2:
+        # "Kết quả năm 2023" | "Kết quả năm 2024" over (result, assessment) pairs: one unit's
+        # years side by side, each group read as its year (not the first group alone)
+        for u in units:
+            cols = [c for c in (getattr(u, role) for role in UNIT_ROLES) if c is not None]
+            found = {y for r in block[:-1] for c in cols if (y := year_in(self.text(r, c)))}
+            u.year = found.pop() if len(found) == 1 else None
+        by_year = {u.year for u in units}
+        if len(units) > 1 and None not in by_year and len(by_year) == len(units) and not labelled:
+            pass  # one unit, a group of columns per year
+        elif len({u.label for u in labelled}) < 2:
             # one unit: group labels such as "Kết quả rà soát" are not unit names
             for u in units:
                 if u.label and not unit_names(u.label):
@@ -889,12 +929,15 @@ class _SheetLoader:
         # text holds one): the lines are folded once per process, the title is new per sheet
         title_key = " ".join(filter(None, map(fold, parts)))
         year = self.find_year(title, title_key)
-        if year is None:
+        # a group of columns per year ("Kết quả năm 2023" | "Kết quả năm 2024"): each its own
+        group_years = [u.year for u in layout.units if u.year is not None]
+        if year is None and not group_years:
             self.issue(None, None, None, "no year found: expected one such as 'NĂM 2024' in the "
                        "title, sheet name or file name; pass --year", Severity.warning, NO_YEAR)
         # the key of f"{title}\n{sheet}" from the keys of its two parts, likewise
         key = " ".join(k for k in (title_key, fold(self.grid.name)) if k)
-        cset = cat.detect_set_from_key(key, year=year)
+        set_year = max(group_years) if group_years else year
+        cset = cat.detect_set_from_key(key, year=set_year)
         # unit_names(f"{title}\n{sheet}") line by line (no cell text holds a line break)
         named = list(chain.from_iterable(map(_line_unit_names,
                                              [*parts, *self.grid.name.splitlines()])))
@@ -912,9 +955,9 @@ class _SheetLoader:
             level_hint = Level.hamlet if any(fold(p) not in _COMMUNE_WORDS for p, _ in named) \
                 else (Level.commune if named else None)
             cset = cat.detect_set_from_indicators([n for *_, n in indicators if n],
-                                                   level=level_hint, year=year)
-        # units
-        wide = len(layout.units) > 1
+                                                   level=level_hint, year=set_year)
+        # units (columns per year are one unit's)
+        wide = len(layout.units) > 1 and not group_years
         commune = next((n for p, n in named if fold(p) in _COMMUNE_WORDS), None)
         hamlet = next(((p, n) for p, n in named if fold(p) not in _COMMUNE_WORDS), None)
         if hamlet is not None:
@@ -1023,11 +1066,12 @@ class _SheetLoader:
             unit_commune = commune if level == Level.hamlet else (
                 unit if level == Level.commune else commune)
             specs.append((uc, unit, level, unit_commune, _unit_id(unit_commune, unit, level),
-                          self._judged(layout, uc, rows_of, row_texts)))
+                          self._judged(layout, uc, rows_of, row_texts),
+                          year if uc.year is None else uc.year))
         append = self.rows.append
         numbers_distinct = len(set(map(itemgetter(3), indicators))) == len(indicators)
-        self.blocks.extend(((unit_commune, unit, year, set_id), numbers_distinct)
-                           for _, unit, _, unit_commune, _, _ in specs)
+        self.blocks.extend(((unit_commune, unit, unit_year, set_id), numbers_distinct)
+                           for _, unit, _, unit_commune, _, _, unit_year in specs)
         percent = 0
         for i, (rec, crit_no, crit_name, number) in enumerate(indicators):
             texts = row_texts[i]
@@ -1035,7 +1079,7 @@ class _SheetLoader:
             target_text = (texts[target] or None) if target is not None else None
             note = (texts[note_col] or None) if note_col is not None else None
             name = rec.name or None
-            for uc, unit, level, unit_commune, unit_id, judged in specs:
+            for uc, unit, level, unit_commune, unit_id, judged, unit_year in specs:
                 value, assessment, problems = judged[i]
                 if value.kind == "percent":
                     percent += 1
@@ -1045,7 +1089,7 @@ class _SheetLoader:
                 if value_unit is not None and not unit_of_value:
                     unit_of_value = self.text(r, value_unit) or None
                 append((  # _ROW_COLUMNS
-                    file, sheet, r + 1, unit, unit_id, level, unit_commune, year, set_id,
+                    file, sheet, r + 1, unit, unit_id, level, unit_commune, unit_year, set_id,
                     crit_no, crit_name, number, name, target_text, value.text or None,
                     value.number, unit_of_value, assessment, note,
                 ))

@@ -342,6 +342,15 @@ def test_header_words_map_to_roles(text: str, role: str | None) -> None:
     ("XÓM PHAI ĐÁ - XÃ KIM PHƯỢNG", [("Xóm", "Phai Đá"), ("Xã", "Kim Phượng")]),
     ("KẾT QUẢ RÀ SOÁT XÃ NÔNG THÔN MỚI KIỂU MẪU NĂM 2024", []),
     ("Thôn Nà Ca, xã Tân Lập, huyện Định Hóa", [("Thôn", "Nà Ca"), ("Xã", "Tân Lập")]),
+    # a unit after words that only look like one ("xã NTM kiểu mẫu"), and two units without a
+    # dash between them: found, not lost or run together
+    ("KẾT QUẢ THỰC HIỆN TIÊU CHÍ XÃ NTM KIỂU MẪU XÃ KIM PHƯỢNG", [("Xã", "Kim Phượng")]),
+    ("BIỂU TỔNG HỢP TIÊU CHÍ XÃ NTM KIỂU MẪU CỦA XÃ KIM PHƯỢNG NĂM 2024",
+     [("Xã", "Kim Phượng")]),
+    ("XÂY DỰNG XÃ NÔNG THÔN MỚI NÂNG CAO XÃ TÂN DƯƠNG", [("Xã", "Tân Dương")]),
+    ("XÓM BẢN LÁC XÃ KIM PHƯỢNG", [("Xóm", "Bản Lác"), ("Xã", "Kim Phượng")]),
+    ("XÓM CỐC PHƯỜNG XÃ KIM PHƯỢNG", [("Xóm", "Cốc Phường"), ("Xã", "Kim Phượng")]),
+    ("Xóm Cốc Phường - xã Kim Phượng", [("Xóm", "Cốc Phường"), ("Xã", "Kim Phượng")]),
 ])
 def test_unit_names_in_titles(title: str, names: list[tuple[str, str]]) -> None:
     assert unit_names(title) == names
@@ -480,6 +489,38 @@ def test_a_header_repeated_on_a_new_page_continues_the_table(tmp_path: Path) -> 
     (problem,) = result.issues[Iss.problem]
     assert problem.endswith("the header on row(s) 6 has no title above it and continues the "
                             "first table (its unit and year)")
+
+
+def test_a_group_of_columns_per_year_is_read_as_each_year(tmp_path: Path) -> None:
+    """'Kết quả năm 2023' | 'Kết quả năm 2024' over (Hiện trạng, Đánh giá) pairs: both years of
+    the one commune (only 2023's were read, with no year and no word of the others); and a
+    title starting with header words ("KẾT QUẢ THỰC HIỆN …") is a title, not the header."""
+    path = tmp_path / "two_years.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Phụ biểu 01"
+    for row in [
+        ["KẾT QUẢ THỰC HIỆN TIÊU CHÍ XÃ NTM KIỂU MẪU XÃ KIM PHƯỢNG"],
+        ["TT", "Nội dung", "Chỉ tiêu", "Kết quả năm 2023", None, "Kết quả năm 2024", None],
+        [None, None, None, "Hiện trạng", "Đánh giá", "Hiện trạng", "Đánh giá"],
+        ["1", "Sản xuất - Thu nhập - Hộ nghèo", None, None, None, None, None],
+        ["1.1", "Có mô hình sản xuất ứng dụng công nghệ cao", "≥ 01 mô hình", "Chưa có",
+         "Chưa đạt", "01 mô hình", "Đạt"],
+        ["1.2", "Tỷ lệ hộ nghèo", "≤ 1%", "1,5%", "Chưa đạt", "0,8%", "Đạt"],
+    ]:
+        ws.append(row)
+    ws.merge_cells("D2:E2")
+    ws.merge_cells("F2:G2")
+    wb.save(path)
+    result = load_workbook(path)
+    got = result.indicators.sort_values([Ind.year, Ind.indicator_no])
+    assert list(zip(got[Ind.unit], got[Ind.year], got[Ind.indicator_no], got[Ind.value_text],
+                    got[Ind.self_assessment], got[Ind.source_row], strict=True)) == [
+        ("Kim Phượng", 2023, "1.1", "Chưa có", "not_met", 5),
+        ("Kim Phượng", 2023, "1.2", "1,5%", "not_met", 6),
+        ("Kim Phượng", 2024, "1.1", "01 mô hình", "met", 5),
+        ("Kim Phượng", 2024, "1.2", "0,8%", "met", 6)]
+    assert result.issues.empty  # a year for every row, a unit from the title
 
 
 def test_no_year_anywhere_is_a_warning(tmp_path: Path) -> None:
