@@ -209,8 +209,10 @@ def unit_names(text: str) -> list[tuple[str, str]]:
     [('Xóm', 'Phai Đá'), ('Xã', 'Kim Phượng')]
     >>> unit_names("KẾT QUẢ RÀ SOÁT XÃ NÔNG THÔN MỚI KIỂU MẪU NĂM 2024")
     []
-    >>> unit_names("TIÊU CHÍ XÃ NTM KIỂU MẪU CỦA XÃ KIM PHƯỢNG"), unit_names("XÓM PHAI ĐÁ XÃ KIM PHƯỢNG")
-    ([('Xã', 'Kim Phượng')], [('Xóm', 'Phai Đá'), ('Xã', 'Kim Phượng')])
+    >>> unit_names("TIÊU CHÍ XÃ NTM KIỂU MẪU CỦA XÃ KIM PHƯỢNG")
+    [('Xã', 'Kim Phượng')]
+    >>> unit_names("XÓM PHAI ĐÁ XÃ KIM PHƯỢNG")
+    [('Xóm', 'Phai Đá'), ('Xã', 'Kim Phượng')]
     """
     return list(_unit_names(text))
 
@@ -233,9 +235,7 @@ def _line_unit_names(line: str) -> tuple[tuple[str, str], ...]:
         prefix, name = match.group(1), match.group(2)
         # a second unit inside the name ends it, and is looked for next (the last one: "XÓM CỐC
         # PHƯỜNG XÃ KIM PHƯỢNG" is the hamlet Cốc Phường of the commune Kim Phượng)
-        inner = None
-        for inner in _INNER_UNIT.finditer(name):
-            pass
+        inner = next(reversed(list(_INNER_UNIT.finditer(name))), None)
         pos = match.start(2) + inner.start() + 1 if inner else match.end()
         if inner:
             name = name[:inner.start()]
