@@ -1207,8 +1207,11 @@ def _judge_cells(result_raw: object, with_assessment: bool, assessment_raw: obje
     if with_assessment:
         assessment = parse_assessment(assessment_raw)
         if assessment is None and assessment_text:
+            partly = fold(assessment_text).startswith(("co ban dat", "dat mot phan"))
             problems.append(("assessment_column", assessment_text,
-                             "self-assessment not understood: expected 'Đạt' or 'Chưa đạt'",
+                             "self-assessment not understood: expected 'Đạt' or 'Chưa đạt'" + (
+                                 " ('Cơ bản đạt', basically met, is not 'Đạt': left empty, the "
+                                 "value decides)" if partly else ""),
                              Severity.warning, "bad_assessment"))
     if with_marks:
         met_mark = is_mark(met_raw)

@@ -523,6 +523,17 @@ def test_a_group_of_columns_per_year_is_read_as_each_year(tmp_path: Path) -> Non
     assert result.issues.empty  # a year for every row, a unit from the title
 
 
+def test_basically_met_is_not_met_and_is_said_so(tmp_path: Path) -> None:
+    rows = _smart_table("PHAI ĐÁ", "86%", "65%")
+    rows[4][4] = "Cơ bản đạt"
+    result = load_workbook(_write(tmp_path / "partly.xlsx", rows))
+    assert result.indicators[Ind.self_assessment].isna().tolist() == [True, False]
+    (issue,) = result.issues.itertuples()
+    assert (issue.source_row, issue.code, issue.value) == (5, "bad_assessment", "Cơ bản đạt")
+    assert issue.problem.endswith("('Cơ bản đạt', basically met, is not 'Đạt': left empty, the "
+                                  "value decides)")
+
+
 def test_no_year_anywhere_is_a_warning(tmp_path: Path) -> None:
     path = tmp_path / "phu_bieu.xlsx"
     save(path, [Spec(SMART, [(None, UNIT_A)], sheet="Phai Đá", header=1)])
