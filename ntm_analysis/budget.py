@@ -36,7 +36,7 @@ from ntm_analysis.i18n import did_you_mean
 from ntm_analysis.parse import parse_number
 from ntm_analysis.schema import Iss, Severity, _Schema, conform, empty_frame
 from ntm_analysis.sniff import check_workbook_file
-from ntm_analysis.text import cell_text, fold, nfc, unaccent
+from ntm_analysis.text import cell_text, fold, joined, nfc, unaccent
 
 log = logging.getLogger(__name__)
 
@@ -167,9 +167,7 @@ class Grid:
         >>> grid.row_text(5)
         ''
         """
-        row = self.rows[r] if 0 <= r < len(self.rows) else []
-        text = " | ".join(t for t in map(cell_text, row) if t)
-        return text if len(text) <= limit else text[:limit - 1] + "…"
+        return joined(map(cell_text, self.rows[r] if 0 <= r < len(self.rows) else []), limit)
 
 
 def read_grids(path: str | os.PathLike[str]) -> list[Grid]:

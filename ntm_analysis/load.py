@@ -53,7 +53,7 @@ from ntm_analysis.schema import (
     table_from_rows,
 )
 from ntm_analysis.sheetxml import SheetExtras, column_letters, scan_sheets
-from ntm_analysis.text import cell_text, cell_texts, fold, nfc, slug
+from ntm_analysis.text import cell_text, cell_texts, fold, joined, nfc, slug
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,8 @@ HEADER_SEARCH_ROWS = 40
 #: Words of a row's only text from which it is a title, never a header ("Kết quả rà soát" is a
 #: header of three; "KẾT QUẢ THỰC HIỆN TIÊU CHÍ XÃ NTM KIỂU MẪU XÃ KIM PHƯỢNG" a title).
 TITLE_WORDS = 7
+#: Characters of a row below the table an issue shows (then "…"; an issue's value is cut there).
+FOOTER_CHARS = 200
 #: Issue code of a sheet whose title, name and file name name no year (and no default year
 #: was given): the only case in which the ``year`` a workbook is read with changes its rows.
 NO_YEAR = "no_year"
@@ -781,13 +783,10 @@ class _SheetLoader:
         """Report the rows ``classify`` found below the table, with their texts."""
         for r, filled in footers:
             texts = self.texts[r]
-            if filled is None:
-                shown = " | ".join(filter(None, texts))[:200]
-            else:
-                own = [t for c, t in enumerate(texts) if t and c not in filled]
-                if not own:
-                    continue
-                shown = " | ".join(own)[:200]
+            own = texts if filled is None else [t for c, t in enumerate(texts) if c not in filled]
+            shown = joined(own, FOOTER_CHARS)
+            if not shown:
+                continue
             self.issue(r, None, shown, "row below the table (note or signature) was not read "
                        "as data", Severity.info, "footer_row")
 

@@ -155,6 +155,17 @@ def cell_texts(values: Iterable[object]) -> list[str]:
 _MD_SPECIAL = re.compile(r"([\\`*\[\]|$~]|(?<!\w)_|_(?!\w))")
 
 
+def joined(texts: Iterable[str], limit: int = 1000) -> str:
+    """The non-empty ``texts`` of a row joined by " | ", as an issue shows a row that was not
+    read as data (a note in full, up to ``limit`` characters, then "…").
+
+    >>> joined(["", "Ghi chú:", " số liệu MINH HỌA"]), joined(["Ghi chú: số liệu"], limit=8)
+    ('Ghi chú: |  số liệu MINH HỌA', 'Ghi chú…')
+    """
+    text = " | ".join(t for t in texts if t)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def escape_md(text: object) -> str:
     """Make workbook text safe to put in Markdown that a notebook renders as HTML.
 
