@@ -349,8 +349,7 @@ def bench_batch(raw: Path, work: Path, reports: int, workers: int,
             "strict_serial_seconds": _rounded(strict_seconds),
             "seconds_per_report": round(seconds / n_runs, 3),
             "speedup": _median_ratio(ser, par),
-            "strict_speedup": _rounded(strict_seconds and strict_seconds / max(seconds, 1e-9),
-                                       2),
+            "strict_speedup": _ratio(strict_seconds, seconds, 2),
             "speedup_basis": "speedup: the median over the pairs of each pair's serial seconds "
                              "(1 worker, spare kernels on, as a batch runs by default) over its "
                              "parallel seconds; "
@@ -369,7 +368,7 @@ def bench_batch(raw: Path, work: Path, reports: int, workers: int,
             # about their ratio times the serial batch's CPU over the parallel one's
             "cores_busy": _cores_busy(par, par_cpu),
             "serial_cores_busy": _cores_busy(ser, ser_cpu),
-            "strict_serial_cpu_seconds_per_report": _rounded(strict_cpu and strict_cpu / n_runs),
+            "strict_serial_cpu_seconds_per_report": _ratio(strict_cpu, n_runs),
             "load_average": [round(x, 2) for x in os.getloadavg()],
             "notebook": notebook.name}
 
@@ -377,6 +376,11 @@ def bench_batch(raw: Path, work: Path, reports: int, workers: int,
 def _rounded(value: float | None, digits: int = 3) -> float | None:
     """``round(value, digits)``; None (a part not run) stays None."""
     return None if value is None else round(value, digits)
+
+
+def _ratio(value: float | None, by: float, digits: int = 3) -> float | None:
+    """``value / by`` rounded; None (a part not run) stays None, a zero ``by`` divides by 1e-9."""
+    return None if value is None else round(value / max(by, 1e-9), digits)
 
 
 def wants_strict_serial(*, quick: bool, asked: bool | None) -> bool:
