@@ -69,24 +69,28 @@ def run_command(notebook: str, parameters: tuple[tuple[str, str], ...], out_dir:
 @click.option("--out", "out_dir", required=True,
               type=CWD_DIR, help="Run folder to write.")
 @click.option("--year", type=int, help="Year of the report (default: the notebook's).")
+@click.option("--commune", default=None,
+              help="The report's commune when the workbooks hold several (accents and case "
+                   "aside).")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
               help="Language of the report.")
 @click.option("--kernel", "kernel_name", default="python3", show_default=True,
               help="Jupyter kernel to run the notebook with.")
 @click.option("--progress/--no-progress", default=False, help="Show a progress bar per cell.")
-def report_command(paths: tuple[Path, ...], out_dir: Path, year: int | None, lang: str,
-                   kernel_name: str, progress: bool) -> None:
+def report_command(paths: tuple[Path, ...], out_dir: Path, year: int | None,
+                   commune: str | None, lang: str, kernel_name: str, progress: bool) -> None:
     """Build the yearly readiness report for the workbooks in PATHS (files or folders).
 
     Writes the HTML report, Excel tables, PNG figures and manifest.json into --out and prints
     the path of the HTML.
 
     \b
-    Example:
+    Examples:
         ntm report data/raw/kim_phuong_2024_xa.xlsx data/raw/hamlets/ --out outputs/kp --year 2024
+        ntm report data/raw --commune "Kim Phượng" --out outputs/kp
     """
     result = build_report(paths, out_dir=out_dir, year=year, lang=lang,
-                          kernel_name=kernel_name, progress=progress)
+                          kernel_name=kernel_name, progress=progress, commune=commune)
     click.echo(str(result.html_path or result.notebook_path))
 
 

@@ -150,7 +150,8 @@ def load_report_data(params: Mapping[str, Any]) -> ReportData:
         if len(found) > 1:
             raise ParameterError(
                 f"the {len(inputs)} workbook(s) hold {len(found)} communes for {year} "
-                f"({', '.join(found)}); name one with the 'commune' parameter")
+                f"({', '.join(found)}); name one with the 'commune' parameter (`ntm report "
+                f"--commune`, `ntm run -p commune`)")
         commune = found[0]
     if commune:
         mask = communes.map(fold).eq(fold(commune)).astype(bool)

@@ -1021,12 +1021,14 @@ def build_report(
     notebook: str | os.PathLike[str] = READINESS_NOTEBOOK,
     kernel_name: str = "python3",
     progress: bool = False,
+    commune: str | None = None,
 ) -> RunResult:
     """Run the readiness report on the given workbooks (any layout the loader reads).
 
     The workbooks go to the notebook's ``paths`` parameter as absolute paths, so the report does
     not depend on ``data/raw``; the run folder ``out_dir`` receives the HTML, the Excel tables,
-    the figures and the manifest.
+    the figures and the manifest. ``commune`` names the report's commune when the workbooks
+    hold several (accents and case aside; a misspelt name gets the nearest one).
     """
     from ntm_analysis.export import check_lang
 
@@ -1038,5 +1040,7 @@ def build_report(
     parameters: dict[str, Any] = {PATHS_PARAM: [str(p) for p in files], "lang": lang}
     if year is not None:
         parameters["year"] = year
+    if commune:
+        parameters["commune"] = commune
     return run_notebook(notebook, parameters=parameters, out_dir=out_dir, inputs=files,
                         kernel_name=kernel_name, progress=progress)

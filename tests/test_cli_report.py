@@ -31,7 +31,7 @@ def test_commands_have_names_and_help_with_examples() -> None:
     for command in COMMANDS:
         result = CliRunner().invoke(command, ["--help"])
         assert result.exit_code == 0, result.output
-        assert "Example:" in result.output and f"ntm {command.name} " in result.output
+        assert re.search(r"Examples?:", result.output) and f"ntm {command.name} " in result.output
 
 
 def test_collect_makes_lists_of_repeated_names() -> None:
@@ -99,6 +99,19 @@ def test_report_on_a_folder_and_a_file_in_english(project: Path, tmp_path: Path)
     for name in ("figures/hamlets.png", "tables/hamlets.xlsx", "10_readiness.ipynb"):
         assert (out / name).is_file(), name
     assert re.search(r'<html[^>]*\blang="en"', html_path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.slow
+def test_report_names_its_commune(project: Path, tmp_path: Path) -> None:
+    """--commune reaches the notebook (the workbooks of a district folder hold several
+    communes; the readiness report's message for that names the option: test_report_data)."""
+    first = write_hamlets(tmp_path / "received" / "hamlets.xlsx")
+    out = tmp_path / "report"
+    result = CliRunner().invoke(report_command, [str(first), "--out", str(out),
+                                                 "--commune", "Kim Phượng"])
+    assert result.exception is None, result.output
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["parameters"]["commune"] == "Kim Phượng"
 
 
 @pytest.mark.slow
