@@ -365,10 +365,11 @@ def _n(value: object, lang: str, digits: int = 2) -> str:
 
 
 def _pct(value: object, lang: str) -> str:
+    """A share or a growth rate with one decimal, always ("8,0%" beside "83,3%", as the income
+    texts write it), "—" when not known."""
     if value is None or value is pd.NA:
         return "—"
-    number = float(value)  # type: ignore[arg-type]
-    return "—" if pd.isna(number) else format_number(number * 100, lang=lang, digits=1) + "%"
+    return income.percent_text(float(value), lang)  # type: ignore[arg-type]
 
 
 def _col(key: str, lang: str, **values: object) -> str:
@@ -529,12 +530,14 @@ def income_report(money: MoneyData, *, commune: str, year: int, lang: str = "vi"
         if S.note in series.columns else []
     extra = [t("money.notes", lang, notes=" | ".join(notes))] if notes else []
     return IncomeReport(
-        True, section.finding, series, progress, tests, _series_view(series, lang=lang),
-        _progress_view(progress, lang=lang), _threshold_view(tests, lang=lang),
+        True, section.finding, series, progress, tests, series_view(series, lang=lang),
+        progress_view(progress, lang=lang), threshold_view(tests, lang=lang),
         threshold_note(tests, year=year, lang=lang), _provenance(series, lang=lang, extra=extra))
 
 
-def _series_view(series: pd.DataFrame, *, lang: str) -> pd.DataFrame:
+def series_view(series: pd.DataFrame, *, lang: str) -> pd.DataFrame:
+    """The income series as people read it: a row per unit (the commune first), a column per
+    observed year and per target, and the notes."""
     obs = series[series[S.kind] == income.OBSERVED]
     tgt = series[series[S.kind] == income.TARGET]
     units = sorted(set(series[S.unit].dropna()), key=lambda u: (
@@ -555,7 +558,9 @@ def _value(rows: pd.DataFrame, unit: str, year: int) -> float | None:
     return float(hit[S.value].iloc[0]) if len(hit) else None
 
 
-def _progress_view(progress: pd.DataFrame, *, lang: str) -> pd.DataFrame:
+def progress_view(progress: pd.DataFrame, *, lang: str) -> pd.DataFrame:
+    """``income.compute_progress`` as people read it: observed and required growth, the
+    progress status in words (the intermediate values stay in the saved table)."""
     def span(r: pd.Series) -> str:
         base, latest = _int(r["base_year"]), _int(r["latest_year"])
         return f"{base} → {latest}" if base is not None else str(latest or "—")
@@ -583,7 +588,9 @@ def _basis(status: object, lang: str) -> str:
     return t("money.found" if status == "found" else "money.inferred_unverified", lang)
 
 
-def _threshold_view(tests: pd.DataFrame, *, lang: str) -> pd.DataFrame:
+def threshold_view(tests: pd.DataFrame, *, lang: str) -> pd.DataFrame:
+    """``income.threshold_test`` as people read it: each reading by name, pass or fail, and
+    its basis (inferred, unverified)."""
     return pd.DataFrame({
         t("col.unit", lang): tests["unit"].astype("object").tolist(),
         _col("scenario", lang): [term("income.scenario", sc, lang) for sc in tests["scenario"]],
@@ -691,6 +698,7 @@ def plot_income(report: IncomeReport, *, ax: Axes | None = None, lang: str = "vi
 __all__ = [
     "FROM_INDICATOR", "FROM_NONE", "FROM_PARAMETER", "FROM_TABLE", "FundingReport",
     "IncomeFigure", "IncomeReport", "MoneyData", "commune_income", "commune_series",
+    "progress_view", "series_view", "threshold_view",
     "funding_report", "income_report", "load_money", "plot_funding_gaps", "plot_funding_split",
     "plot_income", "threshold_note",
 ]

@@ -60,6 +60,19 @@ def outputs_text(path: Path) -> str:
     return "\n".join(parts)
 
 
+def tables_html(path: Path) -> str:
+    """The HTML of the tables a notebook displayed."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    return "\n".join("".join(out.get("data", {}).get("text/html", ""))
+                     for cell in nb["cells"] for out in cell.get("outputs", []))
+
+
+#: Machine words of the money tables a shared report must not show (column names, levels).
+MACHINE_WORDS = re.compile(r"\b(?:state_unsplit|non_state|model_hamlet|source_sheet|"
+                           r"latest_value|progress_status|moderate_progress|threshold_status|"
+                           r"A_fixed_table)\b")
+
+
 @pytest.mark.slow
 def test_funding_notebook_on_the_sample(tmp_path: Path) -> None:
     out = tmp_path / "30.ipynb"
@@ -68,6 +81,11 @@ def test_funding_notebook_on_the_sample(tmp_path: Path) -> None:
     text = outputs_text(out)
     assert "Tổng kinh phí 4.122 triệu đồng" in text and "3.792" in text and "330" in text
     assert (tmp_path / "out" / "figures" / "funding_split.png").stat().st_size > 0
+    # the tables as people read them (an HTML export goes to the steering committee)
+    tables = tables_html(out)
+    assert "Xã NTM kiểu mẫu" in tables and "3.432" in tables and "Chưa xác định nguồn" in tables
+    assert not MACHINE_WORDS.search(tables), MACHINE_WORDS.search(tables)
+    assert str(tmp_path) not in text  # no machine path in what is shown
 
 
 @pytest.mark.slow
@@ -88,6 +106,10 @@ def test_income_notebook_on_fixture_data_in_english(tmp_path: Path) -> None:
     text = outputs_text(out)
     required = (64 / 48.4) ** 0.5 - 1
     assert f"needs {required:.1%} a year against 10.0% observed" in text
+    tables = tables_html(out)
+    assert f"{required:.1%}" in tables and "Tân Dương" in tables
+    assert "A (fixed regional table)" in tables and "inferred" in tables
+    assert not MACHINE_WORDS.search(tables), MACHINE_WORDS.search(tables)
 
 
 @pytest.mark.slow
