@@ -661,13 +661,14 @@ class _SheetLoader:
         labelled = [u for u in units if u.label]
         # "Kết quả năm 2023" | "Kết quả năm 2024" over (result, assessment) pairs: one unit's
         # years side by side, each group read as its year (not the first group alone)
+        years = []
         for u in units:
             cols = [c for c in (getattr(u, role) for role in UNIT_ROLES) if c is not None]
             found = {y for r in block[:-1] for c in cols if (y := year_in(self.text(r, c)))}
-            u.year = found.pop() if len(found) == 1 else None
-        by_year = {u.year for u in units}
-        if len(units) > 1 and None not in by_year and len(by_year) == len(units) and not labelled:
-            pass  # one unit, a group of columns per year
+            years.append(found.pop() if len(found) == 1 else None)
+        if len(units) > 1 and not labelled and None not in years and len(set(years)) == len(units):
+            for u, year in zip(units, years, strict=True):
+                u.year = year  # one unit, a group of columns per year
         elif len({u.label for u in labelled}) < 2:
             # one unit: group labels such as "Kết quả rà soát" are not unit names
             for u in units:
@@ -1206,7 +1207,7 @@ def _judge_cells(result_raw: object, with_assessment: bool, assessment_raw: obje
     if with_assessment:
         assessment = parse_assessment(assessment_raw)
         if assessment is None and assessment_text:
-            partly = fold(assessment_text).startswith(("co ban dat", "dat mot phan"))
+            partly = fold(assessment_text).startswith("co ban dat")
             problems.append(("assessment_column", assessment_text,
                              "self-assessment not understood: expected 'Đạt' or 'Chưa đạt'" + (
                                  " ('Cơ bản đạt', basically met, is not 'Đạt': left empty, the "
