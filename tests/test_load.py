@@ -521,6 +521,13 @@ def test_a_group_of_columns_per_year_is_read_as_each_year(tmp_path: Path) -> Non
         ("Kim Phượng", 2024, "1.1", "01 mô hình", "met", 5),
         ("Kim Phượng", 2024, "1.2", "0,8%", "met", 6)]
     assert result.issues.empty  # a year for every row, a unit from the title
+    # headings naming units and a year are a table of those units, in that year
+    ws["A1"] = "KẾT QUẢ RÀ SOÁT TIÊU CHÍ XÓM NTM KIỂU MẪU NĂM 2024 - XÃ KIM PHƯỢNG"
+    ws["D2"], ws["F2"] = "Xóm Ao Sen (2024)", "Xóm Bản Lác (2024)"
+    wb.save(path)
+    got = load_workbook(path).indicators
+    assert sorted(set(zip(got[Ind.unit], got[Ind.year], strict=True))) == [
+        ("Xóm Ao Sen", 2024), ("Xóm Bản Lác", 2024)]
 
 
 def test_basically_met_is_not_met_and_is_said_so(tmp_path: Path) -> None:
