@@ -20,6 +20,7 @@ import pytest
 from ntm_analysis import funding, income, report_money, sample
 from ntm_analysis.attainment import compute_attainment, summarise_attainment
 from ntm_analysis.export import format_number
+from ntm_analysis.i18n import term
 from ntm_analysis.load import load_workbooks
 from ntm_analysis.readiness import assess_readiness
 
@@ -170,8 +171,9 @@ def test_readiness_report_on_the_sample(tmp_path: Path, sample_paths: list[Path]
     assert required == "29,6%" and f">{required}<" in text
     for reading in income.load_income_thresholds().query(
             "level == 'xa_NTM_kieu_mau' and year == 2024").itertuples():
-        assert f"cách đọc {reading.scenario} ≥ {format_number(reading.threshold_million_vnd)}" \
-            in text
+        named = term("income.scenario", reading.scenario, "vi")  # "A (bảng mức cố định …)"
+        assert f"cách đọc {named} ≥ {format_number(reading.threshold_million_vnd)}" in text
+        assert reading.scenario not in text
     assert "suy luận chưa kiểm chứng" in text and "Không dùng như ngưỡng chính thức" in text
     facts = json.loads((out_dir / "run_facts.json").read_text(encoding="utf-8"))
     assert facts["rows_read"] == len(load_workbooks(sample_paths, year=2024).indicators)
