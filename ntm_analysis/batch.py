@@ -378,8 +378,8 @@ def plan_from_yaml(path: str | os.PathLike[str]) -> BatchPlan:
 
     The file holds ``parameters`` shared by every run (optional) and ``runs``, a list of
     mappings with ``unit`` (or ``commune``, the notebooks' name for it), ``year`` (optional),
-    ``parent`` (optional), ``inputs`` (workbooks or folders of workbooks, relative to the YAML
-    file) and ``parameters`` (optional)::
+    ``parent`` (optional), ``inputs`` (workbooks, folders of workbooks or patterns such as
+    ``raw/kim_phuong_*.xlsx``, relative to the YAML file) and ``parameters`` (optional)::
 
         parameters: {lang: vi}
         runs:
