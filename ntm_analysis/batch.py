@@ -55,6 +55,7 @@ from ntm_analysis.batch_worker import (
     init_worker,
     run_parameters,
 )
+from ntm_analysis.budget import commune_key
 from ntm_analysis.errors import InputError, Location, ParameterError
 from ntm_analysis.i18n import check_lang, did_you_mean
 from ntm_analysis.i18n import t as text
@@ -320,17 +321,72 @@ def plan_from_raw_dir(raw_dir: str | os.PathLike[str], *,
                                 parameters=parameters, parent=parent)
     if years and not runs:
         _no_commune_in(years, indicators, raw_dir)
+    money, unnamed = _money_workbooks(files, indicators, report.result.issues, report.digests,
+                                      processed_dir, communes={commune_key(r.unit)
+                                                               for r in runs})
     fixed = []
     for run in runs:
-        inputs = tuple(str(by_name[Path(p).name].resolve()) for p in run.inputs)
+        # a commune's budget and income workbooks (they hold no indicator row): its reports'
+        # money sections read them
+        extra = [p for p in money.get(commune_key(run.unit), []) if p.name not in {
+            Path(i).name for i in run.inputs}]
+        inputs = tuple(str(by_name[Path(p).name].resolve()) for p in run.inputs) + tuple(
+            str(p.resolve()) for p in extra)
         params = dict(run.parameters)
         if params.get("paths") == list(run.inputs):
             params["paths"] = list(inputs)
         if processed_dir is not None:
             params.setdefault("processed_dir", str(Path(processed_dir).resolve()))
         fixed.append(BatchRun(run.run_id, run.unit, run.year, params, inputs, run.parent))
-    return BatchPlan(fixed, indicators, _unread(files, indicators, report.result.issues,
-                                                base=Path(raw_dir)), raw_dir=Path(raw_dir))
+    unread = _unread(files, indicators, report.result.issues, base=Path(raw_dir),
+                     money={p for found in money.values() for p in found}, unnamed=unnamed)
+    return BatchPlan(fixed, indicators, unread, raw_dir=Path(raw_dir))
+
+
+def _money_workbooks(files: Sequence[Path], indicators: pd.DataFrame, issues: pd.DataFrame,
+                     digests: Mapping[Path, str], processed_dir: str | os.PathLike[str] | None,
+                     *, communes: set[str]) -> tuple[dict[str, list[Path]], dict[Path, str]]:
+    """The budget and income workbooks of a raw folder by the commune their tables name
+    (``budget.commune_key``), and those whose tables name none of the batch's communes, with
+    why. A table naming no commune belongs to the batch's one commune, when it has one.
+
+    Read through the money cache (``money_cache``) when ``processed_dir`` is given, which the
+    runs read them from again.
+    """
+    from ntm_analysis.ingest import CACHE_DIR
+    from ntm_analysis.money_cache import workbook_money
+    from ntm_analysis.schema import Iss
+
+    with_rows = set(indicators[Ind.source_file].unique())
+    failed = set(issues.loc[issues[Iss.severity] == "error", Iss.source_file].dropna())
+    cache = Path(processed_dir) / CACHE_DIR if processed_dir else None
+    found: dict[str, list[Path]] = {}
+    unnamed: dict[Path, str] = {}
+    for path in files:
+        if path.name in with_rows or path.name in failed:
+            continue
+        tables = workbook_money(path, cache, digests.get(path))
+        names: dict[str, str] = {}  # key → the name as the tables write it
+        for frame in (tables.lines, tables.series):
+            if frame is not None and len(frame) and Ind.commune in frame.columns:
+                names.update((commune_key(c), str(c)) for c in frame[Ind.commune].dropna()
+                             if commune_key(c))
+        named = set(names)
+        if tables.lines is None and tables.series is None:
+            unnamed[path] = ("no indicator, budget or income table found (expected an appendix "
+                             "with 'Nội dung' and 'Hiện trạng' or 'Đánh giá' columns)")
+            continue
+        if not named and len(communes) == 1:
+            named = set(communes)
+        for key in sorted(named & communes) if named else []:
+            found.setdefault(key, []).append(path)
+        if not named & communes:
+            unnamed[path] = (
+                "its budget or income tables name no commune of the batch (expected 'Xã …' in "
+                "their title)" if not named else
+                f"its budget or income tables are of {', '.join(sorted(names.values()))}, "
+                "which no indicator workbook of the folder names")
+    return found, unnamed
 
 
 def _no_commune_in(years: Sequence[int], indicators: pd.DataFrame,
@@ -346,11 +402,13 @@ def _no_commune_in(years: Sequence[int], indicators: pd.DataFrame,
 
 
 def _unread(files: Sequence[Path], indicators: pd.DataFrame, issues: pd.DataFrame, *,
-            base: Path) -> list[UnreadFile]:
-    """The workbooks among ``files`` that gave no indicator row of a commune, with their first
-    error (or: their rows name no commune): no run will read them, so the batch says so rather
-    than drop them. (A budget or income workbook gives no indicator row and no error: the runs
-    read its tables from the cache.)"""
+            base: Path, money: set[Path] | None = None,
+            unnamed: Mapping[Path, str] | None = None) -> list[UnreadFile]:
+    """The workbooks among ``files`` that no run will read, with why: their first error, or
+    their rows name no commune, or (``unnamed``, from ``_money_workbooks``) their budget or
+    income tables belong to no commune of the batch, or they hold no table at all. The batch
+    says so rather than drop them. (``money``: the budget and income workbooks given to the
+    runs of the commune they name.)"""
     from ntm_analysis.schema import Iss
     from ntm_analysis.vocab import Severity
 
@@ -360,12 +418,14 @@ def _unread(files: Sequence[Path], indicators: pd.DataFrame, issues: pd.DataFram
     first_error = errors.drop_duplicates(Iss.source_file).set_index(Iss.source_file)[Iss.problem]
     unread = []
     for path in files:
-        if path.name in with_rows:
+        if path.name in with_rows or path in (money or set()):
             continue
         if path.name in first_error.index:
             problem = str(first_error[path.name])
         elif path.name in no_commune:
             problem = "its indicator rows name no commune (expected 'Xã …' in a title or sheet)"
+        elif path in (unnamed or {}):
+            problem = (unnamed or {})[path]
         else:
             continue
         shown = os.path.relpath(path, base) if path.is_relative_to(base) else str(path)

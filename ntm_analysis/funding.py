@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -344,8 +345,11 @@ def lines_for_year(lines: pd.DataFrame, *, year: int) -> pd.DataFrame:
 
 
 def check_parameters(*, raw_dir: str | os.PathLike[str], year: int, lang: str,
-                     out_dir: str | os.PathLike[str] = "", commune: str = "") -> list[Path]:
-    """Validate the money notebooks' parameters; return the workbooks found in ``raw_dir``.
+                     out_dir: str | os.PathLike[str] = "", commune: str = "",
+                     paths: Sequence[str | os.PathLike[str]] = ()) -> list[Path]:
+    """Validate the money notebooks' parameters; return their workbooks: ``paths`` when given
+    (a batch gives each commune's), else the workbooks under ``raw_dir`` (as a command's
+    folder gives them: every workbook format, subfolders too, no Excel lock file).
 
     ``commune`` is the commune whose tables the notebook keeps (``""``: the one the tables name).
 
@@ -355,19 +359,29 @@ def check_parameters(*, raw_dir: str | os.PathLike[str], year: int, lang: str,
         With a message naming the parameter, its value and what was expected.
     """
     from ntm_analysis.i18n import check_lang
-    from ntm_analysis.paths import resolve
+    from ntm_analysis.paths import WORKBOOK_SUFFIXES, find_workbooks, resolve
 
     check_lang(lang)
     if not isinstance(commune, str):
         raise ParameterError(f"commune must be text such as 'Kim Phượng', got {commune!r}")
     if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100:
         raise ParameterError(f"year must be a year such as 2024, got {year!r}")
-    folder = resolve(raw_dir)
-    if not folder.is_dir():
-        raise ParameterError(f"raw_dir {str(raw_dir)!r} is not a folder (resolved to {folder})")
-    files = sorted(p for p in folder.glob("*.xlsx") if not p.name.startswith(("~$", ".")))
-    if not files:
-        raise ParameterError(f"raw_dir {str(raw_dir)!r} holds no .xlsx workbook ({folder})")
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    if paths:
+        files = [resolve(p) for p in paths]
+        missing = [str(p) for p, f in zip(paths, files, strict=True) if not f.is_file()]
+        if missing:
+            raise ParameterError(f"paths: no such workbook: {', '.join(missing)}")
+    else:
+        folder = resolve(raw_dir)
+        if not folder.is_dir():
+            raise ParameterError(f"raw_dir {str(raw_dir)!r} is not a folder (resolved to "
+                                 f"{folder})")
+        files = find_workbooks(folder)
+        if not files:
+            raise ParameterError(f"raw_dir {str(raw_dir)!r} holds no workbook "
+                                 f"({', '.join(WORKBOOK_SUFFIXES)}) ({folder})")
     if out_dir and resolve(out_dir).exists() and not resolve(out_dir).is_dir():
         raise ParameterError(f"out_dir {str(out_dir)!r} exists and is not a folder")
     return files

@@ -210,6 +210,34 @@ def test_a_worker_killed_midway_fails_its_run_alone(province, tmp_path, caplog) 
         victim_id: STATUS_FAILED}
 
 
+def test_a_communes_budget_and_income_workbooks_go_to_its_runs(province, tmp_path) -> None:
+    """Budget and income workbooks hold no indicator row: each goes to the runs of the commune
+    its tables name, so the reports' money sections read it (they said "no budget table");
+    one of a commune the folder has no indicators of, or naming no commune beside several,
+    is named as read by no run."""
+    from ntm_analysis.sample_money import write_budget_sample, write_income_sample
+
+    source, communes = province
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for c in communes:
+        (raw / c.path.name).write_bytes(c.path.read_bytes())
+    first = communes[0]
+    write_budget_sample(raw / "money" / "kinh_phi_a.xlsx", commune=first.name)
+    write_income_sample(raw / "money" / "thu_nhap_a.xlsx", commune=first.name.upper())
+    write_budget_sample(raw / "kinh_phi_other.xlsx", commune="Bảo Cường")
+    plan = plan_from_raw_dir(raw, processed_dir=tmp_path / "processed")
+    inputs = {run.unit: [Path(p).name for p in run.inputs] for run in plan.runs}
+    assert inputs[first.name] == [first.path.name, "kinh_phi_a.xlsx", "thu_nhap_a.xlsx"]
+    for c in communes[1:]:
+        assert inputs[c.name] == [c.path.name]
+    (run,) = [r for r in plan.runs if r.unit == first.name]
+    assert run.parameters["paths"] == list(run.inputs)
+    assert [(u.file, u.problem) for u in plan.unread] == [
+        ("kinh_phi_other.xlsx", "its budget or income tables are of Bảo Cường, which no "
+                                "indicator workbook of the folder names")]
+
+
 @pytest.mark.slow
 def test_any_executor_and_yaml_list(province, tmp_path) -> None:
     raw, communes = province

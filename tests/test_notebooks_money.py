@@ -42,10 +42,21 @@ def test_check_parameters(tmp_path: Path) -> None:
         check_parameters(raw_dir=tmp_path, year=2024, lang="fr")
     with pytest.raises(ParameterError, match="year must be"):
         check_parameters(raw_dir=tmp_path, year="2024", lang="vi")  # type: ignore[arg-type]
-    with pytest.raises(ParameterError, match="holds no .xlsx"):
+    with pytest.raises(ParameterError, match="holds no workbook"):
         check_parameters(raw_dir=tmp_path, year=2024, lang="vi")
     with pytest.raises(ParameterError, match="is not a folder"):
         check_parameters(raw_dir=tmp_path / "none", year=2024, lang="vi")
+    # a folder gives its workbooks as the commands' folders do (subfolders, every format, no
+    # Excel lock file); explicit paths (a batch's, one commune's) come before it
+    budget = write_budget_sample(tmp_path / "2024" / "kinh_phi.xlsx")
+    (tmp_path / "2024" / "~$kinh_phi.xlsx").write_bytes(b"lock")
+    old = tmp_path / "thu_nhap.xls"
+    old.write_bytes(b"")
+    assert check_parameters(raw_dir=tmp_path, year=2024, lang="vi") == [budget, old]
+    assert check_parameters(raw_dir=tmp_path / "none", year=2024, lang="vi",
+                            paths=[str(budget)]) == [budget]
+    with pytest.raises(ParameterError, match="paths: no such workbook: gone.xlsx"):
+        check_parameters(raw_dir=tmp_path, year=2024, lang="vi", paths=["gone.xlsx"])
 
 
 def outputs_text(path: Path) -> str:
@@ -120,6 +131,27 @@ def test_bad_parameter_fails_with_a_clear_message(tmp_path: Path) -> None:
                             cwd=str(ROOT), parameters={"raw_dir": str(tmp_path),
                                                        "direction": "up"},
                             progress_bar=False)
+
+
+@pytest.mark.slow
+def test_a_batch_of_the_money_notebooks_reads_each_communes_tables(tmp_path: Path) -> None:
+    """`ntm batch 30_funding --raw …`: each run reads its commune's workbooks (``paths``),
+    budget and income ones included, not the project's data/raw."""
+    from ntm_analysis.batch import STATUS_OK, plan_from_raw_dir, run_batch
+    from ntm_analysis.synth import write_province
+
+    raw = tmp_path / "raw"
+    (c,) = write_province(raw, communes=1, hamlets=(2, 2), year=2024, seed=3)
+    write_budget_sample(raw / "kinh_phi.xlsx", commune=c.name)
+    write_income_sample(raw / "thu_nhap.xlsx", commune=c.name)
+    plan = plan_from_raw_dir(raw, processed_dir=tmp_path / "processed")
+    for notebook, expected in ((NOTEBOOKS[0], "Tổng kinh phí 4.122 triệu đồng"),
+                               (NOTEBOOKS[1], "54,03")):
+        result = run_batch(plan, notebook=notebook, out_dir=tmp_path / notebook.stem,
+                           workers=1)
+        assert [o.status for o in result.outcomes] == [STATUS_OK], result.outcomes
+        (outcome,) = result.outcomes
+        assert expected in Path(outcome.report).read_text(encoding="utf-8")
 
 
 @pytest.mark.slow
