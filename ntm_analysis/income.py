@@ -215,9 +215,17 @@ def _note(grid: Grid, r: int, note_col: int | None, *, estimate: bool) -> str | 
     return "; ".join(p for p in parts if p) or None
 
 
+#: How a wide table names the commune itself on its row: "Toàn xã", "Chung toàn xã", "Cả xã",
+#: "Bình quân (chung) toàn xã", a bare "Xã".
+_WHOLE_COMMUNE = re.compile(r"^(?:(?:binh quan|trung binh)\s+)?(?:chung\s+)?(?:toan|ca)\s+xa$"
+                            r"|^xa$")
+
+
 def _read_wide(grid: Grid, header: int, unit_col: int, note_col: int | None,
                years: dict[int, tuple[str, int]], issues: list[dict[str, object]]) -> list[dict]:
     estimates = {c for c in years if "uoc" in fold(cell_text(grid.cell(header, c))).split()}
+    title = [cell_text(v) for row in grid.rows[:header] for v in row if cell_text(v)]
+    named = title_communes([*title, grid.sheet])
     records = []
     for r in range(header + 1, len(grid.rows)):
         unit = cell_text(grid.cell(r, unit_col))
@@ -225,7 +233,16 @@ def _read_wide(grid: Grid, header: int, unit_col: int, note_col: int | None,
         if not unit or fold(unit).startswith(_NOTE_WORDS) or not filled:
             _not_read(grid, r, header, filled, issues, what="income" if unit else "unit name")
             continue
-        if _is_summary(unit):
+        if _WHOLE_COMMUNE.match(fold(unit)):  # the commune's own row, named by the title
+            if len(named) == 1:
+                unit = f"Xã {named[0]}"
+            else:
+                issues.append(_issue(grid, r + 1, None, unit,
+                                     f"'{unit}' is the whole commune, but the title names "
+                                     f"{'no commune' if not named else 'several communes'}; "
+                                     "read under that name (name the commune in the title)",
+                                     Severity.warning, "whole_commune_unnamed"))
+        elif _is_summary(unit):
             issues.append(_issue(grid, r + 1, None, grid.row_text(r),
                                  "summary row (an average or total of the units); not read as "
                                  "a unit", Severity.info, "summary_row"))

@@ -185,6 +185,28 @@ def test_years_on_a_row_of_their_own_under_a_heading(tmp_path: Path) -> None:
     assert set(s[S.note].dropna()) == {"BC 46"} and result.issues.empty
 
 
+@pytest.mark.parametrize("label", ["Toàn xã", "Chung toàn xã", "Bình quân chung toàn xã",
+                                   "Cả xã", "Xã"])
+def test_the_whole_commune_row_is_the_commune_of_the_title(tmp_path: Path, label: str) -> None:
+    """'Toàn xã' on the commune's row is the commune the title names (it was a commune of its
+    own, 'Toàn xã', and the commune's income was not found: ``--commune`` failed)."""
+    rows = [
+        ["THU NHẬP BÌNH QUÂN ĐẦU NGƯỜI XÃ KIM PHƯỢNG (triệu đồng/người/năm)"],
+        ["TT", "Đơn vị", "Năm 2022", "Năm 2023", "Mục tiêu năm 2024"],
+        [1, label, 48.9, 54.03, 70],
+        [2, "Xóm Ao Sen", 44, 49, 60],
+    ]
+    result = load_income(write_sheet(tmp_path / "w.xlsx", rows), commune="kim phuong")
+    s = result.series
+    assert sorted(set(zip(s[S.unit], s[S.level], s["commune"], strict=True))) == [
+        ("Kim Phượng", "commune", "Kim Phượng"), ("Xóm Ao Sen", "hamlet", "Kim Phượng")]
+    assert result.issues.empty
+    rows[0] = ["THU NHẬP BÌNH QUÂN ĐẦU NGƯỜI (triệu đồng/người/năm)"]  # names no commune
+    unnamed = load_income(write_sheet(tmp_path / "u.xlsx", rows)).issues
+    assert list(zip(unnamed["source_row"], unnamed["code"], strict=True)) == [
+        (3, "whole_commune_unnamed")]
+
+
 def test_every_row_of_a_tall_income_table_is_read_or_reported(tmp_path: Path) -> None:
     rows = [
         ["Thu nhập bình quân đầu người xã Tân Dương"],
