@@ -205,13 +205,11 @@ def _grid(file: str, sheet: str, rows: list[list[Any]], merged: list | None,
 def formula_issues(grid: Grid) -> list[dict[str, object]]:
     """Warnings for the formulas of a money table's sheet that have no saved result (the
     indicator loader's ``formula_no_value``): the cell was read as empty."""
-    from ntm_analysis.sheetxml import column_letters
+    from ntm_analysis.sheetxml import column_letters, stale_formula_problem
 
     return [{Iss.source_file: grid.file, Iss.source_sheet: grid.sheet, Iss.source_row: row,
              Iss.column: column_letters(col), Iss.value: formula,
-             Iss.problem: f"formula in cell {column_letters(col)}{row} has no saved result: "
-                          "expected a value (open the file in Excel and save it again); the "
-                          "cell was read as empty", Iss.severity: Severity.warning,
+             Iss.problem: stale_formula_problem(row, col), Iss.severity: Severity.warning,
              Iss.code: "formula_no_value"} for row, col, formula in grid.stale_formulas]
 
 

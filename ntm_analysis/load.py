@@ -52,7 +52,12 @@ from ntm_analysis.schema import (
     table_from_records,
     table_from_rows,
 )
-from ntm_analysis.sheetxml import SheetExtras, column_letters, scan_sheets
+from ntm_analysis.sheetxml import (
+    SheetExtras,
+    column_letters,
+    scan_sheets,
+    stale_formula_problem,
+)
 from ntm_analysis.text import cell_text, cell_texts, fold, joined, nfc, slug
 
 log = logging.getLogger(__name__)
@@ -479,9 +484,7 @@ class _SheetLoader:
                        Severity.warning, "hidden_rows")
         for row, col, formula in extras.stale_formulas:
             self.issue(row - 1, self.column_label(col - 1), formula,
-                       f"formula in cell {column_letters(col)}{row} has no saved result: "
-                       "expected a value (open the file in Excel and save it again); "
-                       "the cell was read as empty", Severity.warning, "formula_no_value")
+                       stale_formula_problem(row, col), Severity.warning, "formula_no_value")
 
     def check_cells(self, layout: _Layout, records: list[_Record]) -> None:
         """Report data cells that are suspiciously long and merges across data rows."""

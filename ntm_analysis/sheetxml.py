@@ -167,6 +167,16 @@ def _scan_part(text: str) -> SheetExtras:
     return extras
 
 
+def stale_formula_problem(row: int, col: int) -> str:
+    """What an issue says of a formula cell without a saved result (Excel row and column).
+
+    >>> stale_formula_problem(6, 3)[:48]
+    'formula in cell C6 has no saved result: expected'
+    """
+    return (f"formula in cell {column_letters(col)}{row} has no saved result: expected a value "
+            "(open the file in Excel and save it again); the cell was read as empty")
+
+
 def scan_sheets(path: str | os.PathLike[str], *,
                 parts: Mapping[str, bytes] | None = None) -> dict[str, SheetExtras]:
     """Return hidden rows and formulas without cached values per sheet name of an ``.xlsx``.
