@@ -221,6 +221,20 @@ _WHOLE_COMMUNE = re.compile(r"^(?:(?:binh quan|trung binh)\s+)?(?:chung\s+)?(?:t
                             r"|^xa$")
 
 
+def _whole_commune(grid: Grid, r: int, unit: str, named: list[str],
+                   issues: list[dict[str, object]]) -> str:
+    """The unit of a row written "Toàn xã" (``_WHOLE_COMMUNE``): the commune the title names
+    (``named``), else the text as written, with a warning."""
+    if len(named) == 1:
+        return f"Xã {named[0]}"
+    issues.append(_issue(grid, r + 1, None, unit,
+                         f"'{unit}' is the whole commune, but the title names "
+                         f"{'no commune' if not named else 'several communes'}; read under "
+                         "that name (name the commune in the title)", Severity.warning,
+                         "whole_commune_unnamed"))
+    return unit
+
+
 def _read_wide(grid: Grid, header: int, unit_col: int, note_col: int | None,
                years: dict[int, tuple[str, int]], issues: list[dict[str, object]]) -> list[dict]:
     estimates = {c for c in years if "uoc" in fold(cell_text(grid.cell(header, c))).split()}
@@ -234,14 +248,7 @@ def _read_wide(grid: Grid, header: int, unit_col: int, note_col: int | None,
             _not_read(grid, r, header, filled, issues, what="income" if unit else "unit name")
             continue
         if _WHOLE_COMMUNE.match(fold(unit)):  # the commune's own row, named by the title
-            if len(named) == 1:
-                unit = f"Xã {named[0]}"
-            else:
-                issues.append(_issue(grid, r + 1, None, unit,
-                                     f"'{unit}' is the whole commune, but the title names "
-                                     f"{'no commune' if not named else 'several communes'}; "
-                                     "read under that name (name the commune in the title)",
-                                     Severity.warning, "whole_commune_unnamed"))
+            unit = _whole_commune(grid, r, unit, named, issues)
         elif _is_summary(unit):
             issues.append(_issue(grid, r + 1, None, grid.row_text(r),
                                  "summary row (an average or total of the units); not read as "
@@ -272,6 +279,8 @@ def _read_tall(grid: Grid, header: int, roles: dict[int, str],
     m = re.search(r"\b(xã|xóm|thôn)\s+([A-ZĐÀ-Ỹ][^\s(,;]*(?:\s+[A-ZĐÀ-Ỹ][^\s(,;]*)*)", title,
                   re.IGNORECASE)
     default_unit = f"{m.group(1).capitalize()} {m.group(2)}" if m else grid.sheet
+    named = title_communes([cell_text(v) for r in range(header) for v in grid.rows[r]
+                            if cell_text(v)] + [grid.sheet])
     records = []
     for r in range(header + 1, len(grid.rows)):
         # one year ("2023", "Năm 2023", "2023 (ước)"); a period ("Bình quân 2019-2023") is
@@ -286,6 +295,8 @@ def _read_tall(grid: Grid, header: int, roles: dict[int, str],
             continue
         year = int(found[0])
         unit = cell_text(grid.cell(r, col["unit"])) if "unit" in col else default_unit
+        if unit and _WHOLE_COMMUNE.match(fold(unit)):
+            unit = _whole_commune(grid, r, unit, named, issues)
         kind_text = fold(cell_text(grid.cell(r, col["kind"]))) if "kind" in col else ""
         base_kind = TARGET if kind_text.startswith(_TARGET_KIND) else OBSERVED
         note = cell_text(grid.cell(r, col["note"])) if "note" in col else ""

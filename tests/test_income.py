@@ -205,6 +205,12 @@ def test_the_whole_commune_row_is_the_commune_of_the_title(tmp_path: Path, label
     unnamed = load_income(write_sheet(tmp_path / "u.xlsx", rows)).issues
     assert list(zip(unnamed["source_row"], unnamed["code"], strict=True)) == [
         (3, "whole_commune_unnamed")]
+    # a tall table's unit column, likewise
+    tall = [["THU NHẬP BÌNH QUÂN ĐẦU NGƯỜI XÃ KIM PHƯỢNG"], ["Đơn vị", "Năm", "Thu nhập"],
+            [label, 2022, 48.9], [label, 2023, 54.03], ["Xóm Ao Sen", 2023, 49]]
+    s = load_income(write_sheet(tmp_path / "t.xlsx", tall), commune="Kim Phượng").series
+    assert sorted(set(zip(s[S.unit], s["commune"], strict=True))) == [
+        ("Kim Phượng", "Kim Phượng"), ("Xóm Ao Sen", "Kim Phượng")]
 
 
 def test_every_row_of_a_tall_income_table_is_read_or_reported(tmp_path: Path) -> None:
