@@ -321,14 +321,20 @@ def plan_from_raw_dir(raw_dir: str | os.PathLike[str], *,
                                 parameters=parameters, parent=parent)
     if years and not runs:
         _no_commune_in(years, indicators, raw_dir)
-    money, unnamed = _money_workbooks(files, indicators, report.result.issues, report.digests,
-                                      processed_dir, communes={commune_key(r.unit)
-                                                               for r in runs})
+    communes = {commune_key(r.unit) for r in runs}
+    attached, unnamed = _money_workbooks(files, indicators, report.result.issues,
+                                         report.digests, processed_dir, communes=communes)
+    if len(communes) == 1:  # a hamlet's workbook naming no commune: the one commune's (as the
+        # readiness report reads it, with a warning)
+        named = set(indicators.loc[indicators[Ind.commune].notna(), Ind.source_file])
+        alone = [p for p in files if p.name in set(indicators[Ind.source_file]) - named]
+        if alone:
+            attached.setdefault(next(iter(communes)), []).extend(alone)
     fixed = []
     for run in runs:
-        # a commune's budget and income workbooks (they hold no indicator row): its reports'
-        # money sections read them
-        extra = [p for p in money.get(commune_key(run.unit), []) if p.name not in {
+        # a commune's budget and income workbooks (they hold no indicator row), which its
+        # reports' money sections read, and a hamlet's naming no commune (see above)
+        extra = [p for p in attached.get(commune_key(run.unit), []) if p.name not in {
             Path(i).name for i in run.inputs}]
         inputs = tuple(str(by_name[Path(p).name].resolve()) for p in run.inputs) + tuple(
             str(p.resolve()) for p in extra)
@@ -339,7 +345,8 @@ def plan_from_raw_dir(raw_dir: str | os.PathLike[str], *,
             params.setdefault("processed_dir", str(Path(processed_dir).resolve()))
         fixed.append(BatchRun(run.run_id, run.unit, run.year, params, inputs, run.parent))
     unread = _unread(files, indicators, report.result.issues, base=Path(raw_dir),
-                     money={p for found in money.values() for p in found}, unnamed=unnamed)
+                     attached={p for found in attached.values() for p in found},
+                     unnamed=unnamed)
     return BatchPlan(fixed, indicators, unread, raw_dir=Path(raw_dir))
 
 
@@ -402,13 +409,14 @@ def _no_commune_in(years: Sequence[int], indicators: pd.DataFrame,
 
 
 def _unread(files: Sequence[Path], indicators: pd.DataFrame, issues: pd.DataFrame, *,
-            base: Path, money: set[Path] | None = None,
+            base: Path, attached: set[Path] | None = None,
             unnamed: Mapping[Path, str] | None = None) -> list[UnreadFile]:
     """The workbooks among ``files`` that no run will read, with why: their first error, or
     their rows name no commune, or (``unnamed``, from ``_money_workbooks``) their budget or
     income tables belong to no commune of the batch, or they hold no table at all. The batch
-    says so rather than drop them. (``money``: the budget and income workbooks given to the
-    runs of the commune they name.)"""
+    says so rather than drop them. (``attached``: the workbooks given to runs though no
+    indicator row names their commune: budget and income workbooks, and a hamlet's naming no
+    commune beside the batch's one commune.)"""
     from ntm_analysis.schema import Iss
     from ntm_analysis.vocab import Severity
 
@@ -418,7 +426,7 @@ def _unread(files: Sequence[Path], indicators: pd.DataFrame, issues: pd.DataFram
     first_error = errors.drop_duplicates(Iss.source_file).set_index(Iss.source_file)[Iss.problem]
     unread = []
     for path in files:
-        if path.name in with_rows or path in (money or set()):
+        if path.name in with_rows or path in (attached or set()):
             continue
         if path.name in first_error.index:
             problem = str(first_error[path.name])

@@ -26,7 +26,7 @@ from ntm_analysis import catalogue
 from ntm_analysis.errors import ParameterError
 from ntm_analysis.i18n import did_you_mean, issue_label, status_label, t
 from ntm_analysis.report_money import MoneyData, load_money
-from ntm_analysis.schema import Att, Ind, Iss, Level, Status, communes_by_year
+from ntm_analysis.schema import Att, Ind, Iss, Level, Status, communes_by_year, conform
 from ntm_analysis.style import STATUS_FILLS
 from ntm_analysis.text import fold
 
@@ -161,16 +161,21 @@ def load_report_data(params: Mapping[str, Any]) -> ReportData:
                 f"commune {commune!r} has no rows for {year} in {len(inputs)} workbook(s)"
                 f"{did_you_mean(commune, known)}; communes found: {', '.join(known) or 'none'}"
                 + _other_years(every_year, year, commune=commune))
-        attainment = attainment[mask]
         commune = str(communes[mask].iloc[0])
+        orphans, orphan_issues = _hamlets_without_commune(
+            attainment[communes.eq("").astype(bool)], commune=commune,
+            alone=set(communes) - {""} == {commune})
+        attainment = pd.concat([attainment[mask], orphans]) if len(orphans) else attainment[mask]
+    else:
+        orphan_issues = pd.DataFrame()
     attainment = attainment.reset_index(drop=True)
     money = load_money(inputs, year=year, commune=commune,
                        processed_dir=params.get("processed_dir"),
                        digests={p: d for p, d in hashed.items() if d is not None})
     issues = result.issues
-    if len(money.issues):  # budget subtotal mismatches etc. belong in the quality section
-        issues = (pd.concat([issues, money.issues], ignore_index=True) if len(issues)
-                  else money.issues)
+    for more in (orphan_issues, money.issues):  # budget subtotals etc.: the quality section
+        if len(more):
+            issues = pd.concat([issues, more], ignore_index=True) if len(issues) else more
     logger.info("report data: %d indicator rows, %d issues", len(result.indicators),
                 len(issues))
     return ReportData(
@@ -180,6 +185,36 @@ def load_report_data(params: Mapping[str, Any]) -> ReportData:
         criteria=att_mod.summarise_criteria(attainment),
         discrepancies=att_mod.list_discrepancies(attainment),
     )
+
+
+def _hamlets_without_commune(rows: pd.DataFrame, *, commune: str,
+                             alone: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The hamlet rows of ``rows`` (rows naming no commune: a hamlet's workbook titled "XÓM NA
+    MỌN" alone) that the report of ``commune`` reads, and a warning for each such hamlet.
+
+    When ``commune`` is the one commune of the workbooks (``alone``), its hamlets are read as
+    ``commune``'s; beside other communes they are left out. Either way the report says so:
+    they used to be left out without a word.
+    """
+    hamlets = rows[rows[Ind.level].astype("string").eq(Level.hamlet).fillna(False).astype(bool)
+                   & rows[Ind.unit].notna()]
+    if not len(hamlets):
+        return hamlets, pd.DataFrame()
+    records = []
+    for (file, sheet, unit), _ in hamlets.groupby(
+            [Ind.source_file, Ind.source_sheet, Ind.unit], sort=True, dropna=False):
+        fix = f"name its commune in the title: '{str(unit).upper()} - XÃ {commune.upper()}'"
+        records.append({
+            Iss.source_file: file, Iss.source_sheet: sheet, Iss.value: str(unit),
+            Iss.problem: (f"{unit} names no commune; read as {commune}'s, the one commune of "
+                          f"the workbooks ({fix})" if alone else
+                          f"{unit} names no commune; left out, since the workbooks hold several "
+                          f"communes ({fix})"),
+            Iss.severity: "warning", Iss.code: "hamlet_without_commune"})
+    issues = conform(pd.DataFrame(records), Iss)
+    if not alone:
+        return hamlets.iloc[:0], issues
+    return hamlets.assign(**{Ind.commune: commune}), issues
 
 
 def quality_note(data: ReportData, *, lang: str = "vi") -> str:

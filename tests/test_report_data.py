@@ -256,3 +256,43 @@ def test_the_discrepancy_view_speaks_the_reports_language() -> None:
                                   ["Xóm Na Mọn", "1.2", "Đạt", "Chưa đạt"]]
     en = table_view(att.assign(**{Ind.self_assessment: [None, "not_met"]}), columns, lang="en")
     assert en.iloc[:, 3].tolist() == ["—", "Not met"]
+
+
+def test_a_hamlets_workbook_naming_no_commune_is_read_or_left_out_with_a_warning(
+        tmp_path) -> None:
+    """A hamlet's workbook titled "XÓM NA MỌN" alone: beside one commune's workbooks it is that
+    commune's hamlet; beside several it is left out. Either way the report says so (it was left
+    out of every report without a word)."""
+    import openpyxl
+
+    from ntm_analysis.report_data import load_report_data
+    from ntm_analysis.report_params import validate_parameters
+    from ntm_analysis.synth import write_province
+
+    (c, other) = write_province(tmp_path / "raw", communes=2, hamlets=(1, 1), year=2024, seed=5)
+    wb = openpyxl.Workbook()
+    wb.active.title = "Na Mọn"
+    for row in [["BIỂU TỰ ĐÁNH GIÁ TIÊU CHÍ XÓM THÔNG MINH NĂM 2024"], ["XÓM NA MỌN"],
+                ["TT", "Nội dung", "Chỉ tiêu", "Hiện trạng", "Tự đánh giá"],
+                ["1", "Hạ tầng số", None, None, None],
+                ["1.1", "Tỷ lệ hộ có Internet", "≥ 80%", "86%", "Đạt"]]:
+        wb.active.append(row)
+    wb.save(tmp_path / "na_mon.xlsx")
+
+    def report(*paths: Path) -> object:
+        return load_report_data(validate_parameters(year=2024, commune=c.name,
+                                                    paths=[str(p) for p in paths]))
+
+    alone = report(c.path, tmp_path / "na_mon.xlsx")
+    hamlets = alone.summary[alone.summary[Ind.level] == "hamlet"]
+    assert "Xóm Na Mọn" in set(hamlets[Ind.unit])
+    assert set(hamlets[Ind.commune]) == {c.name}
+    (warning,) = alone.issues[alone.issues[Iss.code] == "hamlet_without_commune"].itertuples()
+    assert warning.problem == (
+        f"Xóm Na Mọn names no commune; read as {c.name}'s, the one commune of the workbooks "
+        f"(name its commune in the title: 'XÓM NA MỌN - XÃ {c.name.upper()}')")
+    several = report(c.path, other.path, tmp_path / "na_mon.xlsx")
+    assert "Xóm Na Mọn" not in set(several.summary[Ind.unit])
+    (warning,) = several.issues[several.issues[Iss.code] == "hamlet_without_commune"].itertuples()
+    assert warning.problem.startswith("Xóm Na Mọn names no commune; left out, since the "
+                                      "workbooks hold several communes")
