@@ -239,17 +239,11 @@ def test_a_communes_budget_and_income_workbooks_go_to_its_runs(province, tmp_pat
 
 
 def test_a_hamlets_workbook_naming_no_commune_goes_to_the_one_commune(tmp_path) -> None:
-    import openpyxl
+    from workbooks import write_hamlet_without_commune
 
     raw = tmp_path / "raw"
     (c,) = write_province(raw, communes=1, hamlets=(1, 1), year=2024, seed=5)
-    wb = openpyxl.Workbook()
-    for row in [["BIỂU TỰ ĐÁNH GIÁ TIÊU CHÍ XÓM THÔNG MINH NĂM 2024"], ["XÓM NA MỌN"],
-                ["TT", "Nội dung", "Chỉ tiêu", "Hiện trạng", "Tự đánh giá"],
-                ["1", "Hạ tầng số", None, None, None],
-                ["1.1", "Tỷ lệ hộ có Internet", "≥ 80%", "86%", "Đạt"]]:
-        wb.active.append(row)
-    wb.save(raw / "na_mon.xlsx")
+    write_hamlet_without_commune(raw / "na_mon.xlsx")
     (run,) = (plan := plan_from_raw_dir(raw)).runs
     assert [Path(p).name for p in run.inputs] == [c.path.name, "na_mon.xlsx"]
     assert plan.unread == []

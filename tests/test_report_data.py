@@ -263,21 +263,14 @@ def test_a_hamlets_workbook_naming_no_commune_is_read_or_left_out_with_a_warning
     """A hamlet's workbook titled "XÓM NA MỌN" alone: beside one commune's workbooks it is that
     commune's hamlet; beside several it is left out. Either way the report says so (it was left
     out of every report without a word)."""
-    import openpyxl
+    from workbooks import write_hamlet_without_commune
 
     from ntm_analysis.report_data import load_report_data
     from ntm_analysis.report_params import validate_parameters
     from ntm_analysis.synth import write_province
 
     (c, other) = write_province(tmp_path / "raw", communes=2, hamlets=(1, 1), year=2024, seed=5)
-    wb = openpyxl.Workbook()
-    wb.active.title = "Na Mọn"
-    for row in [["BIỂU TỰ ĐÁNH GIÁ TIÊU CHÍ XÓM THÔNG MINH NĂM 2024"], ["XÓM NA MỌN"],
-                ["TT", "Nội dung", "Chỉ tiêu", "Hiện trạng", "Tự đánh giá"],
-                ["1", "Hạ tầng số", None, None, None],
-                ["1.1", "Tỷ lệ hộ có Internet", "≥ 80%", "86%", "Đạt"]]:
-        wb.active.append(row)
-    wb.save(tmp_path / "na_mon.xlsx")
+    write_hamlet_without_commune(tmp_path / "na_mon.xlsx")
 
     def report(*paths: Path) -> object:
         return load_report_data(validate_parameters(year=2024, commune=c.name,

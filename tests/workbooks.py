@@ -355,3 +355,16 @@ def expected_rows(spec: Spec, rows_out: list[int], *, units: list[str], level: s
                 "source_sheet": spec.sheet, "source_row": excel_row,
             })
     return out
+
+
+def write_hamlet_without_commune(path: Path) -> Path:
+    """A smart hamlet's one-indicator table titled "XÓM NA MỌN" alone: no commune named."""
+    wb = openpyxl.Workbook()
+    wb.active.title = "Na Mọn"
+    for row in [["BIỂU TỰ ĐÁNH GIÁ TIÊU CHÍ XÓM THÔNG MINH NĂM 2024"], ["XÓM NA MỌN"],
+                ["TT", "Nội dung", "Chỉ tiêu", "Hiện trạng", "Tự đánh giá"],
+                ["1", "Hạ tầng số", None, None, None],
+                ["1.1", "Tỷ lệ hộ có Internet", "≥ 80%", "86%", "Đạt"]]:
+        wb.active.append(row)
+    wb.save(path)
+    return path
