@@ -20,6 +20,7 @@ An interrupt stops the workers at once and still writes both (:class:`BatchInter
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import html
 import json
@@ -67,7 +68,7 @@ from ntm_analysis.run import (  # noqa: F401 - the batch's words too
     STATUS_RUNNING,
 )
 from ntm_analysis.schema import Ind, Level, Summ, communes_by_year
-from ntm_analysis.text import fold, nfc, slug
+from ntm_analysis.text import nfc, slug
 
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
@@ -220,9 +221,10 @@ def runs_per_hamlet(runs: Sequence[BatchRun], indicators: pd.DataFrame) -> list[
     """One run for each hamlet of each commune run (and year), for a notebook about one
     hamlet (``20_hamlet_gaps``: parameter ``hamlet``); a run given its ``hamlet`` is kept.
 
-    The hamlets are the units of level ``hamlet`` whose rows name the run's commune (accents
-    and case aside, as a listed unit may be typed) in its year; a commune without any keeps its
-    one run, which the notebook then fails naming the hamlets it has. Each hamlet's folder is
+    The hamlets are the units of level ``hamlet`` whose rows name the run's commune (accents,
+    case and "Xã" aside, as a listed unit may be typed: ``budget.commune_key``) in its year; a
+    commune without any keeps its one run, which the notebook then fails naming the hamlets it
+    has. Each hamlet's folder is
     named after commune and hamlet (``kim-phuong-xom-ao-sen_2024``).
 
     Examples
@@ -233,17 +235,20 @@ def runs_per_hamlet(runs: Sequence[BatchRun], indicators: pd.DataFrame) -> list[
     >>> run = BatchRun("kim-phuong_2024", "Kim Phượng", 2024, {"commune": "Kim Phượng"}, ())
     >>> [(r.run_id, r.parameters["hamlet"]) for r in runs_per_hamlet([run], ind)]
     [('kim-phuong-xom-ao-sen_2024', 'Xóm Ao Sen'), ('kim-phuong-xom-ban-lac_2024', 'Xóm Bản Lác')]
+    >>> typed = BatchRun("xa-kim-phuong_2024", "Xã kim phuong", 2024, {}, ())  # a list's unit
+    >>> [r.parameters["hamlet"] for r in runs_per_hamlet([typed], ind)]
+    ['Xóm Ao Sen', 'Xóm Bản Lác']
     """
     hamlets = indicators[indicators[Ind.level].astype("string").eq(Level.hamlet).fillna(False)
                          & indicators[Ind.unit].notna() & indicators[Ind.commune].notna()]
     pairs = hamlets[[Ind.commune, Ind.year, Ind.unit]].drop_duplicates()
     found: dict[tuple[str, Any], list[str]] = {}
     for commune, year, unit in pairs.itertuples(index=False, name=None):
-        key = (fold(str(commune)), None if pd.isna(year) else int(year))
+        key = (commune_key(str(commune)), None if pd.isna(year) else int(year))
         found.setdefault(key, []).append(str(unit))
     out: list[BatchRun] = []
     for run in runs:
-        names = sorted(set(found.get((fold(run.unit), run.year), [])))
+        names = sorted(set(found.get((commune_key(run.unit), run.year), [])))
         if run.hamlet is not None or "hamlet" in run.parameters or not names:
             out.append(run)
             continue
@@ -326,8 +331,7 @@ def plan_from_raw_dir(raw_dir: str | os.PathLike[str], *,
                                          report.digests, processed_dir, communes=communes)
     if len(communes) == 1:  # a hamlet's workbook naming no commune: the one commune's (as the
         # readiness report reads it, with a warning)
-        named = set(indicators.loc[indicators[Ind.commune].notna(), Ind.source_file])
-        alone = [p for p in files if p.name in set(indicators[Ind.source_file]) - named]
+        alone = [p for p in files if p.name in _naming_no_commune(indicators)]
         if alone:
             attached.setdefault(next(iter(communes)), []).extend(alone)
     fixed = []
@@ -385,7 +389,7 @@ def _money_workbooks(files: Sequence[Path], indicators: pd.DataFrame, issues: pd
             continue
         if not named and len(communes) == 1:
             named = set(communes)
-        for key in sorted(named & communes) if named else []:
+        for key in sorted(named & communes):
             found.setdefault(key, []).append(path)
         if not named & communes:
             unnamed[path] = (
@@ -394,6 +398,12 @@ def _money_workbooks(files: Sequence[Path], indicators: pd.DataFrame, issues: pd
                 f"its budget or income tables are of {', '.join(sorted(names.values()))}, "
                 "which no indicator workbook of the folder names")
     return found, unnamed
+
+
+def _naming_no_commune(indicators: pd.DataFrame) -> set[str]:
+    """The workbooks (file names) whose indicator rows name no commune at all."""
+    named = set(indicators.loc[indicators[Ind.commune].notna(), Ind.source_file].unique())
+    return set(indicators[Ind.source_file].unique()) - named
 
 
 def _no_commune_in(years: Sequence[int], indicators: pd.DataFrame,
@@ -420,8 +430,8 @@ def _unread(files: Sequence[Path], indicators: pd.DataFrame, issues: pd.DataFram
     from ntm_analysis.schema import Iss
     from ntm_analysis.vocab import Severity
 
-    with_rows = set(indicators.loc[indicators[Ind.commune].notna(), Ind.source_file].unique())
-    no_commune = set(indicators[Ind.source_file].unique()) - with_rows
+    no_commune = _naming_no_commune(indicators)
+    with_rows = set(indicators[Ind.source_file].unique()) - no_commune
     errors = issues[issues[Iss.severity] == Severity.error]
     first_error = errors.drop_duplicates(Iss.source_file).set_index(Iss.source_file)[Iss.problem]
     unread = []
@@ -558,10 +568,8 @@ def _list_inputs(listing: Path, i: int, unit: str, given: object) -> tuple[str, 
     for x in given if isinstance(given, list) else [given]:
         path = (listing.parent / str(x)).resolve()
         if any(ch in str(x) for ch in "*?[") and not path.exists():
-            pattern = Path(str(x))
-            base = pattern if pattern.is_absolute() else listing.parent / pattern
-            matches = sorted(p.resolve() for p in Path(base.anchor).glob(
-                str(base.relative_to(base.anchor))) if is_workbook(p))
+            matches = sorted(p.resolve() for p in map(Path, glob.glob(
+                os.path.join(listing.parent, str(x)))) if is_workbook(p))
             if not matches:
                 raise InputError(Location(file=listing.name),
                                  f"run {i} ({unit}): the pattern {x} matches no workbook")
@@ -1194,6 +1202,7 @@ def batch_figures(runs: Sequence[BatchRun], indicators: pd.DataFrame | None
     run_of = {(slug(r.unit), r.year): r for r in runs if r.hamlet is None}
     # a hamlet notebook's runs: each hamlet's row is its run's; the commune's row has none
     hamlet_run = {(slug(r.unit), r.year, nfc(r.hamlet)): r for r in runs if r.hamlet is not None}
+    any_hamlet_run = {key[:2]: r for key, r in hamlet_run.items()}
     commune = indicators[Ind.commune].astype(object)
     names = commune.where(commune.notna() & commune.ne(""), indicators[Ind.unit].astype(object))
     wanted = {unit for unit, _ in run_of} | {unit for unit, _, _ in hamlet_run}
@@ -1209,7 +1218,7 @@ def batch_figures(runs: Sequence[BatchRun], indicators: pd.DataFrame | None
         run = run_of.get(key) or hamlet_run.get((*key, nfc(str(row[Summ.unit]))))
         is_commune = row[Summ.level] == Level.commune
         if run is None and is_commune:  # the commune of hamlet runs: ranked, no report
-            run = next((r for k, r in hamlet_run.items() if k[:2] == key), None)
+            run = any_hamlet_run.get(key)
             run_id = None
         else:
             run_id = run.run_id if run is not None else None
