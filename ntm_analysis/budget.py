@@ -35,6 +35,7 @@ from ntm_analysis.errors import InputError, Location
 from ntm_analysis.i18n import did_you_mean
 from ntm_analysis.parse import parse_number
 from ntm_analysis.schema import Iss, Severity, _Schema, conform, empty_frame
+from ntm_analysis.sheetxml import column_letters, scan_sheets, stale_formula_problem
 from ntm_analysis.sniff import check_workbook_file
 from ntm_analysis.text import cell_text, fold, joined, nfc, unaccent
 
@@ -184,8 +185,6 @@ def read_grids(path: str | os.PathLike[str]) -> list[Grid]:
     if not p.is_file():
         raise InputError(Location(file=str(path)), "expected a workbook file, got a folder")
     check_workbook_file(p)
-    from ntm_analysis.sheetxml import scan_sheets
-
     extras = scan_sheets(p)  # {} for most workbooks (one byte test per sheet)
     return [_grid(p.name, g.name, g.rows, g.merged,
                   extras[g.name].stale_formulas if g.name in extras else None)
@@ -205,8 +204,6 @@ def _grid(file: str, sheet: str, rows: list[list[Any]], merged: list | None,
 def formula_issues(grid: Grid) -> list[dict[str, object]]:
     """Warnings for the formulas of a money table's sheet that have no saved result (the
     indicator loader's ``formula_no_value``): the cell was read as empty."""
-    from ntm_analysis.sheetxml import column_letters, stale_formula_problem
-
     return [{Iss.source_file: grid.file, Iss.source_sheet: grid.sheet, Iss.source_row: row,
              Iss.column: column_letters(col), Iss.value: formula,
              Iss.problem: stale_formula_problem(row, col), Iss.severity: Severity.warning,
@@ -626,7 +623,7 @@ def _columns_not_read(table: _Table) -> None:
             continue
         stack = list(dict.fromkeys(t[c] for t in texts if t[c]))
         under_source = any(role_of(t, "budget") in _PARENT_ROLES for t in stack)
-        label = " / ".join(stack) or _letters(c)
+        label = " / ".join(stack) or column_letters(c + 1)
         named = f"column '{label}'" if stack else f"column {label} (no header)"
         where = f"row {rows[0] + 1}" if len(rows) == 1 else \
             f"{len(rows)} rows, {rows[0] + 1}–{rows[-1] + 1}"
@@ -650,12 +647,6 @@ def _is_figure(value: object) -> bool:
         return True
     text = cell_text(value)
     return bool(text) and any(ch.isdigit() for ch in text) and parse_number(text) is not None
-
-
-def _letters(c: int) -> str:
-    from ntm_analysis.sheetxml import column_letters
-
-    return column_letters(c + 1)
 
 
 def _issue(table: _Table, row: int | None, column: str | None, value: object, problem: str,
@@ -971,6 +962,15 @@ def iter_grids(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
                 yield grid
 
 
+def _grids(files: list[Path], sheets: Sequence[str] | None,
+           grids: Sequence[Grid] | None) -> Iterable[Grid]:
+    """The sheets a money loader reads: ``grids`` already read (those named by ``sheets``),
+    else ``iter_grids`` of ``files``."""
+    if grids is None:
+        return iter_grids(files, sheets=sheets)
+    return [g for g in grids if sheets is None or g.sheet in sheets]
+
+
 # --------------------------------------------------------------------------- communes
 
 def _tables_of(frame: pd.DataFrame, keys: pd.Series) -> dict[str, list[str]]:
@@ -1116,7 +1116,8 @@ def raise_if_not_found(issues: pd.DataFrame) -> None:
 
 
 def load_budget(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,
-                sheets: Sequence[str] | None = None, commune: str | None = None) -> BudgetResult:
+                sheets: Sequence[str] | None = None, commune: str | None = None,
+                grids: Sequence[Grid] | None = None) -> BudgetResult:
     """Read the budget tables of one or more workbooks into line items and issues.
 
     Sheets that hold no budget table are skipped with an ``info`` issue row.
@@ -1130,6 +1131,9 @@ def load_budget(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
     commune
         Keep only this commune's lines (see ``select_commune``); ``""``: the one commune the
         tables name (an error when they name several); ``None`` (default): every line.
+    grids
+        The sheets of ``paths`` already read (``read_grids``), so that a caller reading the
+        budget and the income tables of a workbook reads it once.
 
     Returns
     -------
@@ -1146,7 +1150,7 @@ def load_budget(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
     issues: list[dict[str, object]] = []
     tables = 0
     files = _as_paths(paths)
-    for grid in iter_grids(files, sheets=sheets):
+    for grid in _grids(files, sheets, grids):
         table = find_budget_table(grid)
         if table is None:
             issues.append({Iss.source_file: grid.file, Iss.source_sheet: grid.sheet,

@@ -29,13 +29,13 @@ from ntm_analysis.budget import (
     Grid,
     _as_paths,
     _find_header,
+    _grids,
     _header_block,
     column_roles,
     commune_key,
     communes_of,
     formula_issues,
     issues_frame,
-    iter_grids,
     only_commune,
     raise_if_not_found,
     role_of,
@@ -390,13 +390,15 @@ def read_income_sheet(grid: Grid, issues: list[dict[str, object]]) -> list[dict]
 
 
 def load_income(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,
-                sheets: Sequence[str] | None = None, commune: str | None = None) -> IncomeResult:
+                sheets: Sequence[str] | None = None, commune: str | None = None,
+                grids: Sequence[Grid] | None = None) -> IncomeResult:
     """Read the income tables (wide or tall) of one or more workbooks.
 
     Sheets with no income table are skipped with an ``info`` issue row. ``commune`` keeps only
     that commune's rows (its own and its hamlets', see ``budget.select_commune``); ``""``: the
     one commune the tables name (an error when they name several); ``None`` (default): every
-    row.
+    row. ``grids``: the sheets already read (``budget.read_grids``), as ``load_budget`` takes
+    them.
 
     Raises
     ------
@@ -408,7 +410,7 @@ def load_income(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
     issues: list[dict[str, object]] = []
     tables = 0
     files = _as_paths(paths)
-    for grid in iter_grids(files, sheets=sheets):
+    for grid in _grids(files, sheets, grids):
         found = read_income_sheet(grid, issues)
         if found is None:
             issues.append({Iss.source_file: grid.file, Iss.source_sheet: grid.sheet,

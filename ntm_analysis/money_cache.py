@@ -59,17 +59,22 @@ class WorkbookMoney:
 def read_workbook_money(path: Path) -> WorkbookMoney:
     """Read the budget and income tables of one workbook (no cache)."""
     from ntm_analysis import income
-    from ntm_analysis.budget import load_budget
+    from ntm_analysis.budget import load_budget, read_grids
 
     lines = budget_issues = series = income_issues = None
     try:
-        found = load_budget([path])
+        grids = read_grids(path)  # once for both readers
+    except InputError as error:
+        log.debug("%s: not read for money tables (%s)", path.name, error)
+        return WorkbookMoney()
+    try:
+        found = load_budget([path], grids=grids)
     except InputError as error:
         log.debug("%s: no budget table (%s)", path.name, error)
     else:
         lines, budget_issues = found.lines, found.issues
     try:
-        read = income.load_income([path])
+        read = income.load_income([path], grids=grids)
     except InputError as error:
         log.debug("%s: no income table (%s)", path.name, error)
     else:

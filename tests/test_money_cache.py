@@ -102,6 +102,23 @@ def test_an_unchanged_workbook_is_not_read_again(raw: Path, tmp_path: Path,
     assert reads[-1] == "kinh_phi_2024.xlsx" and renamed.budget_files == ["kinh_phi_2024.xlsx"]
 
 
+def test_a_workbook_is_opened_once_for_its_budget_and_income_tables(
+        raw: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ntm_analysis import budget
+
+    opened: list[str] = []
+    real = budget.read_grids
+
+    def counting(path: Path) -> list[budget.Grid]:
+        opened.append(Path(path).name)
+        return real(path)
+
+    monkeypatch.setattr(budget, "read_grids", counting)
+    found = money_cache.read_workbook_money(raw / "kp_kinh_phi.xlsx")
+    assert opened == ["kp_kinh_phi.xlsx"]  # the budget reader's read serves the income reader
+    assert found.lines is not None and found.series is None
+
+
 def test_a_damaged_entry_is_read_again_and_rewritten(raw: Path, tmp_path: Path) -> None:
     processed = tmp_path / "processed"
     read = load_money(_paths(raw), year=2024, processed_dir=processed)
