@@ -221,6 +221,12 @@ _WHOLE_COMMUNE = re.compile(r"^(?:(?:binh quan|trung binh)\s+)?(?:chung\s+)?(?:t
                             r"|^xa$")
 
 
+def _named_communes(grid: Grid, header: int) -> list[str]:
+    """The communes the rows above a table's header (its title) and the sheet name name."""
+    title = [cell_text(v) for row in grid.rows[:header] for v in row if cell_text(v)]
+    return title_communes([*title, grid.sheet])
+
+
 def _whole_commune(grid: Grid, r: int, unit: str, named: list[str],
                    issues: list[dict[str, object]]) -> str:
     """The unit of a row written "Toàn xã" (``_WHOLE_COMMUNE``): the commune the title names
@@ -238,8 +244,7 @@ def _whole_commune(grid: Grid, r: int, unit: str, named: list[str],
 def _read_wide(grid: Grid, header: int, unit_col: int, note_col: int | None,
                years: dict[int, tuple[str, int]], issues: list[dict[str, object]]) -> list[dict]:
     estimates = {c for c in years if "uoc" in fold(cell_text(grid.cell(header, c))).split()}
-    title = [cell_text(v) for row in grid.rows[:header] for v in row if cell_text(v)]
-    named = title_communes([*title, grid.sheet])
+    named = _named_communes(grid, header)
     records = []
     for r in range(header + 1, len(grid.rows)):
         unit = cell_text(grid.cell(r, unit_col))
@@ -279,8 +284,7 @@ def _read_tall(grid: Grid, header: int, roles: dict[int, str],
     m = re.search(r"\b(xã|xóm|thôn)\s+([A-ZĐÀ-Ỹ][^\s(,;]*(?:\s+[A-ZĐÀ-Ỹ][^\s(,;]*)*)", title,
                   re.IGNORECASE)
     default_unit = f"{m.group(1).capitalize()} {m.group(2)}" if m else grid.sheet
-    named = title_communes([cell_text(v) for r in range(header) for v in grid.rows[r]
-                            if cell_text(v)] + [grid.sheet])
+    named = _named_communes(grid, header)
     records = []
     for r in range(header + 1, len(grid.rows)):
         # one year ("2023", "Năm 2023", "2023 (ước)"); a period ("Bình quân 2019-2023") is
@@ -324,9 +328,7 @@ def _with_communes(grid: Grid, header: int, records: list[dict]) -> list[dict]:
     of its table (its commune row, else the title), or none when that is not one commune."""
     communes = {commune_key(r[S.unit]): r[S.unit] for r in records if r[S.level] == "commune"}
     if len(communes) != 1:
-        title = [cell_text(v) for row in grid.rows[:header] for v in row if cell_text(v)]
-        found = title_communes([*title, grid.sheet])
-        communes = communes or {commune_key(n): n for n in found}
+        communes = communes or {commune_key(n): n for n in _named_communes(grid, header)}
     table_commune = next(iter(communes.values())) if len(communes) == 1 else None
     for record in records:
         record[S.commune] = (record[S.unit] if record[S.level] == "commune"
