@@ -1638,17 +1638,17 @@ def _stacked_tables(loader: _SheetLoader) -> list[_Part] | None:
     ends = [*starts[1:], len(texts)]
     grid = loader.grid
     rows = grid.rows
-    title = [list(r) for r in rows[:layout.header_rows[0]]]
+    title = rows[:layout.header_rows[0]]  # (every later header is below the first table)
     parts = []
     for k, (h, start, end) in enumerate(zip(headers, starts, ends, strict=True)):
         continued = bool(k) and start == h
-        if continued:  # no title of its own: the first table's, just above the header
-            start = max(0, h - len(title))
-            body = [[] for _ in range(start)] + title[len(title) - (h - start):] + rows[h:end]
-        else:
-            body = [[] for _ in range(start)] + rows[start:end]
+        # no title of its own: the first table's, just above the header (without its merged
+        # ranges, which belong to the rows it stands in for)
+        above = [[] for _ in range(h - len(title))] + title if continued else \
+            [[] for _ in range(start)] + rows[start:h]
         merged = [m for m in grid.merged if start <= m[0][0] and m[1][0] < end]
-        parts.append(_Part(h, SheetGrid(grid.name, body, merged, grid.hidden), continued))
+        parts.append(_Part(h, SheetGrid(grid.name, above + rows[h:end], merged, grid.hidden),
+                           continued))
     return parts
 
 
