@@ -404,11 +404,12 @@ class FundingReport:
     provenance: str
 
 
-def funding_report(money: MoneyData, attainment: pd.DataFrame, *,
+def funding_report(money: MoneyData, attainment: pd.DataFrame | None, *,
                    lang: str = "vi") -> FundingReport:
     """Return the funding section: the split by level and source, money against unmet criteria.
 
-    Without a budget table every table is empty and the finding says that none was given.
+    Without a budget table every table is empty and the finding says that none was given;
+    without an attainment table (``None`` or empty) the criteria tables are.
 
     Examples
     --------
@@ -431,8 +432,8 @@ def funding_report(money: MoneyData, attainment: pd.DataFrame, *,
         return FundingReport(False, t("money.no_budget", lang, files=money.files_read), empty,
                              empty, crit, crit, empty, empty, empty, empty, empty,
                              t("prov.sources", lang, sources=t("prov.none", lang)))
-    section = funding.readiness_section(lines, attainment if len(attainment) else None,
-                                        lang=lang)
+    section = funding.readiness_section(
+        lines, attainment if attainment is not None and len(attainment) else None, lang=lang)
     levels = section.by_level
     parts = "; ".join(f"{term('funding.level', r['level'], lang)} {_n(r['total'], lang)}"
                       for _, r in levels.iterrows() if r["total"] or r["lines"])
