@@ -35,7 +35,13 @@ from ntm_analysis.errors import InputError, Location
 from ntm_analysis.i18n import did_you_mean
 from ntm_analysis.parse import parse_number
 from ntm_analysis.schema import Iss, Severity, _Schema, conform, empty_frame
-from ntm_analysis.sheetxml import column_letters, scan_sheets, stale_formula_problem
+from ntm_analysis.sheetxml import (
+    SheetExtras,
+    column_letters,
+    error_cell_problem,
+    scan_sheets,
+    stale_formula_problem,
+)
 from ntm_analysis.sniff import check_workbook_file
 from ntm_analysis.text import cell_text, fold, joined, nfc, unaccent
 
@@ -148,6 +154,8 @@ class Grid:
     #: Cells holding a formula without a saved result (row, column 1-based; the formula):
     #: read as empty, so a total typed as ``=SUM(…)`` by a tool that never calculated is lost.
     stale_formulas: list[tuple[int, int, str]] = field(default_factory=list)
+    #: Cells holding an Excel error (row, column 1-based; "#DIV/0! from =…"): read as empty.
+    error_cells: list[tuple[int, int, str]] = field(default_factory=list)
 
     def cell(self, r: int, c: int) -> object:
         if 0 <= r < len(self.rows) and 0 <= c < len(self.rows[r]):
@@ -186,28 +194,34 @@ def read_grids(path: str | os.PathLike[str]) -> list[Grid]:
         raise InputError(Location(file=str(path)), "expected a workbook file, got a folder")
     check_workbook_file(p)
     extras = scan_sheets(p)  # {} for most workbooks (one byte test per sheet)
-    return [_grid(p.name, g.name, g.rows, g.merged,
-                  extras[g.name].stale_formulas if g.name in extras else None)
+    return [_grid(p.name, g.name, g.rows, g.merged, extras.get(g.name))
             for g in read_sheets(p)]
 
 
 def _grid(file: str, sheet: str, rows: list[list[Any]], merged: list | None,
-          stale_formulas: list[tuple[int, int, str]] | None = None) -> Grid:
+          extras: SheetExtras | None = None) -> Grid:
     width = max((len(r) for r in rows), default=0)
     if merged:
         width = max(width, *(m[1][1] + 1 for m in merged))
     rows = [r + [None] * (width - len(r)) for r in rows]
     return Grid(file=file, sheet=sheet, rows=rows, merged=merged, width=width,
-                stale_formulas=list(stale_formulas or ()))
+                stale_formulas=list(extras.stale_formulas) if extras else [],
+                error_cells=list(extras.error_cells) if extras else [])
 
 
 def formula_issues(grid: Grid) -> list[dict[str, object]]:
-    """Warnings for the formulas of a money table's sheet that have no saved result (the
-    indicator loader's ``formula_no_value``): the cell was read as empty."""
-    return [{Iss.source_file: grid.file, Iss.source_sheet: grid.sheet, Iss.source_row: row,
-             Iss.column: column_letters(col), Iss.value: formula,
-             Iss.problem: stale_formula_problem(row, col), Iss.severity: Severity.warning,
-             Iss.code: "formula_no_value"} for row, col, formula in grid.stale_formulas]
+    """Warnings for the cells of a money table's sheet that were read as empty though they
+    are not (the indicator loader's): a formula without a saved result (``formula_no_value``)
+    and an Excel error such as ``#DIV/0!`` (``excel_error``)."""
+    def issue(row: int, col: int, value: str, problem: str, code: str) -> dict[str, object]:
+        return {Iss.source_file: grid.file, Iss.source_sheet: grid.sheet, Iss.source_row: row,
+                Iss.column: column_letters(col), Iss.value: value, Iss.problem: problem,
+                Iss.severity: Severity.warning, Iss.code: code}
+
+    return ([issue(row, col, formula, stale_formula_problem(row, col), "formula_no_value")
+             for row, col, formula in grid.stale_formulas]
+            + [issue(row, col, error, error_cell_problem(row, col, error), "excel_error")
+               for row, col, error in grid.error_cells])
 
 
 # --------------------------------------------------------------------------- header mapping

@@ -55,6 +55,7 @@ from ntm_analysis.schema import (
 from ntm_analysis.sheetxml import (
     SheetExtras,
     column_letters,
+    error_cell_problem,
     scan_sheets,
     stale_formula_problem,
 )
@@ -471,7 +472,8 @@ class _SheetLoader:
         return None
 
     def check_extras(self, extras: SheetExtras | None) -> None:
-        """Report what the cell values hide: hidden rows that hold data, stale formulas."""
+        """Report what the cell values hide: hidden rows that hold data, stale formulas, Excel
+        errors."""
         if extras is None:
             return
         hidden = [r for r in extras.hidden_rows if r - 1 < len(self.cells)
@@ -485,6 +487,9 @@ class _SheetLoader:
         for row, col, formula in extras.stale_formulas:
             self.issue(row - 1, self.column_label(col - 1), formula,
                        stale_formula_problem(row, col), Severity.warning, "formula_no_value")
+        for row, col, error in extras.error_cells:
+            self.issue(row - 1, self.column_label(col - 1), error,
+                       error_cell_problem(row, col, error), Severity.warning, "excel_error")
 
     def check_cells(self, layout: _Layout, records: list[_Record]) -> None:
         """Report data cells that are suspiciously long and merges across data rows."""

@@ -1,11 +1,14 @@
-"""What python-calamine does not report about an ``.xlsx`` sheet: hidden rows, stale formulas.
+"""What python-calamine does not report about an ``.xlsx`` sheet: hidden rows, stale formulas,
+Excel errors.
 
-calamine reads cell values fast but says nothing about row visibility, and it reads a formula that
+calamine reads cell values fast but says nothing about row visibility, it reads a formula that
 was never calculated (openpyxl and some generators save formulas without a cached result) as an
-empty cell. Both would lose information silently, so this module scans each sheet's XML part
-directly, as text: no XML parser runs (so no entity expansion can happen), parts larger than
-``MAX_PART_BYTES`` are skipped, and any failure only means "nothing extra known" (the scan is
-advisory; the cell values come from ``cells.read_sheets``).
+empty cell, and an Excel error (``#DIV/0!``, ``#REF!``, ``#N/A``: a formula that failed, or its
+result pasted as a value) as an empty cell too. All three would lose information silently, so
+this module scans each sheet's XML part directly, as text: no XML parser runs (so no entity
+expansion can happen), parts larger than ``MAX_PART_BYTES`` are skipped, and any failure only
+means "nothing extra known" (the scan is advisory; the cell values come from
+``cells.read_sheets``).
 """
 
 from __future__ import annotations
@@ -45,6 +48,12 @@ class SheetExtras:
     hidden_rows: list[int] = field(default_factory=list)  # Excel row numbers (1-based)
     #: cells holding a formula without a cached result: (row 1-based, column 1-based, formula)
     stale_formulas: list[tuple[int, int, str]] = field(default_factory=list)
+    #: cells holding an Excel error: (row 1-based, column 1-based, the error, e.g. "#DIV/0!";
+    #: with its formula after " from =…" when a formula produced it)
+    error_cells: list[tuple[int, int, str]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.hidden_rows or self.stale_formulas or self.error_cells)
 
 
 def _unescape(text: str) -> str:
@@ -120,11 +129,11 @@ def _rel_targets(rels: bytes) -> Mapping[str, str]:
 
 
 def _may_hold_extras(data: bytes) -> bool:
-    """Cheap byte test: False when the part can hold neither a hidden row nor a formula.
+    """Cheap byte test: False when the part can hold no hidden row, formula or error cell.
 
-    Only a part containing the word ``hidden`` or a formula element needs the full scan; most
-    sheets have neither, and a plain substring search is far cheaper than the regular
-    expressions of ``_scan_part``.
+    Only a part containing the word ``hidden``, a formula element or an error cell's type
+    (``t="e"``) needs the full scan; most sheets have none, and a plain substring search is far
+    cheaper than the regular expressions of ``_scan_part``.
 
     Examples
     --------
@@ -132,6 +141,8 @@ def _may_hold_extras(data: bytes) -> bool:
     False
     >>> _may_hold_extras(b'<row r="2" hidden="1"/>'), _may_hold_extras(b'<c><f>A1</f></c>')
     (True, True)
+    >>> _may_hold_extras(b'<c r="D9" t="e"><v>#N/A</v></c>')
+    True
     """
     import numpy as np
 
@@ -140,6 +151,8 @@ def _may_hold_extras(data: bytes) -> bool:
     # passes rule it out faster than a substring search for "hidden" itself
     d = view == 0x64
     if (d[1:] & d[:-1]).any() and b"hidden" in data:
+        return True
+    if b't="e"' in data or b"t='e'" in data:  # an error cell (6 ms over 9 MB of sheets)
         return True
     # "<f" or ":f": one pass over the bytes for the letter f (rare in sheet XML), then a look at
     # the byte before each, instead of two substring searches that stop at every "<"
@@ -153,17 +166,30 @@ def _scan_part(text: str) -> SheetExtras:
         a = dict(_ATTR.findall(m.group(1)))
         if a.get("hidden") in ("1", "true") and a.get("r", "").isdigit():
             extras.hidden_rows.append(int(a["r"]))
-    if "<f" in text or ":f" in text:
+    if "<f" in text or ":f" in text or 't="e"' in text or "t='e'" in text:
         for m in _CELL.finditer(text):
             body = m.group(2) or ""
             f = _FORMULA.search(body)
-            if f is None or _VALUE.search(body):
+            attrs = dict(_ATTR.findall(m.group(1).replace("'", '"')))
+            error = attrs.get("t") == "e"
+            if f is None and not error:
                 continue
-            ref = dict(_ATTR.findall(m.group(1))).get("r", "")
-            if rm := _CELL_REF.match(ref):
-                formula = _unescape(f.group(1) or "").strip()
-                extras.stale_formulas.append((int(rm.group(2)), column_index(rm.group(1)),
-                                              f"={formula}" if formula else "(shared formula)"))
+            value = _VALUE.search(body)
+            if value is not None and not error:
+                continue
+            rm = _CELL_REF.match(attrs.get("r", ""))
+            if rm is None:
+                continue
+            formula = _unescape(f.group(1) or "").strip() if f is not None else ""
+            row, col = int(rm.group(2)), column_index(rm.group(1))
+            if value is None:
+                if f is not None:
+                    extras.stale_formulas.append(
+                        (row, col, f"={formula}" if formula else "(shared formula)"))
+            else:
+                code = _unescape(value.group(1)).strip()
+                extras.error_cells.append((row, col, f"{code} from ={formula}" if formula else
+                                           f"{code} from a formula" if f is not None else code))
     return extras
 
 
@@ -177,9 +203,22 @@ def stale_formula_problem(row: int, col: int) -> str:
             "(open the file in Excel and save it again); the cell was read as empty")
 
 
+def error_cell_problem(row: int, col: int, error: str) -> str:
+    """What an issue says of a cell holding an Excel error (Excel row and column; the error as
+    ``SheetExtras.error_cells`` holds it).
+
+    >>> error_cell_problem(12, 4, "#DIV/0! from =D10/D11")[:62]
+    'cell D12 holds the Excel error #DIV/0! from =D10/D11: expected'
+    """
+    return (f"cell {column_letters(col)}{row} holds the Excel error {error}: expected a value "
+            "(correct the formula or the cell in Excel and save it again); the cell was read as "
+            "empty")
+
+
 def scan_sheets(path: str | os.PathLike[str], *,
                 parts: Mapping[str, bytes] | None = None) -> dict[str, SheetExtras]:
-    """Return hidden rows and formulas without cached values per sheet name of an ``.xlsx``.
+    """Return hidden rows, formulas without cached values and error cells per sheet name of an
+    ``.xlsx``.
 
     Files that are not zip packages (``.xls``, ``.ods`` read otherwise), parts that are too large
     and any unreadable structure give an empty answer, never an exception. ``parts`` holds
@@ -239,6 +278,6 @@ def _scan_members(p: Path, members: dict[str, str], read: Callable[[str], bytes]
         if not _may_hold_extras(data):
             continue
         extras = _scan_part(data.decode("utf-8", "replace"))
-        if extras.hidden_rows or extras.stale_formulas:
+        if extras:
             out[name] = extras
     return out

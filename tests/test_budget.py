@@ -270,6 +270,24 @@ def test_a_formula_without_a_saved_result_is_a_warning(tmp_path: Path) -> None:
         (3, "C", "=B3*1.08")]
 
 
+def test_an_excel_error_is_a_warning_naming_its_cell(tmp_path: Path) -> None:
+    """A source amount holding #REF! (a formula whose reference was deleted, pasted as a value)
+    reads as empty: its 600 count as not assigned, and the warning says which cell and why."""
+    rows = [
+        ["TT", "Nội dung", "Tổng kinh phí", "Ngân sách nhà nước"],
+        ["1", "Đường", 600, "#REF!"],
+        ["2", "Trường", 300, 300],
+    ]
+    result = load_budget(write_sheet(tmp_path / "f.xlsx", rows))
+    assert result.lines[Bud.total].sum() == 900
+    (issue,) = result.issues[result.issues["code"] == "excel_error"].itertuples()
+    assert (issue.source_row, issue.column, issue.value, issue.severity) == (
+        2, "D", "#REF!", "warning")
+    assert issue.problem == ("cell D2 holds the Excel error #REF!: expected a value (correct "
+                             "the formula or the cell in Excel and save it again); the cell "
+                             "was read as empty")
+
+
 def test_other_sheets_are_skipped_with_info(tmp_path: Path) -> None:
     path = write_sheet(tmp_path / "kp.xlsx", BOTTOM_TOTAL, extra={"Xóm": INDICATOR_SHEET})
     result = load_budget(path)

@@ -69,6 +69,15 @@ CASES: dict[str, list[tuple[str, str]]] = {
                     "(open the file in Excel and save it again); the cell was read as empty, "
                     "got '=95/100'"),
     ],
+    "excel-errors": [
+        ("warning", f"excel-errors.xlsx, {SHEET}, row 10, column 'Hiện trạng': cell D10 holds "
+                    "the Excel error #DIV/0! from =D11/0: expected a value (correct the formula "
+                    "or the cell in Excel and save it again); the cell was read as empty, got "
+                    "'#DIV/0! from =D11/0'"),
+        ("warning", f"excel-errors.xlsx, {SHEET}, row 12, column 'Hiện trạng': cell D12 holds "
+                    "the Excel error #N/A: expected a value (correct the formula or the cell in "
+                    "Excel and save it again); the cell was read as empty, got '#N/A'"),
+    ],
     "numbers-stored-as-text": [
         ("warning", f"numbers-stored-as-text.xlsx, {SHEET}, row 12, column 'Hiện trạng': "
                     "expected a number, found a letter O among the digits; the value was not "
@@ -236,6 +245,16 @@ def test_stale_formula_is_read_as_empty_not_invented() -> None:
         Ind.indicator_no)
     assert str(ind.loc["2.1", Ind.value]) == "<NA>"
     assert ind.loc["2.1", Ind.self_assessment] == "met"
+
+
+def test_excel_errors_are_read_as_empty_and_the_self_assessment_decides() -> None:
+    """calamine reads an error cell as empty: the value is not invented, the self-assessment
+    (Đạt for both) decides, and the warnings above say which cells."""
+    ind = load_workbook(_path("excel-errors")).indicators.set_index(Ind.indicator_no)
+    for no in ("2.1", "2.3"):
+        assert str(ind.loc[no, Ind.value]) == "<NA>"
+        assert ind.loc[no, Ind.self_assessment] == "met"
+    assert ind.loc["2.2", Ind.value] == pytest.approx(86.5)
 
 
 def test_very_long_cells_are_kept_in_full() -> None:

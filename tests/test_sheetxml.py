@@ -79,3 +79,26 @@ def test_a_chartsheet_is_among_the_kept_parts(tmp_path: Path) -> None:
     assert "xl/chartsheets/sheet1.xml" in parts
     assert scan_sheets(path, parts=parts) == scan_sheets(path) == {
         "Xóm Ao Sen": SheetExtras(hidden_rows=[4, 5])}
+
+
+def test_error_cells_are_told_apart_from_stale_formulas() -> None:
+    """An error saved by a formula, an error pasted as a value, a formula never calculated and
+    a plain value: only the first two are error cells (with the formula when there is one);
+    the prefixed and single-quoted spellings some writers use count too."""
+    from ntm_analysis.sheetxml import _scan_part
+
+    part = (
+        '<sheetData><row r="4">'
+        '<c r="D4" t="e"><f>D2/D3</f><v>#DIV/0!</v></c>'
+        "<c r='E4' t='e'><v>#N/A</v></c>"
+        '<c r="F4"><f>SUM(F1:F3)</f></c>'
+        '<c r="G4" t="n"><v>5</v></c>'
+        '<x:c r="H4" t="e"><x:f t="shared" si="0"/><x:v>#REF!</x:v></x:c>'
+        '<c r="I4" t="e"/>'
+        "</row></sheetData>")
+    assert _may_hold_extras(part.encode())
+    extras = _scan_part(part)
+    assert extras.error_cells == [(4, 4, "#DIV/0! from =D2/D3"), (4, 5, "#N/A"),
+                                  (4, 8, "#REF! from a formula")]
+    assert extras.stale_formulas == [(4, 6, "=SUM(F1:F3)")]
+    assert not _may_hold_extras(b'<c r="A1" t="s"><v>3</v></c><c r="B1" t="e2"/>')

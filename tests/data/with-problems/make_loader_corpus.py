@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,23 @@ def formulas_without_cached_values(wb: openpyxl.Workbook) -> None:
     """A result computed by a formula that was never calculated (no cached value is stored)."""
     ws = sheet(wb)
     ws.cell(FIRST_ROW + 4, 4, "=95/100")
+
+
+def excel_errors(wb: openpyxl.Workbook) -> None:
+    """Two results hold Excel errors: 2.1 a formula whose saved result is #DIV/0! (written into
+    the sheet XML by ``_cached_error``, as openpyxl saves no results), 2.3 a #N/A pasted as a
+    value."""
+    rows = body()
+    rows[4][3] = "=D11/0"
+    rows[6][3] = "#N/A"  # openpyxl saves an error code as an error cell (t="e")
+    sheet(wb, rows=rows)
+
+
+def _cached_error(xml: bytes) -> bytes:
+    """Give ``excel_errors``' formula cell D10 the saved result Excel would: #DIV/0!."""
+    cell = b'<c r="D10"><f>D11/0</f><v /></c>'
+    assert cell in xml, "openpyxl wrote the formula cell differently"
+    return xml.replace(cell, b'<c r="D10" t="e"><f>D11/0</f><v>#DIV/0!</v></c>')
 
 
 def numbers_stored_as_text(wb: openpyxl.Workbook) -> None:
@@ -244,6 +262,7 @@ DEFECTS: dict[str, Callable[[openpyxl.Workbook], None]] = {
     "indicator_under_no_criterion": indicator_under_no_criterion,
     "merged_cells_across_data_area": merged_cells_across_data_area,
     "formulas_without_cached_values": formulas_without_cached_values,
+    "excel_errors": excel_errors,
     "numbers_stored_as_text": numbers_stored_as_text,
     "percent_fractions_mixed": percent_fractions_mixed,
     "dates_where_numbers_belong": dates_where_numbers_belong,
@@ -261,6 +280,21 @@ DEFECTS: dict[str, Callable[[openpyxl.Workbook], None]] = {
 }
 
 
+#: Changes to a defect's first sheet part after openpyxl saved it (what openpyxl cannot write).
+PATCHES: dict[str, Callable[[bytes], bytes]] = {"excel_errors": _cached_error}
+
+
+def _patch_sheet(path: Path, patch: Callable[[bytes], bytes]) -> None:
+    """Rewrite ``xl/worksheets/sheet1.xml`` of ``path`` through ``patch``, the other parts as
+    they are (same order, names and dates, so the file stays byte-stable)."""
+    with zipfile.ZipFile(path) as zin:
+        items = [(info, zin.read(info)) for info in zin.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info, data in items:
+            zout.writestr(info, patch(data) if info.filename == "xl/worksheets/sheet1.xml"
+                          else data)
+
+
 def write_corpus(out_dir: Path = HERE, names: list[str] | None = None) -> list[Path]:
     """Write every defect workbook (or those ``names``) into ``out_dir``; return their paths."""
     paths = []
@@ -274,6 +308,8 @@ def write_corpus(out_dir: Path = HERE, names: list[str] | None = None) -> list[P
         wb.properties.created = wb.properties.modified = dt.datetime(2024, 4, 8)
         path = out_dir / f"{name.replace('_', '-')}.xlsx"
         wb.save(path)
+        if name in PATCHES:
+            _patch_sheet(path, PATCHES[name])
         paths.append(path)
     return paths
 
