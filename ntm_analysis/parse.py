@@ -187,21 +187,34 @@ def _parse_value_text(raw: str) -> Value:
     return Value("text", None, None, text)
 
 
-_CMP_WORDS = [
-    # (folded prefix, comparator) — longest first
+_CMP_WORDS = sorted([
+    # (folded prefix, comparator); sorted longest first, so "lớn hơn hoặc bằng" is not read
+    # as "lớn hơn". A bare "cao hơn" / "thấp hơn" is left out: "cao hơn 10%" is as often a
+    # growth as a bound
     ("tu", GE),  # "Từ 90% trở lên"
     ("toi thieu", GE),
     ("it nhat", GE),
     ("khong it hon", GE),
     ("khong duoi", GE),
+    ("khong thap hon", GE),
+    ("khong nho hon", GE),
+    ("lon hon hoac bang", GE),
+    ("bang hoac lon hon", GE),
     ("tren", GT),
     ("lon hon", GT),
     ("khong qua", LE),
     ("khong vuot qua", LE),
+    ("khong vuot", LE),
+    ("khong lon hon", LE),
+    ("khong cao hon", LE),
     ("toi da", LE),
+    ("nho hon hoac bang", LE),
+    ("bang hoac nho hon", LE),
     ("duoi", LT),
     ("nho hon", LT),
-]
+], key=lambda pair: -len(pair[0]))
+#: A comparator typed with a space inside ("> = 90%", "< = 3%").
+_SPACED_SYMBOL = re.compile(r"^([<>=])\s+([<>=])")
 _SYMBOLS = {"≥": GE, ">=": GE, "=>": GE, ">": GT, "≤": LE, "<=": LE, "=<": LE, "<": LT, "=": EQ}
 
 
@@ -244,7 +257,7 @@ def parse_target(raw: object) -> Target:
         return Target(EQ, 0.0, tail[0] if tail else None, text)
 
     comparator = EQ
-    body = text
+    body = _SPACED_SYMBOL.sub(r"\1\2", text)
     for symbol in sorted(_SYMBOLS, key=len, reverse=True):
         if body.startswith(symbol):
             comparator = _SYMBOLS[symbol]

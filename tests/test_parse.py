@@ -11,6 +11,7 @@ from ntm_analysis.parse import (
     COMPLIANCE,
     EQ,
     GE,
+    GT,
     LE,
     PERCENT,
     TEXT,
@@ -101,6 +102,17 @@ def test_parse_value_keeps_text_in_nfc() -> None:
     ("Từ 90% trở lên", GE, 90.0, PERCENT),
     ("Tối thiểu 02 mô hình", GE, 2.0, "mô hình"),
     ("≥ 03 năm liên tục", GE, 3.0, "năm liên tục"),
+    # a comparator typed with a space, or spelt out in the words offices use
+    ("> = 90%", GE, 90.0, PERCENT),
+    ("< = 3%", LE, 3.0, PERCENT),
+    ("Không thấp hơn 90%", GE, 90.0, PERCENT),
+    ("Không nhỏ hơn 02 sản phẩm", GE, 2.0, "sản phẩm"),
+    ("Lớn hơn hoặc bằng 90%", GE, 90.0, PERCENT),
+    ("Lớn hơn 1 mô hình", GT, 1.0, "mô hình"),
+    ("Nhỏ hơn hoặc bằng 3%", LE, 3.0, PERCENT),
+    ("Không lớn hơn 3%", LE, 3.0, PERCENT),
+    ("Không vượt quá 5%", LE, 5.0, PERCENT),
+    ("Cao hơn 10%", TEXT, None, None),  # a growth as often as a bound: the assessment decides
     # compound or relative legal texts keep their text and are judged by the self-assessment
     ("Hoàn thành tiểu học 100%; tốt nghiệp THCS ≥ 98%", TEXT, None, None),
     ("Cao hơn từ 10% trở lên so với mức thu nhập bình quân của xã", TEXT, None, None),
