@@ -477,8 +477,24 @@ def status_of(text: str) -> str | None:
     return None
 
 
-def _scale_of(texts: Iterable[str]) -> float | None:
-    """Multiplier to million VND named in a unit text ("ĐVT: triệu đồng", "(nghìn đồng)")."""
+#: A commune's budget (million VND) above this is taken for a unit slip: a table in đồng with
+#: no unit written, read as millions.
+PLAUSIBLE_BUDGET = 1_000_000.0
+#: What each multiplier to million VND converts from, as an issue names it.
+SCALE_NAMES = {1e-6: "đồng (VND)", 1e-3: "nghìn đồng (thousand VND)",
+               1e3: "tỷ đồng (billion VND)"}
+_PER_PERSON_DONG = re.compile(r"(?:^|\s)dong (?:nguoi|ng|khau)\b")  # "(đồng/người/năm)", folded
+
+
+def scale_of(texts: Iterable[str]) -> float | None:
+    """Multiplier to million VND named in a unit text ("ĐVT: triệu đồng", "(nghìn đồng)"),
+    ``None`` when no text names one.
+
+    >>> scale_of(["KINH PHÍ THỰC HIỆN", "ĐVT: nghìn đồng"]), scale_of(["Tổng (tỷ đồng)"])
+    (0.001, 1000.0)
+    >>> scale_of(["THU NHẬP BÌNH QUÂN (đồng/người/năm)"]), scale_of(["Năm 2023"]) is None
+    (1e-06, True)
+    """
     for text in texts:
         key = fold(text)
         if "trieu dong" in key or "tr dong" in key or "trieu" in key.split():
@@ -488,6 +504,8 @@ def _scale_of(texts: Iterable[str]) -> float | None:
         if "ty dong" in key:
             return 1e3
         if key.endswith("dong") and ("dvt" in key or "don vi" in key):
+            return 1e-6
+        if _PER_PERSON_DONG.search(key):
             return 1e-6
     return None
 
@@ -606,7 +624,7 @@ def find_budget_table(grid: Grid) -> _Table | None:
         return None
     title = _title_text(grid, start)
     header_texts = [cell_text(grid.cell(r, c)) for r in rows for c in range(grid.width)]
-    scale = _scale_of(title + header_texts) or 1.0
+    scale = scale_of(title + header_texts) or 1.0
     years = [int(y) for t in [*title, grid.sheet] for y in _YEAR.findall(t)]
     table = _Table(grid, rows, roles, " ".join(title), scale, max(years) if years else None,
                    communes=title_communes([*title, grid.sheet]))
@@ -942,6 +960,15 @@ def read_budget_table(table: _Table) -> list[dict[str, object]]:
         table.issues.append(_issue(table, table.header_rows[0] + 1, None, None,
                                    "budget table has no line items", Severity.warning,
                                    "no_lines"))
+    total = sum(t for r in records if isinstance(t := r[Bud.total], int | float))
+    if total > PLAUSIBLE_BUDGET:
+        unit = SCALE_NAMES.get(table.scale, "triệu đồng (million VND)")
+        table.issues.append(_issue(
+            table, table.header_rows[0] + 1, None, f"{total:,.0f}",
+            f"the budget lines add up to {total:,.0f} million VND read as {unit}, more than "
+            f"{PLAUSIBLE_BUDGET:,.0f} (a trillion VND) for one commune: expected the unit in "
+            "the title or header, e.g. 'ĐVT: triệu đồng' or 'ĐVT: đồng'; kept as read",
+            Severity.warning, "budget_implausible"))
     return records
 
 

@@ -26,6 +26,7 @@ import pandas as pd
 
 from ntm_analysis.budget import (
     _NOTE_PREFIX,
+    SCALE_NAMES,
     Grid,
     _as_paths,
     _find_header,
@@ -39,6 +40,7 @@ from ntm_analysis.budget import (
     only_commune,
     raise_if_not_found,
     role_of,
+    scale_of,
     select_commune,
     title_communes,
 )
@@ -323,6 +325,43 @@ def _read_tall(grid: Grid, header: int, roles: dict[int, str],
     return records
 
 
+#: Incomes per person per year (million VND) outside this range are taken for a unit slip: a
+#: table in nghìn đồng read as millions, or the reverse (Vietnam's rural average was about 50).
+PLAUSIBLE_INCOME = (1.0, 1000.0)
+
+
+def _in_millions(grid: Grid, header: int, records: list[dict],
+                 issues: list[dict[str, object]]) -> list[dict]:
+    """Convert a table's incomes to million VND per person when its title or header names
+    another unit ("(nghìn đồng/người/năm)", "ĐVT: đồng"): an ``info`` row says so. Incomes
+    still outside ``PLAUSIBLE_INCOME`` are kept and told in one warning per table
+    (``income_implausible``), naming the first: a table in thousands with no unit written
+    would otherwise pass 54,030 "million" for a commune's income and every threshold met."""
+    texts = [grid.sheet] + [t for r in range(header + 1) for v in grid.rows[r]
+                            if (t := cell_text(v))]
+    scale = scale_of(texts)
+    if scale is not None and scale != 1.0 and records:
+        for record in records:
+            record[S.value] = round(record[S.value] * scale, 9)
+        issues.append(_issue(grid, header + 1, None, None,
+                             f"incomes in {SCALE_NAMES[scale]} converted to million VND per "
+                             "person (the unit the reports use)", Severity.info,
+                             "income_unit_converted"))
+    low, high = PLAUSIBLE_INCOME
+    odd = [r for r in records if not low <= r[S.value] <= high]
+    if odd:
+        first = odd[0]
+        unit = SCALE_NAMES.get(scale or 1.0, "triệu đồng (million VND)")
+        issues.append(_issue(
+            grid, first[S.source_row], None, f"{first[S.value]:g}",
+            f"{len(odd)} income(s) outside {low:g}–{high:,.0f} million VND per person per year "
+            f"(first: {first[S.unit]}, {first[S.year]}: {first[S.value]:,g}) read as "
+            f"{unit}: expected the unit in the title or header, e.g. '(triệu "
+            "đồng/người/năm)' or '(nghìn đồng/người/năm)'; kept as read", Severity.warning,
+            "income_implausible"))
+    return records
+
+
 def _with_communes(grid: Grid, header: int, records: list[dict]) -> list[dict]:
     """Give each record its commune: a commune row its own name; a hamlet row the one commune
     of its table (its commune row, else the title), or none when that is not one commune."""
@@ -378,8 +417,8 @@ def read_income_sheet(grid: Grid, issues: list[dict[str, object]]) -> list[dict]
                         grid, r + 1, t, None, "column is not a year's income (expected 'Năm "
                         "2023', 'Mục tiêu năm 2024', 'Ước TH 2024'); not read", Severity.info,
                         "column_not_read"))
-            return _with_communes(grid, r,
-                                  _read_wide(grid, r, unit_col, note_col, years, issues))
+            wide = _read_wide(grid, r, unit_col, note_col, years, issues)
+            return _with_communes(grid, r, _in_millions(grid, r, wide, issues))
     start = _find_header(grid, "income", {"year"})
     if start is None or not _is_income_sheet(grid, start):
         return None
@@ -388,7 +427,8 @@ def read_income_sheet(grid: Grid, issues: list[dict[str, object]]) -> list[dict]
     if not {"year"} <= set(roles.values()) or not {"value", "target"} & set(roles.values()):
         return None
     tall = dict(roles)
-    return _with_communes(grid, start, _read_tall(grid, rows[-1], tall, issues))
+    records = _read_tall(grid, rows[-1], tall, issues)
+    return _with_communes(grid, start, _in_millions(grid, rows[-1], records, issues))
 
 
 def load_income(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,

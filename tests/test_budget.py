@@ -122,6 +122,25 @@ def test_total_at_bottom_split_state_sources_and_scale(tmp_path: Path) -> None:
     assert (lines[Bud.year] == 2025).all()  # from the title
 
 
+def test_a_budget_in_dong_without_a_unit_is_a_warning(tmp_path: Path) -> None:
+    """4,122,000,000 đồng with no "ĐVT" would be 4,122 billion "million VND": kept as read,
+    told once for the table; the same table saying "ĐVT: đồng" is converted without a word."""
+    rows = [["TT", "Nội dung", "Tổng kinh phí", "Ngân sách nhà nước"],
+            ["1", "Trường Mầm non", "850.000.000", "850.000.000"],
+            ["2", "Đường trục xóm", 3_272_000_000, 2_942_000_000]]
+    result = load_budget(write_sheet(tmp_path / "dong.xlsx", rows))
+    assert result.lines[Bud.total].sum() == 4_122_000_000
+    (issue,) = result.issues[result.issues["code"] == "budget_implausible"].itertuples()
+    assert (issue.severity, issue.source_row, issue.value) == ("warning", 1, "4,122,000,000")
+    assert issue.problem == (
+        "the budget lines add up to 4,122,000,000 million VND read as triệu đồng (million "
+        "VND), more than 1,000,000 (a trillion VND) for one commune: expected the unit in the "
+        "title or header, e.g. 'ĐVT: triệu đồng' or 'ĐVT: đồng'; kept as read")
+    stated = load_budget(write_sheet(tmp_path / "dvt.xlsx", [["ĐVT: đồng"], *rows]))
+    assert stated.lines[Bud.total].sum() == pytest.approx(4122)
+    assert stated.issues.empty
+
+
 def test_state_total_column_with_split_below_it(tmp_path: Path) -> None:
     rows = [
         ["TT", "Nội dung", "Tổng kinh phí", "Ngân sách nhà nước", None, None, "Nhân dân"],

@@ -93,6 +93,59 @@ def test_tall_table_with_target_column(tmp_path: Path) -> None:
     assert row["projected_value"] == pytest.approx(48.4 * 1.1 ** 2)
 
 
+def test_incomes_in_another_unit_are_converted_to_million_vnd(tmp_path: Path) -> None:
+    """A wide table in nghìn đồng (its title says so) and a tall one in đồng (its header says
+    so) give the same millions as the sample, each with an info row saying what was
+    converted; the growth does not depend on the unit."""
+    wide = write_sheet(tmp_path / "nghin.xlsx", [
+        ["THU NHẬP BÌNH QUÂN ĐẦU NGƯỜI XÃ KIM PHƯỢNG (nghìn đồng/người/năm)"],
+        ["TT", "Đơn vị", "Năm 2022", "Năm 2023", "Mục tiêu năm 2024"],
+        [1, "Xã Kim Phượng", "49.100", "54.030", 70000],
+    ])
+    tall = write_sheet(tmp_path / "dong.xlsx", [
+        ["THU NHẬP BÌNH QUÂN ĐẦU NGƯỜI XÃ KIM PHƯỢNG"],
+        ["Năm", "Thu nhập (đồng/người/năm)", "Mục tiêu"],
+        [2022, 49_100_000, None],
+        [2023, "54.030.000", None],
+        [2024, None, 70_000_000],
+    ])
+    for path, unit in ((wide, "nghìn đồng (thousand VND)"), (tall, "đồng (VND)")):
+        result = load_income(path)
+        s = result.series
+        assert sorted(zip(s[S.year], s[S.kind], s[S.value], strict=True)) == [
+            (2022, "observed", pytest.approx(49.1)), (2023, "observed", pytest.approx(54.03)),
+            (2024, "target", pytest.approx(70.0))]
+        (info,) = result.issues[result.issues["code"] == "income_unit_converted"].itertuples()
+        assert (info.severity, info.problem) == (
+            "info", f"incomes in {unit} converted to million VND per person (the unit the "
+            "reports use)")
+        assert not (result.issues["code"] == "income_implausible").any()
+        row = compute_progress(s, direction="positive").iloc[0]
+        assert row["cagr_observed"] == pytest.approx(54.03 / 49.1 - 1)
+
+
+def test_incomes_in_thousands_without_a_unit_are_a_warning(tmp_path: Path) -> None:
+    """No unit written and 54,030 for a commune: taken as millions it would meet every income
+    threshold. It is kept as read (nothing is guessed) and one warning per table names the
+    first, with how many there are; a plausible table says nothing."""
+    path = write_sheet(tmp_path / "thu_nhap.xlsx", [
+        ["THU NHẬP BÌNH QUÂN ĐẦU NGƯỜI XÃ KIM PHƯỢNG"],
+        ["TT", "Đơn vị", "Năm 2022", "Năm 2023"],
+        [1, "Xã Kim Phượng", "49.100", "54.030"],
+        [2, "Xóm Ao Sen", "53.700", "59.500"],
+    ])
+    result = load_income(path)
+    assert sorted(result.series[S.value]) == [49100, 53700, 54030, 59500]
+    (warning,) = result.issues[result.issues["code"] == "income_implausible"].itertuples()
+    assert (warning.severity, warning.source_row, warning.value) == ("warning", 3, "49100")
+    assert warning.problem.startswith(
+        "4 income(s) outside 1–1,000 million VND per person per year (first: Kim Phượng, 2022:"
+        " 49,100) read as triệu đồng (million VND): expected the unit in the title or header")
+    sample = load_income(write_income_sample(tmp_path / "sample.xlsx"))
+    assert not sample.issues["code"].isin(["income_implausible",
+                                           "income_unit_converted"]).any()
+
+
 def test_tall_table_with_kind_column_and_unit_from_title(tmp_path: Path) -> None:
     rows = [
         ["Thu nhập bình quân đầu người xã Tân Dương"],
