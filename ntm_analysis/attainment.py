@@ -43,6 +43,7 @@ from ntm_analysis.parse import (
     PERCENT,
     TEXT,
     TRUE,
+    money_scale,
     parse_target,
 )
 from ntm_analysis.schema import (
@@ -663,6 +664,17 @@ def _judge(df: pd.DataFrame, cat: pd.DataFrame, codes: _Codes, *,
     fraction = t_percent & ~v_percent & ~is_bool & ~compliance & (value > 0) & \
         (value <= 1) & (tval > 1) & (ge | gt | eq)
     np.multiply(value, 100.0, out=value, where=fraction)
+    # money in another unit than the target's ("54.030.000 đồng" against "≥ 70 triệu đồng"):
+    # compared in the target's unit; the value column keeps the number as written
+    t_money = np.array([money_scale(u) or np.nan for u in slot_unit], dtype="float64")
+    v_money = np.array([money_scale(u) or np.nan for u in unit_uniques] + [np.nan],
+                       dtype="float64")
+    compared = value
+    if np.isfinite(t_money).any() and np.isfinite(v_money).any():
+        factor = v_money[unit_codes] / t_money[text_codes]
+        rescale = np.isfinite(factor) & (factor != 1.0)
+        if rescale.any():
+            compared = np.where(rescale, value * factor, value)
     # a yes/no value against a count target: "Chưa có" is 0 and "Có" is at least 1; against a
     # percentage it says nothing, so the self-assessment decides
     bool_ok = true | (~t_percent & (
@@ -676,11 +688,11 @@ def _judge(df: pd.DataFrame, cat: pd.DataFrame, codes: _Codes, *,
     with np.errstate(invalid="ignore"):
         met = np.select(  # as written (not rearranged: the same rounding at the bounds)
             [ge, gt, le, lt, eq, true],
-            [value >= tval - eps, value > tval + eps, value <= tval + eps, value < tval - eps,
-             np.abs(value - tval) <= eps, value > 0],
+            [compared >= tval - eps, compared > tval + eps, compared <= tval + eps,
+             compared < tval - eps, np.abs(compared - tval) <= eps, compared > 0],
             default=False,
         )
-        short = tval - value  # how far below the target (above it for ≤ and <)
+        short = tval - compared  # how far below the target (above it for ≤ and <)
         gap = np.where(le | lt, -short, short)
         gap = np.where(eq, np.abs(short), gap)
         gap = np.where(true, 1.0, gap)

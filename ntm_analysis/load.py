@@ -37,7 +37,14 @@ from ntm_analysis import catalogue as cat
 from ntm_analysis import legacy
 from ntm_analysis.cells import SheetGrid, read_sheets
 from ntm_analysis.errors import InputError, Location, ValidationError
-from ntm_analysis.parse import PERCENT, is_mark, parse_assessment, parse_target, parse_value
+from ntm_analysis.parse import (
+    PERCENT,
+    is_mark,
+    money_scale,
+    parse_assessment,
+    parse_target,
+    parse_value,
+)
 from ntm_analysis.schema import (
     Ind,
     Iss,
@@ -1249,6 +1256,15 @@ def _judge_cells(result_raw: object, with_assessment: bool, assessment_raw: obje
             problems.append(("result", value.text, f"expected a percentage such as "
                              f"'{value.number * 100:g}%', found a fraction; read as "
                              f"{value.number * 100:g}%", Severity.warning, "percent_fraction"))
+    elif value.kind == "number" and value.unit is None and value.number is not None and \
+            value.number >= 1000 and with_target:
+        target = parse_target(target_raw)
+        if money_scale(target.unit) and target.value and value.number >= 1000 * target.value:
+            problems.append(("result", value.text, f"expected an amount in {target.unit} (the "
+                             f"target's unit), found {value.number:,.0f} with no unit (in "
+                             "đồng?); the value was not used: write the unit or the amount in "
+                             f"{target.unit}", Severity.warning, "money_unit_missing"))
+            value = type(value)("text", None, None, value.text)
     if value.kind == "date":
         problems.append(("result", value.text, "expected a number, a percentage or a yes/no "
                          "word, found a date", Severity.warning, "date_value"))

@@ -356,6 +356,35 @@ def _is_mark_text(raw: str) -> bool:
         nfc(raw) in {"✓", "✔", "☑", "●", "•"}
 
 
+#: Money units (folded) and their worth in đồng, longest first: a result in đồng is judged
+#: against a target in triệu đồng after conversion.
+_MONEY_UNITS = (("nghin dong", 1e3), ("ngan dong", 1e3), ("trieu dong", 1e6),
+                ("tr dong", 1e6), ("ty dong", 1e9), ("nghin d", 1e3), ("ngan d", 1e3),
+                ("trieu", 1e6), ("tr d", 1e6), ("trd", 1e6), ("dong", 1.0), ("vnd", 1.0),
+                ("d", 1.0))
+
+
+@lru_cache(maxsize=1024)
+def money_scale(unit: str | None) -> float | None:
+    """Worth in đồng of one ``unit`` of a value or target ("triệu đồng/người/năm" → 10⁶);
+    ``None`` when the unit is no money.
+
+    Examples
+    --------
+    >>> money_scale("triệu đồng/người/năm"), money_scale("đồng"), money_scale("nghìn đồng")
+    (1000000.0, 1.0, 1000.0)
+    >>> money_scale("%") is None, money_scale("mô hình") is None, money_scale(None) is None
+    (True, True, True)
+    """
+    if not unit:
+        return None
+    key = fold(unit)
+    for words, scale in _MONEY_UNITS:
+        if key == words or key.startswith(words + " "):
+            return scale
+    return None
+
+
 def judge(value: Value, target: Target) -> tuple[str | None, float | None]:
     """Judge a value against a target: ("met" | "not_met" | None, gap to the target).
 
@@ -370,10 +399,15 @@ def judge(value: Value, target: Target) -> tuple[str | None, float | None]:
     ('not_met', 1.0)
     >>> judge(parse_value("0 hộ"), parse_target("Không có hộ nghèo"))
     ('met', 0.0)
+    >>> judge(parse_value("54.030.000 đồng"), parse_target("≥ 70 triệu đồng/người/năm"))[0]
+    'not_met'
     """
     if not target.judgeable or value.number is None:
         return None, None
-    return compare(value.number, target.comparator, target.value)
+    number = value.number
+    if (v_scale := money_scale(value.unit)) and (t_scale := money_scale(target.unit)):
+        number *= v_scale / t_scale  # "54.030.000 đồng" against "≥ 70 triệu đồng"
+    return compare(number, target.comparator, target.value)
 
 
 def compare(v: float, comparator: str, t: float | None) -> tuple[str | None, float | None]:

@@ -160,6 +160,24 @@ def test_result_written_as_dat_states_compliance_whatever_the_target() -> None:
     assert set(att["status_basis"]) == {"value"}
 
 
+def test_money_in_another_unit_is_compared_in_the_targets_unit() -> None:
+    """An income written in đồng, nghìn đồng or tỷ đồng is judged against "≥ 70 triệu
+    đồng/người/năm" after conversion (54,030,000 đồng is 54.03 million: not met, 15.97 short);
+    the value column keeps the number as written. Taken as millions, each was "met"."""
+    target = "≥ 70 triệu đồng/người/năm"
+    ind = indicators([
+        ("1", "1.1", target, 54_030_000.0, "đồng", None),
+        ("1", "1.2", target, 72_500.0, "nghìn đồng", None),
+        ("1", "1.3", target, 0.054, "tỷ đồng", None),
+        ("1", "1.4", target, 54.03, "triệu đồng/người/năm", None),
+        ("1", "1.5", "≥ 01 mô hình", 2.0, "mô hình", None),
+    ])
+    att = compute_attainment(ind, add_missing=False).set_index(Ind.indicator_no)
+    assert list(att[Att.status]) == ["not_met", "met", "not_met", "not_met", "met"]
+    assert att[Att.gap].tolist() == pytest.approx([15.97, 0.0, 16.0, 15.97, 0.0])
+    assert att.loc["1.1", Ind.value] == 54_030_000.0
+
+
 # ----------------------------------------------------------------------------------------------
 # Equivalence with the merge/groupby implementation the vectorised code replaced (issue 5). The
 # reference functions below are the previous code, kept verbatim as the specification.

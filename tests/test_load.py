@@ -949,3 +949,27 @@ def test_a_titles_key_and_unit_names_come_from_its_lines(cells: list[str], sheet
     by_line = list(chain.from_iterable(map(load._line_unit_names,
                                            [*parts, *sheet.splitlines()])))
     assert by_line == unit_names(f"{title}\n{sheet}")
+
+
+def test_money_without_a_unit_far_above_a_money_target_is_not_used(tmp_path: Path) -> None:
+    """54030000 typed with no unit against "≥ 70 triệu đồng/người/năm" is đồng, not millions:
+    the value is not used (a warning says why, the self-assessment decides); written with its
+    unit it is converted and judged; a plain count target is not a money one."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Phụ biểu 01"
+    ws.append(["KẾT QUẢ RÀ SOÁT TIÊU CHÍ XÃ NTM KIỂU MẪU NĂM 2024 XÃ KIM PHƯỢNG"])
+    ws.append(["TT", "Nội dung tiêu chí", "Chỉ tiêu", "Hiện trạng", "Tự đánh giá"])
+    ws.append(["1", "Sản xuất - Thu nhập - Hộ nghèo"])
+    ws.append(["1.1", "Thu nhập bình quân", "≥ 70 triệu đồng/người/năm", 54030000, "Chưa đạt"])
+    ws.append(["1.2", "Thu nhập xóm", "≥ 70 triệu đồng/người/năm", "72.500.000 đồng", None])
+    ws.append(["1.3", "Số lao động qua đào tạo", "≥ 20 người", 25000, None])
+    wb.save(tmp_path / "kp.xlsx")
+    result = load_workbook(tmp_path / "kp.xlsx")
+    (issue,) = result.issues[result.issues[Iss.code] == "money_unit_missing"].itertuples()
+    assert (issue.source_row, issue.severity) == (4, "warning")
+    assert issue.problem.startswith("expected an amount in triệu đồng/người/năm (the target's "
+                                    "unit), found 54,030,000 with no unit (in đồng?)")
+    att = compute_attainment(result.indicators, add_missing=False).set_index(Ind.indicator_no)
+    assert [(att.loc[n, "status"], att.loc[n, "status_basis"]) for n in ("1.1", "1.2", "1.3")] \
+        == [("not_met", "self_assessment"), ("met", "value"), ("met", "value")]
