@@ -25,6 +25,7 @@ from ntm_analysis import funding, income
 from ntm_analysis.budget import Bud, commune_key, select_commune
 from ntm_analysis.export import format_number
 from ntm_analysis.i18n import check_lang, register, t, term
+from ntm_analysis.parse import money_scale
 from ntm_analysis.schema import Ind, Iss, Level, Prov, Severity, empty_frame
 from ntm_analysis.text import fold
 
@@ -331,15 +332,35 @@ def commune_income(series: pd.DataFrame | None, attainment: pd.DataFrame, *, com
                           & ~names.str.contains(RATIO_WORDS, regex=False)
                           & attainment[Ind.level].eq(Level.commune).fillna(False).astype(bool)
                           & pd.to_numeric(attainment[Ind.value], errors="coerce").notna()]
-        if len(hits):
-            row = hits.iloc[0]
+        for _, row in hits.iterrows():
+            value = _in_million_vnd(float(row[Ind.value]), row.get(Ind.value_unit))
+            if value is None:
+                continue
             found_year = row[Ind.year] if Ind.year in hits.columns else None
-            return IncomeFigure(float(row[Ind.value]), _int(found_year), FROM_INDICATOR,
+            return IncomeFigure(value, _int(found_year), FROM_INDICATOR,
                                 str(row.get(Ind.source_file)), str(row.get(Ind.source_sheet)),
                                 _int(row.get(Ind.source_row)), str(row.get(Ind.indicator_no)))
     if parameter is not None and not pd.isna(parameter) and parameter > 0:
         return IncomeFigure(float(parameter), None, FROM_PARAMETER)
     return IncomeFigure(None, None, FROM_NONE)
+
+
+def _in_million_vnd(value: float, unit: object) -> float | None:
+    """An income indicator's value in million VND per person: converted from the money unit
+    it was written in ("54.030.000 đồng"); ``None`` when it is still outside
+    ``income.PLAUSIBLE_INCOME`` (a number with no unit, in đồng or thousands), so that it is
+    never compared with the thresholds as millions.
+
+    >>> _in_million_vnd(54_030_000, "đồng"), _in_million_vnd(54.03, "triệu đồng/người/năm")
+    (54.03, 54.03)
+    >>> _in_million_vnd(54_030, None) is None, _in_million_vnd(54.03, None)
+    (True, 54.03)
+    """
+    scale = money_scale(unit) if isinstance(unit, str) else None
+    if scale:
+        value = round(value * scale / 1e6, 9)
+    low, high = income.PLAUSIBLE_INCOME
+    return value if low <= value <= high else None
 
 
 def _int(value: object) -> int | None:

@@ -212,6 +212,14 @@ def test_commune_income_prefers_the_table_then_the_indicator_then_the_parameter(
     assert (fig.value, fig.origin) == (60.0, "parameter")  # the ratio 1.5 is not an income
     fig = commune_income(None, pd.DataFrame(), commune="Kim Phượng", year=2024, parameter=None)
     assert (fig.value, fig.origin) == (None, "none")
+    # an indicator written in đồng is converted; one with no unit and no plausible million
+    # figure (54030: thousands?) is never compared with the thresholds as millions
+    in_dong = att.assign(value=[54_030_000.0, 1.1, 59.5], value_unit=["đồng", None, None])
+    fig = commune_income(None, in_dong, commune="Kim Phượng", year=2024, parameter=60.0)
+    assert (fig.value, fig.origin) == (54.03, "indicator")
+    no_unit = att.assign(value=[54_030.0, 1.1, 59.5], value_unit=None)
+    fig = commune_income(None, no_unit, commune="Kim Phượng", year=2024, parameter=60.0)
+    assert (fig.value, fig.origin) == (60.0, "parameter")
 
 
 def test_condition_two_on_the_sample_income_is_unknown_when_readings_disagree(
