@@ -33,7 +33,7 @@ import pandas as pd
 from ntm_analysis.cells import read_sheets
 from ntm_analysis.errors import InputError, Location
 from ntm_analysis.i18n import did_you_mean
-from ntm_analysis.parse import parse_number
+from ntm_analysis.parse import money_scale, parse_number
 from ntm_analysis.schema import Iss, Severity, _Schema, conform, empty_frame
 from ntm_analysis.sheetxml import (
     SheetExtras,
@@ -480,6 +480,8 @@ def status_of(text: str) -> str | None:
 #: A commune's budget (million VND) above this is taken for a unit slip: a table in đồng with
 #: no unit written, read as millions.
 PLAUSIBLE_BUDGET = 1_000_000.0
+#: An amount cell naming its unit: the number, then the unit ("850 triệu", "300tr", "1,2 tỷ").
+_AMOUNT_WITH_UNIT = re.compile(r"^\s*(\d[\d.,]*)\s*([^\d\s].*?)\s*$")
 #: What each multiplier to million VND converts from, as an issue names it.
 SCALE_NAMES = {1e-6: "đồng (VND)", 1e-3: "nghìn đồng (thousand VND)",
                1e3: "tỷ đồng (billion VND)"}
@@ -524,6 +526,8 @@ class _Table:
     issues: list[dict[str, object]] = field(default_factory=list)
     #: Communes the title rows (and the sheet name) name; the table's commune when only one.
     communes: list[str] = field(default_factory=list)
+    #: Whether the title or header names the unit ("ĐVT: triệu đồng"); ``scale`` is 1 if not.
+    unit_stated: bool = False
 
     @property
     def commune(self) -> str | None:
@@ -624,10 +628,11 @@ def find_budget_table(grid: Grid) -> _Table | None:
         return None
     title = _title_text(grid, start)
     header_texts = [cell_text(grid.cell(r, c)) for r in rows for c in range(grid.width)]
-    scale = scale_of(title + header_texts) or 1.0
+    stated = scale_of(title + header_texts)
+    scale = stated or 1.0
     years = [int(y) for t in [*title, grid.sheet] for y in _YEAR.findall(t)]
     table = _Table(grid, rows, roles, " ".join(title), scale, max(years) if years else None,
-                   communes=title_communes([*title, grid.sheet]))
+                   communes=title_communes([*title, grid.sheet]), unit_stated=stated is not None)
     _columns_not_read(table)
     if len(table.communes) > 1:
         table.issues.append(_issue(
@@ -701,11 +706,18 @@ def _amount(table: _Table, r: int, c: int, role: str) -> float | None:
         text = cell_text(raw)
         if fold(text) in {"", "-", "x"} or text in {"-", "–", "—"}:
             return None
-        number = parse_number(text.replace("đ", "").strip())
+        number = parse_number(text)
+        if number is None and (m := _AMOUNT_WITH_UNIT.match(text)):
+            # the cell names its own unit ("850 triệu", "1,2 tỷ", "150.000.000đ"): that
+            # unit, not the table's
+            amount, scale = parse_number(m.group(1).rstrip(".,")), money_scale(m.group(2))
+            if amount is not None and scale is not None and amount >= 0:
+                return amount * scale / 1e6
     if number is None:
         header = cell_text(table.grid.cell(table.header_rows[0], c)) or role
         table.issues.append(_issue(table, r + 1, header, raw,
-                                   "expected an amount in million VND", Severity.error,
+                                   "expected an amount in million VND (a number, or a number "
+                                   "and its unit: '850 triệu', '1,2 tỷ')", Severity.error,
                                    "bad_amount"))
         return None
     if number < 0:
@@ -963,12 +975,14 @@ def read_budget_table(table: _Table) -> list[dict[str, object]]:
     total = sum(t for r in records if isinstance(t := r[Bud.total], int | float))
     if total > PLAUSIBLE_BUDGET:
         unit = SCALE_NAMES.get(table.scale, "triệu đồng (million VND)")
+        expected = (f"expected amounts in the {unit} the table names (is that its unit?)"
+                    if table.unit_stated else "expected the unit in the title or header, e.g. "
+                    "'ĐVT: triệu đồng' or 'ĐVT: đồng'")
         table.issues.append(_issue(
             table, table.header_rows[0] + 1, None, f"{total:,.0f}",
             f"the budget lines add up to {total:,.0f} million VND read as {unit}, more than "
-            f"{PLAUSIBLE_BUDGET:,.0f} (a trillion VND) for one commune: expected the unit in "
-            "the title or header, e.g. 'ĐVT: triệu đồng' or 'ĐVT: đồng'; kept as read",
-            Severity.warning, "budget_implausible"))
+            f"{PLAUSIBLE_BUDGET:,.0f} (a trillion VND) for one commune: {expected}; kept as "
+            "read", Severity.warning, "budget_implausible"))
     return records
 
 

@@ -360,8 +360,8 @@ def _is_mark_text(raw: str) -> bool:
 #: against a target in triệu đồng after conversion.
 _MONEY_UNITS = (("nghin dong", 1e3), ("ngan dong", 1e3), ("trieu dong", 1e6),
                 ("tr dong", 1e6), ("ty dong", 1e9), ("nghin d", 1e3), ("ngan d", 1e3),
-                ("trieu", 1e6), ("tr d", 1e6), ("trd", 1e6), ("dong", 1.0), ("vnd", 1.0),
-                ("d", 1.0))
+                ("trieu", 1e6), ("tr d", 1e6), ("trd", 1e6), ("tr", 1e6), ("ty", 1e9),
+                ("dong", 1.0), ("vnd", 1.0), ("d", 1.0))
 
 
 @lru_cache(maxsize=1024)

@@ -139,6 +139,32 @@ def test_a_budget_in_dong_without_a_unit_is_a_warning(tmp_path: Path) -> None:
     stated = load_budget(write_sheet(tmp_path / "dvt.xlsx", [["ĐVT: đồng"], *rows]))
     assert stated.lines[Bud.total].sum() == pytest.approx(4122)
     assert stated.issues.empty
+    wrong = load_budget(write_sheet(tmp_path / "sai.xlsx", [["ĐVT: triệu đồng"], *rows]))
+    assert wrong.issues["problem"].tolist() == [
+        "the budget lines add up to 4,122,000,000 million VND read as triệu đồng (million "
+        "VND), more than 1,000,000 (a trillion VND) for one commune: expected amounts in the "
+        "triệu đồng (million VND) the table names (is that its unit?); kept as read"]
+
+
+def test_an_amount_naming_its_unit_is_read_in_that_unit(tmp_path: Path) -> None:
+    """"850 triệu", "1,2 tỷ", "300tr" and "150.000.000đ" in a table in triệu đồng: each in its
+    own unit (they were errors, and "150.000.000đ" 150 billion); a word that is no unit is
+    still an error naming what is expected."""
+    rows = [["ĐVT: triệu đồng"],
+            ["TT", "Nội dung", "Tổng kinh phí", "Ngân sách nhà nước", "Nhân dân đóng góp"],
+            ["1", "Trường Mầm non", "850 triệu", "850", None],
+            ["2", "Đường", "1,2 tỷ", "1.000", "200"],
+            ["3", "Nhà văn hóa", "300tr", "250", "50"],
+            ["4", "Kênh", "150.000.000đ", "150", None],
+            ["5", "Cầu", "90 (dự kiến)", "90", None]]
+    result = load_budget(write_sheet(tmp_path / "kp.xlsx", rows))
+    assert result.lines[Bud.total].tolist() == [850.0, 1200.0, 300.0, 150.0, 90.0]
+    # the line's total is then the sum of its sources, and said so
+    assert result.issues["code"].tolist() == ["bad_amount", "total_missing"]
+    issue = next(result.issues.itertuples())
+    assert (issue.source_row, issue.value) == (7, "90 (dự kiến)")
+    assert issue.problem == ("expected an amount in million VND (a number, or a number and "
+                             "its unit: '850 triệu', '1,2 tỷ')")
 
 
 def test_state_total_column_with_split_below_it(tmp_path: Path) -> None:
