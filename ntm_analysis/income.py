@@ -47,7 +47,7 @@ from ntm_analysis.budget import (
 from ntm_analysis.errors import InputError, Location, ParameterError
 from ntm_analysis.i18n import t, term
 from ntm_analysis.load import canonical_unit
-from ntm_analysis.parse import parse_number
+from ntm_analysis.parse import money_scale, parse_number
 from ntm_analysis.schema import Iss, Severity, _Schema, conform, empty_frame
 from ntm_analysis.text import cell_text, fold
 
@@ -149,7 +149,21 @@ def _value(raw: object) -> float | None:
         return float(raw) if math.isfinite(raw) else None
     text = cell_text(raw)
     match = re.match(r"^\s*[\d.,]+", text)
-    return parse_number(match.group(0).strip()) if match else None
+    return parse_number(match.group(0).strip().rstrip(".,")) if match else None
+
+
+def _cell_scale(raw: object) -> float | None:
+    """Multiplier to million VND of a cell naming its own money unit ("54.030.000 đồng",
+    "54,03 triệu"), ``None`` for a bare number: the table's unit applies to it.
+
+    >>> _cell_scale("54.030.000 đồng"), _cell_scale("54,03 triệu"), _cell_scale(54.03)
+    (1e-06, 1.0, None)
+    """
+    if not isinstance(raw, str):
+        return None
+    match = re.match(r"^\s*[\d.,]+\s*(\S.*)$", cell_text(raw))
+    scale = money_scale(match.group(1)) if match else None
+    return scale / 1e6 if scale else None
 
 
 def _is_income_sheet(grid: Grid, upto: int) -> bool:
@@ -275,7 +289,8 @@ def _read_wide(grid: Grid, header: int, unit_col: int, note_col: int | None,
                             S.source_row: r + 1, S.unit: canonical_unit(unit)[0],
                             S.level: unit_level(unit),
                             S.year: year, S.kind: kind, S.value: value,
-                            S.note: _note(grid, r, note_col, estimate=c in estimates)})
+                            S.note: _note(grid, r, note_col, estimate=c in estimates),
+                            _OWN_SCALE: _cell_scale(raw)})
     return records
 
 
@@ -321,10 +336,14 @@ def _read_tall(grid: Grid, header: int, roles: dict[int, str],
             records.append({S.source_file: grid.file, S.source_sheet: grid.sheet,
                             S.source_row: r + 1, S.unit: canonical_unit(unit or default_unit)[0],
                             S.level: unit_level(unit or default_unit), S.year: year,
-                            S.kind: kind, S.value: value, S.note: note or None})
+                            S.kind: kind, S.value: value, S.note: note or None,
+                            _OWN_SCALE: _cell_scale(raw)})
     return records
 
 
+#: A record's key for the money unit its own cell names (see ``_cell_scale``); removed by
+#: ``_in_millions``.
+_OWN_SCALE = "_own_scale"
 #: Incomes per person per year (million VND) outside this range are taken for a unit slip: a
 #: table in nghìn đồng read as millions, or the reverse (Vietnam's rural average was about 50).
 PLAUSIBLE_INCOME = (1.0, 1000.0)
@@ -340,11 +359,18 @@ def _in_millions(grid: Grid, header: int, records: list[dict],
     texts = [grid.sheet] + [t for r in range(header + 1) for v in grid.rows[r]
                             if (t := cell_text(v))]
     scale = scale_of(texts)
-    if scale is not None and scale != 1.0 and records:
-        for record in records:
-            record[S.value] = round(record[S.value] * scale, 9)
+    converted = False
+    for record in records:
+        # a cell naming its unit ("54.030.000 đồng") is in that unit, the others the table's
+        own = record.pop(_OWN_SCALE, None)
+        factor = own if own is not None else scale or 1.0
+        if factor != 1.0:
+            record[S.value] = round(record[S.value] * factor, 9)
+            converted = True
+    if converted:
+        named = SCALE_NAMES.get(scale or 1.0, "đồng or nghìn đồng as the cells say")
         issues.append(_issue(grid, header + 1, None, None,
-                             f"incomes in {SCALE_NAMES[scale]} converted to million VND per "
+                             f"incomes in {named} converted to million VND per "
                              "person (the unit the reports use)", Severity.info,
                              "income_unit_converted"))
     low, high = PLAUSIBLE_INCOME

@@ -122,6 +122,14 @@ def test_incomes_in_another_unit_are_converted_to_million_vnd(tmp_path: Path) ->
         assert not (result.issues["code"] == "income_implausible").any()
         row = compute_progress(s, direction="positive").iloc[0]
         assert row["cagr_observed"] == pytest.approx(54.03 / 49.1 - 1)
+    # a cell naming its own unit is in that unit, whatever the table's
+    cells = load_income(write_sheet(tmp_path / "o.xlsx", [
+        ["THU NHẬP BÌNH QUÂN ĐẦU NGƯỜI XÃ KIM PHƯỢNG (triệu đồng/người/năm)"],
+        ["TT", "Đơn vị", "Năm 2022", "Năm 2023"],
+        [1, "Xã Kim Phượng", "49.100.000 đồng", "54,03 triệu"],
+    ]))
+    assert cells.series[S.value].tolist() == pytest.approx([49.1, 54.03])
+    assert cells.issues["code"].tolist() == ["income_unit_converted"]
 
 
 def test_incomes_in_thousands_without_a_unit_are_a_warning(tmp_path: Path) -> None:
