@@ -40,6 +40,7 @@ from ntm_analysis.errors import InputError, Location, ValidationError
 from ntm_analysis.parse import (
     PERCENT,
     is_mark,
+    is_unfilled_choice,
     money_scale,
     parse_assessment,
     parse_target,
@@ -1222,12 +1223,14 @@ def _judge_cells(result_raw: object, with_assessment: bool, assessment_raw: obje
     if with_assessment:
         assessment = parse_assessment(assessment_raw)
         if assessment is None and assessment_text:
-            partly = fold(assessment_text).startswith("co ban dat")
+            key = fold(assessment_text)
+            why = (" ('Cơ bản đạt', basically met, is not 'Đạt': left empty, the value decides)"
+                   if key.startswith("co ban dat") else
+                   " (both are written: the template's choice was never made; left empty, the "
+                   "value decides)" if is_unfilled_choice(assessment_text) else "")
             problems.append(("assessment_column", assessment_text,
-                             "self-assessment not understood: expected 'Đạt' or 'Chưa đạt'" + (
-                                 " ('Cơ bản đạt', basically met, is not 'Đạt': left empty, the "
-                                 "value decides)" if partly else ""),
-                             Severity.warning, "bad_assessment"))
+                             "self-assessment not understood: expected 'Đạt' or 'Chưa đạt'"
+                             + why, Severity.warning, "bad_assessment"))
     if with_marks:
         met_mark = is_mark(met_raw)
         not_mark = is_mark(not_raw)

@@ -319,11 +319,26 @@ def parse_assessment(raw: object) -> str | None:
     return _parse_assessment_text(str(raw))
 
 
+#: Both assessments in one cell (folded), the choice left to whoever fills the template.
+_BOTH_WORDS = re.compile(r"dat (?:hoac )?(?:chua|khong) dat|(?:chua|khong) dat (?:hoac )?dat")
+
+
+def is_unfilled_choice(text: str) -> bool:
+    """Whether an assessment cell holds both words, as a template offers them ("Đạt/Chưa đạt").
+
+    >>> is_unfilled_choice("Đạt/Chưa đạt"), is_unfilled_choice("Chưa đạt")
+    (True, False)
+    """
+    return bool(_BOTH_WORDS.fullmatch(fold(nfc(text))))
+
+
 @lru_cache(maxsize=1 << 12)  # a handful of words ("Đạt", "Chưa đạt") on every indicator row
 def _parse_assessment_text(raw: str) -> str | None:
     key = fold(nfc(raw))
     if not key:
         return None
+    if _BOTH_WORDS.fullmatch(key):  # is_unfilled_choice
+        return None  # a template never filled in: "Đạt/Chưa đạt", "Đạt hoặc không đạt"
     if key in _ASSESS_NOT or key.startswith(("chua dat", "khong dat", "chua hoan thanh")):
         return "not_met"
     if key in _ASSESS_MET or key.startswith(("dat ", "da dat", "dat chuan")):

@@ -541,6 +541,18 @@ def test_basically_met_is_not_met_and_is_said_so(tmp_path: Path) -> None:
                                   "value decides)")
 
 
+def test_an_unfilled_choice_is_no_assessment_and_is_said_so(tmp_path: Path) -> None:
+    """"Đạt/Chưa đạt" left as the template offers it was read as "Đạt"."""
+    rows = _smart_table("PHAI ĐÁ", "86%", "65%")
+    rows[4][4] = "Đạt/Chưa đạt"
+    result = load_workbook(_write(tmp_path / "mau.xlsx", rows))
+    assert result.indicators[Ind.self_assessment].isna().tolist() == [True, False]
+    (issue,) = result.issues.itertuples()
+    assert (issue.source_row, issue.code, issue.value) == (5, "bad_assessment", "Đạt/Chưa đạt")
+    assert issue.problem.endswith("(both are written: the template's choice was never made; "
+                                  "left empty, the value decides)")
+
+
 def test_no_year_anywhere_is_a_warning(tmp_path: Path) -> None:
     path = tmp_path / "phu_bieu.xlsx"
     save(path, [Spec(SMART, [(None, UNIT_A)], sheet="Phai Đá", header=1)])

@@ -133,6 +133,9 @@ def test_parse_target(text: str, comparator: str, value: float | None,
     ("Chưa đạt", "not_met"), ("CHƯA  ĐẠT", "not_met"), ("Không đạt", "not_met"),
     ("không   đạt", "not_met"), ("Chu\u031ba đa\u0323t", "not_met"),  # NFD
     ("", None), (None, None), ("Đang thực hiện", None),
+    # the template's choice never made: neither (it read "met")
+    ("Đạt/Chưa đạt", None), ("Đạt / Không đạt", None), ("Chưa đạt hoặc đạt", None),
+    ("Chưa đạt, dự kiến đạt năm 2025", "not_met"),
 ])
 def test_parse_assessment(raw: object, expected: str | None) -> None:
     assert parse_assessment(raw) == expected
