@@ -34,6 +34,8 @@ _GROUPED_COMMA = re.compile(r"^\d{1,3}(,\d{3})+$")
 _YES = {"co", "dat", "x", "v", "yes", "true", "da co", "da dat", "ok", "✓", "✔", "roi", "da"}
 _NO = {"khong", "chua", "chua co", "khong co", "chua dat", "khong dat", "no", "false",
        "chua hoan thanh", "khong dam bao", "chua dam bao"}
+#: Both assessments in one cell (folded), the choice left to whoever fills the template.
+_BOTH_WORDS = re.compile(r"dat (?:hoac )?(?:chua|khong) dat|(?:chua|khong) dat (?:hoac )?dat")
 _NA = {"", "-", "--", "—", "…", "...", "n a", "na", "khong ap dung", "kxd", "k x d"}
 
 
@@ -153,6 +155,8 @@ def _parse_value_text(raw: str) -> Value:
     key = fold(text)
     if key in _NA:
         return Value("empty", None, None, text)
+    if _BOTH_WORDS.fullmatch(key):  # "Đạt/Chưa đạt": the template's choice never made
+        return Value("text", None, None, text)
     if key in _COMPLIANT:
         return Value(BOOL, 1.0, COMPLIANCE, text)
     if key in _NOT_COMPLIANT:
@@ -317,10 +321,6 @@ def parse_assessment(raw: object) -> str | None:
     if isinstance(raw, bool):
         return "met" if raw else "not_met"
     return _parse_assessment_text(str(raw))
-
-
-#: Both assessments in one cell (folded), the choice left to whoever fills the template.
-_BOTH_WORDS = re.compile(r"dat (?:hoac )?(?:chua|khong) dat|(?:chua|khong) dat (?:hoac )?dat")
 
 
 def is_unfilled_choice(text: str) -> bool:

@@ -74,6 +74,7 @@ def test_parse_number(text: str, number: float | None) -> None:
     (0.95, "number", 0.95, None),
     (True, BOOL, 1.0, BOOL),
     ("Xem thuyết minh kèm theo", "text", None, None),
+    ("Đạt/Chưa đạt", "text", None, None),  # the template's choice never made (was "Đạt")
     (dt.datetime(2024, 3, 1), "date", None, None),
 ])
 def test_parse_value(raw: object, kind: str, number: float | None, unit: str | None) -> None:
