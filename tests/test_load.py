@@ -530,27 +530,21 @@ def test_a_group_of_columns_per_year_is_read_as_each_year(tmp_path: Path) -> Non
         ("Xóm Ao Sen", 2024), ("Xóm Bản Lác", 2024)]
 
 
-def test_basically_met_is_not_met_and_is_said_so(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("written", "why"), [
+    ("Cơ bản đạt", "('Cơ bản đạt', basically met, is not 'Đạt': left empty, the value decides)"),
+    # left as the template offers it: it read as "Đạt"
+    ("Đạt/Chưa đạt", "(both are written: the template's choice was never made; left empty, "
+                     "the value decides)"),
+])
+def test_an_assessment_that_is_not_dat_is_none_and_is_said_so(
+        tmp_path: Path, written: str, why: str) -> None:
     rows = _smart_table("PHAI ĐÁ", "86%", "65%")
-    rows[4][4] = "Cơ bản đạt"
+    rows[4][4] = written
     result = load_workbook(_write(tmp_path / "partly.xlsx", rows))
     assert result.indicators[Ind.self_assessment].isna().tolist() == [True, False]
     (issue,) = result.issues.itertuples()
-    assert (issue.source_row, issue.code, issue.value) == (5, "bad_assessment", "Cơ bản đạt")
-    assert issue.problem.endswith("('Cơ bản đạt', basically met, is not 'Đạt': left empty, the "
-                                  "value decides)")
-
-
-def test_an_unfilled_choice_is_no_assessment_and_is_said_so(tmp_path: Path) -> None:
-    """"Đạt/Chưa đạt" left as the template offers it was read as "Đạt"."""
-    rows = _smart_table("PHAI ĐÁ", "86%", "65%")
-    rows[4][4] = "Đạt/Chưa đạt"
-    result = load_workbook(_write(tmp_path / "mau.xlsx", rows))
-    assert result.indicators[Ind.self_assessment].isna().tolist() == [True, False]
-    (issue,) = result.issues.itertuples()
-    assert (issue.source_row, issue.code, issue.value) == (5, "bad_assessment", "Đạt/Chưa đạt")
-    assert issue.problem.endswith("(both are written: the template's choice was never made; "
-                                  "left empty, the value decides)")
+    assert (issue.source_row, issue.code, issue.value) == (5, "bad_assessment", written)
+    assert issue.problem.endswith(why)
 
 
 def test_no_year_anywhere_is_a_warning(tmp_path: Path) -> None:
