@@ -961,17 +961,13 @@ def test_money_without_a_unit_far_above_a_money_target_is_not_used(tmp_path: Pat
     """54030000 typed with no unit against "≥ 70 triệu đồng/người/năm" is đồng, not millions:
     the value is not used (a warning says why, the self-assessment decides); written with its
     unit it is converted and judged; a plain count target is not a money one."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Phụ biểu 01"
-    ws.append(["KẾT QUẢ RÀ SOÁT TIÊU CHÍ XÃ NTM KIỂU MẪU NĂM 2024 XÃ KIM PHƯỢNG"])
-    ws.append(["TT", "Nội dung tiêu chí", "Chỉ tiêu", "Hiện trạng", "Tự đánh giá"])
-    ws.append(["1", "Sản xuất - Thu nhập - Hộ nghèo"])
-    ws.append(["1.1", "Thu nhập bình quân", "≥ 70 triệu đồng/người/năm", 54030000, "Chưa đạt"])
-    ws.append(["1.2", "Thu nhập xóm", "≥ 70 triệu đồng/người/năm", "72.500.000 đồng", None])
-    ws.append(["1.3", "Số lao động qua đào tạo", "≥ 20 người", 25000, None])
-    wb.save(tmp_path / "kp.xlsx")
-    result = load_workbook(tmp_path / "kp.xlsx")
+    result = load_workbook(_write(tmp_path / "kp.xlsx", [
+        ["KẾT QUẢ RÀ SOÁT TIÊU CHÍ XÃ NTM KIỂU MẪU NĂM 2024 XÃ KIM PHƯỢNG"],
+        ["TT", "Nội dung tiêu chí", "Chỉ tiêu", "Hiện trạng", "Tự đánh giá"],
+        ["1", "Sản xuất - Thu nhập - Hộ nghèo"],
+        ["1.1", "Thu nhập bình quân", "≥ 70 triệu đồng/người/năm", 54030000, "Chưa đạt"],
+        ["1.2", "Thu nhập xóm", "≥ 70 triệu đồng/người/năm", "72.500.000 đồng", None],
+        ["1.3", "Số lao động qua đào tạo", "≥ 20 người", 25000, None]]))
     (issue,) = result.issues[result.issues[Iss.code] == "money_unit_missing"].itertuples()
     assert (issue.source_row, issue.severity) == (4, "warning")
     assert issue.problem.startswith("expected an amount in triệu đồng/người/năm (the target's "
