@@ -680,9 +680,18 @@ def _judge(df: pd.DataFrame, cat: pd.DataFrame, codes: _Codes, *,
     bool_ok = true | (~t_percent & (
         (value == 0) | ((value == 1) & ge & (tval <= 1)) | (eq & (tval == 0))))
     bool_vs_number = is_bool & ~bool_ok
+    # a count against a percentage ("120 hộ" against "≥ 90%"), a percentage against a count or
+    # money, a count against money: not comparable without what the table does not give
+    v_other = ~(is_unit(PERCENT) | is_bool | compliance) & (unit_codes >= 0)
+    t_other = np.array([u is not None and u not in (PERCENT, BOOL) for u in slot_unit],
+                       dtype=bool)[text_codes]
+    t_is_money = np.isfinite(t_money)[text_codes]
+    v_is_money = np.isfinite(v_money)[unit_codes]
+    mismatch = (t_percent & v_other) | (t_other & v_percent) | \
+        (t_is_money & v_other & ~v_is_money)
     # "Đạt" / "Chưa đạt" written as the result states compliance with whatever the target is
-    judgeable = (~np.isnan(value) & ~text & ~bool_vs_number & (true | ~np.isnan(tval))) | \
-        (compliance & ~np.isnan(value))
+    judgeable = (~np.isnan(value) & ~text & ~bool_vs_number & ~mismatch &
+                 (true | ~np.isnan(tval))) | (compliance & ~np.isnan(value))
     # the tolerance depends on the target only: one per distinct target text
     eps = (1e-9 * np.maximum(1.0, np.abs(np.nan_to_num(slot_value))))[text_codes]
     with np.errstate(invalid="ignore"):

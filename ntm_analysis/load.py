@@ -38,7 +38,10 @@ from ntm_analysis import legacy
 from ntm_analysis.cells import SheetGrid, read_sheets
 from ntm_analysis.errors import InputError, Location, ValidationError
 from ntm_analysis.parse import (
+    BOOL,
+    COMPLIANCE,
     PERCENT,
+    comparable,
     is_mark,
     is_unfilled_choice,
     money_scale,
@@ -1259,6 +1262,16 @@ def _judge_cells(result_raw: object, with_assessment: bool, assessment_raw: obje
             problems.append(("result", value.text, f"expected a percentage such as "
                              f"'{value.number * 100:g}%', found a fraction; read as "
                              f"{value.number * 100:g}%", Severity.warning, "percent_fraction"))
+    elif value.unit is not None and value.unit not in (PERCENT, BOOL, COMPLIANCE) and \
+            with_target and not comparable(value, target := parse_target(target_raw)):
+        problems.append(("result", value.text, f"expected a value in the target's unit "
+                         f"({target.unit}), found one in {value.unit}: not comparable; the "
+                         "self-assessment decides", Severity.warning, "unit_mismatch"))
+    elif value.unit == PERCENT and with_target and \
+            not comparable(value, target := parse_target(target_raw)):
+        problems.append(("result", value.text, f"expected a value in the target's unit "
+                         f"({target.unit}), found a percentage: not comparable; the "
+                         "self-assessment decides", Severity.warning, "unit_mismatch"))
     elif value.kind == "number" and value.unit is None and value.number is not None and \
             value.number >= 1000 and with_target:
         target = parse_target(target_raw)

@@ -400,6 +400,26 @@ def money_scale(unit: str | None) -> float | None:
     return None
 
 
+def comparable(value: Value, target: Target) -> bool:
+    """Whether a value's unit can be compared with its target's: not a count against a
+    percentage ("120 hộ" against "≥ 90%"), a percentage against a count or money, or a count
+    against money (``compute_attainment`` applies the same rule to whole columns).
+
+    >>> comparable(parse_value("120 hộ"), parse_target("≥ 90%"))
+    False
+    >>> comparable(parse_value("02 sản phẩm"), parse_target("≥ 01 mô hình"))
+    True
+    """
+    v_other = value.unit not in (None, PERCENT, BOOL, COMPLIANCE)
+    v_percent = value.unit == PERCENT
+    t_other = target.unit not in (None, PERCENT, BOOL)
+    if target.unit == PERCENT and v_other:
+        return False
+    if t_other and v_percent:
+        return False
+    return not (money_scale(target.unit) and v_other and not money_scale(value.unit))
+
+
 def judge(value: Value, target: Target) -> tuple[str | None, float | None]:
     """Judge a value against a target: ("met" | "not_met" | None, gap to the target).
 
@@ -417,7 +437,7 @@ def judge(value: Value, target: Target) -> tuple[str | None, float | None]:
     >>> judge(parse_value("54.030.000 đồng"), parse_target("≥ 70 triệu đồng/người/năm"))[0]
     'not_met'
     """
-    if not target.judgeable or value.number is None:
+    if not target.judgeable or value.number is None or not comparable(value, target):
         return None, None
     number = value.number
     if (v_scale := money_scale(value.unit)) and (t_scale := money_scale(target.unit)):

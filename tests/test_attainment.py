@@ -178,6 +178,31 @@ def test_money_in_another_unit_is_compared_in_the_targets_unit() -> None:
     assert att.loc["1.1", Ind.value] == 54_030_000.0
 
 
+def test_a_value_in_a_unit_the_target_cannot_be_compared_with_is_not_judged() -> None:
+    """A count against a percentage, a percentage against a count or money, a count against
+    money: the self-assessment decides (each was judged by the bare numbers: "120 hộ" met
+    "≥ 90%"); counts of other words, yes/no against a count and a bare number are judged."""
+    ind = indicators([
+        ("1", "1.1", "≥ 01 mô hình", 95.0, "%", "not_met"),
+        ("1", "1.2", "≥ 90%", 2.0, "mô hình", "met"),
+        ("1", "1.3", "≥ 90%", 120.0, "hộ", "not_met"),
+        ("1", "1.4", "≥ 70 triệu đồng/người/năm", 95.0, "%", None),
+        ("1", "1.5", "≥ 70 triệu đồng/người/năm", 95.0, "hộ", None),
+        ("2", "2.1", "≥ 01 mô hình", 2.0, "sản phẩm", None),
+        ("2", "2.2", "≥ 01 mô hình", 1.0, "bool", None),
+        ("2", "2.3", "≥ 90%", 95.0, None, None),
+        ("2", "2.4", "Không có hộ nghèo", 0.0, "hộ", None),
+    ])
+    att = compute_attainment(ind, add_missing=False)
+    got = list(zip(att[Ind.indicator_no], att[Att.status], att[Att.status_basis], strict=True))
+    assert got == [
+        ("1.1", "not_met", "self_assessment"), ("1.2", "met", "self_assessment"),
+        ("1.3", "not_met", "self_assessment"), ("1.4", "unknown", "none"),
+        ("1.5", "unknown", "none"), ("2.1", "met", "value"), ("2.2", "met", "value"),
+        ("2.3", "met", "value"), ("2.4", "met", "value")]
+    assert not att[Att.discrepancy].any()
+
+
 # ----------------------------------------------------------------------------------------------
 # Equivalence with the merge/groupby implementation the vectorised code replaced (issue 5). The
 # reference functions below are the previous code, kept verbatim as the specification.

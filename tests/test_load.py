@@ -32,7 +32,7 @@ from workbooks import (
 from ntm_analysis.attainment import compute_attainment
 from ntm_analysis.cli import cli
 from ntm_analysis.load import LoadResult, load_workbook, load_workbooks, role_of, unit_names
-from ntm_analysis.schema import Ind, Iss, Severity
+from ntm_analysis.schema import Att, Ind, Iss, Severity
 
 KEYS = ["unit", "level", "year", "criteria_set", "criterion_no", "indicator_no", "value",
         "self_assessment", "source_sheet", "source_row"]
@@ -975,3 +975,25 @@ def test_money_without_a_unit_far_above_a_money_target_is_not_used(tmp_path: Pat
     att = compute_attainment(result.indicators, add_missing=False).set_index(Ind.indicator_no)
     assert [(att.loc[n, "status"], att.loc[n, "status_basis"]) for n in ("1.1", "1.2", "1.3")] \
         == [("not_met", "self_assessment"), ("met", "value"), ("met", "value")]
+
+
+def test_a_value_in_another_unit_than_its_target_is_a_warning(tmp_path: Path) -> None:
+    """"120 hộ" against "≥ 90%" and "95%" against "≥ 01 mô hình" cannot be compared: each is a
+    warning naming both units, and the self-assessment decides."""
+    result = load_workbook(_write(tmp_path / "xom.xlsx", [
+        ["BIỂU RÀ SOÁT XÓM THÔNG MINH NĂM 2024 - XÓM PHAI ĐÁ"],
+        ["TT", "Nội dung", "Chỉ tiêu", "Hiện trạng", "Đánh giá"],
+        ["1", "Hạ tầng số"],
+        ["1.1", "Tỷ lệ hộ dùng cáp quang", "≥ 90%", "120 hộ", "Đạt"],
+        ["1.2", "Mô hình chuyển đổi số", "≥ 01 mô hình", "95%", "Chưa đạt"],
+        ["1.3", "Tỷ lệ hộ có điện thoại thông minh", "≥ 80%", "86%", "Đạt"]]))
+    issues = result.issues[result.issues[Iss.code] == "unit_mismatch"]
+    assert list(zip(issues[Iss.source_row], issues[Iss.value], issues[Iss.problem],
+                    strict=True)) == [
+        (4, "120 hộ", "expected a value in the target's unit (%), found one in hộ: not "
+                      "comparable; the self-assessment decides"),
+        (5, "95%", "expected a value in the target's unit (mô hình), found a percentage: not "
+                   "comparable; the self-assessment decides")]
+    att = compute_attainment(result.indicators, add_missing=False)
+    assert list(zip(att[Att.status], att[Att.status_basis], strict=True)) == [
+        ("met", "self_assessment"), ("not_met", "self_assessment"), ("met", "value")]
