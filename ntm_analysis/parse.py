@@ -110,7 +110,8 @@ def parse_number(text: str) -> float | None:
 
 
 def _unit_after(text: str, end: int) -> str | None:
-    rest = text[end:].strip().strip(".;:")
+    # "Có (02 mô hình)": the unit is "mô hình", not "mô hình)"
+    rest = text[end:].strip().strip(".;:()[] ")
     if not rest:
         return None
     if rest.startswith("%"):

@@ -58,6 +58,8 @@ def test_parse_number(text: str, number: float | None) -> None:
     ("120 hộ", "number", 120.0, "hộ"),
     ("02 mô hình", "number", 2.0, "mô hình"),
     ("Có 02 mô hình", "number", 2.0, "mô hình"),
+    ("Có (02 mô hình)", "number", 2.0, "mô hình"),  # the bracket is no part of the unit
+    ("Chưa (0)", "number", 0.0, None),
     ("1,15 lần", "number", 1.15, "lần"),
     ("45/50", "percent", 90.0, PERCENT),
     ("Có", BOOL, 1.0, BOOL),
