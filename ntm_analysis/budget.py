@@ -154,8 +154,9 @@ class Grid:
     #: Cells holding a formula without a saved result (row, column 1-based; the formula):
     #: read as empty, so a total typed as ``=SUM(…)`` by a tool that never calculated is lost.
     stale_formulas: list[tuple[int, int, str]] = field(default_factory=list)
-    #: Cells holding an Excel error (row, column 1-based; "#DIV/0! from =…"): read as empty.
-    error_cells: list[tuple[int, int, str]] = field(default_factory=list)
+    #: Cells holding an Excel error (row, column 1-based; "#DIV/0!"; its formula): read as
+    #: empty.
+    error_cells: list[tuple[int, int, str, str]] = field(default_factory=list)
 
     def cell(self, r: int, c: int) -> object:
         if 0 <= r < len(self.rows) and 0 <= c < len(self.rows[r]):
@@ -220,8 +221,8 @@ def formula_issues(grid: Grid) -> list[dict[str, object]]:
 
     return ([issue(row, col, formula, stale_formula_problem(row, col), "formula_no_value")
              for row, col, formula in grid.stale_formulas]
-            + [issue(row, col, error, error_cell_problem(row, col, error), "excel_error")
-               for row, col, error in grid.error_cells])
+            + [issue(row, col, error, error_cell_problem(row, col, error, formula),
+                     "excel_error") for row, col, error, formula in grid.error_cells])
 
 
 # --------------------------------------------------------------------------- header mapping

@@ -498,9 +498,10 @@ class _SheetLoader:
         for row, col, formula in extras.stale_formulas:
             self.issue(row - 1, self.column_label(col - 1), formula,
                        stale_formula_problem(row, col), Severity.warning, "formula_no_value")
-        for row, col, error in extras.error_cells:
+        for row, col, error, formula in extras.error_cells:
             self.issue(row - 1, self.column_label(col - 1), error,
-                       error_cell_problem(row, col, error), Severity.warning, "excel_error")
+                       error_cell_problem(row, col, error, formula), Severity.warning,
+                       "excel_error")
 
     def check_cells(self, layout: _Layout, records: list[_Record]) -> None:
         """Report data cells that are suspiciously long and merges across data rows."""

@@ -48,9 +48,9 @@ class SheetExtras:
     hidden_rows: list[int] = field(default_factory=list)  # Excel row numbers (1-based)
     #: cells holding a formula without a cached result: (row 1-based, column 1-based, formula)
     stale_formulas: list[tuple[int, int, str]] = field(default_factory=list)
-    #: cells holding an Excel error: (row 1-based, column 1-based, the error, e.g. "#DIV/0!";
-    #: with its formula after " from =…" when a formula produced it)
-    error_cells: list[tuple[int, int, str]] = field(default_factory=list)
+    #: cells holding an Excel error: (row 1-based, column 1-based, the error, e.g. "#DIV/0!",
+    #: the formula that produced it: "=D11/0", "a formula" when shared, "" when pasted)
+    error_cells: list[tuple[int, int, str, str]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.hidden_rows or self.stale_formulas or self.error_cells)
@@ -188,8 +188,8 @@ def _scan_part(text: str) -> SheetExtras:
                         (row, col, f"={formula}" if formula else "(shared formula)"))
             else:
                 code = _unescape(value.group(1)).strip()
-                extras.error_cells.append((row, col, f"{code} from ={formula}" if formula else
-                                           f"{code} from a formula" if f is not None else code))
+                extras.error_cells.append((row, col, code, f"={formula}" if formula else
+                                           "a formula" if f is not None else ""))
     return extras
 
 
@@ -203,16 +203,17 @@ def stale_formula_problem(row: int, col: int) -> str:
             "(open the file in Excel and save it again); the cell was read as empty")
 
 
-def error_cell_problem(row: int, col: int, error: str) -> str:
-    """What an issue says of a cell holding an Excel error (Excel row and column; the error as
-    ``SheetExtras.error_cells`` holds it).
+def error_cell_problem(row: int, col: int, error: str, formula: str = "") -> str:
+    """What an issue says of a cell holding an Excel error (Excel row and column; the error and
+    its formula as ``SheetExtras.error_cells`` holds them).
 
-    >>> error_cell_problem(12, 4, "#DIV/0! from =D10/D11")[:62]
+    >>> error_cell_problem(12, 4, "#DIV/0!", "=D10/D11")[:62]
     'cell D12 holds the Excel error #DIV/0! from =D10/D11: expected'
     """
-    return (f"cell {column_letters(col)}{row} holds the Excel error {error}: expected a value "
-            "(correct the formula or the cell in Excel and save it again); the cell was read as "
-            "empty")
+    source = f" from {formula}" if formula else ""
+    return (f"cell {column_letters(col)}{row} holds the Excel error {error}{source}: expected "
+            "a value (correct the formula or the cell in Excel and save it again); the cell "
+            "was read as empty")
 
 
 def scan_sheets(path: str | os.PathLike[str], *,

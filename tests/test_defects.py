@@ -73,7 +73,7 @@ CASES: dict[str, list[tuple[str, str]]] = {
         ("warning", f"excel-errors.xlsx, {SHEET}, row 10, column 'Hiện trạng': cell D10 holds "
                     "the Excel error #DIV/0! from =D11/0: expected a value (correct the formula "
                     "or the cell in Excel and save it again); the cell was read as empty, got "
-                    "'#DIV/0! from =D11/0'"),
+                    "'#DIV/0!'"),
         ("warning", f"excel-errors.xlsx, {SHEET}, row 12, column 'Hiện trạng': cell D12 holds "
                     "the Excel error #N/A: expected a value (correct the formula or the cell in "
                     "Excel and save it again); the cell was read as empty, got '#N/A'"),

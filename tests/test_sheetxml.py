@@ -98,7 +98,7 @@ def test_error_cells_are_told_apart_from_stale_formulas() -> None:
         "</row></sheetData>")
     assert _may_hold_extras(part.encode())
     extras = _scan_part(part)
-    assert extras.error_cells == [(4, 4, "#DIV/0! from =D2/D3"), (4, 5, "#N/A"),
-                                  (4, 8, "#REF! from a formula")]
+    assert extras.error_cells == [(4, 4, "#DIV/0!", "=D2/D3"), (4, 5, "#N/A", ""),
+                                  (4, 8, "#REF!", "a formula")]
     assert extras.stale_formulas == [(4, 6, "=SUM(F1:F3)")]
     assert not _may_hold_extras(b'<c r="A1" t="s"><v>3</v></c><c r="B1" t="e2"/>')
