@@ -1305,6 +1305,7 @@ def _walk(layout: _Layout, records: list[_Record]) -> tuple[list[_Indicator], li
     ordinal = 0
     crit_seq = 0
     crit_text_seen: dict[str, str] = {}
+    previous: str | None = None  # the indicator number of the row before
     for rec in records:
         if rec.kind == "criterion":
             crit_seq += 1
@@ -1323,6 +1324,14 @@ def _walk(layout: _Layout, records: list[_Record]) -> tuple[list[_Indicator], li
             crit_no, crit_name = crit_text_seen[ct], _strip_criterion_prefix(ct)
         ordinal += 1
         number = rec.number
+        if number is not None and previous is not None and \
+                (tenth := _tenth_after(previous, number)) is not None:
+            issues.append((rec.row, layout.header_text.get(layout.number or 0), number,
+                           f"indicator number {number} follows {previous}: read as {tenth} (a "
+                           f"number cell drops the final zero; write '{tenth}' as text)",
+                           Severity.warning, "number_lost_zero"))
+            number = tenth
+        previous = number
         if number is not None:
             head = number.split(".")[0]
             if crit_no is None or head != crit_no:
@@ -1382,6 +1391,20 @@ def _roman_or_int(token: str) -> str:
 
 
 @lru_cache(maxsize=65536)  # pure, and the same few texts come back on every sheet
+def _tenth_after(previous: str, number: str) -> str | None:
+    """The number a cell meant when Excel dropped its final zero: "1.1" right after "1.9" is
+    "1.10" (and "1.2" after "1.19" is "1.20"); ``None`` when ``number`` follows as it is.
+
+    >>> _tenth_after("1.9", "1.1"), _tenth_after("2.19", "2.2"), _tenth_after("1.1", "1.2")
+    ('1.10', '2.20', None)
+    """
+    head, _, minor = number.rpartition(".")
+    before_head, _, before = previous.rpartition(".")
+    if not head or head != before_head or len(minor) != 1 or not (minor + before).isdigit():
+        return None
+    return f"{head}.{minor}0" if int(minor) * 10 == int(before) + 1 else None
+
+
 def _number_kind(text: str) -> tuple[str, str | None]:
     """Classify a number-column cell: roman, int, dotted, letter, bullet or none."""
     t = text.strip().rstrip(".") if text.strip() not in ("-", "+", "*", "•") else text.strip()

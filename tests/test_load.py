@@ -997,3 +997,21 @@ def test_a_value_in_another_unit_than_its_target_is_a_warning(tmp_path: Path) ->
     att = compute_attainment(result.indicators, add_missing=False)
     assert list(zip(att[Att.status], att[Att.status_basis], strict=True)) == [
         ("met", "self_assessment"), ("not_met", "self_assessment"), ("met", "value")]
+
+
+def test_a_number_cell_that_lost_its_final_zero_is_read_as_meant(tmp_path: Path) -> None:
+    """1.1 … 1.12 typed as numbers: Excel keeps 1.10 as 1.1, which read as a second 1.1 (a
+    duplicate error for both rows). After 1.9 it is 1.10, with a warning saying how to write
+    it; a 1.1 after 1.1 stays a duplicate."""
+    rows: list[list[object]] = [
+        ["BIỂU RÀ SOÁT TIÊU CHÍ XÃ NTM KIỂU MẪU NĂM 2024 - XÃ KIM PHƯỢNG"],
+        ["TT", "Nội dung", "Chỉ tiêu", "Hiện trạng", "Đánh giá"], [1, "Tiêu chí 1"]]
+    rows += [[float(f"1.{i}"), f"Chỉ tiêu {i}", "Đạt", "Đạt", "Đạt"] for i in range(1, 13)]
+    result = load_workbook(_write(tmp_path / "so.xlsx", rows))
+    assert result.indicators[Ind.indicator_no].tolist() == [f"1.{i}" for i in range(1, 13)]
+    (issue,) = result.issues.itertuples()
+    assert (issue.source_row, issue.code, issue.value, issue.problem) == (
+        13, "number_lost_zero", "1.1", "indicator number 1.1 follows 1.9: read as 1.10 (a "
+        "number cell drops the final zero; write '1.10' as text)")
+    twice = load_workbook(_write(tmp_path / "hai.xlsx", rows[:4] + rows[3:5])).issues
+    assert twice[Iss.code].tolist() == ["duplicate_indicator"] * 2
