@@ -1285,7 +1285,8 @@ def _judge_cells(result_raw: object, with_assessment: bool, assessment_raw: obje
     if value.kind == "date":
         problems.append(("result", value.text, "expected a number, a percentage or a yes/no "
                          "word, found a date", Severity.warning, "date_value"))
-    elif value.kind == "text" and result_raw is not None:
+    elif value.kind == "text" and result_raw is not None and \
+            not any(p[0] == "result" for p in problems):  # not said twice of one cell
         problems.append(("result", value.text, "value not understood as a number, percentage "
                          "or yes/no; the self-assessment decides", Severity.info, "text_value"))
     return value, assessment, tuple(problems)
