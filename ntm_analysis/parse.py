@@ -294,8 +294,10 @@ def parse_target(raw: object) -> Target:
     if rest.startswith("%"):
         unit = PERCENT
         extra = fold(rest[1:])
-        if extra and extra not in {"tro len", "tro xuong"}:
-            return Target(TEXT, None, None, text)  # "100% đạt chuẩn ..." is compound
+        # "≥ 50% số thôn", "100% số hộ": a share of what the words name; "100% đạt chuẩn …"
+        # is compound
+        if extra and extra not in {"tro len", "tro xuong"} and not extra.startswith("so "):
+            return Target(TEXT, None, None, text)
     else:
         unit = nfc(rest).strip(" .") or None
     return Target(comparator, number, unit, text)

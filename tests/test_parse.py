@@ -115,7 +115,9 @@ def test_parse_value_keeps_text_in_nfc() -> None:
     ("Nhỏ hơn hoặc bằng 3%", LE, 3.0, PERCENT),
     ("Không lớn hơn 3%", LE, 3.0, PERCENT),
     ("Không vượt quá 5%", LE, 5.0, PERCENT),
-    ("Cao hơn 10%", TEXT, None, None),  # a growth as often as a bound: the assessment decides
+    ("Cao hơn 10%", TEXT, None, None),
+    ("≥ 50% số thôn", GE, 50.0, PERCENT),  # a share of what the words name
+    ("100% số hộ", EQ, 100.0, PERCENT),  # a growth as often as a bound: the assessment decides
     # compound or relative legal texts keep their text and are judged by the self-assessment
     ("Hoàn thành tiểu học 100%; tốt nghiệp THCS ≥ 98%", TEXT, None, None),
     ("Cao hơn từ 10% trở lên so với mức thu nhập bình quân của xã", TEXT, None, None),
