@@ -344,6 +344,8 @@ def _read_tall(grid: Grid, header: int, roles: dict[int, str],
 #: A record's key for the money unit its own cell names (see ``_cell_scale``); removed by
 #: ``_in_millions``.
 _OWN_SCALE = "_own_scale"
+#: A title or header giving a month's income (folded): "đồng/người/tháng", "hàng tháng".
+_PER_MONTH = re.compile(r"\b(?:nguoi|ng|khau) thang\b|\b(?:moi|hang) thang\b|/thang\b")
 #: Incomes per person per year (million VND) outside this range are taken for a unit slip: a
 #: table in nghìn đồng read as millions, or the reverse (Vietnam's rural average was about 50).
 PLAUSIBLE_INCOME = (1.0, 1000.0)
@@ -359,19 +361,24 @@ def _in_millions(grid: Grid, header: int, records: list[dict],
     texts = [grid.sheet] + [t for r in range(header + 1) for v in grid.rows[r]
                             if (t := cell_text(v))]
     scale = scale_of(texts)
-    converted = False
+    # "(triệu đồng/người/tháng)": a month's income, as statistics often give it
+    months = 12 if any(_PER_MONTH.search(fold(t)) for t in texts) else 1
+    converted = own_units = False
     for record in records:
         # a cell naming its unit ("54.030.000 đồng") is in that unit, the others the table's
         own = record.pop(_OWN_SCALE, None)
-        factor = own if own is not None else scale or 1.0
+        own_units = own_units or own not in (None, 1.0)
+        factor = (own if own is not None else scale or 1.0) * months
         if factor != 1.0:
             record[S.value] = round(record[S.value] * factor, 9)
             converted = True
     if converted:
-        named = SCALE_NAMES.get(scale or 1.0, "đồng or nghìn đồng as the cells say")
+        named = SCALE_NAMES.get(scale or 1.0, "đồng or nghìn đồng as the cells say"
+                                if own_units else "triệu đồng (million VND)")
+        per = " per month (× 12)" if months != 1 else ""
         issues.append(_issue(grid, header + 1, None, None,
-                             f"incomes in {named} converted to million VND per "
-                             "person (the unit the reports use)", Severity.info,
+                             f"incomes in {named}{per} converted to million VND per "
+                             "person per year (the unit the reports use)", Severity.info,
                              "income_unit_converted"))
     low, high = PLAUSIBLE_INCOME
     odd = [r for r in records if not low <= r[S.value] <= high]

@@ -117,8 +117,8 @@ def test_incomes_in_another_unit_are_converted_to_million_vnd(tmp_path: Path) ->
             (2024, "target", pytest.approx(70.0))]
         (info,) = result.issues[result.issues["code"] == "income_unit_converted"].itertuples()
         assert (info.severity, info.problem) == (
-            "info", f"incomes in {unit} converted to million VND per person (the unit the "
-            "reports use)")
+            "info", f"incomes in {unit} converted to million VND per person per year (the "
+            "unit the reports use)")
         assert not (result.issues["code"] == "income_implausible").any()
         row = compute_progress(s, direction="positive").iloc[0]
         assert row["cagr_observed"] == pytest.approx(54.03 / 49.1 - 1)
@@ -130,6 +130,16 @@ def test_incomes_in_another_unit_are_converted_to_million_vnd(tmp_path: Path) ->
     ]))
     assert cells.series[S.value].tolist() == pytest.approx([49.1, 54.03])
     assert cells.issues["code"].tolist() == ["income_unit_converted"]
+    # a month's income, as statistics give it, is a year's times 12
+    monthly = load_income(write_sheet(tmp_path / "thang.xlsx", [
+        ["THU NHẬP BÌNH QUÂN ĐẦU NGƯỜI XÃ KIM PHƯỢNG (triệu đồng/người/tháng)"],
+        ["TT", "Đơn vị", "Năm 2022", "Năm 2023"],
+        [1, "Xã Kim Phượng", "4,09", "4,50"],
+    ]))
+    assert monthly.series[S.value].tolist() == pytest.approx([49.08, 54.0])
+    assert monthly.issues["problem"].tolist() == [
+        "incomes in triệu đồng (million VND) per month (× 12) converted to million VND per "
+        "person per year (the unit the reports use)"]
 
 
 def test_incomes_in_thousands_without_a_unit_are_a_warning(tmp_path: Path) -> None:
