@@ -47,7 +47,7 @@ from ntm_analysis.budget import (
 from ntm_analysis.errors import InputError, Location, ParameterError
 from ntm_analysis.i18n import t, term
 from ntm_analysis.load import canonical_unit
-from ntm_analysis.parse import money_scale, parse_number
+from ntm_analysis.parse import money_scale, names_period, parse_number
 from ntm_analysis.schema import Iss, Severity, _Schema, conform, empty_frame
 from ntm_analysis.text import cell_text, fold
 
@@ -152,18 +152,19 @@ def _value(raw: object) -> float | None:
     return parse_number(match.group(0).strip().rstrip(".,")) if match else None
 
 
-def _cell_scale(raw: object) -> float | None:
+def _cell_scale(raw: object) -> tuple[float, bool] | None:
     """Multiplier to million VND of a cell naming its own money unit ("54.030.000 đồng",
-    "54,03 triệu"), ``None`` for a bare number: the table's unit applies to it.
+    "4,5 triệu/tháng": a year's) and whether it names the period; ``None`` for a bare number:
+    the table's unit applies to it.
 
-    >>> _cell_scale("54.030.000 đồng"), _cell_scale("54,03 triệu"), _cell_scale(54.03)
-    (1e-06, 1.0, None)
+    >>> _cell_scale("54.030.000 đồng"), _cell_scale("4,5 triệu/tháng"), _cell_scale(54.03)
+    ((1e-06, False), (12.0, True), None)
     """
     if not isinstance(raw, str):
         return None
     match = re.match(r"^\s*[\d.,]+\s*(\S.*)$", cell_text(raw))
     scale = money_scale(match.group(1)) if match else None
-    return scale / 1e6 if scale else None
+    return (scale / 1e6, names_period(match.group(1))) if match and scale else None
 
 
 def _is_income_sheet(grid: Grid, upto: int) -> bool:
@@ -367,14 +368,15 @@ def _in_millions(grid: Grid, header: int, records: list[dict],
     for record in records:
         # a cell naming its unit ("54.030.000 đồng") is in that unit, the others the table's
         own = record.pop(_OWN_SCALE, None)
-        own_units = own_units or own not in (None, 1.0)
-        factor = (own if own is not None else scale or 1.0) * months
+        # a cell naming its period ("4,5 triệu/tháng") needs no other; else the table's
+        factor = own[0] * (1 if own[1] else months) if own else (scale or 1.0) * months
+        own_units = own_units or factor != (scale or 1.0) * months
         if factor != 1.0:
             record[S.value] = round(record[S.value] * factor, 9)
             converted = True
     if converted:
-        named = SCALE_NAMES.get(scale or 1.0, "đồng or nghìn đồng as the cells say"
-                                if own_units else "triệu đồng (million VND)")
+        named = SCALE_NAMES.get(scale or 1.0, "triệu đồng (million VND)")
+        named += " and the units some cells name" if own_units else ""
         per = " per month (× 12)" if months != 1 else ""
         issues.append(_issue(grid, header + 1, None, None,
                              f"incomes in {named}{per} converted to million VND per "

@@ -384,13 +384,16 @@ _MONEY_UNITS = (("nghin dong", 1e3), ("ngan dong", 1e3), ("trieu dong", 1e6),
 
 @lru_cache(maxsize=1024)
 def money_scale(unit: str | None) -> float | None:
-    """Worth in đồng of one ``unit`` of a value or target ("triệu đồng/người/năm" → 10⁶);
-    ``None`` when the unit is no money.
+    """Worth in đồng of one ``unit`` of a value or target ("triệu đồng/người/năm" → 10⁶), a
+    month's amount counted for a year ("triệu đồng/người/tháng" → 12 × 10⁶); ``None`` when the
+    unit is no money.
 
     Examples
     --------
     >>> money_scale("triệu đồng/người/năm"), money_scale("đồng"), money_scale("nghìn đồng")
     (1000000.0, 1.0, 1000.0)
+    >>> money_scale("triệu đồng/người/tháng")
+    12000000.0
     >>> money_scale("%") is None, money_scale("mô hình") is None, money_scale(None) is None
     (True, True, True)
     """
@@ -399,8 +402,17 @@ def money_scale(unit: str | None) -> float | None:
     key = fold(unit)
     for words, scale in _MONEY_UNITS:
         if key == words or key.startswith(words + " "):
-            return scale
+            return scale * 12 if "thang" in key.split() else scale
     return None
+
+
+def names_period(unit: str) -> bool:
+    """Whether a unit says per month or per year ("triệu/tháng", "đồng/người/năm").
+
+    >>> names_period("triệu đồng/người/tháng"), names_period("54,03 triệu")
+    (True, False)
+    """
+    return bool({"thang", "nam"} & set(fold(unit).split()))
 
 
 def comparable(value: Value, target: Target) -> bool:

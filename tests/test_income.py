@@ -134,7 +134,7 @@ def test_incomes_in_another_unit_are_converted_to_million_vnd(tmp_path: Path) ->
     monthly = load_income(write_sheet(tmp_path / "thang.xlsx", [
         ["THU NHẬP BÌNH QUÂN ĐẦU NGƯỜI XÃ KIM PHƯỢNG (triệu đồng/người/tháng)"],
         ["TT", "Đơn vị", "Năm 2022", "Năm 2023"],
-        [1, "Xã Kim Phượng", "4,09", "4,50"],
+        [1, "Xã Kim Phượng", "4,09", "4,5 triệu/tháng"],  # said twice: counted once
     ]))
     assert monthly.series[S.value].tolist() == pytest.approx([49.08, 54.0])
     assert monthly.issues["problem"].tolist() == [
