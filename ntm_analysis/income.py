@@ -346,7 +346,7 @@ def _read_tall(grid: Grid, header: int, roles: dict[int, str],
 #: ``_in_millions``.
 _OWN_SCALE = "_own_scale"
 #: A title or header giving a month's income (folded): "đồng/người/tháng", "hàng tháng".
-_PER_MONTH = re.compile(r"\b(?:nguoi|ng|khau) thang\b|\b(?:moi|hang) thang\b|/thang\b")
+_PER_MONTH = re.compile(r"\b(?:nguoi|ng|khau|dong|trieu|d) thang\b|\b(?:moi|hang) thang\b")
 #: Incomes per person per year (million VND) outside this range are taken for a unit slip: a
 #: table in nghìn đồng read as millions, or the reverse (Vietnam's rural average was about 50).
 PLAUSIBLE_INCOME = (1.0, 1000.0)

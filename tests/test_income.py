@@ -132,7 +132,7 @@ def test_incomes_in_another_unit_are_converted_to_million_vnd(tmp_path: Path) ->
     assert cells.issues["code"].tolist() == ["income_unit_converted"]
     # a month's income, as statistics give it, is a year's times 12
     monthly = load_income(write_sheet(tmp_path / "thang.xlsx", [
-        ["THU NHẬP BÌNH QUÂN ĐẦU NGƯỜI XÃ KIM PHƯỢNG (triệu đồng/người/tháng)"],
+        ["THU NHẬP BÌNH QUÂN ĐẦU NGƯỜI XÃ KIM PHƯỢNG (triệu đồng/tháng)"],
         ["TT", "Đơn vị", "Năm 2022", "Năm 2023"],
         [1, "Xã Kim Phượng", "4,09", "4,5 triệu/tháng"],  # said twice: counted once
     ]))
