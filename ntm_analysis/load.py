@@ -1263,15 +1263,11 @@ def _judge_cells(result_raw: object, with_assessment: bool, assessment_raw: obje
             problems.append(("result", value.text, f"expected a percentage such as "
                              f"'{value.number * 100:g}%', found a fraction; read as "
                              f"{value.number * 100:g}%", Severity.warning, "percent_fraction"))
-    elif value.unit is not None and value.unit not in (PERCENT, BOOL, COMPLIANCE) and \
-            with_target and not comparable(value, target := parse_target(target_raw)):
-        problems.append(("result", value.text, f"expected a value in the target's unit "
-                         f"({target.unit}), found one in {value.unit}: not comparable; the "
-                         "self-assessment decides", Severity.warning, "unit_mismatch"))
-    elif value.unit == PERCENT and with_target and \
+    elif value.unit not in (None, BOOL, COMPLIANCE) and with_target and \
             not comparable(value, target := parse_target(target_raw)):
+        found = "a percentage" if value.unit == PERCENT else f"one in {value.unit}"
         problems.append(("result", value.text, f"expected a value in the target's unit "
-                         f"({target.unit}), found a percentage: not comparable; the "
+                         f"({target.unit}), found {found}: not comparable; the "
                          "self-assessment decides", Severity.warning, "unit_mismatch"))
     elif value.kind == "number" and value.unit is None and value.number is not None and \
             value.number >= 1000 and with_target:
@@ -1391,7 +1387,6 @@ def _roman_or_int(token: str) -> str:
     return str(_ROMAN[token]) if token in _ROMAN else str(int(token))
 
 
-@lru_cache(maxsize=65536)  # pure, and the same few texts come back on every sheet
 def _tenth_after(previous: str, number: str) -> str | None:
     """The number a cell meant when Excel dropped its final zero: "1.1" right after "1.9" is
     "1.10" (and "1.2" after "1.19" is "1.20"); ``None`` when ``number`` follows as it is.
@@ -1406,6 +1401,7 @@ def _tenth_after(previous: str, number: str) -> str | None:
     return f"{head}.{minor}0" if int(minor) * 10 == int(before) + 1 else None
 
 
+@lru_cache(maxsize=65536)  # pure, and the same few texts come back on every sheet
 def _number_kind(text: str) -> tuple[str, str | None]:
     """Classify a number-column cell: roman, int, dotted, letter, bullet or none."""
     t = text.strip().rstrip(".") if text.strip() not in ("-", "+", "*", "•") else text.strip()
