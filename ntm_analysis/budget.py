@@ -443,16 +443,31 @@ def level_of(text: str) -> str | None:
     ('commune', 'smart_hamlet', 'model_hamlet')
     >>> level_of("Kinh phí khác") is None
     True
+
+    The words keep their tones: "bàn ghế" (desks) and "bán hàng" (sales) name no "bản", and
+    "đường làng, ngõ xóm" (village lanes) or "làng nghề" (a craft village) no hamlet:
+
+    >>> level_of("1. Mua sắm bàn ghế"), level_of("Đường làng, ngõ xóm"), level_of("Buôn Ko Siêr")
+    (None, None, 'model_hamlet')
     """
     key = fold(text)
     if "thong minh" in key:
         return Budget.smart_hamlet
-    for token in key.split():
-        if token in {"xom", "thon", "ban", "lang"}:
+    words = _COMMON_PHRASES.sub(" ", " ".join(re.findall(r"\w+", nfc(text).lower())))
+    for token in words.split():
+        if token in _HAMLET_WORDS:
             return Budget.model_hamlet
-        if token == "xa":
+        if token == "xã":
             return Budget.commune
     return None
+
+
+#: Words naming a hamlet (lower case, with their tones): "xóm", "thôn", "bản", "làng", and
+#: "ấp" (the South), "buôn", "bon", "plei" (the Central Highlands), "sóc", "phum" (Khmer).
+_HAMLET_WORDS = {"xóm", "thôn", "bản", "làng", "ấp", "buôn", "bon", "plei", "sóc", "phum"}
+#: Phrases with a hamlet word that name no hamlet.
+_COMMON_PHRASES = re.compile(r"\b(?:đường làng|ngõ xóm|làng nghề|thôn xóm|xóm làng|"
+                             r"làng xã|bản sắc|bản đồ|bản vẽ|văn bản|cơ bản)\b")
 
 
 _STATUS_WORDS = [

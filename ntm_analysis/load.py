@@ -105,7 +105,12 @@ _YEAR_WORD = re.compile(r"\bnam\s+(19\d\d|20\d\d)\b")
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
 _UNIT = re.compile(
     r"(?<![\w])(?<!các )(?<!những )(?<!mỗi )(?<!nông )(?<!nong )"
-    r"(xã|xóm|thôn|bản|tổ dân phố|khu dân cư|ấp|làng|phường|thị trấn|tdp)\s+"
+    # "TỈNH SÓC TRĂNG", "HUYỆN SÓC SƠN", "THÀNH PHỐ BUÔN MA THUỘT" name no hamlet
+    r"(?<!tỉnh )(?<!huyện )(?<!phố )(?<!tp\. )(?<!tp )"
+    r"(xã|xóm|thôn|bản|tổ dân phố|khu dân cư|ấp|làng|phường|thị trấn|tdp"
+    # hamlets of the Central Highlands ("Buôn", "Bon", "Plei") and of Khmer areas ("Sóc",
+    # "Phum")
+    r"|buôn|bon|plei|sóc|phum)\s+"
     r"([^\-–,;:()\[\]\n/]+)",
     re.I,
 )

@@ -167,6 +167,24 @@ def test_an_amount_naming_its_unit_is_read_in_that_unit(tmp_path: Path) -> None:
                              "its unit: '850 triệu', '1,2 tỷ')")
 
 
+def test_desks_and_village_lanes_are_no_hamlet_budget(tmp_path: Path) -> None:
+    """A parent item "Mua sắm bàn ghế" (desks: "bàn", not "bản") and "Đường làng, ngõ xóm"
+    (village lanes) put their lines in no model hamlet's budget (both did); "Buôn Ko Siêr", a
+    hamlet of the Central Highlands, does."""
+    rows = [["TT", "Nội dung", "Tổng kinh phí", "Ngân sách nhà nước"],
+            ["1", "Mua sắm bàn ghế cho các lớp học", 300, 300],
+            ["1.1", "Trường Mầm non", 100, 100],
+            ["1.2", "Trường Tiểu học", 200, 200],
+            ["2", "Đường làng, ngõ xóm", 500, 500],
+            ["2.1", "Cứng hóa 1,2 km", 500, 500],
+            ["3", "Buôn Ko Siêr", 80, 80],
+            ["3.1", "Nhà văn hóa", 80, 80]]
+    lines = load_budget(write_sheet(tmp_path / "kp.xlsx", rows)).lines
+    assert list(zip(lines[Bud.item_no], lines[Bud.level], strict=True)) == [
+        ("1.1", Budget.unspecified), ("1.2", Budget.unspecified), ("2.1", Budget.unspecified),
+        ("3.1", Budget.model_hamlet)]
+
+
 def test_state_total_column_with_split_below_it(tmp_path: Path) -> None:
     rows = [
         ["TT", "Nội dung", "Tổng kinh phí", "Ngân sách nhà nước", None, None, "Nhân dân"],

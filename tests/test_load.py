@@ -351,6 +351,15 @@ def test_header_words_map_to_roles(text: str, role: str | None) -> None:
     ("XÓM BẢN LÁC XÃ KIM PHƯỢNG", [("Xóm", "Bản Lác"), ("Xã", "Kim Phượng")]),
     ("XÓM CỐC PHƯỜNG XÃ KIM PHƯỢNG", [("Xóm", "Cốc Phường"), ("Xã", "Kim Phượng")]),
     ("Xóm Cốc Phường - xã Kim Phượng", [("Xóm", "Cốc Phường"), ("Xã", "Kim Phượng")]),
+    # hamlets of the South, the Central Highlands and Khmer areas; a province, district or
+    # city whose name starts with one of those words names none
+    ("ẤP BÌNH AN - XÃ TÂN PHÚ", [("Ấp", "Bình An"), ("Xã", "Tân Phú")]),
+    ("BUÔN KO SIÊR - XÃ EA TU", [("Buôn", "Ko Siêr"), ("Xã", "Ea Tu")]),
+    ("PLEI ỐP - XÃ IA KRING", [("Plei", "Ốp"), ("Xã", "Ia Kring")]),
+    ("Bon Bu Prăng, xã Quảng Trực", [("Bon", "Bu Prăng"), ("Xã", "Quảng Trực")]),
+    ("SÓC TRÀ ÔN - XÃ VĨNH HẢI, TỈNH SÓC TRĂNG", [("Sóc", "Trà Ôn"), ("Xã", "Vĩnh Hải")]),
+    ("XÃ MINH PHÚ, HUYỆN SÓC SƠN", [("Xã", "Minh Phú")]),
+    ("XÃ HÒA PHÚ, THÀNH PHỐ BUÔN MA THUỘT", [("Xã", "Hòa Phú")]),
 ])
 def test_unit_names_in_titles(title: str, names: list[tuple[str, str]]) -> None:
     assert unit_names(title) == names
