@@ -356,7 +356,8 @@ _GRAND = ("tong cong", "tong so", "tong", "tong kinh phi", "tong cong kinh phi",
           "cong toan xa", "tong cong toan xa")
 _NOTE_PREFIX = ("ghi chu", "luu y", "nguon so lieu", "chu thich", "don vi tinh", "dvt")
 
-_HAMLET_WORD = re.compile(r"\b(xóm|thôn|bản|làng)\s+", re.IGNORECASE)
+_HAMLET_WORD = re.compile(r"\b(?<!chăm )(xóm|thôn|bản|làng|ấp|buôn|bon|plei|sóc|phum)\s+",
+                          re.IGNORECASE)  # "chăm sóc": to care for
 _SKIP_HAMLET = {"NTM", "KM", "TM"}
 _CRIT = [
     re.compile(r"\bchi tieu\s*(?:so\s*)?(\d{1,2}(?:\.\d{1,2})+)"),
@@ -418,6 +419,8 @@ def parse_hamlet(text: str) -> str | None:
     'Xóm Cạm Phước'
     >>> parse_hamlet("II. Xóm NTM kiểu mẫu") is None, parse_hamlet("hỗ trợ 06 xóm") is None
     (True, True)
+    >>> parse_hamlet("Nhà sinh hoạt cộng đồng buôn Ko Siêr"), parse_hamlet("Chăm sóc Trẻ em")
+    ('Buôn Ko Siêr', None)
     """
     text = nfc(text)
     for m in _HAMLET_WORD.finditer(text):
