@@ -396,10 +396,14 @@ def money_scale(unit: str | None) -> float | None:
     12000000.0
     >>> money_scale("%") is None, money_scale("mô hình") is None, money_scale(None) is None
     (True, True, True)
+    >>> money_scale("tỷ lệ hộ") is None, money_scale("tỷ đồng")
+    (True, 1000000000.0)
     """
     if not unit:
         return None
     key = fold(unit)
+    if key.startswith("ty le"):  # "tỷ lệ" is a ratio, not "tỷ" (a billion)
+        return None
     for words, scale in _MONEY_UNITS:
         if key == words or key.startswith(words + " "):
             return scale * 12 if "thang" in key.split() else scale
