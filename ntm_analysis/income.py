@@ -814,6 +814,10 @@ def threshold_test(series: pd.DataFrame, thresholds: pd.DataFrame, *, year: int,
         tgt = part[(part[S.kind] == TARGET) & (part[S.year] == year)]
         if len(tgt):
             candidates.append((TARGET, year, float(tgt.iloc[0][S.value])))
+        # an income no million figure can be (54,030: a table in thousands, told by the
+        # warning income_implausible) is compared with no threshold
+        low, high = PLAUSIBLE_INCOME
+        candidates = [c for c in candidates if low <= c[2] <= high]
         for _, reading in readings.sort_values("scenario").iterrows():
             limit = float(reading["threshold_million_vnd"])
             for basis, vyear, value in candidates:

@@ -317,9 +317,11 @@ def commune_income(series: pd.DataFrame | None, attainment: pd.DataFrame, *, com
     """
     if series is not None and len(series):
         key = commune_key(commune)
+        low, high = income.PLAUSIBLE_INCOME  # 54,030 "million": a table in thousands
         mine = series[series[S.unit].astype("object").map(commune_key).eq(key)
                       & series[S.kind].eq(income.OBSERVED).fillna(False)
-                      & series[S.value].notna() & series[S.year].le(year).fillna(False)]
+                      & series[S.value].between(low, high).fillna(False)
+                      & series[S.year].le(year).fillna(False)]
         if len(mine):
             row = mine.sort_values([S.year, S.source_file, S.source_row], kind="stable").iloc[-1]
             return IncomeFigure(float(row[S.value]), int(row[S.year]), FROM_TABLE,

@@ -430,6 +430,11 @@ def test_threshold_test_shows_both_readings() -> None:
                                                          "threshold_million_vnd"])
         assert row["passes"] == (row["value"] >= limit)
         assert math.isclose(row["margin"], row["value"] - limit)
+    # a table in thousands with no unit (54,030 "million"): no threshold is compared with it
+    # (each reading "passed"), the growth still is (a ratio, whatever the unit)
+    thousands = series("Xã Kim Phượng", {2022: 49_100, 2023: 54_030}, {2024: 70_000})
+    assert threshold_test(thousands, thresholds, year=2024,
+                          progress=compute_progress(thousands, direction="positive")).empty
 
 
 def test_readiness_section_sentence() -> None:

@@ -220,6 +220,10 @@ def test_commune_income_prefers_the_table_then_the_indicator_then_the_parameter(
     no_unit = att.assign(value=[54_030.0, 1.1, 59.5], value_unit=None)
     fig = commune_income(None, no_unit, commune="Kim Phượng", year=2024, parameter=60.0)
     assert (fig.value, fig.origin) == (60.0, "parameter")
+    # so is an income table's: 54,030 (a table in thousands, with no unit) is passed over
+    thousands = income_rows("Kim Phượng", {2023: 54_030.0}, {})
+    fig = commune_income(thousands, att, commune="Kim Phượng", year=2024, parameter=60.0)
+    assert (fig.value, fig.origin) == (52.0, "indicator")
 
 
 def test_condition_two_on_the_sample_income_is_unknown_when_readings_disagree(
