@@ -132,6 +132,8 @@ def parse_value(raw: object) -> Value:
     'triệu đồng'
     >>> parse_value(12).kind, parse_value(None).kind
     ('number', 'empty')
+    >>> parse_value(54030000.0).text, parse_value(0.95).text
+    ('54030000', '0.95')
     """
     if type(raw) is str:  # the common case first: a text cell, parsed once per distinct text
         return _parse_value_text(raw)
@@ -143,7 +145,13 @@ def parse_value(raw: object) -> Value:
         number = float(raw)
         if not math.isfinite(number):
             return Value("text", None, None, str(raw))
-        return Value("number", number, None, repr(raw) if isinstance(raw, float) else str(raw))
+        # a whole number read as a float (calamine's numbers) is written as Excel shows it:
+        # "54030000", not "54030000.0"
+        if not isinstance(raw, float):
+            text = str(raw)
+        else:
+            text = str(int(raw)) if raw.is_integer() and abs(raw) < 1e15 else repr(raw)
+        return Value("number", number, None, text)
     if isinstance(raw, dt.datetime | dt.date | dt.time):
         return Value("date", None, None, raw.isoformat())
     return _parse_value_text(str(raw))
