@@ -35,7 +35,8 @@ _YES = {"co", "dat", "x", "v", "yes", "true", "da co", "da dat", "ok", "✓", "�
 _NO = {"khong", "chua", "chua co", "khong co", "chua dat", "khong dat", "no", "false",
        "chua hoan thanh", "khong dam bao", "chua dam bao"}
 #: Both assessments in one cell (folded), the choice left to whoever fills the template.
-_BOTH_WORDS = re.compile(r"dat (?:hoac )?(?:chua|khong) dat|(?:chua|khong) dat (?:hoac )?dat")
+_BOTH_WORDS = re.compile(r"dat (?:hoac )?(?:chua|khong) dat|(?:chua|khong) dat (?:hoac )?dat"
+                         r"|co (?:hoac )?(?:khong|chua)(?: co)?")  # "Có/Không", "Có/Chưa có"
 _NA = {"", "-", "--", "—", "…", "...", "n a", "na", "khong ap dung", "kxd", "k x d"}
 
 

@@ -77,6 +77,9 @@ def test_parse_number(text: str, number: float | None) -> None:
     (True, BOOL, 1.0, BOOL),
     ("Xem thuyết minh kèm theo", "text", None, None),
     ("Đạt/Chưa đạt", "text", None, None),  # the template's choice never made (was "Đạt")
+    ("Có/Không", "text", None, None),  # (was "Có")
+    ("Có/Chưa có", "text", None, None),
+    ("Không có", BOOL, 0.0, BOOL),
     (dt.datetime(2024, 3, 1), "date", None, None),
 ])
 def test_parse_value(raw: object, kind: str, number: float | None, unit: str | None) -> None:
