@@ -131,6 +131,8 @@ _NOT_A_NAME_EXACT = {"hoi", "nay", "do", "tren", "trong", "khac"}
 _COMMUNE_WORDS = {"xa", "phuong", "thi tran"}
 #: Unit-type words that also start hamlet names ("Bản Lác", "Làng Mới").
 _NAME_START_WORDS = {"ban", "lang"}
+#: A title naming the advanced NTM criteria ("XÃ NÔNG THÔN MỚI NÂNG CAO"), folded.
+_ADVANCED_SET = re.compile(r"\b(?:nong thon moi|ntm) nang cao\b")
 _GENERIC_SHEETS = re.compile(r"^(sheet|trang|bieu|phu bieu|pb|pl|phu luc|tong hop|th)\s*\d*\b")
 _BUDGET_WORDS = ("kinh phi", "nguon von", "tong muc", "ngan sach", "du toan", "von dau tu")
 _INCOME_WORDS = ("thu nhap binh quan", "thu nhap")
@@ -976,7 +978,13 @@ class _SheetLoader:
                        "the indicator table has a header but no indicator rows", Severity.error,
                        "empty_table")
             return True
-        if cset is None:
+        if cset is None and _ADVANCED_SET.search(key):
+            # a set the catalogue does not hold: its numbers may look like a set it does
+            self.issue(None, None, None, "the title names the advanced NTM criteria (nông thôn "
+                       "mới nâng cao), which the catalogue does not hold: the indicators are "
+                       "judged by the table's own targets and none is added as missing",
+                       Severity.info, "set_not_in_catalogue")
+        elif cset is None:
             level_hint = Level.hamlet if any(fold(p) not in _COMMUNE_WORDS for p, _ in named) \
                 else (Level.commune if named else None)
             cset = cat.detect_set_from_indicators([n for *_, n in indicators if n],

@@ -1025,3 +1025,24 @@ def test_a_number_cell_that_lost_its_final_zero_is_read_as_meant(tmp_path: Path)
         "number cell drops the final zero; write '1.10' as text)")
     twice = load_workbook(_write(tmp_path / "hai.xlsx", rows[:4] + rows[3:5])).issues
     assert twice[Iss.code].tolist() == ["duplicate_indicator"] * 2
+
+
+def test_a_title_naming_the_advanced_set_is_judged_by_its_own_targets(
+        tmp_path: Path, sample_paths: list[Path]) -> None:
+    """The sample commune table titled "XÃ NÔNG THÔN MỚI NÂNG CAO": a set the catalogue does
+    not hold. Its numbers matched the model-commune set's, which was taken; now no set is, an
+    info row says why, and the counts are the table's own."""
+    (commune,) = [p for p in sample_paths if p.name.endswith("xa_kieu_mau.xlsx")]
+    wb = openpyxl.load_workbook(commune)
+    wb.active["A3"] = "KẾT QUẢ RÀ SOÁT CÁC TIÊU CHÍ XÃ NÔNG THÔN MỚI NÂNG CAO NĂM 2024"
+    wb.save(tmp_path / "nang_cao.xlsx")
+    advanced = load_workbook(tmp_path / "nang_cao.xlsx")
+    assert advanced.indicators[Ind.criteria_set].isna().all()
+    info = advanced.issues[advanced.issues[Iss.code] == "set_not_in_catalogue"]
+    assert info[Iss.problem].tolist() == [
+        "the title names the advanced NTM criteria (nông thôn mới nâng cao), which the "
+        "catalogue does not hold: the indicators are judged by the table's own targets and "
+        "none is added as missing"]
+    model = load_workbook(commune)
+    assert set(model.indicators[Ind.criteria_set]) == {"TN_XA_NTM_KIEUMAU_2022_2025"}
+    assert len(advanced.indicators) == len(model.indicators)
