@@ -53,6 +53,10 @@ def test_indicators_belong_to_their_criterion() -> None:
     ("KẾT QUẢ RÀ SOÁT CÁC TIÊU CHÍ XÃ NÔNG THÔN MỚI KIỂU MẪU NĂM 2024", "model_commune"),
     ("BIỂU RÀ SOÁT TIÊU CHÍ XÓM NÔNG THÔN MỚI KIỂU MẪU", "model_hamlet"),
     ("Biểu rà soát tiêu chí xóm thông minh", "smart_hamlet"),
+    # the hamlets of other regions: a "BUÔN … KIỂU MẪU" table was the model-commune set
+    ("BIỂU RÀ SOÁT TIÊU CHÍ BUÔN NTM KIỂU MẪU NĂM 2024", "model_hamlet"),
+    ("BIỂU RÀ SOÁT TIÊU CHÍ ẤP NÔNG THÔN MỚI KIỂU MẪU", "model_hamlet"),
+    ("BIỂU RÀ SOÁT TIÊU CHÍ SÓC NTM KIỂU MẪU", "model_hamlet"),
 ])
 def test_set_named_by_a_title(title: str, kind: str) -> None:
     found = detect_set_from_text(title, year=2024)
