@@ -43,7 +43,7 @@ from ntm_analysis.sheetxml import (
     stale_formula_problem,
 )
 from ntm_analysis.sniff import check_workbook_file
-from ntm_analysis.text import cell_text, fold, joined, nfc, unaccent
+from ntm_analysis.text import cell_text, fold, joined, nfc, unaccent, without_periods
 
 log = logging.getLogger(__name__)
 
@@ -649,7 +649,7 @@ def find_budget_table(grid: Grid) -> _Table | None:
     header_texts = [cell_text(grid.cell(r, c)) for r in rows for c in range(grid.width)]
     stated = scale_of(title + header_texts)
     scale = stated or 1.0
-    years = [int(y) for t in [*title, grid.sheet] for y in _YEAR.findall(t)]
+    years = [int(y) for t in [*title, grid.sheet] for y in _YEAR.findall(without_periods(t))]
     table = _Table(grid, rows, roles, " ".join(title), scale, max(years) if years else None,
                    communes=title_communes([*title, grid.sheet]), unit_stated=stated is not None)
     _columns_not_read(table)

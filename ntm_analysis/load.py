@@ -70,7 +70,7 @@ from ntm_analysis.sheetxml import (
     scan_sheets,
     stale_formula_problem,
 )
-from ntm_analysis.text import cell_text, cell_texts, fold, joined, nfc, slug
+from ntm_analysis.text import cell_text, cell_texts, fold, joined, nfc, slug, without_periods
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,8 @@ _NAME_CRITERION = re.compile(
     r"^(?:tiêu chí|tc)\s*(?:số\s*)?(\d{1,2}|[IVX]{1,4})\s*[:.)–-]*\s*(.*)$", re.I | re.S)
 _NAME_INT = re.compile(r"^(\d{1,2}|[IVX]{1,4})[.)]\s+(.*)$", re.S)
 _COLUMN_NUMBER = re.compile(r"^\(?\s*(\d{1,2}|[A-Za-z])\s*\)?$")
-_YEAR_WORD = re.compile(r"\bnam\s+(19\d\d|20\d\d)\b")
+# (folded: "NĂM 2021-2025" is "nam 2021 2025", a period, not the year 2021)
+_YEAR_WORD = re.compile(r"\bnam\s+(19\d\d|20\d\d)\b(?!\s+(?:19|20)\d\d\b)")
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
 _UNIT = re.compile(
     r"(?<![\w])(?<!các )(?<!những )(?<!mỗi )(?<!nông )(?<!nong )"
@@ -378,8 +379,10 @@ def year_in(text: str) -> int | None:
     --------
     >>> year_in("kim_phuong_2024.xlsx"), year_in("phu_bieu_12.xlsx")
     (2024, None)
+    >>> year_in("XÃ NTM KIỂU MẪU GIAI ĐOẠN 2021-2025") is None  # a period names no one year
+    True
     """
-    m = _YEAR.search(text)
+    m = _YEAR.search(without_periods(text))
     return int(m.group(1)) if m else None
 
 

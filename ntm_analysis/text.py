@@ -100,6 +100,20 @@ def closest(name: str, candidates: Iterable[str], *, cutoff: float = 0.75) -> st
     return best
 
 
+#: A period of years ("2021-2025", "2021 – 2025"): no single year of a table.
+_PERIOD = re.compile(r"(?<!\d)(?:19|20)\d\d\s*[-–—]\s*(?:19|20)\d\d(?!\d)")
+
+
+def without_periods(text: str) -> str:
+    """``text`` with its periods of years left out, so that the year a title names is not
+    taken from "GIAI ĐOẠN 2021-2025" (2021, or 2025 as the latest).
+
+    >>> without_periods("NTM KIỂU MẪU NĂM 2024 (GIAI ĐOẠN 2021-2025)")
+    'NTM KIỂU MẪU NĂM 2024 (GIAI ĐOẠN  )'
+    """
+    return _PERIOD.sub(" ", text) if "-" in text or "–" in text or "—" in text else text
+
+
 def slug(text: str) -> str:
     """Return a file-name-safe slug.
 

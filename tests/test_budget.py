@@ -185,6 +185,16 @@ def test_desks_and_village_lanes_are_no_hamlet_budget(tmp_path: Path) -> None:
         ("3.1", Budget.model_hamlet)]
 
 
+def test_a_period_in_the_title_is_not_the_budgets_year(tmp_path: Path) -> None:
+    """"NĂM 2024 (GIAI ĐOẠN 2021-2025)": the lines are 2024's (the latest year named, 2025,
+    was taken)."""
+    rows = [["KINH PHÍ XÂY DỰNG XÃ NTM KIỂU MẪU NĂM 2024 (GIAI ĐOẠN 2021-2025)"],
+            ["TT", "Nội dung", "Tổng kinh phí", "Ngân sách nhà nước"],
+            ["1", "Trường Mầm non", 850, 850]]
+    lines = load_budget(write_sheet(tmp_path / "kp.xlsx", rows)).lines
+    assert lines[Bud.year].tolist() == [2024]
+
+
 def test_state_total_column_with_split_below_it(tmp_path: Path) -> None:
     rows = [
         ["TT", "Nội dung", "Tổng kinh phí", "Ngân sách nhà nước", None, None, "Nhân dân"],

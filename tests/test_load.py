@@ -566,6 +566,23 @@ def test_no_year_anywhere_is_a_warning(tmp_path: Path) -> None:
     assert load_workbook(path, year=2023).indicators[Ind.year].eq(2023).all()
 
 
+@pytest.mark.parametrize(("title", "file_name", "year"), [
+    # a period names no single year: the file name's, or none (it was 2021, silently)
+    ("XÃ NTM KIỂU MẪU GIAI ĐOẠN 2021-2025 - XÃ KIM PHƯỢNG", "xa.xlsx", None),
+    ("XÃ NTM KIỂU MẪU GIAI ĐOẠN 2021 – 2025 - XÃ KIM PHƯỢNG", "xa_2024.xlsx", 2024),
+    ("XÃ NTM KIỂU MẪU NĂM 2021-2025 - XÃ KIM PHƯỢNG", "xa_2024.xlsx", 2024),
+    ("XÃ NTM KIỂU MẪU NĂM 2024 (GIAI ĐOẠN 2021-2025) - XÃ KIM PHƯỢNG", "xa.xlsx", 2024),
+])
+def test_a_period_of_years_is_not_the_tables_year(tmp_path: Path, title: str, file_name: str,
+                                                  year: int | None) -> None:
+    result = load_workbook(_write(tmp_path / file_name, [
+        [title], ["TT", "Nội dung", "Chỉ tiêu", "Hiện trạng", "Đánh giá"], ["1", "Quy hoạch"],
+        ["1.1", "Có quy hoạch", "Có", "Có", "Đạt"]]))
+    got = result.indicators[Ind.year].tolist()
+    assert got == [year] if year else pd.isna(got[0])
+    assert ("no_year" in set(result.issues[Iss.code])) == (year is None)
+
+
 def test_wide_table_three_header_rows_written_cell_by_cell(tmp_path: Path) -> None:
     """A group header over the unit names over each unit's (result, assessment) pair."""
     wb = openpyxl.Workbook()
