@@ -105,7 +105,8 @@ _YEAR_HEAD = re.compile(r"^(?:nam\s+)?(20\d{2}|19\d{2})$")
 #: An estimate's header: "Ước TH 2024", "Ước thực hiện năm 2024", "Năm 2024 (ước)", "2024 ước tính".
 _ESTIMATE_HEAD = re.compile(r"^(?:uoc\s+(?:th\s+|thuc hien\s+|tinh\s+)?)?(?:nam\s+)?"
                             r"(20\d{2}|19\d{2})(?:\s+uoc(?:\s+(?:th|thuc hien|tinh))?)?$")
-_TARGET_HEAD = re.compile(r"^(?:muc tieu|ke hoach|chi tieu|kh|mt|phan dau)\b.*?(20\d{2})")
+#: (the last year named: "Mục tiêu 2021-2025" is a target for 2025, the period's end)
+_TARGET_HEAD = re.compile(r"^(?:muc tieu|ke hoach|chi tieu|kh|mt|phan dau)\b.*(20\d{2})")
 _TARGET_KIND = ("muc tieu", "ke hoach", "chi tieu", "phan dau", "kh", "mt")
 
 
@@ -120,6 +121,8 @@ def _year_column(text: str) -> tuple[str, int] | None:
     True
     >>> _year_column("Ước TH 2024"), _year_column("Năm 2024 (ước)")  # estimates: observed
     (('observed', 2024), ('observed', 2024))
+    >>> _year_column("Mục tiêu giai đoạn 2021-2025")  # a period's target: its end (was 2021)
+    ('target', 2025)
     """
     key = fold(text)
     m = _YEAR_HEAD.match(key) or _ESTIMATE_HEAD.match(key)
