@@ -70,6 +70,11 @@ def _fold(text: str) -> str:
     return _NOT_KEY.sub(" ", text.lower()).strip()
 
 
+#: Unit words a name may start with, folded ("Xóm", "Thôn", "Buôn"…, "Xã"): a name is also
+#: compared without it.
+_UNIT_HEADS = {"xom", "thon", "ban", "lang", "ap", "buon", "bon", "plei", "soc", "phum", "xa"}
+
+
 def closest(name: str, candidates: Iterable[str], *, cutoff: float = 0.75) -> str | None:
     """The candidate most like ``name``, accents, case and a leading unit word ("Xóm",
     "Thôn", "Xã") aside; None when none is that close (``difflib``'s ratio ``cutoff``): what an
@@ -81,13 +86,15 @@ def closest(name: str, candidates: Iterable[str], *, cutoff: float = 0.75) -> st
     'Kim Phượng'
     >>> closest("Hà Nội", ["Xóm Ao Sen", "Kim Phượng"]) is None
     True
+    >>> closest("Ko Sier", ["Buôn Ko Siêr", "Buôn Trấp"])
+    'Buôn Ko Siêr'
     """
     import difflib
 
     def forms(text: str) -> set[str]:
         folded = fold(text)
         head, _, rest = folded.partition(" ")
-        return {folded, rest} if head in {"xom", "thon", "ban", "xa"} and rest else {folded}
+        return {folded, rest} if head in _UNIT_HEADS and rest else {folded}
 
     best, score = None, cutoff
     wanted_forms = forms(name)
