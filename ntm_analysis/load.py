@@ -132,6 +132,9 @@ _NOT_A_NAME_EXACT = {"hoi", "nay", "do", "tren", "trong", "khac"}
 _COMMUNE_WORDS = {"xa", "phuong", "thi tran"}
 #: Unit-type words that also start hamlet names ("Bản Lác", "Làng Mới").
 _NAME_START_WORDS = {"ban", "lang"}
+#: Excel's error values, as a cell shows them.
+EXCEL_ERRORS = frozenset({"#N/A", "#DIV/0!", "#REF!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!",
+                          "#SPILL!", "#CALC!", "#GETTING_DATA"})
 #: A title naming the advanced NTM criteria ("XÃ NÔNG THÔN MỚI NÂNG CAO"), folded.
 _ADVANCED_SET = re.compile(r"\b(?:nong thon moi|ntm) nang cao\b")
 _GENERIC_SHEETS = re.compile(r"^(sheet|trang|bieu|phu bieu|pb|pl|phu luc|tong hop|th)\s*\d*\b")
@@ -1294,7 +1297,15 @@ def _judge_cells(result_raw: object, with_assessment: bool, assessment_raw: obje
                              "đồng?); the value was not used: write the unit or the amount in "
                              f"{target.unit}", Severity.warning, "money_unit_missing"))
             value = type(value)("text", None, None, value.text)
-    if value.kind == "date":
+    if isinstance(result_raw, str) and result_raw.strip().upper() in EXCEL_ERRORS:
+        # an error pasted as text, or read by openpyxl (calamine's are found in the sheet
+        # XML); "#N/A" is no "n/a" (not applicable)
+        problems.append(("result", value.text, f"the cell holds the Excel error "
+                         f"{result_raw.strip()}: expected a value (correct the formula or the "
+                         "cell in Excel and save it again); not used, the self-assessment "
+                         "decides", Severity.warning, "excel_error"))
+        value = type(value)("empty", None, None, value.text)
+    elif value.kind == "date":
         problems.append(("result", value.text, "expected a number, a percentage or a yes/no "
                          "word, found a date", Severity.warning, "date_value"))
     elif value.kind == "text" and result_raw is not None and \

@@ -1063,3 +1063,20 @@ def test_a_title_naming_the_advanced_set_is_judged_by_its_own_targets(
     model = load_workbook(commune)
     assert set(model.indicators[Ind.criteria_set]) == {"TN_XA_NTM_KIEUMAU_2022_2025"}
     assert len(advanced.indicators) == len(model.indicators)
+
+
+def test_an_excel_error_typed_as_text_is_a_warning(tmp_path: Path) -> None:
+    """"#N/A" kept as text (pasted, or typed after an apostrophe) is no value: a warning names
+    the error, not an info "value not understood"; the self-assessment decides."""
+    path = _write(tmp_path / "xom.xlsx", [
+        ["BIỂU RÀ SOÁT XÓM THÔNG MINH NĂM 2024 - XÓM PHAI ĐÁ"],
+        ["TT", "Nội dung", "Chỉ tiêu", "Hiện trạng", "Đánh giá"], ["1", "Hạ tầng số"],
+        ["1.1", "Tỷ lệ hộ dùng cáp quang", "≥ 90%", "#N/A", "Đạt"]])
+    wb = openpyxl.load_workbook(path)
+    wb.active["D4"].data_type = "s"  # a text cell, not an error cell
+    wb.save(path)
+    result = load_workbook(path)
+    (issue,) = result.issues.itertuples()
+    assert (issue.source_row, issue.code, issue.severity, issue.value) == (
+        4, "excel_error", "warning", "#N/A")
+    assert result.indicators[Ind.self_assessment].tolist() == ["met"]
