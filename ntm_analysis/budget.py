@@ -36,9 +36,11 @@ from ntm_analysis.i18n import did_you_mean
 from ntm_analysis.parse import money_scale, parse_number
 from ntm_analysis.schema import Iss, Severity, _Schema, conform, empty_frame
 from ntm_analysis.sheetxml import (
+    EXCEL_ERRORS,
     SheetExtras,
     column_letters,
     error_cell_problem,
+    error_text_problem,
     scan_sheets,
     stale_formula_problem,
 )
@@ -724,6 +726,11 @@ def _amount(table: _Table, r: int, c: int, role: str) -> float | None:
     else:
         text = cell_text(raw)
         if fold(text) in {"", "-", "x"} or text in {"-", "–", "—"}:
+            return None
+        if text.upper() in EXCEL_ERRORS:  # kept as text ("#REF!" pasted as text)
+            header = cell_text(table.grid.cell(table.header_rows[0], c)) or role
+            table.issues.append(_issue(table, r + 1, header, raw, error_text_problem(text),
+                                       Severity.warning, "excel_error"))
             return None
         number = parse_number(text)
         if number is None and (m := _AMOUNT_WITH_UNIT.match(text)):

@@ -49,6 +49,7 @@ from ntm_analysis.i18n import t, term
 from ntm_analysis.load import canonical_unit
 from ntm_analysis.parse import money_scale, names_period, parse_number
 from ntm_analysis.schema import Iss, Severity, _Schema, conform, empty_frame
+from ntm_analysis.sheetxml import EXCEL_ERRORS, error_text_problem
 from ntm_analysis.text import cell_text, fold
 
 log = logging.getLogger(__name__)
@@ -170,6 +171,17 @@ def _cell_scale(raw: object) -> tuple[float, bool] | None:
     return (scale / 1e6, names_period(match.group(1))) if match and scale else None
 
 
+def _bad_income(grid: Grid, row: int, column: str, raw: object) -> dict[str, object]:
+    """The issue of an income cell that holds no number: an Excel error kept as text ("#N/A")
+    is a warning saying so, anything else an error (``bad_income``)."""
+    text = cell_text(raw)
+    if text.upper() in EXCEL_ERRORS:
+        return _issue(grid, row, column, raw, error_text_problem(text), Severity.warning,
+                      "excel_error")
+    return _issue(grid, row, column, raw, "expected an income in million VND per person",
+                  Severity.error, "bad_income")
+
+
 def _is_income_sheet(grid: Grid, upto: int) -> bool:
     texts = [grid.sheet] + [cell_text(v) for r in range(min(upto + 1, len(grid.rows)))
                             for v in grid.rows[r]]
@@ -285,9 +297,7 @@ def _read_wide(grid: Grid, header: int, unit_col: int, note_col: int | None,
                 continue
             value = _value(raw)
             if value is None:
-                issues.append(_issue(grid, r + 1, cell_text(grid.cell(header, c)), raw,
-                                     "expected an income in million VND per person",
-                                     Severity.error, "bad_income"))
+                issues.append(_bad_income(grid, r + 1, cell_text(grid.cell(header, c)), raw))
                 continue
             records.append({S.source_file: grid.file, S.source_sheet: grid.sheet,
                             S.source_row: r + 1, S.unit: canonical_unit(unit)[0],
@@ -333,9 +343,8 @@ def _read_tall(grid: Grid, header: int, roles: dict[int, str],
                 continue
             value = _value(raw)
             if value is None:
-                issues.append(_issue(grid, r + 1, cell_text(grid.cell(header, col[role])), raw,
-                                     "expected an income in million VND per person",
-                                     Severity.error, "bad_income"))
+                issues.append(_bad_income(grid, r + 1, cell_text(grid.cell(header, col[role])),
+                                          raw))
                 continue
             records.append({S.source_file: grid.file, S.source_sheet: grid.sheet,
                             S.source_row: r + 1, S.unit: canonical_unit(unit or default_unit)[0],

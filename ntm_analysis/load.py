@@ -34,7 +34,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ntm_analysis import catalogue as cat
-from ntm_analysis import legacy
+from ntm_analysis import legacy, sheetxml
 from ntm_analysis.cells import SheetGrid, read_sheets
 from ntm_analysis.errors import InputError, Location, ValidationError
 from ntm_analysis.parse import (
@@ -63,13 +63,7 @@ from ntm_analysis.schema import (
     table_from_records,
     table_from_rows,
 )
-from ntm_analysis.sheetxml import (
-    SheetExtras,
-    column_letters,
-    error_cell_problem,
-    scan_sheets,
-    stale_formula_problem,
-)
+from ntm_analysis.sheetxml import SheetExtras, column_letters, scan_sheets
 from ntm_analysis.text import cell_text, cell_texts, fold, joined, nfc, slug, without_periods
 
 log = logging.getLogger(__name__)
@@ -132,9 +126,6 @@ _NOT_A_NAME_EXACT = {"hoi", "nay", "do", "tren", "trong", "khac"}
 _COMMUNE_WORDS = {"xa", "phuong", "thi tran"}
 #: Unit-type words that also start hamlet names ("Bản Lác", "Làng Mới").
 _NAME_START_WORDS = {"ban", "lang"}
-#: Excel's error values, as a cell shows them.
-EXCEL_ERRORS = frozenset({"#N/A", "#DIV/0!", "#REF!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!",
-                          "#SPILL!", "#CALC!", "#GETTING_DATA"})
 #: A title naming the advanced NTM criteria ("XÃ NÔNG THÔN MỚI NÂNG CAO"), folded.
 _ADVANCED_SET = re.compile(r"\b(?:nong thon moi|ntm) nang cao\b")
 _GENERIC_SHEETS = re.compile(r"^(sheet|trang|bieu|phu bieu|pb|pl|phu luc|tong hop|th)\s*\d*\b")
@@ -510,10 +501,11 @@ class _SheetLoader:
                        Severity.warning, "hidden_rows")
         for row, col, formula in extras.stale_formulas:
             self.issue(row - 1, self.column_label(col - 1), formula,
-                       stale_formula_problem(row, col), Severity.warning, "formula_no_value")
+                       sheetxml.stale_formula_problem(row, col), Severity.warning,
+                       "formula_no_value")
         for row, col, error, formula in extras.error_cells:
             self.issue(row - 1, self.column_label(col - 1), error,
-                       error_cell_problem(row, col, error, formula), Severity.warning,
+                       sheetxml.error_cell_problem(row, col, error, formula), Severity.warning,
                        "excel_error")
 
     def check_cells(self, layout: _Layout, records: list[_Record]) -> None:
@@ -1297,13 +1289,13 @@ def _judge_cells(result_raw: object, with_assessment: bool, assessment_raw: obje
                              "đồng?); the value was not used: write the unit or the amount in "
                              f"{target.unit}", Severity.warning, "money_unit_missing"))
             value = type(value)("text", None, None, value.text)
-    if isinstance(result_raw, str) and result_raw.strip().upper() in EXCEL_ERRORS:
+    if isinstance(result_raw, str) and result_raw.strip().upper() in sheetxml.EXCEL_ERRORS:
         # an error pasted as text, or read by openpyxl (calamine's are found in the sheet
         # XML); "#N/A" is no "n/a" (not applicable)
-        problems.append(("result", value.text, f"the cell holds the Excel error "
-                         f"{result_raw.strip()}: expected a value (correct the formula or the "
-                         "cell in Excel and save it again); not used, the self-assessment "
-                         "decides", Severity.warning, "excel_error"))
+        problems.append(("result", value.text,
+                         sheetxml.error_text_problem(result_raw.strip(), "not used, the "
+                                                     "self-assessment decides"),
+                         Severity.warning, "excel_error"))
         value = type(value)("empty", None, None, value.text)
     elif value.kind == "date":
         problems.append(("result", value.text, "expected a number, a percentage or a yes/no "

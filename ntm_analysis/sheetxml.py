@@ -204,6 +204,22 @@ def stale_formula_problem(row: int, col: int) -> str:
             "(open the file in Excel and save it again); the cell was read as empty")
 
 
+#: Excel's error values, as a cell shows them.
+EXCEL_ERRORS = frozenset({"#N/A", "#DIV/0!", "#REF!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!",
+                          "#SPILL!", "#CALC!", "#GETTING_DATA"})
+
+
+def error_text_problem(error: str, then: str = "not used") -> str:
+    """What an issue says of a cell holding an Excel error as its text ("#N/A" pasted as text):
+    calamine reads it as that text, not as an error cell.
+
+    >>> error_text_problem("#REF!")[:44]
+    'the cell holds the Excel error #REF!: expect'
+    """
+    return (f"the cell holds the Excel error {error}: expected a value (correct the formula or "
+            f"the cell in Excel and save it again); {then}")
+
+
 def error_cell_problem(row: int, col: int, error: str, formula: str = "") -> str:
     """What an issue says of a cell holding an Excel error (Excel row and column; the error and
     its formula as ``SheetExtras.error_cells`` holds them).

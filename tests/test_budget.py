@@ -361,6 +361,31 @@ def test_an_excel_error_is_a_warning_naming_its_cell(tmp_path: Path) -> None:
                              "was read as empty")
 
 
+def test_an_excel_error_kept_as_text_is_the_same_warning(tmp_path: Path) -> None:
+    """"#REF!" as a text cell (pasted as text; calamine reads it as that text) was an error
+    "expected an amount"; it is the Excel-error warning, in an income table too."""
+    path = write_sheet(tmp_path / "f.xlsx", [
+        ["TT", "Nội dung", "Tổng kinh phí", "Ngân sách nhà nước"],
+        ["1", "Đường", 600, "#REF!"], ["2", "Trường", 300, 300]])
+    wb = openpyxl.load_workbook(path)
+    wb.active["D2"].data_type = "s"
+    wb.save(path)
+    issues = load_budget(path).issues
+    assert list(zip(issues["code"], issues["severity"], issues["value"], strict=True)) == [
+        ("excel_error", "warning", "#REF!")]
+    assert issues["problem"].iloc[0].startswith("the cell holds the Excel error #REF!: expected "
+                                                "a value")
+    income = write_sheet(tmp_path / "i.xlsx", [
+        ["THU NHẬP BÌNH QUÂN ĐẦU NGƯỜI XÃ TÂN DƯƠNG"],
+        ["Đơn vị", "Năm 2022", "Năm 2023"], ["Xã Tân Dương", 50, "#N/A"]], title="Thu nhập")
+    wb = openpyxl.load_workbook(income)
+    wb.active["C3"].data_type = "s"
+    wb.save(income)
+    got = load_income([income]).issues
+    assert got.loc[got["source_row"] == 3, ["code", "severity"]].values.tolist() == [
+        ["excel_error", "warning"]]
+
+
 def test_other_sheets_are_skipped_with_info(tmp_path: Path) -> None:
     path = write_sheet(tmp_path / "kp.xlsx", BOTTOM_TOTAL, extra={"Xóm": INDICATOR_SHEET})
     result = load_budget(path)
