@@ -45,7 +45,15 @@ from ntm_analysis.sheetxml import (
     stale_formula_problem,
 )
 from ntm_analysis.sniff import check_workbook_file
-from ntm_analysis.text import cell_text, fold, joined, nfc, unaccent, without_periods
+from ntm_analysis.text import (
+    HAMLET_WORDS,
+    cell_text,
+    fold,
+    joined,
+    nfc,
+    unaccent,
+    without_periods,
+)
 
 log = logging.getLogger(__name__)
 
@@ -358,7 +366,7 @@ _GRAND = ("tong cong", "tong so", "tong", "tong kinh phi", "tong cong kinh phi",
           "cong toan xa", "tong cong toan xa")
 _NOTE_PREFIX = ("ghi chu", "luu y", "nguon so lieu", "chu thich", "don vi tinh", "dvt")
 
-_HAMLET_WORD = re.compile(r"\b(?<!chăm )(xóm|thôn|bản|làng|ấp|buôn|bon|plei|sóc|phum)\s+",
+_HAMLET_WORD = re.compile(rf"\b(?<!chăm )({'|'.join(HAMLET_WORDS)})\s+",
                           re.IGNORECASE)  # "chăm sóc": to care for
 _SKIP_HAMLET = {"NTM", "KM", "TM"}
 _CRIT = [
@@ -460,17 +468,14 @@ def level_of(text: str) -> str | None:
         return Budget.smart_hamlet
     words = _COMMON_PHRASES.sub(" ", " ".join(re.findall(r"\w+", nfc(text).lower())))
     for token in words.split():
-        if token in _HAMLET_WORDS:
+        if token in HAMLET_WORDS:
             return Budget.model_hamlet
         if token == "xã":
             return Budget.commune
     return None
 
 
-#: Words naming a hamlet (lower case, with their tones): "xóm", "thôn", "bản", "làng", and
-#: "ấp" (the South), "buôn", "bon", "plei" (the Central Highlands), "sóc", "phum" (Khmer).
-_HAMLET_WORDS = {"xóm", "thôn", "bản", "làng", "ấp", "buôn", "bon", "plei", "sóc", "phum"}
-#: Phrases with a hamlet word that name no hamlet.
+#: Phrases with a hamlet word (``text.HAMLET_WORDS``) that name no hamlet.
 _COMMON_PHRASES = re.compile(r"\b(?:đường làng|ngõ xóm|làng nghề|thôn xóm|xóm làng|"
                              r"làng xã|bản sắc|bản đồ|bản vẽ|văn bản|cơ bản)\b")
 

@@ -64,7 +64,16 @@ from ntm_analysis.schema import (
     table_from_rows,
 )
 from ntm_analysis.sheetxml import SheetExtras, column_letters, scan_sheets
-from ntm_analysis.text import cell_text, cell_texts, fold, joined, nfc, slug, without_periods
+from ntm_analysis.text import (
+    HAMLET_WORDS,
+    cell_text,
+    cell_texts,
+    fold,
+    joined,
+    nfc,
+    slug,
+    without_periods,
+)
 
 log = logging.getLogger(__name__)
 
@@ -102,10 +111,8 @@ _UNIT = re.compile(
     r"(?<![\w])(?<!các )(?<!những )(?<!mỗi )(?<!nông )(?<!nong )"
     # "TỈNH SÓC TRĂNG", "HUYỆN SÓC SƠN", "THÀNH PHỐ BUÔN MA THUỘT" name no hamlet
     r"(?<!tỉnh )(?<!huyện )(?<!phố )(?<!tp\. )(?<!tp )"
-    r"(xã|xóm|thôn|bản|tổ dân phố|khu dân cư|ấp|làng|phường|thị trấn|tdp"
-    # hamlets of the Central Highlands ("Buôn", "Bon", "Plei") and of Khmer areas ("Sóc",
-    # "Phum")
-    r"|buôn|bon|plei|sóc|phum)\s+"
+    # the commune words, the hamlet words of every region (``text.HAMLET_WORDS``), town ones
+    rf"(xã|phường|thị trấn|{'|'.join(HAMLET_WORDS)}|tổ dân phố|khu dân cư|tdp)\s+"
     r"([^\-–,;:()\[\]\n/]+)",
     re.I,
 )

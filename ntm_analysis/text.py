@@ -70,9 +70,13 @@ def _fold(text: str) -> str:
     return _NOT_KEY.sub(" ", text.lower()).strip()
 
 
-#: Unit words a name may start with, folded ("Xóm", "Thôn", "Buôn"…, "Xã"): a name is also
-#: compared without it.
-_UNIT_HEADS = {"xom", "thon", "ban", "lang", "ap", "buon", "bon", "plei", "soc", "phum", "xa"}
+#: The words naming a hamlet, lower case with their tones: "xóm", "thôn", "bản", "làng", and
+#: "ấp" (the South), "buôn", "bon", "plei" (the Central Highlands), "sóc", "phum" (Khmer areas).
+#: The loader's titles, the budget's lines and levels and ``closest`` all take them from here.
+HAMLET_WORDS = ("xóm", "thôn", "bản", "làng", "ấp", "buôn", "bon", "plei", "sóc", "phum")
+#: Unit words a name may start with, folded ("Xóm", "Buôn"…, "Xã"): a name is also compared
+#: without it.
+_UNIT_HEADS = {fold(w) for w in HAMLET_WORDS} | {"xa"}
 
 
 def closest(name: str, candidates: Iterable[str], *, cutoff: float = 0.75) -> str | None:
