@@ -33,7 +33,7 @@ import pandas as pd
 from ntm_analysis.cells import read_sheets
 from ntm_analysis.errors import InputError, Location
 from ntm_analysis.i18n import did_you_mean
-from ntm_analysis.parse import money_scale, parse_number
+from ntm_analysis.parse import money_scale, parse_number, parse_value
 from ntm_analysis.schema import Iss, Severity, _Schema, conform, empty_frame
 from ntm_analysis.sheetxml import (
     EXCEL_ERRORS,
@@ -506,8 +506,6 @@ def status_of(text: str) -> str | None:
 #: A commune's budget (million VND) above this is taken for a unit slip: a table in đồng with
 #: no unit written, read as millions.
 PLAUSIBLE_BUDGET = 1_000_000.0
-#: An amount cell naming its unit: the number, then the unit ("850 triệu", "300tr", "1,2 tỷ").
-_AMOUNT_WITH_UNIT = re.compile(r"^\s*(\d[\d.,]*)\s*([^\d\s].*?)\s*$")
 #: What each multiplier to million VND converts from, as an issue names it.
 SCALE_NAMES = {1e-6: "đồng (VND)", 1e-3: "nghìn đồng (thousand VND)",
                1e3: "tỷ đồng (billion VND)"}
@@ -738,12 +736,13 @@ def _amount(table: _Table, r: int, c: int, role: str) -> float | None:
                                        Severity.warning, "excel_error"))
             return None
         number = parse_number(text)
-        if number is None and (m := _AMOUNT_WITH_UNIT.match(text)):
+        if number is None:
             # the cell names its own unit ("850 triệu", "1,2 tỷ", "150.000.000đ"): that
             # unit, not the table's
-            amount, scale = parse_number(m.group(1).rstrip(".,")), money_scale(m.group(2))
-            if amount is not None and scale is not None and amount >= 0:
-                return amount * scale / 1e6
+            value = parse_value(text)
+            scale = money_scale(value.unit) if value.kind == "number" else None
+            if scale is not None and value.number is not None and value.number >= 0:
+                return value.number * scale / 1e6
     if number is None:
         header = cell_text(table.grid.cell(table.header_rows[0], c)) or role
         table.issues.append(_issue(table, r + 1, header, raw,

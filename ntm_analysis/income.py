@@ -47,7 +47,7 @@ from ntm_analysis.budget import (
 from ntm_analysis.errors import InputError, Location, ParameterError
 from ntm_analysis.i18n import t, term
 from ntm_analysis.load import canonical_unit
-from ntm_analysis.parse import money_scale, names_period, parse_number
+from ntm_analysis.parse import money_scale, names_period, parse_number, parse_value
 from ntm_analysis.schema import Iss, Severity, _Schema, conform, empty_frame
 from ntm_analysis.sheetxml import EXCEL_ERRORS, error_text_problem
 from ntm_analysis.text import cell_text, fold
@@ -166,9 +166,9 @@ def _cell_scale(raw: object) -> tuple[float, bool] | None:
     """
     if not isinstance(raw, str):
         return None
-    match = re.match(r"^\s*[\d.,]+\s*(\S.*)$", cell_text(raw))
-    scale = money_scale(match.group(1)) if match else None
-    return (scale / 1e6, names_period(match.group(1))) if match and scale else None
+    unit = parse_value(raw).unit
+    scale = money_scale(unit)
+    return (scale / 1e6, names_period(unit)) if unit and scale else None
 
 
 def _bad_income(grid: Grid, row: int, column: str, raw: object) -> dict[str, object]:
