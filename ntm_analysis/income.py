@@ -364,6 +364,17 @@ _PER_MONTH = re.compile(r"\b(?:nguoi|ng|khau|dong|trieu|d) thang\b|\b(?:moi|hang
 PLAUSIBLE_INCOME = (1.0, 1000.0)
 
 
+def plausible(income: float) -> bool:
+    """Whether an income can be million VND per person per year (``PLAUSIBLE_INCOME``): the
+    readers warn of others, and no threshold or readiness condition takes them.
+
+    >>> plausible(54.03), plausible(54_030)
+    (True, False)
+    """
+    low, high = PLAUSIBLE_INCOME
+    return low <= income <= high
+
+
 def _in_millions(grid: Grid, header: int, records: list[dict],
                  issues: list[dict[str, object]]) -> list[dict]:
     """Convert a table's incomes to million VND per person when its title or header names
@@ -394,14 +405,14 @@ def _in_millions(grid: Grid, header: int, records: list[dict],
                              f"incomes in {named}{per} converted to million VND per "
                              "person per year (the unit the reports use)", Severity.info,
                              "income_unit_converted"))
-    low, high = PLAUSIBLE_INCOME
-    odd = [r for r in records if not low <= r[S.value] <= high]
+    odd = [r for r in records if not plausible(r[S.value])]
     if odd:
         first = odd[0]
         unit = SCALE_NAMES.get(scale or 1.0, "triệu đồng (million VND)")
         issues.append(_issue(
             grid, first[S.source_row], None, f"{first[S.value]:g}",
-            f"{len(odd)} income(s) outside {low:g}–{high:,.0f} million VND per person per year "
+            f"{len(odd)} income(s) outside {PLAUSIBLE_INCOME[0]:g}–{PLAUSIBLE_INCOME[1]:,.0f} "
+            "million VND per person per year "
             f"(first: {first[S.unit]}, {first[S.year]}: {first[S.value]:,g}) read as "
             f"{unit}: expected the unit in the title or header, e.g. '(triệu "
             "đồng/người/năm)' or '(nghìn đồng/người/năm)'; kept as read", Severity.warning,
@@ -828,8 +839,7 @@ def threshold_test(series: pd.DataFrame, thresholds: pd.DataFrame, *, year: int,
             candidates.append((TARGET, year, float(tgt.iloc[0][S.value])))
         # an income no million figure can be (54,030: a table in thousands, told by the
         # warning income_implausible) is compared with no threshold
-        low, high = PLAUSIBLE_INCOME
-        candidates = [c for c in candidates if low <= c[2] <= high]
+        candidates = [c for c in candidates if plausible(c[2])]
         for _, reading in readings.sort_values("scenario").iterrows():
             limit = float(reading["threshold_million_vnd"])
             for basis, vyear, value in candidates:

@@ -317,10 +317,10 @@ def commune_income(series: pd.DataFrame | None, attainment: pd.DataFrame, *, com
     """
     if series is not None and len(series):
         key = commune_key(commune)
-        low, high = income.PLAUSIBLE_INCOME  # 54,030 "million": a table in thousands
         mine = series[series[S.unit].astype("object").map(commune_key).eq(key)
                       & series[S.kind].eq(income.OBSERVED).fillna(False)
-                      & series[S.value].between(low, high).fillna(False)
+                      # not 54,030 "million" (a table in thousands)
+                      & series[S.value].between(*income.PLAUSIBLE_INCOME).fillna(False)
                       & series[S.year].le(year).fillna(False)]
         if len(mine):
             row = mine.sort_values([S.year, S.source_file, S.source_row], kind="stable").iloc[-1]
@@ -361,8 +361,7 @@ def _in_million_vnd(value: float, unit: object) -> float | None:
     scale = money_scale(unit) if isinstance(unit, str) else None
     if scale:
         value = round(value * scale / 1e6, 9)
-    low, high = income.PLAUSIBLE_INCOME
-    return value if low <= value <= high else None
+    return value if income.plausible(value) else None
 
 
 def _int(value: object) -> int | None:
