@@ -171,14 +171,16 @@ def _scan_part(text: str) -> SheetExtras:
             body = m.group(2) or ""
             f = _FORMULA.search(body)
             head = m.group(1)
-            error = ('t="e"' in head or "t='e'" in head) and \
-                dict(_ATTR.findall(head.replace("'", '"'))).get("t") == "e"
-            if f is None and not error:
+            if f is None and 't="e"' not in head and "t='e'" not in head:
                 continue  # most cells: a plain value (the attributes are not parsed)
+            attrs = dict(_ATTR.findall(head.replace("'", '"')))
+            error = attrs.get("t") == "e"
+            if f is None and not error:
+                continue
             value = _VALUE.search(body)
             if value is not None and not error:
                 continue
-            rm = _CELL_REF.match(dict(_ATTR.findall(head.replace("'", '"'))).get("r", ""))
+            rm = _CELL_REF.match(attrs.get("r", ""))
             if rm is None:
                 continue
             formula = _unescape(f.group(1) or "").strip() if f is not None else ""
