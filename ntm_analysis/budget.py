@@ -33,7 +33,7 @@ import pandas as pd
 from ntm_analysis.cells import read_sheets
 from ntm_analysis.errors import InputError, Location
 from ntm_analysis.i18n import did_you_mean
-from ntm_analysis.parse import money_scale, parse_number, parse_value
+from ntm_analysis.parse import money_scale, money_unit_named, parse_number, parse_value
 from ntm_analysis.schema import Iss, Severity, _Schema, conform, empty_frame
 from ntm_analysis.sheetxml import (
     EXCEL_ERRORS,
@@ -509,31 +509,21 @@ PLAUSIBLE_BUDGET = 1_000_000.0
 #: What each multiplier to million VND converts from, as an issue names it.
 SCALE_NAMES = {1e-6: "đồng (VND)", 1e-3: "nghìn đồng (thousand VND)",
                1e3: "tỷ đồng (billion VND)"}
-_PER_PERSON_DONG = re.compile(r"(?:^|\s)dong (?:nguoi|ng|khau)\b")  # "(đồng/người/năm)", folded
 
 
 def scale_of(texts: Iterable[str]) -> float | None:
     """Multiplier to million VND named in a unit text ("ĐVT: triệu đồng", "(nghìn đồng)"),
-    ``None`` when no text names one.
+    ``None`` when no text names one (``parse.money_unit_named``, in millions).
 
     >>> scale_of(["KINH PHÍ THỰC HIỆN", "ĐVT: nghìn đồng"]), scale_of(["Tổng (tỷ đồng)"])
     (0.001, 1000.0)
     >>> scale_of(["THU NHẬP BÌNH QUÂN (đồng/người/năm)"]), scale_of(["Năm 2023"]) is None
     (1e-06, True)
+    >>> scale_of(["Đơn vị tính: 1.000 đồng"]), scale_of(["(Tr.đ)"])
+    (0.001, 1.0)
     """
-    for text in texts:
-        key = fold(text)
-        if "trieu dong" in key or "tr dong" in key or "trieu" in key.split():
-            return 1.0
-        if "nghin dong" in key or "ngan dong" in key:
-            return 1e-3
-        if "ty dong" in key:
-            return 1e3
-        if key.endswith("dong") and ("dvt" in key or "don vi" in key):
-            return 1e-6
-        if _PER_PERSON_DONG.search(key):
-            return 1e-6
-    return None
+    worth = money_unit_named(texts)
+    return None if worth is None else worth / 1e6
 
 
 # --------------------------------------------------------------------------- the loader

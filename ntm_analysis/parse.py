@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -384,11 +385,51 @@ def _is_mark_text(raw: str) -> bool:
 
 
 #: Money units (folded) and their worth in đồng, longest first: a result in đồng is judged
-#: against a target in triệu đồng after conversion.
-_MONEY_UNITS = (("nghin dong", 1e3), ("ngan dong", 1e3), ("trieu dong", 1e6),
-                ("tr dong", 1e6), ("ty dong", 1e9), ("nghin d", 1e3), ("ngan d", 1e3),
-                ("trieu", 1e6), ("tr d", 1e6), ("trd", 1e6), ("tr", 1e6), ("ty", 1e9),
-                ("dong", 1.0), ("vnd", 1.0), ("d", 1.0))
+#: against a target in triệu đồng after conversion. The same words read a table's stated unit
+#: (``money_unit_named``).
+_MONEY_UNITS = (("nghin dong", 1e3), ("ngan dong", 1e3), ("nghin vnd", 1e3), ("ngan vnd", 1e3),
+                ("trieu dong", 1e6), ("tr dong", 1e6), ("ty dong", 1e9), ("nghin d", 1e3),
+                ("ngan d", 1e3), ("trieu", 1e6), ("tr d", 1e6), ("trd", 1e6), ("tr", 1e6),
+                ("ty", 1e9), ("dong", 1.0), ("vnd", 1.0), ("d", 1.0))
+#: Of those, the words that say money wherever a title or header has them; the others
+#: ("đồng", "tỷ", "tr", "đ": a place name, "cộng đồng", an abbreviation) only right after a
+#: unit label ("ĐVT:", "Đơn vị tính:") or before "/người".
+_BARE_MONEY = frozenset({"tr", "ty", "dong", "vnd", "d"})
+_MONEY_ALTERNATIVES = "|".join(re.escape(w) for w, _ in _MONEY_UNITS)
+_STATED_MONEY = re.compile(
+    r"(?:^|\s)(?P<label>(?:dvt|don vi(?: tinh)?) )?"
+    r"(?:(?P<times>1 000 000 000|1000000000|1 000 000|1000000|1 000|1000) ?)?"
+    rf"(?P<unit>{_MONEY_ALTERNATIVES})(?P<per> (?:nguoi|ng|khau)\b)?(?=\s|$)")
+_MONEY_WORTH = dict(_MONEY_UNITS)
+
+
+def money_unit_named(texts: Iterable[str]) -> float | None:
+    """Worth in đồng of the money unit a table's title or header states ("ĐVT: triệu đồng",
+    "(Tr.đ)", "Đơn vị tính: 1.000 đồng", "(đồng/người/năm)"), the first text that states one
+    deciding; ``None`` when none does. Words that also mean other things ("đồng", "tỷ")
+    count only after a unit label or before "/người".
+
+    Examples
+    --------
+    >>> money_unit_named(["KINH PHÍ", "ĐVT: 1.000 đồng"]), money_unit_named(["(Tr.đ)"])
+    (1000.0, 1000000.0)
+    >>> money_unit_named(["ĐVT: Nghìn VNĐ"]), money_unit_named(["Đơn vị: tỷ"])
+    (1000.0, 1000000000.0)
+    >>> money_unit_named(["Thu nhập (đồng/người/năm)"]), money_unit_named(["ĐVT: đồng"])
+    (1.0, 1.0)
+    >>> money_unit_named(["Cộng đồng đóng góp"]) is None, money_unit_named(["Tỷ lệ (%)"]) is None
+    (True, True)
+    """
+    for text in texts:
+        for found in _STATED_MONEY.finditer(fold(text)):
+            unit = found["unit"]
+            times = found["times"]
+            if unit in _BARE_MONEY and not (found["label"] or found["per"] or times):
+                continue
+            if times and unit not in ("dong", "vnd", "d"):
+                continue  # "1.000 triệu": a number, not a unit
+            return _MONEY_WORTH[unit] * (float(times.replace(" ", "")) if times else 1.0)
+    return None
 
 
 @lru_cache(maxsize=1024)

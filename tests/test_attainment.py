@@ -172,10 +172,12 @@ def test_money_in_another_unit_is_compared_in_the_targets_unit() -> None:
         ("1", "1.4", target, 54.03, "triệu đồng/người/năm", None),
         ("1", "1.5", "≥ 01 mô hình", 2.0, "mô hình", None),
         ("1", "1.6", target, 4.5, "triệu đồng/người/tháng", None),  # a month's: 54 a year
+        ("1", "1.7", target, 54_030.0, "nghìn VNĐ", None),
     ])
     att = compute_attainment(ind, add_missing=False).set_index(Ind.indicator_no)
-    assert list(att[Att.status]) == ["not_met", "met", "not_met", "not_met", "met", "not_met"]
-    assert att[Att.gap].tolist() == pytest.approx([15.97, 0.0, 16.0, 15.97, 0.0, 16.0])
+    assert list(att[Att.status]) == ["not_met", "met", "not_met", "not_met", "met", "not_met",
+                                     "not_met"]
+    assert att[Att.gap].tolist() == pytest.approx([15.97, 0.0, 16.0, 15.97, 0.0, 16.0, 15.97])
     assert att.loc["1.1", Ind.value] == 54_030_000.0
 
 

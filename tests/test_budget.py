@@ -146,6 +146,43 @@ def test_a_budget_in_dong_without_a_unit_is_a_warning(tmp_path: Path) -> None:
         "triệu đồng (million VND) the table names (is that its unit?); kept as read"]
 
 
+@pytest.mark.parametrize(("unit_row", "amounts", "total"), [
+    # "1.000 đồng" is thousands (it was read as đồng: 1,000 times too little)
+    (["Đơn vị tính: 1.000 đồng"], ["850.000", "3.272.000"], 4122.0),
+    (["ĐVT: 1000đ"], ["850.000", "3.272.000"], 4122.0),
+    (["ĐVT: 1.000.000 đồng"], ["850", "3.272"], 4122.0),
+    # these were not read as units at all, so the amounts were taken for millions
+    (["ĐVT: Nghìn VNĐ"], ["850.000", "3.272.000"], 4122.0),
+    (["ĐVT: nghìn đ"], ["850.000", "3.272.000"], 4122.0),
+    (["(Đơn vị: Tỷ VNĐ)"], ["0,85", "3,272"], 4122.0),
+    (["Đơn vị: tỷ"], ["0,85", "3,272"], 4122.0),
+    (["ĐVT: VNĐ"], ["850.000.000", "3.272.000.000"], 4122.0),
+    (["ĐVT: Tr.đ"], ["850", "3.272"], 4122.0),
+    (["ĐVT: Trđ"], ["850", "3.272"], 4122.0),
+])
+def test_the_unit_a_table_states_as_offices_write_it(tmp_path: Path, unit_row: list[object],
+                                                     amounts: list[str], total: float) -> None:
+    rows = [unit_row,
+            ["TT", "Nội dung", "Tổng kinh phí"],
+            ["1", "Trường Mầm non", amounts[0]],
+            ["2", "Đường trục xóm Cộng đồng", amounts[1]]]
+    result = load_budget(write_sheet(tmp_path / "kp.xlsx", rows))
+    assert result.lines[Bud.total].sum() == pytest.approx(total)
+    assert result.issues.empty
+
+
+def test_words_that_only_look_like_a_unit_state_none(tmp_path: Path) -> None:
+    """"Cộng đồng", a place called Đồng Hỷ or "Tỷ lệ" name no unit: an amount in đồng under
+    them is still the warning of a table without its unit."""
+    rows = [["KẾ HOẠCH VỐN XÃ ĐỒNG HỶ, VỐN CỘNG ĐỒNG"],
+            ["TT", "Nội dung", "Tổng kinh phí", "Tỷ lệ vốn đối ứng"],
+            ["1", "Trường Mầm non", "850.000.000", "10"],
+            ["2", "Đường trục xóm", "3.272.000.000", "20"]]
+    result = load_budget(write_sheet(tmp_path / "kp.xlsx", rows))
+    assert result.lines[Bud.total].sum() == 4_122_000_000
+    assert result.issues["code"].tolist() == ["budget_column_not_read", "budget_implausible"]
+
+
 def test_an_amount_naming_its_unit_is_read_in_that_unit(tmp_path: Path) -> None:
     """"850 triệu", "1,2 tỷ", "300tr" and "150.000.000đ" in a table in triệu đồng: each in its
     own unit (they were errors, and "150.000.000đ" 150 billion); a word that is no unit is

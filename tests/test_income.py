@@ -142,6 +142,22 @@ def test_incomes_in_another_unit_are_converted_to_million_vnd(tmp_path: Path) ->
         "person per year (the unit the reports use)"]
 
 
+@pytest.mark.parametrize("unit", ["Đơn vị tính: 1.000 đồng/người/năm", "ĐVT: Nghìn VNĐ",
+                                  "ĐVT: 1000đ"])
+def test_incomes_in_thousands_as_offices_state_it(tmp_path: Path, unit: str) -> None:
+    """"1.000 đồng" is thousands (it was read as đồng: 54,030 became 0.05 million) and
+    "Nghìn VNĐ", "1000đ" were not read as units (54,030 "million", every threshold met); a
+    cell in "nghìn VNĐ" is in thousands whatever the table says."""
+    result = load_income(write_sheet(tmp_path / "thu_nhap.xlsx", [
+        ["THU NHẬP BÌNH QUÂN ĐẦU NGƯỜI XÃ KIM PHƯỢNG"],
+        [unit],
+        ["TT", "Đơn vị", "Năm 2022", "Năm 2023", "Năm 2024"],
+        [1, "Xã Kim Phượng", "49.100", "54.030", "60.000 nghìn VNĐ"],
+    ]))
+    assert result.series[S.value].tolist() == pytest.approx([49.1, 54.03, 60.0])
+    assert result.issues["code"].tolist() == ["income_unit_converted"]
+
+
 def test_incomes_in_thousands_without_a_unit_are_a_warning(tmp_path: Path) -> None:
     """No unit written and 54,030 for a commune: taken as millions it would meet every income
     threshold. It is kept as read (nothing is guessed) and one warning per table names the
