@@ -41,6 +41,7 @@ from ntm_analysis.parse import (
     BOOL,
     COMPLIANCE,
     PERCENT,
+    Value,
     comparable,
     is_mark,
     is_unfilled_choice,
@@ -1041,20 +1042,22 @@ class _SheetLoader:
     def _unit_getter(self, layout: _Layout, uc: _UnitColumns) -> tuple[Any, tuple[Any, ...]]:
         """Return a getter of a row's texts of the unit's judged cells, and what it picks.
 
-        The cells are result, assessment, the two marks and the target, those that exist in
-        the sheet; the shape (which roles the table has, which of their columns exist) makes
-        the picked texts a key that no other layout can share by accident.
+        The cells are result, assessment, the two marks, the target and the unit column
+        ("ĐVT"), those that exist in the sheet; the shape (which roles the table has, which of
+        their columns exist) makes the picked texts a key that no other layout can share by
+        accident.
         """
         got = layout.getters.get(id(uc))  # a layout's sheets share its width (see find_layout)
         if got is None:
-            columns = (uc.result, uc.assessment, uc.mark_met, uc.mark_not_met, layout.target)
+            columns = (uc.result, uc.assessment, uc.mark_met, uc.mark_not_met, layout.target,
+                       layout.value_unit)
             present = tuple(c is not None and c < self.n_cols for c in columns)
             picked = [c for c, ok in zip(columns, present, strict=True) if ok]
             # a tuple of the texts, or the text of the one cell: the shape tells them apart
             pick = itemgetter(*picked) if picked else _no_cells
             shape = ("texts", uc.assessment is not None,
                      uc.mark_met is not None or uc.mark_not_met is not None,
-                     layout.target is not None, present)
+                     layout.target is not None, layout.value_unit is not None, present)
             got = layout.getters[id(uc)] = (pick, shape)
         return got
 
@@ -1071,16 +1074,17 @@ class _SheetLoader:
         not_raw = raw(r, uc.mark_not_met) if with_marks else None
         with_target = layout.target is not None
         target_raw = raw(r, layout.target) if with_target else None
+        stated_unit = self.text(r, layout.value_unit)
         key = (_cell_key(result_raw), with_assessment, _cell_key(assessment_raw),
                assessment_text, with_marks, _cell_key(met_raw), _cell_key(not_raw), with_target,
-               _cell_key(target_raw))
+               _cell_key(target_raw), stated_unit)
         judged = _JUDGED.get(key)
         if judged is None:
             if len(_JUDGED) >= _JUDGED_MAX:
                 _JUDGED.clear()
             judged = _JUDGED[key] = _judge_cells(
                 result_raw, with_assessment, assessment_raw, assessment_text, with_marks,
-                met_raw, not_raw, with_target, target_raw)
+                met_raw, not_raw, with_target, target_raw, stated_unit)
         return judged
 
     def _emit(self, layout: _Layout, indicators: list[_Indicator], rows_of: list[int],
@@ -1232,9 +1236,13 @@ def _cell_key(value: object) -> object:
 
 def _judge_cells(result_raw: object, with_assessment: bool, assessment_raw: object,
                  assessment_text: str, with_marks: bool, met_raw: object, not_raw: object,
-                 with_target: bool, target_raw: object) -> tuple[Any, str | None,
-                                                                 tuple[_Problem, ...]]:
+                 with_target: bool, target_raw: object, stated_unit: str = ""
+                 ) -> tuple[Any, str | None, tuple[_Problem, ...]]:
     """Parse one unit's cells of an indicator row: (value, self-assessment, problems).
+
+    ``stated_unit`` is the row's unit column ("ĐVT": "đồng/người/năm"), the unit of a value
+    that names none (as ``_emit`` records it): the checks of a value against its target's
+    unit use it.
 
     A pure function of the cells, so the loader asks once per distinct combination; the
     problems are placed on each row (and named by its header) by ``_SheetLoader._emit``.
@@ -1270,24 +1278,26 @@ def _judge_cells(result_raw: object, with_assessment: bool, assessment_raw: obje
                                  "to agree; the mark was used", Severity.warning,
                                  "conflicting_marks"))
             assessment = mark_assessment
+    unit = value.unit or stated_unit or None  # as _emit records it
     if value.kind in ("number", "percent") and _LETTER_IN_NUMBER.search(value.text):
         problems.append(("result", value.text, "expected a number, found a letter O among the "
                          "digits; the value was not used", Severity.warning, "letter_in_number"))
         value = type(value)("text", None, None, value.text)
-    elif value.kind == "number" and value.unit is None and value.number is not None and \
+    elif value.kind == "number" and unit in (None, PERCENT) and value.number is not None and \
             0 < value.number <= 1 and with_target:
         target = parse_target(target_raw)
         if target.unit == PERCENT and (target.value or 0) > 1:
             problems.append(("result", value.text, f"expected a percentage such as "
                              f"'{value.number * 100:g}%', found a fraction; read as "
                              f"{value.number * 100:g}%", Severity.warning, "percent_fraction"))
-    elif value.unit not in (None, BOOL, COMPLIANCE) and with_target and \
-            not comparable(value, target := parse_target(target_raw)):
-        found = "a percentage" if value.unit == PERCENT else f"one in {value.unit}"
+    elif unit not in (None, BOOL, COMPLIANCE) and with_target and not comparable(
+            Value(value.kind, value.number, unit, value.text),
+            target := parse_target(target_raw)):
+        found = "a percentage" if unit == PERCENT else f"one in {unit}"
         problems.append(("result", value.text, f"expected a value in the target's unit "
                          f"({target.unit}), found {found}: not comparable; the "
                          "self-assessment decides", Severity.warning, "unit_mismatch"))
-    elif value.kind == "number" and value.unit is None and value.number is not None and \
+    elif value.kind == "number" and unit is None and value.number is not None and \
             value.number >= 1000 and with_target:
         target = parse_target(target_raw)
         if money_scale(target.unit) and target.value and value.number >= 1000 * target.value:

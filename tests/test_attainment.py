@@ -371,6 +371,10 @@ def odd_values(frame: pd.DataFrame) -> pd.DataFrame:
     odd.loc[odd.index[6:n:31], Ind.target_text] = "theo quy định"  # not judgeable
     odd.loc[odd.index[7:n:37], Ind.self_assessment] = "met"
     odd.loc[odd.index[8:n:41], Ind.indicator_no] = "9.99"  # not in the catalogue
+    # a fraction whose "%" is the unit column's ("ĐVT"), and one written "0,95%" (0.95%)
+    fraction = [Ind.value, Ind.value_unit, Ind.value_text, Ind.target_text]
+    odd.loc[odd.index[9:n:43], fraction] = [0.95, "%", "0.95", "≥ 90%"]
+    odd.loc[odd.index[10:n:47], fraction] = [0.95, "%", "0,95%", "≥ 90%"]
     return odd
 
 

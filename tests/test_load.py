@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from itertools import chain
 from pathlib import Path
 
@@ -1024,6 +1025,39 @@ def test_a_value_in_another_unit_than_its_target_is_a_warning(tmp_path: Path) ->
     att = compute_attainment(result.indicators, add_missing=False)
     assert list(zip(att[Att.status], att[Att.status_basis], strict=True)) == [
         ("met", "self_assessment"), ("not_met", "self_assessment"), ("met", "value")]
+
+
+def test_the_unit_column_is_the_unit_of_a_value_that_names_none(tmp_path: Path) -> None:
+    """A "ĐVT" column gives each row's unit: 54.030.000 under "đồng/người/năm" is 54.03
+    million against "≥ 70 triệu" (it was taken for đồng with no unit written: not used, a
+    warning); a count under "Hộ" against "≥ 90%" is not comparable (it was silently not
+    judged); 0.95 under "%" is Excel's 95% as without the column (it was 0.95%), "0,95%"
+    written so stays 0.95%."""
+    result = load_workbook(_write(tmp_path / "dvt.xlsx", [
+        ["BIỂU TỔNG HỢP KẾT QUẢ THỰC HIỆN BỘ TIÊU CHÍ XÃ NTM KIỂU MẪU XÃ KIM PHƯỢNG NĂM 2024"],
+        ["TT", "Tên tiêu chí", "Nội dung tiêu chí", "ĐVT", "Chỉ tiêu", "Hiện trạng",
+         "Đánh giá"],
+        [1, "Thu nhập", "1.1. Thu nhập bình quân", "Triệu đồng/người/năm", "≥ 70", "54,03",
+         "Chưa đạt"],
+        [None, None, "1.2. Thu nhập (đồng)", "đồng/người/năm", "≥ 70 triệu", "54.030.000",
+         "Chưa đạt"],
+        [None, None, "1.3. Tỷ lệ hộ có việc làm", "Hộ", "≥ 90%", "95", "Đạt"],
+        [None, None, "1.4. Tỷ lệ lao động qua đào tạo", "%", "≥ 90%", 0.95, "Đạt"],
+        [None, None, "1.5. Tỷ lệ hộ nghèo đa chiều", "%", "≥ 90%", "0,95%", "Chưa đạt"]]))
+    issues = result.issues
+    assert list(zip(issues[Iss.source_row], issues[Iss.code], strict=True)) == [
+        (5, "unit_mismatch"), (6, "percent_fraction")]
+    assert issues[Iss.problem].iloc[0] == (
+        "expected a value in the target's unit (%), found one in Hộ: not comparable; the "
+        "self-assessment decides")
+    att = compute_attainment(result.indicators, add_missing=False)
+    assert list(zip(att[Ind.indicator_no], att[Att.status], att[Att.status_basis],
+                    strict=True)) == [
+        ("1.1", "not_met", "value"), ("1.2", "not_met", "value"),
+        ("1.3", "met", "self_assessment"), ("1.4", "met", "value"),
+        ("1.5", "not_met", "value")]
+    assert att[Att.gap].astype("float64").tolist() == pytest.approx(
+        [15.97, 15.97, math.nan, 0.0, 89.05], nan_ok=True)
 
 
 def test_a_number_cell_that_lost_its_final_zero_is_read_as_meant(tmp_path: Path) -> None:
