@@ -187,6 +187,12 @@ def _footer_starts() -> tuple[str, ...]:
     return tuple(nfc(s).lower() for s in table["start"])
 
 
+def _signature_only(data: tuple[str, ...], starts: tuple[str, ...]) -> bool:
+    """Whether a row's data cells hold nothing but the words of a footer: a signature block
+    puts "TM. ỦY BAN NHÂN DÂN" or "KT. CHỦ TỊCH" under the results, beside "Người lập biểu"."""
+    return all(not t or t.lower().startswith(starts) for t in data)
+
+
 _STRIP_TAIL = re.compile(r"\s*(\(.*\)|năm\s+\d{4}.*|đến\s+.*|tại\s+.*)$", re.I)
 
 
@@ -872,8 +878,10 @@ class _SheetLoader:
             has_data = datas[i]
             filled = filled_cols.get(r) if filled_cols else None
             if filled is None:  # every text is the row's own
-                if footer or (not has_data and
-                              next(filter(None, texts)).lower().startswith(starts)):
+                if footer or (
+                        (not has_data or not no_texts[i])  # (a numbered row is no footer)
+                        and next(filter(None, texts)).lower().startswith(starts)
+                        and (not has_data or _signature_only(data_of(texts), starts))):
                     footer = True
                     footers.append((r, None))
                     continue
@@ -882,8 +890,9 @@ class _SheetLoader:
             else:
                 own = [t for c, t in enumerate(texts) if t and c not in filled]
                 first_text = next(t for t in texts if t)
-                if footer or (not has_data and first_text.lower().startswith(starts)) or (
-                        own and own[0].lower().startswith(starts) and not has_data):
+                if footer or ((not has_data or _signature_only(data_of(texts), starts)) and (
+                        first_text.lower().startswith(starts)
+                        or (own and own[0].lower().startswith(starts)))):
                     footer = True
                     footers.append((r, filled))
                     continue

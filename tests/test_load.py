@@ -1060,6 +1060,42 @@ def test_the_unit_column_is_the_unit_of_a_value_that_names_none(tmp_path: Path) 
         [15.97, 15.97, math.nan, 0.0, 89.05], nan_ok=True)
 
 
+@pytest.mark.parametrize(("block", "merges"), [
+    # "Người lập biểu" on the left, the committee's signature under the results
+    ([["", "NGƯỜI LẬP BIỂU", "", "TM. ỦY BAN NHÂN DÂN", ""], ["", "", "", "KT. CHỦ TỊCH", ""],
+      ["", "", "", "PHÓ CHỦ TỊCH", ""], ["", "Nguyễn Văn An", "", "Hoàng Văn Bình", ""]], []),
+    # only the committee's, merged across the result and assessment columns
+    ([["", "", "", "TM. ỦY BAN NHÂN DÂN", ""], ["", "", "", "CHỦ TỊCH", ""],
+      ["", "", "", "Hoàng Văn Bình", ""]], ["D9:E9", "D10:E10", "D11:E11"]),
+    ([["", "", "", "(Ký, ghi rõ họ tên, đóng dấu)", ""]], []),
+])
+def test_a_signature_block_under_the_results_is_a_footer(
+        tmp_path: Path, block: list[list[str]], merges: list[str]) -> None:
+    """Signature blocks put "TM. ỦY BAN NHÂN DÂN" or "KT. CHỦ TỊCH" in the result column:
+    the rows are footers (info), not an indicator with "TM. ỦY BAN NHÂN DÂN" as its value."""
+    path = _write(tmp_path / "ky.xlsx", [
+        ["KẾT QUẢ RÀ SOÁT TIÊU CHÍ XÃ NTM KIỂU MẪU NĂM 2024 XÃ KIM PHƯỢNG"],
+        ["TT", "Nội dung tiêu chí", "Chỉ tiêu", "Hiện trạng", "Tự đánh giá"],
+        ["1", "Sản xuất - Thu nhập - Hộ nghèo"],
+        ["1.3", "Có sản phẩm OCOP đạt từ 3 sao trở lên", "≥ 01 sản phẩm", "02 sản phẩm",
+         "Đạt"],
+        ["1.6", "Tỷ lệ lao động có việc làm qua đào tạo", "≥ 80%", "82%", "Đạt"],
+        ["2", "Giáo dục - Y tế - Văn hóa"],
+        ["2.6", "Tỷ lệ người dân tham gia bảo hiểm y tế", "≥ 95%", "96,5%", "Đạt"],
+        [], *block])
+    if merges:
+        wb = openpyxl.load_workbook(path)
+        for ref in merges:
+            wb.active.merge_cells(ref)
+        wb.save(path)
+    result = load_workbook(path)
+    assert result.indicators[Ind.indicator_no].tolist() == ["1.3", "1.6", "2.6"]
+    footers = result.issues[result.issues[Iss.code] == "footer_row"]
+    assert footers[Iss.source_row].tolist() == list(range(9, 9 + len(block)))
+    assert set(footers[Iss.severity]) == {"info"}
+    assert (result.issues[Iss.code] == "footer_row").all()
+
+
 def test_a_number_cell_that_lost_its_final_zero_is_read_as_meant(tmp_path: Path) -> None:
     """1.1 … 1.12 typed as numbers: Excel keeps 1.10 as 1.1, which read as a second 1.1 (a
     duplicate error for both rows). After 1.9 it is 1.10, with a warning saying how to write
