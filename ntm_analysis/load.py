@@ -1616,7 +1616,7 @@ def _load_records(p: Path, *, sheets: Sequence[str] | None = None, year: int | N
     grids = read_sheets(p, sheets=sheets, content=unpacked[0] if unpacked else None)
     if unpacked:
         unpacked.clear()  # (the grids are read: the copy is not needed any more)
-    extras = scan_sheets(p, parts=parts) if ooxml else {}
+    extras = scan_sheets(p, parts=parts if ooxml else None)  # (.xls: biff.scan_biff)
     rows: list[tuple[Any, ...]] = []
     issues: list[dict[str, Any]] = []
     found = 0

@@ -238,10 +238,10 @@ def error_cell_problem(row: int, col: int, error: str, formula: str = "") -> str
 def scan_sheets(path: str | os.PathLike[str], *,
                 parts: Mapping[str, bytes] | None = None) -> dict[str, SheetExtras]:
     """Return hidden rows, formulas without cached values and error cells per sheet name of an
-    ``.xlsx``.
+    ``.xlsx``; of an ``.xls``, its hidden rows and error cells (``biff.scan_biff``).
 
-    Files that are not zip packages (``.xls``, ``.ods`` read otherwise), parts that are too large
-    and any unreadable structure give an empty answer, never an exception. ``parts`` holds
+    Other files (``.ods``), parts that are too large and any unreadable structure give an empty
+    answer, never an exception. ``parts`` holds
     decompressed parts already read (by ``sniff.check_workbook_file``); when it has every part
     the scan needs, the zip is not opened again.
     """
@@ -263,7 +263,9 @@ def scan_sheets(path: str | os.PathLike[str], *,
             return {}
     try:
         if not zipfile.is_zipfile(p):
-            return {}
+            from ntm_analysis import biff  # (it builds on this module's SheetExtras)
+
+            return biff.scan_biff(p) if biff.is_ole2(p) else {}
         with zipfile.ZipFile(p) as zf:
             members = _sheet_parts(zf)
 

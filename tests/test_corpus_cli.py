@@ -37,6 +37,7 @@ WARNS = {
     "conflicting-word-and-marks.xlsx": "the assessment column says 'Đạt'",
     "dates-where-numbers-belong.xlsx": "found a date",
     "excel-errors.xlsx": "holds the Excel error #DIV/0!",
+    "excel-errors.xls": "holds the Excel error #DIV/0!",
     "formulas-without-cached-values.xlsx": "has no saved result",
     "hidden-rows.xlsx": "hidden row(s) hold data",
     "hidden-sheet.xlsx": "hidden sheet was read",

@@ -56,6 +56,7 @@ ACCEPTED = {
     "legacy-tcvn3.xlsx": "xlsx",
     "legacy-vni.xlsx": "xlsx",
     "legacy-format.xls": "xls",
+    "excel-errors.xls": "xls",
 }
 
 

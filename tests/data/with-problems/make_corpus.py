@@ -6,8 +6,8 @@ Run from the repository root:
     .venv/bin/python tests/data/with-problems/make_corpus.py
 
 Everything is deterministic (fixed seeds, fixed zip timestamps). ``password-protected.xlsx``
-needs ``msoffcrypto-tool`` (dev extra) and ``legacy-format.xls`` needs ``xlwt`` (install it by
-hand; when it is missing the committed file is kept).
+needs ``msoffcrypto-tool`` (dev extra) and ``legacy-format.xls`` and ``excel-errors.xls`` need
+``xlwt`` (install it by hand; when it is missing the committed files are kept).
 """
 
 from __future__ import annotations
@@ -170,6 +170,52 @@ def legacy_xls(path: Path) -> bool:
     return True
 
 
+#: The cached result of a FORMULA record as xlwt writes it (an empty string) and as Excel saves
+#: a formula that gave #DIV/0! (MS-XLS FormulaValue: 02 00 <error code> 00 00 00 FF FF).
+XLWT_EMPTY_RESULT = b"\x03\x00\x00\x00\x00\x00\xff\xff"
+DIV0_RESULT = b"\x02\x00\x07\x00\x00\x00\xff\xff"
+
+
+def xls_errors(path: Path) -> bool:
+    """An old-format (BIFF8) appendix table of Xóm Bản Lác with what calamine reads as empty or
+    not at all: D10 a formula whose saved result is #DIV/0! (xlwt saves no result, so the
+    record's result bytes are set as Excel writes them), D12 a #N/A typed as a value, and row
+    11 hidden."""
+    try:
+        import xlwt  # type: ignore[import-not-found]
+    except ImportError:
+        return False
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("Phụ biểu 02")
+    rows: list[list[object]] = [
+        ["ỦY BAN NHÂN DÂN XÃ KIM PHƯỢNG"],
+        ["KẾT QUẢ RÀ SOÁT TIÊU CHÍ XÓM NÔNG THÔN MỚI KIỂU MẪU NĂM 2024"],
+        ["XÓM BẢN LÁC - XÃ KIM PHƯỢNG"], [],
+        ["TT", "Nội dung tiêu chí/chỉ tiêu", "Chỉ tiêu theo quy định", "Hiện trạng",
+         "Tự đánh giá", "Ghi chú"],
+        ["1", "Quy hoạch"],
+        ["1.1", "Có quy hoạch chi tiết xóm", "Có", "Có", "Đạt"],
+        ["1.2", "Có bảng tên xóm", "Đạt", "Đạt", "Đạt"],
+        ["2", "Giao thông"],
+        ["2.1", "Đường trục xóm được cứng hóa", "100%", None, "Đạt"],
+        ["2.2", "Đường ngõ, xóm sạch và đảm bảo đi lại", "≥ 90%", "86,5%", "Chưa đạt"],
+        ["2.3", "Tỷ lệ đường có rãnh thoát nước", "≥ 70%", None, "Đạt"],
+    ]
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if value is not None:
+                sheet.write(r, c, value)
+    sheet.write(9, 3, xlwt.Formula("D11/0"))
+    sheet.row(11).set_cell_error(3, 0x2A)  # #N/A (xlwt knows it by its code only)
+    sheet.row(10).hidden = True
+    buf = io.BytesIO()
+    book.save(buf)
+    data = buf.getvalue()
+    assert data.count(XLWT_EMPTY_RESULT) == 1, "xlwt wrote the formula differently"
+    path.write_bytes(data.replace(XLWT_EMPTY_RESULT, DIV0_RESULT))
+    return True
+
+
 def build(out: Path = HERE) -> list[str]:
     """Write every corpus file into ``out`` and return their names."""
     rng = random.Random(46)
@@ -217,6 +263,8 @@ def build(out: Path = HERE) -> list[str]:
     made["legacy-vni.xlsx"] = None
     if legacy_xls(out / "legacy-format.xls"):
         made["legacy-format.xls"] = None
+    if xls_errors(out / "excel-errors.xls"):
+        made["excel-errors.xls"] = None
     return sorted(made)
 
 
