@@ -43,6 +43,7 @@ from ntm_analysis.sheetxml import (
     error_text_problem,
     scan_sheets,
     stale_formula_problem,
+    without_error_values,
 )
 from ntm_analysis.sniff import check_workbook_file
 from ntm_analysis.text import (
@@ -214,7 +215,7 @@ def _grid(file: str, sheet: str, rows: list[list[Any]], merged: list | None,
     width = max((len(r) for r in rows), default=0)
     if merged:
         width = max(width, *(m[1][1] + 1 for m in merged))
-    rows = [r + [None] * (width - len(r)) for r in rows]
+    rows = [r + [None] * (width - len(r)) for r in without_error_values(rows, extras)]
     return Grid(file=file, sheet=sheet, rows=rows, merged=merged, width=width,
                 stale_formulas=list(extras.stale_formulas) if extras else [],
                 error_cells=list(extras.error_cells) if extras else [])

@@ -64,7 +64,7 @@ from ntm_analysis.schema import (
     table_from_records,
     table_from_rows,
 )
-from ntm_analysis.sheetxml import SheetExtras, column_letters, scan_sheets
+from ntm_analysis.sheetxml import SheetExtras, column_letters, scan_sheets, without_error_values
 from ntm_analysis.text import (
     HAMLET_WORDS,
     cell_text,
@@ -1625,6 +1625,8 @@ def _load_records(p: Path, *, sheets: Sequence[str] | None = None, year: int | N
     font_encoding = legacy.workbook_font_encoding(p, parts=parts) if ooxml else None
     parts.clear()
     for grid in grids:
+        if extras:  # (an .ods's error cells hold a number calamine read as their value)
+            grid.rows = without_error_values(grid.rows, extras.get(grid.name))
         grid, legacy_issues, scan = _fix_legacy_text(grid, font_encoding)
         loader = _SheetLoader(grid, p.name, year, scan)
         for problem in legacy_issues:

@@ -196,6 +196,29 @@ def _scan_part(text: str) -> SheetExtras:
     return extras
 
 
+def without_error_values(rows: list[list[Any]],
+                         extras: SheetExtras | None) -> list[list[Any]]:
+    """``rows`` with each of ``extras``' error cells empty ("", as calamine gives an empty
+    cell): an ``.ods`` saves a failed formula with a number beside its error (``=1/0`` as 0),
+    which calamine reads as the cell's value. The rows changed are copies; the others are the
+    same lists.
+
+    >>> without_error_values([["TT", 0.0]], SheetExtras(error_cells=[(1, 2, "#DIV/0!", "")]))
+    [['TT', '']]
+    """
+    if not extras or not extras.error_cells:
+        return rows
+    out = rows
+    for row, col, *_ in extras.error_cells:
+        r, c = row - 1, col - 1
+        if r < len(out) and c < len(out[r]) and out[r][c] not in ("", None):
+            if out is rows:
+                out = list(rows)
+            out[r] = list(out[r])
+            out[r][c] = ""
+    return out
+
+
 def stale_formula_problem(row: int, col: int) -> str:
     """What an issue says of a formula cell without a saved result (Excel row and column).
 
@@ -238,10 +261,11 @@ def error_cell_problem(row: int, col: int, error: str, formula: str = "") -> str
 def scan_sheets(path: str | os.PathLike[str], *,
                 parts: Mapping[str, bytes] | None = None) -> dict[str, SheetExtras]:
     """Return hidden rows, formulas without cached values and error cells per sheet name of an
-    ``.xlsx``; of an ``.xls``, its hidden rows and error cells (``biff.scan_biff``).
+    ``.xlsx``; of an ``.xls`` or ``.ods``, its hidden rows and error cells
+    (``biff.scan_biff``, ``odsxml.scan_ods``).
 
-    Other files (``.ods``), parts that are too large and any unreadable structure give an empty
-    answer, never an exception. ``parts`` holds
+    Parts that are too large and any unreadable structure give an empty answer, never an
+    exception. ``parts`` holds
     decompressed parts already read (by ``sniff.check_workbook_file``); when it has every part
     the scan needs, the zip is not opened again.
     """
@@ -267,6 +291,10 @@ def scan_sheets(path: str | os.PathLike[str], *,
 
             return biff.scan_biff(p) if biff.is_ole2(p) else {}
         with zipfile.ZipFile(p) as zf:
+            if "xl/workbook.xml" not in zf.NameToInfo and "content.xml" in zf.NameToInfo:
+                from ntm_analysis import odsxml  # (it builds on this module's SheetExtras)
+
+                return odsxml.scan_ods(p)
             members = _sheet_parts(zf)
 
             def size(member: str) -> int:

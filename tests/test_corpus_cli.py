@@ -38,6 +38,7 @@ WARNS = {
     "dates-where-numbers-belong.xlsx": "found a date",
     "excel-errors.xlsx": "holds the Excel error #DIV/0!",
     "excel-errors.xls": "holds the Excel error #DIV/0!",
+    "excel-errors.ods": "holds the Excel error #DIV/0!",
     "formulas-without-cached-values.xlsx": "has no saved result",
     "hidden-rows.xlsx": "hidden row(s) hold data",
     "hidden-sheet.xlsx": "hidden sheet was read",

@@ -216,6 +216,86 @@ def xls_errors(path: Path) -> bool:
     return True
 
 
+ODS_NS = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+          'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+          'xmlns:of="urn:oasis:names:tc:opendocument:xmlns:of:1.2" '
+          'xmlns:calcext="urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0"')
+ODS_MANIFEST = """<?xml version="1.0" encoding="UTF-8"?>
+<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" \
+manifest:version="1.3">
+ <manifest:file-entry manifest:full-path="/" manifest:version="1.3" \
+manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>
+ <manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>
+</manifest:manifest>"""
+
+
+def _ods_cell(value: object) -> str:
+    if value is None:
+        return "<table:table-cell/>"
+    if isinstance(value, str) and value.startswith("<"):
+        return value  # written out already
+    text = str(value).replace("&", "&amp;").replace("<", "&lt;")
+    return (f'<table:table-cell office:value-type="string" calcext:value-type="string">'
+            f"<text:p>{text}</text:p></table:table-cell>")
+
+
+def ods_errors(path: Path) -> None:
+    """The appendix table of Xóm Bản Lác as an OpenDocument spreadsheet, in LibreOffice's
+    markup: D10 a formula whose result is #DIV/0! (an error cell holding an empty string, as
+    LibreOffice saves it), D12 #N/A from =NA() saved with a number beside it (0, as a writer may
+    give an error cell: calamine reads that number), row 11 hidden, the sheet padded with
+    repeated empty rows and columns to its end."""
+    def error(formula: str, shown: str, number: bool) -> str:
+        kind = 'office:value-type="float" office:value="0"' if number else \
+            'office:value-type="string" office:string-value=""'
+        return (f'<table:table-cell table:formula="{formula}" {kind} '
+                f'calcext:value-type="error"><text:p>{shown}</text:p></table:table-cell>')
+
+    title = ("ỦY BAN NHÂN DÂN XÃ KIM PHƯỢNG",
+             "KẾT QUẢ RÀ SOÁT TIÊU CHÍ XÓM NÔNG THÔN MỚI KIỂU MẪU NĂM 2024",
+             "XÓM BẢN LÁC - XÃ KIM PHƯỢNG")
+    rows = [
+        ''.join([f'<table:table-cell table:number-columns-spanned="6" '
+                 f'office:value-type="string"><text:p>{line}</text:p></table:table-cell>',
+                 '<table:covered-table-cell table:number-columns-repeated="5"/>'])
+        for line in title]
+    rows.append('<table:table-cell table:number-columns-repeated="6"/>')
+    body: list[list[object]] = [
+        ["TT", "Nội dung tiêu chí/chỉ tiêu", "Chỉ tiêu theo quy định", "Hiện trạng",
+         "Tự đánh giá", "Ghi chú"],
+        ["1", "Quy hoạch", '<table:table-cell table:number-columns-repeated="4"/>'],
+        ["1.1", "Có quy hoạch chi tiết xóm", "Có", "Có", "Đạt", None],
+        ["1.2", "Có bảng tên xóm", "Đạt", "Đạt", "Đạt", None],
+        ["2", "Giao thông", '<table:table-cell table:number-columns-repeated="4"/>'],
+        ["2.1", "Đường trục xóm được cứng hóa", "100%", error("of:=[.D11]/0", "#DIV/0!", False),
+         "Đạt", None],
+        ["2.2", "Đường ngõ, xóm sạch và đảm bảo đi lại", "≥ 90%", "86,5%", "Chưa đạt", None],
+        ["2.3", "Tỷ lệ đường có rãnh thoát nước", "≥ 70%", error("of:=NA()", "#N/A", True),
+         "Đạt", None],
+    ]
+    rows += ["".join(map(_ods_cell, row)) for row in body]
+    xml_rows = [f'<table:table-row table:visibility="collapse">{cells}</table:table-row>'
+                if i == 10 else f"<table:table-row>{cells}</table:table-row>"
+                for i, cells in enumerate(rows)]
+    xml_rows.append('<table:table-row table:number-rows-repeated="1048564">'
+                    '<table:table-cell table:number-columns-repeated="1024"/></table:table-row>')
+    content = (f'<?xml version="1.0" encoding="UTF-8"?>\n<office:document-content {ODS_NS} '
+               'office:version="1.3"><office:body><office:spreadsheet>'
+               '<table:table table:name="Phụ biểu 02"><table:table-column '
+               'table:number-columns-repeated="1024"/>' + "".join(xml_rows) +
+               "</table:table></office:spreadsheet></office:body></office:document-content>")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:  # "mimetype" first and stored, as the format asks
+        zf.writestr(zipfile.ZipInfo("mimetype", date_time=FIXED_DATE),
+                    "application/vnd.oasis.opendocument.spreadsheet")
+        for name, data in (("content.xml", content), ("META-INF/manifest.xml", ODS_MANIFEST)):
+            info = zipfile.ZipInfo(name, date_time=FIXED_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data)
+    path.write_bytes(buf.getvalue())
+
+
 def build(out: Path = HERE) -> list[str]:
     """Write every corpus file into ``out`` and return their names."""
     rng = random.Random(46)
@@ -265,6 +345,8 @@ def build(out: Path = HERE) -> list[str]:
         made["legacy-format.xls"] = None
     if xls_errors(out / "excel-errors.xls"):
         made["excel-errors.xls"] = None
+    ods_errors(out / "excel-errors.ods")
+    made["excel-errors.ods"] = None
     return sorted(made)
 
 
