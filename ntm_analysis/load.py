@@ -1264,7 +1264,7 @@ def _judge_cells(result_raw: object, with_assessment: bool, assessment_raw: obje
         if assessment is None and assessment_text:
             key = fold(assessment_text)
             why = (" ('Cơ bản đạt', basically met, is not 'Đạt': left empty, the value decides)"
-                   if key.startswith("co ban dat") else
+                   if "co ban" in key else
                    " (both are written: the template's choice was never made; left empty, the "
                    "value decides)" if is_unfilled_choice(assessment_text) else "")
             problems.append(("assessment_column", assessment_text,

@@ -324,8 +324,8 @@ def parse_assessment(raw: object) -> str | None:
     --------
     >>> parse_assessment(" ĐẠT "), parse_assessment("Chưa  đạt"), parse_assessment("Không đạt")
     ('met', 'not_met', 'not_met')
-    >>> parse_assessment("") is None
-    True
+    >>> parse_assessment("") is None, parse_assessment("Đạt (cơ bản)") is None
+    (True, True)
     """
     if type(raw) is str:
         return _parse_assessment_text(raw)
@@ -354,6 +354,8 @@ def _parse_assessment_text(raw: str) -> str | None:
         return None  # a template never filled in: "Đạt/Chưa đạt", "Đạt hoặc không đạt"
     if key in _ASSESS_NOT or key.startswith(("chua dat", "khong dat", "chua hoan thanh")):
         return "not_met"
+    if "co ban" in key:  # "Cơ bản đạt", "Đạt (cơ bản)": basically met is not met
+        return None
     if key in _ASSESS_MET or key.startswith(("dat ", "da dat", "dat chuan")):
         return "met"
     return None

@@ -542,6 +542,9 @@ def test_a_group_of_columns_per_year_is_read_as_each_year(tmp_path: Path) -> Non
 
 @pytest.mark.parametrize(("written", "why"), [
     ("Cơ bản đạt", "('Cơ bản đạt', basically met, is not 'Đạt': left empty, the value decides)"),
+    # the same said the other way round: it read as "Đạt"
+    ("Đạt (cơ bản)", "('Cơ bản đạt', basically met, is not 'Đạt': left empty, the value "
+                     "decides)"),
     # left as the template offers it: it read as "Đạt"
     ("Đạt/Chưa đạt", "(both are written: the template's choice was never made; left empty, "
                      "the value decides)"),
