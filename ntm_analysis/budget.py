@@ -363,6 +363,27 @@ def _is_numbering_row(values: Sequence[object]) -> bool:
 _ROMAN = re.compile(r"^(?=[IVXL])(L?X{0,3})(IX|IV|V?I{0,3})$")
 _GROUP_LETTER = re.compile(r"^[A-H]$")
 _LEAD_GROUP = re.compile(r"^\s*([IVXL]+|[A-H])\s*[.)/:-]\s+(.*)$")
+def _is_subtotal(key: str, content: str) -> bool:
+    """Whether a row's content (folded: ``key``) makes it a subtotal: "Cộng", "Cộng mục I",
+    "Tổng mục …". The word is "Cộng" as written, not any word that folds like it: "Cống thoát
+    nước" (a culvert) and "Cộng đồng dân cư …" (the community) are budget lines.
+
+    >>> _is_subtotal("cong", "Cộng"), _is_subtotal("cong muc i", "CỘNG MỤC I")
+    (True, True)
+    >>> _is_subtotal("cong thoat nuoc", "Cống thoát nước")
+    False
+    >>> _is_subtotal("cong dong dan cu hien dat", "Cộng đồng dân cư hiến đất")
+    False
+    """
+    if key.startswith("tong muc"):
+        return True
+    if not (key == "cong" or key.startswith("cong ")):
+        return False
+    words = nfc(content).casefold().split()
+    return bool(words) and words[0].rstrip(":.") == "cộng" and (
+        len(words) == 1 or words[1] not in ("đồng", "tác", "sự", "hòa", "hoà"))
+
+
 _GRAND = ("tong cong", "tong so", "tong", "tong kinh phi", "tong cong kinh phi", "tong toan xa",
           "cong toan xa", "tong cong toan xa")
 _NOTE_PREFIX = ("ghi chu", "luu y", "nguon so lieu", "chu thich", "don vi tinh", "dvt")
@@ -804,8 +825,7 @@ def _classify(table: _Table) -> list[_Row]:
         lead = _LEAD_GROUP.match(content) if not item_clean else None
         if not item_clean and (key in _GRAND or key.startswith(("tong cong", "tong so kinh phi"))):
             kind = "grand"
-        elif key == "cong" or key.startswith(("cong muc", "cong nhom", "cong phan", "tong muc",
-                                              "cong ")):
+        elif _is_subtotal(key, content):
             kind = "subtotal"
         elif is_roman(item_clean) or _GROUP_LETTER.match(item_clean) or lead:
             kind = "group"

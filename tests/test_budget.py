@@ -183,6 +183,43 @@ def test_words_that_only_look_like_a_unit_state_none(tmp_path: Path) -> None:
     assert result.issues["code"].tolist() == ["budget_column_not_read", "budget_implausible"]
 
 
+def test_a_line_starting_like_cong_is_no_subtotal(tmp_path: Path) -> None:
+    """"Cống thoát nước" (a culvert) and "Cộng đồng dân cư …" (the community) fold like
+    "Cộng": both were subtotals, checked against the lines above (three mismatch errors each)
+    and left out of the totals; "Cộng" below them is the subtotal, and it adds up."""
+    rows = [["ĐVT: triệu đồng"],
+            ["TT", "Nội dung", "Tổng kinh phí", "Ngân sách xã", "Cộng đồng dân cư"],
+            ["1", "Nhà văn hóa xóm", 500, 400, 100],
+            ["2", "Cống thoát nước xóm Bản Lác", 150, 150, None],
+            ["3", "Cộng đồng dân cư hiến đất làm đường", 80, None, 80],
+            [None, "CỘNG:", 730, 550, 180]]
+    result = load_budget(write_sheet(tmp_path / "cong.xlsx", rows))
+    assert result.lines[Bud.content].tolist() == [
+        "Nhà văn hóa xóm", "Cống thoát nước xóm Bản Lác", "Cộng đồng dân cư hiến đất làm đường"]
+    assert result.lines[Bud.total].sum() == 730
+    assert result.lines[Bud.people].sum() == 180  # "Cộng đồng dân cư" is a source column
+    assert result.issues.empty
+    wrong = load_budget(write_sheet(tmp_path / "sai.xlsx", [*rows[:-1], [None, "Cộng", 700]]))
+    assert wrong.issues["code"].tolist() == ["subtotal_mismatch"]
+
+
+@pytest.mark.parametrize(("header", "column"), [
+    ("Vốn tín dụng", Bud.enterprise_other), ("Hợp tác xã", Bud.enterprise_other),
+    ("NS TW", Bud.state_central), ("Ngân sách cấp tỉnh", Bud.state_province),
+    ("NS cấp huyện", Bud.state_district), ("Ngân sách cấp xã", Bud.state_commune),
+    ("NS địa phương", Bud.state), ("Huy động cộng đồng", Bud.people),
+])
+def test_source_headers_as_offices_write_them(tmp_path: Path, header: str, column: str) -> None:
+    """Each was an unknown column (its amounts not assigned to any source, a warning) or, for
+    "Ngân sách cấp tỉnh" and "cấp xã", the state budget without its level."""
+    rows = [["ĐVT: triệu đồng"], ["TT", "Nội dung", "Tổng kinh phí", header],
+            ["1", "Đường trục xóm", 1000, 1000]]
+    result = load_budget(write_sheet(tmp_path / "kp.xlsx", rows))
+    assert result.issues.empty
+    assert result.lines[column].tolist() == [1000]
+    assert result.lines[Bud.unassigned].tolist() == [0]
+
+
 def test_an_amount_naming_its_unit_is_read_in_that_unit(tmp_path: Path) -> None:
     """"850 triệu", "1,2 tỷ", "300tr" and "150.000.000đ" in a table in triệu đồng: each in its
     own unit (they were errors, and "150.000.000đ" 150 billion); a word that is no unit is
