@@ -363,6 +363,8 @@ def _is_numbering_row(values: Sequence[object]) -> bool:
 _ROMAN = re.compile(r"^(?=[IVXL])(L?X{0,3})(IX|IV|V?I{0,3})$")
 _GROUP_LETTER = re.compile(r"^[A-H]$")
 _LEAD_GROUP = re.compile(r"^\s*([IVXL]+|[A-H])\s*[.)/:-]\s+(.*)$")
+
+
 def _is_subtotal(key: str, content: str) -> bool:
     """Whether a row's content (folded: ``key``) makes it a subtotal: "Cộng", "Cộng mục I",
     "Tổng mục …". The word is "Cộng" as written, not any word that folds like it: "Cống thoát

@@ -1288,6 +1288,17 @@ def _judge_cells(result_raw: object, with_assessment: bool, assessment_raw: obje
                                  "conflicting_marks"))
             assessment = mark_assessment
     unit = value.unit or stated_unit or None  # as _emit records it
+    if stated_unit and value.unit and value.kind == "number" and value.number is not None and \
+            (v_scale := money_scale(value.unit)) and (s_scale := money_scale(stated_unit)) and \
+            v_scale != s_scale:
+        # "54.030.000 đồng" in a row whose unit column says "Triệu đồng/người/năm": its target
+        # ("≥ 70") is in the row's unit, so is the value, as it is recorded
+        number = round(value.number * v_scale / s_scale, 9)
+        problems.append(("result", value.text, f"the value is written in {value.unit}, the "
+                         f"row's unit (ĐVT) is {stated_unit}: read as {number:,.10g} "
+                         f"{stated_unit}", Severity.info, "value_unit_converted"))
+        value = Value("number", number, stated_unit, value.text)
+        unit = stated_unit
     if value.kind in ("number", "percent") and _LETTER_IN_NUMBER.search(value.text):
         problems.append(("result", value.text, "expected a number, found a letter O among the "
                          "digits; the value was not used", Severity.warning, "letter_in_number"))

@@ -1063,6 +1063,32 @@ def test_the_unit_column_is_the_unit_of_a_value_that_names_none(tmp_path: Path) 
         [15.97, 15.97, math.nan, 0.0, 89.05], nan_ok=True)
 
 
+def test_money_in_another_unit_than_its_rows_unit_column_is_converted(tmp_path: Path) -> None:
+    """"54.030.000đ" under "ĐVT: Triệu đồng/người/năm" against "≥ 70" (the row's unit) is
+    54.03 million: not met (it was 54,030,000 ≥ 70, met); an info row says what was read."""
+    result = load_workbook(_write(tmp_path / "dvt.xlsx", [
+        ["BIỂU TỔNG HỢP KẾT QUẢ THỰC HIỆN BỘ TIÊU CHÍ XÃ NTM KIỂU MẪU XÃ KIM PHƯỢNG NĂM 2024"],
+        ["TT", "Tên tiêu chí", "Nội dung tiêu chí", "ĐVT", "Chỉ tiêu", "Hiện trạng",
+         "Đánh giá"],
+        [1, "Thu nhập", "1.4. Thu nhập bình quân đầu người", "Triệu đồng/người/năm", "≥ 70",
+         "54.030.000đ", None],
+        [None, None, "1.5. Thu nhập xóm", "Triệu đồng/người/năm", "≥ 70 triệu đồng",
+         "72.500 nghìn đồng", None],
+        [None, None, "1.6. Thu nhập xóm", "Triệu đồng/người/năm", "≥ 70", "54,03 tr.đ",
+         None]]))
+    ind = result.indicators
+    assert ind[Ind.value].tolist() == [54.03, 72.5, 54.03]
+    assert ind[Ind.value_text].tolist() == ["54.030.000đ", "72.500 nghìn đồng", "54,03 tr.đ"]
+    assert list(zip(result.issues[Iss.source_row], result.issues[Iss.code],
+                    result.issues[Iss.severity], strict=True)) == [
+        (3, "value_unit_converted", "info"), (4, "value_unit_converted", "info")]
+    assert result.issues[Iss.problem].iloc[0] == (
+        "the value is written in đ, the row's unit (ĐVT) is Triệu đồng/người/năm: read as "
+        "54.03 Triệu đồng/người/năm")
+    att = compute_attainment(ind, add_missing=False)
+    assert att[Att.status].tolist() == ["not_met", "met", "not_met"]
+
+
 @pytest.mark.parametrize(("block", "merges"), [
     # "Người lập biểu" on the left, the committee's signature under the results
     ([["", "NGƯỜI LẬP BIỂU", "", "TM. ỦY BAN NHÂN DÂN", ""], ["", "", "", "KT. CHỦ TỊCH", ""],
