@@ -39,6 +39,35 @@ _NO = {"khong", "chua", "chua co", "khong co", "chua dat", "khong dat", "no", "f
 _BOTH_WORDS = re.compile(r"dat (?:hoac )?(?:chua|khong) dat|(?:chua|khong) dat (?:hoac )?dat"
                          r"|co (?:hoac )?(?:khong|chua)(?: co)?")  # "Có/Không", "Có/Chưa có"
 _NA = {"", "-", "--", "—", "…", "...", "n a", "na", "khong ap dung", "kxd", "k x d"}
+#: The words of the yes/no and assessment vocabularies as they are written. A folded match
+#: counts only where the cell's word is that word, or is typed without any diacritics ("Co",
+#: "Dat"): not another word that folds alike ("Cơ bản hoàn thành" is no "Có", "Đất" no "Đạt",
+#: "Chứa" no "Chưa").
+_WRITTEN = {"co": "có", "da": "đã", "dat": "đạt", "chuan": "chuẩn", "yeu": "yêu", "cau": "cầu",
+            "hoan": "hoàn", "thanh": "thành", "roi": "rồi", "chua": "chưa", "khong": "không",
+            "d": "đ", "cd": "cđ", "kd": "kđ", "dam": "đảm", "bao": "bảo", "hoac": "hoặc"}
+_WORD = re.compile(r"\w+")
+
+
+def _as_written(text: str, phrase: str) -> bool:
+    """Whether the first words of ``text`` are the folded vocabulary ``phrase``'s words as they
+    are written (or written without diacritics), not other words that fold alike.
+
+    >>> _as_written("Cơ bản hoàn thành", "co"), _as_written("Có 02 mô hình", "co")
+    (False, True)
+    >>> _as_written("CHUA DAT", "chua dat"), _as_written("Đất ở", "dat")
+    (True, False)
+    """
+    for word in _WORD.findall(nfc(text).casefold())[:len(phrase.split())]:
+        meant = _WRITTEN.get(plain := fold(word))
+        if meant is not None and word != meant and word != plain:
+            return False
+    return True
+
+
+def _written_prefix(text: str, key: str, prefixes: tuple[str, ...]) -> bool:
+    """``key.startswith(prefixes)`` for the prefix the text's words are written as."""
+    return any(key.startswith(p) and _as_written(text, p) for p in prefixes)
 
 
 @dataclass(frozen=True)
@@ -166,15 +195,17 @@ def _parse_value_text(raw: str) -> Value:
     key = fold(text)
     if key in _NA:
         return Value("empty", None, None, text)
-    if _BOTH_WORDS.fullmatch(key):  # "Đạt/Chưa đạt": the template's choice never made
+    written = _as_written(text, key)  # (every word: for the exact matches below)
+    if _BOTH_WORDS.fullmatch(key) and written:  # "Đạt/Chưa đạt": the choice never made
         return Value("text", None, None, text)
-    if key in _COMPLIANT:
+    if key in _COMPLIANT and written:
         return Value(BOOL, 1.0, COMPLIANCE, text)
-    if key in _NOT_COMPLIANT:
+    if key in _NOT_COMPLIANT and written:
         return Value(BOOL, 0.0, COMPLIANCE, text)
-    if key in _YES:
+    if key in _YES and written:
         return Value(BOOL, 1.0, BOOL, text)
-    if key in _NO or key.startswith(("khong co ", "chua co ", "chua dat", "khong dat")):
+    if (key in _NO and written) or _written_prefix(
+            text, key, ("khong co ", "chua co ", "chua dat", "khong dat")):
         if key.startswith(("khong co ", "chua co ")) and _NUMBER.search(text):
             pass  # e.g. "Không có 2 hộ" is odd; fall through to the number
         else:
@@ -195,9 +226,7 @@ def _parse_value_text(raw: str) -> Value:
                     if denominator:
                         return Value("percent", 100.0 * number / denominator, PERCENT, text)
                 return Value("number", number, unit, text)
-    if key.startswith(("co ", "da co ")):
-        return Value(BOOL, 1.0, BOOL, text)
-    if key.startswith("dat "):
+    if _written_prefix(text, key, ("co ", "da co ", "dat ")):
         return Value(BOOL, 1.0, BOOL, text)
     return Value("text", None, None, text)
 
@@ -350,13 +379,16 @@ def _parse_assessment_text(raw: str) -> str | None:
     key = fold(nfc(raw))
     if not key:
         return None
-    if _BOTH_WORDS.fullmatch(key):  # is_unfilled_choice
+    written = _as_written(raw, key)
+    if _BOTH_WORDS.fullmatch(key) and written:  # is_unfilled_choice
         return None  # a template never filled in: "Đạt/Chưa đạt", "Đạt hoặc không đạt"
-    if key in _ASSESS_NOT or key.startswith(("chua dat", "khong dat", "chua hoan thanh")):
+    if (key in _ASSESS_NOT and written) or _written_prefix(
+            raw, key, ("chua dat", "khong dat", "chua hoan thanh")):
         return "not_met"
     if "co ban" in key:  # "Cơ bản đạt", "Đạt (cơ bản)": basically met is not met
         return None
-    if key in _ASSESS_MET or key.startswith(("dat ", "da dat", "dat chuan")):
+    if (key in _ASSESS_MET and written) or _written_prefix(raw, key, ("dat ", "da dat",
+                                                                      "dat chuan")):
         return "met"
     return None
 

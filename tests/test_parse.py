@@ -81,6 +81,16 @@ def test_parse_number(text: str, number: float | None) -> None:
     ("Có/Chưa có", "text", None, None),
     ("Không có", BOOL, 0.0, BOOL),
     (dt.datetime(2024, 3, 1), "date", None, None),
+    # words that fold like "Có", "Đạt", "Chưa" are no yes/no (each was): "Cơ bản hoàn thành"
+    # (basically done) read as "Có", met
+    ("Cơ bản hoàn thành", "text", None, None),
+    ("Cơ bản đạt", "text", None, None),
+    ("Cơ sở vật chất đảm bảo", "text", None, None),
+    ("Đất sản xuất đã quy hoạch", "text", None, None),
+    ("Chứa rác đúng nơi quy định", "text", None, None),
+    # typed without diacritics, they still are
+    ("Co", BOOL, 1.0, BOOL), ("Dat", BOOL, 1.0, COMPLIANCE), ("Chua dat", BOOL, 0.0, COMPLIANCE),
+    ("co mo hinh", BOOL, 1.0, BOOL),
 ])
 def test_parse_value(raw: object, kind: str, number: float | None, unit: str | None) -> None:
     value = parse_value(raw)
@@ -144,6 +154,8 @@ def test_parse_target(text: str, comparator: str, value: float | None,
     # the template's choice never made: neither (it read "met")
     ("Đạt/Chưa đạt", None), ("Đạt / Không đạt", None), ("Chưa đạt hoặc đạt", None),
     ("Chưa đạt, dự kiến đạt năm 2025", "not_met"),
+    # folds like "Đạt" / "Chưa": neither (they were "met" and "not_met"); typed plain: both
+    ("Đất", None), ("Chứa", None), ("DAT", "met"), ("chua dat", "not_met"),
 ])
 def test_parse_assessment(raw: object, expected: str | None) -> None:
     assert parse_assessment(raw) == expected
