@@ -181,6 +181,29 @@ def test_money_in_another_unit_is_compared_in_the_targets_unit() -> None:
     assert att.loc["1.1", Ind.value] == 54_030_000.0
 
 
+VALUE_UNITS = [None, "%", "hộ", "mô hình", "sản phẩm", "đồng", "nghìn đồng", "triệu đồng",
+               "tỷ đồng", "triệu đồng/người/tháng", "nghìn VNĐ", "tr.đ", "km", "lần"]
+TARGET_TEXTS = ["≥ 90%", "≤ 3%", "≥ 01 mô hình", "≥ 70 triệu đồng/người/năm", "≥ 70",
+                "≥ 1,1 lần", "≥ 50 km", "100%"]
+
+
+def test_the_vectorised_unit_rule_is_parse_comparable() -> None:
+    """compute_attainment spells the rule of ``parse.comparable`` for whole columns: for every
+    pair of a value's unit and a target, a row is left to its self-assessment exactly when
+    ``comparable`` says the two cannot be compared (the loader's warnings use ``comparable``)."""
+    from ntm_analysis.parse import Value, comparable, parse_target
+
+    pairs = [(u, t) for u in VALUE_UNITS for t in TARGET_TEXTS]
+    ind = indicators([("1", f"1.{i + 1}", t, 5.0, u, "met")
+                      for i, (u, t) in enumerate(pairs)])
+    att = compute_attainment(ind, add_missing=False)
+    by_value = dict(zip(att[Ind.indicator_no], att[Att.status_basis] == "value", strict=True))
+    expected = {f"1.{i + 1}": comparable(Value("number", 5.0, u, "5"), parse_target(t))
+                for i, (u, t) in enumerate(pairs)}
+    assert by_value == expected
+    assert 0 < sum(expected.values()) < len(pairs)  # both kinds of pair are in the grid
+
+
 def test_a_value_in_a_unit_the_target_cannot_be_compared_with_is_not_judged() -> None:
     """A count against a percentage, a percentage against a count or money, a count against
     money: the self-assessment decides (each was judged by the bare numbers: "120 hộ" met
