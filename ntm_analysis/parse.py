@@ -47,6 +47,9 @@ _WRITTEN = {"co": "có", "da": "đã", "dat": "đạt", "chuan": "chuẩn", "yeu
             "hoan": "hoàn", "thanh": "thành", "roi": "rồi", "chua": "chưa", "khong": "không",
             "d": "đ", "cd": "cđ", "kd": "kđ", "dam": "đảm", "bao": "bảo", "hoac": "hoặc"}
 _WORD = re.compile(r"\w+")
+#: A year leading a result ("Năm 2023: 95%", "năm 2024 đạt 96%", "Năm học 2023-2024: 98%").
+_YEAR_FIRST = re.compile(r"\s*n[aă]m(?:\s+h[oọ]c)?\s+(?:19|20)\d\d(?:\s*[-–/]\s*(?:19|20)\d\d)?"
+                         r"(?!\d)\s*[:,.–-]?\s*", re.IGNORECASE)
 
 
 def _as_written(text: str, phrase: str) -> bool:
@@ -210,14 +213,16 @@ def _parse_value_text(raw: str) -> Value:
             pass  # e.g. "Không có 2 hộ" is odd; fall through to the number
         else:
             return Value(BOOL, 0.0, BOOL, text)
-    match = _NUMBER.search(text)
+    # the year a figure is of is no figure: "Năm 2023: 95%" is 95% (it was 2023)
+    year = _YEAR_FIRST.match(text)
+    match = _NUMBER.search(text, year.end() if year else 0)
     if match:
         found = parse_number(match.group(0).rstrip(".,"))
         if found is not None:
             number = found
             unit = _unit_after(text, match.end())
             # a number must lead the cell, or follow a short word ("Đạt 95%", "Có 02 mô hình")
-            prefix = fold(text[: match.start()])
+            prefix = fold(text[year.end() if year else 0: match.start()])
             if len(prefix.split()) <= 2:
                 if unit == PERCENT:
                     return Value("percent", number, PERCENT, text)

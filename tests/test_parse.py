@@ -91,6 +91,12 @@ def test_parse_number(text: str, number: float | None) -> None:
     # typed without diacritics, they still are
     ("Co", BOOL, 1.0, BOOL), ("Dat", BOOL, 1.0, COMPLIANCE), ("Chua dat", BOOL, 0.0, COMPLIANCE),
     ("co mo hinh", BOOL, 1.0, BOOL),
+    # the year a figure is of leads it: the figure is the value (it was the year, 2023)
+    ("Năm 2023: 95%", "percent", 95.0, PERCENT),
+    ("năm 2024 đạt 96,5%", "percent", 96.5, PERCENT),
+    ("NĂM HỌC 2023 – 2024: 98%", "percent", 98.0, PERCENT),
+    ("Năm 2023 - 54,03 triệu đồng", "number", 54.03, "triệu đồng"),
+    ("Năm 2023", "text", None, None), ("2023", "number", 2023.0, None),
 ])
 def test_parse_value(raw: object, kind: str, number: float | None, unit: str | None) -> None:
     value = parse_value(raw)
