@@ -47,6 +47,8 @@ _WRITTEN = {"co": "có", "da": "đã", "dat": "đạt", "chuan": "chuẩn", "yeu
             "hoan": "hoàn", "thanh": "thành", "roi": "rồi", "chua": "chưa", "khong": "không",
             "d": "đ", "cd": "cđ", "kd": "kđ", "dam": "đảm", "bao": "bảo", "hoac": "hoặc"}
 _WORD = re.compile(r"\w+")
+#: The year a target is for, in brackets after it ("≥ 95% (năm 2024)").
+_YEAR_AFTER = re.compile(r"\s*\(\s*(?:n[aă]m\s+)?(?:19|20)\d\d\s*\)\s*$", re.IGNORECASE)
 #: A year leading a result ("Năm 2023: 95%", "năm 2024 đạt 96%", "Năm học 2023-2024: 98%").
 _YEAR_FIRST = re.compile(r"\s*n[aă]m(?:\s+h[oọ]c)?\s+(?:19|20)\d\d(?:\s*[-–/]\s*(?:19|20)\d\d)?"
                          r"(?!\d)\s*[:,.–-]?\s*", re.IGNORECASE)
@@ -243,6 +245,8 @@ _CMP_WORDS = sorted([
     ("tu", GE),  # "Từ 90% trở lên"
     ("toi thieu", GE),
     ("it nhat", GE),
+    ("co it nhat", GE),  # "Có ít nhất 01 mô hình"
+    ("co toi thieu", GE),
     ("khong it hon", GE),
     ("khong duoi", GE),
     ("khong thap hon", GE),
@@ -306,7 +310,10 @@ def parse_target(raw: object) -> Target:
         return Target(EQ, 0.0, tail[0] if tail else None, text)
 
     comparator = EQ
-    body = _SPACED_SYMBOL.sub(r"\1\2", text)
+    stated = True  # a comparator written in symbols or words
+    # the year a target is for, after it: "≥ 95% (năm 2024)"
+    text_only = _YEAR_AFTER.sub("", text) if "(" in text else text
+    body = _SPACED_SYMBOL.sub(r"\1\2", text_only)
     for symbol in sorted(_SYMBOLS, key=len, reverse=True):
         if body.startswith(symbol):
             comparator = _SYMBOLS[symbol]
@@ -317,8 +324,10 @@ def parse_target(raw: object) -> Target:
             if key == words or key.startswith(words + " "):
                 comparator = cmp_
                 n_words = len(words.split())
-                body = " ".join(text.split()[n_words:])
+                body = " ".join(text_only.split()[n_words:])
                 break
+        else:
+            stated = False
     match = _NUMBER.match(body.strip())
     if not match:
         return Target(TEXT, None, None, text)
@@ -344,6 +353,11 @@ def parse_target(raw: object) -> Target:
             return Target(TEXT, None, None, text)
     else:
         unit = nfc(rest).strip(" .") or None
+        if not stated and unit and number > 0 and comparator == EQ:
+            # a bare count or amount is what to reach at least ("01 mô hình", "70 triệu
+            # đồng/người/năm"); a bare percentage stays as it is (a rate such as "1%" of poor
+            # households is a most, "95%" a least)
+            comparator = GE
     return Target(comparator, number, unit, text)
 
 

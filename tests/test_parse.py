@@ -143,6 +143,14 @@ def test_parse_value_keeps_text_in_nfc() -> None:
     ("100% đạt chuẩn quốc gia; có trường đạt mức độ 2", TEXT, None, None),
     ("Theo quy định của Bộ Y tế", TEXT, None, None),
     ("", TEXT, None, None),
+    # a bare count or amount is a least (it was "exactly": 02 mô hình missed "01 mô hình");
+    # a bare percentage, or none of anything, stays as written
+    ("01 mô hình", GE, 1.0, "mô hình"),
+    ("70 triệu đồng/người/năm", GE, 70.0, "triệu đồng/người/năm"),
+    ("0 vụ", EQ, 0.0, "vụ"),
+    ("1%", EQ, 1.0, PERCENT),
+    ("Có ít nhất 01 mô hình", GE, 1.0, "mô hình"),  # (it was text)
+    ("≥ 95% (năm 2024)", GE, 95.0, PERCENT),  # the year it is for (it was text)
 ])
 def test_parse_target(text: str, comparator: str, value: float | None,
                       unit: str | None) -> None:
@@ -196,6 +204,7 @@ def test_is_mark(raw: object, expected: bool) -> None:
     ("1,05 lần", "≥ 1,1 lần", "not_met", pytest.approx(0.05)),
     ("98%", "Hoàn thành tiểu học 100%; tốt nghiệp THCS ≥ 98%", None, None),
     ("Xem thuyết minh", "≥ 90%", None, None),
+    ("02 mô hình", "01 mô hình", "met", 0.0),
 ])
 def test_judge(value: str, target: str, status: str | None, gap: object) -> None:
     assert judge(parse_value(value), parse_target(target)) == (status, gap)
