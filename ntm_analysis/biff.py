@@ -1,14 +1,16 @@
-"""What python-calamine does not report about an old ``.xls`` sheet: Excel errors, hidden rows.
+"""What python-calamine does not report about an old ``.xls`` sheet: Excel errors, hidden rows
+and columns.
 
 calamine reads an error cell of an ``.xls`` (``#DIV/0!`` saved by a formula, ``#N/A`` typed) as
 an empty cell and says nothing of hidden rows, as it does for ``.xlsx`` (where
 ``sheetxml.scan_sheets`` reads the sheet XML). Here the workbook stream of a BIFF8 file (Excel
 97–2003) is walked record by record: sheet names and positions from the globals' BOUNDSHEET
 records, then in each worksheet the BOOLERR (a typed error), FORMULA (a formula whose cached
-result is an error) and ROW (hidden rows) records. Like the XML scan it is advisory: a stream
-larger than ``MAX_STREAM_BYTES``, a BIFF5 workbook ("Book" stream) or any unreadable structure
-gives an empty answer, never an exception. The file is opened as a compound file by olefile (a
-dependency, which ``sniff`` already uses to recognise ``.xls``); nothing is parsed as XML.
+result is an error), ROW (hidden rows) and COLINFO (hidden columns) records. Like the XML scan
+it is advisory: a stream larger than ``MAX_STREAM_BYTES``, a BIFF5 workbook ("Book" stream) or
+any unreadable structure gives an empty answer, never an exception. The file is opened as a
+compound file by olefile (a dependency, which ``sniff`` already uses to recognise ``.xls``);
+nothing is parsed as XML.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import struct
 from collections.abc import Iterator
 from pathlib import Path
 
-from ntm_analysis.sheetxml import SheetExtras
+from ntm_analysis.sheetxml import MAX_HIDDEN_COLUMN, SheetExtras
 from ntm_analysis.text import nfc
 
 log = logging.getLogger(__name__)
@@ -30,7 +32,7 @@ MAX_STREAM_BYTES = 64 * 1024 * 1024
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 _BOF, _EOF, _BOUNDSHEET = 0x0809, 0x000A, 0x0085
-_BOOLERR, _FORMULA, _ROW = 0x0205, 0x0006, 0x0208
+_BOOLERR, _FORMULA, _ROW, _COLINFO = 0x0205, 0x0006, 0x0208, 0x007D
 _ROW_HIDDEN = 0x0020  # ROW's fDyZero: the row's height is zero
 _WORKSHEET = 0x00  # BOUNDSHEET's dt for a worksheet (or dialog sheet)
 #: BErr codes (MS-XLS 2.5.10) and the error Excel shows.
@@ -137,6 +139,11 @@ def _scan_sheet(data: bytes, position: int) -> SheetExtras:
             row = _HEAD.unpack_from(data, at)[0]
             if _HEAD.unpack_from(data, at + 12)[0] & _ROW_HIDDEN:
                 extras.hidden_rows.append(row + 1)
+        elif rtype == _COLINFO and size >= 10:
+            first, last = cell(data, at)  # 0-based, inclusive
+            if _HEAD.unpack_from(data, at + 8)[0] & 0x0001:  # fHidden
+                extras.hidden_columns.extend(
+                    range(first + 1, min(last + 1, MAX_HIDDEN_COLUMN) + 1))
     return extras
 
 

@@ -513,6 +513,7 @@ class _SheetLoader:
                        f"{len(hidden)} hidden row(s) hold data and were read: {shown} "
                        "(expected visible rows; unhide them in Excel to check)",
                        Severity.warning, "hidden_rows")
+        self._check_hidden_columns(extras.hidden_columns)
         for row, col, formula in extras.stale_formulas:
             self.issue(row - 1, self.column_label(col - 1), formula,
                        sheetxml.stale_formula_problem(row, col), Severity.warning,
@@ -521,6 +522,26 @@ class _SheetLoader:
             self.issue(row - 1, self.column_label(col - 1), error,
                        sheetxml.error_cell_problem(row, col, error, formula), Severity.warning,
                        "excel_error")
+
+    def _check_hidden_columns(self, hidden: list[int]) -> None:
+        """Warn of hidden columns (1-based) the table reads that hold data below its header:
+        a result or assessment column hidden in Excel is read all the same."""
+        layout = self.layout
+        if not hidden or layout is None:
+            return
+        read = {layout.number, layout.criterion, layout.name, layout.target, layout.value_unit}
+        for uc in layout.units:
+            read |= {uc.result, uc.assessment, uc.mark_met, uc.mark_not_met}
+        first = layout.first_data_row
+        shown = [c for c in sorted(set(hidden)) if c - 1 in read and any(
+            self.text(r, c - 1) for r in range(first, len(self.cells)))]
+        if shown:
+            labels = ", ".join(f"{column_letters(c)} ('{self.column_label(c - 1)}')"
+                               for c in shown)
+            self.issue(layout.header_rows[-1], None, None,
+                       f"{len(shown)} hidden column(s) of the table hold data and were read: "
+                       f"{labels} (expected visible columns; unhide them in Excel to check)",
+                       Severity.warning, "hidden_columns")
 
     def check_cells(self, layout: _Layout, records: list[_Record]) -> None:
         """Report data cells that are suspiciously long and merges across data rows."""

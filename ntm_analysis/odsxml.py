@@ -1,13 +1,13 @@
-"""What python-calamine does not report about an OpenDocument (``.ods``) sheet: error cells and
-hidden rows.
+"""What python-calamine does not report about an OpenDocument (``.ods``) sheet: error cells,
+hidden rows and columns.
 
 LibreOffice saves a formula that failed (``=1/0``) as a cell of value type error
 (``calcext:value-type="error"``) holding the error as its text and an empty string as its value:
 calamine reads an empty cell, without a word. A writer that gives such a cell a number instead
 (``office:value-type="float" office:value="0"``) has the number read as the cell's value, a real
 0 judged "not met": the loaders empty every error cell found here before they read the sheet
-(``sheetxml.without_error_values``). Hidden rows (``table:visibility="collapse"``) are read
-without a word too. This module scans ``content.xml`` as text, as ``sheetxml`` scans an
+(``sheetxml.without_error_values``). Hidden rows and columns (``table:visibility="collapse"``)
+are read without a word too. This module scans ``content.xml`` as text, as ``sheetxml`` scans an
 ``.xlsx``'s sheet XML: no XML parser runs, a part larger than ``MAX_PART_BYTES`` is skipped, and
 any failure only means "nothing extra known". Positions count repeated rows and columns
 (``table:number-rows-repeated``, ``table:number-columns-repeated``) and the covered cells of
@@ -21,12 +21,13 @@ import re
 import zipfile
 from pathlib import Path
 
-from ntm_analysis.sheetxml import MAX_PART_BYTES, SheetExtras
+from ntm_analysis.sheetxml import MAX_HIDDEN_COLUMN, MAX_PART_BYTES, SheetExtras
 
 log = logging.getLogger(__name__)
 
 _TAG = re.compile(
-    r"<(/?)table:(table-row|table-cell|covered-table-cell|table)(?=[\s/>])([^>]*?)(/?)>")
+    r"<(/?)table:(table-row|table-cell|covered-table-cell|table-column|table)(?=[\s/>])([^>]*?)"
+    r"(/?)>")
 _ATTR = re.compile(r"([\w:.-]+)\s*=\s*(\"[^\"]*\"|'[^']*')")
 _TEXT = re.compile(r"<text:p\b[^>]*>(.*?)</text:p>", re.S)
 _MARKUP = re.compile(r"<[^>]+>")
@@ -88,6 +89,7 @@ def scan_content(text: str) -> dict[str, SheetExtras]:
     extras = SheetExtras()
     name = ""
     row = 0  # rows of the sheet started so far (the current row is row - repeats + 1 …)
+    column = 0
     row_first, row_repeat, col = 0, 1, 0
     for m in _TAG.finditer(text):
         closing, tag, attr_text, self_closing = m.groups()
@@ -100,8 +102,18 @@ def scan_content(text: str) -> dict[str, SheetExtras]:
                 depth += 1
                 if depth == 1:
                     name, extras, row = _attrs(attr_text).get("table:name", ""), SheetExtras(), 0
+                    column = 0  # columns declared so far
             continue
         if depth != 1 or closing:
+            continue
+        if tag == "table-column":
+            attrs = _attrs(attr_text)
+            repeat = _repeat(attrs, "table:number-columns-repeated")
+            if attrs.get("table:visibility") in ("collapse", "filter") and \
+                    column < MAX_HIDDEN_COLUMN:
+                extras.hidden_columns.extend(
+                    range(column + 1, min(column + repeat, MAX_HIDDEN_COLUMN) + 1))
+            column += repeat
             continue
         if tag == "table-row":
             attrs = _attrs(attr_text) if "table:" in attr_text else {}

@@ -34,6 +34,10 @@ _SHEET = re.compile(r"<(?:\w+:)?sheet\b([^>]*)/?>")
 _REL = re.compile(r"<(?:\w+:)?Relationship\b([^>]*)/?>")
 _ATTR = re.compile(r"([\w:]+)\s*=\s*\"([^\"]*)\"")
 _ROW = re.compile(r"<(?:\w+:)?row\b([^>]*?)/?>")
+_COL = re.compile(r"<(?:\w+:)?col\b([^>]*?)/?>")  # (not <cols>: "s" is no word boundary)
+#: Hidden columns beyond this one are not listed (a sheet tidied by hiding every column to the
+#: right of its table hides them up to 16,384).
+MAX_HIDDEN_COLUMN = 256
 _CELL = re.compile(r"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
 _FORMULA = re.compile(r"<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)", re.S)
 _VALUE = re.compile(r"<(?:\w+:)?v\b[^>]*>(.+?)</(?:\w+:)?v>", re.S)
@@ -51,9 +55,12 @@ class SheetExtras:
     #: cells holding an Excel error: (row 1-based, column 1-based, the error, e.g. "#DIV/0!",
     #: the formula that produced it: "=D11/0", "a formula" when shared, "" when pasted)
     error_cells: list[tuple[int, int, str, str]] = field(default_factory=list)
+    #: hidden columns (1-based), those of the first ``MAX_HIDDEN_COLUMN`` columns
+    hidden_columns: list[int] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.hidden_rows or self.stale_formulas or self.error_cells)
+        return bool(self.hidden_rows or self.stale_formulas or self.error_cells
+                    or self.hidden_columns)
 
 
 def _unescape(text: str) -> str:
@@ -166,6 +173,13 @@ def _scan_part(text: str) -> SheetExtras:
         a = dict(_ATTR.findall(m.group(1)))
         if a.get("hidden") in ("1", "true") and a.get("r", "").isdigit():
             extras.hidden_rows.append(int(a["r"]))
+    cols_end = text.find("sheetData")  # the <cols> element comes before the cells
+    for m in _COL.finditer(text, 0, cols_end if cols_end >= 0 else len(text)):
+        a = dict(_ATTR.findall(m.group(1)))
+        if a.get("hidden") in ("1", "true") and a.get("min", "").isdigit() and \
+                a.get("max", "").isdigit():
+            extras.hidden_columns.extend(
+                range(int(a["min"]), min(int(a["max"]), MAX_HIDDEN_COLUMN) + 1))
     if "<f" in text or ":f" in text or 't="e"' in text or "t='e'" in text:
         for m in _CELL.finditer(text):
             body = m.group(2) or ""

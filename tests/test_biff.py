@@ -79,6 +79,10 @@ def _formula(row: int, col: int, result: bytes) -> bytes:
     return _record(0x0006, struct.pack("<HHH", row, col, 15) + result + b"\0" * 6 + b"\x1e\x01")
 
 
+def _colinfo(first: int, last: int, flags: int) -> bytes:
+    return _record(0x007D, struct.pack("<HHHHHH", first, last, 2340, 15, flags, 0))
+
+
 def _row(row: int, flags: int) -> bytes:
     return _record(0x0208, struct.pack("<HHHHHHHH", row, 0, 5, 255, 0, 0, flags, 15))
 
@@ -91,9 +95,12 @@ def test_records_built_after_the_specification() -> None:
         _formula(7, 3, b"\x01\x00\x01\x00\x00\x00\xff\xff"),  # a formula giving TRUE
         _formula(8, 3, struct.pack("<d", 0.95)),  # a number
         _boolerr(9, 1, 0x63),  # a code Excel does not write
+        _colinfo(3, 4, 0x0001), _colinfo(5, 5, 0x0000),  # D:E hidden, F not
+        _colinfo(9, 16383, 0x0001),  # J to the sheet's end: listed to MAX_HIDDEN_COLUMN only
     ])
     assert scan_stream(stream) == {"Xa": SheetExtras(hidden_rows=[4], error_cells=[
-        (5, 3, "#REF!", ""), (7, 4, "#NUM!", "a formula"), (10, 2, "#ERROR", "")])}
+        (5, 3, "#REF!", ""), (7, 4, "#NUM!", "a formula"), (10, 2, "#ERROR", "")],
+        hidden_columns=[4, 5, *range(10, 257)])}
 
 
 def test_a_chart_sheet_and_a_sheet_with_nothing_to_say_are_left_out() -> None:

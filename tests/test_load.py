@@ -1063,6 +1063,31 @@ def test_the_unit_column_is_the_unit_of_a_value_that_names_none(tmp_path: Path) 
         [15.97, 15.97, math.nan, 0.0, 89.05], nan_ok=True)
 
 
+def test_a_hidden_column_the_table_reads_is_a_warning(tmp_path: Path) -> None:
+    """A hidden "Hiện trạng" column is read all the same: a warning names it. A hidden column
+    outside the table ("Nháp") and the columns hidden to the sheet's end say nothing."""
+    path = _write(tmp_path / "an_cot.xlsx", [
+        ["KẾT QUẢ RÀ SOÁT TIÊU CHÍ XÃ NTM KIỂU MẪU NĂM 2024 XÃ KIM PHƯỢNG"],
+        ["TT", "Nội dung tiêu chí", "Chỉ tiêu", "Hiện trạng", "Tự đánh giá", "Ghi chú", "Nháp"],
+        ["1", "Sản xuất - Thu nhập - Hộ nghèo"],
+        ["1.3", "Có sản phẩm OCOP đạt từ 3 sao trở lên", "≥ 01 sản phẩm", "02 sản phẩm", "Đạt",
+         None, "x"],
+        ["1.6", "Tỷ lệ lao động có việc làm qua đào tạo", "≥ 80%", "82%", "Đạt", None, "y"]])
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    for letter in ("D", "F", "G"):  # F: hidden and empty
+        ws.column_dimensions[letter].hidden = True
+    ws.column_dimensions.group("H", "XFD", hidden=True)
+    wb.save(path)
+    result = load_workbook(path)
+    (issue,) = result.issues.itertuples()
+    assert (issue.source_row, issue.code, issue.severity) == (2, "hidden_columns", "warning")
+    assert issue.problem == (
+        "1 hidden column(s) of the table hold data and were read: D ('Hiện trạng') (expected "
+        "visible columns; unhide them in Excel to check)")
+    assert result.indicators[Ind.value].tolist() == [2.0, 82.0]
+
+
 def test_money_in_another_unit_than_its_rows_unit_column_is_converted(tmp_path: Path) -> None:
     """"54.030.000đ" under "ĐVT: Triệu đồng/người/năm" against "≥ 70" (the row's unit) is
     54.03 million: not met (it was 54,030,000 ≥ 70, met); an info row says what was read."""

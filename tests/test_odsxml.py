@@ -83,6 +83,17 @@ def test_positions_count_repeated_and_covered_cells() -> None:
         (6, 1, "#REF!", "=#REF!"), (6, 2, "#REF!", "=#REF!")])}
 
 
+def test_hidden_columns_count_repeated_column_declarations() -> None:
+    text = _content(
+        '<table:table-column table:number-columns-repeated="2"/>'
+        '<table:table-column table:visibility="collapse" table:number-columns-repeated="2"/>'
+        "<table:table-column/>"
+        '<table:table-column table:visibility="collapse" '
+        'table:number-columns-repeated="16379"/>'
+        "<table:table-row><table:table-cell/></table:table-row>")
+    assert scan_content(text) == {"Xa": SheetExtras(hidden_columns=[3, 4, *range(6, 257)])}
+
+
 def test_each_sheet_on_its_own_and_a_table_inside_a_cell_skipped() -> None:
     inner = ('<table:table-cell><table:table table:name="trong"><table:table-row>'
              + _error("#N/A") + "</table:table-row></table:table></table:table-cell>")
