@@ -41,6 +41,7 @@ from ntm_analysis.sheetxml import (
     column_letters,
     error_cell_problem,
     error_text_problem,
+    hidden_rows_problem,
     scan_sheets,
     stale_formula_problem,
     without_error_values,
@@ -168,6 +169,8 @@ class Grid:
     #: Cells holding an Excel error (row, column 1-based; "#DIV/0!"; its formula): read as
     #: empty.
     error_cells: list[tuple[int, int, str, str]] = field(default_factory=list)
+    #: Hidden rows (1-based): their amounts are counted as any others'.
+    hidden_rows: list[int] = field(default_factory=list)
 
     def cell(self, r: int, c: int) -> object:
         if 0 <= r < len(self.rows) and 0 <= c < len(self.rows[r]):
@@ -218,22 +221,29 @@ def _grid(file: str, sheet: str, rows: list[list[Any]], merged: list | None,
     rows = [r + [None] * (width - len(r)) for r in without_error_values(rows, extras)]
     return Grid(file=file, sheet=sheet, rows=rows, merged=merged, width=width,
                 stale_formulas=list(extras.stale_formulas) if extras else [],
-                error_cells=list(extras.error_cells) if extras else [])
+                error_cells=list(extras.error_cells) if extras else [],
+                hidden_rows=list(extras.hidden_rows) if extras else [])
 
 
 def formula_issues(grid: Grid) -> list[dict[str, object]]:
     """Warnings for the cells of a money table's sheet that were read as empty though they
     are not (the indicator loader's): a formula without a saved result (``formula_no_value``)
-    and an Excel error such as ``#DIV/0!`` (``excel_error``)."""
-    def issue(row: int, col: int, value: str, problem: str, code: str) -> dict[str, object]:
+    and an Excel error such as ``#DIV/0!`` (``excel_error``); and for hidden rows that hold
+    data, read as any others (``hidden_rows``)."""
+    def issue(row: int, col: int | None, value: str | None, problem: str,
+              code: str) -> dict[str, object]:
         return {Iss.source_file: grid.file, Iss.source_sheet: grid.sheet, Iss.source_row: row,
-                Iss.column: column_letters(col), Iss.value: value, Iss.problem: problem,
-                Iss.severity: Severity.warning, Iss.code: code}
+                Iss.column: column_letters(col) if col else None, Iss.value: value,
+                Iss.problem: problem, Iss.severity: Severity.warning, Iss.code: code}
 
-    return ([issue(row, col, formula, stale_formula_problem(row, col), "formula_no_value")
-             for row, col, formula in grid.stale_formulas]
-            + [issue(row, col, error, error_cell_problem(row, col, error, formula),
-                     "excel_error") for row, col, error, formula in grid.error_cells])
+    hidden = [r for r in grid.hidden_rows if r - 1 < len(grid.rows)
+              and any(grid.cell(r - 1, c) is not None for c in range(len(grid.rows[r - 1])))]
+    return ([issue(hidden[0], None, None, hidden_rows_problem(hidden), "hidden_rows")]
+            if hidden else []) + [
+        issue(row, col, formula, stale_formula_problem(row, col), "formula_no_value")
+        for row, col, formula in grid.stale_formulas] + [
+        issue(row, col, error, error_cell_problem(row, col, error, formula), "excel_error")
+        for row, col, error, formula in grid.error_cells]
 
 
 # --------------------------------------------------------------------------- header mapping

@@ -508,10 +508,7 @@ class _SheetLoader:
         hidden = [r for r in extras.hidden_rows if r - 1 < len(self.cells)
                   and any(self.text(r - 1, c) for c in range(self.n_cols))]
         if hidden:
-            shown = ", ".join(str(r) for r in hidden[:10]) + (" …" if len(hidden) > 10 else "")
-            self.issue(hidden[0] - 1, None, None,
-                       f"{len(hidden)} hidden row(s) hold data and were read: {shown} "
-                       "(expected visible rows; unhide them in Excel to check)",
+            self.issue(hidden[0] - 1, None, None, sheetxml.hidden_rows_problem(hidden),
                        Severity.warning, "hidden_rows")
         self._check_hidden_columns(extras.hidden_columns)
         for row, col, formula in extras.stale_formulas:

@@ -233,6 +233,17 @@ def without_error_values(rows: list[list[Any]],
     return out
 
 
+def hidden_rows_problem(rows: list[int]) -> str:
+    """What an issue says of hidden rows (Excel row numbers) that hold data.
+
+    >>> hidden_rows_problem([11, 12])[:49]
+    '2 hidden row(s) hold data and were read: 11, 12 ('
+    """
+    shown = ", ".join(str(r) for r in rows[:10]) + (" …" if len(rows) > 10 else "")
+    return (f"{len(rows)} hidden row(s) hold data and were read: {shown} (expected visible "
+            "rows; unhide them in Excel to check)")
+
+
 def stale_formula_problem(row: int, col: int) -> str:
     """What an issue says of a formula cell without a saved result (Excel row and column).
 

@@ -220,6 +220,24 @@ def test_source_headers_as_offices_write_them(tmp_path: Path, header: str, colum
     assert result.lines[Bud.unassigned].tolist() == [0]
 
 
+def test_a_hidden_budget_line_is_counted_and_said_so(tmp_path: Path) -> None:
+    """A line hidden in Excel (a cancelled work left in the table) is counted as any other:
+    a warning names the row, as the indicator loader does (it was counted without a word)."""
+    path = write_sheet(tmp_path / "an.xlsx", [
+        ["ĐVT: triệu đồng"], ["TT", "Nội dung", "Tổng kinh phí"],
+        ["1", "Nhà văn hóa xóm", 500], ["2", "Đường cũ (đã hủy)", 150], ["3", "Cống", 80]])
+    wb = openpyxl.load_workbook(path)
+    wb.active.row_dimensions[4].hidden = True
+    wb.active.row_dimensions[6].hidden = True  # empty: nothing to say
+    wb.save(path)
+    result = load_budget(path)
+    assert result.lines[Bud.total].sum() == 730
+    assert list(zip(result.issues["source_row"], result.issues["code"],
+                    result.issues["problem"], strict=True)) == [
+        (4, "hidden_rows", "1 hidden row(s) hold data and were read: 4 (expected visible rows; "
+                           "unhide them in Excel to check)")]
+
+
 def test_an_amount_naming_its_unit_is_read_in_that_unit(tmp_path: Path) -> None:
     """"850 triệu", "1,2 tỷ", "300tr" and "150.000.000đ" in a table in triệu đồng: each in its
     own unit (they were errors, and "150.000.000đ" 150 billion); a word that is no unit is
