@@ -27,7 +27,9 @@ COMPLIANCE = "compliance"
 _COMPLIANT = {"dat", "da dat", "dat chuan", "dat yeu cau"}
 _NOT_COMPLIANT = {"chua dat", "khong dat", "chua dat chuan", "chua dat yeu cau"}
 
-_NUMBER = re.compile(r"[-+]?\d[\d.,]*")
+#: A number: digits with dots and commas, or thousands grouped by spaces ("54 030 000",
+#: "4\u00a0122", as a copied page or another locale writes them; "4 122,5").
+_NUMBER = re.compile(r"[-+]?(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?!\d)(?:[.,]\d+)?|\d[\d.,]*)")
 _GROUPED_DOT = re.compile(r"^\d{1,3}(\.\d{3})+$")
 _GROUPED_COMMA = re.compile(r"^\d{1,3}(,\d{3})+$")
 
@@ -113,7 +115,7 @@ def parse_number(text: str) -> float | None:
     >>> parse_number("3.432.000"), parse_number("0.95"), parse_number("abc") is None
     (3432000.0, 0.95, True)
     """
-    s = nfc(text).replace(" ", "").replace("\u202f", "")
+    s = nfc(text).replace(" ", "").replace("\u202f", "").replace("\u00a0", "")
     if not s:
         return None
     sign = -1.0 if s[0] == "-" else 1.0

@@ -97,6 +97,13 @@ def test_parse_number(text: str, number: float | None) -> None:
     ("NĂM HỌC 2023 – 2024: 98%", "percent", 98.0, PERCENT),
     ("Năm 2023 - 54,03 triệu đồng", "number", 54.03, "triệu đồng"),
     ("Năm 2023", "text", None, None), ("2023", "number", 2023.0, None),
+    # thousands grouped by spaces, as a copied page or another locale writes them (it was 54,
+    # in a unit "030 000 đồng")
+    ("54 030 000 đồng", "number", 54030000.0, "đồng"),
+    ("54\u00a0030\u00a0000 đ", "number", 54030000.0, "đ"),
+    ("4 122,5", "number", 4122.5, None),
+    ("2 100 hộ", "number", 2100.0, "hộ"),
+    ("2 mô hình", "number", 2.0, "mô hình"),  # a count and a word, not a group
 ])
 def test_parse_value(raw: object, kind: str, number: float | None, unit: str | None) -> None:
     value = parse_value(raw)
