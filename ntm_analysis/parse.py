@@ -49,6 +49,8 @@ _WRITTEN = {"co": "có", "da": "đã", "dat": "đạt", "chuan": "chuẩn", "yeu
             "hoan": "hoàn", "thanh": "thành", "roi": "rồi", "chua": "chưa", "khong": "không",
             "d": "đ", "cd": "cđ", "kd": "kđ", "dam": "đảm", "bao": "bảo", "hoac": "hoặc"}
 _WORD = re.compile(r"\w+")
+#: The rest of a range after its first number ("90-95%", "90 – 95 %").
+_RANGE_END = re.compile(r"\s*[-–—]\s*\d")
 #: The year a target is for, in brackets after it ("≥ 95% (năm 2024)").
 _YEAR_AFTER = re.compile(r"\s*\(\s*(?:n[aă]m\s+)?(?:19|20)\d\d\s*\)\s*$", re.IGNORECASE)
 #: A year leading a result ("Năm 2023: 95%", "năm 2024 đạt 96%", "Năm học 2023-2024: 98%").
@@ -225,6 +227,8 @@ def _parse_value_text(raw: str) -> Value:
         if found is not None:
             number = found
             unit = _unit_after(text, match.end())
+            if unit and _RANGE_END.match(unit):
+                return Value("text", None, None, text)  # "90-95%": a range is no one value
             # a number must lead the cell, or follow a short word ("Đạt 95%", "Có 02 mô hình")
             prefix = fold(text[year.end() if year else 0: match.start()])
             if len(prefix.split()) <= 2:

@@ -104,6 +104,9 @@ def test_parse_number(text: str, number: float | None) -> None:
     ("4 122,5", "number", 4122.5, None),
     ("2 100 hộ", "number", 2100.0, "hộ"),
     ("2 mô hình", "number", 2.0, "mô hình"),  # a count and a word, not a group
+    ("90-95%", "text", None, None),  # a range is no one value (it was 90 in a unit "-95%")
+    ("90 – 95 %", "text", None, None),
+    ("-5%", "percent", -5.0, PERCENT),
 ])
 def test_parse_value(raw: object, kind: str, number: float | None, unit: str | None) -> None:
     value = parse_value(raw)
