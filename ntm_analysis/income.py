@@ -102,7 +102,10 @@ class IncomeResult:
 
 # --------------------------------------------------------------------------- loading
 
-_YEAR_HEAD = re.compile(r"^(?:nam\s+)?(20\d{2}|19\d{2})$")
+#: An observed year's header: "Năm 2023", "2023", "TH 2023", "Thực hiện năm 2023", "Kết quả
+#: 2023", "Sơ bộ 2023" (a preliminary figure), "Năm 2023 (sơ bộ)".
+_YEAR_HEAD = re.compile(r"^(?:(?:th|thuc hien|ket qua|ket qua thuc hien|so bo|so lieu)\s+)?"
+                        r"(?:nam\s+)?(20\d{2}|19\d{2})(?:\s+so bo)?$")
 #: An estimate's header: "Ước TH 2024", "Ước thực hiện năm 2024", "Năm 2024 (ước)", "2024 ước tính".
 _ESTIMATE_HEAD = re.compile(r"^(?:uoc\s+(?:th\s+|thuc hien\s+|tinh\s+)?)?(?:nam\s+)?"
                             r"(20\d{2}|19\d{2})(?:\s+uoc(?:\s+(?:th|thuc hien|tinh))?)?$")
@@ -124,6 +127,8 @@ def _year_column(text: str) -> tuple[str, int] | None:
     (('observed', 2024), ('observed', 2024))
     >>> _year_column("Mục tiêu giai đoạn 2021-2025")  # a period's target: its end (was 2021)
     ('target', 2025)
+    >>> _year_column("TH 2022"), _year_column("Thực hiện năm 2023")  # (they were not read)
+    (('observed', 2022), ('observed', 2023))
     """
     key = fold(text)
     m = _YEAR_HEAD.match(key) or _ESTIMATE_HEAD.match(key)

@@ -158,6 +158,22 @@ def test_incomes_in_thousands_as_offices_state_it(tmp_path: Path, unit: str) -> 
     assert result.issues["code"].tolist() == ["income_unit_converted"]
 
 
+def test_year_columns_as_offices_head_them(tmp_path: Path) -> None:
+    """"TH 2022" and "Thực hiện năm 2023" (actuals, the commonest heads) were not read: the
+    2023 income came from an estimate column, or from nowhere."""
+    result = load_income(write_sheet(tmp_path / "th.xlsx", [
+        ["THU NHẬP BÌNH QUÂN ĐẦU NGƯỜI XÃ KIM PHƯỢNG (triệu đồng/người/năm)"],
+        ["TT", "Đơn vị", "TH 2021", "TH 2022", "Thực hiện năm 2023", "Ước TH 2024", "KH 2025",
+         "Sơ bộ 2020"],
+        [1, "Xã Kim Phượng", 42.5, 49.1, 54.03, 60, 70, 40.2],
+    ]))
+    s = result.series
+    assert list(zip(s[S.year], s[S.kind], s[S.value], strict=True)) == [
+        (2020, "observed", 40.2), (2021, "observed", 42.5), (2022, "observed", 49.1),
+        (2023, "observed", 54.03), (2024, "observed", 60.0), (2025, "target", 70.0)]
+    assert result.issues.empty
+
+
 def test_incomes_in_thousands_without_a_unit_are_a_warning(tmp_path: Path) -> None:
     """No unit written and 54,030 for a commune: taken as millions it would meet every income
     threshold. It is kept as read (nothing is guessed) and one warning per table names the
