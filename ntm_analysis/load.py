@@ -346,6 +346,9 @@ class _Layout:
     value_unit: int | None
     units: list[_UnitColumns]
     header_text: dict[int, str] = field(default_factory=dict)
+    #: result or assessment columns beside the unit's own that the table does not read (a
+    #: second "Hiện trạng" column, say): each holding data is an issue (``_check_dropped``)
+    dropped: list[tuple[int, str]] = field(default_factory=list)
     #: row getters derived from the layout, made once (``_row_getters``, ``_unit_getter``)
     getters: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -519,6 +522,30 @@ class _SheetLoader:
             self.issue(row - 1, self.column_label(col - 1), error,
                        sheetxml.error_cell_problem(row, col, error, formula), Severity.warning,
                        "excel_error")
+
+    def _check_dropped(self, layout: _Layout, rows_of: list[int]) -> None:
+        """Warn of each result or assessment column the table does not read that holds data
+        on indicator rows: a second "Hiện trạng" beside the first, say, whose values are lost."""
+        unit = layout.units[0]
+        for c, role in layout.dropped:
+            rows = [r for r in rows_of if self.text(r, c)]
+            if not rows:
+                continue
+            kept = self.column_label(getattr(unit, role) or 0)
+            where = f"row {rows[0] + 1}" if len(rows) == 1 else \
+                f"{len(rows)} rows, {rows[0] + 1}–{rows[-1] + 1}"
+            if role == "result":  # values lost: a warning
+                self.issue(layout.header_rows[-1], self.column_label(c), None,
+                           f"a second result column beside '{kept}' holds data ({where}) and "
+                           "was not read: expected one result column per unit, or a year in "
+                           "each one's header ('Kết quả năm 2023' | 'Ước thực hiện năm 2024') "
+                           "to read each as its year", Severity.warning,
+                           "extra_column_not_read")
+            else:  # "Đánh giá của huyện" beside the unit's own: said, not read
+                self.issue(layout.header_rows[-1], self.column_label(c), None,
+                           f"a second assessment column beside '{kept}' holds data ({where}); "
+                           f"the self-assessment is read from '{kept}' alone", Severity.info,
+                           "extra_column_not_read")
 
     def _check_hidden_columns(self, hidden: list[int]) -> None:
         """Warn of hidden columns (1-based) the table reads that hold data below its header:
@@ -696,6 +723,7 @@ class _SheetLoader:
             criterion = None
         # group labels: non-role header text above a unit column
         units: list[_UnitColumns] = []
+        dropped: list[tuple[int, str]] = []
         by_label: dict[str | None, _UnitColumns] = {}
         for c in sorted(col_roles):
             role = col_roles[c]
@@ -718,10 +746,12 @@ class _SheetLoader:
         labelled = [u for u in units if u.label]
         # "Kết quả năm 2023" | "Kết quả năm 2024" over (result, assessment) pairs: one unit's
         # years side by side, each group read as its year (not the first group alone)
+        # (the year may head a group, or stand in the columns' own header: "Kết quả năm 2023 |
+        # Ước thực hiện năm 2024 | Tự đánh giá")
         years = []
         for u in units:
             cols = [c for c in (getattr(u, role) for role in UNIT_ROLES) if c is not None]
-            found = {y for r in block[:-1] for c in cols if (y := year_in(self.text(r, c)))}
+            found = {y for r in block for c in cols if (y := year_in(self.text(r, c)))}
             years.append(found.pop() if len(found) == 1 else None)
         if len(units) > 1 and not labelled and None not in years and len(set(years)) == len(units):
             for u, year in zip(units, years, strict=True):
@@ -732,11 +762,17 @@ class _SheetLoader:
                 if u.label and not unit_names(u.label):
                     u.label = None
             merged = _UnitColumns(None)
+            extra: list[tuple[int, str]] = []
             for u in units:
                 for role in UNIT_ROLES:
-                    if getattr(merged, role) is None and getattr(u, role) is not None:
-                        setattr(merged, role, getattr(u, role))
-            units = [merged] if not labelled or len({u.label for u in units}) <= 1 else units
+                    if (c := getattr(u, role)) is None:
+                        continue
+                    if getattr(merged, role) is None:
+                        setattr(merged, role, c)
+                    else:
+                        extra.append((c, role))
+            if not labelled or len({u.label for u in units}) <= 1:
+                units, dropped = [merged], extra
         first_data = block[-1] + 1
         while first_data < len(self.cells) and self._is_column_number_row(first_data):
             first_data += 1
@@ -746,6 +782,7 @@ class _SheetLoader:
             header_rows=block, first_data_row=first_data, number=first("number"),
             criterion=criterion, name=name, target=first("target"), note=first("note"),
             value_unit=first("value_unit"), units=units, header_text=header_text,
+            dropped=sorted(dropped),
         )
 
     def _is_column_number_row(self, r: int) -> bool:
@@ -1004,6 +1041,8 @@ class _SheetLoader:
         records, footers, indicators, walk_issues, rows_of = self._classified(layout)
         self._footers(footers)
         self.check_cells(layout, records)
+        if layout.dropped:
+            self._check_dropped(layout, rows_of)
         for args in walk_issues:
             self.issue(*args)
         if not indicators:

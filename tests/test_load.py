@@ -1063,6 +1063,51 @@ def test_the_unit_column_is_the_unit_of_a_value_that_names_none(tmp_path: Path) 
         [15.97, 15.97, math.nan, 0.0, 89.05], nan_ok=True)
 
 
+def _one_row_table(tmp_path: Path, header: list[str], row: list[object]) -> LoadResult:
+    return load_workbook(_write(tmp_path / "cot.xlsx", [
+        ["KẾT QUẢ RÀ SOÁT TIÊU CHÍ XÃ NTM KIỂU MẪU XÃ KIM PHƯỢNG NĂM 2024"], header,
+        ["1", "Sản xuất - Thu nhập - Hộ nghèo"], row]))
+
+
+def test_a_year_in_each_result_columns_own_header_reads_each_as_its_year(
+        tmp_path: Path) -> None:
+    """"Kết quả thực hiện năm 2023 | Ước thực hiện năm 2024 | Tự đánh giá": the first column
+    was read as 2024 (the title's year) and the estimate for 2024 was dropped without a word;
+    so were a second year's pair of columns."""
+    result = _one_row_table(
+        tmp_path, ["TT", "Nội dung tiêu chí", "Chỉ tiêu", "Kết quả thực hiện năm 2023",
+                   "Ước thực hiện năm 2024", "Tự đánh giá"],
+        ["1.6", "Tỷ lệ lao động có việc làm qua đào tạo", "≥ 80%", "78%", "82%", "Đạt"])
+    ind = result.indicators
+    assert list(zip(ind[Ind.year], ind[Ind.value_text], ind[Ind.self_assessment].fillna(""),
+                    strict=True)) == [(2023, "78%", ""), (2024, "82%", "met")]
+    assert result.issues.empty
+    pairs = _one_row_table(
+        tmp_path, ["TT", "Nội dung tiêu chí", "Chỉ tiêu", "Hiện trạng năm 2022",
+                   "Đánh giá năm 2022", "Hiện trạng năm 2023", "Đánh giá năm 2023"],
+        ["1.6", "Tỷ lệ lao động", "≥ 80%", "78%", "Chưa đạt", "82%", "Đạt"]).indicators
+    assert list(zip(pairs[Ind.year], pairs[Ind.value_text], pairs[Ind.self_assessment],
+                    strict=True)) == [(2022, "78%", "not_met"), (2023, "82%", "met")]
+
+
+def test_a_second_result_or_assessment_column_is_said_not_read(tmp_path: Path) -> None:
+    result = _one_row_table(
+        tmp_path, ["TT", "Nội dung tiêu chí", "Chỉ tiêu", "Hiện trạng", "Hiện trạng (cập nhật)",
+                   "Tự đánh giá", "Đánh giá của huyện"],
+        ["1.6", "Tỷ lệ lao động", "≥ 80%", "78%", "82%", "Đạt", "Chưa đạt"])
+    assert result.indicators[Ind.value_text].tolist() == ["78%"]
+    assert list(zip(result.issues[Iss.column], result.issues[Iss.severity],
+                    result.issues[Iss.code], strict=True)) == [
+        ("Hiện trạng (cập nhật)", "warning", "extra_column_not_read"),
+        ("Đánh giá của huyện", "info", "extra_column_not_read")]
+    assert result.issues[Iss.problem].tolist() == [
+        "a second result column beside 'Hiện trạng' holds data (row 4) and was not read: "
+        "expected one result column per unit, or a year in each one's header ('Kết quả năm "
+        "2023' | 'Ước thực hiện năm 2024') to read each as its year",
+        "a second assessment column beside 'Tự đánh giá' holds data (row 4); the "
+        "self-assessment is read from 'Tự đánh giá' alone"]
+
+
 def test_a_hidden_column_the_table_reads_is_a_warning(tmp_path: Path) -> None:
     """A hidden "Hiện trạng" column is read all the same: a warning names it. A hidden column
     outside the table ("Nháp") and the columns hidden to the sheet's end say nothing."""
