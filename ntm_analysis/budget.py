@@ -209,8 +209,13 @@ def read_grids(path: str | os.PathLike[str]) -> list[Grid]:
         raise InputError(Location(file=str(path)), "expected a workbook file, got a folder")
     check_workbook_file(p)
     extras = scan_sheets(p)  # {} for most workbooks (one byte test per sheet)
-    return [_grid(p.name, g.name, g.rows, g.merged, extras.get(g.name))
-            for g in read_sheets(p)]
+    grids = []
+    for g in read_sheets(p):
+        found = extras.get(g.name)
+        # (an .ods's merged cells come from the scan alone)
+        merged = g.merged or (found.merged if found else None)
+        grids.append(_grid(p.name, g.name, g.rows, merged, found))
+    return grids
 
 
 def _grid(file: str, sheet: str, rows: list[list[Any]], merged: list | None,

@@ -1693,8 +1693,12 @@ def _load_records(p: Path, *, sheets: Sequence[str] | None = None, year: int | N
     font_encoding = legacy.workbook_font_encoding(p, parts=parts) if ooxml else None
     parts.clear()
     for grid in grids:
-        if extras:  # (an .ods's error cells hold a number calamine read as their value)
-            grid.rows = without_error_values(grid.rows, extras.get(grid.name))
+        if extras and (found_extras := extras.get(grid.name)):
+            # an .ods's error cells hold a number calamine read as their value, and its merged
+            # cells are found by the scan alone
+            grid.rows = without_error_values(grid.rows, found_extras)
+            if found_extras.merged and not grid.merged:
+                grid.merged = list(found_extras.merged)
         grid, legacy_issues, scan = _fix_legacy_text(grid, font_encoding)
         loader = _SheetLoader(grid, p.name, year, scan)
         for problem in legacy_issues:
@@ -1895,11 +1899,12 @@ def _check_duplicates(indicators: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFr
         across = ("; a unit's set for one year belongs in one workbook: remove the copy or "
                   "correct the unit or year" if files > 1 else "")
         for r in group.itertuples():
+            unit = r.unit if isinstance(r.unit, str) and r.unit else "the same unit"  # (or NA)
             rows.append({
                 Iss.source_file: r.source_file, Iss.source_sheet: r.source_sheet,
                 Iss.source_row: r.source_row, Iss.column: "TT", Iss.value: r.indicator_no,
                 Iss.problem: f"indicator {r.indicator_no} appears more than once for "
-                             f"{r.unit or 'the same unit'} ({where}){across}",
+                             f"{unit} ({where}){across}",
                 Iss.severity: Severity.error, Iss.code: "duplicate_indicator",
             })
     return indicators, conform(pd.DataFrame(rows), Iss)

@@ -1,5 +1,5 @@
 """What python-calamine does not report about an OpenDocument (``.ods``) sheet: error cells,
-hidden rows and columns.
+hidden rows and columns, merged cells.
 
 LibreOffice saves a formula that failed (``=1/0``) as a cell of value type error
 (``calcext:value-type="error"``) holding the error as its text and an empty string as its value:
@@ -7,7 +7,9 @@ calamine reads an empty cell, without a word. A writer that gives such a cell a 
 (``office:value-type="float" office:value="0"``) has the number read as the cell's value, a real
 0 judged "not met": the loaders empty every error cell found here before they read the sheet
 (``sheetxml.without_error_values``). Hidden rows and columns (``table:visibility="collapse"``)
-are read without a word too. This module scans ``content.xml`` as text, as ``sheetxml`` scans an
+are read without a word too, and merged cells (``table:number-columns-spanned``) are not
+reported at all: a hamlet's name spanning its result and assessment columns named only the
+first. This module scans ``content.xml`` as text, as ``sheetxml`` scans an
 ``.xlsx``'s sheet XML: no XML parser runs, a part larger than ``MAX_PART_BYTES`` is skipped, and
 any failure only means "nothing extra known". Positions count repeated rows and columns
 (``table:number-rows-repeated``, ``table:number-columns-repeated``) and the covered cells of
@@ -82,7 +84,7 @@ def scan_ods(path: str | Path) -> dict[str, SheetExtras]:
 def scan_content(text: str) -> dict[str, SheetExtras]:
     """``scan_ods`` of a ``content.xml``'s text."""
     if "calcext:value-type=\"error\"" not in text and "table:visibility" not in text and \
-            "calcext:value-type='error'" not in text:
+            "calcext:value-type='error'" not in text and "-spanned" not in text:
         return {}  # most workbooks: one substring search each
     out: dict[str, SheetExtras] = {}
     depth = 0  # tables open (a table inside a cell is skipped)
@@ -124,7 +126,7 @@ def scan_content(text: str) -> dict[str, SheetExtras]:
                 extras.hidden_rows.extend(range(row_first, row_first + row_repeat))
             continue
         # a cell, or a cell covered by a merge: one column (or several, repeated) of the row
-        if "error" not in attr_text:
+        if "error" not in attr_text and "-spanned" not in attr_text:
             if "repeated" in attr_text:
                 col += _repeat(_attrs(attr_text), "table:number-columns-repeated")
             else:
@@ -132,6 +134,12 @@ def scan_content(text: str) -> dict[str, SheetExtras]:
             continue
         attrs = _attrs(attr_text)
         repeat = _repeat(attrs, "table:number-columns-repeated")
+        rows_spanned = _repeat(attrs, "table:number-rows-spanned")
+        cols_spanned = _repeat(attrs, "table:number-columns-spanned")
+        if (rows_spanned > 1 or cols_spanned > 1) and tag == "table-cell" and \
+                row_repeat == 1 and repeat == 1:
+            extras.merged.append(((row_first - 1, col),
+                                  (row_first + rows_spanned - 2, col + cols_spanned - 1)))
         if attrs.get("calcext:value-type") == "error" and repeat <= _MAX_REPEAT and \
                 row_repeat <= _MAX_REPEAT:
             shown = ""

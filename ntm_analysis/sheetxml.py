@@ -57,10 +57,13 @@ class SheetExtras:
     error_cells: list[tuple[int, int, str, str]] = field(default_factory=list)
     #: hidden columns (1-based), those of the first ``MAX_HIDDEN_COLUMN`` columns
     hidden_columns: list[int] = field(default_factory=list)
+    #: merged ranges ((first row, first column), (last row, last column)), 0-based and
+    #: inclusive as calamine gives an ``.xlsx``'s: an ``.ods``'s, which calamine does not give
+    merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.hidden_rows or self.stale_formulas or self.error_cells
-                    or self.hidden_columns)
+                    or self.hidden_columns or self.merged)
 
 
 def _unescape(text: str) -> str:

@@ -1063,6 +1063,21 @@ def test_the_unit_column_is_the_unit_of_a_value_that_names_none(tmp_path: Path) 
         [15.97, 15.97, math.nan, 0.0, 89.05], nan_ok=True)
 
 
+def test_duplicates_in_a_table_without_a_unit_name_are_errors_not_a_crash(
+        tmp_path: Path) -> None:
+    """No unit name anywhere and indicator 1.1 twice: each row an error naming "the same
+    unit" (the message's unit, missing, stopped the load with 'boolean value of NA is
+    ambiguous')."""
+    result = load_workbook(_write(tmp_path / "khong_ten.xlsx", [
+        ["KẾT QUẢ RÀ SOÁT TIÊU CHÍ NĂM 2024"],
+        ["TT", "Nội dung tiêu chí", "Chỉ tiêu", "Hiện trạng", "Tự đánh giá"],
+        ["1", "Quy hoạch"], ["1.1", "Có quy hoạch", "Có", "Có", "Đạt"],
+        ["1.1", "Có bảng tên", "Có", "Có", "Đạt"]]))
+    errors = result.issues[result.issues[Iss.code] == "duplicate_indicator"]
+    assert errors[Iss.problem].tolist() == [
+        "indicator 1.1 appears more than once for the same unit (Phụ biểu!4, Phụ biểu!5)"] * 2
+
+
 def _one_row_table(tmp_path: Path, header: list[str], row: list[object]) -> LoadResult:
     return load_workbook(_write(tmp_path / "cot.xlsx", [
         ["KẾT QUẢ RÀ SOÁT TIÊU CHÍ XÃ NTM KIỂU MẪU XÃ KIM PHƯỢNG NĂM 2024"], header,

@@ -94,6 +94,50 @@ def test_hidden_columns_count_repeated_column_declarations() -> None:
     assert scan_content(text) == {"Xa": SheetExtras(hidden_columns=[3, 4, *range(6, 257)])}
 
 
+def test_merged_cells_are_found_as_calamine_gives_an_xlsxs() -> None:
+    text = _content(
+        '<table:table-row><table:table-cell table:number-rows-spanned="2"><text:p>TT</text:p>'
+        '</table:table-cell><table:table-cell table:number-columns-spanned="2"><text:p>Xóm A'
+        "</text:p></table:table-cell><table:covered-table-cell/></table:table-row>"
+        '<table:table-row><table:covered-table-cell/><table:table-cell/><table:table-cell/>'
+        "</table:table-row>")
+    assert scan_content(text) == {"Xa": SheetExtras(merged=[((0, 0), (1, 0)),
+                                                            ((0, 1), (0, 2))])}
+
+
+def test_a_wide_table_of_hamlets_under_merged_names_is_read_by_hamlet(tmp_path: Path) -> None:
+    """calamine gives no merged ranges for an .ods: "Cạm Phước" spanning its (Hiện trạng,
+    Đánh giá) pair named the first column only, and each assessment became a unit of no
+    name (duplicate errors, values and assessments apart)."""
+    def cell(text: str, span: str = "") -> str:
+        return (f'<table:table-cell {span} office:value-type="string"><text:p>{text}</text:p>'
+                "</table:table-cell>")
+
+    wide, tall = 'table:number-columns-spanned="2"', 'table:number-rows-spanned="2"'
+    rows = [
+        cell("TỔNG HỢP KẾT QUẢ RÀ SOÁT TIÊU CHÍ XÓM NTM KIỂU MẪU NĂM 2024 XÃ KIM PHƯỢNG"),
+        cell("TT", tall) + cell("Tiêu chí/chỉ tiêu", tall) + cell("Chỉ tiêu", tall)
+        + cell("Cạm Phước", wide) + "<table:covered-table-cell/>" + cell("Bản Lác", wide)
+        + "<table:covered-table-cell/>",
+        '<table:covered-table-cell table:number-columns-repeated="3"/>'
+        + "".join(cell(t) for t in ("Hiện trạng", "Đánh giá") * 2),
+        cell("1") + cell("Quy hoạch"),
+        "".join(cell(t) for t in ("1.1", "Có quy hoạch chi tiết xóm", "Có", "Có", "Đạt",
+                                  "Chưa có", "Chưa đạt"))]
+    path = tmp_path / "tong_hop.ods"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        zf.writestr("content.xml", _content("".join(
+            f"<table:table-row>{r}</table:table-row>" for r in rows), "TH"))
+        zf.writestr("META-INF/manifest.xml", zipfile.ZipFile(ODS).read("META-INF/manifest.xml"))
+    result = load_workbook(path)
+    ind = result.indicators
+    assert list(zip(ind[Ind.unit], ind[Ind.value_text], ind[Ind.self_assessment],
+                    strict=True)) == [("Xóm Cạm Phước", "Có", "met"),
+                                      ("Xóm Bản Lác", "Chưa có", "not_met")]
+    assert result.issues.empty
+
+
 def test_each_sheet_on_its_own_and_a_table_inside_a_cell_skipped() -> None:
     inner = ('<table:table-cell><table:table table:name="trong"><table:table-row>'
              + _error("#N/A") + "</table:table-row></table:table></table:table-cell>")
