@@ -38,7 +38,8 @@ def test_calamine_reads_one_error_as_empty_and_the_other_as_a_zero() -> None:
 
 def test_the_scan_finds_the_errors_and_the_hidden_row() -> None:
     expected = {SHEET: SheetExtras(hidden_rows=[11], error_cells=[
-        (10, 4, "#DIV/0!", "=D11/0"), (12, 4, "#N/A", "=NA()")])}
+        (10, 4, "#DIV/0!", "=D11/0"), (12, 4, "#N/A", "=NA()")],
+        merged=[((0, 0), (0, 5)), ((1, 0), (1, 5)), ((2, 0), (2, 5))])}  # the title rows
     assert scan_ods(ODS) == expected
     assert scan_sheets(ODS) == expected  # what the loaders call, for any format
 
@@ -80,7 +81,8 @@ def test_positions_count_repeated_and_covered_cells() -> None:
         + _error("#REF!", "of:=#REF!", repeat=2) + "</table:table-row>")
     assert scan_content(text) == {"Xa": SheetExtras(hidden_rows=[5, 6], error_cells=[
         (4, 5, "#VALUE!", "=A1+1"), (5, 1, "#REF!", "=#REF!"), (5, 2, "#REF!", "=#REF!"),
-        (6, 1, "#REF!", "=#REF!"), (6, 2, "#REF!", "=#REF!")])}
+        (6, 1, "#REF!", "=#REF!"), (6, 2, "#REF!", "=#REF!")],
+        merged=[((3, 2), (3, 3))])}
 
 
 def test_hidden_columns_count_repeated_column_declarations() -> None:
