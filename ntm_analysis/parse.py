@@ -304,9 +304,10 @@ def parse_target(raw: object) -> Target:
     key = fold(text)
     if not key:
         return Target(TEXT, None, None, text)
-    if key in _YES or key in {"dat chuan", "co dat", "hoan thanh", "dat yeu cau"}:
+    written = _as_written(text, key)  # ("Cỏ" is no "Có")
+    if (key in _YES or key in {"dat chuan", "co dat", "hoan thanh", "dat yeu cau"}) and written:
         return Target(TRUE, 1.0, BOOL, text)
-    if key in {"khong", "khong co"}:  # "must be none": "Không" (0) meets it, "Có" does not
+    if key in {"khong", "khong co"} and written:  # "must be none": "Không" (0) meets it
         return Target(EQ, 0.0, BOOL, text)
     # compound legal texts: judged by the self-assessment
     if ";" in text or "\n" in text or re.search(r"\bso voi\b", key) or key.count("%") > 1:

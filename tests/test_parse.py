@@ -161,6 +161,7 @@ def test_parse_value_keeps_text_in_nfc() -> None:
     ("1%", EQ, 1.0, PERCENT),
     ("Có ít nhất 01 mô hình", GE, 1.0, "mô hình"),  # (it was text)
     ("≥ 95% (năm 2024)", GE, 95.0, PERCENT),  # the year it is for (it was text)
+    ("Cỏ", TEXT, None, None), ("CO", TRUE, 1.0, BOOL),  # folds like "Có" / typed plain
 ])
 def test_parse_target(text: str, comparator: str, value: float | None,
                       unit: str | None) -> None:
