@@ -296,8 +296,9 @@ def plot_criteria_heatmap(criteria: pd.DataFrame, *, ax: Axes | None = None, lan
 
 
 def _gap_label(row: pd.Series) -> str:
-    return textwrap.shorten(f"{row[Ind.indicator_no]} {row[Ind.indicator_name] or ''}",
-                            width=60, placeholder="…")
+    name = row[Ind.indicator_name]
+    name = name if isinstance(name, str) else ""  # (a missing name is NA, or NaN)
+    return textwrap.shorten(f"{row[Ind.indicator_no]} {name}", width=60, placeholder="…")
 
 
 def plot_gaps(gaps: pd.DataFrame, *, unit: str | None = None, ax: Axes | None = None,

@@ -15,6 +15,7 @@ from matplotlib.colors import to_rgb  # noqa: E402
 
 from ntm_analysis import charts, readiness  # noqa: E402
 from ntm_analysis.errors import ParameterError  # noqa: E402
+from ntm_analysis.schema import Ind  # noqa: E402
 from ntm_analysis.style import STATUS_COLOURS  # noqa: E402
 
 HAMLET_SET = "TN_XOM_NTM_KIEUMAU_2021_2025"
@@ -252,6 +253,18 @@ def test_gaps_chart_ranks_bars_by_relative_distance() -> None:
     assert ax.get_title(loc="left").startswith("Xóm Ao Sen: 2 indicators not met")
     ax = charts.plot_gaps(gaps.iloc[0:0], unit="Xóm Phai Đá")
     assert ax.get_title(loc="left") == "Xóm Phai Đá: không còn chỉ tiêu chưa đạt"
+
+
+def test_a_gap_without_an_indicator_name_is_labelled_by_its_number() -> None:
+    """An indicator the catalogue does not know, with no name in its workbook: its bar is
+    labelled "9.9" (a missing name, NA in the gaps table, stopped the chart: 'boolean value
+    of NA is ambiguous')."""
+    gaps = readiness.gaps_by_unit(gaps_attainment())
+    gaps = gaps[gaps[Ind.unit] == "Xóm Ao Sen"].reset_index(drop=True)
+    gaps[Ind.indicator_name] = gaps[Ind.indicator_name].astype("string")
+    gaps.loc[0, [Ind.indicator_no, Ind.indicator_name]] = ["9.9", pd.NA]
+    ax = charts.plot_gaps(gaps, unit="Xóm Ao Sen")
+    assert "9.9" in [label.get_text() for label in ax.get_yticklabels()]
 
 
 def test_charts_draw_on_given_axes_and_never_save(tmp_path, monkeypatch) -> None:
