@@ -259,6 +259,9 @@ def table_view(frame: pd.DataFrame, columns: Sequence[str], *, lang: str = "vi")
     >>> df["self_assessment"] = ["met"]
     >>> table_view(df, ["self_assessment"]).to_dict("records")
     [{'Tự đánh giá': 'Đạt'}]
+    >>> df["catalogue_status"] = pd.array([pd.NA], dtype="string")  # not in the catalogue
+    >>> table_view(df, ["catalogue_status"], lang="en").iloc[0, 0] is pd.NA
+    True
     """
     missing = [c for c in columns if c not in frame.columns]
     if missing:
@@ -274,12 +277,11 @@ def table_view(frame: pd.DataFrame, columns: Sequence[str], *, lang: str = "vi")
         out["met"] = out["met"].map(
             lambda m: status_label(Status.unknown if pd.isna(m) else
                                    Status.met if m else Status.not_met, lang)).astype("string")
-    if Att.catalogue_status in out.columns:
-        out[Att.catalogue_status] = out[Att.catalogue_status].map(
-            lambda s: t(f"basis.{s}", lang) if s in ("found", "inferred") else s)
-    if "basis" in out.columns:
-        out["basis"] = out["basis"].map(
-            lambda s: t(f"basis.{s}", lang) if s in ("found", "inferred") else s)
+    for col in (Att.catalogue_status, "basis"):  # found / inferred; none (not in the
+        if col in out.columns:                     # catalogue) stays missing
+            out[col] = out[col].map(
+                lambda s: t(f"basis.{s}", lang) if isinstance(s, str) and s in (
+                    "found", "inferred") else s)
     headers = {c: _header(c, lang) for c in out.columns}
     return out.rename(columns=headers).reset_index(drop=True)
 
