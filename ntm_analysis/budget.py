@@ -486,6 +486,21 @@ def parse_hamlet(text: str) -> str | None:
     return None
 
 
+def _bare_hamlet_name(text: str) -> bool:
+    """Whether a place cell without "Xóm" names a hamlet: a proper name ("Cạm Phước", "Nà
+    Chú"), not the commune or a place in it ("Trung tâm xã", "Toàn xã", "UBND xã": each read
+    as a hamlet "Xóm Trung", "Xóm Toàn" …).
+
+    >>> _bare_hamlet_name("Nà Chú"), _bare_hamlet_name("Trung tâm xã")
+    (True, False)
+    >>> _bare_hamlet_name("Toàn Xã"), _bare_hamlet_name("UBND xã")
+    (False, False)
+    """
+    words = nfc(text).strip(" .,;").split()
+    return bool(words) and all(w[0].isupper() for w in words) and not (
+        {"xa", "ubnd", "huyen"} & set(fold(text).split()))
+
+
 def level_of(text: str) -> str | None:
     """Return the budget level a text names (commune / model hamlet / smart hamlet), or ``None``.
 
@@ -937,7 +952,9 @@ def _line_record(table: _Table, row: _Row, context: list[_Row],
     hamlet = None
     if texts.get("hamlet"):  # a bare name in a "Xóm" column is a hamlet of the commune
         named = fold(texts["hamlet"]).startswith(("xom ", "thon "))
-        hamlet = parse_hamlet(texts["hamlet"] if named else "Xóm " + texts["hamlet"])
+        hamlet = parse_hamlet(texts["hamlet"]) if named else (
+            parse_hamlet("Xóm " + texts["hamlet"]) if _bare_hamlet_name(texts["hamlet"])
+            else None)
     if hamlet is None:
         hamlet = next((h for h in map(parse_hamlet, chain) if h), None)
     level = level_of(texts.get("level", "")) if texts.get("level") else None

@@ -238,6 +238,20 @@ def test_a_hidden_budget_line_is_counted_and_said_so(tmp_path: Path) -> None:
                            "unhide them in Excel to check)")]
 
 
+def test_a_place_column_naming_the_commune_names_no_hamlet(tmp_path: Path) -> None:
+    """"Trung tâm xã" (the commune centre), "Toàn xã" and "UBND xã" in a "Địa điểm" column
+    were hamlets "Xóm Trung", "Xóm Toàn", "Xóm UBND"; a bare proper name is a hamlet."""
+    rows = [["ĐVT: triệu đồng"],
+            ["STT", "Danh mục công trình", "Địa điểm", "Tổng kinh phí"],
+            ["1", "Trường mầm non", "Trung tâm xã", 2000],
+            ["2", "Hệ thống loa truyền thanh", "Toàn xã", 300],
+            ["3", "Sửa trụ sở", "UBND xã", 132],
+            ["4", "Sân vận động", "Nà Chú", 1000],
+            ["5", "Nhà văn hóa", "Xóm Cạm Phước", 120]]
+    lines = load_budget(write_sheet(tmp_path / "dd.xlsx", rows)).lines
+    assert lines[Bud.hamlet].fillna("").tolist() == ["", "", "", "Xóm Nà Chú", "Xóm Cạm Phước"]
+
+
 def test_an_amount_naming_its_unit_is_read_in_that_unit(tmp_path: Path) -> None:
     """"850 triệu", "1,2 tỷ", "300tr" and "150.000.000đ" in a table in triệu đồng: each in its
     own unit (they were errors, and "150.000.000đ" 150 billion); a word that is no unit is
