@@ -211,12 +211,19 @@ def role_of(text: str) -> str | None:
     return _role_of(text)
 
 
+#: A header offering the two assessments ("Kết quả (Đạt/Chưa đạt)", "Đạt/Chưa đạt"): the
+#: self-assessment column, whatever word comes before.
+_ASSESSMENT_CHOICE = re.compile(r"\bdat (?:hoac |hay )?(?:chua|khong) dat\b")
+
+
 @lru_cache(maxsize=1 << 14)
 def _role_of(text: str) -> str | None:
     roles = header_roles()
     key = fold(text)
     if key in roles:
         return roles[key]
+    if _ASSESSMENT_CHOICE.search(key) and len(key.split()) <= 6:  # (not a long title)
+        return "assessment"
     stripped = fold(_STRIP_TAIL.sub("", nfc(text)))
     if stripped in roles:
         return roles[stripped]
@@ -771,6 +778,14 @@ class _SheetLoader:
                         setattr(merged, role, c)
                     else:
                         extra.append((c, role))
+            if merged.assessment is None and merged.result is not None:
+                # "Hiện trạng | Kết quả": a bare "Kết quả" after the result column, with no
+                # assessment column, is the assessment
+                after = [(c, r) for c, r in extra if r == "result" and c > merged.result
+                         and fold(self.text(block[-1], c)) == "ket qua"]
+                if after:
+                    merged.assessment = after[0][0]
+                    extra.remove(after[0])
             if not labelled or len({u.label for u in units}) <= 1:
                 units, dropped = [merged], extra
         first_data = block[-1] + 1

@@ -1105,6 +1105,19 @@ def test_a_year_in_each_result_columns_own_header_reads_each_as_its_year(
                     strict=True)) == [(2022, "78%", "not_met"), (2023, "82%", "met")]
 
 
+@pytest.mark.parametrize("header", ["Kết quả (Đạt/Chưa đạt)", "Kết quả", "Đạt/Chưa đạt",
+                                    "Đạt hay không đạt"])
+def test_an_assessment_column_headed_as_offices_head_it(tmp_path: Path, header: str) -> None:
+    """"Hiện trạng | Kết quả (Đạt/Chưa đạt)" and "Hiện trạng | Kết quả": the second column is
+    the self-assessment (it was a second result column, dropped: no self-assessment at all);
+    so is a column headed "Đạt/Chưa đạt" (it was not recognised)."""
+    result = _one_row_table(
+        tmp_path, ["TT", "Nội dung tiêu chí", "Chỉ tiêu", "Hiện trạng", header],
+        ["1.6", "Tỷ lệ lao động", "≥ 80%", "78%", "Chưa đạt"])
+    assert result.indicators[Ind.self_assessment].tolist() == ["not_met"]
+    assert result.issues.empty
+
+
 def test_a_second_result_or_assessment_column_is_said_not_read(tmp_path: Path) -> None:
     result = _one_row_table(
         tmp_path, ["TT", "Nội dung tiêu chí", "Chỉ tiêu", "Hiện trạng", "Hiện trạng (cập nhật)",
