@@ -1106,7 +1106,7 @@ def test_a_year_in_each_result_columns_own_header_reads_each_as_its_year(
 
 
 @pytest.mark.parametrize("header", ["Kết quả (Đạt/Chưa đạt)", "Kết quả", "Đạt/Chưa đạt",
-                                    "Đạt hay không đạt"])
+                                    "Đạt hay không đạt", "Mức độ đạt"])
 def test_an_assessment_column_headed_as_offices_head_it(tmp_path: Path, header: str) -> None:
     """"Hiện trạng | Kết quả (Đạt/Chưa đạt)" and "Hiện trạng | Kết quả": the second column is
     the self-assessment (it was a second result column, dropped: no self-assessment at all);
@@ -1116,6 +1116,22 @@ def test_an_assessment_column_headed_as_offices_head_it(tmp_path: Path, header: 
         ["1.6", "Tỷ lệ lao động", "≥ 80%", "78%", "Chưa đạt"])
     assert result.indicators[Ind.self_assessment].tolist() == ["not_met"]
     assert result.issues.empty
+
+
+@pytest.mark.parametrize(("target", "result"), [("Mức quy định", "Số liệu"),
+                                                 ("Quy định", "Hiện trạng")])
+def test_target_and_result_columns_headed_as_offices_head_them(
+        tmp_path: Path, target: str, result: str) -> None:
+    """"Mức quy định" / "Quy định" head the target, "Số liệu" the result (none was read: the
+    indicator had no target, or no value, and the self-assessment alone decided)."""
+    loaded = _one_row_table(
+        tmp_path, ["TT", "Các tiêu chí", target, result, "Tự đánh giá"],
+        ["1.6", "Tỷ lệ lao động", "≥ 80%", "78%", "Đạt"])
+    ind = loaded.indicators
+    assert (ind[Ind.indicator_name].tolist(), ind[Ind.target_text].tolist(),
+            ind[Ind.value_text].tolist()) == (["Tỷ lệ lao động"], ["≥ 80%"], ["78%"])
+    att = compute_attainment(ind, add_missing=False)
+    assert (att[Att.status].tolist(), att[Att.status_basis].tolist()) == (["not_met"], ["value"])
 
 
 def test_a_second_result_or_assessment_column_is_said_not_read(tmp_path: Path) -> None:
