@@ -64,6 +64,21 @@ def _content(rows: str, name: str = "Xa") -> str:
             "</table:table></office:spreadsheet></office:body></office:document-content>")
 
 
+def _cell(text: str, span: str = "") -> str:
+    return (f'<table:table-cell {span} office:value-type="string"><text:p>{text}</text:p>'
+            "</table:table-cell>")
+
+
+def _write_ods(path: Path, rows: list[str], sheet: str) -> Path:
+    """An .ods of one sheet whose rows hold the given cells' markup."""
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        zf.writestr("content.xml", _content("".join(
+            f"<table:table-row>{r}</table:table-row>" for r in rows), sheet))
+        zf.writestr("META-INF/manifest.xml", zipfile.ZipFile(ODS).read("META-INF/manifest.xml"))
+    return path
+
+
 def _error(shown: str = "#VALUE!", formula: str = "of:=[.A1]+1", repeat: int = 1) -> str:
     repeated = f' table:number-columns-repeated="{repeat}"' if repeat > 1 else ""
     return (f'<table:table-cell table:formula="{formula}"{repeated} office:value-type="string" '
@@ -111,10 +126,7 @@ def test_a_wide_table_of_hamlets_under_merged_names_is_read_by_hamlet(tmp_path: 
     """calamine gives no merged ranges for an .ods: "Cạm Phước" spanning its (Hiện trạng,
     Đánh giá) pair named the first column only, and each assessment became a unit of no
     name (duplicate errors, values and assessments apart)."""
-    def cell(text: str, span: str = "") -> str:
-        return (f'<table:table-cell {span} office:value-type="string"><text:p>{text}</text:p>'
-                "</table:table-cell>")
-
+    cell = _cell
     wide, tall = 'table:number-columns-spanned="2"', 'table:number-rows-spanned="2"'
     rows = [
         cell("TỔNG HỢP KẾT QUẢ RÀ SOÁT TIÊU CHÍ XÓM NTM KIỂU MẪU NĂM 2024 XÃ KIM PHƯỢNG"),
@@ -126,13 +138,7 @@ def test_a_wide_table_of_hamlets_under_merged_names_is_read_by_hamlet(tmp_path: 
         cell("1") + cell("Quy hoạch"),
         "".join(cell(t) for t in ("1.1", "Có quy hoạch chi tiết xóm", "Có", "Có", "Đạt",
                                   "Chưa có", "Chưa đạt"))]
-    path = tmp_path / "tong_hop.ods"
-    with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
-        zf.writestr("content.xml", _content("".join(
-            f"<table:table-row>{r}</table:table-row>" for r in rows), "TH"))
-        zf.writestr("META-INF/manifest.xml", zipfile.ZipFile(ODS).read("META-INF/manifest.xml"))
-    result = load_workbook(path)
+    result = load_workbook(_write_ods(tmp_path / "tong_hop.ods", rows, "TH"))
     ind = result.indicators
     assert list(zip(ind[Ind.unit], ind[Ind.value_text], ind[Ind.self_assessment],
                     strict=True)) == [("Xóm Cạm Phước", "Có", "met"),
@@ -178,10 +184,7 @@ def test_a_budget_amount_holding_an_error_is_warned_of_and_not_counted(
     value = ('office:value-type="float" office:value="0"' if number else
              'office:value-type="string" office:string-value=""')
 
-    def cell(text: str) -> str:
-        return (f'<table:table-cell office:value-type="string"><text:p>{text}</text:p>'
-                "</table:table-cell>")
-
+    cell = _cell
     rows = [[cell("ĐVT: triệu đồng")],
             [cell(t) for t in ("TT", "Nội dung", "Tổng kinh phí")],
             [cell("1"), cell("Nhà văn hóa"), '<table:table-cell office:value-type="float" '
@@ -189,13 +192,8 @@ def test_a_budget_amount_holding_an_error_is_warned_of_and_not_counted(
             [cell("2"), cell("Đường trục xóm"),
              f'<table:table-cell table:formula="of:=[.C3]/0" {value} calcext:value-type='
              '"error"><text:p>#DIV/0!</text:p></table:table-cell>']]
-    path = tmp_path / "kinh_phi.ods"
-    with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
-        zf.writestr("content.xml", _content("".join(
-            f"<table:table-row>{''.join(r)}</table:table-row>" for r in rows), "Kinh phí"))
-        zf.writestr("META-INF/manifest.xml", zipfile.ZipFile(ODS).read("META-INF/manifest.xml"))
-    result = load_budget(path)
+    result = load_budget(_write_ods(tmp_path / "kinh_phi.ods", ["".join(r) for r in rows],
+                                    "Kinh phí"))
     # the line with the error has no amount (it was a line of 0 with a number beside the error)
     assert result.lines["content"].tolist() == ["Nhà văn hóa"]
     assert result.lines["total"].tolist() == [850.0]
