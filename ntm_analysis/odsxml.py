@@ -65,8 +65,8 @@ def _shown_formula(formula: str) -> str:
 
 
 def scan_ods(path: str | Path) -> dict[str, SheetExtras]:
-    """Return hidden rows and error cells per sheet name of an ``.ods`` workbook; anything
-    unreadable gives an empty answer, never an exception."""
+    """Return error cells, hidden rows and columns and merged ranges per sheet name of an
+    ``.ods`` workbook; anything unreadable gives an empty answer, never an exception."""
     p = Path(path)
     try:
         with zipfile.ZipFile(p) as zf:
