@@ -660,12 +660,14 @@ def _judge(df: pd.DataFrame, cat: pd.DataFrame, codes: _Codes, *,
         return np.array([u == name for u in unit_uniques] + [False], dtype=bool)[unit_codes]
 
     v_percent, is_bool, compliance = is_unit(PERCENT), is_unit(BOOL), is_unit(COMPLIANCE)
-    # a fraction (0.95) in a percentage row means 95%: a bare number, or one whose "%" is the
-    # unit column's ("ĐVT"), not written in the cell ("0,95%" is 0.95%)
-    fraction = ~is_bool & ~compliance & t_percent & (value > 0) & (value <= 1) & (tval > 1) & \
+    # a fraction (0.95) in a percentage row means 95%: a bare number against a percentage, or
+    # one whose "%" is the unit column's ("ĐVT"), not written in the cell ("0,95%" is 0.95%),
+    # against a percentage or a bare number (the unit column's "%" is the target's too)
+    fraction = ~is_bool & ~compliance & (value > 0) & (value <= 1) & (tval > 1) & \
         (ge | gt | eq)
-    stated = np.flatnonzero(fraction & v_percent)
-    fraction &= ~v_percent
+    t_bare = np.array([u is None for u in slot_unit], dtype=bool)[text_codes]
+    stated = np.flatnonzero(fraction & v_percent & (t_percent | t_bare))
+    fraction &= t_percent & ~v_percent
     if stated.size:  # (rare: the texts of those rows only)
         written = df[Ind.value_text].iloc[stated].astype("string").str.contains("%", regex=False)
         fraction[stated[~written.fillna(False).to_numpy(dtype=bool)]] = True

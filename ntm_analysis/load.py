@@ -1378,7 +1378,9 @@ def _judge_cells(result_raw: object, with_assessment: bool, assessment_raw: obje
     elif value.kind == "number" and unit in (None, PERCENT) and value.number is not None and \
             0 < value.number <= 1 and with_target:
         target = parse_target(target_raw)
-        if target.unit == PERCENT and (target.value or 0) > 1:
+        # (a bare target in a row whose unit column says "%" is a percentage)
+        if (target.unit == PERCENT or (target.unit is None and unit == PERCENT)) and \
+                (target.value or 0) > 1:
             problems.append(("result", value.text, f"expected a percentage such as "
                              f"'{value.number * 100:g}%', found a fraction; read as "
                              f"{value.number * 100:g}%", Severity.warning, "percent_fraction"))

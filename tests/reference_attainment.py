@@ -215,9 +215,11 @@ def compute_attainment(indicators: pd.DataFrame, *, catalogue: pd.DataFrame | No
     # a fraction (0.95) in a percentage row means 95%
     compliance = vunit.eq(COMPLIANCE).to_numpy(dtype=bool)
     # (also when the "%" is the unit column's, not written in the cell: "0,95%" is 0.95%)
+    # (against a bare number too: the unit column's "%" is the target's)
     written = out[Ind.value_text].fillna("").str.contains("%", regex=False).to_numpy(dtype=bool)
-    fraction = t_percent & ~(v_percent & written) & ~is_bool & ~compliance & (value > 0) & \
-        (value <= 1) & (tval > 1) & (ge | gt | eq)
+    t_bare = out[Att.target_unit].isna().to_numpy(dtype=bool)
+    fraction = ((t_percent & ~v_percent) | (v_percent & ~written & (t_percent | t_bare))) & \
+        ~is_bool & ~compliance & (value > 0) & (value <= 1) & (tval > 1) & (ge | gt | eq)
     value = np.where(fraction, value * 100.0, value)
     # a yes/no value against a count target: "Chưa có" is 0 and "Có" is at least 1; against a
     # percentage it says nothing, so the self-assessment decides

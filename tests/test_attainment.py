@@ -398,6 +398,7 @@ def odd_values(frame: pd.DataFrame) -> pd.DataFrame:
     fraction = [Ind.value, Ind.value_unit, Ind.value_text, Ind.target_text]
     odd.loc[odd.index[9:n:43], fraction] = [0.95, "%", "0.95", "≥ 90%"]
     odd.loc[odd.index[10:n:47], fraction] = [0.95, "%", "0,95%", "≥ 90%"]
+    odd.loc[odd.index[11:n:53], fraction] = [0.95, "%", "0.95", "≥ 90"]  # a bare target
     return odd
 
 

@@ -1046,10 +1046,12 @@ def test_the_unit_column_is_the_unit_of_a_value_that_names_none(tmp_path: Path) 
          "Chưa đạt"],
         [None, None, "1.3. Tỷ lệ hộ có việc làm", "Hộ", "≥ 90%", "95", "Đạt"],
         [None, None, "1.4. Tỷ lệ lao động qua đào tạo", "%", "≥ 90%", 0.95, "Đạt"],
-        [None, None, "1.5. Tỷ lệ hộ nghèo đa chiều", "%", "≥ 90%", "0,95%", "Chưa đạt"]]))
+        [None, None, "1.5. Tỷ lệ hộ nghèo đa chiều", "%", "≥ 90%", "0,95%", "Chưa đạt"],
+        # a bare target under "%" is a percentage too (0.95 was 0.95, not met)
+        [None, None, "1.6. Tỷ lệ hộ dùng nước sạch", "%", "≥ 90", 0.95, "Đạt"]]))
     issues = result.issues
     assert list(zip(issues[Iss.source_row], issues[Iss.code], strict=True)) == [
-        (5, "unit_mismatch"), (6, "percent_fraction")]
+        (5, "unit_mismatch"), (6, "percent_fraction"), (8, "percent_fraction")]
     assert issues[Iss.problem].iloc[0] == (
         "expected a value in the target's unit (%), found one in Hộ: not comparable; the "
         "self-assessment decides")
@@ -1058,9 +1060,9 @@ def test_the_unit_column_is_the_unit_of_a_value_that_names_none(tmp_path: Path) 
                     strict=True)) == [
         ("1.1", "not_met", "value"), ("1.2", "not_met", "value"),
         ("1.3", "met", "self_assessment"), ("1.4", "met", "value"),
-        ("1.5", "not_met", "value")]
+        ("1.5", "not_met", "value"), ("1.6", "met", "value")]
     assert att[Att.gap].astype("float64").tolist() == pytest.approx(
-        [15.97, 15.97, math.nan, 0.0, 89.05], nan_ok=True)
+        [15.97, 15.97, math.nan, 0.0, 89.05, 0.0], nan_ok=True)
 
 
 def test_duplicates_in_a_table_without_a_unit_name_are_errors_not_a_crash(
