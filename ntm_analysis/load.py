@@ -179,12 +179,24 @@ def _longest_header() -> int:
 
 
 @lru_cache(maxsize=1)
-def _footer_starts() -> tuple[str, ...]:
+def _footer_table() -> pd.DataFrame:
     with resources.files("ntm_analysis").joinpath("data", "footer_words.csv").open(
         "r", encoding="utf-8"
     ) as fh:
-        table = pd.read_csv(fh, dtype=str, keep_default_na=False)
-    return tuple(nfc(s).lower() for s in table["start"])
+        return pd.read_csv(fh, dtype=str, keep_default_na=False)
+
+
+@lru_cache(maxsize=1)
+def _footer_starts() -> tuple[str, ...]:
+    return tuple(nfc(s).lower() for s in _footer_table()["start"])
+
+
+@lru_cache(maxsize=1)
+def _summary_starts() -> tuple[str, ...]:
+    """The starts of a summary row below the table ("Tổng số chỉ tiêu đạt | 22/31"): a footer
+    even with figures in the data columns, when it has no indicator number."""
+    table = _footer_table()
+    return tuple(nfc(s).lower() for s in table.loc[table["meaning"] == "summary", "start"])
 
 
 def _signature_only(data: tuple[str, ...], starts: tuple[str, ...]) -> bool:
@@ -897,8 +909,8 @@ class _SheetLoader:
             shown = joined(own, FOOTER_CHARS)
             if not shown:
                 continue
-            self.issue(r, None, shown, "row below the table (note or signature) was not read "
-                       "as data", Severity.info, "footer_row")
+            self.issue(r, None, shown, "row below the table (note, signature or summary) was "
+                       "not read as data", Severity.info, "footer_row")
 
     def classify(self, layout: _Layout) -> tuple[list[_Record], list[tuple[int, set[int] | None]]]:
         """Read the rows below the header: their records, and the rows below the table (row,
@@ -909,6 +921,7 @@ class _SheetLoader:
         footers: list[tuple[int, set[int] | None]] = []
         footer = False
         starts = _footer_starts()
+        summaries = _summary_starts()
         n_cols = self.n_cols
         # the data cells of a row in one C call (a tuple, also for a single column)
         data_cols, data_of, _ = self._row_getters(layout)
@@ -950,8 +963,9 @@ class _SheetLoader:
             if filled is None:  # every text is the row's own
                 if footer or (
                         (not has_data or not no_texts[i])  # (a numbered row is no footer)
-                        and next(filter(None, texts)).lower().startswith(starts)
-                        and (not has_data or _signature_only(data_of(texts), starts))):
+                        and (lead := next(filter(None, texts)).lower()).startswith(starts)
+                        and (not has_data or _signature_only(data_of(texts), starts)
+                             or (lead.startswith(summaries) and name_numbers[i][0] == "none"))):
                     footer = True
                     footers.append((r, None))
                     continue

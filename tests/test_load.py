@@ -1065,6 +1065,24 @@ def test_the_unit_column_is_the_unit_of_a_value_that_names_none(tmp_path: Path) 
         [15.97, 15.97, math.nan, 0.0, 89.05, 0.0], nan_ok=True)
 
 
+def test_summary_rows_below_the_table_are_footers_not_indicators(tmp_path: Path) -> None:
+    """"Tổng số tiêu chí đạt | 3/10" and "Tổng số chỉ tiêu đạt | 22/31" below the table were
+    indicators 1.3 and 1.4 (with values, counted in the hamlet's attainment); they are footer
+    rows now. A numbered indicator whose name starts alike is still an indicator."""
+    result = load_workbook(_write(tmp_path / "tong.xlsx", [
+        ["KẾT QUẢ RÀ SOÁT TIÊU CHÍ XÓM NTM KIỂU MẪU NĂM 2024"], ["XÓM AO SEN - XÃ KIM PHƯỢNG"],
+        ["TT", "Nội dung tiêu chí", "Chỉ tiêu", "Hiện trạng", "Tự đánh giá"],
+        ["1", "Quy hoạch"], ["1.1", "Có quy hoạch chi tiết xóm", "Có", "Có", "Đạt"],
+        ["1.2", "Tổng số biển chỉ dẫn đạt chuẩn", "≥ 02", "02", "Đạt"],
+        [None, "Tổng số tiêu chí đạt", None, "3/10", None],
+        [None, "Tổng số chỉ tiêu đạt", None, "22/31", "Chưa đạt"]]))
+    assert result.indicators[Ind.indicator_no].tolist() == ["1.1", "1.2"]
+    assert list(zip(result.issues[Iss.source_row], result.issues[Iss.code],
+                    result.issues[Iss.value], strict=True)) == [
+        (7, "footer_row", "Tổng số tiêu chí đạt | 3/10"),
+        (8, "footer_row", "Tổng số chỉ tiêu đạt | 22/31 | Chưa đạt")]
+
+
 def test_duplicates_in_a_table_without_a_unit_name_are_errors_not_a_crash(
         tmp_path: Path) -> None:
     """No unit name anywhere and indicator 1.1 twice: each row an error naming "the same

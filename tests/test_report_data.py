@@ -11,7 +11,7 @@ from ntm_analysis.schema import Iss, conform
 def _issues() -> pd.DataFrame:
     return conform(pd.DataFrame([
         {Iss.source_file: "a.xlsx", Iss.source_sheet: "X", Iss.source_row: 30,
-         Iss.problem: "row below the table (note or signature) was not read as data",
+         Iss.problem: "row below the table (note, signature or summary) was not read as data",
          Iss.severity: "info", Iss.code: "footer_row"},
         {Iss.source_file: "a.xlsx", Iss.source_sheet: "X", Iss.source_row: 9,
          Iss.problem: "something new", Iss.severity: "warning", Iss.code: "brand_new_code"},
