@@ -334,6 +334,7 @@ def warm_package_tables() -> None:
     header_roles()
     _longest_header()
     _footer_starts()
+    _summary_starts()
     cat.load_catalogue()
     cat.criteria_sets()
 
