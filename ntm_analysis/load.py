@@ -199,10 +199,26 @@ def _summary_starts() -> tuple[str, ...]:
     return tuple(nfc(s).lower() for s in table.loc[table["meaning"] == "summary", "start"])
 
 
-def _signature_only(data: tuple[str, ...], starts: tuple[str, ...]) -> bool:
-    """Whether a row's data cells hold nothing but the words of a footer: a signature block
-    puts "TM. ỦY BAN NHÂN DÂN" or "KT. CHỦ TỊCH" under the results, beside "Người lập biểu"."""
-    return all(not t or t.lower().startswith(starts) for t in data)
+def _is_footer(leads: Iterable[str], has_data: bool, data: tuple[str, ...], numbered: bool,
+               name_kind: str) -> bool:
+    """Whether a row is a footer below the table: a lead text of it (its first text; beside
+    merged cells, also its own first) starts like a note, signature or summary
+    (``footer_words.csv``), and it holds no data; or, with no indicator number, its data cells
+    hold nothing but a footer's words (a signature block puts "TM. ỦY BAN NHÂN DÂN" under the
+    results), or it is a summary ("Tổng số chỉ tiêu đạt | 22/31")."""
+    starts = _footer_starts()
+    for lead in leads:
+        lead = lead.lower()
+        if not lead.startswith(starts):
+            continue
+        if not has_data:
+            return True
+        if numbered:
+            return False
+        if all(not t or t.lower().startswith(starts) for t in data) or (
+                lead.startswith(_summary_starts()) and name_kind == "none"):
+            return True
+    return False
 
 
 _STRIP_TAIL = re.compile(r"\s*(\(.*\)|năm\s+\d{4}.*|đến\s+.*|tại\s+.*)$", re.I)
@@ -921,8 +937,6 @@ class _SheetLoader:
         raw: list[tuple[Any, ...]] = []
         footers: list[tuple[int, set[int] | None]] = []
         footer = False
-        starts = _footer_starts()
-        summaries = _summary_starts()
         n_cols = self.n_cols
         # the data cells of a row in one C call (a tuple, also for a single column)
         data_cols, data_of, _ = self._row_getters(layout)
@@ -962,11 +976,10 @@ class _SheetLoader:
             has_data = datas[i]
             filled = filled_cols.get(r) if filled_cols else None
             if filled is None:  # every text is the row's own
-                if footer or (
-                        (not has_data or not no_texts[i])  # (a numbered row is no footer)
-                        and (lead := next(filter(None, texts)).lower()).startswith(starts)
-                        and (not has_data or _signature_only(data_of(texts), starts)
-                             or (lead.startswith(summaries) and name_numbers[i][0] == "none"))):
+                # (a numbered row with data, most rows, is no footer: decided here, in C)
+                if footer or ((not has_data or not no_texts[i]) and _is_footer(
+                        (next(filter(None, texts)),), has_data, data_of(texts), False,
+                        name_numbers[i][0])):
                     footer = True
                     footers.append((r, None))
                     continue
@@ -975,9 +988,8 @@ class _SheetLoader:
             else:
                 own = [t for c, t in enumerate(texts) if t and c not in filled]
                 first_text = next(t for t in texts if t)
-                if footer or ((not has_data or _signature_only(data_of(texts), starts)) and (
-                        first_text.lower().startswith(starts)
-                        or (own and own[0].lower().startswith(starts)))):
+                if footer or _is_footer((first_text, *own[:1]), has_data, data_of(texts),
+                                        bool(no_texts[i]), name_numbers[i][0]):
                     footer = True
                     footers.append((r, filled))
                     continue

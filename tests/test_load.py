@@ -1081,6 +1081,15 @@ def test_summary_rows_below_the_table_are_footers_not_indicators(tmp_path: Path)
                     result.issues[Iss.value], strict=True)) == [
         (7, "footer_row", "Tổng số tiêu chí đạt | 3/10"),
         (8, "footer_row", "Tổng số chỉ tiêu đạt | 22/31 | Chưa đạt")]
+    # the same with the summary's words merged across the name and target columns
+    path = tmp_path / "tong.xlsx"
+    wb = openpyxl.load_workbook(path)
+    for ref in ("B7:C7", "B8:C8"):
+        wb.active.merge_cells(ref)
+    wb.save(path)
+    merged = load_workbook(path)
+    assert merged.indicators[Ind.indicator_no].tolist() == ["1.1", "1.2"]
+    assert merged.issues[Iss.code].tolist() == ["footer_row", "footer_row"]
 
 
 def test_duplicates_in_a_table_without_a_unit_name_are_errors_not_a_crash(
