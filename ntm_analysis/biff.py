@@ -38,8 +38,8 @@ _WORKSHEET = 0x00  # BOUNDSHEET's dt for a worksheet (or dialog sheet)
 #: BErr codes (MS-XLS 2.5.10) and the error Excel shows.
 ERRORS = {0x00: "#NULL!", 0x07: "#DIV/0!", 0x0F: "#VALUE!", 0x17: "#REF!", 0x1D: "#NAME?",
           0x24: "#NUM!", 0x2A: "#N/A", 0x2B: "#GETTING_DATA"}
-_HEAD = struct.Struct("<HH")
-_CELL = struct.Struct("<HH")
+#: Two little-endian 16-bit words: a record's type and length, a cell's row and column.
+_TWO_WORDS = struct.Struct("<HH")
 
 
 def is_ole2(path: str | os.PathLike[str]) -> bool:
@@ -77,7 +77,7 @@ def scan_biff(path: str | os.PathLike[str]) -> dict[str, SheetExtras]:
 def _records(data: bytes, start: int) -> Iterator[tuple[int, int, int]]:
     """(type, offset of the body, length) of each record from ``start`` to the stream's end."""
     pos, end = start, len(data)
-    unpack = _HEAD.unpack_from
+    unpack = _TWO_WORDS.unpack_from
     while pos + 4 <= end:
         rtype, size = unpack(data, pos)
         yield rtype, pos + 4, size
@@ -119,9 +119,9 @@ def scan_stream(data: bytes) -> dict[str, SheetExtras]:
 
 def _scan_sheet(data: bytes, position: int) -> SheetExtras:
     extras = SheetExtras()
-    if position + 4 > len(data) or _HEAD.unpack_from(data, position)[0] != _BOF:
+    if position + 4 > len(data) or _TWO_WORDS.unpack_from(data, position)[0] != _BOF:
         return extras  # not where a sheet starts: nothing known
-    cell = _CELL.unpack_from
+    cell = _TWO_WORDS.unpack_from
     for rtype, at, size in _records(data, position):
         if rtype == _EOF:
             break
@@ -136,12 +136,12 @@ def _scan_sheet(data: bytes, position: int) -> SheetExtras:
                 row, col = cell(data, at)
                 extras.error_cells.append((row + 1, col + 1, _error(data[at + 8]), "a formula"))
         elif rtype == _ROW and size >= 14:
-            row = _HEAD.unpack_from(data, at)[0]
-            if _HEAD.unpack_from(data, at + 12)[0] & _ROW_HIDDEN:
+            row = _TWO_WORDS.unpack_from(data, at)[0]
+            if _TWO_WORDS.unpack_from(data, at + 12)[0] & _ROW_HIDDEN:
                 extras.hidden_rows.append(row + 1)
         elif rtype == _COLINFO and size >= 10:
             first, last = cell(data, at)  # 0-based, inclusive
-            if _HEAD.unpack_from(data, at + 8)[0] & 0x0001:  # fHidden
+            if _TWO_WORDS.unpack_from(data, at + 8)[0] & 0x0001:  # fHidden
                 extras.hidden_columns.extend(
                     range(first + 1, min(last + 1, MAX_HIDDEN_COLUMN) + 1))
     return extras
