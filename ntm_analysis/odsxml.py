@@ -23,7 +23,7 @@ import re
 import zipfile
 from pathlib import Path
 
-from ntm_analysis.sheetxml import MAX_HIDDEN_COLUMN, MAX_PART_BYTES, SheetExtras
+from ntm_analysis.sheetxml import MAX_HIDDEN_COLUMN, MAX_PART_BYTES, SheetExtras, unescape
 
 log = logging.getLogger(__name__)
 
@@ -34,18 +34,13 @@ _ATTR = re.compile(r"([\w:.-]+)\s*=\s*(\"[^\"]*\"|'[^']*')")
 _TEXT = re.compile(r"<text:p\b[^>]*>(.*?)</text:p>", re.S)
 _MARKUP = re.compile(r"<[^>]+>")
 _REFERENCE = re.compile(r"\[\.([^\]]*)\]")  # "[.D11]", "[.D5:.D9]" in OpenFormula
-_ENTITIES = {"&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'", "&amp;": "&"}
 #: More repeats than this are empty filler (a sheet's last rows or columns repeated to its
 #: end): no error or data can be in them, and they are not walked one by one.
 _MAX_REPEAT = 1000
 
 
-def _unescape(text: str) -> str:
-    return re.sub(r"&(lt|gt|quot|apos|amp);", lambda m: _ENTITIES[m.group(0)], text)
-
-
 def _attrs(text: str) -> dict[str, str]:
-    return {k: _unescape(v[1:-1]) for k, v in _ATTR.findall(text)}
+    return {k: unescape(v[1:-1]) for k, v in _ATTR.findall(text)}
 
 
 def _repeat(attrs: dict[str, str], name: str) -> int:
@@ -146,7 +141,7 @@ def scan_content(text: str) -> dict[str, SheetExtras]:
             if not self_closing:
                 end = text.find("</table:", m.end())
                 found = _TEXT.search(text, m.end(), end if end >= 0 else len(text))
-                shown = _unescape(_MARKUP.sub("", found.group(1))).strip() if found else ""
+                shown = unescape(_MARKUP.sub("", found.group(1))).strip() if found else ""
             formula = _shown_formula(attrs.get("table:formula", ""))
             for r in range(row_first, row_first + row_repeat):
                 for c in range(col + 1, col + 1 + repeat):

@@ -66,7 +66,12 @@ class SheetExtras:
                     or self.hidden_columns or self.merged)
 
 
-def _unescape(text: str) -> str:
+def unescape(text: str) -> str:
+    """``text`` of an XML part with its five predefined entities replaced (``odsxml`` too).
+
+    >>> unescape("Xóm &amp; 2 &lt;3&gt;")
+    'Xóm & 2 <3>'
+    """
     return re.sub(r"&(lt|gt|quot|apos|amp);", lambda m: _ENTITIES[m.group(0)], text)
 
 
@@ -119,7 +124,7 @@ def _sheet_parts(zf: zipfile.ZipFile | _PartsReader) -> dict[str, str]:
             continue
         member = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
             posixpath.join("xl", target))
-        out[_unescape(name) if "&" in name else name] = member
+        out[unescape(name) if "&" in name else name] = member
     return out
 
 
@@ -200,14 +205,14 @@ def _scan_part(text: str) -> SheetExtras:
             rm = _CELL_REF.match(attrs.get("r", ""))
             if rm is None:
                 continue
-            formula = _unescape(f.group(1) or "").strip() if f is not None else ""
+            formula = unescape(f.group(1) or "").strip() if f is not None else ""
             row, col = int(rm.group(2)), column_index(rm.group(1))
             if value is None:
                 if f is not None:
                     extras.stale_formulas.append(
                         (row, col, f"={formula}" if formula else "(shared formula)"))
             else:
-                code = _unescape(value.group(1)).strip()
+                code = unescape(value.group(1)).strip()
                 extras.error_cells.append((row, col, code, f"={formula}" if formula else
                                            "a formula" if f is not None else ""))
     return extras
