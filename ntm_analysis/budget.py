@@ -336,10 +336,23 @@ def _header_texts(grid: Grid, rows: Sequence[int], table: str) -> list[list[str]
     return texts
 
 
+#: The state budget's sources: a kind of capital ("Vốn ĐTPT", "Vốn sự nghiệp") below one of
+#: them is a part of it.
+_STATE_ROLES = ("state_unsplit", "state_central", "state_province", "state_district",
+                "state_commune")
+
+
 def column_roles(grid: Grid, rows: Sequence[int], table: str) -> dict[int, str]:
-    """Map column index → role from a (possibly multi-row) header block."""
+    """Map column index → role from a (possibly multi-row) header block.
+
+    One column per role, the first; but the kinds of capital a state source is split into
+    ("Ngân sách nhà nước" over "Vốn ĐTPT" | "Vốn sự nghiệp", or "NS tỉnh" over its own) are
+    each a column of that source, summed when read (``columns_of``). A kind of capital under no
+    state source is the state budget's (both are kinds of state capital).
+    """
     texts = _header_texts(grid, rows, table)
     roles: dict[int, str] = {}
+    parts: set[str] = set()
     for c in range(grid.width):
         stack: list[str] = []
         for i in range(len(rows)):
@@ -360,9 +373,28 @@ def column_roles(grid: Grid, rows: Sequence[int], table: str) -> dict[int, str]:
                 role = next((p for p in reversed(parents) if p not in _PARENT_ROLES), None)
         elif bottom is None and parents:
             role = parents[-1]
+        if role == "capital_part":
+            owner = next((p for p in reversed(parents) if p not in {None, "source_parent"}),
+                         "state_unsplit")
+            if owner in _STATE_ROLES and (owner in parts or owner not in roles.values()):
+                roles[c] = owner
+                parts.add(owner)
+            continue
         if role and role not in {"source_parent", "subtotal_word"} and role not in roles.values():
             roles[c] = role
     return roles
+
+
+def columns_of(roles: dict[int, str]) -> dict[str, list[int]]:
+    """Role → its columns, left to right (one, or a state source's kinds of capital).
+
+    >>> columns_of({1: "content", 3: "state_unsplit", 4: "state_unsplit", 2: "total"})
+    {'content': [1], 'state_unsplit': [3, 4], 'total': [2]}
+    """
+    out: dict[str, list[int]] = {}
+    for c, role in roles.items():
+        out.setdefault(role, []).append(c)
+    return out
 
 
 _NUMBERING = re.compile(r"^\(?[0-9]{1,2}\)?$|^\(?[A-Z]\)?$")
@@ -827,7 +859,7 @@ def _not_read(table: _Table, r: int) -> None:
 
 def _classify(table: _Table) -> list[_Row]:
     grid = table.grid
-    by_role = {role: c for c, role in table.roles.items()}
+    by_role = columns_of(table.roles)
     start = table.header_rows[-1] + 1
     out: list[_Row] = []
     amount_roles = [r for r in [*AMOUNTS, "state_total"] if r in by_role]
@@ -835,7 +867,7 @@ def _classify(table: _Table) -> list[_Row]:
         values = grid.rows[r]
         if not any(cell_text(v) for v in values) or _is_numbering_row(values):
             continue
-        texts = {role: cell_text(grid.cell(r, c)) for role, c in by_role.items()
+        texts = {role: cell_text(grid.cell(r, cs[0])) for role, cs in by_role.items()
                  if role not in amount_roles}
         item = texts.get("item_no", "")
         content = texts.get("content", "")
@@ -843,7 +875,8 @@ def _classify(table: _Table) -> list[_Row]:
             # a note or unit row written in another column
             other = " ".join(cell_text(v) for v in values if cell_text(v))
             if fold(other).startswith(_NOTE_PREFIX) or not any(
-                    isinstance(grid.cell(r, by_role[a]), int | float) for a in amount_roles):
+                    isinstance(grid.cell(r, c), int | float)
+                    for a in amount_roles for c in by_role[a]):
                 _not_read(table, r)
                 continue
         key = fold(content)
@@ -851,7 +884,8 @@ def _classify(table: _Table) -> list[_Row]:
                 key.startswith(_NOTE_PREFIX) and not item):
             _not_read(table, r)
             continue
-        amounts = {a: _amount(table, r, by_role[a], a) for a in amount_roles}
+        amounts = {a: _sum([_amount(table, r, c, a) for c in by_role[a]])
+                   for a in amount_roles}
         has_amount = any(v is not None for v in amounts.values())
         item_clean = item.strip().rstrip(".")
         lead = _LEAD_GROUP.match(content) if not item_clean else None
@@ -896,22 +930,33 @@ def _close(a: float, b: float) -> bool:
 def _check(table: _Table, row: _Row, lines: list[dict[str, object]], what: str,
            code: str) -> None:
     """Compare a subtotal row's amounts with the sum of ``lines``; record each mismatch."""
-    by_role = {role: c for c, role in table.roles.items()}
+    by_role = columns_of(table.roles)
     for role, stated in row.amounts.items():
         if stated is None or role == "state_total":
             continue
         computed = math.fsum(x for x in (line.get(role) for line in lines)
                              if isinstance(x, float | int) and not math.isnan(x))
         if not _close(stated, computed):
-            header = cell_text(table.grid.cell(table.header_rows[0], by_role[role])) or role
-            shown = cell_text(table.grid.cell(table.header_rows[-1], by_role[role]))
-            if shown and shown != header:
-                header = f"{header} / {shown}"
+            columns = by_role[role]
+            values = [cell_text(table.grid.cell(row.r, c)) for c in columns]
             table.issues.append(_issue(
-                table, row.r + 1, header, table.grid.cell(row.r, by_role[role]),
+                table, row.r + 1, _column_label(table, columns) or role,
+                " + ".join(values) if len(values) > 1 else table.grid.cell(row.r, columns[0]),
                 f"{what} {stated:g} does not equal the sum of its {len(lines)} line(s) "
                 f"{computed:g} (difference {stated - computed:g} million VND)",
                 Severity.error, code))
+
+
+def _column_label(table: _Table, columns: list[int]) -> str:
+    """The header of a role's columns as the sheet writes it, merged cells filled: "Tổng kinh
+    phí", or "Nguồn vốn / Ngân sách huyện / Vốn ĐTPT + Vốn SN" for a source's kinds of capital."""
+    texts = _header_texts(table.grid, table.header_rows, "budget")
+    stacks = [list(dict.fromkeys(t[c] for t in texts if t[c])) for c in columns]
+    if not stacks[0]:
+        return ""
+    head = stacks[0][:-1] if len(columns) > 1 else stacks[0]
+    tail = [" + ".join(s[-1] for s in stacks if s)] if len(columns) > 1 else []
+    return " / ".join([*head, *tail])
 
 
 def _line_record(table: _Table, row: _Row, context: list[_Row],
@@ -921,12 +966,20 @@ def _line_record(table: _Table, row: _Row, context: list[_Row],
     split = [amounts.get(s) for s in STATE_SOURCES[:-1]]
     if state_total is not None:
         split_sum = _sum(split)
-        if amounts.get("state_unsplit") is None:
+        parts = amounts.get("state_unsplit")
+        if parts is not None:  # the total's parts are written ("Vốn ĐTPT" | "Vốn SN"): read
+            if not _close(state_total, (split_sum or 0.0) + parts):
+                table.issues.append(_issue(
+                    table, row.r + 1, "state budget", state_total,
+                    f"the state budget's total {state_total:g} is not the sum of its parts "
+                    f"{(split_sum or 0.0) + parts:g} (the parts are read)", Severity.error,
+                    "state_split"))
+        else:
             amounts["state_unsplit"] = state_total - (split_sum or 0.0)
-        if split_sum is not None and state_total + 1e-6 < split_sum:
-            table.issues.append(_issue(table, row.r + 1, "state budget", state_total,
-                                       f"state budget total is less than its parts "
-                                       f"({split_sum:g})", Severity.error, "state_split"))
+            if split_sum is not None and state_total + 1e-6 < split_sum:
+                table.issues.append(_issue(table, row.r + 1, "state budget", state_total,
+                                           f"state budget total is less than its parts "
+                                           f"({split_sum:g})", Severity.error, "state_split"))
     state = _sum(amounts.get(s) for s in STATE_SOURCES)
     non_state = _sum(amounts.get(s) for s in NON_STATE_SOURCES)
     total = amounts.get("total")

@@ -316,6 +316,65 @@ def test_state_total_column_with_split_below_it(tmp_path: Path) -> None:
     assert line[Bud.people] == 20.0 and line[Bud.unassigned] == pytest.approx(0.0)
 
 
+# the state money split by kind of capital, as district plans write it: "Ngân sách nhà nước"
+# over "Vốn đầu tư phát triển" | "Vốn sự nghiệp"
+CAPITAL_KINDS = [
+    ["KINH PHÍ XÂY DỰNG XÃ KIM PHƯỢNG NTM KIỂU MẪU NĂM 2024"],
+    ["ĐVT: triệu đồng"],
+    ["TT", "Nội dung", "Tổng kinh phí", "Ngân sách nhà nước", None, "Nhân dân đóng góp"],
+    [None, None, None, "Vốn đầu tư phát triển", "Vốn sự nghiệp", None],
+    ["I", "Xã NTM kiểu mẫu", 1000, 700, 200, 100],
+    [1, "Nâng cấp trường mầm non (TC 5)", 600, 500, 50, 50],
+    [2, "Cống thoát nước", 400, 200, 150, 50],
+    [None, "Tổng cộng", 1000, 700, 200, 100],
+]
+
+
+def test_the_state_budget_split_by_kind_of_capital_is_summed(tmp_path: Path) -> None:
+    path = write_sheet(tmp_path / "kp.xlsx", CAPITAL_KINDS, merges=("D3:E3",))
+    result = load_budget(path)
+    lines = result.lines
+    assert lines[Bud.state_unsplit].tolist() == [550.0, 350.0]  # both kinds, not the first
+    assert lines[Bud.state].sum() == 900.0 and lines[Bud.unassigned].sum() == 0.0
+    assert result.issues.empty  # no column left out, no subtotal mismatch
+    rows = [row[:] for row in CAPITAL_KINDS]
+    rows[4][4] = 210  # the group's "Vốn sự nghiệp" says 210, its lines 200
+    result = load_budget(write_sheet(tmp_path / "sai.xlsx", rows, merges=("D3:E3",)))
+    issue = result.issues.iloc[0]
+    assert (issue["code"], issue["source_row"], issue["value"]) == (
+        "subtotal_mismatch", 5, "700 + 210")
+    assert issue["column"] == "Ngân sách nhà nước / Vốn đầu tư phát triển + Vốn sự nghiệp"
+
+
+def test_each_state_level_split_by_kind_of_capital(tmp_path: Path) -> None:
+    rows = [
+        ["TT", "Nội dung", "Tổng kinh phí", "Nguồn vốn", None, None, None, None],
+        [None, None, None, "Ngân sách tỉnh", None, "Ngân sách huyện", None, "Nhân dân"],
+        [None, None, None, "Vốn ĐTPT", "Vốn SN", "Vốn ĐTPT", "Vốn SN", None],
+        [1, "Nâng cấp trường", 600, 300, 50, 150, 50, 50],
+    ]
+    path = write_sheet(tmp_path / "kp.xlsx", rows, merges=("D1:H1", "D2:E2", "F2:G2"))
+    line = load_budget(path).lines.iloc[0]
+    assert (line[Bud.state_province], line[Bud.state_district]) == (350.0, 200.0)
+    assert pd.isna(line[Bud.state_unsplit]) and line[Bud.unassigned] == 0.0
+
+
+def test_a_state_total_beside_its_kinds_of_capital_is_checked(tmp_path: Path) -> None:
+    rows = [
+        ["TT", "Nội dung", "Tổng kinh phí", "Ngân sách nhà nước", None, None, "Nhân dân"],
+        [None, None, None, "Tổng số", "Vốn ĐTPT", "Vốn SN", None],
+        [1, "Nâng cấp trường", 600, 550, 500, 50, 50],
+        [2, "Đường trục xã", 400, 350, 200, 100, 50],
+    ]
+    result = load_budget(write_sheet(tmp_path / "kp.xlsx", rows, merges=("D1:F1",)))
+    assert result.lines[Bud.state].tolist() == [550.0, 300.0]
+    assert result.lines[Bud.unassigned].tolist() == [0.0, 50.0]
+    errors = result.issues
+    assert errors[["code", "source_row", "severity"]].values.tolist() == [
+        ["state_split", 4, "error"]]
+    assert "350" in errors.iloc[0]["problem"] and "300" in errors.iloc[0]["problem"]
+
+
 def test_subtotal_mismatch_is_an_issue_not_a_silent_choice(tmp_path: Path) -> None:
     rows = [row[:] for row in BOTTOM_TOTAL]
     rows[6][5] = "3.600.000"  # the commune "Cộng" says 3,600 but its lines add to 3,500
