@@ -309,7 +309,7 @@ def _read_wide(grid: Grid, header: int, unit_col: int, note_col: int | None,
                             S.level: unit_level(unit),
                             S.year: year, S.kind: kind, S.value: value,
                             S.note: _note(grid, r, note_col, estimate=c in estimates),
-                            _OWN_SCALE: _cell_scale(raw)})
+                            _OWN_SCALE: _cell_scale(raw), _ESTIMATE: c in estimates})
     return records
 
 
@@ -339,7 +339,11 @@ def _read_tall(grid: Grid, header: int, roles: dict[int, str],
             unit = _whole_commune(grid, r, unit, named, issues)
         kind_text = fold(cell_text(grid.cell(r, col["kind"]))) if "kind" in col else ""
         base_kind = TARGET if kind_text.startswith(_TARGET_KIND) else OBSERVED
-        note = cell_text(grid.cell(r, col["note"])) if "note" in col else ""
+        # "2023 (ước)" in the year column or "Ước thực hiện" in the kind column
+        estimate = base_kind == OBSERVED and (kind_text.startswith("uoc") or "uoc" in fold(
+            cell_text(grid.cell(r, col["year"]))).split())
+        note = "; ".join(p for p in (cell_text(grid.cell(r, col["note"])) if "note" in col
+                                     else "", "ước tính" if estimate else "") if p)
         for role, kind in (("value", base_kind), ("target", TARGET)):
             if role not in col:
                 continue
@@ -355,13 +359,44 @@ def _read_tall(grid: Grid, header: int, roles: dict[int, str],
                             S.source_row: r + 1, S.unit: canonical_unit(unit or default_unit)[0],
                             S.level: unit_level(unit or default_unit), S.year: year,
                             S.kind: kind, S.value: value, S.note: note or None,
-                            _OWN_SCALE: _cell_scale(raw)})
+                            _OWN_SCALE: _cell_scale(raw),
+                            _ESTIMATE: estimate and kind == OBSERVED})
     return records
 
 
 #: A record's key for the money unit its own cell names (see ``_cell_scale``); removed by
 #: ``_in_millions``.
 _OWN_SCALE = "_own_scale"
+#: A record's key: whether its value is an estimate ("Ước TH 2023"); removed by
+#: ``_actuals_over_estimates``.
+_ESTIMATE = "_estimate"
+
+
+def _actuals_over_estimates(records: list[dict],
+                            issues: list[dict[str, object]]) -> list[dict]:
+    """Keep a unit's actual figure for a year over its estimate for that year ("TH 2023" beside
+    "Ước TH 2023", the estimate made before the year closed): the estimate goes to the issues
+    table (``info``, ``estimate_superseded``) instead of being a second value for the year."""
+    def key(record: dict) -> tuple:
+        return (record.get(S.commune), record[S.unit], record[S.kind], record[S.year])
+
+    actual = {key(r): r for r in records if not r.get(_ESTIMATE)}
+    kept = []
+    for record in records:
+        if record.pop(_ESTIMATE, False) and (found := actual.get(key(record))) is not None:
+            issues.append({
+                Iss.source_file: record[S.source_file], Iss.source_sheet: record[S.source_sheet],
+                Iss.source_row: record[S.source_row], Iss.column: str(record[S.year]),
+                Iss.value: f"{record[S.value]:g}",
+                Iss.problem: f"{record[S.unit]}: the estimate for {record[S.year]} "
+                f"({record[S.value]:g}) is not used: the year's actual figure, "
+                f"{found[S.value]:g}, is ({found[S.source_file]}, sheet "
+                f"'{found[S.source_sheet]}', row {found[S.source_row]})",
+                Iss.severity: Severity.info,
+                Iss.code: "estimate_superseded"})
+            continue
+        kept.append(record)
+    return kept
 #: A title or header giving a month's income (folded): "đồng/người/tháng", "hàng tháng".
 _PER_MONTH = re.compile(r"\b(?:nguoi|ng|khau|dong|trieu|d) thang\b|\b(?:moi|hang) thang\b")
 #: Incomes per person per year (million VND) outside this range are taken for a unit slip: a
@@ -526,6 +561,7 @@ def load_income(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
         tables += 1
         records.extend(found)
         issues.extend(formula_issues(grid))
+    records = _actuals_over_estimates(records, issues)
     if tables == 0:
         raise InputError(Location(file=", ".join(p.name for p in files)),
                          "no income table found (expected 'Thu nhập' with 'Năm 2019 … Năm 2023' "

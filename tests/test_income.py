@@ -267,6 +267,48 @@ def test_an_estimate_column_is_read_and_marked_as_an_estimate(tmp_path: Path) ->
                     strict=True)) == [(2, "Tăng bình quân (%)", "column_not_read")]
 
 
+def test_a_years_actual_figure_is_used_over_its_estimate(tmp_path: Path) -> None:
+    # a table kept over the years: the estimate made in 2023 beside the figure that closed it
+    rows = [
+        ["THU NHẬP BÌNH QUÂN ĐẦU NGƯỜI XÃ KIM PHƯỢNG"],
+        ["ĐVT: triệu đồng/người/năm"],
+        ["TT", "Đơn vị", "TH 2022", "Ước TH 2023", "TH 2023", "Mục tiêu 2024"],
+        [1, "Xã Kim Phượng", "50,1", "53,5", "54,03", 70],
+        [2, "Xóm Cạm Phước", "48,0", "52,0", None, 70],
+    ]
+    result = load_income(write_sheet(tmp_path / "tn.xlsx", rows))
+    s = result.series.set_index([S.unit, S.kind, S.year])
+    assert s.index.is_unique  # one value per unit and year: no duplicate_year error
+    assert s.loc[("Kim Phượng", "observed", 2023), S.value] == 54.03
+    assert pd.isna(s.loc[("Kim Phượng", "observed", 2023), S.note])
+    # a hamlet with only the estimate keeps it, marked as one
+    assert s.loc[("Xóm Cạm Phước", "observed", 2023), S.note] == "ước tính"
+    issue = result.issues.iloc[0]
+    assert len(result.issues) == 1 and (issue["code"], issue["severity"]) == (
+        "estimate_superseded", "info")
+    assert (issue["source_row"], issue["column"], issue["value"]) == (4, "2023", "53.5")
+    assert "54.03" in issue["problem"] and "row 4" in issue["problem"]
+    row = compute_progress(result.series, direction="positive").set_index("unit")
+    assert row.loc["Kim Phượng", "latest_value"] == 54.03
+
+
+def test_a_tall_tables_estimate_gives_way_to_the_actual_figure(tmp_path: Path) -> None:
+    rows = [
+        ["Thu nhập bình quân đầu người xã Tân Dương"],
+        ["Năm", "Loại", "Thu nhập (triệu đồng)"],
+        [2022, "Thực hiện", 50],
+        [2023, "Ước thực hiện", 54],
+        [2023, "Thực hiện", 55],
+        ["2024 (ước)", "Thực hiện", 61],
+        [2025, "Mục tiêu", 66],
+    ]
+    result = load_income(write_sheet(tmp_path / "t.xlsx", rows))
+    s = result.series.set_index(S.year)
+    assert s.loc[2023, S.value] == 55 and s.loc[2024, S.note] == "ước tính"
+    assert result.issues[["source_row", "code"]].values.tolist() == [
+        [4, "estimate_superseded"]]
+
+
 def test_years_on_a_row_of_their_own_under_a_heading(tmp_path: Path) -> None:
     """"Thu nhập bình quân …" merged over the years, which are numbers on the row below; "Đơn
     vị" and "Ghi chú" beside the heading: the table was not found at all."""
