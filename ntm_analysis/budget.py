@@ -373,6 +373,8 @@ def column_roles(grid: Grid, rows: Sequence[int], table: str) -> dict[int, str]:
                 role = next((p for p in reversed(parents) if p not in _PARENT_ROLES), None)
         elif bottom is None and parents:
             role = parents[-1]
+        if role == "year" and _YEAR.search(stack[-1]):
+            role = None  # "Năm 2024" heads that year's amounts (a phasing), not a year column
         if role == "capital_part":
             owner = next((p for p in reversed(parents) if p not in {None, "source_parent"}),
                          "state_unsplit")
@@ -771,7 +773,8 @@ def _columns_not_read(table: _Table) -> None:
                        "'Doanh nghiệp và khác', 'Ngân sách xã' …)")
             severity = Severity.warning
         else:
-            problem = f"{named} holds figures ({where}) that are no amount; not read"
+            problem = (f"{named} holds figures ({where}) that are neither a total nor a "
+                       "source; not read")
             severity = Severity.info
         table.issues.append(_issue(table, table.header_rows[0] + 1, label, None, problem,
                                    severity, "budget_column_not_read"))

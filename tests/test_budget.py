@@ -375,6 +375,21 @@ def test_a_state_total_beside_its_kinds_of_capital_is_checked(tmp_path: Path) ->
     assert "350" in errors.iloc[0]["problem"] and "300" in errors.iloc[0]["problem"]
 
 
+def test_a_phasing_by_year_is_named_not_taken_for_the_year_column(tmp_path: Path) -> None:
+    rows = [
+        ["KẾ HOẠCH VỐN XÂY DỰNG XÃ KIM PHƯỢNG NTM KIỂU MẪU NĂM 2024"],
+        ["TT", "Nội dung", "Tổng kinh phí", "Phân kỳ đầu tư", None, "Nhân dân"],
+        [None, None, None, "Năm 2024", "Năm 2025", None],
+        [1, "Nâng cấp trường", 600, 400, 200, 50],
+        [2, "Đường trục xã", 400, 400, None, 50],
+    ]
+    result = load_budget(write_sheet(tmp_path / "kp.xlsx", rows, merges=("D2:E2",)))
+    assert result.lines[Bud.year].tolist() == [2024, 2024]  # the title's, not "400"
+    named = result.issues[result.issues["code"] == "budget_column_not_read"]
+    assert named["column"].tolist() == ["Phân kỳ đầu tư / Năm 2024", "Phân kỳ đầu tư / Năm 2025"]
+    assert set(named["severity"]) == {"info"}
+
+
 def test_subtotal_mismatch_is_an_issue_not_a_silent_choice(tmp_path: Path) -> None:
     rows = [row[:] for row in BOTTOM_TOTAL]
     rows[6][5] = "3.600.000"  # the commune "Cộng" says 3,600 but its lines add to 3,500
@@ -454,7 +469,8 @@ def test_a_column_of_amounts_the_reader_does_not_know_is_named(tmp_path: Path) -
     assert list(lines[Bud.unassigned]) == [200, 50]
     assert [(i.severity, i.column, i.problem) for i in result.issues.itertuples()] == [
         ("info", "Khối lượng (km)",
-         "column 'Khối lượng (km)' holds figures (row 4) that are no amount; not read"),
+         "column 'Khối lượng (km)' holds figures (row 4) that are neither a total nor a "
+         "source; not read"),
         ("warning", "Nguồn vốn / Vốn đối ứng",
          "column 'Nguồn vốn / Vốn đối ứng' holds amounts (2 rows, 4–5) but is no budget column "
          "this reader knows: its amounts are in no source, so the split counts them as not "
