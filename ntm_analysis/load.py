@@ -40,6 +40,11 @@ from ntm_analysis.errors import InputError, Location, ValidationError
 from ntm_analysis.parse import (
     BOOL,
     COMPLIANCE,
+    EQ,
+    GE,
+    GT,
+    LE,
+    LT,
     PERCENT,
     Value,
     comparable,
@@ -1426,6 +1431,19 @@ def _judge_cells(result_raw: object, with_assessment: bool, assessment_raw: obje
                              f"target's unit), found {value.number:,.0f} with no unit (in "
                              "đồng?); the value was not used: write the unit or the amount in "
                              f"{target.unit}", Severity.warning, "money_unit_missing"))
+            value = type(value)("text", None, None, value.text)
+    elif value.kind == "number" and value.number is not None and with_target and \
+            money_scale(value.unit) not in (None, 1e6) and not money_scale(stated_unit):
+        target = parse_target(target_raw)
+        if target.unit is None and target.value is not None and target.comparator in (
+                GE, GT, LE, LT, EQ):
+            # "54.030.000 đồng" against "≥ 70": a bare amount is in million VND by custom only
+            # (54,030,000 ≥ 70 was met)
+            problems.append(("result", value.text, f"the value is in {value.unit} but the "
+                             "target names no unit (a bare amount is in million VND by custom "
+                             "only): not compared, the value was not used; write the "
+                             "target's unit ('≥ 70 triệu đồng/người/năm') or a unit column "
+                             "(ĐVT)", Severity.warning, "target_unit_missing"))
             value = type(value)("text", None, None, value.text)
     if isinstance(result_raw, str) and result_raw.strip().upper() in sheetxml.EXCEL_ERRORS:
         # an error pasted as text, or read by openpyxl (calamine's are found in the sheet

@@ -1008,6 +1008,33 @@ def test_money_without_a_unit_far_above_a_money_target_is_not_used(tmp_path: Pat
         == [("not_met", "self_assessment"), ("met", "value"), ("met", "value")]
 
 
+def test_money_in_dong_against_a_target_naming_no_unit_is_not_used(tmp_path: Path) -> None:
+    """"54.030.000 đồng" against a bare "≥ 70" met it (54,030,000 ≥ 70): a bare amount is in
+    million VND by custom only, so a value in đồng, thousands or billions is not used (a
+    warning; the self-assessment decides); in millions it is judged, and a unit column (ĐVT)
+    in đồng is the bare target's unit too."""
+    result = load_workbook(_write(tmp_path / "kp.xlsx", [
+        ["KẾT QUẢ RÀ SOÁT TIÊU CHÍ XÃ NTM KIỂU MẪU NĂM 2024 XÃ KIM PHƯỢNG"],
+        ["TT", "Nội dung tiêu chí", "ĐVT", "Chỉ tiêu", "Hiện trạng", "Tự đánh giá"],
+        ["1", "Sản xuất - Thu nhập - Hộ nghèo"],
+        ["1.1", "Thu nhập bình quân", None, "≥ 70", "54.030.000 đồng", None],
+        ["1.2", "Thu nhập xóm Cạm Phước", None, "≥ 70", "80.000 nghìn đồng", "Đạt"],
+        ["1.3", "Thu nhập xóm Bản Lác", None, "≥ 70", "54,03 triệu đồng", None],
+        ["1.4", "Thu nhập xóm Ao Sen", "đồng/người/năm", "≥ 70.000.000", "72.000.000 đồng",
+         None]]))
+    issues = result.issues[result.issues[Iss.code] == "target_unit_missing"]
+    assert list(zip(issues[Iss.source_row], issues[Iss.value], issues[Iss.severity],
+                    strict=True)) == [(4, "54.030.000 đồng", "warning"),
+                                      (5, "80.000 nghìn đồng", "warning")]
+    assert issues.iloc[0][Iss.problem].startswith("the value is in đồng but the target names "
+                                                  "no unit")
+    att = compute_attainment(result.indicators, add_missing=False).set_index(Ind.indicator_no)
+    assert [(att.loc[n, "status"], att.loc[n, "status_basis"]) for n in
+            ("1.1", "1.2", "1.3", "1.4")] == [
+        ("unknown", "none"), ("met", "self_assessment"), ("not_met", "value"),
+        ("met", "value")]
+
+
 def test_a_value_in_another_unit_than_its_target_is_a_warning(tmp_path: Path) -> None:
     """"120 hộ" against "≥ 90%" and "95%" against "≥ 01 mô hình" cannot be compared: each is a
     warning naming both units, and the self-assessment decides."""
