@@ -43,6 +43,7 @@ from ntm_analysis.parse import (
     PERCENT,
     TEXT,
     TRUE,
+    is_times,
     money_scale,
     parse_target,
 )
@@ -684,9 +685,10 @@ def _judge(df: pd.DataFrame, cat: pd.DataFrame, codes: _Codes, *,
         if rescale.any():
             compared = np.where(rescale, value * factor, value)
     # a yes/no value against a count target: "Chưa có" is 0 and "Có" is at least 1; against a
-    # percentage it says nothing, so the self-assessment decides
-    bool_ok = true | (~t_percent & (
-        (value == 0) | ((value == 1) & ge & (tval <= 1)) | (eq & (tval == 0))))
+    # percentage "Có" says nothing, so the self-assessment decides, but none ("Không có hộ
+    # nghèo") is 0%
+    bool_ok = true | (value == 0) | (~t_percent & (
+        ((value == 1) & ge & (tval <= 1)) | (eq & (tval == 0))))
     bool_vs_number = is_bool & ~bool_ok
     # a count against a percentage ("120 hộ" against "≥ 90%"), a percentage against a count or
     # money, a count against money: not comparable without what the table does not give
@@ -695,8 +697,10 @@ def _judge(df: pd.DataFrame, cat: pd.DataFrame, codes: _Codes, *,
                        dtype=bool)[text_codes]
     t_is_money = np.isfinite(t_money)[text_codes]
     v_is_money = np.isfinite(v_money)[unit_codes]
+    t_times = np.array([is_times(u) for u in slot_unit], dtype=bool)[text_codes]
+    v_times = np.array([is_times(u) for u in unit_uniques] + [False], dtype=bool)[unit_codes]
     mismatch = (t_percent & v_other) | (t_other & v_percent) | \
-        (t_is_money & v_other & ~v_is_money)
+        (t_is_money & v_other & ~v_is_money) | (t_times & v_other & ~v_times)
     # "Đạt" / "Chưa đạt" written as the result states compliance with whatever the target is
     judgeable = (~np.isnan(value) & ~text & ~bool_vs_number & ~mismatch &
                  (true | ~np.isnan(tval))) | (compliance & ~np.isnan(value))

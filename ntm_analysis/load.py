@@ -1432,6 +1432,12 @@ def _judge_cells(result_raw: object, with_assessment: bool, assessment_raw: obje
                              "đồng?); the value was not used: write the unit or the amount in "
                              f"{target.unit}", Severity.warning, "money_unit_missing"))
             value = type(value)("text", None, None, value.text)
+    elif value.kind == "bool" and value.number and with_target and \
+            parse_target(target_raw).unit == PERCENT:
+        # (none, "Không có hộ nghèo", is 0% and judged)
+        problems.append(("result", value.text, f"a yes/no value ('{value.text}') says nothing "
+                         f"of a share ('{cell_text(target_raw)}'): the self-assessment decides",
+                         Severity.warning, "unit_mismatch"))
     elif value.kind == "number" and value.number is not None and with_target and \
             money_scale(value.unit) not in (None, 1e6) and not money_scale(stated_unit):
         target = parse_target(target_raw)

@@ -22,6 +22,8 @@ GE, GT, LE, LT, EQ, TRUE, TEXT = ">=", ">", "<=", "<", "==", "is_true", "text"
 
 PERCENT = "%"
 BOOL = "bool"
+#: Unit of a ratio ("≥ 1,5 lần": times a baseline).
+TIMES = "lần"
 #: Unit of a result cell that states compliance ("Đạt", "Chưa đạt") rather than a quantity.
 COMPLIANCE = "compliance"
 _COMPLIANT = {"dat", "da dat", "dat chuan", "dat yeu cau"}
@@ -529,10 +531,20 @@ def names_period(unit: str) -> bool:
     return bool({"thang", "nam"} & set(fold(unit).split()))
 
 
+def is_times(unit: object) -> bool:
+    """Whether a unit is a ratio's, "lần" (times) as written ("Lần" in a unit column too).
+
+    >>> is_times("lần"), is_times("Lần"), is_times("lần/năm"), is_times(None)
+    (True, True, False, False)
+    """
+    return isinstance(unit, str) and unit.casefold() == TIMES
+
+
 def comparable(value: Value, target: Target) -> bool:
     """Whether a value's unit can be compared with its target's: not a count against a
-    percentage ("120 hộ" against "≥ 90%"), a percentage against a count or money, or a count
-    against money (``compute_attainment`` applies the same rule to whole columns).
+    percentage ("120 hộ" against "≥ 90%"), a percentage against a count or money, a count
+    against money, or a count or money against a ratio ("≥ 1,5 lần")
+    (``compute_attainment`` applies the same rule to whole columns).
 
     >>> comparable(parse_value("120 hộ"), parse_target("≥ 90%"))
     False
@@ -546,6 +558,8 @@ def comparable(value: Value, target: Target) -> bool:
         return False
     if t_other and v_percent:
         return False
+    if is_times(target.unit) and v_other and not is_times(value.unit):
+        return False  # "75 triệu đồng" against "≥ 1,5 lần": a ratio, not an amount
     return not (money_scale(target.unit) and v_other and not money_scale(value.unit))
 
 

@@ -222,9 +222,10 @@ def compute_attainment(indicators: pd.DataFrame, *, catalogue: pd.DataFrame | No
         ~is_bool & ~compliance & (value > 0) & (value <= 1) & (tval > 1) & (ge | gt | eq)
     value = np.where(fraction, value * 100.0, value)
     # a yes/no value against a count target: "Chưa có" is 0 and "Có" is at least 1; against a
-    # percentage it says nothing, so the self-assessment decides
-    bool_ok = true | (~t_percent & (
-        (value == 0) | ((value == 1) & ge & (tval <= 1)) | (eq & (tval == 0))))
+    # percentage "Có" says nothing, so the self-assessment decides, but none ("Không có hộ
+    # nghèo") is 0%
+    bool_ok = true | (value == 0) | (~t_percent & (
+        ((value == 1) & ge & (tval <= 1)) | (eq & (tval == 0))))
     bool_vs_number = is_bool & ~bool_ok
     # "Đạt" / "Chưa đạt" written as the result states compliance with whatever the target is
     judgeable = (~np.isnan(value) & ~text & ~bool_vs_number & (true | ~np.isnan(tval))) | \

@@ -182,7 +182,7 @@ def test_money_in_another_unit_is_compared_in_the_targets_unit() -> None:
 
 
 VALUE_UNITS = [None, "%", "hộ", "mô hình", "sản phẩm", "đồng", "nghìn đồng", "triệu đồng",
-               "tỷ đồng", "triệu đồng/người/tháng", "nghìn VNĐ", "tr.đ", "km", "lần"]
+               "tỷ đồng", "triệu đồng/người/tháng", "nghìn VNĐ", "tr.đ", "km", "lần", "Lần"]
 TARGET_TEXTS = ["≥ 90%", "≤ 3%", "≥ 01 mô hình", "≥ 70 triệu đồng/người/năm", "≥ 70",
                 "≥ 1,1 lần", "≥ 50 km", "100%"]
 
@@ -206,8 +206,11 @@ def test_the_vectorised_unit_rule_is_parse_comparable() -> None:
 
 def test_a_value_in_a_unit_the_target_cannot_be_compared_with_is_not_judged() -> None:
     """A count against a percentage, a percentage against a count or money, a count against
-    money: the self-assessment decides (each was judged by the bare numbers: "120 hộ" met
-    "≥ 90%"); counts of other words, yes/no against a count and a bare number are judged."""
+    money, money or a count against a ratio ("≥ 1,5 lần"), "Có" against a percentage: the
+    self-assessment decides (each was judged by the bare numbers: "120 hộ" met "≥ 90%", "75
+    triệu đồng" met "≥ 1,5 lần"); counts of other words, yes/no against a count, none
+    ("Không có hộ nghèo") against a percentage (0%: it was left unknown), a bare number and a
+    ratio in "Lần" are judged."""
     ind = indicators([
         ("1", "1.1", "≥ 01 mô hình", 95.0, "%", "not_met"),
         ("1", "1.2", "≥ 90%", 2.0, "mô hình", "met"),
@@ -218,6 +221,12 @@ def test_a_value_in_a_unit_the_target_cannot_be_compared_with_is_not_judged() ->
         ("2", "2.2", "≥ 01 mô hình", 1.0, "bool", None),
         ("2", "2.3", "≥ 90%", 95.0, None, None),
         ("2", "2.4", "Không có hộ nghèo", 0.0, "hộ", None),
+        ("3", "3.1", "≥ 1,5 lần", 75.0, "triệu đồng", "met"),
+        ("3", "3.2", "≥ 1,5 lần", 120.0, "hộ", None),
+        ("3", "3.3", "≥ 90%", 1.0, "bool", "met"),
+        ("4", "4.1", "≤ 2%", 0.0, "bool", None),
+        ("4", "4.2", "≥ 90%", 0.0, "bool", None),
+        ("4", "4.3", "≥ 1,5 lần", 1.6, "Lần", None),
     ])
     att = compute_attainment(ind, add_missing=False)
     got = list(zip(att[Ind.indicator_no], att[Att.status], att[Att.status_basis], strict=True))
@@ -225,7 +234,10 @@ def test_a_value_in_a_unit_the_target_cannot_be_compared_with_is_not_judged() ->
         ("1.1", "not_met", "self_assessment"), ("1.2", "met", "self_assessment"),
         ("1.3", "not_met", "self_assessment"), ("1.4", "unknown", "none"),
         ("1.5", "unknown", "none"), ("2.1", "met", "value"), ("2.2", "met", "value"),
-        ("2.3", "met", "value"), ("2.4", "met", "value")]
+        ("2.3", "met", "value"), ("2.4", "met", "value"),
+        ("3.1", "met", "self_assessment"), ("3.2", "unknown", "none"),
+        ("3.3", "met", "self_assessment"), ("4.1", "met", "value"),
+        ("4.2", "not_met", "value"), ("4.3", "met", "value")]
     assert not att[Att.discrepancy].any()
 
 

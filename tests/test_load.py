@@ -1057,6 +1057,28 @@ def test_a_value_in_another_unit_than_its_target_is_a_warning(tmp_path: Path) ->
         ("met", "self_assessment"), ("not_met", "self_assessment"), ("met", "value")]
 
 
+def test_yes_no_and_ratio_values_against_targets_they_cannot_answer(tmp_path: Path) -> None:
+    """"Có" against "≥ 90%" says nothing of the share and "75 triệu đồng" is no ratio ("≥ 1,5
+    lần"): each is a warning (the first was left unknown without a word, the second met);
+    "Không có hộ nghèo" against "≤ 2%" is 0%, judged with no warning."""
+    result = load_workbook(_write(tmp_path / "xom.xlsx", [
+        ["BIỂU RÀ SOÁT XÓM NTM KIỂU MẪU NĂM 2024 - XÓM CẠM PHƯỚC"],
+        ["TT", "Nội dung", "Chỉ tiêu", "Hiện trạng", "Đánh giá"],
+        ["1", "Thu nhập, hộ nghèo"],
+        ["1.1", "Tỷ lệ hộ có nhà vệ sinh hợp vệ sinh", "≥ 90%", "Có", None],
+        ["1.2", "Thu nhập so với khi đạt chuẩn", "≥ 1,5 lần", "75 triệu đồng", "Đạt"],
+        ["1.3", "Tỷ lệ hộ nghèo", "≤ 2%", "Không có hộ nghèo", None]]))
+    issues = result.issues[result.issues[Iss.code] == "unit_mismatch"]
+    assert list(zip(issues[Iss.source_row], issues[Iss.problem], strict=True)) == [
+        (4, "a yes/no value ('Có') says nothing of a share ('≥ 90%'): the self-assessment "
+            "decides"),
+        (5, "expected a value in the target's unit (lần), found one in triệu đồng: not "
+            "comparable; the self-assessment decides")]
+    att = compute_attainment(result.indicators, add_missing=False)
+    assert list(zip(att[Att.status], att[Att.status_basis], strict=True)) == [
+        ("unknown", "none"), ("met", "self_assessment"), ("met", "value")]
+
+
 def test_the_unit_column_is_the_unit_of_a_value_that_names_none(tmp_path: Path) -> None:
     """A "ĐVT" column gives each row's unit: 54.030.000 under "đồng/người/năm" is 54.03
     million against "≥ 70 triệu" (it was taken for đồng with no unit written: not used, a
