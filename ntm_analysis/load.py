@@ -54,6 +54,7 @@ from ntm_analysis.parse import (
     parse_assessment,
     parse_target,
     parse_value,
+    years_given,
 )
 from ntm_analysis.schema import (
     Ind,
@@ -1464,8 +1465,12 @@ def _judge_cells(result_raw: object, with_assessment: bool, assessment_raw: obje
                          "word, found a date", Severity.warning, "date_value"))
     elif value.kind == "text" and result_raw is not None and \
             not any(p[0] == "result" for p in problems):  # not said twice of one cell
-        problems.append(("result", value.text, "value not understood as a number, percentage "
-                         "or yes/no; the self-assessment decides", Severity.info, "text_value"))
+        years = years_given(value.text)
+        problems.append(("result", value.text, (
+            f"the cell gives figures for {len(years)} years "
+            f"({', '.join(map(str, years))}): expected one value, the table's year's; the "
+            "self-assessment decides") if years else "value not understood as a number, "
+            "percentage or yes/no; the self-assessment decides", Severity.info, "text_value"))
     return value, assessment, tuple(problems)
 
 

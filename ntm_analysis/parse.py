@@ -56,8 +56,25 @@ _RANGE_END = re.compile(r"\s*[-–—]\s*\d")
 #: The year a target is for, in brackets after it ("≥ 95% (năm 2024)").
 _YEAR_AFTER = re.compile(r"\s*\(\s*(?:n[aă]m\s+)?(?:19|20)\d\d\s*\)\s*$", re.IGNORECASE)
 #: A year leading a result ("Năm 2023: 95%", "năm 2024 đạt 96%", "Năm học 2023-2024: 98%").
-_YEAR_FIRST = re.compile(r"\s*n[aă]m(?:\s+h[oọ]c)?\s+(?:19|20)\d\d(?:\s*[-–/]\s*(?:19|20)\d\d)?"
-                         r"(?!\d)\s*[:,.–-]?\s*", re.IGNORECASE)
+_YEAR_FIRST = re.compile(r"\s*(?:n[aă]m(?:\s+h[oọ]c)?\s+(?:19|20)\d\d(?:\s*[-–/]\s*(?:19|20)\d\d)?"
+                         r"(?!\d)\s*[:,.–-]?|(?:19|20)\d\d\s*:)\s*", re.IGNORECASE)
+#: A year a figure of the cell is given for: "năm 2023", "Năm học 2023-2024", "2023:".
+_YEAR_TAG = re.compile(r"\bn[aă]m(?:\s+h[oọ]c)?\s+((?:19|20)\d\d)(?!\d)|\b((?:19|20)\d\d)\s*:",
+                       re.IGNORECASE)
+
+
+def years_given(text: str) -> list[int]:
+    """The years a result cell gives figures for, when it gives more than one ("Năm 2023: 85%,
+    năm 2024: 92%": a series, no one value); ``[]`` otherwise.
+
+    >>> years_given("Năm 2023: 85%, năm 2024: 92%"), years_given("2023: 85%; 2024: 92%")
+    ([2023, 2024], [2023, 2024])
+    >>> years_given("Năm 2023: 95%"), years_given("90% (năm 2023: 85%)")
+    ([], [])
+    """
+    years = list(dict.fromkeys(int(a or b) for a, b in _YEAR_TAG.findall(nfc(text))))
+    return years if len(years) > 1 and len(_NUMBER.findall(_YEAR_TAG.sub(" ", text))) > 1 \
+        else []
 
 
 def _as_written(text: str, phrase: str) -> bool:
@@ -221,6 +238,8 @@ def _parse_value_text(raw: str) -> Value:
             pass  # e.g. "Không có 2 hộ" is odd; fall through to the number
         else:
             return Value(BOOL, 0.0, BOOL, text)
+    if years_given(text):  # figures of several years: no one value
+        return Value("text", None, None, text)
     # the year a figure is of is no figure: "Năm 2023: 95%" is 95% (it was 2023)
     year = _YEAR_FIRST.match(text)
     match = _NUMBER.search(text, year.end() if year else 0)

@@ -1079,6 +1079,23 @@ def test_yes_no_and_ratio_values_against_targets_they_cannot_answer(tmp_path: Pa
         ("unknown", "none"), ("met", "self_assessment"), ("met", "value")]
 
 
+def test_a_result_giving_figures_for_several_years_is_told(tmp_path: Path) -> None:
+    """"Năm 2023: 85%, năm 2024: 92%" was 85%, the first year's (not met in a 2024 table): it is
+    no one value now, an info naming the years, and the self-assessment decides."""
+    result = load_workbook(_write(tmp_path / "xom.xlsx", [
+        ["BIỂU RÀ SOÁT XÓM NTM KIỂU MẪU NĂM 2024 - XÓM CẠM PHƯỚC"],
+        ["TT", "Nội dung", "Chỉ tiêu", "Hiện trạng", "Đánh giá"],
+        ["1", "Giáo dục"],
+        ["1.1", "Tỷ lệ lao động qua đào tạo", "≥ 90%", "Năm 2023: 85%, năm 2024: 92%", "Đạt"]]))
+    (issue,) = result.issues.itertuples()
+    assert (issue.code, issue.severity, issue.source_row) == ("text_value", "info", 4)
+    assert issue.problem == ("the cell gives figures for 2 years (2023, 2024): expected one "
+                             "value, the table's year's; the self-assessment decides")
+    att = compute_attainment(result.indicators, add_missing=False)
+    assert (att[Att.status].iloc[0], att[Att.status_basis].iloc[0]) == (
+        "met", "self_assessment")
+
+
 def test_the_unit_column_is_the_unit_of_a_value_that_names_none(tmp_path: Path) -> None:
     """A "ĐVT" column gives each row's unit: 54.030.000 under "đồng/người/năm" is 54.03
     million against "≥ 70 triệu" (it was taken for đồng with no unit written: not used, a

@@ -97,6 +97,12 @@ def test_parse_number(text: str, number: float | None) -> None:
     ("NĂM HỌC 2023 – 2024: 98%", "percent", 98.0, PERCENT),
     ("Năm 2023 - 54,03 triệu đồng", "number", 54.03, "triệu đồng"),
     ("Năm 2023", "text", None, None), ("2023", "number", 2023.0, None),
+    ("2023: 85%", "percent", 85.0, PERCENT),  # (it was 2023, in a unit ": 85%")
+    ("2023 hộ", "number", 2023.0, "hộ"),  # a count of 2023, no year
+    # figures of several years are no one value (the first year's was taken: 85)
+    ("Năm 2023: 85%, năm 2024: 92%", "text", None, None),
+    ("2023: 85%; 2024: 92%", "text", None, None),
+    ("92% (năm 2023: 85%)", "percent", 92.0, PERCENT),
     # thousands grouped by spaces, as a copied page or another locale writes them (it was 54,
     # in a unit "030 000 đồng")
     ("54 030 000 đồng", "number", 54030000.0, "đồng"),
