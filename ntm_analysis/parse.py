@@ -221,6 +221,10 @@ def _parse_value_text(raw: str) -> Value:
     # result cells repeat ("Đạt", "Có", "100%") across hamlets: parse each distinct text once
     text = nfc(raw)
     key = fold(text)
+    if not key and text.strip(" \t\r\n-–—…."):  # symbols only, no word or digit
+        if text.strip() in _TICKS:  # a tick, as "x" is
+            return Value(BOOL, 1.0, BOOL, text)
+        return Value("text", None, None, text)  # ("?", "★★★": told, not taken for empty)
     if key in _NA:
         return Value("empty", None, None, text)
     written = _as_written(text, key)  # (every word: for the exact matches below)
@@ -459,10 +463,14 @@ def is_mark(raw: object) -> bool:
     return _is_mark_text(str(raw))
 
 
+#: Tick marks (symbols a result cell may hold for "yes", as it may hold "x").
+_TICKS = {"✓", "✔", "☑", "✅", "√"}
+
+
 @lru_cache(maxsize=1 << 12)  # the same few marks and words on every row of a marks table
 def _is_mark_text(raw: str) -> bool:
-    return fold(nfc(raw)) in {"x", "v", "1", "✓", "✔", "dat", "chua dat", "co", "+"} or \
-        nfc(raw) in {"✓", "✔", "☑", "●", "•"}
+    return fold(nfc(raw)) in {"x", "v", "1", "dat", "chua dat", "co", "+"} or \
+        nfc(raw).strip() in _TICKS | {"●", "•", "+"}
 
 
 #: Money units (folded) and their worth in đồng, longest first: a result in đồng is judged

@@ -111,6 +111,11 @@ def test_parse_number(text: str, number: float | None) -> None:
     ("2 100 hộ", "number", 2100.0, "hộ"),
     ("2 mô hình", "number", 2.0, "mô hình"),  # a count and a word, not a group
     ("90-95%", "text", None, None),  # a range is no one value (it was 90 in a unit "-95%")
+    # a tick is a yes, as "x" is; other symbols are text (each was an empty cell: no value,
+    # no word said)
+    ("✓", BOOL, 1.0, BOOL), (" ✔ ", BOOL, 1.0, BOOL), ("√", BOOL, 1.0, BOOL),
+    ("?", "text", None, None), ("★★★", "text", None, None), ("(*)", "text", None, None),
+    ("—", "empty", None, None), ("...", "empty", None, None),
     ("90 – 95 %", "text", None, None),
     ("-5%", "percent", -5.0, PERCENT),
 ])
