@@ -46,11 +46,11 @@ from ntm_analysis.budget import (
 )
 from ntm_analysis.errors import InputError, Location, ParameterError
 from ntm_analysis.i18n import t, term
-from ntm_analysis.load import canonical_unit
+from ntm_analysis.load import _NAME_START_WORDS, canonical_unit, unit_names
 from ntm_analysis.parse import money_scale, names_period, parse_number, parse_value
 from ntm_analysis.schema import Iss, Severity, _Schema, conform, empty_frame
 from ntm_analysis.sheetxml import EXCEL_ERRORS, error_text_problem
-from ntm_analysis.text import cell_text, fold
+from ntm_analysis.text import HAMLET_WORDS, cell_text, fold, nfc
 
 log = logging.getLogger(__name__)
 
@@ -278,10 +278,40 @@ def _whole_commune(grid: Grid, r: int, unit: str, named: list[str],
     return unit
 
 
+def _hamlet_word(header: str) -> str | None:
+    """The hamlet word a unit column's header names ("Tên xóm" → "Xóm", "Thôn" → "Thôn"), or
+    ``None`` (also for a header naming the commune too: "Xã/xóm", "Đơn vị").
+
+    >>> _hamlet_word("Tên xóm"), _hamlet_word("THÔN")
+    ('Xóm', 'Thôn')
+    >>> _hamlet_word("Xã/xóm"), _hamlet_word("Đơn vị")
+    (None, None)
+    """
+    words = re.findall(r"\w+", nfc(header).lower())
+    if "xã" in words:
+        return None
+    return next((w.capitalize() for w in words if w in HAMLET_WORDS), None)
+
+
+def _in_hamlet_column(unit: str, word: str | None, named: list[str]) -> str:
+    """A unit cell under a hamlet column ("Tên xóm"): a bare name is that hamlet's ("Cạm
+    Phước" → "Xóm Cạm Phước", as the indicator tables name it; it was a commune), and so is a
+    name that starts with a word of the kind ("Bản Lác" → "Xóm Bản Lác"); a name with its own
+    prefix, or the commune the title names, is kept."""
+    if word is None or commune_key(unit) in {commune_key(n) for n in named}:
+        return unit
+    found = unit_names(unit)
+    if found and fold(unit).startswith(fold(found[0][0])) and (
+            fold(found[0][0]) == fold(word) or fold(found[0][0]) not in _NAME_START_WORDS):
+        return unit
+    return f"{word} {unit}"
+
+
 def _read_wide(grid: Grid, header: int, unit_col: int, note_col: int | None,
                years: dict[int, tuple[str, int]], issues: list[dict[str, object]]) -> list[dict]:
     estimates = {c for c in years if "uoc" in fold(cell_text(grid.cell(header, c))).split()}
     named = _named_communes(grid, header)
+    word = _hamlet_word(" ".join(_column_texts(grid, header)[unit_col:unit_col + 1]))
     records = []
     for r in range(header + 1, len(grid.rows)):
         unit = cell_text(grid.cell(r, unit_col))
@@ -296,6 +326,8 @@ def _read_wide(grid: Grid, header: int, unit_col: int, note_col: int | None,
                                  "summary row (an average or total of the units); not read as "
                                  "a unit", Severity.info, "summary_row"))
             continue
+        else:
+            unit = _in_hamlet_column(unit, word, named)
         for c, (kind, year) in years.items():
             raw = grid.cell(r, c)
             if raw is None or cell_text(raw) in {"", "-"}:
@@ -321,6 +353,7 @@ def _read_tall(grid: Grid, header: int, roles: dict[int, str],
                   re.IGNORECASE)
     default_unit = f"{m.group(1).capitalize()} {m.group(2)}" if m else grid.sheet
     named = _named_communes(grid, header)
+    word = _hamlet_word(cell_text(grid.cell(header, col["unit"]))) if "unit" in col else None
     records = []
     for r in range(header + 1, len(grid.rows)):
         # one year ("2023", "Năm 2023", "2023 (ước)"); a period ("Bình quân 2019-2023") is
@@ -337,6 +370,8 @@ def _read_tall(grid: Grid, header: int, roles: dict[int, str],
         unit = cell_text(grid.cell(r, col["unit"])) if "unit" in col else default_unit
         if unit and _WHOLE_COMMUNE.match(fold(unit)):
             unit = _whole_commune(grid, r, unit, named, issues)
+        elif unit and "unit" in col:
+            unit = _in_hamlet_column(unit, word, named)
         kind_text = fold(cell_text(grid.cell(r, col["kind"]))) if "kind" in col else ""
         base_kind = TARGET if kind_text.startswith(_TARGET_KIND) else OBSERVED
         # "2023 (ước)" in the year column or "Ước thực hiện" in the kind column
@@ -502,7 +537,7 @@ def read_income_sheet(grid: Grid, issues: list[dict[str, object]]) -> list[dict]
                              if t and role_of(t, "income") == "unit"), None)
             if unit_col is None:
                 unit_col = next((c for c, t in enumerate(texts) if t and c not in years
-                                 and role_of(t, "income") != "item_no"), None)
+                                 and role_of(t, "income") not in ("item_no", "note")), None)
             if unit_col is None:
                 continue
             note_col = next((c for c, t in enumerate(texts)

@@ -309,6 +309,36 @@ def test_a_tall_tables_estimate_gives_way_to_the_actual_figure(tmp_path: Path) -
         [4, "estimate_superseded"]]
 
 
+def test_a_column_of_hamlet_names_as_offices_head_it(tmp_path: Path) -> None:
+    # "Tên xóm" was no unit column: the note column was taken for it and every row was lost
+    # ("row has an income but no unit name"); bare names under it are the hamlets
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "TN"
+    for row in [
+        ["BẢNG TỔNG HỢP THU NHẬP BÌNH QUÂN ĐẦU NGƯỜI XÃ KIM PHƯỢNG"],
+        ["STT", "Tên xóm", "Thu nhập bình quân (triệu đồng/người/năm)", None, None, "Ghi chú"],
+        [None, None, "Năm 2021", "Năm 2022", "Năm 2023", None],
+        [1, "Cạm Phước", 45.2, 48.9, 52.1, None],
+        [2, "Bản Lác", 44.0, 47.5, 51.0, None],
+        [3, "Thôn Nà Ca", 43.1, 46.2, 50.3, None],
+        [4, "Kim Phượng", 46.0, 50.2, 54.03, None],
+        [None, "Bình quân chung toàn xã", 46.0, 50.2, 54.03, None],
+    ]:
+        ws.append(row)
+    for cells in ("C2:E2", "A2:A3", "B2:B3", "F2:F3"):
+        ws.merge_cells(cells)
+    wb.save(tmp_path / "tn.xlsx")
+    result = load_income(tmp_path / "tn.xlsx")
+    s = result.series[result.series[S.year] == 2023].set_index(S.source_row)
+    assert s[S.unit].to_dict() == {4: "Xóm Cạm Phước", 5: "Xóm Bản Lác", 6: "Thôn Nà Ca",
+                                   7: "Kim Phượng", 8: "Kim Phượng"}
+    assert s.sort_index()[S.level].tolist() == ["hamlet"] * 3 + ["commune"] * 2
+    assert set(s[S.commune]) == {"Kim Phượng"}
+    # the commune twice (its name and "toàn xã") is told, not summed or dropped
+    assert set(result.issues["code"]) == {"duplicate_year"}
+
+
 def test_years_on_a_row_of_their_own_under_a_heading(tmp_path: Path) -> None:
     """"Thu nhập bình quân …" merged over the years, which are numbers on the row below; "Đơn
     vị" and "Ghi chú" beside the heading: the table was not found at all."""
