@@ -962,6 +962,12 @@ def _column_label(table: _Table, columns: list[int]) -> str:
     return " / ".join([*head, *tail])
 
 
+def _role_label(table: _Table, role: str) -> str:
+    """The header of a role's columns (``_column_label``), or the role's name."""
+    columns = columns_of(table.roles).get(role)
+    return (_column_label(table, columns) if columns else "") or role.replace("_", " ")
+
+
 def _line_record(table: _Table, row: _Row, context: list[_Row],
                  group: _Row | None) -> dict[str, object]:
     amounts = dict(row.amounts)
@@ -973,16 +979,17 @@ def _line_record(table: _Table, row: _Row, context: list[_Row],
         if parts is not None:  # the total's parts are written ("Vốn ĐTPT" | "Vốn SN"): read
             if not _close(state_total, (split_sum or 0.0) + parts):
                 table.issues.append(_issue(
-                    table, row.r + 1, "state budget", state_total,
+                    table, row.r + 1, _role_label(table, "state_total"), f"{state_total:g}",
                     f"the state budget's total {state_total:g} is not the sum of its parts "
                     f"{(split_sum or 0.0) + parts:g} (the parts are read)", Severity.error,
                     "state_split"))
         else:
             amounts["state_unsplit"] = state_total - (split_sum or 0.0)
             if split_sum is not None and state_total + 1e-6 < split_sum:
-                table.issues.append(_issue(table, row.r + 1, "state budget", state_total,
-                                           f"state budget total is less than its parts "
-                                           f"({split_sum:g})", Severity.error, "state_split"))
+                table.issues.append(_issue(table, row.r + 1, _role_label(table, "state_total"),
+                                           f"{state_total:g}", f"state budget total is less "
+                                           f"than its parts ({split_sum:g})", Severity.error,
+                                           "state_split"))
     state = _sum(amounts.get(s) for s in STATE_SOURCES)
     non_state = _sum(amounts.get(s) for s in NON_STATE_SOURCES)
     total = amounts.get("total")
@@ -993,7 +1000,7 @@ def _line_record(table: _Table, row: _Row, context: list[_Row],
                                    "no total given; the sum of the sources is used",
                                    Severity.warning, "total_missing"))
     elif sources > total + 1e-6 * max(1.0, abs(total)):
-        table.issues.append(_issue(table, row.r + 1, "total", total,
+        table.issues.append(_issue(table, row.r + 1, _role_label(table, "total"), f"{total:g}",
                                    f"the sources add up to {sources:g}, more than the total",
                                    Severity.error, "sources_exceed_total"))
     unassigned = None if total is None else max(0.0, total - sources)

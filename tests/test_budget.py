@@ -373,6 +373,20 @@ def test_a_state_total_beside_its_kinds_of_capital_is_checked(tmp_path: Path) ->
     assert errors[["code", "source_row", "severity"]].values.tolist() == [
         ["state_split", 4, "error"]]
     assert "350" in errors.iloc[0]["problem"] and "300" in errors.iloc[0]["problem"]
+    assert (errors.iloc[0]["column"], errors.iloc[0]["value"]) == (
+        "Ngân sách nhà nước / Tổng số", "350")  # the header, not "state budget" and 350.0
+
+
+def test_sources_above_the_total_name_the_total_column(tmp_path: Path) -> None:
+    rows = [
+        ["TT", "Nội dung", "Tổng kinh phí", "NS tỉnh", "Nhân dân đóng góp"],
+        [1, "Nhà văn hóa", 100, 80, 40],
+    ]
+    result = load_budget(write_sheet(tmp_path / "kp.xlsx", rows))
+    issue = result.issues.iloc[0]
+    assert (issue["code"], issue["severity"], issue["source_row"], issue["column"],
+            issue["value"]) == ("sources_exceed_total", "error", 2, "Tổng kinh phí", "100")
+    assert "120" in issue["problem"]
 
 
 def test_a_phasing_by_year_is_named_not_taken_for_the_year_column(tmp_path: Path) -> None:
