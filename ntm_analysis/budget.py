@@ -520,6 +520,40 @@ def parse_hamlet(text: str) -> str | None:
     return None
 
 
+_LIST_SEPARATORS = re.compile(r"\s*(?:[,;/+&]|\s(?:và|va)\s)\s*", re.IGNORECASE)
+
+
+def hamlets_listed(text: str, *, bare: bool = True) -> list[str]:
+    """The hamlets a text names, each once ("Xóm Cạm Phước"): a list in a place cell ("Cạm
+    Phước, Bản Lác", "Cạm Phước và Ao Sen"; ``bare``: names without "Xóm" count) or the
+    hamlets a line's content names ("Nhà văn hóa xóm Ao Sen, xóm Bản Lác").
+
+    >>> hamlets_listed("Cạm Phước, Bản Lác"), hamlets_listed("Xóm Cạm Phước và xóm Ao Sen")
+    (['Xóm Cạm Phước', 'Xóm Bản Lác'], ['Xóm Cạm Phước', 'Xóm Ao Sen'])
+    >>> hamlets_listed("Nâng cấp nhà văn hóa xóm Ao Sen, xóm Bản Lác", bare=False)
+    ['Xóm Ao Sen', 'Xóm Bản Lác']
+    >>> hamlets_listed("Các xóm"), hamlets_listed("Đường làng, ngõ xóm", bare=False)
+    ([], [])
+    """
+    found: dict[str, str] = {}
+    for part in _LIST_SEPARATORS.split(nfc(text)):
+        if bare and not fold(part).startswith(("xom ", "thon ")):  # as one place cell is read
+            name = parse_hamlet("Xóm " + part) if _bare_hamlet_name(part) else None
+        else:
+            name = parse_hamlet(part) if part else None
+        if name is not None:
+            found.setdefault(fold(name), name)
+    return list(found.values())
+
+
+def _shared(table: _Table, row: _Row, where: str, text: str, hamlets: list[str]) -> None:
+    table.issues.append(_issue(
+        table, row.r + 1, where, text,
+        f"the line names {len(hamlets)} hamlets ({', '.join(hamlets)}): counted as shared by "
+        "the hamlets of its level, not split between them (one line per hamlet splits it)",
+        Severity.info, "hamlets_shared"))
+
+
 def _bare_hamlet_name(text: str) -> bool:
     """Whether a place cell without "Xóm" names a hamlet: a proper name ("Cạm Phước", "Nà
     Chú"), not the commune or a place in it ("Trung tâm xã", "Toàn xã", "UBND xã": each read
@@ -1014,12 +1048,26 @@ def _line_record(table: _Table, row: _Row, context: list[_Row],
                 break
     hamlet = None
     if texts.get("hamlet"):  # a bare name in a "Xóm" column is a hamlet of the commune
-        named = fold(texts["hamlet"]).startswith(("xom ", "thon "))
-        hamlet = parse_hamlet(texts["hamlet"]) if named else (
-            parse_hamlet("Xóm " + texts["hamlet"]) if _bare_hamlet_name(texts["hamlet"])
-            else None)
+        several = hamlets_listed(texts["hamlet"])
+        if len(several) > 1:
+            _shared(table, row, _role_label(table, "hamlet"), texts["hamlet"], several)
+            hamlet = ""
+        else:
+            named = fold(texts["hamlet"]).startswith(("xom ", "thon "))
+            hamlet = parse_hamlet(texts["hamlet"]) if named else (
+                parse_hamlet("Xóm " + texts["hamlet"]) if _bare_hamlet_name(texts["hamlet"])
+                else None)
     if hamlet is None:
-        hamlet = next((h for h in map(parse_hamlet, chain) if h), None)
+        for text in chain:
+            several = hamlets_listed(text, bare=False)
+            if len(several) > 1:
+                _shared(table, row, _role_label(table, "content"), text, several)
+                hamlet = ""
+                break
+            if several:
+                hamlet = several[0]
+                break
+    hamlet = hamlet or None
     level = level_of(texts.get("level", "")) if texts.get("level") else None
     if level is None and group is not None:
         level = level_of(group.content)

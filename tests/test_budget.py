@@ -404,6 +404,31 @@ def test_a_phasing_by_year_is_named_not_taken_for_the_year_column(tmp_path: Path
     assert set(named["severity"]) == {"info"}
 
 
+def test_a_line_naming_several_hamlets_is_shared_not_the_first_ones(tmp_path: Path) -> None:
+    rows = [
+        ["KINH PHÍ XÂY DỰNG XÓM NTM KIỂU MẪU XÃ KIM PHƯỢNG NĂM 2024"],
+        ["TT", "Nội dung", "Xóm", "Tổng kinh phí", "Ngân sách nhà nước"],
+        ["II", "Xóm NTM kiểu mẫu", None, None, None],
+        [1, "Lắp đèn đường", "Cạm Phước, Bản Lác", 100, 100],
+        [2, "Sửa nhà văn hóa", "Cạm Phước và Ao Sen", 120, 120],
+        [3, "Biển tên", "Cạm Phước", 40, 40],
+        [4, "Nhà văn hóa xóm Ao Sen, xóm Bản Lác", None, 60, 60],
+        [5, "Nâng cấp nhà văn hóa xóm Cạm Phước, lát sân", None, 30, 30],
+    ]
+    result = load_budget(write_sheet(tmp_path / "kp.xlsx", rows))
+    lines = result.lines
+    # the first line was all Cạm Phước's, the fourth all Ao Sen's
+    assert lines[Bud.hamlet].isna().tolist() == [True, True, False, True, False]
+    assert lines[Bud.hamlet].dropna().tolist() == ["Xóm Cạm Phước", "Xóm Cạm Phước"]
+    assert set(lines[Bud.level]) == {"model_hamlet"}
+    shared = result.issues
+    assert list(zip(shared["source_row"], shared["column"], shared["code"], strict=True)) == [
+        (4, "Xóm", "hamlets_shared"), (5, "Xóm", "hamlets_shared"),
+        (7, "Nội dung", "hamlets_shared")]
+    assert "2 hamlets (Xóm Cạm Phước, Xóm Bản Lác)" in shared.iloc[0]["problem"]
+    assert "(Xóm Ao Sen, Xóm Bản Lác)" in shared.iloc[2]["problem"]
+
+
 def test_subtotal_mismatch_is_an_issue_not_a_silent_choice(tmp_path: Path) -> None:
     rows = [row[:] for row in BOTTOM_TOTAL]
     rows[6][5] = "3.600.000"  # the commune "Cộng" says 3,600 but its lines add to 3,500
