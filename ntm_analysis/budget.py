@@ -178,6 +178,21 @@ class Grid:
             return None if value == "" else value
         return None
 
+    def merged_cell(self, r: int, c: int) -> object:
+        """The value of cell (r, c), or of the merged range's top-left cell when (r, c) is
+        inside one (a unit's name merged down its rows).
+
+        >>> grid = Grid("t.xlsx", "TN", [["Cạm Phước"], [None]], merged=[((0, 0), (1, 0))])
+        >>> grid.merged_cell(1, 0), grid.cell(1, 0)
+        ('Cạm Phước', None)
+        """
+        value = self.cell(r, c)
+        if value is None and self.merged:
+            for (r0, c0), (r1, c1) in self.merged:
+                if r0 <= r <= r1 and c0 <= c <= c1:
+                    return self.cell(r0, c0)
+        return value
+
     def row_text(self, r: int, limit: int = 1000) -> str:
         """The texts of row ``r`` (0-based), joined by " | ": what an issue about a row that
         was not read as data shows of it (a note in full, up to ``limit`` characters, then

@@ -367,10 +367,14 @@ def _read_tall(grid: Grid, header: int, roles: dict[int, str],
                       what="income" if len(found) == 1 else "single year")
             continue
         year = int(found[0])
-        unit = cell_text(grid.cell(r, col["unit"])) if "unit" in col else default_unit
-        if unit and _WHOLE_COMMUNE.match(fold(unit)):
+        # (a unit's name merged down its years' rows is each row's)
+        unit = cell_text(grid.merged_cell(r, col["unit"])) if "unit" in col else default_unit
+        if not unit:  # a unit column left blank: not the title's unit
+            _not_read(grid, r, header, filled, issues, what="unit name")
+            continue
+        if _WHOLE_COMMUNE.match(fold(unit)):
             unit = _whole_commune(grid, r, unit, named, issues)
-        elif unit and "unit" in col:
+        elif "unit" in col:
             unit = _in_hamlet_column(unit, word, named)
         kind_text = fold(cell_text(grid.cell(r, col["kind"]))) if "kind" in col else ""
         base_kind = TARGET if kind_text.startswith(_TARGET_KIND) else OBSERVED

@@ -339,6 +339,35 @@ def test_a_column_of_hamlet_names_as_offices_head_it(tmp_path: Path) -> None:
     assert set(result.issues["code"]) == {"duplicate_year"}
 
 
+def test_a_tall_tables_unit_merged_down_its_years_is_each_rows(tmp_path: Path) -> None:
+    # each hamlet's second year had no unit: it was the title's commune, "Xã Kim Phượng", with
+    # two values for 2023 (a duplicate error) and the hamlets' 2023 incomes lost
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Thu nhập"
+    for row in [
+        ["THU NHẬP BÌNH QUÂN ĐẦU NGƯỜI CÁC XÓM XÃ KIM PHƯỢNG (triệu đồng/người/năm)"],
+        ["TT", "Xóm", "Năm", "Thu nhập", "Ghi chú"],
+        [1, "Cạm Phước", 2022, 48.9, None],
+        [None, None, 2023, 52.1, None],
+        [2, "Bản Lác", 2022, 47.5, None],
+        [None, None, 2023, 51.0, None],
+        [3, None, 2023, 50.3, None],  # blank, not merged: no unit
+    ]:
+        ws.append(row)
+    for cells in ("B3:B4", "B5:B6", "A3:A4", "A5:A6"):
+        ws.merge_cells(cells)
+    wb.save(tmp_path / "tn.xlsx")
+    result = load_income(tmp_path / "tn.xlsx")
+    s = result.series
+    assert list(zip(s[S.unit], s[S.year], s[S.value], strict=True)) == [
+        ("Xóm Bản Lác", 2022, 47.5), ("Xóm Bản Lác", 2023, 51.0),
+        ("Xóm Cạm Phước", 2022, 48.9), ("Xóm Cạm Phước", 2023, 52.1)]
+    assert set(s[S.commune]) == {"Kim Phượng"}
+    assert result.issues[["source_row", "severity", "code"]].values.tolist() == [
+        [7, "warning", "income_row_incomplete"]]
+
+
 def test_years_on_a_row_of_their_own_under_a_heading(tmp_path: Path) -> None:
     """"Thu nhập bình quân …" merged over the years, which are numbers on the row below; "Đơn
     vị" and "Ghi chú" beside the heading: the table was not found at all."""
