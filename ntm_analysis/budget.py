@@ -179,8 +179,9 @@ class Grid:
         return None
 
     def merged_cell(self, r: int, c: int) -> object:
-        """The value of cell (r, c), or of the merged range's top-left cell when (r, c) is
-        inside one (a unit's name merged down its rows).
+        """The value of cell (r, c), or of the top cell of a range merged down its column
+        that holds it (a unit's or hamlet's name merged down its rows); a range merged
+        across columns gives its value to no other column.
 
         >>> grid = Grid("t.xlsx", "TN", [["Cạm Phước"], [None]], merged=[((0, 0), (1, 0))])
         >>> grid.merged_cell(1, 0), grid.cell(1, 0)
@@ -189,7 +190,7 @@ class Grid:
         value = self.cell(r, c)
         if value is None and self.merged:
             for (r0, c0), (r1, c1) in self.merged:
-                if r0 <= r <= r1 and c0 <= c <= c1:
+                if c0 == c == c1 and r0 <= r <= r1:
                     return self.cell(r0, c0)
         return value
 
@@ -919,8 +920,10 @@ def _classify(table: _Table) -> list[_Row]:
         values = grid.rows[r]
         if not any(cell_text(v) for v in values) or _is_numbering_row(values):
             continue
-        texts = {role: cell_text(grid.cell(r, cs[0])) for role, cs in by_role.items()
-                 if role not in amount_roles}
+        # (a place, criterion, level or status merged down its lines is each line's)
+        texts = {role: cell_text(grid.cell(r, cs[0]) if role in ("item_no", "content")
+                                 else grid.merged_cell(r, cs[0]))
+                 for role, cs in by_role.items() if role not in amount_roles}
         item = texts.get("item_no", "")
         content = texts.get("content", "")
         if not content and not item:

@@ -429,6 +429,30 @@ def test_a_line_naming_several_hamlets_is_shared_not_the_first_ones(tmp_path: Pa
     assert "(Xóm Ao Sen, Xóm Bản Lác)" in shared.iloc[2]["problem"]
 
 
+def test_a_place_criterion_or_status_merged_down_its_lines_is_each_lines(
+        tmp_path: Path) -> None:
+    rows = [
+        ["KINH PHÍ XÂY DỰNG XÓM NTM KIỂU MẪU XÃ KIM PHƯỢNG NĂM 2024"],
+        ["TT", "Xóm", "Nội dung", "Tiêu chí", "Tổng kinh phí", "Ngân sách nhà nước",
+         "Trạng thái"],
+        [1, "Cạm Phước", "Lắp đèn đường", "TC 3", 100, 100, "Đã bố trí"],
+        [2, None, "Sửa nhà văn hóa", None, 120, 100, None],
+        [3, None, "Biển tên", "TC 5", 40, 40, None],
+        [4, "Bản Lác", "Cây xanh", "TC 7", 60, 60, "Đề nghị"],
+        [5, None, "Thùng rác", None, 20, 20, None],
+    ]
+    path = write_sheet(tmp_path / "kp.xlsx", rows,
+                       merges=("B3:B5", "B6:B7", "D3:D4", "G3:G5", "G6:G7"))
+    lines = load_budget(path).lines
+    # the lines below each merge's first had no hamlet (shared, level unspecified), criterion
+    # or status (planned)
+    assert lines[Bud.hamlet].tolist() == ["Xóm Cạm Phước"] * 3 + ["Xóm Bản Lác"] * 2
+    assert set(lines[Bud.level]) == {"model_hamlet"}
+    assert lines[Bud.criterion_no].tolist()[:4] == ["3", "3", "5", "7"]
+    assert pd.isna(lines[Bud.criterion_no].iloc[4])
+    assert lines[Bud.status].tolist() == ["committed"] * 3 + ["requested"] * 2
+
+
 def test_subtotal_mismatch_is_an_issue_not_a_silent_choice(tmp_path: Path) -> None:
     rows = [row[:] for row in BOTTOM_TOTAL]
     rows[6][5] = "3.600.000"  # the commune "Cộng" says 3,600 but its lines add to 3,500
