@@ -30,12 +30,15 @@ from ntm_analysis.sample_money import write_income_sample
 S = IncomeSeries
 
 
-def write_sheet(path: Path, rows: list[list[object]], title: str = "Thu nhập") -> Path:
+def write_sheet(path: Path, rows: list[list[object]], title: str = "Thu nhập",
+                merges: tuple[str, ...] = ()) -> Path:
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = title
     for row in rows:
         ws.append(row)
+    for cells in merges:
+        ws.merge_cells(cells)
     wb.save(path)
     return path
 
@@ -312,10 +315,7 @@ def test_a_tall_tables_estimate_gives_way_to_the_actual_figure(tmp_path: Path) -
 def test_a_column_of_hamlet_names_as_offices_head_it(tmp_path: Path) -> None:
     # "Tên xóm" was no unit column: the note column was taken for it and every row was lost
     # ("row has an income but no unit name"); bare names under it are the hamlets
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "TN"
-    for row in [
+    rows = [
         ["BẢNG TỔNG HỢP THU NHẬP BÌNH QUÂN ĐẦU NGƯỜI XÃ KIM PHƯỢNG"],
         ["STT", "Tên xóm", "Thu nhập bình quân (triệu đồng/người/năm)", None, None, "Ghi chú"],
         [None, None, "Năm 2021", "Năm 2022", "Năm 2023", None],
@@ -324,12 +324,9 @@ def test_a_column_of_hamlet_names_as_offices_head_it(tmp_path: Path) -> None:
         [3, "Thôn Nà Ca", 43.1, 46.2, 50.3, None],
         [4, "Kim Phượng", 46.0, 50.2, 54.03, None],
         [None, "Bình quân chung toàn xã", 46.0, 50.2, 54.03, None],
-    ]:
-        ws.append(row)
-    for cells in ("C2:E2", "A2:A3", "B2:B3", "F2:F3"):
-        ws.merge_cells(cells)
-    wb.save(tmp_path / "tn.xlsx")
-    result = load_income(tmp_path / "tn.xlsx")
+    ]
+    result = load_income(write_sheet(tmp_path / "tn.xlsx", rows, "TN",
+                                     ("C2:E2", "A2:A3", "B2:B3", "F2:F3")))
     s = result.series[result.series[S.year] == 2023].set_index(S.source_row)
     assert s[S.unit].to_dict() == {4: "Xóm Cạm Phước", 5: "Xóm Bản Lác", 6: "Thôn Nà Ca",
                                    7: "Kim Phượng", 8: "Kim Phượng"}
@@ -342,10 +339,7 @@ def test_a_column_of_hamlet_names_as_offices_head_it(tmp_path: Path) -> None:
 def test_a_tall_tables_unit_merged_down_its_years_is_each_rows(tmp_path: Path) -> None:
     # each hamlet's second year had no unit: it was the title's commune, "Xã Kim Phượng", with
     # two values for 2023 (a duplicate error) and the hamlets' 2023 incomes lost
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Thu nhập"
-    for row in [
+    rows = [
         ["THU NHẬP BÌNH QUÂN ĐẦU NGƯỜI CÁC XÓM XÃ KIM PHƯỢNG (triệu đồng/người/năm)"],
         ["TT", "Xóm", "Năm", "Thu nhập", "Ghi chú"],
         [1, "Cạm Phước", 2022, 48.9, None],
@@ -353,12 +347,9 @@ def test_a_tall_tables_unit_merged_down_its_years_is_each_rows(tmp_path: Path) -
         [2, "Bản Lác", 2022, 47.5, None],
         [None, None, 2023, 51.0, None],
         [3, None, 2023, 50.3, None],  # blank, not merged: no unit
-    ]:
-        ws.append(row)
-    for cells in ("B3:B4", "B5:B6", "A3:A4", "A5:A6"):
-        ws.merge_cells(cells)
-    wb.save(tmp_path / "tn.xlsx")
-    result = load_income(tmp_path / "tn.xlsx")
+    ]
+    result = load_income(write_sheet(tmp_path / "tn.xlsx", rows,
+                                     merges=("B3:B4", "B5:B6", "A3:A4", "A5:A6")))
     s = result.series
     assert list(zip(s[S.unit], s[S.year], s[S.value], strict=True)) == [
         ("Xóm Bản Lác", 2022, 47.5), ("Xóm Bản Lác", 2023, 51.0),
