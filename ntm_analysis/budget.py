@@ -536,7 +536,7 @@ def parse_hamlet(text: str) -> str | None:
     return None
 
 
-_LIST_SEPARATORS = re.compile(r"\s*(?:[,;/+&]|\s(?:và|va)\s)\s*", re.IGNORECASE)
+_LIST_SEPARATORS = re.compile(r"\s*(?:[,;/+&]|\s(?:và|va|[-–])\s)\s*", re.IGNORECASE)
 
 
 def hamlets_listed(text: str, *, bare: bool = True) -> list[str]:
@@ -546,6 +546,8 @@ def hamlets_listed(text: str, *, bare: bool = True) -> list[str]:
 
     >>> hamlets_listed("Cạm Phước, Bản Lác"), hamlets_listed("Xóm Cạm Phước và xóm Ao Sen")
     (['Xóm Cạm Phước', 'Xóm Bản Lác'], ['Xóm Cạm Phước', 'Xóm Ao Sen'])
+    >>> hamlets_listed("Cạm Phước - Ao Sen"), hamlets_listed("Xóm Cạm Phước - lát sân", bare=False)
+    (['Xóm Cạm Phước', 'Xóm Ao Sen'], ['Xóm Cạm Phước'])
     >>> hamlets_listed("Nâng cấp nhà văn hóa xóm Ao Sen, xóm Bản Lác", bare=False)
     ['Xóm Ao Sen', 'Xóm Bản Lác']
     >>> hamlets_listed("Các xóm"), hamlets_listed("Đường làng, ngõ xóm", bare=False)
