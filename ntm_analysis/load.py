@@ -376,6 +376,10 @@ class _UnitColumns:
     year: int | None = None
 
 
+#: A column of the district's verification (thẩm tra, thẩm định, kiểm tra), folded.
+_VERIFICATION = re.compile(r"\b(?:tham tra|tham dinh|kiem tra)\b")
+
+
 @dataclass
 class _Layout:
     header_rows: list[int]
@@ -576,7 +580,13 @@ class _SheetLoader:
             kept = self.column_label(getattr(unit, role) or 0)
             where = f"row {rows[0] + 1}" if len(rows) == 1 else \
                 f"{len(rows)} rows, {rows[0] + 1}–{rows[-1] + 1}"
-            if role == "result":  # values lost: a warning
+            label = self.column_label(c)
+            if _VERIFICATION.search(fold(label)):  # the district's columns, not the unit's
+                self.issue(layout.header_rows[-1], label, None,
+                           f"a verification column ('{label}') beside the unit's own "
+                           f"('{kept}') holds data ({where}); the unit's own are read, the "
+                           "verification is not", Severity.info, "extra_column_not_read")
+            elif role == "result":  # values lost: a warning
                 self.issue(layout.header_rows[-1], self.column_label(c), None,
                            f"a second result column beside '{kept}' holds data ({where}) and "
                            "was not read: expected one result column per unit, or a year in "
@@ -589,15 +599,42 @@ class _SheetLoader:
                            f"the self-assessment is read from '{kept}' alone", Severity.info,
                            "extra_column_not_read")
 
+    @staticmethod
+    def _read_columns(layout: _Layout) -> set[int | None]:
+        """The columns (0-based) a layout reads."""
+        read = {layout.number, layout.criterion, layout.name, layout.target, layout.value_unit,
+                layout.note}
+        for uc in layout.units:
+            read |= {uc.result, uc.assessment, uc.mark_met, uc.mark_not_met}
+        return read
+
+    def _check_unread(self, layout: _Layout, rows_of: list[int]) -> None:
+        """Name each column that holds data on indicator rows but is none of the table's
+        columns ("Kết quả thẩm tra", the district's verification, beside the self-assessment;
+        a helper column without a header): said (``info``), not read."""
+        skip = self._read_columns(layout) | {c for c, _ in layout.dropped}
+        for c in range(self.n_cols):
+            if c in skip:
+                continue
+            rows = [r for r in rows_of if self.text(r, c) and (r, c) not in self.filled_from]
+            if not rows:
+                continue
+            where = f"row {rows[0] + 1}" if len(rows) == 1 else \
+                f"{len(rows)} rows, {rows[0] + 1}–{rows[-1] + 1}"
+            label = layout.header_text.get(c)
+            named = f"column '{label}'" if label else f"column {column_letters(c + 1)} (no header)"
+            self.issue(layout.header_rows[-1], self.column_label(c), None,
+                       f"{named} holds data on indicator rows ({where}) and is none of the "
+                       "table's columns (number, name, target, unit, result, assessment, "
+                       "note): not read", Severity.info, "column_not_read")
+
     def _check_hidden_columns(self, hidden: list[int]) -> None:
         """Warn of hidden columns (1-based) the table reads that hold data below its header:
         a result or assessment column hidden in Excel is read all the same."""
         layout = self.layout
         if not hidden or layout is None:
             return
-        read = {layout.number, layout.criterion, layout.name, layout.target, layout.value_unit}
-        for uc in layout.units:
-            read |= {uc.result, uc.assessment, uc.mark_met, uc.mark_not_met}
+        read = self._read_columns(layout)
         first = layout.first_data_row
         shown = [c for c in sorted(set(hidden)) if c - 1 in read and any(
             self.text(r, c - 1) for r in range(first, len(self.cells)))]
@@ -805,7 +842,13 @@ class _SheetLoader:
                     u.label = None
             merged = _UnitColumns(None)
             extra: list[tuple[int, str]] = []
-            for u in units:
+
+            def verification(u: _UnitColumns) -> bool:  # the district's, read last
+                cols = [c for role in UNIT_ROLES if (c := getattr(u, role)) is not None]
+                return any(_VERIFICATION.search(fold(self.text(r, c))) for r in block
+                           for c in cols)
+
+            for u in sorted(units, key=verification):
                 for role in UNIT_ROLES:
                     if (c := getattr(u, role)) is None:
                         continue
@@ -1091,6 +1134,7 @@ class _SheetLoader:
         self.check_cells(layout, records)
         if layout.dropped:
             self._check_dropped(layout, rows_of)
+        self._check_unread(layout, rows_of)
         for args in walk_issues:
             self.issue(*args)
         if not indicators:

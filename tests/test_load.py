@@ -1247,6 +1247,68 @@ def test_a_second_result_or_assessment_column_is_said_not_read(tmp_path: Path) -
         "self-assessment is read from 'Tự đánh giá' alone"]
 
 
+def test_a_column_the_table_does_not_read_is_named(tmp_path: Path) -> None:
+    """"Xã tự đánh giá" is the self-assessment (it was no column: the table had none); the
+    district's "Kết quả thẩm tra" beside it, and a column without a header, hold data that is
+    not read: each is named (an info row), not dropped without a word."""
+    result = load_workbook(_write(tmp_path / "thamtra.xlsx", [
+        ["BIỂU THẨM TRA TIÊU CHÍ XÓM NTM KIỂU MẪU NĂM 2024 - XÓM CẠM PHƯỚC, XÃ KIM PHƯỢNG"],
+        ["TT", "Nội dung", "Chỉ tiêu", "Hiện trạng", "Xã tự đánh giá", "Kết quả thẩm tra",
+         None],
+        ["1", "Giao thông"],
+        ["1.1", "Đường trục xóm được cứng hóa", "100%", "100%", "Đạt", "Đạt", "ok"],
+        ["1.2", "Đường ngõ xóm được cứng hóa", "100%", "95%", "Đạt", "Chưa đạt", None]]))
+    assert result.indicators[Ind.self_assessment].tolist() == ["met", "met"]
+    issues = result.issues
+    assert list(zip(issues[Iss.column], issues[Iss.severity], issues[Iss.code],
+                    strict=True)) == [("Kết quả thẩm tra", "info", "column_not_read"),
+                                      ("G", "info", "column_not_read")]
+    assert issues[Iss.problem].tolist() == [
+        "column 'Kết quả thẩm tra' holds data on indicator rows (2 rows, 4–5) and is none of "
+        "the table's columns (number, name, target, unit, result, assessment, note): not read",
+        "column G (no header) holds data on indicator rows (row 4) and is none of the table's "
+        "columns (number, name, target, unit, result, assessment, note): not read"]
+
+
+@pytest.mark.parametrize("own_first", [True, False])
+def test_the_districts_verification_beside_the_units_own_columns(tmp_path: Path,
+                                                                   own_first: bool) -> None:
+    """A verification table: the commune's "Xã tự đánh giá" and the district's "Huyện thẩm
+    tra", each over (Hiện trạng, Đánh giá). The unit's own columns are read, left or right of
+    the district's (the headers made two units, "Tự Đánh Giá" and "Xóm Huyện thẩm tra"; with
+    the district's first, its columns were read as the unit's); the district's are named."""
+    own, district = ["Xã tự đánh giá", None], ["Huyện thẩm tra", None]
+    own_cells, district_cells = [["100%", "Đạt"], ["95%", "Chưa đạt"]], [["100%", "Đạt"],
+                                                                          ["95%", "Đạt"]]
+    left, right = (own, district) if own_first else (district, own)
+    cells = list(zip(own_cells, district_cells, strict=True)) if own_first else \
+        list(zip(district_cells, own_cells, strict=True))
+    rows = [
+        ["BIỂU THẨM TRA TIÊU CHÍ XÓM NTM KIỂU MẪU NĂM 2024 - XÓM CẠM PHƯỚC, XÃ KIM PHƯỢNG"],
+        ["TT", "Nội dung", "Chỉ tiêu", *left, *right],
+        [None, None, None, "Hiện trạng", "Đánh giá", "Hiện trạng", "Đánh giá"],
+        ["1", "Giao thông"],
+        *[[f"1.{i + 1}", f"Đường {i + 1}", "100%", *a, *b] for i, (a, b) in enumerate(cells)],
+    ]
+    path = _write(tmp_path / "thamtra.xlsx", rows)
+    wb = openpyxl.load_workbook(path)
+    for cells_range in ("D2:E2", "F2:G2"):
+        wb.active.merge_cells(cells_range)
+    wb.save(path)
+    result = load_workbook(path)
+    ind = result.indicators
+    assert set(ind[Ind.unit]) == {"Xóm Cạm Phước"}
+    assert ind[Ind.self_assessment].tolist() == ["met", "not_met"]  # the commune's own
+    issues = result.issues
+    assert issues[Iss.column].tolist() == ["Huyện thẩm tra / Hiện trạng",
+                                           "Huyện thẩm tra / Đánh giá"]
+    assert set(issues[Iss.severity]) == {"info"}
+    assert issues[Iss.problem].iloc[1] == (
+        "a verification column ('Huyện thẩm tra / Đánh giá') beside the unit's own ('Xã tự "
+        "đánh giá / Đánh giá') holds data (2 rows, 5–6); the unit's own are read, the "
+        "verification is not")
+
+
 def test_a_hidden_column_the_table_reads_is_a_warning(tmp_path: Path) -> None:
     """A hidden "Hiện trạng" column is read all the same: a warning names it. A hidden column
     outside the table ("Nháp") and the columns hidden to the sheet's end say nothing."""
@@ -1264,11 +1326,13 @@ def test_a_hidden_column_the_table_reads_is_a_warning(tmp_path: Path) -> None:
     ws.column_dimensions.group("H", "XFD", hidden=True)
     wb.save(path)
     result = load_workbook(path)
-    (issue,) = result.issues.itertuples()
+    unread, issue = result.issues.itertuples()
     assert (issue.source_row, issue.code, issue.severity) == (2, "hidden_columns", "warning")
     assert issue.problem == (
         "1 hidden column(s) of the table hold data and were read: D ('Hiện trạng') (expected "
         "visible columns; unhide them in Excel to check)")
+    # "Nháp" is no column of the table: named as not read (an info), hidden or not
+    assert (unread.column, unread.code, unread.severity) == ("Nháp", "column_not_read", "info")
     assert result.indicators[Ind.value].tolist() == [2.0, 82.0]
 
 
