@@ -65,6 +65,8 @@ STATE_SOURCES = ["state_central", "state_province", "state_district", "state_com
 NON_STATE_SOURCES = ["people", "integrated", "enterprise_other"]
 SOURCES = STATE_SOURCES + NON_STATE_SOURCES
 AMOUNTS = ["total", *SOURCES]
+#: A funding-gap table's split of each line's total: allocated, still missing.
+GAP_AMOUNTS = ["committed", "shortfall"]
 
 
 class Budget:
@@ -110,6 +112,10 @@ class Bud(_Schema):
     state = "state"
     non_state = "non_state"
     unassigned = "unassigned"
+    #: Of the total, what is already allocated ("Đã bố trí") and what is still missing ("Còn
+    #: thiếu"), where the table has those columns (a funding-gap table); else empty.
+    committed = "committed"
+    shortfall = "shortfall"
     note = "note"
 
     dtypes = {
@@ -139,6 +145,8 @@ class Bud(_Schema):
         state: "Float64",
         non_state: "Float64",
         unassigned: "Float64",
+        committed: "Float64",
+        shortfall: "Float64",
         note: "string",
     }
 
@@ -917,7 +925,7 @@ def _classify(table: _Table) -> list[_Row]:
     by_role = columns_of(table.roles)
     start = table.header_rows[-1] + 1
     out: list[_Row] = []
-    amount_roles = [r for r in [*AMOUNTS, "state_total"] if r in by_role]
+    amount_roles = [r for r in [*AMOUNTS, "state_total", *GAP_AMOUNTS] if r in by_role]
     for r in range(start, len(grid.rows)):
         values = grid.rows[r]
         if not any(cell_text(v) for v in values) or _is_numbering_row(values):
@@ -1058,6 +1066,19 @@ def _line_record(table: _Table, row: _Row, context: list[_Row],
                                    f"the sources add up to {sources:g}, more than the total",
                                    Severity.error, "sources_exceed_total"))
     unassigned = None if total is None else max(0.0, total - sources)
+    committed, shortfall = amounts.get("committed"), amounts.get("shortfall")
+    if total is not None and (committed is not None or shortfall is not None):
+        gap_sum = (committed or 0.0) + (shortfall or 0.0)
+        both = committed is not None and shortfall is not None
+        if (both and not _close(gap_sum, total)) or \
+                gap_sum > total + 1e-6 * max(1.0, abs(total)):
+            given = " + ".join(f"{name} {v:g}" for name, v in (("allocated", committed),
+                                                                ("missing", shortfall))
+                               if v is not None)
+            table.issues.append(_issue(
+                table, row.r + 1, _role_label(table, "total"), f"{total:g}",
+                f"{given} = {gap_sum:g}, not the line's total {total:g} (read as written)",
+                Severity.warning, "gap_mismatch"))
     texts = row.texts
     crit, ind = parse_criterion(texts.get("criterion", ""), bare=True)
     chain = [row.content, *(c.content for c in reversed(context))]
@@ -1115,6 +1136,7 @@ def _line_record(table: _Table, row: _Row, context: list[_Row],
         Bud.year: year if year is not None else table.year, Bud.status: status,
         Bud.total: total, **{s: amounts.get(s) for s in SOURCES},
         Bud.state: state, Bud.non_state: non_state, Bud.unassigned: unassigned,
+        Bud.committed: committed, Bud.shortfall: shortfall,
         Bud.note: texts.get("note") or None,
     }
 

@@ -89,6 +89,10 @@ def funding(paths: tuple[str, ...], as_json: bool, lang: str, commune: str) -> N
         click.echo(f"  {term('funding.level', level, lang)}: {format_money(amount, lang)}")
     for group, amount in summary.by_source_group.items():
         click.echo(f"  {term('funding.source', group, lang)}: {format_money(amount, lang)}")
+    for key, given in (("funding.committed", summary.committed_million_vnd),
+                       ("funding.shortfall", summary.shortfall_million_vnd)):
+        if given is not None:  # a funding-gap table's columns
+            click.echo(f"  {t(key, lang)}: {format_money(given, lang)}")
     _report_issues(result.issues)
 
 

@@ -106,10 +106,15 @@ class FundingSummary:
     state_share: float
     lines: int
     files: list[str] = field(default_factory=list)
+    #: A funding-gap table's "Đã bố trí" and "Còn thiếu" summed over the lines that give
+    #: them; ``None`` when no line does.
+    committed_million_vnd: float | None = None
+    shortfall_million_vnd: float | None = None
 
     def as_dict(self) -> dict[str, object]:
-        """Return the summary as a JSON-ready dict (the ``ntm funding --json`` object)."""
-        return {
+        """Return the summary as a JSON-ready dict (the ``ntm funding --json`` object); the
+        allocated and missing amounts only when the table gives them."""
+        out: dict[str, object] = {
             "total_million_vnd": self.total_million_vnd,
             "by_level": dict(self.by_level),
             "by_source_group": dict(self.by_source_group),
@@ -118,6 +123,10 @@ class FundingSummary:
             "lines": self.lines,
             "files": list(self.files),
         }
+        for key in ("committed_million_vnd", "shortfall_million_vnd"):
+            if (value := getattr(self, key)) is not None:
+                out[key] = value
+        return out
 
 
 def summarise_funding(lines: pd.DataFrame) -> FundingSummary:
@@ -142,11 +151,14 @@ def summarise_funding(lines: pd.DataFrame) -> FundingSummary:
               UNASSIGNED: _sum(lines[Bud.unassigned])}
     sources = split_by_source(lines)
     files = sorted(set(lines[Bud.source_file].dropna())) if Bud.source_file in lines else []
+    gap = {c: _sum(lines[c]) if c in lines and lines[c].notna().any() else None
+           for c in (Bud.committed, Bud.shortfall)}
     return FundingSummary(
         total_million_vnd=total, by_level=by_level, by_source_group=groups,
         by_source={r["source"]: r["amount"] for _, r in sources.iterrows()},
         state_share=groups[STATE] / total if total else float("nan"),
         lines=len(lines), files=[str(f) for f in files],
+        committed_million_vnd=gap[Bud.committed], shortfall_million_vnd=gap[Bud.shortfall],
     )
 
 
@@ -327,8 +339,16 @@ def readiness_section(lines: pd.DataFrame, attainment: pd.DataFrame | None = Non
                 share=share.replace(".", ",") if lang == "vi" else share,
                 non_state=format_money(g[NON_STATE], lang),
                 unassigned=format_money(g[UNASSIGNED], lang), tail=tail)
+    if summary.committed_million_vnd is not None or summary.shortfall_million_vnd is not None:
+        finding += t("funding.finding_gap", lang,
+                     committed=_money_or_dash(summary.committed_million_vnd, lang),
+                     shortfall=_money_or_dash(summary.shortfall_million_vnd, lang))
     return FundingSection(summary, split_by_level(lines), split_by_source(lines), by_crit, gaps,
                           finding)
+
+
+def _money_or_dash(amount: float | None, lang: str) -> str:
+    return "–" if amount is None else format_money(amount, lang)
 
 
 def lines_for_year(lines: pd.DataFrame, *, year: int) -> pd.DataFrame:

@@ -373,6 +373,13 @@ _MESSAGES: dict[str, dict[str, str]] = {
     },
     "funding.finding_no_attainment": {
         "vi": "chưa có bảng đánh giá tiêu chí.", "en": "no attainment table given."},
+    "funding.finding_gap": {
+        "vi": " Theo bảng: đã bố trí {committed}, còn thiếu {shortfall} triệu đồng.",
+        "en": " As the table gives it: {committed} allocated, {shortfall} million VND still "
+              "missing.",
+    },
+    "funding.committed": {"vi": "Đã bố trí", "en": "Allocated"},
+    "funding.shortfall": {"vi": "Còn thiếu", "en": "Still missing"},
     "chart.funding_split": {
         "vi": "Kinh phí theo cấp và nguồn (triệu đồng)",
         "en": "Budget by level and source (million VND)",

@@ -453,6 +453,37 @@ def test_a_place_criterion_or_status_merged_down_its_lines_is_each_lines(
     assert lines[Bud.status].tolist() == ["committed"] * 3 + ["requested"] * 2
 
 
+# a funding-gap table: each line's need, what is allocated and what is still missing
+GAP_TABLE = [
+    ["NHU CẦU VỐN XÂY DỰNG XÃ KIM PHƯỢNG ĐẠT CHUẨN NTM KIỂU MẪU NĂM 2024"],
+    ["ĐVT: triệu đồng"],
+    ["TT", "Nội dung", "Tổng nhu cầu", "Ngân sách nhà nước", "Đã bố trí", "Còn thiếu"],
+    ["I", "Xã NTM kiểu mẫu", 1000, 900, 800, 200],
+    [1, "Nâng cấp trường mầm non (TC 5)", 600, 550, 400, 200],
+    [2, "Đường trục xã", 400, 350, 400, 0],
+    [None, "Tổng cộng", 1000, 900, 800, 200],
+]
+
+
+def test_a_funding_gap_tables_allocated_and_missing_amounts_are_read(tmp_path: Path) -> None:
+    result = load_budget(write_sheet(tmp_path / "kp.xlsx", GAP_TABLE))
+    lines = result.lines
+    assert lines[Bud.committed].tolist() == [400.0, 400.0]
+    assert lines[Bud.shortfall].tolist() == [200.0, 0.0]
+    assert lines[Bud.total].sum() == 1000.0 and lines[Bud.state].sum() == 900.0
+    assert result.issues.empty  # both columns read (they were named as not read), sums check
+    rows = [row[:] for row in GAP_TABLE]
+    rows[5][5] = 50  # allocated 400 + missing 50 is not the line's 400
+    rows[3][5] = 210  # the group's "Còn thiếu" says 210, its lines 200
+    result = load_budget(write_sheet(tmp_path / "sai.xlsx", rows))
+    issues = result.issues.set_index("code")
+    assert issues.loc["gap_mismatch", "source_row"] == 6
+    assert issues.loc["gap_mismatch", "severity"] == "warning"
+    assert issues.loc["gap_mismatch", "problem"] == (
+        "allocated 400 + missing 50 = 450, not the line's total 400 (read as written)")
+    assert issues.loc["subtotal_mismatch", "column"] == "Còn thiếu"
+
+
 def test_subtotal_mismatch_is_an_issue_not_a_silent_choice(tmp_path: Path) -> None:
     rows = [row[:] for row in BOTTOM_TOTAL]
     rows[6][5] = "3.600.000"  # the commune "Cộng" says 3,600 but its lines add to 3,500

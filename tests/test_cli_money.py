@@ -49,6 +49,18 @@ def test_funding_text_output(raw: Path) -> None:
     assert "Source not given: 330" in result.output
 
 
+def test_funding_of_a_funding_gap_table(tmp_path: Path) -> None:
+    from test_budget import GAP_TABLE, write_sheet
+
+    path = write_sheet(tmp_path / "nhu_cau_von.xlsx", GAP_TABLE)
+    result = CliRunner().invoke(funding, [str(path)])
+    assert result.exit_code == 0, result.output
+    assert "  Đã bố trí: 800" in result.output.splitlines()
+    assert "  Còn thiếu: 200" in result.output.splitlines()
+    data = json.loads(CliRunner().invoke(funding, [str(path), "--json"]).output)
+    assert (data["committed_million_vnd"], data["shortfall_million_vnd"]) == (800, 200)
+
+
 def test_text_output_speaks_vietnamese_by_default(raw: Path) -> None:
     result = CliRunner().invoke(funding, [str(raw / "kim_phuong_2024_kinh_phi.xlsx")])
     assert result.exit_code == 0, result.output

@@ -89,6 +89,23 @@ def test_summary_of_the_sample(tmp_path: Path) -> None:
     assert summary.lines == len(lines)
 
 
+def test_a_funding_gap_tables_allocated_and_missing_amounts_are_summed() -> None:
+    lines = LINES.assign(**{Bud.committed: [900.0, 200.0, None, 30.0, None],
+                            Bud.shortfall: [100.0, 0.0, None, None, None]})
+    summary = summarise_funding(lines)
+    assert (summary.committed_million_vnd, summary.shortfall_million_vnd) == (1130.0, 100.0)
+    data = summary.as_dict()
+    assert (data["committed_million_vnd"], data["shortfall_million_vnd"]) == (1130.0, 100.0)
+    assert readiness_section(lines, lang="vi").finding.endswith(
+        "Theo bảng: đã bố trí 1.130, còn thiếu 100 triệu đồng.")
+    assert readiness_section(lines, lang="en").finding.endswith(
+        "As the table gives it: 1,130 allocated, 100 million VND still missing.")
+    # a table without those columns says nothing of them (no key, no sentence)
+    plain = summarise_funding(LINES)
+    assert plain.committed_million_vnd is None and "committed_million_vnd" not in plain.as_dict()
+    assert "table gives" not in readiness_section(LINES, lang="en").finding
+
+
 def test_funding_by_criterion_direct_shared_and_commune() -> None:
     table = funding_by_criterion(LINES, ATTAINMENT)
     got = {(r.unit, r.criterion_no): (r.funding_total, r.funding_direct, r.funding_shared, r.lines)
