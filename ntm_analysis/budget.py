@@ -1087,28 +1087,17 @@ def _line_record(table: _Table, row: _Row, context: list[_Row],
             crit, ind = parse_criterion(text)
             if crit:
                 break
-    hamlet = None
-    if texts.get("hamlet"):  # a bare name in a "Xóm" column is a hamlet of the commune
-        several = hamlets_listed(texts["hamlet"])
-        if len(several) > 1:
-            _shared(table, row, _role_label(table, "hamlet"), texts["hamlet"], several)
-            hamlet = ""
-        else:
-            named = fold(texts["hamlet"]).startswith(("xom ", "thon "))
-            hamlet = parse_hamlet(texts["hamlet"]) if named else (
-                parse_hamlet("Xóm " + texts["hamlet"]) if _bare_hamlet_name(texts["hamlet"])
-                else None)
-    if hamlet is None:
-        for text in chain:
-            several = hamlets_listed(text, bare=False)
-            if len(several) > 1:
-                _shared(table, row, _role_label(table, "content"), text, several)
-                hamlet = ""
-                break
-            if several:
-                hamlet = several[0]
-                break
-    hamlet = hamlet or None
+    # the hamlets of a place column (a bare name there is a hamlet of the commune), else of
+    # the line's content or its parents'; several: shared, not the first one's
+    place = texts.get("hamlet", "")
+    listed, role, shown = hamlets_listed(place), "hamlet", place
+    for text in chain if not listed else ():
+        if listed := hamlets_listed(text, bare=False):
+            role, shown = "content", text
+            break
+    if len(listed) > 1:
+        _shared(table, row, _role_label(table, role), shown, listed)
+    hamlet = listed[0] if len(listed) == 1 else None
     level = level_of(texts.get("level", "")) if texts.get("level") else None
     if level is None and group is not None:
         level = level_of(group.content)
