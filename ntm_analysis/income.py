@@ -311,7 +311,7 @@ def _read_wide(grid: Grid, header: int, unit_col: int, note_col: int | None,
                years: dict[int, tuple[str, int]], issues: list[dict[str, object]]) -> list[dict]:
     estimates = {c for c in years if "uoc" in fold(cell_text(grid.cell(header, c))).split()}
     named = _named_communes(grid, header)
-    word = _hamlet_word(" ".join(_column_texts(grid, header)[unit_col:unit_col + 1]))
+    word = _hamlet_word(_column_texts(grid, header)[unit_col])
     records = []
     for r in range(header + 1, len(grid.rows)):
         unit = cell_text(grid.cell(r, unit_col))
@@ -353,7 +353,8 @@ def _read_tall(grid: Grid, header: int, roles: dict[int, str],
                   re.IGNORECASE)
     default_unit = f"{m.group(1).capitalize()} {m.group(2)}" if m else grid.sheet
     named = _named_communes(grid, header)
-    word = _hamlet_word(cell_text(grid.cell(header, col["unit"]))) if "unit" in col else None
+    word = _hamlet_word(cell_text(grid.merged_cell(header, col["unit"]))) if "unit" in col \
+        else None
     records = []
     for r in range(header + 1, len(grid.rows)):
         # one year ("2023", "Năm 2023", "2023 (ước)"); a period ("Bình quân 2019-2023") is
@@ -395,8 +396,8 @@ def _read_tall(grid: Grid, header: int, roles: dict[int, str],
                                           raw))
                 continue
             records.append({S.source_file: grid.file, S.source_sheet: grid.sheet,
-                            S.source_row: r + 1, S.unit: canonical_unit(unit or default_unit)[0],
-                            S.level: unit_level(unit or default_unit), S.year: year,
+                            S.source_row: r + 1, S.unit: canonical_unit(unit)[0],
+                            S.level: unit_level(unit), S.year: year,
                             S.kind: kind, S.value: value, S.note: note or None,
                             _OWN_SCALE: _cell_scale(raw),
                             _ESTIMATE: estimate and kind == OBSERVED})
@@ -436,6 +437,8 @@ def _actuals_over_estimates(records: list[dict],
             continue
         kept.append(record)
     return kept
+
+
 #: A title or header giving a month's income (folded): "đồng/người/tháng", "hàng tháng".
 _PER_MONTH = re.compile(r"\b(?:nguoi|ng|khau|dong|trieu|d) thang\b|\b(?:moi|hang) thang\b")
 #: Incomes per person per year (million VND) outside this range are taken for a unit slip: a

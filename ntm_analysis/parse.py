@@ -469,7 +469,7 @@ _TICKS = {"✓", "✔", "☑", "✅", "√"}
 
 @lru_cache(maxsize=1 << 12)  # the same few marks and words on every row of a marks table
 def _is_mark_text(raw: str) -> bool:
-    return fold(nfc(raw)) in {"x", "v", "1", "dat", "chua dat", "co", "+"} or \
+    return fold(nfc(raw)) in {"x", "v", "1", "dat", "chua dat", "co"} or \
         nfc(raw).strip() in _TICKS | {"●", "•", "+"}
 
 
