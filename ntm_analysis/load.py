@@ -587,14 +587,14 @@ class _SheetLoader:
                            f"('{kept}') holds data ({where}); the unit's own are read, the "
                            "verification is not", Severity.info, "extra_column_not_read")
             elif role == "result":  # values lost: a warning
-                self.issue(layout.header_rows[-1], self.column_label(c), None,
+                self.issue(layout.header_rows[-1], label, None,
                            f"a second result column beside '{kept}' holds data ({where}) and "
                            "was not read: expected one result column per unit, or a year in "
                            "each one's header ('Kết quả năm 2023' | 'Ước thực hiện năm 2024') "
                            "to read each as its year", Severity.warning,
                            "extra_column_not_read")
             else:  # "Đánh giá của huyện" beside the unit's own: said, not read
-                self.issue(layout.header_rows[-1], self.column_label(c), None,
+                self.issue(layout.header_rows[-1], label, None,
                            f"a second assessment column beside '{kept}' holds data ({where}); "
                            f"the self-assessment is read from '{kept}' alone", Severity.info,
                            "extra_column_not_read")
