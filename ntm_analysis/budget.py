@@ -297,6 +297,8 @@ def header_roles(table: str) -> dict[str, str]:
 
 
 _PAREN = re.compile(r"\([^)]*\)")
+#: Words introducing a part of a total in its header ("Trong đó: NSNN"), folded.
+_INTRODUCING = re.compile(r"^(?:trong do|chia ra|bao gom|gom|trong so)\b[\s:,-]*")
 
 
 @lru_cache(maxsize=8192)
@@ -314,6 +316,8 @@ def role_of(text: str, table: str) -> str | None:
     ('total', 'people')
     >>> role_of("Ngân sách tỉnh hỗ trợ", "budget")
     'state_province'
+    >>> role_of("Trong đó: NSNN", "budget"), role_of("Trong đó", "budget")
+    ('state_unsplit', 'source_parent')
     """
     key = fold(_PAREN.sub(" ", text))
     if not key:
@@ -321,6 +325,10 @@ def role_of(text: str, table: str) -> str | None:
     roles = header_roles(table)
     if key in roles:
         return roles[key]
+    # "Trong đó: NSNN", "Chia ra: NS tỉnh": the source after the words that introduce it
+    lead = _INTRODUCING.match(key)
+    if lead and (rest := role_of(key[lead.end():], table)):
+        return rest
     best = None
     for known, role in roles.items():
         if key.startswith(known + " ") and (best is None or len(known) > len(best[0])):

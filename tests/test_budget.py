@@ -220,6 +220,22 @@ def test_source_headers_as_offices_write_them(tmp_path: Path, header: str, colum
     assert result.lines[Bud.unassigned].tolist() == [0]
 
 
+@pytest.mark.parametrize(("header", "column"), [
+    ("Trong đó: NSNN", Bud.state_unsplit), ("Chia ra: NS tỉnh", Bud.state_province),
+    ("Vốn NSNN", Bud.state_unsplit), ("Vốn huy động hợp pháp khác", Bud.enterprise_other),
+])
+def test_a_source_introduced_in_its_own_header(tmp_path: Path, header: str,
+                                               column: str) -> None:
+    # "Trong đó: NSNN" was the words introducing the sources ("Trong đó"), no source: its
+    # amounts were counted as not assigned
+    rows = [["TT", "Nội dung", "Tổng kinh phí", header, "Nhân dân đóng góp"],
+            [1, "Nhà văn hóa", 100, 80, 20]]
+    result = load_budget(write_sheet(tmp_path / "kp.xlsx", rows))
+    line = result.lines.iloc[0]
+    assert line[column] == 80.0 and line[Bud.unassigned] == 0.0
+    assert result.issues.empty
+
+
 def test_a_hidden_budget_line_is_counted_and_said_so(tmp_path: Path) -> None:
     """A line hidden in Excel (a cancelled work left in the table) is counted as any other:
     a warning names the row, as the indicator loader does (it was counted without a word)."""
