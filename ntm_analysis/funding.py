@@ -28,6 +28,8 @@ from ntm_analysis.schema import Att, Ind, Status
 from ntm_analysis.text import fold
 
 STATE, NON_STATE, UNASSIGNED = "state", "non_state", "unassigned"
+#: A funding-gap table's columns: allocated ("Đã bố trí") and still missing ("Còn thiếu").
+GAP_COLUMNS = (Bud.committed, Bud.shortfall)
 MAIN_LEVELS = (Budget.commune, Budget.model_hamlet, Budget.smart_hamlet)
 
 
@@ -55,6 +57,8 @@ def split_by_level(lines: pd.DataFrame) -> pd.DataFrame:
     grand = _sum(lines[Bud.total])
     levels = list(MAIN_LEVELS) + [
         lv for lv in sorted(set(lines[Bud.level].dropna())) if lv not in MAIN_LEVELS]
+    # a funding-gap table's allocated and missing amounts, per level (only when given)
+    gap = [c for c in GAP_COLUMNS if c in lines and lines[c].notna().any()]
     rows = []
     for level in levels:
         part = lines[lines[Bud.level] == level]
@@ -62,6 +66,7 @@ def split_by_level(lines: pd.DataFrame) -> pd.DataFrame:
         rows.append({
             "level": level, "total": total, STATE: _sum(part[Bud.state]),
             NON_STATE: _sum(part[Bud.non_state]), UNASSIGNED: _sum(part[Bud.unassigned]),
+            **{c: _sum(part[c]) for c in gap},
             "lines": len(part), "share": total / grand if grand else float("nan"),
         })
     return pd.DataFrame(rows).reset_index(drop=True)
@@ -152,7 +157,7 @@ def summarise_funding(lines: pd.DataFrame) -> FundingSummary:
     sources = split_by_source(lines)
     files = sorted(set(lines[Bud.source_file].dropna())) if Bud.source_file in lines else []
     gap = {c: _sum(lines[c]) if c in lines and lines[c].notna().any() else None
-           for c in (Bud.committed, Bud.shortfall)}
+           for c in GAP_COLUMNS}
     return FundingSummary(
         total_million_vnd=total, by_level=by_level, by_source_group=groups,
         by_source={r["source"]: r["amount"] for _, r in sources.iterrows()},

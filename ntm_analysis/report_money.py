@@ -107,6 +107,8 @@ register({
     "money.col.state": {"vi": "Ngân sách nhà nước", "en": "State budget"},
     "money.col.non_state": {"vi": "Nguồn khác", "en": "Other sources"},
     "money.col.unassigned": {"vi": "Chưa xác định nguồn", "en": "Source not given"},
+    "money.col.committed": {"vi": "Đã bố trí", "en": "Allocated"},
+    "money.col.shortfall": {"vi": "Còn thiếu", "en": "Still missing"},
     "money.col.lines": {"vi": "Số dòng", "en": "Lines"},
     "money.col.share": {"vi": "Tỷ trọng", "en": "Share"},
     "money.col.source": {"vi": "Nguồn", "en": "Source"},
@@ -466,6 +468,8 @@ def funding_report(money: MoneyData, attainment: pd.DataFrame | None, *,
         _col("state", lang): [_n(v, lang) for v in levels[funding.STATE]],
         _col("non_state", lang): [_n(v, lang) for v in levels[funding.NON_STATE]],
         _col("unassigned", lang): [_n(v, lang) for v in levels[funding.UNASSIGNED]],
+        **{_col(c, lang): [_n(v, lang) for v in levels[c]]
+           for c in funding.GAP_COLUMNS if c in levels},
         _col("lines", lang): [int(v) for v in levels["lines"]],
         _col("share", lang): [_pct(v, lang) for v in levels["share"]],
     })

@@ -100,7 +100,12 @@ def test_a_funding_gap_tables_allocated_and_missing_amounts_are_summed() -> None
         "Theo bảng: đã bố trí 1.130, còn thiếu 100 triệu đồng.")
     assert readiness_section(lines, lang="en").finding.endswith(
         "As the table gives it: 1,130 allocated, 100 million VND still missing.")
-    # a table without those columns says nothing of them (no key, no sentence)
+    by_level = split_by_level(lines).set_index("level")
+    assert by_level.loc["commune", Bud.committed] == 1100.0
+    assert by_level.loc["commune", Bud.shortfall] == 100.0
+    assert by_level.loc["model_hamlet", Bud.committed] == 30.0
+    # a table without those columns says nothing of them (no key, no sentence, no column)
+    assert Bud.committed not in split_by_level(LINES)
     plain = summarise_funding(LINES)
     assert plain.committed_million_vnd is None and "committed_million_vnd" not in plain.as_dict()
     assert "table gives" not in readiness_section(LINES, lang="en").finding

@@ -273,6 +273,20 @@ def test_funding_report_on_the_sample(raw: list[Path]) -> None:
     english = report_money.funding_report(money, pd.DataFrame(), lang="en")
     assert format_number(summary.total_million_vnd, lang="en") in english.finding
     assert "Level" in english.level_view.columns
+    assert "Allocated" not in english.level_view.columns  # no funding-gap columns: none shown
+
+
+def test_funding_report_of_a_funding_gap_table(tmp_path: Path) -> None:
+    from test_budget import GAP_TABLE, write_sheet
+
+    path = write_sheet(tmp_path / "kp_nhu_cau_von.xlsx", GAP_TABLE)
+    report = report_money.funding_report(load_money([path], year=2024), None, lang="vi")
+    assert "Theo bảng: đã bố trí 800, còn thiếu 200 triệu đồng." in report.finding
+    levels = report.level_view.set_index("Cấp")
+    assert (levels.loc["Xã NTM kiểu mẫu", "Đã bố trí"],
+            levels.loc["Xã NTM kiểu mẫu", "Còn thiếu"]) == ("800", "200")
+    english = report_money.funding_report(load_money([path], year=2024), None, lang="en")
+    assert {"Allocated", "Still missing"} <= set(english.level_view.columns)
 
 
 def test_funding_report_matches_unmet_criteria(raw: list[Path]) -> None:
