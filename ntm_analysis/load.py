@@ -599,6 +599,44 @@ class _SheetLoader:
                            f"the self-assessment is read from '{kept}' alone", Severity.info,
                            "extra_column_not_read")
 
+    def _check_criterion_rows(self, layout: _Layout, records: list[_Record],
+                              indicators: list[_Indicator]) -> None:
+        """A criterion row's own assessment ("1 | Giao thông | … | Đạt") is not read (the
+        criterion's status comes from its indicators): where it disagrees with its indicators'
+        self-assessments (says "Đạt" while one says "Chưa đạt", or "Chưa đạt" while all say
+        "Đạt"), a warning names both, for each unit."""
+        numbers = {rec.row: no for rec, no, _, _ in indicators}
+        below: dict[int, list[int]] = {}  # criterion row → its indicator rows
+        current: int | None = None
+        for rec in records:
+            if rec.kind == "criterion":
+                current = rec.row if rec.has_data else None
+                if current is not None:
+                    below[current] = []
+            elif current is not None and rec.row in numbers:
+                below[current].append(rec.row)
+        for crit_row, rows in below.items():
+            for uc in layout.units:
+                if uc.assessment is None or not rows:
+                    continue
+                said = parse_assessment(self.text(crit_row, uc.assessment))
+                own = [parse_assessment(self.text(r, uc.assessment)) for r in rows]
+                unmet = [r for r, a in zip(rows, own, strict=True) if a == "not_met"]
+                if said == "met" and unmet:
+                    why = (f"indicator row(s) {', '.join(str(r + 1) for r in unmet)} say "
+                           "'Chưa đạt'")
+                elif said == "not_met" and all(a == "met" for a in own):
+                    why = f"all its {len(rows)} indicators say 'Đạt'" if len(rows) > 1 else \
+                        "its one indicator says 'Đạt'"
+                else:
+                    continue
+                self.issue(crit_row, self.column_label(uc.assessment),
+                           self.text(crit_row, uc.assessment),
+                           f"the criterion row says '{self.text(crit_row, uc.assessment)}' "
+                           f"but {why}{f' ({uc.label})' if uc.label else ''}: the criterion's "
+                           "status comes from its indicators, not from this row",
+                           Severity.warning, "criterion_assessment_mismatch")
+
     @staticmethod
     def _read_columns(layout: _Layout) -> set[int | None]:
         """The columns (0-based) a layout reads."""
@@ -1135,6 +1173,8 @@ class _SheetLoader:
         if layout.dropped:
             self._check_dropped(layout, rows_of)
         self._check_unread(layout, rows_of)
+        if any(rec.kind == "criterion" and rec.has_data for rec in records):
+            self._check_criterion_rows(layout, records, indicators)
         for args in walk_issues:
             self.issue(*args)
         if not indicators:

@@ -1309,6 +1309,33 @@ def test_the_districts_verification_beside_the_units_own_columns(tmp_path: Path,
         "verification is not")
 
 
+def test_a_criterion_rows_assessment_against_its_indicators(tmp_path: Path) -> None:
+    """A criterion row's own "Đạt" is not read (the criterion's status comes from its
+    indicators); it disagreeing with them was said nowhere: a warning now, naming the rows.
+    Agreeing, or with no indicators (the row is its own indicator), it says nothing."""
+    result = load_workbook(_write(tmp_path / "xom.xlsx", [
+        ["BIỂU RÀ SOÁT TIÊU CHÍ XÓM NTM KIỂU MẪU NĂM 2024 - XÓM CẠM PHƯỚC, XÃ KIM PHƯỢNG"],
+        ["TT", "Nội dung", "Chỉ tiêu", "Hiện trạng", "Đánh giá"],
+        ["1", "Giao thông", None, None, "Đạt"],
+        ["1.1", "Đường trục xóm được cứng hóa", "100%", "100%", "Đạt"],
+        ["1.2", "Đường ngõ xóm được cứng hóa", "100%", "90%", "Chưa đạt"],
+        ["2", "Điện", "Đạt", "Đạt", "Đạt"],
+        ["3", "Nhà ở", None, None, "Chưa đạt"],
+        ["3.1", "Nhà ở đạt chuẩn", "≥ 90%", "95%", "Đạt"],
+        ["4", "Văn hóa", None, None, "Đạt"],
+        ["4.1", "Nhà văn hóa đạt chuẩn", "Đạt", "Đạt", "Đạt"]]))
+    issues = result.issues
+    assert list(zip(issues[Iss.source_row], issues[Iss.code], issues[Iss.severity],
+                    strict=True)) == [(3, "criterion_assessment_mismatch", "warning"),
+                                      (7, "criterion_assessment_mismatch", "warning")]
+    assert issues[Iss.problem].tolist() == [
+        "the criterion row says 'Đạt' but indicator row(s) 5 say 'Chưa đạt': the criterion's "
+        "status comes from its indicators, not from this row",
+        "the criterion row says 'Chưa đạt' but its one indicator says 'Đạt': the "
+        "criterion's status comes from its indicators, not from this row"]
+    assert result.indicators[Ind.indicator_no].tolist() == ["1.1", "1.2", "2.1", "3.1", "4.1"]
+
+
 def test_a_hidden_column_the_table_reads_is_a_warning(tmp_path: Path) -> None:
     """A hidden "Hiện trạng" column is read all the same: a warning names it. A hidden column
     outside the table ("Nháp") and the columns hidden to the sheet's end say nothing."""
