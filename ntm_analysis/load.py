@@ -599,25 +599,15 @@ class _SheetLoader:
                            f"the self-assessment is read from '{kept}' alone", Severity.info,
                            "extra_column_not_read")
 
-    def _check_criterion_rows(self, layout: _Layout, records: list[_Record],
-                              indicators: list[_Indicator]) -> None:
+    def _check_criterion_rows(self, layout: _Layout, crit_data: dict[int, list[int]]) -> None:
         """A criterion row's own assessment ("1 | Giao thông | … | Đạt") is not read (the
         criterion's status comes from its indicators): where it disagrees with its indicators'
         self-assessments (says "Đạt" while one says "Chưa đạt", or "Chưa đạt" while all say
-        "Đạt"), a warning names both, for each unit."""
-        numbers = {rec.row: no for rec, no, _, _ in indicators}
-        below: dict[int, list[int]] = {}  # criterion row → its indicator rows
-        current: int | None = None
-        for rec in records:
-            if rec.kind == "criterion":
-                current = rec.row if rec.has_data else None
-                if current is not None:
-                    below[current] = []
-            elif current is not None and rec.row in numbers:
-                below[current].append(rec.row)
-        for crit_row, rows in below.items():
+        "Đạt"), a warning names both, for each unit. ``crit_data``: each criterion row with
+        data of its own → its indicator rows (``_walk``)."""
+        for crit_row, rows in crit_data.items():
             for uc in layout.units:
-                if uc.assessment is None or not rows:
+                if uc.assessment is None:
                     continue
                 said = parse_assessment(self.text(crit_row, uc.assessment))
                 own = [parse_assessment(self.text(r, uc.assessment)) for r in rows]
@@ -650,10 +640,12 @@ class _SheetLoader:
         """Name each column that holds data on indicator rows but is none of the table's
         columns ("Kết quả thẩm tra", the district's verification, beside the self-assessment;
         a helper column without a header): said (``info``), not read."""
-        skip = self._read_columns(layout) | {c for c, _ in layout.dropped}
-        for c in range(self.n_cols):
-            if c in skip:
-                continue
+        unread = layout.getters.get(("unread", self.n_cols))
+        if unread is None:  # (a layout's sheets share it: asked once)
+            skip = self._read_columns(layout) | {c for c, _ in layout.dropped}
+            unread = layout.getters[("unread", self.n_cols)] = [
+                c for c in range(self.n_cols) if c not in skip]
+        for c in unread:
             rows = [r for r in rows_of if self.text(r, c) and (r, c) not in self.filled_from]
             if not rows:
                 continue
@@ -982,11 +974,11 @@ class _SheetLoader:
         got = _CLASSIFIED.get(key)
         if got is None:
             records, footers = self.classify(layout)
-            indicators, issues = _walk(layout, records)
+            indicators, issues, crit_data = _walk(layout, records)
             if len(_CLASSIFIED) >= _CLASSIFIED_MAX:
                 _CLASSIFIED.clear()
             got = _CLASSIFIED[key] = (layout, (records, footers, indicators, issues,
-                                               [t[0].row for t in indicators]))
+                                               [t[0].row for t in indicators], crit_data))
         return got[1]
 
     def _row_getters(self, layout: _Layout) -> tuple[list[int], Any, Any]:
@@ -1167,14 +1159,14 @@ class _SheetLoader:
         # unit_names(f"{title}\n{sheet}") line by line (no cell text holds a line break)
         named = list(chain.from_iterable(map(_line_unit_names,
                                              [*parts, *self.grid.name.splitlines()])))
-        records, footers, indicators, walk_issues, rows_of = self._classified(layout)
+        records, footers, indicators, walk_issues, rows_of, crit_data = self._classified(layout)
         self._footers(footers)
         self.check_cells(layout, records)
         if layout.dropped:
             self._check_dropped(layout, rows_of)
         self._check_unread(layout, rows_of)
-        if any(rec.kind == "criterion" and rec.has_data for rec in records):
-            self._check_criterion_rows(layout, records, indicators)
+        if crit_data:
+            self._check_criterion_rows(layout, crit_data)
         for args in walk_issues:
             self.issue(*args)
         if not indicators:
@@ -1383,7 +1375,7 @@ _IssueArgs = tuple[int | None, str | None, object, str, str, str]
 #: What ``_SheetLoader._classified`` answers: the records, the rows below the table, the
 #: indicators and the issues of ``_walk``, and the indicators' rows.
 _Classified = tuple[list[_Record], list[tuple[int, set[int] | None]], list[_Indicator],
-                    list[_IssueArgs], list[int]]
+                    list[_IssueArgs], list[int], dict[int, list[int]]]
 #: ``_SheetLoader._classified`` answers (after the layout they belong to), by what decided
 #: them, per process.
 _CLASSIFIED: dict[tuple[Any, ...], tuple[_Layout, _Classified]] = {}
@@ -1558,14 +1550,18 @@ def _judge_cells(result_raw: object, with_assessment: bool, assessment_raw: obje
     return value, assessment, tuple(problems)
 
 
-def _walk(layout: _Layout, records: list[_Record]) -> tuple[list[_Indicator], list[_IssueArgs]]:
+def _walk(layout: _Layout, records: list[_Record]
+          ) -> tuple[list[_Indicator], list[_IssueArgs], dict[int, list[int]]]:
     """Attach the indicator records to their criteria and number them.
 
-    Returns the indicators in row order and the issues found (``_SheetLoader.issue``'s
-    arguments): a pure function of the layout and the records.
+    Returns the indicators in row order, the issues found (``_SheetLoader.issue``'s
+    arguments) and, for each criterion row carrying data of its own, the rows of its indicators
+    (``_SheetLoader._check_criterion_rows``): a pure function of the layout and the records.
     """
     issues: list[_IssueArgs] = []
     indicators: list[_Indicator] = []
+    with_data: dict[int, list[int]] = {}  # criterion row with data → its indicator rows
+    below: list[int] | None = None
     crit_no: str | None = None
     crit_name: str | None = None
     crit_rows: dict[str | None, _Record] = {}
@@ -1580,6 +1576,7 @@ def _walk(layout: _Layout, records: list[_Record]) -> tuple[list[_Indicator], li
             crit_name = _strip_criterion_prefix(rec.name)
             crit_rows[crit_no] = rec
             ordinal = 0
+            below = with_data.setdefault(rec.row, []) if rec.has_data else None
             continue
         if layout.criterion is not None and rec.criterion_text:
             ct = rec.criterion_text
@@ -1588,6 +1585,8 @@ def _walk(layout: _Layout, records: list[_Record]) -> tuple[list[_Indicator], li
                 m = _NAME_CRITERION.match(ct) or _NAME_INT.match(ct)
                 crit_text_seen[ct] = _roman_or_int(m.group(1)) if m else str(crit_seq)
                 ordinal = 0
+            if crit_text_seen[ct] != crit_no:
+                below = None  # another criterion, named in the criterion column
             crit_no, crit_name = crit_text_seen[ct], _strip_criterion_prefix(ct)
         ordinal += 1
         number = rec.number
@@ -1616,13 +1615,15 @@ def _walk(layout: _Layout, records: list[_Record]) -> tuple[list[_Indicator], li
                            "criterion row (1, 2… or I, II…) above it", Severity.warning,
                            "no_criterion"))
         indicators.append((rec, crit_no, crit_name, number or str(ordinal)))
+        if below is not None:
+            below.append(rec.row)
     # criterion rows that carry data and have no indicators become their own indicator
     used = {c for _, c, _, _ in indicators}
     for no, rec in crit_rows.items():
         if no not in used and rec.has_data:
             indicators.append((rec, no, _strip_criterion_prefix(rec.name), f"{no}.1"))
     indicators.sort(key=lambda t: t[0].row)
-    return indicators, issues
+    return indicators, issues, {r: rows for r, rows in with_data.items() if rows}
 
 
 def _name_as_written(prefix: str, name: str, cset: cat.CriteriaSet | None) -> tuple[str, str]:
