@@ -236,6 +236,17 @@ def test_a_source_introduced_in_its_own_header(tmp_path: Path, header: str,
     assert result.issues.empty
 
 
+@pytest.mark.parametrize("header", ["Đơn vị thực hiện", "Địa bàn", "Vị trí"])
+def test_a_place_column_as_offices_head_it(tmp_path: Path, header: str) -> None:
+    # the hamlet in such a column was not read: the line was shared by every hamlet
+    rows = [["TT", "Nội dung", header, "Tổng kinh phí", "NSNN"],
+            [1, "Lắp đèn đường", "Xóm Cạm Phước", 100, 100],
+            [2, "Sửa trụ sở", "UBND xã", 50, 50]]
+    lines = load_budget(write_sheet(tmp_path / "kp.xlsx", rows)).lines
+    assert lines[Bud.hamlet].tolist()[0] == "Xóm Cạm Phước"
+    assert pd.isna(lines[Bud.hamlet].iloc[1])
+
+
 def test_a_hidden_budget_line_is_counted_and_said_so(tmp_path: Path) -> None:
     """A line hidden in Excel (a cancelled work left in the table) is counted as any other:
     a warning names the row, as the indicator loader does (it was counted without a word)."""
