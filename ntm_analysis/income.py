@@ -47,7 +47,13 @@ from ntm_analysis.budget import (
 from ntm_analysis.errors import InputError, Location, ParameterError
 from ntm_analysis.i18n import t, term
 from ntm_analysis.load import _NAME_START_WORDS, canonical_unit, unit_names
-from ntm_analysis.parse import money_scale, names_period, parse_number, parse_value
+from ntm_analysis.parse import (
+    money_scale,
+    money_unit_named,
+    names_period,
+    parse_number,
+    parse_value,
+)
 from ntm_analysis.schema import Iss, Severity, _Schema, conform, empty_frame
 from ntm_analysis.sheetxml import EXCEL_ERRORS, error_text_problem
 from ntm_analysis.text import HAMLET_WORDS, cell_text, fold, nfc
@@ -174,6 +180,21 @@ def _cell_scale(raw: object) -> tuple[float, bool] | None:
     unit = parse_value(raw).unit
     scale = money_scale(unit)
     return (scale / 1e6, names_period(unit)) if unit and scale else None
+
+
+def _row_scale(unit_text: str) -> tuple[float, bool] | None:
+    """Multiplier to million VND of a row's unit cell (its "ĐVT": "Nghìn đồng/người/năm",
+    "1000đ", "Tr.đ/người/tháng": a year's) and whether it names the period, as ``_cell_scale``
+    gives a cell's; ``None`` when it names no money.
+
+    >>> _row_scale("Nghìn đồng/người/năm"), _row_scale("Tr.đ/người/tháng"), _row_scale("%")
+    ((0.001, True), (12.0, True), None)
+    """
+    worth = money_unit_named([f"ĐVT: {unit_text}"]) if unit_text else None
+    if worth is None:
+        return None
+    per_month = bool(_PER_MONTH.search(fold(unit_text)))
+    return worth / 1e6 * (12 if per_month else 1), per_month or names_period(unit_text)
 
 
 def _bad_income(grid: Grid, row: int, column: str, raw: object) -> dict[str, object]:
@@ -308,7 +329,8 @@ def _in_hamlet_column(unit: str, word: str | None, named: list[str]) -> str:
 
 
 def _read_wide(grid: Grid, header: int, unit_col: int, note_col: int | None,
-               years: dict[int, tuple[str, int]], issues: list[dict[str, object]]) -> list[dict]:
+               years: dict[int, tuple[str, int]], issues: list[dict[str, object]],
+               dvt_col: int | None = None) -> list[dict]:
     estimates = {c for c in years if "uoc" in fold(cell_text(grid.cell(header, c))).split()}
     named = _named_communes(grid, header)
     word = _hamlet_word(_column_texts(grid, header)[unit_col])
@@ -328,6 +350,9 @@ def _read_wide(grid: Grid, header: int, unit_col: int, note_col: int | None,
             continue
         else:
             unit = _in_hamlet_column(unit, word, named)
+        # the row's unit column ("ĐVT: Nghìn đồng/người/năm"), for a cell naming none
+        row_scale = _row_scale(cell_text(grid.cell(r, dvt_col))) if dvt_col is not None \
+            else None
         for c, (kind, year) in years.items():
             raw = grid.cell(r, c)
             if raw is None or cell_text(raw) in {"", "-"}:
@@ -341,7 +366,8 @@ def _read_wide(grid: Grid, header: int, unit_col: int, note_col: int | None,
                             S.level: unit_level(unit),
                             S.year: year, S.kind: kind, S.value: value,
                             S.note: _note(grid, r, note_col, estimate=c in estimates),
-                            _OWN_SCALE: _cell_scale(raw), _ESTIMATE: c in estimates})
+                            _OWN_SCALE: _cell_scale(raw) or row_scale,
+                            _ESTIMATE: c in estimates})
     return records
 
 
@@ -384,6 +410,8 @@ def _read_tall(grid: Grid, header: int, roles: dict[int, str],
             cell_text(grid.cell(r, col["year"]))).split())
         note = "; ".join(p for p in (cell_text(grid.cell(r, col["note"])) if "note" in col
                                      else "", "ước tính" if estimate else "") if p)
+        row_scale = _row_scale(cell_text(grid.cell(r, col["value_unit"]))) \
+            if "value_unit" in col else None
         for role, kind in (("value", base_kind), ("target", TARGET)):
             if role not in col:
                 continue
@@ -399,7 +427,7 @@ def _read_tall(grid: Grid, header: int, roles: dict[int, str],
                             S.source_row: r + 1, S.unit: canonical_unit(unit)[0],
                             S.level: unit_level(unit), S.year: year,
                             S.kind: kind, S.value: value, S.note: note or None,
-                            _OWN_SCALE: _cell_scale(raw),
+                            _OWN_SCALE: _cell_scale(raw) or row_scale,
                             _ESTIMATE: estimate and kind == OBSERVED})
     return records
 
@@ -481,7 +509,7 @@ def _in_millions(grid: Grid, header: int, records: list[dict],
             converted = True
     if converted:
         named = SCALE_NAMES.get(scale or 1.0, "triệu đồng (million VND)")
-        named += " and the units some cells name" if own_units else ""
+        named += " and the units some cells or rows (ĐVT) name" if own_units else ""
         per = " per month (× 12)" if months != 1 else ""
         issues.append(_issue(grid, header + 1, None, None,
                              f"incomes in {named}{per} converted to million VND per "
@@ -544,20 +572,23 @@ def read_income_sheet(grid: Grid, issues: list[dict[str, object]]) -> list[dict]
                              if t and role_of(t, "income") == "unit"), None)
             if unit_col is None:
                 unit_col = next((c for c, t in enumerate(texts) if t and c not in years
-                                 and role_of(t, "income") not in ("item_no", "note")), None)
+                                 and role_of(t, "income") not in ("item_no", "note",
+                                                                  "value_unit")), None)
             if unit_col is None:
                 continue
             note_col = next((c for c, t in enumerate(texts)
                              if t and role_of(t, "income") == "note"), None)
+            dvt_col = next((c for c, t in enumerate(texts)
+                            if t and role_of(t, "income") == "value_unit"), None)
             for c, t in enumerate(texts):
-                if t and c not in years and c not in {unit_col, note_col} and role_of(
+                if t and c not in years and c not in {unit_col, note_col, dvt_col} and role_of(
                         t, "income") != "item_no" and any(
                         cell_text(grid.cell(row, c)) for row in range(r + 1, len(grid.rows))):
                     issues.append(_issue(
                         grid, r + 1, t, None, "column is not a year's income (expected 'Năm "
                         "2023', 'Mục tiêu năm 2024', 'Ước TH 2024'); not read", Severity.info,
                         "column_not_read"))
-            wide = _read_wide(grid, r, unit_col, note_col, years, issues)
+            wide = _read_wide(grid, r, unit_col, note_col, years, issues, dvt_col)
             return _with_communes(grid, r, _in_millions(grid, r, wide, issues))
     start = _find_header(grid, "income", {"year"})
     if start is None or not _is_income_sheet(grid, start):

@@ -359,6 +359,32 @@ def test_a_tall_tables_unit_merged_down_its_years_is_each_rows(tmp_path: Path) -
         [7, "warning", "income_row_incomplete"]]
 
 
+def test_a_rows_unit_column_is_the_unit_of_its_incomes(tmp_path: Path) -> None:
+    # the "ĐVT" column was not read: 54.030 (thousands) was 54,030 million, a warning
+    rows = [
+        ["THU NHẬP BÌNH QUÂN ĐẦU NGƯỜI XÃ KIM PHƯỢNG"],
+        ["TT", "Đơn vị", "ĐVT", "Năm 2022", "Năm 2023", "Mục tiêu 2024"],
+        [1, "Xã Kim Phượng", "Nghìn đồng/người/năm", 50100, 54030, 70000],
+        [2, "Xóm Cạm Phước", "Triệu đồng/người/năm", 48.0, 52.0, 70],
+        [3, "Xóm Ao Sen", "Tr.đ/người/tháng", "4,2", "4,5", None],
+        [4, "Xóm Bản Lác", "Triệu đồng/người/năm", "49.000.000 đồng", 51.0, None],
+    ]
+    result = load_income(write_sheet(tmp_path / "tn.xlsx", rows))
+    s = result.series.set_index([S.unit, S.year, S.kind])[S.value]
+    assert s[("Kim Phượng", 2023, "observed")] == pytest.approx(54.03)
+    assert s[("Kim Phượng", 2024, "target")] == pytest.approx(70.0)
+    assert s[("Xóm Cạm Phước", 2023, "observed")] == 52.0
+    assert s[("Xóm Ao Sen", 2023, "observed")] == pytest.approx(54.0)  # a month's, × 12
+    assert s[("Xóm Bản Lác", 2022, "observed")] == pytest.approx(49.0)  # its own unit
+    assert list(result.issues["code"]) == ["income_unit_converted"]
+    tall = [["THU NHẬP BÌNH QUÂN ĐẦU NGƯỜI XÃ KIM PHƯỢNG"],
+            ["Năm", "Đơn vị tính", "Thu nhập"],
+            [2022, "Nghìn đồng/người/năm", 50100],
+            [2023, "Triệu đồng/người/năm", 54.03]]
+    series = load_income(write_sheet(tmp_path / "tall.xlsx", tall)).series
+    assert series[S.value].tolist() == pytest.approx([50.1, 54.03])
+
+
 def test_years_on_a_row_of_their_own_under_a_heading(tmp_path: Path) -> None:
     """"Thu nhập bình quân …" merged over the years, which are numbers on the row below; "Đơn
     vị" and "Ghi chú" beside the heading: the table was not found at all."""
