@@ -230,7 +230,8 @@ def summary(paths: tuple[Path, ...], as_json: bool, year: int | None, strict: bo
     print_warnings(result.issues)
     result.raise_for_errors()
     if result.indicators.empty:
-        others = result.issues[result.issues[Iss.code].isin(["budget_sheet", "income_sheet"])]
+        other_tables = ["budget_sheet", "income_sheet", "criteria_summary"]
+        others = result.issues[result.issues[Iss.code].isin(other_tables)]
         hint = "; ".join(f"{r.source_file}, sheet '{r.source_sheet}': {r.problem}"
                          for r in others.head(3).itertuples())
         raise InputError(Location(file=", ".join(p.name for p in files)),

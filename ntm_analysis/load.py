@@ -376,6 +376,9 @@ class _UnitColumns:
     year: int | None = None
 
 
+#: A header counting indicators or criteria ("Số chỉ tiêu đạt", "Tổng số chỉ tiêu"), folded:
+#: a table summing up the criteria.
+_COUNT_HEADER = re.compile(r"^(?:tong )?so (?:chi tieu|tieu chi)\b")
 #: A column of the district's verification (thẩm tra, thẩm định, kiểm tra), folded.
 _VERIFICATION = re.compile(r"\b(?:tham tra|tham dinh|kiem tra)\b")
 
@@ -1128,6 +1131,14 @@ class _SheetLoader:
         if layout is None:
             return False
         self.layout = layout
+        counts = [t for c, t in layout.header_text.items() if _COUNT_HEADER.match(fold(t))]
+        if counts and layout.target is None:
+            # "Tên tiêu chí | Số chỉ tiêu | Số chỉ tiêu đạt | Đánh giá": the criteria summed up
+            self.issue(layout.header_rows[-1], counts[0], None,
+                       f"the sheet sums up the criteria ('{counts[0]}' per criterion), not "
+                       "their indicators: not read as indicators (the indicator tables give "
+                       "them)", Severity.info, "criteria_summary")
+            return True
         units_cols_ok = any(u.result is not None or u.assessment is not None
                             or u.mark_met is not None for u in layout.units)
         if not units_cols_ok:

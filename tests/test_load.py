@@ -1336,6 +1336,24 @@ def test_a_criterion_rows_assessment_against_its_indicators(tmp_path: Path) -> N
     assert result.indicators[Ind.indicator_no].tolist() == ["1.1", "1.2", "2.1", "3.1", "4.1"]
 
 
+def test_a_sheet_summing_up_the_criteria_is_not_read_as_indicators(tmp_path: Path) -> None:
+    """"Tên tiêu chí | Số chỉ tiêu | Số chỉ tiêu đạt | Đánh giá" sums up the criteria: its rows
+    were indicators "1", "2" under no criterion (each a warning), beside the real ones."""
+    path = _write(tmp_path / "tong_hop.xlsx", [
+        ["BIỂU TỔNG HỢP KẾT QUẢ THỰC HIỆN TIÊU CHÍ XÃ NTM KIỂU MẪU NĂM 2024 - XÃ KIM PHƯỢNG"],
+        ["TT", "Tên tiêu chí", "Số chỉ tiêu", "Số chỉ tiêu đạt", "Đánh giá"],
+        [1, "Sản xuất - Thu nhập - Hộ nghèo", 7, 5, "Chưa đạt"],
+        [2, "Giáo dục", 3, 3, "Đạt"]])
+    result = load_workbook(path)
+    assert result.indicators.empty
+    (issue,) = result.issues.itertuples()
+    assert (issue.code, issue.severity, issue.column) == ("criteria_summary", "info",
+                                                         "Số chỉ tiêu")
+    # alone, it is no indicator table: the summary says why
+    run = CliRunner().invoke(cli, ["summary", str(path)])
+    assert run.exit_code == 2 and "sums up the criteria" in run.output
+
+
 def test_a_hidden_column_the_table_reads_is_a_warning(tmp_path: Path) -> None:
     """A hidden "Hiện trạng" column is read all the same: a warning names it. A hidden column
     outside the table ("Nháp") and the columns hidden to the sheet's end say nothing."""
