@@ -370,6 +370,7 @@ def _money_workbooks(files: Sequence[Path], indicators: pd.DataFrame, issues: pd
 
     with_rows = set(indicators[Ind.source_file].unique())
     failed = set(issues.loc[issues[Iss.severity] == "error", Iss.source_file].dropna())
+    summaries = set(issues.loc[issues[Iss.code] == "criteria_summary", Iss.source_file])
     cache = Path(processed_dir) / CACHE_DIR if processed_dir else None
     found: dict[str, list[Path]] = {}
     unnamed: dict[Path, str] = {}
@@ -384,8 +385,11 @@ def _money_workbooks(files: Sequence[Path], indicators: pd.DataFrame, issues: pd
                              if commune_key(c))
         named = set(names)
         if tables.lines is None and tables.series is None:
-            unnamed[path] = ("no indicator, budget or income table found (expected an appendix "
-                             "with 'Nội dung' and 'Hiện trạng' or 'Đánh giá' columns)")
+            unnamed[path] = (
+                "it only sums up the criteria (a 'Số chỉ tiêu đạt' table): the indicator "
+                "tables give them" if path.name in summaries else
+                "no indicator, budget or income table found (expected an appendix with 'Nội "
+                "dung' and 'Hiện trạng' or 'Đánh giá' columns)")
             continue
         if not named and len(communes) == 1:
             named = set(communes)

@@ -878,6 +878,31 @@ def test_a_workbook_no_report_can_read_is_named_and_fails_the_batch(province, tm
     assert plan_from_raw_dir(sample, processed_dir=tmp_path / "p2").unread == []
 
 
+def test_a_workbook_summing_up_the_criteria_is_named_for_what_it_is(tmp_path) -> None:
+    """A workbook holding only a criteria summary is read by no report; the batch says it sums
+    up the criteria (it said no table was found, as of an unreadable file)."""
+    import shutil
+
+    import openpyxl
+
+    from ntm_analysis.batch import UnreadFile
+
+    sample = Path(__file__).resolve().parents[1] / "data" / "raw"
+    folder = tmp_path / "raw"
+    shutil.copytree(sample, folder)
+    wb = openpyxl.Workbook()
+    for row in [["BIỂU TỔNG HỢP TIÊU CHÍ XÃ NTM KIỂU MẪU NĂM 2024 - XÃ KIM PHƯỢNG"],
+                ["TT", "Tên tiêu chí", "Số chỉ tiêu", "Số chỉ tiêu đạt", "Đánh giá"],
+                [1, "Giáo dục", 3, 3, "Đạt"]]:
+        wb.active.append(row)
+    wb.save(folder / "kim_phuong_2024_tong_hop.xlsx")
+    plan = plan_from_raw_dir(folder, processed_dir=tmp_path / "p")
+    assert [r.unit for r in plan.runs] == ["Kim Phượng"]
+    assert plan.unread == [UnreadFile(
+        "kim_phuong_2024_tong_hop.xlsx", "it only sums up the criteria (a 'Số chỉ tiêu đạt' "
+        "table): the indicator tables give them")]
+
+
 def test_unread_workbooks_are_those_with_an_error_or_no_commune_and_no_row_of_one(
         tmp_path) -> None:
     from ntm_analysis.batch import UnreadFile, _unread
