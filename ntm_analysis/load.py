@@ -1131,7 +1131,10 @@ class _SheetLoader:
         if layout is None:
             return False
         self.layout = layout
-        counts = [t for c, t in layout.header_text.items() if _COUNT_HEADER.match(fold(t))]
+        counts = layout.getters.get("counts")
+        if counts is None:  # (a layout's sheets share it: asked once)
+            counts = layout.getters["counts"] = [
+                t for t in layout.header_text.values() if _COUNT_HEADER.match(fold(t))]
         if counts and layout.target is None:
             # "Tên tiêu chí | Số chỉ tiêu | Số chỉ tiêu đạt | Đánh giá": the criteria summed up
             self.issue(layout.header_rows[-1], counts[0], None,
