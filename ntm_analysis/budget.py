@@ -23,7 +23,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -703,6 +703,16 @@ class _Table:
     def commune(self) -> str | None:
         return self.communes[0] if len(self.communes) == 1 else None
 
+    @cached_property
+    def by_role(self) -> dict[str, list[int]]:
+        """Role → its columns (``columns_of``)."""
+        return columns_of(self.roles)
+
+    @cached_property
+    def header_texts(self) -> list[list[str]]:
+        """The header rows' texts as each column reads them (``_header_texts``)."""
+        return _header_texts(self.grid, self.header_rows, "budget")
+
 
 def _find_header(grid: Grid, table: str, required: set[str], *, max_rows: int = 25) -> int | None:
     for r in range(min(max_rows, len(grid.rows))):
@@ -819,7 +829,7 @@ def _columns_not_read(table: _Table) -> None:
     header, it is money the split leaves out (a warning: "Dân góp" the vocabulary lacked);
     a column such as "Khối lượng" is only named (info)."""
     grid = table.grid
-    texts = _header_texts(grid, table.header_rows, "budget")
+    texts = table.header_texts
     first = table.header_rows[-1] + 1
     for c in range(grid.width):
         if c in table.roles:
@@ -930,7 +940,7 @@ def _not_read(table: _Table, r: int) -> None:
 
 def _classify(table: _Table) -> list[_Row]:
     grid = table.grid
-    by_role = columns_of(table.roles)
+    by_role = table.by_role
     start = table.header_rows[-1] + 1
     out: list[_Row] = []
     amount_roles = [r for r in [*AMOUNTS, "state_total", *GAP_AMOUNTS] if r in by_role]
@@ -1003,7 +1013,7 @@ def _close(a: float, b: float) -> bool:
 def _check(table: _Table, row: _Row, lines: list[dict[str, object]], what: str,
            code: str) -> None:
     """Compare a subtotal row's amounts with the sum of ``lines``; record each mismatch."""
-    by_role = columns_of(table.roles)
+    by_role = table.by_role
     for role, stated in row.amounts.items():
         if stated is None or role == "state_total":
             continue
@@ -1023,7 +1033,7 @@ def _check(table: _Table, row: _Row, lines: list[dict[str, object]], what: str,
 def _column_label(table: _Table, columns: list[int]) -> str:
     """The header of a role's columns as the sheet writes it, merged cells filled: "Tổng kinh
     phí", or "Nguồn vốn / Ngân sách huyện / Vốn ĐTPT + Vốn SN" for a source's kinds of capital."""
-    texts = _header_texts(table.grid, table.header_rows, "budget")
+    texts = table.header_texts
     stacks = [list(dict.fromkeys(t[c] for t in texts if t[c])) for c in columns]
     if not stacks[0]:
         return ""
@@ -1034,7 +1044,7 @@ def _column_label(table: _Table, columns: list[int]) -> str:
 
 def _role_label(table: _Table, role: str) -> str:
     """The header of a role's columns (``_column_label``), or the role's name."""
-    columns = columns_of(table.roles).get(role)
+    columns = table.by_role.get(role)
     return (_column_label(table, columns) if columns else "") or role.replace("_", " ")
 
 
