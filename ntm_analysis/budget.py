@@ -53,6 +53,7 @@ from ntm_analysis.text import (
     fold,
     joined,
     nfc,
+    rows_phrase,
     unaccent,
     without_periods,
 )
@@ -842,8 +843,7 @@ def _columns_not_read(table: _Table) -> None:
         under_source = any(role_of(t, "budget") in _PARENT_ROLES for t in stack)
         label = " / ".join(stack) or column_letters(c + 1)
         named = f"column '{label}'" if stack else f"column {label} (no header)"
-        where = f"row {rows[0] + 1}" if len(rows) == 1 else \
-            f"{len(rows)} rows, {rows[0] + 1}–{rows[-1] + 1}"
+        where = rows_phrase(rows)
         if under_source or not stack:
             problem = (f"{named} holds amounts ({where}) but is no budget column this reader "
                        "knows: its amounts are in no source, so the split counts them as not "

@@ -78,6 +78,7 @@ from ntm_analysis.text import (
     fold,
     joined,
     nfc,
+    rows_phrase,
     slug,
     without_periods,
 )
@@ -581,8 +582,7 @@ class _SheetLoader:
             if not rows:
                 continue
             kept = self.column_label(getattr(unit, role) or 0)
-            where = f"row {rows[0] + 1}" if len(rows) == 1 else \
-                f"{len(rows)} rows, {rows[0] + 1}–{rows[-1] + 1}"
+            where = rows_phrase(rows)
             label = self.column_label(c)
             if _VERIFICATION.search(fold(label)):  # the district's columns, not the unit's
                 self.issue(layout.header_rows[-1], label, None,
@@ -652,8 +652,7 @@ class _SheetLoader:
             rows = [r for r in rows_of if self.text(r, c) and (r, c) not in self.filled_from]
             if not rows:
                 continue
-            where = f"row {rows[0] + 1}" if len(rows) == 1 else \
-                f"{len(rows)} rows, {rows[0] + 1}–{rows[-1] + 1}"
+            where = rows_phrase(rows)
             label = layout.header_text.get(c)
             named = f"column '{label}'" if label else f"column {column_letters(c + 1)} (no header)"
             self.issue(layout.header_rows[-1], self.column_label(c), None,

@@ -180,6 +180,16 @@ def cell_texts(values: Iterable[object]) -> list[str]:
 _MD_SPECIAL = re.compile(r"([\\`*\[\]|$~]|(?<!\w)_|_(?!\w))")
 
 
+def rows_phrase(rows: list[int]) -> str:
+    """Name 0-based sheet rows as an issue does: "row 4", or "3 rows, 4–9" (first–last).
+
+    >>> rows_phrase([3]), rows_phrase([3, 5, 8])
+    ('row 4', '3 rows, 4–9')
+    """
+    return f"row {rows[0] + 1}" if len(rows) == 1 else \
+        f"{len(rows)} rows, {rows[0] + 1}–{rows[-1] + 1}"
+
+
 def joined(texts: Iterable[str], limit: int = 1000) -> str:
     """The non-empty ``texts`` of a row joined by " | ", as an issue shows a row that was not
     read as data (a note in full, up to ``limit`` characters, then "…").
