@@ -33,6 +33,11 @@ GAP_COLUMNS = (Bud.committed, Bud.shortfall)
 MAIN_LEVELS = (Budget.commune, Budget.model_hamlet, Budget.smart_hamlet)
 
 
+def _gap_columns(lines: pd.DataFrame) -> list[str]:
+    """The funding-gap columns (``GAP_COLUMNS``) some line of ``lines`` gives."""
+    return [c for c in GAP_COLUMNS if c in lines and lines[c].notna().any()]
+
+
 def _sum(series: pd.Series) -> float:
     return math.fsum(float(v) for v in series.dropna())
 
@@ -57,8 +62,7 @@ def split_by_level(lines: pd.DataFrame) -> pd.DataFrame:
     grand = _sum(lines[Bud.total])
     levels = list(MAIN_LEVELS) + [
         lv for lv in sorted(set(lines[Bud.level].dropna())) if lv not in MAIN_LEVELS]
-    # a funding-gap table's allocated and missing amounts, per level (only when given)
-    gap = [c for c in GAP_COLUMNS if c in lines and lines[c].notna().any()]
+    gap = _gap_columns(lines)  # a funding-gap table's amounts, per level (only when given)
     rows = []
     for level in levels:
         part = lines[lines[Bud.level] == level]
@@ -156,8 +160,7 @@ def summarise_funding(lines: pd.DataFrame) -> FundingSummary:
               UNASSIGNED: _sum(lines[Bud.unassigned])}
     sources = split_by_source(lines)
     files = sorted(set(lines[Bud.source_file].dropna())) if Bud.source_file in lines else []
-    gap = {c: _sum(lines[c]) if c in lines and lines[c].notna().any() else None
-           for c in GAP_COLUMNS}
+    gap = dict.fromkeys(GAP_COLUMNS) | {c: _sum(lines[c]) for c in _gap_columns(lines)}
     return FundingSummary(
         total_million_vnd=total, by_level=by_level, by_source_group=groups,
         by_source={r["source"]: r["amount"] for _, r in sources.iterrows()},
