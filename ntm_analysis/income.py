@@ -46,7 +46,7 @@ from ntm_analysis.budget import (
 )
 from ntm_analysis.errors import InputError, Location, ParameterError
 from ntm_analysis.i18n import t, term
-from ntm_analysis.load import _NAME_START_WORDS, canonical_unit, unit_names
+from ntm_analysis.load import canonical_unit, name_as_written, unit_names
 from ntm_analysis.parse import (
     money_scale,
     money_unit_named,
@@ -322,10 +322,10 @@ def _in_hamlet_column(unit: str, word: str | None, named: list[str]) -> str:
     if word is None or commune_key(unit) in {commune_key(n) for n in named}:
         return unit
     found = unit_names(unit)
-    if found and fold(unit).startswith(fold(found[0][0])) and (
-            fold(found[0][0]) == fold(word) or fold(found[0][0]) not in _NAME_START_WORDS):
-        return unit
-    return f"{word} {unit}"
+    if not found or not fold(unit).startswith(fold(found[0][0])):
+        return f"{word} {unit}"
+    prefix, name = name_as_written(*found[0], word)
+    return unit if prefix == found[0][0] else f"{prefix} {name}"
 
 
 def _read_wide(grid: Grid, header: int, unit_col: int, note_col: int | None,

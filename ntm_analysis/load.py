@@ -1203,13 +1203,13 @@ class _SheetLoader:
         commune = next((n for p, n in named if fold(p) in _COMMUNE_WORDS), None)
         hamlet = next(((p, n) for p, n in named if fold(p) not in _COMMUNE_WORDS), None)
         if hamlet is not None:
-            hamlet = _name_as_written(*hamlet, cset)
+            hamlet = name_as_written(*hamlet, _set_hamlet_word(cset))
         unit_specs: list[tuple[_UnitColumns, str | None, str | None]] = []
         for uc in layout.units:
             if wide and uc.label:
                 found = unit_names(uc.label)
                 if found:
-                    prefix, name = _name_as_written(*found[0], cset)
+                    prefix, name = name_as_written(*found[0], _set_hamlet_word(cset))
                 else:
                     prefix, name = (cset.unit_prefix if cset else "Xóm"), nfc(uc.label)
                 wide_level = Level.commune if fold(prefix) in _COMMUNE_WORDS else Level.hamlet
@@ -1639,16 +1639,24 @@ def _walk(layout: _Layout, records: list[_Record]
     return indicators, issues, {r: rows for r, rows in with_data.items() if rows}
 
 
-def _name_as_written(prefix: str, name: str, cset: cat.CriteriaSet | None) -> tuple[str, str]:
+def name_as_written(prefix: str, name: str, unit_word: str | None) -> tuple[str, str]:
     """Keep "Bản Lác" whole when "Bản"/"Làng" starts a name rather than naming the unit type.
 
-    Hamlets called "Bản Lác" or "Làng Mới" are common; where the criteria set calls its units
-    something else ("Xóm"), a capitalised "Bản"/"Làng" is read as part of the name.
+    Hamlets called "Bản Lác" or "Làng Mới" are common; where the hamlets are called something
+    else (``unit_word``: the criteria set's "Xóm", or an income table's "Tên xóm" column), a
+    capitalised "Bản"/"Làng" is read as part of the name.
+
+    >>> name_as_written("Bản", "Lác", "Xóm"), name_as_written("Bản", "Lác", None)
+    (('Xóm', 'Bản Lác'), ('Bản', 'Lác'))
     """
-    if (fold(prefix) in _NAME_START_WORDS and cset is not None and cset.level == Level.hamlet
-            and fold(cset.unit_prefix) != fold(prefix)):
-        return cset.unit_prefix, f"{prefix} {name}"
+    if fold(prefix) in _NAME_START_WORDS and unit_word and fold(unit_word) != fold(prefix):
+        return unit_word, f"{prefix} {name}"
     return prefix, name
+
+
+def _set_hamlet_word(cset: cat.CriteriaSet | None) -> str | None:
+    """What a hamlet criteria set calls its units ("Xóm"), or ``None``."""
+    return cset.unit_prefix if cset is not None and cset.level == Level.hamlet else None
 
 
 def _display(prefix: str, name: str, level: str | None) -> str:
